@@ -1,0 +1,167 @@
+/*
+ * fastap.h -- every C kernel of fastap, declared and documented in one place.
+ *
+ * Conventions (all kernels):
+ *   - Plain C99, no Python headers. Kernels never allocate in their inner loops; outputs
+ *     and scratch buffers are provided by the caller (NumPy owns the memory), except
+ *     where a function says it allocates once at its top (and then it checks).
+ *   - Boxes are float64, row-major [n][4]. "xywh" is COCO's (x, y, width, height).
+ *   - Functions that can fail return an int status: FA_OK (0) or a negative FA_E* code.
+ *     Inputs are validated by the Cython layer (fastap/_core.pyx) before any call;
+ *     the C code still never asserts on user data.
+ *   - "grouped" arrays are sorted by (category, image[, -score, input index]) and
+ *     described by per-category offsets: group k occupies [off[k], off[k+1]).
+ */
+#ifndef FASTAP_H
+#define FASTAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FA_OK 0
+#define FA_ENOMEM (-1)
+#define FA_EINVAL (-2)
+#define FA_EPARSE (-3)
+#define FA_EUNSUPPORTED (-4)
+
+/* Maximum number of IoU thresholds evaluated in one kernel call: a detection's
+ * results over the thresholds are one uint32 bitmask. The Python layer splits larger
+ * threshold lists into chunks of this size. */
+#define FA_MAX_IOU_THRESHOLDS 32
+
+/* ------------------------------------------------------------------------------------
+ * iou.c -- pairwise box IoU
+ * ------------------------------------------------------------------------------------ */
+
+/* IoU of n boxes `a` against m boxes `b`, both xywh float64 [n][4] / [m][4].
+ * out: float64 [n][m], row-major, written completely.
+ * b_crowd: uint8 [m] or NULL. Where b_crowd[j] != 0 the union is the area of a[i]
+ * alone (pycocotools: a crowd's union is the detection's area).
+ * Bitwise the same arithmetic as pycocotools' bbIou (maskApi.c). */
+void fa_box_iou_xywh(const double *a, int64_t n, const double *b, int64_t m,
+                     const uint8_t *b_crowd, double *out);
+
+/* The same for corner boxes (x1, y1, x2, y2): widths are x2 - x1, intersections
+ * min(x2) - max(x1). `plus_one` != 0 uses the PASCAL VOC devkit's +1 pixel convention
+ * (widths x2 - x1 + 1), in which case b_crowd must be NULL. */
+void fa_box_iou_xyxy(const double *a, int64_t n, const double *b, int64_t m,
+                     const uint8_t *b_crowd, int plus_one, double *out);
+
+/* ------------------------------------------------------------------------------------
+ * group.c -- grouping into (major, minor) runs
+ * ------------------------------------------------------------------------------------ */
+
+/* Stable order of n records by (major, minor, -score): counting sorts on minor then
+ * major, then a stable sort by descending score inside each (major, minor) run when
+ * `score` is not NULL. Ties keep the input order (as NumPy's mergesort does).
+ *   major: int32 [n] in [0, n_major); minor: int32 [n] in [0, n_minor)
+ *   score: float64 [n] or NULL (NaN not allowed: checked by the caller)
+ *   order: int64 [n] out, the permutation (order[i] = input index of i-th record)
+ *   major_off: int64 [n_major + 1] out, offsets of each major group in `order`
+ * Allocates O(n + n_major + n_minor) scratch once; returns FA_ENOMEM if that fails. */
+int fa_group(int64_t n, const int32_t *major, int32_t n_major, const int32_t *minor,
+             int32_t n_minor, const double *score, int64_t *order, int64_t *major_off);
+
+/* ------------------------------------------------------------------------------------
+ * coco.c -- COCO protocol: per-image greedy matching and accumulation
+ * ------------------------------------------------------------------------------------ */
+
+typedef struct {
+    int32_t n_iou;              /* T, 1..FA_MAX_IOU_THRESHOLDS */
+    const double *iou_thr;      /* [T] as given (pycocotools' iouThrs) */
+    int32_t n_area;             /* A */
+    const double *area_rng;     /* [A][2] inclusive (lo, hi) */
+    int32_t n_maxdet;           /* M */
+    const int64_t *max_dets;    /* [M] ascending; the last is the per-image cut */
+    int32_t n_rec;              /* R */
+    const double *rec_thr;      /* [R] pycocotools' recThrs */
+} fa_coco_params;
+
+/* Ground truth and detections, both grouped by (category, image); detections also by
+ * descending score inside each (category, image) run (fa_group with score).
+ * Image indices are ranks in the sorted image-id list (pycocotools' image order). */
+typedef struct {
+    int32_t n_cat;              /* K groups (1 when useCats=0) */
+    int64_t n_gt;
+    const int64_t *gt_off;      /* [K+1] */
+    const int32_t *gt_img;      /* [n_gt] image index */
+    const double *gt_box;       /* [n_gt][4] xywh */
+    const double *gt_area;      /* [n_gt] the `area` field (decides area-range ignore) */
+    const uint8_t *gt_crowd;    /* [n_gt] iscrowd: crowd rule in IoU, always ignored */
+    const uint8_t *gt_id_zero;  /* [n_gt] 1 where the annotation id is 0 (see coco.c) */
+    int64_t n_dt;
+    const int64_t *dt_off;      /* [K+1] */
+    const int32_t *dt_img;      /* [n_dt] image index */
+    const double *dt_box;       /* [n_dt][4] xywh */
+    const double *dt_area;      /* [n_dt] area (w*h for box results) */
+    const double *dt_score;     /* [n_dt] */
+} fa_coco_input;
+
+typedef struct {
+    /* Per detection and area range: bit t set when the detection is a true positive /
+     * a false positive at IoU threshold t (neither bit: ignored or cut). [A][n_dt] */
+    uint32_t *dt_tp;
+    uint32_t *dt_fp;
+    int32_t *dt_rank;           /* [n_dt] rank inside its (category, image) run */
+    int64_t *npig;              /* [K][A] number of non-ignored ground truths */
+    /* Optional (NULL to skip), for COCOeval.evalImgs: */
+    int32_t *dt_match;          /* [A][T][n_dt] matched gt (grouped index) or -1 */
+    uint32_t *dt_ignore;        /* [A][n_dt] bit t: detection ignored */
+    uint8_t *gt_ignore;         /* [A][n_gt] 1 where the ground truth is ignored */
+} fa_coco_match_out;
+
+/* Bytes of per-thread scratch that fa_coco_match_category / fa_coco_accumulate_category
+ * need for the largest category of `in`. */
+size_t fa_coco_scratch_bytes(const fa_coco_input *in, const fa_coco_params *p);
+
+/* Match every image of category k (pycocotools evaluateImg for all area ranges).
+ * Writes the entries of `out` that belong to category k only, so categories can run
+ * in parallel. scratch: fa_coco_scratch_bytes() bytes, 16-byte aligned. */
+int fa_coco_match_category(const fa_coco_input *in, const fa_coco_params *p, int32_t k,
+                           void *scratch, fa_coco_match_out *out);
+
+/* Accumulate category k (pycocotools accumulate): global score order, cumulative
+ * TP/FP, precision envelope, recall-threshold sampling, for every (area, maxDets).
+ * precision, scores: float64 [T][R][K][A][M]; recall: float64 [T][K][A][M]; entries
+ * of category k are written, those with no non-ignored ground truth stay as given
+ * (the caller fills -1). `k_out` is k's index along the K axis of the outputs. */
+int fa_coco_accumulate_category(const fa_coco_input *in, const fa_coco_params *p, int32_t k,
+                                const fa_coco_match_out *m, int32_t k_out, int32_t n_k_out,
+                                void *scratch, double *precision, double *recall,
+                                double *scores);
+
+/* ------------------------------------------------------------------------------------
+ * voc.c -- PASCAL VOC protocol
+ * ------------------------------------------------------------------------------------ */
+
+/* VOC matching and AP for category k at one IoU threshold, with the VOC devkit's rules:
+ * detections of the category in descending score order over all images (ties: input
+ * order); each takes the ground truth of its image with the highest IoU (first on
+ * ties); if that IoU >= iou_thr: a "difficult" (ignored) ground truth makes the
+ * detection neither TP nor FP, an untaken one makes it a TP, a taken one a FP
+ * (duplicate; no fallback to the next ground truth); otherwise FP.
+ * IoU uses corner boxes x2 = x + w with the +1 pixel convention when plus_one != 0.
+ * Inputs: the grouped COCO input (crowd flags are taken as "difficult"; gt_area,
+ * dt_area unused); gt_difficult: uint8 [n_gt] or NULL (then gt_crowd).
+ * use_11_point: 0 = all-point (VOC2010+) area under the envelope, 1 = VOC2007 11-point.
+ * Outputs: *ap (NaN when the category has no non-difficult ground truth), *n_pos;
+ * tp, fp: uint8 [dt_off[k+1]-dt_off[k]] or NULL, per detection in score order.
+ * scratch: fa_voc_scratch_bytes() bytes. */
+size_t fa_voc_scratch_bytes(const fa_coco_input *in);
+int fa_voc_category(const fa_coco_input *in, const uint8_t *gt_difficult, int32_t k,
+                    double iou_thr, int plus_one, int use_11_point, void *scratch,
+                    double *ap, int64_t *n_pos);
+
+/* ------------------------------------------------------------------------------------
+ * json_results.c -- COCO results / annotation lists parsed straight into columns
+ * ------------------------------------------------------------------------------------ */
+/* (section owned by json_results.c) */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FASTAP_H */
