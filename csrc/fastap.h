@@ -66,6 +66,10 @@ void fa_box_iou_xyxy(const double *a, int64_t n, const double *b, int64_t m,
 int fa_group(int64_t n, const int32_t *major, int32_t n_major, const int32_t *minor,
              int32_t n_minor, const double *score, int64_t *order, int64_t *major_off);
 
+/* Sort idx[0..n) stably by descending key[idx[i]] (ties keep their order).
+ * tmp: int64 scratch with room for n/2 + 1 entries. No allocation. */
+void fa_sort_desc_stable(int64_t *idx, int64_t n, const double *key, int64_t *tmp);
+
 /* ------------------------------------------------------------------------------------
  * coco.c -- COCO protocol: per-image greedy matching and accumulation
  * ------------------------------------------------------------------------------------ */
@@ -160,6 +164,48 @@ int fa_voc_category(const fa_coco_input *in, const uint8_t *gt_difficult, int32_
  * json_results.c -- COCO results / annotation lists parsed straight into columns
  * ------------------------------------------------------------------------------------ */
 /* (section owned by json_results.c) */
+
+/* Where and why a parse failed. All strings are NUL-terminated (truncated to fit). */
+typedef struct {
+    int64_t record;     /* 0-based index of the record being parsed; -1 outside records */
+    int64_t offset;     /* byte offset in the buffer where the problem was found */
+    char field[32];     /* field (key) being parsed, or "" (raw key bytes, may be UTF-8) */
+    char message[160];  /* e.g. "bbox must have 4 numbers, got 3" */
+} fa_json_error;
+
+/* Upper bound on the number of records of a results buffer, for allocating the columns:
+ * min(number of '{' bytes, len / 57 + 1) (57 bytes is the smallest valid record).
+ * Exact for ordinary results files (no '{' inside strings or unknown values). Never
+ * fails; reads exactly `len` bytes. */
+int64_t fa_json_results_count_bound(const char *buf, size_t len);
+
+/* Parse a COCO detection results file: a JSON array of objects with "image_id",
+ * "category_id" (integers, or floats with an integral value, within int64), "bbox"
+ * (exactly 4 numbers, xywh), "score" (a number), optional "area" (a number; null counts
+ * as absent) and any other keys (validated and skipped; "id" is ignored). Keys in any
+ * order, duplicates: the last wins (as json.loads). Numbers are converted bit-identically
+ * to Python's float(); NaN, Infinity and -Infinity are accepted (as json.loads does) and
+ * stored as such: rejecting them is the caller's business.
+ *   buf, len: the file content, UTF-8, optional BOM; not NUL-terminated; only
+ *             [buf, buf + len) is read.
+ *   capacity: length of the output columns, >= the number of records
+ *             (fa_json_results_count_bound).
+ *   image_id, category_id: int64 [capacity]; bbox: float64 [capacity][4];
+ *   score: float64 [capacity]; area: float64 [capacity], NaN where the record has no area.
+ *             Caller-owned; entries [0, *n_records) are written.
+ *   n_records: out, the number of records (also set, to the records parsed so far, on error)
+ *   n_area: out, the number of records that have an "area" (== *n_records iff all do)
+ *   err: out (may be NULL), filled on any non-FA_OK return.
+ * Returns FA_OK; FA_EPARSE on malformed input or a record that breaks the rules above
+ * (err->message says what, err->record / err->field / err->offset where);
+ * FA_EUNSUPPORTED when a record has "segmentation" or "keypoints", the input looks like
+ * UTF-16/32, or values nest deeper than 1000 levels (the caller should fall back to a
+ * general JSON parser; err says which); FA_ENOMEM when a > 60-byte number token cannot be
+ * copied; FA_EINVAL when there are more than `capacity` records. Allocation-free except
+ * for that rare copy; reentrant (no global state); does not take the GIL. */
+int fa_json_results_parse(const char *buf, size_t len, int64_t capacity, int64_t *image_id,
+                          int64_t *category_id, double *bbox, double *score, double *area,
+                          int64_t *n_records, int64_t *n_area, fa_json_error *err);
 
 #ifdef __cplusplus
 }

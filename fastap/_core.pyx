@@ -1,3 +1,492 @@
 # cython: language_level=3
-"""fastap._core -- the only Cython binding (placeholder, filled in next)."""
+"""fastap._core -- the only Cython binding.
+
+Every public function here validates dtype, shape and contiguity at the boundary, then
+releases the GIL and calls the C kernels of csrc/ (declared in csrc/fastap.h). Work over
+independent categories runs in parallel with `prange`, each thread with its own scratch
+block; the thread count defaults to OpenMP's (which honours OMP_NUM_THREADS).
+"""
+import numpy as np
+cimport numpy as cnp
+from cython.parallel cimport parallel, prange
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t
+from libc.stdlib cimport free, malloc
+
+cnp.import_array()
+
+cdef extern from "fastap.h" nogil:
+    int FA_OK
+    int FA_ENOMEM
+    int FA_MAX_IOU_THRESHOLDS
+    void fa_box_iou_xywh(const double *a, int64_t n, const double *b, int64_t m,
+                         const uint8_t *b_crowd, double *out)
+    void fa_box_iou_xyxy(const double *a, int64_t n, const double *b, int64_t m,
+                         const uint8_t *b_crowd, int plus_one, double *out)
+    int fa_group(int64_t n, const int32_t *major, int32_t n_major, const int32_t *minor,
+                 int32_t n_minor, const double *score, int64_t *order, int64_t *major_off)
+
+    ctypedef struct fa_coco_params:
+        int32_t n_iou
+        const double *iou_thr
+        int32_t n_area
+        const double *area_rng
+        int32_t n_maxdet
+        const int64_t *max_dets
+        int32_t n_rec
+        const double *rec_thr
+
+    ctypedef struct fa_coco_input:
+        int32_t n_cat
+        int64_t n_gt
+        const int64_t *gt_off
+        const int32_t *gt_img
+        const double *gt_box
+        const double *gt_area
+        const uint8_t *gt_crowd
+        const uint8_t *gt_id_zero
+        int64_t n_dt
+        const int64_t *dt_off
+        const int32_t *dt_img
+        const double *dt_box
+        const double *dt_area
+        const double *dt_score
+
+    ctypedef struct fa_coco_match_out:
+        uint32_t *dt_tp
+        uint32_t *dt_fp
+        int32_t *dt_rank
+        int64_t *npig
+        int32_t *dt_match
+        uint32_t *dt_ignore
+        uint8_t *gt_ignore
+
+    size_t fa_coco_scratch_bytes(const fa_coco_input *inp, const fa_coco_params *p)
+    int fa_coco_match_category(const fa_coco_input *inp, const fa_coco_params *p, int32_t k,
+                               void *scratch, fa_coco_match_out *out)
+    int fa_coco_accumulate_category(const fa_coco_input *inp, const fa_coco_params *p, int32_t k,
+                                    const fa_coco_match_out *m, int32_t k_out, int32_t n_k_out,
+                                    void *scratch, double *precision, double *recall,
+                                    double *scores)
+    size_t fa_voc_scratch_bytes(const fa_coco_input *inp)
+    int fa_voc_category(const fa_coco_input *inp, const uint8_t *gt_difficult, int32_t k,
+                        double iou_thr, int plus_one, int use_11_point, void *scratch,
+                        double *ap, int64_t *n_pos)
+
+cdef extern from *:
+    """
+    #if FASTAP_OPENMP
+    #include <omp.h>
+    static int fa_max_threads(void) { return omp_get_max_threads(); }
+    #else
+    static int fa_max_threads(void) { return 1; }
+    #endif
+    """
+    int fa_max_threads() nogil
+
+MAX_IOU_THRESHOLDS = FA_MAX_IOU_THRESHOLDS
+
+
+def max_threads():
+    """Threads used by default: OpenMP's maximum (OMP_NUM_THREADS), 1 without OpenMP."""
+    return fa_max_threads()
+
+
+cdef int _threads(num_threads) except -1:
+    if num_threads is None:
+        return max(1, fa_max_threads())
+    n = int(num_threads)
+    if n < 1:
+        raise ValueError("num_threads must be >= 1 or None, got %r" % (num_threads,))
+    return n
+
+
+def _check(name, a, dtype, ndim=1, cols=None):
+    """Return `a` as a C-contiguous array of `dtype`; raise naming `name` otherwise."""
+    if not isinstance(a, np.ndarray):
+        raise TypeError("%s should be a numpy.ndarray, got %s" % (name, type(a).__name__))
+    if a.dtype != dtype:
+        raise TypeError("%s should have dtype %s, got %s" % (name, np.dtype(dtype), a.dtype))
+    if a.ndim != ndim:
+        raise ValueError("%s should be a %dd array, got %dD" % (name, ndim, a.ndim))
+    if cols is not None and a.shape[1] != cols:
+        raise ValueError("%s should have shape (n, %d), got %s" % (name, cols, a.shape))
+    return np.ascontiguousarray(a)
+
+
+def box_iou(a, b, crowd=None, fmt="xywh", bint plus_one=False, num_threads=None):
+    """IoU of float64 boxes a [n, 4] against b [m, 4] -> float64 [n, m].
+
+    fmt is "xywh" (pycocotools' arithmetic) or "xyxy". crowd: uint8 [m] or None; a crowd
+    box's union is the area of the box from `a`. Rows are split across threads.
+    """
+    a = _check("a", a, np.float64, 2, 4)
+    b = _check("b", b, np.float64, 2, 4)
+    cdef const uint8_t[::1] cr
+    cdef const uint8_t *crp = NULL
+    if crowd is not None:
+        crowd = _check("iscrowd", crowd, np.uint8)
+        if crowd.shape[0] != b.shape[0]:
+            raise ValueError("iscrowd should have %d entries (one per box of b), got %d"
+                             % (b.shape[0], crowd.shape[0]))
+        cr = crowd
+        if crowd.shape[0]:
+            crp = &cr[0]
+    if fmt not in ("xywh", "xyxy"):
+        raise ValueError("fmt should be 'xywh' or 'xyxy', got %r" % (fmt,))
+    if plus_one and crp != NULL:
+        raise ValueError("plus_one=True cannot be combined with crowd flags")
+    cdef int64_t n = a.shape[0], m = b.shape[0]
+    out = np.empty((n, m), dtype=np.float64)
+    if n == 0 or m == 0:
+        return out
+    cdef const double[:, ::1] av = a
+    cdef const double[:, ::1] bv = b
+    cdef double[:, ::1] ov = out
+    cdef int nt = _threads(num_threads)
+    cdef int xywh = fmt == "xywh"
+    cdef int po = plus_one
+    cdef int64_t chunk = 64, nchunks = (n + chunk - 1) // chunk, c, r0, r1
+    if n * m < 200000:
+        nt = 1
+    with nogil:
+        for c in prange(nchunks, num_threads=nt, schedule="static"):
+            r0 = c * chunk
+            r1 = r0 + chunk
+            if r1 > n:
+                r1 = n
+            if xywh:
+                fa_box_iou_xywh(&av[r0, 0], r1 - r0, &bv[0, 0], m, crp, &ov[r0, 0])
+            else:
+                fa_box_iou_xyxy(&av[r0, 0], r1 - r0, &bv[0, 0], m, crp, po, &ov[r0, 0])
+    return out
+
+
+def group(major, int n_major, minor, int n_minor, score=None):
+    """Stable grouping: permutation int64 [n] by (major, minor, -score), and int64
+    offsets [n_major + 1] of each major group. major, minor: int32 [n] with values in
+    [0, n_major) and [0, n_minor); score: float64 [n] or None. Ties keep input order."""
+    major = _check("major", major, np.int32)
+    minor = _check("minor", minor, np.int32)
+    cdef int64_t n = major.shape[0]
+    if minor.shape[0] != n:
+        raise ValueError("major and minor should have the same length, got %d and %d"
+                         % (n, minor.shape[0]))
+    if n and (major.min() < 0 or major.max() >= n_major):
+        raise ValueError("major values should be in [0, %d)" % n_major)
+    if n and (minor.min() < 0 or minor.max() >= n_minor):
+        raise ValueError("minor values should be in [0, %d)" % n_minor)
+    cdef const double[::1] sv
+    cdef const double *sp = NULL
+    if score is not None:
+        score = _check("score", score, np.float64)
+        if score.shape[0] != n:
+            raise ValueError("score should have %d entries, got %d" % (n, score.shape[0]))
+        if n and not np.isfinite(score).all():
+            raise ValueError("score should be finite")
+        sv = score
+        if n:
+            sp = &sv[0]
+    order = np.empty(n, dtype=np.int64)
+    off = np.empty(n_major + 1, dtype=np.int64)
+    cdef int64_t[::1] ov = order
+    cdef int64_t[::1] offv = off
+    cdef const int32_t[::1] mj = major
+    cdef const int32_t[::1] mn = minor
+    cdef int rc
+    cdef int32_t dummy32 = 0
+    cdef int64_t dummy64 = 0
+    with nogil:
+        rc = fa_group(n, &mj[0] if n else &dummy32, n_major, &mn[0] if n else &dummy32,
+                      n_minor, sp, &ov[0] if n else &dummy64, &offv[0])
+    if rc == FA_ENOMEM:
+        raise MemoryError("fastap: out of memory grouping %d records" % n)
+    return order, off
+
+
+cdef class CocoTables:
+    """Grouped COCO input (see fa_coco_input in csrc/fastap.h); keeps the arrays alive."""
+    cdef fa_coco_input inp
+    cdef public object arrays
+
+    def __init__(self, int n_cat, gt_off, gt_img, gt_box, gt_area, gt_crowd, gt_id_zero,
+                 dt_off, dt_img, dt_box, dt_area, dt_score):
+        gt_off = _check("gt_off", gt_off, np.int64)
+        dt_off = _check("dt_off", dt_off, np.int64)
+        gt_img = _check("gt_img", gt_img, np.int32)
+        dt_img = _check("dt_img", dt_img, np.int32)
+        gt_box = _check("gt_box", gt_box, np.float64, 2, 4)
+        dt_box = _check("dt_box", dt_box, np.float64, 2, 4)
+        gt_area = _check("gt_area", gt_area, np.float64)
+        dt_area = _check("dt_area", dt_area, np.float64)
+        dt_score = _check("dt_score", dt_score, np.float64)
+        gt_crowd = _check("gt_crowd", gt_crowd, np.uint8)
+        gt_id_zero = _check("gt_id_zero", gt_id_zero, np.uint8)
+        ng, nd = gt_img.shape[0], dt_img.shape[0]
+        for name, arr, want in (("gt_box", gt_box, ng), ("gt_area", gt_area, ng),
+                                ("gt_crowd", gt_crowd, ng), ("gt_id_zero", gt_id_zero, ng),
+                                ("dt_box", dt_box, nd), ("dt_area", dt_area, nd),
+                                ("dt_score", dt_score, nd)):
+            if arr.shape[0] != want:
+                raise ValueError("%s should have %d rows, got %d" % (name, want, arr.shape[0]))
+        if gt_off.shape[0] != n_cat + 1 or dt_off.shape[0] != n_cat + 1:
+            raise ValueError("offsets should have n_cat + 1 = %d entries" % (n_cat + 1))
+        if gt_off[0] != 0 or gt_off[n_cat] != ng or dt_off[0] != 0 or dt_off[n_cat] != nd \
+                or (n_cat and ((np.diff(gt_off) < 0).any() or (np.diff(dt_off) < 0).any())):
+            raise ValueError("offsets should rise from 0 to the number of records")
+        # keep at least one element so that pointers are valid for empty tables
+        self.arrays = [a if a.shape[0] else np.zeros((1,) + a.shape[1:], a.dtype)
+                       for a in (gt_off, gt_img, gt_box, gt_area, gt_crowd, gt_id_zero,
+                                 dt_off, dt_img, dt_box, dt_area, dt_score)]
+        cdef const int64_t[::1] go = self.arrays[0]
+        cdef const int32_t[::1] gi = self.arrays[1]
+        cdef const double[:, ::1] gb = self.arrays[2]
+        cdef const double[::1] ga = self.arrays[3]
+        cdef const uint8_t[::1] gc = self.arrays[4]
+        cdef const uint8_t[::1] gz = self.arrays[5]
+        cdef const int64_t[::1] do = self.arrays[6]
+        cdef const int32_t[::1] di = self.arrays[7]
+        cdef const double[:, ::1] db = self.arrays[8]
+        cdef const double[::1] da = self.arrays[9]
+        cdef const double[::1] ds = self.arrays[10]
+        self.inp.n_cat = n_cat
+        self.inp.n_gt = ng
+        self.inp.gt_off = &go[0]
+        self.inp.gt_img = &gi[0]
+        self.inp.gt_box = &gb[0, 0]
+        self.inp.gt_area = &ga[0]
+        self.inp.gt_crowd = &gc[0]
+        self.inp.gt_id_zero = &gz[0]
+        self.inp.n_dt = nd
+        self.inp.dt_off = &do[0]
+        self.inp.dt_img = &di[0]
+        self.inp.dt_box = &db[0, 0]
+        self.inp.dt_area = &da[0]
+        self.inp.dt_score = &ds[0]
+        if n_cat:
+            _check_img_order(self.arrays[1], self.arrays[0], "gt_img")
+            _check_img_order(self.arrays[7], self.arrays[6], "dt_img")
+
+    @property
+    def n_cat(self):
+        return self.inp.n_cat
+
+
+def _check_img_order(img, off, name):
+    if img.shape[0] > 1:
+        d = np.diff(img.astype(np.int64))
+        starts = off[1:off.shape[0] - 1]
+        bad = d < 0
+        bad[starts[(starts > 0) & (starts < img.shape[0])] - 1] = False
+        if bad.any():
+            raise ValueError("%s should be sorted by image inside each category" % name)
+    if img.shape[0] and img.min() < 0:
+        raise ValueError("%s should be non-negative image indices" % name)
+
+
+cdef class _Params:
+    cdef fa_coco_params p
+    cdef object keep
+
+    def __init__(self, iou_thr, area_rng, max_dets, rec_thr):
+        iou_thr = np.ascontiguousarray(iou_thr, dtype=np.float64)
+        area_rng = np.ascontiguousarray(area_rng, dtype=np.float64).reshape(-1, 2)
+        max_dets = np.ascontiguousarray(max_dets, dtype=np.int64)
+        rec_thr = np.ascontiguousarray(rec_thr, dtype=np.float64)
+        if not 1 <= iou_thr.shape[0] <= FA_MAX_IOU_THRESHOLDS:
+            raise ValueError("iouThrs: between 1 and %d thresholds per kernel call, got %d"
+                             % (FA_MAX_IOU_THRESHOLDS, iou_thr.shape[0]))
+        if area_rng.shape[0] < 1:
+            raise ValueError("areaRng should hold at least one [lo, hi] range")
+        if max_dets.shape[0] < 1 or (max_dets < 0).any() or (np.diff(max_dets) < 0).any():
+            raise ValueError("maxDets should be non-negative and ascending, got %s" % (max_dets.tolist(),))
+        if rec_thr.shape[0] < 1:
+            raise ValueError("recThrs should hold at least one threshold")
+        self.keep = (iou_thr, area_rng, max_dets, rec_thr)
+        cdef const double[::1] it = iou_thr
+        cdef const double[:, ::1] ar = area_rng
+        cdef const int64_t[::1] md = max_dets
+        cdef const double[::1] rt = rec_thr
+        self.p.n_iou = iou_thr.shape[0]
+        self.p.iou_thr = &it[0]
+        self.p.n_area = area_rng.shape[0]
+        self.p.area_rng = &ar[0, 0]
+        self.p.n_maxdet = max_dets.shape[0]
+        self.p.max_dets = &md[0]
+        self.p.n_rec = rec_thr.shape[0]
+        self.p.rec_thr = &rt[0]
+
+
+def coco_match(CocoTables tables, iou_thr, area_rng, max_dets, rec_thr, bint details=False,
+               num_threads=None):
+    """pycocotools evaluate() on grouped tables, all categories in parallel.
+
+    Returns a dict: dt_tp, dt_fp uint32 [A, n_dt] (bit t = threshold t), dt_rank int32
+    [n_dt], npig int64 [K, A]; with details=True also dt_match int32 [A, T, n_dt]
+    (grouped gt index or -1), dt_ignore uint32 [A, n_dt], gt_ignore uint8 [A, n_gt].
+    """
+    cdef _Params prm = _Params(iou_thr, area_rng, max_dets, rec_thr)
+    cdef int32_t K = tables.inp.n_cat, A = prm.p.n_area, T = prm.p.n_iou
+    cdef int64_t nd = tables.inp.n_dt, ng = tables.inp.n_gt
+    ndp, ngp = max(nd, 1), max(ng, 1)
+    res = {"dt_tp": np.zeros((A, ndp), np.uint32), "dt_fp": np.zeros((A, ndp), np.uint32),
+           "dt_rank": np.zeros(ndp, np.int32), "npig": np.zeros((max(K, 1), A), np.int64)}
+    if details:
+        res["dt_match"] = np.full((A, T, ndp), -1, np.int32)
+        res["dt_ignore"] = np.zeros((A, ndp), np.uint32)
+        res["gt_ignore"] = np.zeros((A, ngp), np.uint8)
+    cdef uint32_t[:, ::1] tpv = res["dt_tp"]
+    cdef uint32_t[:, ::1] fpv = res["dt_fp"]
+    cdef int32_t[::1] rkv = res["dt_rank"]
+    cdef int64_t[:, ::1] npv = res["npig"]
+    cdef int32_t[:, :, ::1] mv
+    cdef uint32_t[:, ::1] igv
+    cdef uint8_t[:, ::1] gigv
+    cdef fa_coco_match_out out
+    out.dt_tp = &tpv[0, 0]
+    out.dt_fp = &fpv[0, 0]
+    out.dt_rank = &rkv[0]
+    out.npig = &npv[0, 0]
+    out.dt_match = NULL
+    out.dt_ignore = NULL
+    out.gt_ignore = NULL
+    if details:
+        mv = res["dt_match"]
+        igv = res["dt_ignore"]
+        gigv = res["gt_ignore"]
+        out.dt_match = &mv[0, 0, 0]
+        out.dt_ignore = &igv[0, 0]
+        out.gt_ignore = &gigv[0, 0]
+    _run_categories(tables, prm, &out, 0, NULL, NULL, NULL, num_threads)
+    for key in ("dt_tp", "dt_fp", "dt_match", "dt_ignore"):
+        if key in res:
+            res[key] = res[key][..., :nd]
+    res["dt_rank"] = res["dt_rank"][:nd]
+    res["npig"] = res["npig"][:K]
+    if details:
+        res["gt_ignore"] = res["gt_ignore"][:, :ng]
+    return res
+
+
+def coco_accumulate(CocoTables tables, match, iou_thr, area_rng, max_dets, rec_thr,
+                    num_threads=None):
+    """pycocotools accumulate() from coco_match's output.
+
+    Returns precision float64 [T, R, K, A, M], recall float64 [T, K, A, M], scores
+    float64 [T, R, K, A, M], -1 where a setting has no non-ignored ground truth.
+    """
+    cdef _Params prm = _Params(iou_thr, area_rng, max_dets, rec_thr)
+    cdef int32_t K = tables.inp.n_cat, A = prm.p.n_area, T = prm.p.n_iou
+    cdef int32_t R = prm.p.n_rec, M = prm.p.n_maxdet
+    cdef int64_t nd = tables.inp.n_dt, ndp = max(nd, 1)
+    for key, shape, dt in (("dt_tp", (A, nd), np.uint32), ("dt_fp", (A, nd), np.uint32),
+                           ("dt_rank", (nd,), np.int32), ("npig", (K, A), np.int64)):
+        arr = match[key]
+        if not isinstance(arr, np.ndarray) or arr.dtype != dt or arr.shape != shape:
+            raise ValueError("match[%r] should be %s %s" % (key, np.dtype(dt), shape))
+    tp = np.ascontiguousarray(match["dt_tp"]) if nd else np.zeros((A, 1), np.uint32)
+    fp = np.ascontiguousarray(match["dt_fp"]) if nd else np.zeros((A, 1), np.uint32)
+    rk = np.ascontiguousarray(match["dt_rank"]) if nd else np.zeros(1, np.int32)
+    npig = np.ascontiguousarray(match["npig"]) if K else np.zeros((1, A), np.int64)
+    if tp.shape[1] != ndp:
+        tp, fp = np.ascontiguousarray(tp), np.ascontiguousarray(fp)
+    cdef uint32_t[:, ::1] tpv = tp
+    cdef uint32_t[:, ::1] fpv = fp
+    cdef int32_t[::1] rkv = rk
+    cdef int64_t[:, ::1] npv = npig
+    cdef fa_coco_match_out m
+    m.dt_tp = &tpv[0, 0]
+    m.dt_fp = &fpv[0, 0]
+    m.dt_rank = &rkv[0]
+    m.npig = &npv[0, 0]
+    m.dt_match = NULL
+    m.dt_ignore = NULL
+    m.gt_ignore = NULL
+    precision = -np.ones((T, R, max(K, 1), A, M))
+    recall = -np.ones((T, max(K, 1), A, M))
+    scores = -np.ones((T, R, max(K, 1), A, M))
+    cdef double[:, :, :, :, ::1] pv = precision
+    cdef double[:, :, :, ::1] rv = recall
+    cdef double[:, :, :, :, ::1] sv = scores
+    _run_categories(tables, prm, &m, 1, &pv[0, 0, 0, 0, 0], &rv[0, 0, 0, 0], &sv[0, 0, 0, 0, 0],
+                    num_threads)
+    return precision[:, :, :K], recall[:, :K], scores[:, :, :K]
+
+
+cdef int _run_categories(CocoTables tables, _Params prm, fa_coco_match_out *out, int accumulate,
+                         double *precision, double *recall, double *scores,
+                         num_threads) except -1:
+    cdef int32_t K = tables.inp.n_cat
+    if K == 0:
+        return 0
+    cdef size_t nbytes = fa_coco_scratch_bytes(&tables.inp, &prm.p)
+    cdef int nt = _threads(num_threads)
+    if nt > K:
+        nt = K
+    errs = np.zeros(K, dtype=np.int32)
+    cdef int32_t[::1] ev = errs
+    cdef int32_t k
+    cdef char *buf
+    cdef const fa_coco_input *inp = &tables.inp
+    cdef const fa_coco_params *p = &prm.p
+    with nogil, parallel(num_threads=nt):
+        buf = <char *>malloc(nbytes)
+        for k in prange(K, schedule="dynamic"):
+            if buf == NULL:
+                ev[k] = FA_ENOMEM
+            elif accumulate:
+                ev[k] = fa_coco_accumulate_category(inp, p, k, out, k, K, buf,
+                                                    precision, recall, scores)
+            else:
+                ev[k] = fa_coco_match_category(inp, p, k, buf, out)
+        free(buf)
+    if (errs == FA_ENOMEM).any():
+        raise MemoryError("fastap: out of memory (%d bytes of scratch per thread)" % nbytes)
+    if errs.any():
+        raise RuntimeError("fastap: kernel error %d" % errs[errs != 0][0])
+    return 0
+
+
+def voc_evaluate(CocoTables tables, gt_difficult, double iou_thr, bint plus_one=True,
+                 bint use_11_point=False, num_threads=None):
+    """VOC AP per category from grouped tables. gt_difficult: uint8 [n_gt] (grouped
+    order) or None (crowd flags). Returns (ap float64 [K], n_pos int64 [K])."""
+    cdef int32_t K = tables.inp.n_cat
+    ap = np.full(max(K, 1), np.nan)
+    npos = np.zeros(max(K, 1), np.int64)
+    cdef double[::1] apv = ap
+    cdef int64_t[::1] npv = npos
+    cdef const uint8_t[::1] dv
+    cdef const uint8_t *dp = NULL
+    if gt_difficult is not None:
+        gt_difficult = _check("gt_difficult", gt_difficult, np.uint8)
+        if gt_difficult.shape[0] != tables.inp.n_gt:
+            raise ValueError("gt_difficult should have %d entries" % tables.inp.n_gt)
+        if tables.inp.n_gt:
+            dv = gt_difficult
+            dp = &dv[0]
+    if K == 0:
+        return ap[:0], npos[:0]
+    cdef size_t nbytes = fa_voc_scratch_bytes(&tables.inp)
+    cdef int nt = _threads(num_threads)
+    if nt > K:
+        nt = K
+    errs = np.zeros(K, dtype=np.int32)
+    cdef int32_t[::1] ev = errs
+    cdef int32_t k
+    cdef char *buf
+    cdef const fa_coco_input *inp = &tables.inp
+    cdef int po = plus_one, e11 = use_11_point
+    with nogil, parallel(num_threads=nt):
+        buf = <char *>malloc(nbytes)
+        for k in prange(K, schedule="dynamic"):
+            if buf == NULL:
+                ev[k] = FA_ENOMEM
+            else:
+                ev[k] = fa_voc_category(inp, dp, k, iou_thr, po, e11, buf, &apv[k], &npv[k])
+        free(buf)
+    if errs.any():
+        raise MemoryError("fastap: out of memory (%d bytes of scratch per thread)" % nbytes)
+    return ap, npos
+
+
 include "_json.pxi"

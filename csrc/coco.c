@@ -1,0 +1,330 @@
+/*
+ * coco.c -- the COCO protocol: per-image greedy matching and accumulation.
+ *
+ * Data layout: ground truth and detections are grouped by (category, image) and the
+ * detections by descending score inside each run (fa_group), so one category is two
+ * contiguous slices in which images appear in image-id order. A category is the unit
+ * of parallel work: fa_coco_match_category and fa_coco_accumulate_category touch only
+ * that category's entries of the outputs, and need only a per-thread scratch block.
+ *
+ * Matching (pycocotools COCOeval.evaluateImg) produces, per detection and area range, a
+ * uint32 over the IoU thresholds for "true positive" and one for "false positive";
+ * neither bit means the detection is ignored there. Area ranges whose ground-truth
+ * ignore flags are identical in an image share one matching (the match does not
+ * depend on the detection's own area, only the ignore rule applied afterwards does).
+ *
+ * Accumulation (pycocotools COCOeval.accumulate) sorts a category's detections once by
+ * descending score (stable over image order and rank in the image, which is exactly
+ * the order of pycocotools' concatenation + mergesort), then for each (area range,
+ * maxDets) walks the detections with rank < maxDets, computing cumulative TP/FP as
+ * integers converted to double (exact), precision tp / (tp + fp + eps), the envelope
+ * from the right, and the recall-threshold samples by binary search (searchsorted
+ * 'left'). Every float operation is the one NumPy performs, in the same order.
+ */
+#include <float.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fastap.h"
+#include "iou_pair.h"
+
+/* np.spacing(1) */
+#define FA_EPS DBL_EPSILON
+
+static size_t align16(size_t x) { return (x + 15) & ~(size_t)15; }
+
+/* Largest (dets after the cut) x (gts) product, and largest per-image counts, over all
+ * (category, image) runs; largest category sizes. */
+typedef struct {
+    int64_t max_dg, max_d, max_g, max_cat_dt;
+} fa_sizes;
+
+static void coco_sizes(const fa_coco_input *in, int64_t cut, fa_sizes *s)
+{
+    memset(s, 0, sizeof(*s));
+    for (int32_t k = 0; k < in->n_cat; k++) {
+        int64_t gi = in->gt_off[k], ge = in->gt_off[k + 1];
+        int64_t di = in->dt_off[k], de = in->dt_off[k + 1];
+        if (de - di > s->max_cat_dt) s->max_cat_dt = de - di;
+        while (gi < ge || di < de) {
+            int32_t img;
+            if (gi < ge && (di >= de || in->gt_img[gi] <= in->dt_img[di])) img = in->gt_img[gi];
+            else img = in->dt_img[di];
+            int64_t g0 = gi, d0 = di;
+            while (gi < ge && in->gt_img[gi] == img) gi++;
+            while (di < de && in->dt_img[di] == img) di++;
+            int64_t G = gi - g0, D = di - d0;
+            if (D > cut) D = cut;
+            if (G > s->max_g) s->max_g = G;
+            if (D > s->max_d) s->max_d = D;
+            if (D * G > s->max_dg) s->max_dg = D * G;
+        }
+    }
+}
+
+static size_t match_scratch(const fa_sizes *s, int32_t A)
+{
+    return align16((size_t)s->max_dg * sizeof(double))          /* ious */
+         + align16((size_t)s->max_d * sizeof(double))           /* max iou per det */
+         + align16((size_t)A * s->max_g)                        /* ignore flags per area */
+         + align16((size_t)s->max_g * sizeof(int32_t))          /* gt order */
+         + align16((size_t)s->max_g)                            /* taken flags */
+         + 3 * align16((size_t)A * s->max_d * sizeof(uint32_t)); /* match bits per area */
+}
+
+static size_t accum_scratch(const fa_sizes *s)
+{
+    size_t n = (size_t)s->max_cat_dt + 1;
+    return align16(n * sizeof(int64_t))       /* sorted positions */
+         + align16(n * sizeof(int64_t))       /* merge tmp */
+         + align16(n * sizeof(int64_t))       /* positions under the maxDets cut */
+         + align16(n * sizeof(int64_t))       /* cumulative tp */
+         + align16(n * sizeof(double));       /* precision */
+}
+
+size_t fa_coco_scratch_bytes(const fa_coco_input *in, const fa_coco_params *p)
+{
+    fa_sizes s;
+    coco_sizes(in, p->max_dets[p->n_maxdet - 1], &s);
+    size_t a = match_scratch(&s, p->n_area), b = accum_scratch(&s);
+    return (a > b ? a : b) + 16;
+}
+
+static char *carve(char **cur, size_t bytes)
+{
+    char *r = *cur;
+    *cur += align16(bytes);
+    return r;
+}
+
+int fa_coco_match_category(const fa_coco_input *in, const fa_coco_params *p, int32_t k,
+                           void *scratch, fa_coco_match_out *out)
+{
+    const int32_t T = p->n_iou, A = p->n_area;
+    const int64_t cut = p->max_dets[p->n_maxdet - 1];
+    const uint32_t all_t = (T >= 32) ? 0xFFFFFFFFu : ((1u << T) - 1u);
+    const int64_t n_dt = in->n_dt, n_gt = in->n_gt;
+    fa_sizes s;
+    /* scratch sizes for this category only (cheap: one pass over its runs) */
+    {
+        fa_coco_input one = *in;
+        int64_t go[2] = {in->gt_off[k], in->gt_off[k + 1]};
+        int64_t dof[2] = {in->dt_off[k], in->dt_off[k + 1]};
+        one.n_cat = 1; one.gt_off = go; one.dt_off = dof;
+        coco_sizes(&one, cut, &s);
+    }
+    char *cur = (char *)scratch;
+    double *ious = (double *)carve(&cur, (size_t)s.max_dg * sizeof(double));
+    double *maxiou = (double *)carve(&cur, (size_t)s.max_d * sizeof(double));
+    uint8_t *ig = (uint8_t *)carve(&cur, (size_t)A * s.max_g);
+    int32_t *perm = (int32_t *)carve(&cur, (size_t)s.max_g * sizeof(int32_t));
+    uint8_t *taken = (uint8_t *)carve(&cur, (size_t)s.max_g);
+    uint32_t *mbits = (uint32_t *)carve(&cur, (size_t)A * s.max_d * sizeof(uint32_t));
+    uint32_t *migbits = (uint32_t *)carve(&cur, (size_t)A * s.max_d * sizeof(uint32_t));
+    uint32_t *mzbits = (uint32_t *)carve(&cur, (size_t)A * s.max_d * sizeof(uint32_t));
+    double thr[FA_MAX_IOU_THRESHOLDS];
+    if (T < 1 || T > FA_MAX_IOU_THRESHOLDS) return FA_EINVAL;
+    for (int32_t t = 0; t < T; t++)
+        thr[t] = p->iou_thr[t] < 1 - 1e-10 ? p->iou_thr[t] : 1 - 1e-10;   /* pycocotools: min(t, 1-1e-10) */
+
+    for (int32_t a = 0; a < A; a++) out->npig[(int64_t)k * A + a] = 0;
+
+    int64_t gi = in->gt_off[k], ge = in->gt_off[k + 1];
+    int64_t di = in->dt_off[k], de = in->dt_off[k + 1];
+    while (gi < ge || di < de) {
+        int32_t img;
+        if (gi < ge && (di >= de || in->gt_img[gi] <= in->dt_img[di])) img = in->gt_img[gi];
+        else img = in->dt_img[di];
+        const int64_t g0 = gi, d0 = di;
+        while (gi < ge && in->gt_img[gi] == img) gi++;
+        while (di < de && in->dt_img[di] == img) di++;
+        const int64_t G = gi - g0, ND = di - d0;
+        const int64_t D = ND < cut ? ND : cut;
+
+        for (int64_t r = 0; r < ND; r++) out->dt_rank[d0 + r] = (int32_t)(r < INT32_MAX ? r : INT32_MAX);
+        /* detections past the per-image cut are not evaluated at all */
+        for (int64_t r = D; r < ND; r++)
+            for (int32_t a = 0; a < A; a++) {
+                out->dt_tp[(int64_t)a * n_dt + d0 + r] = 0;
+                out->dt_fp[(int64_t)a * n_dt + d0 + r] = 0;
+                if (out->dt_ignore) out->dt_ignore[(int64_t)a * n_dt + d0 + r] = 0;
+                if (out->dt_match)
+                    for (int32_t t = 0; t < T; t++) out->dt_match[((int64_t)a * T + t) * n_dt + d0 + r] = -1;
+            }
+
+        /* IoU of the kept detections (score order) against the gts (annotation order) */
+        for (int64_t r = 0; r < D; r++) {
+            const double *db = in->dt_box + 4 * (d0 + r);
+            double da = db[2] * db[3], mx = 0.0;
+            for (int64_t g = 0; g < G; g++) {
+                const double *gb = in->gt_box + 4 * (g0 + g);
+                double v = fa_iou_xywh_pair(db, da, gb, gb[2] * gb[3], in->gt_crowd[g0 + g]);
+                ious[r * G + g] = v;
+                if (v > mx) mx = v;
+            }
+            maxiou[r] = mx;
+        }
+
+        for (int32_t a = 0; a < A; a++) {
+            const double lo = p->area_rng[2 * a], hi = p->area_rng[2 * a + 1];
+            uint8_t *iga = ig + (int64_t)a * s.max_g;
+            int64_t n_ok = 0;
+            for (int64_t g = 0; g < G; g++) {
+                double ar = in->gt_area[g0 + g];
+                /* pycocotools: ignore = iscrowd, or the area field outside [lo, hi] */
+                iga[g] = (uint8_t)(in->gt_crowd[g0 + g] || ar < lo || ar > hi);
+                n_ok += !iga[g];
+                if (out->gt_ignore) out->gt_ignore[(int64_t)a * n_gt + g0 + g] = iga[g];
+            }
+            out->npig[(int64_t)k * A + a] += n_ok;
+
+            uint32_t *mb = mbits + (int64_t)a * s.max_d;
+            uint32_t *mig = migbits + (int64_t)a * s.max_d;
+            uint32_t *mz = mzbits + (int64_t)a * s.max_d;
+            int32_t same = -1;   /* an earlier area range with identical gt ignore flags */
+            for (int32_t b = 0; b < a && same < 0; b++)
+                if (G == 0 || memcmp(ig + (int64_t)b * s.max_g, iga, (size_t)G) == 0) same = b;
+            if (same >= 0) {
+                memcpy(mb, mbits + (int64_t)same * s.max_d, (size_t)D * sizeof(uint32_t));
+                memcpy(mig, migbits + (int64_t)same * s.max_d, (size_t)D * sizeof(uint32_t));
+                memcpy(mz, mzbits + (int64_t)same * s.max_d, (size_t)D * sizeof(uint32_t));
+                if (out->dt_match)
+                    for (int32_t t = 0; t < T; t++)
+                        memcpy(out->dt_match + ((int64_t)a * T + t) * n_dt + d0,
+                               out->dt_match + ((int64_t)same * T + t) * n_dt + d0,
+                               (size_t)D * sizeof(int32_t));
+            } else {
+                /* gt order: not ignored first, then ignored, each in annotation order */
+                int64_t np_ = 0;
+                for (int64_t g = 0; g < G; g++) if (!iga[g]) perm[np_++] = (int32_t)g;
+                for (int64_t g = 0; g < G; g++) if (iga[g]) perm[np_++] = (int32_t)g;
+                memset(mb, 0, (size_t)D * sizeof(uint32_t));
+                memset(mig, 0, (size_t)D * sizeof(uint32_t));
+                memset(mz, 0, (size_t)D * sizeof(uint32_t));
+                for (int32_t t = 0; t < T; t++) {
+                    int32_t *match_t = out->dt_match ? out->dt_match + ((int64_t)a * T + t) * n_dt + d0 : NULL;
+                    if (match_t) for (int64_t r = 0; r < D; r++) match_t[r] = -1;
+                    if (G == 0) continue;
+                    memset(taken, 0, (size_t)G);
+                    for (int64_t r = 0; r < D; r++) {
+                        if (maxiou[r] < thr[t]) continue;   /* no gt can reach the threshold */
+                        const double *row = ious + r * G;
+                        double best_iou = thr[t];
+                        int64_t best = -1;
+                        for (int64_t q = 0; q < G; q++) {
+                            int32_t g = perm[q];
+                            if (taken[g] && !in->gt_crowd[g0 + g]) continue;
+                            /* a held non-ignored match never moves to an ignored gt */
+                            if (best > -1 && !iga[best] && iga[g]) break;
+                            if (row[g] < best_iou) continue;   /* equal IoU: the later gt wins */
+                            best_iou = row[g];
+                            best = g;
+                        }
+                        if (best < 0) continue;
+                        taken[best] = 1;
+                        mb[r] |= 1u << t;
+                        if (iga[best]) mig[r] |= 1u << t;
+                        /* pycocotools keeps the matched gt *id* and tests it for != 0 */
+                        if (in->gt_id_zero[g0 + best]) mz[r] |= 1u << t;
+                        if (match_t) match_t[r] = (int32_t)(g0 + best);
+                    }
+                }
+            }
+            for (int64_t r = 0; r < D; r++) {
+                double dar = in->dt_area[d0 + r];
+                int oor = dar < lo || dar > hi;
+                uint32_t matched = mb[r] & ~mz[r];
+                uint32_t ign = mig[r] | (oor ? (~matched & all_t) : 0u);
+                int64_t o = (int64_t)a * n_dt + d0 + r;
+                out->dt_tp[o] = matched & ~ign;
+                out->dt_fp[o] = ~matched & ~ign & all_t;
+                if (out->dt_ignore) out->dt_ignore[o] = ign;
+            }
+        }
+    }
+    return FA_OK;
+}
+
+/* First i in [0, n) with (double)tpc[i] / npig >= v, or n (numpy searchsorted 'left'). */
+static int64_t lower_bound_recall(const int64_t *tpc, int64_t n, double npig, double v)
+{
+    int64_t lo = 0, hi = n;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if ((double)tpc[mid] / npig < v) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+int fa_coco_accumulate_category(const fa_coco_input *in, const fa_coco_params *p, int32_t k,
+                                const fa_coco_match_out *m, int32_t k_out, int32_t n_k_out,
+                                void *scratch, double *precision, double *recall,
+                                double *scores)
+{
+    const int32_t T = p->n_iou, R = p->n_rec, A = p->n_area, M = p->n_maxdet;
+    const int64_t K = n_k_out, n_dt = in->n_dt;
+    const int64_t ds = in->dt_off[k], de = in->dt_off[k + 1];
+    const int64_t cut = p->max_dets[M - 1];
+    const int64_t n = de - ds;
+    char *cur = (char *)scratch;
+    int64_t *sorted = (int64_t *)carve(&cur, (size_t)(n + 1) * sizeof(int64_t));
+    int64_t *tmp = (int64_t *)carve(&cur, (size_t)(n + 1) * sizeof(int64_t));
+    int64_t *sel = (int64_t *)carve(&cur, (size_t)(n + 1) * sizeof(int64_t));
+    int64_t *tpc = (int64_t *)carve(&cur, (size_t)(n + 1) * sizeof(int64_t));
+    double *pr = (double *)carve(&cur, (size_t)(n + 1) * sizeof(double));
+
+    /* detections kept by the per-image cut, in (image, rank) order; then by score */
+    int64_t nk = 0;
+    for (int64_t d = ds; d < de; d++)
+        if (m->dt_rank[d] < cut) sorted[nk++] = d;
+    fa_sort_desc_stable(sorted, nk, in->dt_score, tmp);
+
+    for (int32_t a = 0; a < A; a++) {
+        const int64_t npig_i = m->npig[(int64_t)k * A + a];
+        if (npig_i == 0) continue;   /* stays -1 */
+        const double npig = (double)npig_i;
+        const uint32_t *tpb = m->dt_tp + (int64_t)a * n_dt;
+        const uint32_t *fpb = m->dt_fp + (int64_t)a * n_dt;
+        for (int32_t mi = 0; mi < M; mi++) {
+            const int64_t maxdet = p->max_dets[mi];
+            int64_t nd = 0;
+            if (maxdet >= cut) {
+                memcpy(sel, sorted, (size_t)nk * sizeof(int64_t));
+                nd = nk;
+            } else {
+                for (int64_t i = 0; i < nk; i++)
+                    if (m->dt_rank[sorted[i]] < maxdet) sel[nd++] = sorted[i];
+            }
+            for (int32_t t = 0; t < T; t++) {
+                const uint32_t bit = 1u << t;
+                int64_t tp = 0, fp = 0;
+                for (int64_t i = 0; i < nd; i++) {
+                    int64_t d = sel[i];
+                    tp += (tpb[d] & bit) != 0;
+                    fp += (fpb[d] & bit) != 0;
+                    tpc[i] = tp;
+                    pr[i] = (double)tp / (((double)fp + (double)tp) + FA_EPS);
+                }
+                const int64_t ridx = (((int64_t)t * K + k_out) * A + a) * M + mi;
+                recall[ridx] = nd ? (double)tpc[nd - 1] / npig : 0.0;
+                for (int64_t i = nd - 1; i > 0; i--)
+                    if (pr[i] > pr[i - 1]) pr[i - 1] = pr[i];
+                int stopped = 0;
+                for (int32_t r = 0; r < R; r++) {
+                    const int64_t pidx = ((((int64_t)t * R + r) * K + k_out) * A + a) * M + mi;
+                    double q = 0.0, sc = 0.0;
+                    if (!stopped) {
+                        int64_t pi = lower_bound_recall(tpc, nd, npig, p->rec_thr[r]);
+                        /* pycocotools stops filling at the first index past the end */
+                        if (pi >= nd) stopped = 1;
+                        else { q = pr[pi]; sc = in->dt_score[sel[pi]]; }
+                    }
+                    precision[pidx] = q;
+                    scores[pidx] = sc;
+                }
+            }
+        }
+    }
+    return FA_OK;
+}

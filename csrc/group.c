@@ -1,0 +1,79 @@
+/*
+ * group.c -- stable grouping of records into (major, minor, -score) order.
+ *
+ * Two stable counting sorts (LSD: minor first, then major) give the (major, minor)
+ * order in O(n + n_major + n_minor); then each (major, minor) run is sorted by
+ * descending score, stably: insertion sort for short runs (the common case: a few
+ * detections of one category in one image), merge sort for long ones. Equal scores keep
+ * the input order, which is what NumPy's mergesort on -score gives pycocotools.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fastap.h"
+
+/* Stable merge sort of idx[0..n) by descending key[idx], tmp has room for n. */
+void fa_sort_desc_stable(int64_t *idx, int64_t n, const double *key, int64_t *tmp)
+{
+    if (n <= 24) {
+        for (int64_t i = 1; i < n; i++) {
+            int64_t v = idx[i];
+            double kv = key[v];
+            int64_t j = i;
+            while (j > 0 && key[idx[j - 1]] < kv) { idx[j] = idx[j - 1]; j--; }
+            idx[j] = v;
+        }
+        return;
+    }
+    int64_t h = n / 2;
+    fa_sort_desc_stable(idx, h, key, tmp);
+    fa_sort_desc_stable(idx + h, n - h, key, tmp);
+    if (!(key[idx[h - 1]] < key[idx[h]])) return;   /* already in order */
+    memcpy(tmp, idx, (size_t)h * sizeof(int64_t));
+    int64_t i = 0, j = h, o = 0;
+    while (i < h && j < n) {
+        /* take from the right only when strictly greater: keeps ties in input order */
+        if (key[idx[j]] > key[tmp[i]]) idx[o++] = idx[j++];
+        else idx[o++] = tmp[i++];
+    }
+    while (i < h) idx[o++] = tmp[i++];
+}
+
+int fa_group(int64_t n, const int32_t *major, int32_t n_major, const int32_t *minor,
+             int32_t n_minor, const double *score, int64_t *order, int64_t *major_off)
+{
+    int64_t *tmp = (int64_t *)malloc((size_t)(n > 0 ? n : 1) * sizeof(int64_t));
+    int64_t *cnt_minor = (int64_t *)calloc((size_t)n_minor + 1, sizeof(int64_t));
+    if (!tmp || !cnt_minor) { free(tmp); free(cnt_minor); return FA_ENOMEM; }
+
+    /* pass 1: stable counting sort by minor -> tmp */
+    for (int64_t i = 0; i < n; i++) cnt_minor[minor[i] + 1]++;
+    for (int32_t v = 0; v < n_minor; v++) cnt_minor[v + 1] += cnt_minor[v];
+    for (int64_t i = 0; i < n; i++) tmp[cnt_minor[minor[i]]++] = i;
+
+    /* pass 2: stable counting sort by major -> order */
+    memset(major_off, 0, ((size_t)n_major + 1) * sizeof(int64_t));
+    for (int64_t i = 0; i < n; i++) major_off[major[i] + 1]++;
+    for (int32_t v = 0; v < n_major; v++) major_off[v + 1] += major_off[v];
+    for (int64_t i = 0; i < n; i++) {
+        int64_t r = tmp[i];
+        order[major_off[major[r]]++] = r;
+    }
+    /* the fill advanced each offset to the start of the next group: shift back */
+    for (int32_t v = n_major; v > 0; v--) major_off[v] = major_off[v - 1];
+    major_off[0] = 0;
+
+    /* pass 3: descending score inside each (major, minor) run */
+    if (score) {
+        int64_t s = 0;
+        while (s < n) {
+            int64_t e = s + 1;
+            while (e < n && major[order[e]] == major[order[s]] && minor[order[e]] == minor[order[s]]) e++;
+            if (e - s > 1) fa_sort_desc_stable(order + s, e - s, score, tmp);
+            s = e;
+        }
+    }
+    free(tmp);
+    free(cnt_minor);
+    return FA_OK;
+}

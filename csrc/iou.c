@@ -1,0 +1,51 @@
+/*
+ * iou.c -- pairwise box IoU, n x m.
+ *
+ * Layout: a [n][4], b [m][4] float64 row-major, out [n][m] row-major. The areas of b are
+ * computed once into a small stack block per tile of columns; rows are independent, so
+ * callers split n across threads. The per-pair formula is iou_pair.h (shared with CUDA).
+ */
+#include "fastap.h"
+#include "iou_pair.h"
+
+#define FA_IOU_TILE 256
+
+void fa_box_iou_xywh(const double *a, int64_t n, const double *b, int64_t m,
+                     const uint8_t *b_crowd, double *out)
+{
+    double area_b[FA_IOU_TILE];
+    for (int64_t j0 = 0; j0 < m; j0 += FA_IOU_TILE) {
+        int64_t j1 = j0 + FA_IOU_TILE < m ? j0 + FA_IOU_TILE : m;
+        for (int64_t j = j0; j < j1; j++) area_b[j - j0] = b[4 * j + 2] * b[4 * j + 3];
+        for (int64_t i = 0; i < n; i++) {
+            const double *ai = a + 4 * i;
+            double area_a = ai[2] * ai[3];
+            double *o = out + i * m;
+            for (int64_t j = j0; j < j1; j++)
+                o[j] = fa_iou_xywh_pair(ai, area_a, b + 4 * j, area_b[j - j0],
+                                        b_crowd ? b_crowd[j] : 0);
+        }
+    }
+}
+
+void fa_box_iou_xyxy(const double *a, int64_t n, const double *b, int64_t m,
+                     const uint8_t *b_crowd, int plus_one, double *out)
+{
+    double area_b[FA_IOU_TILE];
+    double one = plus_one ? 1.0 : 0.0;
+    for (int64_t j0 = 0; j0 < m; j0 += FA_IOU_TILE) {
+        int64_t j1 = j0 + FA_IOU_TILE < m ? j0 + FA_IOU_TILE : m;
+        for (int64_t j = j0; j < j1; j++) {
+            const double *bj = b + 4 * j;
+            area_b[j - j0] = (bj[2] - bj[0] + one) * (bj[3] - bj[1] + one);
+        }
+        for (int64_t i = 0; i < n; i++) {
+            const double *ai = a + 4 * i;
+            double area_a = (ai[2] - ai[0] + one) * (ai[3] - ai[1] + one);
+            double *o = out + i * m;
+            for (int64_t j = j0; j < j1; j++)
+                o[j] = fa_iou_xyxy_pair(ai, area_a, b + 4 * j, area_b[j - j0],
+                                        b_crowd ? b_crowd[j] : 0, one);
+        }
+    }
+}

@@ -1,0 +1,536 @@
+"""The array API: columnar ground truth and detections in, COCO / VOC metrics out.
+
+Everything else (the COCOeval facade, the CLI, the benchmarks) is a thin layer over
+:func:`evaluate` and the three steps it is made of:
+
+1. :func:`gt_columns` / :func:`dt_columns` validate and normalise the inputs into
+   columns (int64 ids, float64 xywh boxes, ...), naming the field and the record on bad
+   input;
+2. :func:`build_tables` keeps the evaluated images and categories and groups the records
+   by (category, image, -score) in C (:class:`Tables`);
+3. :func:`coco_match` (pycocotools' ``evaluate()``), :func:`coco_accumulate`
+   (``accumulate()``) and :func:`summarize` (``summarize()``), or :func:`voc_ap`.
+
+No Python loop runs per detection or per image.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _core
+from .errors import InvalidAnnotationError, InvalidTypeError
+from .params import Params, default_iou_thrs, default_rec_thrs
+
+__all__ = ["evaluate", "EvalResult", "gt_columns", "dt_columns", "build_tables",
+           "coco_match", "coco_accumulate", "summarize", "voc_ap", "Tables",
+           "STAT_NAMES"]
+
+STAT_NAMES = ["map", "map50", "map75", "map_small", "map_medium", "map_large",
+              "ar_1", "ar_10", "ar_100", "ar_small", "ar_medium", "ar_large"]
+
+
+# ----------------------------------------------------------------------------- columns
+
+def _bad_record(what, field, mask, ids=None, detail=""):
+    i = int(np.flatnonzero(mask)[0])
+    rid = "" if ids is None else " (id %s)" % (ids[i],)
+    return InvalidAnnotationError("%s record %d%s: field '%s' %s" % (what, i, rid, field, detail))
+
+
+def _ids(what, field, values, n, required=True):
+    """int64 ids from any integer or integral-float array-like; errors name the record."""
+    if values is None:
+        if required:
+            raise InvalidAnnotationError("%s: missing field '%s'" % (what, field))
+        return None
+    try:
+        a = np.asarray(values)
+    except Exception as e:  # ragged input
+        raise InvalidTypeError("%s: field '%s' should be a 1d array of ids (%s)" % (what, field, e))
+    if a.ndim != 1 or a.shape[0] != n:
+        raise InvalidAnnotationError("%s: field '%s' should have shape (%d,), got %s"
+                                     % (what, field, n, a.shape))
+    if a.dtype == object:
+        bad = np.array([not isinstance(v, (int, float, np.integer, np.floating)) or isinstance(v, bool)
+                        for v in a], dtype=bool)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InvalidAnnotationError("%s record %d: field '%s' should be a number, got %r"
+                                         % (what, i, field, a[i]))
+        a = a.astype(np.float64)
+    if a.dtype.kind in "iu":
+        return a.astype(np.int64, copy=False)
+    if a.dtype.kind == "b":
+        return a.astype(np.int64)
+    if a.dtype.kind == "f":
+        bad = ~np.isfinite(a) | (a != np.round(a)) | (np.abs(a) > 2.0 ** 62)
+        if bad.any():
+            raise _bad_record(what, field, bad, detail="should be an integer id, got %r"
+                              % (a[np.flatnonzero(bad)[0]],))
+        return a.astype(np.int64)
+    raise InvalidTypeError("%s: field '%s' should hold integer ids, got dtype %s" % (what, field, a.dtype))
+
+
+def _floats(what, field, values, shape, ids=None, allow_nan=False):
+    try:
+        a = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        # find the offending record for the message
+        if isinstance(values, (list, tuple)):
+            for i, v in enumerate(values):
+                try:
+                    row = np.asarray(v, dtype=np.float64)
+                    if row.shape != tuple(shape[1:]):
+                        raise ValueError("shape %s" % (row.shape,))
+                except (TypeError, ValueError):
+                    rid = "" if ids is None else " (id %s)" % (ids[i],)
+                    want = "%d numbers" % shape[1] if len(shape) > 1 else "a number"
+                    raise InvalidAnnotationError("%s record %d%s: field '%s' should be %s, got %r"
+                                                 % (what, i, rid, field, want, v)) from None
+        raise InvalidAnnotationError("%s: field '%s' is not numeric (%s)" % (what, field, e)) from None
+    if a.shape != tuple(shape):
+        if len(shape) == 2 and a.ndim == 1 and a.shape[0] == shape[0] and a.dtype == object:
+            pass
+        raise InvalidAnnotationError("%s: field '%s' should have shape %s, got %s"
+                                     % (what, field, tuple(shape), a.shape))
+    if not allow_nan:
+        bad = ~np.isfinite(a)
+        if bad.ndim == 2:
+            bad = bad.any(axis=1)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise _bad_record(what, field, bad, ids, "should be finite, got %r" % (a[i].tolist(),))
+    return np.ascontiguousarray(a)
+
+
+def _boxes(what, values, n, ids=None, box_format="xywh"):
+    b = _floats(what, "bbox", values, (n, 4), ids)
+    if box_format == "xyxy":
+        b = np.stack([b[:, 0], b[:, 1], b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]], axis=1)
+    elif box_format == "cxcywh":
+        b = np.stack([b[:, 0] - b[:, 2] / 2, b[:, 1] - b[:, 3] / 2, b[:, 2], b[:, 3]], axis=1)
+    elif box_format != "xywh":
+        raise ValueError("box_format should be 'xywh', 'xyxy' or 'cxcywh', got %r" % (box_format,))
+    neg = (b[:, 2] < 0) | (b[:, 3] < 0)
+    if neg.any():
+        i = int(np.flatnonzero(neg)[0])
+        raise _bad_record(what, "bbox", neg, ids, "has a negative width or height: %r" % (b[i].tolist(),))
+    return np.ascontiguousarray(b)
+
+
+def _length(d, keys):
+    for k in keys:
+        if k in d and d[k] is not None:
+            try:
+                return len(d[k])
+            except TypeError:
+                raise InvalidTypeError("field '%s' should be an array, got %s" % (k, type(d[k]).__name__))
+    return 0
+
+
+def gt_columns(gt, box_format="xywh", what="ground truth"):
+    """Validate ground truth given as a mapping of arrays.
+
+    Keys: ``image_id`` int[G], ``category_id`` int[G], ``bbox`` float[G, 4] (in
+    ``box_format``), optional ``iscrowd`` (0/1) [G], ``area`` float[G] (default: box
+    w*h), ``ignore`` (0/1) [G] and ``id`` int[G] (default 1..G). Returns a dict of
+    C-contiguous arrays: ``id`` int64, ``image_id`` int64, ``category_id`` int64,
+    ``bbox`` float64[G, 4] xywh, ``area`` float64, ``iscrowd`` uint8, ``ignore`` uint8.
+    """
+    if not hasattr(gt, "keys"):
+        raise InvalidTypeError("%s should be a mapping of arrays (image_id, category_id, bbox, ...), got %s"
+                               % (what, type(gt).__name__))
+    n = _length(gt, ("image_id", "bbox", "category_id"))
+    ids = _ids(what, "id", gt.get("id"), n, required=False)
+    if ids is None:
+        ids = np.arange(1, n + 1, dtype=np.int64)
+    cols = {"id": ids,
+            "image_id": _ids(what, "image_id", gt.get("image_id"), n),
+            "category_id": _ids(what, "category_id", gt.get("category_id"), n)}
+    if "bbox" not in gt:
+        raise InvalidAnnotationError("%s: missing field 'bbox'" % what)
+    cols["bbox"] = _boxes(what, gt["bbox"], n, ids, box_format)
+    cols["area"] = (cols["bbox"][:, 2] * cols["bbox"][:, 3] if gt.get("area") is None
+                    else _floats(what, "area", gt["area"], (n,), ids))
+    for flag in ("iscrowd", "ignore"):
+        v = gt.get(flag)
+        if v is None:
+            cols[flag] = np.zeros(n, np.uint8)
+        else:
+            f = _floats(what, flag, v, (n,), ids)
+            bad = (f != 0) & (f != 1)
+            if bad.any():
+                raise _bad_record(what, flag, bad, ids, "should be 0 or 1")
+            cols[flag] = f.astype(np.uint8)
+    return cols
+
+
+def dt_columns(dt, box_format="xywh", what="detections"):
+    """Validate detections given as a mapping of arrays.
+
+    Keys: ``image_id`` int[D], ``category_id`` int[D], ``bbox`` float[D, 4] (in
+    ``box_format``), ``score`` float[D], optional ``area`` float[D] (default w*h, as
+    pycocotools' loadRes sets it for box results). Returns int64 ids, float64 xywh
+    boxes, float64 scores and areas; detections are numbered 1..D in input order.
+    """
+    if not hasattr(dt, "keys"):
+        raise InvalidTypeError("%s should be a mapping of arrays (image_id, category_id, bbox, score), got %s"
+                               % (what, type(dt).__name__))
+    n = _length(dt, ("image_id", "bbox", "score", "category_id"))
+    cols = {"image_id": _ids(what, "image_id", dt.get("image_id"), n),
+            "category_id": _ids(what, "category_id", dt.get("category_id"), n)}
+    if "bbox" not in dt:
+        raise InvalidAnnotationError("%s: missing field 'bbox'" % what)
+    if dt.get("score") is None:
+        raise InvalidAnnotationError("%s: missing field 'score'" % what)
+    cols["bbox"] = _boxes(what, dt["bbox"], n, None, box_format)
+    cols["score"] = _floats(what, "score", dt["score"], (n,))
+    cols["area"] = (cols["bbox"][:, 2] * cols["bbox"][:, 3] if dt.get("area") is None
+                    else _floats(what, "area", dt["area"], (n,)))
+    return cols
+
+
+# ----------------------------------------------------------------------------- tables
+
+class Tables:
+    """Ground truth and detections kept for evaluation, grouped by (category, image).
+
+    ``gt_index`` / ``dt_index``: int64 positions of the grouped records in the input
+    columns; ``img_ids`` / ``cat_ids``: the evaluated ids (``cat_ids`` is ``[-1]`` for
+    ``use_cats=False``, like pycocotools' accumulate); ``core``: the C-side tables.
+    """
+
+    def __init__(self, core, gt_index, dt_index, gt_img, dt_img, img_ids, cat_ids, eval_cat_ids):
+        self.core = core
+        self.gt_index = gt_index
+        self.dt_index = dt_index
+        self.gt_img = gt_img
+        self.dt_img = dt_img
+        self.img_ids = img_ids
+        self.cat_ids = cat_ids
+        self.eval_cat_ids = eval_cat_ids
+
+
+def _index_of(ids_sorted, values):
+    """Position of each value in the sorted id array, and whether it is present."""
+    if ids_sorted.shape[0] == 0:
+        return np.zeros(values.shape[0], np.int64), np.zeros(values.shape[0], bool)
+    pos = np.searchsorted(ids_sorted, values)
+    pos_c = np.minimum(pos, ids_sorted.shape[0] - 1)
+    return pos_c, ids_sorted[pos_c] == values
+
+
+def build_tables(gt, dt, img_ids, cat_ids, use_cats=True):
+    """Keep the records on ``img_ids`` and ``cat_ids`` and group them in C.
+
+    ``img_ids``: evaluated image ids (sorted and made unique here, as pycocotools'
+    evaluate() does); ``cat_ids``: evaluated category ids (sorted-unique with
+    ``use_cats``; in the given order without, which decides the order in which
+    pycocotools pools categories). Returns :class:`Tables`.
+    """
+    img_ids = np.unique(np.asarray(img_ids, dtype=np.int64))
+    cat_ids = np.asarray(cat_ids, dtype=np.int64).reshape(-1)
+    if use_cats:
+        cat_ids = np.unique(cat_ids)
+        cat_sorted, cat_rank_of_sorted = cat_ids, np.arange(cat_ids.shape[0])
+    else:
+        _, first = np.unique(cat_ids, return_index=True)
+        cat_ids = cat_ids[np.sort(first)]          # first occurrence order
+        o = np.argsort(cat_ids, kind="stable")
+        cat_sorted, cat_rank_of_sorted = cat_ids[o], o
+    I = img_ids.shape[0]
+    if I >= 2 ** 31 - 1:
+        raise InvalidAnnotationError("too many images: %d" % I)
+
+    def select(cols, score):
+        ip, iok = _index_of(img_ids, cols["image_id"])
+        cp, cok = _index_of(cat_sorted, cols["category_id"])
+        sel = np.flatnonzero(iok & cok)
+        img_i = ip[sel].astype(np.int32)
+        cat_r = cat_rank_of_sorted[cp[sel]].astype(np.int32) if cat_sorted.shape[0] else np.zeros(sel.shape[0], np.int32)
+        sc = None if score is None else score[sel]
+        if use_cats:
+            order, off = _core.group(cat_r, cat_ids.shape[0], img_i, max(I, 1), sc)
+        else:
+            pre = np.argsort(cat_r, kind="stable")
+            order, off = _core.group(np.zeros(sel.shape[0], np.int32), 1, img_i[pre], max(I, 1),
+                                     None if sc is None else sc[pre])
+            order = pre[order]
+        return sel[order], img_i[order], off
+
+    K_in = cat_ids.shape[0] if use_cats else 1
+    if use_cats and K_in == 0:
+        empty = np.zeros(0, np.int64)
+        g_idx, g_img, g_off = empty, np.zeros(0, np.int32), np.zeros(1, np.int64)
+        d_idx, d_img, d_off = empty, np.zeros(0, np.int32), np.zeros(1, np.int64)
+    else:
+        g_idx, g_img, g_off = select(gt, None)
+        d_idx, d_img, d_off = select(dt, dt["score"])
+    core = _core.CocoTables(
+        K_in, g_off, g_img, np.ascontiguousarray(gt["bbox"][g_idx]),
+        np.ascontiguousarray(gt["area"][g_idx]), np.ascontiguousarray(gt["iscrowd"][g_idx]),
+        (gt["id"][g_idx] == 0).astype(np.uint8),
+        d_off, d_img, np.ascontiguousarray(dt["bbox"][d_idx]),
+        np.ascontiguousarray(dt["area"][d_idx]), np.ascontiguousarray(dt["score"][d_idx]))
+    return Tables(core, g_idx, d_idx, g_img, d_img, img_ids,
+                  cat_ids if use_cats else np.array([-1], np.int64), cat_ids)
+
+
+# ----------------------------------------------------------------------------- COCO steps
+
+def _chunks(T):
+    step = _core.MAX_IOU_THRESHOLDS
+    return [(s, min(s + step, T)) for s in range(0, T, step)]
+
+
+def _check_params(iou_thrs, rec_thrs, max_dets, area_rng):
+    iou_thrs = np.asarray(iou_thrs, dtype=np.float64).reshape(-1)
+    rec_thrs = np.asarray(rec_thrs, dtype=np.float64).reshape(-1)
+    if iou_thrs.shape[0] == 0 or not np.isfinite(iou_thrs).all():
+        raise InvalidAnnotationError("iouThrs should be a non-empty list of finite numbers, got %r" % (iou_thrs.tolist(),))
+    if rec_thrs.shape[0] == 0 or not np.isfinite(rec_thrs).all():
+        raise InvalidAnnotationError("recThrs should be a non-empty list of finite numbers")
+    md = sorted(int(m) for m in max_dets)
+    if not md or md[0] < 0:
+        raise InvalidAnnotationError("maxDets should be a non-empty list of non-negative integers, got %r" % (list(max_dets),))
+    ar = np.asarray(area_rng, dtype=np.float64)
+    if ar.ndim != 2 or ar.shape[1] != 2 or ar.shape[0] == 0:
+        raise InvalidAnnotationError("areaRng should be a list of [lo, hi] pairs, got %r" % (area_rng,))
+    return iou_thrs, rec_thrs, md, ar
+
+
+def coco_match(tables, iou_thrs, max_dets, area_rng, details=False, num_threads=None):
+    """pycocotools ``evaluate()``: greedy matching of every (category, image, area).
+
+    Returns a list with one dict per chunk of at most 32 IoU thresholds (see
+    ``fastap._core.coco_match``): ``dt_tp``/``dt_fp`` uint32 [A, n_dt] bitmasks over the
+    chunk's thresholds, ``dt_rank`` int32 [n_dt], ``npig`` int64 [K, A].
+    """
+    iou_thrs = np.asarray(iou_thrs, dtype=np.float64)
+    out = []
+    for s, e in _chunks(iou_thrs.shape[0]):
+        out.append(_core.coco_match(tables.core, iou_thrs[s:e], area_rng, max_dets,
+                                    np.zeros(1), details=details, num_threads=num_threads))
+    return out
+
+
+def coco_accumulate(tables, matches, iou_thrs, rec_thrs, max_dets, area_rng, num_threads=None):
+    """pycocotools ``accumulate()``: precision float64 [T, R, K, A, M], recall
+    float64 [T, K, A, M], scores float64 [T, R, K, A, M]; -1 where a setting has no
+    non-ignored ground truth."""
+    iou_thrs = np.asarray(iou_thrs, dtype=np.float64)
+    parts = [_core.coco_accumulate(tables.core, m, iou_thrs[s:e], area_rng, max_dets, rec_thrs,
+                                   num_threads=num_threads)
+             for (s, e), m in zip(_chunks(iou_thrs.shape[0]), matches)]
+    if len(parts) == 1:
+        return parts[0]
+    return tuple(np.concatenate([p[i] for p in parts], axis=0) for i in range(3))
+
+
+def summarize(precision, recall, iou_thrs, area_lbl, max_dets, iou_type="bbox"):
+    """pycocotools ``summarize()``: returns (stats float64[12] (10 for keypoints),
+    list of the printed lines). Uses the same NumPy reductions, so the floats are equal;
+    like pycocotools, stats[0] looks up maxDets=100 whatever maxDets is, and a setting
+    that is absent gives -1."""
+    iou_thrs = np.asarray(iou_thrs)
+    lines = []
+
+    def one(ap=1, iouThr=None, areaRng="all", maxDets=100):
+        fmt = " {:<18} {} @[ IoU={:<9} | area={:>6s} | maxDets={:>3d} ] = {:0.3f}"
+        title = "Average Precision" if ap == 1 else "Average Recall"
+        kind = "(AP)" if ap == 1 else "(AR)"
+        iou_str = ("{:0.2f}:{:0.2f}".format(iou_thrs[0], iou_thrs[-1]) if iouThr is None
+                   else "{:0.2f}".format(iouThr))
+        aind = [i for i, lbl in enumerate(area_lbl) if lbl == areaRng]
+        mind = [i for i, m in enumerate(max_dets) if m == maxDets]
+        if ap == 1:
+            s = precision
+            if iouThr is not None:
+                s = s[np.where(iouThr == iou_thrs)[0]]
+            s = s[:, :, :, aind, mind]
+        else:
+            s = recall
+            if iouThr is not None:
+                s = s[np.where(iouThr == iou_thrs)[0]]
+            s = s[:, :, aind, mind]
+        mean_s = -1 if len(s[s > -1]) == 0 else np.mean(s[s > -1])
+        lines.append(fmt.format(title, kind, iou_str, areaRng, maxDets, mean_s))
+        return mean_s
+
+    if iou_type == "keypoints":
+        stats = np.zeros((10,))
+        for i, (ap, thr, area) in enumerate([(1, None, "all"), (1, .5, "all"), (1, .75, "all"),
+                                             (1, None, "medium"), (1, None, "large"),
+                                             (0, None, "all"), (0, .5, "all"), (0, .75, "all"),
+                                             (0, None, "medium"), (0, None, "large")]):
+            stats[i] = one(ap, iouThr=thr, areaRng=area, maxDets=20)
+        return stats, lines
+    if len(max_dets) < 3:
+        raise InvalidAnnotationError(
+            "summarize() needs at least 3 maxDets (it reports AR at maxDets[0], [1] and [2], "
+            "as pycocotools does), got %r; read eval['precision'] / eval['recall'] directly"
+            % (list(max_dets),))
+    m = max_dets
+    stats = np.zeros((12,))
+    stats[0] = one(1)
+    stats[1] = one(1, iouThr=.5, maxDets=m[2])
+    stats[2] = one(1, iouThr=.75, maxDets=m[2])
+    stats[3] = one(1, areaRng="small", maxDets=m[2])
+    stats[4] = one(1, areaRng="medium", maxDets=m[2])
+    stats[5] = one(1, areaRng="large", maxDets=m[2])
+    stats[6] = one(0, maxDets=m[0])
+    stats[7] = one(0, maxDets=m[1])
+    stats[8] = one(0, maxDets=m[2])
+    stats[9] = one(0, areaRng="small", maxDets=m[2])
+    stats[10] = one(0, areaRng="medium", maxDets=m[2])
+    stats[11] = one(0, areaRng="large", maxDets=m[2])
+    return stats, lines
+
+
+def voc_ap(tables, iou_threshold=0.5, use_11_point=False, plus_one=True, difficult=None,
+           num_threads=None):
+    """PASCAL VOC AP per category (see csrc/voc.c for the devkit rules).
+
+    ``difficult``: uint8 [n_gt] in the input order of the ground truth, or None (use
+    the crowd flags). Returns (ap float64 [K] with NaN where a category has no
+    non-difficult ground truth, n_pos int64 [K])."""
+    d = None
+    if difficult is not None:
+        d = np.ascontiguousarray(np.asarray(difficult, dtype=np.uint8)[tables.gt_index])
+    return _core.voc_evaluate(tables.core, d, float(iou_threshold), plus_one=plus_one,
+                              use_11_point=use_11_point, num_threads=num_threads)
+
+
+# ----------------------------------------------------------------------------- result
+
+class EvalResult:
+    """Result of :func:`evaluate`.
+
+    COCO protocol: ``precision`` float64 [T, R, K, A, M], ``recall`` float64
+    [T, K, A, M], ``scores`` float64 [T, R, K, A, M] (pycocotools' ``eval`` arrays),
+    ``stats`` float64[12] (pycocotools' ``stats``), the named metrics ``map``,
+    ``map50``, ``map75``, ``map_small``, ``map_medium``, ``map_large``, ``ar_1``,
+    ``ar_10``, ``ar_100``, ``ar_small``, ``ar_medium``, ``ar_large`` (as attributes and
+    in ``metrics``), ``per_class_ap`` / ``per_class_ar`` (dict category id -> AP over the
+    IoU thresholds, area "all", the last maxDets; NaN where the category has no ground
+    truth) and ``summary`` (the summarize() lines).
+
+    VOC protocols: ``map`` (mean over categories with ground truth), ``per_class_ap``,
+    ``ap`` float64 [K], ``n_pos`` int64 [K], ``cat_ids``.
+    """
+
+    def __init__(self, protocol, **fields):
+        self.protocol = protocol
+        self.__dict__.update(fields)
+
+    def __getattr__(self, name):
+        metrics = self.__dict__.get("metrics", {})
+        if name in metrics:
+            return metrics[name]
+        raise AttributeError(name)
+
+    def to_dict(self):
+        """JSON-ready dict of the scalar metrics and per-class APs."""
+        d = {"protocol": self.protocol, "metrics": {k: float(v) for k, v in self.metrics.items()},
+             "per_class_ap": {str(k): (None if np.isnan(v) else float(v)) for k, v in self.per_class_ap.items()}}
+        if self.protocol == "coco":
+            d["stats"] = [float(x) for x in self.stats]
+            d["per_class_ar"] = {str(k): (None if np.isnan(v) else float(v)) for k, v in self.per_class_ar.items()}
+        return d
+
+    def __repr__(self):
+        m = ", ".join("%s=%.4f" % (k, v) for k, v in list(self.metrics.items())[:4])
+        return "EvalResult(protocol=%r, %s)" % (self.protocol, m)
+
+
+def _per_class(arr, cat_ids, recall=False):
+    """Mean over the valid entries of each category at area 'all', last maxDets."""
+    out = {}
+    for k, c in enumerate(cat_ids.tolist()):
+        s = arr[:, k, 0, -1] if recall else arr[:, :, k, 0, -1]
+        v = s[s > -1]
+        out[c] = float(np.mean(v)) if v.size else float("nan")
+    return out
+
+
+def evaluate(gt, dt, protocol="coco", iou_thresholds=None, rec_thresholds=None, max_dets=None,
+             area_ranges=None, area_labels=None, img_ids=None, cat_ids=None, use_cats=True,
+             box_format="xywh", iou_threshold=0.5, plus_one=True, num_threads=None):
+    """Evaluate detections against ground truth given as NumPy arrays.
+
+    Parameters
+    ----------
+    gt : mapping of arrays
+        ``image_id`` int[G], ``category_id`` int[G], ``bbox`` float[G, 4],
+        optional ``iscrowd`` [G], ``area`` float[G] (default w*h), ``id`` int[G],
+        ``ignore`` [G] (COCO: no effect, pycocotools replaces it by iscrowd; VOC:
+        marks "difficult" together with iscrowd). Also accepted: a ``fastap.COCO``.
+    dt : mapping of arrays
+        ``image_id`` int[D], ``category_id`` int[D], ``bbox`` float[D, 4],
+        ``score`` float[D]. Also accepted: a ``fastap.COCO`` from ``loadRes``.
+    protocol : "coco" (pycocotools' numbers, bit for bit), "voc" (VOC2010+ all-point AP
+        at ``iou_threshold``) or "voc07" (VOC2007 11-point AP).
+    iou_thresholds, rec_thresholds, max_dets, area_ranges, area_labels : COCO
+        parameters (default: pycocotools' ``iouThrs``, ``recThrs``, ``maxDets``,
+        ``areaRng``, ``areaRngLbl``).
+    img_ids, cat_ids : evaluated ids (default: every image / category that appears in
+        ``gt`` or ``dt``).
+    use_cats : False pools all categories (pycocotools' ``useCats=0``).
+    box_format : "xywh" (COCO), "xyxy" or "cxcywh": the layout of ``bbox`` in both.
+    plus_one : VOC only: the devkit's +1 pixel IoU convention.
+    num_threads : threads for the C kernels (default: all cores / OMP_NUM_THREADS).
+
+    Returns
+    -------
+    EvalResult
+    """
+    from .coco import COCO  # lazy: coco imports engine
+    if isinstance(gt, COCO):
+        gt = gt._columns()
+    else:
+        gt = gt_columns(gt, box_format)
+    if isinstance(dt, COCO):
+        dt = dt._columns()
+    else:
+        dt = dt_columns(dt, box_format)
+    if img_ids is None:
+        img_ids = np.union1d(gt["image_id"], dt["image_id"])
+    if cat_ids is None:
+        cat_ids = np.union1d(gt["category_id"], dt["category_id"]) if protocol == "coco" \
+            else np.unique(gt["category_id"])
+    if protocol in ("voc", "voc07"):
+        tables = build_tables(gt, dt, img_ids, cat_ids, use_cats)
+        difficult = gt["iscrowd"] | gt.get("ignore", np.zeros_like(gt["iscrowd"]))
+        ap, npos = voc_ap(tables, iou_threshold, use_11_point=protocol == "voc07",
+                          plus_one=plus_one, difficult=difficult, num_threads=num_threads)
+        valid = npos > 0
+        m = float(np.mean(ap[valid])) if valid.any() else float("nan")
+        cats = tables.cat_ids
+        return EvalResult(protocol, metrics={"map": m}, ap=ap, n_pos=npos, cat_ids=cats,
+                          per_class_ap=dict(zip(cats.tolist(), ap.tolist())),
+                          iou_threshold=float(iou_threshold))
+    if protocol != "coco":
+        raise ValueError("protocol should be 'coco', 'voc' or 'voc07', got %r" % (protocol,))
+    p = Params("bbox")
+    iou_thrs, rec_thrs, md, ar = _check_params(
+        p.iouThrs if iou_thresholds is None else iou_thresholds,
+        p.recThrs if rec_thresholds is None else rec_thresholds,
+        p.maxDets if max_dets is None else max_dets,
+        p.areaRng if area_ranges is None else area_ranges)
+    lbl = p.areaRngLbl if area_labels is None else list(area_labels)
+    if area_ranges is not None and area_labels is None:
+        lbl = ["all", "small", "medium", "large"][:len(ar)] if len(ar) <= 4 else ["r%d" % i for i in range(len(ar))]
+    tables = build_tables(gt, dt, img_ids, cat_ids, use_cats)
+    matches = coco_match(tables, iou_thrs, md, ar, num_threads=num_threads)
+    precision, recall, scores = coco_accumulate(tables, matches, iou_thrs, rec_thrs, md, ar,
+                                                num_threads=num_threads)
+    stats, lines = (np.full(12, -1.0), [])
+    if len(md) >= 3:
+        stats, lines = summarize(precision, recall, iou_thrs, lbl, md)
+    return EvalResult("coco", precision=precision, recall=recall, scores=scores, stats=stats,
+                      metrics=dict(zip(STAT_NAMES, stats.tolist())), summary=lines,
+                      cat_ids=tables.cat_ids, img_ids=tables.img_ids,
+                      per_class_ap=_per_class(precision, tables.cat_ids),
+                      per_class_ar=_per_class(recall, tables.cat_ids, recall=True),
+                      params={"iouThrs": iou_thrs, "recThrs": rec_thrs, "maxDets": md,
+                              "areaRng": ar.tolist(), "areaRngLbl": lbl, "useCats": int(bool(use_cats))})
