@@ -22,11 +22,19 @@
  * 'left'). Every float operation is the one NumPy performs, in the same order.
  */
 #include <float.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fastap.h"
 #include "iou_pair.h"
+
+#if defined(_MSC_VER)
+#include <intrin.h>
+static int fa_ctz(uint32_t x) { unsigned long i; _BitScanForward(&i, x); return (int)i; }
+#else
+#define fa_ctz(x) __builtin_ctz(x)
+#endif
 
 /* np.spacing(1) */
 #define FA_EPS DBL_EPSILON
@@ -36,7 +44,7 @@ static size_t align16(size_t x) { return (x + 15) & ~(size_t)15; }
 /* Largest (dets after the cut) x (gts) product, and largest per-image counts, over all
  * (category, image) runs; largest category sizes. */
 typedef struct {
-    int64_t max_dg, max_d, max_g, max_cat_dt;
+    int64_t max_dg, max_d, max_g, max_cat_dt, max_cat_gt;
 } fa_sizes;
 
 static void coco_sizes(const fa_coco_input *in, int64_t cut, fa_sizes *s)
@@ -46,6 +54,7 @@ static void coco_sizes(const fa_coco_input *in, int64_t cut, fa_sizes *s)
         int64_t gi = in->gt_off[k], ge = in->gt_off[k + 1];
         int64_t di = in->dt_off[k], de = in->dt_off[k + 1];
         if (de - di > s->max_cat_dt) s->max_cat_dt = de - di;
+        if (ge - gi > s->max_cat_gt) s->max_cat_gt = ge - gi;
         while (gi < ge || di < de) {
             int32_t img;
             if (gi < ge && (di >= de || in->gt_img[gi] <= in->dt_img[di])) img = in->gt_img[gi];
@@ -72,21 +81,26 @@ static size_t match_scratch(const fa_sizes *s, int32_t A)
          + 3 * align16((size_t)A * s->max_d * sizeof(uint32_t)); /* match bits per area */
 }
 
-static size_t accum_scratch(const fa_sizes *s)
+/* One true positive of the accumulation walk at a threshold: its position in the
+ * walk, the number of false positives before it (its tp count is its index + 1) and
+ * the detection. */
+typedef struct { int64_t pos, fp, det; } fa_tp_event;
+
+static size_t accum_scratch(const fa_sizes *s, int32_t T)
 {
-    size_t n = (size_t)s->max_cat_dt + 1;
-    return align16(n * sizeof(int64_t))       /* sorted positions */
-         + align16(n * sizeof(int64_t))       /* merge tmp */
-         + align16(n * sizeof(int64_t))       /* positions under the maxDets cut */
-         + align16(n * sizeof(int64_t))       /* cumulative tp */
-         + align16(n * sizeof(double));       /* precision */
+    size_t n = (size_t)s->max_cat_dt + 1, g = (size_t)s->max_cat_gt + 1;
+    return 2 * align16(n * 16)                      /* (score, detection) pairs + merge tmp */
+         + align16(n * sizeof(int64_t))              /* detections in score order */
+         + align16((size_t)T * g * sizeof(fa_tp_event)) /* true positives per threshold */
+         + 2 * align16(g * sizeof(double))           /* precision envelope, recall */
+         + 3 * align16(n * sizeof(uint32_t));        /* rank, tp and fp bits in score order */
 }
 
 size_t fa_coco_scratch_bytes(const fa_coco_input *in, const fa_coco_params *p)
 {
     fa_sizes s;
     coco_sizes(in, p->max_dets[p->n_maxdet - 1], &s);
-    size_t a = match_scratch(&s, p->n_area), b = accum_scratch(&s);
+    size_t a = match_scratch(&s, p->n_area), b = accum_scratch(&s, p->n_iou);
     return (a > b ? a : b) + 16;
 }
 
@@ -245,16 +259,45 @@ int fa_coco_match_category(const fa_coco_input *in, const fa_coco_params *p, int
     return FA_OK;
 }
 
-/* First i in [0, n) with (double)tpc[i] / npig >= v, or n (numpy searchsorted 'left'). */
-static int64_t lower_bound_recall(const int64_t *tpc, int64_t n, double npig, double v)
+
+/* A detection in the accumulation sort: its score and position, kept together so
+ * that the merge passes read memory sequentially. */
+typedef struct { double score; int64_t d; } fa_scored;
+
+/* Stable bottom-up merge sort of a[0..n) by descending score; tmp has room for n.
+ * Runs of 16 are insertion-sorted first. Returns a or tmp, whichever holds the result. */
+static fa_scored *sort_scored_desc(fa_scored *a, fa_scored *tmp, int64_t n)
 {
-    int64_t lo = 0, hi = n;
-    while (lo < hi) {
-        int64_t mid = lo + (hi - lo) / 2;
-        if ((double)tpc[mid] / npig < v) lo = mid + 1;
-        else hi = mid;
+    const int64_t run = 16;
+    for (int64_t s = 0; s < n; s += run) {
+        int64_t e = s + run < n ? s + run : n;
+        for (int64_t i = s + 1; i < e; i++) {
+            fa_scored v = a[i];
+            int64_t j = i;
+            while (j > s && a[j - 1].score < v.score) { a[j] = a[j - 1]; j--; }
+            a[j] = v;
+        }
     }
-    return lo;
+    fa_scored *src = a, *dst = tmp;
+    for (int64_t w = run; w < n; w *= 2) {
+        for (int64_t s = 0; s < n; s += 2 * w) {
+            int64_t mid = s + w < n ? s + w : n, e = s + 2 * w < n ? s + 2 * w : n;
+            int64_t i = s, j = mid, o = s;
+            if (mid < e && !(src[mid - 1].score < src[mid].score)) {
+                /* already ordered across the boundary */
+                memcpy(dst + s, src + s, (size_t)(e - s) * sizeof(fa_scored));
+                continue;
+            }
+            while (i < mid && j < e) {
+                if (src[j].score > src[i].score) dst[o++] = src[j++];
+                else dst[o++] = src[i++];
+            }
+            while (i < mid) dst[o++] = src[i++];
+            while (j < e) dst[o++] = src[j++];
+        }
+        fa_scored *x = src; src = dst; dst = x;
+    }
+    return src;
 }
 
 int fa_coco_accumulate_category(const fa_coco_input *in, const fa_coco_params *p, int32_t k,
@@ -266,59 +309,116 @@ int fa_coco_accumulate_category(const fa_coco_input *in, const fa_coco_params *p
     const int64_t K = n_k_out, n_dt = in->n_dt;
     const int64_t ds = in->dt_off[k], de = in->dt_off[k + 1];
     const int64_t cut = p->max_dets[M - 1];
-    const int64_t n = de - ds;
+    const int64_t n = de - ds, ng = in->gt_off[k + 1] - in->gt_off[k];
+    const uint32_t all_t = (T >= 32) ? 0xFFFFFFFFu : ((1u << T) - 1u);
     char *cur = (char *)scratch;
+    fa_scored *pairs = (fa_scored *)carve(&cur, (size_t)(n + 1) * sizeof(fa_scored));
+    fa_scored *pairs_tmp = (fa_scored *)carve(&cur, (size_t)(n + 1) * sizeof(fa_scored));
     int64_t *sorted = (int64_t *)carve(&cur, (size_t)(n + 1) * sizeof(int64_t));
-    int64_t *tmp = (int64_t *)carve(&cur, (size_t)(n + 1) * sizeof(int64_t));
-    int64_t *sel = (int64_t *)carve(&cur, (size_t)(n + 1) * sizeof(int64_t));
-    int64_t *tpc = (int64_t *)carve(&cur, (size_t)(n + 1) * sizeof(int64_t));
-    double *pr = (double *)carve(&cur, (size_t)(n + 1) * sizeof(double));
+    fa_tp_event *ev = (fa_tp_event *)carve(&cur, (size_t)T * (ng + 1) * sizeof(fa_tp_event));
+    double *env = (double *)carve(&cur, (size_t)(ng + 1) * sizeof(double));
+    double *rc = (double *)carve(&cur, (size_t)(ng + 1) * sizeof(double));
+    int32_t *rank_s = (int32_t *)carve(&cur, (size_t)(n + 1) * sizeof(int32_t));
+    uint32_t *tp_s = (uint32_t *)carve(&cur, (size_t)(n + 1) * sizeof(uint32_t));
+    uint32_t *fp_s = (uint32_t *)carve(&cur, (size_t)(n + 1) * sizeof(uint32_t));
+    int64_t n_ev[FA_MAX_IOU_THRESHOLDS], fp_extra[FA_MAX_IOU_THRESHOLDS];
 
     /* detections kept by the per-image cut, in (image, rank) order; then by score */
     int64_t nk = 0;
     for (int64_t d = ds; d < de; d++)
-        if (m->dt_rank[d] < cut) sorted[nk++] = d;
-    fa_sort_desc_stable(sorted, nk, in->dt_score, tmp);
+        if (m->dt_rank[d] < cut) { pairs[nk].score = in->dt_score[d]; pairs[nk].d = d; nk++; }
+    const fa_scored *ps = sort_scored_desc(pairs, pairs_tmp, nk);
+    for (int64_t i = 0; i < nk; i++) { sorted[i] = ps[i].d; rank_s[i] = m->dt_rank[ps[i].d]; }
 
     for (int32_t a = 0; a < A; a++) {
         const int64_t npig_i = m->npig[(int64_t)k * A + a];
         if (npig_i == 0) continue;   /* stays -1 */
         const double npig = (double)npig_i;
-        const uint32_t *tpb = m->dt_tp + (int64_t)a * n_dt;
-        const uint32_t *fpb = m->dt_fp + (int64_t)a * n_dt;
+        /* this area's bits in score order: the walks below read memory sequentially */
+        for (int64_t i = 0; i < nk; i++) {
+            tp_s[i] = m->dt_tp[(int64_t)a * n_dt + sorted[i]];
+            fp_s[i] = m->dt_fp[(int64_t)a * n_dt + sorted[i]];
+        }
         for (int32_t mi = 0; mi < M; mi++) {
             const int64_t maxdet = p->max_dets[mi];
-            int64_t nd = 0;
-            if (maxdet >= cut) {
-                memcpy(sel, sorted, (size_t)nk * sizeof(int64_t));
-                nd = nk;
-            } else {
-                for (int64_t i = 0; i < nk; i++)
-                    if (m->dt_rank[sorted[i]] < maxdet) sel[nd++] = sorted[i];
+            /* Walk the detections in score order once for all thresholds. Only the true
+             * positives are recorded: recall changes only there, and the precision
+             * envelope max(pr[i:]) is attained at a true positive (between two, the
+             * precision only falls), so pr is evaluated exactly where pycocotools'
+             * result depends on it, with the same double arithmetic. */
+            int64_t nd = 0, fp_all = 0, first_sel = -1;
+            for (int32_t t = 0; t < T; t++) { n_ev[t] = 0; fp_extra[t] = 0; }
+            for (int64_t i = 0; i < nk; i++) {
+                if (rank_s[i] >= maxdet) continue;
+                const int64_t d = sorted[i];
+                if (first_sel < 0) first_sel = d;
+                const uint32_t f = fp_s[i], tpm = tp_s[i];
+                if (f == all_t) {
+                    fp_all++;
+                } else {
+                    uint32_t b = f;
+                    while (b) { int t = fa_ctz(b); fp_extra[t]++; b &= b - 1; }
+                    b = tpm;
+                    while (b) {
+                        int t = fa_ctz(b);
+                        fa_tp_event *e = ev + (int64_t)t * (ng + 1) + n_ev[t]++;
+                        e->pos = nd;
+                        e->fp = fp_all + fp_extra[t];
+                        e->det = d;
+                        b &= b - 1;
+                    }
+                }
+                nd++;
             }
             for (int32_t t = 0; t < T; t++) {
-                const uint32_t bit = 1u << t;
-                int64_t tp = 0, fp = 0;
-                for (int64_t i = 0; i < nd; i++) {
-                    int64_t d = sel[i];
-                    tp += (tpb[d] & bit) != 0;
-                    fp += (fpb[d] & bit) != 0;
-                    tpc[i] = tp;
-                    pr[i] = (double)tp / (((double)fp + (double)tp) + FA_EPS);
-                }
+                const fa_tp_event *e = ev + (int64_t)t * (ng + 1);
+                const int64_t ne = n_ev[t];
                 const int64_t ridx = (((int64_t)t * K + k_out) * A + a) * M + mi;
-                recall[ridx] = nd ? (double)tpc[nd - 1] / npig : 0.0;
-                for (int64_t i = nd - 1; i > 0; i--)
-                    if (pr[i] > pr[i - 1]) pr[i - 1] = pr[i];
+                recall[ridx] = nd ? (double)ne / npig : 0.0;
+                /* precision at each true positive, then the envelope from the right */
+                for (int64_t j = 0; j < ne; j++) {
+                    double tp = (double)(j + 1);
+                    env[j] = tp / (((double)e[j].fp + tp) + FA_EPS);
+                }
+                for (int64_t j = ne - 1; j > 0; j--)
+                    if (env[j] > env[j - 1]) env[j - 1] = env[j];
+                const int tp_at_0 = ne > 0 && e[0].pos == 0;
+                const double rc0 = (tp_at_0 ? 1.0 : 0.0) / npig;
+                for (int64_t j = 0; j < ne; j++) rc[j] = (double)(j + 1) / npig;
                 int stopped = 0;
+                int64_t j_prev = 0;
+                double v_prev = -INFINITY;
                 for (int32_t r = 0; r < R; r++) {
                     const int64_t pidx = ((((int64_t)t * R + r) * K + k_out) * A + a) * M + mi;
                     double q = 0.0, sc = 0.0;
+                    const double v = p->rec_thr[r];
                     if (!stopped) {
-                        int64_t pi = lower_bound_recall(tpc, nd, npig, p->rec_thr[r]);
+                        /* numpy searchsorted(rc, v, 'left') on the cumulative recall: rc
+                         * is 0 (or rc0) before the first true positive and rc[j] from
+                         * the j-th true positive on */
+                        int64_t pi, j;
+                        if (nd > 0 && rc0 >= v) {
+                            pi = 0;
+                            j = tp_at_0 ? 0 : -1;
+                            q = ne > 0 ? env[0] : 0.0;   /* max(pr[0] = 0, envelope) */
+                        } else {
+                            /* first j with rc[j] >= v; thresholds usually ascend, so
+                             * start from the previous answer when they do */
+                            int64_t lo = v >= v_prev ? j_prev : 0, hi = ne;
+                            while (lo < hi) {
+                                int64_t mid = lo + (hi - lo) / 2;
+                                if (rc[mid] < v) lo = mid + 1;
+                                else hi = mid;
+                            }
+                            j = lo;
+                            j_prev = lo;
+                            pi = j < ne ? e[j].pos : nd;
+                            if (j < ne) q = env[j];
+                        }
+                        v_prev = v;
                         /* pycocotools stops filling at the first index past the end */
-                        if (pi >= nd) stopped = 1;
-                        else { q = pr[pi]; sc = in->dt_score[sel[pi]]; }
+                        if (pi >= nd) { stopped = 1; q = 0.0; }
+                        else sc = in->dt_score[j >= 0 ? e[j].det : first_sel];
                     }
                     precision[pidx] = q;
                     scores[pidx] = sc;

@@ -386,7 +386,9 @@ static int num_to_double(jctx *c, const jnum *t, double *out)
     }
     if (!t->truncated) {
         if (t->w == 0) {
-            *out = t->neg ? -0.0 : 0.0;
+            /* "-0" is the integer 0 in Python (float() of it is +0.0); "-0.0", "-0e1"
+             * are floats: -0.0 */
+            *out = (t->neg && t->kind != NUM_INT) ? -0.0 : 0.0;
             return FA_OK;
         }
 #if FA_JSON_FAST_FLOAT
@@ -478,6 +480,8 @@ static inline int fast_double(jctx *c, double *out)
     d = (double)w;
     if (fd)
         d = d / g_pow10[fd];   /* fd <= 19 */
+    else if (w == 0)
+        neg = 0;               /* "-0" is the integer 0 in Python: +0.0 */
     *out = neg ? -d : d;
     c->p = p;
     return FA_OK;
@@ -736,6 +740,48 @@ static int key_kind_escaped(const unsigned char *s, size_t n)
     return key_kind(buf, k);
 }
 
+/* c->p at the opening quote of a key: when the key is one of the common ones written
+ * plainly, consume it (with its closing quote) and return its kind; else -1 and
+ * nothing consumed (the general string scanner then runs). */
+static inline int quick_key(jctx *c, const unsigned char **ks, size_t *kn)
+{
+    const unsigned char *p = c->p + 1;
+    size_t avail = (size_t)(c->end - p);
+    int kind;
+    size_t n;
+    if (avail < 13)
+        return -1;
+    switch (*p) {
+    case 'i':
+        if (memcmp(p, "image_id\"", 9) == 0) { kind = K_IMAGE_ID; n = 8; }
+        else if (memcmp(p, "id\"", 3) == 0) { kind = K_ID; n = 2; }
+        else return -1;
+        break;
+    case 'c':
+        if (memcmp(p, "category_id\"", 12) == 0) { kind = K_CATEGORY_ID; n = 11; }
+        else return -1;
+        break;
+    case 'b':
+        if (memcmp(p, "bbox\"", 5) == 0) { kind = K_BBOX; n = 4; }
+        else return -1;
+        break;
+    case 's':
+        if (memcmp(p, "score\"", 6) == 0) { kind = K_SCORE; n = 5; }
+        else return -1;
+        break;
+    case 'a':
+        if (memcmp(p, "area\"", 5) == 0) { kind = K_AREA; n = 4; }
+        else return -1;
+        break;
+    default:
+        return -1;
+    }
+    *ks = p;
+    *kn = n;
+    c->p = p + n + 1;
+    return kind;
+}
+
 typedef struct {
     int64_t *image_id;
     int64_t *category_id;
@@ -811,10 +857,13 @@ static int parse_record(jctx *c, int64_t i, const jout *o, int64_t *n_area)
             return err_eof(c);
         if (*c->p != '"')
             return err_expected(c, "a field name (string)");
-        rc = scan_string(c, &ks, &kn, &esc);
-        if (rc != FA_OK)
-            return rc;
-        kind = esc ? key_kind_escaped(ks, kn) : key_kind(ks, kn);
+        kind = quick_key(c, &ks, &kn);
+        if (kind < 0) {
+            rc = scan_string(c, &ks, &kn, &esc);
+            if (rc != FA_OK)
+                return rc;
+            kind = esc ? key_kind_escaped(ks, kn) : key_kind(ks, kn);
+        }
         c->key = ks;
         c->key_len = kn;
         skip_ws(c);
