@@ -1,3 +1,23 @@
-"""fastap: fast, exact object-detection evaluation."""
+"""fastap: fast, exact object-detection evaluation.
+
+COCO mAP bit-identical to pycocotools, PASCAL VOC AP, computed by C kernels.
+
+Public API
+----------
+COCO, COCOeval
+    Drop-ins for pycocotools' classes (iouType="bbox").
+evaluate(gt, dt, protocol="coco"|"voc"|"voc07", ...) -> EvalResult
+    The array API: columnar NumPy inputs, named metrics and the precision/recall arrays.
+box_iou(a, b, fmt="xyxy"|"xywh"|"cxcywh", iscrowd=None) -> float64 [n, m]
+Params
+    pycocotools-compatible evaluation parameters.
+"""
 from ._version import __version__
-__all__ = ["__version__"]
+from .errors import FastapError, InvalidAnnotationError, InvalidFileError, InvalidTypeError
+from .params import Params
+from .engine import EvalResult, evaluate
+from .iou import box_iou
+from .coco import COCO, COCOeval
+
+__all__ = ["__version__", "COCO", "COCOeval", "Params", "evaluate", "EvalResult", "box_iou",
+           "FastapError", "InvalidAnnotationError", "InvalidTypeError", "InvalidFileError"]

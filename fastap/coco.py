@@ -1,0 +1,594 @@
+"""Drop-in replacements for pycocotools' ``COCO`` and ``COCOeval`` (iouType="bbox").
+
+The object model is pycocotools' own, because frameworks use it, not only its numbers:
+``params`` is edited in place after construction; ``coco.dataset = d;
+coco.createIndex()`` re-indexes; ``evalImgs`` and ``ious`` can be read after
+``evaluate()``; ``summarize()`` prints through ``sys.stdout``; ``accumulate()`` with
+``useCats=0`` leaves ``params.catIds == [-1]``. The numbers come from the array engine
+(:mod:`fastap.engine`) and are bit-identical to pycocotools'.
+
+pycocotools quirks reproduced on purpose (each tested against pycocotools):
+
+* ``summarize()``'s first line (``stats[0]``) uses ``maxDets=100`` whatever
+  ``params.maxDets`` is, and gives -1 when 100 is not among them;
+* an annotation's ``ignore`` field is replaced by its ``iscrowd`` flag, so ``ignore``
+  alone never ignores a ground truth;
+* a detection matched to a ground truth whose ``id`` is 0 counts as unmatched in
+  ``accumulate()`` (pycocotools stores the matched id and tests it for non-zero);
+* ``params.imgIds``/``catIds`` are made sorted-unique and ``maxDets`` sorted by
+  ``evaluate()``.
+
+Where pycocotools crashes, fastap answers: ``loadRes([])`` gives an empty result set that
+evaluates cleanly; a ground truth without ``iscrowd`` counts as not crowd; images need no
+``width``/``height``. Where pycocotools silently gives wrong numbers, fastap raises:
+duplicate annotation ids (pycocotools evaluates the last one twice).
+"""
+from __future__ import annotations
+
+import copy
+import datetime
+import os
+import time
+from collections import defaultdict
+from collections.abc import Mapping
+
+import numpy as np
+
+from . import engine
+from .errors import InvalidAnnotationError, InvalidTypeError
+from .io import load_json, load_results_columns
+from .params import Params
+
+__all__ = ["COCO", "COCOeval"]
+
+
+def _is_array_like(obj):
+    return hasattr(obj, "__iter__") and hasattr(obj, "__len__")
+
+
+def _field(anns, key, what, default=None, required=True):
+    """[ann[key] for ann in anns], with a clear error for the first record lacking it."""
+    try:
+        if required:
+            return [a[key] for a in anns]
+        return [a.get(key, default) for a in anns]
+    except (KeyError, TypeError, AttributeError):
+        for i, a in enumerate(anns):
+            if not isinstance(a, Mapping):
+                raise InvalidTypeError("%s record %d should be a dict, got %s" % (what, i, type(a).__name__)) from None
+            if required and key not in a:
+                rid = " (id %s)" % (a["id"],) if "id" in a else ""
+                raise InvalidAnnotationError("%s record %d%s: missing field '%s'" % (what, i, rid, key)) from None
+        raise
+
+
+def columns_from_records(anns, kind, what=None):
+    """Columns (see :func:`fastap.engine.gt_columns` / ``dt_columns``) from a list of
+    COCO annotation dicts. kind: "gt" or "dt" (results: ``score`` required, ``id``
+    taken when present, else 1..N)."""
+    what = what or ("annotations" if kind == "gt" else "results")
+    n = len(anns)
+    if kind == "gt":
+        d = {"id": _field(anns, "id", what), "image_id": _field(anns, "image_id", what),
+             "category_id": _field(anns, "category_id", what), "bbox": _field(anns, "bbox", what),
+             "area": _field(anns, "area", what, required=False),
+             "iscrowd": _field(anns, "iscrowd", what, 0, required=False)}
+        if any(a is None for a in d["area"]):
+            i = next(i for i, a in enumerate(d["area"]) if a is None)
+            raise InvalidAnnotationError("%s record %d (id %s): missing field 'area'" % (what, i, d["id"][i]))
+        if not n:
+            d = {k: np.zeros((0, 4) if k == "bbox" else 0) for k in d}
+        cols = engine.gt_columns(d, what=what)
+        return cols
+    d = {"image_id": _field(anns, "image_id", what), "category_id": _field(anns, "category_id", what),
+         "bbox": _field(anns, "bbox", what), "score": _field(anns, "score", what)}
+    areas = _field(anns, "area", what, required=False)
+    if n and not any(a is None for a in areas):
+        d["area"] = areas
+    if not n:
+        d = {k: np.zeros((0, 4) if k == "bbox" else 0) for k in d}
+    cols = engine.dt_columns(d, what=what)
+    ids = _field(anns, "id", what, required=False) if n else []
+    cols["id"] = (engine._ids(what, "id", ids, n) if n and not any(i is None for i in ids)
+                  else np.arange(1, n + 1, dtype=np.int64))
+    return cols
+
+
+class COCO:
+    """pycocotools' COCO: annotations in memory with lookup indices.
+
+    ``COCO(annotation_file)`` takes a path or a dataset dict. Box results loaded by
+    :meth:`loadRes` are kept as columns; their dicts (``dataset['annotations']``,
+    ``anns``, ``imgToAnns``) are built only when read.
+    """
+
+    def __init__(self, annotation_file=None):
+        self._dataset, self._anns, self.cats, self.imgs = dict(), dict(), dict(), dict()
+        self._imgToAnns, self._catToImgs = defaultdict(list), defaultdict(list)
+        self._cols = None            # cached columns of the annotations
+        self._pending = None         # results columns whose dicts are not built yet
+        if annotation_file is not None:
+            if isinstance(annotation_file, Mapping):
+                dataset = annotation_file
+            else:
+                print('loading annotations into memory...')
+                tic = time.time()
+                dataset = load_json(annotation_file)
+                if not isinstance(dataset, dict):
+                    raise InvalidAnnotationError("%s: annotation file should hold a JSON object, got %s"
+                                                 % (os.fspath(annotation_file), type(dataset).__name__))
+                print('Done (t={:0.2f}s)'.format(time.time() - tic))
+            self.dataset = dataset
+            self.createIndex()
+
+    # -- lazily built members -----------------------------------------------------------
+    def _materialize(self):
+        cols, anns = self._pending
+        self._pending = None
+        if anns is None:
+            b = cols["bbox"].tolist()
+            anns = [{"image_id": i, "category_id": c, "bbox": bb, "score": s}
+                    for i, c, bb, s in zip(cols["image_id"].tolist(), cols["category_id"].tolist(),
+                                           b, cols["score"].tolist())]
+        area = cols["area"].tolist()
+        for n, ann in enumerate(anns):
+            bb = ann["bbox"]
+            if "segmentation" not in ann:
+                x1, x2, y1, y2 = bb[0], bb[0] + bb[2], bb[1], bb[1] + bb[3]
+                ann["segmentation"] = [[x1, y1, x1, y2, x2, y2, x2, y1]]
+            ann["area"] = area[n]
+            ann["id"] = n + 1
+            ann["iscrowd"] = 0
+        self._dataset["annotations"] = anns
+        self._build_ann_index()
+
+    def _ensure(self):
+        if self._pending is not None:
+            self._materialize()
+
+    @property
+    def dataset(self):
+        self._ensure()
+        return self._dataset
+
+    @dataset.setter
+    def dataset(self, value):
+        self._dataset = value
+        self._pending = None
+        self._cols = None
+
+    @property
+    def anns(self):
+        self._ensure()
+        return self._anns
+
+    @anns.setter
+    def anns(self, value):
+        self._anns = value
+
+    @property
+    def imgToAnns(self):
+        self._ensure()
+        return self._imgToAnns
+
+    @imgToAnns.setter
+    def imgToAnns(self, value):
+        self._imgToAnns = value
+
+    @property
+    def catToImgs(self):
+        self._ensure()
+        return self._catToImgs
+
+    @catToImgs.setter
+    def catToImgs(self, value):
+        self._catToImgs = value
+
+    # -- pycocotools API -------------------------------------------------------------------
+    def _build_ann_index(self):
+        anns, imgToAnns, catToImgs = {}, defaultdict(list), defaultdict(list)
+        ds = self._dataset
+        if "annotations" in ds:
+            for ann in ds["annotations"]:
+                imgToAnns[ann["image_id"]].append(ann)
+                anns[ann["id"]] = ann
+            if "categories" in ds:
+                for ann in ds["annotations"]:
+                    catToImgs[ann["category_id"]].append(ann["image_id"])
+        self._anns, self._imgToAnns, self._catToImgs = anns, imgToAnns, catToImgs
+
+    def createIndex(self):
+        """Build anns, imgs, cats, imgToAnns and catToImgs from ``dataset``."""
+        print('creating index...')
+        self._cols = None if self._pending is None else self._cols
+        ds = self._dataset
+        self.imgs = {img["id"]: img for img in ds.get("images", [])}
+        self.cats = {cat["id"]: cat for cat in ds.get("categories", [])}
+        if self._pending is None:
+            self._build_ann_index()
+        print('index created!')
+
+    def info(self):
+        for key, value in self.dataset['info'].items():
+            print('{}: {}'.format(key, value))
+
+    def getAnnIds(self, imgIds=[], catIds=[], areaRng=[], iscrowd=None):
+        imgIds = imgIds if _is_array_like(imgIds) else [imgIds]
+        catIds = catIds if _is_array_like(catIds) else [catIds]
+        if len(imgIds) == len(catIds) == len(areaRng) == 0:
+            anns = self.dataset['annotations']
+        else:
+            if len(imgIds):
+                anns = [a for i in imgIds if i in self.imgToAnns for a in self.imgToAnns[i]]
+            else:
+                anns = self.dataset['annotations']
+            if len(catIds):
+                anns = [a for a in anns if a['category_id'] in catIds]
+            if len(areaRng):
+                anns = [a for a in anns if areaRng[0] < a['area'] < areaRng[1]]
+        if iscrowd is not None:
+            return [a['id'] for a in anns if a['iscrowd'] == iscrowd]
+        return [a['id'] for a in anns]
+
+    def getCatIds(self, catNms=[], supNms=[], catIds=[]):
+        catNms = catNms if _is_array_like(catNms) else [catNms]
+        supNms = supNms if _is_array_like(supNms) else [supNms]
+        catIds = catIds if _is_array_like(catIds) else [catIds]
+        cats = self.dataset.get('categories', [])
+        if len(catNms):
+            cats = [c for c in cats if c['name'] in catNms]
+        if len(supNms):
+            cats = [c for c in cats if c['supercategory'] in supNms]
+        if len(catIds):
+            cats = [c for c in cats if c['id'] in catIds]
+        return [c['id'] for c in cats]
+
+    def getImgIds(self, imgIds=[], catIds=[]):
+        imgIds = imgIds if _is_array_like(imgIds) else [imgIds]
+        catIds = catIds if _is_array_like(catIds) else [catIds]
+        if len(imgIds) == len(catIds) == 0:
+            return list(self.imgs.keys())
+        ids = set(imgIds)
+        for i, catId in enumerate(catIds):
+            if i == 0 and len(ids) == 0:
+                ids = set(self.catToImgs[catId])
+            else:
+                ids &= set(self.catToImgs[catId])
+        return list(ids)
+
+    def _load(self, table, ids):
+        if _is_array_like(ids):
+            return [table[i] for i in ids]
+        if isinstance(ids, (int, np.integer)):
+            return [table[ids]]
+        return None
+
+    def loadAnns(self, ids=[]):
+        return self._load(self.anns, ids)
+
+    def loadCats(self, ids=[]):
+        return self._load(self.cats, ids)
+
+    def loadImgs(self, ids=[]):
+        return self._load(self.imgs, ids)
+
+    def loadNumpyAnnotations(self, data):
+        """Results from an [N, 7] array of (image_id, x, y, w, h, score, category_id)
+        rows, as a list of dicts (pycocotools' conversion, ids truncated with int())."""
+        data = np.asarray(data)
+        if data.ndim != 2 or data.shape[1] != 7:
+            raise InvalidAnnotationError("results array should have shape (N, 7) "
+                                         "(image_id, x, y, w, h, score, category_id), got %s" % (data.shape,))
+        return [{'image_id': int(r[0]), 'bbox': [r[1], r[2], r[3], r[4]], 'score': r[5],
+                 'category_id': int(r[6])} for r in data]
+
+    def _results_from_array(self, data):
+        try:
+            data = np.asarray(data, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise InvalidTypeError("results array should be numeric") from None
+        if data.ndim != 2 or data.shape[1] != 7:
+            raise InvalidAnnotationError("results array should have shape (N, 7) "
+                                         "(image_id, x, y, w, h, score, category_id), got %s" % (data.shape,))
+        bad = ~np.isfinite(data[:, [0, 6]]).all(axis=1)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InvalidAnnotationError("results row %d: image_id and category_id should be finite, got %r"
+                                         % (i, data[i].tolist()))
+        return engine.dt_columns({"image_id": np.trunc(data[:, 0]).astype(np.int64), "bbox": data[:, 1:5],
+                                  "score": data[:, 5], "category_id": np.trunc(data[:, 6]).astype(np.int64)},
+                                 what="results")
+
+    def loadRes(self, resFile):
+        """Load detections (a results file path, a list of dicts, or an [N, 7] array)
+        into a new COCO sharing this one's images and categories. Box results get
+        ``area = w*h``, ``id`` 1..N and ``iscrowd = 0``, as in pycocotools."""
+        res = COCO()
+        res._dataset['info'] = copy.deepcopy(self.dataset.get('info', {}))
+        res._dataset['images'] = [img for img in self.dataset.get('images', [])]
+        print('Loading and preparing results...')
+        tic = time.time()
+        anns, cols = None, None
+        if isinstance(resFile, (str, os.PathLike)):
+            kind, val = load_results_columns(resFile)
+            if kind == "columns":
+                cols = val
+                cols.pop("has_area", None)
+                cols = engine.dt_columns({k: cols[k] for k in ("image_id", "category_id", "bbox", "score")},
+                                         what="results file %s" % os.fspath(resFile))
+            else:
+                anns = val
+        elif isinstance(resFile, np.ndarray):
+            cols = self._results_from_array(resFile)
+        else:
+            anns = resFile
+        if anns is not None:
+            if not isinstance(anns, list):
+                raise InvalidTypeError("results should be a list of objects, got %s" % type(anns).__name__)
+            if anns and isinstance(anns[0], Mapping) and "bbox" not in anns[0]:
+                keys = [k for k in ("segmentation", "keypoints", "caption") if k in anns[0]]
+                raise NotImplementedError(
+                    "fastap evaluates box results for now; these results carry %s without 'bbox' "
+                    "(segm and keypoints evaluation is planned)" % (keys or list(anns[0].keys())))
+            cols = columns_from_records(anns, "dt")
+            cols["area"] = cols["bbox"][:, 2] * cols["bbox"][:, 3]   # loadRes: area = w*h
+        cols["id"] = np.arange(1, cols["image_id"].shape[0] + 1, dtype=np.int64)
+        img_ids = np.array(sorted(self.imgs.keys()) if self.imgs else [], dtype=np.int64)
+        _, ok = engine._index_of(img_ids, cols["image_id"])
+        if not ok.all():
+            i = int(np.flatnonzero(~ok)[0])
+            raise InvalidAnnotationError(
+                "results record %d: image_id %d is not an image of the ground truth "
+                "(%d of %d results are on unknown images)" % (i, cols["image_id"][i], int((~ok).sum()), ok.shape[0]))
+        res._dataset['categories'] = copy.deepcopy(self.dataset.get('categories', []))
+        res._cols = ("dt", cols)
+        res._pending = (cols, anns)
+        print('DONE (t={:0.2f}s)'.format(time.time() - tic))
+        res.createIndex()
+        return res
+
+    def _columns(self, kind=None):
+        """The annotations as columns (cached until ``createIndex``/``dataset`` change)."""
+        if self._cols is not None and (kind is None or self._cols[0] == kind):
+            return self._cols[1]
+        if kind is None:
+            anns = self.dataset.get("annotations", [])
+            kind = "dt" if anns and isinstance(anns[0], Mapping) and "score" in anns[0] else "gt"
+        cols = columns_from_records(self.dataset.get("annotations", []), kind)
+        self._cols = (kind, cols)
+        return cols
+
+
+def _columns_of(coco, kind):
+    """Columns of a fastap COCO, or of any object with pycocotools' ``dataset``."""
+    if isinstance(coco, COCO):
+        return coco._columns(kind)
+    if coco is None or not hasattr(coco, "dataset"):
+        raise InvalidTypeError("expected a COCO object (fastap or pycocotools), got %s" % type(coco).__name__)
+    return columns_from_records(coco.dataset.get("annotations", []), kind)
+
+
+def _image_ids_of(coco):
+    return sorted(coco.getImgIds())
+
+
+class _LazyIous(Mapping):
+    """``COCOeval.ious``: {(imgId, catId): IoU array [D, G]} computed when read."""
+
+    def __init__(self, ev):
+        self._ev = ev
+
+    def _keys(self):
+        p = self._ev._paramsEval
+        cats = p.catIds if p.useCats else [-1]
+        return [(i, c) for i in p.imgIds for c in cats]
+
+    def __iter__(self):
+        return iter(self._keys())
+
+    def __len__(self):
+        return len(self._keys())
+
+    def __getitem__(self, key):
+        img, cat = key
+        st = self._ev._state
+        if st is None:
+            raise KeyError(key)
+        p = self._ev._paramsEval
+        tables = st["tables"]
+        gt, dt = st["gt"], st["dt"]
+        gsel = tables.gt_index[tables.img_ids[tables.gt_img] == img]
+        dsel = tables.dt_index[tables.img_ids[tables.dt_img] == img]
+        if p.useCats:
+            gsel = gsel[gt["category_id"][gsel] == cat]
+            dsel = dsel[dt["category_id"][dsel] == cat]
+        dsel = dsel[:p.maxDets[-1]]
+        if len(gsel) == 0 and len(dsel) == 0:
+            return []
+        from ._core import box_iou
+        return box_iou(dt["bbox"][dsel], gt["bbox"][gsel], gt["iscrowd"][gsel], fmt="xywh")
+
+
+class COCOeval:
+    """pycocotools' COCOeval for ``iouType="bbox"``, computed by fastap's C kernels.
+
+    ``COCOeval(cocoGt, cocoDt, iouType="bbox")`` then ``evaluate()``, ``accumulate()``,
+    ``summarize()``; results in ``eval['precision']`` float64 [T, R, K, A, M],
+    ``eval['recall']`` [T, K, A, M], ``eval['scores']`` [T, R, K, A, M] and ``stats``
+    float64[12]. ``num_threads`` (fastap only) limits the threads used.
+    """
+
+    def __init__(self, cocoGt=None, cocoDt=None, iouType='segm', num_threads=None):
+        if not iouType:
+            print('iouType not specified. use default iouType segm')
+        self.cocoGt = cocoGt
+        self.cocoDt = cocoDt
+        self.eval = {}
+        self._gts = defaultdict(list)
+        self._dts = defaultdict(list)
+        self.params = Params(iouType=iouType)
+        self._paramsEval = {}
+        self.stats = []
+        self._evalImgs = None
+        self._state = None
+        self.num_threads = num_threads
+        if cocoGt is not None:
+            self.params.imgIds = sorted(cocoGt.getImgIds())
+            self.params.catIds = sorted(cocoGt.getCatIds())
+
+    @property
+    def ious(self):
+        return _LazyIous(self) if self._state is not None else {}
+
+    def evaluate(self):
+        """Match detections to ground truth on every image (pycocotools' evaluate())."""
+        tic = time.time()
+        print('Running per image evaluation...')
+        p = self.params
+        if p.useSegm is not None:
+            p.iouType = 'segm' if p.useSegm == 1 else 'bbox'
+            print('useSegm (deprecated) is not None. Running {} evaluation'.format(p.iouType))
+        print('Evaluate annotation type *{}*'.format(p.iouType))
+        if p.iouType != 'bbox':
+            raise NotImplementedError("fastap.COCOeval evaluates iouType='bbox' for now; "
+                                      "%r evaluation is planned" % (p.iouType,))
+        p.imgIds = list(np.unique(p.imgIds))
+        if p.useCats:
+            p.catIds = list(np.unique(p.catIds))
+        p.maxDets = sorted(p.maxDets)
+        self.params = p
+        gt = _columns_of(self.cocoGt, "gt")
+        dt = _columns_of(self.cocoDt, "dt")
+        iou_thrs, _, md, ar = engine._check_params(p.iouThrs, p.recThrs, p.maxDets, p.areaRng)
+        img_ids = engine._ids("params", "imgIds", np.asarray(p.imgIds).reshape(-1), len(p.imgIds))
+        cat_ids = engine._ids("params", "catIds", np.asarray(p.catIds).reshape(-1), len(p.catIds))
+        tables = engine.build_tables(gt, dt, img_ids, cat_ids, bool(p.useCats))
+        ids = np.take(gt["id"], tables.gt_index)
+        if ids.shape[0] > 1:
+            u, c = np.unique(ids, return_counts=True)
+            if (c > 1).any():
+                dup = u[c > 1][0]
+                recs = np.flatnonzero(gt["id"] == dup)[:2].tolist()
+                raise InvalidAnnotationError(
+                    "annotations: id %d is used by records %d and %d; annotation ids must be unique "
+                    "(pycocotools would silently evaluate the last one twice)" % (dup, recs[0], recs[1]))
+        matches = engine.coco_match(tables, iou_thrs, md, ar, num_threads=self.num_threads)
+        self._state = {"tables": tables, "matches": matches, "gt": gt, "dt": dt,
+                       "iou_thrs": iou_thrs, "max_dets": md, "area_rng": ar}
+        self._evalImgs = None
+        self._paramsEval = copy.deepcopy(self.params)
+        print('DONE (t={:0.2f}s).'.format(time.time() - tic))
+
+    def accumulate(self, p=None):
+        """Precision/recall curves per (IoU, category, area, maxDets) into ``eval``."""
+        print('Accumulating evaluation results...')
+        tic = time.time()
+        if self._state is None:
+            print('Please run evaluate() first')
+            raise InvalidAnnotationError("accumulate(): run evaluate() first")
+        if p is None:
+            p = self.params
+        p.catIds = p.catIds if p.useCats == 1 else [-1]
+        st = self._state
+        rec_thrs = np.asarray(p.recThrs, dtype=np.float64)
+        precision, recall, scores = engine.coco_accumulate(
+            st["tables"], st["matches"], st["iou_thrs"], rec_thrs, st["max_dets"], st["area_rng"],
+            num_threads=self.num_threads)
+        T, R, K, A, M = precision.shape
+        self.eval = {
+            'params': p,
+            'counts': [T, R, K, A, M],
+            'date': datetime.datetime.now().strftime('%Y-%m-%d %H:%M:%S'),
+            'precision': precision,
+            'recall': recall,
+            'scores': scores,
+        }
+        print('DONE (t={:0.2f}s).'.format(time.time() - tic))
+
+    def summarize(self):
+        """Print the 12 summary lines and set ``stats`` (pycocotools' summarize())."""
+        if not self.eval:
+            raise Exception('Please run accumulate() first')
+        p = self.params
+        stats, lines = engine.summarize(self.eval['precision'], self.eval['recall'], p.iouThrs,
+                                        p.areaRngLbl, p.maxDets, p.iouType)
+        for line in lines:
+            print(line)
+        self.stats = stats
+
+    def __str__(self):
+        self.summarize()
+        return ""
+
+    # -- evalImgs, built only when read ---------------------------------------------------
+    @property
+    def evalImgs(self):
+        if self._evalImgs is None:
+            self._evalImgs = self._build_eval_imgs() if self._state is not None else []
+        return self._evalImgs
+
+    @evalImgs.setter
+    def evalImgs(self, value):
+        self._evalImgs = value
+
+    def _build_eval_imgs(self):
+        """pycocotools' per-(category, area range, image) dicts, in its order."""
+        st = self._state
+        p = self._paramsEval
+        tables, gt, dt = st["tables"], st["gt"], st["dt"]
+        details = engine.coco_match(tables, st["iou_thrs"], st["max_dets"], st["area_rng"], details=True,
+                                    num_threads=self.num_threads)
+        dt_match = np.concatenate([d["dt_match"] for d in details], axis=1)
+        T = dt_match.shape[1]
+        dt_ign = np.concatenate([((d["dt_ignore"][:, None, :] >> np.arange(min(32, T - 32 * i), dtype=np.uint32)[None, :, None]) & 1)
+                                 for i, d in enumerate(details)], axis=1).astype(bool)
+        gt_ign = details[0]["gt_ignore"]
+        gt_ids = np.take(gt["id"], tables.gt_index)
+        dt_ids = np.take(dt["id"], tables.dt_index)
+        dt_scores = np.take(dt["score"], tables.dt_index)
+        cut = st["max_dets"][-1]
+        cat_list = p.catIds if p.useCats else [-1]
+        I, A = len(p.imgIds), len(p.areaRng)
+        out = [None] * (len(cat_list) * A * I)
+        g_off = tables.core.arrays[0]
+        d_off = tables.core.arrays[6]
+        n_cat = tables.core.n_cat
+        for k in range(n_cat):
+            gs, ge = int(g_off[k]), int(g_off[k + 1])
+            ds_, de = int(d_off[k]), int(d_off[k + 1])
+            imgs = np.union1d(tables.gt_img[gs:ge], tables.dt_img[ds_:de])
+            g_start = gs + np.searchsorted(tables.gt_img[gs:ge], imgs, "left")
+            g_end = gs + np.searchsorted(tables.gt_img[gs:ge], imgs, "right")
+            d_start = ds_ + np.searchsorted(tables.dt_img[ds_:de], imgs, "left")
+            d_end = ds_ + np.searchsorted(tables.dt_img[ds_:de], imgs, "right")
+            for j, img in enumerate(imgs.tolist()):
+                g0, g1, d0, d1 = int(g_start[j]), int(g_end[j]), int(d_start[j]), int(d_end[j])
+                d1 = min(d1, d0 + cut)
+                for a in range(A):
+                    ig = gt_ign[a, g0:g1]
+                    order = np.argsort(ig, kind="mergesort")
+                    gidx = g0 + order
+                    gpos = {int(g): n for n, g in enumerate(gidx.tolist())}
+                    D, G = d1 - d0, g1 - g0
+                    dtm = np.zeros((T, D))
+                    gtm = np.zeros((T, G))
+                    m = dt_match[a, :, d0:d1]
+                    for t in range(T):
+                        for r in np.flatnonzero(m[t] >= 0).tolist():
+                            g = int(m[t, r])
+                            dtm[t, r] = gt_ids[g]
+                            gtm[t, gpos[g]] = dt_ids[d0 + r]
+                    out[k * A * I + a * I + img] = {
+                        'image_id': p.imgIds[img],
+                        'category_id': cat_list[k],
+                        'aRng': p.areaRng[a],
+                        'maxDet': cut,
+                        'dtIds': dt_ids[d0:d1].tolist(),
+                        'gtIds': gt_ids[gidx].tolist(),
+                        'dtMatches': dtm,
+                        'gtMatches': gtm,
+                        'dtScores': dt_scores[d0:d1].tolist(),
+                        'gtIgnore': ig[order].astype(int) if G else np.array([]),
+                        'dtIgnore': dt_ign[a, :, d0:d1],
+                    }
+        return out
