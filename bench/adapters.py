@@ -1,0 +1,391 @@
+"""One adapter per evaluated library, so every library runs the same five steps.
+
+``load(gt_path, results_path)`` -> ``(gt, dt)``; ``make_eval(gt, dt)`` -> an evaluator;
+``evaluate(E)``, ``accumulate(E)``, ``summarize(E)``; then ``stats(E)`` (the 12
+numbers) and ``arrays(E)`` (``precision``/``recall``/``scores`` where exposed).
+
+The timed "evaluate" phase is ``make_eval`` + ``evaluate``: constructing ``COCOeval``
+is part of evaluating (it is cheap everywhere, but a library could hide work there).
+
+Library quirks that matter for reading the phase columns:
+
+* ``faster_coco_eval``: ``COCOeval_faster.evaluate()`` computes the IoUs in Python/
+  C++ and, with its default ``separate_eval=False``, also accumulates
+  (``COCOevalEvaluateAccumulate``); ``accumulate()`` then does almost nothing. Its
+  ``print_function`` defaults to ``logger.info`` (nothing on stdout).
+* ``ultrafast_pycocotools``: ``evaluate()`` does matching *and* accumulation in Rust;
+  ``accumulate()`` only publishes ``self.eval``. ``loadRes(path)`` parses the file
+  natively into a compact form (no per-detection dicts).
+* ``hotcoco``: the classes are Rust (``COCO``/``COCOeval`` from ``hotcoco.hotcoco``);
+  ``COCOeval.eval`` is a property that builds a new dict on every access, so it is
+  read once, outside the timed phases.
+* ``fastap.reference``: a function, not classes: "load" is ``json.load`` of both
+  files plus the conversion to columnar NumPy arrays; "evaluate" is
+  ``evaluate_coco(gt, dt, params)`` (which also accumulates, so "accumulate" is
+  empty); "summarize" is ``fastap.reference.summarize`` (or, if absent, pycocotools'
+  ``_summarize`` arithmetic, :func:`summarize_arrays`) on its arrays. Its ``Params``
+  is ``fastap.params.Params("bbox")`` with ``imgIds``/``catIds`` from the ground truth.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+
+from bench.data import FASTAP_DIR, import_fastap_module
+
+LIBS = ("fastap", "pycocotools", "faster_coco_eval", "hotcoco", "ultrafast", "reference")
+# pycocotools and the pure-Python reference: ``--slow-repeat`` and ``--skip-slow``
+SLOW = ("pycocotools", "reference")
+# the libraries fastap is compared with as "peers" (not its own reference)
+PEERS = ("pycocotools", "faster_coco_eval", "hotcoco", "ultrafast")
+ALIASES = {
+    "pycoco": "pycocotools",
+    "faster-coco-eval": "faster_coco_eval", "faster_coco": "faster_coco_eval", "fce": "faster_coco_eval",
+    "ultrafast_pycocotools": "ultrafast", "ultrafast-pycocotools": "ultrafast", "ufcoco": "ultrafast",
+    "fastap.reference": "reference", "ref": "reference", "fastap_reference": "reference",
+}
+DISPLAY = {
+    "fastap": "fastap",
+    "pycocotools": "pycocotools",
+    "faster_coco_eval": "faster_coco_eval",
+    "hotcoco": "hotcoco",
+    "ultrafast": "ultrafast_pycocotools",
+    "reference": "fastap.reference",
+}
+DISTRIBUTION = {
+    "fastap": "fastap", "pycocotools": "pycocotools", "faster_coco_eval": "faster-coco-eval",
+    "hotcoco": "hotcoco", "ultrafast": "ultrafast-pycocotools", "reference": "fastap",
+}
+
+
+class NotImportable(Exception):
+    """The library cannot be imported (or lacks the API): the benchmark skips it."""
+
+
+def canonical(name):
+    n = name.strip()
+    n = ALIASES.get(n, ALIASES.get(n.lower(), n.lower()))
+    if n not in LIBS:
+        raise ValueError("unknown library %r (known: %s)" % (name, ", ".join(LIBS)))
+    return n
+
+
+def _dist_version(dist):
+    try:
+        from importlib.metadata import version
+        return version(dist)
+    except Exception:
+        return None
+
+
+def _fastap_version():
+    """fastap's version from ``fastap/_version.py`` (works without the extension)."""
+    ns = {}
+    try:
+        with open(os.path.join(FASTAP_DIR, "_version.py")) as f:
+            exec(f.read(), ns)
+        return ns.get("__version__")
+    except OSError:
+        return None
+
+
+class CocoApiAdapter:
+    """A library with pycocotools' ``COCO``/``COCOeval`` interface."""
+
+    has_accumulate = True
+
+    def __init__(self, name, COCO, COCOeval, version, module_file=None, eval_kwargs=None):
+        self.name = name
+        self.COCO = COCO
+        self.COCOeval = COCOeval
+        self.version = version
+        self.module_file = module_file
+        self.eval_kwargs = eval_kwargs or {}
+
+    def load(self, gt_path, dt_path):
+        gt = self.COCO(gt_path)
+        dt = gt.loadRes(dt_path)
+        return gt, dt
+
+    def make_eval(self, gt, dt):
+        return self.COCOeval(gt, dt, "bbox", **self.eval_kwargs)
+
+    def evaluate(self, E):
+        E.evaluate()
+
+    def accumulate(self, E):
+        E.accumulate()
+
+    def summarize(self, E):
+        E.summarize()
+
+    def stats(self, E):
+        return [float(x) for x in list(E.stats)[:12]]
+
+    def arrays(self, E):
+        import numpy as np
+        ev = E.eval  # hotcoco builds a new dict per access: read it once
+        out = {}
+        if not ev:
+            return out
+        for k in ("precision", "recall", "scores"):
+            try:
+                v = ev[k]
+            except (KeyError, TypeError):
+                continue
+            if v is not None:
+                out[k] = np.asarray(v, dtype=np.float64)
+        return out
+
+
+def _import_fastap():
+    try:
+        import fastap
+        COCO, COCOeval = fastap.COCO, fastap.COCOeval
+    except Exception as e:  # ImportError, AttributeError (engine not there yet), ...
+        raise NotImportable("%s: %s" % (type(e).__name__, e)) from e
+    v = getattr(fastap, "__version__", None) or _fastap_version()
+    return CocoApiAdapter("fastap", COCO, COCOeval, v, getattr(fastap, "__file__", None))
+
+
+def _import_pycocotools():
+    try:
+        from pycocotools.coco import COCO
+        from pycocotools.cocoeval import COCOeval
+        import pycocotools
+    except Exception as e:
+        raise NotImportable("%s: %s" % (type(e).__name__, e)) from e
+    return CocoApiAdapter("pycocotools", COCO, COCOeval, _dist_version("pycocotools"),
+                          pycocotools.__file__)
+
+
+def _import_faster_coco_eval():
+    try:
+        import faster_coco_eval
+        from faster_coco_eval import COCO, COCOeval_faster
+    except Exception as e:
+        raise NotImportable("%s: %s" % (type(e).__name__, e)) from e
+    v = getattr(faster_coco_eval, "__version__", None) or _dist_version("faster-coco-eval")
+    return CocoApiAdapter("faster_coco_eval", COCO, COCOeval_faster, v, faster_coco_eval.__file__)
+
+
+def _import_hotcoco():
+    try:
+        import hotcoco
+        from hotcoco import COCO, COCOeval
+    except Exception as e:
+        raise NotImportable("%s: %s" % (type(e).__name__, e)) from e
+    v = getattr(hotcoco, "__version__", None) or _dist_version("hotcoco")
+    return CocoApiAdapter("hotcoco", COCO, COCOeval, v, hotcoco.__file__)
+
+
+def _import_ultrafast():
+    try:
+        import ultrafast_pycocotools
+        from ultrafast_pycocotools import COCO, COCOeval
+    except Exception as e:
+        raise NotImportable("%s: %s" % (type(e).__name__, e)) from e
+    v = getattr(ultrafast_pycocotools, "__version__", None) or _dist_version("ultrafast-pycocotools")
+    return CocoApiAdapter("ultrafast", COCO, COCOeval, v, ultrafast_pycocotools.__file__)
+
+
+# --------------------------------------------------------------------------------------
+# fastap.reference (pure Python, columnar input)
+# --------------------------------------------------------------------------------------
+
+class BboxParams:
+    """pycocotools' default ``Params(iouType="bbox")`` (same linspace grids)."""
+
+    def __init__(self, imgIds=(), catIds=()):
+        import numpy as np
+        self.imgIds = list(imgIds)
+        self.catIds = list(catIds)
+        self.iouThrs = np.linspace(.5, 0.95, int(np.round((0.95 - .5) / .05)) + 1, endpoint=True)
+        self.recThrs = np.linspace(.0, 1.00, int(np.round((1.00 - .0) / .01)) + 1, endpoint=True)
+        self.maxDets = [1, 10, 100]
+        self.areaRng = [[0 ** 2, 1e5 ** 2], [0 ** 2, 32 ** 2], [32 ** 2, 96 ** 2], [96 ** 2, 1e5 ** 2]]
+        self.areaRngLbl = ['all', 'small', 'medium', 'large']
+        self.useCats = 1
+        self.iouType = "bbox"
+        self.useSegm = None
+
+
+def summarize_arrays(precision, recall, params):
+    """The 12 bbox stats from accumulated arrays, with pycocotools' exact arithmetic."""
+    import numpy as np
+    p = params
+
+    def _summarize(ap=1, iouThr=None, areaRng='all', maxDets=100):
+        aind = [i for i, aRng in enumerate(p.areaRngLbl) if aRng == areaRng]
+        mind = [i for i, mDet in enumerate(p.maxDets) if mDet == maxDets]
+        if ap == 1:
+            s = precision
+            if iouThr is not None:
+                t = np.where(iouThr == p.iouThrs)[0]
+                s = s[t]
+            s = s[:, :, :, aind, mind]
+        else:
+            s = recall
+            if iouThr is not None:
+                t = np.where(iouThr == p.iouThrs)[0]
+                s = s[t]
+            s = s[:, :, aind, mind]
+        if len(s[s > -1]) == 0:
+            return -1
+        return np.mean(s[s > -1])
+
+    md = p.maxDets
+    stats = np.zeros((12,))
+    stats[0] = _summarize(1)
+    stats[1] = _summarize(1, iouThr=.5, maxDets=md[2])
+    stats[2] = _summarize(1, iouThr=.75, maxDets=md[2])
+    stats[3] = _summarize(1, areaRng='small', maxDets=md[2])
+    stats[4] = _summarize(1, areaRng='medium', maxDets=md[2])
+    stats[5] = _summarize(1, areaRng='large', maxDets=md[2])
+    stats[6] = _summarize(0, maxDets=md[0])
+    stats[7] = _summarize(0, maxDets=md[1])
+    stats[8] = _summarize(0, maxDets=md[2])
+    stats[9] = _summarize(0, areaRng='small', maxDets=md[2])
+    stats[10] = _summarize(0, areaRng='medium', maxDets=md[2])
+    stats[11] = _summarize(0, areaRng='large', maxDets=md[2])
+    return stats
+
+
+def columnar_from_json(gt_path, dt_path):
+    """``json.load`` both files and convert to the reference's columnar dicts.
+
+    Detections get ``area = w * h`` as ``COCO.loadRes`` sets it for bbox results.
+    Returns ``(gt, dt, image_ids, category_ids)``.
+    """
+    import numpy as np
+    with open(gt_path) as f:
+        dataset = json.load(f)
+    with open(dt_path) as f:
+        results = json.load(f)
+    anns = dataset.get("annotations", [])
+    gt = dict(
+        id=np.array([a["id"] for a in anns], dtype=np.int64),
+        image_id=np.array([a["image_id"] for a in anns], dtype=np.int64),
+        category_id=np.array([a["category_id"] for a in anns], dtype=np.int64),
+        bbox=np.array([a["bbox"] for a in anns], dtype=np.float64).reshape(-1, 4),
+        area=np.array([a["area"] for a in anns], dtype=np.float64),
+        iscrowd=np.array([a.get("iscrowd", 0) for a in anns], dtype=np.uint8),
+    )
+    if any("ignore" in a for a in anns):
+        gt["ignore"] = np.array([a.get("ignore", 0) for a in anns], dtype=np.uint8)
+    bbox = np.array([r["bbox"] for r in results], dtype=np.float64).reshape(-1, 4)
+    dt = dict(
+        image_id=np.array([r["image_id"] for r in results], dtype=np.int64),
+        category_id=np.array([r["category_id"] for r in results], dtype=np.int64),
+        bbox=bbox,
+        score=np.array([r["score"] for r in results], dtype=np.float64),
+        area=bbox[:, 2] * bbox[:, 3],
+    )
+    image_ids = sorted(int(im["id"]) for im in dataset.get("images", []))
+    category_ids = sorted(int(c["id"]) for c in dataset.get("categories", []))
+    return gt, dt, image_ids, category_ids
+
+
+class _RefEval:
+    def __init__(self, gt, dt, params):
+        self.gt, self.dt, self.params = gt, dt, params
+        self.eval = {}
+        self.stats = []
+
+
+class ReferenceAdapter:
+    """``fastap.reference.evaluate_coco`` on columnar arrays."""
+
+    name = "reference"
+    has_accumulate = False
+
+    def __init__(self, module):
+        self.module = module
+        self.evaluate_coco = module.evaluate_coco
+        self.Params = getattr(module, "Params", None)
+        if self.Params is None:
+            try:
+                self.Params = import_fastap_module("params").Params
+            except Exception:
+                self.Params = None   # fall back to BboxParams
+        self._summarize = getattr(module, "summarize", None)
+        self.version = getattr(module, "__version__", None) or _fastap_version()
+        self.module_file = getattr(module, "__file__", None)
+
+    def load(self, gt_path, dt_path):
+        gt, dt, image_ids, category_ids = columnar_from_json(gt_path, dt_path)
+        return (gt, image_ids, category_ids), dt
+
+    def _params(self, image_ids, category_ids):
+        p = None
+        if self.Params is not None:
+            for args in (("bbox",), ()):
+                try:
+                    p = self.Params(*args)
+                    break
+                except TypeError:
+                    continue
+        if p is None:
+            p = BboxParams()
+        p.imgIds = list(image_ids)
+        p.catIds = list(category_ids)
+        return p
+
+    def make_eval(self, gt, dt):
+        gt_cols, image_ids, category_ids = gt
+        return _RefEval(gt_cols, dt, self._params(image_ids, category_ids))
+
+    def evaluate(self, E):
+        r = self.evaluate_coco(E.gt, E.dt, E.params)
+        if isinstance(r, dict):
+            ev = dict(r)
+        elif isinstance(r, (tuple, list)):
+            ev = dict(zip(("precision", "recall", "scores"), r))
+        else:
+            ev = {k: getattr(r, k) for k in ("precision", "recall", "scores") if hasattr(r, k)}
+        E.eval = ev
+
+    def accumulate(self, E):
+        pass
+
+    def summarize(self, E):
+        if self._summarize is not None:   # fastap.reference.summarize -> (stats, lines)
+            r = self._summarize(E.eval["precision"], E.eval["recall"], E.params)
+            E.stats = r[0] if isinstance(r, tuple) else r
+        else:
+            E.stats = summarize_arrays(E.eval["precision"], E.eval["recall"], E.params)
+
+    def stats(self, E):
+        return [float(x) for x in E.stats]
+
+    def arrays(self, E):
+        import numpy as np
+        return {k: np.asarray(E.eval[k], dtype=np.float64)
+                for k in ("precision", "recall", "scores") if E.eval.get(k) is not None}
+
+
+def _import_reference():
+    try:
+        module = import_fastap_module("reference")
+        module.evaluate_coco
+    except Exception as e:
+        raise NotImportable("%s: %s" % (type(e).__name__, e)) from e
+    return ReferenceAdapter(module)
+
+
+_IMPORTERS = {
+    "fastap": _import_fastap,
+    "pycocotools": _import_pycocotools,
+    "faster_coco_eval": _import_faster_coco_eval,
+    "hotcoco": _import_hotcoco,
+    "ultrafast": _import_ultrafast,
+    "reference": _import_reference,
+}
+
+
+def get_adapter(name):
+    """Import the library and return its adapter; raise :class:`NotImportable`."""
+    return _IMPORTERS[canonical(name)]()
