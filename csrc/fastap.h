@@ -143,8 +143,8 @@ int fa_coco_accumulate_category(const fa_coco_input *in, const fa_coco_params *p
  * ------------------------------------------------------------------------------------ */
 
 /* VOC matching and AP for category k at one IoU threshold, with the VOC devkit's rules:
- * detections of the category in descending score order over all images (ties: input
- * order); each takes the ground truth of its image with the highest IoU (first on
+ * detections of the category in descending score order over all images (ties: the
+ * order of the detections in the grouped input, which need not be sorted by image); each takes the ground truth of its image with the highest IoU (first on
  * ties); if that IoU >= iou_thr: a "difficult" (ignored) ground truth makes the
  * detection neither TP nor FP, an untaken one makes it a TP, a taken one a FP
  * (duplicate; no fallback to the next ground truth); otherwise FP.

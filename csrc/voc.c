@@ -1,11 +1,11 @@
 /*
  * voc.c -- PASCAL VOC AP (VOC2007 11-point and VOC2010+ all-point) for one category.
  *
- * Uses the grouped COCO input (category -> image runs, detections by descending score
- * inside a run). Step 1 walks the category's images and records, per detection, the
- * ground truth of its image with the highest IoU (first on ties, like np.argmax) and
- * that IoU. Step 2 orders the category's detections by descending score (stable over
- * image order and rank) and applies the devkit's rules: above the threshold, a
+ * Uses the grouped COCO input: ground truth by (category, image); detections by
+ * category, in any order inside it (the Python layer keeps input order). Step 1 finds,
+ * per detection, the ground truth of its image with the highest IoU (first on ties,
+ * like np.argmax) and that IoU. Step 2 orders the category's detections by descending
+ * score, stably (ties keep the order they come in), and applies the devkit's rules: above the threshold, a
  * difficult gt makes the detection neither TP nor FP, an untaken gt a TP, a taken gt a
  * FP (a duplicate does not fall back to the next best gt). Step 3 integrates.
  * Sums run left to right, the order of the reference implementation.
@@ -56,30 +56,29 @@ int fa_voc_category(const fa_coco_input *in, const uint8_t *gt_difficult, int32_
     for (int64_t g = gs; g < ge; g++) npos += !diff[g];
     *n_pos = npos;
 
-    /* step 1: best gt per detection, image by image */
-    int64_t gi = gs, di = ds;
-    while (di < de) {
-        int32_t img = in->dt_img[di];
-        while (gi < ge && in->gt_img[gi] < img) gi++;
-        int64_t g0 = gi, g1 = gi;
+    /* step 1: best gt per detection; the gts of its image by binary search (the
+     * category's gts are sorted by image, its detections may be in any order) */
+    for (int64_t di = ds; di < de; di++) {
+        const int32_t img = in->dt_img[di];
+        int64_t lo = gs, hi = ge;
+        while (lo < hi) { int64_t mid = lo + (hi - lo) / 2; if (in->gt_img[mid] < img) lo = mid + 1; else hi = mid; }
+        const int64_t g0 = lo;
+        int64_t g1 = g0;
         while (g1 < ge && in->gt_img[g1] == img) g1++;
-        for (; di < de && in->dt_img[di] == img; di++) {
-            const double *b = in->dt_box + 4 * di;
-            double bc[4] = {b[0], b[1], b[0] + b[2], b[1] + b[3]};
-            double barea = (bc[2] - bc[0] + one) * (bc[3] - bc[1] + one);
-            int64_t bi = -1;
-            double bv = -INFINITY;
-            for (int64_t g = g0; g < g1; g++) {
-                const double *q = in->gt_box + 4 * g;
-                double qc[4] = {q[0], q[1], q[0] + q[2], q[1] + q[3]};
-                double qarea = (qc[2] - qc[0] + one) * (qc[3] - qc[1] + one);
-                double v = fa_iou_xyxy_pair(bc, barea, qc, qarea, 0, one);
-                if (v > bv) { bv = v; bi = g; }
-            }
-            best[di - ds] = bi;
-            best_iou[di - ds] = bv;
+        const double *b = in->dt_box + 4 * di;
+        double bc[4] = {b[0], b[1], b[0] + b[2], b[1] + b[3]};
+        double barea = (bc[2] - bc[0] + one) * (bc[3] - bc[1] + one);
+        int64_t bi = -1;
+        double bv = -INFINITY;
+        for (int64_t g = g0; g < g1; g++) {
+            const double *q = in->gt_box + 4 * g;
+            double qc[4] = {q[0], q[1], q[0] + q[2], q[1] + q[3]};
+            double qarea = (qc[2] - qc[0] + one) * (qc[3] - qc[1] + one);
+            double v = fa_iou_xyxy_pair(bc, barea, qc, qarea, 0, one);
+            if (v > bv) { bv = v; bi = g; }    /* first gt wins on ties (np.argmax) */
         }
-        gi = g1;
+        best[di - ds] = bi;
+        best_iou[di - ds] = bv;
     }
 
     /* step 2: devkit matching in global score order */

@@ -207,9 +207,10 @@ cdef class CocoTables:
     """Grouped COCO input (see fa_coco_input in csrc/fastap.h); keeps the arrays alive."""
     cdef fa_coco_input inp
     cdef public object arrays
+    cdef public bint dt_by_image
 
     def __init__(self, int n_cat, gt_off, gt_img, gt_box, gt_area, gt_crowd, gt_id_zero,
-                 dt_off, dt_img, dt_box, dt_area, dt_score):
+                 dt_off, dt_img, dt_box, dt_area, dt_score, bint dt_by_image=True):
         gt_off = _check("gt_off", gt_off, np.int64)
         dt_off = _check("dt_off", dt_off, np.int64)
         gt_img = _check("gt_img", gt_img, np.int32)
@@ -264,7 +265,11 @@ cdef class CocoTables:
         self.inp.dt_score = &ds[0]
         if n_cat:
             _check_img_order(self.arrays[1], self.arrays[0], "gt_img")
-            _check_img_order(self.arrays[7], self.arrays[6], "dt_img")
+            if dt_by_image:
+                _check_img_order(self.arrays[7], self.arrays[6], "dt_img")
+            elif nd and (self.arrays[7].min() < 0):
+                raise ValueError("dt_img should be non-negative image indices")
+        self.dt_by_image = dt_by_image
 
     @property
     def n_cat(self):
@@ -324,6 +329,8 @@ def coco_match(CocoTables tables, iou_thr, area_rng, max_dets, rec_thr, bint det
     [n_dt], npig int64 [K, A]; with details=True also dt_match int32 [A, T, n_dt]
     (grouped gt index or -1), dt_ignore uint32 [A, n_dt], gt_ignore uint8 [A, n_gt].
     """
+    if not tables.dt_by_image:
+        raise ValueError("COCO matching needs detections grouped by image (dt_by_image=True)")
     cdef _Params prm = _Params(iou_thr, area_rng, max_dets, rec_thr)
     cdef int32_t K = tables.inp.n_cat, A = prm.p.n_area, T = prm.p.n_iou
     cdef int64_t nd = tables.inp.n_dt, ng = tables.inp.n_gt

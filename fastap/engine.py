@@ -234,13 +234,14 @@ def _index_of(ids_sorted, values):
     return pos_c, np.take(ids_sorted, pos_c) == values
 
 
-def build_tables(gt, dt, img_ids, cat_ids, use_cats=True):
+def build_tables(gt, dt, img_ids, cat_ids, use_cats=True, dt_by_image=True):
     """Keep the records on ``img_ids`` and ``cat_ids`` and group them in C.
 
     ``img_ids``: evaluated image ids (sorted and made unique here, as pycocotools'
     evaluate() does); ``cat_ids``: evaluated category ids (sorted-unique with
     ``use_cats``; in the given order without, which decides the order in which
-    pycocotools pools categories). Returns :class:`Tables`.
+    pycocotools pools categories). ``dt_by_image=False`` keeps detections in input
+    order inside each category (VOC). Returns :class:`Tables`.
     """
     img_ids = np.unique(np.asarray(img_ids, dtype=np.int64))
     cat_ids = np.asarray(cat_ids, dtype=np.int64).reshape(-1)
@@ -264,6 +265,11 @@ def build_tables(gt, dt, img_ids, cat_ids, use_cats=True):
         cat_r = (np.take(cat_rank_of_sorted, np.take(cp, sel)).astype(np.int32) if cat_sorted.shape[0]
                  else np.zeros(sel.shape[0], np.int32))
         sc = None if score is None else np.take(score, sel)
+        if score is not None and not dt_by_image:
+            major = cat_r if use_cats else np.zeros(sel.shape[0], np.int32)
+            order, off = _core.group(major, cat_ids.shape[0] if use_cats else 1,
+                                     np.zeros(sel.shape[0], np.int32), 1, None)
+            return np.take(sel, order), np.take(img_i, order), off
         if use_cats:
             order, off = _core.group(cat_r, cat_ids.shape[0], img_i, max(I, 1), sc)
         else:
@@ -285,7 +291,7 @@ def build_tables(gt, dt, img_ids, cat_ids, use_cats=True):
         K_in, g_off, g_img, np.take(gt["bbox"], g_idx, axis=0), np.take(gt["area"], g_idx),
         np.take(gt["iscrowd"], g_idx), (np.take(gt["id"], g_idx) == 0).astype(np.uint8),
         d_off, d_img, np.take(dt["bbox"], d_idx, axis=0), np.take(dt["area"], d_idx),
-        np.take(dt["score"], d_idx))
+        np.take(dt["score"], d_idx), dt_by_image=dt_by_image)
     return Tables(core, g_idx, d_idx, g_img, d_img, img_ids,
                   cat_ids if use_cats else np.array([-1], np.int64), cat_ids)
 
@@ -513,12 +519,15 @@ def evaluate(gt, dt, protocol="coco", iou_thresholds=None, rec_thresholds=None, 
         cat_ids = np.union1d(gt["category_id"], dt["category_id"]) if protocol == "coco" \
             else np.unique(gt["category_id"])
     if protocol in ("voc", "voc07"):
-        tables = build_tables(gt, dt, img_ids, cat_ids, use_cats)
+        tables = build_tables(gt, dt, img_ids, cat_ids, use_cats, dt_by_image=False)
         difficult = gt["iscrowd"] | gt.get("ignore", np.zeros_like(gt["iscrowd"]))
         ap, npos = voc_ap(tables, iou_threshold, use_11_point=protocol == "voc07",
                           plus_one=plus_one, difficult=difficult, num_threads=num_threads)
-        valid = npos > 0
-        m = float(np.mean(ap[valid])) if valid.any() else float("nan")
+        valid = ap[npos > 0].tolist()
+        total = 0.0
+        for v in valid:          # left to right, as fastap.reference sums
+            total += v
+        m = total / len(valid) if valid else float("nan")
         cats = tables.cat_ids
         return EvalResult(protocol, metrics={"map": m}, ap=ap, n_pos=npos, cat_ids=cats,
                           per_class_ap=dict(zip(cats.tolist(), ap.tolist())),

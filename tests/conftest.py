@@ -1,0 +1,86 @@
+"""Shared helpers: run pycocotools (the oracle) and fastap on the same data."""
+import contextlib
+import copy
+import io
+import json
+import os
+
+import numpy as np
+import pytest
+
+DATA = os.path.join(os.path.dirname(__file__), "data")
+REALDATA = os.path.join(DATA, "realdata")
+
+
+def quiet():
+    return contextlib.redirect_stdout(io.StringIO())
+
+
+def run_pycocotools(dataset, results, set_params=None):
+    """pycocotools COCOeval (bbox) on a dataset dict and a results list; returns the
+    evaluated object and the printed summary lines."""
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        gt = COCO()
+        gt.dataset = copy.deepcopy(dataset)
+        gt.createIndex()
+        dt = gt.loadRes(copy.deepcopy(results))
+        ev = COCOeval(gt, dt, "bbox")
+        if set_params:
+            set_params(ev.params)
+        ev.evaluate()
+        ev.accumulate()
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        ev.summarize()
+    return ev, out.getvalue().splitlines()
+
+
+def run_fastap(dataset, results, set_params=None, num_threads=None):
+    import fastap
+    with quiet():
+        gt = fastap.COCO(copy.deepcopy(dataset))
+        dt = gt.loadRes(copy.deepcopy(results))
+        ev = fastap.COCOeval(gt, dt, "bbox", num_threads=num_threads)
+        if set_params:
+            set_params(ev.params)
+        ev.evaluate()
+        ev.accumulate()
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        ev.summarize()
+    return ev, out.getvalue().splitlines()
+
+
+def assert_same_eval(ref, ev):
+    """Whole arrays bit-identical (max abs diff exactly 0) and the same stats."""
+    for key in ("precision", "recall", "scores"):
+        a, b = ref.eval[key], ev.eval[key]
+        assert a.shape == b.shape, (key, a.shape, b.shape)
+        assert np.array_equal(a, b), (key, float(np.max(np.abs(a - b))))
+    assert ref.eval["counts"] == ev.eval["counts"]
+    assert np.array_equal(np.asarray(ref.stats), np.asarray(ev.stats)), (ref.stats, ev.stats)
+
+
+def load_case(name, eval_id="bbox"):
+    """(dataset dict, results list, expected dict) of a realdata case."""
+    d = os.path.join(REALDATA, name)
+    with open(os.path.join(d, "case.json")) as f:
+        case = json.load(f)
+    ev = next(e for e in case["evals"] if e["id"] == eval_id)
+    with open(os.path.join(d, ev["gt"])) as f:
+        gt = json.load(f)
+    with open(os.path.join(d, ev["dt"])) as f:
+        dt = json.load(f)
+    if ev.get("dt_format") == "dataset_annotations":
+        dt = dt["annotations"]
+    with open(os.path.join(d, "expected.json")) as f:
+        expected = json.load(f)["evals"][eval_id]
+    return gt, dt, expected, os.path.join(d, ev["gt"]), os.path.join(d, ev["dt"])
+
+
+@pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
+def num_threads(request):
+    return request.param

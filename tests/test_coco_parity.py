@@ -1,0 +1,327 @@
+"""fastap.COCOeval against pycocotools (the oracle) on generated data: whole
+precision/recall/scores arrays bit-identical, the same stats and summary lines."""
+import copy
+
+import numpy as np
+import pytest
+
+import fastap
+from fastap.synthetic import make_coco
+
+from conftest import assert_same_eval, quiet, run_fastap, run_pycocotools
+
+pytest.importorskip("pycocotools")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+@pytest.mark.parametrize("edge_cases", [False, True])
+def test_generated_default_params(seed, edge_cases, num_threads):
+    d, r = make_coco(seed=seed, edge_cases=edge_cases, n_images=60, n_categories=6,
+                     gt_per_image=5, dets_per_image=40)
+    ref, ref_lines = run_pycocotools(d, r)
+    ev, lines = run_fastap(d, r, num_threads=num_threads)
+    assert_same_eval(ref, ev)
+    assert lines == ref_lines
+
+
+def test_generated_small_scale():
+    d, r = make_coco(seed=11, edge_cases=True, scale="small")
+    ref, ref_lines = run_pycocotools(d, r)
+    ev, lines = run_fastap(d, r)
+    assert_same_eval(ref, ev)
+    assert lines == ref_lines
+
+
+def _iou3(p):
+    p.iouThrs = np.array([0.3, 0.5, 0.77])
+
+
+def _rec11(p):
+    p.recThrs = np.linspace(0, 1, 11)
+
+
+def _maxdets(p):
+    p.maxDets = [1, 5, 300]
+
+
+def _maxdets_unsorted(p):
+    p.maxDets = [100, 1, 10]
+
+
+def _maxdets_no100(p):
+    p.maxDets = [2, 20, 50]
+
+
+def _area(p):
+    p.areaRng = [[0, 1e10], [0, 50 ** 2], [50 ** 2, 1e10]]
+    p.areaRngLbl = ["all", "small", "large"]
+
+
+def _img_subset(p):
+    p.imgIds = sorted(p.imgIds)[::3]
+
+
+def _cat_subset(p):
+    p.catIds = sorted(p.catIds)[1:4]
+
+
+def _no_cats(p):
+    p.useCats = 0
+
+
+def _no_cats_subset(p):
+    p.useCats = 0
+    p.catIds = sorted(p.catIds)[:3]
+
+
+def _many_thresholds(p):
+    # more than 32 thresholds: evaluated in chunks of 32
+    p.iouThrs = np.linspace(0.05, 0.95, 37)
+
+
+def _unsorted_recall_thresholds(p):
+    p.recThrs = np.array([0.5, 0.1, 0.9, 0.0, 1.0])
+
+
+def _threshold_one(p):
+    p.iouThrs = np.array([0.5, 1.0])
+
+
+def _mixed(p):
+    p.useCats = 0
+    p.maxDets = [3, 30, 150]
+    p.iouThrs = np.array([0.1, 0.55, 0.95])
+    p.imgIds = sorted(p.imgIds)[5:]
+
+
+@pytest.mark.parametrize("set_params", [
+    _iou3, _rec11, _maxdets, _maxdets_unsorted, _maxdets_no100, _area, _img_subset, _cat_subset,
+    _no_cats, _no_cats_subset, _many_thresholds, _unsorted_recall_thresholds, _threshold_one, _mixed,
+], ids=lambda f: f.__name__.strip("_"))
+def test_custom_params(set_params):
+    d, r = make_coco(seed=5, edge_cases=True, n_images=80, n_categories=7, gt_per_image=6,
+                     dets_per_image=60)
+    ref, ref_lines = run_pycocotools(d, r, set_params)
+    ev, lines = run_fastap(d, r, set_params)
+    assert_same_eval(ref, ev)
+    assert lines == ref_lines
+    # params end up as pycocotools leaves them (sorted maxDets, catIds [-1] with useCats=0)
+    assert list(ev.params.maxDets) == list(ref.params.maxDets)
+    assert list(ev.params.catIds) == list(ref.params.catIds)
+
+
+def test_eval_imgs_identical():
+    d, r = make_coco(seed=8, edge_cases=True, n_images=40, n_categories=5, gt_per_image=5,
+                     dets_per_image=30)
+    ref, _ = run_pycocotools(d, r)
+    ev, _ = run_fastap(d, r)
+    assert len(ref.evalImgs) == len(ev.evalImgs)
+    n = 0
+    for a, b in zip(ref.evalImgs, ev.evalImgs):
+        assert (a is None) == (b is None)
+        if a is None:
+            continue
+        n += 1
+        assert a.keys() == b.keys()
+        for key in a:
+            if isinstance(a[key], np.ndarray):
+                assert a[key].dtype == b[key].dtype, key
+                assert np.array_equal(a[key], b[key]), key
+            else:
+                assert a[key] == b[key], key
+    assert n > 0
+
+
+def test_ious_mapping():
+    d, r = make_coco(seed=2, n_images=10, n_categories=3, gt_per_image=4, dets_per_image=10)
+    ref, _ = run_pycocotools(d, r)
+    ev, _ = run_fastap(d, r)
+    for key, val in ref.ious.items():
+        got = ev.ious[key]
+        if len(val) == 0:
+            assert len(got) == 0
+        else:
+            assert np.array_equal(np.asarray(val), got), key
+
+
+def _base_case():
+    images = [{"id": 1}, {"id": 2}]
+    cats = [{"id": 1, "name": "a", "supercategory": "x"}, {"id": 2, "name": "b", "supercategory": "x"}]
+    anns = [
+        {"id": 0, "image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 20], "area": 400, "iscrowd": 0},
+        {"id": 5, "image_id": 1, "category_id": 1, "bbox": [50, 50, 20, 20], "area": 400, "iscrowd": 0},
+        {"id": 6, "image_id": 2, "category_id": 2, "bbox": [0, 0, 100, 100], "area": 10000, "iscrowd": 1},
+        {"id": 7, "image_id": 2, "category_id": 2, "bbox": [10, 10, 30, 30], "area": 900, "iscrowd": 0,
+         "ignore": 1},
+    ]
+    dets = [
+        {"image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 20], "score": 0.9},   # matches id 0
+        {"image_id": 1, "category_id": 1, "bbox": [51, 50, 20, 20], "score": 0.9},
+        {"image_id": 2, "category_id": 2, "bbox": [5, 5, 50, 50], "score": 0.8},     # crowd
+        {"image_id": 2, "category_id": 2, "bbox": [60, 60, 10, 10], "score": 0.8},   # crowd again
+        {"image_id": 2, "category_id": 2, "bbox": [10, 10, 30, 30], "score": 0.7},
+    ]
+    return {"images": images, "categories": cats, "annotations": anns}, dets
+
+
+def test_quirks_id0_crowd_ignore_field():
+    """An annotation with id 0 (its match counts as unmatched in accumulate), crowd
+    regions matched many times, and an `ignore` field that pycocotools replaces by
+    iscrowd."""
+    d, r = _base_case()
+    ref, ref_lines = run_pycocotools(d, r)
+    ev, lines = run_fastap(d, r)
+    assert_same_eval(ref, ev)
+    assert lines == ref_lines
+
+
+def test_iou_exactly_at_threshold():
+    # IoU of [0,0,10,10] vs [0,0,20,10] is exactly 0.5; vs [0,0,10,7.5] exactly 0.75
+    d = {"images": [{"id": 1}], "categories": [{"id": 1}],
+         "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 20, 10], "area": 200,
+                          "iscrowd": 0},
+                         {"id": 2, "image_id": 1, "category_id": 1, "bbox": [100, 0, 10, 7.5], "area": 75,
+                          "iscrowd": 0}]}
+    r = [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10], "score": 0.5},
+         {"image_id": 1, "category_id": 1, "bbox": [100, 0, 10, 10], "score": 0.5}]
+    assert fastap.box_iou([[0, 0, 10, 10]], [[0, 0, 20, 10]], fmt="xywh")[0, 0] == 0.5
+    assert fastap.box_iou([[100, 0, 10, 10]], [[100, 0, 10, 7.5]], fmt="xywh")[0, 0] == 0.75
+    ref, _ = run_pycocotools(d, r)
+    ev, _ = run_fastap(d, r)
+    assert_same_eval(ref, ev)
+
+
+def test_recall_exactly_on_thresholds():
+    # 4 ground truths found one by one: recall hits 0.25, 0.5, 0.75, 1.0 exactly
+    anns = [{"id": i + 1, "image_id": 1, "category_id": 1, "bbox": [i * 30, 0, 20, 20], "area": 400,
+             "iscrowd": 0} for i in range(4)]
+    d = {"images": [{"id": 1}], "categories": [{"id": 1}], "annotations": anns}
+    r = [{"image_id": 1, "category_id": 1, "bbox": [i * 30, 0, 20, 20], "score": 1 - i * 0.1} for i in range(4)]
+    r += [{"image_id": 1, "category_id": 1, "bbox": [500, 500, 5, 5], "score": 0.95}]
+    ref, _ = run_pycocotools(d, r)
+    ev, _ = run_fastap(d, r)
+    assert_same_eval(ref, ev)
+
+
+def test_score_ties_across_images_and_within():
+    anns = [{"id": i + 1, "image_id": 1 + i % 3, "category_id": 1, "bbox": [10 * i, 0, 8, 8], "area": 64,
+             "iscrowd": 0} for i in range(9)]
+    d = {"images": [{"id": i} for i in (1, 2, 3)], "categories": [{"id": 1}], "annotations": anns}
+    r = [{"image_id": 1 + i % 3, "category_id": 1, "bbox": [10 * i + (i % 2), 0, 8, 8], "score": 0.5}
+         for i in range(9)]
+    r += [{"image_id": 1 + i % 3, "category_id": 1, "bbox": [10 * i, 1, 8, 8], "score": 0.5} for i in range(9)]
+    ref, _ = run_pycocotools(d, r)
+    ev, _ = run_fastap(d, r)
+    assert_same_eval(ref, ev)
+
+
+def test_empty_results_evaluate_cleanly():
+    """pycocotools crashes on loadRes([]); fastap evaluates: precision 0 where there is
+    ground truth, -1 elsewhere."""
+    d, _ = make_coco(seed=1, n_images=10, n_categories=3)
+    with quiet():
+        gt = fastap.COCO(d)
+        dt = gt.loadRes([])
+        ev = fastap.COCOeval(gt, dt, "bbox")
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    assert ev.stats[0] == 0.0 and ev.stats[8] == 0.0
+    assert set(np.unique(ev.eval["precision"])) <= {0.0, -1.0}
+    assert (ev.eval["recall"][:, :, 0, :] == 0).all()
+
+
+def test_no_ground_truth_at_all():
+    d = {"images": [{"id": 1}], "categories": [{"id": 1}], "annotations": []}
+    r = [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 5, 5], "score": 0.3}]
+    ref, ref_lines = run_pycocotools(d, r)
+    ev, lines = run_fastap(d, r)
+    assert_same_eval(ref, ev)
+    assert lines == ref_lines
+
+
+def test_numpy_results_array():
+    d, r = make_coco(seed=4, n_images=20, n_categories=4)
+    arr = np.array([[x["image_id"], *x["bbox"], x["score"], x["category_id"]] for x in r])
+    ref, _ = run_pycocotools(d, list(r))
+    with quiet():
+        from pycocotools.coco import COCO as PC
+        from pycocotools.cocoeval import COCOeval as PE
+        g = PC()
+        g.dataset = copy.deepcopy(d)
+        g.createIndex()
+        ref = PE(g, g.loadRes(arr), "bbox")
+        ref.evaluate()
+        ref.accumulate()
+        ref.summarize()
+        gt = fastap.COCO(copy.deepcopy(d))
+        ev = fastap.COCOeval(gt, gt.loadRes(arr), "bbox")
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    assert_same_eval(ref, ev)
+
+
+def test_dropin_object_model():
+    """Mutable pycocotools object model: params edited after construction, dataset
+    replaced + createIndex, iouType as keyword, float ids, images without width/height."""
+    d, r = make_coco(seed=6, n_images=15, n_categories=3, gt_per_image=4, dets_per_image=12)
+    for a in d["annotations"]:
+        a["image_id"] = float(a["image_id"])
+    for x in r:
+        x["category_id"] = float(x["category_id"])
+    for im in d["images"]:
+        im.pop("width"), im.pop("height")
+    ref, ref_lines = run_pycocotools(d, r)
+    with quiet():
+        gt = fastap.COCO()
+        gt.dataset = copy.deepcopy(d)
+        gt.createIndex()
+        dt = gt.loadRes(copy.deepcopy(r))
+        ev = fastap.COCOeval(cocoGt=gt, cocoDt=dt, iouType="bbox")
+        ev.params.maxDets = [1, 10, 100]
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    assert_same_eval(ref, ev)
+    # results dicts are materialised on demand, with pycocotools' added fields
+    ann = dt.loadAnns(dt.getAnnIds(imgIds=[r[0]["image_id"]]))[0]
+    assert {"area", "id", "iscrowd", "segmentation", "score"} <= set(ann)
+    assert len(dt.dataset["annotations"]) == len(r)
+
+
+def test_pycocotools_objects_accepted():
+    """fastap.COCOeval also takes pycocotools COCO objects."""
+    from pycocotools.coco import COCO as PC
+    d, r = make_coco(seed=9, n_images=20, n_categories=4)
+    ref, _ = run_pycocotools(d, r)
+    with quiet():
+        g = PC()
+        g.dataset = copy.deepcopy(d)
+        g.createIndex()
+        ev = fastap.COCOeval(g, g.loadRes(copy.deepcopy(r)), "bbox")
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    assert_same_eval(ref, ev)
+
+
+def test_summarize_prints_through_sys_stdout(capsys):
+    d, r = make_coco(seed=3, n_images=10, n_categories=2)
+    with quiet():
+        gt = fastap.COCO(d)
+        ev = fastap.COCOeval(gt, gt.loadRes(r), iouType="bbox")
+        ev.evaluate()
+        ev.accumulate()
+    ev.summarize()
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 12 and out[0].startswith(" Average Precision  (AP) @[ IoU=0.50:0.95")
+
+
+def test_segm_is_refused_clearly():
+    d, r = make_coco(seed=3, n_images=5, n_categories=2)
+    with quiet():
+        gt = fastap.COCO(d)
+        ev = fastap.COCOeval(gt, gt.loadRes(r))   # pycocotools' default iouType is segm
+        with pytest.raises(NotImplementedError, match="bbox"):
+            ev.evaluate()
