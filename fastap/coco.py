@@ -403,8 +403,8 @@ class _LazyIous(Mapping):
             gsel = gsel[gt["category_id"][gsel] == cat]
             dsel = dsel[dt["category_id"][dsel] == cat]
         dsel = dsel[:p.maxDets[-1]]
-        if len(gsel) == 0 and len(dsel) == 0:
-            return []
+        if len(gsel) == 0 or len(dsel) == 0:
+            return []          # pycocotools' iou() returns [] when either side is empty
         from ._core import box_iou
         return box_iou(dt["bbox"][dsel], gt["bbox"][gsel], gt["iscrowd"][gsel], fmt="xywh")
 

@@ -50,9 +50,10 @@ def _ids(what, field, values, n, required=True):
     if a.ndim != 1 or a.shape[0] != n:
         raise InvalidAnnotationError("%s: field '%s' should have shape (%d,), got %s"
                                      % (what, field, n, a.shape))
-    if a.dtype == object:
-        bad = np.array([not isinstance(v, (int, float, np.integer, np.floating)) or isinstance(v, bool)
-                        for v in a], dtype=bool)
+    if a.dtype.kind not in "iubf":
+        seq = values if isinstance(values, (list, tuple)) else a.tolist()
+        bad = np.array([not _is_number(v) for v in seq], dtype=bool)
+        a = np.asarray(seq, dtype=object)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise InvalidAnnotationError("%s record %d: field '%s' should be a number, got %r"
@@ -71,28 +72,44 @@ def _ids(what, field, values, n, required=True):
     raise InvalidTypeError("%s: field '%s' should hold integer ids, got dtype %s" % (what, field, a.dtype))
 
 
+def _is_number(v):
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+
+
+def _bad_value(what, field, values, shape, ids):
+    """Find the first record whose value is not a number (or not `shape[1]` numbers)."""
+    want = "%d numbers" % shape[1] if len(shape) > 1 else "a number"
+    for i, v in enumerate(values):
+        if len(shape) > 1:
+            ok = (isinstance(v, (list, tuple, np.ndarray)) and len(v) == shape[1]
+                  and all(_is_number(x) for x in v))
+        else:
+            ok = _is_number(v) or (field in ("iscrowd", "ignore") and isinstance(v, (bool, np.bool_)))
+        if not ok:
+            rid = "" if ids is None else " (id %s)" % (ids[i],)
+            return InvalidAnnotationError("%s record %d%s: field '%s' should be %s, got %r"
+                                          % (what, i, rid, field, want, v))
+    return InvalidAnnotationError("%s: field '%s' should have shape %s" % (what, field, tuple(shape)))
+
+
 def _floats(what, field, values, shape, ids=None, allow_nan=False):
-    try:
-        a = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as e:
-        # find the offending record for the message
-        if isinstance(values, (list, tuple)):
-            for i, v in enumerate(values):
-                try:
-                    row = np.asarray(v, dtype=np.float64)
-                    if row.shape != tuple(shape[1:]):
-                        raise ValueError("shape %s" % (row.shape,))
-                except (TypeError, ValueError):
-                    rid = "" if ids is None else " (id %s)" % (ids[i],)
-                    want = "%d numbers" % shape[1] if len(shape) > 1 else "a number"
-                    raise InvalidAnnotationError("%s record %d%s: field '%s' should be %s, got %r"
-                                                 % (what, i, rid, field, want, v)) from None
-        raise InvalidAnnotationError("%s: field '%s' is not numeric (%s)" % (what, field, e)) from None
-    if a.shape != tuple(shape):
-        if len(shape) == 2 and a.ndim == 1 and a.shape[0] == shape[0] and a.dtype == object:
-            pass
-        raise InvalidAnnotationError("%s: field '%s' should have shape %s, got %s"
-                                     % (what, field, tuple(shape), a.shape))
+    """float64 array of `shape` from numbers; strings, None, ragged rows and wrong
+    lengths are errors naming the record."""
+    a = values if isinstance(values, np.ndarray) else None
+    if a is None:
+        try:
+            a = np.asarray(values)
+        except (ValueError, TypeError):      # ragged
+            a = None
+    if a is None or a.dtype.kind not in "fiub" or a.shape != tuple(shape):
+        if a is not None and a.dtype.kind in "fiub" and a.size == 0 and shape[0] == 0:
+            a = a.reshape(shape)
+        elif a is not None and a.dtype.kind in "fiub" and a.ndim == len(shape):
+            raise InvalidAnnotationError("%s: field '%s' should have shape %s, got %s"
+                                         % (what, field, tuple(shape), a.shape))
+        else:
+            raise _bad_value(what, field, values, shape, ids)
+    a = np.ascontiguousarray(a, dtype=np.float64)
     if not allow_nan:
         bad = ~np.isfinite(a)
         if bad.ndim == 2:
@@ -100,7 +117,7 @@ def _floats(what, field, values, shape, ids=None, allow_nan=False):
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise _bad_record(what, field, bad, ids, "should be finite, got %r" % (a[i].tolist(),))
-    return np.ascontiguousarray(a)
+    return a
 
 
 def _boxes(what, values, n, ids=None, box_format="xywh"):

@@ -51,7 +51,9 @@ def box_iou(a, b, fmt="xyxy", iscrowd=None, num_threads=None):
     Returns
     -------
     numpy.ndarray, float64, shape (n, m)
-        In [0, 1]. With ``fmt="xywh"`` the arithmetic is pycocotools' bit for bit.
+        With ``fmt="xywh"`` the arithmetic is pycocotools' bit for bit: it recomputes
+        ``x + w``, so a value can exceed 1 by a rounding error, as in pycocotools.
+        "xyxy" (and "cxcywh", converted to corners first) stays within [0, 1].
         NumPy equivalent for xyxy: ``inter / (area_a[:, None] + area_b[None] - inter)``
         with ``inter`` from clipped corner differences (0 where boxes do not overlap).
     """

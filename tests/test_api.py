@@ -1,0 +1,88 @@
+"""The array API, fastap.evaluate: the same numbers as the COCOeval facade and
+pycocotools, named metrics, per-class AP, box formats."""
+import numpy as np
+import pytest
+
+import fastap
+from fastap.engine import STAT_NAMES
+from fastap.synthetic import make_arrays, make_coco
+
+from conftest import assert_same_eval, run_pycocotools
+
+
+def _arrays_from(d, r):
+    A = d["annotations"]
+    gt = {"id": [a["id"] for a in A], "image_id": [a["image_id"] for a in A],
+          "category_id": [a["category_id"] for a in A], "bbox": [a["bbox"] for a in A],
+          "area": [a["area"] for a in A], "iscrowd": [a["iscrowd"] for a in A]}
+    dt = {"image_id": [x["image_id"] for x in r], "category_id": [x["category_id"] for x in r],
+          "bbox": [x["bbox"] for x in r], "score": [x["score"] for x in r]}
+    return gt, dt
+
+
+def test_array_api_equals_pycocotools():
+    pytest.importorskip("pycocotools")
+    d, r = make_coco(seed=3, edge_cases=True, n_images=50, n_categories=5)
+    ref, ref_lines = run_pycocotools(d, r)
+    gt, dt = _arrays_from(d, r)
+    res = fastap.evaluate(gt, dt, img_ids=[i["id"] for i in d["images"]],
+                          cat_ids=[c["id"] for c in d["categories"]])
+    for k in ("precision", "recall", "scores"):
+        assert np.array_equal(getattr(res, k), ref.eval[k])
+    assert np.array_equal(res.stats, ref.stats)
+    assert [getattr(res, n) for n in STAT_NAMES] == ref.stats.tolist()
+    assert res.summary == ref_lines
+    for k, c in enumerate(res.cat_ids.tolist()):
+        p = ref.eval["precision"][:, :, k, 0, -1]
+        want = np.mean(p[p > -1]) if (p > -1).any() else np.nan
+        assert res.per_class_ap[c] == want or (np.isnan(want) and np.isnan(res.per_class_ap[c]))
+    d2 = res.to_dict()
+    assert d2["metrics"]["map"] == res.map and len(d2["stats"]) == 12
+
+
+def test_box_formats_equivalent():
+    images, cats, gt, dt = make_arrays(seed=1, n_images=30, n_categories=3)
+    base = fastap.evaluate(gt, dt)
+    to_xyxy = lambda b: np.concatenate([b[:, :2], b[:, :2] + b[:, 2:]], axis=1)
+    gx = {**gt, "bbox": to_xyxy(gt["bbox"])}
+    dx = {**dt, "bbox": to_xyxy(dt["bbox"])}
+    res = fastap.evaluate(gx, dx, box_format="xyxy")
+    assert np.allclose(res.stats, base.stats, atol=1e-6)
+
+
+def test_numpy_inputs_and_thread_counts_agree():
+    images, cats, gt, dt = make_arrays(seed=4, n_images=40, n_categories=4, edge_cases=True)
+    a = fastap.evaluate(gt, dt, num_threads=1)
+    b = fastap.evaluate(gt, dt, num_threads=2)
+    assert np.array_equal(a.precision, b.precision) and np.array_equal(a.scores, b.scores)
+
+
+def test_permuting_inputs_changes_nothing():
+    """Property: the order of images in the input changes nothing (detections of one
+    image keep their relative order, which decides score ties)."""
+    images, cats, gt, dt = make_arrays(seed=5, n_images=40, n_categories=4)
+    base = fastap.evaluate(gt, dt)
+    rng = np.random.default_rng(0)
+    perm_img = rng.permutation(np.unique(dt["image_id"]))
+    rank = {v: i for i, v in enumerate(perm_img.tolist())}
+    o = np.argsort([rank[v] for v in dt["image_id"].tolist()], kind="stable")
+    dt2 = {k: np.asarray(v)[o] for k, v in dt.items()}
+    og = np.argsort([rank.get(v, -1) for v in gt["image_id"].tolist()], kind="stable")
+    gt2 = {k: np.asarray(v)[og] for k, v in gt.items()}
+    res = fastap.evaluate(gt2, dt2)
+    assert np.array_equal(res.precision, base.precision)
+
+
+def test_voc_result_fields():
+    images, cats, gt, dt = make_arrays(seed=2, n_images=30, n_categories=3)
+    r = fastap.evaluate(gt, dt, protocol="voc")
+    assert r.ap.shape == r.n_pos.shape == r.cat_ids.shape
+    assert set(r.per_class_ap) == set(r.cat_ids.tolist())
+    assert 0.0 <= r.map <= 1.0
+
+
+def test_empty_detections_array_api():
+    images, cats, gt, dt = make_arrays(seed=2, n_images=10, n_categories=3)
+    empty = {"image_id": [], "category_id": [], "bbox": np.zeros((0, 4)), "score": []}
+    r = fastap.evaluate(gt, empty)
+    assert r.map == 0.0
