@@ -184,7 +184,8 @@ int64_t fa_json_results_count_bound(const char *buf, size_t len);
  * (exactly 4 numbers, xywh), "score" (a number), optional "area" (a number; null counts
  * as absent) and any other keys (validated and skipped; "id" is ignored). Keys in any
  * order, duplicates: the last wins (as json.loads). Numbers are converted bit-identically
- * to Python's float(); NaN, Infinity and -Infinity are accepted (as json.loads does) and
+ * to Python's float() of what json.loads returns (so the integer token "-0" gives +0.0,
+ * "-0.0" gives -0.0); NaN, Infinity and -Infinity are accepted (as json.loads does) and
  * stored as such: rejecting them is the caller's business.
  *   buf, len: the file content, UTF-8, optional BOM; not NUL-terminated; only
  *             [buf, buf + len) is read.
@@ -200,9 +201,10 @@ int64_t fa_json_results_count_bound(const char *buf, size_t len);
  * (err->message says what, err->record / err->field / err->offset where);
  * FA_EUNSUPPORTED when a record has "segmentation" or "keypoints", the input looks like
  * UTF-16/32, or values nest deeper than 1000 levels (the caller should fall back to a
- * general JSON parser; err says which); FA_ENOMEM when a > 60-byte number token cannot be
- * copied; FA_EINVAL when there are more than `capacity` records. Allocation-free except
- * for that rare copy; reentrant (no global state); does not take the GIL. */
+ * general JSON parser; err says which); FA_ENOMEM when a number token longer than ~60
+ * bytes cannot be copied for strtod; FA_EINVAL when there are more than `capacity`
+ * records. Allocation-free except for that rare copy; reentrant (no global state);
+ * does not take the GIL. */
 int fa_json_results_parse(const char *buf, size_t len, int64_t capacity, int64_t *image_id,
                           int64_t *category_id, double *bbox, double *score, double *area,
                           int64_t *n_records, int64_t *n_area, fa_json_error *err);

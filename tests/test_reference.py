@@ -23,7 +23,7 @@ from pycocotools.cocoeval import COCOeval, Params  # noqa: E402
 from fastap import reference  # noqa: E402
 from fastap.synthetic import make_coco  # noqa: E402
 
-REALDATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "realdata")
+REALDATA = os.path.join(os.path.dirname(__file__), "data", "realdata")
 REALDATA = os.environ.get("FASTAP_REALDATA", os.path.normpath(REALDATA))
 
 
@@ -299,7 +299,6 @@ def _real_bbox_cases():
     return cases
 
 
-@pytest.mark.skipif(not os.path.isdir(REALDATA), reason="shared/realdata not present")
 @pytest.mark.parametrize("folder,case", _real_bbox_cases())
 def test_realdata_bbox(folder, case):
     with open(os.path.join(folder, case["gt"])) as f:
@@ -352,8 +351,6 @@ def _odm_txt_case():
     return gt, dt
 
 
-@pytest.mark.skipif(not os.path.isdir(os.path.join(REALDATA, "odm_voc_sample_7img")),
-                    reason="shared/realdata not present")
 @pytest.mark.parametrize("iou,all_point,eleven_point", [
     (0.1, 0.3371980676, 0.3333333333),
     (0.3, 0.2456866804, 0.2683982683),
@@ -369,8 +366,6 @@ def test_voc_odm_sample(iou, all_point, eleven_point):
     assert abs(res11["ap"][0] - eleven_point) <= 1e-9
 
 
-@pytest.mark.skipif(not os.path.isdir(os.path.join(REALDATA, "review_odm_toyexample_voc")),
-                    reason="shared/realdata not present")
 @pytest.mark.parametrize("iou,eleven_point,all_point",
                          [(0.5, 0.8864, 0.8958), (0.75, 0.4924, 0.5097)])
 def test_voc_toyexample(iou, eleven_point, all_point):
