@@ -86,21 +86,23 @@ static size_t match_scratch(const fa_sizes *s, int32_t A)
  * the detection. */
 typedef struct { int64_t pos, fp, det; } fa_tp_event;
 
-static size_t accum_scratch(const fa_sizes *s, int32_t T)
+static size_t accum_scratch(const fa_sizes *s, int32_t T, int32_t M)
 {
     size_t n = (size_t)s->max_cat_dt + 1, g = (size_t)s->max_cat_gt + 1;
-    return 2 * align16(n * 16)                      /* (score, detection) pairs + merge tmp */
+    size_t cap = g < n ? g : n;
+    return 2 * align16(n * 16)                      /* (key, detection) pairs + radix tmp */
          + align16(n * sizeof(int64_t))              /* detections in score order */
-         + align16((size_t)T * g * sizeof(fa_tp_event)) /* true positives per threshold */
-         + 2 * align16(g * sizeof(double))           /* precision envelope, recall */
-         + 3 * align16(n * sizeof(uint32_t));        /* rank, tp and fp bits in score order */
+         + align16((size_t)M * T * cap * sizeof(fa_tp_event)) /* true positives */
+         + 2 * align16(cap * sizeof(double))         /* precision envelope, recall */
+         + 3 * align16(n * sizeof(uint32_t))         /* first setting, tp and fp bits */
+         + 3 * align16((size_t)M * sizeof(int64_t)) + 2 * align16((size_t)M * T * sizeof(int64_t));
 }
 
 size_t fa_coco_scratch_bytes(const fa_coco_input *in, const fa_coco_params *p)
 {
     fa_sizes s;
     coco_sizes(in, p->max_dets[p->n_maxdet - 1], &s);
-    size_t a = match_scratch(&s, p->n_area), b = accum_scratch(&s, p->n_iou);
+    size_t a = match_scratch(&s, p->n_area), b = accum_scratch(&s, p->n_iou, p->n_maxdet);
     return (a > b ? a : b) + 16;
 }
 
@@ -260,41 +262,45 @@ int fa_coco_match_category(const fa_coco_input *in, const fa_coco_params *p, int
 }
 
 
-/* A detection in the accumulation sort: its score and position, kept together so
- * that the merge passes read memory sequentially. */
-typedef struct { double score; int64_t d; } fa_scored;
+/* A detection in the accumulation sort: an order-preserving integer key of its score
+ * and its position, kept together so that the passes read memory sequentially. */
+typedef struct { uint64_t key; int64_t d; } fa_scored;
 
-/* Stable bottom-up merge sort of a[0..n) by descending score; tmp has room for n.
- * Runs of 16 are insertion-sorted first. Returns a or tmp, whichever holds the result. */
+/* Key whose ascending order is the scores' descending order. -0.0 and 0.0 compare equal,
+ * so they get the same key (ties must keep their order, as in a comparison sort). */
+static uint64_t desc_key(double s)
+{
+    union { double f; uint64_t u; } v;
+    v.f = s + 0.0;                       /* -0.0 -> +0.0 */
+    uint64_t u = (v.u >> 63) ? ~v.u : (v.u | 0x8000000000000000ull);
+    return ~u;
+}
+
+/* Stable sort of a[0..n) by ascending key (LSD radix sort, 8-bit digits; digits that
+ * are the same for every key are skipped). tmp has room for n. Returns a or tmp,
+ * whichever holds the result. */
 static fa_scored *sort_scored_desc(fa_scored *a, fa_scored *tmp, int64_t n)
 {
-    const int64_t run = 16;
-    for (int64_t s = 0; s < n; s += run) {
-        int64_t e = s + run < n ? s + run : n;
-        for (int64_t i = s + 1; i < e; i++) {
+    if (n < 48) {
+        for (int64_t i = 1; i < n; i++) {
             fa_scored v = a[i];
             int64_t j = i;
-            while (j > s && a[j - 1].score < v.score) { a[j] = a[j - 1]; j--; }
+            while (j > 0 && a[j - 1].key > v.key) { a[j] = a[j - 1]; j--; }
             a[j] = v;
         }
+        return a;
     }
+    uint64_t all_and = ~0ull, all_or = 0;
+    for (int64_t i = 0; i < n; i++) { all_and &= a[i].key; all_or |= a[i].key; }
+    const uint64_t varying = all_and ^ all_or;
     fa_scored *src = a, *dst = tmp;
-    for (int64_t w = run; w < n; w *= 2) {
-        for (int64_t s = 0; s < n; s += 2 * w) {
-            int64_t mid = s + w < n ? s + w : n, e = s + 2 * w < n ? s + 2 * w : n;
-            int64_t i = s, j = mid, o = s;
-            if (mid < e && !(src[mid - 1].score < src[mid].score)) {
-                /* already ordered across the boundary */
-                memcpy(dst + s, src + s, (size_t)(e - s) * sizeof(fa_scored));
-                continue;
-            }
-            while (i < mid && j < e) {
-                if (src[j].score > src[i].score) dst[o++] = src[j++];
-                else dst[o++] = src[i++];
-            }
-            while (i < mid) dst[o++] = src[i++];
-            while (j < e) dst[o++] = src[j++];
-        }
+    for (int shift = 0; shift < 64; shift += 8) {
+        if (!((varying >> shift) & 0xFF)) continue;
+        int64_t count[256] = {0};
+        for (int64_t i = 0; i < n; i++) count[(src[i].key >> shift) & 0xFF]++;
+        int64_t pos = 0;
+        for (int b = 0; b < 256; b++) { int64_t c = count[b]; count[b] = pos; pos += c; }
+        for (int64_t i = 0; i < n; i++) dst[count[(src[i].key >> shift) & 0xFF]++] = src[i];
         fa_scored *x = src; src = dst; dst = x;
     }
     return src;
@@ -315,64 +321,83 @@ int fa_coco_accumulate_category(const fa_coco_input *in, const fa_coco_params *p
     fa_scored *pairs = (fa_scored *)carve(&cur, (size_t)(n + 1) * sizeof(fa_scored));
     fa_scored *pairs_tmp = (fa_scored *)carve(&cur, (size_t)(n + 1) * sizeof(fa_scored));
     int64_t *sorted = (int64_t *)carve(&cur, (size_t)(n + 1) * sizeof(int64_t));
-    fa_tp_event *ev = (fa_tp_event *)carve(&cur, (size_t)T * (ng + 1) * sizeof(fa_tp_event));
-    double *env = (double *)carve(&cur, (size_t)(ng + 1) * sizeof(double));
-    double *rc = (double *)carve(&cur, (size_t)(ng + 1) * sizeof(double));
-    int32_t *rank_s = (int32_t *)carve(&cur, (size_t)(n + 1) * sizeof(int32_t));
+    /* true positives at one (maxDets, threshold) cannot outnumber the gts or the dets */
+    const int64_t cap = (ng < n ? ng : n) + 1;
+    fa_tp_event *ev = (fa_tp_event *)carve(&cur, (size_t)M * T * cap * sizeof(fa_tp_event));
+    double *env = (double *)carve(&cur, (size_t)cap * sizeof(double));
+    double *rc = (double *)carve(&cur, (size_t)cap * sizeof(double));
+    int32_t *m0_s = (int32_t *)carve(&cur, (size_t)(n + 1) * sizeof(int32_t));
     uint32_t *tp_s = (uint32_t *)carve(&cur, (size_t)(n + 1) * sizeof(uint32_t));
     uint32_t *fp_s = (uint32_t *)carve(&cur, (size_t)(n + 1) * sizeof(uint32_t));
-    int64_t n_ev[FA_MAX_IOU_THRESHOLDS], fp_extra[FA_MAX_IOU_THRESHOLDS];
+    int64_t *nd_m = (int64_t *)carve(&cur, (size_t)M * sizeof(int64_t));
+    int64_t *fp_all_m = (int64_t *)carve(&cur, (size_t)M * sizeof(int64_t));
+    int64_t *first_m = (int64_t *)carve(&cur, (size_t)M * sizeof(int64_t));
+    int64_t *n_ev = (int64_t *)carve(&cur, (size_t)M * T * sizeof(int64_t));
+    int64_t *fp_extra = (int64_t *)carve(&cur, (size_t)M * T * sizeof(int64_t));
 
     /* detections kept by the per-image cut, in (image, rank) order; then by score */
     int64_t nk = 0;
     for (int64_t d = ds; d < de; d++)
-        if (m->dt_rank[d] < cut) { pairs[nk].score = in->dt_score[d]; pairs[nk].d = d; nk++; }
+        if (m->dt_rank[d] < cut) { pairs[nk].key = desc_key(in->dt_score[d]); pairs[nk].d = d; nk++; }
     const fa_scored *ps = sort_scored_desc(pairs, pairs_tmp, nk);
-    for (int64_t i = 0; i < nk; i++) { sorted[i] = ps[i].d; rank_s[i] = m->dt_rank[ps[i].d]; }
+    /* m0_s[i]: the first maxDets setting whose per-image cut keeps the i-th detection
+     * (settings ascend, so every later one keeps it too) */
+    for (int64_t i = 0; i < nk; i++) {
+        const int32_t r = m->dt_rank[ps[i].d];
+        int32_t mi = 0;
+        while (mi < M && p->max_dets[mi] <= r) mi++;
+        sorted[i] = ps[i].d;
+        m0_s[i] = mi;
+    }
 
     for (int32_t a = 0; a < A; a++) {
         const int64_t npig_i = m->npig[(int64_t)k * A + a];
         if (npig_i == 0) continue;   /* stays -1 */
         const double npig = (double)npig_i;
-        /* this area's bits in score order: the walks below read memory sequentially */
+        /* this area's bits in score order: the walk below reads memory sequentially */
         for (int64_t i = 0; i < nk; i++) {
             tp_s[i] = m->dt_tp[(int64_t)a * n_dt + sorted[i]];
             fp_s[i] = m->dt_fp[(int64_t)a * n_dt + sorted[i]];
         }
+        /* Walk the detections in score order once, for all maxDets settings and all
+         * thresholds. Only the true positives are recorded: recall changes only there,
+         * and the precision envelope max(pr[i:]) is attained at a true positive
+         * (between two, the precision only falls), so pr is evaluated exactly where
+         * pycocotools' result depends on it, with the same double arithmetic. */
         for (int32_t mi = 0; mi < M; mi++) {
-            const int64_t maxdet = p->max_dets[mi];
-            /* Walk the detections in score order once for all thresholds. Only the true
-             * positives are recorded: recall changes only there, and the precision
-             * envelope max(pr[i:]) is attained at a true positive (between two, the
-             * precision only falls), so pr is evaluated exactly where pycocotools'
-             * result depends on it, with the same double arithmetic. */
-            int64_t nd = 0, fp_all = 0, first_sel = -1;
-            for (int32_t t = 0; t < T; t++) { n_ev[t] = 0; fp_extra[t] = 0; }
-            for (int64_t i = 0; i < nk; i++) {
-                if (rank_s[i] >= maxdet) continue;
-                const int64_t d = sorted[i];
-                if (first_sel < 0) first_sel = d;
-                const uint32_t f = fp_s[i], tpm = tp_s[i];
+            nd_m[mi] = 0; fp_all_m[mi] = 0; first_m[mi] = -1;
+            for (int32_t t = 0; t < T; t++) { n_ev[mi * T + t] = 0; fp_extra[mi * T + t] = 0; }
+        }
+        for (int64_t i = 0; i < nk; i++) {
+            const uint32_t f = fp_s[i], tpm = tp_s[i];
+            const int64_t d = sorted[i];
+            for (int32_t mi = m0_s[i]; mi < M; mi++) {
+                if (first_m[mi] < 0) first_m[mi] = d;
                 if (f == all_t) {
-                    fp_all++;
+                    fp_all_m[mi]++;
                 } else {
+                    int64_t *fx = fp_extra + (int64_t)mi * T;
                     uint32_t b = f;
-                    while (b) { int t = fa_ctz(b); fp_extra[t]++; b &= b - 1; }
+                    while (b) { int t = fa_ctz(b); fx[t]++; b &= b - 1; }
                     b = tpm;
                     while (b) {
                         int t = fa_ctz(b);
-                        fa_tp_event *e = ev + (int64_t)t * (ng + 1) + n_ev[t]++;
-                        e->pos = nd;
-                        e->fp = fp_all + fp_extra[t];
+                        int64_t *cnt = n_ev + (int64_t)mi * T + t;
+                        fa_tp_event *e = ev + ((int64_t)mi * T + t) * cap + (*cnt)++;
+                        e->pos = nd_m[mi];
+                        e->fp = fp_all_m[mi] + fx[t];
                         e->det = d;
                         b &= b - 1;
                     }
                 }
-                nd++;
+                nd_m[mi]++;
             }
+        }
+        for (int32_t mi = 0; mi < M; mi++) {
+            const int64_t nd = nd_m[mi], first_sel = first_m[mi];
             for (int32_t t = 0; t < T; t++) {
-                const fa_tp_event *e = ev + (int64_t)t * (ng + 1);
-                const int64_t ne = n_ev[t];
+                const fa_tp_event *e = ev + ((int64_t)mi * T + t) * cap;
+                const int64_t ne = n_ev[(int64_t)mi * T + t];
                 const int64_t ridx = (((int64_t)t * K + k_out) * A + a) * M + mi;
                 recall[ridx] = nd ? (double)ne / npig : 0.0;
                 /* precision at each true positive, then the envelope from the right */

@@ -408,9 +408,9 @@ def coco_accumulate(CocoTables tables, match, iou_thr, area_rng, max_dets, rec_t
     m.dt_match = NULL
     m.dt_ignore = NULL
     m.gt_ignore = NULL
-    precision = -np.ones((T, R, max(K, 1), A, M))
-    recall = -np.ones((T, max(K, 1), A, M))
-    scores = -np.ones((T, R, max(K, 1), A, M))
+    precision = np.full((T, R, max(K, 1), A, M), -1.0)
+    recall = np.full((T, max(K, 1), A, M), -1.0)
+    scores = np.full((T, R, max(K, 1), A, M), -1.0)
     cdef double[:, :, :, :, ::1] pv = precision
     cdef double[:, :, :, ::1] rv = recall
     cdef double[:, :, :, :, ::1] sv = scores
