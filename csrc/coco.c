@@ -43,11 +43,7 @@ static size_t align16(size_t x) { return (x + 15) & ~(size_t)15; }
 
 /* Largest (dets after the cut) x (gts) product, and largest per-image counts, over all
  * (category, image) runs; largest category sizes. */
-typedef struct {
-    int64_t max_dg, max_d, max_g, max_cat_dt, max_cat_gt;
-} fa_sizes;
-
-static void coco_sizes(const fa_coco_input *in, int64_t cut, fa_sizes *s)
+static void coco_sizes(const fa_coco_input *in, int64_t cut, fa_coco_sizes *s)
 {
     memset(s, 0, sizeof(*s));
     for (int32_t k = 0; k < in->n_cat; k++) {
@@ -71,7 +67,7 @@ static void coco_sizes(const fa_coco_input *in, int64_t cut, fa_sizes *s)
     }
 }
 
-static size_t match_scratch(const fa_sizes *s, int32_t A)
+static size_t match_scratch(const fa_coco_sizes *s, int32_t A)
 {
     return align16((size_t)s->max_dg * sizeof(double))          /* ious */
          + align16((size_t)s->max_d * sizeof(double))           /* max iou per det */
@@ -86,7 +82,7 @@ static size_t match_scratch(const fa_sizes *s, int32_t A)
  * the detection. */
 typedef struct { int64_t pos, fp, det; } fa_tp_event;
 
-static size_t accum_scratch(const fa_sizes *s, int32_t T, int32_t M)
+static size_t accum_scratch(const fa_coco_sizes *s, int32_t T, int32_t M)
 {
     size_t n = (size_t)s->max_cat_dt + 1, g = (size_t)s->max_cat_gt + 1;
     size_t cap = g < n ? g : n;
@@ -98,11 +94,10 @@ static size_t accum_scratch(const fa_sizes *s, int32_t T, int32_t M)
          + 3 * align16((size_t)M * sizeof(int64_t)) + 2 * align16((size_t)M * T * sizeof(int64_t));
 }
 
-size_t fa_coco_scratch_bytes(const fa_coco_input *in, const fa_coco_params *p)
+size_t fa_coco_scratch_bytes(const fa_coco_input *in, const fa_coco_params *p, fa_coco_sizes *s)
 {
-    fa_sizes s;
-    coco_sizes(in, p->max_dets[p->n_maxdet - 1], &s);
-    size_t a = match_scratch(&s, p->n_area), b = accum_scratch(&s, p->n_iou, p->n_maxdet);
+    coco_sizes(in, p->max_dets[p->n_maxdet - 1], s);
+    size_t a = match_scratch(s, p->n_area), b = accum_scratch(s, p->n_iou, p->n_maxdet);
     return (a > b ? a : b) + 16;
 }
 
@@ -113,22 +108,15 @@ static char *carve(char **cur, size_t bytes)
     return r;
 }
 
-int fa_coco_match_category(const fa_coco_input *in, const fa_coco_params *p, int32_t k,
-                           void *scratch, fa_coco_match_out *out)
+int fa_coco_match_category(const fa_coco_input *in, const fa_coco_params *p,
+                           const fa_coco_sizes *sizes, int32_t k, void *scratch,
+                           fa_coco_match_out *out)
 {
     const int32_t T = p->n_iou, A = p->n_area;
     const int64_t cut = p->max_dets[p->n_maxdet - 1];
     const uint32_t all_t = (T >= 32) ? 0xFFFFFFFFu : ((1u << T) - 1u);
     const int64_t n_dt = in->n_dt, n_gt = in->n_gt;
-    fa_sizes s;
-    /* scratch sizes for this category only (cheap: one pass over its runs) */
-    {
-        fa_coco_input one = *in;
-        int64_t go[2] = {in->gt_off[k], in->gt_off[k + 1]};
-        int64_t dof[2] = {in->dt_off[k], in->dt_off[k + 1]};
-        one.n_cat = 1; one.gt_off = go; one.dt_off = dof;
-        coco_sizes(&one, cut, &s);
-    }
+    const fa_coco_sizes s = *sizes;
     char *cur = (char *)scratch;
     double *ious = (double *)carve(&cur, (size_t)s.max_dg * sizeof(double));
     double *maxiou = (double *)carve(&cur, (size_t)s.max_d * sizeof(double));
@@ -167,6 +155,25 @@ int fa_coco_match_category(const fa_coco_input *in, const fa_coco_params *p, int
                 if (out->dt_match)
                     for (int32_t t = 0; t < T; t++) out->dt_match[((int64_t)a * T + t) * n_dt + d0 + r] = -1;
             }
+
+        if (G == 0) {
+            /* no ground truth: every kept detection is a false positive at every
+             * threshold, or ignored where its own area is outside the range */
+            for (int32_t a = 0; a < A; a++) {
+                const double lo = p->area_rng[2 * a], hi = p->area_rng[2 * a + 1];
+                for (int64_t r = 0; r < D; r++) {
+                    const double dar = in->dt_area[d0 + r];
+                    const int oor = dar < lo || dar > hi;
+                    const int64_t o = (int64_t)a * n_dt + d0 + r;
+                    out->dt_tp[o] = 0;
+                    out->dt_fp[o] = oor ? 0u : all_t;
+                    if (out->dt_ignore) out->dt_ignore[o] = oor ? all_t : 0u;
+                    if (out->dt_match)
+                        for (int32_t t = 0; t < T; t++) out->dt_match[((int64_t)a * T + t) * n_dt + d0 + r] = -1;
+                }
+            }
+            continue;
+        }
 
         /* IoU of the kept detections (score order) against the gts (annotation order) */
         for (int64_t r = 0; r < D; r++) {

@@ -118,15 +118,25 @@ typedef struct {
     uint8_t *gt_ignore;         /* [A][n_gt] 1 where the ground truth is ignored */
 } fa_coco_match_out;
 
+/* Largest sizes over the (category, image) runs, which size the scratch blocks. */
+typedef struct {
+    int64_t max_dg;             /* kept detections x ground truths of one image */
+    int64_t max_d, max_g;       /* kept detections / ground truths of one image */
+    int64_t max_cat_dt, max_cat_gt;  /* detections / ground truths of one category */
+} fa_coco_sizes;
+
 /* Bytes of per-thread scratch that fa_coco_match_category / fa_coco_accumulate_category
- * need for the largest category of `in`. */
-size_t fa_coco_scratch_bytes(const fa_coco_input *in, const fa_coco_params *p);
+ * need for the largest category of `in`; fills *sizes for fa_coco_match_category. */
+size_t fa_coco_scratch_bytes(const fa_coco_input *in, const fa_coco_params *p,
+                             fa_coco_sizes *sizes);
 
 /* Match every image of category k (pycocotools evaluateImg for all area ranges).
  * Writes the entries of `out` that belong to category k only, so categories can run
- * in parallel. scratch: fa_coco_scratch_bytes() bytes, 16-byte aligned. */
-int fa_coco_match_category(const fa_coco_input *in, const fa_coco_params *p, int32_t k,
-                           void *scratch, fa_coco_match_out *out);
+ * in parallel. sizes: from fa_coco_scratch_bytes; scratch: that many bytes, 16-byte
+ * aligned. */
+int fa_coco_match_category(const fa_coco_input *in, const fa_coco_params *p,
+                           const fa_coco_sizes *sizes, int32_t k, void *scratch,
+                           fa_coco_match_out *out);
 
 /* Accumulate category k (pycocotools accumulate): global score order, cumulative
  * TP/FP, precision envelope, recall-threshold sampling, for every (area, maxDets).

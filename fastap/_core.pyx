@@ -60,9 +60,13 @@ cdef extern from "fastap.h" nogil:
         uint32_t *dt_ignore
         uint8_t *gt_ignore
 
-    size_t fa_coco_scratch_bytes(const fa_coco_input *inp, const fa_coco_params *p)
-    int fa_coco_match_category(const fa_coco_input *inp, const fa_coco_params *p, int32_t k,
-                               void *scratch, fa_coco_match_out *out)
+    ctypedef struct fa_coco_sizes:
+        int64_t max_dg
+    size_t fa_coco_scratch_bytes(const fa_coco_input *inp, const fa_coco_params *p,
+                                 fa_coco_sizes *sizes)
+    int fa_coco_match_category(const fa_coco_input *inp, const fa_coco_params *p,
+                               const fa_coco_sizes *sizes, int32_t k, void *scratch,
+                               fa_coco_match_out *out)
     int fa_coco_accumulate_category(const fa_coco_input *inp, const fa_coco_params *p, int32_t k,
                                     const fa_coco_match_out *m, int32_t k_out, int32_t n_k_out,
                                     void *scratch, double *precision, double *recall,
@@ -425,7 +429,8 @@ cdef int _run_categories(CocoTables tables, _Params prm, fa_coco_match_out *out,
     cdef int32_t K = tables.inp.n_cat
     if K == 0:
         return 0
-    cdef size_t nbytes = fa_coco_scratch_bytes(&tables.inp, &prm.p)
+    cdef fa_coco_sizes sizes
+    cdef size_t nbytes = fa_coco_scratch_bytes(&tables.inp, &prm.p, &sizes)
     cdef int nt = _threads(num_threads)
     if nt > K:
         nt = K
@@ -444,7 +449,7 @@ cdef int _run_categories(CocoTables tables, _Params prm, fa_coco_match_out *out,
                 ev[k] = fa_coco_accumulate_category(inp, p, k, out, k, K, buf,
                                                     precision, recall, scores)
             else:
-                ev[k] = fa_coco_match_category(inp, p, k, buf, out)
+                ev[k] = fa_coco_match_category(inp, p, &sizes, k, buf, out)
         free(buf)
     if (errs == FA_ENOMEM).any():
         raise MemoryError("fastap: out of memory (%d bytes of scratch per thread)" % nbytes)
@@ -497,3 +502,112 @@ def voc_evaluate(CocoTables tables, gt_difficult, double iou_thr, bint plus_one=
 
 
 include "_json.pxi"
+
+
+# ------------------------------------------------------------------------------------
+# COCO annotation dicts -> columns, without a Python-level loop per field
+# ------------------------------------------------------------------------------------
+from cpython.object cimport PyObject
+from cpython.dict cimport PyDict_GetItem
+
+cdef inline bint _num(object v, double *out):
+    """A JSON number (int or float, not bool) into *out; False otherwise."""
+    if type(v) is float:
+        out[0] = <double>v
+        return True
+    if type(v) is int:
+        out[0] = <double>v
+        return True
+    return False
+
+
+cdef inline bint _intid(object v, int64_t *out):
+    if type(v) is int:
+        try:
+            out[0] = <int64_t>v
+        except OverflowError:
+            return False
+        return True
+    return False
+
+
+def records_to_columns(list anns, bint ground_truth):
+    """Columns from a list of COCO annotation (or result) dicts, or None when a record
+    is irregular (missing field, non-number, float id, ...): the caller then takes the
+    general path, which names the record and the field.
+
+    Returns a dict of int64 ``image_id``, ``category_id``; float64 ``bbox`` [n, 4];
+    ground truth: int64 ``id``, float64 ``area``, uint8 ``iscrowd`` (0 when absent);
+    results: float64 ``score``, float64 ``area`` (NaN when absent) and ``has_area``.
+    """
+    cdef Py_ssize_t n = len(anns), i, j
+    ids = np.empty(n, np.int64)
+    img = np.empty(n, np.int64)
+    cat = np.empty(n, np.int64)
+    box = np.empty((n, 4), np.float64)
+    area = np.empty(n, np.float64)
+    extra = np.empty(n, np.float64)          # score (results)
+    crowd = np.zeros(n, np.uint8)
+    cdef int64_t[::1] idv = ids
+    cdef int64_t[::1] imv = img
+    cdef int64_t[::1] cav = cat
+    cdef double[:, ::1] bv = box
+    cdef double[::1] arv = area
+    cdef double[::1] exv = extra
+    cdef uint8_t[::1] crv = crowd
+    cdef PyObject *p
+    cdef object a, b
+    cdef double x
+    cdef bint all_area = True
+    k_id, k_img, k_cat, k_box, k_area, k_crowd, k_score = (
+        "id", "image_id", "category_id", "bbox", "area", "iscrowd", "score")
+    for i in range(n):
+        a = anns[i]
+        if type(a) is not dict:
+            return None
+        p = PyDict_GetItem(a, k_img)
+        if p == NULL or not _intid(<object>p, &imv[i]):
+            return None
+        p = PyDict_GetItem(a, k_cat)
+        if p == NULL or not _intid(<object>p, &cav[i]):
+            return None
+        p = PyDict_GetItem(a, k_box)
+        if p == NULL:
+            return None
+        b = <object>p
+        if type(b) is not list or len(b) != 4:
+            return None
+        for j in range(4):
+            if not _num(b[j], &bv[i, j]):
+                return None
+        p = PyDict_GetItem(a, k_area)
+        if p == NULL or <object>p is None:
+            if ground_truth:
+                return None
+            arv[i] = NAN_VALUE
+            all_area = False
+        elif not _num(<object>p, &arv[i]):
+            return None
+        if ground_truth:
+            p = PyDict_GetItem(a, k_id)
+            if p == NULL or not _intid(<object>p, &idv[i]):
+                return None
+            p = PyDict_GetItem(a, k_crowd)
+            if p != NULL:
+                if not _num(<object>p, &x) or (x != 0 and x != 1):
+                    return None
+                crv[i] = <uint8_t>(x != 0)
+        else:
+            p = PyDict_GetItem(a, k_score)
+            if p == NULL or not _num(<object>p, &exv[i]):
+                return None
+    out = {"image_id": img, "category_id": cat, "bbox": box, "area": area}
+    if ground_truth:
+        out["id"] = ids
+        out["iscrowd"] = crowd
+    else:
+        out["score"] = extra
+        out["has_area"] = all_area and n > 0
+    return out
+
+cdef double NAN_VALUE = float("nan")

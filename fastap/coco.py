@@ -34,7 +34,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from . import engine
+from . import _core, engine
 from .errors import InvalidAnnotationError, InvalidTypeError
 from .io import load_json, load_results_columns
 from .params import Params
@@ -62,13 +62,19 @@ def _field(anns, key, what, default=None, required=True):
         raise
 
 
-def columns_from_records(anns, kind, what=None):
+def columns_from_records(anns, kind, what=None, with_ids=True):
     """Columns (see :func:`fastap.engine.gt_columns` / ``dt_columns``) from a list of
-    COCO annotation dicts. kind: "gt" or "dt" (results: ``score`` required, ``id``
-    taken when present, else 1..N)."""
+    COCO annotation dicts. kind: "gt" or "dt" (results: ``score`` required; with
+    ``with_ids`` their ``id`` is taken when every record has one, else 1..N).
+
+    Regular records are read by a C loop (``_core.records_to_columns``); anything
+    irregular takes the general path below, whose errors name the record and field."""
     what = what or ("annotations" if kind == "gt" else "results")
     n = len(anns)
+    fast = _core.records_to_columns(anns, kind == "gt") if isinstance(anns, list) and n else None
     if kind == "gt":
+        if fast is not None:
+            return engine.gt_columns(fast, what=what)
         d = {"id": _field(anns, "id", what), "image_id": _field(anns, "image_id", what),
              "category_id": _field(anns, "category_id", what), "bbox": _field(anns, "bbox", what),
              "area": _field(anns, "area", what, required=False),
@@ -78,19 +84,23 @@ def columns_from_records(anns, kind, what=None):
             raise InvalidAnnotationError("%s record %d (id %s): missing field 'area'" % (what, i, d["id"][i]))
         if not n:
             d = {k: np.zeros((0, 4) if k == "bbox" else 0) for k in d}
-        cols = engine.gt_columns(d, what=what)
-        return cols
-    d = {"image_id": _field(anns, "image_id", what), "category_id": _field(anns, "category_id", what),
-         "bbox": _field(anns, "bbox", what), "score": _field(anns, "score", what)}
-    areas = _field(anns, "area", what, required=False)
-    if n and not any(a is None for a in areas):
-        d["area"] = areas
-    if not n:
-        d = {k: np.zeros((0, 4) if k == "bbox" else 0) for k in d}
+        return engine.gt_columns(d, what=what)
+    if fast is not None:
+        d = fast if fast.pop("has_area") else {k: fast[k] for k in ("image_id", "category_id", "bbox", "score")}
+    elif n:
+        d = {"image_id": _field(anns, "image_id", what), "category_id": _field(anns, "category_id", what),
+             "bbox": _field(anns, "bbox", what), "score": _field(anns, "score", what)}
+        areas = _field(anns, "area", what, required=False)
+        if not any(a is None for a in areas):
+            d["area"] = areas
+    else:
+        d = {k: np.zeros((0, 4) if k == "bbox" else 0) for k in ("image_id", "category_id", "bbox", "score")}
     cols = engine.dt_columns(d, what=what)
-    ids = _field(anns, "id", what, required=False) if n else []
-    cols["id"] = (engine._ids(what, "id", ids, n) if n and not any(i is None for i in ids)
-                  else np.arange(1, n + 1, dtype=np.int64))
+    cols["id"] = np.arange(1, n + 1, dtype=np.int64)
+    if with_ids and n:
+        ids = _field(anns, "id", what, required=False)
+        if not any(i is None for i in ids):
+            cols["id"] = engine._ids(what, "id", ids, n)
     return cols
 
 
@@ -330,7 +340,7 @@ class COCO:
                 raise NotImplementedError(
                     "fastap evaluates box results for now; these results carry %s without 'bbox' "
                     "(segm and keypoints evaluation is planned)" % (keys or list(anns[0].keys())))
-            cols = columns_from_records(anns, "dt")
+            cols = columns_from_records(anns, "dt", with_ids=False)
             cols["area"] = cols["bbox"][:, 2] * cols["bbox"][:, 3]   # loadRes: area = w*h
         cols["id"] = np.arange(1, cols["image_id"].shape[0] + 1, dtype=np.int64)
         img_ids = np.array(sorted(self.imgs.keys()) if self.imgs else [], dtype=np.int64)
@@ -370,6 +380,23 @@ def _columns_of(coco, kind):
 
 def _image_ids_of(coco):
     return sorted(coco.getImgIds())
+
+
+def _copy_params(p):
+    """copy.deepcopy of a Params object, 10x faster: its lists hold numbers (or
+    [lo, hi] pairs) and its arrays floats, so copying them one level down suffices;
+    anything else is deep-copied."""
+    q = copy.copy(p)
+    for k, v in vars(p).items():
+        if isinstance(v, np.ndarray):
+            setattr(q, k, v.copy())
+        elif isinstance(v, list):
+            setattr(q, k, [list(x) if isinstance(x, list) else
+                           (x if isinstance(x, (int, float, str, np.number)) else copy.deepcopy(x))
+                           for x in v])
+        elif not isinstance(v, (int, float, str, type(None))):
+            setattr(q, k, copy.deepcopy(v))
+    return q
 
 
 class _LazyIous(Mapping):
@@ -476,7 +503,7 @@ class COCOeval:
         self._state = {"tables": tables, "matches": matches, "gt": gt, "dt": dt,
                        "iou_thrs": iou_thrs, "max_dets": md, "area_rng": ar}
         self._evalImgs = None
-        self._paramsEval = copy.deepcopy(self.params)
+        self._paramsEval = _copy_params(self.params)
         print('DONE (t={:0.2f}s).'.format(time.time() - tic))
 
     def accumulate(self, p=None):

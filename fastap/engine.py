@@ -277,16 +277,24 @@ def build_tables(gt, dt, img_ids, cat_ids, use_cats=True, dt_by_image=True):
     def select(cols, score):
         ip, iok = _index_of(img_ids, cols["image_id"])
         cp, cok = _index_of(cat_sorted, cols["category_id"])
-        sel = np.flatnonzero(iok & cok)
-        img_i = np.take(ip, sel).astype(np.int32)
-        cat_r = (np.take(cat_rank_of_sorted, np.take(cp, sel)).astype(np.int32) if cat_sorted.shape[0]
-                 else np.zeros(sel.shape[0], np.int32))
-        sc = None if score is None else np.take(score, sel)
+        ok = iok & cok
+        identity = bool(ok.all())
+        if identity:            # the common case: nothing filtered out, no gathers
+            sel = np.arange(ok.shape[0])
+            img_i = ip.astype(np.int32)
+            cat_r = (cp if use_cats else np.take(cat_rank_of_sorted, cp)).astype(np.int32)
+            sc = score
+        else:
+            sel = np.flatnonzero(ok)
+            img_i = np.take(ip, sel).astype(np.int32)
+            cat_r = (np.take(cat_rank_of_sorted, np.take(cp, sel)).astype(np.int32) if cat_sorted.shape[0]
+                     else np.zeros(sel.shape[0], np.int32))
+            sc = None if score is None else np.take(score, sel)
         if score is not None and not dt_by_image:
             major = cat_r if use_cats else np.zeros(sel.shape[0], np.int32)
             order, off = _core.group(major, cat_ids.shape[0] if use_cats else 1,
                                      np.zeros(sel.shape[0], np.int32), 1, None)
-            return np.take(sel, order), np.take(img_i, order), off
+            return (order if identity else np.take(sel, order)), np.take(img_i, order), off
         if use_cats:
             order, off = _core.group(cat_r, cat_ids.shape[0], img_i, max(I, 1), sc)
         else:
@@ -294,7 +302,7 @@ def build_tables(gt, dt, img_ids, cat_ids, use_cats=True, dt_by_image=True):
             order, off = _core.group(np.zeros(sel.shape[0], np.int32), 1, img_i[pre], max(I, 1),
                                      None if sc is None else sc[pre])
             order = np.take(pre, order)
-        return np.take(sel, order), np.take(img_i, order), off
+        return (order if identity else np.take(sel, order)), np.take(img_i, order), off
 
     K_in = cat_ids.shape[0] if use_cats else 1
     if use_cats and K_in == 0:
