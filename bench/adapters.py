@@ -22,8 +22,7 @@ Library quirks that matter for reading the phase columns:
 * ``fastap.reference``: a function, not classes: "load" is ``json.load`` of both
   files plus the conversion to columnar NumPy arrays; "evaluate" is
   ``evaluate_coco(gt, dt, params)`` (which also accumulates, so "accumulate" is
-  empty); "summarize" is ``fastap.reference.summarize`` (or, if absent, pycocotools'
-  ``_summarize`` arithmetic, :func:`summarize_arrays`) on its arrays. Its ``Params``
+  empty); "summarize" is ``fastap.reference.summarize`` on its arrays. Its ``Params``
   is ``fastap.params.Params("bbox")`` with ``imgIds``/``catIds`` from the ground truth.
 """
 
@@ -196,64 +195,6 @@ def _import_ultrafast():
 # fastap.reference (pure Python, columnar input)
 # --------------------------------------------------------------------------------------
 
-class BboxParams:
-    """pycocotools' default ``Params(iouType="bbox")`` (same linspace grids)."""
-
-    def __init__(self, imgIds=(), catIds=()):
-        import numpy as np
-        self.imgIds = list(imgIds)
-        self.catIds = list(catIds)
-        self.iouThrs = np.linspace(.5, 0.95, int(np.round((0.95 - .5) / .05)) + 1, endpoint=True)
-        self.recThrs = np.linspace(.0, 1.00, int(np.round((1.00 - .0) / .01)) + 1, endpoint=True)
-        self.maxDets = [1, 10, 100]
-        self.areaRng = [[0 ** 2, 1e5 ** 2], [0 ** 2, 32 ** 2], [32 ** 2, 96 ** 2], [96 ** 2, 1e5 ** 2]]
-        self.areaRngLbl = ['all', 'small', 'medium', 'large']
-        self.useCats = 1
-        self.iouType = "bbox"
-        self.useSegm = None
-
-
-def summarize_arrays(precision, recall, params):
-    """The 12 bbox stats from accumulated arrays, with pycocotools' exact arithmetic."""
-    import numpy as np
-    p = params
-
-    def _summarize(ap=1, iouThr=None, areaRng='all', maxDets=100):
-        aind = [i for i, aRng in enumerate(p.areaRngLbl) if aRng == areaRng]
-        mind = [i for i, mDet in enumerate(p.maxDets) if mDet == maxDets]
-        if ap == 1:
-            s = precision
-            if iouThr is not None:
-                t = np.where(iouThr == p.iouThrs)[0]
-                s = s[t]
-            s = s[:, :, :, aind, mind]
-        else:
-            s = recall
-            if iouThr is not None:
-                t = np.where(iouThr == p.iouThrs)[0]
-                s = s[t]
-            s = s[:, :, aind, mind]
-        if len(s[s > -1]) == 0:
-            return -1
-        return np.mean(s[s > -1])
-
-    md = p.maxDets
-    stats = np.zeros((12,))
-    stats[0] = _summarize(1)
-    stats[1] = _summarize(1, iouThr=.5, maxDets=md[2])
-    stats[2] = _summarize(1, iouThr=.75, maxDets=md[2])
-    stats[3] = _summarize(1, areaRng='small', maxDets=md[2])
-    stats[4] = _summarize(1, areaRng='medium', maxDets=md[2])
-    stats[5] = _summarize(1, areaRng='large', maxDets=md[2])
-    stats[6] = _summarize(0, maxDets=md[0])
-    stats[7] = _summarize(0, maxDets=md[1])
-    stats[8] = _summarize(0, maxDets=md[2])
-    stats[9] = _summarize(0, areaRng='small', maxDets=md[2])
-    stats[10] = _summarize(0, areaRng='medium', maxDets=md[2])
-    stats[11] = _summarize(0, areaRng='large', maxDets=md[2])
-    return stats
-
-
 def columnar_from_json(gt_path, dt_path):
     """``json.load`` both files and convert to the reference's columnar dicts.
 
@@ -305,13 +246,8 @@ class ReferenceAdapter:
     def __init__(self, module):
         self.module = module
         self.evaluate_coco = module.evaluate_coco
-        self.Params = getattr(module, "Params", None)
-        if self.Params is None:
-            try:
-                self.Params = import_fastap_module("params").Params
-            except Exception:
-                self.Params = None   # fall back to BboxParams
-        self._summarize = getattr(module, "summarize", None)
+        self._summarize = module.summarize
+        self.Params = import_fastap_module("params").Params
         self.version = getattr(module, "__version__", None) or _fastap_version()
         self.module_file = getattr(module, "__file__", None)
 
@@ -320,16 +256,7 @@ class ReferenceAdapter:
         return (gt, image_ids, category_ids), dt
 
     def _params(self, image_ids, category_ids):
-        p = None
-        if self.Params is not None:
-            for args in (("bbox",), ()):
-                try:
-                    p = self.Params(*args)
-                    break
-                except TypeError:
-                    continue
-        if p is None:
-            p = BboxParams()
+        p = self.Params("bbox")
         p.imgIds = list(image_ids)
         p.catIds = list(category_ids)
         return p
@@ -339,24 +266,13 @@ class ReferenceAdapter:
         return _RefEval(gt_cols, dt, self._params(image_ids, category_ids))
 
     def evaluate(self, E):
-        r = self.evaluate_coco(E.gt, E.dt, E.params)
-        if isinstance(r, dict):
-            ev = dict(r)
-        elif isinstance(r, (tuple, list)):
-            ev = dict(zip(("precision", "recall", "scores"), r))
-        else:
-            ev = {k: getattr(r, k) for k in ("precision", "recall", "scores") if hasattr(r, k)}
-        E.eval = ev
+        E.eval = dict(self.evaluate_coco(E.gt, E.dt, E.params))
 
     def accumulate(self, E):
         pass
 
     def summarize(self, E):
-        if self._summarize is not None:   # fastap.reference.summarize -> (stats, lines)
-            r = self._summarize(E.eval["precision"], E.eval["recall"], E.params)
-            E.stats = r[0] if isinstance(r, tuple) else r
-        else:
-            E.stats = summarize_arrays(E.eval["precision"], E.eval["recall"], E.params)
+        E.stats = self._summarize(E.eval["precision"], E.eval["recall"], E.params)[0]
 
     def stats(self, E):
         return [float(x) for x in E.stats]

@@ -325,6 +325,18 @@ cdef class _Params:
         self.p.rec_thr = &rt[0]
 
 
+cdef void _set_match_out(fa_coco_match_out *o, uint32_t[:, ::1] tp, uint32_t[:, ::1] fp,
+                         int32_t[::1] rank, int64_t[:, ::1] npig):
+    """Point `o` at the per-detection outputs (the arrays outlive the kernel calls)."""
+    o.dt_tp = &tp[0, 0]
+    o.dt_fp = &fp[0, 0]
+    o.dt_rank = &rank[0]
+    o.npig = &npig[0, 0]
+    o.dt_match = NULL
+    o.dt_ignore = NULL
+    o.gt_ignore = NULL
+
+
 def coco_match(CocoTables tables, iou_thr, area_rng, max_dets, rec_thr, bint details=False,
                num_threads=None):
     """pycocotools evaluate() on grouped tables, all categories in parallel.
@@ -345,21 +357,11 @@ def coco_match(CocoTables tables, iou_thr, area_rng, max_dets, rec_thr, bint det
         res["dt_match"] = np.full((A, T, ndp), -1, np.int32)
         res["dt_ignore"] = np.zeros((A, ndp), np.uint32)
         res["gt_ignore"] = np.zeros((A, ngp), np.uint8)
-    cdef uint32_t[:, ::1] tpv = res["dt_tp"]
-    cdef uint32_t[:, ::1] fpv = res["dt_fp"]
-    cdef int32_t[::1] rkv = res["dt_rank"]
-    cdef int64_t[:, ::1] npv = res["npig"]
     cdef int32_t[:, :, ::1] mv
     cdef uint32_t[:, ::1] igv
     cdef uint8_t[:, ::1] gigv
     cdef fa_coco_match_out out
-    out.dt_tp = &tpv[0, 0]
-    out.dt_fp = &fpv[0, 0]
-    out.dt_rank = &rkv[0]
-    out.npig = &npv[0, 0]
-    out.dt_match = NULL
-    out.dt_ignore = NULL
-    out.gt_ignore = NULL
+    _set_match_out(&out, res["dt_tp"], res["dt_fp"], res["dt_rank"], res["npig"])
     if details:
         mv = res["dt_match"]
         igv = res["dt_ignore"]
@@ -400,18 +402,8 @@ def coco_accumulate(CocoTables tables, match, iou_thr, area_rng, max_dets, rec_t
     npig = np.ascontiguousarray(match["npig"]) if K else np.zeros((1, A), np.int64)
     if tp.shape[1] != ndp:
         tp, fp = np.ascontiguousarray(tp), np.ascontiguousarray(fp)
-    cdef uint32_t[:, ::1] tpv = tp
-    cdef uint32_t[:, ::1] fpv = fp
-    cdef int32_t[::1] rkv = rk
-    cdef int64_t[:, ::1] npv = npig
     cdef fa_coco_match_out m
-    m.dt_tp = &tpv[0, 0]
-    m.dt_fp = &fpv[0, 0]
-    m.dt_rank = &rkv[0]
-    m.npig = &npv[0, 0]
-    m.dt_match = NULL
-    m.dt_ignore = NULL
-    m.gt_ignore = NULL
+    _set_match_out(&m, tp, fp, rk, npig)
     precision = np.full((T, R, max(K, 1), A, M), -1.0)
     recall = np.full((T, max(K, 1), A, M), -1.0)
     scores = np.full((T, R, max(K, 1), A, M), -1.0)

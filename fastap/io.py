@@ -9,6 +9,7 @@ it is installed, the standard library otherwise. Errors name the file.
 from __future__ import annotations
 
 import json
+import mmap
 import os
 
 from .errors import InvalidFileError
@@ -49,12 +50,23 @@ def load_results_columns(path):
     ``image_id``, ``category_id`` int64, ``bbox`` float64 [N, 4], ``score`` float64),
     or ``("records", list)`` when the records carry masks or keypoints (parsed by the
     general JSON parser)."""
-    data = read_bytes(path)
     from . import _core
     try:
-        cols = _core.parse_results_json(data)
-    except NotImplementedError:
-        return "records", _loads(data, path)
-    except ValueError as e:
-        raise InvalidFileError("%s: %s" % (os.fspath(path), e)) from None
+        f = open(path, "rb")
+    except OSError as e:
+        raise InvalidFileError("%s: cannot read the file (%s)" % (path, e.strerror or e)) from None
+    with f:
+        try:   # scan the page cache in place: no copy of a file of tens of MB
+            data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except (ValueError, OSError):          # empty file, or not mappable
+            data = f.read()
+        try:
+            cols = _core.parse_results_json(data)
+        except NotImplementedError:
+            return "records", _loads(bytes(data), path)
+        except ValueError as e:
+            raise InvalidFileError("%s: %s" % (os.fspath(path), e)) from None
+        finally:
+            if isinstance(data, mmap.mmap):
+                data.close()
     return "columns", cols
