@@ -82,10 +82,11 @@ static size_t match_scratch(const fa_coco_sizes *s, int32_t A)
  * the detection. */
 typedef struct { int64_t pos, fp, det; } fa_tp_event;
 
-static size_t accum_scratch(const fa_coco_sizes *s, int32_t T, int32_t M)
+/* Scratch of fa_coco_accumulate_category for a category of n_dt detections whose true
+ * positives at one (area, maxDets, threshold) number fewer than tp_max. */
+static size_t accum_scratch(int64_t n_dt, int64_t tp_max, int32_t T, int32_t M)
 {
-    size_t n = (size_t)s->max_cat_dt + 1, g = (size_t)s->max_cat_gt + 1;
-    size_t cap = g < n ? g : n;
+    size_t n = (size_t)n_dt + 1, cap = (size_t)tp_max;
     return 2 * align16(n * 16)                      /* (key, detection) pairs + radix tmp */
          + align16(n * sizeof(int64_t))              /* detections in score order */
          + align16((size_t)M * T * cap * sizeof(fa_tp_event)) /* true positives */
@@ -94,11 +95,32 @@ static size_t accum_scratch(const fa_coco_sizes *s, int32_t T, int32_t M)
          + 3 * align16((size_t)M * sizeof(int64_t)) + 2 * align16((size_t)M * T * sizeof(int64_t));
 }
 
+/* A true positive is matched to a distinct non-ignored gt, so at any (area, maxDets,
+ * threshold) there are at most max_a npig[k][a] of them, and at most n. */
+static int64_t tp_bound(const fa_coco_input *in, const fa_coco_params *p, const int64_t *npig, int32_t k)
+{
+    int64_t mx = 0, n = in->dt_off[k + 1] - in->dt_off[k];
+    for (int32_t a = 0; a < p->n_area; a++)
+        if (npig[(int64_t)k * p->n_area + a] > mx) mx = npig[(int64_t)k * p->n_area + a];
+    return (mx < n ? mx : n) + 1;
+}
+
 size_t fa_coco_scratch_bytes(const fa_coco_input *in, const fa_coco_params *p, fa_coco_sizes *s)
 {
     coco_sizes(in, p->max_dets[p->n_maxdet - 1], s);
-    size_t a = match_scratch(s, p->n_area), b = accum_scratch(s, p->n_iou, p->n_maxdet);
-    return (a > b ? a : b) + 16;
+    return match_scratch(s, p->n_area) + 16;
+}
+
+size_t fa_coco_accumulate_scratch_bytes(const fa_coco_input *in, const fa_coco_params *p,
+                                        const int64_t *npig)
+{
+    size_t best = 0;
+    for (int32_t k = 0; k < in->n_cat; k++) {
+        size_t b = accum_scratch(in->dt_off[k + 1] - in->dt_off[k], tp_bound(in, p, npig, k),
+                                 p->n_iou, p->n_maxdet);
+        if (b > best) best = b;
+    }
+    return best + 16;
 }
 
 static char *carve(char **cur, size_t bytes)
@@ -322,14 +344,13 @@ int fa_coco_accumulate_category(const fa_coco_input *in, const fa_coco_params *p
     const int64_t K = n_k_out, n_dt = in->n_dt;
     const int64_t ds = in->dt_off[k], de = in->dt_off[k + 1];
     const int64_t cut = p->max_dets[M - 1];
-    const int64_t n = de - ds, ng = in->gt_off[k + 1] - in->gt_off[k];
+    const int64_t n = de - ds;
     const uint32_t all_t = (T >= 32) ? 0xFFFFFFFFu : ((1u << T) - 1u);
     char *cur = (char *)scratch;
     fa_scored *pairs = (fa_scored *)carve(&cur, (size_t)(n + 1) * sizeof(fa_scored));
     fa_scored *pairs_tmp = (fa_scored *)carve(&cur, (size_t)(n + 1) * sizeof(fa_scored));
     int64_t *sorted = (int64_t *)carve(&cur, (size_t)(n + 1) * sizeof(int64_t));
-    /* true positives at one (maxDets, threshold) cannot outnumber the gts or the dets */
-    const int64_t cap = (ng < n ? ng : n) + 1;
+    const int64_t cap = tp_bound(in, p, m->npig, k);
     fa_tp_event *ev = (fa_tp_event *)carve(&cur, (size_t)M * T * cap * sizeof(fa_tp_event));
     double *env = (double *)carve(&cur, (size_t)cap * sizeof(double));
     double *rc = (double *)carve(&cur, (size_t)cap * sizeof(double));

@@ -125,10 +125,17 @@ typedef struct {
     int64_t max_cat_dt, max_cat_gt;  /* detections / ground truths of one category */
 } fa_coco_sizes;
 
-/* Bytes of per-thread scratch that fa_coco_match_category / fa_coco_accumulate_category
- * need for the largest category of `in`; fills *sizes for fa_coco_match_category. */
+/* Bytes of per-thread scratch that fa_coco_match_category needs for the largest
+ * (category, image) run of `in`; fills *sizes for it. */
 size_t fa_coco_scratch_bytes(const fa_coco_input *in, const fa_coco_params *p,
                              fa_coco_sizes *sizes);
+
+/* Bytes of per-thread scratch that fa_coco_accumulate_category needs for the largest
+ * category. npig: int64 [K][A], the matching's counts of non-ignored ground truths
+ * (they bound the number of true positives). Accumulation reads only dt_off,
+ * dt_score and the match output, so it also runs on merged partial results. */
+size_t fa_coco_accumulate_scratch_bytes(const fa_coco_input *in, const fa_coco_params *p,
+                                        const int64_t *npig);
 
 /* Match every image of category k (pycocotools evaluateImg for all area ranges).
  * Writes the entries of `out` that belong to category k only, so categories can run

@@ -64,6 +64,8 @@ cdef extern from "fastap.h" nogil:
         int64_t max_dg
     size_t fa_coco_scratch_bytes(const fa_coco_input *inp, const fa_coco_params *p,
                                  fa_coco_sizes *sizes)
+    size_t fa_coco_accumulate_scratch_bytes(const fa_coco_input *inp, const fa_coco_params *p,
+                                            const int64_t *npig)
     int fa_coco_match_category(const fa_coco_input *inp, const fa_coco_params *p,
                                const fa_coco_sizes *sizes, int32_t k, void *scratch,
                                fa_coco_match_out *out)
@@ -422,7 +424,8 @@ cdef int _run_categories(CocoTables tables, _Params prm, fa_coco_match_out *out,
     if K == 0:
         return 0
     cdef fa_coco_sizes sizes
-    cdef size_t nbytes = fa_coco_scratch_bytes(&tables.inp, &prm.p, &sizes)
+    cdef size_t nbytes = (fa_coco_accumulate_scratch_bytes(&tables.inp, &prm.p, out.npig) if accumulate
+                          else fa_coco_scratch_bytes(&tables.inp, &prm.p, &sizes))
     cdef int nt = _threads(num_threads)
     if nt > K:
         nt = K
