@@ -9,6 +9,8 @@ COCO, COCOeval
 evaluate(gt, dt, protocol="coco"|"voc"|"voc07", ...) -> EvalResult
     The array API: columnar NumPy inputs, named metrics and the precision/recall arrays.
 box_iou(a, b, fmt="xyxy"|"xywh"|"cxcywh", iscrowd=None) -> float64 [n, m]
+Evaluator(gt=None, ...)
+    Streaming evaluation: update() per batch, merge() partial states, compute().
 Params
     pycocotools-compatible evaluation parameters.
 """
@@ -18,6 +20,7 @@ from .params import Params
 from .engine import EvalResult, evaluate
 from .iou import box_iou
 from .coco import COCO, COCOeval
+from .evaluator import Evaluator
 
-__all__ = ["__version__", "COCO", "COCOeval", "Params", "evaluate", "EvalResult", "box_iou",
+__all__ = ["__version__", "COCO", "COCOeval", "Params", "evaluate", "EvalResult", "box_iou", "Evaluator",
            "FastapError", "InvalidAnnotationError", "InvalidTypeError", "InvalidFileError"]

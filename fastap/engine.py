@@ -572,13 +572,23 @@ def evaluate(gt, dt, protocol="coco", iou_thresholds=None, rec_thresholds=None, 
     matches = coco_match(tables, iou_thrs, md, ar, num_threads=num_threads)
     precision, recall, scores = coco_accumulate(tables, matches, iou_thrs, rec_thrs, md, ar,
                                                 num_threads=num_threads)
+    params = {"iouThrs": iou_thrs, "recThrs": rec_thrs, "maxDets": md, "areaRng": ar,
+              "areaRngLbl": lbl, "useCats": int(bool(use_cats))}
+    return make_coco_result(precision, recall, scores, params, tables.cat_ids, tables.img_ids)
+
+
+def make_coco_result(precision, recall, scores, params, cat_ids, img_ids):
+    """EvalResult from accumulated COCO arrays; params: iouThrs, recThrs, maxDets,
+    areaRng, areaRngLbl, useCats."""
+    md, lbl = params["maxDets"], params["areaRngLbl"]
     stats, lines = (np.full(12, -1.0), [])
     if len(md) >= 3:
-        stats, lines = summarize(precision, recall, iou_thrs, lbl, md)
+        stats, lines = summarize(precision, recall, params["iouThrs"], lbl, md)
     return EvalResult("coco", precision=precision, recall=recall, scores=scores, stats=stats,
                       metrics=dict(zip(STAT_NAMES, stats.tolist())), summary=lines,
-                      cat_ids=tables.cat_ids, img_ids=tables.img_ids,
-                      per_class_ap=_per_class(precision, tables.cat_ids),
-                      per_class_ar=_per_class(recall, tables.cat_ids, recall=True),
-                      params={"iouThrs": iou_thrs, "recThrs": rec_thrs, "maxDets": md,
-                              "areaRng": ar.tolist(), "areaRngLbl": lbl, "useCats": int(bool(use_cats))})
+                      cat_ids=cat_ids, img_ids=img_ids,
+                      per_class_ap=_per_class(precision, cat_ids),
+                      per_class_ar=_per_class(recall, cat_ids, recall=True),
+                      params={"iouThrs": params["iouThrs"], "recThrs": params["recThrs"], "maxDets": md,
+                              "areaRng": np.asarray(params["areaRng"]).tolist(), "areaRngLbl": lbl,
+                              "useCats": params["useCats"]})

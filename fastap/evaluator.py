@@ -1,0 +1,503 @@
+"""Streaming, mergeable evaluation: :class:`Evaluator`.
+
+Two ways to feed it:
+
+* **dataset mode** — the ground truth is known up front (a COCO file, dict or
+  :class:`fastap.COCO`); ``update(results)`` takes COCO results for any subset of the
+  images (a list of dicts, an (N, 7) array, a path, or columns). All detections of an
+  image must come in the same ``update`` (an image seen twice is an error: its greedy
+  matching needs all of them at once).
+* **free mode** (the torchmetrics shape) — no dataset; ``update(preds, target)`` per
+  batch with one dict per image (``boxes``, ``scores``, ``labels``; ``boxes``,
+  ``labels`` and optionally ``iscrowd``/``area``), NumPy arrays or torch tensors.
+
+The state is compact: per detection, its category and image, its rank in the image,
+its score and its true/false-positive bits per area range and IoU threshold (about 40
+bytes with the default 4 area ranges), plus the counts of non-ignored ground truths.
+Raw inputs are buffered only until ``flush_images`` images are pending, then matched.
+
+States merge exactly: ``compute()`` orders the stored results by (category, image,
+rank) before accumulating, so any split of the images, merged in any order, gives the
+bitwise identical arrays of a single-process evaluation (and of pycocotools).
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+import json
+import os
+
+import numpy as np
+
+from . import _core, engine
+from .errors import InvalidAnnotationError, InvalidTypeError
+from .params import Params
+
+__all__ = ["Evaluator"]
+
+BYTES_PER_DETECTION_NOTE = (
+    "per stored detection: image id 8 B, category id 8 B, score 8 B, rank 4 B, and a "
+    "4-byte true-positive and false-positive mask per area range and block of 32 IoU "
+    "thresholds (32 B with 4 area ranges): 60 B with the defaults")
+
+
+def _to_numpy(x):
+    if hasattr(x, "detach") and hasattr(x, "cpu"):       # torch tensor
+        return x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def _result_columns(results, what="results"):
+    """Columns of COCO results given as a path, a list of dicts, an (N, 7) array or a
+    mapping of arrays (image_id, category_id, bbox, score)."""
+    from .coco import COCO, columns_from_records
+    from .io import load_results_columns
+    if isinstance(results, (str, os.PathLike)):
+        kind, val = load_results_columns(results)
+        if kind == "columns":
+            return engine.dt_columns({k: val[k] for k in ("image_id", "category_id", "bbox", "score")},
+                                     what="results file %s" % os.fspath(results))
+        results = val
+    if isinstance(results, np.ndarray):
+        return COCO()._results_from_array(results)
+    if isinstance(results, list):
+        cols = columns_from_records(results, "dt", what=what, with_ids=False)
+        cols["area"] = cols["bbox"][:, 2] * cols["bbox"][:, 3]
+        return cols
+    if hasattr(results, "keys"):
+        return engine.dt_columns({k: _to_numpy(v) for k, v in results.items()}, what=what)
+    raise InvalidTypeError("%s should be a path, a list of dicts, an (N, 7) array or a mapping of "
+                           "arrays, got %s" % (what, type(results).__name__))
+
+
+def _fingerprint(gt):
+    h = hashlib.sha256()
+    for k in ("id", "image_id", "category_id", "bbox", "area", "iscrowd"):
+        h.update(np.ascontiguousarray(gt[k]).tobytes())
+    return h.hexdigest()[:32]
+
+
+_PARAM_KEYS = ("iouThrs", "recThrs", "maxDets", "areaRng", "areaRngLbl", "useCats")
+
+
+class Evaluator:
+    """Streaming COCO (bbox) evaluation whose partial states merge exactly.
+
+    Parameters
+    ----------
+    gt : path, dict, fastap.COCO or None
+        Ground truth (dataset mode); None for free mode.
+    iou_type : "bbox"
+    params : fastap.Params, optional
+        COCOeval parameters (copied); otherwise pycocotools' defaults, with
+        ``imgIds``/``catIds`` from the ground truth. Also editable as ``ev.params``
+        before the first ``update``.
+    box_format : "xywh" (COCO) | "xyxy" | "cxcywh" — free mode inputs only.
+    num_threads : threads for the C kernels (default: all cores).
+    flush_images : images buffered before matching (bounds the memory of raw inputs).
+    """
+
+    def __init__(self, gt=None, iou_type="bbox", params=None, box_format="xywh",
+                 num_threads=None, flush_images=4096):
+        if iou_type != "bbox":
+            raise NotImplementedError("fastap.Evaluator evaluates iou_type='bbox' for now, got %r" % (iou_type,))
+        self.iou_type = iou_type
+        self.box_format = box_format
+        self.num_threads = num_threads
+        self.flush_images = int(flush_images)
+        self.params = copy.deepcopy(params) if params is not None else Params("bbox")
+        self._gt = None
+        self.dataset_mode = gt is not None
+        if gt is not None:
+            from .coco import COCO, _columns_of
+            if not isinstance(gt, COCO) and not hasattr(gt, "dataset"):
+                import contextlib
+                with contextlib.redirect_stdout(io.StringIO()):
+                    gt = COCO(gt)
+            if params is None:
+                self.params.imgIds = sorted(gt.getImgIds())
+                self.params.catIds = sorted(gt.getCatIds())
+            self._gt = _columns_of(gt, "gt")
+            self._gt_fp = _fingerprint(self._gt)
+        self.reset()
+
+    # -- state ------------------------------------------------------------------------
+    def reset(self):
+        """Forget every update (keeps the ground truth and the parameters)."""
+        self._parts = []            # list of dicts of per-detection arrays
+        self._images = []           # arrays of the image ids evaluated, per part
+        self._npig = {}             # free mode: category id -> int64 [A]
+        self._buf_dt = []
+        self._buf_gt = []
+        self._buf_ids = []          # image ids of the buffered updates
+        self._buf_imgs = 0
+        self._next_image = 0
+        self._frozen = None         # parameters fixed at the first update
+
+    def _freeze(self):
+        if self._frozen is None:
+            p = self.params
+            iou, rec, md, ar = engine._check_params(p.iouThrs, p.recThrs, p.maxDets, p.areaRng)
+            self._frozen = {"iouThrs": iou, "recThrs": rec, "maxDets": md, "areaRng": ar,
+                            "areaRngLbl": list(p.areaRngLbl), "useCats": int(bool(p.useCats))}
+            if self.dataset_mode:
+                self._frozen["imgIds"] = np.unique(np.asarray(p.imgIds, dtype=np.int64))
+                cats = np.asarray(p.catIds, dtype=np.int64)
+                self._frozen["catIds"] = np.unique(cats) if p.useCats else cats
+        return self._frozen
+
+    # -- updates ----------------------------------------------------------------------
+    def update(self, preds, target=None, image_ids=None):
+        """Add results.
+
+        Dataset mode: ``update(results)`` — COCO results (path, list of dicts, (N, 7)
+        array or mapping of arrays) for a set of complete images.
+
+        Free mode: ``update(preds, target)`` — lists with one dict per image:
+        ``preds[i]`` with ``boxes`` [D, 4], ``scores`` [D], ``labels`` [D];
+        ``target[i]`` with ``boxes`` [G, 4], ``labels`` [G] and optional ``iscrowd``,
+        ``area``; boxes in ``box_format``. ``image_ids`` (optional, one per image)
+        gives the images' ids; by default images are numbered in the order they come.
+        """
+        f = self._freeze()
+        if self.dataset_mode:
+            if target is not None:
+                raise InvalidTypeError("Evaluator(gt) takes update(results); the ground truth is known")
+            if self._gt is None:
+                raise InvalidAnnotationError(
+                    "this Evaluator was unpickled without its ground truth; create Evaluator(gt) "
+                    "and merge() this one into it")
+            cols = _result_columns(preds)
+            imgs = np.unique(cols["image_id"])
+            _, ok = engine._index_of(f["imgIds"], cols["image_id"])
+            if not ok.all():
+                i = int(np.flatnonzero(~ok)[0])
+                raise InvalidAnnotationError("results record %d: image_id %d is not an evaluated image of the "
+                                             "ground truth" % (i, cols["image_id"][i]))
+            self._check_new_images(imgs)
+            self._buf_dt.append(cols)
+            self._buf_ids.append(imgs)
+            self._images.append(imgs)
+            self._buf_imgs += imgs.shape[0]
+        else:
+            self._update_free(preds, target, image_ids)
+        if self._buf_imgs >= self.flush_images:
+            self._flush()
+        return self
+
+    def _check_new_images(self, imgs):
+        if self._images:
+            seen = np.concatenate(self._images)
+            dup = np.intersect1d(seen, imgs)
+            if dup.shape[0]:
+                raise InvalidAnnotationError(
+                    "image %d was already evaluated by an earlier update or merge; all detections of "
+                    "an image must come in one update" % dup[0])
+
+    def _update_free(self, preds, target, image_ids):
+        if target is None:
+            raise InvalidTypeError("free mode: update(preds, target) needs the targets "
+                                   "(or create Evaluator(gt) for a known dataset)")
+        if not isinstance(preds, (list, tuple)) or not isinstance(target, (list, tuple)):
+            raise InvalidTypeError("preds and target should be lists with one dict per image, got %s and %s"
+                                   % (type(preds).__name__, type(target).__name__))
+        if len(preds) != len(target):
+            raise InvalidAnnotationError("preds and target should have one entry per image: %d vs %d"
+                                         % (len(preds), len(target)))
+        n = len(preds)
+        if image_ids is None:
+            ids = np.arange(self._next_image, self._next_image + n, dtype=np.int64)
+            self._next_image += n
+        else:
+            ids = engine._ids("update", "image_ids", _to_numpy(image_ids).reshape(-1), n)
+            if np.unique(ids).shape[0] != n:
+                raise InvalidAnnotationError("image_ids should be unique within an update")
+            self._next_image = max(self._next_image, int(ids.max()) + 1) if n else self._next_image
+        self._check_new_images(ids)
+
+        def cat(items, key, i_what, required=True, dtype=None, shape=None):
+            out = []
+            for i, d in enumerate(items):
+                if not hasattr(d, "keys"):
+                    raise InvalidTypeError("%s[%d] should be a dict, got %s" % (i_what, i, type(d).__name__))
+                if key not in d:
+                    if required:
+                        raise InvalidAnnotationError("%s[%d]: missing key '%s'" % (i_what, i, key))
+                    return None
+                v = _to_numpy(d[key])
+                if shape == 4:
+                    v = v.reshape(-1, 4) if v.size or v.ndim != 2 else v.reshape(0, 4)
+                out.append(v.reshape(-1) if shape is None else v)
+            if not out:
+                return np.zeros((0, 4)) if shape == 4 else np.zeros(0)
+            return np.concatenate(out)
+
+        pb = cat(preds, "boxes", "preds", shape=4)
+        counts_d = [int(_to_numpy(p["boxes"]).reshape(-1, 4).shape[0]) for p in preds]
+        counts_g = [int(_to_numpy(t["boxes"]).reshape(-1, 4).shape[0]) for t in target]
+        dt = {"image_id": np.repeat(ids, counts_d), "bbox": pb, "score": cat(preds, "scores", "preds"),
+              "category_id": cat(preds, "labels", "preds")}
+        gt = {"image_id": np.repeat(ids, counts_g), "bbox": cat(target, "boxes", "target", shape=4),
+              "category_id": cat(target, "labels", "target")}
+        crowd = cat(target, "iscrowd", "target", required=False)
+        if crowd is not None:
+            gt["iscrowd"] = crowd
+        area = cat(target, "area", "target", required=False)
+        if area is not None:
+            gt["area"] = area
+        self._buf_dt.append(engine.dt_columns(dt, self.box_format, what="preds"))
+        self._buf_gt.append(engine.gt_columns(gt, self.box_format, what="target"))
+        self._buf_ids.append(ids)
+        self._images.append(ids)
+        self._buf_imgs += n
+
+    # -- matching ---------------------------------------------------------------------
+    def _flush(self):
+        if not self._buf_ids:
+            return
+        f = self._freeze()
+        dt = _concat_cols(self._buf_dt, ("image_id", "category_id", "bbox", "score", "area"))
+        imgs = np.concatenate(self._buf_ids)
+        if self.dataset_mode:
+            gt = self._gt
+            cats = f["catIds"]
+        else:
+            gt = _concat_cols(self._buf_gt, ("id", "image_id", "category_id", "bbox", "area", "iscrowd", "ignore"))
+            gt["id"] = np.arange(1, gt["image_id"].shape[0] + 1, dtype=np.int64)
+            cats = np.union1d(gt["category_id"], dt["category_id"])
+        tables = engine.build_tables(gt, dt, imgs, cats, bool(f["useCats"]))
+        matches = engine.coco_match(tables, f["iouThrs"], f["maxDets"], f["areaRng"],
+                                    num_threads=self.num_threads)
+        keep = matches[0]["dt_rank"] < f["maxDets"][-1]
+        idx = tables.dt_index[keep]
+        part = {"image_id": np.take(dt["image_id"], idx),
+                "category_id": (np.take(dt["category_id"], idx) if f["useCats"]
+                                else np.full(idx.shape[0], -1, np.int64)),
+                "rank": matches[0]["dt_rank"][keep],
+                "score": np.take(dt["score"], idx),
+                "tp": np.concatenate([m["dt_tp"][:, keep] for m in matches], axis=0),
+                "fp": np.concatenate([m["dt_fp"][:, keep] for m in matches], axis=0)}
+        self._parts.append(part)
+        if not self.dataset_mode:
+            npig = matches[0]["npig"]
+            for k, c in enumerate(tables.cat_ids.tolist()):
+                self._npig[c] = self._npig.get(c, 0) + npig[k]
+        self._buf_dt, self._buf_gt, self._buf_ids, self._buf_imgs = [], [], [], 0
+
+    # -- merging ----------------------------------------------------------------------
+    def _comparable(self, other):
+        if not isinstance(other, Evaluator):
+            raise InvalidTypeError("merge() takes an Evaluator, got %s" % type(other).__name__)
+        if self.dataset_mode != other.dataset_mode:
+            raise InvalidAnnotationError("cannot merge a dataset-mode Evaluator with a free-mode one")
+        if self.dataset_mode and self._gt_fp != other._gt_fp:
+            raise InvalidAnnotationError("cannot merge Evaluators over different ground truths")
+        a, b = self._freeze(), other._freeze()
+        for k in _PARAM_KEYS + (("imgIds", "catIds") if self.dataset_mode else ()):
+            if not np.array_equal(np.asarray(a[k], dtype=object if k == "areaRngLbl" else None),
+                                  np.asarray(b[k], dtype=object if k == "areaRngLbl" else None)):
+                raise InvalidAnnotationError("cannot merge Evaluators with different params.%s" % k)
+
+    def merge(self, other):
+        """Add another Evaluator's results (same ground truth and parameters, other
+        images). Returns self."""
+        self._comparable(other)
+        self._flush()
+        other._flush()
+        for imgs in other._images:
+            self._check_new_images(imgs)
+            self._images.append(imgs)
+        self._parts.extend(other._parts)
+        for c, v in other._npig.items():
+            self._npig[c] = self._npig.get(c, 0) + v
+        self._next_image = max(self._next_image, other._next_image)
+        return self
+
+    @classmethod
+    def merge_all(cls, states):
+        """Merge a sequence of Evaluators into a new one (the first is not modified)."""
+        states = list(states)
+        if not states:
+            raise InvalidAnnotationError("merge_all() needs at least one Evaluator")
+        out = copy.copy(states[0])
+        out.__setstate__(states[0].__getstate__())
+        out._gt = states[0]._gt
+        for s in states[1:]:
+            out.merge(s)
+        return out
+
+    # -- results ----------------------------------------------------------------------
+    def _npig_array(self, cat_ids):
+        f = self._freeze()
+        A = f["areaRng"].shape[0]
+        if not self.dataset_mode:
+            return np.array([self._npig.get(c, np.zeros(A, np.int64)) for c in cat_ids.tolist()],
+                            dtype=np.int64).reshape(-1, A)
+        # every ground truth of the evaluated images and categories counts, as in
+        # pycocotools, whether or not results came for its image
+        if "npig" not in f:
+            gt = self._gt
+            _, iok = engine._index_of(f["imgIds"], gt["image_id"])
+            sel = iok
+            if f["useCats"]:
+                kpos, kok = engine._index_of(f["catIds"], gt["category_id"])
+                sel = sel & kok
+            else:
+                sel = sel & np.isin(gt["category_id"], f["catIds"])
+                kpos = np.zeros(gt["image_id"].shape[0], np.int64)
+            K = f["catIds"].shape[0] if f["useCats"] else 1
+            npig = np.zeros((K, A), np.int64)
+            for a, (lo, hi) in enumerate(f["areaRng"]):
+                ok = sel & (gt["iscrowd"] == 0) & (gt["area"] >= lo) & (gt["area"] <= hi)
+                npig[:, a] = np.bincount(kpos[ok], minlength=K)
+            f["npig"] = npig
+        return f["npig"]
+
+    def compute(self):
+        """Accumulate everything added so far; returns an :class:`fastap.EvalResult`
+        (``stats``, named metrics, ``precision``/``recall``/``scores``, per-class AP)."""
+        self._flush()
+        f = self._freeze()
+        part = self._all_parts()
+        n = part["image_id"].shape[0]
+        if self.dataset_mode:
+            img_ids = f["imgIds"]
+            cat_ids = f["catIds"] if f["useCats"] else np.array([-1], np.int64)
+        else:
+            img_ids = np.unique(np.concatenate(self._images)) if self._images else np.zeros(0, np.int64)
+            cat_ids = np.array(sorted(set(self._npig) | set(np.unique(part["category_id"]).tolist())), np.int64)
+            if not f["useCats"]:
+                cat_ids = np.array([-1], np.int64)
+        npig = self._npig_array(cat_ids)
+        K = cat_ids.shape[0]
+        ip, _ = engine._index_of(np.unique(img_ids), part["image_id"])
+        kp, _ = engine._index_of(np.sort(cat_ids), part["category_id"])
+        korder = np.argsort(cat_ids, kind="stable")
+        kp = korder[kp] if K else kp
+        order, off = _core.group(kp.astype(np.int32), K, ip.astype(np.int32), max(img_ids.shape[0], 1), None)
+        tables = _core.CocoTables(K, np.zeros(K + 1, np.int64), np.zeros(0, np.int32), np.zeros((0, 4)),
+                                  np.zeros(0), np.zeros(0, np.uint8), np.zeros(0, np.uint8),
+                                  off, np.take(ip, order).astype(np.int32), np.zeros((n, 4)), np.zeros(n),
+                                  np.take(part["score"], order))
+        A = f["areaRng"].shape[0]
+        T = f["iouThrs"].shape[0]
+        chunks = engine._chunks(T)
+        matches = []
+        for c, (s, e) in enumerate(chunks):
+            matches.append({"dt_tp": np.ascontiguousarray(np.take(part["tp"][c * A:(c + 1) * A], order, axis=1)),
+                            "dt_fp": np.ascontiguousarray(np.take(part["fp"][c * A:(c + 1) * A], order, axis=1)),
+                            "dt_rank": np.take(part["rank"], order).astype(np.int32),
+                            "npig": np.ascontiguousarray(npig, dtype=np.int64)})
+        wrapper = engine.Tables(tables, None, None, None, None, img_ids, cat_ids, cat_ids)
+        precision, recall, scores = engine.coco_accumulate(wrapper, matches, f["iouThrs"], f["recThrs"],
+                                                           f["maxDets"], f["areaRng"],
+                                                           num_threads=self.num_threads)
+        return engine.make_coco_result(precision, recall, scores, f, cat_ids, img_ids)
+
+    def _all_parts(self):
+        f = self._freeze()
+        rows = f["areaRng"].shape[0] * len(engine._chunks(f["iouThrs"].shape[0]))
+        if not self._parts:
+            return {"image_id": np.zeros(0, np.int64), "category_id": np.zeros(0, np.int64),
+                    "rank": np.zeros(0, np.int32), "score": np.zeros(0),
+                    "tp": np.zeros((rows, 0), np.uint32), "fp": np.zeros((rows, 0), np.uint32)}
+        return _concat_cols(self._parts, ("image_id", "category_id", "rank", "score", "tp", "fp"),
+                            axis1=("tp", "fp"))
+
+    # -- persistence ------------------------------------------------------------------
+    def __getstate__(self):
+        self._flush()
+        part = self._all_parts()
+        f = self._freeze()
+        return {"version": 1, "dataset_mode": self.dataset_mode, "iou_type": self.iou_type,
+                "box_format": self.box_format, "num_threads": self.num_threads,
+                "flush_images": self.flush_images, "params": self.params,
+                "frozen": {k: v for k, v in f.items() if k != "npig"},
+                "gt_fingerprint": getattr(self, "_gt_fp", None),
+                "part": part,
+                "images": np.concatenate(self._images) if self._images else np.zeros(0, np.int64),
+                "npig": {int(k): np.asarray(v) for k, v in self._npig.items()},
+                "next_image": self._next_image}
+
+    def __setstate__(self, st):
+        self.dataset_mode = st["dataset_mode"]
+        self.iou_type = st["iou_type"]
+        self.box_format = st["box_format"]
+        self.num_threads = st["num_threads"]
+        self.flush_images = st["flush_images"]
+        self.params = st["params"]
+        self._gt = None
+        self._gt_fp = st["gt_fingerprint"]
+        self.reset()
+        self._frozen = dict(st["frozen"])
+        self._parts = [st["part"]] if st["part"]["image_id"].shape[0] else []
+        self._images = [st["images"]] if st["images"].shape[0] else []
+        self._npig = dict(st["npig"])
+        self._next_image = st["next_image"]
+
+    def attach(self, gt_evaluator):
+        """Give an unpickled dataset-mode Evaluator the ground truth of another one
+        over the same data, so that it can take updates again."""
+        if gt_evaluator._gt_fp != self._gt_fp:
+            raise InvalidAnnotationError("different ground truth")
+        self._gt = gt_evaluator._gt
+        return self
+
+    def save(self, path):
+        """Write the state to an ``.npz`` file (arrays + parameters as JSON)."""
+        st = self.__getstate__()
+        f = st["frozen"]
+        meta = {"version": 1, "dataset_mode": st["dataset_mode"], "iou_type": st["iou_type"],
+                "box_format": st["box_format"], "flush_images": st["flush_images"],
+                "gt_fingerprint": st["gt_fingerprint"], "next_image": st["next_image"],
+                "areaRngLbl": f["areaRngLbl"], "useCats": f["useCats"],
+                "npig_cats": sorted(st["npig"])}
+        arrays = {"iouThrs": f["iouThrs"], "recThrs": f["recThrs"], "maxDets": np.asarray(f["maxDets"]),
+                  "areaRng": f["areaRng"], "images": st["images"],
+                  "npig": np.array([st["npig"][c] for c in meta["npig_cats"]], np.int64).reshape(
+                      len(meta["npig_cats"]), -1)}
+        if st["dataset_mode"]:
+            arrays["imgIds"], arrays["catIds"] = f["imgIds"], f["catIds"]
+        for k, v in st["part"].items():
+            arrays["part_" + k] = v
+        np.savez(path, meta=np.array(json.dumps(meta)), **arrays)
+
+    @classmethod
+    def load(cls, path):
+        """Read a state written by :meth:`save`."""
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            if meta.get("version") != 1:
+                raise InvalidAnnotationError("%s: not a fastap Evaluator state (version %r)"
+                                             % (path, meta.get("version")))
+            ev = cls.__new__(cls)
+            p = Params("bbox")
+            p.iouThrs, p.recThrs = z["iouThrs"], z["recThrs"]
+            p.maxDets, p.areaRng = z["maxDets"].tolist(), z["areaRng"].tolist()
+            p.areaRngLbl, p.useCats = meta["areaRngLbl"], meta["useCats"]
+            frozen = {"iouThrs": z["iouThrs"], "recThrs": z["recThrs"], "maxDets": z["maxDets"].tolist(),
+                      "areaRng": z["areaRng"], "areaRngLbl": meta["areaRngLbl"], "useCats": meta["useCats"]}
+            if meta["dataset_mode"]:
+                frozen["imgIds"], frozen["catIds"] = z["imgIds"], z["catIds"]
+                p.imgIds, p.catIds = z["imgIds"].tolist(), z["catIds"].tolist()
+            part = {k[5:]: z[k] for k in z.files if k.startswith("part_")}
+            st = {"dataset_mode": meta["dataset_mode"], "iou_type": meta["iou_type"],
+                  "box_format": meta["box_format"], "num_threads": None,
+                  "flush_images": meta["flush_images"], "params": p, "frozen": frozen,
+                  "gt_fingerprint": meta["gt_fingerprint"], "part": part, "images": z["images"],
+                  "npig": {c: z["npig"][i] for i, c in enumerate(meta["npig_cats"])},
+                  "next_image": meta["next_image"]}
+        ev.__setstate__(st)
+        return ev
+
+    def nbytes(self):
+        """Bytes held by the stored per-detection results (not counting buffers)."""
+        return sum(a.nbytes for p in self._parts for a in p.values())
+
+
+def _concat_cols(parts, keys, axis1=()):
+    """Concatenate dicts of arrays along records (axis 1 for the keys in axis1)."""
+    if len(parts) == 1:
+        return {k: parts[0][k] for k in keys}
+    return {k: np.concatenate([p[k] for p in parts], axis=1 if k in axis1 else 0) for k in keys}
