@@ -145,6 +145,7 @@ class Evaluator:
                 self._frozen["imgIds"] = np.unique(np.asarray(p.imgIds, dtype=np.int64))
                 cats = np.asarray(p.catIds, dtype=np.int64)
                 self._frozen["catIds"] = np.unique(cats) if p.useCats else cats
+                self._frozen["npig"] = self._dataset_npig()
         return self._frozen
 
     # -- updates ----------------------------------------------------------------------
@@ -334,25 +335,26 @@ class Evaluator:
         if not self.dataset_mode:
             return np.array([self._npig.get(c, np.zeros(A, np.int64)) for c in cat_ids.tolist()],
                             dtype=np.int64).reshape(-1, A)
-        # every ground truth of the evaluated images and categories counts, as in
-        # pycocotools, whether or not results came for its image
-        if "npig" not in f:
-            gt = self._gt
-            _, iok = engine._index_of(f["imgIds"], gt["image_id"])
-            sel = iok
-            if f["useCats"]:
-                kpos, kok = engine._index_of(f["catIds"], gt["category_id"])
-                sel = sel & kok
-            else:
-                sel = sel & np.isin(gt["category_id"], f["catIds"])
-                kpos = np.zeros(gt["image_id"].shape[0], np.int64)
-            K = f["catIds"].shape[0] if f["useCats"] else 1
-            npig = np.zeros((K, A), np.int64)
-            for a, (lo, hi) in enumerate(f["areaRng"]):
-                ok = sel & (gt["iscrowd"] == 0) & (gt["area"] >= lo) & (gt["area"] <= hi)
-                npig[:, a] = np.bincount(kpos[ok], minlength=K)
-            f["npig"] = npig
         return f["npig"]
+
+    def _dataset_npig(self):
+        """Non-ignored ground truths per (category, area range) over every evaluated
+        image, as pycocotools counts them, whether or not results come for an image."""
+        f, gt = self._frozen, self._gt
+        A = f["areaRng"].shape[0]
+        _, sel = engine._index_of(f["imgIds"], gt["image_id"])
+        if f["useCats"]:
+            kpos, kok = engine._index_of(f["catIds"], gt["category_id"])
+            sel = sel & kok
+        else:
+            sel = sel & np.isin(gt["category_id"], f["catIds"])
+            kpos = np.zeros(gt["image_id"].shape[0], np.int64)
+        K = f["catIds"].shape[0] if f["useCats"] else 1
+        npig = np.zeros((K, A), np.int64)
+        for a, (lo, hi) in enumerate(f["areaRng"]):
+            ok = sel & (gt["iscrowd"] == 0) & (gt["area"] >= lo) & (gt["area"] <= hi)
+            npig[:, a] = np.bincount(kpos[ok], minlength=K)
+        return npig
 
     def compute(self):
         """Accumulate everything added so far; returns an :class:`fastap.EvalResult`
@@ -413,7 +415,7 @@ class Evaluator:
         return {"version": 1, "dataset_mode": self.dataset_mode, "iou_type": self.iou_type,
                 "box_format": self.box_format, "num_threads": self.num_threads,
                 "flush_images": self.flush_images, "params": self.params,
-                "frozen": {k: v for k, v in f.items() if k != "npig"},
+                "frozen": dict(f),
                 "gt_fingerprint": getattr(self, "_gt_fp", None),
                 "part": part,
                 "images": np.concatenate(self._images) if self._images else np.zeros(0, np.int64),
@@ -456,9 +458,10 @@ class Evaluator:
         arrays = {"iouThrs": f["iouThrs"], "recThrs": f["recThrs"], "maxDets": np.asarray(f["maxDets"]),
                   "areaRng": f["areaRng"], "images": st["images"],
                   "npig": np.array([st["npig"][c] for c in meta["npig_cats"]], np.int64).reshape(
-                      len(meta["npig_cats"]), -1)}
+                      len(meta["npig_cats"]), f["areaRng"].shape[0])}
         if st["dataset_mode"]:
             arrays["imgIds"], arrays["catIds"] = f["imgIds"], f["catIds"]
+            arrays["dataset_npig"] = f["npig"]
         for k, v in st["part"].items():
             arrays["part_" + k] = v
         np.savez(path, meta=np.array(json.dumps(meta)), **arrays)
@@ -480,6 +483,7 @@ class Evaluator:
                       "areaRng": z["areaRng"], "areaRngLbl": meta["areaRngLbl"], "useCats": meta["useCats"]}
             if meta["dataset_mode"]:
                 frozen["imgIds"], frozen["catIds"] = z["imgIds"], z["catIds"]
+                frozen["npig"] = z["dataset_npig"]
                 p.imgIds, p.catIds = z["imgIds"].tolist(), z["catIds"].tolist()
             part = {k[5:]: z[k] for k in z.files if k.startswith("part_")}
             st = {"dataset_mode": meta["dataset_mode"], "iou_type": meta["iou_type"],
