@@ -228,27 +228,40 @@ class Tables:
         self.eval_cat_ids = eval_cat_ids
 
 
-def _index_of(ids_sorted, values):
-    """Position of each value in the sorted unique id array, and whether it is present.
+class IdIndex:
+    """Positions of ids in a sorted unique id array: a lookup table over the id range
+    when that range is small enough (10x faster than a binary search), a binary search
+    otherwise. Build once, query many times."""
 
-    Uses a lookup table over the id range when that range is small enough (10x faster
-    than a binary search), a binary search otherwise."""
-    n = values.shape[0]
-    if ids_sorted.shape[0] == 0:
-        return np.zeros(n, np.int64), np.zeros(n, bool)
-    lo = int(ids_sorted[0])
-    span = int(ids_sorted[-1]) - lo
-    if span <= max(1 << 20, 4 * n):
-        lut = np.full(span + 1, -1, np.int64)
-        lut[ids_sorted - lo] = np.arange(ids_sorted.shape[0])
-        v = values - lo
-        inside = (v >= 0) & (v <= span)
-        pos = np.take(lut, np.where(inside, v, 0))
-        ok = inside & (pos >= 0)
-        return np.where(ok, pos, 0), ok
-    pos = np.searchsorted(ids_sorted, values)
-    pos_c = np.minimum(pos, ids_sorted.shape[0] - 1)
-    return pos_c, np.take(ids_sorted, pos_c) == values
+    def __init__(self, ids_sorted, n_queries=0):
+        self.ids = ids_sorted
+        self.lut = None
+        if ids_sorted.shape[0]:
+            self.lo = int(ids_sorted[0])
+            self.span = int(ids_sorted[-1]) - self.lo
+            if self.span <= max(1 << 20, 4 * n_queries):
+                self.lut = np.full(self.span + 1, -1, np.int64)
+                self.lut[ids_sorted - self.lo] = np.arange(ids_sorted.shape[0])
+
+    def __call__(self, values):
+        """(int64 positions, bool found) for int64 values."""
+        n = values.shape[0]
+        if self.ids.shape[0] == 0:
+            return np.zeros(n, np.int64), np.zeros(n, bool)
+        if self.lut is not None:
+            v = values - self.lo
+            inside = (v >= 0) & (v <= self.span)
+            pos = np.take(self.lut, np.where(inside, v, 0))
+            ok = inside & (pos >= 0)
+            return np.where(ok, pos, 0), ok
+        pos = np.searchsorted(self.ids, values)
+        pos_c = np.minimum(pos, self.ids.shape[0] - 1)
+        return pos_c, np.take(self.ids, pos_c) == values
+
+
+def _index_of(ids_sorted, values):
+    """Position of each value in the sorted unique id array, and whether it is present."""
+    return IdIndex(ids_sorted, values.shape[0])(values)
 
 
 def build_tables(gt, dt, img_ids, cat_ids, use_cats=True, dt_by_image=True):

@@ -115,8 +115,10 @@ class Evaluator:
                 import contextlib
                 with contextlib.redirect_stdout(io.StringIO()):
                     gt = COCO(gt)
-            if params is None:
+            # like COCOeval: the evaluated images and categories default to the dataset's
+            if params is None or not len(self.params.imgIds):
                 self.params.imgIds = sorted(gt.getImgIds())
+            if params is None or not len(self.params.catIds):
                 self.params.catIds = sorted(gt.getCatIds())
             self._gt = _columns_of(gt, "gt")
             self._gt_fp = _fingerprint(self._gt)
@@ -133,6 +135,7 @@ class Evaluator:
         self._buf_ids = []          # image ids of the buffered updates
         self._buf_imgs = 0
         self._next_image = 0
+        self._auto_ids = None       # free mode: images numbered by the Evaluator (True) or given
         self._frozen = None         # parameters fixed at the first update
 
     def _freeze(self):
@@ -171,7 +174,9 @@ class Evaluator:
                     "and merge() this one into it")
             cols = _result_columns(preds)
             imgs = np.unique(cols["image_id"])
-            _, ok = engine._index_of(f["imgIds"], cols["image_id"])
+            if f.get("img_index") is None:
+                f["img_index"] = engine.IdIndex(f["imgIds"])
+            _, ok = f["img_index"](cols["image_id"])
             if not ok.all():
                 i = int(np.flatnonzero(~ok)[0])
                 raise InvalidAnnotationError("results record %d: image_id %d is not an evaluated image of the "
@@ -188,6 +193,23 @@ class Evaluator:
         return self
 
     def _check_new_images(self, imgs):
+        if self.dataset_mode:
+            # a flag per evaluated image: O(batch) per update
+            f = self._freeze()
+            if f.get("seen") is None:
+                f["img_index"] = engine.IdIndex(f["imgIds"])
+                f["seen"] = np.zeros(f["imgIds"].shape[0], bool)
+                for im in self._images:
+                    f["seen"][f["img_index"](im)[0]] = True
+            pos, ok = f["img_index"](imgs)
+            pos = pos[ok]
+            if f["seen"][pos].any():
+                dup = imgs[ok][f["seen"][pos]]
+                raise InvalidAnnotationError(
+                    "image %d was already evaluated by an earlier update or merge; all detections of "
+                    "an image must come in one update" % dup[0])
+            f["seen"][pos] = True
+            return
         if self._images:
             seen = np.concatenate(self._images)
             dup = np.intersect1d(seen, imgs)
@@ -207,6 +229,9 @@ class Evaluator:
             raise InvalidAnnotationError("preds and target should have one entry per image: %d vs %d"
                                          % (len(preds), len(target)))
         n = len(preds)
+        if self._auto_ids is not None and self._auto_ids != (image_ids is None):
+            raise InvalidAnnotationError("give image_ids in every update or in none")
+        self._auto_ids = image_ids is None
         if image_ids is None:
             ids = np.arange(self._next_image, self._next_image + n, dtype=np.int64)
             self._next_image += n
@@ -302,17 +327,34 @@ class Evaluator:
 
     def merge(self, other):
         """Add another Evaluator's results (same ground truth and parameters, other
-        images). Returns self."""
+        images). Returns self.
+
+        In free mode with images numbered by the Evaluators (no ``image_ids``), the
+        other's images are renumbered to follow this one's, as if its updates had come
+        after; give ``image_ids`` (e.g. dataset indices) for a result that does not
+        depend on the merge order."""
         self._comparable(other)
         self._flush()
         other._flush()
-        for imgs in other._images:
+        images, parts = other._images, other._parts
+        if not self.dataset_mode and self._auto_ids and other._auto_ids:
+            shift = self._next_image
+            images = [im + shift for im in images]
+            parts = [{**p, "image_id": p["image_id"] + shift} for p in parts]
+            self._next_image += other._next_image
+        elif not self.dataset_mode and None not in (self._auto_ids, other._auto_ids) \
+                and self._auto_ids != other._auto_ids:
+            raise InvalidAnnotationError("cannot merge an Evaluator with given image_ids and one without")
+        else:
+            self._next_image = max(self._next_image, other._next_image)
+        if self._auto_ids is None:
+            self._auto_ids = other._auto_ids
+        for imgs in images:
             self._check_new_images(imgs)
             self._images.append(imgs)
-        self._parts.extend(other._parts)
+        self._parts.extend(parts)
         for c, v in other._npig.items():
             self._npig[c] = self._npig.get(c, 0) + v
-        self._next_image = max(self._next_image, other._next_image)
         return self
 
     @classmethod
@@ -415,12 +457,12 @@ class Evaluator:
         return {"version": 1, "dataset_mode": self.dataset_mode, "iou_type": self.iou_type,
                 "box_format": self.box_format, "num_threads": self.num_threads,
                 "flush_images": self.flush_images, "params": self.params,
-                "frozen": dict(f),
+                "frozen": {k: v for k, v in f.items() if k not in ("seen", "img_index")},
                 "gt_fingerprint": getattr(self, "_gt_fp", None),
                 "part": part,
                 "images": np.concatenate(self._images) if self._images else np.zeros(0, np.int64),
                 "npig": {int(k): np.asarray(v) for k, v in self._npig.items()},
-                "next_image": self._next_image}
+                "next_image": self._next_image, "auto_ids": self._auto_ids}
 
     def __setstate__(self, st):
         self.dataset_mode = st["dataset_mode"]
@@ -437,6 +479,7 @@ class Evaluator:
         self._images = [st["images"]] if st["images"].shape[0] else []
         self._npig = dict(st["npig"])
         self._next_image = st["next_image"]
+        self._auto_ids = st.get("auto_ids")
 
     def attach(self, gt_evaluator):
         """Give an unpickled dataset-mode Evaluator the ground truth of another one
@@ -453,6 +496,7 @@ class Evaluator:
         meta = {"version": 1, "dataset_mode": st["dataset_mode"], "iou_type": st["iou_type"],
                 "box_format": st["box_format"], "flush_images": st["flush_images"],
                 "gt_fingerprint": st["gt_fingerprint"], "next_image": st["next_image"],
+                "auto_ids": st["auto_ids"],
                 "areaRngLbl": f["areaRngLbl"], "useCats": f["useCats"],
                 "npig_cats": sorted(st["npig"])}
         arrays = {"iouThrs": f["iouThrs"], "recThrs": f["recThrs"], "maxDets": np.asarray(f["maxDets"]),
@@ -491,7 +535,7 @@ class Evaluator:
                   "flush_images": meta["flush_images"], "params": p, "frozen": frozen,
                   "gt_fingerprint": meta["gt_fingerprint"], "part": part, "images": z["images"],
                   "npig": {c: z["npig"][i] for i, c in enumerate(meta["npig_cats"])},
-                  "next_image": meta["next_image"]}
+                  "next_image": meta["next_image"], "auto_ids": meta.get("auto_ids")}
         ev.__setstate__(st)
         return ev
 
