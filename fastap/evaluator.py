@@ -86,14 +86,18 @@ class Evaluator:
 
     Parameters
     ----------
-    gt : path, dict, fastap.COCO or None
-        Ground truth (dataset mode); None for free mode.
+    gt : path, dict, fastap.COCO, mapping of arrays, or None
+        Ground truth (dataset mode): a COCO file or dataset, or columns
+        (``image_id``, ``category_id``, ``bbox`` [G, 4] in ``box_format``, optional
+        ``iscrowd``, ``area``, ``id``; the evaluated images and categories then default
+        to those present). None for free mode.
     iou_type : "bbox"
     params : fastap.Params, optional
         COCOeval parameters (copied); otherwise pycocotools' defaults, with
         ``imgIds``/``catIds`` from the ground truth. Also editable as ``ev.params``
         before the first ``update``.
-    box_format : "xywh" (COCO) | "xyxy" | "cxcywh" — free mode inputs only.
+    box_format : "xywh" (COCO) | "xyxy" | "cxcywh" — free mode inputs and columnar
+        ground truth.
     num_threads : threads for the C kernels (default: all cores).
     flush_images : images buffered before matching (bounds the memory of raw inputs).
     """
@@ -109,7 +113,15 @@ class Evaluator:
         self.params = copy.deepcopy(params) if params is not None else Params("bbox")
         self._gt = None
         self.dataset_mode = gt is not None
-        if gt is not None:
+        if gt is not None and hasattr(gt, "keys") and "image_id" in gt:
+            # columnar ground truth (see fastap.engine.gt_columns)
+            self._gt = engine.gt_columns({k: _to_numpy(v) for k, v in gt.items()}, self.box_format)
+            self._gt_fp = _fingerprint(self._gt)
+            if not len(self.params.imgIds):
+                self.params.imgIds = np.unique(self._gt["image_id"]).tolist()
+            if not len(self.params.catIds):
+                self.params.catIds = np.unique(self._gt["category_id"]).tolist()
+        elif gt is not None:
             from .coco import COCO, _columns_of
             if not isinstance(gt, COCO) and not hasattr(gt, "dataset"):
                 import contextlib
@@ -222,6 +234,11 @@ class Evaluator:
         if target is None:
             raise InvalidTypeError("free mode: update(preds, target) needs the targets "
                                    "(or create Evaluator(gt) for a known dataset)")
+        if hasattr(preds, "keys") and hasattr(target, "keys") and "image_id" in preds and "image_id" in target:
+            return self._update_flat(preds, target)
+        if hasattr(preds, "keys") and hasattr(target, "keys"):        # one image
+            preds, target = [preds], [target]
+            image_ids = None if image_ids is None else np.atleast_1d(_to_numpy(image_ids))
         if not isinstance(preds, (list, tuple)) or not isinstance(target, (list, tuple)):
             raise InvalidTypeError("preds and target should be lists with one dict per image, got %s and %s"
                                    % (type(preds).__name__, type(target).__name__))
@@ -277,6 +294,36 @@ class Evaluator:
         self._buf_ids.append(ids)
         self._images.append(ids)
         self._buf_imgs += n
+
+    def _update_flat(self, preds, target):
+        """Free mode with flat arrays: preds {image_id, boxes | bbox, scores | score,
+        labels | category_id}, target {image_id, boxes | bbox, labels | category_id,
+        optional iscrowd, area}; the images are those named in either."""
+        def pick(d, *names, required=True):
+            for n in names:
+                if n in d:
+                    return _to_numpy(d[n])
+            if required:
+                raise InvalidAnnotationError("missing key %s" % " / ".join(repr(n) for n in names))
+            return None
+        dt = {"image_id": pick(preds, "image_id"), "bbox": pick(preds, "boxes", "bbox"),
+              "score": pick(preds, "scores", "score"), "category_id": pick(preds, "labels", "category_id")}
+        gt = {"image_id": pick(target, "image_id"), "bbox": pick(target, "boxes", "bbox"),
+              "category_id": pick(target, "labels", "category_id"),
+              "iscrowd": pick(target, "iscrowd", required=False), "area": pick(target, "area", required=False)}
+        dtc = engine.dt_columns(dt, self.box_format, what="preds")
+        gtc = engine.gt_columns(gt, self.box_format, what="target")
+        if self._auto_ids:
+            raise InvalidAnnotationError("give image_ids in every update or in none")
+        self._auto_ids = False
+        ids = np.union1d(dtc["image_id"], gtc["image_id"])
+        self._check_new_images(ids)
+        self._next_image = max(self._next_image, int(ids.max()) + 1) if ids.shape[0] else self._next_image
+        self._buf_dt.append(dtc)
+        self._buf_gt.append(gtc)
+        self._buf_ids.append(ids)
+        self._images.append(ids)
+        self._buf_imgs += ids.shape[0]
 
     # -- matching ---------------------------------------------------------------------
     def _flush(self):
@@ -446,8 +493,10 @@ class Evaluator:
             return {"image_id": np.zeros(0, np.int64), "category_id": np.zeros(0, np.int64),
                     "rank": np.zeros(0, np.int32), "score": np.zeros(0),
                     "tp": np.zeros((rows, 0), np.uint32), "fp": np.zeros((rows, 0), np.uint32)}
-        return _concat_cols(self._parts, ("image_id", "category_id", "rank", "score", "tp", "fp"),
-                            axis1=("tp", "fp"))
+        if len(self._parts) > 1:   # keep one copy: the pieces are freed
+            self._parts = [_concat_cols(self._parts, ("image_id", "category_id", "rank", "score", "tp", "fp"),
+                                        axis1=("tp", "fp"))]
+        return self._parts[0]
 
     # -- persistence ------------------------------------------------------------------
     def __getstate__(self):

@@ -36,7 +36,7 @@ SCALES = {
 
 def make_arrays(n_images=100, n_categories=10, gt_per_image=7.3, dets_per_image=100,
                 seed=0, crowd_frac=0.01, score_decimals=3, box_decimals=2,
-                edge_cases=False, image_size=(640, 480)):
+                edge_cases=False, image_size=(640, 480), categories=None, first_image_id=None):
     """Generate ground truth and detections as columnar NumPy arrays.
 
     Returns ``(images, categories, gt, dt)`` where ``images`` is int64[n_images] of
@@ -46,6 +46,10 @@ def make_arrays(n_images=100, n_categories=10, gt_per_image=7.3, dets_per_image=
     uint8[G]; and ``dt`` a dict with ``image_id`` int64[D], ``category_id`` int64[D],
     ``bbox`` float64[D, 4] (xywh) and ``score`` float64[D].
 
+    ``categories`` fixes the category ids (then ``n_categories`` is their number) and
+    ``first_image_id`` numbers the images consecutively from it: shards generated with
+    different seeds then form one dataset (see bench/scale.py).
+
     With ``edge_cases=True`` the data also has ``ignore`` flags, ``area`` fields that
     differ from ``w*h``, images without ground truth, images without detections, a
     category without ground truth, exact duplicate detections and exact score ties.
@@ -54,8 +58,14 @@ def make_arrays(n_images=100, n_categories=10, gt_per_image=7.3, dets_per_image=
     W, H = image_size
     # Image ids are not contiguous and not sorted, as in real datasets.
     images = rng.choice(np.arange(1, n_images * 7 + 1), size=n_images, replace=False).astype(np.int64)
-    categories = np.sort(rng.choice(np.arange(1, n_categories * 2 + 2), size=n_categories,
-                                    replace=False)).astype(np.int64)
+    if first_image_id is not None:
+        images = np.arange(first_image_id, first_image_id + n_images, dtype=np.int64)
+    if categories is None:
+        categories = np.sort(rng.choice(np.arange(1, n_categories * 2 + 2), size=n_categories,
+                                        replace=False)).astype(np.int64)
+    else:
+        categories = np.asarray(categories, dtype=np.int64)
+        n_categories = categories.shape[0]
 
     # --- ground truth -------------------------------------------------------
     n_gt_img = rng.poisson(gt_per_image, size=n_images)

@@ -223,3 +223,34 @@ def test_free_mode_errors():
     with pytest.raises(ValueError, match="preds record 0: field 'bbox' should be finite"):
         ev.update([{"boxes": np.array([[0, 0, np.nan, 1]]), "scores": [1.0], "labels": [1]}],
                   [{"boxes": np.zeros((0, 4)), "labels": []}])
+
+
+def test_columnar_gt_and_flat_free_mode():
+    from fastap.synthetic import make_arrays
+    images, cats, gt, dt = make_arrays(seed=8, edge_cases=True, n_images=40, n_categories=4)
+    want = fastap.evaluate({k: v for k, v in gt.items() if k != "ignore"}, dt, img_ids=images, cat_ids=cats)
+    ev = fastap.Evaluator({k: v for k, v in gt.items() if k != "ignore"})
+    ev.params.imgIds, ev.params.catIds = images.tolist(), cats.tolist()
+    half = np.isin(dt["image_id"], images[::2])
+    ev.update({k: v[half] for k, v in dt.items()})
+    ev.update({k: v[~half] for k, v in dt.items()})
+    res = ev.compute()
+    assert np.array_equal(res.precision, want.precision) and np.array_equal(res.stats, want.stats)
+    # free mode, flat arrays: the images named in preds or target
+    flat = fastap.Evaluator()
+    g = {"image_id": gt["image_id"], "boxes": gt["bbox"], "labels": gt["category_id"], "iscrowd": gt["iscrowd"],
+         "area": gt["area"]}
+    p = {"image_id": dt["image_id"], "boxes": dt["bbox"], "scores": dt["score"], "labels": dt["category_id"]}
+    flat.update(p, g)
+    got = flat.compute()
+    seen = np.union1d(gt["image_id"], dt["image_id"])
+    ref = fastap.evaluate({k: v for k, v in gt.items() if k != "ignore"}, dt, img_ids=seen,
+                          cat_ids=np.union1d(gt["category_id"], dt["category_id"]))
+    assert np.array_equal(got.precision, ref.precision)
+
+
+def test_free_mode_single_image_dict():
+    ev = fastap.Evaluator(box_format="xyxy")
+    ev.update({"boxes": np.array([[0, 0, 10, 10.]]), "scores": np.array([0.9]), "labels": np.array([1])},
+              {"boxes": np.array([[0, 0, 10, 10.]]), "labels": np.array([1])})
+    assert ev.compute().map == 1.0 / (1.0 + np.spacing(1))     # pycocotools: tp / (tp + fp + eps)
