@@ -30,21 +30,53 @@ EPILOG = """examples:
 """
 
 
-def _run_fastap(gt_path, dt_path, iou_type="bbox", num_threads=None, quiet=False):
+class _Phases:
+    """Per-phase progress on stderr: a tqdm bar when tqdm is installed, else one line
+    per finished phase."""
+
+    def __init__(self, names, enabled):
+        self.enabled, self.names, self.bar = enabled, names, None
+        self.t = time.perf_counter()
+        if enabled:
+            try:
+                from tqdm import tqdm
+                self.bar = tqdm(total=len(names), desc="fastap", unit="phase", file=sys.stderr)
+            except ImportError:
+                self.bar = None
+
+    def done(self, name):
+        now = time.perf_counter()
+        if self.enabled:
+            msg = "%s %.3f s" % (name, now - self.t)
+            if self.bar is not None:
+                self.bar.set_postfix_str(msg)
+                self.bar.update(1)
+                if self.bar.n == self.bar.total:
+                    self.bar.close()
+            else:
+                print("fastap: %s" % msg, file=sys.stderr, flush=True)
+        self.t = now
+
+
+def _run_fastap(gt_path, dt_path, iou_type="bbox", num_threads=None, quiet=False, progress=False):
     """COCO(gt) + loadRes(dt) + evaluate + accumulate + summarize; returns (ev, timings)."""
     from .coco import COCO, COCOeval
     t = {}
     sink = io.StringIO()
+    ph = _Phases(["load", "evaluate", "accumulate"], progress)
     t0 = time.perf_counter()
     with contextlib.redirect_stdout(sink):
         gt = COCO(gt_path)
         dt = gt.loadRes(dt_path)
         t1 = time.perf_counter()
+        ph.done("load")
         ev = COCOeval(gt, dt, iou_type, num_threads=num_threads)
         ev.evaluate()
         t2 = time.perf_counter()
+        ph.done("evaluate")
         ev.accumulate()
         t3 = time.perf_counter()
+        ph.done("accumulate")
         ev.summarize()
     t.update(load=t1 - t0, evaluate=t2 - t1, accumulate=t3 - t2, total=t3 - t0)
     if not quiet:
@@ -53,7 +85,7 @@ def _run_fastap(gt_path, dt_path, iou_type="bbox", num_threads=None, quiet=False
 
 
 def cmd_eval(args):
-    ev, t = _run_fastap(args.gt, args.results, args.iou_type, args.threads, args.quiet)
+    ev, t = _run_fastap(args.gt, args.results, args.iou_type, args.threads, args.quiet, args.progress)
     if not args.quiet:
         print("fastap: load %.3f s, evaluate %.3f s, accumulate %.3f s, total %.3f s"
               % (t["load"], t["evaluate"], t["accumulate"], t["total"]))
@@ -143,6 +175,8 @@ def build_parser():
     e.add_argument("--json", metavar="OUT", help="also write the 12 stats and timings to OUT as JSON")
     e.add_argument("--threads", type=int, default=None, help="threads (default: all cores / OMP_NUM_THREADS)")
     e.add_argument("--quiet", action="store_true", help="print nothing (use with --json)")
+    e.add_argument("--progress", action="store_true",
+                   help="report each phase (load, evaluate, accumulate) on stderr as it ends (a bar with tqdm)")
     e.set_defaults(func=cmd_eval)
     d = sub.add_parser("demo", help="evaluate built-in examples and time them")
     d.add_argument("--scale", default="coco_val2017", choices=["tiny", "small", "coco_val2017", "objects365"],

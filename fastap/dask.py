@@ -37,17 +37,16 @@ def _require_dask():
 
 def _evaluator_for(gt, params):
     """A fresh Evaluator over `gt`, loading a path once per worker process."""
-    key = gt if isinstance(gt, str) else id(gt)
-    base = _GT_CACHE.get(key)
+    key = gt if isinstance(gt, str) else None
+    base = _GT_CACHE.get(key) if key is not None else None
     if base is None:
         base = Evaluator(gt, params=params)
-        if isinstance(gt, str):
+        if key is not None:
             _GT_CACHE.clear()
             _GT_CACHE[key] = base
-    ev = Evaluator.__new__(Evaluator)
-    ev.__dict__.update({k: v for k, v in base.__dict__.items()})
-    ev.params = params if params is not None else base.params
-    ev.reset()
+    ev = base.fresh()
+    if params is not None:
+        ev.params = params
     return ev
 
 

@@ -358,6 +358,15 @@ class Evaluator:
                 self._npig[c] = self._npig.get(c, 0) + npig[k]
         self._buf_dt, self._buf_gt, self._buf_ids, self._buf_imgs = [], [], [], 0
 
+    def fresh(self):
+        """A new, empty Evaluator with this one's ground truth and parameters (for a
+        worker or a shard); cheap: the ground-truth columns are shared."""
+        ev = Evaluator.__new__(Evaluator)
+        ev.__dict__.update(self.__dict__)
+        ev.params = copy.deepcopy(self.params)
+        ev.reset()
+        return ev
+
     # -- merging ----------------------------------------------------------------------
     def _comparable(self, other):
         if not isinstance(other, Evaluator):

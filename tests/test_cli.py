@@ -54,3 +54,10 @@ def test_demo_compares_with_pycocotools(capsys):
 def test_module_entry_point():
     r = subprocess.run([sys.executable, "-m", "fastap", "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and "fastap eval" in r.stdout
+
+
+def test_progress_reports_phases(capsys):
+    assert cli.main(["eval", GT, DT, "--progress", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    for phase in ("load", "evaluate", "accumulate"):
+        assert phase in err
