@@ -117,6 +117,7 @@ class COCO:
         self._imgToAnns, self._catToImgs = defaultdict(list), defaultdict(list)
         self._cols = None            # cached columns of the annotations
         self._pending = None         # results columns whose dicts are not built yet
+        self._index_stale = False    # anns / imgToAnns / catToImgs not built yet
         if annotation_file is not None:
             if isinstance(annotation_file, Mapping):
                 dataset = annotation_file
@@ -155,6 +156,9 @@ class COCO:
     def _ensure(self):
         if self._pending is not None:
             self._materialize()
+        elif self._index_stale:
+            self._index_stale = False
+            self._build_ann_index()
 
     @property
     def dataset(self):
@@ -165,6 +169,7 @@ class COCO:
     def dataset(self, value):
         self._dataset = value
         self._pending = None
+        self._index_stale = False
         self._cols = None
 
     @property
@@ -174,6 +179,7 @@ class COCO:
 
     @anns.setter
     def anns(self, value):
+        self._ensure()
         self._anns = value
 
     @property
@@ -183,6 +189,7 @@ class COCO:
 
     @imgToAnns.setter
     def imgToAnns(self, value):
+        self._ensure()
         self._imgToAnns = value
 
     @property
@@ -192,6 +199,7 @@ class COCO:
 
     @catToImgs.setter
     def catToImgs(self, value):
+        self._ensure()
         self._catToImgs = value
 
     # -- pycocotools API -------------------------------------------------------------------
@@ -214,8 +222,8 @@ class COCO:
         ds = self._dataset
         self.imgs = {img["id"]: img for img in ds.get("images", [])}
         self.cats = {cat["id"]: cat for cat in ds.get("categories", [])}
-        if self._pending is None:
-            self._build_ann_index()
+        # the annotation index is built when first read: evaluation works on columns
+        self._index_stale = self._pending is None
         print('index created!')
 
     def info(self):

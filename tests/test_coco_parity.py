@@ -325,3 +325,23 @@ def test_segm_is_refused_clearly():
         ev = fastap.COCOeval(gt, gt.loadRes(r))   # pycocotools' default iouType is segm
         with pytest.raises(NotImplementedError, match="bbox"):
             ev.evaluate()
+
+
+def test_coco_index_matches_pycocotools():
+    """COCO's lookups (built lazily) answer as pycocotools' do."""
+    from pycocotools.coco import COCO as PC
+    d, r = make_coco(seed=10, edge_cases=True, n_images=30, n_categories=4)
+    with quiet():
+        ours, theirs = fastap.COCO(copy.deepcopy(d)), PC()
+        theirs.dataset = copy.deepcopy(d)
+        theirs.createIndex()
+    img = d["images"][3]["id"]
+    cat = d["categories"][1]["id"]
+    assert ours.getAnnIds(imgIds=[img]) == theirs.getAnnIds(imgIds=[img])
+    assert ours.getAnnIds(catIds=[cat], iscrowd=0) == theirs.getAnnIds(catIds=[cat], iscrowd=0)
+    assert ours.getAnnIds(areaRng=[100, 5000]) == theirs.getAnnIds(areaRng=[100, 5000])
+    assert sorted(ours.getImgIds(catIds=[cat])) == sorted(theirs.getImgIds(catIds=[cat]))
+    assert ours.getCatIds() == theirs.getCatIds()
+    assert ours.loadAnns(ours.getAnnIds(imgIds=img)) == theirs.loadAnns(theirs.getAnnIds(imgIds=img))
+    assert ours.loadImgs(img) == theirs.loadImgs(img) and ours.loadCats(cat) == theirs.loadCats(cat)
+    assert len(ours.anns) == len(theirs.anns) and set(ours.imgToAnns) == set(theirs.imgToAnns)
