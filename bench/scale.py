@@ -73,10 +73,10 @@ def main(argv=None):
         tmp = tempfile.mkdtemp(prefix="fastap-scale-")
         paths = []
         t = time.perf_counter()
-        per = (n_shards + args.merge - 1) // args.merge
-        for j in range(args.merge):
+        groups = np.array_split(np.arange(n_shards), args.merge)
+        for j, group in enumerate(groups):
             part = ev.fresh()
-            for s in range(j * per, min(n_shards, (j + 1) * per)):
+            for s in group.tolist():
                 part.update(shard(s, args.shard, cats)[1])
             paths.append(os.path.join(tmp, "state%d.npz" % j))
             part.save(paths[-1])
@@ -87,9 +87,9 @@ def main(argv=None):
         got = merged.compute()
         t_merge = time.perf_counter() - t
         same = all(np.array_equal(getattr(got, k), want[k]) for k in want)
-        print("%d partial states of %d images: built and saved in %.1f s (%.0f MiB on disk); loaded, merged "
+        print("%d partial states of %s images: built and saved in %.1f s (%.0f MiB on disk); loaded, merged "
               "(in reverse order) and computed in %.1f s; identical to the single evaluation: %s; peak RSS %.0f MiB"
-              % (args.merge, per * args.shard, t_parts, sum(os.path.getsize(p) for p in paths) / 2 ** 20,
+              % (args.merge, "/".join(str(len(g) * args.shard) for g in groups), t_parts, sum(os.path.getsize(p) for p in paths) / 2 ** 20,
                  t_merge, same, rss_mib()))
         for p in paths:
             os.remove(p)
