@@ -471,24 +471,28 @@ class Evaluator:
                 cat_ids = np.array([-1], np.int64)
         npig = self._npig_array(cat_ids)
         K = cat_ids.shape[0]
-        ip, _ = engine._index_of(np.unique(img_ids), part["image_id"])
-        kp, _ = engine._index_of(np.sort(cat_ids), part["category_id"])
-        korder = np.argsort(cat_ids, kind="stable")
-        kp = korder[kp] if K else kp
-        order, off = _core.group(kp.astype(np.int32), K, ip.astype(np.int32), max(img_ids.shape[0], 1), None)
+        ip = engine._index_of(np.unique(img_ids), part["image_id"])[0].astype(np.int32)
+        kp = engine._index_of(np.sort(cat_ids), part["category_id"])[0]
+        if K:
+            kp = np.argsort(cat_ids, kind="stable").astype(np.int32)[kp]
+        order, off = _core.group(kp.astype(np.int32, copy=False), K, ip, max(img_ids.shape[0], 1), None)
+        del kp
+        dt_img = np.take(ip, order)
+        del ip
+        # put the stored results in (category, image, rank) order, in place: one field
+        # at a time, so the peak is the state plus one field (and later computes are
+        # already in order)
+        for key in ("image_id", "category_id", "rank", "score", "tp", "fp"):
+            part[key] = np.take(part[key], order, axis=-1)
+        del order
         tables = _core.CocoTables(K, np.zeros(K + 1, np.int64), np.zeros(0, np.int32), np.zeros((0, 4)),
                                   np.zeros(0), np.zeros(0, np.uint8), np.zeros(0, np.uint8),
-                                  off, np.take(ip, order).astype(np.int32), np.zeros((n, 4)), np.zeros(n),
-                                  np.take(part["score"], order))
+                                  off, dt_img, np.zeros((n, 4)), np.zeros(n), part["score"])
         A = f["areaRng"].shape[0]
-        T = f["iouThrs"].shape[0]
-        chunks = engine._chunks(T)
-        matches = []
-        for c, (s, e) in enumerate(chunks):
-            matches.append({"dt_tp": np.ascontiguousarray(np.take(part["tp"][c * A:(c + 1) * A], order, axis=1)),
-                            "dt_fp": np.ascontiguousarray(np.take(part["fp"][c * A:(c + 1) * A], order, axis=1)),
-                            "dt_rank": np.take(part["rank"], order).astype(np.int32),
-                            "npig": np.ascontiguousarray(npig, dtype=np.int64)})
+        npig = np.ascontiguousarray(npig, dtype=np.int64)
+        matches = [{"dt_tp": part["tp"][c * A:(c + 1) * A], "dt_fp": part["fp"][c * A:(c + 1) * A],
+                    "dt_rank": part["rank"], "npig": npig}
+                   for c in range(len(engine._chunks(f["iouThrs"].shape[0])))]
         wrapper = engine.Tables(tables, None, None, None, None, img_ids, cat_ids, cat_ids)
         precision, recall, scores = engine.coco_accumulate(wrapper, matches, f["iouThrs"], f["recThrs"],
                                                            f["maxDets"], f["areaRng"],
