@@ -226,6 +226,74 @@ int fa_json_results_parse(const char *buf, size_t len, int64_t capacity, int64_t
                           int64_t *category_id, double *bbox, double *score, double *area,
                           int64_t *n_records, int64_t *n_area, fa_json_error *err);
 
+/* --- COCO ground-truth (annotation) files ---------------------------------------------
+ * A ground-truth file is one JSON object {"images": [...], "annotations": [...],
+ * "categories": [...], ...}. fa_json_object_members splits it into its members (byte
+ * spans, the whole document validated); fa_json_annotations_parse then turns the span of
+ * "annotations" into columns, skipping segmentations, keypoints and any other keys; the
+ * small members (images, categories, ...) are left to a general JSON parser. */
+
+/* One member of a JSON object: byte offsets into the buffer given to
+ * fa_json_object_members, half-open ranges. */
+typedef struct {
+    int64_t key_start, key_end;     /* the key's raw bytes, without the quotes */
+    int64_t value_start, value_end; /* the value's text: its first byte to one past its last */
+    int key_escaped;                /* 1 when the key holds backslash escapes (the raw bytes
+                                       then need JSON-decoding), else 0 (plain UTF-8) */
+} fa_json_member;
+
+/* Members of a top-level JSON object, in document order (duplicate keys are all reported;
+ * with json.loads the last one wins).
+ *   buf, len: the document, UTF-8 with an optional BOM, not NUL-terminated.
+ *   out: caller-owned array of `cap` entries (may be NULL when cap == 0); the first
+ *        min(cap, *n) entries are written.
+ *   n: out, the number of members (on FA_EINVAL the full count, so the caller can retry
+ *      with cap = *n; on other errors the members scanned so far).
+ *   err: out (may be NULL), filled on any non-FA_OK return; err->field names the member
+ *      whose value is malformed, err->record is -1.
+ * The whole document is validated with the same grammar as fa_json_results_parse
+ * (json.loads, strict mode: NaN / Infinity accepted, control characters and invalid
+ * UTF-8 in strings rejected). Returns FA_OK; FA_EPARSE on malformed input, a top-level
+ * value that is not an object ("expected a JSON object ...") or data after it;
+ * FA_EINVAL when there are more than `cap` members (the document is still fully
+ * validated first, so FA_EINVAL means "valid, retry with a larger cap");
+ * FA_EUNSUPPORTED for UTF-16/32 input or nesting deeper than 1000 levels; FA_ENOMEM as
+ * fa_json_results_parse. Allocation-free (but for that rare number copy); reentrant;
+ * does not take the GIL. */
+int fa_json_object_members(const char *buf, size_t len, fa_json_member *out, int64_t cap,
+                           int64_t *n, fa_json_error *err);
+
+/* Parse a JSON array of COCO annotations (typically the "annotations" value span found
+ * by fa_json_object_members: pass buf + value_start, value_end - value_start; offsets in
+ * err are then relative to that span) into columns. Each record is an object with
+ *   "id", "image_id", "category_id": integers, or floats with an integral value, within
+ *       int64 (required);
+ *   "bbox": exactly 4 numbers (required);  "area": a number (required; null is an error);
+ *   "iscrowd": 0 or 1 (any number token with that value, e.g. 1.0) or true / false;
+ *       optional, 0 when absent;
+ * and any other keys ("segmentation" polygons or RLE dicts, "keypoints",
+ * "num_keypoints", "ignore", "caption", ...), validated and skipped. Keys in any order,
+ * duplicates: the last wins. Numbers are converted as in fa_json_results_parse
+ * (bit-identical to Python's float() of json.loads' value; NaN / Infinity tokens give NaN
+ * / inf, to be rejected by the caller if it must).
+ *   capacity: length of the columns, >= the number of records
+ *             (fa_json_results_count_bound(buf, len) is a valid bound here too: a record
+ *             holds at least one '{' and is longer than 57 bytes).
+ *   id, image_id, category_id: int64 [capacity]; bbox: float64 [capacity][4];
+ *   area: float64 [capacity]; iscrowd: uint8 [capacity]. Entries [0, *n_records) written.
+ *   n_records: out, the number of records (records parsed so far on error).
+ *   err: out (may be NULL); err->record is the 0-based index within the array,
+ *        err->field the field, e.g. "missing field 'area'" with field "area".
+ * Returns FA_OK; FA_EPARSE on malformed input, a value that is not an array, a record
+ * missing a required field or with a wrong value, data after the closing ']';
+ * FA_EINVAL when there are more than `capacity` records; FA_EUNSUPPORTED for UTF-16/32
+ * input or nesting deeper than 1000 levels; FA_ENOMEM as fa_json_results_parse.
+ * Allocation-free (but for that rare number copy); reentrant; does not take the GIL. */
+int fa_json_annotations_parse(const char *buf, size_t len, int64_t capacity, int64_t *id,
+                              int64_t *image_id, int64_t *category_id, double *bbox,
+                              double *area, uint8_t *iscrowd, int64_t *n_records,
+                              fa_json_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -30,6 +30,13 @@
  * locale's decimal point (glibc's strtod is correctly rounded). The fast path (1) is only
  * compiled where double arithmetic is not evaluated in extended precision
  * (FLT_EVAL_METHOD == 0).
+ *
+ * Ground-truth files (one object {"images", "annotations", "categories", ...}) use the
+ * same machinery: fa_json_object_members validates the document and reports the byte
+ * spans of the top-level members (the skipper checks the common number shapes without
+ * converting them), and fa_json_annotations_parse turns the "annotations" span into
+ * columns (id, image_id, category_id, bbox, area, iscrowd), skipping segmentations,
+ * keypoints and any other keys with the validating skipper.
  */
 #include "fastap.h"
 
@@ -1309,8 +1316,16 @@ static int parse_id(jctx *c, int64_t *out)
 {
     jnum t;
     char tok[40];
-    const char *name = c->key_len == 8 ? "image_id" : "category_id";
-    int rc = lex_number(c, &t);
+    char name[32];
+    int rc;
+    /* the field is named by c->key (set to the canonical name by the callers) */
+    size_t kn = c->key ? (c->key_len < sizeof name - 1 ? c->key_len : sizeof name - 1) : 0;
+    if (kn)
+        memcpy(name, c->key, kn);
+    else
+        memcpy(name, "id", kn = 2);
+    name[kn] = '\0';
+    rc = lex_number(c, &t);
     if (rc == FA_EUNSUPPORTED)
         return err_expected(c, "an integer");
     if (rc != FA_OK)
@@ -1406,13 +1421,37 @@ value:
             return jerr(c, FA_EPARSE, c->p, "invalid literal");
         c->p += 4;
         goto after;
-    default:
+    default: {
+        /* the common number shapes, -?(0|[1-9][0-9]*)(.[0-9]+)?, checked without
+         * converting; anything else (exponents, NaN / Infinity, errors) is lexed */
+        const unsigned char *p = c->p, *e = c->end;
+        if (p < e && *p == '-')
+            p++;
+        if (p < e && IS_DIGIT(*p)) {
+            if (*p++ != '0')
+                while (p < e && IS_DIGIT(*p))
+                    p++;
+            if (p < e && *p == '.') {
+                p++;
+                if (p < e && IS_DIGIT(*p)) {
+                    while (p < e && IS_DIGIT(*p))
+                        p++;
+                } else {
+                    p = NULL;
+                }
+            }
+            if (p && !(p < e && (*p == 'e' || *p == 'E'))) {
+                c->p = p;
+                goto after;
+            }
+        }
         rc = lex_number(c, &t);
         if (rc == FA_EUNSUPPORTED)
             return err_expected(c, "a value");
         if (rc != FA_OK)
             return rc;
         goto after;
+    }
     }
 
 member: /* c->p at (whitespace-skipped) position where a key is expected */
@@ -1462,7 +1501,7 @@ after:
 
 enum {
     K_OTHER = 0, K_IMAGE_ID, K_CATEGORY_ID, K_BBOX, K_SCORE, K_AREA, K_ID,
-    K_SEGMENTATION, K_KEYPOINTS
+    K_SEGMENTATION, K_KEYPOINTS, K_ISCROWD
 };
 
 static int key_kind(const unsigned char *s, size_t n)
@@ -1474,6 +1513,7 @@ static int key_kind(const unsigned char *s, size_t n)
         if (memcmp(s, "area", 4) == 0) return K_AREA;
         return K_OTHER;
     case 5: return memcmp(s, "score", 5) == 0 ? K_SCORE : K_OTHER;
+    case 7: return memcmp(s, "iscrowd", 7) == 0 ? K_ISCROWD : K_OTHER;
     case 8: return memcmp(s, "image_id", 8) == 0 ? K_IMAGE_ID : K_OTHER;
     case 9: return memcmp(s, "keypoints", 9) == 0 ? K_KEYPOINTS : K_OTHER;
     case 11: return memcmp(s, "category_id", 11) == 0 ? K_CATEGORY_ID : K_OTHER;
@@ -1533,6 +1573,7 @@ static inline int quick_key(jctx *c, const unsigned char **ks, size_t *kn)
     case 'i':
         if (memcmp(p, "image_id\"", 9) == 0) { kind = K_IMAGE_ID; n = 8; }
         else if (memcmp(p, "id\"", 3) == 0) { kind = K_ID; n = 2; }
+        else if (memcmp(p, "iscrowd\"", 8) == 0) { kind = K_ISCROWD; n = 7; }
         else return -1;
         break;
     case 'c':
@@ -1545,6 +1586,7 @@ static inline int quick_key(jctx *c, const unsigned char **ks, size_t *kn)
         break;
     case 's':
         if (memcmp(p, "score\"", 6) == 0) { kind = K_SCORE; n = 5; }
+        else if (memcmp(p, "segmentation\"", 13) == 0) { kind = K_SEGMENTATION; n = 12; }
         else return -1;
         break;
     case 'a':
@@ -1743,6 +1785,37 @@ int64_t fa_json_results_count_bound(const char *buf, size_t len)
     return (int64_t)(braces < cap ? braces : cap);
 }
 
+/* Set up a scan of [buf, buf + len): clear *err, skip a UTF-8 BOM (reject UTF-16/32)
+ * and leading whitespace. */
+static int jctx_begin(jctx *c, const char *buf, size_t len, fa_json_error *err)
+{
+    static const unsigned char empty[1] = {0};
+    if (err) {
+        err->record = -1;
+        err->offset = 0;
+        err->field[0] = '\0';
+        err->message[0] = '\0';
+    }
+    c->buf = buf ? (const unsigned char *)buf : empty;
+    if (!buf)
+        len = 0;
+    c->p = c->buf;
+    c->end = c->buf + len;
+    c->record = -1;
+    c->key = NULL;
+    c->key_len = 0;
+    c->err = err;
+    c->dp_len = 0;
+    if (len >= 3 && c->p[0] == 0xEF && c->p[1] == 0xBB && c->p[2] == 0xBF) {
+        c->p += 3;
+    } else if (len >= 2 && (c->p[0] == 0 || c->p[1] == 0 || (c->p[0] == 0xFE && c->p[1] == 0xFF) ||
+                            (c->p[0] == 0xFF && c->p[1] == 0xFE))) {
+        return jerr(c, FA_EUNSUPPORTED, c->p, "input is not UTF-8 (UTF-16/32?)");
+    }
+    skip_ws(c);
+    return FA_OK;
+}
+
 int fa_json_results_parse(const char *buf, size_t len, int64_t capacity, int64_t *image_id,
                           int64_t *category_id, double *bbox, double *score, double *area,
                           int64_t *n_records, int64_t *n_area, fa_json_error *err)
@@ -1751,39 +1824,18 @@ int fa_json_results_parse(const char *buf, size_t len, int64_t capacity, int64_t
     jout o;
     int64_t n = 0, na = 0;
     int rc;
-    static const unsigned char empty[1] = {0};
 
-    if (err) {
-        err->record = -1;
-        err->offset = 0;
-        err->field[0] = '\0';
-        err->message[0] = '\0';
-    }
     if (n_records) *n_records = 0;
     if (n_area) *n_area = 0;
-    c.buf = buf ? (const unsigned char *)buf : empty;
-    if (!buf)
-        len = 0;
-    c.p = c.buf;
-    c.end = c.buf + len;
-    c.record = -1;
-    c.key = NULL;
-    c.key_len = 0;
-    c.err = err;
-    c.dp_len = 0;
+    rc = jctx_begin(&c, buf, len, err);
+    if (rc != FA_OK)
+        return rc;
     o.image_id = image_id;
     o.category_id = category_id;
     o.bbox = bbox;
     o.score = score;
     o.area = area;
 
-    if (len >= 3 && c.p[0] == 0xEF && c.p[1] == 0xBB && c.p[2] == 0xBF) {
-        c.p += 3;
-    } else if (len >= 2 && (c.p[0] == 0 || c.p[1] == 0 || (c.p[0] == 0xFE && c.p[1] == 0xFF) ||
-                            (c.p[0] == 0xFF && c.p[1] == 0xFE))) {
-        return jerr(&c, FA_EUNSUPPORTED, c.p, "input is not UTF-8 (UTF-16/32?)");
-    }
-    skip_ws(&c);
     if (c.p >= c.end)
         return err_eof(&c);
     if (*c.p != '[') {
@@ -1834,5 +1886,328 @@ int fa_json_results_parse(const char *buf, size_t len, int64_t capacity, int64_t
     }
     if (n_records) *n_records = n;
     if (n_area) *n_area = na;
+    return FA_OK;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* ground-truth files: top-level members, annotation lists                            */
+/* ---------------------------------------------------------------------------------- */
+
+int fa_json_object_members(const char *buf, size_t len, fa_json_member *out, int64_t cap,
+                           int64_t *n, fa_json_error *err)
+{
+    jctx c;
+    int64_t k = 0;
+    int rc;
+
+    if (n) *n = 0;
+    rc = jctx_begin(&c, buf, len, err);
+    if (rc != FA_OK)
+        return rc;
+    if (c.p >= c.end)
+        return err_eof(&c);
+    if (*c.p != '{') {
+        char tmp[16];
+        return jerr(&c, FA_EPARSE, c.p, "expected a JSON object at the top level, got %s",
+                    describe(&c, c.p, tmp, sizeof tmp));
+    }
+    c.p++;
+    skip_ws(&c);
+    if (c.p < c.end && *c.p == '}') {
+        c.p++;
+    } else {
+        for (;;) {
+            const unsigned char *ks, *vs;
+            size_t kn;
+            int esc;
+            if (c.p >= c.end)
+                return err_eof(&c);
+            if (*c.p != '"')
+                return err_expected(&c, "a string (object key)");
+            rc = scan_string(&c, &ks, &kn, &esc);
+            if (rc != FA_OK)
+                return rc;
+            c.key = ks;             /* errors inside the value name this member */
+            c.key_len = kn;
+            skip_ws(&c);
+            if (c.p >= c.end)
+                return err_eof(&c);
+            if (*c.p != ':')
+                return err_expected(&c, "':' after the key");
+            c.p++;
+            skip_ws(&c);
+            vs = c.p;
+            rc = skip_value(&c);
+            if (rc != FA_OK)
+                return rc;
+            if (k < cap && out) {
+                out[k].key_start = (int64_t)(ks - c.buf);
+                out[k].key_end = (int64_t)(ks + kn - c.buf);
+                out[k].value_start = (int64_t)(vs - c.buf);
+                out[k].value_end = (int64_t)(c.p - c.buf);
+                out[k].key_escaped = esc;
+            }
+            k++;
+            if (n) *n = k;
+            c.key = NULL;
+            c.key_len = 0;
+            skip_ws(&c);
+            if (c.p >= c.end)
+                return err_eof(&c);
+            if (*c.p == ',') {
+                c.p++;
+                skip_ws(&c);
+                continue;
+            }
+            if (*c.p == '}') {
+                c.p++;
+                break;
+            }
+            return err_expected(&c, "',' or '}' after the member");
+        }
+    }
+    skip_ws(&c);
+    if (c.p != c.end) {
+        char tmp[16];
+        return jerr(&c, FA_EPARSE, c.p, "unexpected data after the closing '}': %s",
+                    describe(&c, c.p, tmp, sizeof tmp));
+    }
+    if (n) *n = k;
+    if (k > cap)
+        return jerr(&c, FA_EINVAL, c.end, "%lld members, more than the capacity %lld",
+                    (long long)k, (long long)cap);
+    return FA_OK;
+}
+
+typedef struct {
+    int64_t *id;
+    int64_t *image_id;
+    int64_t *category_id;
+    double *bbox;
+    double *area;
+    uint8_t *iscrowd;
+} jann;
+
+static const char *const g_ann_required[5] = {"id", "image_id", "category_id", "bbox", "area"};
+
+/* iscrowd: 0 / 1 (any number token with that value, e.g. 1.0, as the column checks of
+ * the engine accept) or true / false. */
+static int parse_iscrowd(jctx *c, uint8_t *out)
+{
+    const unsigned char *start = c->p;
+    double d;
+    int rc;
+    if (c->p < c->end) {
+        /* the common tokens */
+        if (*c->p == '0' || *c->p == '1') {
+            const unsigned char *q = c->p + 1;
+            if (q >= c->end || !(IS_DIGIT(*q) || *q == '.' || *q == 'e' || *q == 'E')) {
+                *out = (uint8_t)(*c->p - '0');
+                c->p = q;
+                return FA_OK;
+            }
+        } else if (*c->p == 't' && match_lit(c, c->p, "true")) {
+            *out = 1;
+            c->p += 4;
+            return FA_OK;
+        } else if (*c->p == 'f' && match_lit(c, c->p, "false")) {
+            *out = 0;
+            c->p += 5;
+            return FA_OK;
+        }
+    }
+    rc = parse_double(c, &d, "0, 1, true or false");
+    if (rc != FA_OK)
+        return rc;
+    if (d == 0.0 || d == 1.0) {
+        *out = (uint8_t)d;
+        return FA_OK;
+    }
+    {
+        char tok[40];
+        jnum t;
+        t.start = start;
+        t.stop = c->p;
+        format_token(&t, tok, sizeof tok);
+        return jerr(c, FA_EPARSE, start, "iscrowd must be 0 or 1 (or a boolean), got %s", tok);
+    }
+}
+
+/* c->p at '{' of annotation i. */
+static int parse_annotation(jctx *c, int64_t i, const jann *o)
+{
+    const unsigned char *rec_start = c->p;
+    unsigned seen = 0;
+    int rc, k;
+    c->p++;
+    o->iscrowd[i] = 0;
+    skip_ws(c);
+    if (c->p < c->end && *c->p == '}') {
+        c->p++;
+        goto done;
+    }
+    for (;;) {
+        const unsigned char *ks;
+        size_t kn;
+        int esc, kind;
+        if (c->p >= c->end)
+            return err_eof(c);
+        if (*c->p != '"')
+            return err_expected(c, "a field name (string)");
+        kind = quick_key(c, &ks, &kn);
+        if (kind < 0) {
+            rc = scan_string(c, &ks, &kn, &esc);
+            if (rc != FA_OK)
+                return rc;
+            kind = esc ? key_kind_escaped(ks, kn) : key_kind(ks, kn);
+        }
+        c->key = ks;
+        c->key_len = kn;
+        skip_ws(c);
+        if (c->p >= c->end)
+            return err_eof(c);
+        if (*c->p != ':')
+            return err_expected(c, "':' after the field name");
+        c->p++;
+        skip_ws(c);
+        switch (kind) {
+        case K_ID:
+            c->key = (const unsigned char *)"id";    /* canonical name (escaped keys) */
+            c->key_len = 2;
+            rc = fast_id(c, &o->id[i]);
+            seen |= 1u;
+            break;
+        case K_IMAGE_ID:
+            c->key = (const unsigned char *)"image_id";
+            c->key_len = 8;
+            rc = fast_id(c, &o->image_id[i]);
+            seen |= 2u;
+            break;
+        case K_CATEGORY_ID:
+            c->key = (const unsigned char *)"category_id";
+            c->key_len = 11;
+            rc = fast_id(c, &o->category_id[i]);
+            seen |= 4u;
+            break;
+        case K_BBOX:
+            c->key = (const unsigned char *)"bbox";
+            c->key_len = 4;
+            rc = parse_bbox(c, o->bbox + 4 * i);
+            seen |= 8u;
+            break;
+        case K_AREA:
+            c->key = (const unsigned char *)"area";
+            c->key_len = 4;
+            rc = fast_double(c, &o->area[i]);
+            seen |= 16u;
+            break;
+        case K_ISCROWD:
+            c->key = (const unsigned char *)"iscrowd";
+            c->key_len = 7;
+            rc = parse_iscrowd(c, &o->iscrowd[i]);
+            break;
+        default:        /* segmentation, keypoints, score, anything else */
+            rc = skip_value(c);
+            break;
+        }
+        if (rc != FA_OK)
+            return rc;
+        c->key = NULL;
+        c->key_len = 0;
+        skip_ws(c);
+        if (c->p >= c->end)
+            return err_eof(c);
+        if (*c->p == ',') {
+            c->p++;
+            skip_ws(c);
+            continue;
+        }
+        if (*c->p == '}') {
+            c->p++;
+            break;
+        }
+        return err_expected(c, "',' or '}' in record");
+    }
+done:
+    for (k = 0; k < 5; k++) {
+        if (!(seen & (1u << k))) {
+            c->key = (const unsigned char *)g_ann_required[k];
+            c->key_len = strlen(g_ann_required[k]);
+            return jerr(c, FA_EPARSE, rec_start, "missing field '%s'", g_ann_required[k]);
+        }
+    }
+    return FA_OK;
+}
+
+int fa_json_annotations_parse(const char *buf, size_t len, int64_t capacity, int64_t *id,
+                              int64_t *image_id, int64_t *category_id, double *bbox,
+                              double *area, uint8_t *iscrowd, int64_t *n_records,
+                              fa_json_error *err)
+{
+    jctx c;
+    jann o;
+    int64_t n = 0;
+    int rc;
+
+    if (n_records) *n_records = 0;
+    rc = jctx_begin(&c, buf, len, err);
+    if (rc != FA_OK)
+        return rc;
+    o.id = id;
+    o.image_id = image_id;
+    o.category_id = category_id;
+    o.bbox = bbox;
+    o.area = area;
+    o.iscrowd = iscrowd;
+
+    if (c.p >= c.end)
+        return err_eof(&c);
+    if (*c.p != '[') {
+        char tmp[16];
+        return jerr(&c, FA_EPARSE, c.p, "annotations must be a JSON array of objects, got %s",
+                    describe(&c, c.p, tmp, sizeof tmp));
+    }
+    c.p++;
+    skip_ws(&c);
+    if (c.p < c.end && *c.p == ']') {
+        c.p++;
+    } else {
+        for (;;) {
+            c.record = n;
+            if (c.p >= c.end)
+                return err_eof(&c);
+            if (*c.p != '{')
+                return err_expected(&c, "an object (record)");
+            if (n >= capacity)
+                return jerr(&c, FA_EINVAL, c.p, "more records than the capacity %lld",
+                            (long long)capacity);
+            rc = parse_annotation(&c, n, &o);
+            if (rc != FA_OK)
+                return rc;
+            n++;
+            if (n_records) *n_records = n;
+            skip_ws(&c);
+            if (c.p >= c.end)
+                return err_eof(&c);
+            if (*c.p == ',') {
+                c.p++;
+                skip_ws(&c);
+                continue;
+            }
+            if (*c.p == ']') {
+                c.p++;
+                break;
+            }
+            return err_expected(&c, "',' or ']' after the record");
+        }
+    }
+    c.record = -1;
+    skip_ws(&c);
+    if (c.p != c.end) {
+        char tmp[16];
+        return jerr(&c, FA_EPARSE, c.p, "unexpected data after the closing ']': %s",
+                    describe(&c, c.p, tmp, sizeof tmp));
+    }
+    if (n_records) *n_records = n;
     return FA_OK;
 }

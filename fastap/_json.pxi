@@ -3,7 +3,10 @@
 # Cython-side names are prefixed (_jr_*) so that they cannot clash with declarations
 # that _core.pyx itself makes from fastap.h.
 
-from libc.stdint cimport int64_t as _jr_int64
+from libc.stdint cimport int64_t as _jr_int64, uint8_t as _jr_uint8
+from libc.stdlib cimport malloc as _jr_malloc, free as _jr_free
+
+import json as _jr_json
 
 import numpy as _jr_np
 
@@ -24,10 +27,25 @@ cdef extern from "fastap.h":
         const char *buf, size_t len, _jr_int64 capacity, _jr_int64 *image_id,
         _jr_int64 *category_id, double *bbox, double *score, double *area,
         _jr_int64 *n_records, _jr_int64 *n_area, _jr_error *err) nogil
+    ctypedef struct _jr_member "fa_json_member":
+        _jr_int64 key_start
+        _jr_int64 key_end
+        _jr_int64 value_start
+        _jr_int64 value_end
+        int key_escaped
+    int _jr_members "fa_json_object_members"(
+        const char *buf, size_t len, _jr_member *out, _jr_int64 cap, _jr_int64 *n,
+        _jr_error *err) nogil
+    int _jr_ann_parse "fa_json_annotations_parse"(
+        const char *buf, size_t len, _jr_int64 capacity, _jr_int64 *id,
+        _jr_int64 *image_id, _jr_int64 *category_id, double *bbox, double *area,
+        _jr_uint8 *iscrowd, _jr_int64 *n_records, _jr_error *err) nogil
 
 
 class ResultsJSONError(ValueError):
-    """A malformed COCO results file (raised by :func:`parse_results_json`).
+    """A malformed COCO results or ground-truth file (raised by
+    :func:`parse_results_json`, :func:`json_object_members`,
+    :func:`parse_annotations_json`).
 
     A ``ValueError`` whose message names the record, the field and the byte offset;
     the same are attributes: ``record`` (0-based, -1 outside any record), ``field``
@@ -43,7 +61,7 @@ class ResultsJSONError(ValueError):
         self.reason = reason
 
 
-cdef str _jr_format(_jr_error *e):
+cdef str _jr_format(_jr_error *e, str what="results JSON", _jr_int64 base=0):
     reason = (<bytes>e.message).decode("utf-8", "replace")
     field = (<bytes>e.field).decode("utf-8", "replace")
     where = []
@@ -52,8 +70,33 @@ cdef str _jr_format(_jr_error *e):
     if field:
         where.append("field '%s'" % field)
     if where:
-        return "results JSON: %s: %s (byte %d)" % (", ".join(where), reason, e.offset)
-    return "results JSON: %s (byte %d)" % (reason, e.offset)
+        return "%s: %s: %s (byte %d)" % (what, ", ".join(where), reason, e.offset + base)
+    return "%s: %s (byte %d)" % (what, reason, e.offset + base)
+
+
+cdef _jr_raise(int rc, _jr_error *err, str what, _jr_int64 base=0):
+    """Raise the exception for a failed scan (offsets shifted by `base`)."""
+    msg = _jr_format(err, what, base)
+    if rc == _JR_EUNSUPPORTED:
+        raise NotImplementedError(msg)
+    if rc == _JR_ENOMEM:
+        raise MemoryError(msg)
+    if rc == _JR_EPARSE:
+        raise ResultsJSONError(msg, err.record,
+                               (<bytes>err.field).decode("utf-8", "replace"),
+                               err.offset + base,
+                               (<bytes>err.message).decode("utf-8", "replace"))
+    raise RuntimeError(msg)
+
+
+cdef _jr_bytes_view(data, str func):
+    """A 1-D unsigned-byte view of a buffer; str is refused (spans are byte offsets)."""
+    if isinstance(data, str):
+        raise TypeError("%s() needs bytes or a buffer (spans are byte offsets), got str; "
+                        "encode it as UTF-8 first" % func)
+    if isinstance(data, bytes):
+        return data
+    return memoryview(data).cast("B")
 
 
 def parse_results_json(data):
@@ -125,17 +168,7 @@ def parse_results_json(data):
         rc = _jr_parse(ptr, length, cap, p_img, p_cat, p_box, p_score, p_area,
                        &n, &n_area, &err)
     if rc != _JR_OK:
-        msg = _jr_format(&err)
-        if rc == _JR_EUNSUPPORTED:
-            raise NotImplementedError(msg)
-        if rc == _JR_ENOMEM:
-            raise MemoryError(msg)
-        if rc == _JR_EPARSE:
-            raise ResultsJSONError(msg, err.record,
-                                   (<bytes>err.field).decode("utf-8", "replace"),
-                                   err.offset,
-                                   (<bytes>err.message).decode("utf-8", "replace"))
-        raise RuntimeError(msg)
+        _jr_raise(rc, &err, "results JSON")
     if n != cap:
         image_id = image_id[:n].copy()
         category_id = category_id[:n].copy()
@@ -144,3 +177,146 @@ def parse_results_json(data):
         area = area[:n].copy()
     return {"image_id": image_id, "category_id": category_id, "bbox": bbox,
             "score": score, "area": area, "has_area": bool(n_area == n)}
+
+
+def json_object_members(data):
+    """Members of a top-level JSON object: ``[(key, start, end), ...]`` in document order.
+
+    ``data``: ``bytes`` or any C-contiguous buffer (``bytearray``, ``memoryview``,
+    ``mmap``, uint8 array) holding a JSON document whose top level is an object, UTF-8
+    with an optional BOM (``str`` is refused: the spans are byte offsets). ``key`` is the
+    member's name as ``json.loads`` gives it; ``data[start:end]`` is the raw JSON text of
+    its value (first to last byte, no surrounding whitespace), so that
+    ``json.loads(data[start:end]) == json.loads(data)[key]``. Duplicate keys are all listed
+    (``json.loads`` keeps the last). The whole document is validated (the grammar of
+    ``json.loads``) while the GIL is released; no Python object is built for the values.
+
+    Raises :class:`ResultsJSONError` (a ``ValueError``) for malformed input, with a message
+    like ``"JSON: field 'images': expected ',' or ']', got '}' (byte 1234)"``, or
+    ``"JSON: expected a JSON object at the top level, got array (byte 0)"``;
+    ``NotImplementedError`` for UTF-16/32 input or nesting deeper than 1000 levels;
+    ``TypeError`` for ``str``.
+    """
+    cdef const unsigned char[::1] buf = _jr_bytes_view(data, "json_object_members")
+    cdef size_t length = <size_t>buf.shape[0]
+    cdef const char *ptr = NULL
+    if length > 0:
+        ptr = <const char *>&buf[0]
+    cdef _jr_int64 cap = 16
+    cdef _jr_int64 n = 0
+    cdef _jr_member *members = NULL
+    cdef _jr_error err
+    cdef int rc
+    cdef _jr_int64 i
+    try:
+        while True:
+            members = <_jr_member *>_jr_malloc(<size_t>cap * sizeof(_jr_member))
+            if members == NULL:
+                raise MemoryError()
+            with nogil:
+                rc = _jr_members(ptr, length, members, cap, &n, &err)
+            if rc == _JR_EINVAL and n > cap:
+                _jr_free(members)
+                members = NULL
+                cap = n
+                continue
+            if rc != _JR_OK:
+                _jr_raise(rc, &err, "JSON")
+            break
+        out = []
+        for i in range(n):
+            raw = bytes(buf[members[i].key_start:members[i].key_end])
+            if members[i].key_escaped:
+                key = _jr_json.loads(b'"' + raw + b'"')
+            else:
+                key = raw.decode("utf-8", "surrogatepass")
+            out.append((key, members[i].value_start, members[i].value_end))
+        return out
+    finally:
+        _jr_free(members)
+
+
+def parse_annotations_json(data, start=0, end=None):
+    """Parse a JSON array of COCO annotations, ``data[start:end]``, into columns.
+
+    Typically the ``"annotations"`` member of a ground-truth file, located with
+    :func:`json_object_members`; ``data`` is ``bytes`` or any C-contiguous buffer
+    (``mmap`` included; ``str`` is refused), ``start`` / ``end`` byte offsets (``end=None``:
+    the end of ``data``). The scan runs without the GIL and builds no Python object per
+    record.
+
+    Returns a dict with ``id``, ``image_id``, ``category_id`` int64[n], ``bbox``
+    float64[n, 4] (C-contiguous, as written), ``area`` float64[n] and ``iscrowd``
+    uint8[n]. Each record needs ``id``, ``image_id``, ``category_id`` (integers, or floats
+    with an integral value, within int64), ``bbox`` (exactly 4 numbers) and ``area`` (a
+    number); ``iscrowd`` is optional (0 when absent): 0 / 1 (any number with that value) or
+    ``true`` / ``false``; every other key (``segmentation`` polygons or RLE dicts,
+    ``keypoints``, ``num_keypoints``, ``ignore``, ...) is validated and skipped. Values
+    equal ``json.loads`` bit for bit; ``NaN`` / ``Infinity`` tokens are returned as such.
+
+    Raises :class:`ResultsJSONError` (a ``ValueError``) with a message like
+    ``"annotations: record 17, field 'area': missing field 'area' (byte 1234)"`` (record:
+    the index within the array; byte: the offset in ``data``, its ``offset`` attribute
+    too); ``NotImplementedError`` for UTF-16/32 input or nesting deeper than 1000 levels;
+    ``MemoryError``; ``TypeError`` for ``str``; ``ValueError`` for a bad ``start`` /
+    ``end``.
+    """
+    cdef const unsigned char[::1] buf = _jr_bytes_view(data, "parse_annotations_json")
+    cdef Py_ssize_t total = buf.shape[0]
+    cdef Py_ssize_t s = start
+    cdef Py_ssize_t e = total if end is None else end
+    if not (0 <= s <= e <= total):
+        raise ValueError("parse_annotations_json: need 0 <= start <= end <= len(data) = %d, "
+                         "got start=%r, end=%r" % (total, start, end))
+    cdef size_t length = <size_t>(e - s)
+    cdef const char *ptr = NULL
+    if length > 0:
+        ptr = <const char *>&buf[s]
+
+    cdef _jr_int64 cap
+    with nogil:
+        cap = _jr_count_bound(ptr, length)
+
+    ids = _jr_np.empty(cap, dtype=_jr_np.int64)
+    image_id = _jr_np.empty(cap, dtype=_jr_np.int64)
+    category_id = _jr_np.empty(cap, dtype=_jr_np.int64)
+    bbox = _jr_np.empty((cap, 4), dtype=_jr_np.float64)
+    area = _jr_np.empty(cap, dtype=_jr_np.float64)
+    iscrowd = _jr_np.empty(cap, dtype=_jr_np.uint8)
+    cdef _jr_int64[::1] v_id = ids
+    cdef _jr_int64[::1] v_img = image_id
+    cdef _jr_int64[::1] v_cat = category_id
+    cdef double[:, ::1] v_box = bbox
+    cdef double[::1] v_area = area
+    cdef _jr_uint8[::1] v_crowd = iscrowd
+    cdef _jr_int64 *p_id = NULL
+    cdef _jr_int64 *p_img = NULL
+    cdef _jr_int64 *p_cat = NULL
+    cdef double *p_box = NULL
+    cdef double *p_area = NULL
+    cdef _jr_uint8 *p_crowd = NULL
+    if cap > 0:
+        p_id = &v_id[0]
+        p_img = &v_img[0]
+        p_cat = &v_cat[0]
+        p_box = &v_box[0, 0]
+        p_area = &v_area[0]
+        p_crowd = &v_crowd[0]
+
+    cdef _jr_error err
+    cdef _jr_int64 n = 0
+    cdef int rc
+    with nogil:
+        rc = _jr_ann_parse(ptr, length, cap, p_id, p_img, p_cat, p_box, p_area, p_crowd,
+                           &n, &err)
+    if rc != _JR_OK:
+        _jr_raise(rc, &err, "annotations", s)
+    if n != cap:
+        ids = ids[:n].copy()
+        image_id = image_id[:n].copy()
+        category_id = category_id[:n].copy()
+        bbox = bbox[:n].copy()
+        area = area[:n].copy()
+        iscrowd = iscrowd[:n].copy()
+    return {"id": ids, "image_id": image_id, "category_id": category_id, "bbox": bbox,
+            "area": area, "iscrowd": iscrowd}
