@@ -6,6 +6,8 @@ releases the GIL and calls the C kernels of csrc/ (declared in csrc/fastap.h). W
 independent categories runs in parallel with `prange`, each thread with its own scratch
 block; the thread count defaults to OpenMP's (which honours OMP_NUM_THREADS).
 """
+import os
+
 import numpy as np
 cimport numpy as cnp
 from cython.parallel cimport parallel, prange
@@ -93,16 +95,25 @@ MAX_IOU_THRESHOLDS = FA_MAX_IOU_THRESHOLDS
 
 
 def max_threads():
-    """Threads used by default: OpenMP's maximum (OMP_NUM_THREADS), 1 without OpenMP."""
-    return fa_max_threads()
+    """Threads used by default: FASTAP_NUM_THREADS if set, else OpenMP's maximum
+    (OMP_NUM_THREADS, or all cores); 1 without OpenMP."""
+    return _threads(None)
 
 
 cdef int _threads(num_threads) except -1:
     if num_threads is None:
-        return max(1, fa_max_threads())
-    n = int(num_threads)
+        env = os.environ.get("FASTAP_NUM_THREADS")
+        if env:
+            num_threads = env
+        else:
+            return max(1, fa_max_threads())
+    try:
+        n = int(num_threads)
+    except ValueError:
+        raise ValueError("num_threads (or FASTAP_NUM_THREADS) must be an integer >= 1, got %r"
+                         % (num_threads,)) from None
     if n < 1:
-        raise ValueError("num_threads must be >= 1 or None, got %r" % (num_threads,))
+        raise ValueError("num_threads (or FASTAP_NUM_THREADS) must be >= 1, got %r" % (num_threads,))
     return n
 
 

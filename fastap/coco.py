@@ -35,8 +35,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from . import _core, engine
-from .errors import InvalidAnnotationError, InvalidTypeError
-from .io import load_json, load_results_columns
+from .errors import InvalidAnnotationError, InvalidFileError, InvalidTypeError
+from .io import load_json_bytes, load_results_columns, read_bytes
 from .params import Params
 
 __all__ = ["COCO", "COCOeval"]
@@ -118,19 +118,23 @@ class COCO:
         self._cols = None            # cached columns of the annotations
         self._pending = None         # results columns whose dicts are not built yet
         self._index_stale = False    # anns / imgToAnns / catToImgs not built yet
+        self._raw_anns = None        # (file bytes, start, end) of annotations not parsed yet
         if annotation_file is not None:
+            raw = cols = None
             if isinstance(annotation_file, Mapping):
                 dataset = annotation_file
             else:
                 print('loading annotations into memory...')
                 tic = time.time()
-                dataset = load_json(annotation_file)
-                if not isinstance(dataset, dict):
-                    raise InvalidAnnotationError("%s: annotation file should hold a JSON object, got %s"
-                                                 % (os.fspath(annotation_file), type(dataset).__name__))
+                dataset, raw, cols = _load_annotation_file(annotation_file)
                 print('Done (t={:0.2f}s)'.format(time.time() - tic))
             self.dataset = dataset
             self.createIndex()
+            if raw is not None:
+                # the annotations' dicts are parsed from the file when first read; until
+                # then evaluation uses the columns the C scanner read from it
+                self._raw_anns = raw
+                self._cols = ("gt", cols)
 
     # -- lazily built members -----------------------------------------------------------
     def _materialize(self):
@@ -154,6 +158,12 @@ class COCO:
         self._build_ann_index()
 
     def _ensure(self):
+        if self._raw_anns is not None:
+            data, start, end = self._raw_anns
+            self._raw_anns = None
+            self._dataset["annotations"] = load_json_bytes(data[start:end], "annotations")
+            self._cols = None        # the dicts may now be edited: columns follow them
+            self._index_stale = True
         if self._pending is not None:
             self._materialize()
         elif self._index_stale:
@@ -168,6 +178,7 @@ class COCO:
     @dataset.setter
     def dataset(self, value):
         self._dataset = value
+        self._raw_anns = None
         self._pending = None
         self._index_stale = False
         self._cols = None
@@ -227,7 +238,7 @@ class COCO:
         print('index created!')
 
     def info(self):
-        for key, value in self.dataset['info'].items():
+        for key, value in self._dataset['info'].items():
             print('{}: {}'.format(key, value))
 
     def getAnnIds(self, imgIds=[], catIds=[], areaRng=[], iscrowd=None):
@@ -252,7 +263,7 @@ class COCO:
         catNms = catNms if _is_array_like(catNms) else [catNms]
         supNms = supNms if _is_array_like(supNms) else [supNms]
         catIds = catIds if _is_array_like(catIds) else [catIds]
-        cats = self.dataset.get('categories', [])
+        cats = self._dataset.get('categories', [])
         if len(catNms):
             cats = [c for c in cats if c['name'] in catNms]
         if len(supNms):
@@ -322,8 +333,8 @@ class COCO:
         into a new COCO sharing this one's images and categories. Box results get
         ``area = w*h``, ``id`` 1..N and ``iscrowd = 0``, as in pycocotools."""
         res = COCO()
-        res._dataset['info'] = copy.deepcopy(self.dataset.get('info', {}))
-        res._dataset['images'] = [img for img in self.dataset.get('images', [])]
+        res._dataset['info'] = copy.deepcopy(self._dataset.get('info', {}))
+        res._dataset['images'] = [img for img in self._dataset.get('images', [])]
         print('Loading and preparing results...')
         tic = time.time()
         anns, cols = None, None
@@ -358,7 +369,7 @@ class COCO:
             raise InvalidAnnotationError(
                 "results record %d: image_id %d is not an image of the ground truth "
                 "(%d of %d results are on unknown images)" % (i, cols["image_id"][i], int((~ok).sum()), ok.shape[0]))
-        res._dataset['categories'] = copy.deepcopy(self.dataset.get('categories', []))
+        res._dataset['categories'] = copy.deepcopy(self._dataset.get('categories', []))
         res._cols = ("dt", cols)
         res._pending = (cols, anns)
         print('DONE (t={:0.2f}s)'.format(time.time() - tic))
@@ -375,6 +386,38 @@ class COCO:
         cols = columns_from_records(self.dataset.get("annotations", []), kind)
         self._cols = (kind, cols)
         return cols
+
+
+def _load_annotation_file(path):
+    """(dataset dict, (bytes, start, end) of the annotations or None, their columns or
+    None). The small members are parsed as JSON; the annotations are read by the C
+    scanner into columns and kept as text until someone reads their dicts. Files the
+    scanner does not take (annotations without bbox or area, ...) are parsed whole."""
+    data = read_bytes(path)
+    name = os.fspath(path)
+    try:
+        members = _core.json_object_members(data)
+    except ValueError as e:
+        if "expected a JSON object at the top level" in str(e):
+            raise InvalidFileError("%s: annotation file should hold a JSON object (%s)" % (name, e)) from None
+        raise InvalidFileError("%s: not a valid JSON file (%s)" % (name, e)) from None
+    dataset, span = {}, None
+    for key, start, end in members:
+        if key == "annotations":
+            span = (start, end)
+            dataset[key] = None                        # keeps the file's member order
+        else:
+            dataset[key] = load_json_bytes(data[start:end], name)
+    if span is None:
+        return dataset, None, None
+    try:
+        cols = engine.gt_columns(_core.parse_annotations_json(data, *span), what="annotations")
+    except (ValueError, TypeError):
+        # not plain box annotations: keep pycocotools' behaviour (load anything), and
+        # let evaluation report what is wrong with which record
+        dataset["annotations"] = load_json_bytes(data[span[0]:span[1]], name)
+        return dataset, None, None
+    return dataset, (data, span[0], span[1]), cols
 
 
 def _columns_of(coco, kind):

@@ -91,7 +91,8 @@ def evaluate(gt, results, npartitions=None, client=None, params=None, split_ever
         must keep all detections of an image in one partition (e.g. partition by
         ``image_id``); an image split across partitions is reported as an error.
     npartitions : shards for in-memory results (default: 2 per worker or core).
-    client : dask.distributed.Client, optional
+    client : dask.distributed.Client, optional (default: the current default client,
+        if any, else the local scheduler)
     params : fastap.Params, optional (default: pycocotools' bbox defaults)
     split_every : states merged per tree node.
     progress : show a progress bar (Dask's own for the local scheduler,
@@ -105,6 +106,12 @@ def evaluate(gt, results, npartitions=None, client=None, params=None, split_ever
     import dask
     from dask import delayed
 
+    if client is None:
+        try:                        # a dask.distributed Client already set as default
+            from dask.distributed import default_client
+            client = default_client()
+        except (ImportError, ValueError):
+            client = None
     if isinstance(gt, dict) and client is not None:
         gt = client.scatter(gt, broadcast=True)
     parts = _partitions(results, npartitions, client)
@@ -120,7 +127,7 @@ def evaluate(gt, results, npartitions=None, client=None, params=None, split_ever
         state = fut.result()
     elif progress:
         from dask.diagnostics import ProgressBar
-        with ProgressBar():
+        with ProgressBar(minimum=0):
             state = dask.compute(final)[0]
     else:
         state = dask.compute(final)[0]

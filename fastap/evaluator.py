@@ -408,7 +408,7 @@ class Evaluator:
         for imgs in images:
             self._check_new_images(imgs)
             self._images.append(imgs)
-        self._parts.extend(parts)
+        self._parts.extend(dict(p) for p in parts)     # own dicts: compute() edits them
         for c, v in other._npig.items():
             self._npig[c] = self._npig.get(c, 0) + v
         return self
@@ -506,9 +506,15 @@ class Evaluator:
             return {"image_id": np.zeros(0, np.int64), "category_id": np.zeros(0, np.int64),
                     "rank": np.zeros(0, np.int32), "score": np.zeros(0),
                     "tp": np.zeros((rows, 0), np.uint32), "fp": np.zeros((rows, 0), np.uint32)}
-        if len(self._parts) > 1:   # keep one copy: the pieces are freed
-            self._parts = [_concat_cols(self._parts, ("image_id", "category_id", "rank", "score", "tp", "fp"),
-                                        axis1=("tp", "fp"))]
+        if len(self._parts) > 1:
+            # one field at a time, dropping the pieces of a field once it is joined:
+            # the peak is the state plus one field, not twice the state
+            out = {}
+            for k in ("image_id", "category_id", "rank", "score", "tp", "fp"):
+                out[k] = np.concatenate([p[k] for p in self._parts], axis=1 if k in ("tp", "fp") else 0)
+                for p in self._parts:
+                    del p[k]
+            self._parts = [out]
         return self._parts[0]
 
     # -- persistence ------------------------------------------------------------------
@@ -537,7 +543,7 @@ class Evaluator:
         self._gt_fp = st["gt_fingerprint"]
         self.reset()
         self._frozen = dict(st["frozen"])
-        self._parts = [st["part"]] if st["part"]["image_id"].shape[0] else []
+        self._parts = [dict(st["part"])] if st["part"]["image_id"].shape[0] else []
         self._images = [st["images"]] if st["images"].shape[0] else []
         self._npig = dict(st["npig"])
         self._next_image = st["next_image"]

@@ -14,7 +14,7 @@ import os
 
 from .errors import InvalidFileError
 
-__all__ = ["read_bytes", "load_json", "load_results_columns"]
+__all__ = ["read_bytes", "load_json", "load_json_bytes", "load_results_columns"]
 
 
 def read_bytes(path):
@@ -41,6 +41,11 @@ def _loads(data, path):
 def load_json(path):
     """Parse a JSON file; InvalidFileError naming the file if it is not JSON."""
     return _loads(read_bytes(path), path)
+
+
+def load_json_bytes(data, name):
+    """Parse JSON text (bytes); InvalidFileError naming `name` if it is not JSON."""
+    return _loads(data, name)
 
 
 def load_results_columns(path):

@@ -345,3 +345,50 @@ def test_coco_index_matches_pycocotools():
     assert ours.loadAnns(ours.getAnnIds(imgIds=img)) == theirs.loadAnns(theirs.getAnnIds(imgIds=img))
     assert ours.loadImgs(img) == theirs.loadImgs(img) and ours.loadCats(cat) == theirs.loadCats(cat)
     assert len(ours.anns) == len(theirs.anns) and set(ours.imgToAnns) == set(theirs.imgToAnns)
+
+
+def test_gt_file_columns_then_edited_dicts(tmp_path):
+    """COCO(path) evaluates from the columns the C scanner read; once the annotation
+    dicts are read and edited, evaluation follows the edits, as pycocotools does."""
+    import json
+    d, r = make_coco(seed=14, edge_cases=True, n_images=30, n_categories=4)
+    path = tmp_path / "gt.json"
+    path.write_text(json.dumps(d, indent=1))
+    ref, ref_lines = run_pycocotools(d, r)
+    with quiet():
+        g = fastap.COCO(str(path))
+        ev = fastap.COCOeval(g, g.loadRes(copy.deepcopy(r)), "bbox")
+        ev.evaluate()
+        ev.accumulate()
+    assert_same_eval_arrays(ref, ev)
+    assert list(g.dataset) == list(d)                       # members in the file's order
+    for a in g.dataset["annotations"][:10]:
+        a["iscrowd"] = 1
+    d2 = copy.deepcopy(d)
+    for a in d2["annotations"][:10]:
+        a["iscrowd"] = 1
+    ref2, _ = run_pycocotools(d2, r)
+    with quiet():
+        ev2 = fastap.COCOeval(g, g.loadRes(copy.deepcopy(r)), "bbox")
+        ev2.evaluate()
+        ev2.accumulate()
+    assert_same_eval_arrays(ref2, ev2)
+
+
+def test_gt_file_without_boxes_loads_and_errors_on_evaluate(tmp_path):
+    import json
+    d, r = make_coco(seed=15, n_images=5, n_categories=2)
+    del d["annotations"][2]["bbox"]
+    path = tmp_path / "gt.json"
+    path.write_text(json.dumps(d))
+    with quiet():
+        g = fastap.COCO(str(path))                          # loads, as pycocotools does
+        assert len(g.dataset["annotations"]) == len(d["annotations"])
+        ev = fastap.COCOeval(g, g.loadRes(r), "bbox")
+        with pytest.raises(ValueError, match=r"annotations record 2 \(id \d+\): missing field 'bbox'"):
+            ev.evaluate()
+
+
+def assert_same_eval_arrays(ref, ev):
+    for key in ("precision", "recall", "scores"):
+        assert np.array_equal(ref.eval[key], ev.eval[key]), key

@@ -29,6 +29,23 @@ def _same(a, b):
         assert np.array_equal(getattr(a, k), getattr(b, k)), k
 
 
+# the local-scheduler tests run before the module's LocalCluster client exists
+def test_dask_local_scheduler(case):
+    pytest.importorskip("dask")
+    import fastap.dask
+    d, r, want = case
+    _same(fastap.dask.evaluate(d, r, npartitions=4), want)
+
+
+def test_dask_progress_bar(case, capsys):
+    pytest.importorskip("dask")
+    import fastap.dask
+    d, r, want = case
+    _same(fastap.dask.evaluate(d, r, npartitions=2, progress=True), want)
+    out = capsys.readouterr()
+    assert "Completed" in out.out + out.err or "%" in out.out + out.err
+
+
 @pytest.fixture(scope="module")
 def client():
     pytest.importorskip("dask.distributed")
@@ -75,13 +92,6 @@ def test_dask_bag_and_dataframe(case, client, tmp_path):
     _same(fastap.dask.evaluate(str(gt_path), ddf, client=client), want)
 
 
-def test_dask_local_scheduler(case):
-    pytest.importorskip("dask")
-    import fastap.dask
-    d, r, want = case
-    _same(fastap.dask.evaluate(d, r, npartitions=4), want)
-
-
 def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -106,3 +116,4 @@ def test_torch_distributed_gloo_two_ranks(case, tmp_path):
         z = np.load(out % k)
         for key in ("precision", "recall", "scores", "stats"):
             assert np.array_equal(z[key], getattr(want, key)), (k, key)
+
