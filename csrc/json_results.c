@@ -1656,6 +1656,36 @@ static int parse_bbox(jctx *c, double *bb)
 static const char *const g_required[4] = {"image_id", "category_id", "bbox", "score"};
 
 /* c->p at '{' of record i. */
+/* Read a record's field name and the ':' after it; *kind is its K_* code. Leaves
+ * c->key / c->key_len naming the field for error messages and c->p at the value. */
+static int read_field_name(jctx *c, int *kind)
+{
+    const unsigned char *ks;
+    size_t kn;
+    int esc, rc;
+    if (c->p >= c->end)
+        return err_eof(c);
+    if (*c->p != '"')
+        return err_expected(c, "a field name (string)");
+    *kind = quick_key(c, &ks, &kn);
+    if (*kind < 0) {
+        rc = scan_string(c, &ks, &kn, &esc);
+        if (rc != FA_OK)
+            return rc;
+        *kind = esc ? key_kind_escaped(ks, kn) : key_kind(ks, kn);
+    }
+    c->key = ks;
+    c->key_len = kn;
+    skip_ws(c);
+    if (c->p >= c->end)
+        return err_eof(c);
+    if (*c->p != ':')
+        return err_expected(c, "':' after the field name");
+    c->p++;
+    skip_ws(c);
+    return FA_OK;
+}
+
 static int parse_record(jctx *c, int64_t i, const jout *o, int64_t *n_area)
 {
     const unsigned char *rec_start = c->p;
@@ -1670,29 +1700,10 @@ static int parse_record(jctx *c, int64_t i, const jout *o, int64_t *n_area)
         goto done;
     }
     for (;;) {
-        const unsigned char *ks;
-        size_t kn;
-        int esc, kind;
-        if (c->p >= c->end)
-            return err_eof(c);
-        if (*c->p != '"')
-            return err_expected(c, "a field name (string)");
-        kind = quick_key(c, &ks, &kn);
-        if (kind < 0) {
-            rc = scan_string(c, &ks, &kn, &esc);
-            if (rc != FA_OK)
-                return rc;
-            kind = esc ? key_kind_escaped(ks, kn) : key_kind(ks, kn);
-        }
-        c->key = ks;
-        c->key_len = kn;
-        skip_ws(c);
-        if (c->p >= c->end)
-            return err_eof(c);
-        if (*c->p != ':')
-            return err_expected(c, "':' after the field name");
-        c->p++;
-        skip_ws(c);
+        int kind;
+        rc = read_field_name(c, &kind);
+        if (rc != FA_OK)
+            return rc;
         switch (kind) {
         case K_IMAGE_ID:
             c->key_len = 8;  /* parse_id names the field by key_len (escaped keys) */
@@ -1727,7 +1738,7 @@ static int parse_record(jctx *c, int64_t i, const jout *o, int64_t *n_area)
             break;
         case K_SEGMENTATION:
         case K_KEYPOINTS:
-            return jerr(c, FA_EUNSUPPORTED, ks - 1,
+            return jerr(c, FA_EUNSUPPORTED, c->key - 1,
                         "records with '%s' are not supported by the fast parser",
                         kind == K_SEGMENTATION ? "segmentation" : "keypoints");
         default:
@@ -2047,29 +2058,10 @@ static int parse_annotation(jctx *c, int64_t i, const jann *o)
         goto done;
     }
     for (;;) {
-        const unsigned char *ks;
-        size_t kn;
-        int esc, kind;
-        if (c->p >= c->end)
-            return err_eof(c);
-        if (*c->p != '"')
-            return err_expected(c, "a field name (string)");
-        kind = quick_key(c, &ks, &kn);
-        if (kind < 0) {
-            rc = scan_string(c, &ks, &kn, &esc);
-            if (rc != FA_OK)
-                return rc;
-            kind = esc ? key_kind_escaped(ks, kn) : key_kind(ks, kn);
-        }
-        c->key = ks;
-        c->key_len = kn;
-        skip_ws(c);
-        if (c->p >= c->end)
-            return err_eof(c);
-        if (*c->p != ':')
-            return err_expected(c, "':' after the field name");
-        c->p++;
-        skip_ws(c);
+        int kind;
+        rc = read_field_name(c, &kind);
+        if (rc != FA_OK)
+            return rc;
         switch (kind) {
         case K_ID:
             c->key = (const unsigned char *)"id";    /* canonical name (escaped keys) */
