@@ -62,10 +62,11 @@ def _field(anns, key, what, default=None, required=True):
         raise
 
 
-def columns_from_records(anns, kind, what=None, with_ids=True):
+def columns_from_records(anns, kind, what=None, with_ids=True, box_area=False):
     """Columns (see :func:`fastap.engine.gt_columns` / ``dt_columns``) from a list of
     COCO annotation dicts. kind: "gt" or "dt" (results: ``score`` required; with
-    ``with_ids`` their ``id`` is taken when every record has one, else 1..N).
+    ``with_ids`` their ``id`` is taken when every record has one, else 1..N; with
+    ``box_area`` their area is w*h whatever the records say, as loadRes sets it).
 
     Regular records are read by a C loop (``_core.records_to_columns``); anything
     irregular takes the general path below, whose errors name the record and field."""
@@ -86,12 +87,13 @@ def columns_from_records(anns, kind, what=None, with_ids=True):
             d = {k: np.zeros((0, 4) if k == "bbox" else 0) for k in d}
         return engine.gt_columns(d, what=what)
     if fast is not None:
-        d = fast if fast.pop("has_area") else {k: fast[k] for k in ("image_id", "category_id", "bbox", "score")}
+        d = fast if fast.pop("has_area") and not box_area else \
+            {k: fast[k] for k in ("image_id", "category_id", "bbox", "score")}
     elif n:
         d = {"image_id": _field(anns, "image_id", what), "category_id": _field(anns, "category_id", what),
              "bbox": _field(anns, "bbox", what), "score": _field(anns, "score", what)}
         areas = _field(anns, "area", what, required=False)
-        if not any(a is None for a in areas):
+        if not box_area and not any(a is None for a in areas):
             d["area"] = areas
     else:
         d = {k: np.zeros((0, 4) if k == "bbox" else 0) for k in ("image_id", "category_id", "bbox", "score")}
@@ -359,8 +361,7 @@ class COCO:
                 raise NotImplementedError(
                     "fastap evaluates box results for now; these results carry %s without 'bbox' "
                     "(segm and keypoints evaluation is planned)" % (keys or list(anns[0].keys())))
-            cols = columns_from_records(anns, "dt", with_ids=False)
-            cols["area"] = cols["bbox"][:, 2] * cols["bbox"][:, 3]   # loadRes: area = w*h
+            cols = columns_from_records(anns, "dt", with_ids=False, box_area=True)   # loadRes: area = w*h
         cols["id"] = np.arange(1, cols["image_id"].shape[0] + 1, dtype=np.int64)
         img_ids = np.array(sorted(self.imgs.keys()) if self.imgs else [], dtype=np.int64)
         _, ok = engine._index_of(img_ids, cols["image_id"])

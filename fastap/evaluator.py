@@ -62,8 +62,7 @@ def _result_columns(results, what="results"):
     if isinstance(results, np.ndarray):
         return COCO()._results_from_array(results)
     if isinstance(results, list):
-        cols = columns_from_records(results, "dt", what=what, with_ids=False)
-        cols["area"] = cols["bbox"][:, 2] * cols["bbox"][:, 3]
+        cols = columns_from_records(results, "dt", what=what, with_ids=False, box_area=True)
         return cols
     if hasattr(results, "keys"):
         return engine.dt_columns({k: _to_numpy(v) for k, v in results.items()}, what=what)
@@ -188,12 +187,12 @@ class Evaluator:
             imgs = np.unique(cols["image_id"])
             if f.get("img_index") is None:
                 f["img_index"] = engine.IdIndex(f["imgIds"])
-            _, ok = f["img_index"](cols["image_id"])
+            pos, ok = f["img_index"](imgs)
             if not ok.all():
-                i = int(np.flatnonzero(~ok)[0])
+                i = int(np.flatnonzero(cols["image_id"] == imgs[~ok][0])[0])
                 raise InvalidAnnotationError("results record %d: image_id %d is not an evaluated image of the "
                                              "ground truth" % (i, cols["image_id"][i]))
-            self._check_new_images(imgs)
+            self._check_new_images(imgs, pos)
             self._buf_dt.append(cols)
             self._buf_ids.append(imgs)
             self._images.append(imgs)
@@ -204,19 +203,22 @@ class Evaluator:
             self._flush()
         return self
 
-    def _check_new_images(self, imgs):
+    def _check_new_images(self, imgs, pos=None):
         if self.dataset_mode:
             # a flag per evaluated image: O(batch) per update
             f = self._freeze()
-            if f.get("seen") is None:
+            if f.get("img_index") is None:
                 f["img_index"] = engine.IdIndex(f["imgIds"])
+            if f.get("seen") is None:
                 f["seen"] = np.zeros(f["imgIds"].shape[0], bool)
                 for im in self._images:
                     f["seen"][f["img_index"](im)[0]] = True
-            pos, ok = f["img_index"](imgs)
-            pos = pos[ok]
+            ok = None
+            if pos is None:
+                pos, ok = f["img_index"](imgs)
+                pos = pos[ok]
             if f["seen"][pos].any():
-                dup = imgs[ok][f["seen"][pos]]
+                dup = (imgs if ok is None else imgs[ok])[f["seen"][pos]]
                 raise InvalidAnnotationError(
                     "image %d was already evaluated by an earlier update or merge; all detections of "
                     "an image must come in one update" % dup[0])
