@@ -102,7 +102,7 @@ class Evaluator:
     """
 
     def __init__(self, gt=None, iou_type="bbox", params=None, box_format="xywh",
-                 num_threads=None, flush_images=4096):
+                 num_threads=None, flush_images=16384):
         if iou_type != "bbox":
             raise NotImplementedError("fastap.Evaluator evaluates iou_type='bbox' for now, got %r" % (iou_type,))
         self.iou_type = iou_type
@@ -344,15 +344,21 @@ class Evaluator:
         tables = engine.build_tables(gt, dt, imgs, cats, bool(f["useCats"]))
         matches = engine.coco_match(tables, f["iouThrs"], f["maxDets"], f["areaRng"],
                                     num_threads=self.num_threads)
-        keep = matches[0]["dt_rank"] < f["maxDets"][-1]
-        idx = tables.dt_index[keep]
-        part = {"image_id": np.take(dt["image_id"], idx),
-                "category_id": (np.take(dt["category_id"], idx) if f["useCats"]
-                                else np.full(idx.shape[0], -1, np.int64)),
-                "rank": matches[0]["dt_rank"][keep],
-                "score": np.take(dt["score"], idx),
-                "tp": np.concatenate([m["dt_tp"][:, keep] for m in matches], axis=0),
-                "fp": np.concatenate([m["dt_fp"][:, keep] for m in matches], axis=0)}
+        # the matched tables are already in (category, image, rank) order: keep their
+        # arrays as the part, without gathering anything
+        n = tables.dt_index.shape[0]
+        off = tables.core.arrays[6]
+        part = {"image_id": np.take(tables.img_ids, tables.dt_img),
+                "category_id": np.repeat(tables.cat_ids if f["useCats"] else np.array([-1], np.int64),
+                                         np.diff(off)) if n else np.zeros(0, np.int64),
+                "rank": matches[0]["dt_rank"],
+                "score": tables.core.arrays[10][:n],
+                "tp": matches[0]["dt_tp"] if len(matches) == 1 else np.concatenate([m["dt_tp"] for m in matches]),
+                "fp": matches[0]["dt_fp"] if len(matches) == 1 else np.concatenate([m["dt_fp"] for m in matches])}
+        cut = part["rank"] >= f["maxDets"][-1]
+        if cut.any():          # detections past the per-image cut are never evaluated
+            keep = ~cut
+            part = {k: v[..., keep] for k, v in part.items()}
         self._parts.append(part)
         if not self.dataset_mode:
             npig = matches[0]["npig"]
@@ -477,16 +483,22 @@ class Evaluator:
         kp = engine._index_of(np.sort(cat_ids), part["category_id"])[0]
         if K:
             kp = np.argsort(cat_ids, kind="stable").astype(np.int32)[kp]
-        order, off = _core.group(kp.astype(np.int32, copy=False), K, ip, max(img_ids.shape[0], 1), None)
-        del kp
-        dt_img = np.take(ip, order)
-        del ip
-        # put the stored results in (category, image, rank) order, in place: one field
-        # at a time, so the peak is the state plus one field (and later computes are
-        # already in order)
-        for key in ("image_id", "category_id", "rank", "score", "tp", "fp"):
-            part[key] = np.take(part[key], order, axis=-1)
-        del order
+        kp = kp.astype(np.int32, copy=False)
+        key = kp.astype(np.int64) * max(img_ids.shape[0], 1) + ip
+        if n < 2 or bool((key[1:] >= key[:-1]).all()):
+            # already in (category, image, rank) order (one flush, or computed before)
+            off = np.searchsorted(kp, np.arange(K + 1, dtype=np.int32)).astype(np.int64)
+            dt_img = ip
+        else:
+            order, off = _core.group(kp, K, ip, max(img_ids.shape[0], 1), None)
+            dt_img = np.take(ip, order)
+            # put the stored results in (category, image, rank) order, in place: one
+            # field at a time, so the peak is the state plus one field (and later
+            # computes find them in order)
+            for k in ("image_id", "category_id", "rank", "score", "tp", "fp"):
+                part[k] = np.take(part[k], order, axis=-1)
+            del order
+        del kp, ip, key
         tables = _core.CocoTables(K, np.zeros(K + 1, np.int64), np.zeros(0, np.int32), np.zeros((0, 4)),
                                   np.zeros(0), np.zeros(0, np.uint8), np.zeros(0, np.uint8),
                                   off, dt_img, np.zeros((n, 4)), np.zeros(n), part["score"])
