@@ -1608,6 +1608,7 @@ typedef struct {
     double *bbox;
     double *score;
     double *area;
+    int64_t *n_area;            /* records that had an area */
 } jout;
 
 static int parse_bbox(jctx *c, double *bb)
@@ -1827,6 +1828,72 @@ static int jctx_begin(jctx *c, const char *buf, size_t len, fa_json_error *err)
     return FA_OK;
 }
 
+/* Walk a JSON array of records, calling parse(c, i, ctx) on each '{'; checks the
+ * commas, the closing ']' and that nothing but whitespace follows it. */
+static int walk_records(jctx *c, int64_t capacity, const char *not_array,
+                        int (*parse)(jctx *, int64_t, void *), void *ctx, int64_t *n_out,
+                        int64_t *n_records)
+{
+    int64_t n = 0;
+    int rc;
+    if (c->p >= c->end)
+        return err_eof(c);
+    if (*c->p != '[') {
+        char tmp[16];
+        return jerr(c, FA_EPARSE, c->p, "%s, got %s", not_array, describe(c, c->p, tmp, sizeof tmp));
+    }
+    c->p++;
+    skip_ws(c);
+    if (c->p < c->end && *c->p == ']') {
+        c->p++;
+    } else {
+        for (;;) {
+            c->record = n;
+            if (c->p >= c->end)
+                return err_eof(c);
+            if (*c->p != '{')
+                return err_expected(c, "an object (record)");
+            if (n >= capacity)
+                return jerr(c, FA_EINVAL, c->p, "more records than the capacity %lld",
+                            (long long)capacity);
+            rc = parse(c, n, ctx);
+            if (rc != FA_OK)
+                return rc;
+            n++;
+            if (n_records) *n_records = n;
+            skip_ws(c);
+            if (c->p >= c->end)
+                return err_eof(c);
+            if (*c->p == ',') {
+                c->p++;
+                skip_ws(c);
+                continue;
+            }
+            if (*c->p == ']') {
+                c->p++;
+                break;
+            }
+            return err_expected(c, "',' or ']' after the record");
+        }
+    }
+    c->record = -1;
+    skip_ws(c);
+    if (c->p != c->end) {
+        char tmp[16];
+        return jerr(c, FA_EPARSE, c->p, "unexpected data after the closing ']': %s",
+                    describe(c, c->p, tmp, sizeof tmp));
+    }
+    *n_out = n;
+    if (n_records) *n_records = n;
+    return FA_OK;
+}
+
+static int parse_result_cb(jctx *c, int64_t i, void *ctx)
+{
+    const jout *o = (const jout *)ctx;
+    return parse_record(c, i, o, o->n_area);
+}
+
 int fa_json_results_parse(const char *buf, size_t len, int64_t capacity, int64_t *image_id,
                           int64_t *category_id, double *bbox, double *score, double *area,
                           int64_t *n_records, int64_t *n_area, fa_json_error *err)
@@ -1846,58 +1913,11 @@ int fa_json_results_parse(const char *buf, size_t len, int64_t capacity, int64_t
     o.bbox = bbox;
     o.score = score;
     o.area = area;
-
-    if (c.p >= c.end)
-        return err_eof(&c);
-    if (*c.p != '[') {
-        char tmp[16];
-        return jerr(&c, FA_EPARSE, c.p, "not a JSON array (results must be a list of objects), got %s",
-                    describe(&c, c.p, tmp, sizeof tmp));
-    }
-    c.p++;
-    skip_ws(&c);
-    if (c.p < c.end && *c.p == ']') {
-        c.p++;
-    } else {
-        for (;;) {
-            c.record = n;
-            if (c.p >= c.end)
-                return err_eof(&c);
-            if (*c.p != '{')
-                return err_expected(&c, "an object (record)");
-            if (n >= capacity)
-                return jerr(&c, FA_EINVAL, c.p, "more records than the capacity %lld",
-                            (long long)capacity);
-            rc = parse_record(&c, n, &o, &na);
-            if (rc != FA_OK)
-                return rc;
-            n++;
-            if (n_records) *n_records = n;
-            skip_ws(&c);
-            if (c.p >= c.end)
-                return err_eof(&c);
-            if (*c.p == ',') {
-                c.p++;
-                skip_ws(&c);
-                continue;
-            }
-            if (*c.p == ']') {
-                c.p++;
-                break;
-            }
-            return err_expected(&c, "',' or ']' after the record");
-        }
-    }
-    c.record = -1;
-    skip_ws(&c);
-    if (c.p != c.end) {
-        char tmp[16];
-        return jerr(&c, FA_EPARSE, c.p, "unexpected data after the closing ']': %s",
-                    describe(&c, c.p, tmp, sizeof tmp));
-    }
-    if (n_records) *n_records = n;
+    o.n_area = &na;
+    rc = walk_records(&c, capacity, "not a JSON array (results must be a list of objects)",
+                      parse_result_cb, &o, &n, n_records);
     if (n_area) *n_area = na;
-    return FA_OK;
+    return rc;
 }
 
 /* ---------------------------------------------------------------------------------- */
@@ -2131,6 +2151,11 @@ done:
     return FA_OK;
 }
 
+static int parse_annotation_cb(jctx *c, int64_t i, void *ctx)
+{
+    return parse_annotation(c, i, (const jann *)ctx);
+}
+
 int fa_json_annotations_parse(const char *buf, size_t len, int64_t capacity, int64_t *id,
                               int64_t *image_id, int64_t *category_id, double *bbox,
                               double *area, uint8_t *iscrowd, int64_t *n_records,
@@ -2151,55 +2176,6 @@ int fa_json_annotations_parse(const char *buf, size_t len, int64_t capacity, int
     o.bbox = bbox;
     o.area = area;
     o.iscrowd = iscrowd;
-
-    if (c.p >= c.end)
-        return err_eof(&c);
-    if (*c.p != '[') {
-        char tmp[16];
-        return jerr(&c, FA_EPARSE, c.p, "annotations must be a JSON array of objects, got %s",
-                    describe(&c, c.p, tmp, sizeof tmp));
-    }
-    c.p++;
-    skip_ws(&c);
-    if (c.p < c.end && *c.p == ']') {
-        c.p++;
-    } else {
-        for (;;) {
-            c.record = n;
-            if (c.p >= c.end)
-                return err_eof(&c);
-            if (*c.p != '{')
-                return err_expected(&c, "an object (record)");
-            if (n >= capacity)
-                return jerr(&c, FA_EINVAL, c.p, "more records than the capacity %lld",
-                            (long long)capacity);
-            rc = parse_annotation(&c, n, &o);
-            if (rc != FA_OK)
-                return rc;
-            n++;
-            if (n_records) *n_records = n;
-            skip_ws(&c);
-            if (c.p >= c.end)
-                return err_eof(&c);
-            if (*c.p == ',') {
-                c.p++;
-                skip_ws(&c);
-                continue;
-            }
-            if (*c.p == ']') {
-                c.p++;
-                break;
-            }
-            return err_expected(&c, "',' or ']' after the record");
-        }
-    }
-    c.record = -1;
-    skip_ws(&c);
-    if (c.p != c.end) {
-        char tmp[16];
-        return jerr(&c, FA_EPARSE, c.p, "unexpected data after the closing ']': %s",
-                    describe(&c, c.p, tmp, sizeof tmp));
-    }
-    if (n_records) *n_records = n;
-    return FA_OK;
+    return walk_records(&c, capacity, "annotations must be a JSON array of objects",
+                        parse_annotation_cb, &o, &n, n_records);
 }
