@@ -392,3 +392,32 @@ def test_gt_file_without_boxes_loads_and_errors_on_evaluate(tmp_path):
 def assert_same_eval_arrays(ref, ev):
     for key in ("precision", "recall", "scores"):
         assert np.array_equal(ref.eval[key], ev.eval[key]), key
+
+
+def test_iou_thresholds_as_a_list():
+    """iouThrs given as a Python list: the arrays equal pycocotools' (whose summarize()
+    then crashes under NumPy 2: np.where on a 0-d bool); fastap summarizes as for the
+    equal array."""
+    d, r = make_coco(seed=16, n_images=30, n_categories=3)
+
+    def as_list(p):
+        p.iouThrs = [0.5, 0.6, 0.75, 0.9]
+
+    def as_array(p):
+        p.iouThrs = np.array([0.5, 0.6, 0.75, 0.9])
+
+    from pycocotools.coco import COCO as PC
+    from pycocotools.cocoeval import COCOeval as PE
+    with quiet():
+        g = PC()
+        g.dataset = copy.deepcopy(d)
+        g.createIndex()
+        ref = PE(g, g.loadRes(copy.deepcopy(r)), "bbox")
+        as_list(ref.params)
+        ref.evaluate()
+        ref.accumulate()
+    ev, lines = run_fastap(d, r, as_list)
+    for key in ("precision", "recall", "scores"):
+        assert np.array_equal(ref.eval[key], ev.eval[key]), key
+    ev2, lines2 = run_fastap(d, r, as_array)
+    assert np.array_equal(ev.stats, ev2.stats) and lines == lines2
