@@ -1,6 +1,7 @@
 """The ``fastap`` command line.
 
-    fastap eval GT.json RESULTS.json [--iou-type bbox] [--json OUT] [--threads N] [--quiet]
+    fastap eval GT.json RESULTS.json [--iou-type bbox] [--json OUT] [--per-class] [--csv OUT]
+                [--threads N] [--quiet] [--progress]
     fastap demo [--scale coco_val2017] [--no-compare]
 
 Exit codes: 0 success, 2 bad input (one line on stderr naming the file, record and
@@ -26,6 +27,7 @@ STAT_LABELS = ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100"
 EPILOG = """examples:
   fastap eval instances_val2017.json detections.json
   fastap eval gt.json dt.json --json metrics.json --threads 4
+  fastap eval gt.json dt.json --per-class --csv per_class.csv
   fastap demo
 """
 
@@ -89,13 +91,34 @@ def cmd_eval(args):
     if not args.quiet:
         print("fastap: load %.3f s, evaluate %.3f s, accumulate %.3f s, total %.3f s"
               % (t["load"], t["evaluate"], t["accumulate"], t["total"]))
+    if args.per_class or args.csv:
+        table = ev.per_class()
+        if args.per_class and not args.quiet:
+            print(_format_table(table))
+        if args.csv:
+            from .engine import table_to_csv
+            table_to_csv(table, args.csv)
     if args.json:
         out = {"gt": os.fspath(args.gt), "results": os.fspath(args.results), "iou_type": args.iou_type,
                "stats": dict(zip(STAT_LABELS, [float(x) for x in ev.stats])),
                "timings_s": t}
+        if args.per_class:
+            out["per_class"] = [{k: (None if isinstance(v, float) and v != v else v)
+                                 for k, v in zip(table.dtype.names, row)} for row in table.tolist()]
         with open(args.json, "w") as f:
             json.dump(out, f, indent=1)
     return 0
+
+
+def _format_table(table):
+    """Fixed-width text of a per-class structured array (NaN shown as '-')."""
+    names = table.dtype.names
+    rows = [[str(v) if isinstance(v, int) else ("-" if v != v else "%.3f" % v) for v in row]
+            for row in table.tolist()]
+    widths = [max(len(n), *(len(r[i]) for r in rows)) if rows else len(n) for i, n in enumerate(names)]
+    lines = ["  ".join(n.rjust(w) for n, w in zip(names, widths))]
+    lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows]
+    return "\n".join(lines)
 
 
 def _demo_data_dir():
@@ -174,6 +197,9 @@ def build_parser():
     e.add_argument("--iou-type", default="bbox", choices=["bbox"], help="annotation type (default: bbox)")
     e.add_argument("--json", metavar="OUT", help="also write the 12 stats and timings to OUT as JSON")
     e.add_argument("--threads", type=int, default=None, help="threads (default: all cores / OMP_NUM_THREADS)")
+    e.add_argument("--per-class", action="store_true",
+                   help="also print per-category AP, AP50, AP75, APs/m/l and AR (and add them to --json)")
+    e.add_argument("--csv", metavar="OUT", help="write the per-category table to OUT as CSV")
     e.add_argument("--quiet", action="store_true", help="print nothing (use with --json)")
     e.add_argument("--progress", action="store_true",
                    help="report each phase (load, evaluate, accumulate) on stderr as it ends (a bar with tqdm)")

@@ -595,6 +595,17 @@ class COCOeval:
             print(line)
         self.stats = stats
 
+    def per_class(self):
+        """Per-category AP, AP50, AP75, APs/m/l and AR (at the last maxDets) from
+        ``eval``, as a structured array (fastap only; see
+        :func:`fastap.engine.per_class_table`)."""
+        if not self.eval:
+            raise InvalidAnnotationError("per_class(): run accumulate() first")
+        p = self.params
+        cats = p.catIds if p.useCats else [-1]
+        return engine.per_class_table(self.eval['precision'], self.eval['recall'], cats, p.iouThrs,
+                                      p.areaRngLbl, p.maxDets)
+
     def __str__(self):
         self.summarize()
         return ""

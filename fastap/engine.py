@@ -21,7 +21,7 @@ from . import _core
 from .errors import InvalidAnnotationError, InvalidTypeError
 from .params import Params, default_iou_thrs, default_rec_thrs
 
-__all__ = ["evaluate", "EvalResult", "gt_columns", "dt_columns", "build_tables",
+__all__ = ["evaluate", "EvalResult", "gt_columns", "dt_columns", "build_tables", "per_class_table",
            "coco_match", "coco_accumulate", "summarize", "voc_ap", "Tables",
            "STAT_NAMES"]
 
@@ -487,6 +487,17 @@ class EvalResult:
             return metrics[name]
         raise AttributeError(name)
 
+    def per_class(self):
+        """COCO protocol: per-category metrics as a structured array (see
+        :func:`fastap.engine.per_class_table`); sort it with ``np.sort(t, order="ap")``."""
+        p = self.params
+        return per_class_table(self.precision, self.recall, self.cat_ids, p["iouThrs"], p["areaRngLbl"],
+                               p["maxDets"])
+
+    def to_csv(self, path):
+        """Write :meth:`per_class` as CSV."""
+        table_to_csv(self.per_class(), path)
+
     def to_dict(self):
         """JSON-ready dict of the scalar metrics and per-class APs."""
         d = {"protocol": self.protocol, "metrics": {k: float(v) for k, v in self.metrics.items()},
@@ -509,6 +520,64 @@ def _per_class(arr, cat_ids, recall=False):
         v = s[s > -1]
         out[c] = float(np.mean(v)) if v.size else float("nan")
     return out
+
+
+PER_CLASS_FIELDS = ("category_id", "ap", "ap50", "ap75", "ap_small", "ap_medium", "ap_large", "ar")
+
+
+def per_class_table(precision, recall, cat_ids, iou_thrs, area_lbl, max_dets):
+    """Per-category metrics as a NumPy structured array, one row per category.
+
+    Fields: ``category_id`` int64; ``ap`` (IoU .50:.95), ``ap50``, ``ap75``, ``ap_small``,
+    ``ap_medium``, ``ap_large`` and ``ar`` (recall at the last maxDets), float64. Each is
+    pycocotools' summary restricted to the category: the mean of the valid (> -1) entries
+    of ``precision[t, :, k, a, m]`` (``recall[t, k, a, m]`` for ``ar``), at the last
+    maxDets and area "all" unless the field names an area; NaN where the category has
+    no ground truth in that setting (pycocotools' -1)."""
+    iou_thrs = np.asarray(iou_thrs)
+    K = len(cat_ids)
+    out = np.zeros(K, dtype=[(f, np.int64 if f == "category_id" else np.float64) for f in PER_CLASS_FIELDS])
+    out["category_id"] = np.asarray(cat_ids, dtype=np.int64)
+    m = len(max_dets) - 1
+
+    def area(lbl):
+        idx = [i for i, x in enumerate(area_lbl) if x == lbl]
+        return idx[0] if idx else None
+
+    def mean_valid(s):
+        v = s[s > -1]
+        return float(np.mean(v)) if v.size else float("nan")
+
+    for field, thr, lbl in (("ap", None, "all"), ("ap50", .5, "all"), ("ap75", .75, "all"),
+                            ("ap_small", None, "small"), ("ap_medium", None, "medium"),
+                            ("ap_large", None, "large"), ("ar", None, "all")):
+        a = area(lbl)
+        t = slice(None) if thr is None else np.where(iou_thrs == thr)[0]
+        for k in range(K):
+            if a is None or (thr is not None and len(t) == 0):
+                out[field][k] = np.nan
+            elif field == "ar":
+                out[field][k] = mean_valid(recall[t, k, a, m])
+            else:
+                out[field][k] = mean_valid(precision[t, :, k, a, m])
+    return out
+
+
+def table_to_csv(table, path_or_file):
+    """Write a structured array (e.g. :func:`per_class_table`) as CSV with a header;
+    NaN is written as an empty cell."""
+    import csv
+    close = isinstance(path_or_file, (str, bytes)) or hasattr(path_or_file, "__fspath__")
+    f = open(path_or_file, "w", newline="") if close else path_or_file
+    try:
+        w = csv.writer(f)
+        w.writerow(table.dtype.names)
+        for row in table.tolist():
+            w.writerow(["" if isinstance(v, float) and np.isnan(v) else repr(v) if isinstance(v, float) else v
+                        for v in row])
+    finally:
+        if close:
+            f.close()
 
 
 def evaluate(gt, dt, protocol="coco", iou_thresholds=None, rec_thresholds=None, max_dets=None,

@@ -86,3 +86,27 @@ def test_empty_detections_array_api():
     empty = {"image_id": [], "category_id": [], "bbox": np.zeros((0, 4)), "score": []}
     r = fastap.evaluate(gt, empty)
     assert r.map == 0.0
+
+
+def test_per_class_table_matches_pycocotools_arrays(tmp_path):
+    pytest.importorskip("pycocotools")
+    d, r = make_coco(seed=7, edge_cases=True, n_images=50, n_categories=5)
+    ref, _ = run_pycocotools(d, r)
+    gt, dt = _arrays_from(d, r)
+    res = fastap.evaluate(gt, dt, img_ids=[i["id"] for i in d["images"]],
+                          cat_ids=[c["id"] for c in d["categories"]])
+    table = res.per_class()
+    P, Rc = ref.eval["precision"], ref.eval["recall"]
+    for k, c in enumerate(ref.params.catIds):
+        row = table[table["category_id"] == c][0]
+        for field, s in (("ap", P[:, :, k, 0, 2]), ("ap50", P[0, :, k, 0, 2]), ("ap75", P[5, :, k, 0, 2]),
+                         ("ap_small", P[:, :, k, 1, 2]), ("ap_medium", P[:, :, k, 2, 2]),
+                         ("ap_large", P[:, :, k, 3, 2]), ("ar", Rc[:, k, 0, 2])):
+            v = s[s > -1]
+            want = np.mean(v) if v.size else np.nan
+            assert (np.isnan(want) and np.isnan(row[field])) or row[field] == want, (c, field)
+    assert row["ap"] == res.per_class_ap[c] or np.isnan(row["ap"])
+    out = tmp_path / "t.csv"
+    res.to_csv(out)
+    lines = out.read_text().splitlines()
+    assert lines[0] == "category_id,ap,ap50,ap75,ap_small,ap_medium,ap_large,ar" and len(lines) == len(table) + 1

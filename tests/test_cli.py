@@ -61,3 +61,16 @@ def test_progress_reports_phases(capsys):
     err = capsys.readouterr().err
     for phase in ("load", "evaluate", "accumulate"):
         assert phase in err
+
+
+def test_per_class_and_csv(capsys, tmp_path):
+    csv_path, js = tmp_path / "pc.csv", tmp_path / "m.json"
+    assert cli.main(["eval", GT, DT, "--per-class", "--csv", str(csv_path), "--json", str(js)]) == 0
+    out = capsys.readouterr().out
+    assert "category_id" in out and "ap50" in out
+    rows = csv_path.read_text().splitlines()
+    assert rows[0].startswith("category_id,ap,") and len(rows) == 81          # 80 COCO categories
+    data = json.loads(js.read_text())
+    assert len(data["per_class"]) == 80
+    person = next(r for r in data["per_class"] if r["category_id"] == 1)
+    assert person["ap"] == 0.5326060142444453        # expected.json's per-category AP for person
