@@ -28,10 +28,8 @@ Library quirks that matter for reading the phase columns:
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
-import sys
 
 from bench.data import FASTAP_DIR, import_fastap_module
 

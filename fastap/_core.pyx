@@ -403,7 +403,7 @@ def coco_accumulate(CocoTables tables, match, iou_thr, area_rng, max_dets, rec_t
     cdef _Params prm = _Params(iou_thr, area_rng, max_dets, rec_thr)
     cdef int32_t K = tables.inp.n_cat, A = prm.p.n_area, T = prm.p.n_iou
     cdef int32_t R = prm.p.n_rec, M = prm.p.n_maxdet
-    cdef int64_t nd = tables.inp.n_dt, ndp = max(nd, 1)
+    cdef int64_t nd = tables.inp.n_dt
     for key, shape, dt in (("dt_tp", (A, nd), np.uint32), ("dt_fp", (A, nd), np.uint32),
                            ("dt_rank", (nd,), np.int32), ("npig", (K, A), np.int64)):
         arr = match[key]
@@ -413,8 +413,6 @@ def coco_accumulate(CocoTables tables, match, iou_thr, area_rng, max_dets, rec_t
     fp = np.ascontiguousarray(match["dt_fp"]) if nd else np.zeros((A, 1), np.uint32)
     rk = np.ascontiguousarray(match["dt_rank"]) if nd else np.zeros(1, np.int32)
     npig = np.ascontiguousarray(match["npig"]) if K else np.zeros((1, A), np.int64)
-    if tp.shape[1] != ndp:
-        tp, fp = np.ascontiguousarray(tp), np.ascontiguousarray(fp)
     cdef fa_coco_match_out m
     _set_match_out(&m, tp, fp, rk, npig)
     precision = np.full((T, R, max(K, 1), A, M), -1.0)

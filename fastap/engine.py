@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _core
 from .errors import InvalidAnnotationError, InvalidTypeError
-from .params import Params, default_iou_thrs, default_rec_thrs
+from .params import Params
 
 __all__ = ["evaluate", "EvalResult", "gt_columns", "dt_columns", "build_tables", "per_class_table",
            "coco_match", "coco_accumulate", "summarize", "voc_ap", "Tables",

@@ -7,7 +7,7 @@ import fastap
 from fastap.engine import STAT_NAMES
 from fastap.synthetic import make_arrays, make_coco
 
-from conftest import assert_same_eval, run_pycocotools
+from conftest import run_pycocotools
 
 
 def _arrays_from(d, r):
