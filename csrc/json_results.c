@@ -1687,11 +1687,47 @@ static int read_field_name(jctx *c, int *kind)
     return FA_OK;
 }
 
+/* After a field's value: ',' (another field follows) or '}' (*closed = 1). */
+static int next_field(jctx *c, int *closed)
+{
+    c->key = NULL;
+    c->key_len = 0;
+    skip_ws(c);
+    if (c->p >= c->end)
+        return err_eof(c);
+    if (*c->p == ',') {
+        c->p++;
+        skip_ws(c);
+        *closed = 0;
+        return FA_OK;
+    }
+    if (*c->p == '}') {
+        c->p++;
+        *closed = 1;
+        return FA_OK;
+    }
+    return err_expected(c, "',' or '}' in record");
+}
+
+/* FA_EPARSE naming the first of the n required fields whose bit is not in `seen`. */
+static int check_required(jctx *c, unsigned seen, const char *const *names, int n,
+                          const unsigned char *rec_start)
+{
+    for (int k = 0; k < n; k++) {
+        if (!(seen & (1u << k))) {
+            c->key = (const unsigned char *)names[k];
+            c->key_len = strlen(names[k]);
+            return jerr(c, FA_EPARSE, rec_start, "missing field '%s'", names[k]);
+        }
+    }
+    return FA_OK;
+}
+
 static int parse_record(jctx *c, int64_t i, const jout *o, int64_t *n_area)
 {
     const unsigned char *rec_start = c->p;
     unsigned seen = 0;
-    int rc, k;
+    int rc, closed = 0;
     double *bb = o->bbox + 4 * i;
     c->p++;
     o->area[i] = NAN;
@@ -1748,30 +1784,16 @@ static int parse_record(jctx *c, int64_t i, const jout *o, int64_t *n_area)
         }
         if (rc != FA_OK)
             return rc;
-        c->key = NULL;
-        c->key_len = 0;
-        skip_ws(c);
-        if (c->p >= c->end)
-            return err_eof(c);
-        if (*c->p == ',') {
-            c->p++;
-            skip_ws(c);
-            continue;
-        }
-        if (*c->p == '}') {
-            c->p++;
+        rc = next_field(c, &closed);
+        if (rc != FA_OK)
+            return rc;
+        if (closed)
             break;
-        }
-        return err_expected(c, "',' or '}' in record");
     }
 done:
-    for (k = 0; k < 4; k++) {
-        if (!(seen & (1u << k))) {
-            c->key = (const unsigned char *)g_required[k];
-            c->key_len = strlen(g_required[k]);
-            return jerr(c, FA_EPARSE, rec_start, "missing field '%s'", g_required[k]);
-        }
-    }
+    rc = check_required(c, seen, g_required, 4, rec_start);
+    if (rc != FA_OK)
+        return rc;
     if (seen & 16u)
         (*n_area)++;
     return FA_OK;
@@ -2069,7 +2091,7 @@ static int parse_annotation(jctx *c, int64_t i, const jann *o)
 {
     const unsigned char *rec_start = c->p;
     unsigned seen = 0;
-    int rc, k;
+    int rc, closed = 0;
     c->p++;
     o->iscrowd[i] = 0;
     skip_ws(c);
@@ -2124,30 +2146,16 @@ static int parse_annotation(jctx *c, int64_t i, const jann *o)
         }
         if (rc != FA_OK)
             return rc;
-        c->key = NULL;
-        c->key_len = 0;
-        skip_ws(c);
-        if (c->p >= c->end)
-            return err_eof(c);
-        if (*c->p == ',') {
-            c->p++;
-            skip_ws(c);
-            continue;
-        }
-        if (*c->p == '}') {
-            c->p++;
+        rc = next_field(c, &closed);
+        if (rc != FA_OK)
+            return rc;
+        if (closed)
             break;
-        }
-        return err_expected(c, "',' or '}' in record");
     }
 done:
-    for (k = 0; k < 5; k++) {
-        if (!(seen & (1u << k))) {
-            c->key = (const unsigned char *)g_ann_required[k];
-            c->key_len = strlen(g_ann_required[k]);
-            return jerr(c, FA_EPARSE, rec_start, "missing field '%s'", g_ann_required[k]);
-        }
-    }
+    rc = check_required(c, seen, g_ann_required, 5, rec_start);
+    if (rc != FA_OK)
+        return rc;
     return FA_OK;
 }
 

@@ -16,42 +16,36 @@ def quiet():
     return contextlib.redirect_stdout(io.StringIO())
 
 
+def _run(COCO, COCOeval, dataset, results, set_params, **eval_kw):
+    """COCO from a copy of `dataset` (as frameworks do: dataset + createIndex), loadRes
+    of a copy of `results`, COCOeval bbox; returns it and its summary lines."""
+    with quiet():
+        gt = COCO()
+        gt.dataset = copy.deepcopy(dataset)
+        gt.createIndex()
+        dt = gt.loadRes(copy.deepcopy(results))
+        ev = COCOeval(gt, dt, "bbox", **eval_kw)
+        if set_params:
+            set_params(ev.params)
+        ev.evaluate()
+        ev.accumulate()
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        ev.summarize()
+    return ev, out.getvalue().splitlines()
+
+
 def run_pycocotools(dataset, results, set_params=None):
     """pycocotools COCOeval (bbox) on a dataset dict and a results list; returns the
     evaluated object and the printed summary lines."""
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        gt = COCO()
-        gt.dataset = copy.deepcopy(dataset)
-        gt.createIndex()
-        dt = gt.loadRes(copy.deepcopy(results))
-        ev = COCOeval(gt, dt, "bbox")
-        if set_params:
-            set_params(ev.params)
-        ev.evaluate()
-        ev.accumulate()
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        ev.summarize()
-    return ev, out.getvalue().splitlines()
+    return _run(COCO, COCOeval, dataset, results, set_params)
 
 
 def run_fastap(dataset, results, set_params=None, num_threads=None):
     import fastap
-    with quiet():
-        gt = fastap.COCO(copy.deepcopy(dataset))
-        dt = gt.loadRes(copy.deepcopy(results))
-        ev = fastap.COCOeval(gt, dt, "bbox", num_threads=num_threads)
-        if set_params:
-            set_params(ev.params)
-        ev.evaluate()
-        ev.accumulate()
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        ev.summarize()
-    return ev, out.getvalue().splitlines()
+    return _run(fastap.COCO, fastap.COCOeval, dataset, results, set_params, num_threads=num_threads)
 
 
 def assert_same_eval(ref, ev):
