@@ -130,6 +130,33 @@ static char *carve(char **cur, size_t bytes)
     return r;
 }
 
+int64_t fa_coco_iou_layout(const fa_coco_input *in, int64_t cut, int64_t *dt_iou_off)
+{
+    int64_t total = 0;
+    for (int32_t k = 0; k < in->n_cat; k++) {
+        int64_t gi = in->gt_off[k], ge = in->gt_off[k + 1];
+        int64_t di = in->dt_off[k], de = in->dt_off[k + 1];
+        while (gi < ge || di < de) {
+            int32_t img;
+            if (gi < ge && (di >= de || in->gt_img[gi] <= in->dt_img[di])) img = in->gt_img[gi];
+            else img = in->dt_img[di];
+            int64_t g0 = gi, d0 = di;
+            while (gi < ge && in->gt_img[gi] == img) gi++;
+            while (di < de && in->dt_img[di] == img) di++;
+            const int64_t G = gi - g0;
+            for (int64_t d = d0; d < di; d++) {
+                if (G > 0 && d - d0 < cut) {
+                    dt_iou_off[d] = total;
+                    total += G;
+                } else {
+                    dt_iou_off[d] = -1;
+                }
+            }
+        }
+    }
+    return total;
+}
+
 int fa_coco_match_category(const fa_coco_input *in, const fa_coco_params *p,
                            const fa_coco_sizes *sizes, int32_t k, void *scratch,
                            fa_coco_match_out *out)
@@ -198,7 +225,19 @@ int fa_coco_match_category(const fa_coco_input *in, const fa_coco_params *p,
         }
 
         /* IoU of the kept detections (score order) against the gts (annotation order) */
-        for (int64_t r = 0; r < D; r++) {
+        if (in->iou) {
+            /* segm / keypoints: the run's [D][G] block, laid out by fa_coco_iou_layout */
+            const double *blk = D ? in->iou + in->dt_iou_off[d0] : NULL;
+            for (int64_t r = 0; r < D; r++) {
+                double mx = 0.0;
+                for (int64_t g = 0; g < G; g++) {
+                    double v = blk[r * G + g];
+                    ious[r * G + g] = v;
+                    if (v > mx) mx = v;
+                }
+                maxiou[r] = mx;
+            }
+        } else for (int64_t r = 0; r < D; r++) {
             const double *db = in->dt_box + 4 * (d0 + r);
             double da = db[2] * db[3], mx = 0.0;
             for (int64_t g = 0; g < G; g++) {
@@ -216,8 +255,10 @@ int fa_coco_match_category(const fa_coco_input *in, const fa_coco_params *p,
             int64_t n_ok = 0;
             for (int64_t g = 0; g < G; g++) {
                 double ar = in->gt_area[g0 + g];
-                /* pycocotools: ignore = iscrowd, or the area field outside [lo, hi] */
-                iga[g] = (uint8_t)(in->gt_crowd[g0 + g] || ar < lo || ar > hi);
+                /* pycocotools: ignore = iscrowd (keypoints: or no keypoints), or the area
+                 * field outside [lo, hi] */
+                iga[g] = (uint8_t)((in->gt_ignore ? in->gt_ignore[g0 + g] : in->gt_crowd[g0 + g])
+                                   || ar < lo || ar > hi);
                 n_ok += !iga[g];
                 if (out->gt_ignore) out->gt_ignore[(int64_t)a * n_gt + g0 + g] = iga[g];
             }

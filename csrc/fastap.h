@@ -103,6 +103,14 @@ typedef struct {
     const double *dt_box;       /* [n_dt][4] xywh */
     const double *dt_area;      /* [n_dt] area (w*h for box results) */
     const double *dt_score;     /* [n_dt] */
+    /* Optional (NULL when unused): */
+    const uint8_t *gt_ignore;   /* [n_gt] ignore flags when they are not just iscrowd
+                                   (keypoints: iscrowd or num_keypoints == 0) */
+    const double *iou;          /* precomputed IoUs (segm, keypoints) instead of box IoU:
+                                   the row of kept detection d (G values, against its
+                                   image's ground truths of the category in grouped order)
+                                   starts at iou[dt_iou_off[d]] (fa_coco_iou_layout) */
+    const int64_t *dt_iou_off;  /* [n_dt] */
 } fa_coco_input;
 
 typedef struct {
@@ -137,6 +145,13 @@ size_t fa_coco_scratch_bytes(const fa_coco_input *in, const fa_coco_params *p,
 size_t fa_coco_accumulate_scratch_bytes(const fa_coco_input *in, const fa_coco_params *p,
                                         const int64_t *npig);
 
+/* Layout of precomputed IoUs: assigns every detection kept by the per-image cut `cut`
+ * (rank < cut) in a (category, image) run with G > 0 ground truths a row of G doubles,
+ * consecutive inside a run (so a run's rows form one row-major [D][G] block);
+ * dt_iou_off[d] = -1 for the others. Reads the offsets and image columns of `in`.
+ * Returns the total number of doubles. dt_iou_off: int64 [n_dt] out. */
+int64_t fa_coco_iou_layout(const fa_coco_input *in, int64_t cut, int64_t *dt_iou_off);
+
 /* Match every image of category k (pycocotools evaluateImg for all area ranges).
  * Writes the entries of `out` that belong to category k only, so categories can run
  * in parallel. sizes: from fa_coco_scratch_bytes; scratch: that many bytes, 16-byte
@@ -154,6 +169,39 @@ int fa_coco_accumulate_category(const fa_coco_input *in, const fa_coco_params *p
                                 const fa_coco_match_out *m, int32_t k_out, int32_t n_k_out,
                                 void *scratch, double *precision, double *recall,
                                 double *scores);
+
+/* ------------------------------------------------------------------------------------
+ * keypoints.c -- object keypoint similarity (pycocotools computeOks)
+ * ------------------------------------------------------------------------------------ */
+
+/* Keypoints of the grouped COCO input's ground truths and detections (same order). */
+typedef struct {
+    int64_t n_kpt;              /* K, the number of keypoints (= number of sigmas) */
+    const double *sigmas;       /* [K] per-keypoint sigmas (COCO: kpt_oks_sigmas) */
+    const double *gt_kpt;       /* [n_gt][3K] (x, y, visibility) triples */
+    const int64_t *gt_nvis;     /* [n_gt] number of keypoints with visibility > 0 */
+    const double *dt_kpt;       /* [n_dt][3K] */
+} fa_oks_input;
+
+/* Layout of the exponent buffer: for every detection with in->dt_iou_off[d] >= 0 (see
+ * fa_coco_iou_layout, which must have been run and set in `in`), dt_e_off[d] is where its
+ * row starts; the row holds, ground truth after ground truth of its (category, image)
+ * run, n_g terms (n_g = gt_nvis[g] if > 0 else K). Others get -1. Returns the total. */
+int64_t fa_oks_layout(const fa_coco_input *in, const fa_oks_input *kp, int64_t *dt_e_off);
+
+/* Writes -e_j of every pair of the detections [d_begin, d_end) of category k (a
+ * sub-range of [dt_off[k], dt_off[k+1]), so one category can be split across threads;
+ * see keypoints.c) at the fa_oks_layout positions. neg_e: float64 [total]. The caller
+ * then applies np.exp in place. */
+void fa_oks_exponents(const fa_coco_input *in, const fa_oks_input *kp, int32_t k,
+                      int64_t d_begin, int64_t d_end, const int64_t *dt_e_off, double *neg_e);
+
+/* OKS of every pair of the detections [d_begin, d_end) of category k from the exponentials `ex` (np.exp of the exponents):
+ * sum in NumPy's pairwise order, divided by the term count; written to `iou` at the
+ * fa_coco_iou_layout positions. */
+void fa_oks_reduce(const fa_coco_input *in, const fa_oks_input *kp, int32_t k,
+                   int64_t d_begin, int64_t d_end, const int64_t *dt_e_off, const double *ex,
+                   double *iou);
 
 /* ------------------------------------------------------------------------------------
  * voc.c -- PASCAL VOC protocol

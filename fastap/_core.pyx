@@ -52,6 +52,23 @@ cdef extern from "fastap.h" nogil:
         const double *dt_box
         const double *dt_area
         const double *dt_score
+        const uint8_t *gt_ignore
+        const double *iou
+        const int64_t *dt_iou_off
+
+    ctypedef struct fa_oks_input:
+        int64_t n_kpt
+        const double *sigmas
+        const double *gt_kpt
+        const int64_t *gt_nvis
+        const double *dt_kpt
+    int64_t fa_coco_iou_layout(const fa_coco_input *inp, int64_t cut, int64_t *dt_iou_off)
+    int64_t fa_oks_layout(const fa_coco_input *inp, const fa_oks_input *kp, int64_t *dt_e_off)
+    void fa_oks_exponents(const fa_coco_input *inp, const fa_oks_input *kp, int32_t k,
+                          int64_t d_begin, int64_t d_end, const int64_t *dt_e_off, double *neg_e)
+    void fa_oks_reduce(const fa_coco_input *inp, const fa_oks_input *kp, int32_t k,
+                       int64_t d_begin, int64_t d_end, const int64_t *dt_e_off, const double *ex,
+                       double *iou)
 
     ctypedef struct fa_coco_match_out:
         uint32_t *dt_tp
@@ -225,6 +242,8 @@ cdef class CocoTables:
     cdef fa_coco_input inp
     cdef public object arrays
     cdef public bint dt_by_image
+    cdef public object extra       # arrays behind gt_ignore / iou / dt_iou_off
+    cdef public int64_t iou_cut    # the per-image cut the precomputed IoUs were laid out for
 
     def __init__(self, int n_cat, gt_off, gt_img, gt_box, gt_area, gt_crowd, gt_id_zero,
                  dt_off, dt_img, dt_box, dt_area, dt_score, bint dt_by_image=True):
@@ -280,6 +299,11 @@ cdef class CocoTables:
         self.inp.dt_box = &db[0, 0]
         self.inp.dt_area = &da[0]
         self.inp.dt_score = &ds[0]
+        self.inp.gt_ignore = NULL
+        self.inp.iou = NULL
+        self.inp.dt_iou_off = NULL
+        self.extra = {}
+        self.iou_cut = -1
         if n_cat:
             _check_img_order(self.arrays[1], self.arrays[0], "gt_img")
             if dt_by_image:
@@ -291,6 +315,122 @@ cdef class CocoTables:
     @property
     def n_cat(self):
         return self.inp.n_cat
+
+    def set_gt_ignore(self, flags):
+        """Ignore flags of the ground truths (uint8 [n_gt], grouped order) when they are
+        not just iscrowd (keypoints: iscrowd or num_keypoints == 0)."""
+        flags = _check("gt_ignore", flags, np.uint8)
+        if flags.shape[0] != self.inp.n_gt:
+            raise ValueError("gt_ignore should have %d entries, got %d" % (self.inp.n_gt, flags.shape[0]))
+        flags = flags if flags.shape[0] else np.zeros(1, np.uint8)
+        cdef const uint8_t[::1] fv = flags
+        self.extra["gt_ignore"] = flags
+        self.inp.gt_ignore = &fv[0]
+
+    def iou_layout(self, int64_t cut):
+        """(dt_iou_off int64 [n_dt], total): where each kept detection's row of
+        precomputed IoUs goes (fa_coco_iou_layout; -1 for detections without one)."""
+        if cut < 0:
+            raise ValueError("cut should be >= 0, got %d" % cut)
+        off = np.empty(max(self.inp.n_dt, 1), np.int64)
+        cdef int64_t[::1] ov = off
+        cdef int64_t total
+        with nogil:
+            total = fa_coco_iou_layout(&self.inp, cut, &ov[0])
+        return off[:self.inp.n_dt], total
+
+    def set_iou(self, iou, dt_iou_off, int64_t cut):
+        """Use precomputed IoUs (float64 [total], laid out by iou_layout(cut)) in
+        matching instead of box IoU."""
+        iou = _check("iou", iou, np.float64)
+        dt_iou_off = _check("dt_iou_off", dt_iou_off, np.int64)
+        if dt_iou_off.shape[0] != self.inp.n_dt:
+            raise ValueError("dt_iou_off should have %d entries" % self.inp.n_dt)
+        if dt_iou_off.shape[0] and dt_iou_off.max() >= iou.shape[0] and dt_iou_off.max() > 0:
+            raise ValueError("dt_iou_off points past the IoU buffer")
+        iou = iou if iou.shape[0] else np.zeros(1)
+        dt_iou_off = dt_iou_off if dt_iou_off.shape[0] else np.zeros(1, np.int64)
+        cdef const double[::1] iv = iou
+        cdef const int64_t[::1] ov = dt_iou_off
+        self.extra["iou"] = iou
+        self.extra["dt_iou_off"] = dt_iou_off
+        self.inp.iou = &iv[0]
+        self.inp.dt_iou_off = &ov[0]
+        self.iou_cut = cut
+
+
+def _det_chunks(CocoTables tables, int nt):
+    """(category, first, end) detection ranges for parallel per-detection kernels:
+    every category split into pieces of about n_dt / (8 nt) detections."""
+    off = tables.arrays[6][:tables.inp.n_cat + 1]
+    step = max(256, tables.inp.n_dt // (8 * nt) + 1)
+    ks, bs, es = [], [], []
+    for k in range(tables.inp.n_cat):
+        b, e = int(off[k]), int(off[k + 1])
+        while b < e:
+            ks.append(k)
+            bs.append(b)
+            es.append(min(e, b + step))
+            b += step
+    return (np.asarray(ks, np.int32), np.asarray(bs, np.int64), np.asarray(es, np.int64))
+
+
+def oks_iou(CocoTables tables, sigmas, gt_kpt, gt_nvis, dt_kpt, int64_t cut, num_threads=None):
+    """pycocotools computeOks for every (category, image) run of `tables`, laid out for
+    CocoTables.set_iou (returns (iou float64 [total], dt_iou_off int64 [n_dt])).
+
+    sigmas float64 [K]; gt_kpt float64 [n_gt, 3K] and dt_kpt float64 [n_dt, 3K] in
+    grouped order; gt_nvis int64 [n_gt] (keypoints with visibility > 0).
+    """
+    sigmas = _check("sigmas", sigmas, np.float64)
+    cdef int64_t K = sigmas.shape[0], ng = tables.inp.n_gt, nd = tables.inp.n_dt
+    if K < 1:
+        raise ValueError("kpt_oks_sigmas should hold at least one sigma")
+    gt_kpt = _check("gt_kpt", gt_kpt, np.float64, 2, 3 * K)
+    dt_kpt = _check("dt_kpt", dt_kpt, np.float64, 2, 3 * K)
+    gt_nvis = _check("gt_nvis", gt_nvis, np.int64)
+    if gt_kpt.shape[0] != ng or gt_nvis.shape[0] != ng or dt_kpt.shape[0] != nd:
+        raise ValueError("keypoint arrays should have one row per ground truth / detection")
+    if ng and (gt_nvis.max() > K or gt_nvis.min() < 0):
+        raise ValueError("gt_nvis should be in [0, %d]" % K)
+    dt_iou_off, total = tables.iou_layout(cut)
+    tables.set_iou(np.zeros(max(total, 1)), dt_iou_off, cut)
+    keep = [np.zeros((1, 3 * K)) if a.shape[0] == 0 else a for a in (gt_kpt, dt_kpt)]
+    nvis = gt_nvis if ng else np.zeros(1, np.int64)
+    cdef const double[::1] sv = sigmas
+    cdef const double[:, ::1] gv = keep[0]
+    cdef const double[:, ::1] dv = keep[1]
+    cdef const int64_t[::1] nv = nvis
+    cdef fa_oks_input kp
+    kp.n_kpt = K
+    kp.sigmas = &sv[0]
+    kp.gt_kpt = &gv[0, 0]
+    kp.gt_nvis = &nv[0]
+    kp.dt_kpt = &dv[0, 0]
+    e_off = np.empty(max(nd, 1), np.int64)
+    cdef int64_t[::1] eo = e_off
+    cdef int64_t n_e
+    with nogil:
+        n_e = fa_oks_layout(&tables.inp, &kp, &eo[0])
+    ex = np.zeros(max(n_e, 1))
+    cdef double[::1] exv = ex
+    iou = tables.extra["iou"]
+    cdef double[::1] iv = iou
+    cdef int nt = _threads(num_threads)
+    ck, cb, ce = _det_chunks(tables, nt)
+    cdef const int32_t[::1] ckv = ck if ck.shape[0] else np.zeros(1, np.int32)
+    cdef const int64_t[::1] cbv = cb if cb.shape[0] else np.zeros(1, np.int64)
+    cdef const int64_t[::1] cev = ce if ce.shape[0] else np.zeros(1, np.int64)
+    cdef Py_ssize_t c, nc = ck.shape[0]
+    cdef const fa_coco_input *inp = &tables.inp
+    with nogil:
+        for c in prange(nc, num_threads=nt, schedule="dynamic"):
+            fa_oks_exponents(inp, &kp, ckv[c], cbv[c], cev[c], &eo[0], &exv[0])
+    np.exp(ex, out=ex)          # NumPy's exp, as pycocotools (see csrc/keypoints.c)
+    with nogil:
+        for c in prange(nc, num_threads=nt, schedule="dynamic"):
+            fa_oks_reduce(inp, &kp, ckv[c], cbv[c], cev[c], &eo[0], &exv[0], &iv[0])
+    return iou[:total], dt_iou_off
 
 
 def _check_img_order(img, off, name):
@@ -361,6 +501,9 @@ def coco_match(CocoTables tables, iou_thr, area_rng, max_dets, rec_thr, bint det
     if not tables.dt_by_image:
         raise ValueError("COCO matching needs detections grouped by image (dt_by_image=True)")
     cdef _Params prm = _Params(iou_thr, area_rng, max_dets, rec_thr)
+    if tables.inp.iou != NULL and tables.iou_cut != prm.p.max_dets[prm.p.n_maxdet - 1]:
+        raise ValueError("the precomputed IoUs were laid out for maxDets[-1] = %d, not %d"
+                         % (tables.iou_cut, prm.p.max_dets[prm.p.n_maxdet - 1]))
     cdef int32_t K = tables.inp.n_cat, A = prm.p.n_area, T = prm.p.n_iou
     cdef int64_t nd = tables.inp.n_dt, ng = tables.inp.n_gt
     ndp, ngp = max(nd, 1), max(ng, 1)

@@ -121,6 +121,8 @@ class COCO:
         self._pending = None         # results columns whose dicts are not built yet
         self._index_stale = False    # anns / imgToAnns / catToImgs not built yet
         self._raw_anns = None        # (file bytes, start, end) of annotations not parsed yet
+        self._res_kind = "bbox"      # loadRes: which of pycocotools' branches built the results
+        self._geom = {}              # loadRes: keypoints / masks of the results, as arrays
         if annotation_file is not None:
             raw = cols = None
             if isinstance(annotation_file, Mapping):
@@ -148,14 +150,22 @@ class COCO:
                     for i, c, bb, s in zip(cols["image_id"].tolist(), cols["category_id"].tolist(),
                                            b, cols["score"].tolist())]
         area = cols["area"].tolist()
+        kind = self._res_kind
+        boxes = cols["bbox"].tolist() if kind == "keypoints" else None
         for n, ann in enumerate(anns):
-            bb = ann["bbox"]
-            if "segmentation" not in ann:
-                x1, x2, y1, y2 = bb[0], bb[0] + bb[2], bb[1], bb[1] + bb[3]
-                ann["segmentation"] = [[x1, y1, x1, y2, x2, y2, x2, y1]]
+            if kind == "bbox":
+                bb = ann["bbox"]
+                if "segmentation" not in ann:
+                    x1, x2, y1, y2 = bb[0], bb[0] + bb[2], bb[1], bb[1] + bb[3]
+                    ann["segmentation"] = [[x1, y1, x1, y2, x2, y2, x2, y1]]
+            elif kind == "keypoints":
+                ann["bbox"] = boxes[n]
+            elif "bbox" not in ann:          # segm: the mask's box unless one is given
+                ann["bbox"] = cols["bbox"][n].tolist()
             ann["area"] = area[n]
             ann["id"] = n + 1
-            ann["iscrowd"] = 0
+            if kind != "keypoints":
+                ann["iscrowd"] = 0
         self._dataset["annotations"] = anns
         self._build_ann_index()
 
@@ -184,6 +194,7 @@ class COCO:
         self._pending = None
         self._index_stale = False
         self._cols = None
+        self._geom = {}
 
     @property
     def anns(self):
@@ -232,6 +243,7 @@ class COCO:
         """Build anns, imgs, cats, imgToAnns and catToImgs from ``dataset``."""
         print('creating index...')
         self._cols = None if self._pending is None else self._cols
+        self._geom = {} if self._pending is None else self._geom
         ds = self._dataset
         self.imgs = {img["id"]: img for img in ds.get("images", [])}
         self.cats = {cat["id"]: cat for cat in ds.get("categories", [])}
@@ -356,12 +368,24 @@ class COCO:
         if anns is not None:
             if not isinstance(anns, list):
                 raise InvalidTypeError("results should be a list of objects, got %s" % type(anns).__name__)
-            if anns and isinstance(anns[0], Mapping) and "bbox" not in anns[0]:
-                keys = [k for k in ("segmentation", "keypoints", "caption") if k in anns[0]]
-                raise NotImplementedError(
-                    "fastap evaluates box results for now; these results carry %s without 'bbox' "
-                    "(segm and keypoints evaluation is planned)" % (keys or list(anns[0].keys())))
-            cols = columns_from_records(anns, "dt", with_ids=False, box_area=True)   # loadRes: area = w*h
+            res._res_kind = kind = _results_kind(anns)
+            if kind == "bbox":
+                cols = columns_from_records(anns, "dt", with_ids=False, box_area=True)   # loadRes: area = w*h
+            elif kind == "keypoints":
+                from .geometry import keypoint_arrays, keypoint_result_boxes
+                what = "results"
+                n_kpt = len(anns[0]["keypoints"]) // 3 if isinstance(anns[0].get("keypoints"), (list, tuple)) else 0
+                kpt = keypoint_arrays(anns, n_kpt, what, gt=False)
+                bbox, area = keypoint_result_boxes(kpt)
+                cols = engine.dt_columns({"image_id": _field(anns, "image_id", what),
+                                          "category_id": _field(anns, "category_id", what),
+                                          "score": _field(anns, "score", what), "bbox": bbox, "area": area},
+                                         what=what)
+                res._geom["keypoints"] = kpt
+            else:
+                from .geometry import segm_results_columns
+                cols, rles = segm_results_columns(anns, self)
+                res._geom["rle"] = rles
         cols["id"] = np.arange(1, cols["image_id"].shape[0] + 1, dtype=np.int64)
         img_ids = np.array(sorted(self.imgs.keys()) if self.imgs else [], dtype=np.int64)
         _, ok = engine._index_of(img_ids, cols["image_id"])
@@ -387,6 +411,27 @@ class COCO:
         cols = columns_from_records(self.dataset.get("annotations", []), kind)
         self._cols = (kind, cols)
         return cols
+
+
+def _results_kind(anns):
+    """pycocotools' loadRes branch, decided by the first record: "bbox" when it has a
+    non-empty bbox, else "segm" when it has a segmentation, else "keypoints"."""
+    if not anns:
+        return "bbox"
+    a = anns[0]
+    if not isinstance(a, Mapping):
+        raise InvalidTypeError("results record 0 should be a dict, got %s" % type(a).__name__)
+    if "caption" in a:
+        raise NotImplementedError("caption results are not detections; fastap evaluates bbox, segm "
+                                  "and keypoints results")
+    if "bbox" in a and not (isinstance(a["bbox"], (list, tuple)) and len(a["bbox"]) == 0):
+        return "bbox"
+    if "segmentation" in a:
+        return "segm"
+    if "keypoints" in a:
+        return "keypoints"
+    raise InvalidAnnotationError("results record 0: needs 'bbox', 'segmentation' or 'keypoints', has %s"
+                                 % sorted(a.keys()))
 
 
 def _load_annotation_file(path):
@@ -449,6 +494,32 @@ def _copy_params(p):
         elif not isinstance(v, (int, float, str, type(None))):
             setattr(q, k, copy.deepcopy(v))
     return q
+
+
+def _gt_keypoints(coco, n_kpt):
+    from .geometry import keypoint_arrays
+    return keypoint_arrays(coco.dataset.get("annotations", []), n_kpt, "annotations", gt=True)
+
+
+def _dt_keypoints(coco, n_kpt):
+    if isinstance(coco, COCO) and "keypoints" in coco._geom:
+        kpt = coco._geom["keypoints"]
+        if kpt.shape[0] and kpt.shape[1] != 3 * n_kpt:
+            raise InvalidAnnotationError("results keypoints hold %d numbers, but kpt_oks_sigmas has %d sigmas"
+                                         % (kpt.shape[1], n_kpt))
+        return kpt
+    from .geometry import keypoint_arrays
+    return keypoint_arrays(coco.dataset.get("annotations", []), n_kpt, "results", gt=False)
+
+
+def _rles_of(coco, gt_coco, kind):
+    """Masks of a COCO's annotations as RLE (geometry.RleSet), in column order;
+    polygons are rasterised at the ground truth's image sizes (pycocotools annToRLE)."""
+    from .geometry import rles_from_annotations
+    if isinstance(coco, COCO) and "rle" in coco._geom:
+        return coco._geom["rle"]
+    return rles_from_annotations(coco.dataset.get("annotations", []), gt_coco.imgs,
+                                 "annotations" if kind == "gt" else "results")
 
 
 class _LazyIous(Mapping):
@@ -528,9 +599,8 @@ class COCOeval:
             p.iouType = 'segm' if p.useSegm == 1 else 'bbox'
             print('useSegm (deprecated) is not None. Running {} evaluation'.format(p.iouType))
         print('Evaluate annotation type *{}*'.format(p.iouType))
-        if p.iouType != 'bbox':
-            raise NotImplementedError("fastap.COCOeval evaluates iouType='bbox' for now; "
-                                      "%r evaluation is planned" % (p.iouType,))
+        if p.iouType not in ('bbox', 'segm', 'keypoints'):
+            raise InvalidAnnotationError("iouType should be 'bbox', 'segm' or 'keypoints', got %r" % (p.iouType,))
         p.imgIds = list(np.unique(p.imgIds))
         if p.useCats:
             p.catIds = list(np.unique(p.catIds))
@@ -551,6 +621,16 @@ class COCOeval:
                 raise InvalidAnnotationError(
                     "annotations: id %d is used by records %d and %d; annotation ids must be unique "
                     "(pycocotools would silently evaluate the last one twice)" % (dup, recs[0], recs[1]))
+        if p.iouType == 'keypoints':
+            from .geometry import attach_oks
+            sig = np.asarray(p.kpt_oks_sigmas, dtype=np.float64).reshape(-1)
+            gkp, gnum = _gt_keypoints(self.cocoGt, len(sig))
+            attach_oks(tables, gkp, gnum, gt["iscrowd"], _dt_keypoints(self.cocoDt, len(sig)), sig,
+                       md[-1], num_threads=self.num_threads)
+        elif p.iouType == 'segm':
+            from .geometry import attach_rle_iou
+            attach_rle_iou(tables, _rles_of(self.cocoGt, self.cocoGt, "gt"), _rles_of(self.cocoDt, self.cocoGt, "dt"),
+                           gt["iscrowd"], md[-1], num_threads=self.num_threads)
         matches = engine.coco_match(tables, iou_thrs, md, ar, num_threads=self.num_threads)
         self._state = {"tables": tables, "matches": matches, "gt": gt, "dt": dt,
                        "iou_thrs": iou_thrs, "max_dets": md, "area_rng": ar}
