@@ -16,7 +16,12 @@ pycocotools quirks reproduced on purpose (each tested against pycocotools):
 * a detection matched to a ground truth whose ``id`` is 0 counts as unmatched in
   ``accumulate()`` (pycocotools stores the matched id and tests it for non-zero);
 * ``params.imgIds``/``catIds`` are made sorted-unique and ``maxDets`` sorted by
-  ``evaluate()``.
+  ``evaluate()``;
+* ``iouType="keypoints"`` with ``useCats=0`` matches nothing (pycocotools' computeOks
+  looks the ground truth up under category -1 and finds none);
+* results are read by the branch of ``loadRes`` that their first record picks: with a
+  non-empty ``bbox`` their area is ``w*h`` even for segm or keypoints evaluation
+  (detectron2's results take this branch), else a mask's area or the keypoints' box.
 
 Where pycocotools crashes, fastap answers: ``loadRes([])`` gives an empty result set that
 evaluates cleanly; a ground truth without ``iscrowd`` counts as not crowd; images need no
@@ -547,15 +552,21 @@ class _LazyIous(Mapping):
         p = self._ev._paramsEval
         tables = st["tables"]
         gt, dt = st["gt"], st["dt"]
-        gsel = tables.gt_index[tables.img_ids[tables.gt_img] == img]
-        dsel = tables.dt_index[tables.img_ids[tables.dt_img] == img]
+        gpos = np.flatnonzero(tables.img_ids[tables.gt_img] == img)
+        dpos = np.flatnonzero(tables.img_ids[tables.dt_img] == img)
         if p.useCats:
-            gsel = gsel[gt["category_id"][gsel] == cat]
-            dsel = dsel[dt["category_id"][dsel] == cat]
-        dsel = dsel[:p.maxDets[-1]]
-        if len(gsel) == 0 or len(dsel) == 0:
+            gpos = gpos[gt["category_id"][tables.gt_index[gpos]] == cat]
+            dpos = dpos[dt["category_id"][tables.dt_index[dpos]] == cat]
+        dpos = dpos[:p.maxDets[-1]]
+        if len(gpos) == 0 or len(dpos) == 0:
             return []          # pycocotools' iou() returns [] when either side is empty
+        if p.iouType == "keypoints" and not p.useCats:
+            return []          # pycocotools' computeOks finds no ground truth (see geometry.attach_oks)
+        if "iou" in tables.core.extra:       # segm / keypoints: the block matching used
+            start = int(tables.core.extra["dt_iou_off"][dpos[0]])
+            return tables.core.extra["iou"][start:start + len(dpos) * len(gpos)].reshape(len(dpos), len(gpos)).copy()
         from ._core import box_iou
+        gsel, dsel = tables.gt_index[gpos], tables.dt_index[dpos]
         return box_iou(dt["bbox"][dsel], gt["bbox"][gsel], gt["iscrowd"][gsel], fmt="xywh")
 
 
@@ -626,7 +637,7 @@ class COCOeval:
             sig = np.asarray(p.kpt_oks_sigmas, dtype=np.float64).reshape(-1)
             gkp, gnum = _gt_keypoints(self.cocoGt, len(sig))
             attach_oks(tables, gkp, gnum, gt["iscrowd"], _dt_keypoints(self.cocoDt, len(sig)), sig,
-                       md[-1], num_threads=self.num_threads)
+                       md[-1], num_threads=self.num_threads, use_cats=bool(p.useCats))
         elif p.iouType == 'segm':
             from .geometry import attach_rle_iou
             attach_rle_iou(tables, _rles_of(self.cocoGt, self.cocoGt, "gt"), _rles_of(self.cocoDt, self.cocoGt, "dt"),

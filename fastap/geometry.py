@@ -80,10 +80,15 @@ def keypoint_result_boxes(kpt):
     return np.stack([x0, y0, x1 - x0, y1 - y0], axis=1), (x1 - x0) * (y1 - y0)
 
 
-def attach_oks(tables, gt_kpt, gt_num_kpt, gt_crowd, dt_kpt, sigmas, cut, num_threads=None):
+def attach_oks(tables, gt_kpt, gt_num_kpt, gt_crowd, dt_kpt, sigmas, cut, num_threads=None,
+               use_cats=True):
     """Compute OKS for every (category, image) run of ``tables`` (engine.Tables) and
     make matching use it; also sets pycocotools' keypoint ignore rule (iscrowd or
-    ``num_keypoints == 0``). Arrays are in the input columns' order."""
+    ``num_keypoints == 0``). Arrays are in the input columns' order.
+
+    pycocotools quirk, reproduced: with ``useCats=0`` its computeOks looks the ground
+    truth up under category -1 and finds none, so no detection matches anything; the
+    OKS are then set to -inf (no threshold reaches them)."""
     sigmas = np.ascontiguousarray(sigmas, dtype=np.float64).reshape(-1)
     K = sigmas.shape[0]
     for name, a in (("ground truth", gt_kpt), ("results", dt_kpt)):
@@ -96,4 +101,8 @@ def attach_oks(tables, gt_kpt, gt_num_kpt, gt_crowd, dt_kpt, sigmas, cut, num_th
     nvis = (g[:, 2::3] > 0).sum(axis=1).astype(np.int64)
     ign = (np.take(gt_crowd, gi) != 0) | (np.take(gt_num_kpt, gi) == 0)
     tables.core.set_gt_ignore(ign.astype(np.uint8))
+    if not use_cats:
+        off, total = tables.core.iou_layout(int(cut))
+        tables.core.set_iou(np.full(max(total, 1), -np.inf), off, int(cut))
+        return
     _core.oks_iou(tables.core, sigmas, g, nvis, d, int(cut), num_threads=num_threads)

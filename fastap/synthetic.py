@@ -202,3 +202,85 @@ def write_coco(directory, seed=0, edge_cases=False, **kw):
     with open(dt_path, "w") as f:
         json.dump(results, f)
     return gt_path, dt_path
+
+
+# ------------------------------------------------------------------------ keypoints
+def make_keypoints_coco(seed=0, n_images=100, gt_per_image=3.0, dets_per_image=20, n_kpt=17,
+                        edge_cases=False, with_bbox=False, image_size=(640, 480)):
+    """A COCO person-keypoints dataset and keypoint results (lists of dicts).
+
+    Ground truths carry ``keypoints`` (``n_kpt`` (x, y, v) triples inside their box,
+    v in {0, 1, 2}) and ``num_keypoints``; some have none visible (num_keypoints 0,
+    which pycocotools ignores), a few are crowds. Detections are jittered copies of the
+    ground truths' keypoints plus random poses, with scores rounded to 2 decimals (ties).
+    ``with_bbox`` gives the results a ``bbox`` (then loadRes takes the box branch).
+    ``edge_cases`` adds integer coordinates, a ``num_keypoints`` that disagrees with the
+    visibilities, zero-area ground truths and images without ground truth.
+    """
+    rng = np.random.default_rng(seed)
+    images, _, gt, dt = make_arrays(n_images=n_images, n_categories=1, gt_per_image=gt_per_image,
+                                    dets_per_image=dets_per_image, seed=seed, crowd_frac=0.03,
+                                    score_decimals=2, edge_cases=edge_cases, image_size=image_size,
+                                    categories=[1])
+    W, H = image_size
+    G, D = gt["id"].shape[0], dt["image_id"].shape[0]
+    gb = gt["bbox"]
+    kx = gb[:, :1] + rng.random((G, n_kpt)) * gb[:, 2:3]
+    ky = gb[:, 1:2] + rng.random((G, n_kpt)) * gb[:, 3:4]
+    v = rng.choice([0, 1, 2], size=(G, n_kpt), p=[0.3, 0.2, 0.5])
+    none = rng.random(G) < 0.1
+    v[none] = 0
+    kx[v == 0] = 0
+    ky[v == 0] = 0
+    kx, ky = np.round(kx, 2), np.round(ky, 2)
+    num = (v > 0).sum(axis=1)
+    area = np.round(gt["area"] * rng.uniform(0.3, 0.9, G), 2)
+    if edge_cases:
+        ints = rng.random(G) < 0.2
+        kx[ints], ky[ints] = np.round(kx[ints]), np.round(ky[ints])
+        odd = rng.random(G) < 0.05
+        num[odd] = np.maximum(num[odd] - 1, 0)
+        area[rng.random(G) < 0.02] = 0.0
+    gkp = np.stack([kx, ky, v], axis=2).reshape(G, 3 * n_kpt)
+    anns = []
+    for i in range(G):
+        k = gkp[i].tolist()
+        if edge_cases and float(kx[i].sum()).is_integer() and ints[i]:
+            k = [int(c) for c in k]
+        anns.append({"id": int(gt["id"][i]), "image_id": int(gt["image_id"][i]), "category_id": 1,
+                     "bbox": gb[i].tolist(), "area": float(area[i]), "iscrowd": int(gt["iscrowd"][i]),
+                     "keypoints": k, "num_keypoints": int(num[i])})
+    # detections: most near a ground truth of their image, the rest random
+    by_img = {}
+    for i, img in enumerate(gt["image_id"].tolist()):
+        by_img.setdefault(img, []).append(i)
+    results = []
+    dimg = dt["image_id"].tolist()
+    score = dt["score"].tolist()
+    for j in range(D):
+        cand = by_img.get(dimg[j])
+        if cand and rng.random() < 0.7:
+            g = cand[int(rng.integers(len(cand)))]
+            s = max(gb[g, 2], gb[g, 3], 1.0)
+            x = gkp[g, 0::3] + rng.normal(0, 1, n_kpt) * s * rng.uniform(0.0, 0.04)
+            y = gkp[g, 1::3] + rng.normal(0, 1, n_kpt) * s * rng.uniform(0.0, 0.04)
+            none_vis = gkp[g, 2::3] == 0
+            x[none_vis] = gb[g, 0] + rng.random(int(none_vis.sum())) * gb[g, 2]
+            y[none_vis] = gb[g, 1] + rng.random(int(none_vis.sum())) * gb[g, 3]
+        else:
+            x = rng.uniform(0, W, n_kpt)
+            y = rng.uniform(0, H, n_kpt)
+        k = np.stack([np.round(x, 2), np.round(y, 2), np.round(rng.random(n_kpt), 3)], axis=1).reshape(-1)
+        r = {"image_id": dimg[j], "category_id": 1, "keypoints": k.tolist(), "score": score[j]}
+        if with_bbox:
+            x0, y0 = float(np.min(x)), float(np.min(y))
+            r["bbox"] = [round(x0, 2), round(y0, 2), round(float(np.max(x)) - x0, 2), round(float(np.max(y)) - y0, 2)]
+        results.append(r)
+    dataset = {
+        "info": {"description": "fastap synthetic keypoints", "seed": seed},
+        "images": [{"id": i, "width": W, "height": H} for i in images.tolist()],
+        "categories": [{"id": 1, "name": "person", "supercategory": "person",
+                        "keypoints": ["k%d" % i for i in range(n_kpt)], "skeleton": []}],
+        "annotations": anns,
+    }
+    return dataset, results

@@ -16,15 +16,15 @@ def quiet():
     return contextlib.redirect_stdout(io.StringIO())
 
 
-def _run(COCO, COCOeval, dataset, results, set_params, **eval_kw):
+def _run(COCO, COCOeval, dataset, results, set_params, iou_type="bbox", **eval_kw):
     """COCO from a copy of `dataset` (as frameworks do: dataset + createIndex), loadRes
-    of a copy of `results`, COCOeval bbox; returns it and its summary lines."""
+    of a copy of `results`, COCOeval of `iou_type`; returns it and its summary lines."""
     with quiet():
         gt = COCO()
         gt.dataset = copy.deepcopy(dataset)
         gt.createIndex()
         dt = gt.loadRes(copy.deepcopy(results))
-        ev = COCOeval(gt, dt, "bbox", **eval_kw)
+        ev = COCOeval(gt, dt, iou_type, **eval_kw)
         if set_params:
             set_params(ev.params)
         ev.evaluate()
@@ -35,17 +35,17 @@ def _run(COCO, COCOeval, dataset, results, set_params, **eval_kw):
     return ev, out.getvalue().splitlines()
 
 
-def run_pycocotools(dataset, results, set_params=None):
-    """pycocotools COCOeval (bbox) on a dataset dict and a results list; returns the
+def run_pycocotools(dataset, results, set_params=None, iou_type="bbox"):
+    """pycocotools COCOeval on a dataset dict and a results list; returns the
     evaluated object and the printed summary lines."""
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
-    return _run(COCO, COCOeval, dataset, results, set_params)
+    return _run(COCO, COCOeval, dataset, results, set_params, iou_type)
 
 
-def run_fastap(dataset, results, set_params=None, num_threads=None):
+def run_fastap(dataset, results, set_params=None, num_threads=None, iou_type="bbox"):
     import fastap
-    return _run(fastap.COCO, fastap.COCOeval, dataset, results, set_params, num_threads=num_threads)
+    return _run(fastap.COCO, fastap.COCOeval, dataset, results, set_params, iou_type, num_threads=num_threads)
 
 
 def assert_same_eval(ref, ev):

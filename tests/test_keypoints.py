@@ -1,0 +1,117 @@
+"""iouType="keypoints": OKS and the whole evaluation bit-identical to pycocotools on
+generated poses (visible / invisible keypoints, ground truth without keypoints, crowds,
+integer coordinates, custom sigmas and parameters), plus the error cases."""
+import copy
+
+import numpy as np
+import pytest
+
+import fastap
+from fastap.synthetic import make_keypoints_coco
+
+from conftest import assert_same_eval, quiet, run_fastap, run_pycocotools
+
+pytest.importorskip("pycocotools")
+
+
+def _compare(ds, res, set_params=None):
+    ref, ref_lines = run_pycocotools(ds, res, set_params, iou_type="keypoints")
+    ev, lines = run_fastap(ds, res, set_params, iou_type="keypoints")
+    assert_same_eval(ref, ev)
+    assert lines == ref_lines
+    return ref, ev
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("edge_cases", [False, True])
+def test_keypoints_parity(seed, edge_cases):
+    ds, res = make_keypoints_coco(seed, n_images=40, edge_cases=edge_cases)
+    ref, ev = _compare(ds, res)
+    assert ev.stats.shape == (10,)
+    assert ev.stats[0] > 0.05        # the generated poses do match
+
+
+def test_keypoints_results_with_bbox_take_the_box_branch():
+    """Results with a bbox get area = w*h (pycocotools' loadRes box branch), which
+    decides the area-range ignore of unmatched detections."""
+    ds, res = make_keypoints_coco(7, n_images=40, with_bbox=True, edge_cases=True)
+    _compare(ds, res)
+
+
+def test_keypoints_ious_and_evalimgs_equal_pycocotools():
+    ds, res = make_keypoints_coco(3, n_images=25, edge_cases=True)
+    ref, ev = _compare(ds, res)
+    assert set(ref.ious) == set(ev.ious)
+    for key, v in ref.ious.items():
+        assert np.array_equal(np.asarray(v), np.asarray(ev.ious[key])), key
+    assert len(ref.evalImgs) == len(ev.evalImgs)
+    for a, b in zip(ref.evalImgs, ev.evalImgs):
+        assert (a is None) == (b is None)
+        if a is not None:
+            for k in ("dtIds", "gtIds", "dtScores"):
+                assert a[k] == b[k]
+            for k in ("dtMatches", "gtMatches", "gtIgnore", "dtIgnore"):
+                assert np.array_equal(a[k], b[k]), k
+
+
+@pytest.mark.parametrize("case", ["sigmas", "maxdets", "arearng", "nocats", "iouthrs", "few_kpts"])
+def test_keypoints_custom_params(case):
+    n_kpt = 5 if case == "few_kpts" else 17
+    ds, res = make_keypoints_coco(11, n_images=30, edge_cases=True, n_kpt=n_kpt)
+
+    def setp(p):
+        if case == "sigmas":
+            p.kpt_oks_sigmas = np.linspace(0.02, 0.12, 17)
+        elif case == "maxdets":
+            p.maxDets = [5, 20]
+        elif case == "arearng":
+            p.areaRng = [[0, 1e10], [0, 50 ** 2], [50 ** 2, 1e10]]
+        elif case == "nocats":
+            p.useCats = 0
+        elif case == "iouthrs":
+            p.iouThrs = np.array([0.3, 0.5, 0.9])
+        elif case == "few_kpts":
+            p.kpt_oks_sigmas = np.array([0.026, 0.025, 0.025, 0.035, 0.035])
+
+    ref, _ = run_pycocotools(ds, res, setp, iou_type="keypoints")
+    ev, _ = run_fastap(ds, res, setp, iou_type="keypoints")
+    for key in ("precision", "recall", "scores"):
+        assert np.array_equal(ref.eval[key], ev.eval[key]), key
+
+
+def test_keypoints_threads_agree(num_threads):
+    ds, res = make_keypoints_coco(5, n_images=60)
+    ref, _ = run_fastap(ds, res, iou_type="keypoints", num_threads=1)
+    ev, _ = run_fastap(ds, res, iou_type="keypoints", num_threads=num_threads)
+    assert_same_eval(ref, ev)
+
+
+def _eval(ds, res, sigmas=None):
+    with quiet():
+        g = fastap.COCO()
+        g.dataset = copy.deepcopy(ds)
+        g.createIndex()
+        d = g.loadRes(copy.deepcopy(res))
+        ev = fastap.COCOeval(g, d, "keypoints")
+        if sigmas is not None:
+            ev.params.kpt_oks_sigmas = sigmas
+        ev.evaluate()
+    return ev
+
+
+def test_keypoints_errors():
+    ds, res = make_keypoints_coco(1, n_images=5)
+    bad = copy.deepcopy(res)
+    bad[3]["keypoints"] = bad[3]["keypoints"][:-3]
+    with pytest.raises(fastap.InvalidAnnotationError, match=r"results record 3: keypoints should hold 51"):
+        _eval(ds, bad)
+    bad = copy.deepcopy(ds)
+    del bad["annotations"][2]["num_keypoints"]
+    with pytest.raises(fastap.InvalidAnnotationError, match=r"annotations record 2 \(id \d+\): missing field 'num_keypoints'"):
+        _eval(bad, res)
+    bad = copy.deepcopy(ds)
+    bad["annotations"][1]["keypoints"][4] = float("nan")
+    with pytest.raises(fastap.InvalidAnnotationError, match=r"annotations record 1 .*finite"):
+        _eval(bad, res)
+    with pytest.raises(fastap.InvalidAnnotationError, match=r"51 numbers.*sigmas has 5"):
+        _eval(ds, res, sigmas=np.full(5, 0.05))
