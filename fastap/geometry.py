@@ -33,7 +33,8 @@ def keypoint_arrays(anns, n_kpt, what, gt):
                                          % (what, i, _rid(a)))
         if not isinstance(k, (list, tuple, np.ndarray)) or len(k) != 3 * n_kpt:
             raise InvalidAnnotationError(
-                "%s record %d%s: keypoints should hold %d numbers (x, y, v for each of %d keypoints), got %s"
+                "%s record %d%s: keypoints should hold %d numbers (x, y, v for each of the %d keypoints "
+                "that kpt_oks_sigmas has), got %s"
                 % (what, i, _rid(a), 3 * n_kpt, n_kpt, len(k) if hasattr(k, "__len__") else type(k).__name__))
         rows.append(k)
     try:

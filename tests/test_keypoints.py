@@ -113,5 +113,5 @@ def test_keypoints_errors():
     bad["annotations"][1]["keypoints"][4] = float("nan")
     with pytest.raises(fastap.InvalidAnnotationError, match=r"annotations record 1 .*finite"):
         _eval(bad, res)
-    with pytest.raises(fastap.InvalidAnnotationError, match=r"51 numbers.*sigmas has 5"):
+    with pytest.raises(fastap.InvalidAnnotationError, match=r"annotations record 0 .*should hold 15 numbers .*kpt_oks_sigmas.*got 51"):
         _eval(ds, res, sigmas=np.full(5, 0.05))
