@@ -238,6 +238,15 @@ typedef struct {
     char message[160];  /* e.g. "bbox must have 4 numbers, got 3" */
 } fa_json_error;
 
+/* Optional outputs of the record parsers for masks and keypoints (any pointer may be
+ * NULL). span arrays are int64 [capacity][2]: the byte range [start, end) of the
+ * field's value in the buffer, or (-1, -1) when the record has none. */
+typedef struct {
+    int64_t *seg_span;          /* "segmentation" */
+    int64_t *kpt_span;          /* "keypoints" */
+    double *num_keypoints;      /* annotations only: [capacity], NaN when absent */
+} fa_json_geometry;
+
 /* Upper bound on the number of records of a results buffer, for allocating the columns:
  * min(number of '{' bytes, len / 57 + 1) (57 bytes is the smallest valid record).
  * Exact for ordinary results files (no '{' inside strings or unknown values). Never
@@ -272,7 +281,8 @@ int64_t fa_json_results_count_bound(const char *buf, size_t len);
  * does not take the GIL. */
 int fa_json_results_parse(const char *buf, size_t len, int64_t capacity, int64_t *image_id,
                           int64_t *category_id, double *bbox, double *score, double *area,
-                          int64_t *n_records, int64_t *n_area, fa_json_error *err);
+                          const fa_json_geometry *geom, int64_t *n_records, int64_t *n_area,
+                          fa_json_error *err);
 
 /* --- COCO ground-truth (annotation) files ---------------------------------------------
  * A ground-truth file is one JSON object {"images": [...], "annotations": [...],
@@ -339,8 +349,30 @@ int fa_json_object_members(const char *buf, size_t len, fa_json_member *out, int
  * Allocation-free (but for that rare number copy); reentrant; does not take the GIL. */
 int fa_json_annotations_parse(const char *buf, size_t len, int64_t capacity, int64_t *id,
                               int64_t *image_id, int64_t *category_id, double *bbox,
-                              double *area, uint8_t *iscrowd, int64_t *n_records,
-                              fa_json_error *err);
+                              double *area, uint8_t *iscrowd, const fa_json_geometry *geom,
+                              int64_t *n_records, fa_json_error *err);
+
+/* Values of the spans that `geom` collected. */
+#define FA_SEGM_POLYGONS 1      /* [[x, y, ...], ...] */
+#define FA_SEGM_RLE_STRING 2    /* {"size": [h, w], "counts": "compressed"} */
+#define FA_SEGM_RLE_COUNTS 3    /* {"size": [h, w], "counts": [c0, c1, ...]} (uncompressed) */
+typedef struct {
+    int kind;                   /* FA_SEGM_* */
+    int64_t h, w;               /* RLE size; -1 for polygons */
+    int64_t n_poly;             /* polygons: their number (lengths in poly_len) */
+    int64_t n_values;           /* numbers written to `values` (polygon coordinates, or counts) */
+    int64_t n_chars;            /* compressed counts: bytes written to `str` (escapes decoded) */
+} fa_json_segm;
+
+/* Parse one segmentation value (a span found by the record parsers). values: float64
+ * [cap], poly_len: int64 [cap], str: char [cap]; cap = the span's length suffices.
+ * Returns FA_OK or FA_EPARSE (err: field "segmentation", offset within the span). */
+int fa_json_segmentation_parse(const char *buf, size_t len, double *values, int64_t *poly_len,
+                               char *str, int64_t cap, fa_json_segm *out, fa_json_error *err);
+
+/* Parse a JSON array of numbers (a keypoints span) into out[cap]; *n numbers. */
+int fa_json_number_array(const char *buf, size_t len, double *out, int64_t cap, int64_t *n,
+                         fa_json_error *err);
 
 #ifdef __cplusplus
 }

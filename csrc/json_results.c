@@ -1501,7 +1501,7 @@ after:
 
 enum {
     K_OTHER = 0, K_IMAGE_ID, K_CATEGORY_ID, K_BBOX, K_SCORE, K_AREA, K_ID,
-    K_SEGMENTATION, K_KEYPOINTS, K_ISCROWD
+    K_SEGMENTATION, K_KEYPOINTS, K_ISCROWD, K_NUM_KEYPOINTS
 };
 
 static int key_kind(const unsigned char *s, size_t n)
@@ -1518,6 +1518,7 @@ static int key_kind(const unsigned char *s, size_t n)
     case 9: return memcmp(s, "keypoints", 9) == 0 ? K_KEYPOINTS : K_OTHER;
     case 11: return memcmp(s, "category_id", 11) == 0 ? K_CATEGORY_ID : K_OTHER;
     case 12: return memcmp(s, "segmentation", 12) == 0 ? K_SEGMENTATION : K_OTHER;
+    case 13: return memcmp(s, "num_keypoints", 13) == 0 ? K_NUM_KEYPOINTS : K_OTHER;
     default: return K_OTHER;
     }
 }
@@ -1609,7 +1610,20 @@ typedef struct {
     double *score;
     double *area;
     int64_t *n_area;            /* records that had an area */
+    const fa_json_geometry *geom;   /* NULL: segmentation / keypoints unsupported */
 } jout;
+
+/* Record the byte span of the value at c->p (skipping it) into span[2]. */
+static int take_span(jctx *c, int64_t *span)
+{
+    const unsigned char *start = c->p;
+    int rc = skip_value(c);
+    if (rc != FA_OK)
+        return rc;
+    span[0] = (int64_t)(start - c->buf);
+    span[1] = (int64_t)(c->p - c->buf);
+    return FA_OK;
+}
 
 static int parse_bbox(jctx *c, double *bb)
 {
@@ -1731,6 +1745,13 @@ static int parse_record(jctx *c, int64_t i, const jout *o, int64_t *n_area)
     double *bb = o->bbox + 4 * i;
     c->p++;
     o->area[i] = NAN;
+    if (o->geom) {
+        /* masks / keypoints may stand in for the box: bbox becomes optional (NaN) */
+        bb[0] = bb[1] = bb[2] = bb[3] = NAN;
+        seen |= 4u;
+        if (o->geom->seg_span) o->geom->seg_span[2 * i] = o->geom->seg_span[2 * i + 1] = -1;
+        if (o->geom->kpt_span) o->geom->kpt_span[2 * i] = o->geom->kpt_span[2 * i + 1] = -1;
+    }
     skip_ws(c);
     if (c->p < c->end && *c->p == '}') {
         c->p++;
@@ -1775,6 +1796,11 @@ static int parse_record(jctx *c, int64_t i, const jout *o, int64_t *n_area)
             break;
         case K_SEGMENTATION:
         case K_KEYPOINTS:
+            if (o->geom) {
+                int64_t *sp = kind == K_SEGMENTATION ? o->geom->seg_span : o->geom->kpt_span;
+                rc = sp ? take_span(c, sp + 2 * i) : skip_value(c);
+                break;
+            }
             return jerr(c, FA_EUNSUPPORTED, c->key - 1,
                         "records with '%s' are not supported by the fast parser",
                         kind == K_SEGMENTATION ? "segmentation" : "keypoints");
@@ -1918,7 +1944,8 @@ static int parse_result_cb(jctx *c, int64_t i, void *ctx)
 
 int fa_json_results_parse(const char *buf, size_t len, int64_t capacity, int64_t *image_id,
                           int64_t *category_id, double *bbox, double *score, double *area,
-                          int64_t *n_records, int64_t *n_area, fa_json_error *err)
+                          const fa_json_geometry *geom, int64_t *n_records, int64_t *n_area,
+                          fa_json_error *err)
 {
     jctx c;
     jout o;
@@ -1936,6 +1963,7 @@ int fa_json_results_parse(const char *buf, size_t len, int64_t capacity, int64_t
     o.score = score;
     o.area = area;
     o.n_area = &na;
+    o.geom = geom;
     rc = walk_records(&c, capacity, "not a JSON array (results must be a list of objects)",
                       parse_result_cb, &o, &n, n_records);
     if (n_area) *n_area = na;
@@ -2039,6 +2067,7 @@ typedef struct {
     double *bbox;
     double *area;
     uint8_t *iscrowd;
+    const fa_json_geometry *geom;   /* NULL: geometry skipped */
 } jann;
 
 static const char *const g_ann_required[5] = {"id", "image_id", "category_id", "bbox", "area"};
@@ -2094,6 +2123,11 @@ static int parse_annotation(jctx *c, int64_t i, const jann *o)
     int rc, closed = 0;
     c->p++;
     o->iscrowd[i] = 0;
+    if (o->geom) {
+        if (o->geom->seg_span) o->geom->seg_span[2 * i] = o->geom->seg_span[2 * i + 1] = -1;
+        if (o->geom->kpt_span) o->geom->kpt_span[2 * i] = o->geom->kpt_span[2 * i + 1] = -1;
+        if (o->geom->num_keypoints) o->geom->num_keypoints[i] = NAN;
+    }
     skip_ws(c);
     if (c->p < c->end && *c->p == '}') {
         c->p++;
@@ -2140,7 +2174,25 @@ static int parse_annotation(jctx *c, int64_t i, const jann *o)
             c->key_len = 7;
             rc = parse_iscrowd(c, &o->iscrowd[i]);
             break;
-        default:        /* segmentation, keypoints, score, anything else */
+        case K_SEGMENTATION:
+        case K_KEYPOINTS:
+            if (o->geom) {
+                int64_t *sp = kind == K_SEGMENTATION ? o->geom->seg_span : o->geom->kpt_span;
+                rc = sp ? take_span(c, sp + 2 * i) : skip_value(c);
+            } else {
+                rc = skip_value(c);
+            }
+            break;
+        case K_NUM_KEYPOINTS:
+            if (o->geom && o->geom->num_keypoints) {
+                c->key = (const unsigned char *)"num_keypoints";
+                c->key_len = 13;
+                rc = parse_double(c, &o->geom->num_keypoints[i], "a number");
+            } else {
+                rc = skip_value(c);
+            }
+            break;
+        default:        /* score, anything else */
             rc = skip_value(c);
             break;
         }
@@ -2166,8 +2218,8 @@ static int parse_annotation_cb(jctx *c, int64_t i, void *ctx)
 
 int fa_json_annotations_parse(const char *buf, size_t len, int64_t capacity, int64_t *id,
                               int64_t *image_id, int64_t *category_id, double *bbox,
-                              double *area, uint8_t *iscrowd, int64_t *n_records,
-                              fa_json_error *err)
+                              double *area, uint8_t *iscrowd, const fa_json_geometry *geom,
+                              int64_t *n_records, fa_json_error *err)
 {
     jctx c;
     jann o;
@@ -2184,6 +2236,239 @@ int fa_json_annotations_parse(const char *buf, size_t len, int64_t capacity, int
     o.bbox = bbox;
     o.area = area;
     o.iscrowd = iscrowd;
+    o.geom = geom;
     return walk_records(&c, capacity, "annotations must be a JSON array of objects",
                         parse_annotation_cb, &o, &n, n_records);
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* values of one field: keypoints and segmentations (spans found by the parsers above) */
+/* ---------------------------------------------------------------------------------- */
+
+/* c->p at '['. Reads an array of numbers into out[0..cap) (*n of them). */
+static int parse_number_array(jctx *c, double *out, int64_t cap, int64_t *n, const char *what)
+{
+    char tmp[16];
+    int rc;
+    *n = 0;
+    if (c->p >= c->end)
+        return err_eof(c);
+    if (*c->p != '[')
+        return jerr(c, FA_EPARSE, c->p, "%s must be an array of numbers, got %s", what,
+                    describe(c, c->p, tmp, sizeof tmp));
+    c->p++;
+    skip_ws(c);
+    if (c->p < c->end && *c->p == ']') {
+        c->p++;
+        return FA_OK;
+    }
+    for (;;) {
+        if (*n >= cap)
+            return jerr(c, FA_EINVAL, c->p, "more numbers than the capacity");
+        rc = parse_double(c, &out[*n], "a number");
+        if (rc != FA_OK)
+            return rc;
+        (*n)++;
+        skip_ws(c);
+        if (c->p >= c->end)
+            return err_eof(c);
+        if (*c->p == ',') {
+            c->p++;
+            skip_ws(c);
+            continue;
+        }
+        if (*c->p == ']') {
+            c->p++;
+            return FA_OK;
+        }
+        return jerr(c, FA_EPARSE, c->p, "expected ',' or ']' in %s", what);
+    }
+}
+
+static void jctx_span(jctx *c, const char *buf, size_t len, const char *field, fa_json_error *err)
+{
+    static const unsigned char empty[1] = {0};
+    if (err) {
+        err->record = -1;
+        err->offset = 0;
+        err->field[0] = '\0';
+        err->message[0] = '\0';
+    }
+    c->buf = buf ? (const unsigned char *)buf : empty;
+    c->p = c->buf;
+    c->end = c->buf + (buf ? len : 0);
+    c->record = -1;
+    c->key = (const unsigned char *)field;
+    c->key_len = strlen(field);
+    c->err = err;
+    c->dp_len = 0;
+    skip_ws(c);
+}
+
+int fa_json_number_array(const char *buf, size_t len, double *out, int64_t cap, int64_t *n,
+                         fa_json_error *err)
+{
+    jctx c;
+    jctx_span(&c, buf, len, "keypoints", err);
+    return parse_number_array(&c, out, cap, n, "keypoints");
+}
+
+/* Decode the JSON string at c->p (validated by scan_string) into out (cap bytes);
+ * only ASCII may come out of escapes (RLE counts are ASCII). */
+static int decode_string(jctx *c, char *out, int64_t cap, int64_t *n)
+{
+    const unsigned char *s;
+    size_t len, i = 0;
+    int esc, rc;
+    const unsigned char *start = c->p;
+    rc = scan_string(c, &s, &len, &esc);
+    if (rc != FA_OK)
+        return rc;
+    *n = 0;
+    while (i < len) {
+        unsigned char ch = s[i];
+        if (*n >= cap)
+            return jerr(c, FA_EINVAL, start, "string longer than the capacity");
+        if (ch != '\\') {
+            out[(*n)++] = (char)ch;
+            i++;
+            continue;
+        }
+        switch (s[i + 1]) {
+        case 'u': {
+            int v = (hexval(s[i + 2]) << 12) | (hexval(s[i + 3]) << 8) |
+                    (hexval(s[i + 4]) << 4) | hexval(s[i + 5]);
+            if (v >= 0x80)
+                return jerr(c, FA_EPARSE, start, "RLE counts must be ASCII");
+            out[(*n)++] = (char)v;
+            i += 6;
+            break;
+        }
+        case 'b': out[(*n)++] = '\b'; i += 2; break;
+        case 'f': out[(*n)++] = '\f'; i += 2; break;
+        case 'n': out[(*n)++] = '\n'; i += 2; break;
+        case 'r': out[(*n)++] = '\r'; i += 2; break;
+        case 't': out[(*n)++] = '\t'; i += 2; break;
+        default: out[(*n)++] = (char)s[i + 1]; i += 2; break;   /* " \ / */
+        }
+    }
+    return FA_OK;
+}
+
+int fa_json_segmentation_parse(const char *buf, size_t len, double *values, int64_t *poly_len,
+                               char *str, int64_t cap, fa_json_segm *out, fa_json_error *err)
+{
+    jctx c;
+    char tmp[16];
+    int rc;
+    jctx_span(&c, buf, len, "segmentation", err);
+    memset(out, 0, sizeof(*out));
+    out->h = out->w = -1;
+    if (c.p >= c.end)
+        return err_eof(&c);
+    if (*c.p == '[') {                      /* polygons: [[x, y, ...], ...] */
+        out->kind = FA_SEGM_POLYGONS;
+        c.p++;
+        skip_ws(&c);
+        if (c.p < c.end && *c.p == ']')
+            return FA_OK;
+        for (;;) {
+            int64_t k;
+            if (out->n_poly >= cap)
+                return jerr(&c, FA_EINVAL, c.p, "more polygons than the capacity");
+            if (c.p >= c.end || *c.p != '[')
+                return jerr(&c, FA_EPARSE, c.p, "polygons must be lists of numbers, got %s",
+                            describe(&c, c.p, tmp, sizeof tmp));
+            rc = parse_number_array(&c, values + out->n_values, cap - out->n_values, &k, "a polygon");
+            if (rc != FA_OK)
+                return rc;
+            poly_len[out->n_poly++] = k;
+            out->n_values += k;
+            skip_ws(&c);
+            if (c.p >= c.end)
+                return err_eof(&c);
+            if (*c.p == ',') {
+                c.p++;
+                skip_ws(&c);
+                continue;
+            }
+            if (*c.p == ']')
+                return FA_OK;
+            return jerr(&c, FA_EPARSE, c.p, "expected ',' or ']' in the polygon list");
+        }
+    }
+    if (*c.p != '{')
+        return jerr(&c, FA_EPARSE, c.p, "segmentation must be polygons (a list of lists) or an RLE "
+                    "object {\"size\": [h, w], \"counts\": ...}, got %s", describe(&c, c.p, tmp, sizeof tmp));
+    c.p++;
+    skip_ws(&c);
+    {
+        int has_size = 0, has_counts = 0;
+        const unsigned char *obj = c.p - 1;
+        if (c.p < c.end && *c.p == '}')
+            c.p++;
+        else for (;;) {
+            const unsigned char *ks;
+            size_t kn;
+            int esc;
+            if (c.p >= c.end)
+                return err_eof(&c);
+            if (*c.p != '"')
+                return err_expected(&c, "a field name (string)");
+            rc = scan_string(&c, &ks, &kn, &esc);
+            if (rc != FA_OK)
+                return rc;
+            skip_ws(&c);
+            if (c.p >= c.end || *c.p != ':')
+                return err_expected(&c, "':' after the field name");
+            c.p++;
+            skip_ws(&c);
+            if (!esc && kn == 4 && memcmp(ks, "size", 4) == 0) {
+                double hw[3];
+                int64_t k;
+                rc = parse_number_array(&c, hw, 3, &k, "size");
+                if (rc == FA_EINVAL || (rc == FA_OK && k != 2))
+                    return jerr(&c, FA_EPARSE, c.p, "size must be [height, width]");
+                if (rc != FA_OK)
+                    return rc;
+                if (!(hw[0] >= 0 && hw[1] >= 0 && hw[0] == floor(hw[0]) && hw[1] == floor(hw[1]) &&
+                      hw[0] < 2147483648.0 && hw[1] < 2147483648.0))
+                    return jerr(&c, FA_EPARSE, c.p, "size must be two non-negative integers");
+                out->h = (int64_t)hw[0];
+                out->w = (int64_t)hw[1];
+                has_size = 1;
+            } else if (!esc && kn == 6 && memcmp(ks, "counts", 6) == 0) {
+                if (c.p < c.end && *c.p == '"') {
+                    out->kind = FA_SEGM_RLE_STRING;
+                    rc = decode_string(&c, str, cap, &out->n_chars);
+                } else {
+                    out->kind = FA_SEGM_RLE_COUNTS;
+                    rc = parse_number_array(&c, values, cap, &out->n_values, "counts");
+                }
+                if (rc != FA_OK)
+                    return rc;
+                has_counts = 1;
+            } else {
+                rc = skip_value(&c);
+                if (rc != FA_OK)
+                    return rc;
+            }
+            skip_ws(&c);
+            if (c.p >= c.end)
+                return err_eof(&c);
+            if (*c.p == ',') {
+                c.p++;
+                skip_ws(&c);
+                continue;
+            }
+            if (*c.p == '}') {
+                c.p++;
+                break;
+            }
+            return err_expected(&c, "',' or '}' in the RLE object");
+        }
+        if (!has_size || !has_counts)
+            return jerr(&c, FA_EPARSE, obj, "an RLE segmentation needs 'size' and 'counts'");
+    }
+    return FA_OK;
 }

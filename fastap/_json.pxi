@@ -23,10 +23,14 @@ cdef extern from "fastap.h":
         _JR_EPARSE "FA_EPARSE"
         _JR_EUNSUPPORTED "FA_EUNSUPPORTED"
     _jr_int64 _jr_count_bound "fa_json_results_count_bound"(const char *buf, size_t len) nogil
+    ctypedef struct _jr_geom "fa_json_geometry":
+        _jr_int64 *seg_span
+        _jr_int64 *kpt_span
+        double *num_keypoints
     int _jr_parse "fa_json_results_parse"(
         const char *buf, size_t len, _jr_int64 capacity, _jr_int64 *image_id,
         _jr_int64 *category_id, double *bbox, double *score, double *area,
-        _jr_int64 *n_records, _jr_int64 *n_area, _jr_error *err) nogil
+        const _jr_geom *geom, _jr_int64 *n_records, _jr_int64 *n_area, _jr_error *err) nogil
     ctypedef struct _jr_member "fa_json_member":
         _jr_int64 key_start
         _jr_int64 key_end
@@ -39,7 +43,20 @@ cdef extern from "fastap.h":
     int _jr_ann_parse "fa_json_annotations_parse"(
         const char *buf, size_t len, _jr_int64 capacity, _jr_int64 *id,
         _jr_int64 *image_id, _jr_int64 *category_id, double *bbox, double *area,
-        _jr_uint8 *iscrowd, _jr_int64 *n_records, _jr_error *err) nogil
+        _jr_uint8 *iscrowd, const _jr_geom *geom, _jr_int64 *n_records, _jr_error *err) nogil
+    ctypedef struct _jr_segm "fa_json_segm":
+        int kind
+        _jr_int64 h
+        _jr_int64 w
+        _jr_int64 n_poly
+        _jr_int64 n_values
+        _jr_int64 n_chars
+    int _jr_segm_parse "fa_json_segmentation_parse"(
+        const char *buf, size_t len, double *values, _jr_int64 *poly_len, char *str,
+        _jr_int64 cap, _jr_segm *out, _jr_error *err) nogil
+    int _jr_numbers "fa_json_number_array"(
+        const char *buf, size_t len, double *out, _jr_int64 cap, _jr_int64 *n,
+        _jr_error *err) nogil
 
 
 class ResultsJSONError(ValueError):
@@ -99,7 +116,7 @@ cdef _jr_bytes_view(data, str func):
     return memoryview(data).cast("B")
 
 
-def parse_results_json(data):
+def parse_results_json(data, bint geometry=False):
     """Parse a COCO detection results JSON file (its content) into columns.
 
     ``data``: ``bytes`` or any C-contiguous buffer (``bytearray``, ``memoryview``,
@@ -119,8 +136,13 @@ def parse_results_json(data):
     ``"results JSON: record 17, field 'bbox': bbox must have 4 numbers, got 3 (byte 1234)"``;
     ``NotImplementedError`` (message names ``segmentation`` / ``keypoints`` / the
     encoding) when the file is valid-looking but outside what the fast parser handles:
-    records with ``segmentation`` or ``keypoints``, UTF-16/32 input, nesting deeper than
-    1000 levels -- fall back to ``json.loads`` then; ``MemoryError``.
+    records with ``segmentation`` or ``keypoints`` (unless ``geometry``), UTF-16/32 input,
+    nesting deeper than 1000 levels -- fall back to ``json.loads`` then; ``MemoryError``.
+
+    With ``geometry=True`` records may carry ``segmentation`` / ``keypoints`` and need no
+    ``bbox`` (NaN when absent); the result also has ``seg_span`` and ``kpt_span``, int64
+    [n, 2] byte ranges of those values in ``data`` ((-1, -1) when absent), to be read by
+    :func:`parse_keypoint_spans` / the mask readers.
     """
     if isinstance(data, str):
         data = (<str>data).encode("utf-8", "surrogatepass")
@@ -164,8 +186,19 @@ def parse_results_json(data):
     cdef _jr_int64 n = 0
     cdef _jr_int64 n_area = 0
     cdef int rc
+    cdef _jr_geom geom
+    cdef const _jr_geom *gp = NULL
+    seg_span = _jr_np.empty((max(cap, 1), 2), dtype=_jr_np.int64)
+    kpt_span = _jr_np.empty((max(cap, 1), 2), dtype=_jr_np.int64)
+    cdef _jr_int64[:, ::1] v_ss = seg_span
+    cdef _jr_int64[:, ::1] v_ks = kpt_span
+    if geometry:
+        geom.seg_span = &v_ss[0, 0]
+        geom.kpt_span = &v_ks[0, 0]
+        geom.num_keypoints = NULL
+        gp = &geom
     with nogil:
-        rc = _jr_parse(ptr, length, cap, p_img, p_cat, p_box, p_score, p_area,
+        rc = _jr_parse(ptr, length, cap, p_img, p_cat, p_box, p_score, p_area, gp,
                        &n, &n_area, &err)
     if rc != _JR_OK:
         _jr_raise(rc, &err, "results JSON")
@@ -175,8 +208,12 @@ def parse_results_json(data):
         bbox = bbox[:n].copy()
         score = score[:n].copy()
         area = area[:n].copy()
-    return {"image_id": image_id, "category_id": category_id, "bbox": bbox,
-            "score": score, "area": area, "has_area": bool(n_area == n)}
+    out = {"image_id": image_id, "category_id": category_id, "bbox": bbox,
+           "score": score, "area": area, "has_area": bool(n_area == n)}
+    if geometry:
+        out["seg_span"] = seg_span[:n].copy()
+        out["kpt_span"] = kpt_span[:n].copy()
+    return out
 
 
 def json_object_members(data):
@@ -236,7 +273,7 @@ def json_object_members(data):
         _jr_free(members)
 
 
-def parse_annotations_json(data, start=0, end=None):
+def parse_annotations_json(data, start=0, end=None, bint geometry=False):
     """Parse a JSON array of COCO annotations, ``data[start:end]``, into columns.
 
     Typically the ``"annotations"`` member of a ground-truth file, located with
@@ -260,6 +297,10 @@ def parse_annotations_json(data, start=0, end=None):
     too); ``NotImplementedError`` for UTF-16/32 input or nesting deeper than 1000 levels;
     ``MemoryError``; ``TypeError`` for ``str``; ``ValueError`` for a bad ``start`` /
     ``end``.
+
+    With ``geometry=True`` the result also has ``seg_span`` / ``kpt_span`` (int64 [n, 2]
+    byte ranges in ``data`` of each record's segmentation / keypoints, (-1, -1) when
+    absent) and ``num_keypoints`` (float64 [n], NaN when absent).
     """
     cdef const unsigned char[::1] buf = _jr_bytes_view(data, "parse_annotations_json")
     cdef Py_ssize_t total = buf.shape[0]
@@ -306,11 +347,31 @@ def parse_annotations_json(data, start=0, end=None):
     cdef _jr_error err
     cdef _jr_int64 n = 0
     cdef int rc
+    cdef _jr_geom geom
+    cdef const _jr_geom *gp = NULL
+    seg_span = _jr_np.empty((max(cap, 1), 2), dtype=_jr_np.int64)
+    kpt_span = _jr_np.empty((max(cap, 1), 2), dtype=_jr_np.int64)
+    num_kpt = _jr_np.empty(max(cap, 1), dtype=_jr_np.float64)
+    cdef _jr_int64[:, ::1] v_ss = seg_span
+    cdef _jr_int64[:, ::1] v_ks = kpt_span
+    cdef double[::1] v_nk = num_kpt
+    if geometry:
+        geom.seg_span = &v_ss[0, 0]
+        geom.kpt_span = &v_ks[0, 0]
+        geom.num_keypoints = &v_nk[0]
+        gp = &geom
     with nogil:
         rc = _jr_ann_parse(ptr, length, cap, p_id, p_img, p_cat, p_box, p_area, p_crowd,
-                           &n, &err)
+                           gp, &n, &err)
     if rc != _JR_OK:
         _jr_raise(rc, &err, "annotations", s)
+    extra = {}
+    if geometry:
+        ss = seg_span[:n].copy()
+        ks = kpt_span[:n].copy()
+        ss[ss >= 0] += s          # offsets in `data`, not in the annotations span
+        ks[ks >= 0] += s
+        extra = {"seg_span": ss, "kpt_span": ks, "num_keypoints": num_kpt[:n].copy()}
     if n != cap:
         ids = ids[:n].copy()
         image_id = image_id[:n].copy()
@@ -319,4 +380,38 @@ def parse_annotations_json(data, start=0, end=None):
         area = area[:n].copy()
         iscrowd = iscrowd[:n].copy()
     return {"id": ids, "image_id": image_id, "category_id": category_id, "bbox": bbox,
-            "area": area, "iscrowd": iscrowd}
+            "area": area, "iscrowd": iscrowd, **extra}
+
+
+def parse_keypoint_spans(data, spans, int n_values, what="keypoints"):
+    """Keypoints of records from their byte spans in ``data`` (``spans`` int64 [n, 2],
+    from ``parse_*_json(geometry=True)``): float64 [n, n_values]. Raises ValueError naming
+    the record when one is missing, is not an array of numbers or has another length."""
+    cdef const unsigned char[::1] buf = _jr_bytes_view(data, "parse_keypoint_spans")
+    spans = _jr_np.ascontiguousarray(spans, dtype=_jr_np.int64).reshape(-1, 2)
+    cdef _jr_int64[:, ::1] sv = spans
+    cdef Py_ssize_t n = spans.shape[0], i, total = buf.shape[0]
+    out = _jr_np.empty((n, max(n_values, 1)), dtype=_jr_np.float64)
+    cdef double[:, ::1] ov = out
+    cdef double tmp[1]
+    cdef _jr_int64 got = 0
+    cdef _jr_error err
+    cdef int rc = _JR_OK
+    cdef Py_ssize_t bad = -1
+    for i in range(n):
+        if sv[i, 0] < 0 or not (0 <= sv[i, 0] <= sv[i, 1] <= total):
+            raise ValueError("%s record %d: missing field 'keypoints'" % (what, i))
+    with nogil:
+        for i in range(n):
+            rc = _jr_numbers(<const char *>&buf[sv[i, 0]], <size_t>(sv[i, 1] - sv[i, 0]),
+                             &ov[i, 0] if n_values > 0 else tmp, n_values, &got, &err)
+            if rc != _JR_OK or got != n_values:
+                bad = i
+                break
+    if bad >= 0:
+        if rc == _JR_EINVAL or (rc == _JR_OK and got != n_values):
+            raise ValueError("%s record %d: keypoints should hold %d numbers (x, y, v for each of the %d "
+                             "keypoints that kpt_oks_sigmas has), got %s"
+                             % (what, bad, n_values, n_values // 3, "more" if rc == _JR_EINVAL else got))
+        raise ValueError("%s record %d: %s" % (what, bad, _jr_format(&err, "keypoints")))
+    return out[:, :n_values]
