@@ -517,12 +517,24 @@ def _dt_keypoints(coco, n_kpt):
     return keypoint_arrays(coco.dataset.get("annotations", []), n_kpt, "results", gt=False)
 
 
-def _rles_of(coco, gt_coco, kind):
-    """Masks of a COCO's annotations as RLE (geometry.RleSet), in column order;
-    polygons are rasterised at the ground truth's image sizes (pycocotools annToRLE)."""
-    from .geometry import rles_from_annotations
-    if isinstance(coco, COCO) and "rle" in coco._geom:
-        return coco._geom["rle"]
+def _rles_of(coco, gt_coco, kind, num_threads=None):
+    """Masks of a COCO's annotations as an RLE set (see _core.rle_set_stats), in column
+    order; polygons are rasterised at the ground truth's image sizes (pycocotools
+    annToRLE). Files read by the C scanner are converted from their text, without
+    building the annotation dicts."""
+    from .geometry import rles_from_annotations, rles_from_spans
+    what = "annotations" if kind == "gt" else "results"
+    if isinstance(coco, COCO):
+        if "rle" in coco._geom:
+            return coco._geom["rle"]
+        if "raw" in coco._geom and coco._geom["raw"][1] is not None:
+            data, seg_span, _ = coco._geom["raw"]
+            return rles_from_spans(data, seg_span, coco._columns(kind)["image_id"], gt_coco.imgs, what,
+                                   num_threads)
+        if kind == "gt" and coco._raw_anns is not None:
+            data, start, end = coco._raw_anns
+            g = _core.parse_annotations_json(data, start, end, geometry=True)
+            return rles_from_spans(data, g["seg_span"], g["image_id"], gt_coco.imgs, what, num_threads)
     return rles_from_annotations(coco.dataset.get("annotations", []), gt_coco.imgs,
                                  "annotations" if kind == "gt" else "results")
 
@@ -640,8 +652,9 @@ class COCOeval:
                        md[-1], num_threads=self.num_threads, use_cats=bool(p.useCats))
         elif p.iouType == 'segm':
             from .geometry import attach_rle_iou
-            attach_rle_iou(tables, _rles_of(self.cocoGt, self.cocoGt, "gt"), _rles_of(self.cocoDt, self.cocoGt, "dt"),
-                           gt["iscrowd"], md[-1], num_threads=self.num_threads)
+            attach_rle_iou(tables, _rles_of(self.cocoGt, self.cocoGt, "gt", self.num_threads),
+                           _rles_of(self.cocoDt, self.cocoGt, "dt", self.num_threads), md[-1],
+                           num_threads=self.num_threads)
         matches = engine.coco_match(tables, iou_thrs, md, ar, num_threads=self.num_threads)
         self._state = {"tables": tables, "matches": matches, "gt": gt, "dt": dt,
                        "iou_thrs": iou_thrs, "max_dets": md, "area_rng": ar}

@@ -15,7 +15,8 @@ import numpy as np
 from . import _core
 from .errors import InvalidAnnotationError, InvalidTypeError
 
-__all__ = ["keypoint_arrays", "keypoint_result_boxes", "attach_oks"]
+__all__ = ["keypoint_arrays", "keypoint_result_boxes", "attach_oks", "rles_from_annotations",
+           "rles_from_spans", "segm_results_columns", "attach_rle_iou"]
 
 
 def keypoint_arrays(anns, n_kpt, what, gt):
@@ -107,3 +108,81 @@ def attach_oks(tables, gt_kpt, gt_num_kpt, gt_crowd, dt_kpt, sigmas, cut, num_th
         tables.core.set_iou(np.full(max(total, 1), -np.inf), off, int(cut))
         return
     _core.oks_iou(tables.core, sigmas, g, nvis, d, int(cut), num_threads=num_threads)
+
+
+# ------------------------------------------------------------------------------ masks
+def _image_sizes(image_ids, imgs):
+    """int64 heights and widths of the images of `image_ids` (-1 where unknown)."""
+    ids = np.asarray(image_ids).reshape(-1)
+    uniq, inv = np.unique(ids, return_inverse=True)
+    h = np.full(uniq.shape[0], -1, np.int64)
+    w = np.full(uniq.shape[0], -1, np.int64)
+    for j, i in enumerate(uniq.tolist()):
+        img = imgs.get(i)
+        if img is not None and "height" in img and "width" in img:
+            h[j], w[j] = int(img["height"]), int(img["width"])
+    return h[inv], w[inv]
+
+
+def rles_from_annotations(anns, imgs, what):
+    """RLE set (see ``_core.rle_set_stats``) of the annotations' segmentations, in their
+    order; polygons are rasterised at their image's size (``imgs``: id -> image dict),
+    as pycocotools' annToRLE does."""
+    objs, image_ids = [], []
+    for i, a in enumerate(anns):
+        if not isinstance(a, Mapping):
+            raise InvalidTypeError("%s record %d should be a dict, got %s" % (what, i, type(a).__name__))
+        if "segmentation" not in a:
+            raise InvalidAnnotationError("%s record %d%s: missing field 'segmentation'" % (what, i, _rid(a)))
+        objs.append(a["segmentation"])
+        image_ids.append(a.get("image_id", -1))
+    h, w = _image_sizes(np.asarray(image_ids, dtype=np.int64), imgs)
+    try:
+        return _core.rle_set_from_objects(objs, h, w, what)
+    except ValueError as e:
+        raise InvalidAnnotationError(str(e)) from None
+
+
+def rles_from_spans(data, spans, image_ids, imgs, what, num_threads=None):
+    """RLE set of segmentations found by the C scanner (byte spans in ``data``)."""
+    h, w = _image_sizes(image_ids, imgs)
+    try:
+        return _core.rle_set_from_spans(data, spans, h, w, what, num_threads=num_threads)
+    except ValueError as e:
+        raise InvalidAnnotationError(str(e)) from None
+
+
+def segm_result_boxes(rles, given_bbox):
+    """pycocotools' loadRes for mask results: area = the mask's area; bbox = the record's
+    own when it has one (rows of ``given_bbox`` that are not NaN), else the mask's box."""
+    bbox = np.array(rles["bbox"], dtype=np.float64, copy=True)
+    if given_bbox is not None:
+        has = ~np.isnan(given_bbox).all(axis=1)
+        bbox[has] = given_bbox[has]
+    return bbox, np.asarray(rles["area"], dtype=np.float64)
+
+
+def segm_results_columns(anns, gt_coco):
+    """Columns and RLE set of mask results given as dicts (pycocotools loadRes, segm
+    branch: area from the mask, bbox from the mask unless the record has one)."""
+    from . import engine
+    what = "results"
+    rles = rles_from_annotations(anns, gt_coco.imgs, what)
+    given = np.full((len(anns), 4), np.nan)
+    for i, a in enumerate(anns):
+        b = a.get("bbox")
+        if b is not None and len(b) == 4:
+            given[i] = b
+    bbox, area = segm_result_boxes(rles, given)
+    cols = engine.dt_columns({"image_id": [a.get("image_id") for a in anns],
+                              "category_id": [a.get("category_id") for a in anns],
+                              "score": [a.get("score") for a in anns], "bbox": bbox, "area": area},
+                             what=what)
+    return cols, rles
+
+
+def attach_rle_iou(tables, gt_rles, dt_rles, cut, num_threads=None):
+    """Mask IoU (pycocotools maskUtils.iou, crowd rule) of every (category, image) run of
+    ``tables``; RLE sets in the input columns' order."""
+    _core.rle_iou_tables(tables.core, gt_rles, tables.gt_index, dt_rles, tables.dt_index, int(cut),
+                         num_threads=num_threads)

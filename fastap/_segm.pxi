@@ -1,0 +1,517 @@
+# Masks for evaluation: segmentations (from file spans or Python objects) to RLE sets,
+# and RLE IoU per (category, image) run. Included by _core.pyx; uses rle.c (declared in
+# fastap.h) and the segmentation value parser of json_results.c.
+#
+# An RLE set is CSR: counts uint32 [total], off int64 [n + 1], hw int64 [n, 2]; with
+# each mask's box (float64 [n, 4], pycocotools' rleToBbox) and area (float64 [n]).
+
+from libc.stdint cimport int64_t as _sg_int64, uint32_t as _sg_uint32, uint64_t as _sg_uint64
+from libc.stdlib cimport malloc as _sg_malloc, free as _sg_free, realloc as _sg_realloc
+from libc.string cimport memcpy as _sg_memcpy, strlen as _sg_strlen
+
+cdef extern from "fastap.h" nogil:
+    ctypedef struct _sg_rle "fa_rle":
+        _sg_int64 h
+        _sg_int64 w
+        _sg_int64 m
+        const _sg_uint32 *cnts
+    _sg_uint64 _sg_area "fa_rle_area"(const _sg_rle *r)
+    void _sg_to_bbox "fa_rle_to_bbox"(const _sg_rle *r, double *bb)
+    _sg_int64 _sg_from_bbox "fa_rle_from_bbox"(const double *bb, _sg_int64 h, _sg_int64 w, _sg_uint32 *cnts)
+    _sg_int64 _sg_poly_bound "fa_rle_poly_counts_bound"(const double *xy, _sg_int64 k, _sg_int64 h, _sg_int64 w)
+    size_t _sg_poly_scratch "fa_rle_poly_scratch_bytes"(const double *xy, _sg_int64 k, _sg_int64 h, _sg_int64 w)
+    _sg_int64 _sg_from_poly "fa_rle_from_poly"(const double *xy, _sg_int64 k, _sg_int64 h, _sg_int64 w,
+                                                void *scratch, _sg_uint32 *cnts)
+    _sg_int64 _sg_merge_bound "fa_rle_merge_bound"(const _sg_rle *rs, _sg_int64 n)
+    _sg_int64 _sg_merge "fa_rle_merge"(const _sg_rle *rs, _sg_int64 n, int intersect, _sg_uint32 *cnts)
+    int _sg_from_string "fa_rle_from_string"(const char *s, _sg_int64 len, _sg_int64 h, _sg_int64 w,
+                                              _sg_uint32 *cnts, _sg_int64 cap, _sg_int64 *m,
+                                              char *msg, size_t msg_len)
+    void _sg_iou "fa_rle_iou"(const _sg_rle *dt, const double *dt_bb, _sg_int64 m, const _sg_rle *gt,
+                              const double *gt_bb, _sg_int64 n, const unsigned char *iscrowd, double *out)
+
+
+# A growable uint32 buffer (one per worker chunk).
+ctypedef struct _sg_buf:
+    _sg_uint32 *p
+    _sg_int64 n
+    _sg_int64 cap
+
+
+cdef int _sg_reserve(_sg_buf *b, _sg_int64 extra) noexcept nogil:
+    cdef _sg_int64 want = b.n + extra
+    cdef _sg_int64 cap = b.cap
+    cdef _sg_uint32 *q
+    if want <= cap:
+        return 0
+    if cap < 1024:
+        cap = 1024
+    while cap < want:
+        cap *= 2
+    q = <_sg_uint32 *>_sg_realloc(b.p, <size_t>cap * sizeof(_sg_uint32))
+    if q == NULL:
+        return -1
+    b.p = q
+    b.cap = cap
+    return 0
+
+
+# Per-record failure codes (the message is composed with the GIL afterwards).
+cdef enum:
+    _SG_OK = 0
+    _SG_NOMEM = 1
+    _SG_JSON = 2          # the segmentation value is malformed (err holds why)
+    _SG_NOPOLY = 3        # an empty polygon list (pycocotools: IndexError)
+    _SG_SHORTPOLY = 4     # the first polygon has fewer than 4 numbers (pycocotools: unsupported)
+    _SG_BOXLEN = 5        # boxes (first list of 4 numbers) of another length
+    _SG_STRING = 6        # bad compressed counts (msg)
+    _SG_COUNTS = 7        # uncompressed counts: not non-negative integers, or a sum != h*w
+    _SG_NOSIZE = 8        # polygons on an image without width / height
+    _SG_MISSING = 9       # no segmentation
+
+
+cdef int _sg_convert(const _jr_segm *sg, const double *values, const _sg_int64 *poly_len,
+                     const char *strv, _sg_int64 img_h, _sg_int64 img_w, _sg_buf *out,
+                     _sg_buf *tmp, char *msg, size_t msg_len, _sg_int64 *h_out,
+                     _sg_int64 *w_out) noexcept nogil:
+    """Append one segmentation's RLE counts to `out` (pycocotools annToRLE: polygons are
+    rasterised at the image size and merged; a list whose first entry has 4 numbers is
+    boxes; RLE objects keep their own size)."""
+    cdef _sg_int64 i, k, m, off, total
+    cdef _sg_rle *rs = NULL
+    cdef _sg_int64 *starts = NULL
+    cdef void *scratch = NULL
+    cdef size_t sb
+    cdef double v
+    cdef _sg_uint64 s
+    cdef int rc
+    if sg.kind == 2:                           # compressed counts string
+        h_out[0] = sg.h
+        w_out[0] = sg.w
+        if _sg_reserve(out, sg.n_chars + 1):
+            return _SG_NOMEM
+        rc = _sg_from_string(strv, sg.n_chars, sg.h, sg.w, out.p + out.n, sg.n_chars + 1, &m, msg, msg_len)
+        if rc != 0:
+            return _SG_STRING
+        out.n += m
+        return _SG_OK
+    if sg.kind == 3:                           # uncompressed counts list
+        h_out[0] = sg.h
+        w_out[0] = sg.w
+        if _sg_reserve(out, sg.n_values):
+            return _SG_NOMEM
+        s = 0
+        for i in range(sg.n_values):
+            v = values[i]
+            if not (v >= 0 and v <= 4294967295.0 and v == <double>(<_sg_uint64>v)):
+                return _SG_COUNTS
+            out.p[out.n + i] = <_sg_uint32>v
+            s += <_sg_uint64>v
+        if s != <_sg_uint64>(sg.h * sg.w):
+            return _SG_COUNTS
+        out.n += sg.n_values
+        return _SG_OK
+    # polygons (or boxes, when the first list has 4 numbers: pycocotools frPyObjects)
+    if sg.n_poly == 0:
+        return _SG_NOPOLY
+    if img_h < 0 or img_w < 0:
+        return _SG_NOSIZE
+    h_out[0] = img_h
+    w_out[0] = img_w
+    if poly_len[0] < 4:
+        return _SG_SHORTPOLY
+    rs = <_sg_rle *>_sg_malloc(<size_t>sg.n_poly * sizeof(_sg_rle))
+    starts = <_sg_int64 *>_sg_malloc(<size_t>sg.n_poly * sizeof(_sg_int64))
+    if rs == NULL or starts == NULL:
+        _sg_free(rs)
+        _sg_free(starts)
+        return _SG_NOMEM
+    tmp.n = 0
+    off = 0
+    rc = _SG_OK
+    for i in range(sg.n_poly):
+        if poly_len[0] == 4 and poly_len[i] != 4:
+            rc = _SG_BOXLEN
+            break
+        if poly_len[0] == 4:
+            if _sg_reserve(tmp, 2 * img_w + 8):
+                rc = _SG_NOMEM
+                break
+            m = _sg_from_bbox(values + off, img_h, img_w, tmp.p + tmp.n)
+        else:
+            k = poly_len[i] // 2
+            total = _sg_poly_bound(values + off, k, img_h, img_w)
+            sb = _sg_poly_scratch(values + off, k, img_h, img_w)
+            if _sg_reserve(tmp, total):
+                rc = _SG_NOMEM
+                break
+            scratch = _sg_malloc(sb if sb > 0 else 1)
+            if scratch == NULL:
+                rc = _SG_NOMEM
+                break
+            m = _sg_from_poly(values + off, k, img_h, img_w, scratch, tmp.p + tmp.n)
+            _sg_free(scratch)
+        if m < 0:
+            rc = _SG_NOMEM
+            break
+        rs[i].h = img_h
+        rs[i].w = img_w
+        rs[i].m = m
+        starts[i] = tmp.n
+        tmp.n += m
+        off += poly_len[i]
+    if rc == _SG_OK:
+        for i in range(sg.n_poly):
+            rs[i].cnts = tmp.p + starts[i]      # tmp no longer moves
+        if sg.n_poly == 1:
+            if _sg_reserve(out, rs[0].m):
+                rc = _SG_NOMEM
+            else:
+                _sg_memcpy(out.p + out.n, rs[0].cnts, <size_t>rs[0].m * sizeof(_sg_uint32))
+                out.n += rs[0].m
+        else:
+            total = _sg_merge_bound(rs, sg.n_poly)
+            if _sg_reserve(out, total):
+                rc = _SG_NOMEM
+            else:
+                out.n += _sg_merge(rs, sg.n_poly, 0, out.p + out.n)
+    _sg_free(rs)
+    _sg_free(starts)
+    return rc
+
+
+_SG_REASONS = {
+    _SG_NOPOLY: "an empty polygon list (pycocotools fails on it too)",
+    _SG_SHORTPOLY: "a polygon needs at least 3 points (6 numbers); pycocotools rejects lists whose first "
+                   "entry has fewer than 4 numbers",
+    _SG_BOXLEN: "the first polygon has 4 numbers, which pycocotools reads as boxes [x, y, w, h], "
+                "but another entry is not a box",
+    _SG_COUNTS: "uncompressed RLE counts must be non-negative integers summing to height * width",
+    _SG_NOSIZE: "polygons need the image's height and width (the image entry has none)",
+    _SG_MISSING: "missing field 'segmentation'",
+}
+
+
+cdef _sg_fail(int code, Py_ssize_t i, what, str json_msg, str rle_msg):
+    if code == _SG_NOMEM:
+        raise MemoryError("fastap: out of memory converting masks")
+    if code == _SG_JSON:
+        raise ValueError("%s record %d: %s" % (what, i, json_msg))
+    if code == _SG_STRING:
+        raise ValueError("%s record %d: segmentation: %s" % (what, i, rle_msg))
+    raise ValueError("%s record %d: segmentation: %s" % (what, i, _SG_REASONS[code]))
+
+
+def _sg_finish(list chunks, Py_ssize_t n, hw):
+    """Concatenate the chunks' counts into one CSR set; boxes and areas of every mask."""
+    lens = _jr_np.concatenate([c[1] for c in chunks]) if chunks else _jr_np.zeros(0, _jr_np.int64)
+    off = _jr_np.zeros(n + 1, _jr_np.int64)
+    _jr_np.cumsum(lens, out=off[1:])
+    cnts = _jr_np.concatenate([c[0] for c in chunks]) if chunks else _jr_np.zeros(0, _jr_np.uint32)
+    return rle_set_stats(cnts, off, hw)
+
+
+def rle_set_stats(cnts, off, hw):
+    """dict(cnts, off, hw, bbox float64 [n, 4], area float64 [n]) of an RLE set."""
+    cnts = _jr_np.ascontiguousarray(cnts, dtype=_jr_np.uint32)
+    off = _jr_np.ascontiguousarray(off, dtype=_jr_np.int64)
+    hw = _jr_np.ascontiguousarray(hw, dtype=_jr_np.int64).reshape(-1, 2)
+    cdef Py_ssize_t n = hw.shape[0], i
+    bbox = _jr_np.zeros((max(n, 1), 4))
+    area = _jr_np.zeros(max(n, 1))
+    cdef double[:, ::1] bv = bbox
+    cdef double[::1] av = area
+    cdef const _sg_int64[::1] ov = off
+    cdef const _sg_int64[:, ::1] hv = hw
+    c1 = cnts if cnts.shape[0] else _jr_np.zeros(1, _jr_np.uint32)
+    cdef const _sg_uint32[::1] cv = c1
+    cdef _sg_rle r
+    with nogil:
+        for i in range(n):
+            r.h = hv[i, 0]
+            r.w = hv[i, 1]
+            r.m = ov[i + 1] - ov[i]
+            r.cnts = &cv[0] + ov[i]
+            _sg_to_bbox(&r, &bv[i, 0])
+            av[i] = <double>_sg_area(&r)
+    return {"cnts": cnts, "off": off, "hw": hw, "bbox": bbox[:n], "area": area[:n]}
+
+
+cdef int _sg_chunk(const char *buf, const _sg_int64 *spans, const _sg_int64 *img_h,
+                   const _sg_int64 *img_w, _sg_int64 b, _sg_int64 e, _sg_buf *ob,
+                   _sg_int64 *lens, _sg_int64 *hw, char *msg, _sg_int64 *where) noexcept nogil:
+    """Records [b, e): parse each segmentation span, append its RLE counts to ob."""
+    cdef _sg_int64 i, L, maxlen = 1
+    cdef _sg_buf tb
+    cdef _jr_segm sg
+    cdef _jr_error jerr_
+    cdef int rc = _SG_OK
+    tb.p = NULL
+    tb.n = 0
+    tb.cap = 0
+    for i in range(b, e):
+        L = spans[2 * i + 1] - spans[2 * i]
+        if L > maxlen:
+            maxlen = L
+    cdef double *values = <double *>_sg_malloc(<size_t>maxlen * sizeof(double))
+    cdef _sg_int64 *plen = <_sg_int64 *>_sg_malloc(<size_t>maxlen * sizeof(_sg_int64))
+    cdef char *strv = <char *>_sg_malloc(<size_t>maxlen)
+    if values == NULL or plen == NULL or strv == NULL:
+        rc = _SG_NOMEM
+        where[0] = b
+    else:
+        for i in range(b, e):
+            if _jr_segm_parse(buf + spans[2 * i], <size_t>(spans[2 * i + 1] - spans[2 * i]),
+                              values, plen, strv, maxlen, &sg, &jerr_) != 0:
+                rc = _SG_JSON
+                where[0] = i
+                _sg_memcpy(msg, jerr_.message, 160)
+                break
+            L = ob.n
+            rc = _sg_convert(&sg, values, plen, strv, img_h[i], img_w[i], ob, &tb, msg, 160,
+                             &hw[2 * i], &hw[2 * i + 1])
+            if rc != _SG_OK:
+                where[0] = i
+                break
+            lens[i] = ob.n - L
+    _sg_free(values)
+    _sg_free(plen)
+    _sg_free(strv)
+    _sg_free(tb.p)
+    return rc
+
+
+def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_threads=None):
+    """RLE set of the segmentations whose JSON values lie at ``spans`` (int64 [n, 2]) in
+    ``data``; ``img_h``, ``img_w``: int64 [n] image sizes for polygons (-1: unknown).
+    Runs without the GIL, records split across threads. Errors name the record."""
+    cdef const unsigned char[::1] buf = _jr_bytes_view(data, "rle_set_from_spans")
+    spans = _jr_np.ascontiguousarray(spans, dtype=_jr_np.int64).reshape(-1, 2)
+    img_h = _jr_np.ascontiguousarray(img_h, dtype=_jr_np.int64)
+    img_w = _jr_np.ascontiguousarray(img_w, dtype=_jr_np.int64)
+    cdef Py_ssize_t n = spans.shape[0], total = buf.shape[0]
+    if img_h.shape[0] != n or img_w.shape[0] != n:
+        raise ValueError("img_h / img_w should have one entry per span")
+    bad_span = (spans[:, 0] < 0) | (spans[:, 1] < spans[:, 0]) | (spans[:, 1] > total)
+    if n and bad_span.any():
+        _sg_fail(_SG_MISSING, int(_jr_np.flatnonzero(bad_span)[0]), what, "", "")
+    if n == 0:
+        return rle_set_stats(_jr_np.zeros(0, _jr_np.uint32), _jr_np.zeros(1, _jr_np.int64),
+                             _jr_np.zeros((0, 2), _jr_np.int64))
+    cdef int nt = _threads(num_threads)
+    if nt > n // 64 + 1:
+        nt = n // 64 + 1
+    bounds = _jr_np.linspace(0, n, nt + 1).astype(_jr_np.int64)
+    hw = _jr_np.full((n, 2), -1, _jr_np.int64)
+    lens = _jr_np.zeros(n, _jr_np.int64)
+    codes = _jr_np.zeros(nt, _jr_np.int32)
+    where = _jr_np.full(nt, -1, _jr_np.int64)
+    msgs = _jr_np.zeros((nt, 192), _jr_np.uint8)
+    cdef const _sg_int64[:, ::1] sv = spans
+    cdef const _sg_int64[::1] hv = img_h
+    cdef const _sg_int64[::1] wv = img_w
+    cdef _sg_int64[:, ::1] hwv = hw
+    cdef _sg_int64[::1] lv = lens
+    cdef const _sg_int64[::1] bv = bounds
+    cdef int[::1] codev = codes
+    cdef _sg_int64[::1] wherev = where
+    cdef unsigned char[:, ::1] msgv = msgs
+    cdef _sg_buf *obs = <_sg_buf *>_sg_malloc(<size_t>nt * sizeof(_sg_buf))
+    if obs == NULL:
+        raise MemoryError()
+    cdef Py_ssize_t c
+    for c in range(nt):
+        obs[c].p = NULL
+        obs[c].n = 0
+        obs[c].cap = 0
+    chunks = []
+    try:
+        with nogil:
+            for c in prange(nt, num_threads=nt, schedule="static"):
+                codev[c] = _sg_chunk(<const char *>&buf[0], &sv[0, 0], &hv[0], &wv[0], bv[c], bv[c + 1],
+                                     &obs[c], &lv[0], &hwv[0, 0], <char *>&msgv[c, 0], &wherev[c])
+        for c in range(nt):
+            if codes[c] != _SG_OK:
+                m = bytes(msgs[c]).split(b"\0", 1)[0].decode("utf-8", "replace")
+                _sg_fail(codes[c], int(where[c]), what, "segmentation: " + m, m)
+        for c in range(nt):
+            arr = _jr_np.empty(obs[c].n, _jr_np.uint32)
+            if obs[c].n:
+                _sg_memcpy(<void *>cnp.PyArray_DATA(arr), obs[c].p, <size_t>obs[c].n * sizeof(_sg_uint32))
+            chunks.append((arr, lens[bounds[c]:bounds[c + 1]]))
+    finally:
+        for c in range(nt):
+            _sg_free(obs[c].p)
+        _sg_free(obs)
+    return _sg_finish(chunks, n, hw)
+
+
+def rle_set_from_objects(objs, img_h, img_w, what="annotations"):
+    """RLE set of segmentations given as Python objects (pycocotools' forms: a list of
+    polygons, or a dict with ``size`` and ``counts`` as bytes / str / list of ints);
+    ``img_h``, ``img_w`` int64 [n] for polygons (-1: unknown). Errors name the record."""
+    cdef Py_ssize_t n = len(objs), i
+    img_h = _jr_np.ascontiguousarray(img_h, dtype=_jr_np.int64)
+    img_w = _jr_np.ascontiguousarray(img_w, dtype=_jr_np.int64)
+    hw = _jr_np.full((max(n, 1), 2), -1, _jr_np.int64)
+    lens = _jr_np.zeros(max(n, 1), _jr_np.int64)
+    cdef _sg_buf ob, tb
+    ob.p = NULL; ob.n = 0; ob.cap = 0
+    tb.p = NULL; tb.n = 0; tb.cap = 0
+    cdef _jr_segm sg
+    cdef char msg[192]
+    cdef int rc
+    cdef _sg_int64 before, hh, ww
+    cdef const double[::1] vv
+    cdef const _sg_int64[::1] pv
+    cdef const unsigned char[::1] strb
+    empty_d = _jr_np.zeros(1)
+    empty_i = _jr_np.zeros(1, _jr_np.int64)
+    try:
+        for i in range(n):
+            o = objs[i]
+            values, plen, sbytes = empty_d, empty_i, b"\0"
+            sg.h = sg.w = -1
+            sg.n_poly = sg.n_values = sg.n_chars = 0
+            if o is None:
+                _sg_fail(_SG_MISSING, i, what, "", "")
+            if isinstance(o, dict):
+                if "counts" not in o or "size" not in o:
+                    raise ValueError("%s record %d: segmentation: an RLE needs 'size' and 'counts'" % (what, i))
+                try:
+                    hh, ww = int(o["size"][0]), int(o["size"][1])
+                    if len(o["size"]) != 2 or hh < 0 or ww < 0:
+                        raise ValueError
+                except (TypeError, ValueError, IndexError):
+                    raise ValueError("%s record %d: segmentation: size must be [height, width], got %r"
+                                     % (what, i, o["size"])) from None
+                sg.h, sg.w = hh, ww
+                c = o["counts"]
+                if isinstance(c, (bytes, str)):
+                    sg.kind = 2
+                    sbytes = c.encode("ascii", "replace") if isinstance(c, str) else bytes(c)
+                    sg.n_chars = len(sbytes)
+                    sbytes = sbytes + b"\0"
+                else:
+                    sg.kind = 3
+                    try:
+                        values = _jr_np.ascontiguousarray(_jr_np.asarray(c, dtype=_jr_np.float64).reshape(-1))
+                    except (TypeError, ValueError):
+                        _sg_fail(_SG_COUNTS, i, what, "", "")
+                    sg.n_values = values.shape[0]
+                    if sg.n_values == 0:
+                        values = empty_d
+            elif isinstance(o, (list, tuple)):
+                sg.kind = 1
+                sg.n_poly = len(o)
+                try:
+                    parts = [_jr_np.asarray(q, dtype=_jr_np.float64).reshape(-1) for q in o]
+                except (TypeError, ValueError):
+                    raise ValueError("%s record %d: segmentation: polygons must be lists of numbers" % (what, i)) from None
+                if parts:
+                    plen = _jr_np.array([q.shape[0] for q in parts], _jr_np.int64)
+                    values = _jr_np.ascontiguousarray(_jr_np.concatenate(parts)) if plen.sum() else empty_d
+                    sg.n_values = int(plen.sum())
+            else:
+                raise ValueError("%s record %d: segmentation must be polygons (a list of lists) or an RLE dict, "
+                                 "got %s" % (what, i, type(o).__name__))
+            if sg.kind != 2 and not _jr_np.isfinite(values[:sg.n_values]).all():
+                raise ValueError("%s record %d: segmentation holds a non-finite number" % (what, i))
+            vv = values
+            pv = plen
+            strb = sbytes
+            before = ob.n
+            msg[0] = 0
+            rc = _sg_convert(&sg, &vv[0], &pv[0], <const char *>&strb[0], img_h[i], img_w[i], &ob, &tb,
+                             msg, 160, &hh, &ww)
+            if rc != _SG_OK:
+                m = (<bytes>msg).decode("utf-8", "replace")
+                _sg_fail(rc, i, what, m, m)
+            hw[i, 0], hw[i, 1] = hh, ww
+            lens[i] = ob.n - before
+        arr = _jr_np.empty(ob.n, _jr_np.uint32)
+        if ob.n:
+            _sg_memcpy(<void *>cnp.PyArray_DATA(arr), ob.p, <size_t>ob.n * sizeof(_sg_uint32))
+    finally:
+        _sg_free(ob.p)
+        _sg_free(tb.p)
+    return _sg_finish([(arr, lens[:n])], n, hw[:n])
+
+
+cdef _sg_rle *_sg_views(dict st, index) except NULL:
+    """fa_rle views of the set's masks at positions `index` (grouped order); the
+    caller frees the array. The set's arrays must outlive the views."""
+    cdef const _sg_uint32[::1] cv = st["cnts"] if st["cnts"].shape[0] else _jr_np.zeros(1, _jr_np.uint32)
+    cdef const _sg_int64[::1] ov = st["off"]
+    cdef const _sg_int64[:, ::1] hv = st["hw"] if st["hw"].shape[0] else _jr_np.zeros((1, 2), _jr_np.int64)
+    index = _jr_np.ascontiguousarray(index, dtype=_jr_np.int64)
+    cdef const _sg_int64[::1] iv = index if index.shape[0] else _jr_np.zeros(1, _jr_np.int64)
+    cdef Py_ssize_t n = index.shape[0], i, j
+    cdef _sg_rle *v = <_sg_rle *>_sg_malloc(<size_t>max(n, 1) * sizeof(_sg_rle))
+    if v == NULL:
+        raise MemoryError()
+    for i in range(n):
+        j = iv[i]
+        v[i].h = hv[j, 0]
+        v[i].w = hv[j, 1]
+        v[i].m = ov[j + 1] - ov[j]
+        v[i].cnts = &cv[0] + ov[j]
+    return v
+
+
+cdef void _sg_iou_chunk(const fa_coco_input *inp, int32_t k, int64_t b, int64_t e,
+                        const _sg_rle *gv, const double *gbb, const _sg_rle *dv,
+                        const double *dbb, double *iou) noexcept nogil:
+    cdef int64_t gi = inp.gt_off[k], ge = inp.gt_off[k + 1], g0 = gi, G = 0, d
+    cdef int32_t cur = -1
+    for d in range(b, e):
+        if inp.dt_iou_off[d] < 0:
+            continue
+        if inp.dt_img[d] != cur:
+            cur = inp.dt_img[d]
+            while gi < ge and inp.gt_img[gi] < cur:
+                gi += 1
+            g0 = gi
+            while gi < ge and inp.gt_img[gi] == cur:
+                gi += 1
+            G = gi - g0
+        _sg_iou(&dv[d], &dbb[4 * d], 1, &gv[g0], &gbb[4 * g0], G, inp.gt_crowd + g0,
+                iou + inp.dt_iou_off[d])
+
+
+def rle_iou_tables(CocoTables tables, dict gt_set, gt_index, dict dt_set, dt_index, int64_t cut,
+                   num_threads=None):
+    """pycocotools' mask IoU (maskUtils.iou with the crowd rule) for every (category,
+    image) run of `tables`, set as the tables' precomputed IoUs. gt_set / dt_set: RLE
+    sets (rle_set_*), gt_index / dt_index: set position of each grouped record."""
+    cdef int64_t ng = tables.inp.n_gt, nd = tables.inp.n_dt
+    gt_index = _jr_np.ascontiguousarray(gt_index, dtype=_jr_np.int64)
+    dt_index = _jr_np.ascontiguousarray(dt_index, dtype=_jr_np.int64)
+    if gt_index.shape[0] != ng or dt_index.shape[0] != nd:
+        raise ValueError("gt_index / dt_index should have one entry per grouped record")
+    dt_iou_off, total = tables.iou_layout(cut)
+    tables.set_iou(_jr_np.zeros(max(total, 1)), dt_iou_off, cut)
+    gbb = _jr_np.ascontiguousarray(gt_set["bbox"][gt_index]) if ng else _jr_np.zeros((1, 4))
+    dbb = _jr_np.ascontiguousarray(dt_set["bbox"][dt_index]) if nd else _jr_np.zeros((1, 4))
+    cdef const double[:, ::1] gbv = gbb
+    cdef const double[:, ::1] dbv = dbb
+    iou = tables.extra["iou"]
+    cdef double[::1] iv = iou
+    cdef _sg_rle *gv = _sg_views(gt_set, gt_index)
+    cdef _sg_rle *dv = NULL
+    cdef int nt = _threads(num_threads)
+    ck, cb, ce = _det_chunks(tables, nt)
+    cdef const int32_t[::1] ckv = ck if ck.shape[0] else _jr_np.zeros(1, _jr_np.int32)
+    cdef const int64_t[::1] cbv = cb if cb.shape[0] else _jr_np.zeros(1, _jr_np.int64)
+    cdef const int64_t[::1] cev = ce if ce.shape[0] else _jr_np.zeros(1, _jr_np.int64)
+    cdef Py_ssize_t c, nc = ck.shape[0]
+    cdef const fa_coco_input *inp = &tables.inp
+    try:
+        dv = _sg_views(dt_set, dt_index)
+        with nogil:
+            for c in prange(nc, num_threads=nt, schedule="dynamic"):
+                _sg_iou_chunk(inp, ckv[c], cbv[c], cev[c], gv, &gbv[0, 0], dv, &dbv[0, 0], &iv[0])
+    finally:
+        _sg_free(gv)
+        _sg_free(dv)
+    return iou[:total], dt_iou_off
