@@ -18,8 +18,9 @@ Box conventions (the one place each rule lives):
   y with ``H``), and the box is ``[x1, y1, x2 - x1, y2 - y1]``. With a power-of-two
   image size and boxes on whole pixels the round trip COCO -> YOLO -> pixels is exact;
   otherwise it is exact to about 1e-13 pixel. Values must be finite, ``w`` and ``h``
-  non-negative, and ``cx cy w h`` within ``[-0.01, 1.01]`` (:data:`YOLO_TOLERANCE`, the
-  slack for boxes rounded at the image border); anything else is an error, not clipped.
+  non-negative, and ``cx cy w h`` within ``[-0.05, 1.05]`` (:data:`YOLO_TOLERANCE`: real boxes
+  overrun the image border by a few pixels; values far outside mean pixel coordinates
+  were written where normalised ones belong); anything else is an error, not clipped.
 * VOC: ``<bndbox>`` holds 1-based inclusive pixel corners; the box is
   ``[xmin, ymin, xmax - xmin, ymax - ymin]``. ``protocol="voc"`` (``plus_one=True``)
   adds the devkit's +1 to widths and heights, which reproduces the devkit's numbers;
@@ -51,7 +52,7 @@ __all__ = ["Columns", "read_yolo", "read_voc_xml", "read_voc_results", "read_ima
            "read_image_sizes", "read_class_names", "YOLO_TOLERANCE", "IMAGE_EXTENSIONS"]
 
 #: How far outside [0, 1] a normalised YOLO value may lie before it is an error.
-YOLO_TOLERANCE = 0.01
+YOLO_TOLERANCE = 0.05
 
 #: Image file extensions looked for in an images folder (ultralytics' list).
 IMAGE_EXTENSIONS = (".bmp", ".dng", ".jpeg", ".jpg", ".mpo", ".png", ".tif", ".tiff", ".webp",

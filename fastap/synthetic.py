@@ -25,7 +25,7 @@ import os
 import numpy as np
 
 __all__ = ["make_coco", "make_arrays", "write_coco", "SCALES", "write_yolo_labels", "write_voc_xml",
-           "write_voc_results", "write_yolo_dataset"]
+           "write_voc_results", "write_yolo_dataset", "write_png"]
 
 SCALES = {
     "tiny": dict(n_images=50, n_categories=5, gt_per_image=4.0, dets_per_image=20),
@@ -330,3 +330,18 @@ def write_yolo_dataset(directory, seed=0, fmt="%g", **kw):
     with open(paths["classes"], "w") as f:
         f.write("".join("class_%d\n" % c for c in categories.tolist()))
     return paths
+
+
+def write_png(path, width, height):
+    """Write a valid all-black 1-bit greyscale PNG of the given size (a few hundred
+    bytes): test input for image-header readers."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    row = b"\x00" * (1 + (width + 7) // 8)
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(row * height, 9)) + chunk(b"IEND", b""))
