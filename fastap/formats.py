@@ -447,8 +447,8 @@ def _parse_rows(paths, blobs, n_fields, field_names):
 
 def _first_bad(mask, paths, files, lines, field, message, values):
     i = int(np.flatnonzero(mask)[0])
-    v = values[i]
-    return _error(paths[files[i]], "line %d" % lines[i], field, message % (v,))
+    v = float(values[i])
+    return _error(paths[files[i]], "line %d" % lines[i], field, message % (int(v) if v == int(v) else v,))
 
 
 # ----------------------------------------------------------------------------- YOLO
@@ -532,7 +532,7 @@ def read_yolo(labels_dir, image_sizes=None, images_dir=None, class_names=None, p
     bad = ~np.isfinite(rows)
     if bad.any():
         r, c = np.argwhere(bad)[0]
-        raise _error(paths[files[r]], "line %d" % lines[r], fields[c], "should be finite, got %r" % rows[r, c])
+        raise _error(paths[files[r]], "line %d" % lines[r], fields[c], "should be finite, got %r" % float(rows[r, c]))
     bad = (cls != np.floor(cls)) | (cls < 0)
     if bad.any():
         raise _first_bad(bad, paths, files, lines, "class", "should be a non-negative integer, got %r", cls)
@@ -765,13 +765,14 @@ def read_voc_results(results, images, class_names=None):
         if bad.any():
             r = int(np.flatnonzero(bad)[0])
             c = int(np.flatnonzero(~np.isfinite(num[r]))[0])
-            raise _error(p, "line %d" % line_no[r], _VOC_RESULT_FIELDS[c + 1], "should be finite, got %r" % num[r, c])
+            raise _error(p, "line %d" % line_no[r], _VOC_RESULT_FIELDS[c + 1], "should be finite, got %r"
+                         % float(num[r, c]))
         for lo, hi in ((1, 3), (2, 4)):
             bad = num[:, hi] < num[:, lo]
             if bad.any():
                 r = int(np.flatnonzero(bad)[0])
                 raise _error(p, "line %d" % line_no[r], _VOC_RESULT_FIELDS[hi + 1], "is smaller than %s: %r < %r"
-                             % (_VOC_RESULT_FIELDS[lo + 1], num[r, hi], num[r, lo]))
+                             % (_VOC_RESULT_FIELDS[lo + 1], float(num[r, hi]), float(num[r, lo])))
         uniq, inv = np.unique(rows[:, 0], return_inverse=True)
         uid = np.empty(uniq.shape[0], np.int64)
         for k, u in enumerate(uniq.tolist()):
