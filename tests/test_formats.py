@@ -323,7 +323,7 @@ YOLO_BAD = [
     ("0 0.5 0.5 inf 0.2\n", r"a\.txt: line 1: field 'w' should be finite"),
     ("1.5 0.5 0.5 0.2 0.2\n", r"a\.txt: line 1: field 'class' should be a non-negative integer, got 1\.5"),
     ("-1 0.5 0.5 0.2 0.2\n", r"a\.txt: line 1: field 'class' should be a non-negative integer"),
-    ("0 0.5 0.5 0.2 0.2\n7 0.5 0.5 0.2 0.2\n", r"a\.txt: line 2: field 'class' is out of range: 7\.0, with 2 class"),
+    ("0 0.5 0.5 0.2 0.2\n7 0.5 0.5 0.2 0.2\n", r"a\.txt: line 2: field 'class' is out of range: 7, with 2 class"),
     ("0 120 0.5 0.2 0.2\n", r"a\.txt: line 1: field 'cx' should be normalised to \[0, 1\]"),
     ("0 0.5 0.5 -0.2 0.2\n", r"a\.txt: line 1: field 'w' should be normalised"),
     (b"0 0.5 0.5 0.2 \xff\n", r"a\.txt: not a UTF-8 text file"),
