@@ -549,7 +549,7 @@ def read_yolo(labels_dir, image_sizes=None, images_dir=None, class_names=None, p
                              "(tolerance %g; w and h >= 0), got %%r" % YOLO_TOLERANCE, v)
     file_img = np.array([index[s] for s in stems], np.int64)
     image_id = file_img[files]
-    wh = np.asarray(size_arr, np.float64)[image_id]
+    wh = (np.zeros((0, 2)) if size_arr is None else np.asarray(size_arr, np.float64))[image_id]
     W, H = wh[:, 0], wh[:, 1]
     cx, cy, w, h = rows[:, 1], rows[:, 2], rows[:, 3], rows[:, 4]
     x1 = W * (cx - w / 2)          # ultralytics' xywhn2xyxy

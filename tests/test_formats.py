@@ -81,6 +81,13 @@ def test_yolo_hand_checked(tmp_path):
     assert fastap.evaluate(gt, dt, protocol="voc").map == 1.0
 
 
+def test_yolo_empty_folders(tmp_path):
+    (tmp_path / "l").mkdir()
+    gt = formats.read_yolo(str(tmp_path / "l"))
+    dt = formats.read_yolo(str(tmp_path / "l"), predictions=True, images=gt)
+    assert gt.images == [] and gt["bbox"].shape == (0, 4) and dt["score"].shape == (0,)
+
+
 def test_yolo_formula_is_ultralytics_xywhn2xyxy():
     rng = np.random.default_rng(0)
     v = rng.random((200, 4)) * 0.5 + 0.25
