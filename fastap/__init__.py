@@ -13,6 +13,9 @@ Evaluator(gt=None, ...)
     Streaming evaluation: update() per batch, merge() partial states, compute().
 Params
     pycocotools-compatible evaluation parameters.
+read_yolo, read_voc_xml, read_voc_results
+    YOLO txt label folders and PASCAL VOC files into columns for evaluate()
+    (fastap.formats).
 """
 from ._version import __version__
 from .errors import FastapError, InvalidAnnotationError, InvalidFileError, InvalidTypeError
@@ -21,6 +24,8 @@ from .engine import EvalResult, evaluate
 from .iou import box_iou
 from .coco import COCO, COCOeval
 from .evaluator import Evaluator
+from .formats import read_voc_results, read_voc_xml, read_yolo
 
 __all__ = ["__version__", "COCO", "COCOeval", "Params", "evaluate", "EvalResult", "box_iou", "Evaluator",
-           "FastapError", "InvalidAnnotationError", "InvalidTypeError", "InvalidFileError"]
+           "FastapError", "InvalidAnnotationError", "InvalidTypeError", "InvalidFileError",
+           "read_yolo", "read_voc_xml", "read_voc_results"]

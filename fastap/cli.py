@@ -1,11 +1,13 @@
 """The ``fastap`` command line.
 
-    fastap eval GT.json RESULTS.json [--iou-type bbox] [--json OUT] [--per-class] [--csv OUT]
+    fastap eval GT RESULTS [--format coco|yolo|voc] [--protocol coco|voc|voc07]
+                [--iou-threshold T] [--image-sizes FILE] [--images DIR] [--names FILE]
+                [--iou-type bbox] [--json OUT] [--per-class] [--csv OUT]
                 [--threads N] [--quiet] [--progress]
     fastap demo [--scale coco_val2017] [--no-compare]
 
-Exit codes: 0 success, 2 bad input (one line on stderr naming the file, record and
-field), 1 anything else.
+Exit codes: 0 success, 2 bad input or usage (one line on stderr naming the file, record
+and field), 1 an unexpected internal error (a traceback).
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ import time
 
 import numpy as np
 
-from .errors import FastapError
+from .errors import FastapError, InvalidFileError
 
 STAT_LABELS = ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"]
 
@@ -28,7 +30,38 @@ EPILOG = """examples:
   fastap eval instances_val2017.json detections.json
   fastap eval gt.json dt.json --json metrics.json --threads 4
   fastap eval gt.json dt.json --per-class --csv per_class.csv
+  fastap eval gt.json dt.json --json - --quiet          # JSON on stdout
+  fastap eval labels/ predictions/ --format yolo --images images/ --names data.yaml
+  fastap eval labels/ predictions/ --format yolo --image-sizes sizes.json
+  fastap eval Annotations/ results/ --format voc --protocol voc --iou-threshold 0.5
+  fastap eval gt.json dt.json --protocol voc07
   fastap demo
+"""
+
+DEMO_EPILOG = """examples:
+  fastap demo                              # val2017 scale, compared with pycocotools
+  fastap demo --scale small --no-compare
+"""
+
+EXIT_CODES = """exit codes:
+  0  success
+  2  bad input or usage: one line on stderr, 'fastap: error: FILE: record/line N: field ...'
+  1  an unexpected internal error (a Python traceback; please report it)
+"""
+
+FORMATS_HELP = """input formats (--format):
+  coco  GT: a COCO annotation file; RESULTS: a COCO results file (a JSON list of
+        {image_id, category_id, bbox [x, y, w, h], score}).
+  yolo  GT: a folder of <image>.txt label files, lines 'class cx cy w h' normalised to
+        [0, 1]; RESULTS: a folder of prediction files, lines 'class cx cy w h conf'
+        (ultralytics save_txt + save_conf). Needs the image sizes: --images DIR (read
+        from the image headers) or --image-sizes FILE (JSON {name: [w, h]}, a COCO
+        annotation file, or CSV name,width,height). Images without a label file have no
+        objects. --names classes.txt or data.yaml names the classes.
+  voc   GT: a folder of PASCAL VOC XML files (Annotations/); RESULTS: a folder (or one
+        file) of devkit result files comp4_det_test_<class>.txt, lines
+        '<image> <score> <xmin> <ymin> <xmax> <ymax>'. Difficult objects are left out
+        by --protocol voc/voc07 and count as ordinary objects under --protocol coco.
 """
 
 
@@ -86,7 +119,113 @@ def _run_fastap(gt_path, dt_path, iou_type="bbox", num_threads=None, quiet=False
     return ev, t
 
 
+def _out(path):
+    """A context manager giving a text file to write `path` to ('-': stdout)."""
+    if path == "-":
+        return contextlib.nullcontext(sys.stdout)
+    try:
+        return open(path, "w", newline="")
+    except OSError as e:
+        raise InvalidFileError("%s: cannot write the file (%s)" % (path, e.strerror or e)) from None
+
+
+def _quiet(args):
+    """--quiet, or a machine-readable output on stdout (which must stay parseable)."""
+    return args.quiet or args.json == "-" or args.csv == "-"
+
+
+def _load_columns(args):
+    """(gt, dt, img_ids, class names) for --format yolo|voc (fastap.formats Columns),
+    or for --format coco with a VOC protocol (fastap.COCO objects)."""
+    from . import formats
+    if args.format == "yolo":
+        gt = formats.read_yolo(args.gt, image_sizes=args.image_sizes, images_dir=args.images,
+                               class_names=args.names)
+        dt = formats.read_yolo(args.results, predictions=True, images=gt)
+        return gt, dt, gt.image_ids, _names(gt.class_names)
+    if args.format == "voc":
+        if args.image_sizes or args.images:
+            raise InvalidFileError("--image-sizes / --images: VOC XML files carry their own sizes")
+        gt = formats.read_voc_xml(args.gt, class_names=args.names)
+        dt = formats.read_voc_results(args.results, gt)
+        return gt, dt, gt.image_ids, _names(gt.class_names)
+    from .coco import COCO
+    with contextlib.redirect_stdout(io.StringIO()):
+        gt = COCO(args.gt)
+        dt = gt.loadRes(args.results)
+    names = {c["id"]: c.get("name") for c in gt.loadCats(gt.getCatIds())}
+    return gt, dt, np.asarray(sorted(gt.getImgIds()), np.int64), names
+
+
+def _names(class_names):
+    return None if class_names is None else dict(enumerate(class_names))
+
+
+def _eval_columns(args):
+    """--format yolo|voc, or --protocol voc|voc07: fastap.evaluate on columns."""
+    from .engine import evaluate, table_to_csv
+    quiet = _quiet(args)
+    ph = _Phases(["load", "evaluate"], args.progress)
+    t0 = time.perf_counter()
+    gt, dt, img_ids, names = _load_columns(args)
+    t1 = time.perf_counter()
+    ph.done("load")
+    res = evaluate(gt, dt, protocol=args.protocol, img_ids=img_ids, iou_threshold=args.iou_threshold,
+                   num_threads=args.threads)
+    t2 = time.perf_counter()
+    ph.done("evaluate")
+    t = {"load": t1 - t0, "evaluate": t2 - t1, "total": t2 - t0}
+
+    def name_of(c):
+        return None if names is None else names.get(c)
+
+    if args.protocol == "coco":
+        table = res.per_class()
+        rows = [dict(zip(table.dtype.names, r)) for r in table.tolist()]
+        if not quiet:
+            print("\n".join(res.summary))
+    else:
+        rows = [{"category_id": int(c), "ap": float(a), "n_pos": int(n)}
+                for c, a, n in zip(res.cat_ids.tolist(), res.ap.tolist(), res.n_pos.tolist())]
+        table = np.array([(r["category_id"], r["ap"], r["n_pos"]) for r in rows],
+                         dtype=[("category_id", np.int64), ("ap", np.float64), ("n_pos", np.int64)])
+        if not quiet:
+            print("%s AP @ IoU %g (%s): mAP = %.4f over %d classes with ground truth"
+                  % ("VOC2007" if args.protocol == "voc07" else "VOC", args.iou_threshold,
+                     "11-point" if args.protocol == "voc07" else "all-point", res.map, int((res.n_pos > 0).sum())))
+    if names is not None:
+        for r in rows:
+            r["name"] = name_of(r["category_id"])
+    if not quiet:
+        if args.per_class:
+            print(_format_table(table, None if names is None else [name_of(c) for c in table["category_id"].tolist()]))
+        print("fastap: load %.3f s, evaluate %.3f s, total %.3f s" % (t["load"], t["evaluate"], t["total"]))
+    if args.csv:
+        with _out(args.csv) as f:
+            table_to_csv(table, f)
+    if args.json:
+        out = {"gt": os.fspath(args.gt), "results": os.fspath(args.results), "format": args.format,
+               "protocol": args.protocol, "timings_s": t}
+        if args.protocol == "coco":
+            out["iou_type"] = "bbox"
+            out["stats"] = dict(zip(STAT_LABELS, [float(x) for x in res.stats]))
+        else:
+            out["iou_threshold"] = args.iou_threshold
+            out["map"] = None if res.map != res.map else float(res.map)
+        out["per_class"] = [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
+                            for r in rows]
+        with _out(args.json) as f:
+            json.dump(out, f, indent=1)
+            f.write("\n")
+    return 0
+
+
 def cmd_eval(args):
+    if args.format != "coco" or args.protocol != "coco":
+        return _eval_columns(args)
+    if args.image_sizes or args.images or args.names:
+        raise InvalidFileError("--image-sizes / --images / --names: only for --format yolo (and --names for voc)")
+    args.quiet = _quiet(args)
     ev, t = _run_fastap(args.gt, args.results, args.iou_type, args.threads, args.quiet, args.progress)
     if not args.quiet:
         print("fastap: load %.3f s, evaluate %.3f s, accumulate %.3f s, total %.3f s"
@@ -97,7 +236,8 @@ def cmd_eval(args):
             print(_format_table(table))
         if args.csv:
             from .engine import table_to_csv
-            table_to_csv(table, args.csv)
+            with _out(args.csv) as f:
+                table_to_csv(table, f)
     if args.json:
         out = {"gt": os.fspath(args.gt), "results": os.fspath(args.results), "iou_type": args.iou_type,
                "stats": dict(zip(STAT_LABELS, [float(x) for x in ev.stats])),
@@ -105,16 +245,21 @@ def cmd_eval(args):
         if args.per_class:
             out["per_class"] = [{k: (None if isinstance(v, float) and v != v else v)
                                  for k, v in zip(table.dtype.names, row)} for row in table.tolist()]
-        with open(args.json, "w") as f:
+        with _out(args.json) as f:
             json.dump(out, f, indent=1)
+            f.write("\n")
     return 0
 
 
-def _format_table(table):
-    """Fixed-width text of a per-class structured array (NaN shown as '-')."""
+def _format_table(table, class_names=None):
+    """Fixed-width text of a per-class structured array (NaN shown as '-'), with a
+    name column when `class_names` (one per row) is given."""
     names = table.dtype.names
     rows = [[str(v) if isinstance(v, int) else ("-" if v != v else "%.3f" % v) for v in row]
             for row in table.tolist()]
+    if class_names is not None:
+        names = names[:1] + ("name",) + names[1:]
+        rows = [r[:1] + [str(n)] + r[1:] for r, n in zip(rows, class_names)]
     widths = [max(len(n), *(len(r[i]) for r in rows)) if rows else len(n) for i, n in enumerate(names)]
     lines = ["  ".join(n.rjust(w) for n, w in zip(names, widths))]
     lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows]
@@ -186,25 +331,52 @@ def cmd_demo(args):
 
 def build_parser():
     p = argparse.ArgumentParser(prog="fastap", description="Fast, exact object-detection evaluation "
-                                "(COCO mAP bit-identical to pycocotools).",
-                                epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                                "(COCO mAP bit-identical to pycocotools, PASCAL VOC AP). "
+                                "Run 'fastap eval --help' for every evaluation option.",
+                                epilog=EPILOG + "\n" + EXIT_CODES,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version="fastap " + __import__("fastap").__version__)
-    sub = p.add_subparsers(dest="command", required=True)
-    e = sub.add_parser("eval", help="evaluate a COCO results file against COCO ground truth",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    e.add_argument("gt", help="ground-truth annotations (COCO JSON)")
-    e.add_argument("results", help="detections (COCO results JSON: a list of records)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{eval,demo}")
+    e = sub.add_parser("eval", help="evaluate detections against ground truth (COCO JSON, YOLO txt, VOC XML)",
+                       description="Evaluate detections against ground truth and print the metrics "
+                       "(the pycocotools summary for --protocol coco).",
+                       epilog=EPILOG + "\n" + FORMATS_HELP + "\n" + EXIT_CODES,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    e.add_argument("gt", help="ground truth: a COCO annotation file (--format coco), a YOLO labels "
+                   "folder (yolo) or a VOC XML folder (voc)")
+    e.add_argument("results", help="detections: a COCO results file (coco), a YOLO predictions folder "
+                   "(yolo) or VOC devkit result files, a folder or one file (voc)")
+    e.add_argument("--format", default="coco", choices=["coco", "yolo", "voc"],
+                   help="input format of GT and RESULTS (default: coco; see 'input formats' below)")
+    e.add_argument("--protocol", default="coco", choices=["coco", "voc", "voc07"],
+                   help="metrics: coco (pycocotools' mAP@[.5:.95] and the 12 stats), voc (VOC2010+ "
+                   "all-point AP) or voc07 (VOC2007 11-point AP) (default: coco)")
+    e.add_argument("--iou-threshold", type=float, default=0.5, metavar="T",
+                   help="IoU threshold of --protocol voc/voc07 (default: 0.5)")
+    e.add_argument("--image-sizes", metavar="FILE",
+                   help="yolo: image sizes, JSON {name: [width, height]}, a COCO annotation file or "
+                   "CSV name,width,height")
+    e.add_argument("--images", metavar="DIR",
+                   help="yolo: the images folder; sizes are read from the PNG/JPEG/GIF/BMP/WebP headers")
+    e.add_argument("--names", metavar="FILE",
+                   help="yolo/voc: class names, a classes.txt (one per line) or a YOLO data.yaml; "
+                   "class index = line / list position")
     e.add_argument("--iou-type", default="bbox", choices=["bbox"], help="annotation type (default: bbox)")
-    e.add_argument("--json", metavar="OUT", help="also write the 12 stats and timings to OUT as JSON")
+    e.add_argument("--json", metavar="OUT", help="also write the metrics (and per-class rows) and timings "
+                   "to OUT as JSON ('-': stdout, and nothing else is printed there)")
     e.add_argument("--threads", type=int, default=None, help="threads (default: all cores / OMP_NUM_THREADS)")
     e.add_argument("--per-class", action="store_true",
-                   help="also print per-category AP, AP50, AP75, APs/m/l and AR (and add them to --json)")
-    e.add_argument("--csv", metavar="OUT", help="write the per-category table to OUT as CSV")
-    e.add_argument("--quiet", action="store_true", help="print nothing (use with --json)")
+                   help="also print per-category AP, AP50, AP75, APs/m/l and AR (VOC: AP and the number of "
+                   "ground truths) and add them to --json")
+    e.add_argument("--csv", metavar="OUT", help="write the per-category table to OUT as CSV ('-': stdout)")
+    e.add_argument("--quiet", action="store_true", help="print nothing on stdout (use with --json/--csv)")
     e.add_argument("--progress", action="store_true",
                    help="report each phase (load, evaluate, accumulate) on stderr as it ends (a bar with tqdm)")
     e.set_defaults(func=cmd_eval)
-    d = sub.add_parser("demo", help="evaluate built-in examples and time them")
+    d = sub.add_parser("demo", help="evaluate built-in examples and time them against pycocotools",
+                       description="Evaluate the pycocotools demo data (AP 0.505), then generated data "
+                       "at the chosen scale, timed, and (unless --no-compare) pycocotools on the same files.",
+                       epilog=DEMO_EPILOG + "\n" + EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     d.add_argument("--scale", default="coco_val2017", choices=["tiny", "small", "coco_val2017", "objects365"],
                    help="size of the generated example (default: coco_val2017)")
     d.add_argument("--no-compare", action="store_true", help="do not run pycocotools for comparison")
@@ -222,6 +394,9 @@ def main(argv=None):
         return 2
     except NotImplementedError as e:
         print("fastap: not supported: %s" % e, file=sys.stderr)
+        return 2
+    except OSError as e:      # e.g. an output path that cannot be written
+        print("fastap: error: %s" % e, file=sys.stderr)
         return 2
 
 

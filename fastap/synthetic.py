@@ -24,7 +24,8 @@ import os
 
 import numpy as np
 
-__all__ = ["make_coco", "make_arrays", "write_coco", "SCALES"]
+__all__ = ["make_coco", "make_arrays", "write_coco", "SCALES", "write_yolo_labels", "write_voc_xml",
+           "write_voc_results", "write_yolo_dataset", "write_png"]
 
 SCALES = {
     "tiny": dict(n_images=50, n_categories=5, gt_per_image=4.0, dets_per_image=20),
@@ -284,3 +285,144 @@ def make_keypoints_coco(seed=0, n_images=100, gt_per_image=3.0, dets_per_image=2
         "annotations": anns,
     }
     return dataset, results
+
+# ----------------------------------------------------------------------------- YOLO / VOC writers
+
+def _num(v, fmt):
+    if fmt == "repr":
+        return repr(float(v))
+    return fmt % v
+
+
+def write_yolo_labels(directory, cols, images, image_sizes, fmt="repr", empty_files=False):
+    """Write columns as a YOLO label folder: ``<stem>.txt`` per image, lines ``class cx
+    cy w h`` (``conf`` appended when ``cols`` has ``score``), normalised as ultralytics'
+    ``convert_coco`` does: ``cx = (x + w / 2) / W``, ``w = w / W`` (same for y, h).
+
+    ``cols``: ``image_id`` (position in ``images``), ``category_id`` (the class index),
+    ``bbox`` float [N, 4] pixel xywh, optional ``score``; ``images``: stems;
+    ``image_sizes``: [I, 2] (width, height). ``fmt``: "repr" (exact round trip of the
+    normalised floats) or a %-format such as "%g" (ultralytics' six digits).
+    ``empty_files``: also write empty files for images without records."""
+    os.makedirs(directory, exist_ok=True)
+    img = np.asarray(cols["image_id"], np.int64)
+    b = np.asarray(cols["bbox"], np.float64).reshape(-1, 4)
+    wh = np.asarray(image_sizes, np.float64).reshape(-1, 2)
+    W, H = wh[img, 0], wh[img, 1]
+    v = np.stack([(b[:, 0] + b[:, 2] / 2) / W, (b[:, 1] + b[:, 3] / 2) / H, b[:, 2] / W, b[:, 3] / H], axis=1)
+    score = cols.get("score")
+    cls = np.asarray(cols["category_id"], np.int64)
+    lines = {}
+    for i in range(img.shape[0]):
+        parts = [str(int(cls[i]))] + [_num(x, fmt) for x in v[i].tolist()]
+        if score is not None:
+            parts.append(_num(float(score[i]), fmt))
+        lines.setdefault(int(img[i]), []).append(" ".join(parts))
+    for k, stem in enumerate(images):
+        if k in lines or empty_files:
+            with open(os.path.join(directory, "%s.txt" % stem), "w") as f:
+                f.write("".join(ln + "\n" for ln in lines.get(k, [])))
+
+
+def _xml_num(v):
+    v = float(v)
+    return str(int(v)) if v == int(v) else repr(v)
+
+
+def write_voc_xml(directory, cols, images, image_sizes, class_names, file_ext=".jpg"):
+    """Write ground-truth columns as PASCAL VOC XML files (``<stem>.xml``, one per
+    image, also for images without objects): ``xmin = x``, ``xmax = x + w`` (same for
+    y), ``<difficult>`` from ``ignore``."""
+    os.makedirs(directory, exist_ok=True)
+    img = np.asarray(cols["image_id"], np.int64)
+    b = np.asarray(cols["bbox"], np.float64).reshape(-1, 4)
+    diff = np.asarray(cols.get("ignore", np.zeros(img.shape[0])), np.int64)
+    cls = np.asarray(cols["category_id"], np.int64)
+    for k, stem in enumerate(images):
+        w, h = (int(x) for x in image_sizes[k])
+        out = ["<annotation>", "  <folder>VOC</folder>", "  <filename>%s%s</filename>" % (stem, file_ext),
+               "  <size><width>%d</width><height>%d</height><depth>3</depth></size>" % (w, h),
+               "  <segmented>0</segmented>"]
+        for i in np.flatnonzero(img == k).tolist():
+            x, y, bw, bh = b[i].tolist()
+            out += ["  <object>", "    <name>%s</name>" % class_names[cls[i]], "    <pose>Unspecified</pose>",
+                    "    <truncated>0</truncated>", "    <difficult>%d</difficult>" % diff[i],
+                    "    <bndbox><xmin>%s</xmin><ymin>%s</ymin><xmax>%s</xmax><ymax>%s</ymax></bndbox>"
+                    % (_xml_num(x), _xml_num(y), _xml_num(x + bw), _xml_num(y + bh)),
+                    "  </object>"]
+        out.append("</annotation>")
+        with open(os.path.join(directory, "%s.xml" % stem), "w") as f:
+            f.write("\n".join(out) + "\n")
+
+
+def write_voc_results(directory, cols, images, class_names, prefix="comp4_det_test_"):
+    """Write detection columns in the VOC devkit's per-class format:
+    ``<prefix><class>.txt`` with lines ``<stem> <score> <xmin> <ymin> <xmax> <ymax>``
+    (``xmax = x + w``), in input order."""
+    os.makedirs(directory, exist_ok=True)
+    img = np.asarray(cols["image_id"], np.int64)
+    b = np.asarray(cols["bbox"], np.float64).reshape(-1, 4)
+    cls = np.asarray(cols["category_id"], np.int64)
+    score = np.asarray(cols["score"], np.float64)
+    for k, name in enumerate(class_names):
+        with open(os.path.join(directory, "%s%s.txt" % (prefix, name)), "w") as f:
+            for i in np.flatnonzero(cls == k).tolist():
+                x, y, bw, bh = b[i].tolist()
+                f.write("%s %s %s %s %s %s\n" % (images[img[i]], repr(float(score[i])), _xml_num(x), _xml_num(y),
+                                                 _xml_num(x + bw), _xml_num(y + bh)))
+
+
+def write_yolo_dataset(directory, seed=0, fmt="%g", **kw):
+    """Generated data (:func:`make_arrays`, or ``scale=``) as a YOLO dataset: boxes
+    clipped to the image, category ids renumbered to class indices 0..K-1, images named
+    ``%012d``. Writes ``labels/`` (ground truth, empty files for images without
+    objects), ``predictions/`` (with ``conf``), ``image_sizes.json`` and
+    ``classes.txt``; returns the directory's paths as a dict."""
+    scale = kw.pop("scale", None)
+    if scale is not None:
+        kw = {**SCALES[scale], **kw}
+    images, categories, gt, dt = make_arrays(seed=seed, **kw)
+    W, H = kw.get("image_size", (640, 480))
+    stems = ["%012d" % i for i in images.tolist()]
+    pos = {int(v): k for k, v in enumerate(images.tolist())}
+    cls_of = {int(c): k for k, c in enumerate(categories.tolist())}
+
+    def conv(cols):
+        b = np.asarray(cols["bbox"], np.float64)
+        x1 = np.clip(b[:, 0], 0, W)
+        y1 = np.clip(b[:, 1], 0, H)
+        x2 = np.clip(b[:, 0] + b[:, 2], 0, W)
+        y2 = np.clip(b[:, 1] + b[:, 3], 0, H)
+        out = {"image_id": np.array([pos[int(i)] for i in cols["image_id"].tolist()], np.int64),
+               "category_id": np.array([cls_of[int(c)] for c in cols["category_id"].tolist()], np.int64),
+               "bbox": np.stack([x1, y1, x2 - x1, y2 - y1], axis=1)}
+        if "score" in cols:
+            out["score"] = cols["score"]
+        return out
+
+    sizes = np.tile([W, H], (len(stems), 1))
+    paths = {"labels": os.path.join(directory, "labels"), "predictions": os.path.join(directory, "predictions"),
+             "image_sizes": os.path.join(directory, "image_sizes.json"),
+             "classes": os.path.join(directory, "classes.txt")}
+    write_yolo_labels(paths["labels"], conv(gt), stems, sizes, fmt=fmt, empty_files=True)
+    write_yolo_labels(paths["predictions"], conv(dt), stems, sizes, fmt=fmt)
+    with open(paths["image_sizes"], "w") as f:
+        json.dump({s: [W, H] for s in stems}, f)
+    with open(paths["classes"], "w") as f:
+        f.write("".join("class_%d\n" % c for c in categories.tolist()))
+    return paths
+
+
+def write_png(path, width, height):
+    """Write a valid all-black 1-bit greyscale PNG of the given size (a few hundred
+    bytes): test input for image-header readers."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    row = b"\x00" * (1 + (width + 7) // 8)
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(row * height, 9)) + chunk(b"IEND", b""))
