@@ -128,6 +128,7 @@ class COCO:
         self._raw_anns = None        # (file bytes, start, end) of annotations not parsed yet
         self._res_kind = "bbox"      # loadRes: which of pycocotools' branches built the results
         self._geom = {}              # loadRes: keypoints / masks of the results, as arrays
+        self._raw_results = None     # loadRes: the results file's text, when dicts were not built
         if annotation_file is not None:
             raw = cols = None
             if isinstance(annotation_file, Mapping):
@@ -149,6 +150,9 @@ class COCO:
     def _materialize(self):
         cols, anns = self._pending
         self._pending = None
+        if anns is None and self._raw_results is not None:
+            anns = load_json_bytes(self._raw_results, "results")
+            self._raw_results = None
         if anns is None:
             b = cols["bbox"].tolist()
             anns = [{"image_id": i, "category_id": c, "bbox": bb, "score": s}
@@ -200,6 +204,7 @@ class COCO:
         self._index_stale = False
         self._cols = None
         self._geom = {}
+        self._raw_results = None
 
     @property
     def anns(self):
@@ -364,6 +369,8 @@ class COCO:
                 cols.pop("has_area", None)
                 cols = engine.dt_columns({k: cols[k] for k in ("image_id", "category_id", "bbox", "score")},
                                          what="results file %s" % os.fspath(resFile))
+            elif kind == "geometry":
+                cols = self._results_with_geometry(res, *val, what="results file %s" % os.fspath(resFile))
             else:
                 anns = val
         elif isinstance(resFile, np.ndarray):
@@ -405,6 +412,49 @@ class COCO:
         print('DONE (t={:0.2f}s)'.format(time.time() - tic))
         res.createIndex()
         return res
+
+    def _results_with_geometry(self, res, data, g, what):
+        """loadRes of a results file with masks or keypoints read by the C scanner:
+        pycocotools' branch by the first record, without building any dict."""
+        from .geometry import keypoint_result_boxes, rles_from_spans, segm_result_boxes
+        n = g["image_id"].shape[0]
+        has_bbox = ~np.isnan(g["bbox"]).all(axis=1)
+        base = {k: g[k] for k in ("image_id", "category_id", "score")}
+        seg, kpt = g["seg_span"], g["kpt_span"]
+        if n == 0 or has_bbox[0]:
+            kind = "bbox"
+            if not has_bbox.all():
+                i = int(np.flatnonzero(~has_bbox)[0])
+                raise InvalidAnnotationError("%s: record %d: missing field 'bbox' (record 0 has one, so "
+                                             "every record needs one, as in pycocotools)" % (what, i))
+            cols = engine.dt_columns({**base, "bbox": g["bbox"]}, what=what)
+            res._geom["raw"] = (data, seg if (seg[:, 0] >= 0).any() else None,
+                                kpt if (kpt[:, 0] >= 0).any() else None)
+        elif seg[0, 0] >= 0:
+            kind = "segm"
+            rles = rles_from_spans(data, seg, g["image_id"], self.imgs, what)
+            bbox, area = segm_result_boxes(rles, g["bbox"])
+            cols = engine.dt_columns({**base, "bbox": bbox, "area": area}, what=what)
+            res._geom["rle"] = rles
+        elif kpt[0, 0] >= 0:
+            kind = "keypoints"
+            first = load_json_bytes(data[kpt[0, 0]:kpt[0, 1]], what)
+            n_values = len(first) if isinstance(first, list) else 0
+            try:
+                kp = _core.parse_keypoint_spans(data, kpt, n_values, "results")
+            except ValueError as e:
+                raise InvalidAnnotationError("%s: %s" % (what, e)) from None
+            if not np.isfinite(kp).all():
+                i = int(np.flatnonzero(~np.isfinite(kp).all(axis=1))[0])
+                raise InvalidAnnotationError("%s: results record %d: keypoints should be finite numbers" % (what, i))
+            bbox, area = keypoint_result_boxes(kp)
+            cols = engine.dt_columns({**base, "bbox": bbox, "area": area}, what=what)
+            res._geom["keypoints"] = kp
+        else:
+            raise InvalidAnnotationError("%s: record 0: needs 'bbox', 'segmentation' or 'keypoints'" % what)
+        res._res_kind = kind
+        res._raw_results = data
+        return cols
 
     def _columns(self, kind=None):
         """The annotations as columns (cached until ``createIndex``/``dataset`` change)."""
@@ -501,12 +551,36 @@ def _copy_params(p):
     return q
 
 
+def _keypoints_from_spans(data, spans, n_kpt, what):
+    try:
+        kp = _core.parse_keypoint_spans(data, spans, 3 * n_kpt, what)
+    except ValueError as e:
+        raise InvalidAnnotationError(str(e)) from None
+    if not np.isfinite(kp).all():
+        i = int(np.flatnonzero(~np.isfinite(kp).all(axis=1))[0])
+        raise InvalidAnnotationError("%s record %d: keypoints should be finite numbers" % (what, i))
+    return kp
+
+
 def _gt_keypoints(coco, n_kpt):
+    if isinstance(coco, COCO) and coco._raw_anns is not None:
+        data, start, end = coco._raw_anns       # straight from the file's text
+        g = _core.parse_annotations_json(data, start, end, geometry=True)
+        kp = _keypoints_from_spans(data, g["kpt_span"], n_kpt, "annotations")
+        num = g["num_keypoints"]
+        if np.isnan(num).any():
+            i = int(np.flatnonzero(np.isnan(num))[0])
+            raise InvalidAnnotationError("annotations record %d (id %d): missing field 'num_keypoints'"
+                                         % (i, g["id"][i]))
+        return kp, num
     from .geometry import keypoint_arrays
     return keypoint_arrays(coco.dataset.get("annotations", []), n_kpt, "annotations", gt=True)
 
 
 def _dt_keypoints(coco, n_kpt):
+    if isinstance(coco, COCO) and "raw" in coco._geom and coco._geom["raw"][2] is not None:
+        data, _, spans = coco._geom["raw"]
+        return _keypoints_from_spans(data, spans, n_kpt, "results")
     if isinstance(coco, COCO) and "keypoints" in coco._geom:
         kpt = coco._geom["keypoints"]
         if kpt.shape[0] and kpt.shape[1] != 3 * n_kpt:

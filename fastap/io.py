@@ -52,9 +52,11 @@ def load_results_columns(path):
     """Parse a COCO results file.
 
     Returns ``("columns", dict)`` for box results parsed by the C scanner (keys
-    ``image_id``, ``category_id`` int64, ``bbox`` float64 [N, 4], ``score`` float64),
-    or ``("records", list)`` when the records carry masks or keypoints (parsed by the
-    general JSON parser)."""
+    ``image_id``, ``category_id`` int64, ``bbox`` float64 [N, 4], ``score`` float64);
+    ``("geometry", (bytes, dict))`` when the records carry masks or keypoints (the dict
+    also has ``seg_span`` / ``kpt_span``, byte ranges of those values in the bytes, and
+    NaN boxes where a record has none); ``("records", list)`` for anything the scanner
+    does not take (parsed by the general JSON parser)."""
     from . import _core
     try:
         f = open(path, "rb")
@@ -67,8 +69,18 @@ def load_results_columns(path):
             data = f.read()
         try:
             cols = _core.parse_results_json(data)
-        except NotImplementedError:
-            return "records", _loads(bytes(data), path)
+        except NotImplementedError as e:
+            if "segmentation" not in str(e) and "keypoints" not in str(e):
+                return "records", _loads(bytes(data), path)
+            # masks / keypoints: columns plus the byte spans of those values, which are
+            # converted later straight from the text (kept as bytes)
+            raw = bytes(data)
+            try:
+                return "geometry", (raw, _core.parse_results_json(raw, geometry=True))
+            except NotImplementedError:
+                return "records", _loads(raw, path)
+            except ValueError:
+                return "records", _loads(raw, path)     # e.g. "bbox": []: pycocotools' rules apply
         except ValueError as e:
             raise InvalidFileError("%s: %s" % (os.fspath(path), e)) from None
         finally:

@@ -24,7 +24,7 @@ import os
 
 import numpy as np
 
-__all__ = ["make_coco", "make_arrays", "write_coco", "SCALES", "write_yolo_labels", "write_voc_xml",
+__all__ = ["make_coco", "make_arrays", "write_coco", "SCALES", "make_keypoints_coco", "write_yolo_labels", "write_voc_xml",
            "write_voc_results", "write_yolo_dataset", "write_png"]
 
 SCALES = {

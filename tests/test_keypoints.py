@@ -115,3 +115,33 @@ def test_keypoints_errors():
         _eval(bad, res)
     with pytest.raises(fastap.InvalidAnnotationError, match=r"annotations record 0 .*should hold 15 numbers .*kpt_oks_sigmas.*got 51"):
         _eval(ds, res, sigmas=np.full(5, 0.05))
+
+
+@pytest.mark.parametrize("with_bbox", [False, True])
+def test_keypoints_from_files(tmp_path, with_bbox):
+    """Files take the C scanner's path (keypoints read from the text, no dicts built);
+    the numbers equal pycocotools' on the same files, and the result dicts built later
+    on demand equal pycocotools' loadRes dicts."""
+    import json
+    from pycocotools.coco import COCO as PC
+    from pycocotools.cocoeval import COCOeval as PE
+    ds, res = make_keypoints_coco(21, n_images=40, edge_cases=True, with_bbox=with_bbox)
+    g, d = tmp_path / "gt.json", tmp_path / "dt.json"
+    g.write_text(json.dumps(ds))
+    d.write_text(json.dumps(res))
+    out = []
+    for C, E in ((PC, PE), (fastap.COCO, fastap.COCOeval)):
+        with quiet():
+            gt = C(str(g))
+            dt = gt.loadRes(str(d))
+            ev = E(gt, dt, "keypoints")
+            ev.evaluate()
+            ev.accumulate()
+            ev.summarize()
+        out.append((ev, dt))
+    assert_same_eval(out[0][0], out[1][0])
+    assert out[1][1]._res_kind == ("bbox" if with_bbox else "keypoints")
+    a, b = out[0][1].dataset["annotations"], out[1][1].dataset["annotations"]
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        assert x["bbox"] == list(y["bbox"]) and float(x["area"]) == float(y["area"]) and x["id"] == y["id"]
