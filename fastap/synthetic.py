@@ -24,7 +24,7 @@ import os
 
 import numpy as np
 
-__all__ = ["make_coco", "make_arrays", "write_coco", "SCALES", "make_keypoints_coco", "write_yolo_labels", "write_voc_xml",
+__all__ = ["make_coco", "make_arrays", "write_coco", "SCALES", "make_keypoints_coco", "make_segm_coco", "write_yolo_labels", "write_voc_xml",
            "write_voc_results", "write_yolo_dataset", "write_png"]
 
 SCALES = {
@@ -426,3 +426,114 @@ def write_png(path, width, height):
     with open(path, "wb") as f:
         f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
                 + chunk(b"IDAT", zlib.compress(row * height, 9)) + chunk(b"IEND", b""))
+
+
+# ------------------------------------------------------------------------ masks
+def _star_polygon(rng, box, n_vertices):
+    """A star-shaped polygon inscribed in an xywh box: flat [x0, y0, x1, y1, ...]."""
+    x, y, w, h = box
+    ang = np.sort(rng.uniform(0, 2 * np.pi, n_vertices))
+    rad = rng.uniform(0.45, 1.0, n_vertices)
+    px = x + w / 2 + np.cos(ang) * rad * w / 2
+    py = y + h / 2 + np.sin(ang) * rad * h / 2
+    return np.round(np.stack([px, py], axis=1).reshape(-1), 2).tolist()
+
+
+def _uncompressed_counts(mask):
+    """COCO's uncompressed RLE counts of a binary mask [h, w] (column-major runs,
+    starting with a run of zeros)."""
+    flat = np.asarray(mask, dtype=np.uint8).reshape(-1, order="F")
+    change = np.flatnonzero(np.diff(flat)) + 1
+    edges = np.concatenate([[0], change, [flat.shape[0]]])
+    runs = np.diff(edges).tolist()
+    if flat.shape[0] and flat[0] == 1:
+        runs = [0] + runs
+    return runs
+
+
+def make_segm_coco(seed=0, n_images=100, n_categories=10, gt_per_image=7.3, dets_per_image=100,
+                   image_size=(640, 480), edge_cases=False, with_bbox=False, mask_api=None):
+    """A COCO instance-segmentation dataset and mask results (lists of dicts).
+
+    Ground truths are star-shaped polygons inside the boxes of :func:`make_arrays`
+    (some in two parts), crowds as uncompressed RLE (``counts`` a list), with ``area``
+    the mask's area (``edge_cases``: sometimes another area, a polygon reaching outside
+    the image, a one-pixel object). Results are compressed RLE (``counts`` str) of
+    polygons inside the detection boxes, scores with ties; ``with_bbox`` adds the box
+    (then pycocotools' loadRes takes its box branch, as for detectron2's output).
+    ``mask_api``: a module with pycocotools.mask's functions (default ``fastap.mask``).
+    """
+    if mask_api is None:
+        from . import mask as mask_api
+    rng = np.random.default_rng(seed)
+    W, H = image_size
+    images, categories, gt, dt = make_arrays(n_images=n_images, n_categories=n_categories,
+                                             gt_per_image=gt_per_image, dets_per_image=dets_per_image,
+                                             seed=seed, crowd_frac=0.02, edge_cases=edge_cases,
+                                             image_size=image_size)
+    anns = []
+    for i in range(gt["id"].shape[0]):
+        box = gt["bbox"][i].tolist()
+        polys = [_star_polygon(rng, box, int(rng.integers(6, 16)))]
+        if rng.random() < 0.1:
+            x, y, w, h = box
+            polys.append(_star_polygon(rng, [x + w / 2, y + h / 2, w / 2, h / 2], 5))
+        if edge_cases and rng.random() < 0.03:
+            polys[0] = [c + (W if k % 2 == 0 else 0) * 0.5 for k, c in enumerate(polys[0])]  # partly outside
+        if edge_cases and rng.random() < 0.02:
+            x, y = float(np.floor(box[0])), float(np.floor(box[1]))
+            polys = [[x, y, x + 1, y, x + 1, y + 1, x, y + 1]]                # about one pixel
+        rle = mask_api.merge(mask_api.frPyObjects(polys, H, W))
+        area = float(mask_api.area(rle))
+        if gt["iscrowd"][i]:
+            seg = {"size": [H, W], "counts": _uncompressed_counts(mask_api.decode(rle))}
+        else:
+            seg = polys
+        if edge_cases and rng.random() < 0.1:
+            area = round(area * rng.uniform(0.5, 1.5), 2)
+        anns.append({"id": int(gt["id"][i]), "image_id": int(gt["image_id"][i]),
+                     "category_id": int(gt["category_id"][i]), "bbox": box, "area": area,
+                     "iscrowd": int(gt["iscrowd"][i]), "segmentation": seg})
+    # a detection near a ground truth gets that ground truth's outline, moved and scaled
+    # into the detection's box (with a little noise), so mask IoUs spread like real ones
+    by_img = {}
+    for i, img in enumerate(gt["image_id"].tolist()):
+        by_img.setdefault(img, []).append(i)
+    results = []
+    for j in range(dt["image_id"].shape[0]):
+        box = dt["bbox"][j].tolist()
+        cand = by_img.get(int(dt["image_id"][j]), [])
+        best, best_iou = -1, 0.3
+        if cand:
+            gb = gt["bbox"][cand]
+            ix = np.minimum(gb[:, 0] + gb[:, 2], box[0] + box[2]) - np.maximum(gb[:, 0], box[0])
+            iy = np.minimum(gb[:, 1] + gb[:, 3], box[1] + box[3]) - np.maximum(gb[:, 1], box[1])
+            inter = np.clip(ix, 0, None) * np.clip(iy, 0, None)
+            iou = inter / (gb[:, 2] * gb[:, 3] + box[2] * box[3] - inter + 1e-9)
+            k = int(np.argmax(iou))
+            if iou[k] > best_iou:
+                best = cand[k]
+        if best >= 0 and isinstance(anns[best]["segmentation"], list):
+            gx, gy, gw, gh = gt["bbox"][best].tolist()
+            poly = np.asarray(anns[best]["segmentation"][0], dtype=np.float64).reshape(-1, 2)
+            sx, sy = box[2] / max(gw, 1e-6), box[3] / max(gh, 1e-6)
+            poly = np.stack([box[0] + (poly[:, 0] - gx) * sx, box[1] + (poly[:, 1] - gy) * sy], axis=1)
+            poly += rng.normal(0, 0.03, poly.shape) * np.array([box[2], box[3]])
+            polys = [np.round(poly.reshape(-1), 2).tolist()]
+        else:
+            polys = [_star_polygon(rng, box, int(rng.integers(6, 16)))]
+        rle = mask_api.merge(mask_api.frPyObjects(polys, H, W))
+        counts = rle["counts"]
+        r = {"image_id": int(dt["image_id"][j]), "category_id": int(dt["category_id"][j]),
+             "segmentation": {"size": [H, W], "counts": counts.decode() if isinstance(counts, bytes) else counts},
+             "score": float(dt["score"][j])}
+        if with_bbox:
+            r["bbox"] = box
+        results.append(r)
+    dataset = {
+        "info": {"description": "fastap synthetic masks", "seed": seed},
+        "images": [{"id": i, "width": W, "height": H} for i in images.tolist()],
+        "categories": [{"id": c, "name": "class_%d" % c, "supercategory": "thing"} for c in categories.tolist()],
+        "annotations": anns,
+    }
+    return dataset, results
