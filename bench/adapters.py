@@ -58,6 +58,12 @@ DISTRIBUTION = {
 }
 
 
+def iou_type():
+    """The evaluated iou type: ``FASTAP_BENCH_IOU_TYPE`` (set by bench.run from the
+    data), default bbox."""
+    return os.environ.get("FASTAP_BENCH_IOU_TYPE", "bbox")
+
+
 class NotImportable(Exception):
     """The library cannot be imported (or lacks the API): the benchmark skips it."""
 
@@ -108,7 +114,7 @@ class CocoApiAdapter:
         return gt, dt
 
     def make_eval(self, gt, dt):
-        return self.COCOeval(gt, dt, "bbox", **self.eval_kwargs)
+        return self.COCOeval(gt, dt, iou_type(), **self.eval_kwargs)
 
     def evaluate(self, E):
         E.evaluate()
@@ -282,6 +288,8 @@ class ReferenceAdapter:
 
 
 def _import_reference():
+    if iou_type() != "bbox":
+        raise NotImportable("fastap.reference evaluates bbox only")
     try:
         module = import_fastap_module("reference")
         module.evaluate_coco

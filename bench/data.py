@@ -25,7 +25,20 @@ import types
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FASTAP_DIR = os.path.join(REPO_ROOT, "fastap")
-SCALES = ("tiny", "small", "coco_val2017", "objects365")
+SCALES = ("tiny", "small", "coco_val2017", "objects365", "segm_1k", "segm_5k", "kpt_person")
+# the iou type of each scale (bbox unless listed)
+IOU_TYPES = {"segm_1k": "segm", "segm_5k": "segm", "kpt_person": "keypoints"}
+# generator arguments of the mask / keypoint scales (COCO val2017-like statistics;
+# person keypoints: 6,352 people with keypoints on 5,000 images, 20 detections each)
+EXTRA_SCALES = {
+    "segm_1k": dict(n_images=1000, n_categories=80, gt_per_image=7.3, dets_per_image=100),
+    "segm_5k": dict(n_images=5000, n_categories=80, gt_per_image=7.3, dets_per_image=100),
+    "kpt_person": dict(n_images=5000, gt_per_image=1.3, dets_per_image=20),
+}
+
+
+def iou_type_of(scale):
+    return IOU_TYPES.get(scale, "bbox")
 # scales at which ``--skip-slow`` skips pycocotools and the pure-Python reference
 BIG_SCALES = ("coco_val2017", "objects365")
 
@@ -101,14 +114,26 @@ def generate(scale, seed=0, data_dir=None):
     os.makedirs(d, exist_ok=True)
     if os.path.exists(meta_path):
         os.remove(meta_path)
-    dataset, results = synthetic.make_coco(seed=seed, scale=scale)
+    kind = iou_type_of(scale)
+    if kind == "segm":
+        try:                    # the same RLEs either way; pycocotools needs no build
+            import pycocotools.mask as mask_api
+        except ImportError:
+            mask_api = import_fastap_module("mask")
+        dataset, results = synthetic.make_segm_coco(seed=seed, mask_api=mask_api, with_bbox=False,
+                                                    **EXTRA_SCALES[scale])
+    elif kind == "keypoints":
+        dataset, results = synthetic.make_keypoints_coco(seed=seed, **EXTRA_SCALES[scale])
+    else:
+        dataset, results = synthetic.make_coco(seed=seed, scale=scale)
     # write to temporary names, then rename: a killed run leaves no half file behind
     for obj, path in ((dataset, gt_path), (results, dt_path)):
         with open(path + ".part", "w") as f:
             json.dump(obj, f)
         os.replace(path + ".part", path)
     meta = dict(
-        scale=scale, seed=seed, params=dict(synthetic.SCALES[scale]),
+        scale=scale, seed=seed, iou_type=kind,
+        params=dict(EXTRA_SCALES[scale] if scale in EXTRA_SCALES else synthetic.SCALES[scale]),
         n_images=len(dataset["images"]), n_categories=len(dataset["categories"]),
         n_gt=len(dataset["annotations"]), n_dt=len(results),
         n_crowd=sum(1 for a in dataset["annotations"] if a.get("iscrowd")),

@@ -292,6 +292,7 @@ def build_report(report, markdown=False):
     if vers:
         out.append("versions: " + ", ".join(vers))
     out.append("threads: %s" % report["threads"])
+    out.append("iou type: %s" % meta.get("iou_type", "bbox"))
     out.append("data: scale %s (seed %d): %d images, %d categories, %d ground truths, %d detections "
                "(gt.json %.1f MB, results.json %.1f MB) in %s" % (
                    meta["scale"], meta["seed"], meta["n_images"], meta["n_categories"], meta["n_gt"],
@@ -336,7 +337,8 @@ def build_report(report, markdown=False):
     right = [False] + [True] * 7 + [False] + [True] * 5
     out.append(render(headers, rows, markdown, right))
     out.append("")
-    out.append("Times in seconds, wall clock, median over the repeats. eval+acc = COCOeval(gt, dt, 'bbox') + "
+    out.append("Times in seconds, wall clock, median over the repeats. eval+acc = COCOeval(gt, dt, '%s') + "
+               % meta.get("iou_type", "bbox") + "
                "evaluate() + accumulate(); end-to-end = load (COCO(gt.json) + loadRes(results.json)) + "
                "eval+acc; summarize is not in either total.")
     out.append("Peak RSS: ru_maxrss of the library's own child process minus its value right after "
@@ -449,6 +451,7 @@ def main(argv=None):
                    "inherited from the environment: " + ", ".join("%s=%s" % kv for kv in inherited.items()))
     # the children import bench from the repository root; keep fastap's build there importable
     env["PYTHONPATH"] = REPO_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["FASTAP_BENCH_IOU_TYPE"] = meta.get("iou_type", "bbox")
 
     machine = machine_info()
     log("machine: %s, %s CPUs; python %s; threads: %s" % (machine["cpu_model"], machine["cpu_count"],
