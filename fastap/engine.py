@@ -27,6 +27,9 @@ __all__ = ["evaluate", "EvalResult", "gt_columns", "dt_columns", "build_tables",
 
 STAT_NAMES = ["map", "map50", "map75", "map_small", "map_medium", "map_large",
               "ar_1", "ar_10", "ar_100", "ar_small", "ar_medium", "ar_large"]
+# pycocotools' 10 keypoint stats (maxDets=20)
+KPT_STAT_NAMES = ["map", "map50", "map75", "map_medium", "map_large",
+                  "ar", "ar50", "ar75", "ar_medium", "ar_large"]
 
 
 # ----------------------------------------------------------------------------- columns
@@ -582,7 +585,8 @@ def table_to_csv(table, path_or_file):
 
 def evaluate(gt, dt, protocol="coco", iou_thresholds=None, rec_thresholds=None, max_dets=None,
              area_ranges=None, area_labels=None, img_ids=None, cat_ids=None, use_cats=True,
-             box_format="xywh", iou_threshold=0.5, plus_one=True, num_threads=None):
+             box_format="xywh", iou_threshold=0.5, plus_one=True, num_threads=None,
+             iou_type="bbox", image_sizes=None, kpt_oks_sigmas=None):
     """Evaluate detections against ground truth given as NumPy arrays.
 
     Parameters
@@ -606,12 +610,31 @@ def evaluate(gt, dt, protocol="coco", iou_thresholds=None, rec_thresholds=None, 
     box_format : "xywh" (COCO), "xyxy" or "cxcywh": the layout of ``bbox`` in both.
     plus_one : VOC only: the devkit's +1 pixel IoU convention.
     num_threads : threads for the C kernels (default: all cores / OMP_NUM_THREADS).
+    iou_type : "bbox", "segm" (mask IoU) or "keypoints" (OKS), COCO protocol only.
+        segm: ``gt["segmentation"]`` and ``dt["segmentation"]`` hold one mask per record
+        in any of pycocotools' forms (polygon lists, RLE dicts with ``counts`` as
+        bytes / str / list); detections' ``area`` is the mask's area and their ``bbox``
+        may be left out (the mask's box). ``image_sizes``: {image_id: (height, width)},
+        needed for polygons. keypoints: ``gt["keypoints"]`` float[G, 3K] and
+        ``dt["keypoints"]`` float[D, 3K] ((x, y, v) triples), ``gt["num_keypoints"]``
+        [G] (default: the visible count); detections' ``bbox`` and ``area`` default to
+        the keypoints' box as pycocotools' loadRes makes them; ``kpt_oks_sigmas``
+        float[K] (default COCO's 17). Defaults change as pycocotools' Params do
+        (keypoints: ``max_dets=[20]``, areas all/medium/large).
 
     Returns
     -------
     EvalResult
     """
     from .coco import COCO  # lazy: coco imports engine
+    if iou_type not in ("bbox", "segm", "keypoints"):
+        raise ValueError("iou_type should be 'bbox', 'segm' or 'keypoints', got %r" % (iou_type,))
+    if iou_type != "bbox":
+        if protocol != "coco":
+            raise ValueError("iou_type=%r is evaluated with the COCO protocol only" % (iou_type,))
+        return _evaluate_geometry(gt, dt, iou_type, image_sizes, kpt_oks_sigmas, iou_thresholds,
+                                  rec_thresholds, max_dets, area_ranges, area_labels, img_ids, cat_ids,
+                                  use_cats, box_format, num_threads)
     if isinstance(gt, COCO):
         gt = gt._columns()
     else:
@@ -659,15 +682,104 @@ def evaluate(gt, dt, protocol="coco", iou_thresholds=None, rec_thresholds=None, 
     return make_coco_result(precision, recall, scores, params, tables.cat_ids, tables.img_ids)
 
 
-def make_coco_result(precision, recall, scores, params, cat_ids, img_ids):
+def _evaluate_geometry(gt, dt, iou_type, image_sizes, sigmas, iou_thresholds, rec_thresholds, max_dets,
+                       area_ranges, area_labels, img_ids, cat_ids, use_cats, box_format, num_threads):
+    """evaluate() for masks and keypoints: COCO objects go through COCOeval; mappings
+    of arrays are converted as pycocotools' loadRes would, then the same tables,
+    IoU kernels, matching and accumulation run."""
+    from . import geometry
+    from .coco import COCO, COCOeval
+    p = Params(iou_type)
+    if isinstance(gt, COCO) or isinstance(dt, COCO):
+        if not (isinstance(gt, COCO) and isinstance(dt, COCO)):
+            raise InvalidTypeError("for iou_type=%r give both gt and dt as COCO objects, or both as "
+                                   "mappings of arrays" % iou_type)
+        ev = COCOeval(gt, dt, iou_type, num_threads=num_threads)
+        for name, v in (("iouThrs", iou_thresholds), ("recThrs", rec_thresholds), ("maxDets", max_dets),
+                        ("areaRng", area_ranges), ("areaRngLbl", area_labels), ("imgIds", img_ids),
+                        ("catIds", cat_ids), ("kpt_oks_sigmas", sigmas)):
+            if v is not None:
+                setattr(ev.params, name, v)
+        ev.params.useCats = int(bool(use_cats))
+        import contextlib
+        import io
+        with contextlib.redirect_stdout(io.StringIO()):
+            ev.evaluate()
+            ev.accumulate()
+        q = ev.params
+        return make_coco_result(ev.eval["precision"], ev.eval["recall"], ev.eval["scores"],
+                                {"iouThrs": np.asarray(q.iouThrs), "recThrs": np.asarray(q.recThrs),
+                                 "maxDets": list(q.maxDets), "areaRng": q.areaRng, "areaRngLbl": q.areaRngLbl,
+                                 "useCats": q.useCats}, np.asarray(q.catIds if q.useCats else [-1]),
+                                np.asarray(q.imgIds), iou_type=iou_type)
+    if not hasattr(gt, "keys") or not hasattr(dt, "keys"):
+        raise InvalidTypeError("gt and dt should be mappings of arrays or COCO objects")
+    sizes = {} if image_sizes is None else {int(k): {"height": int(v[0]), "width": int(v[1])}
+                                            for k, v in dict(image_sizes).items()}
+    gt_in, dt_in = dict(gt), dict(dt)
+    n_dt = len(dt_in.get("image_id", []))
+    if iou_type == "segm":
+        for name, d in (("ground truth", gt_in), ("detections", dt_in)):
+            if d.get("segmentation") is None:
+                raise InvalidAnnotationError("%s: missing field 'segmentation'" % name)
+        g_rle = geometry.rles_from_objects(gt_in["segmentation"], gt_in.get("image_id"), sizes, "ground truth")
+        d_rle = geometry.rles_from_objects(dt_in["segmentation"], dt_in.get("image_id"), sizes, "detections")
+        if gt_in.get("area") is None:
+            gt_in["area"] = g_rle["area"]
+        if gt_in.get("bbox") is None:
+            gt_in["bbox"], box_fmt_gt = g_rle["bbox"], "xywh"
+        given = None if dt_in.get("bbox") is None else _boxes("detections", dt_in["bbox"], n_dt, None, box_format)
+        dt_in["bbox"], dt_in["area"] = geometry.segm_result_boxes(d_rle, given)
+    else:
+        sig = np.asarray(p.kpt_oks_sigmas if sigmas is None else sigmas, dtype=np.float64).reshape(-1)
+        K = sig.shape[0]
+        gk = _floats("ground truth", "keypoints", gt_in.get("keypoints"), (len(gt_in.get("image_id", [])), 3 * K))
+        dk = _floats("detections", "keypoints", dt_in.get("keypoints"), (n_dt, 3 * K))
+        if dt_in.get("bbox") is None:
+            dt_in["bbox"], dt_in["area"] = geometry.keypoint_result_boxes(dk)
+    g = gt_columns(gt_in, "xywh" if iou_type == "segm" and gt.get("bbox") is None else box_format)
+    d = dt_columns(dt_in, "xywh" if dt.get("bbox") is None or iou_type == "segm" else box_format)
+    if img_ids is None:
+        img_ids = np.union1d(g["image_id"], d["image_id"])
+    if cat_ids is None:
+        cat_ids = np.union1d(g["category_id"], d["category_id"])
+    iou_thrs, rec_thrs, md, ar = _check_params(
+        p.iouThrs if iou_thresholds is None else iou_thresholds,
+        p.recThrs if rec_thresholds is None else rec_thresholds,
+        p.maxDets if max_dets is None else max_dets,
+        p.areaRng if area_ranges is None else area_ranges)
+    lbl = p.areaRngLbl if area_labels is None else list(area_labels)
+    if area_ranges is not None and area_labels is None:
+        lbl = ["r%d" % i for i in range(len(ar))]
+    tables = build_tables(g, d, img_ids, cat_ids, use_cats)
+    if iou_type == "segm":
+        geometry.attach_rle_iou(tables, g_rle, d_rle, md[-1], num_threads=num_threads)
+    else:
+        num = gt_in.get("num_keypoints")
+        num = (gk[:, 2::3] > 0).sum(axis=1) if num is None else _floats("ground truth", "num_keypoints", num, (gk.shape[0],))
+        geometry.attach_oks(tables, gk, num, g["iscrowd"], dk, sig, md[-1], num_threads=num_threads,
+                            use_cats=use_cats)
+    matches = coco_match(tables, iou_thrs, md, ar, num_threads=num_threads)
+    precision, recall, scores = coco_accumulate(tables, matches, iou_thrs, rec_thrs, md, ar,
+                                                num_threads=num_threads)
+    params = {"iouThrs": iou_thrs, "recThrs": rec_thrs, "maxDets": md, "areaRng": ar,
+              "areaRngLbl": lbl, "useCats": int(bool(use_cats))}
+    return make_coco_result(precision, recall, scores, params, tables.cat_ids, tables.img_ids, iou_type=iou_type)
+
+
+def make_coco_result(precision, recall, scores, params, cat_ids, img_ids, iou_type="bbox"):
     """EvalResult from accumulated COCO arrays; params: iouThrs, recThrs, maxDets,
     areaRng, areaRngLbl, useCats."""
     md, lbl = params["maxDets"], params["areaRngLbl"]
     stats, lines = (np.full(12, -1.0), [])
-    if len(md) >= 3:
+    names = STAT_NAMES
+    if iou_type == "keypoints":
+        stats, lines = summarize(precision, recall, params["iouThrs"], lbl, md, "keypoints")
+        names = KPT_STAT_NAMES
+    elif len(md) >= 3:
         stats, lines = summarize(precision, recall, params["iouThrs"], lbl, md)
     return EvalResult("coco", precision=precision, recall=recall, scores=scores, stats=stats,
-                      metrics=dict(zip(STAT_NAMES, stats.tolist())), summary=lines,
+                      metrics=dict(zip(names, stats.tolist())), summary=lines, iou_type=iou_type,
                       cat_ids=cat_ids, img_ids=img_ids,
                       per_class_ap=_per_class(precision, cat_ids),
                       per_class_ar=_per_class(recall, cat_ids, recall=True),

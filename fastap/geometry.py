@@ -143,6 +143,20 @@ def rles_from_annotations(anns, imgs, what):
         raise InvalidAnnotationError(str(e)) from None
 
 
+def rles_from_objects(objs, image_ids, imgs, what):
+    """RLE set of a sequence of segmentations (pycocotools' forms); ``imgs``: image id
+    -> dict with height / width, for polygons."""
+    objs = list(objs)
+    ids = np.full(len(objs), -1, np.int64) if image_ids is None else np.asarray(image_ids, dtype=np.int64).reshape(-1)
+    if ids.shape[0] != len(objs):
+        raise InvalidAnnotationError("%s: %d segmentations for %d records" % (what, len(objs), ids.shape[0]))
+    h, w = _image_sizes(ids, imgs)
+    try:
+        return _core.rle_set_from_objects(objs, h, w, what)
+    except ValueError as e:
+        raise InvalidAnnotationError(str(e)) from None
+
+
 def rles_from_spans(data, spans, image_ids, imgs, what, num_threads=None):
     """RLE set of segmentations found by the C scanner (byte spans in ``data``)."""
     h, w = _image_sizes(image_ids, imgs)
