@@ -337,10 +337,9 @@ def build_report(report, markdown=False):
     right = [False] + [True] * 7 + [False] + [True] * 5
     out.append(render(headers, rows, markdown, right))
     out.append("")
-    out.append("Times in seconds, wall clock, median over the repeats. eval+acc = COCOeval(gt, dt, '%s') + "
-               % meta.get("iou_type", "bbox") + "
-               "evaluate() + accumulate(); end-to-end = load (COCO(gt.json) + loadRes(results.json)) + "
-               "eval+acc; summarize is not in either total.")
+    out.append(("Times in seconds, wall clock, median over the repeats. eval+acc = COCOeval(gt, dt, '%s') + "
+                "evaluate() + accumulate(); end-to-end = load (COCO(gt.json) + loadRes(results.json)) + "
+                "eval+acc; summarize is not in either total.") % meta.get("iou_type", "bbox"))
     out.append("Peak RSS: ru_maxrss of the library's own child process minus its value right after "
                "`import numpy` + the library (the baseline); the raw ru_maxrss in parentheses.")
     out.append("'x pycoco' / 'x ref' = pycocotools' / fastap.reference's time divided by this row's "
