@@ -2,7 +2,7 @@
 
     fastap eval GT RESULTS [--format coco|yolo|voc] [--protocol coco|voc|voc07]
                 [--iou-threshold T] [--image-sizes FILE] [--images DIR] [--names FILE]
-                [--iou-type bbox] [--json OUT] [--per-class] [--csv OUT]
+                [--iou-type bbox|segm|keypoints] [--json OUT] [--per-class] [--csv OUT]
                 [--threads N] [--quiet] [--progress]
     fastap demo [--scale coco_val2017] [--no-compare]
 
@@ -25,11 +25,14 @@ import numpy as np
 from .errors import FastapError, InvalidFileError
 
 STAT_LABELS = ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"]
+KPT_STAT_LABELS = ["AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl"]
 
 EPILOG = """examples:
   fastap eval instances_val2017.json detections.json
   fastap eval gt.json dt.json --json metrics.json --threads 4
   fastap eval gt.json dt.json --per-class --csv per_class.csv
+  fastap eval instances_val2017.json segm_results.json --iou-type segm
+  fastap eval person_keypoints_val2017.json keypoint_results.json --iou-type keypoints
   fastap eval gt.json dt.json --json - --quiet          # JSON on stdout
   fastap eval labels/ predictions/ --format yolo --images images/ --names data.yaml
   fastap eval labels/ predictions/ --format yolo --image-sizes sizes.json
@@ -51,7 +54,8 @@ EXIT_CODES = """exit codes:
 
 FORMATS_HELP = """input formats (--format):
   coco  GT: a COCO annotation file; RESULTS: a COCO results file (a JSON list of
-        {image_id, category_id, bbox [x, y, w, h], score}).
+        {image_id, category_id, bbox [x, y, w, h], score}; with --iou-type segm an RLE
+        'segmentation', with --iou-type keypoints 'keypoints' [x, y, v, ...]).
   yolo  GT: a folder of <image>.txt label files, lines 'class cx cy w h' normalised to
         [0, 1]; RESULTS: a folder of prediction files, lines 'class cx cy w h conf'
         (ultralytics save_txt + save_conf). Needs the image sizes: --images DIR (read
@@ -240,7 +244,8 @@ def cmd_eval(args):
                 table_to_csv(table, f)
     if args.json:
         out = {"gt": os.fspath(args.gt), "results": os.fspath(args.results), "iou_type": args.iou_type,
-               "stats": dict(zip(STAT_LABELS, [float(x) for x in ev.stats])),
+               "stats": dict(zip(KPT_STAT_LABELS if args.iou_type == "keypoints" else STAT_LABELS,
+                                 [float(x) for x in ev.stats])),
                "timings_s": t}
         if args.per_class:
             out["per_class"] = [{k: (None if isinstance(v, float) and v != v else v)
@@ -361,7 +366,9 @@ def build_parser():
     e.add_argument("--names", metavar="FILE",
                    help="yolo/voc: class names, a classes.txt (one per line) or a YOLO data.yaml; "
                    "class index = line / list position")
-    e.add_argument("--iou-type", default="bbox", choices=["bbox"], help="annotation type (default: bbox)")
+    e.add_argument("--iou-type", default="bbox", choices=["bbox", "segm", "keypoints"],
+                   help="what is compared: boxes, masks (segm) or keypoints (OKS); coco format only "
+                        "(default: bbox)")
     e.add_argument("--json", metavar="OUT", help="also write the metrics (and per-class rows) and timings "
                    "to OUT as JSON ('-': stdout, and nothing else is printed there)")
     e.add_argument("--threads", type=int, default=None, help="threads (default: all cores / OMP_NUM_THREADS)")
