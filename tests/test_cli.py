@@ -220,3 +220,17 @@ def test_usage_error_exit_code_2(capsys):
         cli.main(["eval", GT, DT, "--format", "xml"])
     assert e.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_eval_keypoints_json(tmp_path, capsys):
+    """--iou-type keypoints on the real person-keypoints case: the 10 stats, under
+    pycocotools' keypoint labels, equal its published numbers."""
+    d = os.path.join(REALDATA, "fce_keypoints_val2017_139099")
+    out = tmp_path / "k.json"
+    assert cli.main(["eval", os.path.join(d, "gt_dataset.json"), os.path.join(d, "dt_dataset.json"),
+                     "--iou-type", "keypoints", "--json", str(out), "--quiet"]) == 0
+    with open(os.path.join(d, "expected.json")) as f:
+        want = json.load(f)["evals"]["keypoints"]["stats"]
+    got = json.loads(out.read_text())
+    assert list(got["stats"]) == ["AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl"]
+    assert list(got["stats"].values()) == want
