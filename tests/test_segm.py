@@ -1,0 +1,148 @@
+"""iouType="segm": mask IoU and the whole evaluation bit-identical to pycocotools on
+generated masks (polygon and multi-polygon ground truth, crowds as uncompressed RLE,
+compressed-RLE results, polygons reaching outside the image, one-pixel objects), from
+dicts and from files, plus the array API and the error cases."""
+import copy
+import json
+
+import numpy as np
+import pytest
+
+import fastap
+from fastap.synthetic import make_segm_coco
+
+from conftest import assert_same_eval, quiet, run_fastap, run_pycocotools
+
+pytest.importorskip("pycocotools")
+
+
+def _compare(ds, res, set_params=None):
+    ref, ref_lines = run_pycocotools(ds, res, set_params, iou_type="segm")
+    ev, lines = run_fastap(ds, res, set_params, iou_type="segm")
+    assert_same_eval(ref, ev)
+    assert lines == ref_lines
+    return ref, ev
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("edge_cases", [False, True])
+def test_segm_parity(seed, edge_cases):
+    ds, res = make_segm_coco(seed, n_images=30, dets_per_image=30, edge_cases=edge_cases)
+    ref, ev = _compare(ds, res)
+    assert ev.stats[0] > 0.05
+
+
+def test_segm_results_with_bbox_take_the_box_branch():
+    """Results with a bbox (detectron2's output) get area = w*h in pycocotools' loadRes,
+    which decides the area-range ignore of unmatched detections."""
+    ds, res = make_segm_coco(4, n_images=30, dets_per_image=30, edge_cases=True, with_bbox=True)
+    _compare(ds, res)
+
+
+def test_segm_ious_and_evalimgs_equal_pycocotools():
+    ds, res = make_segm_coco(5, n_images=15, dets_per_image=20, edge_cases=True)
+    ref, ev = _compare(ds, res)
+    assert set(ref.ious) == set(ev.ious)
+    for key, v in ref.ious.items():
+        assert np.array_equal(np.asarray(v), np.asarray(ev.ious[key])), key
+    for a, b in zip(ref.evalImgs, ev.evalImgs):
+        assert (a is None) == (b is None)
+        if a is not None:
+            for k in ("dtIds", "gtIds", "dtScores"):
+                assert a[k] == b[k]
+            for k in ("dtMatches", "gtMatches", "gtIgnore", "dtIgnore"):
+                assert np.array_equal(a[k], b[k]), k
+
+
+@pytest.mark.parametrize("case", ["nocats", "maxdets", "iouthrs"])
+def test_segm_custom_params(case):
+    ds, res = make_segm_coco(6, n_images=20, dets_per_image=40, edge_cases=True)
+
+    def setp(p):
+        if case == "nocats":
+            p.useCats = 0
+        elif case == "maxdets":
+            p.maxDets = [1, 5, 30]
+        else:
+            p.iouThrs = np.array([0.1, 0.5, 0.99])
+    ref, _ = run_pycocotools(ds, res, setp, iou_type="segm")
+    ev, _ = run_fastap(ds, res, setp, iou_type="segm")
+    for key in ("precision", "recall", "scores"):
+        assert np.array_equal(ref.eval[key], ev.eval[key]), key
+
+
+def test_segm_threads_agree(num_threads):
+    ds, res = make_segm_coco(8, n_images=30, dets_per_image=30)
+    ref, _ = run_fastap(ds, res, iou_type="segm", num_threads=1)
+    ev, _ = run_fastap(ds, res, iou_type="segm", num_threads=num_threads)
+    assert_same_eval(ref, ev)
+
+
+@pytest.mark.parametrize("with_bbox", [False, True])
+def test_segm_from_files(tmp_path, with_bbox):
+    """Files take the C scanner's path (masks converted from the text, no dicts); the
+    numbers equal pycocotools' on the same files, and the result dicts built on demand
+    have pycocotools' area, bbox and id."""
+    from pycocotools.coco import COCO as PC
+    from pycocotools.cocoeval import COCOeval as PE
+    ds, res = make_segm_coco(9, n_images=25, dets_per_image=30, edge_cases=True, with_bbox=with_bbox)
+    g, d = tmp_path / "gt.json", tmp_path / "dt.json"
+    g.write_text(json.dumps(ds))
+    d.write_text(json.dumps(res))
+    out = []
+    for C, E in ((PC, PE), (fastap.COCO, fastap.COCOeval)):
+        with quiet():
+            gt = C(str(g))
+            dt = gt.loadRes(str(d))
+            ev = E(gt, dt, "segm")
+            ev.evaluate()
+            ev.accumulate()
+            ev.summarize()
+        out.append((ev, dt))
+    assert_same_eval(out[0][0], out[1][0])
+    a, b = out[0][1].dataset["annotations"], out[1][1].dataset["annotations"]
+    for x, y in zip(a, b):
+        assert list(np.asarray(x["bbox"], dtype=float)) == list(np.asarray(y["bbox"], dtype=float))
+        assert float(x["area"]) == float(y["area"]) and x["id"] == y["id"]
+
+
+def test_segm_array_api():
+    ds, res = make_segm_coco(10, n_images=20, dets_per_image=20, edge_cases=True)
+    ref, _ = run_pycocotools(ds, res, iou_type="segm")
+    A = ds["annotations"]
+    gt = {k: [a[k] for a in A] for k in ("id", "image_id", "category_id", "bbox", "area", "iscrowd", "segmentation")}
+    dt = {k: [r[k] for r in res] for k in ("image_id", "category_id", "score", "segmentation")}
+    sizes = {im["id"]: (im["height"], im["width"]) for im in ds["images"]}
+    r = fastap.evaluate(gt, dt, iou_type="segm", image_sizes=sizes, img_ids=[im["id"] for im in ds["images"]],
+                        cat_ids=[c["id"] for c in ds["categories"]])
+    for key in ("precision", "recall", "scores"):
+        assert np.array_equal(ref.eval[key], getattr(r, key)), key
+
+
+def _eval(ds, res):
+    with quiet():
+        g = fastap.COCO()
+        g.dataset = copy.deepcopy(ds)
+        g.createIndex()
+        d = g.loadRes(copy.deepcopy(res))
+        ev = fastap.COCOeval(g, d, "segm")
+        ev.evaluate()
+    return ev
+
+
+@pytest.mark.parametrize("mutate,match", [
+    (lambda ds, res: res[2]["segmentation"].update(counts="\x7f\x7f"), r"results record 2: segmentation"),
+    (lambda ds, res: res[1]["segmentation"].update(size=[10, 10]), r"results record 1: segmentation"),
+    (lambda ds, res: res[3]["segmentation"].update(counts=res[3]["segmentation"]["counts"][:-3]),
+     r"results record 3: segmentation"),
+    (lambda ds, res: ds["annotations"][4].update(segmentation=[]), r"annotations record 4: segmentation: an empty polygon"),
+    (lambda ds, res: ds["annotations"][5].update(segmentation=[[1, 2]]), r"annotations record 5: segmentation: a polygon"),
+    (lambda ds, res: ds["annotations"][0].update(segmentation={"size": [480, 640], "counts": [5, -1]}),
+     r"annotations record 0: segmentation: uncompressed RLE counts"),
+])
+def test_segm_bad_masks(mutate, match):
+    ds, res = make_segm_coco(1, n_images=5, dets_per_image=5)
+    ds, res = copy.deepcopy(ds), copy.deepcopy(res)
+    mutate(ds, res)
+    with pytest.raises(fastap.InvalidAnnotationError, match=match):
+        _eval(ds, res)
