@@ -98,6 +98,8 @@ def cmd_eval(args):
         if args.csv:
             from .engine import table_to_csv
             table_to_csv(table, args.csv)
+    from .report import cli_reports
+    reports = cli_reports(args, ev)
     if args.json:
         out = {"gt": os.fspath(args.gt), "results": os.fspath(args.results), "iou_type": args.iou_type,
                "stats": dict(zip(STAT_LABELS, [float(x) for x in ev.stats])),
@@ -105,6 +107,7 @@ def cmd_eval(args):
         if args.per_class:
             out["per_class"] = [{k: (None if isinstance(v, float) and v != v else v)
                                  for k, v in zip(table.dtype.names, row)} for row in table.tolist()]
+        out.update(reports)
         with open(args.json, "w") as f:
             json.dump(out, f, indent=1)
     return 0
@@ -203,6 +206,8 @@ def build_parser():
     e.add_argument("--quiet", action="store_true", help="print nothing (use with --json)")
     e.add_argument("--progress", action="store_true",
                    help="report each phase (load, evaluate, accumulate) on stderr as it ends (a bar with tqdm)")
+    from .report import add_cli_options
+    add_cli_options(e)
     e.set_defaults(func=cmd_eval)
     d = sub.add_parser("demo", help="evaluate built-in examples and time them")
     d.add_argument("--scale", default="coco_val2017", choices=["tiny", "small", "coco_val2017", "objects365"],

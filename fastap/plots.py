@@ -65,6 +65,13 @@ def _top(op, top):
     return k[np.lexsort((k, -n[k]))][:top]
 
 
+def _thin(n, most=1500):
+    """Indices of at most `most` points of a curve of n (ends kept): enough to draw it."""
+    if n <= most:
+        return slice(None)
+    return np.unique(np.linspace(0, n - 1, most).round().astype(np.int64))
+
+
 def _envelope_at(recall, precision, rec_grid):
     """COCO's interpolated precision (max precision at recall >= r) sampled on
     `rec_grid` with searchsorted 'left'; 0 past the end of the curve."""
@@ -101,6 +108,8 @@ def plot_pr_curves(op, path, top=10, names=None):
         r, p = op.recall[s], op.precision[s]
         ap = float(np.mean(_envelope_at(r, p, grid)))
         env = np.maximum.accumulate(p[::-1])[::-1] if p.size else p
+        th = _thin(r.size)
+        r, env = r[th], env[th]
         ax.step(np.concatenate([[0.0], r]), np.concatenate([env[:1] if env.size else [0.0], env]),
                 where="post", lw=1.3, color=cmap[j], alpha=0.85,
                 label="%s  AP %.3f  (n=%d)" % (_short(_name(names, int(op.cat_ids[k]))), ap, op.n_gt[k]))
@@ -139,9 +148,11 @@ def plot_operating_points(op, path, top=10, names=None):
     for ax, f, title in zip(axes, ("precision", "recall", "f1"), ("Precision", "Recall", "F1")):
         for j, k in enumerate(sel):
             s = slice(int(op.offsets[k]), int(op.offsets[k + 1]))
-            ax.plot(op.threshold[s], getattr(op, f)[s], lw=1.0, color=cmap[j], alpha=0.8,
+            th = _thin(s.stop - s.start)
+            ax.plot(op.threshold[s][th], getattr(op, f)[s][th], lw=1.0, color=cmap[j], alpha=0.8,
                     label=_short(_name(names, int(op.cat_ids[k]))) if f == "f1" else None)
-        ax.plot(ov["threshold"], ov[f], color="black", lw=2.6,
+        th = _thin(ov["threshold"].size, 4000)
+        ax.plot(ov["threshold"][th], ov[f][th], color="black", lw=2.6,
                 label=("all classes (micro)\nbest F1 %.3f at score %.3g" % (ob["f1"], ob["threshold"])
                        if f == "f1" else None))
         if not np.isnan(ob["threshold"]):

@@ -61,6 +61,14 @@ class _Pass:
         self.gt_crowd = core.arrays[4][:self.n_gt]
         self.cat_ids = np.asarray(tables.cat_ids, dtype=np.int64)
 
+    def acc_order(self):
+        """Grouped detection indices in pycocotools' accumulation order: (category,
+        -score, image, position in the image) -- a stable sort of the grouped order
+        (category, image, -score) by (category, -score). Computed once per pass."""
+        if getattr(self, "_acc_order", None) is None:
+            self._acc_order = np.lexsort((-self.dt_score, self.dt_cat))
+        return self._acc_order
+
     def area_index(self, area):
         if isinstance(area, (int, np.integer)) and not isinstance(area, bool):
             if not 0 <= area < len(self.area_lbl):
@@ -243,12 +251,11 @@ def operating_points(result, iou_threshold=0.5, area="all", max_dets=None):
     a = ps.area_index(area)
     tp, fp, npig = ps.bits(iou_threshold, a, max_dets)
     K = ps.K
-    sel = np.flatnonzero(tp | fp)
+    acc = ps.acc_order()
+    sel = acc[(tp | fp)[acc]]            # (category, -score, image, rank), kept detections
     c = ps.dt_cat[sel]
     s = ps.dt_score[sel]
-    order = np.lexsort((-s, c))          # stable: (category, -score, grouped order)
-    c, s = c[order], s[order]
-    t_s, f_s = tp[sel][order], fp[sel][order]
+    t_s, f_s = tp[sel], fp[sel]
     pos, ctp, cfp = _curve_points(s, t_s, f_s, c)
     pc = c[pos]
     p, r, f1 = _prf(ctp, cfp, npig[pc] if K else np.zeros(0, np.int64))
@@ -280,10 +287,10 @@ def operating_points(result, iou_threshold=0.5, area="all", max_dets=None):
         best["fp"][bk] = cfp[bi]
 
     # micro: all detections in one descending-score order
-    o2 = np.argsort(-ps.dt_score[sel], kind="stable")
-    s2 = ps.dt_score[sel][o2]
+    o2 = np.argsort(-s, kind="stable")
+    s2 = s[o2]
     zero = np.zeros(s2.shape[0], np.int32)
-    pos2, tp2, fp2 = _curve_points(s2, tp[sel][o2], fp[sel][o2], zero)
+    pos2, tp2, fp2 = _curve_points(s2, t_s[o2], f_s[o2], zero)
     n_all = int(npig.sum())
     p2, r2, f2 = _prf(tp2, fp2, np.full(pos2.shape[0], n_all))
     overall = {"threshold": s2[pos2], "precision": p2, "recall": r2, "f1": f2, "tp": tp2, "fp": fp2}
@@ -440,31 +447,38 @@ class ErrorAnalysis:
         return "ErrorAnalysis(ap=%.4f, %s)" % (self.ap, ", ".join("%s=%.4f" % (k, v) for k, v in self.dap.items()))
 
 
-def _map(ps, core, tp, fp, rank, npig, thr, a, cut):
-    """mAP (pycocotools' mean of the valid precision samples) and per-category AP from
-    per-detection TP/FP flags, by the C accumulation at one threshold/area/maxDets."""
-    nd = tp.shape[0]
-    m = {"dt_tp": tp.astype(np.uint32).reshape(1, nd), "dt_fp": fp.astype(np.uint32).reshape(1, nd),
-         "dt_rank": np.ascontiguousarray(rank, dtype=np.int32),
-         "npig": np.ascontiguousarray(npig, dtype=np.int64).reshape(-1, 1)}
-    prec = _core.coco_accumulate(core, m, np.array([thr]), ps.area_rng[a:a + 1], [cut], ps.rec_thrs,
-                                 num_threads=ps.num_threads)[0]
-    s = prec[0, :, :, 0, 0]
-    v = s[s > -1]
+def _map_sorted(cat, tp, fp, npig, rec_thrs, K):
+    """pycocotools' mAP at one (IoU, area, maxDets) from per-detection TP / FP flags
+    already in accumulation order (cat: category index, ascending): cumulative counts
+    as float, precision tp / (tp + fp + eps), the envelope from the right, samples at
+    recThrs by searchsorted 'left' (0 past the end), -1 for a category without
+    non-ignored ground truth; mAP = mean of the valid samples (summarize()'s
+    reduction). The same float operations as pycocotools, so the baseline equals
+    ``stats[1]`` bit for bit."""
+    keep = tp | fp
+    c, t, f = cat[keep], tp[keep], fp[keep]
+    ctp = np.cumsum(t, dtype=np.int64)
+    cfp = np.cumsum(f, dtype=np.int64)
+    starts = np.searchsorted(c, np.arange(K + 1))
+    R = rec_thrs.shape[0]
+    q = np.full((R, K), -1.0)
+    eps = np.spacing(1)
+    for k in np.flatnonzero(npig[:K] > 0).tolist():
+        a, b = int(starts[k]), int(starts[k + 1])
+        col = np.zeros(R)
+        if b > a:
+            bt = ctp[a - 1] if a else 0
+            bf = cfp[a - 1] if a else 0
+            tk = (ctp[a:b] - bt).astype(np.float64)
+            fk = (cfp[a:b] - bf).astype(np.float64)
+            rc = tk / npig[k]
+            env = np.maximum.accumulate((tk / (fk + tk + eps))[::-1])[::-1]
+            idx = np.searchsorted(rc, rec_thrs, side="left")
+            ok = idx < env.shape[0]
+            col[ok] = env[idx[ok]]
+        q[:, k] = col
+    v = q[q > -1]
     return float(np.mean(v)) if v.size else float("nan")
-
-
-def _regrouped_core(ps, keep, cat, tp, fp):
-    """C tables for the accumulation of detections `keep` (grouped indices, ascending)
-    with categories `cat`: same (category, image, -score) grouping as the pass."""
-    img = np.ascontiguousarray(ps.tables.dt_img[keep], dtype=np.int32)
-    sc = np.ascontiguousarray(ps.dt_score[keep])
-    order, off = _core.group(np.ascontiguousarray(cat[keep], dtype=np.int32), ps.K, img, max(ps.I, 1), sc)
-    n = keep.shape[0]
-    e64, e32, eu8 = np.zeros(ps.K + 1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.uint8)
-    core = _core.CocoTables(ps.K, e64, e32, np.zeros((0, 4)), np.zeros(0), eu8, eu8,
-                            off, img[order], np.zeros((n, 4)), np.zeros(n), sc[order])
-    return core, tp[keep][order], fp[keep][order], np.zeros(n, np.int32)
 
 
 def error_analysis(result, pos_threshold=0.5, bg_threshold=0.1, area="all", max_dets=None):
@@ -495,7 +509,10 @@ def error_analysis(result, pos_threshold=0.5, bg_threshold=0.1, area="all", max_
     the missed ground truths no longer count as positives. Special errors: FalsePos
     removes every false positive; FalseNeg removes every unmatched ground truth from
     the positives. Each fix is one C accumulation (pycocotools' AP) on modified TP/FP
-    flags; nothing is matched again.
+    flags in the pass's accumulation order, with pycocotools' arithmetic (a relabelled
+    Cls detection joins its new class by score; on an exact score tie it follows the
+    accumulation order of its old class, not the image order); nothing is matched
+    again.
 
     Differences from tidecv: matching and AP are pycocotools' (tidecv keeps maxDets per
     image over all classes, counts a category with detections but no ground truth as
@@ -506,7 +523,7 @@ def error_analysis(result, pos_threshold=0.5, bg_threshold=0.1, area="all", max_
     (tests/test_report.py).
 
     Costs one extra matching at the single threshold (to learn which ground truth each
-    detection took) and eight single-threshold accumulations. Returns
+    detection took) and nine vectorised single-threshold accumulations. Returns
     :class:`ErrorAnalysis`.
     """
     ps = _pass_of(result)
@@ -569,36 +586,46 @@ def error_analysis(result, pos_threshold=0.5, bg_threshold=0.1, area="all", max_
     missed = ~gt_ign & (gt_used == 0) & ~usable
     missed_per_cat = np.bincount(ps.gt_cat[missed], minlength=K)[:K]
 
-    core = ps.tables.core
-    base = _map(ps, core, tp, fp, rank, npig, pos, a, cut)
-    fixed = {}
+    # every fix re-accumulates flags in the pass's accumulation order (sorted once)
+    acc = ps.acc_order()
+    cat_s = ps.dt_cat[acc]
+    R = ps.rec_thrs
+    tp_s, fp_s = tp[acc], fp[acc]
+
+    def ap(t=tp_s, f=fp_s, n=npig, c=cat_s):
+        return _map_sorted(c, t, f, n, R, K)
 
     def removed(mask):
         f = fp.copy()
         f[dsel[mask]] = False
-        return f
+        return f[acc]
 
-    # Loc: winners become true positives in place (same class)
+    base = ap()
+    fixed = {}
+    # Loc: the winners become true positives in place (same class)
     t2 = tp.copy()
     t2[dsel[loc & win]] = True
-    fixed["Loc"] = _map(ps, core, t2, removed(loc), rank, npig, pos, a, cut)
-    # Cls: winners move to their ground truth's class: regroup the detections
-    f2 = removed(cls)
+    fixed["Loc"] = ap(t2[acc], removed(loc))
+    # Cls: the winners become true positives of their ground truth's class: a stable
+    # re-sort by (new class, -score) of the accumulation order
     t2 = tp.copy()
     cat2 = ps.dt_cat.copy()
     w = dsel[cls & win]
     t2[w] = True
     cat2[w] = ps.gt_cat[target[cls & win]]
-    keep = np.flatnonzero(t2 | f2)
-    c2, tt, ff, rk = _regrouped_core(ps, keep, cat2, t2, f2)
-    fixed["Cls"] = _map(ps, c2, tt, ff, rk, npig, pos, a, cut)
-    fixed["Both"] = _map(ps, core, tp, removed(both), rank, npig, pos, a, cut)
-    fixed["Dupe"] = _map(ps, core, tp, removed(dupe), rank, npig, pos, a, cut)
-    fixed["Bkg"] = _map(ps, core, tp, removed(bkg), rank, npig, pos, a, cut)
-    fixed["Miss"] = _map(ps, core, tp, fp, rank, npig - missed_per_cat, pos, a, cut)
+    f2 = removed(cls)
+    c2 = cat2[acc]
+    if w.size:
+        o = np.lexsort((-ps.dt_score[acc], c2))
+        fixed["Cls"] = ap(t2[acc][o], f2[o], npig, c2[o])
+    else:
+        fixed["Cls"] = ap(t2[acc], f2)
+    fixed["Both"] = ap(tp_s, removed(both))
+    fixed["Dupe"] = ap(tp_s, removed(dupe))
+    fixed["Bkg"] = ap(tp_s, removed(bkg))
+    fixed["Miss"] = ap(n=npig - missed_per_cat)
     n_tp = np.bincount(ps.dt_cat[tp], minlength=K)[:K]
-    special = {"FalsePos": _map(ps, core, tp, np.zeros_like(fp), rank, npig, pos, a, cut),
-               "FalseNeg": _map(ps, core, tp, fp, rank, n_tp, pos, a, cut)}
+    special = {"FalsePos": ap(tp_s, np.zeros_like(fp_s)), "FalseNeg": ap(n=n_tp)}
 
     counts = {t: int((code == i).sum()) for i, t in enumerate(ERROR_TYPES[:5])}
     counts["Miss"] = int(missed.sum())
@@ -621,3 +648,75 @@ def error_analysis(result, pos_threshold=0.5, bg_threshold=0.1, area="all", max_
                          fixed_ap={**fixed, **special}, counts=counts, per_class=per_class,
                          dt_error=dt_error, gt_missed=gt_missed, pos_threshold=pos, bg_threshold=bg,
                          area=ps.area_lbl[a], max_dets=cut, names=ps.names)
+
+
+# ----------------------------------------------------------------------------- CLI
+
+def add_cli_options(parser):
+    """The report options of ``fastap eval`` (added to its argparse sub-parser)."""
+    g = parser.add_argument_group("reports (from the same evaluation pass)")
+    g.add_argument("--f1", action="store_true",
+                   help="print the best-F1 operating point per class and overall (and add it to --json)")
+    g.add_argument("--confusion", action="store_true",
+                   help="add the confusion matrix to --json (and print its totals)")
+    g.add_argument("--errors", action="store_true",
+                   help="print the TIDE-style error breakdown (dAP per error type; and add it to --json)")
+    g.add_argument("--plots", metavar="DIR",
+                   help="write PR curves, P/R/F1 vs score, the confusion matrix and the error breakdown "
+                        "as PNGs into DIR (needs matplotlib: pip install fastap[plot])")
+    g.add_argument("--iou-thr", type=float, default=0.5, metavar="T",
+                   help="IoU threshold of the operating points, confusion matrix and error analysis "
+                        "(default 0.5)")
+    g.add_argument("--conf", type=float, default=0.25, metavar="S",
+                   help="score threshold of the confusion matrix (default 0.25, as ultralytics)")
+
+
+def cli_reports(args, ev):
+    """Run the reports ``args`` ask for on an evaluated COCOeval; print them unless
+    ``args.quiet``; return the dict of keys to add to ``--json``."""
+    out = {}
+    want_op = args.f1 or args.plots
+    op = operating_points(ev, args.iou_thr) if want_op else None
+    cm = confusion_matrix(ev, args.iou_thr, args.conf) if (args.confusion or args.plots) else None
+    ea = error_analysis(ev, args.iou_thr) if (args.errors or args.plots) else None
+    quiet = getattr(args, "quiet", False)
+    if args.f1:
+        out["operating_points"] = op.to_dict()
+        if not quiet:
+            print(_format_best(op))
+    if args.confusion:
+        out["confusion_matrix"] = cm.to_dict()
+        if not quiet:
+            K = cm.matrix.shape[0] - 1
+            print("confusion matrix (IoU > %g, score > %g): %d matched (%d with the right class), "
+                  "%d false positives, %d missed" % (cm.iou_threshold, cm.score_threshold,
+                                                     int(cm.matrix[:K, :K].sum()), int(np.trace(cm.matrix[:K, :K])),
+                                                     int(cm.matrix[K].sum()), int(cm.matrix[:, K].sum())))
+    if args.errors:
+        out["error_analysis"] = ea.to_dict()
+        if not quiet:
+            print(ea.summary())
+    if args.plots:
+        from .plots import plot_all
+        paths = plot_all(ev, args.plots, args.iou_thr, args.conf, operating_points=op, confusion_matrix=cm,
+                         error_analysis=ea)
+        out["plots"] = paths
+        if not quiet:
+            print("fastap: wrote %s" % ", ".join(paths.values()))
+    return out
+
+
+def _format_best(op):
+    b = op.best
+    lines = ["best-F1 operating points (IoU=%.2f, area=%s, maxDets=%d)" % (op.iou_threshold, op.area, op.max_dets),
+             "%12s %6s %9s %9s %9s %9s" % ("category", "n_gt", "score", "precision", "recall", "F1")]
+    for row in b:
+        name = op.names.get(int(row["category_id"]), row["category_id"]) if op.names else row["category_id"]
+        f = lambda v: "-" if np.isnan(v) else "%.3f" % v  # noqa: E731
+        lines.append("%12s %6d %9s %9s %9s %9s" % (str(name)[:12], row["n_gt"], f(row["threshold"]),
+                                                   f(row["precision"]), f(row["recall"]), f(row["f1"])))
+    ob = op.overall_best
+    f = lambda v: "-" if v is None or (isinstance(v, float) and np.isnan(v)) else "%.3f" % v  # noqa: E731
+    lines.append("%12s %6d %9s %9s %9s %9s" % ("all (micro)", ob["n_gt"], f(ob["threshold"]), f(ob["precision"]),
+                                               f(ob["recall"]), f(ob["f1"])))
+    return "\n".join(lines)
