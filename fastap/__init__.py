@@ -13,6 +13,9 @@ Evaluator(gt=None, ...)
     Streaming evaluation: update() per batch, merge() partial states, compute().
 Params
     pycocotools-compatible evaluation parameters.
+operating_points / confusion_matrix / error_analysis(result, ...)
+    Reports from one evaluation pass (also methods of EvalResult and COCOeval);
+    fastap.plots draws them (``result.plot(dir)``, needs ``fastap[plot]``).
 """
 from ._version import __version__
 from .errors import FastapError, InvalidAnnotationError, InvalidFileError, InvalidTypeError
@@ -21,6 +24,10 @@ from .engine import EvalResult, evaluate
 from .iou import box_iou
 from .coco import COCO, COCOeval
 from .evaluator import Evaluator
+from .report import (ConfusionMatrix, ErrorAnalysis, OperatingPoints, confusion_matrix, error_analysis,
+                     operating_points)
 
 __all__ = ["__version__", "COCO", "COCOeval", "Params", "evaluate", "EvalResult", "box_iou", "Evaluator",
-           "FastapError", "InvalidAnnotationError", "InvalidTypeError", "InvalidFileError"]
+           "FastapError", "InvalidAnnotationError", "InvalidTypeError", "InvalidFileError",
+           "operating_points", "confusion_matrix", "error_analysis", "OperatingPoints", "ConfusionMatrix",
+           "ErrorAnalysis"]
