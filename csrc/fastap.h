@@ -226,6 +226,39 @@ int fa_voc_category(const fa_coco_input *in, const uint8_t *gt_difficult, int32_
                     double *ap, int64_t *n_pos);
 
 /* ------------------------------------------------------------------------------------
+ * reports.c -- per-image kernels of the reports (confusion matrix, error analysis)
+ * ------------------------------------------------------------------------------------
+ * Both work on one image at a time: the caller (fastap/_reports.pxi) groups ground
+ * truth and detections by image and runs images in parallel. Boxes are xywh float64
+ * [n][4]; the IoU is pycocotools' (fa_iou_xywh_pair, no crowd rule). */
+
+/* Class-agnostic one-to-one matching of one image (ultralytics' ConfusionMatrix rule):
+ *   1. candidate pairs are (detection, ground truth) with IoU > iou_thr (strict);
+ *   2. each detection keeps its candidate of highest IoU (ties: the lower gt index);
+ *   3. each ground truth keeps, among the detections that kept it, the one of highest
+ *      IoU (ties: the lower detection index; pass detections in descending score order
+ *      so that the higher score wins).
+ * dt_box: [nd][4]; gt_box: [ng][4]. Out: dt_gt int32 [nd], the matched gt index in
+ * [0, ng) or -1. scratch: fa_confusion_scratch_bytes(ng) bytes. No allocation. */
+size_t fa_confusion_scratch_bytes(int64_t ng);
+int fa_confusion_match_image(const double *dt_box, int64_t nd, const double *gt_box, int64_t ng,
+                             double iou_thr, void *scratch, int32_t *dt_gt);
+
+/* For each detection of one image, TIDE's IoU summaries against the image's ground
+ * truth (gts with gt_skip[g] != 0 -- crowds -- are not candidates):
+ *   same_iou / same_gt: highest IoU with a gt of the detection's class, and that gt;
+ *   other_iou / other_gt: highest IoU with a gt of another class, and that gt;
+ *   used_iou: highest IoU with a gt of the detection's class whose gt_used[g] != 0.
+ * Ties: the lower gt index (np.argmax's rule). The gt is -1 when no candidate has a
+ * positive IoU (the IoU is then 0).
+ * dt_box [nd][4], dt_cls int32 [nd]; gt_box [ng][4], gt_cls int32 [ng], gt_skip,
+ * gt_used uint8 [ng]. Outputs float64 / int32 [nd], written completely. */
+void fa_tide_ious_image(const double *dt_box, const int32_t *dt_cls, int64_t nd,
+                        const double *gt_box, const int32_t *gt_cls, const uint8_t *gt_skip,
+                        const uint8_t *gt_used, int64_t ng, double *same_iou, int32_t *same_gt,
+                        double *other_iou, int32_t *other_gt, double *used_iou);
+
+/* ------------------------------------------------------------------------------------
  * json_results.c -- COCO results / annotation lists parsed straight into columns
  * ------------------------------------------------------------------------------------ */
 /* (section owned by json_results.c) */

@@ -16,6 +16,9 @@ Params
 read_yolo, read_voc_xml, read_voc_results
     YOLO txt label folders and PASCAL VOC files into columns for evaluate()
     (fastap.formats).
+operating_points / confusion_matrix / error_analysis(result, ...)
+    Reports from one evaluation pass (also methods of EvalResult and COCOeval);
+    fastap.plots draws them (``result.plot(dir)``, needs ``fastap[plot]``).
 """
 from ._version import __version__
 from .errors import FastapError, InvalidAnnotationError, InvalidFileError, InvalidTypeError
@@ -25,7 +28,11 @@ from .iou import box_iou
 from .coco import COCO, COCOeval
 from .evaluator import Evaluator
 from .formats import read_voc_results, read_voc_xml, read_yolo
+from .report import (ConfusionMatrix, ErrorAnalysis, OperatingPoints, confusion_matrix, error_analysis,
+                     operating_points)
 
 __all__ = ["__version__", "COCO", "COCOeval", "Params", "evaluate", "EvalResult", "box_iou", "Evaluator",
            "FastapError", "InvalidAnnotationError", "InvalidTypeError", "InvalidFileError",
-           "read_yolo", "read_voc_xml", "read_voc_results"]
+           "read_yolo", "read_voc_xml", "read_voc_results",
+           "operating_points", "confusion_matrix", "error_analysis", "OperatingPoints", "ConfusionMatrix",
+           "ErrorAnalysis"]

@@ -242,6 +242,8 @@ def cmd_eval(args):
             from .engine import table_to_csv
             with _out(args.csv) as f:
                 table_to_csv(table, f)
+    from .report import cli_reports
+    reports = cli_reports(args, ev)
     if args.json:
         out = {"gt": os.fspath(args.gt), "results": os.fspath(args.results), "iou_type": args.iou_type,
                "stats": dict(zip(KPT_STAT_LABELS if args.iou_type == "keypoints" else STAT_LABELS,
@@ -250,6 +252,7 @@ def cmd_eval(args):
         if args.per_class:
             out["per_class"] = [{k: (None if isinstance(v, float) and v != v else v)
                                  for k, v in zip(table.dtype.names, row)} for row in table.tolist()]
+        out.update(reports)
         with _out(args.json) as f:
             json.dump(out, f, indent=1)
             f.write("\n")
@@ -379,6 +382,8 @@ def build_parser():
     e.add_argument("--quiet", action="store_true", help="print nothing on stdout (use with --json/--csv)")
     e.add_argument("--progress", action="store_true",
                    help="report each phase (load, evaluate, accumulate) on stderr as it ends (a bar with tqdm)")
+    from .report import add_cli_options
+    add_cli_options(e)
     e.set_defaults(func=cmd_eval)
     d = sub.add_parser("demo", help="evaluate built-in examples and time them against pycocotools",
                        description="Evaluate the pycocotools demo data (AP 0.505), then generated data "

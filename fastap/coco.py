@@ -784,6 +784,53 @@ class COCOeval:
         return engine.per_class_table(self.eval['precision'], self.eval['recall'], cats, p.iouThrs,
                                       p.areaRngLbl, p.maxDets)
 
+    # -- reports from the same pass (fastap only; fastap.report, fastap.plots) -----------------
+    def _report_pass(self):
+        st = self._state
+        if st is None:
+            return None
+        if "_pass" not in st:
+            from .report import _Pass
+            p = self._paramsEval
+            names = None
+            cats = getattr(self.cocoGt, "cats", None)
+            if cats:
+                names = {c: v.get("name", c) for c, v in cats.items()}
+            st["_pass"] = _Pass(st["tables"], st["matches"], st["gt"], st["dt"], st["iou_thrs"], p.recThrs,
+                                st["max_dets"], st["area_rng"], p.areaRngLbl, p.useCats, self.num_threads, names)
+        return st["_pass"]
+
+    def _need_pass(self, what):
+        if self._state is None:
+            raise InvalidAnnotationError("%s(): run evaluate() first" % what)
+
+    def operating_points(self, iou_threshold=0.5, area="all", max_dets=None):
+        """Precision / recall / F1 at every score threshold and the best-F1 point, per
+        category and overall (fastap only): :func:`fastap.report.operating_points`."""
+        from .report import operating_points
+        self._need_pass("operating_points")
+        return operating_points(self, iou_threshold, area, max_dets)
+
+    def confusion_matrix(self, iou_threshold=0.5, score_threshold=0.25):
+        """(K+1) x (K+1) confusion matrix with background (fastap only):
+        :func:`fastap.report.confusion_matrix`."""
+        from .report import confusion_matrix
+        self._need_pass("confusion_matrix")
+        return confusion_matrix(self, iou_threshold, score_threshold)
+
+    def error_analysis(self, pos_threshold=0.5, bg_threshold=0.1, area="all", max_dets=None):
+        """TIDE-style error types and dAP (fastap only): :func:`fastap.report.error_analysis`."""
+        from .report import error_analysis
+        self._need_pass("error_analysis")
+        return error_analysis(self, pos_threshold, bg_threshold, area, max_dets)
+
+    def plot(self, directory, **kw):
+        """Write the report PNGs into `directory` (fastap only; needs matplotlib:
+        ``pip install fastap[plot]``): :func:`fastap.plots.plot_all`. Returns the paths."""
+        from .plots import plot_all
+        self._need_pass("plot")
+        return plot_all(self, directory, **kw)
+
     def __str__(self):
         self.summarize()
         return ""

@@ -501,6 +501,41 @@ class EvalResult:
         """Write :meth:`per_class` as CSV."""
         table_to_csv(self.per_class(), path)
 
+    # -- reports from the same pass (fastap.report, fastap.plots) ---------------------------
+    def _report_pass(self):
+        st = self.__dict__.get("_state")
+        if st is None:
+            return None
+        if "_pass" not in st:
+            from .report import _Pass
+            p = self.params
+            st["_pass"] = _Pass(st["tables"], st["matches"], st["gt"], st["dt"], p["iouThrs"], p["recThrs"],
+                                p["maxDets"], p["areaRng"], p["areaRngLbl"], p["useCats"], st["num_threads"],
+                                st.get("names"))
+        return st["_pass"]
+
+    def operating_points(self, iou_threshold=0.5, area="all", max_dets=None):
+        """Precision / recall / F1 at every score threshold and the best-F1 point, per
+        category and overall: :func:`fastap.report.operating_points`."""
+        from .report import operating_points
+        return operating_points(self, iou_threshold, area, max_dets)
+
+    def confusion_matrix(self, iou_threshold=0.5, score_threshold=0.25):
+        """(K+1) x (K+1) confusion matrix with background: :func:`fastap.report.confusion_matrix`."""
+        from .report import confusion_matrix
+        return confusion_matrix(self, iou_threshold, score_threshold)
+
+    def error_analysis(self, pos_threshold=0.5, bg_threshold=0.1, area="all", max_dets=None):
+        """TIDE-style error types and dAP: :func:`fastap.report.error_analysis`."""
+        from .report import error_analysis
+        return error_analysis(self, pos_threshold, bg_threshold, area, max_dets)
+
+    def plot(self, directory, **kw):
+        """Write the report PNGs into `directory`: :func:`fastap.plots.plot_all`
+        (needs matplotlib: ``pip install fastap[plot]``). Returns the written paths."""
+        from .plots import plot_all
+        return plot_all(self, directory, **kw)
+
     def to_dict(self):
         """JSON-ready dict of the scalar metrics and per-class APs."""
         d = {"protocol": self.protocol, "metrics": {k: float(v) for k, v in self.metrics.items()},
@@ -635,7 +670,9 @@ def evaluate(gt, dt, protocol="coco", iou_thresholds=None, rec_thresholds=None, 
         return _evaluate_geometry(gt, dt, iou_type, image_sizes, kpt_oks_sigmas, iou_thresholds,
                                   rec_thresholds, max_dets, area_ranges, area_labels, img_ids, cat_ids,
                                   use_cats, box_format, num_threads)
+    names = None
     if isinstance(gt, COCO):
+        names = {c: v.get("name", c) for c, v in gt.cats.items()} or None
         gt = gt._columns()
     else:
         gt = gt_columns(gt, box_format)
@@ -679,7 +716,11 @@ def evaluate(gt, dt, protocol="coco", iou_thresholds=None, rec_thresholds=None, 
                                                 num_threads=num_threads)
     params = {"iouThrs": iou_thrs, "recThrs": rec_thrs, "maxDets": md, "areaRng": ar,
               "areaRngLbl": lbl, "useCats": int(bool(use_cats))}
-    return make_coco_result(precision, recall, scores, params, tables.cat_ids, tables.img_ids)
+    res = make_coco_result(precision, recall, scores, params, tables.cat_ids, tables.img_ids)
+    # kept for the reports (fastap.report): they read the pass's tables and match bits
+    res._state = {"tables": tables, "matches": matches, "gt": gt, "dt": dt, "num_threads": num_threads,
+                  "names": names}
+    return res
 
 
 def _evaluate_geometry(gt, dt, iou_type, image_sizes, sigmas, iou_thresholds, rec_thresholds, max_dets,
@@ -764,7 +805,10 @@ def _evaluate_geometry(gt, dt, iou_type, image_sizes, sigmas, iou_thresholds, re
                                                 num_threads=num_threads)
     params = {"iouThrs": iou_thrs, "recThrs": rec_thrs, "maxDets": md, "areaRng": ar,
               "areaRngLbl": lbl, "useCats": int(bool(use_cats))}
-    return make_coco_result(precision, recall, scores, params, tables.cat_ids, tables.img_ids, iou_type=iou_type)
+    res = make_coco_result(precision, recall, scores, params, tables.cat_ids, tables.img_ids, iou_type=iou_type)
+    res._state = {"tables": tables, "matches": matches, "gt": g, "dt": d, "num_threads": num_threads,
+                  "names": None}
+    return res
 
 
 def make_coco_result(precision, recall, scores, params, cat_ids, img_ids, iou_type="bbox"):

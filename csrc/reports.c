@@ -1,0 +1,74 @@
+/*
+ * reports.c -- per-image kernels behind fastap.report: the confusion matrix's
+ * class-agnostic matching and TIDE's IoU summaries for the error analysis.
+ *
+ * Data layout: the caller groups ground truth and detections by image (offset arrays)
+ * and calls one of these per image, images in parallel, each thread with its own
+ * scratch. An image holds few ground truths (tens), so every kernel walks the
+ * detection x ground-truth pairs once, computing each IoU on the fly: no D x G matrix.
+ */
+#include <stdlib.h>
+
+#include "fastap.h"
+#include "iou_pair.h"
+
+size_t fa_confusion_scratch_bytes(int64_t ng)
+{
+    size_t n = (size_t)(ng > 0 ? ng : 1);
+    return n * sizeof(double) + n * sizeof(int32_t) + 16;
+}
+
+int fa_confusion_match_image(const double *dt_box, int64_t nd, const double *gt_box, int64_t ng,
+                             double iou_thr, void *scratch, int32_t *dt_gt)
+{
+    double *g_best_iou = (double *)scratch;
+    int32_t *g_best_dt = (int32_t *)(g_best_iou + (ng > 0 ? ng : 1));
+    if (nd < 0 || ng < 0) return FA_EINVAL;
+    for (int64_t g = 0; g < ng; g++) { g_best_iou[g] = -1.0; g_best_dt[g] = -1; }
+    /* steps 1-2: each detection's best candidate; dt_gt holds it for now */
+    for (int64_t r = 0; r < nd; r++) {
+        const double *d = dt_box + 4 * r;
+        const double da = d[2] * d[3];
+        double best = iou_thr;
+        int32_t bg = -1;
+        for (int64_t g = 0; g < ng; g++) {
+            const double *b = gt_box + 4 * g;
+            double v = fa_iou_xywh_pair(d, da, b, b[2] * b[3], 0);
+            if (v > best) { best = v; bg = (int32_t)g; }   /* strict: ties keep the lower g */
+        }
+        dt_gt[r] = bg;
+        /* step 3: strict '>' so that, on equal IoU, the earlier detection keeps the gt */
+        if (bg >= 0 && best > g_best_iou[bg]) { g_best_iou[bg] = best; g_best_dt[bg] = (int32_t)r; }
+    }
+    for (int64_t r = 0; r < nd; r++)
+        if (dt_gt[r] >= 0 && g_best_dt[dt_gt[r]] != (int32_t)r) dt_gt[r] = -1;
+    return FA_OK;
+}
+
+void fa_tide_ious_image(const double *dt_box, const int32_t *dt_cls, int64_t nd,
+                        const double *gt_box, const int32_t *gt_cls, const uint8_t *gt_skip,
+                        const uint8_t *gt_used, int64_t ng, double *same_iou, int32_t *same_gt,
+                        double *other_iou, int32_t *other_gt, double *used_iou)
+{
+    for (int64_t r = 0; r < nd; r++) {
+        const double *d = dt_box + 4 * r;
+        const double da = d[2] * d[3];
+        double s = 0.0, o = 0.0, u = 0.0;
+        int32_t sg = -1, og = -1;
+        for (int64_t g = 0; g < ng; g++) {
+            if (gt_skip[g]) continue;
+            const double *b = gt_box + 4 * g;
+            const double v = fa_iou_xywh_pair(d, da, b, b[2] * b[3], 0);
+            /* strict '>' from 0: the first gt of the highest positive IoU */
+            if (gt_cls[g] == dt_cls[r]) {
+                if (v > s) { s = v; sg = (int32_t)g; }
+                if (gt_used[g] && v > u) u = v;
+            } else if (v > o) {
+                o = v; og = (int32_t)g;
+            }
+        }
+        same_iou[r] = s; same_gt[r] = sg;
+        other_iou[r] = o; other_gt[r] = og;
+        used_iou[r] = u;
+    }
+}

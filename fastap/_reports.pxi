@@ -1,0 +1,136 @@
+# Report kernels binding (see csrc/reports.c). Included by _core.pyx.
+#
+# Both functions take ground truth and detections grouped by image: offsets int64
+# [I + 1] into the gt / detection arrays; images run in parallel.
+
+cdef extern from "fastap.h" nogil:
+    size_t fa_confusion_scratch_bytes(int64_t ng)
+    int fa_confusion_match_image(const double *dt_box, int64_t nd, const double *gt_box,
+                                 int64_t ng, double iou_thr, void *scratch, int32_t *dt_gt)
+    void fa_tide_ious_image(const double *dt_box, const int32_t *dt_cls, int64_t nd,
+                            const double *gt_box, const int32_t *gt_cls, const uint8_t *gt_skip,
+                            const uint8_t *gt_used, int64_t ng, double *same_iou, int32_t *same_gt,
+                            double *other_iou, int32_t *other_gt, double *used_iou)
+
+
+def _check_offsets(name, off, n_images, n_records):
+    off = _check(name, off, np.int64)
+    if off.shape[0] != n_images + 1:
+        raise ValueError("%s should have %d entries (images + 1), got %d" % (name, n_images + 1, off.shape[0]))
+    if off[0] != 0 or off[n_images] != n_records or (n_images and (np.diff(off) < 0).any()):
+        raise ValueError("%s should rise from 0 to the number of records (%d)" % (name, n_records))
+    return off
+
+
+def confusion_match(dt_off, dt_box, gt_off, gt_box, double iou_thr, num_threads=None):
+    """Class-agnostic one-to-one matching per image (csrc/reports.c,
+    fa_confusion_match_image: IoU > iou_thr, each detection keeps its best gt, each gt
+    its best detection). dt_off, gt_off: int64 [I + 1] image offsets; dt_box [nd, 4],
+    gt_box [ng, 4] float64 xywh, detections of an image in descending score order.
+    Returns int32 [nd]: the matched gt (index into gt_box) or -1."""
+    dt_box = _check("dt_box", dt_box, np.float64, 2, 4)
+    gt_box = _check("gt_box", gt_box, np.float64, 2, 4)
+    cdef int64_t I = dt_off.shape[0] - 1 if isinstance(dt_off, np.ndarray) else -1
+    if I < 0:
+        raise TypeError("dt_off should be a numpy.ndarray of int64 offsets")
+    dt_off = _check_offsets("dt_off", dt_off, I, dt_box.shape[0])
+    gt_off = _check_offsets("gt_off", gt_off, I, gt_box.shape[0])
+    cdef int64_t nd = dt_box.shape[0], ng = gt_box.shape[0]
+    out = np.full(max(nd, 1), -1, np.int32)
+    if nd == 0 or ng == 0 or I == 0:
+        return out[:nd]
+    cdef int64_t max_g = int(np.diff(gt_off).max())
+    cdef size_t nbytes = fa_confusion_scratch_bytes(max_g)
+    cdef const int64_t[::1] do = dt_off
+    cdef const int64_t[::1] go = gt_off
+    cdef const double[:, ::1] db = dt_box
+    cdef const double[:, ::1] gb = gt_box
+    cdef int32_t[::1] ov = out
+    cdef int nt = _threads(num_threads)
+    if nd < 20000:
+        nt = 1
+    cdef int64_t i, r, d0, g0
+    cdef char *buf
+    failed = np.zeros(1, np.int32)
+    cdef int32_t[::1] fv = failed
+    with nogil, parallel(num_threads=nt):
+        buf = <char *>malloc(nbytes)
+        for i in prange(I, schedule="dynamic", chunksize=64):
+            if buf == NULL:
+                fv[0] = 1
+                continue
+            d0 = do[i]
+            g0 = go[i]
+            if do[i + 1] > d0 and go[i + 1] > g0:
+                fa_confusion_match_image(&db[d0, 0], do[i + 1] - d0, &gb[g0, 0], go[i + 1] - g0,
+                                         iou_thr, buf, &ov[d0])
+                for r in range(d0, do[i + 1]):
+                    if ov[r] >= 0:
+                        ov[r] = ov[r] + <int32_t>g0
+        free(buf)
+    if failed[0]:
+        raise MemoryError("fastap: out of memory (%d bytes of scratch per thread)" % nbytes)
+    return out
+
+
+def tide_ious(dt_off, dt_box, dt_cls, gt_off, gt_box, gt_cls, gt_skip, gt_used, num_threads=None):
+    """TIDE's per-detection IoU summaries (csrc/reports.c, fa_tide_ious_image).
+
+    dt_off, gt_off: int64 [I + 1] image offsets; dt_box [nd, 4], gt_box [ng, 4] float64
+    xywh; dt_cls int32 [nd], gt_cls int32 [ng]; gt_skip, gt_used uint8 [ng].
+    Returns (same_iou float64 [nd], same_gt int32 [nd], other_iou, other_gt, used_iou);
+    gt indices index gt_box, -1 where no candidate overlaps."""
+    dt_box = _check("dt_box", dt_box, np.float64, 2, 4)
+    gt_box = _check("gt_box", gt_box, np.float64, 2, 4)
+    dt_cls = _check("dt_cls", dt_cls, np.int32)
+    gt_cls = _check("gt_cls", gt_cls, np.int32)
+    gt_skip = _check("gt_skip", gt_skip, np.uint8)
+    gt_used = _check("gt_used", gt_used, np.uint8)
+    cdef int64_t nd = dt_box.shape[0], ng = gt_box.shape[0]
+    if dt_cls.shape[0] != nd:
+        raise ValueError("dt_cls should have %d entries, got %d" % (nd, dt_cls.shape[0]))
+    for name, a in (("gt_cls", gt_cls), ("gt_skip", gt_skip), ("gt_used", gt_used)):
+        if a.shape[0] != ng:
+            raise ValueError("%s should have %d entries, got %d" % (name, ng, a.shape[0]))
+    cdef int64_t I = dt_off.shape[0] - 1 if isinstance(dt_off, np.ndarray) else -1
+    if I < 0:
+        raise TypeError("dt_off should be a numpy.ndarray of int64 offsets")
+    dt_off = _check_offsets("dt_off", dt_off, I, nd)
+    gt_off = _check_offsets("gt_off", gt_off, I, ng)
+    same_iou = np.zeros(max(nd, 1))
+    other_iou = np.zeros(max(nd, 1))
+    used_iou = np.zeros(max(nd, 1))
+    same_gt = np.full(max(nd, 1), -1, np.int32)
+    other_gt = np.full(max(nd, 1), -1, np.int32)
+    if nd == 0 or ng == 0 or I == 0:
+        return same_iou[:nd], same_gt[:nd], other_iou[:nd], other_gt[:nd], used_iou[:nd]
+    cdef const int64_t[::1] do = dt_off
+    cdef const int64_t[::1] go = gt_off
+    cdef const double[:, ::1] db = dt_box
+    cdef const double[:, ::1] gb = gt_box
+    cdef const int32_t[::1] dc = dt_cls
+    cdef const int32_t[::1] gc = gt_cls
+    cdef const uint8_t[::1] gs = gt_skip
+    cdef const uint8_t[::1] gu = gt_used
+    cdef double[::1] si = same_iou
+    cdef double[::1] oi = other_iou
+    cdef double[::1] ui = used_iou
+    cdef int32_t[::1] sg = same_gt
+    cdef int32_t[::1] og = other_gt
+    cdef int nt = _threads(num_threads)
+    if nd < 20000:
+        nt = 1
+    cdef int64_t i, r, d0, g0
+    with nogil:
+        for i in prange(I, schedule="dynamic", chunksize=64, num_threads=nt):
+            d0 = do[i]
+            g0 = go[i]
+            if do[i + 1] > d0 and go[i + 1] > g0:
+                fa_tide_ious_image(&db[d0, 0], &dc[d0], do[i + 1] - d0, &gb[g0, 0], &gc[g0], &gs[g0],
+                                   &gu[g0], go[i + 1] - g0, &si[d0], &sg[d0], &oi[d0], &og[d0], &ui[d0])
+                for r in range(d0, do[i + 1]):
+                    if sg[r] >= 0:
+                        sg[r] = sg[r] + <int32_t>g0
+                    if og[r] >= 0:
+                        og[r] = og[r] + <int32_t>g0
+    return same_iou, same_gt, other_iou, other_gt, used_iou

@@ -1,0 +1,733 @@
+"""Reports from one evaluation pass: operating points, confusion matrix, error analysis.
+
+Every function here takes what :func:`fastap.evaluate` (an :class:`~fastap.EvalResult`)
+or :class:`fastap.COCOeval` (after ``evaluate()``) computed -- the grouped tables and
+the per-detection match bitmasks -- and returns NumPy arrays; nothing is matched again
+except where a function says so (the error analysis re-matches once, at one IoU
+threshold and one area range, to learn which ground truth each detection took). No
+Python loop runs per detection or per image: the per-image work is in C
+(``csrc/reports.c``), the rest is vectorised NumPy, and AP is recomputed by the same C
+accumulation that gives pycocotools' numbers.
+
+* :func:`operating_points` -- precision, recall and F1 at every score threshold, per
+  category and over all detections, and the threshold that maximises F1.
+* :func:`confusion_matrix` -- (K+1) x (K+1) counts with a background row and column,
+  from ultralytics' class-agnostic matching rule.
+* :func:`error_analysis` -- TIDE's error types (Cls, Loc, Both, Dupe, Bkg, Miss) and
+  the AP each one costs (dAP).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _core
+from .errors import InvalidAnnotationError
+
+__all__ = ["operating_points", "confusion_matrix", "error_analysis", "OperatingPoints",
+           "ConfusionMatrix", "ErrorAnalysis", "ERROR_TYPES", "SPECIAL_ERROR_TYPES"]
+
+ERROR_TYPES = ("Cls", "Loc", "Both", "Dupe", "Bkg", "Miss")
+SPECIAL_ERROR_TYPES = ("FalsePos", "FalseNeg")
+
+
+# ----------------------------------------------------------------------------- the pass
+
+class _Pass:
+    """What one evaluation pass left behind, from an EvalResult or a COCOeval."""
+
+    def __init__(self, tables, matches, gt, dt, iou_thrs, rec_thrs, max_dets, area_rng, area_lbl,
+                 use_cats, num_threads=None, names=None):
+        self.tables, self.matches, self.gt, self.dt = tables, matches, gt, dt
+        self.iou_thrs = np.asarray(iou_thrs, dtype=np.float64)
+        self.rec_thrs = np.asarray(rec_thrs, dtype=np.float64)
+        self.max_dets = [int(m) for m in max_dets]
+        self.area_rng = np.asarray(area_rng, dtype=np.float64).reshape(-1, 2)
+        self.area_lbl = list(area_lbl)
+        self.use_cats = bool(use_cats)
+        self.num_threads = num_threads
+        self.names = names
+        core = tables.core
+        self.n_dt = int(core.arrays[7].shape[0]) if tables.dt_img.shape[0] else 0
+        self.n_gt = int(tables.gt_img.shape[0])
+        self.K = int(core.n_cat)
+        self.I = int(tables.img_ids.shape[0])
+        d_off, g_off = core.arrays[6][:self.K + 1], core.arrays[0][:self.K + 1]
+        self.dt_off, self.gt_off = d_off, g_off
+        self.dt_cat = np.repeat(np.arange(self.K, dtype=np.int32), np.diff(d_off))
+        self.gt_cat = np.repeat(np.arange(self.K, dtype=np.int32), np.diff(g_off))
+        self.dt_score = core.arrays[10][:self.n_dt]
+        self.dt_box = core.arrays[8][:self.n_dt]
+        self.gt_box = core.arrays[2][:self.n_gt]
+        self.gt_crowd = core.arrays[4][:self.n_gt]
+        self.cat_ids = np.asarray(tables.cat_ids, dtype=np.int64)
+        # masks / keypoints: matching used precomputed IoUs; the box-based reports
+        # (confusion matrix, error analysis) would answer another question
+        self.box_iou = "iou" not in core.extra
+
+    def need_boxes(self, what):
+        if not self.box_iou:
+            raise InvalidAnnotationError(
+                "%s compares boxes, and this evaluation matched masks or keypoints; run it on a "
+                "bbox evaluation of the same detections" % what)
+
+    def acc_order(self):
+        """Grouped detection indices in pycocotools' accumulation order: (category,
+        -score, image, position in the image) -- a stable sort of the grouped order
+        (category, image, -score) by (category, -score). Computed once per pass."""
+        if getattr(self, "_acc_order", None) is None:
+            self._acc_order = np.lexsort((-self.dt_score, self.dt_cat))
+        return self._acc_order
+
+    def area_index(self, area):
+        if isinstance(area, (int, np.integer)) and not isinstance(area, bool):
+            if not 0 <= area < len(self.area_lbl):
+                raise ValueError("area index %d out of range (%d area ranges)" % (area, len(self.area_lbl)))
+            return int(area)
+        if area not in self.area_lbl:
+            raise ValueError("area should be one of %s, got %r" % (self.area_lbl, area))
+        return self.area_lbl.index(area)
+
+    def cut(self, max_dets):
+        last = self.max_dets[-1]
+        if max_dets is None:
+            return last
+        max_dets = int(max_dets)
+        if max_dets < 1 or max_dets > last:
+            raise ValueError("max_dets should be in [1, %d] (the evaluation matched the first %d "
+                             "detections per image and category), got %d" % (last, last, max_dets))
+        return max_dets
+
+    def bits(self, iou_threshold, a, max_dets):
+        """(tp bool [n_dt], fp bool [n_dt], npig int64 [K]) at one IoU threshold and area
+        range, over the grouped detections; from the pass's bitmasks when the threshold
+        was evaluated, else from one extra matching at that threshold."""
+        thr = float(iou_threshold)
+        hit = np.flatnonzero(np.isclose(self.iou_thrs, thr, rtol=0, atol=1e-12))
+        cut = self.cut(max_dets)
+        if hit.size:
+            t = int(hit[0])
+            m = self.matches[t // _core.MAX_IOU_THRESHOLDS]
+            bit = np.uint32(1 << (t % _core.MAX_IOU_THRESHOLDS))
+            tp = (m["dt_tp"][a] & bit) != 0
+            fp = (m["dt_fp"][a] & bit) != 0
+            npig = m["npig"][:, a]
+            rank = m["dt_rank"]
+        else:
+            if not 0.0 <= thr <= 1.0:
+                raise ValueError("iou_threshold should be in [0, 1], got %r" % (iou_threshold,))
+            m = self.match_one(thr, a)
+            tp, fp, npig, rank = m["dt_tp"][0] != 0, m["dt_fp"][0] != 0, m["npig"][:, 0], m["dt_rank"]
+        if cut < self.max_dets[-1]:
+            keep = rank < cut
+            tp, fp = tp & keep, fp & keep
+        return tp, fp, np.asarray(npig, dtype=np.int64)
+
+    def match_one(self, thr, a, details=False):
+        from .engine import coco_match
+        return coco_match(self.tables, np.array([thr]), [self.max_dets[-1]], self.area_rng[a:a + 1],
+                          details=details, num_threads=self.num_threads)[0]
+
+    def cat_name(self, cid):
+        if self.names and cid in self.names:
+            return str(self.names[cid])
+        return str(cid)
+
+
+def _pass_of(obj):
+    """The evaluation pass behind an EvalResult or COCOeval (or a _Pass)."""
+    if isinstance(obj, _Pass):
+        return obj
+    p = getattr(obj, "_report_pass", None)
+    if callable(p):
+        ps = p()
+        if ps is not None:
+            return ps
+    raise InvalidAnnotationError(
+        "reports need the matching results of an evaluation: pass the EvalResult of "
+        "fastap.evaluate(..., protocol='coco') or a fastap.COCOeval after evaluate() "
+        "(got %s)" % type(obj).__name__)
+
+
+# ----------------------------------------------------------------------------- operating points
+
+class OperatingPoints:
+    """Precision, recall and F1 at every score threshold (see :func:`operating_points`).
+
+    Per category ``k`` (``cat_ids[k]``), the curve is the slice
+    ``offsets[k]:offsets[k+1]`` of ``threshold``, ``precision``, ``recall``, ``f1``
+    (float64) and ``tp``, ``fp`` (int64), one point per distinct score in descending
+    order (use :meth:`curve`). ``best`` is a structured array, one row per category:
+    ``category_id``, ``n_gt``, ``threshold``, ``precision``, ``recall``, ``f1``, ``tp``,
+    ``fp`` at the threshold of highest F1 (NaN / -1 where the category has no
+    detection or no ground truth). ``overall`` (a dict of the same arrays) and
+    ``overall_best`` (a dict) pool every category's detections (micro average).
+    """
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+    def curve(self, category_id):
+        """Dict of the curve arrays of one category (by id)."""
+        k = np.flatnonzero(self.cat_ids == category_id)
+        if not k.size:
+            raise KeyError(category_id)
+        s = slice(int(self.offsets[k[0]]), int(self.offsets[k[0] + 1]))
+        return {f: getattr(self, f)[s] for f in ("threshold", "precision", "recall", "f1", "tp", "fp")}
+
+    def to_dict(self):
+        """JSON-ready: the best point per category and overall (curves left out)."""
+        return {"iou_threshold": self.iou_threshold, "area": self.area, "max_dets": self.max_dets,
+                "overall_best": {k: _num(v) for k, v in self.overall_best.items()},
+                "per_class_best": _rows(self.best)}
+
+    def __repr__(self):
+        b = self.overall_best
+        return ("OperatingPoints(iou=%.2f, %d categories, overall best F1 %.4f at score %.4g)"
+                % (self.iou_threshold, len(self.cat_ids), b["f1"], b["threshold"]))
+
+
+def _num(v):
+    if isinstance(v, (np.floating, float)):
+        return None if np.isnan(v) else float(v)
+    if isinstance(v, (np.integer, int)):
+        return int(v)
+    return v
+
+
+def _rows(table):
+    return [{k: _num(v) for k, v in zip(table.dtype.names, row)} for row in table.tolist()]
+
+
+def _curve_points(score, tp, fp, seg):
+    """Cumulative TP/FP at the last detection of each run of equal (seg, score), the
+    input being sorted by (seg, -score). Returns (point positions, tp, fp)."""
+    n = score.shape[0]
+    ctp = np.cumsum(tp, dtype=np.int64)
+    cfp = np.cumsum(fp, dtype=np.int64)
+    last = np.ones(n, bool)
+    if n > 1:
+        last[:-1] = (seg[1:] != seg[:-1]) | (score[1:] != score[:-1])
+    pos = np.flatnonzero(last)
+    # subtract what the earlier segments accumulated
+    first = np.ones(n, bool)
+    if n > 1:
+        first[1:] = seg[1:] != seg[:-1]
+    starts = np.flatnonzero(first)
+    base_tp = np.where(starts > 0, ctp[starts - 1], 0)
+    base_fp = np.where(starts > 0, cfp[starts - 1], 0)
+    which = np.cumsum(first) - 1
+    return pos, ctp[pos] - base_tp[which[pos]], cfp[pos] - base_fp[which[pos]]
+
+
+def _prf(tp, fp, n_gt):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = tp / (tp + fp).astype(np.float64)
+        r = np.where(n_gt > 0, tp / np.maximum(n_gt, 1).astype(np.float64), np.nan)
+        f1 = np.where(p + r > 0, 2 * p * r / (p + r), 0.0)
+        f1 = np.where(np.isnan(r), np.nan, f1)
+    return p, r, f1
+
+
+def operating_points(result, iou_threshold=0.5, area="all", max_dets=None):
+    """Precision, recall and F1 at every score threshold, per category and overall.
+
+    ``result``: an :class:`~fastap.EvalResult` of ``evaluate(protocol="coco")`` or a
+    :class:`~fastap.COCOeval` after ``evaluate()``. ``iou_threshold``: a threshold of the
+    evaluation's ``iouThrs`` reads the pass's match bits (no work); any other value in
+    [0, 1] matches once more at that threshold. ``area``: an area label (or index);
+    ``max_dets``: detections kept per image and category (default: the last maxDets).
+
+    Definitions (pycocotools' matching and ignore rules at that IoU threshold, area and
+    maxDets): detections matched to an ignored ground truth, or unmatched and outside
+    the area range, are left out, as in pycocotools' accumulate. A category's detections
+    are taken in descending score (ties: image order, then rank in the image -- the
+    order of pycocotools' accumulate); at each distinct score ``s`` (ties grouped, so
+    a point keeps every detection with score >= s) ``tp`` and ``fp`` are the cumulative
+    counts, ``precision = tp / (tp + fp)``, ``recall = tp / n_gt`` (``n_gt``: the
+    non-ignored ground truths) and ``f1 = 2 P R / (P + R)`` (0 when P + R = 0; NaN
+    without ground truth). These are the raw cumulative values, not pycocotools'
+    interpolated envelope (its ``precision`` array is that envelope sampled at
+    ``recThrs``). The best point is the highest F1; ties go to the higher threshold.
+
+    ``overall`` is the micro average: every category's detections pooled in one
+    descending-score order (ties: category, then the order above), TP and FP summed,
+    recall over all categories' non-ignored ground truths.
+
+    Returns :class:`OperatingPoints`. Shapes: ``cat_ids`` int64 [K]; curves [N] with
+    per-category ``offsets`` int64 [K + 1]; ``best`` structured [K].
+    """
+    ps = _pass_of(result)
+    a = ps.area_index(area)
+    tp, fp, npig = ps.bits(iou_threshold, a, max_dets)
+    K = ps.K
+    acc = ps.acc_order()
+    sel = acc[(tp | fp)[acc]]            # (category, -score, image, rank), kept detections
+    c = ps.dt_cat[sel]
+    s = ps.dt_score[sel]
+    t_s, f_s = tp[sel], fp[sel]
+    pos, ctp, cfp = _curve_points(s, t_s, f_s, c)
+    pc = c[pos]
+    p, r, f1 = _prf(ctp, cfp, npig[pc] if K else np.zeros(0, np.int64))
+    offsets = np.searchsorted(pc, np.arange(K + 1)).astype(np.int64)
+
+    best = np.zeros(K, dtype=[("category_id", np.int64), ("n_gt", np.int64), ("threshold", np.float64),
+                              ("precision", np.float64), ("recall", np.float64), ("f1", np.float64),
+                              ("tp", np.int64), ("fp", np.int64)])
+    best["category_id"] = ps.cat_ids[:K]
+    best["n_gt"] = npig[:K]
+    for f in ("threshold", "precision", "recall", "f1"):
+        best[f] = np.nan
+    best["tp"] = best["fp"] = -1
+    if pos.size:
+        key = np.where(np.isnan(f1), -1.0, f1)
+        # highest F1 per category, first (highest threshold) on ties
+        o = np.lexsort((np.arange(pos.size), -key, pc))
+        first = np.ones(o.size, bool)
+        first[1:] = pc[o][1:] != pc[o][:-1]
+        bi = o[first]
+        bk = pc[bi]
+        ok = ~np.isnan(f1[bi])
+        bi, bk = bi[ok], bk[ok]
+        best["threshold"][bk] = s[pos][bi]
+        best["precision"][bk] = p[bi]
+        best["recall"][bk] = r[bi]
+        best["f1"][bk] = f1[bi]
+        best["tp"][bk] = ctp[bi]
+        best["fp"][bk] = cfp[bi]
+
+    # micro: all detections in one descending-score order
+    o2 = np.argsort(-s, kind="stable")
+    s2 = s[o2]
+    zero = np.zeros(s2.shape[0], np.int32)
+    pos2, tp2, fp2 = _curve_points(s2, t_s[o2], f_s[o2], zero)
+    n_all = int(npig.sum())
+    p2, r2, f2 = _prf(tp2, fp2, np.full(pos2.shape[0], n_all))
+    overall = {"threshold": s2[pos2], "precision": p2, "recall": r2, "f1": f2, "tp": tp2, "fp": fp2}
+    ob = {"threshold": np.nan, "precision": np.nan, "recall": np.nan, "f1": np.nan, "tp": -1, "fp": -1,
+          "n_gt": n_all}
+    if pos2.size and n_all > 0:
+        j = int(np.argmax(f2))        # first maximum: the highest threshold
+        ob.update(threshold=float(s2[pos2][j]), precision=float(p2[j]), recall=float(r2[j]), f1=float(f2[j]),
+                  tp=int(tp2[j]), fp=int(fp2[j]))
+    return OperatingPoints(cat_ids=ps.cat_ids[:K].copy(), n_gt=npig[:K].copy(), offsets=offsets,
+                           threshold=s[pos], precision=p, recall=r, f1=f1, tp=ctp, fp=cfp,
+                           best=best, overall=overall, overall_best=ob,
+                           iou_threshold=float(iou_threshold), area=ps.area_lbl[a], max_dets=ps.cut(max_dets),
+                           names=ps.names)
+
+
+# ----------------------------------------------------------------------------- confusion matrix
+
+class ConfusionMatrix:
+    """Counts of (true class, predicted class) pairs (see :func:`confusion_matrix`).
+
+    ``matrix`` int64 [K + 1, K + 1]: row = true class, column = predicted class, in the
+    order of ``cat_ids`` int64 [K]; row K is "background" (detections that matched no
+    ground truth: false positives), column K is "background" (ground truths that no
+    detection matched: missed). ``matrix[K, K]`` is always 0.
+    """
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+    def normalized(self, axis=1):
+        """float64 [K + 1, K + 1]: rows (axis=1, "what did each true class become")
+        or columns (axis=0) divided by their sums; an empty row/column stays 0."""
+        m = self.matrix.astype(np.float64)
+        s = m.sum(axis=axis, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(s > 0, m / np.where(s > 0, s, 1), 0.0)
+
+    def to_dict(self):
+        return {"iou_threshold": self.iou_threshold, "score_threshold": self.score_threshold,
+                "labels": [int(c) for c in self.cat_ids] + ["background"],
+                "rows": "true class", "columns": "predicted class",
+                "matrix": self.matrix.tolist()}
+
+    def __repr__(self):
+        return ("ConfusionMatrix(%d classes + background, iou > %g, score > %g, %d matched)"
+                % (len(self.cat_ids), self.iou_threshold, self.score_threshold,
+                   int(np.trace(self.matrix[:-1, :-1]))))
+
+
+def _class_index(ps, which):
+    """Class index (into the sorted evaluated category ids) of each grouped record."""
+    cats = np.sort(np.asarray(ps.tables.eval_cat_ids, dtype=np.int64))
+    if ps.use_cats:
+        return (ps.gt_cat if which == "gt" else ps.dt_cat).astype(np.int32), cats
+    cols, idx = (ps.gt, ps.tables.gt_index) if which == "gt" else (ps.dt, ps.tables.dt_index)
+    return np.searchsorted(cats, np.take(cols["category_id"], idx)).astype(np.int32), cats
+
+
+def _by_image(img, I, score=None, pre=None):
+    """Permutation grouping records by image index (stable; by descending score inside
+    an image when `score` is given) and the int64 offsets [I + 1]."""
+    img = np.ascontiguousarray(img, dtype=np.int32)
+    return _core.group(img, max(I, 1), np.zeros(img.shape[0], np.int32), 1, score)
+
+
+def confusion_matrix(result, iou_threshold=0.5, score_threshold=0.25):
+    """(K+1) x (K+1) confusion matrix with a background class.
+
+    The rule is ultralytics' ``ConfusionMatrix.process_batch`` (class-agnostic
+    matching), applied to each image of the evaluation:
+
+    1. keep the detections with ``score > score_threshold`` (strict) and the ground
+       truths that are not crowds (``iscrowd``: COCO's "ignore" regions are left out);
+    2. candidate pairs are (detection, ground truth) of any classes with
+       ``IoU > iou_threshold`` (strict; pycocotools' box IoU);
+    3. each detection keeps its candidate of highest IoU (ties: the ground truth that
+       comes first in the grouped input); then each ground truth keeps, among the
+       detections that kept it, the one of highest IoU (ties: the higher-scoring
+       detection) -- a one-to-one matching; a detection whose best ground truth went
+       to another detection is unmatched (it does not fall back to its second best);
+    4. a matched pair counts at ``[true class, predicted class]``; an unmatched
+       detection at ``[background, predicted class]``; an unmatched ground truth at
+       ``[true class, background]``.
+
+    Every detection above the score threshold counts (no per-image maxDets cut).
+    ``result``: an EvalResult (COCO protocol) or a COCOeval after ``evaluate()``; the
+    images and categories are the evaluated ones. Returns :class:`ConfusionMatrix`
+    (rows: true class, columns: predicted; note ultralytics stores the transpose).
+    """
+    ps = _pass_of(result)
+    ps.need_boxes("confusion_matrix()")
+    thr, conf = float(iou_threshold), float(score_threshold)
+    gcls, cats = _class_index(ps, "gt")
+    dcls, _ = _class_index(ps, "dt")
+    K = cats.shape[0]
+    gk = np.flatnonzero(ps.gt_crowd == 0)
+    dk = np.flatnonzero(ps.dt_score > conf)
+    go, goff = _by_image(ps.tables.gt_img[gk], ps.I)
+    do, doff = _by_image(ps.tables.dt_img[dk], ps.I, np.ascontiguousarray(ps.dt_score[dk]))
+    gsel, dsel = gk[go], dk[do]
+    if ps.I == 0:
+        goff = doff = np.zeros(1, np.int64)
+    m = _core.confusion_match(doff, np.ascontiguousarray(ps.dt_box[dsel]), goff,
+                              np.ascontiguousarray(ps.gt_box[gsel]), thr, num_threads=ps.num_threads)
+    matched = m >= 0
+    true_c = np.full(dsel.shape[0], K, np.int64)
+    true_c[matched] = gcls[gsel[m[matched]]]
+    pred_c = dcls[dsel].astype(np.int64)
+    gt_hit = np.zeros(gsel.shape[0], bool)
+    gt_hit[m[matched]] = True
+    rows = np.concatenate([true_c, gcls[gsel[~gt_hit]].astype(np.int64)])
+    cols = np.concatenate([pred_c, np.full(int((~gt_hit).sum()), K, np.int64)])
+    mat = np.bincount(rows * (K + 1) + cols, minlength=(K + 1) ** 2).reshape(K + 1, K + 1)
+    return ConfusionMatrix(matrix=mat.astype(np.int64), cat_ids=cats, iou_threshold=thr,
+                           score_threshold=conf, names=ps.names)
+
+
+# ----------------------------------------------------------------------------- error analysis
+
+class ErrorAnalysis:
+    """TIDE-style error breakdown (see :func:`error_analysis`).
+
+    ``ap``: the baseline mAP (fraction, not TIDE's percent); ``dap``: dict error type ->
+    mAP gained by fixing that type alone (clamped at 0, as TIDE does); ``special``: dict
+    ``FalsePos`` / ``FalseNeg`` -> dAP; ``fixed_ap``: the mAP after each fix (not
+    clamped); ``counts``: dict type -> number of errors; ``per_class``: structured array
+    [K] (``category_id`` and one count column per type); ``dt_error`` int8 [n_dt] in
+    the input order of the detections: -1 for a detection that is not a false positive
+    (or was not evaluated), else the index of its type in :data:`ERROR_TYPES`;
+    ``gt_missed`` bool [n_gt] in the input order of the ground truth.
+    """
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+    def to_dict(self):
+        return {"pos_threshold": self.pos_threshold, "bg_threshold": self.bg_threshold, "area": self.area,
+                "max_dets": self.max_dets, "ap": _num(self.ap),
+                "dap": {k: _num(v) for k, v in self.dap.items()},
+                "special": {k: _num(v) for k, v in self.special.items()},
+                "counts": {k: int(v) for k, v in self.counts.items()}}
+
+    def summary(self):
+        """Two text tables, TIDE's layout, dAP in AP points (x100)."""
+        head = "  ".join("%6s" % k for k in ERROR_TYPES)
+        vals = "  ".join("%6.2f" % (100 * self.dap[k]) for k in ERROR_TYPES)
+        cnts = "  ".join("%6d" % self.counts[k] for k in ERROR_TYPES)
+        sp = "  ".join("%8s %6.2f" % (k, 100 * self.special[k]) for k in SPECIAL_ERROR_TYPES)
+        return "\n".join(["bbox AP @ %d: %.2f   (TIDE-style errors, dAP in AP points)"
+                          % (round(100 * self.pos_threshold), 100 * self.ap),
+                          "  Type " + head, "   dAP " + vals, " count " + cnts, "special: " + sp])
+
+    def __repr__(self):
+        return "ErrorAnalysis(ap=%.4f, %s)" % (self.ap, ", ".join("%s=%.4f" % (k, v) for k, v in self.dap.items()))
+
+
+def _map_sorted(cat, tp, fp, npig, rec_thrs, K):
+    """pycocotools' mAP at one (IoU, area, maxDets) from per-detection TP / FP flags
+    already in accumulation order (cat: category index, ascending): cumulative counts
+    as float, precision tp / (tp + fp + eps), the envelope from the right, samples at
+    recThrs by searchsorted 'left' (0 past the end), -1 for a category without
+    non-ignored ground truth; mAP = mean of the valid samples (summarize()'s
+    reduction). The same float operations as pycocotools, so the baseline equals
+    ``stats[1]`` bit for bit."""
+    keep = tp | fp
+    c, t, f = cat[keep], tp[keep], fp[keep]
+    ctp = np.cumsum(t, dtype=np.int64)
+    cfp = np.cumsum(f, dtype=np.int64)
+    starts = np.searchsorted(c, np.arange(K + 1))
+    R = rec_thrs.shape[0]
+    q = np.full((R, K), -1.0)
+    eps = np.spacing(1)
+    for k in np.flatnonzero(npig[:K] > 0).tolist():
+        a, b = int(starts[k]), int(starts[k + 1])
+        col = np.zeros(R)
+        if b > a:
+            bt = ctp[a - 1] if a else 0
+            bf = cfp[a - 1] if a else 0
+            tk = (ctp[a:b] - bt).astype(np.float64)
+            fk = (cfp[a:b] - bf).astype(np.float64)
+            rc = tk / npig[k]
+            env = np.maximum.accumulate((tk / (fk + tk + eps))[::-1])[::-1]
+            idx = np.searchsorted(rc, rec_thrs, side="left")
+            ok = idx < env.shape[0]
+            col[ok] = env[idx[ok]]
+        q[:, k] = col
+    v = q[q > -1]
+    return float(np.mean(v)) if v.size else float("nan")
+
+
+def error_analysis(result, pos_threshold=0.5, bg_threshold=0.1, area="all", max_dets=None):
+    """TIDE's error analysis (Bolya et al., ECCV 2020) from the evaluation's matching.
+
+    Matching is pycocotools' at IoU ``pos_threshold`` (the foreground threshold), area
+    range ``area`` and ``max_dets`` per image and category (default: the last maxDets);
+    the baseline ``ap`` is COCO's AP at that threshold (AP50 by default, equal to
+    ``stats[1]``). Each false positive gets the first type that applies, in TIDE's
+    order, from its IoUs with the image's non-crowd ground truths:
+
+    * **Loc**: its best IoU with a ground truth of its own class is in
+      ``[bg_threshold, pos_threshold]``;
+    * **Cls**: its best IoU with a ground truth of another class is ``>= pos_threshold``;
+    * **Dupe**: its best IoU with an already matched ground truth of its class is
+      ``>= pos_threshold``;
+    * **Bkg**: its best IoU with any ground truth is ``<= bg_threshold``;
+    * **Both**: anything else (wrong class and poorly localised);
+
+    and **Miss** counts the non-ignored ground truths that no detection matched and that
+    no Cls or Loc error could claim (an unmatched ground truth targeted by one).
+
+    dAP of a type = mAP with only that type fixed - baseline mAP (0 if negative, as
+    TIDE). Fixes (TIDE's): Cls / Loc -- among the Cls and Loc errors targeting the same
+    unmatched ground truth, the highest-scoring one (ties: the first in the grouped
+    order) becomes a true positive of the ground truth's class; the others (and those
+    targeting a matched ground truth) are removed; Dupe, Bkg, Both -- removed; Miss --
+    the missed ground truths no longer count as positives. Special errors: FalsePos
+    removes every false positive; FalseNeg removes every unmatched ground truth from
+    the positives. Each fix is one C accumulation (pycocotools' AP) on modified TP/FP
+    flags in the pass's accumulation order, with pycocotools' arithmetic (a relabelled
+    Cls detection joins its new class by score; on an exact score tie it follows the
+    accumulation order of its old class, not the image order); nothing is matched
+    again.
+
+    Differences from tidecv: matching and AP are pycocotools' (tidecv keeps maxDets per
+    image over all classes, counts a category with detections but no ground truth as
+    AP 0, matches crowds with IoU > t rather than >=, and orders equal scores
+    differently); detections ignored by COCO (matched to a crowd, or outside the area
+    range) are not errors (tidecv classifies them too); results are fractions, not
+    percent. On data without those differences the numbers agree with tidecv's
+    (tests/test_report.py).
+
+    Costs one extra matching at the single threshold (to learn which ground truth each
+    detection took) and nine vectorised single-threshold accumulations. Returns
+    :class:`ErrorAnalysis`.
+    """
+    ps = _pass_of(result)
+    ps.need_boxes("error_analysis()")
+    if not ps.use_cats:
+        raise ValueError("error_analysis() needs per-category evaluation (useCats=1): "
+                         "classification errors are undefined when categories are pooled")
+    a = ps.area_index(area)
+    cut = ps.cut(max_dets)
+    pos, bg = float(pos_threshold), float(bg_threshold)
+    if not 0 <= bg <= pos <= 1:
+        raise ValueError("need 0 <= bg_threshold <= pos_threshold <= 1, got %r and %r" % (bg, pos))
+    K, nd, ng = ps.K, ps.n_dt, ps.n_gt
+    m = ps.match_one(pos, a, details=True)
+    tp = m["dt_tp"][0] != 0
+    fp = m["dt_fp"][0] != 0
+    rank = m["dt_rank"]
+    if cut < ps.max_dets[-1]:
+        tp, fp = tp & (rank < cut), fp & (rank < cut)
+    npig = m["npig"][:, 0].astype(np.int64)
+    gt_ign = m["gt_ignore"][0].astype(bool) if ng else np.zeros(0, bool)
+    gt_used = np.zeros(ng, np.uint8)
+    gt_used[m["dt_match"][0, 0][tp]] = 1
+
+    # per-image IoU summaries of the false positives (C, images in parallel)
+    fsel = np.flatnonzero(fp)
+    g_ann = np.argsort(ps.tables.gt_index, kind="stable")      # annotation order (argmax ties)
+    go, goff = _by_image(ps.tables.gt_img[g_ann], ps.I)
+    gsel = g_ann[go]
+    do, doff = _by_image(ps.tables.dt_img[fsel], ps.I)
+    dsel = fsel[do]
+    if ps.I == 0:
+        goff = doff = np.zeros(1, np.int64)
+    s_iou, s_gt, o_iou, o_gt, u_iou = _core.tide_ious(
+        doff, np.ascontiguousarray(ps.dt_box[dsel]), np.ascontiguousarray(ps.dt_cat[dsel]),
+        goff, np.ascontiguousarray(ps.gt_box[gsel]), np.ascontiguousarray(ps.gt_cat[gsel]),
+        np.ascontiguousarray(gt_ign[gsel].astype(np.uint8)), np.ascontiguousarray(gt_used[gsel]),
+        num_threads=ps.num_threads)
+    s_gt = np.where(s_gt >= 0, gsel[np.maximum(s_gt, 0)], -1) if gsel.size else s_gt.astype(np.int64)
+    o_gt = np.where(o_gt >= 0, gsel[np.maximum(o_gt, 0)], -1) if gsel.size else o_gt.astype(np.int64)
+
+    loc = (bg <= s_iou) & (s_iou <= pos)
+    cls = ~loc & (o_iou >= pos)
+    dupe = ~loc & ~cls & (u_iou >= pos)
+    bkg = ~loc & ~cls & ~dupe & (np.maximum(s_iou, o_iou) <= bg)
+    both = ~(loc | cls | dupe | bkg)
+    code = np.select([cls, loc, both, dupe, bkg], [0, 1, 2, 3, 4]).astype(np.int8)
+
+    # Cls / Loc fixes: the best-scoring claim on each unmatched ground truth wins
+    target = np.where(cls, o_gt, np.where(loc, s_gt, -1))
+    claim = (cls | loc) & (target >= 0)
+    claim &= gt_used[np.maximum(target, 0)] == 0
+    ci = np.flatnonzero(claim)
+    o = np.lexsort((dsel[ci], -ps.dt_score[dsel[ci]], target[ci]))
+    first = np.ones(o.size, bool)
+    first[1:] = target[ci][o][1:] != target[ci][o][:-1]
+    win = np.zeros(dsel.shape[0], bool)
+    win[ci[o[first]]] = True
+    usable = np.zeros(ng, bool)
+    usable[target[ci]] = True
+    missed = ~gt_ign & (gt_used == 0) & ~usable
+    missed_per_cat = np.bincount(ps.gt_cat[missed], minlength=K)[:K]
+
+    # every fix re-accumulates flags in the pass's accumulation order (sorted once)
+    acc = ps.acc_order()
+    cat_s = ps.dt_cat[acc]
+    R = ps.rec_thrs
+    tp_s, fp_s = tp[acc], fp[acc]
+
+    def ap(t=tp_s, f=fp_s, n=npig, c=cat_s):
+        return _map_sorted(c, t, f, n, R, K)
+
+    def removed(mask):
+        f = fp.copy()
+        f[dsel[mask]] = False
+        return f[acc]
+
+    base = ap()
+    fixed = {}
+    # Loc: the winners become true positives in place (same class)
+    t2 = tp.copy()
+    t2[dsel[loc & win]] = True
+    fixed["Loc"] = ap(t2[acc], removed(loc))
+    # Cls: the winners become true positives of their ground truth's class: a stable
+    # re-sort by (new class, -score) of the accumulation order
+    t2 = tp.copy()
+    cat2 = ps.dt_cat.copy()
+    w = dsel[cls & win]
+    t2[w] = True
+    cat2[w] = ps.gt_cat[target[cls & win]]
+    f2 = removed(cls)
+    c2 = cat2[acc]
+    if w.size:
+        o = np.lexsort((-ps.dt_score[acc], c2))
+        fixed["Cls"] = ap(t2[acc][o], f2[o], npig, c2[o])
+    else:
+        fixed["Cls"] = ap(t2[acc], f2)
+    fixed["Both"] = ap(tp_s, removed(both))
+    fixed["Dupe"] = ap(tp_s, removed(dupe))
+    fixed["Bkg"] = ap(tp_s, removed(bkg))
+    fixed["Miss"] = ap(n=npig - missed_per_cat)
+    n_tp = np.bincount(ps.dt_cat[tp], minlength=K)[:K]
+    special = {"FalsePos": ap(tp_s, np.zeros_like(fp_s)), "FalseNeg": ap(n=n_tp)}
+
+    counts = {t: int((code == i).sum()) for i, t in enumerate(ERROR_TYPES[:5])}
+    counts["Miss"] = int(missed.sum())
+    per_class = np.zeros(K, dtype=[("category_id", np.int64)] + [(t, np.int64) for t in ERROR_TYPES])
+    per_class["category_id"] = ps.cat_ids[:K]
+    for i, t in enumerate(ERROR_TYPES[:5]):
+        per_class[t] = np.bincount(ps.dt_cat[dsel[code == i]], minlength=K)[:K]
+    per_class["Miss"] = missed_per_cat
+
+    dt_error = np.full(ps.dt["score"].shape[0], -1, np.int8)
+    dt_error[ps.tables.dt_index[dsel]] = code
+    gt_missed = np.zeros(ps.gt["image_id"].shape[0], bool)
+    gt_missed[ps.tables.gt_index[missed]] = True
+
+    def gain(v):
+        return max(v - base, 0.0) if not (np.isnan(v) or np.isnan(base)) else float("nan")
+
+    return ErrorAnalysis(ap=base, dap={t: gain(fixed[t]) for t in ERROR_TYPES},
+                         special={t: gain(v) for t, v in special.items()},
+                         fixed_ap={**fixed, **special}, counts=counts, per_class=per_class,
+                         dt_error=dt_error, gt_missed=gt_missed, pos_threshold=pos, bg_threshold=bg,
+                         area=ps.area_lbl[a], max_dets=cut, names=ps.names)
+
+
+# ----------------------------------------------------------------------------- CLI
+
+def add_cli_options(parser):
+    """The report options of ``fastap eval`` (added to its argparse sub-parser)."""
+    g = parser.add_argument_group("reports (from the same evaluation pass)")
+    g.add_argument("--f1", action="store_true",
+                   help="print the best-F1 operating point per class and overall (and add it to --json)")
+    g.add_argument("--confusion", action="store_true",
+                   help="add the confusion matrix to --json (and print its totals)")
+    g.add_argument("--errors", action="store_true",
+                   help="print the TIDE-style error breakdown (dAP per error type; and add it to --json)")
+    g.add_argument("--plots", metavar="DIR",
+                   help="write PR curves, P/R/F1 vs score, the confusion matrix and the error breakdown "
+                        "as PNGs into DIR (needs matplotlib: pip install fastap[plot])")
+    g.add_argument("--iou-thr", type=float, default=0.5, metavar="T",
+                   help="IoU threshold of the operating points, confusion matrix and error analysis "
+                        "(default 0.5)")
+    g.add_argument("--conf", type=float, default=0.25, metavar="S",
+                   help="score threshold of the confusion matrix (default 0.25, as ultralytics)")
+
+
+def cli_reports(args, ev):
+    """Run the reports ``args`` ask for on an evaluated COCOeval; print them unless
+    ``args.quiet``; return the dict of keys to add to ``--json``."""
+    out = {}
+    want_op = args.f1 or args.plots
+    op = operating_points(ev, args.iou_thr) if want_op else None
+    cm = confusion_matrix(ev, args.iou_thr, args.conf) if (args.confusion or args.plots) else None
+    ea = error_analysis(ev, args.iou_thr) if (args.errors or args.plots) else None
+    quiet = getattr(args, "quiet", False)
+    if args.f1:
+        out["operating_points"] = op.to_dict()
+        if not quiet:
+            print(_format_best(op))
+    if args.confusion:
+        out["confusion_matrix"] = cm.to_dict()
+        if not quiet:
+            K = cm.matrix.shape[0] - 1
+            print("confusion matrix (IoU > %g, score > %g): %d matched (%d with the right class), "
+                  "%d false positives, %d missed" % (cm.iou_threshold, cm.score_threshold,
+                                                     int(cm.matrix[:K, :K].sum()), int(np.trace(cm.matrix[:K, :K])),
+                                                     int(cm.matrix[K].sum()), int(cm.matrix[:, K].sum())))
+    if args.errors:
+        out["error_analysis"] = ea.to_dict()
+        if not quiet:
+            print(ea.summary())
+    if args.plots:
+        from .plots import plot_all
+        paths = plot_all(ev, args.plots, args.iou_thr, args.conf, operating_points=op, confusion_matrix=cm,
+                         error_analysis=ea)
+        out["plots"] = paths
+        if not quiet:
+            print("fastap: wrote %s" % ", ".join(paths.values()))
+    return out
+
+
+def _format_best(op):
+    b = op.best
+    lines = ["best-F1 operating points (IoU=%.2f, area=%s, maxDets=%d)" % (op.iou_threshold, op.area, op.max_dets),
+             "%12s %6s %9s %9s %9s %9s" % ("category", "n_gt", "score", "precision", "recall", "F1")]
+    for row in b:
+        name = op.names.get(int(row["category_id"]), row["category_id"]) if op.names else row["category_id"]
+        f = lambda v: "-" if np.isnan(v) else "%.3f" % v  # noqa: E731
+        lines.append("%12s %6d %9s %9s %9s %9s" % (str(name)[:12], row["n_gt"], f(row["threshold"]),
+                                                   f(row["precision"]), f(row["recall"]), f(row["f1"])))
+    ob = op.overall_best
+    f = lambda v: "-" if v is None or (isinstance(v, float) and np.isnan(v)) else "%.3f" % v  # noqa: E731
+    lines.append("%12s %6d %9s %9s %9s %9s" % ("all (micro)", ob["n_gt"], f(ob["threshold"]), f(ob["precision"]),
+                                               f(ob["recall"]), f(ob["f1"])))
+    return "\n".join(lines)
