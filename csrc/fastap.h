@@ -180,7 +180,9 @@ typedef struct {
     const double *sigmas;       /* [K] per-keypoint sigmas (COCO: kpt_oks_sigmas) */
     const double *gt_kpt;       /* [n_gt][3K] (x, y, visibility) triples */
     const int64_t *gt_nvis;     /* [n_gt] number of keypoints with visibility > 0 */
-    const double *dt_kpt;       /* [n_dt][3K] */
+    const double *dt_kpt;       /* [rows][3K] */
+    const int64_t *dt_row;      /* [n_dt]: row of dt_kpt of each grouped detection, or NULL
+                                   when dt_kpt is in grouped order */
 } fa_oks_input;
 
 /* Layout of the exponent buffer: for every detection with in->dt_iou_off[d] >= 0 (see
@@ -278,6 +280,12 @@ typedef struct {
     int64_t *seg_span;          /* "segmentation" */
     int64_t *kpt_span;          /* "keypoints" */
     double *num_keypoints;      /* annotations only: [capacity], NaN when absent */
+    /* Optional: keypoints parsed during the scan, kpt_stride numbers per record into
+     * kpt_values [capacity][kpt_stride] (rows of records without keypoints untouched);
+     * kpt_count [capacity]: how many the record had (-1: none; kpt_stride + 1: more). */
+    double *kpt_values;
+    int64_t kpt_stride;
+    int64_t *kpt_count;
 } fa_json_geometry;
 
 /* Upper bound on the number of records of a results buffer, for allocating the columns:

@@ -1613,6 +1613,30 @@ typedef struct {
     const fa_json_geometry *geom;   /* NULL: segmentation / keypoints unsupported */
 } jout;
 
+static int parse_number_array(jctx *c, double *out, int64_t cap, int64_t *n, const char *what);
+
+/* Keypoints of record i straight into the geometry's value rows (kpt_stride numbers;
+ * kpt_count[i] = stride + 1 when there are more, which the caller reports). */
+static int take_keypoints(jctx *c, const fa_json_geometry *g, int64_t i)
+{
+    int64_t n = 0;
+    const unsigned char *start = c->p;
+    int rc = parse_number_array(c, g->kpt_values + i * g->kpt_stride, g->kpt_stride, &n, "keypoints");
+    if (rc == FA_EINVAL) {            /* more numbers than the stride: skip the rest */
+        c->p = start;
+        rc = skip_value(c);
+        n = g->kpt_stride + 1;
+    }
+    if (rc != FA_OK)
+        return rc;
+    g->kpt_count[i] = n;
+    if (g->kpt_span) {
+        g->kpt_span[2 * i] = (int64_t)(start - c->buf);
+        g->kpt_span[2 * i + 1] = (int64_t)(c->p - c->buf);
+    }
+    return FA_OK;
+}
+
 /* Record the byte span of the value at c->p (skipping it) into span[2]. */
 static int take_span(jctx *c, int64_t *span)
 {
@@ -1751,6 +1775,7 @@ static int parse_record(jctx *c, int64_t i, const jout *o, int64_t *n_area)
         seen |= 4u;
         if (o->geom->seg_span) o->geom->seg_span[2 * i] = o->geom->seg_span[2 * i + 1] = -1;
         if (o->geom->kpt_span) o->geom->kpt_span[2 * i] = o->geom->kpt_span[2 * i + 1] = -1;
+        if (o->geom->kpt_count) o->geom->kpt_count[i] = -1;
     }
     skip_ws(c);
     if (c->p < c->end && *c->p == '}') {
@@ -1798,7 +1823,10 @@ static int parse_record(jctx *c, int64_t i, const jout *o, int64_t *n_area)
         case K_KEYPOINTS:
             if (o->geom) {
                 int64_t *sp = kind == K_SEGMENTATION ? o->geom->seg_span : o->geom->kpt_span;
-                rc = sp ? take_span(c, sp + 2 * i) : skip_value(c);
+                if (kind == K_KEYPOINTS && o->geom->kpt_values && c->p < c->end && *c->p == '[')
+                    rc = take_keypoints(c, o->geom, i);
+                else
+                    rc = sp ? take_span(c, sp + 2 * i) : skip_value(c);
                 break;
             }
             return jerr(c, FA_EUNSUPPORTED, c->key - 1,
@@ -2265,7 +2293,7 @@ static int parse_number_array(jctx *c, double *out, int64_t cap, int64_t *n, con
     for (;;) {
         if (*n >= cap)
             return jerr(c, FA_EINVAL, c->p, "more numbers than the capacity");
-        rc = parse_double(c, &out[*n], "a number");
+        rc = fast_double(c, &out[*n]);
         if (rc != FA_OK)
             return rc;
         (*n)++;

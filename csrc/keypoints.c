@@ -80,7 +80,7 @@ void fa_oks_exponents(const fa_coco_input *in, const fa_oks_input *kp, int32_t k
             cur = in->dt_img[d];
             run_of(in, k, &gi, ge, cur, &g0, &G);
         }
-        const double *dk = kp->dt_kpt + d * 3 * K;
+        const double *dk = kp->dt_kpt + (kp->dt_row ? kp->dt_row[d] : d) * 3 * K;
         double *e = neg_e + dt_e_off[d];
         for (int64_t g = g0; g < g0 + G; g++) {
             const double *gk = kp->gt_kpt + g * 3 * K;
@@ -90,7 +90,7 @@ void fa_oks_exponents(const fa_coco_input *in, const fa_oks_input *kp, int32_t k
                     if (!(gk[3 * j + 2] > 0)) continue;
                     const double s2 = kp->sigmas[j] * 2, var = s2 * s2;
                     const double dx = dk[3 * j] - gk[3 * j], dy = dk[3 * j + 1] - gk[3 * j + 1];
-                    *e++ = -((dx * dx + dy * dy) / var / denom / 2);
+                    *e++ = -((dx * dx + dy * dy) / var / denom * 0.5);   /* x / 2 == x * 0.5 exactly */
                 }
             } else {
                 const double *bb = in->gt_box + 4 * g;
@@ -102,7 +102,7 @@ void fa_oks_exponents(const fa_coco_input *in, const fa_oks_input *kp, int32_t k
                     const double ax = x0 - xd, bx = xd - x1, ay = y0 - yd, by = yd - y1;
                     const double dx = (ax > 0 ? ax : 0.0) + (bx > 0 ? bx : 0.0);
                     const double dy = (ay > 0 ? ay : 0.0) + (by > 0 ? by : 0.0);
-                    *e++ = -((dx * dx + dy * dy) / var / denom / 2);
+                    *e++ = -((dx * dx + dy * dy) / var / denom * 0.5);   /* x / 2 == x * 0.5 exactly */
                 }
             }
         }

@@ -62,6 +62,7 @@ cdef extern from "fastap.h" nogil:
         const double *gt_kpt
         const int64_t *gt_nvis
         const double *dt_kpt
+        const int64_t *dt_row
     int64_t fa_coco_iou_layout(const fa_coco_input *inp, int64_t cut, int64_t *dt_iou_off)
     int64_t fa_oks_layout(const fa_coco_input *inp, const fa_oks_input *kp, int64_t *dt_e_off)
     void fa_oks_exponents(const fa_coco_input *inp, const fa_oks_input *kp, int32_t k,
@@ -375,12 +376,14 @@ def _det_chunks(CocoTables tables, int nt):
     return (np.asarray(ks, np.int32), np.asarray(bs, np.int64), np.asarray(es, np.int64))
 
 
-def oks_iou(CocoTables tables, sigmas, gt_kpt, gt_nvis, dt_kpt, int64_t cut, num_threads=None):
+def oks_iou(CocoTables tables, sigmas, gt_kpt, gt_nvis, dt_kpt, int64_t cut, num_threads=None,
+            dt_row=None):
     """pycocotools computeOks for every (category, image) run of `tables`, laid out for
     CocoTables.set_iou (returns (iou float64 [total], dt_iou_off int64 [n_dt])).
 
-    sigmas float64 [K]; gt_kpt float64 [n_gt, 3K] and dt_kpt float64 [n_dt, 3K] in
-    grouped order; gt_nvis int64 [n_gt] (keypoints with visibility > 0).
+    sigmas float64 [K]; gt_kpt float64 [n_gt, 3K] in grouped order; dt_kpt float64
+    [rows, 3K], in grouped order, or any order with dt_row int64 [n_dt] giving each
+    grouped detection's row; gt_nvis int64 [n_gt] (keypoints with visibility > 0).
     """
     sigmas = _check("sigmas", sigmas, np.float64)
     cdef int64_t K = sigmas.shape[0], ng = tables.inp.n_gt, nd = tables.inp.n_dt
@@ -389,7 +392,13 @@ def oks_iou(CocoTables tables, sigmas, gt_kpt, gt_nvis, dt_kpt, int64_t cut, num
     gt_kpt = _check("gt_kpt", gt_kpt, np.float64, 2, 3 * K)
     dt_kpt = _check("dt_kpt", dt_kpt, np.float64, 2, 3 * K)
     gt_nvis = _check("gt_nvis", gt_nvis, np.int64)
-    if gt_kpt.shape[0] != ng or gt_nvis.shape[0] != ng or dt_kpt.shape[0] != nd:
+    if dt_row is not None:
+        dt_row = _check("dt_row", dt_row, np.int64)
+        if dt_row.shape[0] != nd or (nd and (dt_row.min() < 0 or dt_row.max() >= dt_kpt.shape[0])):
+            raise ValueError("dt_row should hold one row index of dt_kpt per detection")
+    elif dt_kpt.shape[0] != nd:
+        raise ValueError("keypoint arrays should have one row per ground truth / detection")
+    if gt_kpt.shape[0] != ng or gt_nvis.shape[0] != ng:
         raise ValueError("keypoint arrays should have one row per ground truth / detection")
     if ng and (gt_nvis.max() > K or gt_nvis.min() < 0):
         raise ValueError("gt_nvis should be in [0, %d]" % K)
@@ -407,12 +416,17 @@ def oks_iou(CocoTables tables, sigmas, gt_kpt, gt_nvis, dt_kpt, int64_t cut, num
     kp.gt_kpt = &gv[0, 0]
     kp.gt_nvis = &nv[0]
     kp.dt_kpt = &dv[0, 0]
+    kp.dt_row = NULL
+    cdef const int64_t[::1] rowv
+    if dt_row is not None and nd:
+        rowv = dt_row
+        kp.dt_row = &rowv[0]
     e_off = np.empty(max(nd, 1), np.int64)
     cdef int64_t[::1] eo = e_off
     cdef int64_t n_e
     with nogil:
         n_e = fa_oks_layout(&tables.inp, &kp, &eo[0])
-    ex = np.zeros(max(n_e, 1))
+    ex = np.empty(max(n_e, 1))
     cdef double[::1] exv = ex
     iou = tables.extra["iou"]
     cdef double[::1] iv = iou

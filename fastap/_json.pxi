@@ -27,6 +27,9 @@ cdef extern from "fastap.h":
         _jr_int64 *seg_span
         _jr_int64 *kpt_span
         double *num_keypoints
+        double *kpt_values
+        _jr_int64 kpt_stride
+        _jr_int64 *kpt_count
     int _jr_parse "fa_json_results_parse"(
         const char *buf, size_t len, _jr_int64 capacity, _jr_int64 *image_id,
         _jr_int64 *category_id, double *bbox, double *score, double *area,
@@ -116,7 +119,7 @@ cdef _jr_bytes_view(data, str func):
     return memoryview(data).cast("B")
 
 
-def parse_results_json(data, bint geometry=False):
+def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0):
     """Parse a COCO detection results JSON file (its content) into columns.
 
     ``data``: ``bytes`` or any C-contiguous buffer (``bytearray``, ``memoryview``,
@@ -142,7 +145,9 @@ def parse_results_json(data, bint geometry=False):
     With ``geometry=True`` records may carry ``segmentation`` / ``keypoints`` and need no
     ``bbox`` (NaN when absent); the result also has ``seg_span`` and ``kpt_span``, int64
     [n, 2] byte ranges of those values in ``data`` ((-1, -1) when absent), to be read by
-    :func:`parse_keypoint_spans` / the mask readers.
+    :func:`parse_keypoint_spans` / the mask readers. With ``kpt_stride`` > 0 the
+    keypoints are parsed during the scan: ``kpt_values`` float64 [n, kpt_stride] and
+    ``kpt_count`` int64 [n] (numbers each record had; -1 none, kpt_stride + 1 more).
     """
     if isinstance(data, str):
         data = (<str>data).encode("utf-8", "surrogatepass")
@@ -192,10 +197,20 @@ def parse_results_json(data, bint geometry=False):
     kpt_span = _jr_np.empty((max(cap, 1), 2), dtype=_jr_np.int64)
     cdef _jr_int64[:, ::1] v_ss = seg_span
     cdef _jr_int64[:, ::1] v_ks = kpt_span
+    kpt_values = _jr_np.empty((max(cap, 1) if kpt_stride > 0 else 1, max(kpt_stride, 1)), dtype=_jr_np.float64)
+    kpt_count = _jr_np.empty(max(cap, 1), dtype=_jr_np.int64)
+    cdef double[:, ::1] v_kv = kpt_values
+    cdef _jr_int64[::1] v_kc = kpt_count
     if geometry:
         geom.seg_span = &v_ss[0, 0]
         geom.kpt_span = &v_ks[0, 0]
         geom.num_keypoints = NULL
+        geom.kpt_values = NULL
+        geom.kpt_stride = 0
+        geom.kpt_count = &v_kc[0]
+        if kpt_stride > 0:
+            geom.kpt_values = &v_kv[0, 0]
+            geom.kpt_stride = kpt_stride
         gp = &geom
     with nogil:
         rc = _jr_parse(ptr, length, cap, p_img, p_cat, p_box, p_score, p_area, gp,
@@ -213,6 +228,9 @@ def parse_results_json(data, bint geometry=False):
     if geometry:
         out["seg_span"] = seg_span[:n].copy()
         out["kpt_span"] = kpt_span[:n].copy()
+        if kpt_stride > 0:
+            out["kpt_values"] = kpt_values[:n] if n != cap else kpt_values
+            out["kpt_count"] = kpt_count[:n].copy()
     return out
 
 
@@ -359,6 +377,9 @@ def parse_annotations_json(data, start=0, end=None, bint geometry=False):
         geom.seg_span = &v_ss[0, 0]
         geom.kpt_span = &v_ks[0, 0]
         geom.num_keypoints = &v_nk[0]
+        geom.kpt_values = NULL
+        geom.kpt_stride = 0
+        geom.kpt_count = NULL
         gp = &geom
     with nogil:
         rc = _jr_ann_parse(ptr, length, cap, p_id, p_img, p_cat, p_box, p_area, p_crowd,
@@ -383,7 +404,7 @@ def parse_annotations_json(data, start=0, end=None, bint geometry=False):
             "area": area, "iscrowd": iscrowd, **extra}
 
 
-def parse_keypoint_spans(data, spans, int n_values, what="keypoints"):
+def parse_keypoint_spans(data, spans, int n_values, what="keypoints", num_threads=None):
     """Keypoints of records from their byte spans in ``data`` (``spans`` int64 [n, 2],
     from ``parse_*_json(geometry=True)``): float64 [n, n_values]. Raises ValueError naming
     the record when one is missing, is not an array of numbers or has another length."""
@@ -393,25 +414,87 @@ def parse_keypoint_spans(data, spans, int n_values, what="keypoints"):
     cdef Py_ssize_t n = spans.shape[0], i, total = buf.shape[0]
     out = _jr_np.empty((n, max(n_values, 1)), dtype=_jr_np.float64)
     cdef double[:, ::1] ov = out
+    bad_span = (spans[:, 0] < 0) | (spans[:, 1] < spans[:, 0]) | (spans[:, 1] > total)
+    if n and bad_span.any():
+        raise ValueError("%s record %d: missing field 'keypoints'" % (what, int(_jr_np.flatnonzero(bad_span)[0])))
+    # records in chunks across threads; the first failing record of each chunk is kept
+    cdef int nt = _threads(num_threads)
+    if nt > n // 256 + 1:
+        nt = n // 256 + 1
+    bounds = _jr_np.linspace(0, n, nt + 1).astype(_jr_np.int64)
+    fail = _jr_np.full(nt, -1, _jr_np.int64)
+    rcs = _jr_np.zeros(nt, _jr_np.int32)
+    gots = _jr_np.zeros(nt, _jr_np.int64)
+    cdef const _jr_int64[::1] bv = bounds
+    cdef _jr_int64[::1] fv = fail
+    cdef int[::1] rv = rcs
+    cdef _jr_int64[::1] gv = gots
+    cdef _jr_error *errs = <_jr_error *>_jr_malloc(<size_t>max(nt, 1) * sizeof(_jr_error))
+    if errs == NULL:
+        raise MemoryError()
+    cdef Py_ssize_t c
+    try:
+        with nogil:
+            for c in prange(nt, num_threads=nt, schedule="static"):
+                _jr_kpt_chunk(&buf[0] if total else NULL, &sv[0, 0] if n else NULL, bv[c], bv[c + 1],
+                              &ov[0, 0], n_values, &fv[c], &rv[c], &gv[c], &errs[c])
+        for c in range(nt):
+            if fail[c] >= 0:
+                if rcs[c] == _JR_EINVAL or (rcs[c] == _JR_OK and gots[c] != n_values):
+                    raise ValueError("%s record %d: keypoints should hold %d numbers (x, y, v for each of the "
+                                     "%d keypoints that kpt_oks_sigmas has), got %s"
+                                     % (what, fail[c], n_values, n_values // 3,
+                                        "more" if rcs[c] == _JR_EINVAL else gots[c]))
+                raise ValueError("%s record %d: %s" % (what, fail[c], _jr_format(&errs[c], "keypoints")))
+    finally:
+        _jr_free(errs)
+    return out[:, :n_values]
+
+
+cdef void _jr_kpt_chunk(const unsigned char *buf, const _jr_int64 *spans, _jr_int64 b, _jr_int64 e,
+                        double *out, int n_values, _jr_int64 *fail, int *rc_out, _jr_int64 *got_out,
+                        _jr_error *err) noexcept nogil:
+    cdef _jr_int64 i, got = 0
     cdef double tmp[1]
-    cdef _jr_int64 got = 0
-    cdef _jr_error err
-    cdef int rc = _JR_OK
-    cdef Py_ssize_t bad = -1
-    for i in range(n):
-        if sv[i, 0] < 0 or not (0 <= sv[i, 0] <= sv[i, 1] <= total):
-            raise ValueError("%s record %d: missing field 'keypoints'" % (what, i))
+    cdef int rc
+    cdef int stride = n_values if n_values > 0 else 1
+    for i in range(b, e):
+        rc = _jr_numbers(<const char *>buf + spans[2 * i], <size_t>(spans[2 * i + 1] - spans[2 * i]),
+                         out + i * stride if n_values > 0 else tmp, n_values, &got, err)
+        if rc != _JR_OK or got != n_values:
+            fail[0] = i
+            rc_out[0] = rc
+            got_out[0] = got
+            return
+
+
+def keypoint_boxes(kpt):
+    """pycocotools' loadRes box of keypoint results: min / max over all x and all y of
+    each row (float64 [n, 3K]) -> (bbox float64 [n, 4] xywh, area float64 [n])."""
+    kpt = _jr_np.ascontiguousarray(kpt, dtype=_jr_np.float64)
+    cdef Py_ssize_t n = kpt.shape[0], K3 = kpt.shape[1] if kpt.ndim == 2 else 0, i, j
+    bbox = _jr_np.zeros((n, 4))
+    area = _jr_np.zeros(n)
+    if n == 0 or K3 < 3:
+        return bbox, area
+    cdef const double[:, ::1] kv = kpt
+    cdef double[:, ::1] bv = bbox
+    cdef double[::1] av = area
+    cdef double x0, x1, y0, y1, x, y
     with nogil:
         for i in range(n):
-            rc = _jr_numbers(<const char *>&buf[sv[i, 0]], <size_t>(sv[i, 1] - sv[i, 0]),
-                             &ov[i, 0] if n_values > 0 else tmp, n_values, &got, &err)
-            if rc != _JR_OK or got != n_values:
-                bad = i
-                break
-    if bad >= 0:
-        if rc == _JR_EINVAL or (rc == _JR_OK and got != n_values):
-            raise ValueError("%s record %d: keypoints should hold %d numbers (x, y, v for each of the %d "
-                             "keypoints that kpt_oks_sigmas has), got %s"
-                             % (what, bad, n_values, n_values // 3, "more" if rc == _JR_EINVAL else got))
-        raise ValueError("%s record %d: %s" % (what, bad, _jr_format(&err, "keypoints")))
-    return out[:, :n_values]
+            x0 = x1 = kv[i, 0]
+            y0 = y1 = kv[i, 1]
+            for j in range(3, K3 - 1, 3):
+                x = kv[i, j]
+                y = kv[i, j + 1]
+                if x < x0: x0 = x
+                if x > x1: x1 = x
+                if y < y0: y0 = y
+                if y > y1: y1 = y
+            bv[i, 0] = x0
+            bv[i, 1] = y0
+            bv[i, 2] = x1 - x0
+            bv[i, 3] = y1 - y0
+            av[i] = (x1 - x0) * (y1 - y0)
+    return bbox, area

@@ -126,6 +126,7 @@ class COCO:
         self._pending = None         # results columns whose dicts are not built yet
         self._index_stale = False    # anns / imgToAnns / catToImgs not built yet
         self._raw_anns = None        # (file bytes, start, end) of annotations not parsed yet
+        self._raw_geom = None        # their segmentation / keypoint spans and num_keypoints
         self._res_kind = "bbox"      # loadRes: which of pycocotools' branches built the results
         self._geom = {}              # loadRes: keypoints / masks of the results, as arrays
         self._raw_results = None     # loadRes: the results file's text, when dicts were not built
@@ -144,6 +145,7 @@ class COCO:
                 # the annotations' dicts are parsed from the file when first read; until
                 # then evaluation uses the columns the C scanner read from it
                 self._raw_anns = raw
+                self._raw_geom = cols.pop("_geom")
                 self._cols = ("gt", cols)
 
     # -- lazily built members -----------------------------------------------------------
@@ -151,7 +153,7 @@ class COCO:
         cols, anns = self._pending
         self._pending = None
         if anns is None and self._raw_results is not None:
-            anns = load_json_bytes(self._raw_results, "results")
+            anns = load_json_bytes(self._raw_results[:], "results")
             self._raw_results = None
         if anns is None:
             b = cols["bbox"].tolist()
@@ -440,10 +442,13 @@ class COCO:
             kind = "keypoints"
             first = load_json_bytes(data[kpt[0, 0]:kpt[0, 1]], what)
             n_values = len(first) if isinstance(first, list) else 0
-            try:
-                kp = _core.parse_keypoint_spans(data, kpt, n_values, "results")
-            except ValueError as e:
-                raise InvalidAnnotationError("%s: %s" % (what, e)) from None
+            if "kpt_values" in g and g["kpt_values"].shape[1] == n_values and (g["kpt_count"] == n_values).all():
+                kp = g["kpt_values"]               # parsed during the scan
+            else:
+                try:
+                    kp = _core.parse_keypoint_spans(data, kpt, n_values, "results")
+                except ValueError as e:
+                    raise InvalidAnnotationError("%s: %s" % (what, e)) from None
             if not np.isfinite(kp).all():
                 i = int(np.flatnonzero(~np.isfinite(kp).all(axis=1))[0])
                 raise InvalidAnnotationError("%s: results record %d: keypoints should be finite numbers" % (what, i))
@@ -512,7 +517,12 @@ def _load_annotation_file(path):
     if span is None:
         return dataset, None, None
     try:
-        cols = engine.gt_columns(_core.parse_annotations_json(data, *span), what="annotations")
+        # the spans of segmentations and keypoints come along (kept for segm / keypoints
+        # evaluation, which then reads those values straight from the text)
+        g = _core.parse_annotations_json(data, *span, geometry=True)
+        cols = engine.gt_columns({k: g[k] for k in ("id", "image_id", "category_id", "bbox", "area", "iscrowd")},
+                                 what="annotations")
+        cols["_geom"] = {k: g[k] for k in ("seg_span", "kpt_span", "num_keypoints")}
     except (ValueError, TypeError):
         # not plain box annotations: keep pycocotools' behaviour (load anything), and
         # let evaluation report what is wrong with which record
@@ -564,14 +574,14 @@ def _keypoints_from_spans(data, spans, n_kpt, what):
 
 def _gt_keypoints(coco, n_kpt):
     if isinstance(coco, COCO) and coco._raw_anns is not None:
-        data, start, end = coco._raw_anns       # straight from the file's text
-        g = _core.parse_annotations_json(data, start, end, geometry=True)
+        data = coco._raw_anns[0]                # straight from the file's text
+        g = coco._raw_geom
         kp = _keypoints_from_spans(data, g["kpt_span"], n_kpt, "annotations")
         num = g["num_keypoints"]
         if np.isnan(num).any():
             i = int(np.flatnonzero(np.isnan(num))[0])
             raise InvalidAnnotationError("annotations record %d (id %d): missing field 'num_keypoints'"
-                                         % (i, g["id"][i]))
+                                         % (i, coco._columns("gt")["id"][i]))
         return kp, num
     from .geometry import keypoint_arrays
     return keypoint_arrays(coco.dataset.get("annotations", []), n_kpt, "annotations", gt=True)
@@ -606,9 +616,8 @@ def _rles_of(coco, gt_coco, kind, num_threads=None):
             return rles_from_spans(data, seg_span, coco._columns(kind)["image_id"], gt_coco.imgs, what,
                                    num_threads)
         if kind == "gt" and coco._raw_anns is not None:
-            data, start, end = coco._raw_anns
-            g = _core.parse_annotations_json(data, start, end, geometry=True)
-            return rles_from_spans(data, g["seg_span"], g["image_id"], gt_coco.imgs, what, num_threads)
+            return rles_from_spans(coco._raw_anns[0], coco._raw_geom["seg_span"], coco._columns("gt")["image_id"],
+                                   gt_coco.imgs, what, num_threads)
     return rles_from_annotations(coco.dataset.get("annotations", []), gt_coco.imgs,
                                  "annotations" if kind == "gt" else "results")
 

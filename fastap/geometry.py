@@ -75,11 +75,7 @@ def _rid(a):
 def keypoint_result_boxes(kpt):
     """pycocotools' loadRes for keypoint results without boxes: the box spanned by all
     keypoints (visible or not) and its area. kpt float64 [n, 3K] -> (bbox [n, 4], area [n])."""
-    x, y = kpt[:, 0::3], kpt[:, 1::3]
-    if kpt.shape[0] == 0:
-        return np.zeros((0, 4)), np.zeros(0)
-    x0, x1, y0, y1 = x.min(axis=1), x.max(axis=1), y.min(axis=1), y.max(axis=1)
-    return np.stack([x0, y0, x1 - x0, y1 - y0], axis=1), (x1 - x0) * (y1 - y0)
+    return _core.keypoint_boxes(kpt)      # NaN-free input: the same as NumPy's min / max
 
 
 def attach_oks(tables, gt_kpt, gt_num_kpt, gt_crowd, dt_kpt, sigmas, cut, num_threads=None,
@@ -99,7 +95,7 @@ def attach_oks(tables, gt_kpt, gt_num_kpt, gt_crowd, dt_kpt, sigmas, cut, num_th
                                          "(expected %d numbers)" % (name, a.shape[1], K, 3 * K))
     gi, di = tables.gt_index, tables.dt_index
     g = np.ascontiguousarray(np.take(gt_kpt.reshape(-1, 3 * K), gi, axis=0))
-    d = np.ascontiguousarray(np.take(dt_kpt.reshape(-1, 3 * K), di, axis=0))
+    d = np.ascontiguousarray(dt_kpt.reshape(-1, 3 * K))     # read through dt_index, not gathered
     nvis = (g[:, 2::3] > 0).sum(axis=1).astype(np.int64)
     ign = (np.take(gt_crowd, gi) != 0) | (np.take(gt_num_kpt, gi) == 0)
     tables.core.set_gt_ignore(ign.astype(np.uint8))
@@ -107,7 +103,8 @@ def attach_oks(tables, gt_kpt, gt_num_kpt, gt_crowd, dt_kpt, sigmas, cut, num_th
         off, total = tables.core.iou_layout(int(cut))
         tables.core.set_iou(np.full(max(total, 1), -np.inf), off, int(cut))
         return
-    _core.oks_iou(tables.core, sigmas, g, nvis, d, int(cut), num_threads=num_threads)
+    _core.oks_iou(tables.core, sigmas, g, nvis, d if d.shape[0] else np.zeros((0, 3 * K)), int(cut),
+                  num_threads=num_threads, dt_row=di)
 
 
 # ------------------------------------------------------------------------------ masks

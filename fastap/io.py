@@ -62,6 +62,7 @@ def load_results_columns(path):
         f = open(path, "rb")
     except OSError as e:
         raise InvalidFileError("%s: cannot read the file (%s)" % (path, e.strerror or e)) from None
+    keep = False
     with f:
         try:   # scan the page cache in place: no copy of a file of tens of MB
             data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
@@ -73,17 +74,32 @@ def load_results_columns(path):
             if "segmentation" not in str(e) and "keypoints" not in str(e):
                 return "records", _loads(bytes(data), path)
             # masks / keypoints: columns plus the byte spans of those values, which are
-            # converted later straight from the text (kept as bytes)
-            raw = bytes(data)
+            # converted later straight from the text (the mapping is kept open for that);
+            # keypoints are parsed during the scan, as many per record as the first has
             try:
-                return "geometry", (raw, _core.parse_results_json(raw, geometry=True))
-            except NotImplementedError:
-                return "records", _loads(raw, path)
-            except ValueError:
-                return "records", _loads(raw, path)     # e.g. "bbox": []: pycocotools' rules apply
+                g = _core.parse_results_json(data, geometry=True, kpt_stride=_first_keypoints_len(data))
+                keep = True
+                return "geometry", (data, g)
+            except (NotImplementedError, ValueError):   # e.g. "bbox": []: pycocotools' rules apply
+                return "records", _loads(bytes(data), path)
         except ValueError as e:
             raise InvalidFileError("%s: %s" % (os.fspath(path), e)) from None
         finally:
-            if isinstance(data, mmap.mmap):
+            if isinstance(data, mmap.mmap) and not keep:
                 data.close()
     return "columns", cols
+
+
+def _first_keypoints_len(data):
+    """Numbers in the first ``"keypoints": [...]`` array of a results file's text (0 when
+    there is none or it does not look like a flat list): a guess that the scanner checks
+    record by record."""
+    i = data.find(b'"keypoints"')
+    if i < 0:
+        return 0
+    j = data.find(b"[", i)
+    k = data.find(b"]", j)
+    if j < 0 or k < 0 or data.find(b"[", j + 1, k) >= 0 or data[i + 11:j].strip(b" \t\r\n:"):
+        return 0
+    body = data[j + 1:k].strip()
+    return body.count(b",") + 1 if body else 0
