@@ -8,14 +8,15 @@ COCO, COCOeval
     Drop-ins for pycocotools' classes (iouType="bbox").
 evaluate(gt, dt, protocol="coco"|"voc"|"voc07", ...) -> EvalResult
     The array API: columnar NumPy inputs, named metrics and the precision/recall arrays.
-box_iou(a, b, fmt="xyxy"|"xywh"|"cxcywh", iscrowd=None) -> float64 [n, m]
+box_iou(a, b, fmt="xyxy"|"xywh"|"cxcywh", iscrowd=None, out=None) -> float64 [n, m]
+    On CUDA arrays (CuPy, torch) it runs on the GPU: see fastap.cuda.
 Evaluator(gt=None, ...)
     Streaming evaluation: update() per batch, merge() partial states, compute().
 Params
     pycocotools-compatible evaluation parameters.
 """
 from ._version import __version__
-from .errors import FastapError, InvalidAnnotationError, InvalidFileError, InvalidTypeError
+from .errors import DeviceError, FastapError, InvalidAnnotationError, InvalidFileError, InvalidTypeError
 from .params import Params
 from .engine import EvalResult, evaluate
 from .iou import box_iou
@@ -23,4 +24,4 @@ from .coco import COCO, COCOeval
 from .evaluator import Evaluator
 
 __all__ = ["__version__", "COCO", "COCOeval", "Params", "evaluate", "EvalResult", "box_iou", "Evaluator",
-           "FastapError", "InvalidAnnotationError", "InvalidTypeError", "InvalidFileError"]
+           "FastapError", "InvalidAnnotationError", "InvalidTypeError", "InvalidFileError", "DeviceError"]
