@@ -153,6 +153,20 @@ def test_nvrtc_ptx(arch):
     _check_ptx(ptx.decode() if isinstance(ptx, bytes) else ptx, arch)
 
 
+def test_shipped_source():
+    """The kernel source fastap loads (the wheel's fastap/_cuda_src/, or csrc/ in a source
+    checkout) is csrc/cuda/box_iou.cu with csrc/iou_pair.h inlined."""
+    cu, h = cuda._source_paths()
+    with open(CU) as f:
+        want = f.read()
+    with open(cu) as f:
+        assert f.read() == want
+    with open(os.path.join(ROOT, "csrc", "iou_pair.h")) as f, open(h) as g:
+        header = f.read()
+        assert g.read() == header
+    assert cuda.kernel_source()[0] == want.replace('#include "iou_pair.h"', header)
+
+
 def test_source_has_no_host_headers():
     """NVRTC has no C library headers: the only include is iou_pair.h (inlined)."""
     with open(CU) as f:
