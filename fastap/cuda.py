@@ -94,13 +94,13 @@ def launch_plan(n, m, consts, max_grid_y=MAX_GRID_Y):
 def _kind(x):
     """'torch', 'cupy', 'cai' or 'dlpack' for an array in CUDA device memory, None for
     anything else (host arrays, lists, None)."""
-    if x is None or isinstance(x, (np.ndarray, list, tuple, int, float)):
-        return None
     mod = type(x).__module__.split(".")[0]
-    if mod == "torch" and hasattr(x, "is_cuda"):
-        return "torch" if x.is_cuda else None
     if mod == "cupy" and hasattr(x, "device"):
         return "cupy"
+    if x is None or isinstance(x, (np.ndarray, list, tuple, int, float)):
+        return None
+    if mod == "torch" and hasattr(x, "is_cuda"):
+        return "torch" if x.is_cuda else None
     try:
         if hasattr(x, "__cuda_array_interface__"):
             return "cai"
@@ -247,7 +247,7 @@ def _import_cupy(a, ka):
     return cp
 
 
-def _wrap(cp, name, x, kind, dtype=None):
+def _wrap(cp, name, x, kind, dtype=None, boxes=True):
     """x as a C-contiguous CuPy array (zero-copy where the dtype and layout allow); torch
     conversions run in torch, on its current stream."""
     if kind == "torch":
@@ -262,7 +262,7 @@ def _wrap(cp, name, x, kind, dtype=None):
         arr = cp.from_dlpack(x)
     else:
         arr = cp.asarray(x)
-    if kind == "dlpack" or dtype is None:
+    if boxes and (kind == "dlpack" or dtype is None):
         _check_meta(name, tuple(arr.shape), arr.dtype.name)
     if dtype is not None and arr.dtype.name != dtype:
         arr = arr.astype(dtype)
@@ -323,7 +323,7 @@ class _Job:
                 _validate_boxes(cp, "b", B, fmt)
                 self.crowd = None
                 if iscrowd is not None:
-                    c = _wrap(cp, "iscrowd", iscrowd, kc) if kc is not None else cp.asarray(np.asarray(iscrowd))
+                    c = _wrap(cp, "iscrowd", iscrowd, kc, boxes=False) if kc is not None else cp.asarray(np.asarray(iscrowd))
                     c = c.reshape(-1)
                     if c.shape[0] != B.shape[0]:
                         raise InvalidAnnotationError("iscrowd should have one flag per box of b (%d), got %d"

@@ -380,41 +380,68 @@ def test_launch_plan_covers_rows():
     assert cuda.launch_plan(65535 * 64 + 1, 1, consts)[-1][:3] == (65535 * 64, 65535 * 64 + 1, (1, 1, 1))
 
 
-# ---- on a CUDA device -----------------------------------------------------------------------
+# ---- the GPU path end to end: on a CUDA device, and emulated -----------------------------
 
-gpu = pytest.mark.skipif(not cuda.is_available(), reason="no CUDA device (or CuPy): GPU results "
-                         "are checked where one exists; the kernel runs emulated above")
+def _fake_cupy(lib):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "fastap_test_fake_cupy", os.path.join(ROOT, "tests", "cuda_emu", "fake_cupy.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.make(lib)
 
 
-def _cases():
+@pytest.fixture(params=["emulated", "cupy"])
+def cp(request, monkeypatch):
+    """CuPy on a CUDA device where there is one; and everywhere a stand-in CuPy over NumPy
+    (tests/cuda_emu/fake_cupy.py) whose kernels are the emulated box_iou.cu, so that
+    fastap.cuda's host code (wrapping, device-side checks, launches, out=, blocked mode)
+    runs here too."""
+    if request.param == "cupy":
+        if not cuda.is_available():
+            pytest.skip("no CUDA device (or CuPy): GPU results are checked where one exists; "
+                        "the same tests ran on the emulated kernel")
+        import cupy
+        return cupy
+    fake = _fake_cupy(request.getfixturevalue("emu"))
+    monkeypatch.setitem(sys.modules, "cupy", fake)
+    monkeypatch.setattr(cuda, "_MODULES", {})
+    return fake
+
+
+def _cases(sizes=((1, 1), (200, 333), (131, 517))):
     rng = np.random.default_rng(11)
-    for n, m in ((1, 1), (200, 333), (1031, 517)):
+    for n, m in sizes:
         xywh_a, xywh_b = edge_boxes_xywh(rng, n), edge_boxes_xywh(rng, m)
         crowd = (rng.random(m) < 0.3).astype(np.uint8)
         for fmt in ("xyxy", "xywh", "cxcywh"):
             yield as_fmt(xywh_a, fmt), as_fmt(xywh_b, fmt), fmt, crowd
 
 
-@gpu
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_gpu_cupy_equals_cpu(dtype):
-    import cupy as cp
+def test_gpu_cupy_equals_cpu(cp, dtype):
     for a, b, fmt, crowd in _cases():
         a, b = a.astype(dtype), b.astype(dtype)
-        for cr in (None, crowd):
+        for cr in (None, crowd, crowd.tolist()):
             want = cpu_reference(a, b, fmt, cr, dtype)
             got = fastap.box_iou(cp.asarray(a), cp.asarray(b), fmt=fmt,
-                                 iscrowd=None if cr is None else cp.asarray(cr))
+                                 iscrowd=cp.asarray(cr) if isinstance(cr, np.ndarray) else cr)
             assert isinstance(got, cp.ndarray) and got.dtype == dtype
             assert bits_equal(cp.asnumpy(got), want), (fmt, dtype)   # float32: 0 ulp <= 1 ulp
+    # mixed dtypes and integers compute in float64, like the CPU path
+    got = fastap.box_iou(cp.asarray(a.astype(np.float32)), cp.asarray(b.astype(np.int64)), fmt=fmt)
+    assert got.dtype == np.float64
+    assert bits_equal(cp.asnumpy(got), fastap.box_iou(a.astype(np.float32), b.astype(np.int64), fmt=fmt))
+    if hasattr(cp, "launches"):
+        suffix = "f32" if dtype == "float32" else "f64"
+        assert {x[0] for x in cp.launches} >= {k for k in KERNELS if k.endswith(suffix)}
 
 
-@gpu
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_gpu_torch_equals_cpu(dtype):
     torch = pytest.importorskip("torch")
-    if not torch.cuda.is_available():
-        pytest.skip("this torch build has no CUDA")
+    if not (cuda.is_available() and torch.cuda.is_available()):
+        pytest.skip("no CUDA device, CuPy, or CUDA build of torch")
     for a, b, fmt, crowd in _cases():
         a, b = a.astype(dtype), b.astype(dtype)
         ta, tb = torch.from_numpy(a).cuda(), torch.from_numpy(b).cuda()
@@ -423,30 +450,43 @@ def test_gpu_torch_equals_cpu(dtype):
         assert bits_equal(got.cpu().numpy(), cpu_reference(a, b, fmt, crowd, dtype))
     s = torch.cuda.Stream()                         # runs on the caller's current stream
     with torch.cuda.stream(s):
-        got = fastap.box_iou(ta, tb, fmt=fmt)
+        got = fastap.box_iou(ta, tb.requires_grad_(True), fmt=fmt)
+        out = torch.full((ta.shape[0], tb.shape[0] + 3), -1.0, dtype=ta.dtype, device=ta.device)
+        fastap.box_iou(ta, tb, fmt=fmt, out=out[:, :-3])
     s.synchronize()
-    assert bits_equal(got.cpu().numpy(), cpu_reference(a, b, fmt, None, dtype))
+    want = cpu_reference(a, b, fmt, None, dtype)
+    assert bits_equal(got.cpu().numpy(), want) and bits_equal(out[:, :-3].cpu().numpy(), want)
+    assert (out[:, -3:] == -1).all()
+    half = fastap.box_iou(ta.to(torch.bfloat16), tb.detach().half(), fmt=fmt)
+    assert half.dtype == torch.float32
 
 
-@gpu
-def test_gpu_out_and_blocked_mode():
-    import cupy as cp
+def test_gpu_out_and_blocked_mode(cp):
     rng = np.random.default_rng(12)
-    a, b = edge_boxes_xywh(rng, 700), edge_boxes_xywh(rng, 300)
+    a, b = edge_boxes_xywh(rng, 300), edge_boxes_xywh(rng, 150)
     want = cpu_reference(a, b, "xywh", None, np.float64)
-    big = cp.full((700, 310), -1.0)
-    res = fastap.box_iou(cp.asarray(a), cp.asarray(b), fmt="xywh", out=big[:, :300])
-    assert bits_equal(cp.asnumpy(res), want) and bool((big[:, 300:] == -1).all())
-    host = np.empty((700, 300))
+    big = cp.full((300, 157), -1.0)
+    res = fastap.box_iou(cp.asarray(a), cp.asarray(b), fmt="xywh", out=big[:, :150])
+    assert bits_equal(cp.asnumpy(res), want) and bool((big[:, 150:] == -1).all())
+    host = np.empty((300, 150))
     assert fastap.box_iou(cp.asarray(a), cp.asarray(b), fmt="xywh", out=host, block_rows=128) is host
     assert bits_equal(host, want)
-    blocks = list(cuda.iter_box_iou(cp.asarray(a), cp.asarray(b), fmt="xywh", block_rows=256))
-    assert [r0 for r0, _ in blocks] == [0, 256, 512]
+    blocks = list(cuda.iter_box_iou(cp.asarray(a), cp.asarray(b), fmt="xywh", block_rows=128))
+    assert [r0 for r0, _ in blocks] == [0, 128, 256]
     assert bits_equal(np.concatenate([cp.asnumpy(x) for _, x in blocks]), want)
     with pytest.raises(InvalidAnnotationError, match="out should be a float64 array of shape"):
-        fastap.box_iou(cp.asarray(a), cp.asarray(b), out=cp.empty((700, 300), cp.float32))
-    with pytest.raises(InvalidAnnotationError, match="not finite"):
-        fastap.box_iou(cp.asarray(a), cp.asarray([[0, 0, np.nan, 1]]))
-    with pytest.raises(InvalidAnnotationError, match="negative width or height"):
-        fastap.box_iou(cp.asarray(a), cp.asarray([[0, 0, -1, 1]]), fmt="xywh")
-    assert fastap.box_iou(cp.zeros((0, 4)), cp.asarray(b)).shape == (0, 300)
+        fastap.box_iou(cp.asarray(a), cp.asarray(b), fmt="xywh", out=cp.empty((300, 150), cp.float32))
+    with pytest.raises(InvalidAnnotationError, match="blocked mode.*float64"):
+        fastap.box_iou(cp.asarray(a), cp.asarray(b), fmt="xywh", out=np.empty((300, 150), np.float32))
+    with pytest.raises(InvalidAnnotationError, match=r"b box 0 is not finite: \[0.0, 0.0, nan, 1.0\]"):
+        fastap.box_iou(cp.asarray(a), cp.asarray([[0, 0, np.nan, 1]]), fmt="xywh")
+    with pytest.raises(InvalidAnnotationError, match="negative width or height.*b box 1"):
+        fastap.box_iou(cp.asarray(a), cp.asarray([[0, 0, 1, 1], [0, 0, -1, 1]]), fmt="xywh")
+    with pytest.raises(InvalidAnnotationError, match=r"b should have shape \(n, 4\)"):
+        fastap.box_iou(cp.asarray(a), cp.zeros((3, 3)), fmt="xywh")
+    with pytest.raises(InvalidAnnotationError, match="iscrowd should have one flag per box of b"):
+        fastap.box_iou(cp.asarray(a), cp.asarray(b), fmt="xywh", iscrowd=cp.zeros(3, cp.uint8))
+    with pytest.raises(DeviceError, match="b is a host array"):
+        fastap.box_iou(cp.asarray(a), b, fmt="xywh")
+    assert fastap.box_iou(cp.zeros((0, 4)), cp.asarray(b), fmt="xywh").shape == (0, 150)
+    assert fastap.box_iou(cp.asarray(a), cp.zeros(0), fmt="xywh").shape == (300, 0)
