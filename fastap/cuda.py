@@ -269,24 +269,28 @@ def _wrap(cp, name, x, kind, dtype=None, boxes=True):
     return cp.ascontiguousarray(arr)
 
 
-def _validate_boxes(cp, name, x, fmt):
-    """The CPU path's checks, on the device: finite coordinates, no negative width or
-    height. One reduction and one scalar read back."""
-    if x.shape[0] == 0:
+def _validate_boxes(cp, boxes, fmt):
+    """The CPU path's checks on the device, for {"a": A, "b": B}: finite coordinates, no
+    negative width or height. One scalar read back when all is well."""
+    flags = {}
+    for name, x in boxes.items():
+        if x.shape[0]:
+            nonfinite = ~cp.isfinite(x).all(axis=1)
+            if fmt == "xyxy":
+                negative = (x[:, 2] < x[:, 0]) | (x[:, 3] < x[:, 1])
+            else:
+                negative = (x[:, 2] < 0) | (x[:, 3] < 0)
+            flags[name] = (nonfinite, nonfinite | negative)
+    if not flags or not bool(sum(bad.any() for _, bad in flags.values())):
         return
-    nonfinite = ~cp.isfinite(x).all(axis=1)
-    if fmt == "xyxy":
-        negative = (x[:, 2] < x[:, 0]) | (x[:, 3] < x[:, 1])
-    else:
-        negative = (x[:, 2] < 0) | (x[:, 3] < 0)
-    bad = nonfinite | negative
-    if bool(bad.any()):
-        i = int(cp.flatnonzero(bad)[0])
-        box = cp.asnumpy(x[i]).tolist()
-        if bool(nonfinite[i]):
-            raise InvalidAnnotationError("%s box %d is not finite: %r" % (name, i, box))
-        raise InvalidAnnotationError("boxes with negative width or height (fmt=%r): %s box %d is %r"
-                                     % (fmt, name, i, box))
+    for name, (nonfinite, bad) in flags.items():
+        if bool(bad.any()):
+            i = int(cp.flatnonzero(bad)[0])
+            box = cp.asnumpy(boxes[name][i]).tolist()
+            if bool(nonfinite[i]):
+                raise InvalidAnnotationError("%s box %d is not finite: %r" % (name, i, box))
+            raise InvalidAnnotationError("boxes with negative width or height (fmt=%r): %s box %d is %r"
+                                         % (fmt, name, i, box))
 
 
 class _Job:
@@ -312,18 +316,21 @@ class _Job:
                     if arr.device.id != dev:
                         raise DeviceError("box_iou: %s is on CUDA device %d, the other arrays on %d"
                                           % (nm, arr.device.id, dev))
-                if dtype is None:
-                    dtype = "float32" if (A.dtype.name in _FLOAT32_LIKE and B.dtype.name in _FLOAT32_LIKE) else "float64"
+                if dtype is None:          # DLPack-only inputs: dtypes known only now
+                    f32 = A.dtype.name in _FLOAT32_LIKE and B.dtype.name in _FLOAT32_LIKE
+                    dtype = "float32" if f32 else "float64"
                     A, B = A.astype(dtype, copy=False), B.astype(dtype, copy=False)
                 if A.ndim == 1:
                     A = A.reshape(0, 4)
                 if B.ndim == 1:
                     B = B.reshape(0, 4)
-                _validate_boxes(cp, "a", A, fmt)
-                _validate_boxes(cp, "b", B, fmt)
+                _validate_boxes(cp, {"a": A, "b": B}, fmt)
                 self.crowd = None
                 if iscrowd is not None:
-                    c = _wrap(cp, "iscrowd", iscrowd, kc, boxes=False) if kc is not None else cp.asarray(np.asarray(iscrowd))
+                    if kc is not None:
+                        c = _wrap(cp, "iscrowd", iscrowd, kc, boxes=False)
+                    else:                  # host flags: small, copied
+                        c = cp.asarray(np.asarray(iscrowd))
                     c = c.reshape(-1)
                     if c.shape[0] != B.shape[0]:
                         raise InvalidAnnotationError("iscrowd should have one flag per box of b (%d), got %d"
@@ -348,21 +355,22 @@ class _Job:
     def empty(self, rows):
         """A new (rows, m) result array of the caller's kind, and its CuPy view."""
         cp = self.cp
-        if self.result_kind == "torch":
-            import torch
-            t = torch.empty((rows, self.m), dtype=getattr(torch, self.dtype),
-                            device="cuda:%d" % self.device)
-            return t, cp.asarray(t)
-        arr = cp.empty((rows, self.m), dtype=self.dtype)
-        return arr, arr
+        with cp.cuda.Device(self.device), self.stream:
+            if self.result_kind == "torch":
+                import torch
+                t = torch.empty((rows, self.m), dtype=getattr(torch, self.dtype),
+                                device="cuda:%d" % self.device)
+                return t, cp.asarray(t)
+            arr = cp.empty((rows, self.m), dtype=self.dtype)
+            return arr, arr
 
     def launch(self, out, r0=0, r1=None):
         """IoU of rows r0:r1 of a against b into the CuPy array `out` ((r1 - r0, m), rows
         contiguous, any row stride), on the job's stream and device."""
         cp = self.cp
         r1 = self.n if r1 is None else r1
-        crowd = self.crowd if self.crowd is not None else cp.zeros(1, dtype=cp.uint8)
         with cp.cuda.Device(self.device), self.stream:
+            crowd = self.crowd if self.crowd is not None else cp.zeros(1, dtype=cp.uint8)
             fn = _kernel(cp, kernel_name(self.fmt, self.dtype))
             launch_rows(fn, self.a[r0:r1], self.b, crowd, self.crowd is not None, self.fmt, out)
 
