@@ -20,6 +20,7 @@ from .errors import DeviceError, FastapError, InvalidAnnotationError, InvalidFil
 from .params import Params
 from .engine import EvalResult, evaluate
 from .iou import box_iou
+from . import cuda
 from .coco import COCO, COCOeval
 from .evaluator import Evaluator
 
