@@ -1,5 +1,9 @@
 """Build the single extension fastap._core from csrc/*.c and fastap/_core.pyx.
 
+The CUDA kernel (csrc/cuda/box_iou.cu) is not compiled here: it is copied, with the
+per-pair formula csrc/iou_pair.h it includes, into the package as fastap/_cuda_src/, and
+compiled at run time by CuPy (NVRTC). No CUDA toolkit is needed to build fastap.
+
 OpenMP is used when the compiler accepts it (checked by compiling a probe); otherwise
 the same sources build serially (the `prange` loops become plain loops).
 Floating-point contraction is switched off: fastap's arithmetic must round exactly as
@@ -17,6 +21,7 @@ import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.command.build_py import build_py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -63,6 +68,25 @@ class BuildExt(build_ext):
         super().build_extensions()
 
 
+CUDA_SOURCES = ["csrc/cuda/box_iou.cu", "csrc/iou_pair.h"]
+
+
+class BuildPy(build_py):
+    """Ships the CUDA source as package data: fastap/_cuda_src/{box_iou.cu, iou_pair.h}."""
+
+    def run(self):
+        super().run()
+        dst = os.path.join(self.build_lib, "fastap", "_cuda_src")
+        os.makedirs(dst, exist_ok=True)
+        for src in CUDA_SOURCES:
+            self.copy_file(os.path.join(HERE, src), os.path.join(dst, os.path.basename(src)))
+
+    def get_outputs(self, include_bytecode=True):
+        return super().get_outputs(include_bytecode) + [
+            os.path.join(self.build_lib, "fastap", "_cuda_src", os.path.basename(s)) for s in CUDA_SOURCES]
+
+
+# the C extension: C files only (csrc/cuda/*.cu is compiled at run time, above)
 sources = ["fastap/_core.pyx"] + sorted(glob.glob("csrc/*.c"))
 ext = Extension(
     "fastap._core",
@@ -75,5 +99,5 @@ setup(
     ext_modules=cythonize([ext], language_level=3,
                           compiler_directives={"boundscheck": False, "wraparound": False,
                                                "cdivision": True, "initializedcheck": False}),
-    cmdclass={"build_ext": BuildExt},
+    cmdclass={"build_ext": BuildExt, "build_py": BuildPy},
 )

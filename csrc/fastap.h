@@ -37,6 +37,9 @@ extern "C" {
  * iou.c -- pairwise box IoU
  * ------------------------------------------------------------------------------------ */
 
+/* The GPU counterpart, csrc/cuda/box_iou.cu (compiled at run time by NVRTC through CuPy,
+ * not part of this library), runs the same per-pair formula (iou_pair.h). */
+
 /* IoU of n boxes `a` against m boxes `b`, both xywh float64 [n][4] / [m][4].
  * out: float64 [n][m], row-major, written completely.
  * b_crowd: uint8 [m] or NULL. Where b_crowd[j] != 0 the union is the area of a[i]

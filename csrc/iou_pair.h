@@ -1,7 +1,8 @@
 /*
  * iou_pair.h -- the per-pair box IoU formula, shared by the C kernel (iou.c) and the
  * CUDA kernel (csrc/cuda/box_iou.cu), so the CPU tests exercise the arithmetic the GPU
- * runs. FA_HD is `__host__ __device__` under nvcc and empty in C.
+ * runs. FA_HD is `__host__ __device__ __forceinline__` under nvcc and NVRTC, `static
+ * inline` in C. No includes: NVRTC has no C library headers.
  *
  * pycocotools (maskApi.c, bbIou): the intersection width is
  *   min(x_a + w_a, x_b + w_b) - max(x_a, x_b), zero when <= 0 (same for height);

@@ -8,7 +8,8 @@ COCO, COCOeval
     Drop-ins for pycocotools' classes (iouType="bbox").
 evaluate(gt, dt, protocol="coco"|"voc"|"voc07", ...) -> EvalResult
     The array API: columnar NumPy inputs, named metrics and the precision/recall arrays.
-box_iou(a, b, fmt="xyxy"|"xywh"|"cxcywh", iscrowd=None) -> float64 [n, m]
+box_iou(a, b, fmt="xyxy"|"xywh"|"cxcywh", iscrowd=None, out=None) -> float64 [n, m]
+    On CUDA arrays (CuPy, torch) it runs on the GPU: see fastap.cuda.
 Evaluator(gt=None, ...)
     Streaming evaluation: update() per batch, merge() partial states, compute().
 Params
@@ -21,10 +22,11 @@ operating_points / confusion_matrix / error_analysis(result, ...)
     fastap.plots draws them (``result.plot(dir)``, needs ``fastap[plot]``).
 """
 from ._version import __version__
-from .errors import FastapError, InvalidAnnotationError, InvalidFileError, InvalidTypeError
+from .errors import DeviceError, FastapError, InvalidAnnotationError, InvalidFileError, InvalidTypeError
 from .params import Params
 from .engine import EvalResult, evaluate
 from .iou import box_iou
+from . import cuda
 from .coco import COCO, COCOeval
 from .evaluator import Evaluator
 from .formats import read_voc_results, read_voc_xml, read_yolo
@@ -32,7 +34,7 @@ from .report import (ConfusionMatrix, ErrorAnalysis, OperatingPoints, confusion_
                      operating_points)
 
 __all__ = ["__version__", "COCO", "COCOeval", "Params", "evaluate", "EvalResult", "box_iou", "Evaluator",
-           "FastapError", "InvalidAnnotationError", "InvalidTypeError", "InvalidFileError",
+           "FastapError", "InvalidAnnotationError", "InvalidTypeError", "InvalidFileError", "DeviceError",
            "read_yolo", "read_voc_xml", "read_voc_results",
            "operating_points", "confusion_matrix", "error_analysis", "OperatingPoints", "ConfusionMatrix",
            "ErrorAnalysis"]

@@ -148,11 +148,12 @@ def _check(name, a, dtype, ndim=1, cols=None):
     return np.ascontiguousarray(a)
 
 
-def box_iou(a, b, crowd=None, fmt="xywh", bint plus_one=False, num_threads=None):
+def box_iou(a, b, crowd=None, fmt="xywh", bint plus_one=False, num_threads=None, out=None):
     """IoU of float64 boxes a [n, 4] against b [m, 4] -> float64 [n, m].
 
     fmt is "xywh" (pycocotools' arithmetic) or "xyxy". crowd: uint8 [m] or None; a crowd
     box's union is the area of the box from `a`. Rows are split across threads.
+    out: float64 [n, m] C-contiguous, written and returned, or None (a new array).
     """
     a = _check("a", a, np.float64, 2, 4)
     b = _check("b", b, np.float64, 2, 4)
@@ -171,7 +172,11 @@ def box_iou(a, b, crowd=None, fmt="xywh", bint plus_one=False, num_threads=None)
     if plus_one and crp != NULL:
         raise ValueError("plus_one=True cannot be combined with crowd flags")
     cdef int64_t n = a.shape[0], m = b.shape[0]
-    out = np.empty((n, m), dtype=np.float64)
+    if out is None:
+        out = np.empty((n, m), dtype=np.float64)
+    elif not (isinstance(out, np.ndarray) and out.dtype == np.float64 and out.shape == (n, m)
+              and out.flags.c_contiguous and out.flags.writeable):
+        raise ValueError("out should be a writeable C-contiguous float64 array of shape (%d, %d)" % (n, m))
     if n == 0 or m == 0:
         return out
     cdef const double[:, ::1] av = a

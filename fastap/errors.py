@@ -5,7 +5,7 @@
 record (index, and id when there is one) that caused it.
 """
 
-__all__ = ["FastapError", "InvalidAnnotationError", "InvalidTypeError", "InvalidFileError"]
+__all__ = ["FastapError", "InvalidAnnotationError", "InvalidTypeError", "InvalidFileError", "DeviceError"]
 
 
 class FastapError(Exception):
@@ -22,3 +22,7 @@ class InvalidTypeError(FastapError, TypeError):
 
 class InvalidFileError(InvalidAnnotationError):
     """A file could not be read as the expected JSON; the message names the file."""
+
+
+class DeviceError(FastapError, ValueError):
+    """Arrays on different devices: CUDA and host arrays mixed, or two CUDA devices."""

@@ -537,3 +537,33 @@ def make_segm_coco(seed=0, n_images=100, n_categories=10, gt_per_image=7.3, dets
         "annotations": anns,
     }
     return dataset, results
+
+def make_boxes(n, seed=0, fmt="xyxy", dtype=np.float32, image=(1333.0, 800.0), dense=False):
+    """``n`` boxes, float [n, 4] in ``fmt`` ("xyxy", "xywh" or "cxcywh"), for the IoU
+    benchmarks (``bench.gpu_iou``): detector-like boxes in one ``image`` (width, height),
+    sides log-uniform from 8 px to half the image, so most pairs do not overlap; with
+    ``dense=True`` a crowd scene where every box covers the image centre (every pair
+    overlaps: the IoU division runs for all pairs). Coordinates rounded to 1/16 px."""
+    rng = np.random.default_rng(seed)
+    W, H = image
+    if dense:
+        w = rng.uniform(0.2 * W, 0.9 * W, n)
+        h = rng.uniform(0.2 * H, 0.9 * H, n)
+        x = W / 2 - rng.uniform(0.05, 0.95, n) * w
+        y = H / 2 - rng.uniform(0.05, 0.95, n) * h
+    else:
+        w = np.exp(rng.uniform(np.log(8.0), np.log(W / 2), n))
+        h = np.clip(w * np.exp(rng.normal(0.0, 0.5, n)), 4.0, H / 2)
+        x = rng.uniform(0, W - w)
+        y = rng.uniform(0, H - h)
+    b = np.round(np.stack([x, y, w, h], axis=1) * 16) / 16
+    if fmt == "xyxy":
+        b = np.concatenate([b[:, :2], b[:, :2] + b[:, 2:]], axis=1)
+    elif fmt == "cxcywh":
+        b = np.concatenate([b[:, :2] + b[:, 2:] / 2, b[:, 2:]], axis=1)
+    elif fmt != "xywh":
+        raise ValueError("fmt should be 'xyxy', 'xywh' or 'cxcywh', got %r" % (fmt,))
+    return np.ascontiguousarray(b, dtype=dtype)
+
+
+__all__ += ["make_boxes"]

@@ -1,0 +1,194 @@
+"""GPU IoU benchmark: fastap.box_iou on CUDA arrays against torchvision.ops.box_iou, a
+CuPy broadcasting expression and fastap's CPU path, for n = m boxes.
+
+    python -m bench.gpu_iou [--sizes 1000,10000,30000] [--dtype float32|float64]
+                            [--dense] [--repeat 5] [--cpu-30k] [--markdown]
+
+Each row: median time of --repeat calls after one warm-up (the device synchronized
+around each call), the bytes of the n x m result written per second, and on a GPU that
+rate against the device's peak memory bandwidth (memory clock x bus width x 2 for DDR,
+from the device's attributes). Boxes are fastap.synthetic.make_boxes: detector-like
+boxes in a 1333 x 800 image (about 1 pair in 8 overlaps), or with --dense a crowd scene
+where every pair overlaps. Results are checked against the CPU path (fastap's GPU path:
+bitwise) where the CPU ran.
+
+Without a CUDA device (or without CuPy) only the CPU rows run (1k and 10k; 30k only with
+--cpu-30k: its float64 result takes 7.2 GB), and the script says so and exits 0.
+"""
+import argparse
+import statistics
+import sys
+import time
+
+import numpy as np
+
+
+def _median_time(fn, sync, repeat):
+    fn()
+    sync()
+    times = []
+    for _ in range(repeat):
+        sync()
+        t0 = time.perf_counter()
+        fn()
+        sync()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def peak_bandwidth(cp):
+    """Peak memory bandwidth of the current device in bytes/s, or None: memory clock
+    (kHz) x bus width (bits) / 8 x 2 (double data rate)."""
+    dev = cp.cuda.Device().id
+    try:
+        props = cp.cuda.runtime.getDeviceProperties(dev)
+        clock_khz, bus_bits = props["memoryClockRate"], props["memoryBusWidth"]
+    except Exception:
+        try:         # cudaDevAttrMemoryClockRate = 36, cudaDevAttrGlobalMemoryBusWidth = 37
+            clock_khz = cp.cuda.runtime.deviceGetAttribute(36, dev)
+            bus_bits = cp.cuda.runtime.deviceGetAttribute(37, dev)
+        except Exception:
+            return None
+    if not clock_khz or not bus_bits:
+        return None
+    return clock_khz * 1e3 * bus_bits / 8 * 2
+
+
+def cupy_broadcast_iou(cp, a, b):
+    """IoU of corner boxes as one CuPy broadcasting expression (the usual hand-written
+    baseline; n x m x 2 temporaries)."""
+    lt = cp.maximum(a[:, None, :2], b[None, :, :2])
+    rb = cp.minimum(a[:, None, 2:], b[None, :, 2:])
+    wh = cp.clip(rb - lt, 0, None)
+    inter = wh[..., 0] * wh[..., 1]
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    return inter / (area_a[:, None] + area_b[None, :] - inter)
+
+
+def _is_oom(e):
+    return "out of memory" in str(e).lower() or type(e).__name__ in ("OutOfMemoryError",)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="1000,10000,30000", help="n = m values, comma-separated")
+    ap.add_argument("--dtype", default="float32", choices=["float32", "float64"],
+                    help="box and result dtype on the GPU (the CPU path always returns float64)")
+    ap.add_argument("--dense", action="store_true", help="crowd scene: every pair overlaps")
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--cpu-30k", action="store_true", help="also time the CPU path above 10k boxes")
+    ap.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
+    ap.add_argument("--markdown", action="store_true", help="print a markdown table")
+    args = ap.parse_args(argv)
+
+    import fastap
+    from fastap import cuda
+    from fastap.synthetic import make_boxes
+
+    sizes = [int(s) for s in args.sizes.split(",")]
+    gpu = cuda.is_available()
+    cp = torch = tv = None
+    peak = None
+    if gpu:
+        import cupy as cp
+        dev = cp.cuda.Device()
+        name = cp.cuda.runtime.getDeviceProperties(dev.id)["name"]
+        name = name.decode() if isinstance(name, bytes) else name
+        peak = peak_bandwidth(cp)
+        print("device %d: %s, peak memory bandwidth %s" % (dev.id, name, "%.0f GB/s" % (peak / 1e9) if peak else "unknown"))
+        try:
+            import torch
+            import torchvision
+            tv = torchvision.ops.box_iou if torch.cuda.is_available() else None
+        except ImportError:
+            torch = tv = None
+        if tv is None:
+            print("torchvision (with CUDA) not installed: its rows are skipped")
+    else:
+        print("no CUDA device (or CuPy not installed: pip install 'fastap[cuda]'): GPU rows "
+              "skipped, CPU rows only")
+    print("boxes: fastap.synthetic.make_boxes(%s), xyxy; median of %d"
+          % ("dense=True" if args.dense else "detector-like", args.repeat))
+
+    rows = []
+
+    def row(n, impl, dtype, t, note=""):
+        nbytes = n * n * np.dtype(dtype).itemsize if t else 0
+        bw = nbytes / t if t else None
+        rows.append(dict(n=n, impl=impl, dtype=dtype, t=t, bw=bw, note=note,
+                         peak=(bw / peak if (bw and peak and impl != "fastap CPU") else None)))
+
+    for n in sizes:
+        a_h = make_boxes(n, seed=1, dtype=args.dtype, dense=args.dense)
+        b_h = make_boxes(n, seed=2, dtype=args.dtype, dense=args.dense)
+        cpu_res = None
+        if n <= 10000 or args.cpu_30k:
+            t = _median_time(lambda: fastap.box_iou(a_h, b_h, num_threads=args.threads), lambda: None,
+                             max(1, min(args.repeat, 3)))
+            cpu_res = fastap.box_iou(a_h, b_h, num_threads=args.threads)
+            row(n, "fastap CPU", "float64", t, "%s threads" % (args.threads or "all"))
+        if not gpu:
+            continue
+        a, b = cp.asarray(a_h), cp.asarray(b_h)
+        sync = cp.cuda.Device().synchronize
+        res = {}
+
+        def run_fastap():
+            res["fastap"] = fastap.box_iou(a, b)
+        t = _median_time(run_fastap, sync, args.repeat)
+        note = ""
+        if cpu_res is not None:
+            same = np.array_equal(cp.asnumpy(res["fastap"]), cpu_res.astype(args.dtype))
+            note = "bitwise = CPU" if same else "DIFFERS from CPU"
+        row(n, "fastap CUDA", args.dtype, t, note)
+        out = cp.empty((n, n), dtype=args.dtype)
+        t = _median_time(lambda: fastap.box_iou(a, b, out=out), sync, args.repeat)
+        row(n, "fastap CUDA out=", args.dtype, t)
+        del res["fastap"], out
+        if tv is not None:
+            ta, tb = torch.as_tensor(a_h, device="cuda"), torch.as_tensor(b_h, device="cuda")
+            try:
+                t = _median_time(lambda: tv(ta, tb), torch.cuda.synchronize, args.repeat)
+                row(n, "torchvision.ops.box_iou", args.dtype, t)
+            except Exception as e:
+                if not _is_oom(e):
+                    raise
+                row(n, "torchvision.ops.box_iou", args.dtype, None, "out of memory")
+            del ta, tb
+            torch.cuda.empty_cache()
+        try:
+            t = _median_time(lambda: cupy_broadcast_iou(cp, a, b), sync, args.repeat)
+            row(n, "CuPy broadcasting", args.dtype, t)
+        except Exception as e:
+            if not _is_oom(e):
+                raise
+            row(n, "CuPy broadcasting", args.dtype, None, "out of memory")
+        cp.get_default_memory_pool().free_all_blocks()
+
+    tv_time = {r["n"]: r["t"] for r in rows if r["impl"] == "torchvision.ops.box_iou" and r["t"]}
+    head = ["n = m", "implementation", "result dtype", "time ms", "GB/s written", "% of peak",
+            "x torchvision", "note"]
+    lines = []
+    for r in rows:
+        lines.append(["%d" % r["n"], r["impl"], r["dtype"],
+                      "%.3f" % (r["t"] * 1e3) if r["t"] else "-",
+                      ("%.1f" if r["bw"] < 1e11 else "%.0f") % (r["bw"] / 1e9) if r["bw"] else "-",
+                      "%.0f%%" % (100 * r["peak"]) if r["peak"] else "-",
+                      "%.1fx" % (tv_time[r["n"]] / r["t"]) if (r["t"] and r["n"] in tv_time) else "-",
+                      r["note"]])
+    if args.markdown:
+        print("| " + " | ".join(head) + " |")
+        print("|" + "|".join(":---" if i < 3 or i == 7 else "---:" for i in range(len(head))) + "|")
+        for ln in lines:
+            print("| " + " | ".join(ln) + " |")
+    else:
+        widths = [max(len(h), *(len(ln[i]) for ln in lines)) if lines else len(h) for i, h in enumerate(head)]
+        print("  ".join(h.ljust(w) for h, w in zip(head, widths)))
+        for ln in lines:
+            print("  ".join(c.ljust(w) for c, w in zip(ln, widths)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+/*
+ * box_iou.cu -- pairwise box IoU on the GPU, n x m.
+ *
+ * Layout: a [n][4], b [m][4] row-major, float32 or float64; out [n][ld] row-major in the
+ * boxes' dtype, ld >= m (a row stride, so that out may be a block of a larger matrix).
+ * crowd: uint8 [m], read only when has_crowd != 0.
+ *
+ * Work split: a block of FA_CU_BX x FA_CU_BY threads computes one tile of FA_CU_TILE_N rows
+ * by FA_CU_TILE_M columns of out (grid.x: column tiles, grid.y: row tiles; the host splits
+ * launches so that grid.y stays below 65536). The tile's boxes of a and b are staged in
+ * shared memory once (read coalesced, converted to double, corners and areas computed once
+ * per box); each thread then keeps its FA_CU_TILE_M / FA_CU_BX boxes of b in registers and
+ * walks FA_CU_TILE_N / FA_CU_BY rows. The 32 threads of a warp share threadIdx.y, so each
+ * store of a warp writes 32 consecutive elements of one row: coalesced.
+ *
+ * Arithmetic: double, with the per-pair formula of iou_pair.h, which the C kernel (iou.c)
+ * includes too. float32 boxes are widened exactly, so a float32 result is the float64
+ * result rounded once: bitwise equal to the CPU path's float64 result cast to float32.
+ * Compile with --fmad=false (nvcc: -fmad=false): a fused multiply-add would round
+ * differently from the C path, which is built with -ffp-contract=off.
+ *
+ * Portability: Volta (sm_70) and later, nothing above sm_70 is used (no warp-level
+ * intrinsics, no atomics, static shared memory only). No headers besides iou_pair.h:
+ * NVRTC (CuPy's RawModule) has no host C library headers. fastap's loader inlines
+ * iou_pair.h before handing the source to NVRTC; nvcc and the CPU emulation test use -I.
+ *
+ * Kernels (extern "C" names), one per layout and dtype:
+ *   fa_box_iou_xyxy_f32 / _f64: corners; with centre != 0 the boxes are (cx, cy, w, h) and
+ *     are converted on load as the CPU path does (x1 = cx - 0.5*w, x2 = cx + 0.5*w);
+ *     one: 0.0, or 1.0 for the VOC +1 pixel rule.
+ *   fa_box_iou_xywh_f32 / _f64: COCO boxes, pycocotools' arithmetic (recomputes x + w).
+ */
+#include "iou_pair.h"
+
+#ifndef FA_CU_BX
+#define FA_CU_BX 32        /* threads per block along columns: one warp */
+#endif
+#ifndef FA_CU_BY
+#define FA_CU_BY 8         /* threads per block along rows */
+#endif
+#ifndef FA_CU_TILE_M
+#define FA_CU_TILE_M 64    /* columns of out per block: FA_CU_TILE_M / FA_CU_BX per thread */
+#endif
+#ifndef FA_CU_TILE_N
+#define FA_CU_TILE_N 64    /* rows of out per block: FA_CU_TILE_N / FA_CU_BY per thread */
+#endif
+
+#define FA_CU_THREADS (FA_CU_BX * FA_CU_BY)
+#define FA_CU_CPT (FA_CU_TILE_M / FA_CU_BX)
+#define FA_CU_RPT (FA_CU_TILE_N / FA_CU_BY)
+
+typedef long long fa_cu_i64;
+typedef unsigned char fa_cu_u8;
+
+/* Box k of p (4 values of T) as double, in the layout the pair formula takes. xyxy with
+ * `centre`: (cx, cy, w, h) -> corners, the CPU path's conversion. Returns the box's area. */
+template <typename T, int XYWH>
+__device__ __forceinline__ double fa_cu_load_box(const T *p, int centre, double one, double *box)
+{
+    double v0 = (double)p[0], v1 = (double)p[1], v2 = (double)p[2], v3 = (double)p[3];
+    if (XYWH) {
+        box[0] = v0; box[1] = v1; box[2] = v2; box[3] = v3;
+        return v2 * v3;
+    }
+    if (centre) {
+        box[0] = v0 - 0.5 * v2; box[1] = v1 - 0.5 * v3;
+        box[2] = v0 + 0.5 * v2; box[3] = v1 + 0.5 * v3;
+    } else {
+        box[0] = v0; box[1] = v1; box[2] = v2; box[3] = v3;
+    }
+    return (box[2] - box[0] + one) * (box[3] - box[1] + one);
+}
+
+template <typename T, int XYWH>
+__device__ __forceinline__ void fa_cu_box_iou(const T *__restrict__ a, fa_cu_i64 n,
+                                              const T *__restrict__ b, fa_cu_i64 m,
+                                              const fa_cu_u8 *__restrict__ crowd, int has_crowd,
+                                              int centre, double one, T *__restrict__ out,
+                                              fa_cu_i64 ld)
+{
+    /* structure of arrays: lanes reading consecutive boxes hit consecutive banks */
+    __shared__ double s_a[5][FA_CU_TILE_N];
+    __shared__ double s_b[5][FA_CU_TILE_M];
+    __shared__ int s_crowd[FA_CU_TILE_M];
+
+    const int tx = threadIdx.x, ty = threadIdx.y, t = ty * FA_CU_BX + tx;
+    const fa_cu_i64 row0 = (fa_cu_i64)blockIdx.y * FA_CU_TILE_N;
+    const fa_cu_i64 col0 = (fa_cu_i64)blockIdx.x * FA_CU_TILE_M;
+
+    for (int k = t; k < FA_CU_TILE_N; k += FA_CU_THREADS) {
+        if (row0 + k < n) {
+            double box[4];
+            double area = fa_cu_load_box<T, XYWH>(a + 4 * (row0 + k), centre, one, box);
+            s_a[0][k] = box[0]; s_a[1][k] = box[1]; s_a[2][k] = box[2]; s_a[3][k] = box[3];
+            s_a[4][k] = area;
+        }
+    }
+    for (int k = t; k < FA_CU_TILE_M; k += FA_CU_THREADS) {
+        if (col0 + k < m) {
+            double box[4];
+            double area = fa_cu_load_box<T, XYWH>(b + 4 * (col0 + k), centre, one, box);
+            s_b[0][k] = box[0]; s_b[1][k] = box[1]; s_b[2][k] = box[2]; s_b[3][k] = box[3];
+            s_b[4][k] = area;
+            s_crowd[k] = has_crowd ? (crowd[col0 + k] != 0) : 0;
+        }
+    }
+    __syncthreads();
+
+    double bb[FA_CU_CPT][4], barea[FA_CU_CPT];
+    int bcrowd[FA_CU_CPT];
+#pragma unroll
+    for (int c = 0; c < FA_CU_CPT; c++) {
+        int j = tx + c * FA_CU_BX;
+        if (col0 + j < m) {
+            bb[c][0] = s_b[0][j]; bb[c][1] = s_b[1][j]; bb[c][2] = s_b[2][j]; bb[c][3] = s_b[3][j];
+            barea[c] = s_b[4][j];
+            bcrowd[c] = s_crowd[j];
+        }
+    }
+
+#pragma unroll 2
+    for (int r = 0; r < FA_CU_RPT; r++) {
+        int i = ty + r * FA_CU_BY;
+        if (row0 + i >= n) break;
+        double ab[4] = {s_a[0][i], s_a[1][i], s_a[2][i], s_a[3][i]};
+        double aarea = s_a[4][i];
+        T *o = out + (row0 + i) * ld + col0;
+#pragma unroll
+        for (int c = 0; c < FA_CU_CPT; c++) {
+            int j = tx + c * FA_CU_BX;
+            if (col0 + j < m) {
+                double v = XYWH ? fa_iou_xywh_pair(ab, aarea, bb[c], barea[c], bcrowd[c])
+                                : fa_iou_xyxy_pair(ab, aarea, bb[c], barea[c], bcrowd[c], one);
+                o[j] = (T)v;
+            }
+        }
+    }
+}
+
+#define FA_CU_KERNEL(NAME, T, XYWH)                                                          \
+    extern "C" __global__ void __launch_bounds__(FA_CU_THREADS)                              \
+    NAME(const T *a, fa_cu_i64 n, const T *b, fa_cu_i64 m, const fa_cu_u8 *crowd,            \
+         int has_crowd, int centre, double one, T *out, fa_cu_i64 ld)                        \
+    {                                                                                        \
+        fa_cu_box_iou<T, XYWH>(a, n, b, m, crowd, has_crowd, centre, one, out, ld);          \
+    }
+
+FA_CU_KERNEL(fa_box_iou_xyxy_f32, float, 0)
+FA_CU_KERNEL(fa_box_iou_xyxy_f64, double, 0)
+FA_CU_KERNEL(fa_box_iou_xywh_f32, float, 1)
+FA_CU_KERNEL(fa_box_iou_xywh_f64, double, 1)

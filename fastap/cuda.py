@@ -1,0 +1,492 @@
+"""``fastap.box_iou`` on CUDA arrays: CuPy arrays, PyTorch CUDA tensors, and anything
+exposing ``__cuda_array_interface__`` or a CUDA DLPack device.
+
+The kernel is ``csrc/cuda/box_iou.cu`` (shipped in the wheel as ``fastap/_cuda_src/``),
+compiled at first use by CuPy's ``RawModule`` (NVRTC) and cached by CuPy, per device.
+Install ``pip install 'fastap[cuda]'`` (CuPy for CUDA 12); no CUDA toolkit is needed to
+build or install fastap.
+
+Arithmetic: double, with the same per-pair formula as the C path (``csrc/iou_pair.h``),
+so float64 results are bitwise equal to the CPU path's; float32 boxes give float32
+results, the float64 result rounded once (bitwise equal to the CPU result cast to
+float32). The kernel runs on the current stream: PyTorch's for tensors, CuPy's
+otherwise.
+
+Most callers use ``fastap.box_iou``, which comes here when the boxes are CUDA arrays.
+``iter_box_iou`` yields the matrix in row blocks for matrices larger than device memory.
+"""
+from __future__ import annotations
+
+import os
+import re
+
+import numpy as np
+
+from .errors import DeviceError, FastapError, InvalidAnnotationError, InvalidTypeError
+
+__all__ = ["box_iou", "iter_box_iou", "is_available", "is_cuda_array"]
+
+# DLPack device types: kDLCUDA, kDLCUDAManaged are device memory; kDLCPU, kDLCUDAHost
+# (pinned) are host memory; kDLROCM is AMD's.
+_DL_CUDA = (2, 13)
+_DL_ROCM = 10
+_FORMATS = ("xyxy", "xywh", "cxcywh")
+_FLOAT32_LIKE = ("float16", "bfloat16", "float32")
+# NVRTC options: no fused multiply-add (the C path is built with -ffp-contract=off),
+# IEEE division, no flush-to-zero: the same rounding as the CPU.
+NVRTC_OPTIONS = ("--fmad=false", "--prec-div=true", "--ftz=false")
+MAX_GRID_Y = 65535
+
+
+# ---- sources ----------------------------------------------------------------------------
+
+def _source_paths():
+    """(box_iou.cu, iou_pair.h): the package's copy (wheel) or the source checkout's."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    shipped = os.path.join(here, "_cuda_src")
+    checkout = os.path.join(os.path.dirname(here), "csrc")
+    for cu, h in ((os.path.join(shipped, "box_iou.cu"), os.path.join(shipped, "iou_pair.h")),
+                  (os.path.join(checkout, "cuda", "box_iou.cu"), os.path.join(checkout, "iou_pair.h"))):
+        if os.path.isfile(cu) and os.path.isfile(h):
+            return cu, h
+    raise FastapError("the CUDA source box_iou.cu is missing from this fastap installation "
+                      "(looked in %s and %s); reinstall fastap" % (shipped, checkout))
+
+
+_SOURCE = None
+
+
+def kernel_source():
+    """The kernel's CUDA source with iou_pair.h inlined (what NVRTC compiles), and its
+    tile constants {"FA_CU_BX": 32, ...} read from the source's #defines."""
+    global _SOURCE
+    if _SOURCE is None:
+        cu, h = _source_paths()
+        with open(cu) as f:
+            text = f.read()
+        with open(h) as f:
+            header = f.read()
+        line = '#include "iou_pair.h"'
+        if line not in text:
+            raise FastapError("%s does not include iou_pair.h" % cu)
+        # inlined rather than found with -I: CuPy's cache key is the source text, so an
+        # edit of the formula must change the source it hashes
+        text = text.replace(line, header)
+        consts = {k: int(v) for k, v in re.findall(r"#define (FA_CU_(?:BX|BY|TILE_M|TILE_N)) (\d+)", text)}
+        _SOURCE = (text, consts)
+    return _SOURCE
+
+
+def launch_plan(n, m, consts, max_grid_y=MAX_GRID_Y):
+    """Kernel launches covering an n x m matrix: [(r0, r1, grid, block)], rows r0:r1 each,
+    grid.y below CUDA's limit of 65535 row tiles. Empty when n or m is 0."""
+    tn, tm = consts["FA_CU_TILE_N"], consts["FA_CU_TILE_M"]
+    block = (consts["FA_CU_BX"], consts["FA_CU_BY"], 1)
+    if n == 0 or m == 0:
+        return []
+    step = max_grid_y * tn
+    return [(r0, min(n, r0 + step), (-(-m // tm), -(-(min(n, r0 + step) - r0) // tn), 1), block)
+            for r0 in range(0, n, step)]
+
+
+# ---- what kind of array -----------------------------------------------------------------
+
+def _kind(x):
+    """'torch', 'cupy', 'cai' or 'dlpack' for an array in CUDA device memory, None for
+    anything else (host arrays, lists, None)."""
+    mod = type(x).__module__.split(".")[0]
+    if mod == "cupy" and hasattr(x, "device"):
+        return "cupy"
+    if x is None or isinstance(x, (np.ndarray, list, tuple, int, float)):
+        return None
+    if mod == "torch" and hasattr(x, "is_cuda"):
+        return "torch" if x.is_cuda else None
+    try:
+        if hasattr(x, "__cuda_array_interface__"):
+            return "cai"
+    except Exception:           # a property that raises for some states of the object
+        return "cai"
+    dev = getattr(x, "__dlpack_device__", None)
+    if dev is not None:
+        try:
+            typ = int(dev()[0])
+        except Exception:
+            return None
+        if typ in _DL_CUDA:
+            return "dlpack"
+        if typ == _DL_ROCM:
+            raise DeviceError("box_iou got a ROCm array: only CUDA devices are supported; move "
+                              "the boxes to the host (or a CUDA device)")
+    return None
+
+
+def is_cuda_array(x):
+    """True when ``x`` is an array in CUDA device memory (CuPy, a PyTorch CUDA tensor,
+    ``__cuda_array_interface__`` or a CUDA DLPack device). Imports nothing."""
+    return _kind(x) is not None
+
+
+def _describe(x, kind):
+    dev = _device_hint(x, kind)
+    where = "" if dev is None else " on CUDA device %d" % dev
+    return "%s.%s%s" % (type(x).__module__.split(".")[0], type(x).__name__, where)
+
+
+def _device_hint(x, kind):
+    """The device id where it is known without CuPy, else None."""
+    if kind == "torch":
+        return x.device.index
+    if kind == "cupy":
+        return x.device.id
+    if kind == "dlpack":
+        return int(x.__dlpack_device__()[1])
+    return None
+
+
+def _meta(x, kind):
+    """(shape, dtype name) where known without CuPy, else None (DLPack-only objects)."""
+    if kind == "torch":
+        return tuple(x.shape), str(x.dtype).replace("torch.", "")
+    if kind == "cupy":
+        return tuple(x.shape), x.dtype.name
+    if kind == "cai":
+        cai = x.__cuda_array_interface__
+        return tuple(cai["shape"]), np.dtype(cai["typestr"]).name
+    return None
+
+
+def _check_meta(name, shape, dtype):
+    if not (dtype.startswith(("float", "int", "uint")) or dtype == "bfloat16"):
+        raise InvalidTypeError("%s should hold real numbers, got dtype %s" % (name, dtype))
+    if len(shape) == 1 and shape[0] == 0:
+        return
+    if len(shape) != 2 or shape[1] != 4:
+        raise InvalidAnnotationError("%s should have shape (n, 4), got %s" % (name, shape))
+
+
+def _cupy():
+    try:
+        import cupy
+    except ImportError:
+        return None
+    return cupy
+
+
+def is_available():
+    """True when CuPy imports and sees at least one CUDA device."""
+    cp = _cupy()
+    if cp is None:
+        return False
+    try:
+        return cp.cuda.runtime.getDeviceCount() > 0
+    except Exception:
+        return False
+
+
+# ---- the GPU path -----------------------------------------------------------------------
+
+_MODULES = {}
+
+
+def _kernel(cp, name):
+    """The compiled kernel `name` for the current device (NVRTC at first use, then CuPy's
+    caches: in memory per device here, on disk in CuPy's kernel cache)."""
+    dev = cp.cuda.Device().id
+    mod = _MODULES.get(dev)
+    if mod is None:
+        mod = cp.RawModule(code=kernel_source()[0], options=NVRTC_OPTIONS)
+        _MODULES[dev] = mod
+    return mod.get_function(name)
+
+
+def _prepare(a, b, fmt, iscrowd, out):
+    """Checks that need no device: kinds, devices, shapes, dtypes, fmt. Returns
+    (kinds, device id or None, result dtype name)."""
+    if fmt not in _FORMATS:
+        raise InvalidAnnotationError("fmt should be 'xyxy', 'xywh' or 'cxcywh', got %r" % (fmt,))
+    ka, kb = _kind(a), _kind(b)
+    if (ka is None) != (kb is None):
+        gpu, host = ("a", "b") if ka is not None else ("b", "a")
+        raise DeviceError("box_iou got %s as %s but %s is a host array (%s): put both on the "
+                          "same device (cupy.asarray(%s) / %s.cuda()) or both on the host "
+                          "(cupy.asnumpy / .cpu())"
+                          % (gpu, _describe(a if gpu == "a" else b, ka or kb), host,
+                             type(a if host == "a" else b).__name__, host, host))
+    devs = {nm: _device_hint(x, k) for nm, x, k in (("a", a, ka), ("b", b, kb))}
+    ko = _kind(out)
+    if ko is not None:
+        devs["out"] = _device_hint(out, ko)
+    kc = _kind(iscrowd)
+    if kc is not None:
+        devs["iscrowd"] = _device_hint(iscrowd, kc)
+    known = {nm: d for nm, d in devs.items() if d is not None}
+    if len(set(known.values())) > 1:
+        raise DeviceError("box_iou's arrays are on different CUDA devices (%s): move them to one "
+                          "device (e.g. b.to(a.device), or cupy.asarray under "
+                          "`with cupy.cuda.Device(i)`)"
+                          % ", ".join("%s: %d" % kv for kv in known.items()))
+    dtypes = []
+    for nm, x, k in (("a", a, ka), ("b", b, kb)):
+        meta = _meta(x, k)
+        if meta is not None:
+            _check_meta(nm, *meta)
+            dtypes.append(meta[1])
+    dtype = None
+    if len(dtypes) == 2:
+        dtype = "float32" if all(d in _FLOAT32_LIKE for d in dtypes) else "float64"
+    return (ka, kb, ko, kc), (next(iter(known.values())) if known else None), dtype
+
+
+def _import_cupy(a, ka):
+    cp = _cupy()
+    if cp is None:
+        raise ImportError("box_iou got CUDA arrays (a: %s) and its GPU path needs CuPy: "
+                          "pip install 'fastap[cuda]' (CuPy for CUDA 12; for CUDA 11: "
+                          "pip install cupy-cuda11x), or move the boxes to the host "
+                          "(.cpu() / cupy.asnumpy)" % _describe(a, ka))
+    return cp
+
+
+def _wrap(cp, name, x, kind, dtype=None, boxes=True):
+    """x as a C-contiguous CuPy array (zero-copy where the dtype and layout allow); torch
+    conversions run in torch, on its current stream."""
+    if kind == "torch":
+        import torch
+        t = x.detach()
+        if dtype is not None:
+            want = getattr(torch, dtype)
+            if t.dtype != want:
+                t = t.to(want)
+        return cp.asarray(t.contiguous())
+    if kind == "dlpack":
+        arr = cp.from_dlpack(x)
+    else:
+        arr = cp.asarray(x)
+    if boxes and (kind == "dlpack" or dtype is None):
+        _check_meta(name, tuple(arr.shape), arr.dtype.name)
+    if dtype is not None and arr.dtype.name != dtype:
+        arr = arr.astype(dtype)
+    return cp.ascontiguousarray(arr)
+
+
+def _validate_boxes(cp, boxes, fmt):
+    """The CPU path's checks on the device, for {"a": A, "b": B}: finite coordinates, no
+    negative width or height. One scalar read back when all is well."""
+    flags = {}
+    for name, x in boxes.items():
+        if x.shape[0]:
+            nonfinite = ~cp.isfinite(x).all(axis=1)
+            if fmt == "xyxy":
+                negative = (x[:, 2] < x[:, 0]) | (x[:, 3] < x[:, 1])
+            else:
+                negative = (x[:, 2] < 0) | (x[:, 3] < 0)
+            flags[name] = (nonfinite, nonfinite | negative)
+    if not flags or not bool(sum(bad.any() for _, bad in flags.values())):
+        return
+    for name, (nonfinite, bad) in flags.items():
+        if bool(bad.any()):
+            i = int(cp.flatnonzero(bad)[0])
+            box = cp.asnumpy(boxes[name][i]).tolist()
+            if bool(nonfinite[i]):
+                raise InvalidAnnotationError("%s box %d is not finite: %r" % (name, i, box))
+            raise InvalidAnnotationError("boxes with negative width or height (fmt=%r): %s box %d is %r"
+                                         % (fmt, name, i, box))
+
+
+class _Job:
+    """Validated device inputs of one box_iou call, ready to launch."""
+
+    def __init__(self, a, b, fmt, iscrowd, out):
+        (ka, kb, ko, kc), dev, dtype = _prepare(a, b, fmt, iscrowd, out)
+        if ka is None:
+            raise InvalidTypeError("fastap.cuda.box_iou takes CUDA arrays, got %s: use fastap.box_iou "
+                                   "for host arrays" % type(a).__name__)
+        cp = _import_cupy(a, ka)
+        self.cp, self.kinds, self.fmt = cp, (ka, kb, ko, kc), fmt
+        self.result_kind = ka
+        if dev is None:
+            dev = cp.asarray(a).device.id if ka in ("cai",) else cp.cuda.Device().id
+        self.device = dev
+        with cp.cuda.Device(dev):
+            self.stream = self._stream(a, ka)
+            with self.stream:
+                A = _wrap(cp, "a", a, ka, dtype)
+                B = _wrap(cp, "b", b, kb, dtype)
+                for nm, arr in (("a", A), ("b", B)):
+                    if arr.device.id != dev:
+                        raise DeviceError("box_iou: %s is on CUDA device %d, the other arrays on %d"
+                                          % (nm, arr.device.id, dev))
+                if dtype is None:          # DLPack-only inputs: dtypes known only now
+                    f32 = A.dtype.name in _FLOAT32_LIKE and B.dtype.name in _FLOAT32_LIKE
+                    dtype = "float32" if f32 else "float64"
+                    A, B = A.astype(dtype, copy=False), B.astype(dtype, copy=False)
+                if A.ndim == 1:
+                    A = A.reshape(0, 4)
+                if B.ndim == 1:
+                    B = B.reshape(0, 4)
+                _validate_boxes(cp, {"a": A, "b": B}, fmt)
+                self.crowd = None
+                if iscrowd is not None:
+                    if kc is not None:
+                        c = _wrap(cp, "iscrowd", iscrowd, kc, boxes=False)
+                    else:                  # host flags: small, copied
+                        c = cp.asarray(np.asarray(iscrowd))
+                    c = c.reshape(-1)
+                    if c.shape[0] != B.shape[0]:
+                        raise InvalidAnnotationError("iscrowd should have one flag per box of b (%d), got %d"
+                                                     % (B.shape[0], c.shape[0]))
+                    self.crowd = cp.ascontiguousarray(c != 0, dtype=cp.uint8)
+        self.a, self.b, self.dtype = A, B, dtype
+        self.n, self.m = A.shape[0], B.shape[0]
+
+    def _stream(self, a, ka):
+        """PyTorch's current stream for tensors (so the result is ordered with the caller's
+        work), CuPy's current stream otherwise."""
+        cp = self.cp
+        if ka == "torch":
+            import torch
+            s = torch.cuda.current_stream(a.device)
+            from_external = getattr(cp.cuda.Stream, "from_external", None)
+            if from_external is not None and hasattr(s, "__cuda_stream__"):
+                return from_external(s)
+            return cp.cuda.ExternalStream(s.cuda_stream, a.device.index)
+        return cp.cuda.get_current_stream()
+
+    def empty(self, rows):
+        """A new (rows, m) result array of the caller's kind, and its CuPy view."""
+        cp = self.cp
+        with cp.cuda.Device(self.device), self.stream:
+            if self.result_kind == "torch":
+                import torch
+                t = torch.empty((rows, self.m), dtype=getattr(torch, self.dtype),
+                                device="cuda:%d" % self.device)
+                return t, cp.asarray(t)
+            arr = cp.empty((rows, self.m), dtype=self.dtype)
+            return arr, arr
+
+    def launch(self, out, r0=0, r1=None):
+        """IoU of rows r0:r1 of a against b into the CuPy array `out` ((r1 - r0, m), rows
+        contiguous, any row stride), on the job's stream and device."""
+        cp = self.cp
+        r1 = self.n if r1 is None else r1
+        with cp.cuda.Device(self.device), self.stream:
+            crowd = self.crowd if self.crowd is not None else cp.zeros(1, dtype=cp.uint8)
+            fn = _kernel(cp, kernel_name(self.fmt, self.dtype))
+            launch_rows(fn, self.a[r0:r1], self.b, crowd, self.crowd is not None, self.fmt, out)
+
+
+def kernel_name(fmt, dtype):
+    """The extern "C" kernel of box_iou.cu for a format and a dtype name."""
+    return "fa_box_iou_%s_%s" % ("xywh" if fmt == "xywh" else "xyxy",
+                                 "f32" if dtype == "float32" else "f64")
+
+
+def launch_rows(fn, a, b, crowd, has_crowd, fmt, out, max_grid_y=MAX_GRID_Y):
+    """Launches fn(grid, block, args) over the rows of `a` into `out` (a.shape[0], m),
+    rows contiguous with any row stride. The arrays only need slicing, .shape, .strides
+    and .dtype: the CPU emulation test drives this with NumPy arrays."""
+    consts = kernel_source()[1]
+    n, m = a.shape[0], b.shape[0]
+    ld = out.strides[0] // out.dtype.itemsize if n > 1 else m
+    for q0, q1, grid, block in launch_plan(n, m, consts, max_grid_y):
+        fn(grid, block, (a[q0:q1], np.int64(q1 - q0), b, np.int64(m), crowd,
+                         np.int32(bool(has_crowd)), np.int32(fmt == "cxcywh"), np.float64(0.0),
+                         out[q0:q1], np.int64(ld)))
+
+
+def _check_device_out(job, out, ko):
+    cp = job.cp
+    if ko == "torch":
+        view = cp.asarray(out.detach())        # a view, strided or not: written in place
+    elif ko == "dlpack":
+        view = cp.from_dlpack(out)
+    else:
+        view = cp.asarray(out)
+    want = (job.n, job.m)
+    if tuple(view.shape) != want or view.dtype.name != job.dtype:
+        raise InvalidAnnotationError("out should be a %s array of shape %s, got %s %s"
+                                     % (job.dtype, want, view.dtype.name, tuple(view.shape)))
+    isz = view.dtype.itemsize
+    if job.n and job.m and (view.strides[1] != isz or (job.n > 1 and (view.strides[0] % isz
+                                                                     or view.strides[0] // isz < job.m))):
+        raise InvalidAnnotationError("out should have contiguous rows (strides (ld * %d, %d) with "
+                                     "ld >= %d), got strides %s" % (isz, isz, job.m, view.strides))
+    if view.device.id != job.device:
+        raise DeviceError("out is on CUDA device %d, the boxes on %d" % (view.device.id, job.device))
+    return view
+
+
+def box_iou(a, b, fmt="xyxy", iscrowd=None, out=None, block_rows=None):
+    """IoU of every box of ``a`` with every box of ``b``, on the GPU.
+
+    a : CUDA array, shape (n, 4); b : CUDA array, shape (m, 4), on the same device.
+        CuPy arrays, PyTorch CUDA tensors, ``__cuda_array_interface__`` or DLPack.
+        float16/bfloat16/float32 boxes (both) give float32 results; anything else float64.
+    fmt : "xyxy", "xywh" (pycocotools' arithmetic) or "cxcywh".
+    iscrowd : shape (m,), on the same device or on the host (copied); crowd flags of b.
+    out : optional. A CUDA array (n, m) of the result dtype with contiguous rows (any row
+        stride) is written in place and returned. A NumPy array (n, m), C-contiguous,
+        selects the blocked mode: the matrix is computed ``block_rows`` rows at a time on
+        the device and copied into ``out`` (e.g. a ``np.memmap``), so it may be larger
+        than device memory.
+    block_rows : rows per block in the blocked mode (default: blocks of about 256 MiB).
+
+    Returns the result as the caller's kind (torch in, torch out; CuPy and other CUDA
+    arrays give CuPy), on the device of the boxes, computed on the current stream
+    (PyTorch's for tensors, CuPy's otherwise). float64 results are bitwise the CPU
+    path's; float32 results are the CPU path's float64 result rounded once.
+    """
+    job = _Job(a, b, fmt, iscrowd, out)
+    ka, kb, ko, kc = job.kinds
+    if out is None:
+        res, view = job.empty(job.n)
+        if job.n and job.m:
+            job.launch(view)
+        return res
+    if ko is not None:
+        with job.cp.cuda.Device(job.device), job.stream:
+            view = _check_device_out(job, out, ko)
+        if job.n and job.m:
+            job.launch(view)
+        return out
+    if not isinstance(out, np.ndarray):
+        raise InvalidTypeError("out should be a CUDA array or a NumPy array, got %s" % type(out).__name__)
+    if out.shape != (job.n, job.m) or out.dtype.name != job.dtype or not out.flags.c_contiguous \
+            or not out.flags.writeable:
+        raise InvalidAnnotationError("out (host, blocked mode) should be a writeable C-contiguous %s "
+                                     "array of shape %s, got %s %s%s"
+                                     % (job.dtype, (job.n, job.m), out.dtype, out.shape,
+                                        "" if out.flags.c_contiguous else " (not C-contiguous)"))
+    for r0, block in _iter_job(job, block_rows):
+        with job.cp.cuda.Device(job.device), job.stream:
+            view = block if isinstance(block, job.cp.ndarray) else job.cp.asarray(block)
+            view.get(out=out[r0:r0 + view.shape[0]], stream=job.stream)
+    return out
+
+
+def _block_rows(job, block_rows):
+    if block_rows is not None:
+        if int(block_rows) < 1:
+            raise InvalidAnnotationError("block_rows should be >= 1, got %r" % (block_rows,))
+        return int(block_rows)
+    row_bytes = max(1, job.m) * np.dtype(job.dtype).itemsize
+    return max(1, (256 << 20) // row_bytes)
+
+
+def _iter_job(job, block_rows):
+    step = _block_rows(job, block_rows)
+    for r0 in range(0, job.n, step):
+        r1 = min(job.n, r0 + step)
+        res, view = job.empty(r1 - r0)
+        if job.m:
+            job.launch(view, r0, r1)
+        yield r0, res
+
+
+def iter_box_iou(a, b, fmt="xyxy", iscrowd=None, block_rows=None):
+    """The IoU matrix of ``box_iou(a, b)`` in row blocks: yields ``(r0, block)`` with
+    ``block`` = rows ``r0 : r0 + len(block)``, a new device array of the caller's kind.
+    Reduce each block on the device (``block.max(1)``, thresholds) to work with
+    matrices larger than device memory. block_rows: default blocks of about 256 MiB."""
+    job = _Job(a, b, fmt, iscrowd, None)
+    return _iter_job(job, block_rows)
