@@ -209,6 +209,75 @@ void fa_oks_reduce(const fa_coco_input *in, const fa_oks_input *kp, int32_t k,
                    double *iou);
 
 /* ------------------------------------------------------------------------------------
+ * rle.c -- COCO run-length encoding (pycocotools maskApi.c, bit for bit)
+ * ------------------------------------------------------------------------------------ */
+
+/* A view of one RLE: an h x w image read column by column (column-major) as m runs
+ * alternating 0s and 1s, starting with 0s (cnts[0] may be 0). The counts are not owned. */
+typedef struct {
+    int64_t h, w, m;
+    const uint32_t *cnts;
+} fa_rle;
+
+/* Encode a binary mask: uint8 [w][h] (column-major, h fastest; nonzero = 1).
+ * cnts: capacity h*w + 1. Returns m. */
+int64_t fa_rle_encode(const uint8_t *mask, int64_t h, int64_t w, uint32_t *cnts);
+
+/* Decode into mask uint8 [h*w] column-major. FA_EINVAL (nothing written past h*w)
+ * when the counts do not sum to h*w. */
+int fa_rle_decode(const fa_rle *r, uint8_t *mask);
+
+/* Number of 1 pixels (pycocotools: a uint32 sum, so it wraps past 2^32). */
+uint64_t fa_rle_area(const fa_rle *r);
+
+/* Bounding box bb[4] (x, y, w, h) with pycocotools' rleToBbox arithmetic (uint32);
+ * all zeros for an RLE with fewer than 2 counts or h == 0. */
+void fa_rle_to_bbox(const fa_rle *r, double *bb);
+
+/* Polygon of k points xy [2k] (x0, y0, x1, y1, ...) to RLE with pycocotools' rleFrPoly
+ * rasterisation. cnts: fa_rle_poly_counts_bound entries; scratch:
+ * fa_rle_poly_scratch_bytes bytes, 8-byte aligned. Coordinates must be finite with
+ * |5 x| < 2^31 (checked by the caller). Returns m. k == 0 gives the empty mask. */
+int64_t fa_rle_poly_counts_bound(const double *xy, int64_t k, int64_t h, int64_t w);
+size_t fa_rle_poly_scratch_bytes(const double *xy, int64_t k, int64_t h, int64_t w);
+int64_t fa_rle_from_poly(const double *xy, int64_t k, int64_t h, int64_t w, void *scratch,
+                         uint32_t *cnts);
+
+/* Box bb[4] (x, y, w, h) to RLE as pycocotools' rleFrBbox (the box as a 4-point
+ * polygon). cnts: fa_rle_bbox_counts_bound entries. Returns m, or FA_ENOMEM. */
+int64_t fa_rle_bbox_counts_bound(const double *bb, int64_t h, int64_t w);
+int64_t fa_rle_from_bbox(const double *bb, int64_t h, int64_t w, uint32_t *cnts);
+
+/* Union (intersect = 0) or intersection of n RLEs of the same h, w (checked by the
+ * caller), merged one after the other as pycocotools' rleMerge. cnts:
+ * fa_rle_merge_bound entries. Returns m, or FA_ENOMEM (n >= 3 allocates one block). */
+int64_t fa_rle_merge_bound(const fa_rle *rs, int64_t n);
+int64_t fa_rle_merge(const fa_rle *rs, int64_t n, int intersect, uint32_t *cnts);
+
+/* IoU of m detections against n ground truths: out float64 [m][n] row-major.
+ * pycocotools' rleIou: the boxes' IoU first (crowd rule), pairs whose box IoU is <= 0
+ * keep it; masks of different sizes give -1; otherwise intersection / union of the
+ * runs, union = the detection's area for a crowd ground truth, 0 when they do not
+ * intersect. dt_bb / gt_bb: fa_rle_to_bbox boxes [m][4] / [n][4], or NULL to compute
+ * them. iscrowd: uint8 [n] or NULL. No allocation. */
+void fa_rle_iou(const fa_rle *dt, const double *dt_bb, int64_t m, const fa_rle *gt,
+                const double *gt_bb, int64_t n, const uint8_t *iscrowd, double *out);
+
+/* pycocotools' compressed string of an RLE (deltas from the count two back after the
+ * third, 5 bits a character from '0'). s: fa_rle_string_bound bytes (NUL included).
+ * Returns the length. */
+int64_t fa_rle_string_bound(const fa_rle *r);
+int64_t fa_rle_to_string(const fa_rle *r, char *s);
+
+/* Decode `len` bytes of a compressed string (not NUL-terminated) into cnts (cap >= len
+ * suffices), *m counts. FA_EPARSE, with a one-line reason in msg (msg_len bytes, may be
+ * NULL), for a character outside '0'..'o', a value cut short or longer than 7
+ * characters, a run length outside [0, 2^32), or counts that do not sum to h*w;
+ * FA_EINVAL when cap is too small. Never reads past s + len. */
+int fa_rle_from_string(const char *s, int64_t len, int64_t h, int64_t w, uint32_t *cnts,
+                       int64_t cap, int64_t *m, char *msg, size_t msg_len);
+
+/* ------------------------------------------------------------------------------------
  * voc.c -- PASCAL VOC protocol
  * ------------------------------------------------------------------------------------ */
 

@@ -18,6 +18,7 @@ cdef extern from "fastap.h" nogil:
     _sg_uint64 _sg_area "fa_rle_area"(const _sg_rle *r)
     void _sg_to_bbox "fa_rle_to_bbox"(const _sg_rle *r, double *bb)
     _sg_int64 _sg_from_bbox "fa_rle_from_bbox"(const double *bb, _sg_int64 h, _sg_int64 w, _sg_uint32 *cnts)
+    _sg_int64 _sg_bbox_bound "fa_rle_bbox_counts_bound"(const double *bb, _sg_int64 h, _sg_int64 w)
     _sg_int64 _sg_poly_bound "fa_rle_poly_counts_bound"(const double *xy, _sg_int64 k, _sg_int64 h, _sg_int64 w)
     size_t _sg_poly_scratch "fa_rle_poly_scratch_bytes"(const double *xy, _sg_int64 k, _sg_int64 h, _sg_int64 w)
     _sg_int64 _sg_from_poly "fa_rle_from_poly"(const double *xy, _sg_int64 k, _sg_int64 h, _sg_int64 w,
@@ -68,6 +69,7 @@ cdef enum:
     _SG_COUNTS = 7        # uncompressed counts: not non-negative integers, or a sum != h*w
     _SG_NOSIZE = 8        # polygons on an image without width / height
     _SG_MISSING = 9       # no segmentation
+    _SG_COORD = 10        # a polygon coordinate that is not finite or is absurdly large
 
 
 cdef int _sg_convert(const _jr_segm *sg, const double *values, const _sg_int64 *poly_len,
@@ -133,8 +135,14 @@ cdef int _sg_convert(const _jr_segm *sg, const double *values, const _sg_int64 *
         if poly_len[0] == 4 and poly_len[i] != 4:
             rc = _SG_BOXLEN
             break
+        for k in range(off, off + poly_len[i]):
+            if not (values[k] > -4e8 and values[k] < 4e8):
+                rc = _SG_COORD
+                break
+        if rc != _SG_OK:
+            break
         if poly_len[0] == 4:
-            if _sg_reserve(tmp, 2 * img_w + 8):
+            if _sg_reserve(tmp, _sg_bbox_bound(values + off, img_h, img_w)):
                 rc = _SG_NOMEM
                 break
             m = _sg_from_bbox(values + off, img_h, img_w, tmp.p + tmp.n)
@@ -189,6 +197,7 @@ _SG_REASONS = {
     _SG_COUNTS: "uncompressed RLE counts must be non-negative integers summing to height * width",
     _SG_NOSIZE: "polygons need the image's height and width (the image entry has none)",
     _SG_MISSING: "missing field 'segmentation'",
+    _SG_COORD: "polygon coordinates must be finite numbers within +-4e8",
 }
 
 
