@@ -474,7 +474,10 @@ typedef struct {
     int64_t h, w;               /* RLE size; -1 for polygons */
     int64_t n_poly;             /* polygons: their number (lengths in poly_len) */
     int64_t n_values;           /* numbers written to `values` (polygon coordinates, or counts) */
-    int64_t n_chars;            /* compressed counts: bytes written to `str` (escapes decoded) */
+    int64_t n_chars;            /* compressed counts: their length in bytes */
+    int64_t str_start;          /* compressed counts without escapes: their offset in the
+                                   span given (read them there; `str` is not written); -1 when
+                                   they had escapes and were decoded into `str` */
 } fa_json_segm;
 
 /* Parse one segmentation value (a span found by the record parsers). values: float64

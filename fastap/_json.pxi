@@ -54,6 +54,7 @@ cdef extern from "fastap.h":
         _jr_int64 n_poly
         _jr_int64 n_values
         _jr_int64 n_chars
+        _jr_int64 str_start
     int _jr_segm_parse "fa_json_segmentation_parse"(
         const char *buf, size_t len, double *values, _jr_int64 *poly_len, char *str,
         _jr_int64 cap, _jr_segm *out, _jr_error *err) nogil

@@ -234,23 +234,31 @@ def rle_set_stats(cnts, off, hw):
     cdef const _sg_int64[:, ::1] hv = hw
     c1 = cnts if cnts.shape[0] else _jr_np.zeros(1, _jr_np.uint32)
     cdef const _sg_uint32[::1] cv = c1
-    cdef _sg_rle r
     with nogil:
-        for i in range(n):
-            r.h = hv[i, 0]
-            r.w = hv[i, 1]
-            r.m = ov[i + 1] - ov[i]
-            r.cnts = &cv[0] + ov[i]
-            _sg_to_bbox(&r, &bv[i, 0])
-            av[i] = <double>_sg_area(&r)
+        for i in prange(n, schedule="static"):
+            _sg_stats_one(hv[i, 0], hv[i, 1], ov[i + 1] - ov[i], &cv[0] + ov[i], &bv[i, 0], &av[i])
     return {"cnts": cnts, "off": off, "hw": hw, "bbox": bbox[:n], "area": area[:n]}
+
+
+cdef void _sg_stats_one(_sg_int64 h, _sg_int64 w, _sg_int64 m, const _sg_uint32 *cnts, double *bb,
+                        double *area) noexcept nogil:
+    cdef _sg_rle r
+    r.h = h
+    r.w = w
+    r.m = m
+    r.cnts = cnts
+    _sg_to_bbox(&r, bb)
+    area[0] = <double>_sg_area(&r)
 
 
 cdef int _sg_chunk(const char *buf, const _sg_int64 *spans, const _sg_int64 *img_h,
                    const _sg_int64 *img_w, _sg_int64 b, _sg_int64 e, _sg_buf *ob,
-                   _sg_int64 *lens, _sg_int64 *hw, char *msg, _sg_int64 *where) noexcept nogil:
-    """Records [b, e): parse each segmentation span, append its RLE counts to ob."""
+                   _sg_int64 *lens, _sg_int64 *hw, double *bbox, double *area, char *msg,
+                   _sg_int64 *where) noexcept nogil:
+    """Records [b, e): parse each segmentation span, append its RLE counts to ob; the
+    mask's box and area while its counts are in cache."""
     cdef _sg_int64 i, L, maxlen = 1
+    cdef _sg_rle r
     cdef _sg_buf tb
     cdef _jr_segm sg
     cdef _jr_error jerr_
@@ -277,12 +285,18 @@ cdef int _sg_chunk(const char *buf, const _sg_int64 *spans, const _sg_int64 *img
                 _sg_memcpy(msg, jerr_.message, 160)
                 break
             L = ob.n
-            rc = _sg_convert(&sg, values, plen, strv, img_h[i], img_w[i], ob, &tb, msg, 160,
-                             &hw[2 * i], &hw[2 * i + 1])
+            rc = _sg_convert(&sg, values, plen, buf + spans[2 * i] + sg.str_start if sg.kind == 2 and sg.str_start >= 0 else strv,
+                             img_h[i], img_w[i], ob, &tb, msg, 160, &hw[2 * i], &hw[2 * i + 1])
             if rc != _SG_OK:
                 where[0] = i
                 break
             lens[i] = ob.n - L
+            r.h = hw[2 * i]
+            r.w = hw[2 * i + 1]
+            r.m = lens[i]
+            r.cnts = ob.p + L
+            _sg_to_bbox(&r, bbox + 4 * i)
+            area[i] = <double>_sg_area(&r)
     _sg_free(values)
     _sg_free(plen)
     _sg_free(strv)
@@ -313,6 +327,10 @@ def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_thread
     bounds = _jr_np.linspace(0, n, nt + 1).astype(_jr_np.int64)
     hw = _jr_np.full((n, 2), -1, _jr_np.int64)
     lens = _jr_np.zeros(n, _jr_np.int64)
+    bbox = _jr_np.zeros((n, 4))
+    area = _jr_np.zeros(n)
+    cdef double[:, ::1] bbv = bbox
+    cdef double[::1] arv = area
     codes = _jr_np.zeros(nt, _jr_np.int32)
     where = _jr_np.full(nt, -1, _jr_np.int64)
     msgs = _jr_np.zeros((nt, 192), _jr_np.uint8)
@@ -338,7 +356,8 @@ def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_thread
         with nogil:
             for c in prange(nt, num_threads=nt, schedule="static"):
                 codev[c] = _sg_chunk(<const char *>&buf[0], &sv[0, 0], &hv[0], &wv[0], bv[c], bv[c + 1],
-                                     &obs[c], &lv[0], &hwv[0, 0], <char *>&msgv[c, 0], &wherev[c])
+                                     &obs[c], &lv[0], &hwv[0, 0], &bbv[0, 0], &arv[0],
+                                     <char *>&msgv[c, 0], &wherev[c])
         for c in range(nt):
             if codes[c] != _SG_OK:
                 m = bytes(msgs[c]).split(b"\0", 1)[0].decode("utf-8", "replace")
@@ -352,7 +371,10 @@ def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_thread
         for c in range(nt):
             _sg_free(obs[c].p)
         _sg_free(obs)
-    return _sg_finish(chunks, n, hw)
+    cnts = _jr_np.concatenate([ch[0] for ch in chunks])
+    off = _jr_np.zeros(n + 1, _jr_np.int64)
+    _jr_np.cumsum(lens, out=off[1:])
+    return {"cnts": cnts, "off": off, "hw": hw, "bbox": bbox, "area": area}
 
 
 def rle_set_from_objects(objs, img_h, img_w, what="annotations"):

@@ -77,7 +77,8 @@ def load_results_columns(path):
             # converted later straight from the text (the mapping is kept open for that);
             # keypoints are parsed during the scan, as many per record as the first has
             try:
-                g = _core.parse_results_json(data, geometry=True, kpt_stride=_first_keypoints_len(data))
+                stride = _first_keypoints_len(data) if "keypoints" in str(e) else 0
+                g = _core.parse_results_json(data, geometry=True, kpt_stride=stride)
                 keep = True
                 return "geometry", (data, g)
             except (NotImplementedError, ValueError):   # e.g. "bbox": []: pycocotools' rules apply
