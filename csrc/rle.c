@@ -79,6 +79,21 @@ uint64_t fa_rle_area(const fa_rle *r)
     return a;
 }
 
+/* a / h for 32-bit a by one multiplication (Lemire, Kaser & Kurz, "Faster remainder
+ * by direct computation", 2019): exact for every 32-bit numerator with M = ceil(2^64 / h). */
+#if defined(__SIZEOF_INT128__)
+typedef struct { uint64_t M; uint32_t h; } fa_div32;
+static fa_div32 div32_init(uint32_t h) { fa_div32 d; d.M = UINT64_MAX / h + 1; d.h = h; return d; }
+static uint32_t div32(const fa_div32 *d, uint32_t a)
+{
+    return (uint32_t)(((__uint128_t)d->M * a) >> 64);
+}
+#else
+typedef struct { uint32_t h; } fa_div32;
+static fa_div32 div32_init(uint32_t h) { fa_div32 d; d.h = h; return d; }
+static uint32_t div32(const fa_div32 *d, uint32_t a) { return a / d->h; }
+#endif
+
 void fa_rle_to_bbox(const fa_rle *r, double *bb)
 {
     const uint32_t h = (uint32_t)r->h, w = (uint32_t)r->w;
@@ -88,13 +103,15 @@ void fa_rle_to_bbox(const fa_rle *r, double *bb)
         bb[0] = bb[1] = bb[2] = bb[3] = 0;
         return;
     }
+    const fa_div32 dh = h > 1 ? div32_init(h) : div32_init(2);
     for (int64_t j = 0; j < m; j++) {
         const uint32_t start = cc;
         cc += r->cnts[j];
         if (j % 2 == 0 || r->cnts[j] == 0)
             continue;
-        const uint32_t y0 = start % h, x0 = (start - y0) / h;
-        const uint32_t y1 = (cc - 1) % h, x1 = (cc - 1 - y1) / h;
+        /* pycocotools: y = p % h, x = (p - y) / h, for the run's first and last pixel */
+        const uint32_t x0 = h > 1 ? div32(&dh, start) : start, y0 = start - x0 * h;
+        const uint32_t x1 = h > 1 ? div32(&dh, cc - 1) : cc - 1, y1 = (cc - 1) - x1 * h;
         xs = umin32(xs, x0);
         xe = umax32(xe, x1);
         if (x0 < x1) {          /* the run crosses a column: full height */
@@ -170,7 +187,7 @@ size_t fa_rle_poly_scratch_bytes(const double *xy, int64_t k, int64_t h, int64_t
         return 16;
     const size_t m = (size_t)poly_upsampled(xy, k);
     return 2 * align8((size_t)(k + 1) * sizeof(int))     /* vertices */
-         + 4 * align8(m * sizeof(int))                    /* boundary u, v; column points x, y */
+         + 2 * align8(m * sizeof(int))                    /* column crossings x, y */
          + 2 * align8((m + 1) * sizeof(uint32_t))         /* positions + radix tmp */
          + 16;
 }
@@ -179,6 +196,18 @@ size_t fa_rle_poly_scratch_bytes(const double *xy, int64_t k, int64_t h, int64_t
  * same for every key are skipped). tmp: n entries. */
 static void radix_sort_u32(uint32_t *a, uint32_t *tmp, int64_t n)
 {
+    if (n <= 48) {              /* small: insertion sort */
+        for (int64_t i = 1; i < n; i++) {
+            const uint32_t key = a[i];
+            int64_t j = i - 1;
+            while (j >= 0 && a[j] > key) {
+                a[j + 1] = a[j];
+                j--;
+            }
+            a[j + 1] = key;
+        }
+        return;
+    }
     uint32_t or_ = 0, and_ = 0xFFFFFFFFu;
     for (int64_t i = 0; i < n; i++) {
         or_ |= a[i];
@@ -212,10 +241,6 @@ int64_t fa_rle_from_poly(const double *xy, int64_t k, int64_t h, int64_t w, void
     int *y = (int *)cur;
     cur += align8((size_t)(k + 1) * sizeof(int));
     const int64_t m_up = poly_points(xy, k, x, y);
-    int *u = (int *)cur;
-    cur += align8((size_t)m_up * sizeof(int));
-    int *v = (int *)cur;
-    cur += align8((size_t)m_up * sizeof(int));
     int *px = (int *)cur;
     cur += align8((size_t)m_up * sizeof(int));
     int *py = (int *)cur;
@@ -224,8 +249,15 @@ int64_t fa_rle_from_poly(const double *xy, int64_t k, int64_t h, int64_t w, void
     cur += align8((size_t)(m_up + 1) * sizeof(uint32_t));
     uint32_t *tmp = (uint32_t *)cur;
 
-    /* upsample: every integer step along the longer axis of each edge */
+    /* Upsample every edge (each integer step along its longer axis, both ends included)
+     * and keep, on the fly, the points where the boundary crosses a pixel column's
+     * centre, snapped to the grid: pycocotools builds the full point list first and then
+     * filters it; this is the same walk without the list. Its test
+     * floor((x + .5) / 5 - .5) == x' holds exactly when x == 5 x' + 2 (for these integer x
+     * the double arithmetic is exact), which is checked with integers here. */
+    const double wmax = (double)(uint64_t)(w - 1), hmax = (double)(uint64_t)h;  /* siz arithmetic */
     int64_t m = 0;
+    int pu = 0, pv = 0, have_prev = 0;
     for (int64_t j = 0; j < k; j++) {
         int xs = x[j], xe = x[j + 1], ys = y[j], ye = y[j + 1];
         const int dx = abs(xe - xs), dy = abs(ys - ye);
@@ -235,43 +267,41 @@ int64_t fa_rle_from_poly(const double *xy, int64_t k, int64_t h, int64_t w, void
             t = ys; ys = ye; ye = t;
         }
         const double s = dx >= dy ? (double)(ye - ys) / dx : (double)(xe - xs) / dy;
-        if (dx >= dy) {
-            for (int d = 0; d <= dx; d++) {
+        const int n_steps = dx >= dy ? dx : dy;
+        for (int d = 0; d <= n_steps; d++) {
+            int cu, cv;
+            if (dx >= dy) {
                 const int t = flip ? dx - d : d;
-                u[m] = t + xs;
-                v[m] = trunc_int(ys + s * t + .5);
-                m++;
-            }
-        } else {
-            for (int d = 0; d <= dy; d++) {
+                cu = t + xs;
+                cv = trunc_int(ys + s * t + .5);
+            } else {
                 const int t = flip ? dy - d : d;
-                v[m] = t + ys;
-                u[m] = trunc_int(xs + s * t + .5);
-                m++;
+                cv = t + ys;
+                cu = trunc_int(xs + s * t + .5);
             }
+            if (have_prev && cu != pu) {
+                const int xi = cu < pu ? cu : cu - 1;
+                const int r = (int)(((int64_t)xi - 2) % 5);
+                if (r == 0) {
+                    const double xd = (double)(((int64_t)xi - 2) / 5);
+                    if (!(xd < 0 || xd > wmax)) {
+                        double yd = (double)(cv < pv ? cv : pv);
+                        yd = (yd + .5) / FA_POLY_SCALE - .5;
+                        if (yd < 0)
+                            yd = 0;
+                        else if (yd > hmax)
+                            yd = hmax;
+                        yd = ceil(yd);
+                        px[m] = (int)xd;
+                        py[m] = (int)yd;
+                        m++;
+                    }
+                }
+            }
+            pu = cu;
+            pv = cv;
+            have_prev = 1;
         }
-    }
-    /* points where the boundary crosses a pixel column centre, on the pixel grid */
-    const int64_t kk = m;
-    const double wmax = (double)(uint64_t)(w - 1), hmax = (double)(uint64_t)h;  /* siz arithmetic */
-    m = 0;
-    for (int64_t j = 1; j < kk; j++) {
-        if (u[j] == u[j - 1])
-            continue;
-        double xd = (double)(u[j] < u[j - 1] ? u[j] : u[j] - 1);
-        xd = (xd + .5) / FA_POLY_SCALE - .5;
-        if (floor(xd) != xd || xd < 0 || xd > wmax)
-            continue;
-        double yd = (double)(v[j] < v[j - 1] ? v[j] : v[j - 1]);
-        yd = (yd + .5) / FA_POLY_SCALE - .5;
-        if (yd < 0)
-            yd = 0;
-        else if (yd > hmax)
-            yd = hmax;
-        yd = ceil(yd);
-        px[m] = (int)xd;
-        py[m] = (int)yd;
-        m++;
     }
     /* positions in column-major order, sorted; the runs are their differences */
     int64_t n = m;
@@ -492,34 +522,35 @@ int fa_rle_from_string(const char *s, int64_t len, int64_t h, int64_t w, uint32_
     uint64_t sum = 0;
     const uint64_t total = (uint64_t)h * (uint64_t)w;
     *m_out = 0;
+    const unsigned char *u = (const unsigned char *)s;
     while (p < len) {
         int64_t x = 0;
-        int k = 0, more = 1;
-        while (more) {
+        int k = 0;
+        unsigned c;
+        do {
             if (p >= len) {
                 if (msg) snprintf(msg, msg_len, "compressed RLE counts end in the middle of a value (byte %lld)",
                                   (long long)p);
                 return FA_EPARSE;
             }
-            const int ch = (unsigned char)s[p];
-            if (ch < 48 || ch > 111) {
-                if (msg) snprintf(msg, msg_len, "compressed RLE counts hold a character outside '0'..'o' "
-                                  "(code %d at byte %lld)", ch, (long long)p);
+            c = (unsigned)u[p] - 48u;
+            if (c > 63u || k >= 7) {
+                if (msg) {
+                    if (c > 63u)
+                        snprintf(msg, msg_len, "compressed RLE counts hold a character outside '0'..'o' "
+                                 "(code %d at byte %lld)", (int)u[p], (long long)p);
+                    else
+                        snprintf(msg, msg_len, "compressed RLE counts hold a value longer than 7 characters "
+                                 "(byte %lld)", (long long)p);
+                }
                 return FA_EPARSE;
             }
-            if (k >= 7) {
-                if (msg) snprintf(msg, msg_len, "compressed RLE counts hold a value longer than 7 characters "
-                                  "(byte %lld)", (long long)p);
-                return FA_EPARSE;
-            }
-            const int c = ch - 48;
             x |= (int64_t)(c & 0x1f) << (5 * k);
-            more = c & 0x20;
             p++;
             k++;
-            if (!more && (c & 0x10))
-                x |= (int64_t)(-1) * ((int64_t)1 << (5 * k));   /* sign extension */
-        }
+        } while (c & 0x20);
+        if (c & 0x10)
+            x -= (int64_t)1 << (5 * k);     /* sign extension: x | -(1 << 5k) for x < 2^5k */
         if (m > 2)
             x += (int64_t)cnts[m - 2];
         if (x < 0 || x > (int64_t)UINT32_MAX) {

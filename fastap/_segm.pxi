@@ -7,7 +7,7 @@
 
 from libc.stdint cimport int64_t as _sg_int64, uint32_t as _sg_uint32, uint64_t as _sg_uint64
 from libc.stdlib cimport malloc as _sg_malloc, free as _sg_free, realloc as _sg_realloc
-from libc.string cimport memcpy as _sg_memcpy, strlen as _sg_strlen
+from libc.string cimport memcpy as _sg_memcpy, memmove as _sg_memmove
 
 cdef extern from "fastap.h" nogil:
     ctypedef struct _sg_rle "fa_rle":
@@ -32,11 +32,14 @@ cdef extern from "fastap.h" nogil:
                               const double *gt_bb, _sg_int64 n, const unsigned char *iscrowd, double *out)
 
 
-# A growable uint32 buffer (one per worker chunk).
+# A growable uint32 buffer (one per worker chunk). `fixed`: p points into memory the
+# caller owns (a region of the output array); past its capacity the data moves to a
+# malloc'd block, which the buffer then owns.
 ctypedef struct _sg_buf:
     _sg_uint32 *p
     _sg_int64 n
     _sg_int64 cap
+    int fixed
 
 
 cdef int _sg_reserve(_sg_buf *b, _sg_int64 extra) noexcept nogil:
@@ -49,11 +52,17 @@ cdef int _sg_reserve(_sg_buf *b, _sg_int64 extra) noexcept nogil:
         cap = 1024
     while cap < want:
         cap *= 2
-    q = <_sg_uint32 *>_sg_realloc(b.p, <size_t>cap * sizeof(_sg_uint32))
+    if b.fixed:
+        q = <_sg_uint32 *>_sg_malloc(<size_t>cap * sizeof(_sg_uint32))
+        if q != NULL and b.n:
+            _sg_memcpy(q, b.p, <size_t>b.n * sizeof(_sg_uint32))
+    else:
+        q = <_sg_uint32 *>_sg_realloc(b.p, <size_t>cap * sizeof(_sg_uint32))
     if q == NULL:
         return -1
     b.p = q
     b.cap = cap
+    b.fixed = 0
     return 0
 
 
@@ -266,8 +275,11 @@ cdef int _sg_chunk(const char *buf, const _sg_int64 *spans, const _sg_int64 *img
     tb.p = NULL
     tb.n = 0
     tb.cap = 0
+    tb.fixed = 0
+    cdef _sg_int64 total = 0
     for i in range(b, e):
         L = spans[2 * i + 1] - spans[2 * i]
+        total += L
         if L > maxlen:
             maxlen = L
     cdef double *values = <double *>_sg_malloc(<size_t>maxlen * sizeof(double))
@@ -343,15 +355,26 @@ def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_thread
     cdef int[::1] codev = codes
     cdef _sg_int64[::1] wherev = where
     cdef unsigned char[:, ::1] msgv = msgs
+    # every chunk writes its counts into its own region of one array, sized by the text
+    # (a compressed count takes at least one character; untouched pages cost nothing);
+    # a chunk whose polygons need more moves to a block of its own
+    span_len = spans[:, 1] - spans[:, 0]
+    region = _jr_np.zeros(nt + 1, _jr_np.int64)
+    _jr_np.cumsum(_jr_np.add.reduceat(span_len, bounds[:nt]), out=region[1:])
+    big = _jr_np.empty(max(int(region[nt]), 1), _jr_np.uint32)
+    cdef _sg_uint32 *bigp = <_sg_uint32 *>cnp.PyArray_DATA(big)
     cdef _sg_buf *obs = <_sg_buf *>_sg_malloc(<size_t>nt * sizeof(_sg_buf))
     if obs == NULL:
         raise MemoryError()
     cdef Py_ssize_t c
+    cdef const _sg_int64[::1] rv = region
     for c in range(nt):
-        obs[c].p = NULL
+        obs[c].p = bigp + rv[c]
         obs[c].n = 0
-        obs[c].cap = 0
+        obs[c].cap = rv[c + 1] - rv[c]
+        obs[c].fixed = 1
     chunks = []
+    cdef _sg_int64 pos = 0
     try:
         with nogil:
             for c in prange(nt, num_threads=nt, schedule="static"):
@@ -362,16 +385,24 @@ def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_thread
             if codes[c] != _SG_OK:
                 m = bytes(msgs[c]).split(b"\0", 1)[0].decode("utf-8", "replace")
                 _sg_fail(codes[c], int(where[c]), what, "segmentation: " + m, m)
-        for c in range(nt):
-            arr = _jr_np.empty(obs[c].n, _jr_np.uint32)
-            if obs[c].n:
-                _sg_memcpy(<void *>cnp.PyArray_DATA(arr), obs[c].p, <size_t>obs[c].n * sizeof(_sg_uint32))
-            chunks.append((arr, lens[bounds[c]:bounds[c + 1]]))
+        if all(obs[c].fixed for c in range(nt)):
+            for c in range(nt):         # close the gaps: regions move down, in order
+                if obs[c].n and bigp + pos != obs[c].p:
+                    _sg_memmove(bigp + pos, obs[c].p, <size_t>obs[c].n * sizeof(_sg_uint32))
+                pos += obs[c].n
+            cnts = big[:pos]
+        else:
+            for c in range(nt):
+                arr = _jr_np.empty(obs[c].n, _jr_np.uint32)
+                if obs[c].n:
+                    _sg_memcpy(<void *>cnp.PyArray_DATA(arr), obs[c].p, <size_t>obs[c].n * sizeof(_sg_uint32))
+                chunks.append(arr)
+            cnts = _jr_np.concatenate(chunks)
     finally:
         for c in range(nt):
-            _sg_free(obs[c].p)
+            if not obs[c].fixed:
+                _sg_free(obs[c].p)
         _sg_free(obs)
-    cnts = _jr_np.concatenate([ch[0] for ch in chunks])
     off = _jr_np.zeros(n + 1, _jr_np.int64)
     _jr_np.cumsum(lens, out=off[1:])
     return {"cnts": cnts, "off": off, "hw": hw, "bbox": bbox, "area": area}
@@ -387,8 +418,8 @@ def rle_set_from_objects(objs, img_h, img_w, what="annotations"):
     hw = _jr_np.full((max(n, 1), 2), -1, _jr_np.int64)
     lens = _jr_np.zeros(max(n, 1), _jr_np.int64)
     cdef _sg_buf ob, tb
-    ob.p = NULL; ob.n = 0; ob.cap = 0
-    tb.p = NULL; tb.n = 0; tb.cap = 0
+    ob.p = NULL; ob.n = 0; ob.cap = 0; ob.fixed = 0
+    tb.p = NULL; tb.n = 0; tb.cap = 0; tb.fixed = 0
     cdef _jr_segm sg
     cdef char msg[192]
     cdef int rc
