@@ -1,0 +1,560 @@
+/*
+ * rle.c -- COCO run-length encoding (the arithmetic of pycocotools' maskApi.c).
+ *
+ * Layout: a mask is h*w bytes, column-major (pixel (y, x) at x*h + y); an RLE is the
+ * lengths of its alternating runs of 0s and 1s, starting with 0s, as uint32 (fa_rle).
+ * Every function works on one RLE (or one pair) with caller-owned buffers, so the
+ * Cython layer splits batches across threads by object or by row of pairs.
+ *
+ * Where pycocotools' C has undefined or endless behaviour on malformed counts (counts
+ * summing to different totals, m == 0) these functions stop at the end of the buffers
+ * instead; on well-formed input each step below is the reference's, including its
+ * 32-bit unsigned counters (`uint`), so results are bit-identical.
+ */
+#include "fastap.h"
+#include "iou_pair.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* pycocotools rasterises polygons on a grid 5 times finer than the pixels. */
+#define FA_POLY_SCALE 5.0
+/* Scaled coordinates must stay well inside int: edges take differences of them. */
+#define FA_POLY_LIMIT 1073741824.0 /* 2^30 */
+
+static inline uint32_t u32min(uint32_t a, uint32_t b) { return a < b ? a : b; }
+static inline uint32_t u32max(uint32_t a, uint32_t b) { return a > b ? a : b; }
+
+/* ---------------------------------------------------------------------------------- */
+/* encode / decode / area / bbox                                                        */
+/* ---------------------------------------------------------------------------------- */
+
+#define FA_ONES8 0x0101010101010101ULL
+#define FA_HIGHS8 0x8080808080808080ULL
+
+int64_t fa_rle_encode(const uint8_t *mask, int64_t h, int64_t w, uint32_t *cnts)
+{
+    int64_t n = h > 0 && w > 0 ? h * w : 0, i = 0, start = 0, m = 0;
+    int value = 0;
+    while (i < n) {
+        /* Skip whole 8-byte words of the current run, then finish byte by byte. */
+        if (value == 0) {
+            while (i + 8 <= n) {
+                uint64_t word;
+                memcpy(&word, mask + i, 8);
+                if (word != 0) break;
+                i += 8;
+            }
+            while (i < n && mask[i] == 0) i++;
+        } else {
+            while (i + 8 <= n) {
+                uint64_t word;
+                memcpy(&word, mask + i, 8);
+                if (((word - FA_ONES8) & ~word & FA_HIGHS8) != 0) break; /* has a 0 byte */
+                i += 8;
+            }
+            while (i < n && mask[i] != 0) i++;
+        }
+        cnts[m++] = (uint32_t)(i - start);
+        start = i;
+        value ^= 1;
+    }
+    if (m == 0) cnts[m++] = 0; /* 0-pixel mask: pycocotools emits one empty run */
+    return m;
+}
+
+int fa_rle_decode(const fa_rle *r, uint8_t *mask)
+{
+    uint64_t n = r->h > 0 && r->w > 0 ? (uint64_t)r->h * (uint64_t)r->w : 0, pos = 0;
+    int value = 0, status = FA_OK;
+    for (int64_t j = 0; j < r->m; j++) {
+        uint64_t c = r->cnts[j];
+        if (c > n - pos) {
+            memset(mask + pos, value, n - pos);
+            return FA_EINVAL; /* overrun: stop at the end of the mask */
+        }
+        memset(mask + pos, value, c);
+        pos += c;
+        value ^= 1;
+    }
+    if (pos < n) {
+        memset(mask + pos, 0, n - pos);
+        status = FA_EINVAL;
+    }
+    return status;
+}
+
+uint64_t fa_rle_area(const fa_rle *r)
+{
+    uint64_t a = 0;
+    for (int64_t j = 1; j < r->m; j += 2) a += r->cnts[j];
+    return a;
+}
+
+void fa_rle_to_bbox(const fa_rle *r, double *bb)
+{
+    uint32_t h = (uint32_t)r->h, w = (uint32_t)r->w;
+    int64_t m = (r->m / 2) * 2; /* a trailing run of 0s does not matter */
+    bb[0] = bb[1] = bb[2] = bb[3] = 0.0;
+    if (m == 0) return;
+    uint32_t xs = w, ys = h, xe = 0, ye = 0, cc = 0;
+    for (int64_t j = 0; j < m; j++) {
+        uint32_t start = cc;
+        cc += r->cnts[j];
+        if (j % 2 == 0 || r->cnts[j] == 0) continue;
+        if (h == 0) continue; /* only malformed counts get here (pycocotools: division by 0) */
+        uint32_t y0 = start % h, x0 = (start - y0) / h;
+        uint32_t y1 = (cc - 1) % h, x1 = (cc - 1 - y1) / h;
+        xs = u32min(xs, x0);
+        xe = u32max(xe, x1);
+        if (x0 < x1) { /* the run wraps to the next column: full height */
+            ys = 0;
+            ye = h - 1;
+        } else {
+            ys = u32min(ys, y0);
+            ye = u32max(ye, y1);
+        }
+    }
+    /* pycocotools stores these uint32 expressions, wrap-around included. */
+    bb[0] = (double)xs;
+    bb[1] = (double)ys;
+    bb[2] = (double)(uint32_t)(xe - xs + 1);
+    bb[3] = (double)(uint32_t)(ye - ys + 1);
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* polygons and boxes                                                                   */
+/* ---------------------------------------------------------------------------------- */
+
+/* (int)(5 * v + 0.5), as pycocotools rounds a vertex; 0 when out of range. */
+static inline int poly_scaled(double v, int32_t *out)
+{
+    double s = FA_POLY_SCALE * v + 0.5;
+    if (!(s > -FA_POLY_LIMIT && s < FA_POLY_LIMIT)) return 0;
+    *out = (int32_t)s;
+    return 1;
+}
+
+int64_t fa_rle_poly_counts_bound(const double *xy, int64_t k, int64_t h, int64_t w)
+{
+    (void)h;
+    if (k <= 0) return 1;
+    for (int64_t j = 0; j < 2 * k; j++) {
+        int32_t t;
+        if (!poly_scaled(xy[j], &t)) return FA_EINVAL;
+    }
+    /* Kept crossings of an edge lie at distinct columns in [0, w), at most one per 5
+     * grid steps along x (they sit at grid positions 5*x + 2). */
+    int64_t total = 1; /* the h*w sentinel */
+    for (int64_t j = 0; j < k; j++) {
+        int32_t x0 = 0, x1 = 0;
+        int64_t jn = j + 1 < k ? j + 1 : 0;
+        poly_scaled(xy[2 * j], &x0);
+        poly_scaled(xy[2 * jn], &x1);
+        int64_t dx = x0 > x1 ? (int64_t)x0 - x1 : (int64_t)x1 - x0;
+        int64_t b = dx / 5 + 2;
+        if (b > dx + 1) b = dx + 1;
+        if (w > 0 && b > w) b = w;
+        total += b;
+    }
+    return total;
+}
+
+size_t fa_rle_poly_scratch_bytes(const double *xy, int64_t k, int64_t h, int64_t w)
+{
+    int64_t cap = fa_rle_poly_counts_bound(xy, k, h, w);
+    return cap < 0 ? 0 : (size_t)cap * sizeof(uint32_t);
+}
+
+/* Ascending sort of a[0..n) (values only, so any correct sort gives pycocotools'
+ * qsort result). LSD radix on bytes through tmp[n]; insertion sort when short. */
+static void sort_u32(uint32_t *a, int64_t n, uint32_t *tmp)
+{
+    if (n < 48) {
+        for (int64_t i = 1; i < n; i++) {
+            uint32_t v = a[i];
+            int64_t j = i;
+            while (j > 0 && a[j - 1] > v) {
+                a[j] = a[j - 1];
+                j--;
+            }
+            a[j] = v;
+        }
+        return;
+    }
+    uint32_t *src = a, *dst = tmp;
+    for (int shift = 0; shift < 32; shift += 8) {
+        int64_t count[256];
+        memset(count, 0, sizeof(count));
+        for (int64_t i = 0; i < n; i++) count[(src[i] >> shift) & 0xff]++;
+        if (count[(src[0] >> shift) & 0xff] == n) continue; /* one bucket: nothing to do */
+        int64_t sum = 0;
+        for (int b = 0; b < 256; b++) {
+            int64_t c = count[b];
+            count[b] = sum;
+            sum += c;
+        }
+        for (int64_t i = 0; i < n; i++) dst[count[(src[i] >> shift) & 0xff]++] = src[i];
+        uint32_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a) memcpy(a, src, (size_t)n * sizeof(uint32_t));
+}
+
+/* State of the boundary walk: the previous grid point and the crossings found. */
+typedef struct {
+    int32_t pu, pv;
+    int have_prev;
+    double w_last;   /* pycocotools' `w-1` as an unsigned size, converted to double */
+    double h_d;
+    int64_t h;
+    uint32_t *a;
+    int64_t n, cap;
+} poly_walk;
+
+/* One grid point of the boundary. Where the x grid coordinate changes, the crossing
+ * of a pixel-column centre (if the step is on one) gives a run boundary at that column,
+ * in the row below the (clamped) crossing height. pycocotools' rleFrPoly rounding. */
+static inline int poly_point(poly_walk *s, int32_t u, int32_t v)
+{
+    if (s->have_prev && u != s->pu) {
+        double xd = (double)(u < s->pu ? u : u - 1);
+        xd = (xd + 0.5) / FA_POLY_SCALE - 0.5;
+        if (floor(xd) == xd && xd >= 0 && !(xd > s->w_last)) {
+            double yd = (double)(v < s->pv ? v : s->pv);
+            yd = (yd + 0.5) / FA_POLY_SCALE - 0.5;
+            if (yd < 0) yd = 0;
+            else if (yd > s->h_d) yd = s->h_d;
+            yd = ceil(yd);
+            if (s->n >= s->cap) return 0;
+            /* pycocotools: (uint)(x*(int)h + y), i.e. modulo 2^32 */
+            s->a[s->n++] = (uint32_t)((int64_t)xd * s->h + (int64_t)yd);
+        }
+    }
+    s->pu = u;
+    s->pv = v;
+    s->have_prev = 1;
+    return 1;
+}
+
+int64_t fa_rle_from_poly(const double *xy, int64_t k, int64_t h, int64_t w, void *scratch,
+                         uint32_t *cnts)
+{
+    int64_t cap = fa_rle_poly_counts_bound(xy, k, h, w);
+    if (cap < 0) return cap;
+    poly_walk s;
+    s.have_prev = 0;
+    s.pu = s.pv = 0;
+    s.w_last = w > 0 ? (double)(w - 1) : 18446744073709551615.0;
+    s.h_d = (double)h;
+    s.h = h;
+    s.a = cnts;
+    s.n = 0;
+    s.cap = cap - 1; /* one entry for the sentinel */
+
+    for (int64_t j = 0; j < k; j++) {
+        int64_t jn = j + 1 < k ? j + 1 : 0;
+        int32_t xs = 0, ys = 0, xe = 0, ye = 0;
+        poly_scaled(xy[2 * j], &xs);
+        poly_scaled(xy[2 * j + 1], &ys);
+        poly_scaled(xy[2 * jn], &xe);
+        poly_scaled(xy[2 * jn + 1], &ye);
+        int32_t dx = xe > xs ? xe - xs : xs - xe, dy = ye > ys ? ye - ys : ys - ye;
+        /* Walk along the longer axis in increasing order; `t` keeps the points in the
+         * polygon's own order when the edge had to be flipped. */
+        int flip = (dx >= dy && xs > xe) || (dx < dy && ys > ye);
+        if (flip) {
+            int32_t t = xs; xs = xe; xe = t;
+            t = ys; ys = ye; ye = t;
+        }
+        if (dx >= dy) {
+            /* dx == dy == 0: a repeated vertex; pycocotools' slope is 0/0 there, but that
+             * point's y is never used (its neighbours share its x). */
+            double slope = dx > 0 ? (double)(ye - ys) / dx : 0.0;
+            for (int32_t d = 0; d <= dx; d++) {
+                int32_t t = flip ? dx - d : d;
+                int32_t v = (int32_t)((double)ys + slope * (double)t + 0.5);
+                if (!poly_point(&s, t + xs, v)) return FA_EINVAL;
+            }
+        } else {
+            double slope = (double)(xe - xs) / dy;
+            for (int32_t d = 0; d <= dy; d++) {
+                int32_t t = flip ? dy - d : d;
+                int32_t u = (int32_t)((double)xs + slope * (double)t + 0.5);
+                if (!poly_point(&s, u, t + ys)) return FA_EINVAL;
+            }
+        }
+    }
+
+    /* Run lengths from the sorted boundary positions (the image end as a sentinel);
+     * a position reached twice cancels out, as in pycocotools. */
+    uint32_t *a = cnts;
+    int64_t n = s.n;
+    a[n++] = (uint32_t)((uint64_t)h * (uint64_t)w);
+    sort_u32(a, n, (uint32_t *)scratch);
+    uint32_t prev = 0;
+    for (int64_t j = 0; j < n; j++) {
+        uint32_t t = a[j];
+        a[j] -= prev;
+        prev = t;
+    }
+    int64_t m = 0, j = 0;
+    a[m++] = a[j++];
+    while (j < n) {
+        if (a[j] > 0) {
+            a[m++] = a[j++];
+        } else {
+            j++;
+            if (j < n) a[m - 1] += a[j++];
+        }
+    }
+    return m;
+}
+
+int64_t fa_rle_bbox_counts_bound(const double *bb, int64_t h, int64_t w)
+{
+    double xs = bb[0], xe = xs + bb[2], ys = bb[1], ye = ys + bb[3];
+    double xy[8] = {xs, ys, xs, ye, xe, ye, xe, ys};
+    int64_t cap = fa_rle_poly_counts_bound(xy, 4, h, w);
+    return cap < 0 ? cap : 2 * cap;
+}
+
+int64_t fa_rle_from_bbox(const double *bb, int64_t h, int64_t w, uint32_t *cnts)
+{
+    /* pycocotools' rleFrBbox: the box as the polygon (xs,ys) (xs,ye) (xe,ye) (xe,ys). */
+    double xs = bb[0], xe = xs + bb[2], ys = bb[1], ye = ys + bb[3];
+    double xy[8] = {xs, ys, xs, ye, xe, ye, xe, ys};
+    int64_t cap = fa_rle_poly_counts_bound(xy, 4, h, w);
+    if (cap < 0) return cap;
+    return fa_rle_from_poly(xy, 4, h, w, cnts + cap, cnts);
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* merge and IoU                                                                        */
+/* ---------------------------------------------------------------------------------- */
+
+/* One pairwise step of pycocotools' rleMerge. out: capacity am + bm + 1. The loop ends
+ * when both inputs are used up (pycocotools: their remaining counts sum to 0 as uint32);
+ * it also stops when one side has ended before the other (malformed totals), where
+ * pycocotools would loop forever. */
+static int64_t merge_pair(const uint32_t *A, int64_t am, const uint32_t *B, int64_t bm,
+                          int intersect, uint32_t *out)
+{
+    uint32_t ca = am > 0 ? A[0] : 0, cb = bm > 0 ? B[0] : 0, cc = 0;
+    int v = 0, va = 0, vb = 0;
+    int64_t a = 1, b = 1, m = 0;
+    for (;;) {
+        uint32_t c = u32min(ca, cb);
+        cc += c;
+        ca -= c;
+        if (!ca && a < am) { ca = A[a++]; va = !va; }
+        cb -= c;
+        if (!cb && b < bm) { cb = B[b++]; vb = !vb; }
+        uint32_t ct = ca + cb;
+        int vp = v;
+        v = intersect ? (va && vb) : (va || vb);
+        if (v != vp || ct == 0) {
+            out[m++] = cc;
+            cc = 0;
+        }
+        if (ct == 0) break;
+        if ((ca == 0 && a >= am) || (cb == 0 && b >= bm)) {
+            if (cc) out[m++] = cc;
+            break;
+        }
+    }
+    return m;
+}
+
+int64_t fa_rle_merge_bound(const fa_rle *rs, int64_t n)
+{
+    int64_t total = n + 1;
+    for (int64_t i = 0; i < n; i++) total += rs[i].m;
+    return 2 * total;
+}
+
+int64_t fa_rle_merge(const fa_rle *rs, int64_t n, int intersect, uint32_t *cnts)
+{
+    if (n <= 0) return 0;
+    if (n == 1) {
+        if (rs[0].m > 0) memcpy(cnts, rs[0].cnts, (size_t)rs[0].m * sizeof(uint32_t));
+        return rs[0].m;
+    }
+    int64_t half = fa_rle_merge_bound(rs, n) / 2;
+    const uint32_t *cur = rs[0].cnts;
+    int64_t m = rs[0].m;
+    for (int64_t i = 1; i < n; i++) {
+        /* Alternate halves so that the last step writes to the front. */
+        uint32_t *dst = ((n - 1 - i) % 2 == 0) ? cnts : cnts + half;
+        m = merge_pair(cur, m, rs[i].cnts, rs[i].m, intersect, dst);
+        cur = dst;
+    }
+    return m;
+}
+
+/* pycocotools' rleIou for one pair that passed the box test. */
+static double rle_pair_iou(const fa_rle *d, const fa_rle *g, int crowd)
+{
+    const uint32_t *A = d->cnts, *B = g->cnts;
+    int64_t am = d->m, bm = g->m, a = 1, b = 1;
+    uint32_t ca = am > 0 ? A[0] : 0, cb = bm > 0 ? B[0] : 0, inter = 0, uni = 0;
+    int va = 0, vb = 0;
+    for (;;) {
+        uint32_t c = u32min(ca, cb);
+        if (va || vb) {
+            uni += c;
+            if (va && vb) inter += c;
+        }
+        ca -= c;
+        if (!ca && a < am) { ca = A[a++]; va = !va; }
+        cb -= c;
+        if (!cb && b < bm) { cb = B[b++]; vb = !vb; }
+        if ((uint32_t)(ca + cb) == 0) break;
+        if ((ca == 0 && a >= am) || (cb == 0 && b >= bm)) break; /* malformed totals */
+    }
+    if (inter == 0) uni = 1;
+    else if (crowd) uni = (uint32_t)fa_rle_area(d); /* a crowd's union is the dt area */
+    return (double)inter / (double)uni;
+}
+
+void fa_rle_iou_strided(const fa_rle *dt, const double *dt_bb, int64_t m, const fa_rle *gt,
+                        const double *gt_bb, int64_t n, const uint8_t *iscrowd, double *out,
+                        int64_t stride_dt, int64_t stride_gt)
+{
+    for (int64_t d = 0; d < m; d++) {
+        const double *db = dt_bb + 4 * d;
+        double da = db[2] * db[3];
+        for (int64_t g = 0; g < n; g++) {
+            const double *gb = gt_bb + 4 * g;
+            int crowd = iscrowd != NULL && iscrowd[g];
+            double o = fa_iou_xywh_pair(db, da, gb, gb[2] * gb[3], crowd);
+            if (o > 0) {
+                if (dt[d].h != gt[g].h || dt[d].w != gt[g].w) o = -1;
+                else o = rle_pair_iou(dt + d, gt + g, crowd);
+            }
+            out[d * stride_dt + g * stride_gt] = o;
+        }
+    }
+}
+
+#define FA_RLE_IOU_TILE 64
+
+void fa_rle_iou(const fa_rle *dt, const double *dt_bb, int64_t m, const fa_rle *gt,
+                const double *gt_bb, int64_t n, const uint8_t *iscrowd, double *out)
+{
+    if (dt_bb && gt_bb) {
+        fa_rle_iou_strided(dt, dt_bb, m, gt, gt_bb, n, iscrowd, out, n, 1);
+        return;
+    }
+    /* Boxes computed here, a tile at a time on the stack. */
+    double dbox[4 * FA_RLE_IOU_TILE], gbox[4 * FA_RLE_IOU_TILE];
+    for (int64_t g0 = 0; g0 < n; g0 += FA_RLE_IOU_TILE) {
+        int64_t gn = n - g0 < FA_RLE_IOU_TILE ? n - g0 : FA_RLE_IOU_TILE;
+        const double *gb = gt_bb ? gt_bb + 4 * g0 : gbox;
+        if (!gt_bb)
+            for (int64_t g = 0; g < gn; g++) fa_rle_to_bbox(gt + g0 + g, gbox + 4 * g);
+        for (int64_t d0 = 0; d0 < m; d0 += FA_RLE_IOU_TILE) {
+            int64_t dn = m - d0 < FA_RLE_IOU_TILE ? m - d0 : FA_RLE_IOU_TILE;
+            const double *db = dt_bb ? dt_bb + 4 * d0 : dbox;
+            if (!dt_bb)
+                for (int64_t d = 0; d < dn; d++) fa_rle_to_bbox(dt + d0 + d, dbox + 4 * d);
+            fa_rle_iou_strided(dt + d0, db, dn, gt + g0, gb, gn,
+                               iscrowd ? iscrowd + g0 : NULL, out + d0 * n + g0, n, 1);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* compressed strings                                                                   */
+/* ---------------------------------------------------------------------------------- */
+
+int64_t fa_rle_string_bound(const fa_rle *r)
+{
+    /* A value is in (-2^32, 2^32): 34 bits with the sign, 7 characters of 5 bits. */
+    return 7 * (r->m > 0 ? r->m : 0) + 1;
+}
+
+int64_t fa_rle_to_string(const fa_rle *r, char *s)
+{
+    int64_t p = 0;
+    for (int64_t i = 0; i < r->m; i++) {
+        int64_t x = (int64_t)r->cnts[i];
+        if (i > 2) x -= (int64_t)r->cnts[i - 2]; /* pycocotools: deltas from the 4th on */
+        int more = 1;
+        while (more) {
+            int c = (int)((uint64_t)x & 0x1f);
+            x = (x - c) / 32; /* exact: an arithmetic shift by 5 */
+            more = (c & 0x10) ? x != -1 : x != 0;
+            if (more) c |= 0x20;
+            s[p++] = (char)(c + 48);
+        }
+    }
+    s[p] = 0;
+    return p;
+}
+
+int fa_rle_from_string(const char *s, int64_t len, int64_t h, int64_t w, uint32_t *cnts,
+                       int64_t cap, int64_t *m, char *msg, size_t msg_len)
+{
+    int64_t n = 0, p = 0;
+    uint64_t sum = 0;
+    *m = 0;
+    if (h < 0 || w < 0) {
+        if (msg) snprintf(msg, msg_len, "size must be non-negative, got [%lld, %lld]",
+                          (long long)h, (long long)w);
+        return FA_EPARSE;
+    }
+    uint64_t total = (uint64_t)h * (uint64_t)w;
+    while (p < len) {
+        int64_t start = p;
+        uint64_t x = 0;
+        int k = 0, more = 1;
+        while (more) {
+            if (p >= len) {
+                if (msg) snprintf(msg, msg_len, "the string ends inside a value (count %lld, "
+                                  "byte %lld)", (long long)n, (long long)start);
+                return FA_EPARSE;
+            }
+            unsigned char ch = (unsigned char)s[p];
+            if (ch < 48 || ch > 111) {
+                if (msg) snprintf(msg, msg_len, "byte %lld is 0x%02x, not an RLE character "
+                                  "('0'..'o')", (long long)p, ch);
+                return FA_EPARSE;
+            }
+            if (k >= 12) {
+                if (msg) snprintf(msg, msg_len, "value at byte %lld is longer than 12 "
+                                  "characters", (long long)start);
+                return FA_EPARSE;
+            }
+            int c = ch - 48;
+            x |= (uint64_t)(c & 0x1f) << (5 * k);
+            more = c & 0x20;
+            p++;
+            k++;
+            if (!more && (c & 0x10)) x |= ~(uint64_t)0 << (5 * k); /* sign extension */
+        }
+        int64_t v = (x >> 63) ? -(int64_t)(~x) - 1 : (int64_t)x;
+        if (n > 2) v += (int64_t)cnts[n - 2];
+        if (v < 0 || v > (int64_t)UINT32_MAX) {
+            if (msg) snprintf(msg, msg_len, "count %lld is %lld (byte %lld), outside "
+                              "0..4294967295", (long long)n, (long long)v, (long long)start);
+            return FA_EPARSE;
+        }
+        if (n >= cap) {
+            if (msg) snprintf(msg, msg_len, "more than %lld counts", (long long)cap);
+            return FA_EINVAL;
+        }
+        cnts[n++] = (uint32_t)v;
+        sum += (uint64_t)v;
+    }
+    *m = n;
+    if (sum != total) {
+        if (msg) snprintf(msg, msg_len, "counts sum to %llu, the image has %llu pixels "
+                          "(%lld x %lld)", (unsigned long long)sum, (unsigned long long)total,
+                          (long long)h, (long long)w);
+        return FA_EPARSE;
+    }
+    return FA_OK;
+}
