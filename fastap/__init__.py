@@ -13,6 +13,9 @@ Evaluator(gt=None, ...)
     Streaming evaluation: update() per batch, merge() partial states, compute().
 Params
     pycocotools-compatible evaluation parameters.
+mask
+    COCO run-length encoded masks, a drop-in for pycocotools.mask (encode, decode, area,
+    toBbox, iou, merge, frPyObjects).
 """
 from ._version import __version__
 from .errors import FastapError, InvalidAnnotationError, InvalidFileError, InvalidTypeError
@@ -21,6 +24,7 @@ from .engine import EvalResult, evaluate
 from .iou import box_iou
 from .coco import COCO, COCOeval
 from .evaluator import Evaluator
+from . import mask
 
 __all__ = ["__version__", "COCO", "COCOeval", "Params", "evaluate", "EvalResult", "box_iou", "Evaluator",
-           "FastapError", "InvalidAnnotationError", "InvalidTypeError", "InvalidFileError"]
+           "FastapError", "InvalidAnnotationError", "InvalidTypeError", "InvalidFileError", "mask"]
