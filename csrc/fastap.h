@@ -209,75 +209,6 @@ void fa_oks_reduce(const fa_coco_input *in, const fa_oks_input *kp, int32_t k,
                    double *iou);
 
 /* ------------------------------------------------------------------------------------
- * rle.c -- COCO run-length encoding (pycocotools maskApi.c, bit for bit)
- * ------------------------------------------------------------------------------------ */
-
-/* A view of one RLE: an h x w image read column by column (column-major) as m runs
- * alternating 0s and 1s, starting with 0s (cnts[0] may be 0). The counts are not owned. */
-typedef struct {
-    int64_t h, w, m;
-    const uint32_t *cnts;
-} fa_rle;
-
-/* Encode a binary mask: uint8 [w][h] (column-major, h fastest; nonzero = 1).
- * cnts: capacity h*w + 1. Returns m. */
-int64_t fa_rle_encode(const uint8_t *mask, int64_t h, int64_t w, uint32_t *cnts);
-
-/* Decode into mask uint8 [h*w] column-major. FA_EINVAL (nothing written past h*w)
- * when the counts do not sum to h*w. */
-int fa_rle_decode(const fa_rle *r, uint8_t *mask);
-
-/* Number of 1 pixels (pycocotools: a uint32 sum, so it wraps past 2^32). */
-uint64_t fa_rle_area(const fa_rle *r);
-
-/* Bounding box bb[4] (x, y, w, h) with pycocotools' rleToBbox arithmetic (uint32);
- * all zeros for an RLE with fewer than 2 counts or h == 0. */
-void fa_rle_to_bbox(const fa_rle *r, double *bb);
-
-/* Polygon of k points xy [2k] (x0, y0, x1, y1, ...) to RLE with pycocotools' rleFrPoly
- * rasterisation. cnts: fa_rle_poly_counts_bound entries; scratch:
- * fa_rle_poly_scratch_bytes bytes, 8-byte aligned. Coordinates must be finite with
- * |5 x| < 2^31 (checked by the caller). Returns m. k == 0 gives the empty mask. */
-int64_t fa_rle_poly_counts_bound(const double *xy, int64_t k, int64_t h, int64_t w);
-size_t fa_rle_poly_scratch_bytes(const double *xy, int64_t k, int64_t h, int64_t w);
-int64_t fa_rle_from_poly(const double *xy, int64_t k, int64_t h, int64_t w, void *scratch,
-                         uint32_t *cnts);
-
-/* Box bb[4] (x, y, w, h) to RLE as pycocotools' rleFrBbox (the box as a 4-point
- * polygon). cnts: fa_rle_bbox_counts_bound entries. Returns m, or FA_ENOMEM. */
-int64_t fa_rle_bbox_counts_bound(const double *bb, int64_t h, int64_t w);
-int64_t fa_rle_from_bbox(const double *bb, int64_t h, int64_t w, uint32_t *cnts);
-
-/* Union (intersect = 0) or intersection of n RLEs of the same h, w (checked by the
- * caller), merged one after the other as pycocotools' rleMerge. cnts:
- * fa_rle_merge_bound entries. Returns m, or FA_ENOMEM (n >= 3 allocates one block). */
-int64_t fa_rle_merge_bound(const fa_rle *rs, int64_t n);
-int64_t fa_rle_merge(const fa_rle *rs, int64_t n, int intersect, uint32_t *cnts);
-
-/* IoU of m detections against n ground truths: out float64 [m][n] row-major.
- * pycocotools' rleIou: the boxes' IoU first (crowd rule), pairs whose box IoU is <= 0
- * keep it; masks of different sizes give -1; otherwise intersection / union of the
- * runs, union = the detection's area for a crowd ground truth, 0 when they do not
- * intersect. dt_bb / gt_bb: fa_rle_to_bbox boxes [m][4] / [n][4], or NULL to compute
- * them. iscrowd: uint8 [n] or NULL. No allocation. */
-void fa_rle_iou(const fa_rle *dt, const double *dt_bb, int64_t m, const fa_rle *gt,
-                const double *gt_bb, int64_t n, const uint8_t *iscrowd, double *out);
-
-/* pycocotools' compressed string of an RLE (deltas from the count two back after the
- * third, 5 bits a character from '0'). s: fa_rle_string_bound bytes (NUL included).
- * Returns the length. */
-int64_t fa_rle_string_bound(const fa_rle *r);
-int64_t fa_rle_to_string(const fa_rle *r, char *s);
-
-/* Decode `len` bytes of a compressed string (not NUL-terminated) into cnts (cap >= len
- * suffices), *m counts. FA_EPARSE, with a one-line reason in msg (msg_len bytes, may be
- * NULL), for a character outside '0'..'o', a value cut short or longer than 7
- * characters, a run length outside [0, 2^32), or counts that do not sum to h*w;
- * FA_EINVAL when cap is too small. Never reads past s + len. */
-int fa_rle_from_string(const char *s, int64_t len, int64_t h, int64_t w, uint32_t *cnts,
-                       int64_t cap, int64_t *m, char *msg, size_t msg_len);
-
-/* ------------------------------------------------------------------------------------
  * voc.c -- PASCAL VOC protocol
  * ------------------------------------------------------------------------------------ */
 
@@ -489,6 +420,128 @@ int fa_json_segmentation_parse(const char *buf, size_t len, double *values, int6
 /* Parse a JSON array of numbers (a keypoints span) into out[cap]; *n numbers. */
 int fa_json_number_array(const char *buf, size_t len, double *out, int64_t cap, int64_t *n,
                          fa_json_error *err);
+
+/* ------------------------------------------------------------------------------------
+ * rle.c -- COCO run-length encoding
+ * ------------------------------------------------------------------------------------
+ * COCO's RLE (pycocotools' maskApi.c, re-implemented): an h x w binary mask is read
+ * column by column (column-major, "Fortran order": pixel (y, x) is at x*h + y) and
+ * stored as run lengths that alternate 0s and 1s, starting with 0s (the first count is 0
+ * when pixel (0, 0) is set). Counts are uint32. Every function rounds and wraps exactly
+ * as pycocotools' C does (its `uint` arithmetic included) on well-formed input, and
+ * never reads or writes outside the buffers it is given, whatever the counts hold
+ * (counts that do not sum to h*w, zero-length runs, m == 0). No allocation anywhere;
+ * reentrant; callable without the GIL. The Python layer (fastap/_mask.pxi) validates
+ * sizes (h, w >= 0, h*w <= UINT32_MAX) and counts (they sum to h*w) before calling. */
+
+/* A view of one RLE: h x w image, m counts; runs alternate 0s and 1s over column-major
+ * pixels, starting with 0s. `cnts` is borrowed (NULL allowed when m == 0). */
+typedef struct {
+    int64_t h, w, m;
+    const uint32_t *cnts;
+} fa_rle;
+
+/* Run-length encode one mask. mask: uint8 [w][h] (column-major, h fastest), any nonzero
+ * byte counts as 1 (pycocotools toggles on every change of value, which differs only for
+ * masks holding 3 or more distinct values). cnts: capacity h*w + 1. Returns m (>= 1; a
+ * 0-pixel mask gives the single count 0, as pycocotools). */
+int64_t fa_rle_encode(const uint8_t *mask, int64_t h, int64_t w, uint32_t *cnts);
+
+/* Decode one RLE into mask: uint8 [w][h] column-major, h*w bytes, 0/1. Returns FA_OK, or
+ * FA_EINVAL when the counts do not sum to h*w (the bytes up to h*w are then written
+ * with what the counts cover, zeros after; nothing is written past h*w, ever). */
+int fa_rle_decode(const fa_rle *r, uint8_t *mask);
+
+/* Area: the sum of the odd-indexed counts (pycocotools wraps it to uint32; the Python
+ * layer does the same cast). */
+uint64_t fa_rle_area(const fa_rle *r);
+
+/* Bounding box bb[4] = (x, y, width, height), float64, with pycocotools' rleToBbox
+ * arithmetic (uint32, including its wrap-around when every foreground run is empty but
+ * there are >= 2 counts: x = w, width = 2^32 - w + 1). All zeros when m < 2. */
+void fa_rle_to_bbox(const fa_rle *r, double *bb);
+
+/* Capacity (uint32 entries) of cnts that fa_rle_from_bbox needs for the
+ * box bb (x, y, width, height) in an h x w image: the result's counts plus room used as
+ * sort scratch. <= 4*w + 8 when w > 0. Negative (FA_EINVAL) when a coordinate is not
+ * finite or out of range (|5*v| must stay below 2^30). */
+int64_t fa_rle_bbox_counts_bound(const double *bb, int64_t h, int64_t w);
+
+/* RLE of the box bb (x, y, width, height), as pycocotools' rleFrBbox: the polygon
+ * (x,y), (x,y+h), (x+w,y+h), (x+w,y) rasterised by fa_rle_from_poly.
+ * cnts: capacity fa_rle_bbox_counts_bound(bb, h, w) (the upper part is used as scratch).
+ * Returns m, or a negative FA_E* code (FA_EINVAL for a non-finite / out-of-range value). */
+int64_t fa_rle_from_bbox(const double *bb, int64_t h, int64_t w, uint32_t *cnts);
+
+/* Capacity (uint32 entries) of cnts for fa_rle_from_poly on the polygon xy (k points),
+ * >= 1; negative (FA_EINVAL) when a coordinate is not finite or |5*v + 0.5| >= 2^30. */
+int64_t fa_rle_poly_counts_bound(const double *xy, int64_t k, int64_t h, int64_t w);
+
+/* Bytes of scratch for fa_rle_from_poly (4-byte aligned); 0 on invalid coordinates. */
+size_t fa_rle_poly_scratch_bytes(const double *xy, int64_t k, int64_t h, int64_t w);
+
+/* RLE of the polygon xy: float64 [k][2] (x0, y0, x1, y1, ...), closed implicitly, in an
+ * h x w image, with pycocotools' rleFrPoly rasterisation: vertices scaled by 5 and
+ * rounded with (int)(5*v + 0.5), edges walked on that grid, the crossings of pixel-column
+ * centres kept and downsampled, runs from the sorted crossing positions. Polygons may
+ * reach outside the image (clipped as pycocotools clips) and may have 0, 1 or 2 points
+ * (an empty mask, as pycocotools). h == 0 or w == 0 reproduce pycocotools' output too.
+ * scratch: fa_rle_poly_scratch_bytes() bytes; cnts: fa_rle_poly_counts_bound() entries.
+ * Returns m, or a negative FA_E* code (FA_EINVAL for bad coordinates). */
+int64_t fa_rle_from_poly(const double *xy, int64_t k, int64_t h, int64_t w, void *scratch,
+                         uint32_t *cnts);
+
+/* Capacity of cnts for fa_rle_merge of rs[0..n): 2 * (sum of the m's + n + 1) (the upper half
+ * is used as scratch: merging n > 2 RLEs goes through n - 1 pairwise merges). */
+int64_t fa_rle_merge_bound(const fa_rle *rs, int64_t n);
+
+/* Union (intersect == 0) or intersection of rs[0..n), as pycocotools' rleMerge: pairwise,
+ * left to right, with its exact run bookkeeping (so non-canonical input, e.g. zero-length
+ * runs, gives pycocotools' counts). All rs must share h, w (the caller checks); n == 0
+ * gives m = 0, n == 1 copies. cnts: fa_rle_merge_bound(rs, n) entries. Returns m. */
+int64_t fa_rle_merge(const fa_rle *rs, int64_t n, int intersect, uint32_t *cnts);
+
+/* Bytes needed by fa_rle_to_string, including the terminating NUL: 7*m + 1. */
+int64_t fa_rle_string_bound(const fa_rle *r);
+
+/* pycocotools' compressed string (rleToString): each count, minus the count two places
+ * before it from the fourth count on (i > 2), as a signed LEB128-like value in 5-bit
+ * groups, each char = 48 + group (+ 32 when more follow). Writes the string and a NUL
+ * into s (fa_rle_string_bound bytes); returns its length (without the NUL). */
+int64_t fa_rle_to_string(const fa_rle *r, char *s);
+
+/* Decode a compressed string (pycocotools' rleFrString), validating it.
+ *   s, len: the string, `len` bytes, not NUL-terminated (a NUL byte is an error).
+ *   h, w: the image size; cnts: out, capacity cap (cap >= len suffices); *m: out, the
+ *   number of counts.
+ *   msg: out (may be NULL), msg_len bytes, a one-line NUL-terminated reason on error.
+ * Returns FA_OK; FA_EPARSE for a character outside '0'..'o' (48..111), a value cut short
+ * (the string ends inside it) or longer than 12 characters, a count that is negative or
+ * > UINT32_MAX, counts that do not sum to h*w ("counts sum to 1204, the image has 1200
+ * pixels"); FA_EINVAL when more than cap counts. Exact 64-bit decoding (pycocotools'
+ * shifts are undefined beyond 6 characters: it differs only for counts deltas
+ * <= -2^29, i.e. images of 500+ megapixels). */
+int fa_rle_from_string(const char *s, int64_t len, int64_t h, int64_t w, uint32_t *cnts,
+                       int64_t cap, int64_t *m, char *msg, size_t msg_len);
+
+/* Pairwise mask IoU, as pycocotools' rleIou.
+ *   dt [m], gt [n]: RLEs; dt_bb, gt_bb: their fa_rle_to_bbox boxes float64 [m][4] / [n][4],
+ *   or NULL to compute them; iscrowd: uint8 [n] or NULL.
+ *   out: float64 [m][n] row-major (the shape pycocotools' iou returns).
+ * Per pair: the box IoU (bbIou, crowd rule) first; pairs whose box IoU is <= 0 keep it;
+ * then a differing h or w gives -1; else runs are intersected as uint32 counters:
+ * inter / union, union = the dt area for a crowd gt, and 1 when the intersection is 0.
+ * Allocation-free when both box arrays are given (else a small stack block per tile). */
+void fa_rle_iou(const fa_rle *dt, const double *dt_bb, int64_t m, const fa_rle *gt,
+                const double *gt_bb, int64_t n, const uint8_t *iscrowd, double *out);
+
+/* fa_rle_iou with explicit output strides (in doubles): pair (d, g) goes to
+ * out[d*stride_dt + g*stride_gt]. (n, 1) is fa_rle_iou; (1, m) writes the column-major
+ * [m][n] layout that pycocotools returns (its array is Fortran-ordered). dt_bb / gt_bb
+ * must not be NULL here. */
+void fa_rle_iou_strided(const fa_rle *dt, const double *dt_bb, int64_t m, const fa_rle *gt,
+                        const double *gt_bb, int64_t n, const uint8_t *iscrowd, double *out,
+                        int64_t stride_dt, int64_t stride_gt);
 
 #ifdef __cplusplus
 }

@@ -1,497 +1,502 @@
 /*
- * rle.c -- COCO run-length encoding of binary masks.
+ * rle.c -- COCO run-length encoding (the arithmetic of pycocotools' maskApi.c).
  *
- * An RLE is an h x w image, read column by column (COCO's column-major order), as
- * alternating runs of 0s and 1s starting with 0s: counts c0, c1, ... (c0 may be 0).
- * Every function here reproduces pycocotools' maskApi.c arithmetic, including its
- * 32-bit unsigned areas, intersections and box coordinates and its polygon
- * rasterisation (points scaled by 5, boundary walked with rounding, downsampled to the
- * pixel grid), so results are bit-identical to pycocotools.mask. Where maskApi.c has
- * undefined behaviour on malformed input (reads past a string, divides by a zero
- * height, writes past a buffer), these functions stop and report instead.
+ * Layout: a mask is h*w bytes, column-major (pixel (y, x) at x*h + y); an RLE is the
+ * lengths of its alternating runs of 0s and 1s, starting with 0s, as uint32 (fa_rle).
+ * Every function works on one RLE (or one pair) with caller-owned buffers, so the
+ * Cython layer splits batches across threads by object or by row of pairs.
  *
- * Memory: callers provide the output counts (capacity from the *_bound functions) and
- * scratch; only fa_rle_merge of three or more masks allocates (one block, checked).
+ * Where pycocotools' C has undefined or endless behaviour on malformed counts (counts
+ * summing to different totals, m == 0) these functions stop at the end of the buffers
+ * instead; on well-formed input each step below is the reference's, including its
+ * 32-bit unsigned counters (`uint`), so results are bit-identical.
  */
-#include <limits.h>
+#include "fastap.h"
+#include "iou_pair.h"
+
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "fastap.h"
+/* pycocotools rasterises polygons on a grid 5 times finer than the pixels. */
+#define FA_POLY_SCALE 5.0
+/* Scaled coordinates must stay well inside int: edges take differences of them. */
+#define FA_POLY_LIMIT 1073741824.0 /* 2^30 */
 
-/* (int)v as x86-64's cvttsd2si computes it, which is what pycocotools' casts compile
- * to: truncation toward zero, and INT_MIN for NaN and out-of-range values (a polygon
- * with a repeated vertex divides 0 by 0 there). */
-static int trunc_int(double v)
-{
-    if (!(v > -2147483649.0 && v < 2147483648.0))
-        return INT_MIN;
-    return (int)v;
-}
+static inline uint32_t u32min(uint32_t a, uint32_t b) { return a < b ? a : b; }
+static inline uint32_t u32max(uint32_t a, uint32_t b) { return a > b ? a : b; }
 
-static uint32_t umin32(uint32_t a, uint32_t b) { return a < b ? a : b; }
-static uint32_t umax32(uint32_t a, uint32_t b) { return a > b ? a : b; }
+/* ---------------------------------------------------------------------------------- */
+/* encode / decode / area / bbox                                                        */
+/* ---------------------------------------------------------------------------------- */
+
+#define FA_ONES8 0x0101010101010101ULL
+#define FA_HIGHS8 0x8080808080808080ULL
 
 int64_t fa_rle_encode(const uint8_t *mask, int64_t h, int64_t w, uint32_t *cnts)
 {
-    const int64_t a = h * w;
-    int64_t k = 0;
-    uint32_t c = 0;
-    uint8_t p = 0;
-    for (int64_t j = 0; j < a; j++) {
-        uint8_t v = mask[j] != 0;
-        if (v != p) {
-            cnts[k++] = c;
-            c = 0;
-            p = v;
+    int64_t n = h > 0 && w > 0 ? h * w : 0, i = 0, start = 0, m = 0;
+    int value = 0;
+    while (i < n) {
+        /* Skip whole 8-byte words of the current run, then finish byte by byte. */
+        if (value == 0) {
+            while (i + 8 <= n) {
+                uint64_t word;
+                memcpy(&word, mask + i, 8);
+                if (word != 0) break;
+                i += 8;
+            }
+            while (i < n && mask[i] == 0) i++;
+        } else {
+            while (i + 8 <= n) {
+                uint64_t word;
+                memcpy(&word, mask + i, 8);
+                if (((word - FA_ONES8) & ~word & FA_HIGHS8) != 0) break; /* has a 0 byte */
+                i += 8;
+            }
+            while (i < n && mask[i] != 0) i++;
         }
-        c++;
+        cnts[m++] = (uint32_t)(i - start);
+        start = i;
+        value ^= 1;
     }
-    cnts[k++] = c;
-    return k;
+    if (m == 0) cnts[m++] = 0; /* 0-pixel mask: pycocotools emits one empty run */
+    return m;
 }
 
 int fa_rle_decode(const fa_rle *r, uint8_t *mask)
 {
-    const uint64_t total = (uint64_t)r->h * (uint64_t)r->w;
-    uint64_t pos = 0;
-    uint8_t v = 0;
+    uint64_t n = r->h > 0 && r->w > 0 ? (uint64_t)r->h * (uint64_t)r->w : 0, pos = 0;
+    int value = 0, status = FA_OK;
     for (int64_t j = 0; j < r->m; j++) {
         uint64_t c = r->cnts[j];
-        if (c > total - pos)
-            return FA_EINVAL;
-        memset(mask + pos, v, (size_t)c);
+        if (c > n - pos) {
+            memset(mask + pos, value, n - pos);
+            return FA_EINVAL; /* overrun: stop at the end of the mask */
+        }
+        memset(mask + pos, value, c);
         pos += c;
-        v = !v;
+        value ^= 1;
     }
-    if (pos != total)
-        return FA_EINVAL;
-    return FA_OK;
+    if (pos < n) {
+        memset(mask + pos, 0, n - pos);
+        status = FA_EINVAL;
+    }
+    return status;
 }
 
 uint64_t fa_rle_area(const fa_rle *r)
 {
-    uint32_t a = 0;     /* pycocotools: a uint sum */
-    for (int64_t j = 1; j < r->m; j += 2)
-        a += r->cnts[j];
+    uint64_t a = 0;
+    for (int64_t j = 1; j < r->m; j += 2) a += r->cnts[j];
     return a;
 }
 
-/* a / h for 32-bit a by one multiplication (Lemire, Kaser & Kurz, "Faster remainder
- * by direct computation", 2019): exact for every 32-bit numerator with M = ceil(2^64 / h). */
+/* a / h for 32-bit a by one multiplication (Lemire, Kaser & Kurz, "Faster remainder by
+ * direct computation", 2019): exact for every 32-bit numerator with M = ceil(2^64 / h),
+ * h >= 2. Four divisions per foreground run made rleToBbox the slowest step of reading
+ * mask results. */
 #if defined(__SIZEOF_INT128__)
-typedef struct { uint64_t M; uint32_t h; } fa_div32;
-static fa_div32 div32_init(uint32_t h) { fa_div32 d; d.M = UINT64_MAX / h + 1; d.h = h; return d; }
-static uint32_t div32(const fa_div32 *d, uint32_t a)
+typedef struct { uint64_t M; } fa_div32;
+static inline fa_div32 div32_init(uint32_t h) { fa_div32 d; d.M = UINT64_MAX / h + 1; return d; }
+static inline uint32_t div32(const fa_div32 *d, uint32_t a, uint32_t h)
 {
+    (void)h;
     return (uint32_t)(((__uint128_t)d->M * a) >> 64);
 }
 #else
-typedef struct { uint32_t h; } fa_div32;
-static fa_div32 div32_init(uint32_t h) { fa_div32 d; d.h = h; return d; }
-static uint32_t div32(const fa_div32 *d, uint32_t a) { return a / d->h; }
+typedef struct { int unused; } fa_div32;
+static inline fa_div32 div32_init(uint32_t h) { fa_div32 d; (void)h; d.unused = 0; return d; }
+static inline uint32_t div32(const fa_div32 *d, uint32_t a, uint32_t h) { (void)d; return a / h; }
 #endif
 
 void fa_rle_to_bbox(const fa_rle *r, double *bb)
 {
-    const uint32_t h = (uint32_t)r->h, w = (uint32_t)r->w;
-    const int64_t m = (r->m / 2) * 2;
+    uint32_t h = (uint32_t)r->h, w = (uint32_t)r->w;
+    int64_t m = (r->m / 2) * 2; /* a trailing run of 0s does not matter */
+    bb[0] = bb[1] = bb[2] = bb[3] = 0.0;
+    if (m == 0) return;
     uint32_t xs = w, ys = h, xe = 0, ye = 0, cc = 0;
-    if (m == 0 || h == 0) {     /* h == 0: pycocotools divides by zero */
-        bb[0] = bb[1] = bb[2] = bb[3] = 0;
-        return;
-    }
-    const fa_div32 dh = h > 1 ? div32_init(h) : div32_init(2);
+    const fa_div32 dh = div32_init(h >= 2 ? h : 2);
     for (int64_t j = 0; j < m; j++) {
-        const uint32_t start = cc;
+        uint32_t start = cc;
         cc += r->cnts[j];
-        if (j % 2 == 0 || r->cnts[j] == 0)
-            continue;
-        /* pycocotools: y = p % h, x = (p - y) / h, for the run's first and last pixel */
-        const uint32_t x0 = h > 1 ? div32(&dh, start) : start, y0 = start - x0 * h;
-        const uint32_t x1 = h > 1 ? div32(&dh, cc - 1) : cc - 1, y1 = (cc - 1) - x1 * h;
-        xs = umin32(xs, x0);
-        xe = umax32(xe, x1);
-        if (x0 < x1) {          /* the run crosses a column: full height */
+        if (j % 2 == 0 || r->cnts[j] == 0) continue;
+        if (h == 0) continue; /* only malformed counts get here (pycocotools: division by 0) */
+        /* pycocotools: y = p % h, x = (p - y) / h for the run's first and last pixel */
+        uint32_t x0 = h >= 2 ? div32(&dh, start, h) : start, y0 = start - x0 * h;
+        uint32_t x1 = h >= 2 ? div32(&dh, cc - 1, h) : cc - 1, y1 = (cc - 1) - x1 * h;
+        xs = u32min(xs, x0);
+        xe = u32max(xe, x1);
+        if (x0 < x1) { /* the run wraps to the next column: full height */
             ys = 0;
             ye = h - 1;
         } else {
-            ys = umin32(ys, y0);
-            ye = umax32(ye, y1);
+            ys = u32min(ys, y0);
+            ye = u32max(ye, y1);
         }
     }
-    /* in uint32, as pycocotools (xe - xs + 1 wraps when no run was non-empty) */
-    bb[0] = xs;
-    bb[2] = (uint32_t)(xe - xs + 1);
-    bb[1] = ys;
-    bb[3] = (uint32_t)(ye - ys + 1);
+    /* pycocotools stores these uint32 expressions, wrap-around included. */
+    bb[0] = (double)xs;
+    bb[1] = (double)ys;
+    bb[2] = (double)(uint32_t)(xe - xs + 1);
+    bb[3] = (double)(uint32_t)(ye - ys + 1);
 }
 
 /* ---------------------------------------------------------------------------------- */
-/* polygons                                                                           */
+/* polygons and boxes                                                                   */
 /* ---------------------------------------------------------------------------------- */
 
-#define FA_POLY_SCALE 5.0
-
-/* Scaled integer vertices and the number of points on the upsampled boundary. */
-static int64_t poly_points(const double *xy, int64_t k, int *x, int *y)
+/* (int)(5 * v + 0.5), as pycocotools rounds a vertex; 0 when out of range. */
+static inline int poly_scaled(double v, int32_t *out)
 {
-    int64_t m = 0;
-    for (int64_t j = 0; j < k; j++) {
-        x[j] = trunc_int(FA_POLY_SCALE * xy[2 * j] + .5);
-        y[j] = trunc_int(FA_POLY_SCALE * xy[2 * j + 1] + .5);
-    }
-    x[k] = x[0];
-    y[k] = y[0];
-    for (int64_t j = 0; j < k; j++) {
-        /* pycocotools: umax(abs(dx), abs(dy)) + 1, in unsigned int */
-        uint32_t dx = (uint32_t)abs(x[j] - x[j + 1]), dy = (uint32_t)abs(y[j] - y[j + 1]);
-        m += (int64_t)umax32(dx, dy) + 1;
-    }
-    return m;
+    double s = FA_POLY_SCALE * v + 0.5;
+    if (!(s > -FA_POLY_LIMIT && s < FA_POLY_LIMIT)) return 0;
+    *out = (int32_t)s;
+    return 1;
 }
-
-static int64_t poly_upsampled(const double *xy, int64_t k)
-{
-    int64_t m = 0;
-    for (int64_t j = 0; j < k; j++) {
-        int x0 = trunc_int(FA_POLY_SCALE * xy[2 * j] + .5);
-        int y0 = trunc_int(FA_POLY_SCALE * xy[2 * j + 1] + .5);
-        int64_t n = (j + 1 < k) ? j + 1 : 0;
-        int x1 = trunc_int(FA_POLY_SCALE * xy[2 * n] + .5);
-        int y1 = trunc_int(FA_POLY_SCALE * xy[2 * n + 1] + .5);
-        uint32_t dx = (uint32_t)abs(x0 - x1), dy = (uint32_t)abs(y0 - y1);
-        m += (int64_t)umax32(dx, dy) + 1;
-    }
-    return m;
-}
-
-static size_t align8(size_t x) { return (x + 7) & ~(size_t)7; }
 
 int64_t fa_rle_poly_counts_bound(const double *xy, int64_t k, int64_t h, int64_t w)
 {
     (void)h;
-    (void)w;
-    if (k <= 0)
-        return 2;
-    return poly_upsampled(xy, k) + 2;
+    if (k <= 0) return 1;
+    for (int64_t j = 0; j < 2 * k; j++) {
+        int32_t t;
+        if (!poly_scaled(xy[j], &t)) return FA_EINVAL;
+    }
+    /* Kept crossings of an edge lie at distinct columns in [0, w), at most one per 5
+     * grid steps along x (they sit at grid positions 5*x + 2). */
+    int64_t total = 1; /* the h*w sentinel */
+    for (int64_t j = 0; j < k; j++) {
+        int32_t x0 = 0, x1 = 0;
+        int64_t jn = j + 1 < k ? j + 1 : 0;
+        poly_scaled(xy[2 * j], &x0);
+        poly_scaled(xy[2 * jn], &x1);
+        int64_t dx = x0 > x1 ? (int64_t)x0 - x1 : (int64_t)x1 - x0;
+        int64_t b = dx / 5 + 2;
+        if (b > dx + 1) b = dx + 1;
+        if (w > 0 && b > w) b = w;
+        total += b;
+    }
+    return total;
 }
 
 size_t fa_rle_poly_scratch_bytes(const double *xy, int64_t k, int64_t h, int64_t w)
 {
-    (void)h;
-    (void)w;
-    if (k <= 0)
-        return 16;
-    const size_t m = (size_t)poly_upsampled(xy, k);
-    return 2 * align8((size_t)(k + 1) * sizeof(int))     /* vertices */
-         + 2 * align8(m * sizeof(int))                    /* column crossings x, y */
-         + 2 * align8((m + 1) * sizeof(uint32_t))         /* positions + radix tmp */
-         + 16;
+    int64_t cap = fa_rle_poly_counts_bound(xy, k, h, w);
+    return cap < 0 ? 0 : (size_t)cap * sizeof(uint32_t);
 }
 
-/* Ascending LSD radix sort of n uint32 keys (8-bit digits; passes whose digit is the
- * same for every key are skipped). tmp: n entries. */
-static void radix_sort_u32(uint32_t *a, uint32_t *tmp, int64_t n)
+/* Ascending sort of a[0..n) (values only, so any correct sort gives pycocotools'
+ * qsort result). LSD radix on bytes through tmp[n]; insertion sort when short. */
+static void sort_u32(uint32_t *a, int64_t n, uint32_t *tmp)
 {
-    if (n <= 48) {              /* small: insertion sort */
+    if (n < 48) {
         for (int64_t i = 1; i < n; i++) {
-            const uint32_t key = a[i];
-            int64_t j = i - 1;
-            while (j >= 0 && a[j] > key) {
-                a[j + 1] = a[j];
+            uint32_t v = a[i];
+            int64_t j = i;
+            while (j > 0 && a[j - 1] > v) {
+                a[j] = a[j - 1];
                 j--;
             }
-            a[j + 1] = key;
+            a[j] = v;
         }
         return;
     }
-    uint32_t or_ = 0, and_ = 0xFFFFFFFFu;
-    for (int64_t i = 0; i < n; i++) {
-        or_ |= a[i];
-        and_ &= a[i];
-    }
+    uint32_t *src = a, *dst = tmp;
     for (int shift = 0; shift < 32; shift += 8) {
-        if ((((or_ ^ and_) >> shift) & 0xFFu) == 0)
-            continue;           /* this digit is the same everywhere */
-        int64_t count[257];
-        memset(count, 0, sizeof count);
-        for (int64_t i = 0; i < n; i++)
-            count[((a[i] >> shift) & 0xFFu) + 1]++;
-        for (int b = 0; b < 256; b++)
-            count[b + 1] += count[b];
-        for (int64_t i = 0; i < n; i++)
-            tmp[count[(a[i] >> shift) & 0xFFu]++] = a[i];
-        memcpy(a, tmp, (size_t)n * sizeof(uint32_t));
+        int64_t count[256];
+        memset(count, 0, sizeof(count));
+        for (int64_t i = 0; i < n; i++) count[(src[i] >> shift) & 0xff]++;
+        if (count[(src[0] >> shift) & 0xff] == n) continue; /* one bucket: nothing to do */
+        int64_t sum = 0;
+        for (int b = 0; b < 256; b++) {
+            int64_t c = count[b];
+            count[b] = sum;
+            sum += c;
+        }
+        for (int64_t i = 0; i < n; i++) dst[count[(src[i] >> shift) & 0xff]++] = src[i];
+        uint32_t *t = src;
+        src = dst;
+        dst = t;
     }
+    if (src != a) memcpy(a, src, (size_t)n * sizeof(uint32_t));
+}
+
+/* State of the boundary walk: the previous grid point and the crossings found. */
+typedef struct {
+    int32_t pu, pv;
+    int have_prev;
+    double w_last;   /* pycocotools' `w-1` as an unsigned size, converted to double */
+    double h_d;
+    int64_t h;
+    uint32_t *a;
+    int64_t n, cap;
+} poly_walk;
+
+/* One grid point of the boundary. Where the x grid coordinate changes, the crossing
+ * of a pixel-column centre (if the step is on one) gives a run boundary at that column,
+ * in the row below the (clamped) crossing height. pycocotools' rleFrPoly rounding. */
+static inline int poly_point(poly_walk *s, int32_t u, int32_t v)
+{
+    if (s->have_prev && u != s->pu) {
+        /* pycocotools: xd = (x + .5) / 5 - .5 kept when floor(xd) == xd; for integers
+         * |x| < 2^30 that is exactly x = 5 xd + 2 (the double arithmetic is exact there),
+         * tested with integers: this test runs for every boundary point */
+        const int64_t x2 = (int64_t)(u < s->pu ? u : u - 1) - 2;
+        const double xd = (double)(x2 / 5);
+        if (x2 % 5 == 0 && xd >= 0 && !(xd > s->w_last)) {
+            double yd = (double)(v < s->pv ? v : s->pv);
+            yd = (yd + 0.5) / FA_POLY_SCALE - 0.5;
+            if (yd < 0) yd = 0;
+            else if (yd > s->h_d) yd = s->h_d;
+            yd = ceil(yd);
+            if (s->n >= s->cap) return 0;
+            /* pycocotools: (uint)(x*(int)h + y), i.e. modulo 2^32 */
+            s->a[s->n++] = (uint32_t)((int64_t)xd * s->h + (int64_t)yd);
+        }
+    }
+    s->pu = u;
+    s->pv = v;
+    s->have_prev = 1;
+    return 1;
 }
 
 int64_t fa_rle_from_poly(const double *xy, int64_t k, int64_t h, int64_t w, void *scratch,
                          uint32_t *cnts)
 {
-    if (k <= 0) {               /* no vertices: pycocotools gives the empty mask */
-        cnts[0] = (uint32_t)(h * w);
-        return 1;
-    }
-    char *cur = (char *)scratch;
-    int *x = (int *)cur;
-    cur += align8((size_t)(k + 1) * sizeof(int));
-    int *y = (int *)cur;
-    cur += align8((size_t)(k + 1) * sizeof(int));
-    const int64_t m_up = poly_points(xy, k, x, y);
-    int *px = (int *)cur;
-    cur += align8((size_t)m_up * sizeof(int));
-    int *py = (int *)cur;
-    cur += align8((size_t)m_up * sizeof(int));
-    uint32_t *a = (uint32_t *)cur;
-    cur += align8((size_t)(m_up + 1) * sizeof(uint32_t));
-    uint32_t *tmp = (uint32_t *)cur;
+    int64_t cap = fa_rle_poly_counts_bound(xy, k, h, w);
+    if (cap < 0) return cap;
+    poly_walk s;
+    s.have_prev = 0;
+    s.pu = s.pv = 0;
+    s.w_last = w > 0 ? (double)(w - 1) : 18446744073709551615.0;
+    s.h_d = (double)h;
+    s.h = h;
+    s.a = cnts;
+    s.n = 0;
+    s.cap = cap - 1; /* one entry for the sentinel */
 
-    /* Upsample every edge (each integer step along its longer axis, both ends included)
-     * and keep, on the fly, the points where the boundary crosses a pixel column's
-     * centre, snapped to the grid: pycocotools builds the full point list first and then
-     * filters it; this is the same walk without the list. Its test
-     * floor((x + .5) / 5 - .5) == x' holds exactly when x == 5 x' + 2 (for these integer x
-     * the double arithmetic is exact), which is checked with integers here. */
-    const double wmax = (double)(uint64_t)(w - 1), hmax = (double)(uint64_t)h;  /* siz arithmetic */
-    int64_t m = 0;
-    int pu = 0, pv = 0, have_prev = 0;
     for (int64_t j = 0; j < k; j++) {
-        int xs = x[j], xe = x[j + 1], ys = y[j], ye = y[j + 1];
-        const int dx = abs(xe - xs), dy = abs(ys - ye);
-        const int flip = (dx >= dy && xs > xe) || (dx < dy && ys > ye);
+        int64_t jn = j + 1 < k ? j + 1 : 0;
+        int32_t xs = 0, ys = 0, xe = 0, ye = 0;
+        poly_scaled(xy[2 * j], &xs);
+        poly_scaled(xy[2 * j + 1], &ys);
+        poly_scaled(xy[2 * jn], &xe);
+        poly_scaled(xy[2 * jn + 1], &ye);
+        int32_t dx = xe > xs ? xe - xs : xs - xe, dy = ye > ys ? ye - ys : ys - ye;
+        /* Walk along the longer axis in increasing order; `t` keeps the points in the
+         * polygon's own order when the edge had to be flipped. */
+        int flip = (dx >= dy && xs > xe) || (dx < dy && ys > ye);
         if (flip) {
-            int t = xs; xs = xe; xe = t;
+            int32_t t = xs; xs = xe; xe = t;
             t = ys; ys = ye; ye = t;
         }
-        const double s = dx >= dy ? (double)(ye - ys) / dx : (double)(xe - xs) / dy;
-        const int n_steps = dx >= dy ? dx : dy;
-        for (int d = 0; d <= n_steps; d++) {
-            int cu, cv;
-            if (dx >= dy) {
-                const int t = flip ? dx - d : d;
-                cu = t + xs;
-                cv = trunc_int(ys + s * t + .5);
-            } else {
-                const int t = flip ? dy - d : d;
-                cv = t + ys;
-                cu = trunc_int(xs + s * t + .5);
+        if (dx >= dy) {
+            /* dx == dy == 0: a repeated vertex; pycocotools' slope is 0/0 there, but that
+             * point's y is never used (its neighbours share its x). */
+            double slope = dx > 0 ? (double)(ye - ys) / dx : 0.0;
+            for (int32_t d = 0; d <= dx; d++) {
+                int32_t t = flip ? dx - d : d;
+                int32_t v = (int32_t)((double)ys + slope * (double)t + 0.5);
+                if (!poly_point(&s, t + xs, v)) return FA_EINVAL;
             }
-            if (have_prev && cu != pu) {
-                const int xi = cu < pu ? cu : cu - 1;
-                const int r = (int)(((int64_t)xi - 2) % 5);
-                if (r == 0) {
-                    const double xd = (double)(((int64_t)xi - 2) / 5);
-                    if (!(xd < 0 || xd > wmax)) {
-                        double yd = (double)(cv < pv ? cv : pv);
-                        yd = (yd + .5) / FA_POLY_SCALE - .5;
-                        if (yd < 0)
-                            yd = 0;
-                        else if (yd > hmax)
-                            yd = hmax;
-                        yd = ceil(yd);
-                        px[m] = (int)xd;
-                        py[m] = (int)yd;
-                        m++;
-                    }
-                }
+        } else {
+            double slope = (double)(xe - xs) / dy;
+            for (int32_t d = 0; d <= dy; d++) {
+                int32_t t = flip ? dy - d : d;
+                int32_t u = (int32_t)((double)xs + slope * (double)t + 0.5);
+                if (!poly_point(&s, u, t + ys)) return FA_EINVAL;
             }
-            pu = cu;
-            pv = cv;
-            have_prev = 1;
         }
     }
-    /* positions in column-major order, sorted; the runs are their differences */
-    int64_t n = m;
-    for (int64_t j = 0; j < n; j++)
-        a[j] = (uint32_t)(px[j] * (int)h + py[j]);
-    a[n++] = (uint32_t)(h * w);
-    radix_sort_u32(a, tmp, n);
+
+    /* Run lengths from the sorted boundary positions (the image end as a sentinel);
+     * a position reached twice cancels out, as in pycocotools. */
+    uint32_t *a = cnts;
+    int64_t n = s.n;
+    a[n++] = (uint32_t)((uint64_t)h * (uint64_t)w);
+    sort_u32(a, n, (uint32_t *)scratch);
     uint32_t prev = 0;
     for (int64_t j = 0; j < n; j++) {
-        const uint32_t t = a[j];
+        uint32_t t = a[j];
         a[j] -= prev;
         prev = t;
     }
-    /* zero-length runs fold their successor into the previous count */
-    int64_t out = 0, j = 0;
-    cnts[out++] = a[j++];
+    int64_t m = 0, j = 0;
+    a[m++] = a[j++];
     while (j < n) {
         if (a[j] > 0) {
-            cnts[out++] = a[j++];
+            a[m++] = a[j++];
         } else {
             j++;
-            if (j < n)
-                cnts[out - 1] += a[j++];
+            if (j < n) a[m - 1] += a[j++];
         }
     }
-    return out;
-}
-
-int64_t fa_rle_from_bbox(const double *bb, int64_t h, int64_t w, uint32_t *cnts)
-{
-    const double xs = bb[0], xe = xs + bb[2], ys = bb[1], ye = ys + bb[3];
-    const double xy[8] = {xs, ys, xs, ye, xe, ye, xe, ys};
-    const int64_t cap = fa_rle_poly_scratch_bytes(xy, 4, h, w);
-    char stack[4096];
-    void *scratch = (size_t)cap <= sizeof stack ? (void *)stack : malloc((size_t)cap);
-    if (!scratch)
-        return FA_ENOMEM;
-    const int64_t m = fa_rle_from_poly(xy, 4, h, w, scratch, cnts);
-    if (scratch != (void *)stack)
-        free(scratch);
     return m;
 }
 
 int64_t fa_rle_bbox_counts_bound(const double *bb, int64_t h, int64_t w)
 {
-    const double xs = bb[0], xe = xs + bb[2], ys = bb[1], ye = ys + bb[3];
-    const double xy[8] = {xs, ys, xs, ye, xe, ye, xe, ys};
-    return fa_rle_poly_counts_bound(xy, 4, h, w);
+    double xs = bb[0], xe = xs + bb[2], ys = bb[1], ye = ys + bb[3];
+    double xy[8] = {xs, ys, xs, ye, xe, ye, xe, ys};
+    int64_t cap = fa_rle_poly_counts_bound(xy, 4, h, w);
+    return cap < 0 ? cap : 2 * cap;
+}
+
+int64_t fa_rle_from_bbox(const double *bb, int64_t h, int64_t w, uint32_t *cnts)
+{
+    /* pycocotools' rleFrBbox: the box as the polygon (xs,ys) (xs,ye) (xe,ye) (xe,ys). */
+    double xs = bb[0], xe = xs + bb[2], ys = bb[1], ye = ys + bb[3];
+    double xy[8] = {xs, ys, xs, ye, xe, ye, xe, ys};
+    int64_t cap = fa_rle_poly_counts_bound(xy, 4, h, w);
+    if (cap < 0) return cap;
+    return fa_rle_from_poly(xy, 4, h, w, cnts + cap, cnts);
 }
 
 /* ---------------------------------------------------------------------------------- */
-/* merge, IoU                                                                         */
+/* merge and IoU                                                                        */
 /* ---------------------------------------------------------------------------------- */
 
-int64_t fa_rle_merge_bound(const fa_rle *rs, int64_t n)
+/* One pairwise step of pycocotools' rleMerge. out: capacity am + bm + 1. The loop ends
+ * when both inputs are used up (pycocotools: their remaining counts sum to 0 as uint32);
+ * it also stops when one side has ended before the other (malformed totals), where
+ * pycocotools would loop forever. */
+static int64_t merge_pair(const uint32_t *A, int64_t am, const uint32_t *B, int64_t bm,
+                          int intersect, uint32_t *out)
 {
-    int64_t m = 1;
-    for (int64_t i = 0; i < n; i++)
-        m += rs[i].m;
-    return m;
-}
-
-/* One step of pycocotools' rleMerge: A (ma counts) with B into out; returns the count. */
-static int64_t merge2(const uint32_t *A, int64_t ma, const uint32_t *B, int64_t mb, int intersect,
-                      uint32_t *out)
-{
-    uint32_t ca = ma ? A[0] : 0, cb = mb ? B[0] : 0, c, cc = 0, ct = 1;
-    int v = 0, va = 0, vb = 0, vp;
+    uint32_t ca = am > 0 ? A[0] : 0, cb = bm > 0 ? B[0] : 0, cc = 0;
+    int v = 0, va = 0, vb = 0;
     int64_t a = 1, b = 1, m = 0;
-    while (ct > 0) {
-        c = umin32(ca, cb);
+    for (;;) {
+        uint32_t c = u32min(ca, cb);
         cc += c;
-        ct = 0;
         ca -= c;
-        if (!ca && a < ma) {
-            ca = A[a++];
-            va = !va;
-        }
-        ct += ca;
+        if (!ca && a < am) { ca = A[a++]; va = !va; }
         cb -= c;
-        if (!cb && b < mb) {
-            cb = B[b++];
-            vb = !vb;
-        }
-        ct += cb;
-        vp = v;
+        if (!cb && b < bm) { cb = B[b++]; vb = !vb; }
+        uint32_t ct = ca + cb;
+        int vp = v;
         v = intersect ? (va && vb) : (va || vb);
         if (v != vp || ct == 0) {
             out[m++] = cc;
             cc = 0;
         }
+        if (ct == 0) break;
+        if ((ca == 0 && a >= am) || (cb == 0 && b >= bm)) {
+            if (cc) out[m++] = cc;
+            break;
+        }
     }
     return m;
+}
+
+int64_t fa_rle_merge_bound(const fa_rle *rs, int64_t n)
+{
+    int64_t total = n + 1;
+    for (int64_t i = 0; i < n; i++) total += rs[i].m;
+    return 2 * total;
 }
 
 int64_t fa_rle_merge(const fa_rle *rs, int64_t n, int intersect, uint32_t *cnts)
 {
-    if (n <= 0)
-        return 0;
+    if (n <= 0) return 0;
     if (n == 1) {
-        memcpy(cnts, rs[0].cnts, (size_t)rs[0].m * sizeof(uint32_t));
+        if (rs[0].m > 0) memcpy(cnts, rs[0].cnts, (size_t)rs[0].m * sizeof(uint32_t));
         return rs[0].m;
     }
-    if (n == 2)
-        return merge2(rs[0].cnts, rs[0].m, rs[1].cnts, rs[1].m, intersect, cnts);
-    /* sequentially, as pycocotools (its result keeps zero-length runs of odd inputs) */
-    const int64_t cap = fa_rle_merge_bound(rs, n);
-    uint32_t *tmp = (uint32_t *)malloc((size_t)cap * sizeof(uint32_t));
-    if (!tmp)
-        return FA_ENOMEM;
-    int64_t m = merge2(rs[0].cnts, rs[0].m, rs[1].cnts, rs[1].m, intersect, tmp);
-    for (int64_t i = 2; i < n; i++) {
-        uint32_t *dst = (i % 2 == 0) ? cnts : tmp, *src = (i % 2 == 0) ? tmp : cnts;
-        m = merge2(src, m, rs[i].cnts, rs[i].m, intersect, dst);
+    int64_t half = fa_rle_merge_bound(rs, n) / 2;
+    const uint32_t *cur = rs[0].cnts;
+    int64_t m = rs[0].m;
+    for (int64_t i = 1; i < n; i++) {
+        /* Alternate halves so that the last step writes to the front. */
+        uint32_t *dst = ((n - 1 - i) % 2 == 0) ? cnts : cnts + half;
+        m = merge_pair(cur, m, rs[i].cnts, rs[i].m, intersect, dst);
+        cur = dst;
     }
-    if ((n - 1) % 2 == 1)       /* the last result is in tmp */
-        memcpy(cnts, tmp, (size_t)m * sizeof(uint32_t));
-    free(tmp);
     return m;
 }
+
+/* pycocotools' rleIou for one pair that passed the box test. */
+static double rle_pair_iou(const fa_rle *d, const fa_rle *g, int crowd)
+{
+    const uint32_t *A = d->cnts, *B = g->cnts;
+    int64_t am = d->m, bm = g->m, a = 1, b = 1;
+    uint32_t ca = am > 0 ? A[0] : 0, cb = bm > 0 ? B[0] : 0, inter = 0, uni = 0;
+    int va = 0, vb = 0;
+    for (;;) {
+        uint32_t c = u32min(ca, cb);
+        if (va || vb) {
+            uni += c;
+            if (va && vb) inter += c;
+        }
+        ca -= c;
+        if (!ca && a < am) { ca = A[a++]; va = !va; }
+        cb -= c;
+        if (!cb && b < bm) { cb = B[b++]; vb = !vb; }
+        if ((uint32_t)(ca + cb) == 0) break;
+        if ((ca == 0 && a >= am) || (cb == 0 && b >= bm)) break; /* malformed totals */
+    }
+    if (inter == 0) uni = 1;
+    else if (crowd) uni = (uint32_t)fa_rle_area(d); /* a crowd's union is the dt area */
+    return (double)inter / (double)uni;
+}
+
+void fa_rle_iou_strided(const fa_rle *dt, const double *dt_bb, int64_t m, const fa_rle *gt,
+                        const double *gt_bb, int64_t n, const uint8_t *iscrowd, double *out,
+                        int64_t stride_dt, int64_t stride_gt)
+{
+    for (int64_t d = 0; d < m; d++) {
+        const double *db = dt_bb + 4 * d;
+        double da = db[2] * db[3];
+        for (int64_t g = 0; g < n; g++) {
+            const double *gb = gt_bb + 4 * g;
+            int crowd = iscrowd != NULL && iscrowd[g];
+            double o = fa_iou_xywh_pair(db, da, gb, gb[2] * gb[3], crowd);
+            if (o > 0) {
+                if (dt[d].h != gt[g].h || dt[d].w != gt[g].w) o = -1;
+                else o = rle_pair_iou(dt + d, gt + g, crowd);
+            }
+            out[d * stride_dt + g * stride_gt] = o;
+        }
+    }
+}
+
+#define FA_RLE_IOU_TILE 64
 
 void fa_rle_iou(const fa_rle *dt, const double *dt_bb, int64_t m, const fa_rle *gt,
                 const double *gt_bb, int64_t n, const uint8_t *iscrowd, double *out)
 {
-    double dbb_one[4], gbb_one[4];
-    for (int64_t d = 0; d < m; d++) {
-        const double *D = dt_bb ? dt_bb + 4 * d : (fa_rle_to_bbox(&dt[d], dbb_one), dbb_one);
-        const double da = D[2] * D[3];
-        for (int64_t g = 0; g < n; g++) {
-            const double *G = gt_bb ? gt_bb + 4 * g : (fa_rle_to_bbox(&gt[g], gbb_one), gbb_one);
-            const int crowd = iscrowd != NULL && iscrowd[g];
-            /* pycocotools: the boxes' IoU first (fmin / fmax, crowd rule) */
-            double o = 0.0;
-            const double ww = fmin(D[2] + D[0], G[2] + G[0]) - fmax(D[0], G[0]);
-            if (ww > 0) {
-                const double hh = fmin(D[3] + D[1], G[3] + G[1]) - fmax(D[1], G[1]);
-                if (hh > 0) {
-                    const double i = ww * hh, u = crowd ? da : da + G[2] * G[3] - i;
-                    o = i / u;
-                }
-            }
-            if (o > 0) {
-                if (dt[d].h != gt[g].h || dt[d].w != gt[g].w) {
-                    o = -1;
-                } else {
-                    const uint32_t *A = dt[d].cnts, *B = gt[g].cnts;
-                    const int64_t ka = dt[d].m, kb = gt[g].m;
-                    uint32_t ca = ka ? A[0] : 0, cb = kb ? B[0] : 0, c, ct = 1, inter = 0, uni = 0;
-                    int va = 0, vb = 0;
-                    int64_t a = 1, b = 1;
-                    while (ct > 0) {
-                        c = umin32(ca, cb);
-                        if (va || vb) {
-                            uni += c;
-                            if (va && vb)
-                                inter += c;
-                        }
-                        ct = 0;
-                        ca -= c;
-                        if (!ca && a < ka) {
-                            ca = A[a++];
-                            va = !va;
-                        }
-                        ct += ca;
-                        cb -= c;
-                        if (!cb && b < kb) {
-                            cb = B[b++];
-                            vb = !vb;
-                        }
-                        ct += cb;
-                    }
-                    if (inter == 0)
-                        uni = 1;
-                    else if (crowd)
-                        uni = (uint32_t)fa_rle_area(&dt[d]);
-                    o = (double)inter / (double)uni;
-                }
-            }
-            out[d * n + g] = o;
+    if (dt_bb && gt_bb) {
+        fa_rle_iou_strided(dt, dt_bb, m, gt, gt_bb, n, iscrowd, out, n, 1);
+        return;
+    }
+    /* Boxes computed here, a tile at a time on the stack. */
+    double dbox[4 * FA_RLE_IOU_TILE], gbox[4 * FA_RLE_IOU_TILE];
+    for (int64_t g0 = 0; g0 < n; g0 += FA_RLE_IOU_TILE) {
+        int64_t gn = n - g0 < FA_RLE_IOU_TILE ? n - g0 : FA_RLE_IOU_TILE;
+        const double *gb = gt_bb ? gt_bb + 4 * g0 : gbox;
+        if (!gt_bb)
+            for (int64_t g = 0; g < gn; g++) fa_rle_to_bbox(gt + g0 + g, gbox + 4 * g);
+        for (int64_t d0 = 0; d0 < m; d0 += FA_RLE_IOU_TILE) {
+            int64_t dn = m - d0 < FA_RLE_IOU_TILE ? m - d0 : FA_RLE_IOU_TILE;
+            const double *db = dt_bb ? dt_bb + 4 * d0 : dbox;
+            if (!dt_bb)
+                for (int64_t d = 0; d < dn; d++) fa_rle_to_bbox(dt + d0 + d, dbox + 4 * d);
+            fa_rle_iou_strided(dt + d0, db, dn, gt + g0, gb, gn,
+                               iscrowd ? iscrowd + g0 : NULL, out + d0 * n + g0, n, 1);
         }
     }
 }
 
 /* ---------------------------------------------------------------------------------- */
-/* compressed strings                                                                 */
+/* compressed strings                                                                   */
 /* ---------------------------------------------------------------------------------- */
 
 int64_t fa_rle_string_bound(const fa_rle *r)
 {
-    return 7 * r->m + 1;      /* a 33-bit signed delta takes at most 7 characters */
+    /* A value is in (-2^32, 2^32): 34 bits with the sign, 7 characters of 5 bits. */
+    return 7 * (r->m > 0 ? r->m : 0) + 1;
 }
 
 int64_t fa_rle_to_string(const fa_rle *r, char *s)
@@ -499,15 +504,13 @@ int64_t fa_rle_to_string(const fa_rle *r, char *s)
     int64_t p = 0;
     for (int64_t i = 0; i < r->m; i++) {
         int64_t x = (int64_t)r->cnts[i];
-        if (i > 2)
-            x -= (int64_t)r->cnts[i - 2];
+        if (i > 2) x -= (int64_t)r->cnts[i - 2]; /* pycocotools: deltas from the 4th on */
         int more = 1;
         while (more) {
-            char c = (char)(x & 0x1f);
-            x >>= 5;            /* arithmetic shift, as pycocotools' long */
+            int c = (int)((uint64_t)x & 0x1f);
+            x = (x - c) / 32; /* exact: an arithmetic shift by 5 */
             more = (c & 0x10) ? x != -1 : x != 0;
-            if (more)
-                c |= 0x20;
+            if (more) c |= 0x20;
             s[p++] = (char)(c + 48);
         }
     }
@@ -516,66 +519,64 @@ int64_t fa_rle_to_string(const fa_rle *r, char *s)
 }
 
 int fa_rle_from_string(const char *s, int64_t len, int64_t h, int64_t w, uint32_t *cnts,
-                       int64_t cap, int64_t *m_out, char *msg, size_t msg_len)
+                       int64_t cap, int64_t *m, char *msg, size_t msg_len)
 {
-    int64_t m = 0, p = 0;
+    int64_t n = 0, p = 0;
     uint64_t sum = 0;
-    const uint64_t total = (uint64_t)h * (uint64_t)w;
-    *m_out = 0;
-    const unsigned char *u = (const unsigned char *)s;
+    *m = 0;
+    if (h < 0 || w < 0) {
+        if (msg) snprintf(msg, msg_len, "size must be non-negative, got [%lld, %lld]",
+                          (long long)h, (long long)w);
+        return FA_EPARSE;
+    }
+    uint64_t total = (uint64_t)h * (uint64_t)w;
     while (p < len) {
-        int64_t x = 0;
+        int64_t start = p;
+        uint64_t x = 0;
         int k = 0;
         unsigned c;
         do {
             if (p >= len) {
-                if (msg) snprintf(msg, msg_len, "compressed RLE counts end in the middle of a value (byte %lld)",
-                                  (long long)p);
+                if (msg) snprintf(msg, msg_len, "the string ends inside a value (count %lld, "
+                                  "byte %lld)", (long long)n, (long long)start);
                 return FA_EPARSE;
             }
-            c = (unsigned)u[p] - 48u;
-            if (c > 63u || k >= 7) {
-                if (msg) {
-                    if (c > 63u)
-                        snprintf(msg, msg_len, "compressed RLE counts hold a character outside '0'..'o' "
-                                 "(code %d at byte %lld)", (int)u[p], (long long)p);
-                    else
-                        snprintf(msg, msg_len, "compressed RLE counts hold a value longer than 7 characters "
-                                 "(byte %lld)", (long long)p);
+            c = (unsigned)(unsigned char)s[p] - 48u;
+            if (c > 63u || k >= 12) {       /* one test for both rare failures */
+                if (c > 63u) {
+                    if (msg) snprintf(msg, msg_len, "byte %lld is 0x%02x, not an RLE character "
+                                      "('0'..'o')", (long long)p, (unsigned char)s[p]);
+                } else if (msg) {
+                    snprintf(msg, msg_len, "value at byte %lld is longer than 12 "
+                             "characters", (long long)start);
                 }
                 return FA_EPARSE;
             }
-            x |= (int64_t)(c & 0x1f) << (5 * k);
+            x |= (uint64_t)(c & 0x1f) << (5 * k);
             p++;
             k++;
         } while (c & 0x20);
-        if (c & 0x10)
-            x -= (int64_t)1 << (5 * k);     /* sign extension: x | -(1 << 5k) for x < 2^5k */
-        if (m > 2)
-            x += (int64_t)cnts[m - 2];
-        if (x < 0 || x > (int64_t)UINT32_MAX) {
-            if (msg) snprintf(msg, msg_len, "compressed RLE counts decode to an invalid run length %lld "
-                              "(count %lld)", (long long)x, (long long)m);
+        if (c & 0x10) x |= ~(uint64_t)0 << (5 * k); /* sign extension */
+        int64_t v = (x >> 63) ? -(int64_t)(~x) - 1 : (int64_t)x;
+        if (n > 2) v += (int64_t)cnts[n - 2];
+        if (v < 0 || v > (int64_t)UINT32_MAX) {
+            if (msg) snprintf(msg, msg_len, "count %lld is %lld (byte %lld), outside "
+                              "0..4294967295", (long long)n, (long long)v, (long long)start);
             return FA_EPARSE;
         }
-        if (m >= cap) {
-            if (msg) snprintf(msg, msg_len, "more counts than the capacity %lld", (long long)cap);
+        if (n >= cap) {
+            if (msg) snprintf(msg, msg_len, "more than %lld counts", (long long)cap);
             return FA_EINVAL;
         }
-        cnts[m++] = (uint32_t)x;
-        sum += (uint64_t)x;
-        if (sum > total) {
-            if (msg) snprintf(msg, msg_len, "RLE counts overrun the image: they reach %llu, the image has "
-                              "%lld x %lld = %llu pixels", (unsigned long long)sum, (long long)h,
-                              (long long)w, (unsigned long long)total);
-            return FA_EPARSE;
-        }
+        cnts[n++] = (uint32_t)v;
+        sum += (uint64_t)v;
     }
+    *m = n;
     if (sum != total) {
-        if (msg) snprintf(msg, msg_len, "RLE counts sum to %llu, the image has %lld x %lld = %llu pixels",
-                          (unsigned long long)sum, (long long)h, (long long)w, (unsigned long long)total);
+        if (msg) snprintf(msg, msg_len, "counts sum to %llu, the image has %llu pixels "
+                          "(%lld x %lld)", (unsigned long long)sum, (unsigned long long)total,
+                          (long long)h, (long long)w);
         return FA_EPARSE;
     }
-    *m_out = m;
     return FA_OK;
 }

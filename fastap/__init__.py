@@ -20,6 +20,9 @@ read_yolo, read_voc_xml, read_voc_results
 operating_points / confusion_matrix / error_analysis(result, ...)
     Reports from one evaluation pass (also methods of EvalResult and COCOeval);
     fastap.plots draws them (``result.plot(dir)``, needs ``fastap[plot]``).
+mask
+    COCO run-length encoded masks, a drop-in for pycocotools.mask (encode, decode, area,
+    toBbox, iou, merge, frPyObjects).
 """
 from ._version import __version__
 from .errors import DeviceError, FastapError, InvalidAnnotationError, InvalidFileError, InvalidTypeError
@@ -29,12 +32,13 @@ from .iou import box_iou
 from . import cuda
 from .coco import COCO, COCOeval
 from .evaluator import Evaluator
+from . import mask
 from .formats import read_voc_results, read_voc_xml, read_yolo
 from .report import (ConfusionMatrix, ErrorAnalysis, OperatingPoints, confusion_matrix, error_analysis,
                      operating_points)
 
 __all__ = ["__version__", "COCO", "COCOeval", "Params", "evaluate", "EvalResult", "box_iou", "Evaluator",
            "FastapError", "InvalidAnnotationError", "InvalidTypeError", "InvalidFileError", "DeviceError",
-           "read_yolo", "read_voc_xml", "read_voc_results",
+           "mask", "read_yolo", "read_voc_xml", "read_voc_results",
            "operating_points", "confusion_matrix", "error_analysis", "OperatingPoints", "ConfusionMatrix",
            "ErrorAnalysis"]

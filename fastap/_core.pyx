@@ -779,3 +779,6 @@ def records_to_columns(list anns, bint ground_truth):
     return out
 
 cdef double NAN_VALUE = float("nan")
+
+
+include "_mask.pxi"

@@ -145,7 +145,7 @@ cdef int _sg_convert(const _jr_segm *sg, const double *values, const _sg_int64 *
             rc = _SG_BOXLEN
             break
         for k in range(off, off + poly_len[i]):
-            if not (values[k] > -4e8 and values[k] < 4e8):
+            if not (values[k] > -2e8 and values[k] < 2e8):
                 rc = _SG_COORD
                 break
         if rc != _SG_OK:
@@ -169,7 +169,7 @@ cdef int _sg_convert(const _jr_segm *sg, const double *values, const _sg_int64 *
             m = _sg_from_poly(values + off, k, img_h, img_w, scratch, tmp.p + tmp.n)
             _sg_free(scratch)
         if m < 0:
-            rc = _SG_NOMEM
+            rc = _SG_NOMEM if m == -1 else _SG_COORD
             break
         rs[i].h = img_h
         rs[i].w = img_w
@@ -206,7 +206,7 @@ _SG_REASONS = {
     _SG_COUNTS: "uncompressed RLE counts must be non-negative integers summing to height * width",
     _SG_NOSIZE: "polygons need the image's height and width (the image entry has none)",
     _SG_MISSING: "missing field 'segmentation'",
-    _SG_COORD: "polygon coordinates must be finite numbers within +-4e8",
+    _SG_COORD: "polygon coordinates must be finite numbers within +-2e8",
 }
 
 

@@ -570,3 +570,48 @@ def make_boxes(n, seed=0, fmt="xyxy", dtype=np.float32, image=(1333.0, 800.0), d
 
 
 __all__ += ["make_boxes"]
+
+# --- masks and polygons (fastap.mask tests and benchmarks) -------------------------------
+
+def random_masks(rng, n, h, w, kind="blobs"):
+    """n binary masks, uint8 [h, w, n] in Fortran order (COCO's layout).
+
+    kind: "blobs" -- an axis-aligned ellipse per mask, with a few flipped pixels (COCO-like
+    objects: a few runs per column); "noise" -- independent pixels, density drawn per mask
+    (many short runs); "mixed" -- each mask one of blobs, noise, empty, full, one pixel.
+    """
+    masks = np.zeros((h, w, n), np.uint8, order="F")
+    yy, xx = np.mgrid[0:h, 0:w]
+    for i in range(n):
+        k = kind
+        if kind == "mixed":
+            k = ("blobs", "noise", "empty", "full", "pixel")[int(rng.integers(5))]
+        if k == "noise":
+            masks[:, :, i] = rng.random((h, w)) < rng.uniform(0.05, 0.95)
+        elif k == "full":
+            masks[:, :, i] = 1
+        elif k == "pixel" and h and w:
+            masks[int(rng.integers(h)), int(rng.integers(w)), i] = 1
+        elif k == "blobs" and h and w:
+            cy, cx = rng.uniform(0, h), rng.uniform(0, w)
+            ry, rx = rng.uniform(1, max(h / 2, 1.5)), rng.uniform(1, max(w / 2, 1.5))
+            m = ((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 <= 1
+            flips = rng.random((h, w)) < 0.002
+            masks[:, :, i] = m ^ flips
+    return masks
+
+
+def random_polygons(rng, n, h, w, n_points=(3, 30), outside=0.1):
+    """n COCO polygons (flat lists [x0, y0, x1, y1, ...] of Python floats) around random
+    centres of an h x w image: star-shaped, with n_points vertices drawn from the range;
+    `outside` is the fraction of the image size by which vertices may leave it."""
+    polys = []
+    for _ in range(n):
+        k = int(rng.integers(n_points[0], n_points[1] + 1))
+        cx, cy = rng.uniform(0, w), rng.uniform(0, h)
+        r = rng.uniform(1, max(min(h, w) / 3, 1.5)) * rng.uniform(0.3, 1.0, k)
+        t = np.sort(rng.uniform(0, 2 * np.pi, k))
+        x = np.clip(cx + r * np.cos(t), -outside * w, (1 + outside) * w)
+        y = np.clip(cy + r * np.sin(t), -outside * h, (1 + outside) * h)
+        polys.append(np.round(np.stack([x, y], 1).ravel(), 2).tolist())
+    return polys
