@@ -318,12 +318,15 @@ def test_summarize_prints_through_sys_stdout(capsys):
     assert len(out) == 12 and out[0].startswith(" Average Precision  (AP) @[ IoU=0.50:0.95")
 
 
-def test_segm_is_refused_clearly():
+def test_default_iou_type_is_segm_and_needs_masks():
+    """pycocotools' default iouType is segm; box-only ground truth then lacks the masks
+    (pycocotools: KeyError), which fastap names."""
     d, r = make_coco(seed=3, n_images=5, n_categories=2)
     with quiet():
         gt = fastap.COCO(d)
-        ev = fastap.COCOeval(gt, gt.loadRes(r))   # pycocotools' default iouType is segm
-        with pytest.raises(NotImplementedError, match="bbox"):
+        ev = fastap.COCOeval(gt, gt.loadRes(r))
+        assert ev.params.iouType == "segm"
+        with pytest.raises(fastap.InvalidAnnotationError, match=r"annotations record 0 .*'segmentation'"):
             ev.evaluate()
 
 
