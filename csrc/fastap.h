@@ -201,6 +201,17 @@ int64_t fa_oks_layout(const fa_coco_input *in, const fa_oks_input *kp, int64_t *
 void fa_oks_exponents(const fa_coco_input *in, const fa_oks_input *kp, int32_t k,
                       int64_t d_begin, int64_t d_end, const int64_t *dt_e_off, double *neg_e);
 
+/* A NumPy ufunc inner loop (PyUFuncGenericFunction): args, dimensions, steps, data. */
+typedef void (*fa_vec_loop)(char **args, const intptr_t *dims, const intptr_t *steps, void *data);
+
+/* The same OKS in one pass per pair: exp_loop is NumPy's float64 exp inner loop (the
+ * caller checks it reproduces np.exp), applied to each pair's terms as pycocotools'
+ * np.exp is. scratch: n_kpt doubles (per thread). Writes iou at the
+ * fa_coco_iou_layout positions. */
+void fa_oks_pairs(const fa_coco_input *in, const fa_oks_input *kp, int32_t k, int64_t d_begin,
+                  int64_t d_end, fa_vec_loop exp_loop, void *exp_data, double *scratch,
+                  double *iou);
+
 /* OKS of every pair of the detections [d_begin, d_end) of category k from the exponentials `ex` (np.exp of the exponents):
  * sum in NumPy's pairwise order, divided by the term count; written to `iou` at the
  * fa_coco_iou_layout positions. */

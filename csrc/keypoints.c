@@ -156,3 +156,61 @@ void fa_oks_reduce(const fa_coco_input *in, const fa_oks_input *kp, int32_t k,
         }
     }
 }
+
+/* ---------------------------------------------------------------------------------- */
+/* one pass per pair, with NumPy's own exp loop                                        */
+/* ---------------------------------------------------------------------------------- */
+
+/* The OKS of the pairs of detections [d_begin, d_end) of category k in one pass: each
+ * pair's -e terms into a small buffer, exp applied by `exp_loop` (NumPy's float64 exp
+ * inner loop, called exactly as NumPy calls it on pycocotools' per-pair arrays), summed
+ * in NumPy's order. scratch: n_kpt doubles. No layout of the exponents is needed. */
+void fa_oks_pairs(const fa_coco_input *in, const fa_oks_input *kp, int32_t k, int64_t d_begin,
+                  int64_t d_end, fa_vec_loop exp_loop, void *exp_data, double *scratch,
+                  double *iou)
+{
+    const int64_t K = kp->n_kpt;
+    int64_t gi = in->gt_off[k];
+    const int64_t ge = in->gt_off[k + 1];
+    int64_t g0 = gi, G = 0;
+    int32_t cur = -1;
+    for (int64_t d = d_begin; d < d_end; d++) {
+        if (in->dt_iou_off[d] < 0) continue;
+        if (in->dt_img[d] != cur) {
+            cur = in->dt_img[d];
+            run_of(in, k, &gi, ge, cur, &g0, &G);
+        }
+        const double *dk = kp->dt_kpt + (kp->dt_row ? kp->dt_row[d] : d) * 3 * K;
+        double *row = iou + in->dt_iou_off[d];
+        for (int64_t g = g0; g < g0 + G; g++) {
+            const double *gk = kp->gt_kpt + g * 3 * K;
+            const double denom = in->gt_area[g] + DBL_EPSILON;
+            double *e = scratch;
+            if (kp->gt_nvis[g] > 0) {
+                for (int64_t j = 0; j < K; j++) {
+                    if (!(gk[3 * j + 2] > 0)) continue;
+                    const double s2 = kp->sigmas[j] * 2, var = s2 * s2;
+                    const double dx = dk[3 * j] - gk[3 * j], dy = dk[3 * j + 1] - gk[3 * j + 1];
+                    *e++ = -((dx * dx + dy * dy) / var / denom * 0.5);
+                }
+            } else {
+                const double *bb = in->gt_box + 4 * g;
+                const double x0 = bb[0] - bb[2], x1 = bb[0] + bb[2] * 2;
+                const double y0 = bb[1] - bb[3], y1 = bb[1] + bb[3] * 2;
+                for (int64_t j = 0; j < K; j++) {
+                    const double s2 = kp->sigmas[j] * 2, var = s2 * s2;
+                    const double xd = dk[3 * j], yd = dk[3 * j + 1];
+                    const double ax = x0 - xd, bx = xd - x1, ay = y0 - yd, by = yd - y1;
+                    const double dx = (ax > 0 ? ax : 0.0) + (bx > 0 ? bx : 0.0);
+                    const double dy = (ay > 0 ? ay : 0.0) + (by > 0 ? by : 0.0);
+                    *e++ = -((dx * dx + dy * dy) / var / denom * 0.5);
+                }
+            }
+            const int64_t n = (int64_t)(e - scratch);
+            char *args[2] = {(char *)scratch, (char *)scratch};
+            const intptr_t dims[1] = {(intptr_t)n}, steps[2] = {sizeof(double), sizeof(double)};
+            exp_loop(args, dims, steps, exp_data);
+            row[g - g0] = np_pairwise_sum(scratch, n) / (double)n;
+        }
+    }
+}

@@ -11,7 +11,7 @@ import os
 import numpy as np
 cimport numpy as cnp
 from cython.parallel cimport parallel, prange
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t
+from libc.stdint cimport int32_t, int64_t, intptr_t, uint8_t, uint32_t
 from libc.stdlib cimport free, malloc
 
 cnp.import_array()
@@ -70,6 +70,10 @@ cdef extern from "fastap.h" nogil:
     void fa_oks_reduce(const fa_coco_input *inp, const fa_oks_input *kp, int32_t k,
                        int64_t d_begin, int64_t d_end, const int64_t *dt_e_off, const double *ex,
                        double *iou)
+    ctypedef void (*fa_vec_loop)(char **args, const intptr_t *dims, const intptr_t *steps, void *data)
+    void fa_oks_pairs(const fa_coco_input *inp, const fa_oks_input *kp, int32_t k, int64_t d_begin,
+                      int64_t d_end, fa_vec_loop exp_loop, void *exp_data, double *scratch,
+                      double *iou)
 
     ctypedef struct fa_coco_match_out:
         uint32_t *dt_tp
@@ -381,6 +385,56 @@ def _det_chunks(CocoTables tables, int nt):
     return (np.asarray(ks, np.int32), np.asarray(bs, np.int64), np.asarray(es, np.int64))
 
 
+# NumPy's own float64 exp inner loop, found once and used only after checking that it
+# gives np.exp's bits on small arrays at any offset (what pycocotools' computeOks does
+# per pair); None when that check fails (then OKS uses np.exp on one big buffer).
+cdef fa_vec_loop _exp_loop = NULL
+cdef void *_exp_data = NULL
+cdef int _exp_state = 0          # 0 unchecked, 1 usable, -1 not usable
+
+
+cdef int _find_exp_loop() except -1:
+    global _exp_loop, _exp_data, _exp_state
+    if _exp_state:
+        return _exp_state
+    _exp_state = -1
+    cdef cnp.ufunc u = np.exp
+    cdef int i
+    cdef fa_vec_loop f
+    cdef char *args[2]
+    cdef intptr_t dims[1]
+    cdef intptr_t steps[2]
+    rng = np.random.default_rng(12345)
+    probe = np.concatenate([-np.abs(rng.standard_normal(4000)) * 10.0 ** rng.integers(-8, 7, 4000),
+                            np.array([0.0, -0.0, -1e-300, -5e-324, -707.0, -708.5, -709.8, -744.0, -745.2,
+                                      -746.0, -1e10, -np.inf, -1.0, -0.5, -2.0])])
+    ref = np.exp(probe)
+    cdef double[::1] out = np.empty(probe.shape[0])
+    cdef double[::1] pv = probe
+    for i in range(u.ntypes):
+        if u.types[2 * i] != cnp.NPY_DOUBLE or u.types[2 * i + 1] != cnp.NPY_DOUBLE:
+            continue
+        f = <fa_vec_loop>u.functions[i]
+        ok = True
+        for n in (1, 2, 3, 5, 7, 8, 9, 12, 16, 17, 31, 64):
+            for start in range(0, probe.shape[0] - n, 97):
+                args[0] = <char *>&pv[start]
+                args[1] = <char *>&out[start]
+                dims[0] = n
+                steps[0] = steps[1] = sizeof(double)
+                f(args, dims, steps, u.data[i])
+                if not np.array_equal(np.asarray(out[start:start + n]).view(np.uint64),
+                                      ref[start:start + n].view(np.uint64)):
+                    ok = False
+                    break
+            if not ok:
+                break
+        if ok:
+            _exp_loop, _exp_data, _exp_state = f, u.data[i], 1
+            break
+    return _exp_state
+
+
 def oks_iou(CocoTables tables, sigmas, gt_kpt, gt_nvis, dt_kpt, int64_t cut, num_threads=None,
             dt_row=None):
     """pycocotools computeOks for every (category, image) run of `tables`, laid out for
@@ -426,15 +480,6 @@ def oks_iou(CocoTables tables, sigmas, gt_kpt, gt_nvis, dt_kpt, int64_t cut, num
     if dt_row is not None and nd:
         rowv = dt_row
         kp.dt_row = &rowv[0]
-    e_off = np.empty(max(nd, 1), np.int64)
-    cdef int64_t[::1] eo = e_off
-    cdef int64_t n_e
-    with nogil:
-        n_e = fa_oks_layout(&tables.inp, &kp, &eo[0])
-    ex = np.empty(max(n_e, 1))
-    cdef double[::1] exv = ex
-    iou = tables.extra["iou"]
-    cdef double[::1] iv = iou
     cdef int nt = _threads(num_threads)
     ck, cb, ce = _det_chunks(tables, nt)
     cdef const int32_t[::1] ckv = ck if ck.shape[0] else np.zeros(1, np.int32)
@@ -442,6 +487,25 @@ def oks_iou(CocoTables tables, sigmas, gt_kpt, gt_nvis, dt_kpt, int64_t cut, num
     cdef const int64_t[::1] cev = ce if ce.shape[0] else np.zeros(1, np.int64)
     cdef Py_ssize_t c, nc = ck.shape[0]
     cdef const fa_coco_input *inp = &tables.inp
+    iou = tables.extra["iou"]
+    cdef double[::1] iv = iou
+    cdef double *scratch
+    if _find_exp_loop() == 1:
+        # one pass per pair, NumPy's exp loop called on each pair's terms (GIL-free)
+        with nogil, parallel(num_threads=nt):
+            scratch = <double *>malloc(<size_t>K * sizeof(double))
+            for c in prange(nc, schedule="dynamic"):
+                if scratch != NULL:
+                    fa_oks_pairs(inp, &kp, ckv[c], cbv[c], cev[c], _exp_loop, _exp_data, scratch, &iv[0])
+            free(scratch)
+        return iou[:total], dt_iou_off
+    e_off = np.empty(max(nd, 1), np.int64)
+    cdef int64_t[::1] eo = e_off
+    cdef int64_t n_e
+    with nogil:
+        n_e = fa_oks_layout(&tables.inp, &kp, &eo[0])
+    ex = np.empty(max(n_e, 1))
+    cdef double[::1] exv = ex
     with nogil:
         for c in prange(nc, num_threads=nt, schedule="dynamic"):
             fa_oks_exponents(inp, &kp, ckv[c], cbv[c], cev[c], &eo[0], &exv[0])
@@ -782,3 +846,16 @@ cdef double NAN_VALUE = float("nan")
 
 
 include "_mask.pxi"
+
+
+def oks_uses_numpy_exp_loop():
+    """True when OKS calls NumPy's float64 exp inner loop per pair (checked against
+    np.exp at first use), False when it falls back to np.exp on one buffer."""
+    return _find_exp_loop() == 1
+
+
+def _oks_exp_mode(str mode):
+    """Testing hook: "auto" (find NumPy's exp loop again), "buffer" (always np.exp on
+    one buffer)."""
+    global _exp_state
+    _exp_state = -1 if mode == "buffer" else 0

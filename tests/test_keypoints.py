@@ -145,3 +145,23 @@ def test_keypoints_from_files(tmp_path, with_bbox):
     assert len(a) == len(b)
     for x, y in zip(a, b):
         assert x["bbox"] == list(y["bbox"]) and float(x["area"]) == float(y["area"]) and x["id"] == y["id"]
+
+
+def test_oks_paths_agree():
+    """OKS through NumPy's exp inner loop per pair and through np.exp on one buffer (the
+    fallback) give the same bits, and both equal pycocotools."""
+    from fastap import _core
+    ds, res = make_keypoints_coco(13, n_images=40, edge_cases=True)
+    ref, _ = run_pycocotools(ds, res, iou_type="keypoints")
+    try:
+        out = {}
+        for mode in ("auto", "buffer"):
+            _core._oks_exp_mode(mode)
+            ev, _ = run_fastap(ds, res, iou_type="keypoints")
+            out[mode] = ev
+            assert_same_eval(ref, ev)
+        for key, v in out["auto"].ious.items():
+            assert np.array_equal(np.asarray(v), np.asarray(out["buffer"].ious[key]))
+    finally:
+        _core._oks_exp_mode("auto")
+    assert _core.oks_uses_numpy_exp_loop() in (True, False)
