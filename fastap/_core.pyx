@@ -393,7 +393,7 @@ cdef void *_exp_data = NULL
 cdef int _exp_state = 0          # 0 unchecked, 1 usable, -1 not usable
 
 
-cdef int _find_exp_loop() except -1:
+cdef int _find_exp_loop() except -2:
     global _exp_loop, _exp_data, _exp_state
     if _exp_state:
         return _exp_state
