@@ -28,6 +28,7 @@
 
 #include "fastap.h"
 #include "iou_pair.h"
+#include "runs.h"
 
 #if defined(_MSC_VER)
 #include <intrin.h>
@@ -51,13 +52,9 @@ static void coco_sizes(const fa_coco_input *in, int64_t cut, fa_coco_sizes *s)
         int64_t di = in->dt_off[k], de = in->dt_off[k + 1];
         if (de - di > s->max_cat_dt) s->max_cat_dt = de - di;
         if (ge - gi > s->max_cat_gt) s->max_cat_gt = ge - gi;
-        while (gi < ge || di < de) {
-            int32_t img;
-            if (gi < ge && (di >= de || in->gt_img[gi] <= in->dt_img[di])) img = in->gt_img[gi];
-            else img = in->dt_img[di];
-            int64_t g0 = gi, d0 = di;
-            while (gi < ge && in->gt_img[gi] == img) gi++;
-            while (di < de && in->dt_img[di] == img) di++;
+        int64_t g0, d0;
+        int32_t img;
+        while (fa_next_run(in, &gi, ge, &di, de, &g0, &d0, &img)) {
             int64_t G = gi - g0, D = di - d0;
             if (D > cut) D = cut;
             if (G > s->max_g) s->max_g = G;
@@ -136,13 +133,9 @@ int64_t fa_coco_iou_layout(const fa_coco_input *in, int64_t cut, int64_t *dt_iou
     for (int32_t k = 0; k < in->n_cat; k++) {
         int64_t gi = in->gt_off[k], ge = in->gt_off[k + 1];
         int64_t di = in->dt_off[k], de = in->dt_off[k + 1];
-        while (gi < ge || di < de) {
-            int32_t img;
-            if (gi < ge && (di >= de || in->gt_img[gi] <= in->dt_img[di])) img = in->gt_img[gi];
-            else img = in->dt_img[di];
-            int64_t g0 = gi, d0 = di;
-            while (gi < ge && in->gt_img[gi] == img) gi++;
-            while (di < de && in->dt_img[di] == img) di++;
+        int64_t g0, d0;
+        int32_t img;
+        while (fa_next_run(in, &gi, ge, &di, de, &g0, &d0, &img)) {
             const int64_t G = gi - g0;
             for (int64_t d = d0; d < di; d++) {
                 if (G > 0 && d - d0 < cut) {
@@ -184,13 +177,9 @@ int fa_coco_match_category(const fa_coco_input *in, const fa_coco_params *p,
 
     int64_t gi = in->gt_off[k], ge = in->gt_off[k + 1];
     int64_t di = in->dt_off[k], de = in->dt_off[k + 1];
-    while (gi < ge || di < de) {
-        int32_t img;
-        if (gi < ge && (di >= de || in->gt_img[gi] <= in->dt_img[di])) img = in->gt_img[gi];
-        else img = in->dt_img[di];
-        const int64_t g0 = gi, d0 = di;
-        while (gi < ge && in->gt_img[gi] == img) gi++;
-        while (di < de && in->dt_img[di] == img) di++;
+    int64_t g0, d0;
+    int32_t img;
+    while (fa_next_run(in, &gi, ge, &di, de, &g0, &d0, &img)) {
         const int64_t G = gi - g0, ND = di - d0;
         const int64_t D = ND < cut ? ND : cut;
 

@@ -22,6 +22,7 @@
 #include <float.h>
 
 #include "fastap.h"
+#include "runs.h"
 
 static int64_t gt_terms(const fa_oks_input *kp, int64_t g)
 {
@@ -34,13 +35,10 @@ int64_t fa_oks_layout(const fa_coco_input *in, const fa_oks_input *kp, int64_t *
     for (int32_t k = 0; k < in->n_cat; k++) {
         int64_t gi = in->gt_off[k], ge = in->gt_off[k + 1];
         int64_t di = in->dt_off[k], de = in->dt_off[k + 1];
-        while (gi < ge || di < de) {
-            int32_t img;
-            if (gi < ge && (di >= de || in->gt_img[gi] <= in->dt_img[di])) img = in->gt_img[gi];
-            else img = in->dt_img[di];
-            int64_t g0 = gi, d0 = di, row = 0;
-            while (gi < ge && in->gt_img[gi] == img) gi++;
-            while (di < de && in->dt_img[di] == img) di++;
+        int64_t g0, d0;
+        int32_t img;
+        while (fa_next_run(in, &gi, ge, &di, de, &g0, &d0, &img)) {
+            int64_t row = 0;
             for (int64_t g = g0; g < gi; g++) row += gt_terms(kp, g);
             for (int64_t d = d0; d < di; d++) {
                 if (in->dt_iou_off[d] >= 0) {
@@ -66,6 +64,38 @@ static void run_of(const fa_coco_input *in, int32_t k, int64_t *gi, int64_t ge, 
     (void)k;
 }
 
+/* The terms -e_j of the pair (detection keypoints dk, ground truth g), in pycocotools'
+ * order, into e; returns how many (the visible keypoints, or all K). */
+static int64_t pair_terms(const fa_coco_input *in, const fa_oks_input *kp, const double *dk,
+                          int64_t g, double *e)
+{
+    const int64_t K = kp->n_kpt;
+    const double *gk = kp->gt_kpt + g * 3 * K;
+    const double denom = in->gt_area[g] + DBL_EPSILON;
+    double *e0 = e;
+    if (kp->gt_nvis[g] > 0) {
+        for (int64_t j = 0; j < K; j++) {
+            if (!(gk[3 * j + 2] > 0)) continue;
+            const double s2 = kp->sigmas[j] * 2, var = s2 * s2;
+            const double dx = dk[3 * j] - gk[3 * j], dy = dk[3 * j + 1] - gk[3 * j + 1];
+            *e++ = -((dx * dx + dy * dy) / var / denom * 0.5);   /* x / 2 == x * 0.5 exactly */
+        }
+    } else {
+        const double *bb = in->gt_box + 4 * g;
+        const double x0 = bb[0] - bb[2], x1 = bb[0] + bb[2] * 2;
+        const double y0 = bb[1] - bb[3], y1 = bb[1] + bb[3] * 2;
+        for (int64_t j = 0; j < K; j++) {
+            const double s2 = kp->sigmas[j] * 2, var = s2 * s2;
+            const double xd = dk[3 * j], yd = dk[3 * j + 1];
+            const double ax = x0 - xd, bx = xd - x1, ay = y0 - yd, by = yd - y1;
+            const double dx = (ax > 0 ? ax : 0.0) + (bx > 0 ? bx : 0.0);
+            const double dy = (ay > 0 ? ay : 0.0) + (by > 0 ? by : 0.0);
+            *e++ = -((dx * dx + dy * dy) / var / denom * 0.5);
+        }
+    }
+    return (int64_t)(e - e0);
+}
+
 void fa_oks_exponents(const fa_coco_input *in, const fa_oks_input *kp, int32_t k,
                       int64_t d_begin, int64_t d_end, const int64_t *dt_e_off, double *neg_e)
 {
@@ -82,30 +112,8 @@ void fa_oks_exponents(const fa_coco_input *in, const fa_oks_input *kp, int32_t k
         }
         const double *dk = kp->dt_kpt + (kp->dt_row ? kp->dt_row[d] : d) * 3 * K;
         double *e = neg_e + dt_e_off[d];
-        for (int64_t g = g0; g < g0 + G; g++) {
-            const double *gk = kp->gt_kpt + g * 3 * K;
-            const double denom = in->gt_area[g] + DBL_EPSILON;
-            if (kp->gt_nvis[g] > 0) {
-                for (int64_t j = 0; j < K; j++) {
-                    if (!(gk[3 * j + 2] > 0)) continue;
-                    const double s2 = kp->sigmas[j] * 2, var = s2 * s2;
-                    const double dx = dk[3 * j] - gk[3 * j], dy = dk[3 * j + 1] - gk[3 * j + 1];
-                    *e++ = -((dx * dx + dy * dy) / var / denom * 0.5);   /* x / 2 == x * 0.5 exactly */
-                }
-            } else {
-                const double *bb = in->gt_box + 4 * g;
-                const double x0 = bb[0] - bb[2], x1 = bb[0] + bb[2] * 2;
-                const double y0 = bb[1] - bb[3], y1 = bb[1] + bb[3] * 2;
-                for (int64_t j = 0; j < K; j++) {
-                    const double s2 = kp->sigmas[j] * 2, var = s2 * s2;
-                    const double xd = dk[3 * j], yd = dk[3 * j + 1];
-                    const double ax = x0 - xd, bx = xd - x1, ay = y0 - yd, by = yd - y1;
-                    const double dx = (ax > 0 ? ax : 0.0) + (bx > 0 ? bx : 0.0);
-                    const double dy = (ay > 0 ? ay : 0.0) + (by > 0 ? by : 0.0);
-                    *e++ = -((dx * dx + dy * dy) / var / denom * 0.5);   /* x / 2 == x * 0.5 exactly */
-                }
-            }
-        }
+        for (int64_t g = g0; g < g0 + G; g++)
+            e += pair_terms(in, kp, dk, g, e);
     }
 }
 
@@ -183,30 +191,7 @@ void fa_oks_pairs(const fa_coco_input *in, const fa_oks_input *kp, int32_t k, in
         const double *dk = kp->dt_kpt + (kp->dt_row ? kp->dt_row[d] : d) * 3 * K;
         double *row = iou + in->dt_iou_off[d];
         for (int64_t g = g0; g < g0 + G; g++) {
-            const double *gk = kp->gt_kpt + g * 3 * K;
-            const double denom = in->gt_area[g] + DBL_EPSILON;
-            double *e = scratch;
-            if (kp->gt_nvis[g] > 0) {
-                for (int64_t j = 0; j < K; j++) {
-                    if (!(gk[3 * j + 2] > 0)) continue;
-                    const double s2 = kp->sigmas[j] * 2, var = s2 * s2;
-                    const double dx = dk[3 * j] - gk[3 * j], dy = dk[3 * j + 1] - gk[3 * j + 1];
-                    *e++ = -((dx * dx + dy * dy) / var / denom * 0.5);
-                }
-            } else {
-                const double *bb = in->gt_box + 4 * g;
-                const double x0 = bb[0] - bb[2], x1 = bb[0] + bb[2] * 2;
-                const double y0 = bb[1] - bb[3], y1 = bb[1] + bb[3] * 2;
-                for (int64_t j = 0; j < K; j++) {
-                    const double s2 = kp->sigmas[j] * 2, var = s2 * s2;
-                    const double xd = dk[3 * j], yd = dk[3 * j + 1];
-                    const double ax = x0 - xd, bx = xd - x1, ay = y0 - yd, by = yd - y1;
-                    const double dx = (ax > 0 ? ax : 0.0) + (bx > 0 ? bx : 0.0);
-                    const double dy = (ay > 0 ? ay : 0.0) + (by > 0 ? by : 0.0);
-                    *e++ = -((dx * dx + dy * dy) / var / denom * 0.5);
-                }
-            }
-            const int64_t n = (int64_t)(e - scratch);
+            const int64_t n = pair_terms(in, kp, dk, g, scratch);
             char *args[2] = {(char *)scratch, (char *)scratch};
             const intptr_t dims[1] = {(intptr_t)n}, steps[2] = {sizeof(double), sizeof(double)};
             exp_loop(args, dims, steps, exp_data);

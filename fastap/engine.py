@@ -701,15 +701,8 @@ def evaluate(gt, dt, protocol="coco", iou_thresholds=None, rec_thresholds=None, 
                           iou_threshold=float(iou_threshold))
     if protocol != "coco":
         raise ValueError("protocol should be 'coco', 'voc' or 'voc07', got %r" % (protocol,))
-    p = Params("bbox")
-    iou_thrs, rec_thrs, md, ar = _check_params(
-        p.iouThrs if iou_thresholds is None else iou_thresholds,
-        p.recThrs if rec_thresholds is None else rec_thresholds,
-        p.maxDets if max_dets is None else max_dets,
-        p.areaRng if area_ranges is None else area_ranges)
-    lbl = p.areaRngLbl if area_labels is None else list(area_labels)
-    if area_ranges is not None and area_labels is None:
-        lbl = ["all", "small", "medium", "large"][:len(ar)] if len(ar) <= 4 else ["r%d" % i for i in range(len(ar))]
+    iou_thrs, rec_thrs, md, ar, lbl = _coco_params(Params("bbox"), iou_thresholds, rec_thresholds, max_dets,
+                                                   area_ranges, area_labels)
     tables = build_tables(gt, dt, img_ids, cat_ids, use_cats)
     matches = coco_match(tables, iou_thrs, md, ar, num_threads=num_threads)
     precision, recall, scores = coco_accumulate(tables, matches, iou_thrs, rec_thrs, md, ar,
@@ -721,6 +714,20 @@ def evaluate(gt, dt, protocol="coco", iou_thresholds=None, rec_thresholds=None, 
     res._state = {"tables": tables, "matches": matches, "gt": gt, "dt": dt, "num_threads": num_threads,
                   "names": names}
     return res
+
+
+def _coco_params(p, iou_thresholds, rec_thresholds, max_dets, area_ranges, area_labels):
+    """The evaluation parameters: the given ones (checked), else the defaults of Params
+    p; area labels default to COCO's names for up to 4 given ranges."""
+    iou_thrs, rec_thrs, md, ar = _check_params(
+        p.iouThrs if iou_thresholds is None else iou_thresholds,
+        p.recThrs if rec_thresholds is None else rec_thresholds,
+        p.maxDets if max_dets is None else max_dets,
+        p.areaRng if area_ranges is None else area_ranges)
+    lbl = p.areaRngLbl if area_labels is None else list(area_labels)
+    if area_ranges is not None and area_labels is None:
+        lbl = ["all", "small", "medium", "large"][:len(ar)] if len(ar) <= 4 else ["r%d" % i for i in range(len(ar))]
+    return iou_thrs, rec_thrs, md, ar, lbl
 
 
 def _evaluate_geometry(gt, dt, iou_type, image_sizes, sigmas, iou_thresholds, rec_thresholds, max_dets,
@@ -784,14 +791,8 @@ def _evaluate_geometry(gt, dt, iou_type, image_sizes, sigmas, iou_thresholds, re
         img_ids = np.union1d(g["image_id"], d["image_id"])
     if cat_ids is None:
         cat_ids = np.union1d(g["category_id"], d["category_id"])
-    iou_thrs, rec_thrs, md, ar = _check_params(
-        p.iouThrs if iou_thresholds is None else iou_thresholds,
-        p.recThrs if rec_thresholds is None else rec_thresholds,
-        p.maxDets if max_dets is None else max_dets,
-        p.areaRng if area_ranges is None else area_ranges)
-    lbl = p.areaRngLbl if area_labels is None else list(area_labels)
-    if area_ranges is not None and area_labels is None:
-        lbl = ["r%d" % i for i in range(len(ar))]
+    iou_thrs, rec_thrs, md, ar, lbl = _coco_params(p, iou_thresholds, rec_thresholds, max_dets, area_ranges,
+                                                   area_labels)
     tables = build_tables(g, d, img_ids, cat_ids, use_cats)
     if iou_type == "segm":
         geometry.attach_rle_iou(tables, g_rle, d_rle, md[-1], num_threads=num_threads)

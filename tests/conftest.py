@@ -48,6 +48,31 @@ def run_fastap(dataset, results, set_params=None, num_threads=None, iou_type="bb
     return _run(fastap.COCO, fastap.COCOeval, dataset, results, set_params, iou_type, num_threads=num_threads)
 
 
+def compare_with_pycocotools(dataset, results, iou_type, set_params=None):
+    """pycocotools and fastap on the same data: whole arrays, stats and printed lines
+    equal; returns (pycocotools' COCOeval, fastap's)."""
+    ref, ref_lines = run_pycocotools(dataset, results, set_params, iou_type=iou_type)
+    ev, lines = run_fastap(dataset, results, set_params, iou_type=iou_type)
+    assert_same_eval(ref, ev)
+    assert lines == ref_lines
+    return ref, ev
+
+
+def assert_same_evalimgs_and_ious(ref, ev):
+    """evalImgs (ids, scores, matches, ignore flags) and ious equal pycocotools'."""
+    assert set(ref.ious) == set(ev.ious)
+    for key, v in ref.ious.items():
+        assert np.array_equal(np.asarray(v), np.asarray(ev.ious[key])), key
+    assert len(ref.evalImgs) == len(ev.evalImgs)
+    for a, b in zip(ref.evalImgs, ev.evalImgs):
+        assert (a is None) == (b is None)
+        if a is not None:
+            for k in ("dtIds", "gtIds", "dtScores"):
+                assert a[k] == b[k]
+            for k in ("dtMatches", "gtMatches", "gtIgnore", "dtIgnore"):
+                assert np.array_equal(a[k], b[k]), k
+
+
 def assert_same_eval(ref, ev):
     """Whole arrays bit-identical (max abs diff exactly 0) and the same stats."""
     for key in ("precision", "recall", "scores"):

@@ -11,17 +11,14 @@ import pytest
 import fastap
 from fastap.synthetic import make_segm_coco
 
-from conftest import assert_same_eval, quiet, run_fastap, run_pycocotools
+from conftest import (assert_same_eval, assert_same_evalimgs_and_ious, compare_with_pycocotools, quiet,
+                      run_fastap, run_pycocotools)
 
 pytest.importorskip("pycocotools")
 
 
 def _compare(ds, res, set_params=None):
-    ref, ref_lines = run_pycocotools(ds, res, set_params, iou_type="segm")
-    ev, lines = run_fastap(ds, res, set_params, iou_type="segm")
-    assert_same_eval(ref, ev)
-    assert lines == ref_lines
-    return ref, ev
+    return compare_with_pycocotools(ds, res, "segm", set_params)
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -42,16 +39,7 @@ def test_segm_results_with_bbox_take_the_box_branch():
 def test_segm_ious_and_evalimgs_equal_pycocotools():
     ds, res = make_segm_coco(5, n_images=15, dets_per_image=20, edge_cases=True)
     ref, ev = _compare(ds, res)
-    assert set(ref.ious) == set(ev.ious)
-    for key, v in ref.ious.items():
-        assert np.array_equal(np.asarray(v), np.asarray(ev.ious[key])), key
-    for a, b in zip(ref.evalImgs, ev.evalImgs):
-        assert (a is None) == (b is None)
-        if a is not None:
-            for k in ("dtIds", "gtIds", "dtScores"):
-                assert a[k] == b[k]
-            for k in ("dtMatches", "gtMatches", "gtIgnore", "dtIgnore"):
-                assert np.array_equal(a[k], b[k]), k
+    assert_same_evalimgs_and_ious(ref, ev)
 
 
 @pytest.mark.parametrize("case", ["nocats", "maxdets", "iouthrs"])
