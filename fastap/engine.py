@@ -775,7 +775,7 @@ def _evaluate_geometry(gt, dt, iou_type, image_sizes, sigmas, iou_thresholds, re
         if gt_in.get("area") is None:
             gt_in["area"] = g_rle["area"]
         if gt_in.get("bbox") is None:
-            gt_in["bbox"], box_fmt_gt = g_rle["bbox"], "xywh"
+            gt_in["bbox"] = g_rle["bbox"]
         given = None if dt_in.get("bbox") is None else _boxes("detections", dt_in["bbox"], n_dt, None, box_format)
         dt_in["bbox"], dt_in["area"] = geometry.segm_result_boxes(d_rle, given)
     else:

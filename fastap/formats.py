@@ -40,7 +40,6 @@ re-read line by line to report the exact line and field.
 """
 from __future__ import annotations
 
-import json
 import os
 import struct
 
@@ -236,7 +235,7 @@ def read_image_size(path):
     except struct.error:
         raise InvalidFileError("%s: truncated image header" % path) from None
     try:
-        from PIL import Image, ImageOps  # optional, for TIFF, DNG, HEIC, ...
+        from PIL import Image  # optional, for TIFF, DNG, HEIC, ...
     except ImportError:
         raise InvalidFileError("%s: cannot read the image size: not a PNG, JPEG, GIF, BMP or WebP header "
                                "(pip install pillow for other formats)" % path) from None

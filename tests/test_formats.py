@@ -3,7 +3,6 @@ VOC numbers of the realdata VOC cases read back from YOLO/VOC fixtures, the same
 arrays as pycocotools on the equivalent COCO JSON, and every malformed input."""
 import json
 import os
-import struct
 import sys
 
 import numpy as np

@@ -14,7 +14,7 @@ PM = pycocotools_mask
 
 from fastap import mask as FM  # noqa: E402
 from fastap import synthetic  # noqa: E402
-from fastap.errors import InvalidAnnotationError, InvalidTypeError  # noqa: E402
+from fastap.errors import InvalidAnnotationError  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
