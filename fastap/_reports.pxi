@@ -134,3 +134,51 @@ def tide_ious(dt_off, dt_box, dt_cls, gt_off, gt_box, gt_cls, gt_skip, gt_used, 
                     if og[r] >= 0:
                         og[r] = og[r] + <int32_t>g0
     return same_iou, same_gt, other_iou, other_gt, used_iou
+
+
+cdef extern from "fastap.h" nogil:
+    int fa_ap_sorted(const int64_t *cat_off, int64_t K, const uint8_t *tp, const uint8_t *fp,
+                     const int64_t *npig, const double *rec_thrs, int64_t R, double *rc, double *pr,
+                     double *q)
+
+
+def ap_sorted(cat_off, tp, fp, npig, rec_thrs):
+    """pycocotools' interpolated precision from flags in accumulation order
+    (csrc/reports.c, fa_ap_sorted). cat_off int64 [K + 1] (rising from 0 to n); tp, fp
+    bool or uint8 [n]; npig int64 [K]; rec_thrs float64 [R]. Returns q float64 [R, K]:
+    -1 where npig <= 0, else the envelope sampled at each recall threshold (0 past the
+    end of the curve); mAP is the mean of q[q > -1]."""
+    tp = _check("tp", np.asarray(tp).view(np.uint8) if np.asarray(tp).dtype == np.bool_ else tp, np.uint8)
+    fp = _check("fp", np.asarray(fp).view(np.uint8) if np.asarray(fp).dtype == np.bool_ else fp, np.uint8)
+    npig = _check("npig", npig, np.int64)
+    rec_thrs = _check("rec_thrs", rec_thrs, np.float64)
+    cdef int64_t n = tp.shape[0]
+    if fp.shape[0] != n:
+        raise ValueError("tp and fp should have the same length, got %d and %d" % (n, fp.shape[0]))
+    cdef int64_t K = npig.shape[0]
+    cat_off = _check("cat_off", cat_off, np.int64)
+    if cat_off.shape[0] != K + 1:
+        raise ValueError("cat_off should have %d entries (categories + 1), got %d" % (K + 1, cat_off.shape[0]))
+    if cat_off[0] != 0 or cat_off[K] != n or (K and (np.diff(cat_off) < 0).any()):
+        raise ValueError("cat_off should rise from 0 to the number of detections (%d)" % n)
+    cdef int64_t R = rec_thrs.shape[0]
+    q = np.empty((R, K), np.float64)
+    cdef int64_t most = int(np.diff(cat_off).max()) if K else 0
+    rc = np.empty(max(most, 1))
+    pr = np.empty(max(most, 1))
+    cdef const int64_t[::1] co = cat_off
+    cdef const uint8_t[::1] tv = tp
+    cdef const uint8_t[::1] fv = fp
+    cdef const int64_t[::1] nv = npig
+    cdef const double[::1] rt = rec_thrs
+    cdef double[::1] rcv = rc
+    cdef double[::1] prv = pr
+    cdef double[:, ::1] qv = q
+    cdef uint8_t z8 = 0
+    cdef double z = 0
+    if K == 0:
+        return q
+    with nogil:
+        fa_ap_sorted(&co[0], K, &tv[0] if n else &z8, &fv[0] if n else &z8, &nv[0],
+                     &rt[0] if R else &z, R, &rcv[0], &prv[0], &qv[0, 0] if R else &z)
+    return q

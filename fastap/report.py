@@ -75,7 +75,12 @@ class _Pass:
         -score, image, position in the image) -- a stable sort of the grouped order
         (category, image, -score) by (category, -score). Computed once per pass."""
         if getattr(self, "_acc_order", None) is None:
-            self._acc_order = np.lexsort((-self.dt_score, self.dt_cat))
+            if self.n_dt and np.isfinite(self.dt_score).all():
+                # C: a stable sort by descending score inside each category's run
+                self._acc_order = _core.group(self.dt_cat, max(self.K, 1), np.zeros(self.n_dt, np.int32), 1,
+                                              np.ascontiguousarray(self.dt_score))[0]
+            else:
+                self._acc_order = np.lexsort((-self.dt_score, self.dt_cat))
         return self._acc_order
 
     def area_index(self, area):
@@ -465,28 +470,9 @@ def _map_sorted(cat, tp, fp, npig, rec_thrs, K):
     non-ignored ground truth; mAP = mean of the valid samples (summarize()'s
     reduction). The same float operations as pycocotools, so the baseline equals
     ``stats[1]`` bit for bit."""
-    keep = tp | fp
-    c, t, f = cat[keep], tp[keep], fp[keep]
-    ctp = np.cumsum(t, dtype=np.int64)
-    cfp = np.cumsum(f, dtype=np.int64)
-    starts = np.searchsorted(c, np.arange(K + 1))
-    R = rec_thrs.shape[0]
-    q = np.full((R, K), -1.0)
-    eps = np.spacing(1)
-    for k in np.flatnonzero(npig[:K] > 0).tolist():
-        a, b = int(starts[k]), int(starts[k + 1])
-        col = np.zeros(R)
-        if b > a:
-            bt = ctp[a - 1] if a else 0
-            bf = cfp[a - 1] if a else 0
-            tk = (ctp[a:b] - bt).astype(np.float64)
-            fk = (cfp[a:b] - bf).astype(np.float64)
-            rc = tk / npig[k]
-            env = np.maximum.accumulate((tk / (fk + tk + eps))[::-1])[::-1]
-            idx = np.searchsorted(rc, rec_thrs, side="left")
-            ok = idx < env.shape[0]
-            col[ok] = env[idx[ok]]
-        q[:, k] = col
+    starts = np.searchsorted(cat, np.arange(K + 1)).astype(np.int64)
+    q = _core.ap_sorted(starts, np.ascontiguousarray(tp), np.ascontiguousarray(fp),
+                        np.ascontiguousarray(npig[:K], dtype=np.int64), rec_thrs)
     v = q[q > -1]
     return float(np.mean(v)) if v.size else float("nan")
 
@@ -627,7 +613,11 @@ def error_analysis(result, pos_threshold=0.5, bg_threshold=0.1, area="all", max_
     f2 = removed(cls)
     c2 = cat2[acc]
     if w.size:
-        o = np.lexsort((-ps.dt_score[acc], c2))
+        sc = ps.dt_score[acc]
+        if np.isfinite(sc).all():      # C: stable by (new class, -score), as the lexsort below
+            o = _core.group(c2.astype(np.int32), max(K, 1), np.zeros(c2.shape[0], np.int32), 1, sc)[0]
+        else:
+            o = np.lexsort((-sc, c2))
         fixed["Cls"] = ap(t2[acc][o], f2[o], npig, c2[o])
     else:
         fixed["Cls"] = ap(t2[acc], f2)
