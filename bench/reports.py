@@ -67,7 +67,7 @@ def main(argv=None):
         rec("error_analysis", time.perf_counter() - t)
         if not a.no_plots:
             t = time.perf_counter()
-            plots._figure(1, 1)
+            plots._deps()
             if i == 0:
                 rec("matplotlib import", time.perf_counter() - t)
             t = time.perf_counter()
