@@ -51,14 +51,14 @@ _state = {}
 def _deps():
     """(PIL.Image, PIL.ImageDraw, PIL.ImageFont, font directory); ImportError with the
     install hint when matplotlib (for its fonts, and Pillow with it) is missing."""
+    import importlib.util
+    try:                                # looked up on every call (cheap; nothing imported)
+        spec = importlib.util.find_spec("matplotlib")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError(_MISSING)
     if "deps" not in _state:
-        import importlib.util
-        try:
-            spec = importlib.util.find_spec("matplotlib")
-        except (ImportError, ValueError):
-            spec = None
-        if spec is None or not spec.submodule_search_locations:
-            raise ImportError(_MISSING)
         try:
             from PIL import Image, ImageDraw, ImageFont
         except ImportError:
@@ -72,7 +72,7 @@ def _font(px, bold=False):
     key = ("font", int(round(px)), bold)
     f = _state.get(key)
     if f is None:
-        _, _, ImageFont, fonts = _deps()
+        _, _, ImageFont, fonts = _state["deps"]
         path = os.path.join(fonts, "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")
         try:
             f = ImageFont.truetype(path, key[1])
@@ -117,7 +117,7 @@ class _Canvas:
 
     def vtext(self, x, y, s, size=11, fill="black"):
         """Text rotated 90 degrees (reading upwards), centred on (x, y)."""
-        Image, ImageDraw, _, _ = _deps()
+        Image, ImageDraw, _, _ = _state["deps"]
         k = self.ss
         f = _font(size * k)
         w = int(self.draw.textlength(s, font=f)) + 4
