@@ -73,25 +73,41 @@ def confusion_match(dt_off, dt_box, gt_off, gt_box, double iou_thr, num_threads=
     return out
 
 
-def tide_ious(dt_off, dt_box, dt_cls, gt_off, gt_box, gt_cls, gt_skip, gt_used, num_threads=None):
+def tide_ious(dt_off, dt_box, dt_cls, gt_off, gt_box, gt_cls, gt_skip, gt_used, num_threads=None,
+              dt_rows=None, gt_map=None):
     """TIDE's per-detection IoU summaries (csrc/reports.c, fa_tide_ious_image).
 
     dt_off, gt_off: int64 [I + 1] image offsets; dt_box [nd, 4], gt_box [ng, 4] float64
     xywh; dt_cls int32 [nd], gt_cls int32 [ng]; gt_skip, gt_used uint8 [ng].
     Returns (same_iou float64 [nd], same_gt int32 [nd], other_iou, other_gt, used_iou);
-    gt indices index gt_box, -1 where no candidate overlaps."""
+    gt indices index gt_box, -1 where no candidate overlaps.
+
+    dt_rows (optional, int64 [nd]): the detections are rows dt_rows[r] of dt_box and
+    dt_cls (any number of rows), gathered per image inside the parallel loop instead of
+    by the caller. gt_map (optional, int64 [ng]): same_gt / other_gt are returned as
+    int64 gt_map[g] (still -1 where none)."""
     dt_box = _check("dt_box", dt_box, np.float64, 2, 4)
     gt_box = _check("gt_box", gt_box, np.float64, 2, 4)
     dt_cls = _check("dt_cls", dt_cls, np.int32)
     gt_cls = _check("gt_cls", gt_cls, np.int32)
     gt_skip = _check("gt_skip", gt_skip, np.uint8)
     gt_used = _check("gt_used", gt_used, np.uint8)
-    cdef int64_t nd = dt_box.shape[0], ng = gt_box.shape[0]
-    if dt_cls.shape[0] != nd:
-        raise ValueError("dt_cls should have %d entries, got %d" % (nd, dt_cls.shape[0]))
+    cdef int64_t n_rows = dt_box.shape[0], ng = gt_box.shape[0]
+    if dt_cls.shape[0] != n_rows:
+        raise ValueError("dt_cls should have %d entries, got %d" % (n_rows, dt_cls.shape[0]))
+    cdef int64_t nd = n_rows
+    if dt_rows is not None:
+        dt_rows = _check("dt_rows", dt_rows, np.int64)
+        nd = dt_rows.shape[0]
+        if nd and (dt_rows.min() < 0 or dt_rows.max() >= n_rows):
+            raise ValueError("dt_rows should index the %d rows of dt_box" % n_rows)
     for name, a in (("gt_cls", gt_cls), ("gt_skip", gt_skip), ("gt_used", gt_used)):
         if a.shape[0] != ng:
             raise ValueError("%s should have %d entries, got %d" % (name, ng, a.shape[0]))
+    if gt_map is not None:
+        gt_map = _check("gt_map", gt_map, np.int64)
+        if gt_map.shape[0] != ng:
+            raise ValueError("gt_map should have %d entries, got %d" % (ng, gt_map.shape[0]))
     cdef int64_t I = dt_off.shape[0] - 1 if isinstance(dt_off, np.ndarray) else -1
     if I < 0:
         raise TypeError("dt_off should be a numpy.ndarray of int64 offsets")
@@ -102,8 +118,17 @@ def tide_ious(dt_off, dt_box, dt_cls, gt_off, gt_box, gt_cls, gt_skip, gt_used, 
     used_iou = np.zeros(max(nd, 1))
     same_gt = np.full(max(nd, 1), -1, np.int32)
     other_gt = np.full(max(nd, 1), -1, np.int32)
+    gt_type = np.int32 if gt_map is None else np.int64
     if nd == 0 or ng == 0 or I == 0:
-        return same_iou[:nd], same_gt[:nd], other_iou[:nd], other_gt[:nd], used_iou[:nd]
+        return (same_iou[:nd], same_gt[:nd].astype(gt_type), other_iou[:nd], other_gt[:nd].astype(gt_type),
+                used_iou[:nd])
+    same_map = np.full(nd if gt_map is not None else 1, -1, np.int64)
+    other_map = np.full(nd if gt_map is not None else 1, -1, np.int64)
+    cdef bint gather = dt_rows is not None, mapped = gt_map is not None
+    cdef const int64_t[::1] rows = dt_rows if gather else np.zeros(1, np.int64)
+    cdef const int64_t[::1] gmap = gt_map if mapped else np.zeros(1, np.int64)
+    cdef int64_t[::1] smap = same_map
+    cdef int64_t[::1] omap = other_map
     cdef const int64_t[::1] do = dt_off
     cdef const int64_t[::1] go = gt_off
     cdef const double[:, ::1] db = dt_box
@@ -120,21 +145,56 @@ def tide_ious(dt_off, dt_box, dt_cls, gt_off, gt_box, gt_cls, gt_skip, gt_used, 
     cdef int nt = _threads(num_threads)
     if nd < 20000:
         nt = 1
-    cdef int64_t i, r, d0, g0
-    with nogil:
-        for i in prange(I, schedule="dynamic", chunksize=64, num_threads=nt):
+    cdef int64_t max_d = int(np.diff(dt_off).max()) if gather else 1
+    cdef int64_t i, r, j, d0, g0, n_i
+    cdef double *bbuf
+    cdef int32_t *cbuf
+    cdef const double *bp
+    cdef const int32_t *cp
+    failed = np.zeros(1, np.int32)
+    cdef int32_t[::1] fv = failed
+    with nogil, parallel(num_threads=nt):
+        bbuf = <double *>malloc(<size_t>(4 * max_d) * sizeof(double)) if gather else NULL
+        cbuf = <int32_t *>malloc(<size_t>max_d * sizeof(int32_t)) if gather else NULL
+        for i in prange(I, schedule="dynamic", chunksize=64):
+            if gather and (bbuf == NULL or cbuf == NULL):
+                fv[0] = 1
+                continue
             d0 = do[i]
             g0 = go[i]
-            if do[i + 1] > d0 and go[i + 1] > g0:
-                fa_tide_ious_image(&db[d0, 0], &dc[d0], do[i + 1] - d0, &gb[g0, 0], &gc[g0], &gs[g0],
+            n_i = do[i + 1] - d0
+            if n_i > 0 and go[i + 1] > g0:
+                if gather:
+                    for r in range(n_i):
+                        j = rows[d0 + r]
+                        bbuf[4 * r] = db[j, 0]
+                        bbuf[4 * r + 1] = db[j, 1]
+                        bbuf[4 * r + 2] = db[j, 2]
+                        bbuf[4 * r + 3] = db[j, 3]
+                        cbuf[r] = dc[j]
+                    bp = bbuf
+                    cp = cbuf
+                else:
+                    bp = &db[d0, 0]
+                    cp = &dc[d0]
+                fa_tide_ious_image(bp, cp, n_i, &gb[g0, 0], &gc[g0], &gs[g0],
                                    &gu[g0], go[i + 1] - g0, &si[d0], &sg[d0], &oi[d0], &og[d0], &ui[d0])
                 for r in range(d0, do[i + 1]):
                     if sg[r] >= 0:
                         sg[r] = sg[r] + <int32_t>g0
+                        if mapped:
+                            smap[r] = gmap[sg[r]]
                     if og[r] >= 0:
                         og[r] = og[r] + <int32_t>g0
+                        if mapped:
+                            omap[r] = gmap[og[r]]
+        free(bbuf)
+        free(cbuf)
+    if failed[0]:
+        raise MemoryError("fastap: out of memory (%d detections of scratch per thread)" % max_d)
+    if mapped:
+        return same_iou, same_map, other_iou, other_map, used_iou
     return same_iou, same_gt, other_iou, other_gt, used_iou
-
 
 cdef extern from "fastap.h" nogil:
     int fa_ap_sorted(const int64_t *cat_off, int64_t K, const uint8_t *tp, const uint8_t *fp,
@@ -182,3 +242,48 @@ def ap_sorted(cat_off, tp, fp, npig, rec_thrs):
         fa_ap_sorted(&co[0], K, &tv[0] if n else &z8, &fv[0] if n else &z8, &nv[0],
                      &rt[0] if R else &z, R, &rcv[0], &prv[0], &qv[0, 0] if R else &z)
     return q
+
+
+cdef extern from "fastap.h" nogil:
+    void fa_sort_desc_stable(int64_t *idx, int64_t n, const double *key, int64_t *tmp)
+
+
+def sort_runs_desc(off, score, num_threads=None):
+    """Inside each run [off[k], off[k + 1]) of records, the stable order by descending
+    score (csrc/group.c, fa_sort_desc_stable), runs in parallel. off: int64 [K + 1]
+    rising from 0 to n; score: float64 [n], finite. Returns int64 [n], a permutation
+    that keeps every run in place (ties keep the input order)."""
+    score = _check("score", score, np.float64)
+    cdef int64_t n = score.shape[0]
+    off = _check("off", off, np.int64)
+    cdef int64_t K = off.shape[0] - 1
+    if K < 0 or off[0] != 0 or off[K] != n or (K and (np.diff(off) < 0).any()):
+        raise ValueError("off should rise from 0 to the number of records (%d)" % n)
+    if n and not np.isfinite(score).all():
+        raise ValueError("score should be finite")
+    order = np.arange(n, dtype=np.int64)
+    if n == 0 or K == 0:
+        return order
+    cdef int64_t most = int(np.diff(off).max())
+    cdef const int64_t[::1] ov = off
+    cdef const double[::1] sv = score
+    cdef int64_t[::1] rv = order
+    cdef int nt = _threads(num_threads)
+    if n < 20000:
+        nt = 1
+    cdef int64_t k
+    cdef int64_t *tmp
+    failed = np.zeros(1, np.int32)
+    cdef int32_t[::1] fv = failed
+    with nogil, parallel(num_threads=nt):
+        tmp = <int64_t *>malloc(<size_t>(most / 2 + 1) * sizeof(int64_t))
+        for k in prange(K, schedule="dynamic", chunksize=1):
+            if tmp == NULL:
+                fv[0] = 1
+                continue
+            if ov[k + 1] - ov[k] > 1:
+                fa_sort_desc_stable(&rv[ov[k]], ov[k + 1] - ov[k], &sv[0], tmp)
+        free(tmp)
+    if failed[0]:
+        raise MemoryError("fastap: out of memory (%d entries of scratch per thread)" % (most / 2 + 1))
+    return order

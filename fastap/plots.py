@@ -38,7 +38,7 @@ _TAB20 = ["#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78", "#2ca02c", "#98df8a", "#d6
           "#c5b0d5", "#8c564b", "#c49c94", "#e377c2", "#f7b6d2", "#7f7f7f", "#c7c7c7", "#bcbd22", "#dbdb8d",
           "#17becf", "#9edae5"]
 _BLUES = ["#f7fbff", "#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b"]
-_SS = 2                     # supersampling of the line figures (drawn at 2x, reduced: antialiasing)
+_SS = 1                     # supersampling factor (1: lines aliased, text antialiased; 2 costs ~2x)
 
 _MISSING = ("fastap's plots need matplotlib: pip install fastap[plot] (or pip install matplotlib)")
 
@@ -146,13 +146,59 @@ class _Canvas:
         k = self.ss
         self.draw.ellipse([(x - r) * k, (y - r) * k, (x + r) * k, (y + r) * k], fill=_rgb(fill))
 
-    def save(self, path):
-        d = os.path.dirname(os.fspath(path))
+    def save(self, path, later=None):
+        """Write the PNG; with `later` (a list), in a background thread appended to it
+        (the reduction and zlib release the GIL: the next figure is drawn meanwhile;
+        :func:`_finish` joins them)."""
+        path = os.fspath(path)
+        d = os.path.dirname(path)
         if d:
             os.makedirs(d, exist_ok=True)
+        if later is None:
+            self._write(path)
+        else:
+            later.append(_Job(self._write, path))
+        return path
+
+    def _write(self, path):
         img = self.img.reduce(self.ss) if self.ss > 1 else self.img
         _write_png(path, np.asarray(img))
-        return os.fspath(path)
+
+
+class _Job:
+    """fn(*args) in a daemon thread; result() joins it and re-raises its exception."""
+
+    def __init__(self, fn, *args):
+        import threading
+        self._out = None
+        self._err = None
+
+        def run():
+            try:
+                self._out = fn(*args)
+            except BaseException as e:     # handed to result()
+                self._err = e
+        self._t = threading.Thread(target=run, daemon=True)
+        self._t.start()
+
+    def result(self):
+        self._t.join()
+        if self._err is not None:
+            raise self._err
+        return self._out
+
+
+def _finish(later):
+    """Wait for the background writes of `later`; the first error is raised."""
+    errs = []
+    for job in later:
+        try:
+            job.result()
+        except BaseException as e:
+            errs.append(e)
+    del later[:]
+    if errs:
+        raise errs[0]
 
 
 def _png_chunk(kind, data):
@@ -337,7 +383,7 @@ def _colors(n):
 
 # ----------------------------------------------------------------------------- the figures
 
-def plot_pr_curves(op, path, top=10, names=None):
+def plot_pr_curves(op, path, top=10, names=None, *, _later=None):
     """Precision-recall curves at ``op.iou_threshold`` (``op``: an
     :class:`~fastap.report.OperatingPoints`): the interpolated envelope of the ``top``
     categories with the most ground truth, and the mean over every category with
@@ -377,10 +423,10 @@ def plot_pr_curves(op, path, top=10, names=None):
               "Recall", "Precision")
     if legend:
         _legend(cv, 78, 537, legend, 11, "lower left")
-    return cv.save(path)
+    return cv.save(path, _later)
 
 
-def plot_operating_points(op, path, top=10, names=None):
+def plot_operating_points(op, path, top=10, names=None, *, _later=None):
     """Precision, recall and F1 against the score threshold: one panel each; the
     ``top`` categories with most ground truth (thin) and all detections pooled (micro,
     thick), the best-F1 threshold marked. Writes a PNG (1800 x 520); returns its path."""
@@ -415,7 +461,7 @@ def plot_operating_points(op, path, top=10, names=None):
         ax.labels("%s vs score (IoU=%.2f)" % (title, op.iou_threshold), "Score threshold", title)
     legend.append(("all classes (micro)\nbest F1 %.3f at score %.3g" % (ob["f1"], ob["threshold"]), "black", 2.6))
     _legend(cv, 1495, 250 - 8 * len(legend), legend, 11, "upper left")
-    return cv.save(path)
+    return cv.save(path, _later)
 
 
 def _blues(v):
@@ -427,7 +473,7 @@ def _blues(v):
     return np.round(anchors[i] * (1 - w) + anchors[i + 1] * w).astype(np.uint8)
 
 
-def plot_confusion_matrix(cm, path, normalize=True, names=None, max_annotated=25):
+def plot_confusion_matrix(cm, path, normalize=True, names=None, max_annotated=25, *, _later=None):
     """Heatmap of a :class:`~fastap.report.ConfusionMatrix`: rows = true class, columns
     = predicted, background last. ``normalize``: each row divided by its sum (what each
     true class became; the background row by its own sum). Cells are annotated when
@@ -498,10 +544,10 @@ def plot_confusion_matrix(cm, path, normalize=True, names=None, max_annotated=25
         d.line([cb_x + 18, y, cb_x + 22, y], fill=(0, 0, 0), width=1)
         d.text((cb_x + 25, y), _tick_label(v, _step(ticks)), font=_font(10), anchor="lm", fill=(0, 0, 0))
     cv.vtext(cb_x + 88, cb_y + cb_h / 2, "fraction of the true class's row" if normalize else "count", 11)
-    return cv.save(path)
+    return cv.save(path, _later)
 
 
-def plot_error_breakdown(ea, path):
+def plot_error_breakdown(ea, path, *, _later=None):
     """TIDE-style bars of an :class:`~fastap.report.ErrorAnalysis`: dAP (AP points) per
     main error type with its count, and the special FalsePos / FalseNeg dAP. Writes a
     PNG (1100 x 480); returns its path."""
@@ -539,7 +585,7 @@ def plot_error_breakdown(ea, path):
     ax2.border()
     ax2.labels("Special errors", None, None)
     cv.vtext(800 - 42, 230, "dAP", 11)
-    return cv.save(path)
+    return cv.save(path, _later)
 
 
 def plot_all(result, directory, iou_threshold=0.5, score_threshold=0.25, top=10, names=None,
@@ -549,15 +595,38 @@ def plot_all(result, directory, iou_threshold=0.5, score_threshold=0.25, top=10,
     ``directory`` (created if needed). Reports already computed can be passed in
     (``operating_points``, ``confusion_matrix``, ``error_analysis``) to avoid redoing
     them. ``names``: dict category id -> label (default: the ground truth's category
-    names when known, else ids). Returns {kind: path}."""
+    names when known, else ids). Returns {kind: path}.
+
+    The error analysis (when not passed in) runs in a second thread while the other
+    reports are computed and drawn, and the PNGs are written in background threads;
+    everything is written when this returns."""
     from . import report
     _deps()                             # fail early, with the install hint, without matplotlib
-    op = operating_points or report.operating_points(result, iou_threshold)
-    cm = confusion_matrix or report.confusion_matrix(result, iou_threshold, score_threshold)
-    ea = error_analysis or report.error_analysis(result, iou_threshold)
+    ea_job = None
+    if error_analysis is None:
+        report._pass_of(result).acc_order()
+        ea_job = _Job(report.error_analysis, result, iou_threshold)
+    try:
+        op = operating_points or report.operating_points(result, iou_threshold)
+        cm = confusion_matrix or report.confusion_matrix(result, iou_threshold, score_threshold)
+        return _plot_reports(directory, op, cm, ea_job.result if ea_job else (lambda: error_analysis), top, names)
+    finally:
+        if ea_job is not None:
+            ea_job._t.join()
+
+
+def _plot_reports(directory, op, cm, get_ea, top=10, names=None):
+    """The four PNGs of computed reports into `directory`; `get_ea()` gives the error
+    analysis (possibly still being computed in another thread: it is asked for last)."""
     os.makedirs(directory, exist_ok=True)
     j = lambda k: os.path.join(directory, PLOT_FILES[k])  # noqa: E731
-    return {"pr": plot_pr_curves(op, j("pr"), top=top, names=names),
-            "operating_points": plot_operating_points(op, j("operating_points"), top=top, names=names),
-            "confusion": plot_confusion_matrix(cm, j("confusion"), names=names),
-            "errors": plot_error_breakdown(ea, j("errors"))}
+    later = []
+    try:
+        out = {"pr": plot_pr_curves(op, j("pr"), top=top, names=names, _later=later),
+               "operating_points": plot_operating_points(op, j("operating_points"), top=top, names=names,
+                                                         _later=later),
+               "confusion": plot_confusion_matrix(cm, j("confusion"), names=names, _later=later)}
+        out["errors"] = plot_error_breakdown(get_ea(), j("errors"), _later=later)
+    finally:
+        _finish(later)
+    return out
