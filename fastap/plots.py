@@ -220,10 +220,14 @@ def _write_png(path, rgb):
     raw[:, 0] = 2                       # filter type 2, "Up" (the first row: up from zeros)
     raw[0, 1:] = rows[0]
     np.subtract(rows[1:], rows[:-1], out=raw[1:, 1:])
-    data = (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-            + _png_chunk(b"IDAT", zlib.compress(raw.tobytes(), 1)) + _png_chunk(b"IEND", b""))
+    z = zlib.compress(raw, 1)
     with open(path, "wb") as f:
-        f.write(data)
+        f.write(b"\x89PNG\r\n\x1a\n")
+        f.write(_png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)))
+        f.write(struct.pack(">I", len(z)) + b"IDAT")
+        f.write(z)
+        f.write(struct.pack(">I", zlib.crc32(z, zlib.crc32(b"IDAT")) & 0xFFFFFFFF))
+        f.write(_png_chunk(b"IEND", b""))
 
 
 def _nice_ticks(lo, hi, most=7):

@@ -620,7 +620,11 @@ def error_analysis(result, pos_threshold=0.5, bg_threshold=0.1, area="all", max_
     dupe = ~loc & ~cls & (u_iou >= pos)
     bkg = ~loc & ~cls & ~dupe & (np.maximum(s_iou, o_iou) <= bg)
     both = ~(loc | cls | dupe | bkg)
-    code = np.select([cls, loc, both, dupe, bkg], [0, 1, 2, 3, 4]).astype(np.int8)
+    code = np.full(loc.shape[0], 2, np.int8)            # Both unless another type applies
+    code[cls] = 0
+    code[loc] = 1
+    code[dupe] = 3
+    code[bkg] = 4
 
     # Cls / Loc fixes: the best-scoring claim on each unmatched ground truth wins
     target = np.where(cls, o_gt, np.where(loc, s_gt, -1))
