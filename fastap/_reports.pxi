@@ -73,41 +73,25 @@ def confusion_match(dt_off, dt_box, gt_off, gt_box, double iou_thr, num_threads=
     return out
 
 
-def tide_ious(dt_off, dt_box, dt_cls, gt_off, gt_box, gt_cls, gt_skip, gt_used, num_threads=None,
-              dt_rows=None, gt_map=None):
+def tide_ious(dt_off, dt_box, dt_cls, gt_off, gt_box, gt_cls, gt_skip, gt_used, num_threads=None):
     """TIDE's per-detection IoU summaries (csrc/reports.c, fa_tide_ious_image).
 
     dt_off, gt_off: int64 [I + 1] image offsets; dt_box [nd, 4], gt_box [ng, 4] float64
     xywh; dt_cls int32 [nd], gt_cls int32 [ng]; gt_skip, gt_used uint8 [ng].
     Returns (same_iou float64 [nd], same_gt int32 [nd], other_iou, other_gt, used_iou);
-    gt indices index gt_box, -1 where no candidate overlaps.
-
-    dt_rows (optional, int64 [nd]): the detections are rows dt_rows[r] of dt_box and
-    dt_cls (any number of rows), gathered per image inside the parallel loop instead of
-    by the caller. gt_map (optional, int64 [ng]): same_gt / other_gt are returned as
-    int64 gt_map[g] (still -1 where none)."""
+    gt indices index gt_box, -1 where no candidate overlaps."""
     dt_box = _check("dt_box", dt_box, np.float64, 2, 4)
     gt_box = _check("gt_box", gt_box, np.float64, 2, 4)
     dt_cls = _check("dt_cls", dt_cls, np.int32)
     gt_cls = _check("gt_cls", gt_cls, np.int32)
     gt_skip = _check("gt_skip", gt_skip, np.uint8)
     gt_used = _check("gt_used", gt_used, np.uint8)
-    cdef int64_t n_rows = dt_box.shape[0], ng = gt_box.shape[0]
-    if dt_cls.shape[0] != n_rows:
-        raise ValueError("dt_cls should have %d entries, got %d" % (n_rows, dt_cls.shape[0]))
-    cdef int64_t nd = n_rows
-    if dt_rows is not None:
-        dt_rows = _check("dt_rows", dt_rows, np.int64)
-        nd = dt_rows.shape[0]
-        if nd and (dt_rows.min() < 0 or dt_rows.max() >= n_rows):
-            raise ValueError("dt_rows should index the %d rows of dt_box" % n_rows)
+    cdef int64_t nd = dt_box.shape[0], ng = gt_box.shape[0]
+    if dt_cls.shape[0] != nd:
+        raise ValueError("dt_cls should have %d entries, got %d" % (nd, dt_cls.shape[0]))
     for name, a in (("gt_cls", gt_cls), ("gt_skip", gt_skip), ("gt_used", gt_used)):
         if a.shape[0] != ng:
             raise ValueError("%s should have %d entries, got %d" % (name, ng, a.shape[0]))
-    if gt_map is not None:
-        gt_map = _check("gt_map", gt_map, np.int64)
-        if gt_map.shape[0] != ng:
-            raise ValueError("gt_map should have %d entries, got %d" % (ng, gt_map.shape[0]))
     cdef int64_t I = dt_off.shape[0] - 1 if isinstance(dt_off, np.ndarray) else -1
     if I < 0:
         raise TypeError("dt_off should be a numpy.ndarray of int64 offsets")
@@ -118,17 +102,8 @@ def tide_ious(dt_off, dt_box, dt_cls, gt_off, gt_box, gt_cls, gt_skip, gt_used, 
     used_iou = np.zeros(max(nd, 1))
     same_gt = np.full(max(nd, 1), -1, np.int32)
     other_gt = np.full(max(nd, 1), -1, np.int32)
-    gt_type = np.int32 if gt_map is None else np.int64
     if nd == 0 or ng == 0 or I == 0:
-        return (same_iou[:nd], same_gt[:nd].astype(gt_type), other_iou[:nd], other_gt[:nd].astype(gt_type),
-                used_iou[:nd])
-    same_map = np.full(nd if gt_map is not None else 1, -1, np.int64)
-    other_map = np.full(nd if gt_map is not None else 1, -1, np.int64)
-    cdef bint gather = dt_rows is not None, mapped = gt_map is not None
-    cdef const int64_t[::1] rows = dt_rows if gather else np.zeros(1, np.int64)
-    cdef const int64_t[::1] gmap = gt_map if mapped else np.zeros(1, np.int64)
-    cdef int64_t[::1] smap = same_map
-    cdef int64_t[::1] omap = other_map
+        return same_iou[:nd], same_gt[:nd], other_iou[:nd], other_gt[:nd], used_iou[:nd]
     cdef const int64_t[::1] do = dt_off
     cdef const int64_t[::1] go = gt_off
     cdef const double[:, ::1] db = dt_box
@@ -145,56 +120,68 @@ def tide_ious(dt_off, dt_box, dt_cls, gt_off, gt_box, gt_cls, gt_skip, gt_used, 
     cdef int nt = _threads(num_threads)
     if nd < 20000:
         nt = 1
-    cdef int64_t max_d = int(np.diff(dt_off).max()) if gather else 1
-    cdef int64_t i, r, j, d0, g0, n_i
-    cdef double *bbuf
-    cdef int32_t *cbuf
-    cdef const double *bp
-    cdef const int32_t *cp
-    failed = np.zeros(1, np.int32)
-    cdef int32_t[::1] fv = failed
-    with nogil, parallel(num_threads=nt):
-        bbuf = <double *>malloc(<size_t>(4 * max_d) * sizeof(double)) if gather else NULL
-        cbuf = <int32_t *>malloc(<size_t>max_d * sizeof(int32_t)) if gather else NULL
-        for i in prange(I, schedule="dynamic", chunksize=64):
-            if gather and (bbuf == NULL or cbuf == NULL):
-                fv[0] = 1
-                continue
+    cdef int64_t i, r, d0, g0
+    with nogil:
+        for i in prange(I, schedule="dynamic", chunksize=64, num_threads=nt):
             d0 = do[i]
             g0 = go[i]
-            n_i = do[i + 1] - d0
-            if n_i > 0 and go[i + 1] > g0:
-                if gather:
-                    for r in range(n_i):
-                        j = rows[d0 + r]
-                        bbuf[4 * r] = db[j, 0]
-                        bbuf[4 * r + 1] = db[j, 1]
-                        bbuf[4 * r + 2] = db[j, 2]
-                        bbuf[4 * r + 3] = db[j, 3]
-                        cbuf[r] = dc[j]
-                    bp = bbuf
-                    cp = cbuf
-                else:
-                    bp = &db[d0, 0]
-                    cp = &dc[d0]
-                fa_tide_ious_image(bp, cp, n_i, &gb[g0, 0], &gc[g0], &gs[g0],
+            if do[i + 1] > d0 and go[i + 1] > g0:
+                fa_tide_ious_image(&db[d0, 0], &dc[d0], do[i + 1] - d0, &gb[g0, 0], &gc[g0], &gs[g0],
                                    &gu[g0], go[i + 1] - g0, &si[d0], &sg[d0], &oi[d0], &og[d0], &ui[d0])
                 for r in range(d0, do[i + 1]):
                     if sg[r] >= 0:
                         sg[r] = sg[r] + <int32_t>g0
-                        if mapped:
-                            smap[r] = gmap[sg[r]]
                     if og[r] >= 0:
                         og[r] = og[r] + <int32_t>g0
-                        if mapped:
-                            omap[r] = gmap[og[r]]
-        free(bbuf)
-        free(cbuf)
-    if failed[0]:
-        raise MemoryError("fastap: out of memory (%d detections of scratch per thread)" % max_d)
-    if mapped:
-        return same_iou, same_map, other_iou, other_map, used_iou
     return same_iou, same_gt, other_iou, other_gt, used_iou
+
+
+cdef extern from "fastap.h" nogil:
+    int fa_ap_sorted(const int64_t *cat_off, int64_t K, const uint8_t *tp, const uint8_t *fp,
+                     const int64_t *npig, const double *rec_thrs, int64_t R, double *rc, double *pr,
+                     double *q)
+
+
+def ap_sorted(cat_off, tp, fp, npig, rec_thrs):
+    """pycocotools' interpolated precision from flags in accumulation order
+    (csrc/reports.c, fa_ap_sorted). cat_off int64 [K + 1] (rising from 0 to n); tp, fp
+    bool or uint8 [n]; npig int64 [K]; rec_thrs float64 [R]. Returns q float64 [R, K]:
+    -1 where npig <= 0, else the envelope sampled at each recall threshold (0 past the
+    end of the curve); mAP is the mean of q[q > -1]."""
+    tp = _check("tp", np.asarray(tp).view(np.uint8) if np.asarray(tp).dtype == np.bool_ else tp, np.uint8)
+    fp = _check("fp", np.asarray(fp).view(np.uint8) if np.asarray(fp).dtype == np.bool_ else fp, np.uint8)
+    npig = _check("npig", npig, np.int64)
+    rec_thrs = _check("rec_thrs", rec_thrs, np.float64)
+    cdef int64_t n = tp.shape[0]
+    if fp.shape[0] != n:
+        raise ValueError("tp and fp should have the same length, got %d and %d" % (n, fp.shape[0]))
+    cdef int64_t K = npig.shape[0]
+    cat_off = _check("cat_off", cat_off, np.int64)
+    if cat_off.shape[0] != K + 1:
+        raise ValueError("cat_off should have %d entries (categories + 1), got %d" % (K + 1, cat_off.shape[0]))
+    if cat_off[0] != 0 or cat_off[K] != n or (K and (np.diff(cat_off) < 0).any()):
+        raise ValueError("cat_off should rise from 0 to the number of detections (%d)" % n)
+    cdef int64_t R = rec_thrs.shape[0]
+    q = np.empty((R, K), np.float64)
+    cdef int64_t most = int(np.diff(cat_off).max()) if K else 0
+    rc = np.empty(max(most, 1))
+    pr = np.empty(max(most, 1))
+    cdef const int64_t[::1] co = cat_off
+    cdef const uint8_t[::1] tv = tp
+    cdef const uint8_t[::1] fv = fp
+    cdef const int64_t[::1] nv = npig
+    cdef const double[::1] rt = rec_thrs
+    cdef double[::1] rcv = rc
+    cdef double[::1] prv = pr
+    cdef double[:, ::1] qv = q
+    cdef uint8_t z8 = 0
+    cdef double z = 0
+    if K == 0:
+        return q
+    with nogil:
+        fa_ap_sorted(&co[0], K, &tv[0] if n else &z8, &fv[0] if n else &z8, &nv[0],
+                     &rt[0] if R else &z, R, &rcv[0], &prv[0], &qv[0, 0] if R else &z)
+    return q
 
 cdef extern from "fastap.h" nogil:
     int fa_ap_sorted(const int64_t *cat_off, int64_t K, const uint8_t *tp, const uint8_t *fp,
@@ -287,3 +274,83 @@ def sort_runs_desc(off, score, num_threads=None):
     if failed[0]:
         raise MemoryError("fastap: out of memory (%d entries of scratch per thread)" % (most / 2 + 1))
     return order
+
+
+def tide_ious_rows(rows, dt_img, dt_box, dt_cls, gt_off, gt_box, gt_cls, gt_skip, gt_used, gt_map,
+                   num_threads=None):
+    """tide_ious for detections in any order: detection r is row rows[r] of dt_box /
+    dt_cls / dt_img (read in place, no grouping by image); its candidates are the
+    ground truths [gt_off[i], gt_off[i + 1]) of its image i = dt_img[rows[r]].
+
+    rows int64 [n]; dt_img int32 [nd] image indices in [0, I); dt_box [nd, 4] float64;
+    dt_cls int32 [nd]; gt_off int64 [I + 1]; gt_box [ng, 4]; gt_cls int32 [ng]; gt_skip,
+    gt_used uint8 [ng]; gt_map int64 [ng]. Returns (same_iou float64 [n], same_gt int64
+    [n], other_iou, other_gt, used_iou), the gts given as gt_map[g] (-1: none). Walking
+    the detections in their stored order keeps the box reads sequential; the few
+    ground truths of an image stay in cache."""
+    rows = _check("rows", rows, np.int64)
+    dt_img = _check("dt_img", dt_img, np.int32)
+    dt_box = _check("dt_box", dt_box, np.float64, 2, 4)
+    dt_cls = _check("dt_cls", dt_cls, np.int32)
+    gt_box = _check("gt_box", gt_box, np.float64, 2, 4)
+    gt_cls = _check("gt_cls", gt_cls, np.int32)
+    gt_skip = _check("gt_skip", gt_skip, np.uint8)
+    gt_used = _check("gt_used", gt_used, np.uint8)
+    gt_map = _check("gt_map", gt_map, np.int64)
+    cdef int64_t n = rows.shape[0], nd = dt_box.shape[0], ng = gt_box.shape[0]
+    for name, a in (("dt_img", dt_img), ("dt_cls", dt_cls)):
+        if a.shape[0] != nd:
+            raise ValueError("%s should have %d entries, got %d" % (name, nd, a.shape[0]))
+    for name, a in (("gt_cls", gt_cls), ("gt_skip", gt_skip), ("gt_used", gt_used), ("gt_map", gt_map)):
+        if a.shape[0] != ng:
+            raise ValueError("%s should have %d entries, got %d" % (name, ng, a.shape[0]))
+    cdef int64_t I = gt_off.shape[0] - 1 if isinstance(gt_off, np.ndarray) else -1
+    if I < 0:
+        raise TypeError("gt_off should be a numpy.ndarray of int64 offsets")
+    gt_off = _check_offsets("gt_off", gt_off, I, ng)
+    if n and (rows.min() < 0 or rows.max() >= nd):
+        raise ValueError("rows should index the %d detections" % nd)
+    if n and (dt_img[rows].min() < 0 or dt_img[rows].max() >= I):
+        raise ValueError("dt_img should be image indices in [0, %d)" % I)
+    same_iou = np.zeros(n)
+    other_iou = np.zeros(n)
+    used_iou = np.zeros(n)
+    same_gt = np.full(n, -1, np.int64)
+    other_gt = np.full(n, -1, np.int64)
+    if n == 0 or ng == 0:
+        return same_iou, same_gt, other_iou, other_gt, used_iou
+    cdef const int64_t[::1] rv = rows
+    cdef const int32_t[::1] di = dt_img
+    cdef const int64_t[::1] go = gt_off
+    cdef const double[:, ::1] db = dt_box
+    cdef const double[:, ::1] gb = gt_box
+    cdef const int32_t[::1] dc = dt_cls
+    cdef const int32_t[::1] gc = gt_cls
+    cdef const uint8_t[::1] gs = gt_skip
+    cdef const uint8_t[::1] gu = gt_used
+    cdef const int64_t[::1] gm = gt_map
+    cdef double[::1] si = same_iou
+    cdef double[::1] oi = other_iou
+    cdef double[::1] ui = used_iou
+    cdef int64_t[::1] sg = same_gt
+    cdef int64_t[::1] og = other_gt
+    cdef int nt = _threads(num_threads)
+    if n < 20000:
+        nt = 1
+    cdef int64_t r, j, g0, g1
+    cdef int32_t s32, o32
+    with nogil:
+        for r in prange(n, schedule="static", num_threads=nt):
+            j = rv[r]
+            g0 = go[di[j]]
+            g1 = go[di[j] + 1]
+            if g1 > g0:
+                s32 = -1
+                o32 = -1
+                fa_tide_ious_image(&db[j, 0], &dc[j], 1, &gb[g0, 0], &gc[g0], &gs[g0], &gu[g0], g1 - g0,
+                                   &si[r], &s32, &oi[r], &o32, &ui[r])
+                if s32 >= 0:
+                    sg[r] = gm[g0 + s32]
+                if o32 >= 0:
+                    og[r] = gm[g0 + o32]
+    return same_iou, same_gt, other_iou, other_gt, used_iou

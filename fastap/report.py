@@ -599,21 +599,19 @@ def error_analysis(result, pos_threshold=0.5, bg_threshold=0.1, area="all", max_
     gt_used = np.zeros(ng, np.uint8)
     gt_used[m["dt_match"][0, 0][tp]] = 1
 
-    # per-image IoU summaries of the false positives (C, images in parallel)
-    fsel = np.flatnonzero(fp)
+    # IoU summaries of the false positives against their image's ground truths (C, in
+    # parallel), walking the false positives in the grouped order
+    dsel = np.flatnonzero(fp)
     g_ann = np.argsort(ps.tables.gt_index, kind="stable")      # annotation order (argmax ties)
     go, goff = _by_image(ps.tables.gt_img[g_ann], ps.I)
     gsel = g_ann[go]
-    do, doff = _by_image(ps.tables.dt_img[fsel], ps.I)
-    dsel = fsel[do]
     if ps.I == 0:
-        goff = doff = np.zeros(1, np.int64)
-    # boxes gathered per image and gt indices mapped back inside the C loop
-    s_iou, s_gt, o_iou, o_gt, u_iou = _core.tide_ious(
-        doff, ps.dt_box, ps.dt_cat, goff, np.ascontiguousarray(ps.gt_box[gsel]),
-        np.ascontiguousarray(ps.gt_cat[gsel]), np.ascontiguousarray(gt_ign[gsel].astype(np.uint8)),
-        np.ascontiguousarray(gt_used[gsel]), num_threads=ps.num_threads,
-        dt_rows=np.ascontiguousarray(dsel, dtype=np.int64), gt_map=np.ascontiguousarray(gsel, dtype=np.int64))
+        goff = np.zeros(1, np.int64)
+    s_iou, s_gt, o_iou, o_gt, u_iou = _core.tide_ious_rows(
+        dsel, np.ascontiguousarray(ps.tables.dt_img, dtype=np.int32), ps.dt_box, ps.dt_cat, goff,
+        np.ascontiguousarray(ps.gt_box[gsel]), np.ascontiguousarray(ps.gt_cat[gsel]),
+        np.ascontiguousarray(gt_ign[gsel].astype(np.uint8)), np.ascontiguousarray(gt_used[gsel]),
+        np.ascontiguousarray(gsel, dtype=np.int64), num_threads=ps.num_threads)
 
     loc = (bg <= s_iou) & (s_iou <= pos)
     cls = ~loc & (o_iou >= pos)

@@ -456,11 +456,11 @@ def test_sort_runs_desc_and_resort_moved_equal_lexsort(seed):
     np.testing.assert_array_equal(c2, cat2[full])
 
 
-def test_tide_ious_gathering_in_c_equals_gathered_input():
+def test_tide_ious_rows_equals_tide_ious_by_image():
     ps = report._pass_of(fastap.evaluate(*synthetic.make_arrays(n_images=40, n_categories=5, seed=3,
                                                                  dets_per_image=25)[2:]))
     rng = np.random.default_rng(0)
-    rows = np.sort(rng.choice(ps.n_dt, ps.n_dt // 2, replace=False))
+    rows = np.sort(rng.choice(ps.n_dt, ps.n_dt // 2, replace=False)).astype(np.int64)
     do, doff = report._by_image(ps.tables.dt_img[rows], ps.I)
     go, goff = report._by_image(ps.tables.gt_img, ps.I)
     dsel, gsel = rows[do], go
@@ -469,15 +469,17 @@ def test_tide_ious_gathering_in_c_equals_gathered_input():
     gb, gc = np.ascontiguousarray(ps.gt_box[gsel]), np.ascontiguousarray(ps.gt_cat[gsel])
     a = fastap._core.tide_ious(doff, np.ascontiguousarray(ps.dt_box[dsel]), np.ascontiguousarray(ps.dt_cat[dsel]),
                                goff, gb, gc, skip, used)
-    b = fastap._core.tide_ious(doff, ps.dt_box, ps.dt_cat, goff, gb, gc, skip, used,
-                               dt_rows=dsel.astype(np.int64), gt_map=gsel.astype(np.int64))
-    for x, y in zip(a[::2], b[::2]):
-        np.testing.assert_array_equal(x, y)
-    for x, y in zip(a[1::2], b[1::2]):
-        np.testing.assert_array_equal(np.where(x >= 0, gsel[np.maximum(x, 0)], -1), y)
-    with pytest.raises(ValueError, match="dt_rows"):
-        fastap._core.tide_ious(doff, ps.dt_box, ps.dt_cat, goff, gb, gc, skip, used,
-                               dt_rows=np.full(dsel.size, ps.n_dt, np.int64))
+    img = np.ascontiguousarray(ps.tables.dt_img, dtype=np.int32)
+    for nt in (1, 2):
+        b = fastap._core.tide_ious_rows(dsel, img, ps.dt_box, ps.dt_cat, goff, gb, gc, skip, used,
+                                        gsel.astype(np.int64), num_threads=nt)
+        for x, y in zip(a[::2], b[::2]):
+            np.testing.assert_array_equal(x, y)
+        for x, y in zip(a[1::2], b[1::2]):
+            np.testing.assert_array_equal(np.where(x >= 0, gsel[np.maximum(x, 0)], -1), y)
+    with pytest.raises(ValueError, match="rows"):
+        fastap._core.tide_ious_rows(np.full(3, ps.n_dt, np.int64), img, ps.dt_box, ps.dt_cat, goff, gb, gc,
+                                    skip, used, gsel.astype(np.int64))
 
 
 def test_operating_points_equal_sorting_reference():
