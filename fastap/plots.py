@@ -608,11 +608,11 @@ def plot_all(result, directory, iou_threshold=0.5, score_threshold=0.25, top=10,
     _deps()                             # fail early, with the install hint, without matplotlib
     ea_job = None
     if error_analysis is None:
-        report._pass_of(result).acc_order()
+        report._pass_of(result)         # a clear error here rather than in the thread
         ea_job = _Job(report.error_analysis, result, iou_threshold)
     try:
-        op = operating_points or report.operating_points(result, iou_threshold)
         cm = confusion_matrix or report.confusion_matrix(result, iou_threshold, score_threshold)
+        op = operating_points or report.operating_points(result, iou_threshold)
         return _plot_reports(directory, op, cm, ea_job.result if ea_job else (lambda: error_analysis), top, names)
     finally:
         if ea_job is not None:

@@ -5,9 +5,11 @@ or :class:`fastap.COCOeval` (after ``evaluate()``) computed -- the grouped table
 the per-detection match bitmasks -- and returns NumPy arrays; nothing is matched again
 except where a function says so (the error analysis re-matches once, at one IoU
 threshold and one area range, to learn which ground truth each detection took). No
-Python loop runs per detection or per image: the per-image work is in C
-(``csrc/reports.c``), the rest is vectorised NumPy, and AP is recomputed by the same C
-accumulation that gives pycocotools' numbers.
+Python loop runs per detection or per image: the per-image and per-detection work is
+in C (``csrc/reports.c``: the confusion matching, TIDE's IoU summaries, the AP
+re-accumulations of the error analysis with pycocotools' arithmetic; the accumulation
+order by ``csrc/group.c``'s stable sort, categories in parallel), the rest is
+vectorised NumPy.
 
 * :func:`operating_points` -- precision, recall and F1 at every score threshold, per
   category and over all detections, and the threshold that maximises F1.
@@ -574,7 +576,8 @@ def error_analysis(result, pos_threshold=0.5, bg_threshold=0.1, area="all", max_
     (tests/test_report.py).
 
     Costs one extra matching at the single threshold (to learn which ground truth each
-    detection took) and nine vectorised single-threshold accumulations. Returns
+    detection took) and nine single-threshold accumulations in C (``fa_ap_sorted``, one
+    pass over the detections each). Returns
     :class:`ErrorAnalysis`.
     """
     ps = _pass_of(result)
@@ -747,8 +750,10 @@ def cli_reports(args, ev):
         _pass_of(ev)                    # a clear error here rather than in the thread
         ea_job = _Job(error_analysis, ev, args.iou_thr)
     try:
-        op = operating_points(ev, args.iou_thr) if want_op else None
+        # the confusion matrix first: it needs no accumulation order, which the error
+        # analysis thread sorts meanwhile (the operating points then find it done)
         cm = confusion_matrix(ev, args.iou_thr, args.conf) if want_cm else None
+        op = operating_points(ev, args.iou_thr) if want_op else None
         paths = None
         if args.plots:
             paths = plots._plot_reports(args.plots, op, cm, ea_job.result if ea_job else
