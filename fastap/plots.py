@@ -607,8 +607,10 @@ def plot_all(result, directory, iou_threshold=0.5, score_threshold=0.25, top=10,
     from . import report
     _deps()                             # fail early, with the install hint, without matplotlib
     ea_job = None
+    half = None
     if error_analysis is None:
-        report._pass_of(result)         # a clear error here rather than in the thread
+        half = report._HalfThreads(report._pass_of(result))   # (a clear error here, not in the thread)
+        half.__enter__()
         ea_job = _Job(report.error_analysis, result, iou_threshold)
     try:
         cm = confusion_matrix or report.confusion_matrix(result, iou_threshold, score_threshold)
@@ -617,6 +619,8 @@ def plot_all(result, directory, iou_threshold=0.5, score_threshold=0.25, top=10,
     finally:
         if ea_job is not None:
             ea_job._t.join()
+        if half is not None:
+            half.__exit__(None, None, None)
 
 
 def _plot_reports(directory, op, cm, get_ea, top=10, names=None):

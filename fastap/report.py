@@ -149,6 +149,31 @@ class _Pass:
         return str(cid)
 
 
+class _HalfThreads:
+    """While two report threads run (the error analysis beside the other reports),
+    each C kernel of `ps` gets half of the threads it would use (at least one): on two
+    cores, one each, rather than four threads on two cores waiting at barriers."""
+
+    def __init__(self, ps):
+        self.ps = ps
+
+    def __enter__(self):
+        import os
+        self.saved = self.ps.num_threads
+        n = self.saved
+        if n is None:
+            n = os.environ.get("FASTAP_NUM_THREADS") or os.cpu_count() or 1
+        try:
+            self.ps.num_threads = max(1, int(n) // 2)
+        except ValueError:              # a bad setting: let the kernels report it
+            pass
+        return self.ps
+
+    def __exit__(self, *exc):
+        self.ps.num_threads = self.saved
+        return False
+
+
 def _pass_of(obj):
     """The evaluation pass behind an EvalResult or COCOeval (or a _Pass)."""
     if isinstance(obj, _Pass):
@@ -729,6 +754,23 @@ def add_cli_options(parser):
                    help="score threshold of the confusion matrix (default 0.25, as ultralytics)")
 
 
+def cli_prepare(args):
+    """Called by ``fastap eval`` before it loads and evaluates: with ``--plots``, Pillow
+    and the fonts are loaded in a background thread meanwhile (the evaluation's C
+    kernels release the GIL), so the plots start at once. Errors (no matplotlib) are
+    left for :func:`cli_reports` to report."""
+    if getattr(args, "plots", None):
+        def warm():
+            try:
+                from . import plots
+                plots._deps()
+                for px in (10, 11, 13, 14):
+                    plots._font(px)
+            except Exception:
+                pass
+        threading.Thread(target=warm, daemon=True).start()
+
+
 def cli_reports(args, ev):
     """Run the reports ``args`` ask for on an evaluated COCOeval; print them unless
     ``args.quiet``; return the dict of keys to add to ``--json``.
@@ -745,9 +787,11 @@ def cli_reports(args, ev):
         from . import plots
         plots._deps()                   # without matplotlib: the install hint, before any work
     ea_job = None
+    half = None
     if want_ea and (want_op or want_cm):
         from .plots import _Job
-        _pass_of(ev)                    # a clear error here rather than in the thread
+        half = _HalfThreads(_pass_of(ev))   # (a clear error here rather than in the thread)
+        half.__enter__()
         ea_job = _Job(error_analysis, ev, args.iou_thr)
     try:
         # the confusion matrix first: it needs no accumulation order, which the error
@@ -762,6 +806,8 @@ def cli_reports(args, ev):
     finally:
         if ea_job is not None:
             ea_job._t.join()
+        if half is not None:
+            half.__exit__(None, None, None)
     quiet = getattr(args, "quiet", False)
     if args.f1:
         out["operating_points"] = op.to_dict()
