@@ -680,20 +680,22 @@ def error_analysis(result, pos_threshold=0.5, bg_threshold=0.1, area="all", max_
     def ap(t=tp_s, f=fp_s, n=npig, off=runs):
         return _mean_valid(_core.ap_sorted(off, t, f, np.ascontiguousarray(n, dtype=np.int64), R))
 
+    at_fp = at[dsel]                    # each false positive's position in that order
+
     def removed(mask):
         f = fp_s.copy()
-        f[at[dsel[mask]]] = False
+        f[at_fp[mask]] = False
         return f
 
     base = ap()
     fixed = {}
     # Loc: the winners become true positives in place (same class)
     t2 = tp_s.copy()
-    t2[at[dsel[loc & win]]] = True
+    t2[at_fp[loc & win]] = True
     fixed["Loc"] = ap(t2, removed(loc))
     # Cls: the winners become true positives of their ground truth's class: the
     # accumulation order re-sorted stably by (new class, -score)
-    pw = at[dsel[cls & win]]
+    pw = at_fp[cls & win]
     t2 = tp_s.copy()
     t2[pw] = True
     f2 = removed(cls)
