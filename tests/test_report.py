@@ -515,7 +515,10 @@ def test_cli_reports_threaded_equal_direct_calls(tmp_path):
     ev, _ = run_fastap(ds, res)
     args = argparse.Namespace(f1=True, confusion=True, errors=True, plots=str(tmp_path / "p"), iou_thr=0.5,
                               conf=0.25, quiet=True)
+    ps = report._pass_of(ev)
+    before = ps.num_threads
     out = report.cli_reports(args, ev)
+    assert ps.num_threads == before          # the report threads' split is undone
     ev2, _ = run_fastap(ds, res)
     assert out["error_analysis"] == report.error_analysis(ev2).to_dict()
     assert out["operating_points"] == report.operating_points(ev2).to_dict()
