@@ -611,7 +611,7 @@ def plot_all(result, directory, iou_threshold=0.5, score_threshold=0.25, top=10,
     if error_analysis is None:
         half = report._HalfThreads(report._pass_of(result))   # (a clear error here, not in the thread)
         half.__enter__()
-        ea_job = _Job(report.error_analysis, result, iou_threshold)
+        ea_job = _Job(report._sorted_then_errors, result, iou_threshold)
     try:
         cm = confusion_matrix or report.confusion_matrix(result, iou_threshold, score_threshold)
         op = operating_points or report.operating_points(result, iou_threshold)

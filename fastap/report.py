@@ -756,6 +756,13 @@ def add_cli_options(parser):
                    help="score threshold of the confusion matrix (default 0.25, as ultralytics)")
 
 
+def _sorted_then_errors(result, iou_threshold):
+    """The error analysis, the shared accumulation order sorted first (the thread that
+    runs this sorts it while the other computes the confusion matrix)."""
+    _pass_of(result).acc_order()
+    return error_analysis(result, iou_threshold)
+
+
 def cli_prepare(args):
     """Called by ``fastap eval`` before it loads and evaluates: with ``--plots``, Pillow
     and the fonts are loaded in a background thread meanwhile (the evaluation's C
@@ -794,10 +801,10 @@ def cli_reports(args, ev):
         from .plots import _Job
         half = _HalfThreads(_pass_of(ev))   # (a clear error here rather than in the thread)
         half.__enter__()
-        ea_job = _Job(error_analysis, ev, args.iou_thr)
+        ea_job = _Job(_sorted_then_errors, ev, args.iou_thr)
     try:
         # the confusion matrix first: it needs no accumulation order, which the error
-        # analysis thread sorts meanwhile (the operating points then find it done)
+        # analysis thread sorts first meanwhile (the operating points then find it done)
         cm = confusion_matrix(ev, args.iou_thr, args.conf) if want_cm else None
         op = operating_points(ev, args.iou_thr) if want_op else None
         paths = None
