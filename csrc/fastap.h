@@ -274,6 +274,22 @@ void fa_tide_ious_image(const double *dt_box, const int32_t *dt_cls, int64_t nd,
                         const uint8_t *gt_used, int64_t ng, double *same_iou, int32_t *same_gt,
                         double *other_iou, int32_t *other_gt, double *used_iou);
 
+/* pycocotools' interpolated precision of K categories at one (IoU threshold, area
+ * range, maxDets), from per-detection flags already in accumulation order (the fixes
+ * of the error analysis re-accumulate modified flags with it):
+ *   cat_off: int64 [K + 1], category k's detections are [cat_off[k], cat_off[k+1]),
+ *     in descending score order; tp, fp: uint8 [cat_off[K]], a detection with neither
+ *     flag is ignored (left out of the cumulative counts);
+ *   npig: int64 [K], non-ignored ground truths; rec_thrs: float64 [R], the recall
+ *     thresholds; rc, pr: float64 scratch, room for the largest category's detections.
+ * Out q: float64 [R][K] (row-major): -1 for a category with npig <= 0, else the
+ * precision envelope max_{j' >= j} tp_j' / (fp_j' + tp_j' + eps) at the first j whose
+ * recall tp_j / npig >= rec_thrs[r] (searchsorted 'left'), 0 past the end -- the same
+ * float operations as pycocotools' accumulate. No allocation. */
+int fa_ap_sorted(const int64_t *cat_off, int64_t K, const uint8_t *tp, const uint8_t *fp,
+                 const int64_t *npig, const double *rec_thrs, int64_t R, double *rc, double *pr,
+                 double *q);
+
 /* ------------------------------------------------------------------------------------
  * json_results.c -- COCO results / annotation lists parsed straight into columns
  * ------------------------------------------------------------------------------------ */

@@ -72,3 +72,41 @@ void fa_tide_ious_image(const double *dt_box, const int32_t *dt_cls, int64_t nd,
         used_iou[r] = u;
     }
 }
+
+int fa_ap_sorted(const int64_t *cat_off, int64_t K, const uint8_t *tp, const uint8_t *fp,
+                 const int64_t *npig, const double *rec_thrs, int64_t R, double *rc, double *pr,
+                 double *q)
+{
+    const double eps = 2.220446049250313e-16;       /* np.spacing(1) */
+    if (K < 0 || R < 0) return FA_EINVAL;
+    for (int64_t k = 0; k < K; k++) {
+        if (npig[k] <= 0) {
+            for (int64_t r = 0; r < R; r++) q[r * K + k] = -1.0;
+            continue;
+        }
+        const double n_pos = (double)npig[k];
+        int64_t n = 0, ctp = 0, cfp = 0;
+        for (int64_t d = cat_off[k]; d < cat_off[k + 1]; d++) {
+            if (!tp[d] && !fp[d]) continue;          /* ignored: not accumulated */
+            ctp += tp[d] != 0;
+            cfp += fp[d] != 0;
+            const double t = (double)ctp, f = (double)cfp;
+            rc[n] = t / n_pos;
+            pr[n] = t / (f + t + eps);               /* NumPy's (fk + tk) + eps */
+            n++;
+        }
+        for (int64_t j = n - 1; j > 0; j--)          /* envelope from the right */
+            if (pr[j] > pr[j - 1]) pr[j - 1] = pr[j];
+        for (int64_t r = 0; r < R; r++) {
+            /* searchsorted 'left': first j with rc[j] >= rec_thrs[r] (rc is sorted) */
+            int64_t lo = 0, hi = n;
+            const double v = rec_thrs[r];
+            while (lo < hi) {
+                int64_t mid = lo + (hi - lo) / 2;
+                if (rc[mid] < v) lo = mid + 1; else hi = mid;
+            }
+            q[r * K + k] = lo < n ? pr[lo] : 0.0;
+        }
+    }
+    return FA_OK;
+}

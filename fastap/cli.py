@@ -230,6 +230,8 @@ def cmd_eval(args):
     if args.image_sizes or args.images or args.names:
         raise InvalidFileError("--image-sizes / --images / --names: only for --format yolo (and --names for voc)")
     args.quiet = _quiet(args)
+    from .report import cli_prepare
+    cli_prepare(args)
     ev, t = _run_fastap(args.gt, args.results, args.iou_type, args.threads, args.quiet, args.progress)
     if not args.quiet:
         print("fastap: load %.3f s, evaluate %.3f s, accumulate %.3f s, total %.3f s"

@@ -5,9 +5,11 @@ or :class:`fastap.COCOeval` (after ``evaluate()``) computed -- the grouped table
 the per-detection match bitmasks -- and returns NumPy arrays; nothing is matched again
 except where a function says so (the error analysis re-matches once, at one IoU
 threshold and one area range, to learn which ground truth each detection took). No
-Python loop runs per detection or per image: the per-image work is in C
-(``csrc/reports.c``), the rest is vectorised NumPy, and AP is recomputed by the same C
-accumulation that gives pycocotools' numbers.
+Python loop runs per detection or per image: the per-image and per-detection work is
+in C (``csrc/reports.c``: the confusion matching, TIDE's IoU summaries, the AP
+re-accumulations of the error analysis with pycocotools' arithmetic; the accumulation
+order by ``csrc/group.c``'s stable sort, categories in parallel), the rest is
+vectorised NumPy.
 
 * :func:`operating_points` -- precision, recall and F1 at every score threshold, per
   category and over all detections, and the threshold that maximises F1.
@@ -17,6 +19,8 @@ accumulation that gives pycocotools' numbers.
   the AP each one costs (dAP).
 """
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 
@@ -63,6 +67,8 @@ class _Pass:
         # masks / keypoints: matching used precomputed IoUs; the box-based reports
         # (confusion matrix, error analysis) would answer another question
         self.box_iou = "iou" not in core.extra
+        self._lock = threading.Lock()
+        self._acc_order = None
 
     def need_boxes(self, what):
         if not self.box_iou:
@@ -74,9 +80,19 @@ class _Pass:
         """Grouped detection indices in pycocotools' accumulation order: (category,
         -score, image, position in the image) -- a stable sort of the grouped order
         (category, image, -score) by (category, -score). Computed once per pass."""
-        if getattr(self, "_acc_order", None) is None:
-            self._acc_order = np.lexsort((-self.dt_score, self.dt_cat))
+        if getattr(self, "_acc_order", None) is not None:
+            return self._acc_order
+        with self._lock:                # reports may run in two threads (plots.plot_all, the CLI)
+            if getattr(self, "_acc_order", None) is None:
+                self._acc_order = self._sorted_by_category()
         return self._acc_order
+
+    def _sorted_by_category(self):
+        if self.n_dt and np.isfinite(self.dt_score).all():
+            # C: a stable sort by descending score inside each category's run, in parallel
+            return _core.sort_runs_desc(np.searchsorted(self.dt_cat, np.arange(self.K + 1)),
+                                        np.ascontiguousarray(self.dt_score), self.num_threads)
+        return np.lexsort((-self.dt_score, self.dt_cat))
 
     def area_index(self, area):
         if isinstance(area, (int, np.integer)) and not isinstance(area, bool):
@@ -131,6 +147,31 @@ class _Pass:
         if self.names and cid in self.names:
             return str(self.names[cid])
         return str(cid)
+
+
+class _HalfThreads:
+    """While two report threads run (the error analysis beside the other reports),
+    each C kernel of `ps` gets half of the threads it would use (at least one): on two
+    cores, one each, rather than four threads on two cores waiting at barriers."""
+
+    def __init__(self, ps):
+        self.ps = ps
+
+    def __enter__(self):
+        import os
+        self.saved = self.ps.num_threads
+        n = self.saved
+        if n is None:
+            n = os.environ.get("FASTAP_NUM_THREADS") or os.cpu_count() or 1
+        try:
+            self.ps.num_threads = max(1, int(n) // 2)
+        except ValueError:              # a bad setting: let the kernels report it
+            pass
+        return self.ps
+
+    def __exit__(self, *exc):
+        self.ps.num_threads = self.saved
+        return False
 
 
 def _pass_of(obj):
@@ -281,10 +322,11 @@ def operating_points(result, iou_threshold=0.5, area="all", max_dets=None):
     if pos.size:
         key = np.where(np.isnan(f1), -1.0, f1)
         # highest F1 per category, first (highest threshold) on ties
-        o = np.lexsort((np.arange(pos.size), -key, pc))
-        first = np.ones(o.size, bool)
-        first[1:] = pc[o][1:] != pc[o][:-1]
-        bi = o[first]
+        seg = np.flatnonzero(np.r_[True, pc[1:] != pc[:-1]])        # each category's first point
+        top = np.maximum.reduceat(key, seg)
+        hit = np.flatnonzero(key == np.repeat(top, np.diff(np.r_[seg, pc.size])))
+        first = np.r_[True, pc[hit][1:] != pc[hit][:-1]]
+        bi = hit[first]
         bk = pc[bi]
         ok = ~np.isnan(f1[bi])
         bi, bk = bi[ok], bk[ok]
@@ -295,19 +337,21 @@ def operating_points(result, iou_threshold=0.5, area="all", max_dets=None):
         best["tp"][bk] = ctp[bi]
         best["fp"][bk] = cfp[bi]
 
-    # micro: all detections in one descending-score order
-    o2 = np.argsort(-s, kind="stable")
-    s2 = s[o2]
-    zero = np.zeros(s2.shape[0], np.int32)
-    pos2, tp2, fp2 = _curve_points(s2, t_s[o2], f_s[o2], zero)
+    # micro: all detections in one descending-score order. A point (a distinct score
+    # u) counts the detections with score >= u whatever their order among equal
+    # scores, so the counts come from sorted scores (no permutation needed)
+    u = np.unique(s)[::-1]
+    st, sf = np.sort(s[t_s]), np.sort(s[f_s])
+    tp2 = (st.size - np.searchsorted(st, u, side="left")).astype(np.int64)
+    fp2 = (sf.size - np.searchsorted(sf, u, side="left")).astype(np.int64)
     n_all = int(npig.sum())
-    p2, r2, f2 = _prf(tp2, fp2, np.full(pos2.shape[0], n_all))
-    overall = {"threshold": s2[pos2], "precision": p2, "recall": r2, "f1": f2, "tp": tp2, "fp": fp2}
+    p2, r2, f2 = _prf(tp2, fp2, np.full(u.shape[0], n_all))
+    overall = {"threshold": u, "precision": p2, "recall": r2, "f1": f2, "tp": tp2, "fp": fp2}
     ob = {"threshold": np.nan, "precision": np.nan, "recall": np.nan, "f1": np.nan, "tp": -1, "fp": -1,
           "n_gt": n_all}
-    if pos2.size and n_all > 0:
+    if u.size and n_all > 0:
         j = int(np.argmax(f2))        # first maximum: the highest threshold
-        ob.update(threshold=float(s2[pos2][j]), precision=float(p2[j]), recall=float(r2[j]), f1=float(f2[j]),
+        ob.update(threshold=float(u[j]), precision=float(p2[j]), recall=float(r2[j]), f1=float(f2[j]),
                   tp=int(tp2[j]), fp=int(fp2[j]))
     return OperatingPoints(cat_ids=ps.cat_ids[:K].copy(), n_gt=npig[:K].copy(), offsets=offsets,
                            threshold=s[pos], precision=p, recall=r, f1=f1, tp=ctp, fp=cfp,
@@ -465,30 +509,54 @@ def _map_sorted(cat, tp, fp, npig, rec_thrs, K):
     non-ignored ground truth; mAP = mean of the valid samples (summarize()'s
     reduction). The same float operations as pycocotools, so the baseline equals
     ``stats[1]`` bit for bit."""
-    keep = tp | fp
-    c, t, f = cat[keep], tp[keep], fp[keep]
-    ctp = np.cumsum(t, dtype=np.int64)
-    cfp = np.cumsum(f, dtype=np.int64)
-    starts = np.searchsorted(c, np.arange(K + 1))
-    R = rec_thrs.shape[0]
-    q = np.full((R, K), -1.0)
-    eps = np.spacing(1)
-    for k in np.flatnonzero(npig[:K] > 0).tolist():
-        a, b = int(starts[k]), int(starts[k + 1])
-        col = np.zeros(R)
-        if b > a:
-            bt = ctp[a - 1] if a else 0
-            bf = cfp[a - 1] if a else 0
-            tk = (ctp[a:b] - bt).astype(np.float64)
-            fk = (cfp[a:b] - bf).astype(np.float64)
-            rc = tk / npig[k]
-            env = np.maximum.accumulate((tk / (fk + tk + eps))[::-1])[::-1]
-            idx = np.searchsorted(rc, rec_thrs, side="left")
-            ok = idx < env.shape[0]
-            col[ok] = env[idx[ok]]
-        q[:, k] = col
+    starts = np.searchsorted(cat, np.arange(K + 1)).astype(np.int64)
+    q = _core.ap_sorted(starts, np.ascontiguousarray(tp), np.ascontiguousarray(fp),
+                        np.ascontiguousarray(npig[:K], dtype=np.int64), rec_thrs)
     v = q[q > -1]
     return float(np.mean(v)) if v.size else float("nan")
+
+
+def _mean_valid(q):
+    """summarize()'s reduction: the mean of the entries > -1 (NaN when none)."""
+    v = q[q > -1]
+    return float(np.mean(v)) if v.size else float("nan")
+
+
+def _resort_moved(cat, score, runs, moved, new_cat):
+    """Stable order of an accumulation-ordered list by (category, -score) after the
+    entries at positions `moved` (int64, distinct) change category to `new_cat`: the
+    result of ``np.lexsort((-score, cat2))`` (cat2: `cat` with the changes), computed
+    by inserting the moved entries into the unchanged ones instead of sorting again.
+    cat int32 [n] ascending, score float64 [n] descending inside each category run,
+    runs int64 [K + 1] the runs' offsets. Returns (order int64 [n], cat2[order])."""
+    n = cat.shape[0]
+    keep = np.ones(n, bool)
+    keep[moved] = False
+    stay = np.flatnonzero(keep)
+    new_cat = np.asarray(new_cat, dtype=cat.dtype)
+    # the moved entries among themselves: (new category, -score, old position)
+    mo = np.lexsort((moved, -score[moved], new_cat))
+    moved, new_cat = moved[mo], new_cat[mo]
+    ms = score[moved]
+    # where each goes among the unchanged entries: after every unchanged entry of a
+    # lower category, and inside its new category after the higher scores; on a score
+    # tie, after the tied entries when it came from a later category (a larger old
+    # position), before them otherwise (the moved entry never starts in that run)
+    s_off = np.searchsorted(stay, runs)               # the runs in `stay`
+    ins = np.empty(moved.shape[0], np.int64)
+    neg = -score[stay]
+    for k in np.unique(new_cat).tolist():
+        j = np.flatnonzero(new_cat == k)
+        a, b = int(s_off[k]), int(s_off[k + 1])
+        seg = neg[a:b]                                # ascending
+        later = moved[j] >= runs[k + 1]
+        left = np.searchsorted(seg, -ms[j], side="left")
+        right = np.searchsorted(seg, -ms[j], side="right")
+        ins[j] = a + np.where(later, right, left)
+    order = np.insert(stay, ins, moved)
+    cat2 = cat.copy()
+    cat2[moved] = new_cat
+    return order, cat2[order]
 
 
 def error_analysis(result, pos_threshold=0.5, bg_threshold=0.1, area="all", max_dets=None):
@@ -533,7 +601,8 @@ def error_analysis(result, pos_threshold=0.5, bg_threshold=0.1, area="all", max_
     (tests/test_report.py).
 
     Costs one extra matching at the single threshold (to learn which ground truth each
-    detection took) and nine vectorised single-threshold accumulations. Returns
+    detection took) and nine single-threshold accumulations in C (``fa_ap_sorted``, one
+    pass over the detections each). Returns
     :class:`ErrorAnalysis`.
     """
     ps = _pass_of(result)
@@ -558,29 +627,30 @@ def error_analysis(result, pos_threshold=0.5, bg_threshold=0.1, area="all", max_
     gt_used = np.zeros(ng, np.uint8)
     gt_used[m["dt_match"][0, 0][tp]] = 1
 
-    # per-image IoU summaries of the false positives (C, images in parallel)
-    fsel = np.flatnonzero(fp)
+    # IoU summaries of the false positives against their image's ground truths (C, in
+    # parallel), walking the false positives in the grouped order
+    dsel = np.flatnonzero(fp)
     g_ann = np.argsort(ps.tables.gt_index, kind="stable")      # annotation order (argmax ties)
     go, goff = _by_image(ps.tables.gt_img[g_ann], ps.I)
     gsel = g_ann[go]
-    do, doff = _by_image(ps.tables.dt_img[fsel], ps.I)
-    dsel = fsel[do]
     if ps.I == 0:
-        goff = doff = np.zeros(1, np.int64)
-    s_iou, s_gt, o_iou, o_gt, u_iou = _core.tide_ious(
-        doff, np.ascontiguousarray(ps.dt_box[dsel]), np.ascontiguousarray(ps.dt_cat[dsel]),
-        goff, np.ascontiguousarray(ps.gt_box[gsel]), np.ascontiguousarray(ps.gt_cat[gsel]),
+        goff = np.zeros(1, np.int64)
+    s_iou, s_gt, o_iou, o_gt, u_iou = _core.tide_ious_rows(
+        dsel, np.ascontiguousarray(ps.tables.dt_img, dtype=np.int32), ps.dt_box, ps.dt_cat, goff,
+        np.ascontiguousarray(ps.gt_box[gsel]), np.ascontiguousarray(ps.gt_cat[gsel]),
         np.ascontiguousarray(gt_ign[gsel].astype(np.uint8)), np.ascontiguousarray(gt_used[gsel]),
-        num_threads=ps.num_threads)
-    s_gt = np.where(s_gt >= 0, gsel[np.maximum(s_gt, 0)], -1) if gsel.size else s_gt.astype(np.int64)
-    o_gt = np.where(o_gt >= 0, gsel[np.maximum(o_gt, 0)], -1) if gsel.size else o_gt.astype(np.int64)
+        np.ascontiguousarray(gsel, dtype=np.int64), num_threads=ps.num_threads)
 
     loc = (bg <= s_iou) & (s_iou <= pos)
     cls = ~loc & (o_iou >= pos)
     dupe = ~loc & ~cls & (u_iou >= pos)
     bkg = ~loc & ~cls & ~dupe & (np.maximum(s_iou, o_iou) <= bg)
     both = ~(loc | cls | dupe | bkg)
-    code = np.select([cls, loc, both, dupe, bkg], [0, 1, 2, 3, 4]).astype(np.int8)
+    code = np.full(loc.shape[0], 2, np.int8)            # Both unless another type applies
+    code[cls] = 0
+    code[loc] = 1
+    code[dupe] = 3
+    code[bkg] = 4
 
     # Cls / Loc fixes: the best-scoring claim on each unmatched ground truth wins
     target = np.where(cls, o_gt, np.where(loc, s_gt, -1))
@@ -597,40 +667,43 @@ def error_analysis(result, pos_threshold=0.5, bg_threshold=0.1, area="all", max_
     missed = ~gt_ign & (gt_used == 0) & ~usable
     missed_per_cat = np.bincount(ps.gt_cat[missed], minlength=K)[:K]
 
-    # every fix re-accumulates flags in the pass's accumulation order (sorted once)
+    # every fix re-accumulates flags in the pass's accumulation order (sorted once);
+    # at[d]: the position of grouped detection d in that order
     acc = ps.acc_order()
+    at = np.empty(nd, np.int64)
+    at[acc] = np.arange(nd, dtype=np.int64)
     cat_s = ps.dt_cat[acc]
+    runs = np.searchsorted(cat_s, np.arange(K + 1)).astype(np.int64)
     R = ps.rec_thrs
     tp_s, fp_s = tp[acc], fp[acc]
 
-    def ap(t=tp_s, f=fp_s, n=npig, c=cat_s):
-        return _map_sorted(c, t, f, n, R, K)
+    def ap(t=tp_s, f=fp_s, n=npig, off=runs):
+        return _mean_valid(_core.ap_sorted(off, t, f, np.ascontiguousarray(n, dtype=np.int64), R))
+
+    at_fp = at[dsel]                    # each false positive's position in that order
 
     def removed(mask):
-        f = fp.copy()
-        f[dsel[mask]] = False
-        return f[acc]
+        f = fp_s.copy()
+        f[at_fp[mask]] = False
+        return f
 
     base = ap()
     fixed = {}
     # Loc: the winners become true positives in place (same class)
-    t2 = tp.copy()
-    t2[dsel[loc & win]] = True
-    fixed["Loc"] = ap(t2[acc], removed(loc))
-    # Cls: the winners become true positives of their ground truth's class: a stable
-    # re-sort by (new class, -score) of the accumulation order
-    t2 = tp.copy()
-    cat2 = ps.dt_cat.copy()
-    w = dsel[cls & win]
-    t2[w] = True
-    cat2[w] = ps.gt_cat[target[cls & win]]
+    t2 = tp_s.copy()
+    t2[at_fp[loc & win]] = True
+    fixed["Loc"] = ap(t2, removed(loc))
+    # Cls: the winners become true positives of their ground truth's class: the
+    # accumulation order re-sorted stably by (new class, -score)
+    pw = at_fp[cls & win]
+    t2 = tp_s.copy()
+    t2[pw] = True
     f2 = removed(cls)
-    c2 = cat2[acc]
-    if w.size:
-        o = np.lexsort((-ps.dt_score[acc], c2))
-        fixed["Cls"] = ap(t2[acc][o], f2[o], npig, c2[o])
+    if pw.size:
+        o, c2 = _resort_moved(cat_s, ps.dt_score[acc], runs, pw, ps.gt_cat[target[cls & win]])
+        fixed["Cls"] = ap(t2[o], f2[o], npig, np.searchsorted(c2, np.arange(K + 1)).astype(np.int64))
     else:
-        fixed["Cls"] = ap(t2[acc], f2)
+        fixed["Cls"] = ap(t2, f2)
     fixed["Both"] = ap(tp_s, removed(both))
     fixed["Dupe"] = ap(tp_s, removed(dupe))
     fixed["Bkg"] = ap(tp_s, removed(bkg))
@@ -642,8 +715,9 @@ def error_analysis(result, pos_threshold=0.5, bg_threshold=0.1, area="all", max_
     counts["Miss"] = int(missed.sum())
     per_class = np.zeros(K, dtype=[("category_id", np.int64)] + [(t, np.int64) for t in ERROR_TYPES])
     per_class["category_id"] = ps.cat_ids[:K]
+    by_type = np.bincount(code.astype(np.int64) * max(K, 1) + ps.dt_cat[dsel], minlength=5 * max(K, 1))
     for i, t in enumerate(ERROR_TYPES[:5]):
-        per_class[t] = np.bincount(ps.dt_cat[dsel[code == i]], minlength=K)[:K]
+        per_class[t] = by_type[i * max(K, 1):i * max(K, 1) + K]
     per_class["Miss"] = missed_per_cat
 
     dt_error = np.full(ps.dt["score"].shape[0], -1, np.int8)
@@ -682,14 +756,67 @@ def add_cli_options(parser):
                    help="score threshold of the confusion matrix (default 0.25, as ultralytics)")
 
 
+def _sorted_then_errors(result, iou_threshold):
+    """The error analysis, the shared accumulation order sorted first (the thread that
+    runs this sorts it while the other computes the confusion matrix)."""
+    _pass_of(result).acc_order()
+    return error_analysis(result, iou_threshold)
+
+
+def cli_prepare(args):
+    """Called by ``fastap eval`` before it loads and evaluates: with ``--plots``, Pillow
+    and the fonts are loaded in a background thread meanwhile (the evaluation's C
+    kernels release the GIL), so the plots start at once. Errors (no matplotlib) are
+    left for :func:`cli_reports` to report."""
+    if getattr(args, "plots", None):
+        def warm():
+            try:
+                from . import plots
+                plots._deps()
+                for px in (10, 11, 13, 14):
+                    plots._font(px)
+            except Exception:
+                pass
+        threading.Thread(target=warm, daemon=True).start()
+
+
 def cli_reports(args, ev):
     """Run the reports ``args`` ask for on an evaluated COCOeval; print them unless
-    ``args.quiet``; return the dict of keys to add to ``--json``."""
+    ``args.quiet``; return the dict of keys to add to ``--json``.
+
+    The error analysis runs in a second thread while the operating points and the
+    confusion matrix are computed (and drawn, with ``--plots``): its C kernels, sorts
+    and array passes release the GIL, so on two cores it mostly overlaps them. Output
+    order and numbers are those of running them one after the other."""
     out = {}
     want_op = args.f1 or args.plots
-    op = operating_points(ev, args.iou_thr) if want_op else None
-    cm = confusion_matrix(ev, args.iou_thr, args.conf) if (args.confusion or args.plots) else None
-    ea = error_analysis(ev, args.iou_thr) if (args.errors or args.plots) else None
+    want_cm = args.confusion or args.plots
+    want_ea = args.errors or args.plots
+    if args.plots:
+        from . import plots
+        plots._deps()                   # without matplotlib: the install hint, before any work
+    ea_job = None
+    half = None
+    if want_ea and (want_op or want_cm):
+        from .plots import _Job
+        half = _HalfThreads(_pass_of(ev))   # (a clear error here rather than in the thread)
+        half.__enter__()
+        ea_job = _Job(_sorted_then_errors, ev, args.iou_thr)
+    try:
+        # the confusion matrix first: it needs no accumulation order, which the error
+        # analysis thread sorts first meanwhile (the operating points then find it done)
+        cm = confusion_matrix(ev, args.iou_thr, args.conf) if want_cm else None
+        op = operating_points(ev, args.iou_thr) if want_op else None
+        paths = None
+        if args.plots:
+            paths = plots._plot_reports(args.plots, op, cm, ea_job.result if ea_job else
+                                        (lambda: error_analysis(ev, args.iou_thr)))
+        ea = (ea_job.result() if ea_job else error_analysis(ev, args.iou_thr)) if want_ea else None
+    finally:
+        if ea_job is not None:
+            ea_job._t.join()
+        if half is not None:
+            half.__exit__(None, None, None)
     quiet = getattr(args, "quiet", False)
     if args.f1:
         out["operating_points"] = op.to_dict()
@@ -708,9 +835,6 @@ def cli_reports(args, ev):
         if not quiet:
             print(ea.summary())
     if args.plots:
-        from .plots import plot_all
-        paths = plot_all(ev, args.plots, args.iou_thr, args.conf, operating_points=op, confusion_matrix=cm,
-                         error_analysis=ea)
         out["plots"] = paths
         if not quiet:
             print("fastap: wrote %s" % ", ".join(paths.values()))

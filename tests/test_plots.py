@@ -63,3 +63,35 @@ def test_missing_matplotlib_says_what_to_install(result, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(ImportError, match=r"fastap\[plot\]"):
         result.plot(str(tmp_path))
+
+
+def test_png_writer_round_trips_through_pillow(tmp_path):
+    Image = pytest.importorskip("PIL.Image")
+    rng = np.random.default_rng(0)
+    for h, w in ((1, 1), (7, 13), (120, 333)):
+        a = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        a[h // 2:] = 255                      # flat rows too
+        p = str(tmp_path / ("x%d.png" % h))
+        plots._write_png(p, a)
+        with Image.open(p) as im:
+            assert im.mode == "RGB" and im.size == (w, h)
+            np.testing.assert_array_equal(np.asarray(im), a)
+
+
+def test_supersampled_canvas_and_background_write_errors(result, tmp_path):
+    pytest.importorskip("matplotlib")
+    cv = plots._Canvas(300, 200, ss=2)
+    cv.line([0, 299], [0, 199], "red", 2)
+    cv.text(150, 100, "fastap", 14, anchor="mm")
+    w, h = _png_size(cv.save(str(tmp_path / "ss.png")))
+    assert (w, h) == (300, 200)
+    # background writes: done when _finish returns; a failed one is raised there
+    (tmp_path / "f").write_text("a file, not a directory")
+    later = []
+    plots._Canvas(50, 50).save(str(tmp_path / "d" / "y.png"), later)
+    plots._finish(later)
+    assert _png_size(str(tmp_path / "d" / "y.png")) == (50, 50)
+    cv = plots._Canvas(50, 50)
+    later = [plots._Job(cv._write, str(tmp_path / "f" / "z.png"))]
+    with pytest.raises(OSError):
+        plots._finish(later)

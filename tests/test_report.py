@@ -387,3 +387,140 @@ def test_cli_report_options(tmp_path, capsys):
     # keys appear only when asked for
     assert main(["eval", gt_path, dt_path, "--quiet", "--json", str(out)]) == 0
     assert not set(json.loads(out.read_text())) & {"operating_points", "confusion_matrix", "error_analysis"}
+
+
+# ----------------------------------------------------------------------------- fast paths vs references
+
+def _ref_q(cat, tp, fp, npig, rec_thrs, K):
+    """pycocotools' accumulation in NumPy, per category (the reference of ap_sorted)."""
+    keep = tp | fp
+    c, t, f = cat[keep], tp[keep], fp[keep]
+    q = np.full((rec_thrs.shape[0], K), -1.0)
+    for k in range(K):
+        if npig[k] <= 0:
+            continue
+        tk = np.cumsum(t[c == k]).astype(np.float64)
+        fk = np.cumsum(f[c == k]).astype(np.float64)
+        col = np.zeros(rec_thrs.shape[0])
+        if tk.size:
+            rc = tk / npig[k]
+            env = np.maximum.accumulate((tk / (fk + tk + np.spacing(1)))[::-1])[::-1]
+            idx = np.searchsorted(rc, rec_thrs, side="left")
+            ok = idx < env.shape[0]
+            col[ok] = env[idx[ok]]
+        q[:, k] = col
+    return q
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_ap_sorted_equals_numpy_accumulation(seed):
+    rng = np.random.default_rng(seed)
+    K, n = 7, 3000
+    cat = np.sort(rng.integers(0, K, n)).astype(np.int32)
+    kind = rng.integers(0, 3, n)                     # 0 tp, 1 fp, 2 ignored
+    tp, fp = kind == 0, kind == 1
+    npig = rng.integers(0, 400, K).astype(np.int64)
+    npig[1] = 0
+    rec = np.linspace(0.0, 1.0, 101)
+    off = np.searchsorted(cat, np.arange(K + 1)).astype(np.int64)
+    q = fastap._core.ap_sorted(off, tp, fp, npig, rec)
+    np.testing.assert_array_equal(q, _ref_q(cat, tp, fp, npig, rec, K))
+    assert report._map_sorted(cat, tp, fp, npig, rec, K) == np.mean(q[q > -1])
+    with pytest.raises(ValueError, match="cat_off"):
+        fastap._core.ap_sorted(off[::-1].copy(), tp, fp, npig, rec)
+    with pytest.raises(ValueError, match="same length"):
+        fastap._core.ap_sorted(off, tp, fp[:-1], npig, rec)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_sort_runs_desc_and_resort_moved_equal_lexsort(seed):
+    rng = np.random.default_rng(seed)
+    K, n = 9, 20000                                  # above the 2-thread cutoff
+    cat = np.sort(rng.integers(0, K, n)).astype(np.int32)
+    score = np.round(rng.random(n), 2)               # many ties
+    off = np.searchsorted(cat, np.arange(K + 1)).astype(np.int64)
+    ref = np.lexsort((-score, cat))
+    for nt in (1, 2):
+        np.testing.assert_array_equal(fastap._core.sort_runs_desc(off, score, nt), ref)
+    with pytest.raises(ValueError, match="finite"):
+        fastap._core.sort_runs_desc(off, np.where(np.arange(n) == 5, np.nan, score))
+    # moving entries to other categories: insertion equals a full stable re-sort
+    cat, score = cat[ref], score[ref]
+    moved = rng.choice(n, 700, replace=False).astype(np.int64)
+    new = ((cat[moved] + rng.integers(1, K, moved.size)) % K).astype(np.int32)
+    order, c2 = report._resort_moved(cat, score, off, moved, new)
+    cat2 = cat.copy()
+    cat2[moved] = new
+    full = np.lexsort((-score, cat2))
+    np.testing.assert_array_equal(order, full)
+    np.testing.assert_array_equal(c2, cat2[full])
+
+
+def test_tide_ious_rows_equals_tide_ious_by_image():
+    ps = report._pass_of(fastap.evaluate(*synthetic.make_arrays(n_images=40, n_categories=5, seed=3,
+                                                                 dets_per_image=25)[2:]))
+    rng = np.random.default_rng(0)
+    rows = np.sort(rng.choice(ps.n_dt, ps.n_dt // 2, replace=False)).astype(np.int64)
+    do, doff = report._by_image(ps.tables.dt_img[rows], ps.I)
+    go, goff = report._by_image(ps.tables.gt_img, ps.I)
+    dsel, gsel = rows[do], go
+    skip = (rng.random(gsel.size) < 0.1).astype(np.uint8)
+    used = (rng.random(gsel.size) < 0.5).astype(np.uint8)
+    gb, gc = np.ascontiguousarray(ps.gt_box[gsel]), np.ascontiguousarray(ps.gt_cat[gsel])
+    a = fastap._core.tide_ious(doff, np.ascontiguousarray(ps.dt_box[dsel]), np.ascontiguousarray(ps.dt_cat[dsel]),
+                               goff, gb, gc, skip, used)
+    img = np.ascontiguousarray(ps.tables.dt_img, dtype=np.int32)
+    for nt in (1, 2):
+        b = fastap._core.tide_ious_rows(dsel, img, ps.dt_box, ps.dt_cat, goff, gb, gc, skip, used,
+                                        gsel.astype(np.int64), num_threads=nt)
+        for x, y in zip(a[::2], b[::2]):
+            np.testing.assert_array_equal(x, y)
+        for x, y in zip(a[1::2], b[1::2]):
+            np.testing.assert_array_equal(np.where(x >= 0, gsel[np.maximum(x, 0)], -1), y)
+    with pytest.raises(ValueError, match="rows"):
+        fastap._core.tide_ious_rows(np.full(3, ps.n_dt, np.int64), img, ps.dt_box, ps.dt_cat, goff, gb, gc,
+                                    skip, used, gsel.astype(np.int64))
+
+
+def test_operating_points_equal_sorting_reference():
+    """The micro curve (from sorted scores) and the best points (per-segment maxima)
+    equal the permutation-based computation they replace."""
+    r = fastap.evaluate(*synthetic.make_arrays(n_images=60, n_categories=6, seed=5, dets_per_image=30,
+                                               edge_cases=True)[2:])
+    op = r.operating_points()
+    ps = report._pass_of(r)
+    tp, fp, npig = ps.bits(0.5, 0, None)
+    sel = np.lexsort((-ps.dt_score, ps.dt_cat))
+    sel = sel[(tp | fp)[sel]]
+    s, t, f = ps.dt_score[sel], tp[sel], fp[sel]
+    o2 = np.argsort(-s, kind="stable")
+    pos2, tp2, fp2 = report._curve_points(s[o2], t[o2], f[o2], np.zeros(s.size, np.int32))
+    np.testing.assert_array_equal(op.overall["threshold"], s[o2][pos2])
+    np.testing.assert_array_equal(op.overall["tp"], tp2)
+    np.testing.assert_array_equal(op.overall["fp"], fp2)
+    pc = ps.dt_cat[sel][report._curve_points(s, t, f, ps.dt_cat[sel])[0]]
+    key = np.where(np.isnan(op.f1), -1.0, op.f1)
+    o = np.lexsort((np.arange(pc.size), -key, pc))
+    first = np.r_[True, pc[o][1:] != pc[o][:-1]]
+    bi = o[first]
+    ok = ~np.isnan(op.f1[bi])
+    np.testing.assert_array_equal(op.best["threshold"][pc[bi][ok]], op.threshold[bi][ok])
+    np.testing.assert_array_equal(op.best["tp"][pc[bi][ok]], op.tp[bi][ok])
+
+
+def test_cli_reports_threaded_equal_direct_calls(tmp_path):
+    pytest.importorskip("matplotlib")
+    import argparse
+    ds, res = synthetic.make_coco(seed=4, edge_cases=True, n_images=60, n_categories=5, dets_per_image=20)
+    ev, _ = run_fastap(ds, res)
+    args = argparse.Namespace(f1=True, confusion=True, errors=True, plots=str(tmp_path / "p"), iou_thr=0.5,
+                              conf=0.25, quiet=True)
+    ps = report._pass_of(ev)
+    before = ps.num_threads
+    out = report.cli_reports(args, ev)
+    assert ps.num_threads == before          # the report threads' split is undone
+    ev2, _ = run_fastap(ds, res)
+    assert out["error_analysis"] == report.error_analysis(ev2).to_dict()
+    assert out["operating_points"] == report.operating_points(ev2).to_dict()
+    assert out["confusion_matrix"] == report.confusion_matrix(ev2).to_dict()
+    assert sorted(out["plots"]) == sorted(["pr", "operating_points", "confusion", "errors"])
