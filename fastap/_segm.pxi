@@ -217,6 +217,8 @@ cdef _sg_fail(int code, Py_ssize_t i, what, str json_msg, str rle_msg):
         raise ValueError("%s record %d: %s" % (what, i, json_msg))
     if code == _SG_STRING:
         raise ValueError("%s record %d: segmentation: %s" % (what, i, rle_msg))
+    if code == _SG_MISSING:
+        raise ValueError("%s record %d: missing field 'segmentation'" % (what, i))
     raise ValueError("%s record %d: segmentation: %s" % (what, i, _SG_REASONS[code]))
 
 

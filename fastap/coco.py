@@ -434,7 +434,10 @@ class COCO:
                                 kpt if (kpt[:, 0] >= 0).any() else None)
         elif seg[0, 0] >= 0:
             kind = "segm"
-            rles = rles_from_spans(data, seg, g["image_id"], self.imgs, what)
+            try:
+                rles = rles_from_spans(data, seg, g["image_id"], self.imgs, "results")
+            except InvalidAnnotationError as e:
+                raise InvalidAnnotationError("%s: %s" % (what, e)) from None
             bbox, area = segm_result_boxes(rles, g["bbox"])
             cols = engine.dt_columns({**base, "bbox": bbox, "area": area}, what=what)
             res._geom["rle"] = rles

@@ -152,3 +152,23 @@ def test_oks_paths_agree():
     finally:
         _core._oks_exp_mode("auto")
     assert _core.oks_uses_numpy_exp_loop() in (True, False)
+
+
+def test_keypoints_file_errors(tmp_path):
+    """From a file (the C scanner's path), a record with another number of keypoints or
+    without keypoints is named."""
+    import json
+    ds, res = make_keypoints_coco(2, n_images=5)
+    g = tmp_path / "gt.json"
+    g.write_text(json.dumps(ds))
+    for i, mutate, match in ((3, lambda r: r.update(keypoints=r["keypoints"][:-3]), r"record 3: keypoints should hold 51"),
+                             (4, lambda r: r.pop("keypoints"), r"record 4: missing field 'keypoints'")):
+        bad = copy.deepcopy(res)
+        mutate(bad[i])
+        d = tmp_path / ("dt%d.json" % i)
+        d.write_text(json.dumps(bad))
+        with pytest.raises(fastap.InvalidAnnotationError, match=match):
+            with quiet():
+                gt = fastap.COCO(str(g))
+                ev = fastap.COCOeval(gt, gt.loadRes(str(d)), "keypoints")
+                ev.evaluate()

@@ -134,3 +134,23 @@ def test_segm_bad_masks(mutate, match):
     mutate(ds, res)
     with pytest.raises(fastap.InvalidAnnotationError, match=match):
         _eval(ds, res)
+
+
+def test_segm_file_errors(tmp_path):
+    """From a file (the C scanner's path), a bad or missing mask is named by record."""
+    ds, res = make_segm_coco(3, n_images=5, dets_per_image=5)
+    g = tmp_path / "gt.json"
+    g.write_text(json.dumps(ds))
+    cases = ((2, lambda r: r["segmentation"].update(counts="\x7f\x7f"), r"record 2: segmentation: .*character"),
+             (3, lambda r: r["segmentation"].update(size=[10, 10]), r"record 3: segmentation: .*counts"),
+             (4, lambda r: r.pop("segmentation"), r"record 4: missing field 'segmentation'"))
+    for i, mutate, match in cases:
+        bad = copy.deepcopy(res)
+        mutate(bad[i])
+        d = tmp_path / ("dt%d.json" % i)
+        d.write_text(json.dumps(bad))
+        with pytest.raises(fastap.InvalidAnnotationError, match=match):
+            with quiet():
+                gt = fastap.COCO(str(g))
+                ev = fastap.COCOeval(gt, gt.loadRes(str(d)), "segm")
+                ev.evaluate()
