@@ -5,7 +5,7 @@ COCO mAP bit-identical to pycocotools, PASCAL VOC AP, computed by C kernels.
 Public API
 ----------
 COCO, COCOeval
-    Drop-ins for pycocotools' classes (iouType="bbox").
+    Drop-ins for pycocotools' classes (iouType "bbox", "segm", "keypoints").
 evaluate(gt, dt, protocol="coco"|"voc"|"voc07", ...) -> EvalResult
     The array API: columnar NumPy inputs, named metrics and the precision/recall arrays.
 box_iou(a, b, fmt="xyxy"|"xywh"|"cxcywh", iscrowd=None, out=None) -> float64 [n, m]

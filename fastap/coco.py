@@ -1,4 +1,5 @@
-"""Drop-in replacements for pycocotools' ``COCO`` and ``COCOeval`` (iouType="bbox").
+"""Drop-in replacements for pycocotools' ``COCO`` and ``COCOeval`` (iouType "bbox",
+"segm" and "keypoints").
 
 The object model is pycocotools' own, because frameworks use it, not only its numbers:
 ``params`` is edited in place after construction; ``coco.dataset = d;
@@ -669,7 +670,9 @@ class _LazyIous(Mapping):
 
 
 class COCOeval:
-    """pycocotools' COCOeval for ``iouType="bbox"``, computed by fastap's C kernels.
+    """pycocotools' COCOeval (``iouType`` "bbox", "segm" or "keypoints"), computed by
+    fastap's C kernels: box IoU, mask IoU on RLE (csrc/rle.c) or OKS (csrc/keypoints.c),
+    then the same matching and accumulation.
 
     ``COCOeval(cocoGt, cocoDt, iouType="bbox")`` then ``evaluate()``, ``accumulate()``,
     ``summarize()``; results in ``eval['precision']`` float64 [T, R, K, A, M],
