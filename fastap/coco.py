@@ -620,8 +620,16 @@ def _rles_of(coco, gt_coco, kind, num_threads=None):
             return rles_from_spans(data, seg_span, coco._columns(kind)["image_id"], gt_coco.imgs, what,
                                    num_threads)
         if kind == "gt" and coco._raw_anns is not None:
-            return rles_from_spans(coco._raw_anns[0], coco._raw_geom["seg_span"], coco._columns("gt")["image_id"],
+            # straight from the file's text, which cannot change while it is not parsed:
+            # kept for the next evaluation against this ground truth (e.g. every epoch)
+            key = [(i, img.get("height"), img.get("width")) for i, img in gt_coco.imgs.items()]
+            cached = coco._geom.get("gt_rle")
+            if cached is not None and cached[0] == key:
+                return cached[1]
+            rles = rles_from_spans(coco._raw_anns[0], coco._raw_geom["seg_span"], coco._columns("gt")["image_id"],
                                    gt_coco.imgs, what, num_threads)
+            coco._geom["gt_rle"] = (key, rles)
+            return rles
     return rles_from_annotations(coco.dataset.get("annotations", []), gt_coco.imgs,
                                  "annotations" if kind == "gt" else "results")
 

@@ -154,3 +154,30 @@ def test_segm_file_errors(tmp_path):
                 gt = fastap.COCO(str(g))
                 ev = fastap.COCOeval(gt, gt.loadRes(str(d)), "segm")
                 ev.evaluate()
+
+
+def test_segm_ground_truth_masks_reused(tmp_path):
+    """A ground truth read from a file keeps its masks for the next evaluation (a new
+    COCOeval every epoch); a changed image size, or new dicts, are taken into account."""
+    ds, res = make_segm_coco(12, n_images=10, dets_per_image=10)
+    g = tmp_path / "gt.json"
+    g.write_text(json.dumps(ds))
+    with quiet():
+        gt = fastap.COCO(str(g))
+        runs = []
+        for _ in range(2):
+            ev = fastap.COCOeval(gt, gt.loadRes(copy.deepcopy(res)), "segm")
+            ev.evaluate()
+            ev.accumulate()
+            ev.summarize()
+            runs.append(ev)
+        assert "gt_rle" in gt._geom
+        first = gt._geom["gt_rle"][1]
+        assert_same_eval(runs[0], runs[1])
+        img = next(iter(gt.imgs.values()))
+        img["height"] += 10                      # polygons must be rasterised again
+        ev = fastap.COCOeval(gt, gt.loadRes(copy.deepcopy(res)), "segm")
+        ev.evaluate()
+        assert gt._geom["gt_rle"][1] is not first
+    ref, _ = run_pycocotools(ds, res, iou_type="segm")
+    assert_same_eval(ref, runs[1])
