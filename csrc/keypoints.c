@@ -53,17 +53,6 @@ int64_t fa_oks_layout(const fa_coco_input *in, const fa_oks_input *kp, int64_t *
     return total;
 }
 
-/* The ground truths of detection d's run: [g0, g0 + G) with G = gt count of its image. */
-static void run_of(const fa_coco_input *in, int32_t k, int64_t *gi, int64_t ge, int32_t img,
-                   int64_t *g0, int64_t *G)
-{
-    while (*gi < ge && in->gt_img[*gi] < img) (*gi)++;
-    *g0 = *gi;
-    while (*gi < ge && in->gt_img[*gi] == img) (*gi)++;
-    *G = *gi - *g0;
-    (void)k;
-}
-
 /* The terms -e_j of the pair (detection keypoints dk, ground truth g), in pycocotools'
  * order, into e; returns how many (the visible keypoints, or all K). */
 static int64_t pair_terms(const fa_coco_input *in, const fa_oks_input *kp, const double *dk,
@@ -100,16 +89,12 @@ void fa_oks_exponents(const fa_coco_input *in, const fa_oks_input *kp, int32_t k
                       int64_t d_begin, int64_t d_end, const int64_t *dt_e_off, double *neg_e)
 {
     const int64_t K = kp->n_kpt;
-    int64_t gi = in->gt_off[k];
-    const int64_t ge = in->gt_off[k + 1];
-    int64_t g0 = gi, G = 0;
-    int32_t cur = -1;
+    fa_gt_cursor c;
+    fa_gt_cursor_init(in, k, &c);
     for (int64_t d = d_begin; d < d_end; d++) {
         if (dt_e_off[d] < 0) continue;
-        if (in->dt_img[d] != cur) {
-            cur = in->dt_img[d];
-            run_of(in, k, &gi, ge, cur, &g0, &G);
-        }
+        fa_gt_cursor_seek(in, &c, d);
+        const int64_t g0 = c.g0, G = c.G;
         const double *dk = kp->dt_kpt + (kp->dt_row ? kp->dt_row[d] : d) * 3 * K;
         double *e = neg_e + dt_e_off[d];
         for (int64_t g = g0; g < g0 + G; g++)
@@ -145,16 +130,12 @@ void fa_oks_reduce(const fa_coco_input *in, const fa_oks_input *kp, int32_t k,
                    int64_t d_begin, int64_t d_end, const int64_t *dt_e_off, const double *ex,
                    double *iou)
 {
-    int64_t gi = in->gt_off[k];
-    const int64_t ge = in->gt_off[k + 1];
-    int64_t g0 = gi, G = 0;
-    int32_t cur = -1;
+    fa_gt_cursor c;
+    fa_gt_cursor_init(in, k, &c);
     for (int64_t d = d_begin; d < d_end; d++) {
         if (dt_e_off[d] < 0) continue;
-        if (in->dt_img[d] != cur) {
-            cur = in->dt_img[d];
-            run_of(in, k, &gi, ge, cur, &g0, &G);
-        }
+        fa_gt_cursor_seek(in, &c, d);
+        const int64_t g0 = c.g0, G = c.G;
         const double *e = ex + dt_e_off[d];
         double *row = iou + in->dt_iou_off[d];
         for (int64_t g = 0; g < G; g++) {
@@ -178,16 +159,12 @@ void fa_oks_pairs(const fa_coco_input *in, const fa_oks_input *kp, int32_t k, in
                   double *iou)
 {
     const int64_t K = kp->n_kpt;
-    int64_t gi = in->gt_off[k];
-    const int64_t ge = in->gt_off[k + 1];
-    int64_t g0 = gi, G = 0;
-    int32_t cur = -1;
+    fa_gt_cursor c;
+    fa_gt_cursor_init(in, k, &c);
     for (int64_t d = d_begin; d < d_end; d++) {
         if (in->dt_iou_off[d] < 0) continue;
-        if (in->dt_img[d] != cur) {
-            cur = in->dt_img[d];
-            run_of(in, k, &gi, ge, cur, &g0, &G);
-        }
+        fa_gt_cursor_seek(in, &c, d);
+        const int64_t g0 = c.g0, G = c.G;
         const double *dk = kp->dt_kpt + (kp->dt_row ? kp->dt_row[d] : d) * 3 * K;
         double *row = iou + in->dt_iou_off[d];
         for (int64_t g = g0; g < g0 + G; g++) {

@@ -28,4 +28,32 @@ static inline int fa_next_run(const fa_coco_input *in, int64_t *gi, int64_t ge, 
     return 1;
 }
 
+/* The ground truths of the image of each detection, for detections of one category
+ * visited in grouped order (any sub-range): [g0, g0 + G). */
+typedef struct {
+    int64_t gi, ge, g0, G;
+    int32_t img;
+} fa_gt_cursor;
+
+static inline void fa_gt_cursor_init(const fa_coco_input *in, int32_t k, fa_gt_cursor *c)
+{
+    c->gi = c->g0 = in->gt_off[k];
+    c->ge = in->gt_off[k + 1];
+    c->G = 0;
+    c->img = -1;
+}
+
+/* Point the cursor at detection d's image (a no-op while d stays on the same image). */
+static inline void fa_gt_cursor_seek(const fa_coco_input *in, fa_gt_cursor *c, int64_t d)
+{
+    const int32_t img = in->dt_img[d];
+    if (img == c->img)
+        return;
+    c->img = img;
+    while (c->gi < c->ge && in->gt_img[c->gi] < img) c->gi++;
+    c->g0 = c->gi;
+    while (c->gi < c->ge && in->gt_img[c->gi] == img) c->gi++;
+    c->G = c->gi - c->g0;
+}
+
 #endif

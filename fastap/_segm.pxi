@@ -523,23 +523,25 @@ cdef _sg_rle *_sg_views(dict st, index) except NULL:
     return v
 
 
+cdef extern from "runs.h" nogil:
+    ctypedef struct _sg_gt_cursor "fa_gt_cursor":
+        int64_t g0
+        int64_t G
+    void _sg_cursor_init "fa_gt_cursor_init"(const fa_coco_input *inp, int32_t k, _sg_gt_cursor *c)
+    void _sg_cursor_seek "fa_gt_cursor_seek"(const fa_coco_input *inp, _sg_gt_cursor *c, int64_t d)
+
+
 cdef void _sg_iou_chunk(const fa_coco_input *inp, int32_t k, int64_t b, int64_t e,
                         const _sg_rle *gv, const double *gbb, const _sg_rle *dv,
                         const double *dbb, double *iou) noexcept nogil:
-    cdef int64_t gi = inp.gt_off[k], ge = inp.gt_off[k + 1], g0 = gi, G = 0, d
-    cdef int32_t cur = -1
+    cdef _sg_gt_cursor c
+    cdef int64_t d
+    _sg_cursor_init(inp, k, &c)
     for d in range(b, e):
         if inp.dt_iou_off[d] < 0:
             continue
-        if inp.dt_img[d] != cur:
-            cur = inp.dt_img[d]
-            while gi < ge and inp.gt_img[gi] < cur:
-                gi += 1
-            g0 = gi
-            while gi < ge and inp.gt_img[gi] == cur:
-                gi += 1
-            G = gi - g0
-        _sg_iou(&dv[d], &dbb[4 * d], 1, &gv[g0], &gbb[4 * g0], G, inp.gt_crowd + g0,
+        _sg_cursor_seek(inp, &c, d)
+        _sg_iou(&dv[d], &dbb[4 * d], 1, &gv[c.g0], &gbb[4 * c.g0], c.G, inp.gt_crowd + c.g0,
                 iou + inp.dt_iou_off[d])
 
 
