@@ -436,10 +436,15 @@ typedef struct {
     int64_t str_start;          /* compressed counts without escapes: their offset in the
                                    span given (read them there; `str` is not written); -1 when
                                    they had escapes and were decoded into `str` */
+    int64_t raw_start;          /* compressed counts: offset of their first byte in the span, */
+    int64_t raw_len;            /* and their length there, escapes included; */
+    int raw_esc;                /* 0: no escapes, 1: only "\\" (a backslash), 2: others */
 } fa_json_segm;
 
 /* Parse one segmentation value (a span found by the record parsers). values: float64
  * [cap], poly_len: int64 [cap], str: char [cap]; cap = the span's length suffices.
+ * str may be NULL: compressed counts with escapes are then not decoded (read the raw_*
+ * fields; n_chars is 0 and str_start -1).
  * Returns FA_OK or FA_EPARSE (err: field "segmentation", offset within the span). */
 int fa_json_segmentation_parse(const char *buf, size_t len, double *values, int64_t *poly_len,
                                char *str, int64_t cap, fa_json_segm *out, fa_json_error *err);
@@ -550,6 +555,17 @@ int64_t fa_rle_to_string(const fa_rle *r, char *s);
  * <= -2^29, i.e. images of 500+ megapixels). */
 int fa_rle_from_string(const char *s, int64_t len, int64_t h, int64_t w, uint32_t *cnts,
                        int64_t cap, int64_t *m, char *msg, size_t msg_len);
+
+/* A compressed string read in place from JSON text (between its quotes), with `json`
+ * nonzero when the text holds the escape "\\" (a backslash; the caller has checked it
+ * holds no other escape). fa_rle_text_stats validates it exactly as fa_rle_from_string
+ * does (FA_EPARSE without a message on any failure: the caller asks
+ * fa_rle_from_string for the reason) and gives the number of counts *m, the area and
+ * the fa_rle_to_bbox box, storing nothing. fa_rle_text_decode then writes the m counts
+ * to cnts (no checks) and returns m. */
+int fa_rle_text_stats(const char *s, int64_t len, int json, int64_t h, int64_t w, int64_t *m,
+                      double *area, double *bb);
+int64_t fa_rle_text_decode(const char *s, int64_t len, int json, uint32_t *cnts);
 
 /* Pairwise mask IoU, as pycocotools' rleIou.
  *   dt [m], gt [n]: RLEs; dt_bb, gt_bb: their fa_rle_to_bbox boxes float64 [m][4] / [n][4],

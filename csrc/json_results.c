@@ -2343,7 +2343,8 @@ int fa_json_number_array(const char *buf, size_t len, double *out, int64_t cap, 
 
 /* Decode the JSON string at c->p (validated by scan_string) into out (cap bytes);
  * only ASCII may come out of escapes (RLE counts are ASCII). */
-static int decode_string(jctx *c, char *out, int64_t cap, int64_t *n, int64_t *raw_start)
+static int decode_string(jctx *c, char *out, int64_t cap, int64_t *n, int64_t *raw_start,
+                         fa_json_segm *raw)
 {
     const unsigned char *s;
     size_t len, i = 0;
@@ -2353,12 +2354,28 @@ static int decode_string(jctx *c, char *out, int64_t cap, int64_t *n, int64_t *r
     if (rc != FA_OK)
         return rc;
     *n = 0;
+    raw->raw_start = (int64_t)(s - c->buf);
+    raw->raw_len = (int64_t)len;
+    raw->raw_esc = 0;
     if (!esc) {                 /* no escapes: the caller reads the text in place */
         *raw_start = (int64_t)(s - c->buf);
         *n = (int64_t)len;
         return FA_OK;
     }
     *raw_start = -1;
+    raw->raw_esc = 1;
+    for (i = 0; i < len; i++) { /* only "\\" (the RLE character 92)? */
+        if (s[i] != '\\')
+            continue;
+        if (s[i + 1] != '\\') {
+            raw->raw_esc = 2;
+            break;
+        }
+        i++;
+    }
+    if (!out)
+        return FA_OK;
+    i = 0;
     while (i < len) {
         unsigned char ch = s[i];
         if (*n >= cap)
@@ -2474,7 +2491,7 @@ int fa_json_segmentation_parse(const char *buf, size_t len, double *values, int6
             } else if (!esc && kn == 6 && memcmp(ks, "counts", 6) == 0) {
                 if (c.p < c.end && *c.p == '"') {
                     out->kind = FA_SEGM_RLE_STRING;
-                    rc = decode_string(&c, str, cap, &out->n_chars, &out->str_start);
+                    rc = decode_string(&c, str, cap, &out->n_chars, &out->str_start, out);
                 } else {
                     out->kind = FA_SEGM_RLE_COUNTS;
                     rc = parse_number_array(&c, values, cap, &out->n_values, "counts");

@@ -580,3 +580,105 @@ int fa_rle_from_string(const char *s, int64_t len, int64_t h, int64_t w, uint32_
     }
     return FA_OK;
 }
+
+/* ---------------------------------------------------------------------------------- */
+/* compressed strings read in place from JSON text                                      */
+/* ---------------------------------------------------------------------------------- */
+
+/* One pass over a compressed string as it stands between the quotes of a JSON file:
+ * with `json`, a backslash is the escape "\\" of one backslash (the one RLE character,
+ * 92, that JSON escapes; the caller has checked there is no other escape). With `cnts`
+ * the counts are stored (the string was validated before: no checks); without, the
+ * string is validated as fa_rle_from_string does and its area and box are computed on
+ * the fly, nothing stored. Returns the number of counts, or -1 (invalid). */
+static inline int64_t rle_text_pass(const char *s, int64_t len, int json, int64_t h, int64_t w,
+                                    uint32_t *cnts, uint64_t *area_out, double *bb)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    int64_t n = 0, p = 0;
+    uint64_t sum = 0, area = 0;
+    uint32_t prev2 = 0, prev1 = 0;          /* counts n - 2 and n - 1 */
+    uint32_t hh = (uint32_t)h, cc = 0;
+    uint32_t xs = (uint32_t)w, ys = (uint32_t)h, xe = 0, ye = 0;
+    const fa_div32 dh = div32_init(hh >= 2 ? hh : 2);
+    if (!cnts && (h < 0 || w < 0))
+        return -1;
+    while (p < len) {
+        uint64_t x = 0;
+        int k = 0;
+        unsigned c;
+        do {
+            if (p >= len)
+                return -1;
+            if (json && u[p] == '\\' && ++p >= len)
+                return -1;                  /* "\\": the next byte is the backslash */
+            c = (unsigned)u[p] - 48u;
+            if (!cnts && (c > 63u || k >= 12))
+                return -1;
+            x |= (uint64_t)(c & 0x1f) << (5 * k);
+            p++;
+            k++;
+        } while (c & 0x20);
+        if (c & 0x10) x |= ~(uint64_t)0 << (5 * k);
+        int64_t v = (x >> 63) ? -(int64_t)(~x) - 1 : (int64_t)x;
+        if (n > 2) v += (int64_t)prev2;
+        if (cnts) {
+            cnts[n++] = (uint32_t)v;
+            prev2 = prev1;
+            prev1 = (uint32_t)v;
+            continue;
+        }
+        if (v < 0 || v > (int64_t)UINT32_MAX)
+            return -1;
+        uint32_t cnt = (uint32_t)v, start = cc;
+        cc += cnt;
+        sum += cnt;
+        if ((n & 1) && cnt != 0 && hh != 0) {   /* a run of 1s: fa_rle_to_bbox's update */
+            area += cnt;
+            uint32_t x0 = hh >= 2 ? div32(&dh, start, hh) : start, y0 = start - x0 * hh;
+            uint32_t x1 = hh >= 2 ? div32(&dh, cc - 1, hh) : cc - 1, y1 = (cc - 1) - x1 * hh;
+            xs = u32min(xs, x0);
+            xe = u32max(xe, x1);
+            if (x0 < x1) {
+                ys = 0;
+                ye = hh - 1;
+            } else {
+                ys = u32min(ys, y0);
+                ye = u32max(ye, y1);
+            }
+        }
+        n++;
+        prev2 = prev1;
+        prev1 = cnt;
+    }
+    if (cnts)
+        return n;
+    if (sum != (uint64_t)h * (uint64_t)w)
+        return -1;
+    *area_out = area;
+    bb[0] = bb[1] = bb[2] = bb[3] = 0.0;
+    if (n >= 2) {
+        bb[0] = (double)xs;
+        bb[1] = (double)ys;
+        bb[2] = (double)(uint32_t)(xe - xs + 1);
+        bb[3] = (double)(uint32_t)(ye - ys + 1);
+    }
+    return n;
+}
+
+int fa_rle_text_stats(const char *s, int64_t len, int json, int64_t h, int64_t w, int64_t *m,
+                      double *area, double *bb)
+{
+    uint64_t a = 0;
+    int64_t n = rle_text_pass(s, len, json, h, w, NULL, &a, bb);
+    if (n < 0)
+        return FA_EPARSE;
+    *m = n;
+    *area = (double)a;
+    return FA_OK;
+}
+
+int64_t fa_rle_text_decode(const char *s, int64_t len, int json, uint32_t *cnts)
+{
+    return rle_text_pass(s, len, json, 0, 0, cnts, NULL, NULL);
+}

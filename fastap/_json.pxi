@@ -55,6 +55,9 @@ cdef extern from "fastap.h":
         _jr_int64 n_values
         _jr_int64 n_chars
         _jr_int64 str_start
+        _jr_int64 raw_start
+        _jr_int64 raw_len
+        int raw_esc
     int _jr_segm_parse "fa_json_segmentation_parse"(
         const char *buf, size_t len, double *values, _jr_int64 *poly_len, char *str,
         _jr_int64 cap, _jr_segm *out, _jr_error *err) nogil

@@ -4,6 +4,12 @@
 #
 # An RLE set is CSR: counts uint32 [total], off int64 [n + 1], hw int64 [n, 2]; with
 # each mask's box (float64 [n, 4], pycocotools' rleToBbox) and area (float64 [n]).
+# A set read from a file with ``lazy=True`` leaves compressed strings in the text:
+# ``lazy`` int64 [n, 4] holds (byte offset in ``src``, length, number of counts, 1 if
+# the text has "\\" escapes) for those (offset -1 for masks stored in cnts, which then
+# have no counts there), and they are decoded where used (the IoU, per thread). A
+# results file of 500k masks would otherwise fill some 250 MB of fresh memory with
+# counts read once.
 
 from libc.stdint cimport int64_t as _sg_int64, uint32_t as _sg_uint32, uint64_t as _sg_uint64
 from libc.stdlib cimport malloc as _sg_malloc, free as _sg_free, realloc as _sg_realloc
@@ -28,6 +34,9 @@ cdef extern from "fastap.h" nogil:
     int _sg_from_string "fa_rle_from_string"(const char *s, _sg_int64 len, _sg_int64 h, _sg_int64 w,
                                               _sg_uint32 *cnts, _sg_int64 cap, _sg_int64 *m,
                                               char *msg, size_t msg_len)
+    int _sg_text_stats "fa_rle_text_stats"(const char *s, _sg_int64 len, int json, _sg_int64 h, _sg_int64 w,
+                                            _sg_int64 *m, double *area, double *bb)
+    _sg_int64 _sg_text_decode "fa_rle_text_decode"(const char *s, _sg_int64 len, int json, _sg_uint32 *cnts)
     void _sg_iou "fa_rle_iou"(const _sg_rle *dt, const double *dt_bb, _sg_int64 m, const _sg_rle *gt,
                               const double *gt_bb, _sg_int64 n, const unsigned char *iscrowd, double *out)
 
@@ -265,10 +274,13 @@ cdef void _sg_stats_one(_sg_int64 h, _sg_int64 w, _sg_int64 m, const _sg_uint32 
 cdef int _sg_chunk(const char *buf, const _sg_int64 *spans, const _sg_int64 *img_h,
                    const _sg_int64 *img_w, _sg_int64 b, _sg_int64 e, _sg_buf *ob,
                    _sg_int64 *lens, _sg_int64 *hw, double *bbox, double *area, char *msg,
-                   _sg_int64 *where) noexcept nogil:
+                   _sg_int64 *where, _sg_int64 *lazy) noexcept nogil:
     """Records [b, e): parse each segmentation span, append its RLE counts to ob; the
-    mask's box and area while its counts are in cache."""
-    cdef _sg_int64 i, L, maxlen = 1
+    mask's box and area while its counts are in cache. With `lazy` (int64 [n, 4]),
+    compressed strings are validated and measured in the text, and left there."""
+    cdef _sg_int64 i, L, m, maxlen = 1
+    cdef const char *sp
+    cdef int parsed
     cdef _sg_rle r
     cdef _sg_buf tb
     cdef _jr_segm sg
@@ -292,8 +304,24 @@ cdef int _sg_chunk(const char *buf, const _sg_int64 *spans, const _sg_int64 *img
         where[0] = b
     else:
         for i in range(b, e):
-            if _jr_segm_parse(buf + spans[2 * i], <size_t>(spans[2 * i + 1] - spans[2 * i]),
-                              values, plen, strv, maxlen, &sg, &jerr_) != 0:
+            sp = buf + spans[2 * i]
+            L = spans[2 * i + 1] - spans[2 * i]
+            parsed = 0
+            if lazy != NULL and _jr_segm_parse(sp, <size_t>L, values, plen, NULL, maxlen, &sg, &jerr_) == 0:
+                if sg.kind == 2 and sg.raw_esc <= 1 and _sg_text_stats(
+                        sp + sg.raw_start, sg.raw_len, sg.raw_esc, sg.h, sg.w, &m, &area[i], bbox + 4 * i) == 0:
+                    lazy[4 * i] = spans[2 * i] + sg.raw_start
+                    lazy[4 * i + 1] = sg.raw_len
+                    lazy[4 * i + 2] = m
+                    lazy[4 * i + 3] = sg.raw_esc
+                    hw[2 * i] = sg.h
+                    hw[2 * i + 1] = sg.w
+                    lens[i] = 0
+                    continue
+                # polygons and counts lists are parsed; a string with other escapes or
+                # not valid goes through the strict path (which names what is wrong)
+                parsed = sg.kind != 2
+            if not parsed and _jr_segm_parse(sp, <size_t>L, values, plen, strv, maxlen, &sg, &jerr_) != 0:
                 rc = _SG_JSON
                 where[0] = i
                 _sg_memcpy(msg, jerr_.message, 160)
@@ -318,10 +346,12 @@ cdef int _sg_chunk(const char *buf, const _sg_int64 *spans, const _sg_int64 *img
     return rc
 
 
-def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_threads=None):
+def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_threads=None, bint lazy=False):
     """RLE set of the segmentations whose JSON values lie at ``spans`` (int64 [n, 2]) in
     ``data``; ``img_h``, ``img_w``: int64 [n] image sizes for polygons (-1: unknown).
-    Runs without the GIL, records split across threads. Errors name the record."""
+    Runs without the GIL, records split across threads. Errors name the record.
+    ``lazy``: compressed strings stay in ``data`` (validated, with their boxes and
+    areas; see the top of this file), which the set then keeps."""
     cdef const unsigned char[::1] buf = _jr_bytes_view(data, "rle_set_from_spans")
     spans = _jr_np.ascontiguousarray(spans, dtype=_jr_np.int64).reshape(-1, 2)
     img_h = _jr_np.ascontiguousarray(img_h, dtype=_jr_np.int64)
@@ -357,6 +387,9 @@ def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_thread
     cdef int[::1] codev = codes
     cdef _sg_int64[::1] wherev = where
     cdef unsigned char[:, ::1] msgv = msgs
+    lz = _jr_np.full((n if lazy else 1, 4), -1, _jr_np.int64)
+    cdef _sg_int64[:, ::1] lzv = lz
+    cdef _sg_int64 *lzp = &lzv[0, 0] if lazy else NULL
     # every chunk writes its counts into its own region of one array, sized by the text
     # (a compressed count takes at least one character; untouched pages cost nothing);
     # a chunk whose polygons need more moves to a block of its own
@@ -382,7 +415,7 @@ def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_thread
             for c in prange(nt, num_threads=nt, schedule="static"):
                 codev[c] = _sg_chunk(<const char *>&buf[0], &sv[0, 0], &hv[0], &wv[0], bv[c], bv[c + 1],
                                      &obs[c], &lv[0], &hwv[0, 0], &bbv[0, 0], &arv[0],
-                                     <char *>&msgv[c, 0], &wherev[c])
+                                     <char *>&msgv[c, 0], &wherev[c], lzp)
         for c in range(nt):
             if codes[c] != _SG_OK:
                 m = bytes(msgs[c]).split(b"\0", 1)[0].decode("utf-8", "replace")
@@ -407,7 +440,25 @@ def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_thread
         _sg_free(obs)
     off = _jr_np.zeros(n + 1, _jr_np.int64)
     _jr_np.cumsum(lens, out=off[1:])
-    return {"cnts": cnts, "off": off, "hw": hw, "bbox": bbox, "area": area}
+    out = {"cnts": cnts, "off": off, "hw": hw, "bbox": bbox, "area": area}
+    if lazy and (lz[:, 0] >= 0).any():
+        out["lazy"] = lz
+        out["src"] = data
+    return out
+
+
+def rle_set_counts(dict st, Py_ssize_t i):
+    """The uint32 counts of mask ``i`` of an RLE set (decoded from the text when the set
+    left it there)."""
+    lz = st.get("lazy")
+    if lz is None or lz[i, 0] < 0:
+        off = st["off"]
+        return _jr_np.array(st["cnts"][off[i]:off[i + 1]], dtype=_jr_np.uint32)
+    out = _jr_np.empty(max(int(lz[i, 2]), 1), _jr_np.uint32)
+    cdef const unsigned char[::1] buf = _jr_bytes_view(st["src"], "rle_set_counts")
+    cdef _sg_uint32[::1] ov = out
+    cdef _sg_int64 m = _sg_text_decode(<const char *>&buf[0] + <_sg_int64>lz[i, 0], lz[i, 1], <int>lz[i, 3], &ov[0])
+    return out[:m]
 
 
 def rle_set_from_objects(objs, img_h, img_w, what="annotations"):
@@ -531,18 +582,69 @@ cdef extern from "runs.h" nogil:
     void _sg_cursor_seek "fa_gt_cursor_seek"(const fa_coco_input *inp, _sg_gt_cursor *c, int64_t d)
 
 
-cdef void _sg_iou_chunk(const fa_coco_input *inp, int32_t k, int64_t b, int64_t e,
-                        const _sg_rle *gv, const double *gbb, const _sg_rle *dv,
-                        const double *dbb, double *iou) noexcept nogil:
+# Where a lazy set's mask lies in its text (s NULL: in the set's counts).
+ctypedef struct _sg_text:
+    const char *s
+    _sg_int64 len
+    int esc
+
+
+cdef _sg_text *_sg_texts(dict st, index, _sg_rle *views, _sg_int64 *max_m) except NULL:
+    """Text positions of a lazy set's masks at `index` (grouped order), with their
+    counts' number set in `views`; the caller frees the array. *max_m: the most counts."""
+    cdef Py_ssize_t n = index.shape[0], i, j
+    cdef _sg_text *t = <_sg_text *>_sg_malloc(<size_t>max(n, 1) * sizeof(_sg_text))
+    if t == NULL:
+        raise MemoryError()
+    max_m[0] = 0
+    lz = st.get("lazy")
+    if lz is None:
+        for i in range(n):
+            t[i].s = NULL
+        return t
+    cdef const unsigned char[::1] buf = _jr_bytes_view(st["src"], "rle_iou_tables")
+    cdef const _sg_int64[:, ::1] lv = lz
+    cdef const _sg_int64[::1] iv = _jr_np.ascontiguousarray(index, dtype=_jr_np.int64) if n else _jr_np.zeros(1, _jr_np.int64)
+    for i in range(n):
+        j = iv[i]
+        if lv[j, 0] < 0:
+            t[i].s = NULL
+            continue
+        t[i].s = <const char *>&buf[0] + lv[j, 0]
+        t[i].len = lv[j, 1]
+        t[i].esc = <int>lv[j, 3]
+        views[i].m = lv[j, 2]
+        if lv[j, 2] > max_m[0]:
+            max_m[0] = lv[j, 2]
+    return t
+
+
+cdef int _sg_iou_chunk(const fa_coco_input *inp, int32_t k, int64_t b, int64_t e,
+                       const _sg_rle *gv, const double *gbb, const _sg_rle *dv,
+                       const double *dbb, double *iou, const _sg_text *dtext,
+                       _sg_int64 max_m) noexcept nogil:
+    """IoUs of detections [b, e) of category k; 1 when out of memory, else 0."""
     cdef _sg_gt_cursor c
     cdef int64_t d
+    cdef _sg_rle r
+    cdef _sg_uint32 *scratch = NULL
     _sg_cursor_init(inp, k, &c)
     for d in range(b, e):
         if inp.dt_iou_off[d] < 0:
             continue
         _sg_cursor_seek(inp, &c, d)
-        _sg_iou(&dv[d], &dbb[4 * d], 1, &gv[c.g0], &gbb[4 * c.g0], c.G, inp.gt_crowd + c.g0,
+        r = dv[d]
+        if dtext[d].s != NULL and c.G > 0:        # a mask left in the text: decode it here
+            if scratch == NULL:
+                scratch = <_sg_uint32 *>_sg_malloc(<size_t>max(max_m, 1) * sizeof(_sg_uint32))
+                if scratch == NULL:
+                    return 1
+            r.m = _sg_text_decode(dtext[d].s, dtext[d].len, dtext[d].esc, scratch)
+            r.cnts = scratch
+        _sg_iou(&r, &dbb[4 * d], 1, &gv[c.g0], &gbb[4 * c.g0], c.G, inp.gt_crowd + c.g0,
                 iou + inp.dt_iou_off[d])
+    _sg_free(scratch)
+    return 0
 
 
 def rle_iou_tables(CocoTables tables, dict gt_set, gt_index, dict dt_set, dt_index, int64_t cut,
@@ -555,6 +657,8 @@ def rle_iou_tables(CocoTables tables, dict gt_set, gt_index, dict dt_set, dt_ind
     dt_index = _jr_np.ascontiguousarray(dt_index, dtype=_jr_np.int64)
     if gt_index.shape[0] != ng or dt_index.shape[0] != nd:
         raise ValueError("gt_index / dt_index should have one entry per grouped record")
+    if "lazy" in gt_set:
+        raise ValueError("rle_iou_tables: the ground truth's set must hold its counts (lazy=False)")
     dt_iou_off, total = tables.iou_layout(cut)
     tables.set_iou(_jr_np.zeros(max(total, 1)), dt_iou_off, cut)
     gbb = _jr_np.ascontiguousarray(gt_set["bbox"][gt_index]) if ng else _jr_np.zeros((1, 4))
@@ -565,6 +669,8 @@ def rle_iou_tables(CocoTables tables, dict gt_set, gt_index, dict dt_set, dt_ind
     cdef double[::1] iv = iou
     cdef _sg_rle *gv = _sg_views(gt_set, gt_index)
     cdef _sg_rle *dv = NULL
+    cdef _sg_text *dtext = NULL
+    cdef _sg_int64 max_m = 0
     cdef int nt = _threads(num_threads)
     ck, cb, ce = _det_chunks(tables, nt)
     cdef const int32_t[::1] ckv = ck if ck.shape[0] else _jr_np.zeros(1, _jr_np.int32)
@@ -572,12 +678,19 @@ def rle_iou_tables(CocoTables tables, dict gt_set, gt_index, dict dt_set, dt_ind
     cdef const int64_t[::1] cev = ce if ce.shape[0] else _jr_np.zeros(1, _jr_np.int64)
     cdef Py_ssize_t c, nc = ck.shape[0]
     cdef const fa_coco_input *inp = &tables.inp
+    failed = _jr_np.zeros(max(nc, 1), _jr_np.int32)
+    cdef int[::1] fv = failed
     try:
         dv = _sg_views(dt_set, dt_index)
+        dtext = _sg_texts(dt_set, dt_index, dv, &max_m)
         with nogil:
             for c in prange(nc, num_threads=nt, schedule="dynamic"):
-                _sg_iou_chunk(inp, ckv[c], cbv[c], cev[c], gv, &gbv[0, 0], dv, &dbv[0, 0], &iv[0])
+                fv[c] = _sg_iou_chunk(inp, ckv[c], cbv[c], cev[c], gv, &gbv[0, 0], dv, &dbv[0, 0], &iv[0],
+                                      dtext, max_m)
     finally:
         _sg_free(gv)
         _sg_free(dv)
+        _sg_free(dtext)
+    if failed.any():
+        raise MemoryError("fastap: out of memory decoding masks")
     return iou[:total], dt_iou_off

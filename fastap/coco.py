@@ -436,7 +436,7 @@ class COCO:
         elif seg[0, 0] >= 0:
             kind = "segm"
             try:
-                rles = rles_from_spans(data, seg, g["image_id"], self.imgs, "results")
+                rles = rles_from_spans(data, seg, g["image_id"], self.imgs, "results", lazy=True)
             except InvalidAnnotationError as e:
                 raise InvalidAnnotationError("%s: %s" % (what, e)) from None
             bbox, area = segm_result_boxes(rles, g["bbox"])
@@ -618,7 +618,7 @@ def _rles_of(coco, gt_coco, kind, num_threads=None):
         if "raw" in coco._geom and coco._geom["raw"][1] is not None:
             data, seg_span, _ = coco._geom["raw"]
             return rles_from_spans(data, seg_span, coco._columns(kind)["image_id"], gt_coco.imgs, what,
-                                   num_threads)
+                                   num_threads, lazy=kind != "gt")
         if kind == "gt" and coco._raw_anns is not None:
             # straight from the file's text, which cannot change while it is not parsed:
             # kept for the next evaluation against this ground truth (e.g. every epoch)

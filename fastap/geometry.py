@@ -154,11 +154,12 @@ def rles_from_objects(objs, image_ids, imgs, what):
         raise InvalidAnnotationError(str(e)) from None
 
 
-def rles_from_spans(data, spans, image_ids, imgs, what, num_threads=None):
-    """RLE set of segmentations found by the C scanner (byte spans in ``data``)."""
+def rles_from_spans(data, spans, image_ids, imgs, what, num_threads=None, lazy=False):
+    """RLE set of segmentations found by the C scanner (byte spans in ``data``);
+    ``lazy``: compressed strings stay in ``data`` until the IoU reads them."""
     h, w = _image_sizes(image_ids, imgs)
     try:
-        return _core.rle_set_from_spans(data, spans, h, w, what, num_threads=num_threads)
+        return _core.rle_set_from_spans(data, spans, h, w, what, num_threads=num_threads, lazy=lazy)
     except ValueError as e:
         raise InvalidAnnotationError(str(e)) from None
 

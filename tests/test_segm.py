@@ -181,3 +181,64 @@ def test_segm_ground_truth_masks_reused(tmp_path):
         assert gt._geom["gt_rle"][1] is not first
     ref, _ = run_pycocotools(ds, res, iou_type="segm")
     assert_same_eval(ref, runs[1])
+
+
+def _rle_text(strings, size=(37, 23)):
+    """Results-file text whose records hold these raw JSON string bodies as counts."""
+    recs = ['{"image_id": 1, "category_id": 1, "segmentation": {"size": [%d, %d], "counts": "%s"}, "score": 0.5}'
+            % (size[0], size[1], s) for s in strings]
+    return ("[" + ", ".join(recs) + "]").encode()
+
+
+def test_lazy_rle_set_equals_stored():
+    """Compressed strings left in the text (lazy) give the boxes, areas and counts of the
+    strings decoded up front, with the JSON escape of a backslash, with other escapes
+    (read through the strict path) and with sizes 0."""
+    from fastap import _core, mask
+    rng = np.random.default_rng(5)
+    h, w = 37, 23
+    strings = []
+    for k in range(300):
+        m = np.asfortranarray(rng.random((h, w)) < rng.choice([0.0, 0.02, 0.3, 0.7, 1.0]))
+        if k % 7 == 0:
+            m[:] = 0
+            m[rng.integers(h), rng.integers(w)] = 1
+        s = mask.encode(m.astype(np.uint8))["counts"].decode()
+        strings.append(json.dumps(s)[1:-1])                       # "\\" escapes
+    strings.append(strings[5].replace("0", "\\u0030"))            # other escapes: strict path
+    strings.append(next(s for s in strings if "\\\\" in s).replace("\\\\", "\\u005c"))
+    data = _rle_text(strings)
+    g = _core.parse_results_json(data, geometry=True)
+    n = len(strings)
+    sizes = np.full(n, -1, np.int64)
+    stored = _core.rle_set_from_spans(data, g["seg_span"], sizes, sizes)
+    lazy = _core.rle_set_from_spans(data, g["seg_span"], sizes, sizes, lazy=True)
+    assert "lazy" in lazy and "lazy" not in stored
+    assert (lazy["lazy"][:300, 0] >= 0).all() and (lazy["lazy"][300:, 0] < 0).all()
+    for key in ("hw", "bbox", "area"):
+        assert np.array_equal(stored[key], lazy[key]), key
+    for i in range(n):
+        assert np.array_equal(_core.rle_set_counts(stored, i), _core.rle_set_counts(lazy, i)), i
+    # empty images: the empty string is the one valid mask
+    empty = _rle_text(["", ""], size=(0, 5))
+    g = _core.parse_results_json(empty, geometry=True)
+    z = np.full(2, -1, np.int64)
+    st = _core.rle_set_from_spans(empty, g["seg_span"], z, z, lazy=True)
+    assert np.array_equal(st["area"], [0, 0]) and st["bbox"].tolist() == [[0.0] * 4] * 2
+
+
+@pytest.mark.parametrize("bad", ["\\u007f", "0\\\\", "Z", "1", "04", "\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\"])
+def test_lazy_rle_errors_as_stored(bad):
+    """A string that is not valid RLE gives, when left in the text, the error (message
+    and record) of the strict path: bad characters, a value cut short after an escape,
+    a sum that is not h * w, a value longer than 12 characters."""
+    from fastap import _core
+    data = _rle_text(["11", "2", bad], size=(1, 2))
+    g = _core.parse_results_json(data, geometry=True)
+    z = np.full(3, -1, np.int64)
+    msgs = []
+    for lazy in (False, True):
+        with pytest.raises(ValueError) as e:
+            _core.rle_set_from_spans(data, g["seg_span"], z, z, "results", lazy=lazy)
+        msgs.append(str(e.value))
+    assert msgs[0] == msgs[1] and msgs[0].startswith("results record 2: segmentation")
