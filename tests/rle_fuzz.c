@@ -46,6 +46,8 @@ static void *xmalloc(size_t n)
     return p;
 }
 
+static void text_agrees(const char *s, int64_t len, int64_t h, int64_t w);
+
 /* A random valid mask, its encode / string / decode round trip, area, bbox. */
 static void valid_round_trip(void)
 {
@@ -80,6 +82,7 @@ static void valid_round_trip(void)
     CHECK(fa_rle_area(&r) == area, "area");
     double bb[4];
     fa_rle_to_bbox(&r, bb);
+    text_agrees(exact, len, h, w);
 
     /* IoU with itself: 1 where the mask is non-empty */
     double o;
@@ -93,6 +96,38 @@ static void valid_round_trip(void)
     CHECK(mm >= 0 && mm <= fa_rle_merge_bound(two, 2) / 2, "merge m");
 
     free(mask); free(cnts); free(s); free(exact); free(back); free(dec); free(mc);
+}
+
+/* The in-text pass (fa_rle_text_stats / fa_rle_text_decode) agrees with the strict
+ * decoder on a string: valid for both or neither, the same counts, area and box; and
+ * again with every backslash written as JSON's escape "\\". */
+static void text_agrees(const char *s, int64_t len, int64_t h, int64_t w)
+{
+    char *esc = xmalloc((size_t)(2 * len + 1));
+    int64_t elen = 0;
+    for (int64_t i = 0; i < len; i++) {
+        if (s[i] == '\\') esc[elen++] = '\\';
+        esc[elen++] = s[i];
+    }
+    uint32_t *a = xmalloc((size_t)(len + 1) * sizeof(uint32_t));
+    uint32_t *b = xmalloc((size_t)(len + 1) * sizeof(uint32_t));
+    int64_t ma = -1;
+    int ok = fa_rle_from_string(s, len, h, w, a, len + 1, &ma, NULL, 0) == FA_OK;
+    for (int json = 0; json < 2; json++) {
+        int64_t mb = -1;
+        double area, bb[4], rb[4];
+        int rc = json ? fa_rle_text_stats(esc, elen, 1, h, w, &mb, &area, bb)
+                      : fa_rle_text_stats(s, len, 0, h, w, &mb, &area, bb);
+        CHECK((rc == FA_OK) == ok, "text_stats validity differs (json %d)", json);
+        if (!ok) continue;
+        fa_rle r = {h, w, ma, a};
+        fa_rle_to_bbox(&r, rb);
+        CHECK(mb == ma && area == (double)fa_rle_area(&r) && memcmp(bb, rb, sizeof bb) == 0,
+              "text_stats differs (json %d)", json);
+        int64_t md = json ? fa_rle_text_decode(esc, elen, 1, b) : fa_rle_text_decode(s, len, 0, b);
+        CHECK(md == ma && (ma == 0 || memcmp(a, b, (size_t)ma * 4) == 0), "text_decode differs");
+    }
+    free(esc); free(a); free(b);
 }
 
 /* Random counts that need not sum to h*w: nothing may read or write out of bounds. */
@@ -142,8 +177,10 @@ static void malformed_string(void)
     uint32_t *cnts = xmalloc((size_t)(len > 0 ? len : 1) * sizeof(uint32_t));
     int64_t m = -1;
     char msg[64];
-    int rc = fa_rle_from_string(s, len, below(50), below(50), cnts, len, &m, msg, sizeof msg);
+    int64_t sh = below(50), sw = below(50);
+    int rc = fa_rle_from_string(s, len, sh, sw, cnts, len, &m, msg, sizeof msg);
     CHECK(rc == FA_OK || rc == FA_EPARSE, "rc %d", rc);
+    text_agrees(s, len, sh, sw);
     if (rc != FA_OK) CHECK(strlen(msg) > 0 && strlen(msg) < sizeof msg, "message");
     /* a smaller capacity is reported, not overrun */
     if (len > 1) {
