@@ -187,10 +187,67 @@ size_t fa_rle_poly_scratch_bytes(const double *xy, int64_t k, int64_t h, int64_t
     return cap < 0 ? 0 : (size_t)cap * sizeof(uint32_t);
 }
 
+/* End of the non-decreasing run of a[] that starts at i. */
+static inline int64_t run_end(const uint32_t *a, int64_t i, int64_t n)
+{
+    for (i++; i < n && a[i] >= a[i - 1]; i++) {}
+    return i;
+}
+
+/* Turn a[0..n) into non-decreasing runs (reversing the decreasing ones); their number,
+ * counted up to `stop`. */
+static int64_t make_runs(uint32_t *a, int64_t n, int64_t stop)
+{
+    int64_t runs = 0, i = 0;
+    while (i < n && runs < stop) {
+        int64_t j = i + 1;
+        if (j < n && a[j] < a[i]) {
+            while (j < n && a[j] <= a[j - 1]) j++;
+            for (int64_t l = i, r = j - 1; l < r; l++, r--) {
+                uint32_t t = a[l];
+                a[l] = a[r];
+                a[r] = t;
+            }
+        } else {
+            j = run_end(a, i, n);
+        }
+        runs++;
+        i = j;
+    }
+    return i < n ? stop + 1 : runs;
+}
+
 /* Ascending sort of a[0..n) (values only, so any correct sort gives pycocotools'
- * qsort result). LSD radix on bytes through tmp[n]; insertion sort when short. */
+ * qsort result), through tmp[n]. A polygon's crossings come edge by edge, each edge's
+ * in order along x, so they form a few sorted runs: merged pairwise (natural merge
+ * sort) when there are at most 32 of them; otherwise LSD radix on bytes; insertion sort
+ * when short. */
 static void sort_u32(uint32_t *a, int64_t n, uint32_t *tmp)
 {
+    if (n >= 48) {
+        int64_t runs = make_runs(a, n, 32);
+        if (runs <= 32) {
+            uint32_t *src = a, *dst = tmp;
+            while (runs > 1) {
+                int64_t i = 0, nr = 0;
+                while (i < n) {
+                    int64_t m = run_end(src, i, n), e = m < n ? run_end(src, m, n) : n;
+                    int64_t p = i, q = m, o = i;
+                    while (p < m && q < e) dst[o++] = src[q] < src[p] ? src[q++] : src[p++];
+                    while (p < m) dst[o++] = src[p++];
+                    while (q < e) dst[o++] = src[q++];
+                    nr++;
+                    i = e;
+                }
+                uint32_t *t = src;
+                src = dst;
+                dst = t;
+                runs = nr;
+            }
+            if (src != a) memcpy(a, src, (size_t)n * sizeof(uint32_t));
+            return;
+        }
+    }
     if (n < 48) {
         for (int64_t i = 1; i < n; i++) {
             uint32_t v = a[i];
@@ -237,25 +294,31 @@ typedef struct {
 /* One grid point of the boundary. Where the x grid coordinate changes, the crossing
  * of a pixel-column centre (if the step is on one) gives a run boundary at that column,
  * in the row below the (clamped) crossing height. pycocotools' rleFrPoly rounding. */
+static inline int poly_cross(poly_walk *s, int64_t x2, int32_t vmin)
+{
+    /* pycocotools: xd = (x + .5) / 5 - .5 kept when floor(xd) == xd; for integers
+     * |x| < 2^30 that is exactly x = 5 xd + 2 (the double arithmetic is exact there),
+     * tested with integers (x2 = x - 2) */
+    const double xd = (double)(x2 / 5);
+    if (x2 % 5 == 0 && xd >= 0 && !(xd > s->w_last)) {
+        double yd = (double)vmin;
+        yd = (yd + 0.5) / FA_POLY_SCALE - 0.5;
+        if (yd < 0) yd = 0;
+        else if (yd > s->h_d) yd = s->h_d;
+        yd = ceil(yd);
+        if (s->n >= s->cap) return 0;
+        /* pycocotools: (uint)(x*(int)h + y), i.e. modulo 2^32 */
+        s->a[s->n++] = (uint32_t)((int64_t)xd * s->h + (int64_t)yd);
+    }
+    return 1;
+}
+
 static inline int poly_point(poly_walk *s, int32_t u, int32_t v)
 {
-    if (s->have_prev && u != s->pu) {
-        /* pycocotools: xd = (x + .5) / 5 - .5 kept when floor(xd) == xd; for integers
-         * |x| < 2^30 that is exactly x = 5 xd + 2 (the double arithmetic is exact there),
-         * tested with integers: this test runs for every boundary point */
-        const int64_t x2 = (int64_t)(u < s->pu ? u : u - 1) - 2;
-        const double xd = (double)(x2 / 5);
-        if (x2 % 5 == 0 && xd >= 0 && !(xd > s->w_last)) {
-            double yd = (double)(v < s->pv ? v : s->pv);
-            yd = (yd + 0.5) / FA_POLY_SCALE - 0.5;
-            if (yd < 0) yd = 0;
-            else if (yd > s->h_d) yd = s->h_d;
-            yd = ceil(yd);
-            if (s->n >= s->cap) return 0;
-            /* pycocotools: (uint)(x*(int)h + y), i.e. modulo 2^32 */
-            s->a[s->n++] = (uint32_t)((int64_t)xd * s->h + (int64_t)yd);
-        }
-    }
+    /* pycocotools' x of a step is the smaller u going left, u - 1 going right */
+    if (s->have_prev && u != s->pu &&
+        !poly_cross(s, (int64_t)(u < s->pu ? u : u - 1) - 2, v < s->pv ? v : s->pv))
+        return 0;
     s->pu = u;
     s->pv = v;
     s->have_prev = 1;
@@ -296,18 +359,49 @@ int64_t fa_rle_from_poly(const double *xy, int64_t k, int64_t h, int64_t w, void
             /* dx == dy == 0: a repeated vertex; pycocotools' slope is 0/0 there, but that
              * point's y is never used (its neighbours share its x). */
             double slope = dx > 0 ? (double)(ye - ys) / dx : 0.0;
-            for (int32_t d = 0; d <= dx; d++) {
-                int32_t t = flip ? dx - d : d;
-                int32_t v = (int32_t)((double)ys + slope * (double)t + 0.5);
-                if (!poly_point(&s, t + xs, v)) return FA_EINVAL;
+#define FA_POLY_V(t) ((int32_t)((double)ys + slope * (double)(t) + 0.5))
+            /* Every step moves u by one, and only steps whose x (xs + t either way)
+             * is 2 mod 5 can be kept: visit those alone, plus the edge's first point
+             * (paired with the previous edge's last) and its last. */
+            int32_t tf = flip ? dx : 0, tl = flip ? 0 : dx;
+            if (!poly_point(&s, tf + xs, FA_POLY_V(tf))) return FA_EINVAL;
+            for (int32_t t = (int32_t)(((2 - (int64_t)xs) % 5 + 5) % 5); t < dx; t += 5) {
+                int32_t v0 = FA_POLY_V(t), v1 = FA_POLY_V(t + 1);
+                if (!poly_cross(&s, (int64_t)xs + t - 2, v0 < v1 ? v0 : v1)) return FA_EINVAL;
             }
+            s.pu = tl + xs;
+            s.pv = FA_POLY_V(tl);
+#undef FA_POLY_V
         } else {
             double slope = (double)(xe - xs) / dy;
-            for (int32_t d = 0; d <= dy; d++) {
-                int32_t t = flip ? dy - d : d;
-                int32_t u = (int32_t)((double)xs + slope * (double)t + 0.5);
-                if (!poly_point(&s, u, t + ys)) return FA_EINVAL;
+#define FA_POLY_U(t) ((int32_t)((double)xs + slope * (double)(t) + 0.5))
+            /* u(t) is monotonic and moves by at most one per step; a step from u to
+             * u +- 1 has x = the smaller of the two (either walking order) and y = the
+             * smaller t + ys. So only the steps onto columns c = 2 mod 5 matter: for
+             * each, the last t on c's side, estimated from the line and settled by
+             * evaluating u(t) exactly as the walk does. */
+            int32_t tf = flip ? dy : 0, tl = flip ? 0 : dy;
+            if (!poly_point(&s, FA_POLY_U(tf), tf + ys)) return FA_EINVAL;
+            int32_t ua = FA_POLY_U(0), ub = FA_POLY_U(dy);
+            if (ua != ub) {
+                int up = ub > ua;
+                int64_t lo = up ? ua : ub, hi = up ? ub : ua;
+                for (int64_t c = lo + ((2 - lo) % 5 + 5) % 5; c < hi; c += 5) {
+                    double est = floor(((double)c + 0.5 - (double)xs) / slope);
+                    int64_t t = est < 0 ? 0 : est > (double)(dy - 1) ? dy - 1 : (int64_t)est;
+                    if (up) {
+                        while (t < dy - 1 && FA_POLY_U(t + 1) <= c) t++;
+                        while (t > 0 && FA_POLY_U(t) > c) t--;
+                    } else {
+                        while (t < dy - 1 && FA_POLY_U(t + 1) > c) t++;
+                        while (t > 0 && FA_POLY_U(t) <= c) t--;
+                    }
+                    if (!poly_cross(&s, c - 2, (int32_t)(ys + t))) return FA_EINVAL;
+                }
             }
+            s.pu = FA_POLY_U(tl);
+            s.pv = tl + ys;
+#undef FA_POLY_U
         }
     }
 

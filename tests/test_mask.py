@@ -206,6 +206,32 @@ def test_polygons_coco_like_and_outside():
     same_rles(FM.frPyObjects(mixed, 40, 40), PM.frPyObjects(mixed, 40, 40))
 
 
+def test_polygons_steep_flat_far_and_around_zero():
+    """The rasteriser visits only the steps onto kept columns: near-vertical and
+    near-horizontal edges, vertices far outside the image, and coordinates around zero
+    (where the walk's int conversion truncates towards zero) rasterise as pycocotools."""
+    rng = np.random.default_rng(1)
+    for it in range(2000):
+        h, w = int(rng.integers(1, 120)), int(rng.integers(1, 120))
+        k = int(rng.integers(3, 8))
+        mode = it % 4
+        if mode == 0:
+            x = rng.uniform(-5, w + 5) + rng.uniform(-2, 2, k)
+            y = rng.uniform(-50, h + 50, k)
+        elif mode == 1:
+            y = rng.uniform(-5, h + 5) + rng.uniform(-2, 2, k)
+            x = rng.uniform(-50, w + 50, k)
+        elif mode == 2:
+            x, y = rng.uniform(-3000, 3000, k), rng.uniform(-3000, 3000, k)
+        else:
+            x, y = rng.uniform(-3, 3, k) * rng.choice([1, 10]), rng.uniform(-3, 3, k) * rng.choice([1, 10])
+        xy = np.stack([x, y], 1)
+        if it % 3 == 0:
+            xy = np.round(xy, 1)
+        p = [xy.ravel().tolist()]
+        same_rles(FM.frPyObjects(p, h, w), PM.frPyObjects(p, h, w))
+
+
 def test_degenerate_polygons():
     # 0, 1, 2 points after a proper polygon: pycocotools gives an empty mask; so do we
     for bad in ([], [3.0, 4.0], [1, 2, 9, 9], [5, 5, 5, 5, 5, 5]):
