@@ -561,11 +561,13 @@ int fa_rle_from_string(const char *s, int64_t len, int64_t h, int64_t w, uint32_
  * holds no other escape). fa_rle_text_stats validates it exactly as fa_rle_from_string
  * does (FA_EPARSE without a message on any failure: the caller asks
  * fa_rle_from_string for the reason) and gives the number of counts *m, the area and
- * the fa_rle_to_bbox box, storing nothing. fa_rle_text_decode then writes the m counts
- * to cnts (no checks) and returns m. */
-int fa_rle_text_stats(const char *s, int64_t len, int json, int64_t h, int64_t w, int64_t *m,
-                      double *area, double *bb);
-int64_t fa_rle_text_decode(const char *s, int64_t len, int json, uint32_t *cnts);
+ * the fa_rle_to_bbox box; scratch: room for len counts. fa_rle_text_decode then writes
+ * the m counts to cnts (room for len) and returns m (-1 if invalid). chars:
+ * fa_rle_text_scratch_bytes(len) bytes of scratch for either. */
+size_t fa_rle_text_scratch_bytes(int64_t len);
+int fa_rle_text_stats(const char *s, int64_t len, int json, int64_t h, int64_t w, uint32_t *scratch,
+                      void *chars, int64_t *m, double *area, double *bb);
+int64_t fa_rle_text_decode(const char *s, int64_t len, int json, uint32_t *cnts, void *chars);
 
 /* Pairwise mask IoU, as pycocotools' rleIou.
  *   dt [m], gt [n]: RLEs; dt_bb, gt_bb: their fa_rle_to_bbox boxes float64 [m][4] / [n][4],

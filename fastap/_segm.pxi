@@ -34,9 +34,12 @@ cdef extern from "fastap.h" nogil:
     int _sg_from_string "fa_rle_from_string"(const char *s, _sg_int64 len, _sg_int64 h, _sg_int64 w,
                                               _sg_uint32 *cnts, _sg_int64 cap, _sg_int64 *m,
                                               char *msg, size_t msg_len)
+    size_t _sg_text_scratch "fa_rle_text_scratch_bytes"(_sg_int64 len)
     int _sg_text_stats "fa_rle_text_stats"(const char *s, _sg_int64 len, int json, _sg_int64 h, _sg_int64 w,
-                                            _sg_int64 *m, double *area, double *bb)
-    _sg_int64 _sg_text_decode "fa_rle_text_decode"(const char *s, _sg_int64 len, int json, _sg_uint32 *cnts)
+                                            _sg_uint32 *scratch, void *chars, _sg_int64 *m, double *area,
+                                            double *bb)
+    _sg_int64 _sg_text_decode "fa_rle_text_decode"(const char *s, _sg_int64 len, int json, _sg_uint32 *cnts,
+                                                    void *chars)
     void _sg_iou "fa_rle_iou"(const _sg_rle *dt, const double *dt_bb, _sg_int64 m, const _sg_rle *gt,
                               const double *gt_bb, _sg_int64 n, const unsigned char *iscrowd, double *out)
 
@@ -299,7 +302,9 @@ cdef int _sg_chunk(const char *buf, const _sg_int64 *spans, const _sg_int64 *img
     cdef double *values = <double *>_sg_malloc(<size_t>maxlen * sizeof(double))
     cdef _sg_int64 *plen = <_sg_int64 *>_sg_malloc(<size_t>maxlen * sizeof(_sg_int64))
     cdef char *strv = <char *>_sg_malloc(<size_t>maxlen)
-    if values == NULL or plen == NULL or strv == NULL:
+    cdef _sg_uint32 *tcnt = <_sg_uint32 *>_sg_malloc(<size_t>(maxlen + 1) * sizeof(_sg_uint32)) if lazy != NULL else NULL
+    cdef void *tchr = _sg_malloc(_sg_text_scratch(maxlen)) if lazy != NULL else NULL
+    if values == NULL or plen == NULL or strv == NULL or (lazy != NULL and (tcnt == NULL or tchr == NULL)):
         rc = _SG_NOMEM
         where[0] = b
     else:
@@ -309,7 +314,8 @@ cdef int _sg_chunk(const char *buf, const _sg_int64 *spans, const _sg_int64 *img
             parsed = 0
             if lazy != NULL and _jr_segm_parse(sp, <size_t>L, values, plen, NULL, maxlen, &sg, &jerr_) == 0:
                 if sg.kind == 2 and sg.raw_esc <= 1 and _sg_text_stats(
-                        sp + sg.raw_start, sg.raw_len, sg.raw_esc, sg.h, sg.w, &m, &area[i], bbox + 4 * i) == 0:
+                        sp + sg.raw_start, sg.raw_len, sg.raw_esc, sg.h, sg.w, tcnt, tchr, &m, &area[i],
+                        bbox + 4 * i) == 0:
                     lazy[4 * i] = spans[2 * i] + sg.raw_start
                     lazy[4 * i + 1] = sg.raw_len
                     lazy[4 * i + 2] = m
@@ -342,6 +348,8 @@ cdef int _sg_chunk(const char *buf, const _sg_int64 *spans, const _sg_int64 *img
     _sg_free(values)
     _sg_free(plen)
     _sg_free(strv)
+    _sg_free(tcnt)
+    _sg_free(tchr)
     _sg_free(tb.p)
     return rc
 
@@ -454,10 +462,13 @@ def rle_set_counts(dict st, Py_ssize_t i):
     if lz is None or lz[i, 0] < 0:
         off = st["off"]
         return _jr_np.array(st["cnts"][off[i]:off[i + 1]], dtype=_jr_np.uint32)
-    out = _jr_np.empty(max(int(lz[i, 2]), 1), _jr_np.uint32)
+    out = _jr_np.empty(max(int(lz[i, 1]), 1), _jr_np.uint32)
+    chars = _jr_np.empty(_sg_text_scratch(lz[i, 1]), _jr_np.uint8)
     cdef const unsigned char[::1] buf = _jr_bytes_view(st["src"], "rle_set_counts")
     cdef _sg_uint32[::1] ov = out
-    cdef _sg_int64 m = _sg_text_decode(<const char *>&buf[0] + <_sg_int64>lz[i, 0], lz[i, 1], <int>lz[i, 3], &ov[0])
+    cdef unsigned char[::1] cv = chars
+    cdef _sg_int64 m = _sg_text_decode(<const char *>&buf[0] + <_sg_int64>lz[i, 0], lz[i, 1], <int>lz[i, 3], &ov[0],
+                                       &cv[0])
     return out[:m]
 
 
@@ -589,14 +600,15 @@ ctypedef struct _sg_text:
     int esc
 
 
-cdef _sg_text *_sg_texts(dict st, index, _sg_rle *views, _sg_int64 *max_m) except NULL:
+cdef _sg_text *_sg_texts(dict st, index, _sg_rle *views, _sg_int64 *max_len) except NULL:
     """Text positions of a lazy set's masks at `index` (grouped order), with their
-    counts' number set in `views`; the caller frees the array. *max_m: the most counts."""
+    counts' number set in `views`; the caller frees the array. *max_len: the longest
+    text (which bounds the counts)."""
     cdef Py_ssize_t n = index.shape[0], i, j
     cdef _sg_text *t = <_sg_text *>_sg_malloc(<size_t>max(n, 1) * sizeof(_sg_text))
     if t == NULL:
         raise MemoryError()
-    max_m[0] = 0
+    max_len[0] = 0
     lz = st.get("lazy")
     if lz is None:
         for i in range(n):
@@ -614,20 +626,21 @@ cdef _sg_text *_sg_texts(dict st, index, _sg_rle *views, _sg_int64 *max_m) excep
         t[i].len = lv[j, 1]
         t[i].esc = <int>lv[j, 3]
         views[i].m = lv[j, 2]
-        if lv[j, 2] > max_m[0]:
-            max_m[0] = lv[j, 2]
+        if lv[j, 1] > max_len[0]:
+            max_len[0] = lv[j, 1]
     return t
 
 
 cdef int _sg_iou_chunk(const fa_coco_input *inp, int32_t k, int64_t b, int64_t e,
                        const _sg_rle *gv, const double *gbb, const _sg_rle *dv,
                        const double *dbb, double *iou, const _sg_text *dtext,
-                       _sg_int64 max_m) noexcept nogil:
+                       _sg_int64 max_len) noexcept nogil:
     """IoUs of detections [b, e) of category k; 1 when out of memory, else 0."""
     cdef _sg_gt_cursor c
     cdef int64_t d
     cdef _sg_rle r
     cdef _sg_uint32 *scratch = NULL
+    cdef void *chars = NULL
     _sg_cursor_init(inp, k, &c)
     for d in range(b, e):
         if inp.dt_iou_off[d] < 0:
@@ -636,14 +649,18 @@ cdef int _sg_iou_chunk(const fa_coco_input *inp, int32_t k, int64_t b, int64_t e
         r = dv[d]
         if dtext[d].s != NULL and c.G > 0:        # a mask left in the text: decode it here
             if scratch == NULL:
-                scratch = <_sg_uint32 *>_sg_malloc(<size_t>max(max_m, 1) * sizeof(_sg_uint32))
-                if scratch == NULL:
+                scratch = <_sg_uint32 *>_sg_malloc(<size_t>max(max_len, 1) * sizeof(_sg_uint32))
+                chars = _sg_malloc(_sg_text_scratch(max_len))
+                if scratch == NULL or chars == NULL:
+                    _sg_free(scratch)
+                    _sg_free(chars)
                     return 1
-            r.m = _sg_text_decode(dtext[d].s, dtext[d].len, dtext[d].esc, scratch)
+            r.m = _sg_text_decode(dtext[d].s, dtext[d].len, dtext[d].esc, scratch, chars)
             r.cnts = scratch
         _sg_iou(&r, &dbb[4 * d], 1, &gv[c.g0], &gbb[4 * c.g0], c.G, inp.gt_crowd + c.g0,
                 iou + inp.dt_iou_off[d])
     _sg_free(scratch)
+    _sg_free(chars)
     return 0
 
 
@@ -670,7 +687,7 @@ def rle_iou_tables(CocoTables tables, dict gt_set, gt_index, dict dt_set, dt_ind
     cdef _sg_rle *gv = _sg_views(gt_set, gt_index)
     cdef _sg_rle *dv = NULL
     cdef _sg_text *dtext = NULL
-    cdef _sg_int64 max_m = 0
+    cdef _sg_int64 max_len = 0
     cdef int nt = _threads(num_threads)
     ck, cb, ce = _det_chunks(tables, nt)
     cdef const int32_t[::1] ckv = ck if ck.shape[0] else _jr_np.zeros(1, _jr_np.int32)
@@ -682,11 +699,11 @@ def rle_iou_tables(CocoTables tables, dict gt_set, gt_index, dict dt_set, dt_ind
     cdef int[::1] fv = failed
     try:
         dv = _sg_views(dt_set, dt_index)
-        dtext = _sg_texts(dt_set, dt_index, dv, &max_m)
+        dtext = _sg_texts(dt_set, dt_index, dv, &max_len)
         with nogil:
             for c in prange(nc, num_threads=nt, schedule="dynamic"):
                 fv[c] = _sg_iou_chunk(inp, ckv[c], cbv[c], cev[c], gv, &gbv[0, 0], dv, &dbv[0, 0], &iv[0],
-                                      dtext, max_m)
+                                      dtext, max_len)
     finally:
         _sg_free(gv)
         _sg_free(dv)

@@ -103,31 +103,34 @@ static void valid_round_trip(void)
  * again with every backslash written as JSON's escape "\\". */
 static void text_agrees(const char *s, int64_t len, int64_t h, int64_t w)
 {
-    char *esc = xmalloc((size_t)(2 * len + 1));
+    char *esc = xmalloc((size_t)(2 * len + 2));
     int64_t elen = 0;
     for (int64_t i = 0; i < len; i++) {
         if (s[i] == '\\') esc[elen++] = '\\';
         esc[elen++] = s[i];
     }
+    char *raw = xmalloc((size_t)len + 1);     /* exactly len bytes are read */
+    if (len) memcpy(raw, s, (size_t)len);
     uint32_t *a = xmalloc((size_t)(len + 1) * sizeof(uint32_t));
     uint32_t *b = xmalloc((size_t)(len + 1) * sizeof(uint32_t));
+    void *ch = xmalloc(fa_rle_text_scratch_bytes(2 * len + 1));
     int64_t ma = -1;
     int ok = fa_rle_from_string(s, len, h, w, a, len + 1, &ma, NULL, 0) == FA_OK;
     for (int json = 0; json < 2; json++) {
         int64_t mb = -1;
         double area, bb[4], rb[4];
-        int rc = json ? fa_rle_text_stats(esc, elen, 1, h, w, &mb, &area, bb)
-                      : fa_rle_text_stats(s, len, 0, h, w, &mb, &area, bb);
+        int rc = json ? fa_rle_text_stats(esc, elen, 1, h, w, b, ch, &mb, &area, bb)
+                      : fa_rle_text_stats(raw, len, 0, h, w, b, ch, &mb, &area, bb);
         CHECK((rc == FA_OK) == ok, "text_stats validity differs (json %d)", json);
         if (!ok) continue;
         fa_rle r = {h, w, ma, a};
         fa_rle_to_bbox(&r, rb);
         CHECK(mb == ma && area == (double)fa_rle_area(&r) && memcmp(bb, rb, sizeof bb) == 0,
               "text_stats differs (json %d)", json);
-        int64_t md = json ? fa_rle_text_decode(esc, elen, 1, b) : fa_rle_text_decode(s, len, 0, b);
+        int64_t md = json ? fa_rle_text_decode(esc, elen, 1, b, ch) : fa_rle_text_decode(raw, len, 0, b, ch);
         CHECK(md == ma && (ma == 0 || memcmp(a, b, (size_t)ma * 4) == 0), "text_decode differs");
     }
-    free(esc); free(a); free(b);
+    free(esc); free(raw); free(a); free(b); free(ch);
 }
 
 /* Random counts that need not sum to h*w: nothing may read or write out of bounds. */
