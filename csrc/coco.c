@@ -154,6 +154,14 @@ int fa_coco_match_category(const fa_coco_input *in, const fa_coco_params *p,
                            const fa_coco_sizes *sizes, int32_t k, void *scratch,
                            fa_coco_match_out *out)
 {
+    return fa_coco_match_part(in, p, sizes, k, in->gt_off[k], in->gt_off[k + 1], in->dt_off[k],
+                              in->dt_off[k + 1], scratch, out, out->npig + (int64_t)k * p->n_area);
+}
+
+int fa_coco_match_part(const fa_coco_input *in, const fa_coco_params *p,
+                       const fa_coco_sizes *sizes, int32_t k, int64_t gi, int64_t ge, int64_t di,
+                       int64_t de, void *scratch, fa_coco_match_out *out, int64_t *npig)
+{
     const int32_t T = p->n_iou, A = p->n_area;
     const int64_t cut = p->max_dets[p->n_maxdet - 1];
     const uint32_t all_t = (T >= 32) ? 0xFFFFFFFFu : ((1u << T) - 1u);
@@ -173,10 +181,8 @@ int fa_coco_match_category(const fa_coco_input *in, const fa_coco_params *p,
     for (int32_t t = 0; t < T; t++)
         thr[t] = p->iou_thr[t] < 1 - 1e-10 ? p->iou_thr[t] : 1 - 1e-10;   /* pycocotools: min(t, 1-1e-10) */
 
-    for (int32_t a = 0; a < A; a++) out->npig[(int64_t)k * A + a] = 0;
+    for (int32_t a = 0; a < A; a++) npig[a] = 0;
 
-    int64_t gi = in->gt_off[k], ge = in->gt_off[k + 1];
-    int64_t di = in->dt_off[k], de = in->dt_off[k + 1];
     int64_t g0, d0;
     int32_t img;
     while (fa_next_run(in, &gi, ge, &di, de, &g0, &d0, &img)) {
@@ -251,7 +257,7 @@ int fa_coco_match_category(const fa_coco_input *in, const fa_coco_params *p,
                 n_ok += !iga[g];
                 if (out->gt_ignore) out->gt_ignore[(int64_t)a * n_gt + g0 + g] = iga[g];
             }
-            out->npig[(int64_t)k * A + a] += n_ok;
+            npig[a] += n_ok;
 
             uint32_t *mb = mbits + (int64_t)a * s.max_d;
             uint32_t *mig = migbits + (int64_t)a * s.max_d;

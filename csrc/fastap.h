@@ -163,6 +163,15 @@ int fa_coco_match_category(const fa_coco_input *in, const fa_coco_params *p,
                            const fa_coco_sizes *sizes, int32_t k, void *scratch,
                            fa_coco_match_out *out);
 
+/* fa_coco_match_category on a slice of category k: the ground truths [gi, ge) and
+ * detections [di, de), which must hold whole images (every image's ground truths and
+ * detections on the same side of a split), so one large category can be matched by
+ * several threads. npig: int64 [A] out, the slice's non-ignored ground truths (the
+ * caller adds the slices' up into out->npig; out->npig is not touched). */
+int fa_coco_match_part(const fa_coco_input *in, const fa_coco_params *p,
+                       const fa_coco_sizes *sizes, int32_t k, int64_t gi, int64_t ge, int64_t di,
+                       int64_t de, void *scratch, fa_coco_match_out *out, int64_t *npig);
+
 /* Accumulate category k (pycocotools accumulate): global score order, cumulative
  * TP/FP, precision envelope, recall-threshold sampling, for every (area, maxDets).
  * precision, scores: float64 [T][R][K][A][M]; recall: float64 [T][K][A][M]; entries

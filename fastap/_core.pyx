@@ -93,6 +93,9 @@ cdef extern from "fastap.h" nogil:
     int fa_coco_match_category(const fa_coco_input *inp, const fa_coco_params *p,
                                const fa_coco_sizes *sizes, int32_t k, void *scratch,
                                fa_coco_match_out *out)
+    int fa_coco_match_part(const fa_coco_input *inp, const fa_coco_params *p,
+                           const fa_coco_sizes *sizes, int32_t k, int64_t gi, int64_t ge, int64_t di,
+                           int64_t de, void *scratch, fa_coco_match_out *out, int64_t *npig)
     int fa_coco_accumulate_category(const fa_coco_input *inp, const fa_coco_params *p, int32_t k,
                                     const fa_coco_match_out *m, int32_t k_out, int32_t n_k_out,
                                     void *scratch, double *precision, double *recall,
@@ -652,12 +655,50 @@ def coco_accumulate(CocoTables tables, match, iou_thr, area_rng, max_dets, rec_t
     return precision[:, :, :K], recall[:, :K], scores[:, :, :K]
 
 
+# smallest slice of a category that matching splits off (tests lower it)
+_MATCH_SPLIT_MIN = 4096
+
+
+def _match_tasks(CocoTables tables, int nt):
+    """(category, gt begin, gt end, dt begin, dt end) slices for matching: a category
+    with more than about n_dt / (4 nt) detections (one person category, say) is split at
+    image boundaries, so it does not keep one thread busy while the others wait."""
+    cdef int32_t K = tables.inp.n_cat
+    go, gimg = tables.arrays[0][:K + 1], tables.arrays[1]
+    do, dimg = tables.arrays[6][:K + 1], tables.arrays[7]
+    step = max(_MATCH_SPLIT_MIN, tables.inp.n_dt // (4 * nt) + 1)
+    big = np.flatnonzero(np.diff(do) > step) if nt > 1 else np.zeros(0, np.int64)
+    if big.shape[0] == 0:
+        return None
+    rows = []
+    for k in range(K):
+        g0, g1, d0, d1 = int(go[k]), int(go[k + 1]), int(do[k]), int(do[k + 1])
+        if d1 - d0 <= step:
+            rows.append((k, g0, g1, d0, d1))
+            continue
+        # cuts: the first detection of a new image near every `step`
+        img = dimg[d0:d1]
+        new = np.flatnonzero(img[1:] != img[:-1]) + 1
+        want = np.arange(step, d1 - d0, step)
+        cuts = np.unique(new[np.minimum(np.searchsorted(new, want), new.shape[0] - 1)]) if new.shape[0] else []
+        gcuts = [g0 + int(np.searchsorted(gimg[g0:g1], img[c], "left")) for c in cuts]
+        db = [d0] + [d0 + int(c) for c in cuts] + [d1]
+        gb = [g0] + gcuts + [g1]
+        for j in range(len(db) - 1):
+            rows.append((k, gb[j], gb[j + 1], db[j], db[j + 1]))
+    return np.asarray(rows, np.int64)
+
+
 cdef int _run_categories(CocoTables tables, _Params prm, fa_coco_match_out *out, int accumulate,
                          double *precision, double *recall, double *scores,
                          num_threads) except -1:
     cdef int32_t K = tables.inp.n_cat
     if K == 0:
         return 0
+    if not accumulate:
+        tasks = _match_tasks(tables, _threads(num_threads))
+        if tasks is not None:
+            return _run_match_tasks(tables, prm, out, tasks, num_threads)
     cdef fa_coco_sizes sizes
     cdef size_t nbytes = (fa_coco_accumulate_scratch_bytes(&tables.inp, &prm.p, out.npig) if accumulate
                           else fa_coco_scratch_bytes(&tables.inp, &prm.p, &sizes))
@@ -685,6 +726,46 @@ cdef int _run_categories(CocoTables tables, _Params prm, fa_coco_match_out *out,
         raise MemoryError("fastap: out of memory (%d bytes of scratch per thread)" % nbytes)
     if errs.any():
         raise RuntimeError("fastap: kernel error %d" % errs[errs != 0][0])
+    return 0
+
+
+cdef int _run_match_tasks(CocoTables tables, _Params prm, fa_coco_match_out *out, tasks,
+                          num_threads) except -1:
+    """Matching by category slices (see _match_tasks); the slices' counts of
+    non-ignored ground truths are added up per category."""
+    cdef fa_coco_sizes sizes
+    cdef size_t nbytes = fa_coco_scratch_bytes(&tables.inp, &prm.p, &sizes)
+    cdef int32_t A = prm.p.n_area
+    cdef Py_ssize_t nk = tasks.shape[0], t
+    cdef int nt = _threads(num_threads)
+    cdef const int64_t[:, ::1] tv = tasks
+    npig = np.zeros((nk, A), np.int64)
+    cdef int64_t[:, ::1] nv = npig
+    errs = np.zeros(nk, dtype=np.int32)
+    cdef int32_t[::1] ev = errs
+    cdef char *buf
+    cdef const fa_coco_input *inp = &tables.inp
+    cdef const fa_coco_params *p = &prm.p
+    with nogil, parallel(num_threads=nt):
+        buf = <char *>malloc(nbytes)
+        for t in prange(nk, schedule="dynamic"):
+            if buf == NULL:
+                ev[t] = FA_ENOMEM
+            else:
+                ev[t] = fa_coco_match_part(inp, p, &sizes, <int32_t>tv[t, 0], tv[t, 1], tv[t, 2], tv[t, 3],
+                                           tv[t, 4], buf, out, &nv[t, 0])
+        free(buf)
+    if (errs == FA_ENOMEM).any():
+        raise MemoryError("fastap: out of memory (%d bytes of scratch per thread)" % nbytes)
+    if errs.any():
+        raise RuntimeError("fastap: kernel error %d" % errs[errs != 0][0])
+    cdef int32_t K = tables.inp.n_cat, k, a
+    total = np.zeros((K, A), np.int64)
+    np.add.at(total, tasks[:, 0], npig)
+    cdef const int64_t[:, ::1] sv = total
+    for k in range(K):
+        for a in range(A):
+            out.npig[<int64_t>k * A + a] = sv[k, a]
     return 0
 
 

@@ -73,6 +73,17 @@ def test_keypoints_threads_agree(num_threads):
     assert_same_eval(ref, ev)
 
 
+def test_keypoints_person_category_split_across_threads(monkeypatch):
+    """The one person category is matched in image slices by several threads: the
+    arrays, evalImgs and ious still equal pycocotools'."""
+    from fastap import _core
+    monkeypatch.setattr(_core, "_MATCH_SPLIT_MIN", 40)
+    monkeypatch.setenv("FASTAP_NUM_THREADS", "3")
+    ds, res = make_keypoints_coco(6, n_images=60, edge_cases=True)
+    ref, ev = _compare(ds, res)
+    assert_same_evalimgs_and_ious(ref, ev)
+
+
 def _eval(ds, res, sigmas=None):
     with quiet():
         g = fastap.COCO()

@@ -87,3 +87,28 @@ def test_array_api_equals_reference_summary():
     assert np.array_equal(res.stats, stats)
     assert res.summary == lines
     assert res.map == stats[0] and res.ar_100 == stats[8]
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("threads", [2, 3, 5])
+def test_large_categories_split_across_threads(seed, threads, monkeypatch):
+    """A category with many detections is matched in image slices by several threads:
+    every output (the match bits, ranks, ignore flags, matched ground truths and the
+    counts of non-ignored ground truths) equals the one-slice matching, for few and
+    many categories, with images that have ground truth but no detections."""
+    images, cats, gt, dt = _cols(seed, n_images=120, n_categories=2 + seed, gt_per_image=5, dets_per_image=40)
+    p = P(images, cats)
+    tables = engine.build_tables(gt, dt, images, cats, True)
+    md = sorted(p.maxDets)
+    one = engine.coco_match(tables, p.iouThrs, md, p.areaRng, details=True, num_threads=1)[0]
+    monkeypatch.setattr(_core, "_MATCH_SPLIT_MIN", 50)
+    tasks = _core._match_tasks(tables.core, threads)
+    assert tasks is not None and tasks.shape[0] > len(cats)
+    split = engine.coco_match(tables, p.iouThrs, md, p.areaRng, details=True, num_threads=threads)[0]
+    assert one.keys() == split.keys()
+    for key in one:
+        assert np.array_equal(one[key], split[key]), key
+    want = reference.evaluate_coco(gt, dt, p)
+    got = engine.coco_accumulate(tables, [split], p.iouThrs, p.recThrs, md, p.areaRng, num_threads=threads)
+    for name, g in zip(("precision", "recall", "scores"), got):
+        assert np.array_equal(g, want[name]), name
