@@ -578,6 +578,11 @@ int fa_rle_text_stats(const char *s, int64_t len, int json, int64_t h, int64_t w
                       void *chars, int64_t *m, double *area, double *bb);
 int64_t fa_rle_text_decode(const char *s, int64_t len, int json, uint32_t *cnts, void *chars);
 
+/* Whether fa_rle_iou of one detection (box dt_bb) against gt [n] reads the detection's
+ * counts: some pair's box IoU is positive (else every IoU is the box IoU, 0). */
+int fa_rle_iou_reads_counts(const double *dt_bb, const double *gt_bb, int64_t n,
+                            const uint8_t *iscrowd);
+
 /* Pairwise mask IoU, as pycocotools' rleIou.
  *   dt [m], gt [n]: RLEs; dt_bb, gt_bb: their fa_rle_to_bbox boxes float64 [m][4] / [n][4],
  *   or NULL to compute them; iscrowd: uint8 [n] or NULL.

@@ -536,6 +536,18 @@ static double rle_pair_iou(const fa_rle *d, const fa_rle *g, int crowd)
     return (double)inter / (double)uni;
 }
 
+int fa_rle_iou_reads_counts(const double *dt_bb, const double *gt_bb, int64_t n,
+                            const uint8_t *iscrowd)
+{
+    const double da = dt_bb[2] * dt_bb[3];
+    for (int64_t g = 0; g < n; g++) {
+        const double *gb = gt_bb + 4 * g;
+        if (fa_iou_xywh_pair(dt_bb, da, gb, gb[2] * gb[3], iscrowd != NULL && iscrowd[g]) > 0)
+            return 1;
+    }
+    return 0;
+}
+
 void fa_rle_iou_strided(const fa_rle *dt, const double *dt_bb, int64_t m, const fa_rle *gt,
                         const double *gt_bb, int64_t n, const uint8_t *iscrowd, double *out,
                         int64_t stride_dt, int64_t stride_gt)

@@ -40,6 +40,8 @@ cdef extern from "fastap.h" nogil:
                                             double *bb)
     _sg_int64 _sg_text_decode "fa_rle_text_decode"(const char *s, _sg_int64 len, int json, _sg_uint32 *cnts,
                                                     void *chars)
+    int _sg_reads_counts "fa_rle_iou_reads_counts"(const double *dt_bb, const double *gt_bb, _sg_int64 n,
+                                                    const unsigned char *iscrowd)
     void _sg_iou "fa_rle_iou"(const _sg_rle *dt, const double *dt_bb, _sg_int64 m, const _sg_rle *gt,
                               const double *gt_bb, _sg_int64 n, const unsigned char *iscrowd, double *out)
 
@@ -647,7 +649,9 @@ cdef int _sg_iou_chunk(const fa_coco_input *inp, int32_t k, int64_t b, int64_t e
             continue
         _sg_cursor_seek(inp, &c, d)
         r = dv[d]
-        if dtext[d].s != NULL and c.G > 0:        # a mask left in the text: decode it here
+        if dtext[d].s != NULL and c.G > 0 and _sg_reads_counts(&dbb[4 * d], &gbb[4 * c.g0], c.G,
+                                                               inp.gt_crowd + c.g0):
+            # a mask left in the text, needed (a box overlaps): decode it here
             if scratch == NULL:
                 scratch = <_sg_uint32 *>_sg_malloc(<size_t>max(max_len, 1) * sizeof(_sg_uint32))
                 chars = _sg_malloc(_sg_text_scratch(max_len))
@@ -657,6 +661,8 @@ cdef int _sg_iou_chunk(const fa_coco_input *inp, int32_t k, int64_t b, int64_t e
                     return 1
             r.m = _sg_text_decode(dtext[d].s, dtext[d].len, dtext[d].esc, scratch, chars)
             r.cnts = scratch
+        elif dtext[d].s != NULL:
+            r.cnts = NULL                         # not read: every box IoU is 0
         _sg_iou(&r, &dbb[4 * d], 1, &gv[c.g0], &gbb[4 * c.g0], c.G, inp.gt_crowd + c.g0,
                 iou + inp.dt_iou_off[d])
     _sg_free(scratch)
