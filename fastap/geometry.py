@@ -111,6 +111,20 @@ def attach_oks(tables, gt_kpt, gt_num_kpt, gt_crowd, dt_kpt, sigmas, cut, num_th
 def _image_sizes(image_ids, imgs):
     """int64 heights and widths of the images of `image_ids` (-1 where unknown)."""
     ids = np.asarray(image_ids).reshape(-1)
+    if ids.dtype.kind in "iu" and ids.shape[0] > 4 * len(imgs):
+        # many records, few images (500k results on 5k images): look the ids up in a
+        # table of the images rather than sorting the records' ids
+        kid = np.fromiter((k if isinstance(k, (int, np.integer)) else -1 for k in imgs), np.int64, len(imgs))
+        if kid.shape[0] and kid.min() >= 0 and int(kid.max()) < 4 * kid.shape[0] + (1 << 20):
+            kh = np.full(kid.shape[0] + 1, -1, np.int64)
+            kw = np.full(kid.shape[0] + 1, -1, np.int64)
+            for j, img in enumerate(imgs.values()):
+                if "height" in img and "width" in img:
+                    kh[j], kw[j] = int(img["height"]), int(img["width"])
+            lut = np.full(int(kid.max()) + 2, kid.shape[0], np.int64)   # unknown id: the -1 row
+            lut[kid] = np.arange(kid.shape[0])
+            pos = lut[np.clip(ids, -1, lut.shape[0] - 1)]               # -1 and past the end: unknown
+            return kh[pos], kw[pos]
     uniq, inv = np.unique(ids, return_inverse=True)
     h = np.full(uniq.shape[0], -1, np.int64)
     w = np.full(uniq.shape[0], -1, np.int64)

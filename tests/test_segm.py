@@ -242,3 +242,20 @@ def test_lazy_rle_errors_as_stored(bad):
             _core.rle_set_from_spans(data, g["seg_span"], z, z, "results", lazy=lazy)
         msgs.append(str(e.value))
     assert msgs[0] == msgs[1] and msgs[0].startswith("results record 2: segmentation")
+
+
+def test_image_sizes_lookup_table_equals_per_image_lookup():
+    """Many records on few images take a lookup table: the same sizes as looking every
+    id up in the images, with unknown, negative and out-of-range ids and images
+    without a size giving -1."""
+    from fastap.geometry import _image_sizes
+    rng = np.random.default_rng(4)
+    imgs = {i: {"height": 100 + i % 7, "width": 200 + i % 5} for i in range(0, 300, 2)}
+    imgs[4] = {"id": 4}
+    ids = rng.integers(-5, 320, 5000)
+    h, w = _image_sizes(ids, imgs)
+    want_h = [imgs.get(int(i), {}).get("height", -1) for i in ids]
+    want_w = [imgs.get(int(i), {}).get("width", -1) for i in ids]
+    assert h.tolist() == want_h and w.tolist() == want_w
+    h2, w2 = _image_sizes(ids[:10], imgs)                      # few records: the per-image path
+    assert h2.tolist() == want_h[:10] and w2.tolist() == want_w[:10]
