@@ -319,7 +319,9 @@ typedef struct {
 } fa_json_geometry;
 
 /* Upper bound on the number of records of a results buffer, for allocating the columns:
- * min(number of '{' bytes, len / 57 + 1) (57 bytes is the smallest valid record).
+ * min(number of '{' bytes, len / 41 + 1) (41 bytes is the smallest valid record with its
+ * separator: {"image_id":1,"category_id":1,"score":1}, -- the bbox is optional when the
+ * parse takes geometry).
  * Exact for ordinary results files (no '{' inside strings or unknown values). Never
  * fails; reads exactly `len` bytes. */
 int64_t fa_json_results_count_bound(const char *buf, size_t len);

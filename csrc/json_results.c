@@ -7,7 +7,7 @@
  * (NumPy): image_id int64[n], category_id int64[n], bbox float64[n][4], score
  * float64[n], area float64[n] (NaN where absent). Two passes: fa_json_results_count_bound
  * gives a cheap upper bound on the record count (the number of '{' bytes, capped by the
- * 57-byte minimum size of a valid record) so the caller can allocate, then
+ * 41-byte minimum size of a valid record) so the caller can allocate, then
  * fa_json_results_parse validates the whole document and fills the columns in one
  * forward scan (no allocation except for number tokens longer than 63 bytes). The
  * scanner follows Python's json module (strict mode): same grammar, NaN / Infinity /
@@ -54,9 +54,10 @@
 #define FA_JSON_FAST_FLOAT 0
 #endif
 
-/* Smallest possible valid record plus its separating comma:
- * {"image_id":1,"category_id":1,"bbox":[0,0,0,0],"score":1}, */
-#define FA_JSON_MIN_RECORD 57
+/* Smallest possible valid record plus its separating comma or closing ']': with geometry
+ * (masks / keypoints may stand in for the box) the bbox is optional, so
+ * {"image_id":1,"category_id":1,"score":1}, */
+#define FA_JSON_MIN_RECORD 41
 #define FA_JSON_MAX_DEPTH 1000
 
 typedef struct {

@@ -268,6 +268,19 @@ def test_braces_in_strings_do_not_break_the_count():
     assert r["score"].shape == (2,) and r["bbox"].shape == (2, 4)
 
 
+def test_smallest_records_fit_the_count_bound():
+    # with geometry the bbox is optional: a record can be 40 bytes (the bound once
+    # assumed 57 and ran out of rows on such files)
+    small = b'{"image_id":1,"category_id":1,"score":1}'
+    kpt = b'{"image_id":1,"category_id":1,"keypoints":[],"score":1}'
+    for r in (small, kpt):
+        for n in (1, 2, 57, 200, 1000):
+            data = b"[" + b",".join([r] * n) + b"]"
+            got = parse_results_json(data, geometry=True)
+            assert got["score"].shape == (n,)
+            assert np.isnan(got["bbox"]).all()
+
+
 @pytest.mark.parametrize("key", ["segmentation", "keypoints"])
 def test_segmentation_and_keypoints_fall_back(key):
     recs = [rec(), rec(**{key: [[1, 2, 3, 4, 5, 6]]})]
