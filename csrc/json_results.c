@@ -1874,9 +1874,10 @@ int64_t fa_json_results_count_bound(const char *buf, size_t len)
     return (int64_t)(braces < cap ? braces : cap);
 }
 
-/* Set up a scan of [buf, buf + len): clear *err, skip a UTF-8 BOM (reject UTF-16/32)
- * and leading whitespace. */
-static int jctx_begin(jctx *c, const char *buf, size_t len, fa_json_error *err)
+/* Set up a scan of [buf, buf + len): clear *err; at begin == 0 skip a UTF-8 BOM (reject
+ * UTF-16/32) and leading whitespace, else start at byte `begin` (offsets in errors stay
+ * relative to buf). */
+static int jctx_begin(jctx *c, const char *buf, size_t len, size_t begin, fa_json_error *err)
 {
     static const unsigned char empty[1] = {0};
     if (err) {
@@ -1895,6 +1896,10 @@ static int jctx_begin(jctx *c, const char *buf, size_t len, fa_json_error *err)
     c->key_len = 0;
     c->err = err;
     c->dp_len = 0;
+    if (begin > 0) {
+        c->p = c->buf + (begin < len ? begin : len);
+        return FA_OK;
+    }
     if (len >= 3 && c->p[0] == 0xEF && c->p[1] == 0xBB && c->p[2] == 0xBF) {
         c->p += 3;
     } else if (len >= 2 && (c->p[0] == 0 || c->p[1] == 0 || (c->p[0] == 0xFE && c->p[1] == 0xFF) ||
@@ -1905,54 +1910,77 @@ static int jctx_begin(jctx *c, const char *buf, size_t len, fa_json_error *err)
     return FA_OK;
 }
 
-/* Walk a JSON array of records, calling parse(c, i, ctx) on each '{'; checks the
- * commas, the closing ']' and that nothing but whitespace follows it. */
-static int walk_records(jctx *c, int64_t capacity, const char *not_array,
-                        int (*parse)(jctx *, int64_t, void *), void *ctx, int64_t *n_out,
-                        int64_t *n_records)
+/* Which records of the array a walk takes (see fa_json_results_parse_part). */
+typedef struct {
+    size_t begin;       /* 0: the whole document ('[' first); else a record's '{' inside it */
+    size_t stop;        /* stop before a record whose '{' is at or after this offset */
+    int64_t first;      /* index (output row) of the first record */
+    int64_t capacity;   /* rows there are: records [first, capacity) fit */
+} jrange;
+
+/* Walk a JSON array of records, calling parse(c, i, ctx) on each '{' (i from r->first);
+ * checks the commas, the closing ']' and that nothing but whitespace follows it.
+ * *n_records (may be NULL): the records parsed, also on error. *end_pos (may be NULL):
+ * the buffer length once the array is closed; the offset of the '{' it stopped at (by
+ * r->stop, or FA_EINVAL: no room for that record). */
+static int walk_records(jctx *c, const jrange *r, const char *not_array,
+                        int (*parse)(jctx *, int64_t, void *), void *ctx, int64_t *n_records,
+                        size_t *end_pos)
 {
-    int64_t n = 0;
+    int64_t n = 0, i;
     int rc;
-    if (c->p >= c->end)
-        return err_eof(c);
-    if (*c->p != '[') {
-        char tmp[16];
-        return jerr(c, FA_EPARSE, c->p, "%s, got %s", not_array, describe(c, c->p, tmp, sizeof tmp));
-    }
-    c->p++;
-    skip_ws(c);
-    if (c->p < c->end && *c->p == ']') {
+    if (n_records) *n_records = 0;
+    if (r->begin == 0) {
+        if (c->p >= c->end)
+            return err_eof(c);
+        if (*c->p != '[') {
+            char tmp[16];
+            return jerr(c, FA_EPARSE, c->p, "%s, got %s", not_array, describe(c, c->p, tmp, sizeof tmp));
+        }
         c->p++;
-    } else {
-        for (;;) {
-            c->record = n;
-            if (c->p >= c->end)
-                return err_eof(c);
-            if (*c->p != '{')
-                return err_expected(c, "an object (record)");
-            if (n >= capacity)
-                return jerr(c, FA_EINVAL, c->p, "more records than the capacity %lld",
-                            (long long)capacity);
-            rc = parse(c, n, ctx);
-            if (rc != FA_OK)
-                return rc;
-            n++;
-            if (n_records) *n_records = n;
-            skip_ws(c);
-            if (c->p >= c->end)
-                return err_eof(c);
-            if (*c->p == ',') {
-                c->p++;
-                skip_ws(c);
-                continue;
-            }
-            if (*c->p == ']') {
-                c->p++;
-                break;
-            }
-            return err_expected(c, "',' or ']' after the record");
+        skip_ws(c);
+        if (c->p < c->end && *c->p == ']') {
+            c->p++;
+            goto closed;
         }
     }
+    for (;;) {
+        i = r->first + n;
+        c->record = i;
+        if (c->p >= c->end)
+            return err_eof(c);
+        if (*c->p != '{')
+            return err_expected(c, "an object (record)");
+        if (i >= r->capacity) {
+            if (end_pos) *end_pos = (size_t)(c->p - c->buf);
+            return jerr(c, FA_EINVAL, c->p, "more records than the capacity %lld",
+                        (long long)r->capacity);
+        }
+        rc = parse(c, i, ctx);
+        if (rc != FA_OK)
+            return rc;
+        n++;
+        if (n_records) *n_records = n;
+        skip_ws(c);
+        if (c->p >= c->end)
+            return err_eof(c);
+        if (*c->p == ',') {
+            c->p++;
+            skip_ws(c);
+            if (c->p < c->end && *c->p == '{' && (size_t)(c->p - c->buf) >= r->stop) {
+                c->record = -1;
+                if (end_pos) *end_pos = (size_t)(c->p - c->buf);
+                return FA_OK;
+            }
+            continue;
+        }
+        if (*c->p == ']') {
+            c->p++;
+            break;
+        }
+        return err_expected(c, "',' or ']' after the record");
+    }
+closed:
     c->record = -1;
     skip_ws(c);
     if (c->p != c->end) {
@@ -1960,8 +1988,7 @@ static int walk_records(jctx *c, int64_t capacity, const char *not_array,
         return jerr(c, FA_EPARSE, c->p, "unexpected data after the closing ']': %s",
                     describe(c, c->p, tmp, sizeof tmp));
     }
-    *n_out = n;
-    if (n_records) *n_records = n;
+    if (end_pos) *end_pos = (size_t)(c->end - c->buf);
     return FA_OK;
 }
 
@@ -1971,19 +1998,22 @@ static int parse_result_cb(jctx *c, int64_t i, void *ctx)
     return parse_record(c, i, o, o->n_area);
 }
 
-int fa_json_results_parse(const char *buf, size_t len, int64_t capacity, int64_t *image_id,
-                          int64_t *category_id, double *bbox, double *score, double *area,
-                          const fa_json_geometry *geom, int64_t *n_records, int64_t *n_area,
-                          fa_json_error *err)
+int fa_json_results_parse_part(const char *buf, size_t len, size_t begin, size_t stop,
+                               int64_t first_row, int64_t capacity, int64_t *image_id,
+                               int64_t *category_id, double *bbox, double *score, double *area,
+                               const fa_json_geometry *geom, int64_t *n_records, int64_t *n_area,
+                               size_t *end_pos, fa_json_error *err)
 {
     jctx c;
     jout o;
-    int64_t n = 0, na = 0;
+    jrange r;
+    int64_t na = 0;
     int rc;
 
     if (n_records) *n_records = 0;
     if (n_area) *n_area = 0;
-    rc = jctx_begin(&c, buf, len, err);
+    if (end_pos) *end_pos = begin;
+    rc = jctx_begin(&c, buf, len, begin, err);
     if (rc != FA_OK)
         return rc;
     o.image_id = image_id;
@@ -1993,8 +2023,163 @@ int fa_json_results_parse(const char *buf, size_t len, int64_t capacity, int64_t
     o.area = area;
     o.n_area = &na;
     o.geom = geom;
-    rc = walk_records(&c, capacity, "not a JSON array (results must be a list of objects)",
-                      parse_result_cb, &o, &n, n_records);
+    r.begin = begin;
+    r.stop = stop;
+    r.first = first_row;
+    r.capacity = capacity;
+    rc = walk_records(&c, &r, "not a JSON array (results must be a list of objects)",
+                      parse_result_cb, &o, n_records, end_pos);
+    if (n_area) *n_area = na;
+    return rc;
+}
+
+int fa_json_results_parse(const char *buf, size_t len, int64_t capacity, int64_t *image_id,
+                          int64_t *category_id, double *bbox, double *score, double *area,
+                          const fa_json_geometry *geom, int64_t *n_records, int64_t *n_area,
+                          fa_json_error *err)
+{
+    return fa_json_results_parse_part(buf, len, 0, SIZE_MAX, 0, capacity, image_id, category_id,
+                                      bbox, score, area, geom, n_records, n_area, NULL, err);
+}
+
+/* --- one results file on many threads: parts split at guessed record starts --------- */
+
+/* The '{' of the first `}` ws* `,` ws* `{` ws* `"` whose '}' lies in [from, to); len if
+ * there is none. */
+static size_t guess_record(const unsigned char *b, size_t len, size_t from, size_t to)
+{
+    while (from < to) {
+        const unsigned char *q = memchr(b + from, '}', to - from);
+        size_t i, brace;
+        if (!q)
+            break;
+        i = (size_t)(q - b) + 1;
+        from = i;
+        while (i < len && IS_WS(b[i]))
+            i++;
+        if (i >= len || b[i] != ',')
+            continue;
+        i++;
+        while (i < len && IS_WS(b[i]))
+            i++;
+        if (i >= len || b[i] != '{')
+            continue;
+        brace = i++;
+        while (i < len && IS_WS(b[i]))
+            i++;
+        if (i < len && b[i] == '"')
+            return brace;
+    }
+    return len;
+}
+
+int64_t fa_json_results_split(const char *buf, size_t len, int64_t n_parts, size_t *begin)
+{
+    const unsigned char *b = (const unsigned char *)buf;
+    size_t q, r;
+    int64_t m = 1, k;
+    if (n_parts < 1)
+        return 0;
+    begin[0] = 0;
+    if (!buf)
+        return 1;
+    q = len / (size_t)n_parts;
+    r = len % (size_t)n_parts;
+    for (k = 1; k < n_parts; k++) {
+        /* nominal part k: [k * len / n_parts, (k + 1) * len / n_parts), without overflow */
+        size_t from = q * (size_t)k + r * (size_t)k / (size_t)n_parts;
+        size_t to = q * (size_t)(k + 1) + r * (size_t)(k + 1) / (size_t)n_parts;
+        size_t at;
+        if (from <= begin[m - 1])
+            from = begin[m - 1] + 1;
+        at = guess_record(b, len, from, to);
+        if (at < len)
+            begin[m++] = at;
+    }
+    return m;
+}
+
+/* Move rows [from, from + n) of every output column to [to, to + n) (to <= from). */
+static void move_rows(const jout *o, int64_t from, int64_t to, int64_t n)
+{
+    const fa_json_geometry *g = o->geom;
+    if (from == to || n <= 0)
+        return;
+#define FA_MOVE_ROWS(col, width)                                                           \
+    memmove((col) + (size_t)(width) * (size_t)to, (col) + (size_t)(width) * (size_t)from,  \
+            sizeof(*(col)) * (size_t)(width) * (size_t)n)
+    FA_MOVE_ROWS(o->image_id, 1);
+    FA_MOVE_ROWS(o->category_id, 1);
+    FA_MOVE_ROWS(o->bbox, 4);
+    FA_MOVE_ROWS(o->score, 1);
+    FA_MOVE_ROWS(o->area, 1);
+    if (g) {
+        if (g->seg_span) FA_MOVE_ROWS(g->seg_span, 2);
+        if (g->kpt_span) FA_MOVE_ROWS(g->kpt_span, 2);
+        if (g->num_keypoints) FA_MOVE_ROWS(g->num_keypoints, 1);
+        if (g->kpt_values && g->kpt_stride > 0) FA_MOVE_ROWS(g->kpt_values, g->kpt_stride);
+        if (g->kpt_count) FA_MOVE_ROWS(g->kpt_count, 1);
+    }
+#undef FA_MOVE_ROWS
+}
+
+int fa_json_results_join_parts(const char *buf, size_t len, const fa_json_part *parts,
+                               int64_t n_parts, int64_t capacity, int64_t *image_id,
+                               int64_t *category_id, double *bbox, double *score, double *area,
+                               const fa_json_geometry *geom, int64_t *n_records, int64_t *n_area,
+                               fa_json_error *err)
+{
+    jout o;
+    int64_t n = 0, na = 0, m = 0, ma = 0, k;
+    size_t resume = 0;
+    int rc;
+
+    o.image_id = image_id;
+    o.category_id = category_id;
+    o.bbox = bbox;
+    o.score = score;
+    o.area = area;
+    o.n_area = NULL;
+    o.geom = geom;
+    /* Part 0 starts at the document start, so it is a real part; part k + 1 is one when
+     * part k is and stopped right at its first byte. The rows of real parts close up. */
+    for (k = 0; k < n_parts; k++) {
+        const fa_json_part *pt = &parts[k];
+        int64_t before = n;
+        move_rows(&o, pt->first_row, n, pt->n_records);
+        n += pt->n_records;
+        na += pt->n_area;
+        if (pt->rc != FA_OK && pt->rc != FA_EINVAL) {
+            /* the serial scan fails here too, the same way (same state at the same byte) */
+            if (err) {
+                *err = pt->err;
+                if (err->record >= 0)
+                    err->record = err->record - pt->first_row + before;
+            }
+            rc = pt->rc;
+            goto out;
+        }
+        resume = pt->end_pos;
+        if (pt->rc == FA_OK && resume == len) {
+            rc = FA_OK;       /* the array is closed (any later parts were wrong guesses) */
+            if (err) {
+                err->record = -1;
+                err->offset = 0;
+                err->field[0] = '\0';
+                err->message[0] = '\0';
+            }
+            goto out;
+        }
+        if (pt->rc == FA_OK && k + 1 < n_parts && resume == parts[k + 1].begin)
+            continue;
+        break;                 /* a wrong guess, or out of rows: go on serially */
+    }
+    rc = fa_json_results_parse_part(buf, len, resume, SIZE_MAX, n, capacity, image_id,
+                                    category_id, bbox, score, area, geom, &m, &ma, NULL, err);
+    n += m;
+    na += ma;
+out:
+    if (n_records) *n_records = n;
     if (n_area) *n_area = na;
     return rc;
 }
@@ -2011,7 +2196,7 @@ int fa_json_object_members(const char *buf, size_t len, fa_json_member *out, int
     int rc;
 
     if (n) *n = 0;
-    rc = jctx_begin(&c, buf, len, err);
+    rc = jctx_begin(&c, buf, len, 0, err);
     if (rc != FA_OK)
         return rc;
     if (c.p >= c.end)
@@ -2252,11 +2437,11 @@ int fa_json_annotations_parse(const char *buf, size_t len, int64_t capacity, int
 {
     jctx c;
     jann o;
-    int64_t n = 0;
+    jrange r;
     int rc;
 
     if (n_records) *n_records = 0;
-    rc = jctx_begin(&c, buf, len, err);
+    rc = jctx_begin(&c, buf, len, 0, err);
     if (rc != FA_OK)
         return rc;
     o.id = id;
@@ -2266,8 +2451,12 @@ int fa_json_annotations_parse(const char *buf, size_t len, int64_t capacity, int
     o.area = area;
     o.iscrowd = iscrowd;
     o.geom = geom;
-    return walk_records(&c, capacity, "annotations must be a JSON array of objects",
-                        parse_annotation_cb, &o, &n, n_records);
+    r.begin = 0;
+    r.stop = SIZE_MAX;
+    r.first = 0;
+    r.capacity = capacity;
+    return walk_records(&c, &r, "annotations must be a JSON array of objects",
+                        parse_annotation_cb, &o, n_records, NULL);
 }
 
 /* ---------------------------------------------------------------------------------- */

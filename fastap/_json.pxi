@@ -34,6 +34,27 @@ cdef extern from "fastap.h":
         const char *buf, size_t len, _jr_int64 capacity, _jr_int64 *image_id,
         _jr_int64 *category_id, double *bbox, double *score, double *area,
         const _jr_geom *geom, _jr_int64 *n_records, _jr_int64 *n_area, _jr_error *err) nogil
+    int _jr_parse_part_c "fa_json_results_parse_part"(
+        const char *buf, size_t len, size_t begin, size_t stop, _jr_int64 first_row,
+        _jr_int64 capacity, _jr_int64 *image_id, _jr_int64 *category_id, double *bbox,
+        double *score, double *area, const _jr_geom *geom, _jr_int64 *n_records,
+        _jr_int64 *n_area, size_t *end_pos, _jr_error *err) nogil
+    _jr_int64 _jr_split "fa_json_results_split"(const char *buf, size_t len, _jr_int64 n_parts,
+                                               size_t *begin) nogil
+    ctypedef struct _jr_part "fa_json_part":
+        size_t begin
+        _jr_int64 first_row
+        _jr_int64 capacity
+        int rc
+        _jr_int64 n_records
+        _jr_int64 n_area
+        size_t end_pos
+        _jr_error err
+    int _jr_join "fa_json_results_join_parts"(
+        const char *buf, size_t len, const _jr_part *parts, _jr_int64 n_parts,
+        _jr_int64 capacity, _jr_int64 *image_id, _jr_int64 *category_id, double *bbox,
+        double *score, double *area, const _jr_geom *geom, _jr_int64 *n_records,
+        _jr_int64 *n_area, _jr_error *err) nogil
     ctypedef struct _jr_member "fa_json_member":
         _jr_int64 key_start
         _jr_int64 key_end
@@ -120,7 +141,19 @@ cdef _jr_bytes_view(data, str func):
     return memoryview(data).cast("B")
 
 
-def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0):
+cdef void _jr_run_part(const char *ptr, size_t length, _jr_part *parts, _jr_int64 m,
+                       _jr_int64 k, _jr_int64 *img, _jr_int64 *cat, double *box, double *score,
+                       double *area, const _jr_geom *gp) noexcept nogil:
+    """Part k of a split results scan: from its begin to the next part's."""
+    cdef _jr_part *pt = &parts[k]
+    cdef size_t stop = parts[k + 1].begin if k + 1 < m else length
+    pt.rc = _jr_parse_part_c(ptr, length, pt.begin, stop, pt.first_row, pt.capacity, img, cat,
+                             box, score, area, gp, &pt.n_records, &pt.n_area, &pt.end_pos,
+                             &pt.err)
+
+
+def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0, num_threads=None,
+                       _jr_int64 _min_part_bytes=1 << 20):
     """Parse a COCO detection results JSON file (its content) into columns.
 
     ``data``: ``bytes`` or any C-contiguous buffer (``bytearray``, ``memoryview``,
@@ -143,6 +176,13 @@ def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0):
     records with ``segmentation`` or ``keypoints`` (unless ``geometry``), UTF-16/32 input,
     nesting deeper than 1000 levels -- fall back to ``json.loads`` then; ``MemoryError``.
 
+    Files of at least 2 MiB are scanned by up to ``num_threads`` threads (default: the
+    ``FASTAP_NUM_THREADS`` / ``OMP_NUM_THREADS`` setting), one part each, split where a
+    record seems to start (``}, {"``); a part counts only if the part before it ended
+    exactly there, and a wrong guess is taken up by a serial scan from where the last good
+    part ended -- so the result and any error are the same as a one-thread scan's.
+    ``_min_part_bytes`` (private, for tests): the least bytes per part (1 MiB).
+
     With ``geometry=True`` records may carry ``segmentation`` / ``keypoints`` and need no
     ``bbox`` (NaN when absent); the result also has ``seg_span`` and ``kpt_span``, int64
     [n, 2] byte ranges of those values in ``data`` ((-1, -1) when absent), to be read by
@@ -162,9 +202,39 @@ def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0):
     if length > 0:
         ptr = <const char *>&buf[0]
 
-    cdef _jr_int64 cap
-    with nogil:
-        cap = _jr_count_bound(ptr, length)
+    if _min_part_bytes < 1:
+        raise ValueError("_min_part_bytes must be >= 1, got %d" % _min_part_bytes)
+    cdef int nt = _threads(num_threads)
+    cdef _jr_int64 k, m = 0, n_parts = min(<_jr_int64>nt, <_jr_int64>(length // <size_t>_min_part_bytes))
+    cdef size_t *begins = NULL
+    cdef _jr_part *parts = NULL
+    cdef _jr_int64 cap = 0
+    cdef unsigned char[::1] v_parts
+    if n_parts >= 2:
+        # NumPy owns the part records: (begin offsets, then the parts), 8-byte aligned
+        parts_mem = _jr_np.empty(n_parts * (sizeof(size_t) + sizeof(_jr_part)) // 8 + 1,
+                                 dtype=_jr_np.int64)
+        v_parts = parts_mem.view(_jr_np.uint8)
+        begins = <size_t *>&v_parts[0]
+        parts = <_jr_part *>&v_parts[n_parts * sizeof(size_t)]
+        with nogil:
+            m = _jr_split(ptr, length, n_parts, begins)
+            if m >= 2:
+                # each part's room: the count bound of its own bytes (they add up to at
+                # most the whole file's '{' count)
+                for k in prange(m, num_threads=nt, schedule="static"):
+                    parts[k].begin = begins[k]
+                    parts[k].capacity = _jr_count_bound(
+                        ptr + begins[k], (begins[k + 1] if k + 1 < m else length) - begins[k])
+                for k in range(m):
+                    parts[k].first_row = cap
+                    cap = cap + parts[k].capacity
+                    parts[k].capacity = cap
+        if m < 2:
+            parts = NULL
+    if parts == NULL:
+        with nogil:
+            cap = _jr_count_bound(ptr, length)
 
     image_id = _jr_np.empty(cap, dtype=_jr_np.int64)
     category_id = _jr_np.empty(cap, dtype=_jr_np.int64)
@@ -213,9 +283,16 @@ def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0):
             geom.kpt_values = &v_kv[0, 0]
             geom.kpt_stride = kpt_stride
         gp = &geom
-    with nogil:
-        rc = _jr_parse(ptr, length, cap, p_img, p_cat, p_box, p_score, p_area, gp,
-                       &n, &n_area, &err)
+    if parts == NULL:
+        with nogil:
+            rc = _jr_parse(ptr, length, cap, p_img, p_cat, p_box, p_score, p_area, gp,
+                           &n, &n_area, &err)
+    else:
+        with nogil:
+            for k in prange(m, num_threads=nt, schedule="static"):
+                _jr_run_part(ptr, length, parts, m, k, p_img, p_cat, p_box, p_score, p_area, gp)
+            rc = _jr_join(ptr, length, parts, m, cap, p_img, p_cat, p_box, p_score, p_area, gp,
+                          &n, &n_area, &err)
     if rc != _JR_OK:
         _jr_raise(rc, &err, "results JSON")
     if n != cap:
@@ -233,6 +310,22 @@ def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0):
             out["kpt_values"] = kpt_values[:n] if n != cap else kpt_values
             out["kpt_count"] = kpt_count[:n].copy()
     return out
+
+
+def _results_json_split(data, _jr_int64 n_parts):
+    """Where a results scan on ``n_parts`` threads would start its parts (byte offsets,
+    the first 0): :c:func:`fa_json_results_split`'s guesses. For tests."""
+    cdef const unsigned char[::1] buf = _jr_bytes_view(data, "_results_json_split")
+    cdef size_t length = <size_t>buf.shape[0]
+    if n_parts < 1 or length == 0:
+        return [0]
+    mem = _jr_np.zeros(n_parts * sizeof(size_t) // 8 + 1, dtype=_jr_np.int64)
+    cdef unsigned char[::1] v = mem.view(_jr_np.uint8)
+    cdef size_t *begins = <size_t *>&v[0]
+    cdef _jr_int64 m
+    with nogil:
+        m = _jr_split(<const char *>&buf[0], length, n_parts, begins)
+    return [begins[i] for i in range(m)]
 
 
 def json_object_members(data):
