@@ -407,21 +407,22 @@ typedef struct {
 
 /* Put the parts of a split parse together into what fa_json_results_parse(buf, len,
  * capacity, ...) gives, exactly: the values, *n_records, *n_area, and on failure the
- * same return code and error (record index, field, offset, message). Part 0 is real
- * (it starts at the document start); part k + 1 is real iff part k is and stopped right
- * at parts[k + 1].begin. Rows of real parts move down (memmove, in order) to follow on;
- * the first real part that failed gives the error (its record index shifted to count
- * the records before it); from where the last real part ended before a wrong guess (or
- * ran out of rows) one serial scan goes on to the end of the buffer, into the rows that
- * follow, with rows up to `capacity`. The results of parts after that are dropped.
- *   parts: [n_parts], ranges of rows disjoint and in order of begin (each first_row >=
- *          the previous part's capacity); capacity: the columns' length, >= the last
- *          part's capacity. With each part's room as said above, no file runs out of rows
- *          (a record with its separator takes at least 41 bytes), as the serial scan with
- *          fa_json_results_count_bound rows never does. Columns and geometry as given to
- *          the parts.
+ * same return code and error (record index, field, offset, message). Walks the buffer
+ * from 0: a part whose begin is where the records so far end (part 0; a part at which
+ * the previous one stopped) is real and taken as it is (its rows move down, memmove, to
+ * follow on); a part that begins anywhere else was a wrong guess, and its records from
+ * where the previous one ended up to the next part's begin are scanned again (serially,
+ * into the rows that follow). The first failure met gives the error (its record index
+ * counting the records before it); errors of wrong guesses are never met.
+ *   parts: [n_parts], in order of begin, ranges of rows disjoint and in the same order
+ *          (each first_row >= the previous part's capacity); capacity: the columns'
+ *          length, >= the last part's capacity. With each part's room as said above no
+ *          part runs out of rows (a record with its separator takes at least 41 bytes, and
+ *          every record begins in one part's bytes), as the serial scan with
+ *          fa_json_results_count_bound rows never does; should one, the rest is scanned
+ *          serially with rows up to `capacity`. Columns and geometry as given to the parts.
  * Returns as fa_json_results_parse. Single-threaded; no allocation but that of the
- * serial scan. */
+ * scans. A wrong guess costs a serial rescan of its part. */
 int fa_json_results_join_parts(const char *buf, size_t len, const fa_json_part *parts,
                                int64_t n_parts, int64_t capacity, int64_t *image_id,
                                int64_t *category_id, double *bbox, double *score, double *area,

@@ -2130,8 +2130,9 @@ int fa_json_results_join_parts(const char *buf, size_t len, const fa_json_part *
                                fa_json_error *err)
 {
     jout o;
-    int64_t n = 0, na = 0, m = 0, ma = 0, k;
-    size_t resume = 0;
+    fa_json_part redo;
+    int64_t n = 0, na = 0, k = 0, before;
+    size_t pos = 0;    /* the records before pos are in rows [0, n), as the serial scan has them */
     int rc;
 
     o.image_id = image_id;
@@ -2141,15 +2142,36 @@ int fa_json_results_join_parts(const char *buf, size_t len, const fa_json_part *
     o.area = area;
     o.n_area = NULL;
     o.geom = geom;
-    /* Part 0 starts at the document start, so it is a real part; part k + 1 is one when
-     * part k is and stopped right at its first byte. The rows of real parts close up. */
-    for (k = 0; k < n_parts; k++) {
-        const fa_json_part *pt = &parts[k];
-        int64_t before = n;
+    if (n_parts < 1)
+        goto serial;
+    for (;;) {
+        const fa_json_part *pt;
+        /* parts that begin before pos were wrong guesses: a scan went past them */
+        while (k + 1 < n_parts && parts[k + 1].begin <= pos)
+            k++;
+        if (parts[k].begin == pos) {
+            pt = &parts[k];       /* a real part: it starts where a record does */
+        } else {
+            /* pos lies inside part k (a wrong guess): scan its records from pos, into the
+             * rows that follow (its room holds every record that starts in its bytes) */
+            redo.begin = pos;
+            redo.first_row = n;
+            redo.capacity = parts[k].capacity;
+            redo.rc = fa_json_results_parse_part(
+                buf, len, pos, k + 1 < n_parts ? parts[k + 1].begin : len, n, redo.capacity,
+                image_id, category_id, bbox, score, area, geom, &redo.n_records, &redo.n_area,
+                &redo.end_pos, &redo.err);
+            pt = &redo;
+        }
+        before = n;
         move_rows(&o, pt->first_row, n, pt->n_records);
         n += pt->n_records;
         na += pt->n_area;
-        if (pt->rc != FA_OK && pt->rc != FA_EINVAL) {
+        if (pt->rc == FA_EINVAL) {
+            pos = pt->end_pos;    /* out of rows (not with the rooms said): go on serially */
+            goto serial;
+        }
+        if (pt->rc != FA_OK) {
             /* the serial scan fails here too, the same way (same state at the same byte) */
             if (err) {
                 *err = pt->err;
@@ -2159,25 +2181,25 @@ int fa_json_results_join_parts(const char *buf, size_t len, const fa_json_part *
             rc = pt->rc;
             goto out;
         }
-        resume = pt->end_pos;
-        if (pt->rc == FA_OK && resume == len) {
-            rc = FA_OK;       /* the array is closed (any later parts were wrong guesses) */
+        pos = pt->end_pos;
+        if (pos == len) {     /* the array is closed (any later parts were wrong guesses) */
             if (err) {
                 err->record = -1;
                 err->offset = 0;
                 err->field[0] = '\0';
                 err->message[0] = '\0';
             }
+            rc = FA_OK;
             goto out;
         }
-        if (pt->rc == FA_OK && k + 1 < n_parts && resume == parts[k + 1].begin)
-            continue;
-        break;                 /* a wrong guess, or out of rows: go on serially */
     }
-    rc = fa_json_results_parse_part(buf, len, resume, SIZE_MAX, n, capacity, image_id,
-                                    category_id, bbox, score, area, geom, &m, &ma, NULL, err);
-    n += m;
-    na += ma;
+serial: {
+        int64_t m = 0, ma = 0;
+        rc = fa_json_results_parse_part(buf, len, pos, SIZE_MAX, n, capacity, image_id,
+                                        category_id, bbox, score, area, geom, &m, &ma, NULL, err);
+        n += m;
+        na += ma;
+    }
 out:
     if (n_records) *n_records = n;
     if (n_area) *n_area = na;

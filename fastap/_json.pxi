@@ -176,12 +176,12 @@ def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0, num_th
     records with ``segmentation`` or ``keypoints`` (unless ``geometry``), UTF-16/32 input,
     nesting deeper than 1000 levels -- fall back to ``json.loads`` then; ``MemoryError``.
 
-    Files of at least 2 MiB are scanned by up to ``num_threads`` threads (default: the
-    ``FASTAP_NUM_THREADS`` / ``OMP_NUM_THREADS`` setting), one part each, split where a
-    record seems to start (``}, {"``); a part counts only if the part before it ended
-    exactly there, and a wrong guess is taken up by a serial scan from where the last good
-    part ended -- so the result and any error are the same as a one-thread scan's.
-    ``_min_part_bytes`` (private, for tests): the least bytes per part (1 MiB).
+    Files of at least 2 MiB are scanned by ``num_threads`` threads (default: the
+    ``FASTAP_NUM_THREADS`` / ``OMP_NUM_THREADS`` setting) in up to 4 parts per thread,
+    split where a record seems to start (``}, {"``); a part counts only if the records
+    before it end exactly where it begins, and the part of a wrong guess is scanned again
+    from where they do end -- so the result and any error are the same as a one-thread
+    scan's. ``_min_part_bytes`` (private, for tests): the least bytes per part (1 MiB).
 
     With ``geometry=True`` records may carry ``segmentation`` / ``keypoints`` and need no
     ``bbox`` (NaN when absent); the result also has ``seg_span`` and ``kpt_span``, int64
@@ -205,7 +205,12 @@ def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0, num_th
     if _min_part_bytes < 1:
         raise ValueError("_min_part_bytes must be >= 1, got %d" % _min_part_bytes)
     cdef int nt = _threads(num_threads)
-    cdef _jr_int64 k, m = 0, n_parts = min(<_jr_int64>nt, <_jr_int64>(length // <size_t>_min_part_bytes))
+    # a few parts per thread, handed out as threads come free: a thread slowed by other
+    # work on its core holds up the others less
+    cdef _jr_int64 k, m = 0, n_parts = min(4 * <_jr_int64>nt,
+                                           <_jr_int64>(length // <size_t>_min_part_bytes))
+    if nt == 1:
+        n_parts = 1
     cdef size_t *begins = NULL
     cdef _jr_part *parts = NULL
     cdef _jr_int64 cap = 0
@@ -222,7 +227,7 @@ def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0, num_th
             if m >= 2:
                 # each part's room: the count bound of its own bytes (they add up to at
                 # most the whole file's '{' count)
-                for k in prange(m, num_threads=nt, schedule="static"):
+                for k in prange(m, num_threads=nt, schedule="dynamic"):
                     parts[k].begin = begins[k]
                     parts[k].capacity = _jr_count_bound(
                         ptr + begins[k], (begins[k + 1] if k + 1 < m else length) - begins[k])
@@ -289,7 +294,7 @@ def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0, num_th
                            &n, &n_area, &err)
     else:
         with nogil:
-            for k in prange(m, num_threads=nt, schedule="static"):
+            for k in prange(m, num_threads=nt, schedule="dynamic"):
                 _jr_run_part(ptr, length, parts, m, k, p_img, p_cat, p_box, p_score, p_area, gp)
             rc = _jr_join(ptr, length, parts, m, cap, p_img, p_cat, p_box, p_score, p_area, gp,
                           &n, &n_area, &err)
