@@ -406,28 +406,35 @@ typedef struct {
 } fa_json_part;
 
 /* Put the parts of a split parse together into what fa_json_results_parse(buf, len,
- * capacity, ...) gives, exactly: the values, *n_records, *n_area, and on failure the
- * same return code and error (record index, field, offset, message). Walks the buffer
- * from 0: a part whose begin is where the records so far end (part 0; a part at which
- * the previous one stopped) is real and taken as it is (its rows move down, memmove, to
- * follow on); a part that begins anywhere else was a wrong guess, and its records from
- * where the previous one ended up to the next part's begin are scanned again (serially,
- * into the rows that follow). The first failure met gives the error (its record index
- * counting the records before it); errors of wrong guesses are never met.
- *   parts: [n_parts], in order of begin, ranges of rows disjoint and in the same order
- *          (each first_row >= the previous part's capacity); capacity: the columns'
- *          length, >= the last part's capacity. With each part's room as said above no
- *          part runs out of rows (a record with its separator takes at least 41 bytes, and
- *          every record begins in one part's bytes), as the serial scan with
- *          fa_json_results_count_bound rows never does; should one, the rest is scanned
- *          serially with rows up to `capacity`. Columns and geometry as given to the parts.
+ * capacity, ...) gives, exactly -- *n_records, *n_area, the values, and on failure the
+ * same return code and error (record index, field, offset, message) -- but with the
+ * records in pieces of rows rather than in rows [0, n): in file order, rows
+ * [piece_row[0], piece_row[0] + piece_len[0]), then piece 1's, ... (so that the caller
+ * copies them once, into columns of the right length).
+ * Walks the buffer from 0: a part whose begin is where the records so far end (part 0;
+ * a part at which the one before stopped) is real and taken as it is; a part that begins
+ * anywhere else was a wrong guess, and the records from where the ones before end up to
+ * the next part's begin are scanned again (serially, into the wrong part's rows). The
+ * first failure met gives the error (its record index counting the records before it);
+ * errors of wrong guesses are never met.
+ *   parts: [n_parts], in order of begin, their rows disjoint and in the same order (each
+ *          first_row >= the previous part's capacity); capacity: the columns' length, >=
+ *          the last part's capacity. With each part's room as said above no part runs
+ *          out of rows (a record with its separator takes at least 41 bytes, and every
+ *          record begins in one part's bytes), as the serial scan with
+ *          fa_json_results_count_bound rows never does; should one, the pieces are closed
+ *          up into rows [0, n) (memmove) and the rest is scanned serially after them, with
+ *          rows up to `capacity` (one piece then). Columns and geometry as for the parts.
+ *   piece_row, piece_len: int64 [n_parts + 1], out; n_pieces: out, how many (0 when there
+ *          are no records).
  * Returns as fa_json_results_parse. Single-threaded; no allocation but that of the
  * scans. A wrong guess costs a serial rescan of its part. */
 int fa_json_results_join_parts(const char *buf, size_t len, const fa_json_part *parts,
                                int64_t n_parts, int64_t capacity, int64_t *image_id,
                                int64_t *category_id, double *bbox, double *score, double *area,
-                               const fa_json_geometry *geom, int64_t *n_records, int64_t *n_area,
-                               fa_json_error *err);
+                               const fa_json_geometry *geom, int64_t *piece_row,
+                               int64_t *piece_len, int64_t *n_pieces, int64_t *n_records,
+                               int64_t *n_area, fa_json_error *err);
 
 /* --- COCO ground-truth (annotation) files ---------------------------------------------
  * A ground-truth file is one JSON object {"images": [...], "annotations": [...],

@@ -31,6 +31,20 @@
  * compiled where double arithmetic is not evaluated in extended precision
  * (FLT_EVAL_METHOD == 0).
  *
+ * Many threads on one file. The caller (Cython, prange) cuts the buffer into parts at
+ * guessed record starts (fa_json_results_split: the '{' of a `}, {"` near k * len / n --
+ * it may lie in a string or a nested object) and gives every part the rows its bytes can
+ * hold (fa_json_results_count_bound of the part), one block of rows after the other.
+ * fa_json_results_parse_part scans one part: from its '{', inside the array, up to the
+ * first record at or after the next part's start. The scan is deterministic and
+ * context-free from a real record start, so a part that begins where the records before
+ * it end gives what the one-thread scan gives there; fa_json_results_join_parts then
+ * walks the parts in order, takes those, scans the part of a wrong guess again from where
+ * the records before it end, and reports the first failure met -- the result, and any
+ * error (record index, offset, message), are the serial scan's. The rows come back in
+ * pieces (one per part with rows to spare, e.g. masks: two '{' per record), which the
+ * caller copies into columns of the right length.
+ *
  * Ground-truth files (one object {"images", "annotations", "categories", ...}) use the
  * same machinery: fa_json_object_members validates the document and reports the byte
  * spans of the top-level members (the skipper checks the common number shapes without
@@ -2126,13 +2140,14 @@ static void move_rows(const jout *o, int64_t from, int64_t to, int64_t n)
 int fa_json_results_join_parts(const char *buf, size_t len, const fa_json_part *parts,
                                int64_t n_parts, int64_t capacity, int64_t *image_id,
                                int64_t *category_id, double *bbox, double *score, double *area,
-                               const fa_json_geometry *geom, int64_t *n_records, int64_t *n_area,
-                               fa_json_error *err)
+                               const fa_json_geometry *geom, int64_t *piece_row,
+                               int64_t *piece_len, int64_t *n_pieces, int64_t *n_records,
+                               int64_t *n_area, fa_json_error *err)
 {
     jout o;
     fa_json_part redo;
-    int64_t n = 0, na = 0, k = 0, before;
-    size_t pos = 0;    /* the records before pos are in rows [0, n), as the serial scan has them */
+    int64_t n = 0, na = 0, k = 0, np = 0, before, i;
+    size_t pos = 0;    /* the records before pos are the pieces so far, n of them */
     int rc;
 
     o.image_id = image_id;
@@ -2152,19 +2167,28 @@ int fa_json_results_join_parts(const char *buf, size_t len, const fa_json_part *
         if (parts[k].begin == pos) {
             pt = &parts[k];       /* a real part: it starts where a record does */
         } else {
-            /* pos lies inside part k (a wrong guess): scan its records from pos, into the
-             * rows that follow (its room holds every record that starts in its bytes) */
+            /* pos lies inside part k (a wrong guess): scan its records from pos up to the
+             * next part again, into its rows (its room holds every record that begins in
+             * its bytes) */
             redo.begin = pos;
-            redo.first_row = n;
+            redo.first_row = parts[k].first_row;
             redo.capacity = parts[k].capacity;
             redo.rc = fa_json_results_parse_part(
-                buf, len, pos, k + 1 < n_parts ? parts[k + 1].begin : len, n, redo.capacity,
-                image_id, category_id, bbox, score, area, geom, &redo.n_records, &redo.n_area,
-                &redo.end_pos, &redo.err);
+                buf, len, pos, k + 1 < n_parts ? parts[k + 1].begin : len, redo.first_row,
+                redo.capacity, image_id, category_id, bbox, score, area, geom,
+                &redo.n_records, &redo.n_area, &redo.end_pos, &redo.err);
             pt = &redo;
         }
         before = n;
-        move_rows(&o, pt->first_row, n, pt->n_records);
+        if (pt->n_records > 0) {
+            if (np > 0 && piece_row[np - 1] + piece_len[np - 1] == pt->first_row) {
+                piece_len[np - 1] += pt->n_records;
+            } else {
+                piece_row[np] = pt->first_row;
+                piece_len[np] = pt->n_records;
+                np++;
+            }
+        }
         n += pt->n_records;
         na += pt->n_area;
         if (pt->rc == FA_EINVAL) {
@@ -2194,13 +2218,23 @@ int fa_json_results_join_parts(const char *buf, size_t len, const fa_json_part *
         }
     }
 serial: {
-        int64_t m = 0, ma = 0;
+        /* close up the pieces into rows [0, n) (memmove, in order), then scan the rest
+         * into the rows after them */
+        int64_t row = 0, m = 0, ma = 0;
+        for (i = 0; i < np; i++) {
+            move_rows(&o, piece_row[i], row, piece_len[i]);
+            row += piece_len[i];
+        }
         rc = fa_json_results_parse_part(buf, len, pos, SIZE_MAX, n, capacity, image_id,
                                         category_id, bbox, score, area, geom, &m, &ma, NULL, err);
         n += m;
         na += ma;
+        np = n > 0;
+        piece_row[0] = 0;
+        piece_len[0] = n;
     }
 out:
+    if (n_pieces) *n_pieces = np;
     if (n_records) *n_records = n;
     if (n_area) *n_area = na;
     return rc;

@@ -5,6 +5,7 @@
 
 from libc.stdint cimport int64_t as _jr_int64, uint8_t as _jr_uint8
 from libc.stdlib cimport malloc as _jr_malloc, free as _jr_free
+from libc.string cimport memcpy as _jr_memcpy
 
 import json as _jr_json
 
@@ -53,8 +54,9 @@ cdef extern from "fastap.h":
     int _jr_join "fa_json_results_join_parts"(
         const char *buf, size_t len, const _jr_part *parts, _jr_int64 n_parts,
         _jr_int64 capacity, _jr_int64 *image_id, _jr_int64 *category_id, double *bbox,
-        double *score, double *area, const _jr_geom *geom, _jr_int64 *n_records,
-        _jr_int64 *n_area, _jr_error *err) nogil
+        double *score, double *area, const _jr_geom *geom, _jr_int64 *piece_row,
+        _jr_int64 *piece_len, _jr_int64 *n_pieces, _jr_int64 *n_records, _jr_int64 *n_area,
+        _jr_error *err) nogil
     ctypedef struct _jr_member "fa_json_member":
         _jr_int64 key_start
         _jr_int64 key_end
@@ -150,6 +152,34 @@ cdef void _jr_run_part(const char *ptr, size_t length, _jr_part *parts, _jr_int6
     pt.rc = _jr_parse_part_c(ptr, length, pt.begin, stop, pt.first_row, pt.capacity, img, cat,
                              box, score, area, gp, &pt.n_records, &pt.n_area, &pt.end_pos,
                              &pt.err)
+
+
+cdef list _jr_gather(list cols, const _jr_int64 *row, const _jr_int64 *count,
+                     _jr_int64 n_pieces, _jr_int64 n, int nt):
+    """New columns of n rows holding, piece after piece, rows [row[i], row[i] + count[i])
+    of each of `cols` (C-contiguous, rows first); the copies run on nt threads."""
+    cdef int n_cols = len(cols), c
+    cdef char *src[16]
+    cdef char *dst[16]
+    cdef size_t width[16]
+    cdef _jr_int64 i, at = 0
+    out = [_jr_np.empty((n,) + a.shape[1:], dtype=a.dtype) for a in cols]
+    dst_row = _jr_np.empty(max(n_pieces, 1), dtype=_jr_np.int64)
+    cdef _jr_int64[::1] v_dst = dst_row
+    assert n_cols <= 16
+    for c in range(n_cols):
+        src[c] = <char *>cnp.PyArray_DATA(cols[c])
+        dst[c] = <char *>cnp.PyArray_DATA(out[c])
+        width[c] = <size_t>(cols[c].itemsize * int(_jr_np.prod(cols[c].shape[1:])))
+    for i in range(n_pieces):
+        v_dst[i] = at
+        at += count[i]
+    with nogil:
+        for i in prange(n_pieces * n_cols, num_threads=nt, schedule="dynamic"):
+            _jr_memcpy(dst[i % n_cols] + <size_t>v_dst[i // n_cols] * width[i % n_cols],
+                       src[i % n_cols] + <size_t>row[i // n_cols] * width[i % n_cols],
+                       <size_t>count[i // n_cols] * width[i % n_cols])
+    return out
 
 
 def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0, num_threads=None,
@@ -288,6 +318,9 @@ def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0, num_th
             geom.kpt_values = &v_kv[0, 0]
             geom.kpt_stride = kpt_stride
         gp = &geom
+    pieces = _jr_np.zeros(2 * (m + 1), dtype=_jr_np.int64)
+    cdef _jr_int64[::1] v_pc = pieces
+    cdef _jr_int64 n_pieces = 0
     if parts == NULL:
         with nogil:
             rc = _jr_parse(ptr, length, cap, p_img, p_cat, p_box, p_score, p_area, gp,
@@ -297,9 +330,27 @@ def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0, num_th
             for k in prange(m, num_threads=nt, schedule="dynamic"):
                 _jr_run_part(ptr, length, parts, m, k, p_img, p_cat, p_box, p_score, p_area, gp)
             rc = _jr_join(ptr, length, parts, m, cap, p_img, p_cat, p_box, p_score, p_area, gp,
-                          &n, &n_area, &err)
+                          &v_pc[0], &v_pc[m + 1], &n_pieces, &n, &n_area, &err)
     if rc != _JR_OK:
         _jr_raise(rc, &err, "results JSON")
+    if n_pieces > 1 or (n_pieces == 1 and v_pc[0] != 0):
+        # the rows are in pieces (parts with rows to spare, or wrong guesses): one copy
+        # puts them together, as the trimming below would have copied them anyway
+        cols = [image_id, category_id, bbox, score, area]
+        if geometry:
+            cols += [seg_span, kpt_span, kpt_count]
+            if kpt_stride > 0:
+                cols.append(kpt_values)
+        cols = _jr_gather(cols, &v_pc[0], &v_pc[m + 1], n_pieces, n, nt)
+        out = {"image_id": cols[0], "category_id": cols[1], "bbox": cols[2],
+               "score": cols[3], "area": cols[4], "has_area": bool(n_area == n)}
+        if geometry:
+            out["seg_span"] = cols[5]
+            out["kpt_span"] = cols[6]
+            if kpt_stride > 0:
+                out["kpt_values"] = cols[8]
+                out["kpt_count"] = cols[7]
+        return out
     if n != cap:
         image_id = image_id[:n].copy()
         category_id = category_id[:n].copy()
