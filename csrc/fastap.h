@@ -328,7 +328,9 @@ typedef struct {
 } fa_json_geometry;
 
 /* Upper bound on the number of records of a results buffer, for allocating the columns:
- * min(number of '{' bytes, len / 57 + 1) (57 bytes is the smallest valid record).
+ * min(number of '{' bytes, len / 41 + 1) (41 bytes is the smallest valid record with its
+ * separator: {"image_id":1,"category_id":1,"score":1}, -- the bbox is optional when the
+ * parse takes geometry).
  * Exact for ordinary results files (no '{' inside strings or unknown values). Never
  * fails; reads exactly `len` bytes. */
 int64_t fa_json_results_count_bound(const char *buf, size_t len);
@@ -363,6 +365,85 @@ int fa_json_results_parse(const char *buf, size_t len, int64_t capacity, int64_t
                           int64_t *category_id, double *bbox, double *score, double *area,
                           const fa_json_geometry *geom, int64_t *n_records, int64_t *n_area,
                           fa_json_error *err);
+
+/* The same scan over part of the array, so that one file can be parsed by many threads.
+ *   begin: 0 to start at the document start (BOM, '[' ...), as fa_json_results_parse;
+ *          else the offset of a record's '{' inside the top-level array (no '['
+ *          expected; the caller guesses it, see fa_json_results_split).
+ *   stop:  after a record, its ',' and whitespace, the scan stops before the next record
+ *          when that record's '{' is at offset >= stop (stop >= len: never).
+ *   first_row, capacity: records go to rows first_row, first_row + 1, ... of the columns
+ *          (the same columns and geometry as fa_json_results_parse, `capacity` rows
+ *          long); rows [first_row, capacity) may be written. Error record indices are
+ *          rows (first_row + the record's index in the part); offsets are from buf.
+ *   n_records, n_area: out, counted over this part only.
+ *   end_pos: out (may be NULL): len when the array was closed (and only whitespace
+ *          followed); else the offset of the '{' of the record it stopped before (>= stop),
+ *          or, on FA_EINVAL, of the record that had no row left (a caller can go on from
+ *          there with more room).
+ * Returns as fa_json_results_parse. Started at a real record start, the scan runs through
+ * the same states as the whole-file scan does from there, so it fills the same values
+ * and fails with the same error at the same byte. Started elsewhere (a wrong guess) it
+ * may fail or stop anywhere: fa_json_results_join_parts finds out. */
+int fa_json_results_parse_part(const char *buf, size_t len, size_t begin, size_t stop,
+                               int64_t first_row, int64_t capacity, int64_t *image_id,
+                               int64_t *category_id, double *bbox, double *score, double *area,
+                               const fa_json_geometry *geom, int64_t *n_records, int64_t *n_area,
+                               size_t *end_pos, fa_json_error *err);
+
+/* Guess where to split a results buffer into up to n_parts parts for
+ * fa_json_results_parse_part: begin[0] = 0; for k >= 1 (nominal start k * len / n_parts),
+ * the '{' of the first `}` ws* `,` ws* `{` ws* `"` whose '}' lies in part k's nominal
+ * range, if any (a guess: it may be inside a string or a nested object). begin: size_t
+ * [n_parts], out, strictly increasing. Returns the number of parts found (1 ..
+ * n_parts); reads O(len) bytes at most (usually a record per part). */
+int64_t fa_json_results_split(const char *buf, size_t len, int64_t n_parts, size_t *begin);
+
+/* One part of a split parse: what the caller sets up and what the parse returned. */
+typedef struct {
+    size_t begin;       /* in: fa_json_results_split's begin[k] */
+    int64_t first_row;  /* in: the part's first output row */
+    int64_t capacity;   /* in: rows [first_row, capacity) are the part's; a part has room
+                         * enough for its records when it gets
+                         * fa_json_results_count_bound(buf + begin[k], begin[k+1] - begin[k])
+                         * rows (or up to len for the last part) */
+    int rc;             /* out: fa_json_results_parse_part(begin, stop = next begin or len) */
+    int64_t n_records;  /* out */
+    int64_t n_area;     /* out */
+    size_t end_pos;     /* out */
+    fa_json_error err;  /* out */
+} fa_json_part;
+
+/* Put the parts of a split parse together into what fa_json_results_parse(buf, len,
+ * capacity, ...) gives, exactly -- *n_records, *n_area, the values, and on failure the
+ * same return code and error (record index, field, offset, message) -- but with the
+ * records in pieces of rows rather than in rows [0, n): in file order, rows
+ * [piece_row[0], piece_row[0] + piece_len[0]), then piece 1's, ... (so that the caller
+ * copies them once, into columns of the right length).
+ * Walks the buffer from 0: a part whose begin is where the records so far end (part 0;
+ * a part at which the one before stopped) is real and taken as it is; a part that begins
+ * anywhere else was a wrong guess, and the records from where the ones before end up to
+ * the next part's begin are scanned again (serially, into the wrong part's rows). The
+ * first failure met gives the error (its record index counting the records before it);
+ * errors of wrong guesses are never met.
+ *   parts: [n_parts], in order of begin, their rows disjoint and in the same order (each
+ *          first_row >= the previous part's capacity); capacity: the columns' length, >=
+ *          the last part's capacity. With each part's room as said above no part runs
+ *          out of rows (a record with its separator takes at least 41 bytes, and every
+ *          record begins in one part's bytes), as the serial scan with
+ *          fa_json_results_count_bound rows never does; should one, the pieces are closed
+ *          up into rows [0, n) (memmove) and the rest is scanned serially after them, with
+ *          rows up to `capacity` (one piece then). Columns and geometry as for the parts.
+ *   piece_row, piece_len: int64 [n_parts + 1], out; n_pieces: out, how many (0 when there
+ *          are no records).
+ * Returns as fa_json_results_parse. Single-threaded; no allocation but that of the
+ * scans. A wrong guess costs a serial rescan of its part. */
+int fa_json_results_join_parts(const char *buf, size_t len, const fa_json_part *parts,
+                               int64_t n_parts, int64_t capacity, int64_t *image_id,
+                               int64_t *category_id, double *bbox, double *score, double *area,
+                               const fa_json_geometry *geom, int64_t *piece_row,
+                               int64_t *piece_len, int64_t *n_pieces, int64_t *n_records,
+                               int64_t *n_area, fa_json_error *err);
 
 /* --- COCO ground-truth (annotation) files ---------------------------------------------
  * A ground-truth file is one JSON object {"images": [...], "annotations": [...],

@@ -7,7 +7,7 @@
  * (NumPy): image_id int64[n], category_id int64[n], bbox float64[n][4], score
  * float64[n], area float64[n] (NaN where absent). Two passes: fa_json_results_count_bound
  * gives a cheap upper bound on the record count (the number of '{' bytes, capped by the
- * 57-byte minimum size of a valid record) so the caller can allocate, then
+ * 41-byte minimum size of a valid record) so the caller can allocate, then
  * fa_json_results_parse validates the whole document and fills the columns in one
  * forward scan (no allocation except for number tokens longer than 63 bytes). The
  * scanner follows Python's json module (strict mode): same grammar, NaN / Infinity /
@@ -30,6 +30,20 @@
  * locale's decimal point (glibc's strtod is correctly rounded). The fast path (1) is only
  * compiled where double arithmetic is not evaluated in extended precision
  * (FLT_EVAL_METHOD == 0).
+ *
+ * Many threads on one file. The caller (Cython, prange) cuts the buffer into parts at
+ * guessed record starts (fa_json_results_split: the '{' of a `}, {"` near k * len / n --
+ * it may lie in a string or a nested object) and gives every part the rows its bytes can
+ * hold (fa_json_results_count_bound of the part), one block of rows after the other.
+ * fa_json_results_parse_part scans one part: from its '{', inside the array, up to the
+ * first record at or after the next part's start. The scan is deterministic and
+ * context-free from a real record start, so a part that begins where the records before
+ * it end gives what the one-thread scan gives there; fa_json_results_join_parts then
+ * walks the parts in order, takes those, scans the part of a wrong guess again from where
+ * the records before it end, and reports the first failure met -- the result, and any
+ * error (record index, offset, message), are the serial scan's. The rows come back in
+ * pieces (one per part with rows to spare, e.g. masks: two '{' per record), which the
+ * caller copies into columns of the right length.
  *
  * Ground-truth files (one object {"images", "annotations", "categories", ...}) use the
  * same machinery: fa_json_object_members validates the document and reports the byte
@@ -54,9 +68,10 @@
 #define FA_JSON_FAST_FLOAT 0
 #endif
 
-/* Smallest possible valid record plus its separating comma:
- * {"image_id":1,"category_id":1,"bbox":[0,0,0,0],"score":1}, */
-#define FA_JSON_MIN_RECORD 57
+/* Smallest possible valid record plus its separating comma or closing ']': with geometry
+ * (masks / keypoints may stand in for the box) the bbox is optional, so
+ * {"image_id":1,"category_id":1,"score":1}, */
+#define FA_JSON_MIN_RECORD 41
 #define FA_JSON_MAX_DEPTH 1000
 
 typedef struct {
@@ -1873,9 +1888,10 @@ int64_t fa_json_results_count_bound(const char *buf, size_t len)
     return (int64_t)(braces < cap ? braces : cap);
 }
 
-/* Set up a scan of [buf, buf + len): clear *err, skip a UTF-8 BOM (reject UTF-16/32)
- * and leading whitespace. */
-static int jctx_begin(jctx *c, const char *buf, size_t len, fa_json_error *err)
+/* Set up a scan of [buf, buf + len): clear *err; at begin == 0 skip a UTF-8 BOM (reject
+ * UTF-16/32) and leading whitespace, else start at byte `begin` (offsets in errors stay
+ * relative to buf). */
+static int jctx_begin(jctx *c, const char *buf, size_t len, size_t begin, fa_json_error *err)
 {
     static const unsigned char empty[1] = {0};
     if (err) {
@@ -1894,6 +1910,10 @@ static int jctx_begin(jctx *c, const char *buf, size_t len, fa_json_error *err)
     c->key_len = 0;
     c->err = err;
     c->dp_len = 0;
+    if (begin > 0) {
+        c->p = c->buf + (begin < len ? begin : len);
+        return FA_OK;
+    }
     if (len >= 3 && c->p[0] == 0xEF && c->p[1] == 0xBB && c->p[2] == 0xBF) {
         c->p += 3;
     } else if (len >= 2 && (c->p[0] == 0 || c->p[1] == 0 || (c->p[0] == 0xFE && c->p[1] == 0xFF) ||
@@ -1904,54 +1924,77 @@ static int jctx_begin(jctx *c, const char *buf, size_t len, fa_json_error *err)
     return FA_OK;
 }
 
-/* Walk a JSON array of records, calling parse(c, i, ctx) on each '{'; checks the
- * commas, the closing ']' and that nothing but whitespace follows it. */
-static int walk_records(jctx *c, int64_t capacity, const char *not_array,
-                        int (*parse)(jctx *, int64_t, void *), void *ctx, int64_t *n_out,
-                        int64_t *n_records)
+/* Which records of the array a walk takes (see fa_json_results_parse_part). */
+typedef struct {
+    size_t begin;       /* 0: the whole document ('[' first); else a record's '{' inside it */
+    size_t stop;        /* stop before a record whose '{' is at or after this offset */
+    int64_t first;      /* index (output row) of the first record */
+    int64_t capacity;   /* rows there are: records [first, capacity) fit */
+} jrange;
+
+/* Walk a JSON array of records, calling parse(c, i, ctx) on each '{' (i from r->first);
+ * checks the commas, the closing ']' and that nothing but whitespace follows it.
+ * *n_records (may be NULL): the records parsed, also on error. *end_pos (may be NULL):
+ * the buffer length once the array is closed; the offset of the '{' it stopped at (by
+ * r->stop, or FA_EINVAL: no room for that record). */
+static int walk_records(jctx *c, const jrange *r, const char *not_array,
+                        int (*parse)(jctx *, int64_t, void *), void *ctx, int64_t *n_records,
+                        size_t *end_pos)
 {
-    int64_t n = 0;
+    int64_t n = 0, i;
     int rc;
-    if (c->p >= c->end)
-        return err_eof(c);
-    if (*c->p != '[') {
-        char tmp[16];
-        return jerr(c, FA_EPARSE, c->p, "%s, got %s", not_array, describe(c, c->p, tmp, sizeof tmp));
-    }
-    c->p++;
-    skip_ws(c);
-    if (c->p < c->end && *c->p == ']') {
+    if (n_records) *n_records = 0;
+    if (r->begin == 0) {
+        if (c->p >= c->end)
+            return err_eof(c);
+        if (*c->p != '[') {
+            char tmp[16];
+            return jerr(c, FA_EPARSE, c->p, "%s, got %s", not_array, describe(c, c->p, tmp, sizeof tmp));
+        }
         c->p++;
-    } else {
-        for (;;) {
-            c->record = n;
-            if (c->p >= c->end)
-                return err_eof(c);
-            if (*c->p != '{')
-                return err_expected(c, "an object (record)");
-            if (n >= capacity)
-                return jerr(c, FA_EINVAL, c->p, "more records than the capacity %lld",
-                            (long long)capacity);
-            rc = parse(c, n, ctx);
-            if (rc != FA_OK)
-                return rc;
-            n++;
-            if (n_records) *n_records = n;
-            skip_ws(c);
-            if (c->p >= c->end)
-                return err_eof(c);
-            if (*c->p == ',') {
-                c->p++;
-                skip_ws(c);
-                continue;
-            }
-            if (*c->p == ']') {
-                c->p++;
-                break;
-            }
-            return err_expected(c, "',' or ']' after the record");
+        skip_ws(c);
+        if (c->p < c->end && *c->p == ']') {
+            c->p++;
+            goto closed;
         }
     }
+    for (;;) {
+        i = r->first + n;
+        c->record = i;
+        if (c->p >= c->end)
+            return err_eof(c);
+        if (*c->p != '{')
+            return err_expected(c, "an object (record)");
+        if (i >= r->capacity) {
+            if (end_pos) *end_pos = (size_t)(c->p - c->buf);
+            return jerr(c, FA_EINVAL, c->p, "more records than the capacity %lld",
+                        (long long)r->capacity);
+        }
+        rc = parse(c, i, ctx);
+        if (rc != FA_OK)
+            return rc;
+        n++;
+        if (n_records) *n_records = n;
+        skip_ws(c);
+        if (c->p >= c->end)
+            return err_eof(c);
+        if (*c->p == ',') {
+            c->p++;
+            skip_ws(c);
+            if (c->p < c->end && *c->p == '{' && (size_t)(c->p - c->buf) >= r->stop) {
+                c->record = -1;
+                if (end_pos) *end_pos = (size_t)(c->p - c->buf);
+                return FA_OK;
+            }
+            continue;
+        }
+        if (*c->p == ']') {
+            c->p++;
+            break;
+        }
+        return err_expected(c, "',' or ']' after the record");
+    }
+closed:
     c->record = -1;
     skip_ws(c);
     if (c->p != c->end) {
@@ -1959,8 +2002,7 @@ static int walk_records(jctx *c, int64_t capacity, const char *not_array,
         return jerr(c, FA_EPARSE, c->p, "unexpected data after the closing ']': %s",
                     describe(c, c->p, tmp, sizeof tmp));
     }
-    *n_out = n;
-    if (n_records) *n_records = n;
+    if (end_pos) *end_pos = (size_t)(c->end - c->buf);
     return FA_OK;
 }
 
@@ -1970,19 +2012,22 @@ static int parse_result_cb(jctx *c, int64_t i, void *ctx)
     return parse_record(c, i, o, o->n_area);
 }
 
-int fa_json_results_parse(const char *buf, size_t len, int64_t capacity, int64_t *image_id,
-                          int64_t *category_id, double *bbox, double *score, double *area,
-                          const fa_json_geometry *geom, int64_t *n_records, int64_t *n_area,
-                          fa_json_error *err)
+int fa_json_results_parse_part(const char *buf, size_t len, size_t begin, size_t stop,
+                               int64_t first_row, int64_t capacity, int64_t *image_id,
+                               int64_t *category_id, double *bbox, double *score, double *area,
+                               const fa_json_geometry *geom, int64_t *n_records, int64_t *n_area,
+                               size_t *end_pos, fa_json_error *err)
 {
     jctx c;
     jout o;
-    int64_t n = 0, na = 0;
+    jrange r;
+    int64_t na = 0;
     int rc;
 
     if (n_records) *n_records = 0;
     if (n_area) *n_area = 0;
-    rc = jctx_begin(&c, buf, len, err);
+    if (end_pos) *end_pos = begin;
+    rc = jctx_begin(&c, buf, len, begin, err);
     if (rc != FA_OK)
         return rc;
     o.image_id = image_id;
@@ -1992,8 +2037,205 @@ int fa_json_results_parse(const char *buf, size_t len, int64_t capacity, int64_t
     o.area = area;
     o.n_area = &na;
     o.geom = geom;
-    rc = walk_records(&c, capacity, "not a JSON array (results must be a list of objects)",
-                      parse_result_cb, &o, &n, n_records);
+    r.begin = begin;
+    r.stop = stop;
+    r.first = first_row;
+    r.capacity = capacity;
+    rc = walk_records(&c, &r, "not a JSON array (results must be a list of objects)",
+                      parse_result_cb, &o, n_records, end_pos);
+    if (n_area) *n_area = na;
+    return rc;
+}
+
+int fa_json_results_parse(const char *buf, size_t len, int64_t capacity, int64_t *image_id,
+                          int64_t *category_id, double *bbox, double *score, double *area,
+                          const fa_json_geometry *geom, int64_t *n_records, int64_t *n_area,
+                          fa_json_error *err)
+{
+    return fa_json_results_parse_part(buf, len, 0, SIZE_MAX, 0, capacity, image_id, category_id,
+                                      bbox, score, area, geom, n_records, n_area, NULL, err);
+}
+
+/* --- one results file on many threads: parts split at guessed record starts --------- */
+
+/* The '{' of the first `}` ws* `,` ws* `{` ws* `"` whose '}' lies in [from, to); len if
+ * there is none. */
+static size_t guess_record(const unsigned char *b, size_t len, size_t from, size_t to)
+{
+    while (from < to) {
+        const unsigned char *q = memchr(b + from, '}', to - from);
+        size_t i, brace;
+        if (!q)
+            break;
+        i = (size_t)(q - b) + 1;
+        from = i;
+        while (i < len && IS_WS(b[i]))
+            i++;
+        if (i >= len || b[i] != ',')
+            continue;
+        i++;
+        while (i < len && IS_WS(b[i]))
+            i++;
+        if (i >= len || b[i] != '{')
+            continue;
+        brace = i++;
+        while (i < len && IS_WS(b[i]))
+            i++;
+        if (i < len && b[i] == '"')
+            return brace;
+    }
+    return len;
+}
+
+int64_t fa_json_results_split(const char *buf, size_t len, int64_t n_parts, size_t *begin)
+{
+    const unsigned char *b = (const unsigned char *)buf;
+    size_t q, r;
+    int64_t m = 1, k;
+    if (n_parts < 1)
+        return 0;
+    begin[0] = 0;
+    if (!buf)
+        return 1;
+    q = len / (size_t)n_parts;
+    r = len % (size_t)n_parts;
+    for (k = 1; k < n_parts; k++) {
+        /* nominal part k: [k * len / n_parts, (k + 1) * len / n_parts), without overflow */
+        size_t from = q * (size_t)k + r * (size_t)k / (size_t)n_parts;
+        size_t to = q * (size_t)(k + 1) + r * (size_t)(k + 1) / (size_t)n_parts;
+        size_t at;
+        if (from <= begin[m - 1])
+            from = begin[m - 1] + 1;
+        at = guess_record(b, len, from, to);
+        if (at < len)
+            begin[m++] = at;
+    }
+    return m;
+}
+
+/* Move rows [from, from + n) of every output column to [to, to + n) (to <= from). */
+static void move_rows(const jout *o, int64_t from, int64_t to, int64_t n)
+{
+    const fa_json_geometry *g = o->geom;
+    if (from == to || n <= 0)
+        return;
+#define FA_MOVE_ROWS(col, width)                                                           \
+    memmove((col) + (size_t)(width) * (size_t)to, (col) + (size_t)(width) * (size_t)from,  \
+            sizeof(*(col)) * (size_t)(width) * (size_t)n)
+    FA_MOVE_ROWS(o->image_id, 1);
+    FA_MOVE_ROWS(o->category_id, 1);
+    FA_MOVE_ROWS(o->bbox, 4);
+    FA_MOVE_ROWS(o->score, 1);
+    FA_MOVE_ROWS(o->area, 1);
+    if (g) {
+        if (g->seg_span) FA_MOVE_ROWS(g->seg_span, 2);
+        if (g->kpt_span) FA_MOVE_ROWS(g->kpt_span, 2);
+        if (g->num_keypoints) FA_MOVE_ROWS(g->num_keypoints, 1);
+        if (g->kpt_values && g->kpt_stride > 0) FA_MOVE_ROWS(g->kpt_values, g->kpt_stride);
+        if (g->kpt_count) FA_MOVE_ROWS(g->kpt_count, 1);
+    }
+#undef FA_MOVE_ROWS
+}
+
+int fa_json_results_join_parts(const char *buf, size_t len, const fa_json_part *parts,
+                               int64_t n_parts, int64_t capacity, int64_t *image_id,
+                               int64_t *category_id, double *bbox, double *score, double *area,
+                               const fa_json_geometry *geom, int64_t *piece_row,
+                               int64_t *piece_len, int64_t *n_pieces, int64_t *n_records,
+                               int64_t *n_area, fa_json_error *err)
+{
+    jout o;
+    fa_json_part redo;
+    int64_t n = 0, na = 0, k = 0, np = 0, before, i;
+    size_t pos = 0;    /* the records before pos are the pieces so far, n of them */
+    int rc;
+
+    o.image_id = image_id;
+    o.category_id = category_id;
+    o.bbox = bbox;
+    o.score = score;
+    o.area = area;
+    o.n_area = NULL;
+    o.geom = geom;
+    if (n_parts < 1)
+        goto serial;
+    for (;;) {
+        const fa_json_part *pt;
+        /* parts that begin before pos were wrong guesses: a scan went past them */
+        while (k + 1 < n_parts && parts[k + 1].begin <= pos)
+            k++;
+        if (parts[k].begin == pos) {
+            pt = &parts[k];       /* a real part: it starts where a record does */
+        } else {
+            /* pos lies inside part k (a wrong guess): scan its records from pos up to the
+             * next part again, into its rows (its room holds every record that begins in
+             * its bytes) */
+            redo.begin = pos;
+            redo.first_row = parts[k].first_row;
+            redo.capacity = parts[k].capacity;
+            redo.rc = fa_json_results_parse_part(
+                buf, len, pos, k + 1 < n_parts ? parts[k + 1].begin : len, redo.first_row,
+                redo.capacity, image_id, category_id, bbox, score, area, geom,
+                &redo.n_records, &redo.n_area, &redo.end_pos, &redo.err);
+            pt = &redo;
+        }
+        before = n;
+        if (pt->n_records > 0) {
+            if (np > 0 && piece_row[np - 1] + piece_len[np - 1] == pt->first_row) {
+                piece_len[np - 1] += pt->n_records;
+            } else {
+                piece_row[np] = pt->first_row;
+                piece_len[np] = pt->n_records;
+                np++;
+            }
+        }
+        n += pt->n_records;
+        na += pt->n_area;
+        if (pt->rc == FA_EINVAL) {
+            pos = pt->end_pos;    /* out of rows (not with the rooms said): go on serially */
+            goto serial;
+        }
+        if (pt->rc != FA_OK) {
+            /* the serial scan fails here too, the same way (same state at the same byte) */
+            if (err) {
+                *err = pt->err;
+                if (err->record >= 0)
+                    err->record = err->record - pt->first_row + before;
+            }
+            rc = pt->rc;
+            goto out;
+        }
+        pos = pt->end_pos;
+        if (pos == len) {     /* the array is closed (any later parts were wrong guesses) */
+            if (err) {
+                err->record = -1;
+                err->offset = 0;
+                err->field[0] = '\0';
+                err->message[0] = '\0';
+            }
+            rc = FA_OK;
+            goto out;
+        }
+    }
+serial: {
+        /* close up the pieces into rows [0, n) (memmove, in order), then scan the rest
+         * into the rows after them */
+        int64_t row = 0, m = 0, ma = 0;
+        for (i = 0; i < np; i++) {
+            move_rows(&o, piece_row[i], row, piece_len[i]);
+            row += piece_len[i];
+        }
+        rc = fa_json_results_parse_part(buf, len, pos, SIZE_MAX, n, capacity, image_id,
+                                        category_id, bbox, score, area, geom, &m, &ma, NULL, err);
+        n += m;
+        na += ma;
+        np = n > 0;
+        piece_row[0] = 0;
+        piece_len[0] = n;
+    }
+out:
+    if (n_pieces) *n_pieces = np;
+    if (n_records) *n_records = n;
     if (n_area) *n_area = na;
     return rc;
 }
@@ -2010,7 +2252,7 @@ int fa_json_object_members(const char *buf, size_t len, fa_json_member *out, int
     int rc;
 
     if (n) *n = 0;
-    rc = jctx_begin(&c, buf, len, err);
+    rc = jctx_begin(&c, buf, len, 0, err);
     if (rc != FA_OK)
         return rc;
     if (c.p >= c.end)
@@ -2251,11 +2493,11 @@ int fa_json_annotations_parse(const char *buf, size_t len, int64_t capacity, int
 {
     jctx c;
     jann o;
-    int64_t n = 0;
+    jrange r;
     int rc;
 
     if (n_records) *n_records = 0;
-    rc = jctx_begin(&c, buf, len, err);
+    rc = jctx_begin(&c, buf, len, 0, err);
     if (rc != FA_OK)
         return rc;
     o.id = id;
@@ -2265,8 +2507,12 @@ int fa_json_annotations_parse(const char *buf, size_t len, int64_t capacity, int
     o.area = area;
     o.iscrowd = iscrowd;
     o.geom = geom;
-    return walk_records(&c, capacity, "annotations must be a JSON array of objects",
-                        parse_annotation_cb, &o, &n, n_records);
+    r.begin = 0;
+    r.stop = SIZE_MAX;
+    r.first = 0;
+    r.capacity = capacity;
+    return walk_records(&c, &r, "annotations must be a JSON array of objects",
+                        parse_annotation_cb, &o, n_records, NULL);
 }
 
 /* ---------------------------------------------------------------------------------- */

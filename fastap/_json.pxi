@@ -5,6 +5,7 @@
 
 from libc.stdint cimport int64_t as _jr_int64, uint8_t as _jr_uint8
 from libc.stdlib cimport malloc as _jr_malloc, free as _jr_free
+from libc.string cimport memcpy as _jr_memcpy
 
 import json as _jr_json
 
@@ -34,6 +35,28 @@ cdef extern from "fastap.h":
         const char *buf, size_t len, _jr_int64 capacity, _jr_int64 *image_id,
         _jr_int64 *category_id, double *bbox, double *score, double *area,
         const _jr_geom *geom, _jr_int64 *n_records, _jr_int64 *n_area, _jr_error *err) nogil
+    int _jr_parse_part_c "fa_json_results_parse_part"(
+        const char *buf, size_t len, size_t begin, size_t stop, _jr_int64 first_row,
+        _jr_int64 capacity, _jr_int64 *image_id, _jr_int64 *category_id, double *bbox,
+        double *score, double *area, const _jr_geom *geom, _jr_int64 *n_records,
+        _jr_int64 *n_area, size_t *end_pos, _jr_error *err) nogil
+    _jr_int64 _jr_split "fa_json_results_split"(const char *buf, size_t len, _jr_int64 n_parts,
+                                               size_t *begin) nogil
+    ctypedef struct _jr_part "fa_json_part":
+        size_t begin
+        _jr_int64 first_row
+        _jr_int64 capacity
+        int rc
+        _jr_int64 n_records
+        _jr_int64 n_area
+        size_t end_pos
+        _jr_error err
+    int _jr_join "fa_json_results_join_parts"(
+        const char *buf, size_t len, const _jr_part *parts, _jr_int64 n_parts,
+        _jr_int64 capacity, _jr_int64 *image_id, _jr_int64 *category_id, double *bbox,
+        double *score, double *area, const _jr_geom *geom, _jr_int64 *piece_row,
+        _jr_int64 *piece_len, _jr_int64 *n_pieces, _jr_int64 *n_records, _jr_int64 *n_area,
+        _jr_error *err) nogil
     ctypedef struct _jr_member "fa_json_member":
         _jr_int64 key_start
         _jr_int64 key_end
@@ -123,7 +146,47 @@ cdef _jr_bytes_view(data, str func):
     return memoryview(data).cast("B")
 
 
-def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0):
+cdef void _jr_run_part(const char *ptr, size_t length, _jr_part *parts, _jr_int64 m,
+                       _jr_int64 k, _jr_int64 *img, _jr_int64 *cat, double *box, double *score,
+                       double *area, const _jr_geom *gp) noexcept nogil:
+    """Part k of a split results scan: from its begin to the next part's."""
+    cdef _jr_part *pt = &parts[k]
+    cdef size_t stop = parts[k + 1].begin if k + 1 < m else length
+    pt.rc = _jr_parse_part_c(ptr, length, pt.begin, stop, pt.first_row, pt.capacity, img, cat,
+                             box, score, area, gp, &pt.n_records, &pt.n_area, &pt.end_pos,
+                             &pt.err)
+
+
+cdef list _jr_gather(list cols, const _jr_int64 *row, const _jr_int64 *count,
+                     _jr_int64 n_pieces, _jr_int64 n, int nt):
+    """New columns of n rows holding, piece after piece, rows [row[i], row[i] + count[i])
+    of each of `cols` (C-contiguous, rows first); the copies run on nt threads."""
+    cdef int n_cols = len(cols), c
+    cdef char *src[16]
+    cdef char *dst[16]
+    cdef size_t width[16]
+    cdef _jr_int64 i, at = 0
+    out = [_jr_np.empty((n,) + a.shape[1:], dtype=a.dtype) for a in cols]
+    dst_row = _jr_np.empty(max(n_pieces, 1), dtype=_jr_np.int64)
+    cdef _jr_int64[::1] v_dst = dst_row
+    assert n_cols <= 16
+    for c in range(n_cols):
+        src[c] = <char *>cnp.PyArray_DATA(cols[c])
+        dst[c] = <char *>cnp.PyArray_DATA(out[c])
+        width[c] = <size_t>(cols[c].itemsize * int(_jr_np.prod(cols[c].shape[1:])))
+    for i in range(n_pieces):
+        v_dst[i] = at
+        at += count[i]
+    with nogil:
+        for i in prange(n_pieces * n_cols, num_threads=nt, schedule="dynamic"):
+            _jr_memcpy(dst[i % n_cols] + <size_t>v_dst[i // n_cols] * width[i % n_cols],
+                       src[i % n_cols] + <size_t>row[i // n_cols] * width[i % n_cols],
+                       <size_t>count[i // n_cols] * width[i % n_cols])
+    return out
+
+
+def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0, num_threads=None,
+                       _jr_int64 _min_part_bytes=1 << 20):
     """Parse a COCO detection results JSON file (its content) into columns.
 
     ``data``: ``bytes`` or any C-contiguous buffer (``bytearray``, ``memoryview``,
@@ -146,6 +209,13 @@ def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0):
     records with ``segmentation`` or ``keypoints`` (unless ``geometry``), UTF-16/32 input,
     nesting deeper than 1000 levels -- fall back to ``json.loads`` then; ``MemoryError``.
 
+    Files of at least 2 MiB are scanned by ``num_threads`` threads (default: the
+    ``FASTAP_NUM_THREADS`` / ``OMP_NUM_THREADS`` setting) in up to 4 parts per thread,
+    split where a record seems to start (``}, {"``); a part counts only if the records
+    before it end exactly where it begins, and the part of a wrong guess is scanned again
+    from where they do end -- so the result and any error are the same as a one-thread
+    scan's. ``_min_part_bytes`` (private, for tests): the least bytes per part (1 MiB).
+
     With ``geometry=True`` records may carry ``segmentation`` / ``keypoints`` and need no
     ``bbox`` (NaN when absent); the result also has ``seg_span`` and ``kpt_span``, int64
     [n, 2] byte ranges of those values in ``data`` ((-1, -1) when absent), to be read by
@@ -165,9 +235,44 @@ def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0):
     if length > 0:
         ptr = <const char *>&buf[0]
 
-    cdef _jr_int64 cap
-    with nogil:
-        cap = _jr_count_bound(ptr, length)
+    if _min_part_bytes < 1:
+        raise ValueError("_min_part_bytes must be >= 1, got %d" % _min_part_bytes)
+    cdef int nt = _threads(num_threads)
+    # a few parts per thread, handed out as threads come free: a thread slowed by other
+    # work on its core holds up the others less
+    cdef _jr_int64 k, m = 0, n_parts = min(4 * <_jr_int64>nt,
+                                           <_jr_int64>(length // <size_t>_min_part_bytes))
+    if nt == 1:
+        n_parts = 1
+    cdef size_t *begins = NULL
+    cdef _jr_part *parts = NULL
+    cdef _jr_int64 cap = 0
+    cdef unsigned char[::1] v_parts
+    if n_parts >= 2:
+        # NumPy owns the part records: (begin offsets, then the parts), 8-byte aligned
+        parts_mem = _jr_np.empty(n_parts * (sizeof(size_t) + sizeof(_jr_part)) // 8 + 1,
+                                 dtype=_jr_np.int64)
+        v_parts = parts_mem.view(_jr_np.uint8)
+        begins = <size_t *>&v_parts[0]
+        parts = <_jr_part *>&v_parts[n_parts * sizeof(size_t)]
+        with nogil:
+            m = _jr_split(ptr, length, n_parts, begins)
+            if m >= 2:
+                # each part's room: the count bound of its own bytes (they add up to at
+                # most the whole file's '{' count)
+                for k in prange(m, num_threads=nt, schedule="dynamic"):
+                    parts[k].begin = begins[k]
+                    parts[k].capacity = _jr_count_bound(
+                        ptr + begins[k], (begins[k + 1] if k + 1 < m else length) - begins[k])
+                for k in range(m):
+                    parts[k].first_row = cap
+                    cap = cap + parts[k].capacity
+                    parts[k].capacity = cap
+        if m < 2:
+            parts = NULL
+    if parts == NULL:
+        with nogil:
+            cap = _jr_count_bound(ptr, length)
 
     image_id = _jr_np.empty(cap, dtype=_jr_np.int64)
     category_id = _jr_np.empty(cap, dtype=_jr_np.int64)
@@ -216,11 +321,39 @@ def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0):
             geom.kpt_values = &v_kv[0, 0]
             geom.kpt_stride = kpt_stride
         gp = &geom
-    with nogil:
-        rc = _jr_parse(ptr, length, cap, p_img, p_cat, p_box, p_score, p_area, gp,
-                       &n, &n_area, &err)
+    pieces = _jr_np.zeros(2 * (m + 1), dtype=_jr_np.int64)
+    cdef _jr_int64[::1] v_pc = pieces
+    cdef _jr_int64 n_pieces = 0
+    if parts == NULL:
+        with nogil:
+            rc = _jr_parse(ptr, length, cap, p_img, p_cat, p_box, p_score, p_area, gp,
+                           &n, &n_area, &err)
+    else:
+        with nogil:
+            for k in prange(m, num_threads=nt, schedule="dynamic"):
+                _jr_run_part(ptr, length, parts, m, k, p_img, p_cat, p_box, p_score, p_area, gp)
+            rc = _jr_join(ptr, length, parts, m, cap, p_img, p_cat, p_box, p_score, p_area, gp,
+                          &v_pc[0], &v_pc[m + 1], &n_pieces, &n, &n_area, &err)
     if rc != _JR_OK:
         _jr_raise(rc, &err, "results JSON")
+    if n_pieces > 1 or (n_pieces == 1 and v_pc[0] != 0):
+        # the rows are in pieces (parts with rows to spare, or wrong guesses): one copy
+        # puts them together, as the trimming below would have copied them anyway
+        cols = [image_id, category_id, bbox, score, area]
+        if geometry:
+            cols += [seg_span, kpt_span, kpt_count]
+            if kpt_stride > 0:
+                cols.append(kpt_values)
+        cols = _jr_gather(cols, &v_pc[0], &v_pc[m + 1], n_pieces, n, nt)
+        out = {"image_id": cols[0], "category_id": cols[1], "bbox": cols[2],
+               "score": cols[3], "area": cols[4], "has_area": bool(n_area == n)}
+        if geometry:
+            out["seg_span"] = cols[5]
+            out["kpt_span"] = cols[6]
+            if kpt_stride > 0:
+                out["kpt_values"] = cols[8]
+                out["kpt_count"] = cols[7]
+        return out
     if n != cap:
         image_id = image_id[:n].copy()
         category_id = category_id[:n].copy()
@@ -236,6 +369,22 @@ def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0):
             out["kpt_values"] = kpt_values[:n] if n != cap else kpt_values
             out["kpt_count"] = kpt_count[:n].copy()
     return out
+
+
+def _results_json_split(data, _jr_int64 n_parts):
+    """Where a results scan on ``n_parts`` threads would start its parts (byte offsets,
+    the first 0): :c:func:`fa_json_results_split`'s guesses. For tests."""
+    cdef const unsigned char[::1] buf = _jr_bytes_view(data, "_results_json_split")
+    cdef size_t length = <size_t>buf.shape[0]
+    if n_parts < 1 or length == 0:
+        return [0]
+    mem = _jr_np.zeros(n_parts * sizeof(size_t) // 8 + 1, dtype=_jr_np.int64)
+    cdef unsigned char[::1] v = mem.view(_jr_np.uint8)
+    cdef size_t *begins = <size_t *>&v[0]
+    cdef _jr_int64 m
+    with nogil:
+        m = _jr_split(<const char *>&buf[0], length, n_parts, begins)
+    return [begins[i] for i in range(m)]
 
 
 def json_object_members(data):

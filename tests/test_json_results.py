@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from fastap._core import parse_results_json
-from fastap.synthetic import make_coco
+from fastap.synthetic import make_coco, make_keypoints_coco, make_segm_coco
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import given, settings, strategies as st  # noqa: E402
@@ -266,6 +266,19 @@ def test_braces_in_strings_do_not_break_the_count():
     recs = [rec(name="{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{"), rec(x={"a": {"b": {}}})]
     r = check(json.dumps(recs))
     assert r["score"].shape == (2,) and r["bbox"].shape == (2, 4)
+
+
+def test_smallest_records_fit_the_count_bound():
+    # with geometry the bbox is optional: a record can be 40 bytes (the bound once
+    # assumed 57 and ran out of rows on such files)
+    small = b'{"image_id":1,"category_id":1,"score":1}'
+    kpt = b'{"image_id":1,"category_id":1,"keypoints":[],"score":1}'
+    for r in (small, kpt):
+        for n in (1, 2, 57, 200, 1000):
+            data = b"[" + b",".join([r] * n) + b"]"
+            got = parse_results_json(data, geometry=True)
+            assert got["score"].shape == (n,)
+            assert np.isnan(got["bbox"]).all()
 
 
 @pytest.mark.parametrize("key", ["segmentation", "keypoints"])
@@ -719,6 +732,271 @@ def test_coco_val2017_scale():
         pass
     print(msg)
     assert len(got["score"]) == 500_000
+
+
+# ----------------------------------------------------------------------------------
+# one file on many threads: parts split at guessed record starts (_min_part_bytes
+# forces the split on small inputs); every result and every error equals the serial
+# scan's
+# ----------------------------------------------------------------------------------
+
+from fastap._core import _results_json_split  # noqa: E402
+
+SPLIT_THREADS = (2, 3, 4, 7)
+
+
+def _outcome(data, nt, **kw):
+    """("ok", columns) or ("error", type, message, record, field, offset)."""
+    try:
+        return ("ok", parse_results_json(data, num_threads=nt, **kw))
+    except (ValueError, NotImplementedError, MemoryError, RuntimeError) as e:
+        return ("error", type(e), str(e), getattr(e, "record", None), getattr(e, "field", None),
+                getattr(e, "offset", None))
+
+
+def _assert_same_columns(got, want):
+    assert set(got) == set(want)
+    for k, w in want.items():
+        g = got[k]
+        if k == "has_area":
+            assert g == w
+        elif k == "kpt_values":   # rows (or their tails) without keypoints are not written
+            cnt = np.minimum(np.maximum(want["kpt_count"], 0), w.shape[1])
+            assert g.shape == w.shape
+            for i in range(len(cnt)):
+                assert np.array_equal(bits(g[i, :cnt[i]]), bits(w[i, :cnt[i]])), (k, i)
+        else:
+            assert g.dtype == w.dtype and g.shape == w.shape, k
+            assert np.array_equal(np.ascontiguousarray(g).view(np.uint8),
+                                  np.ascontiguousarray(w).view(np.uint8)), k
+
+
+def split_parity(data, threads=SPLIT_THREADS, min_part_bytes=(1, 200), **kw):
+    """Parse serially and split on each thread count; all outcomes are identical.
+    Returns the serial outcome."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    want = _outcome(data, 1, **kw)
+    for nt in threads:
+        for mpb in min_part_bytes:
+            got = _outcome(data, nt, _min_part_bytes=mpb, **kw)
+            assert got[0] == want[0], (nt, mpb, got[1:], want[1:])
+            if want[0] == "ok":
+                _assert_same_columns(got[1], want[1])
+            else:
+                assert got[1:] == want[1:], (nt, mpb)
+    return want
+
+
+def _record_starts(recs, sep=", "):
+    """The document '[' + sep.join(json.dumps(r)) + ']' and the offsets of its records."""
+    parts, starts, pos = [], [], 1
+    for r in recs:
+        t = json.dumps(r)
+        starts.append(pos)
+        parts.append(t)
+        pos += len(t) + len(sep)
+    return ("[" + sep.join(parts) + "]").encode(), starts
+
+
+def test_split_guesses_record_starts():
+    recs = [rec(image_id=i, score=i / 7) for i in range(200)]
+    data, starts = _record_starts(recs)
+    for n in (1, 2, 3, 7, 50):
+        begins = _results_json_split(data, n)
+        assert begins[0] == 0 and len(begins) == n
+        assert begins == sorted(set(begins))
+        assert set(begins[1:]) <= set(starts)
+    # too many parts for the records: fewer parts, still increasing
+    begins = _results_json_split(data[:300], 64)
+    assert begins == sorted(set(begins)) and len(begins) < 64
+    assert _results_json_split(b"", 4) == [0]
+    assert _results_json_split(b"[" + GOOD.encode() + b"]", 4) == [0]
+
+
+def test_split_parity_synthetic_boxes():
+    _, results = make_coco(scale="small", seed=5, edge_cases=True)
+    for r in results[::3]:
+        r["area"] = r["bbox"][2] * r["bbox"][3]
+    data = json.dumps(results).encode()
+    want = split_parity(data, min_part_bytes=(1, 4096, 1 << 20))
+    assert want[0] == "ok" and len(want[1]["score"]) == len(results)
+    assert not want[1]["has_area"]
+    assert_same(want[1], reference(data))
+    # all records with an area: has_area combines over the parts
+    for r in results:
+        r["area"] = 1.5
+    assert split_parity(json.dumps(results[:3000]))[1]["has_area"]
+
+
+def test_split_parity_segm_records():
+    # compressed RLE records hold two '{' each: every part gets twice the rows it fills,
+    # so the rows of later parts move down
+    _, res = make_segm_coco(7, n_images=20, dets_per_image=30)
+    data = json.dumps(res).encode()
+    want = split_parity(data, geometry=True)
+    assert want[0] == "ok" and len(want[1]["score"]) == len(res)
+    spans = want[1]["seg_span"]
+    for i in (0, len(res) // 2, len(res) - 1):
+        assert json.loads(data[spans[i, 0]:spans[i, 1]]) == res[i]["segmentation"]
+    with_box = [dict(r, bbox=[1.0, 2.0, 3.0, 4.0]) for r in res]
+    split_parity(json.dumps(with_box, indent=1), geometry=True)
+    # without geometry: every part stops at its first record, the error is record 0's
+    want = split_parity(data)
+    assert want[1] is NotImplementedError and "record 0" in want[2]
+
+
+def test_split_parity_keypoint_records():
+    _, res = make_keypoints_coco(4, n_images=60, edge_cases=True)
+    res[len(res) // 2]["keypoints"] = res[len(res) // 2]["keypoints"][:9]      # fewer
+    res[len(res) // 3]["keypoints"] = res[len(res) // 3]["keypoints"] + [1, 2, 3]  # more
+    data = json.dumps(res).encode()
+    for stride in (0, 51, 3):
+        want = split_parity(data, geometry=True, kpt_stride=stride)
+        assert want[0] == "ok" and len(want[1]["score"]) == len(res)
+    assert want[1]["kpt_count"].max() == 4
+    assert split_parity(data)[1] is NotImplementedError
+
+
+def test_split_parity_adversarial_guesses():
+    nested = [rec(image_id=i, attrs=[{"a": 1}, {"b": [2, {"c": 3}]}, {"d": "x"}]) for i in range(60)]
+    as_records = [rec(image_id=i, others=[rec(image_id=-1), rec(image_id=-2)]) for i in range(60)]
+    in_strings = [rec(image_id=i, note='}, {"image_id": 3, "x": "}, {') for i in range(60)]
+    ends_in_brace = [rec(image_id=i, note="a}, {") for i in range(60)]   # }, {" with the closing quote
+    mixed = [rec(image_id=i, area=float(i)) if i % 3 else rec(image_id=i, x=[{}], y={"z": [{}]})
+             for i in range(200)]
+    for recs in (nested, as_records, in_strings, ends_in_brace, mixed):
+        for text in (json.dumps(recs), json.dumps(recs, indent=2), json.dumps(recs, indent="\t"),
+                     json.dumps(recs, separators=(",", ":"))):
+            for t in (text, text.replace("\n", "\r\n"), "\ufeff \n" + text + " \n\t"):
+                want = split_parity(t, min_part_bytes=(1, 97))
+                assert want[0] == "ok" and len(want[1]["score"]) == len(recs)
+    # some of those guesses are wrong: inside a string, or an object nested in a record
+    data, starts = _record_starts(ends_in_brace)
+    assert set(_results_json_split(data, 16)[1:]) - set(starts)
+    data, starts = _record_starts(as_records)
+    assert set(_results_json_split(data, 16)[1:]) - set(starts)
+
+
+def test_split_parity_every_guess_wrong():
+    # long lists of objects in every record and a short tail: each nominal split point
+    # falls in a list, whose first "}, {\"" is inside the record
+    recs = [rec(image_id=i, attrs=[{"k": j} for j in range(60)]) for i in range(40)]
+    data, starts = _record_starts(recs)
+    for n in (2, 3, 4, 7):
+        begins = _results_json_split(data, n)
+        assert len(begins) == n and not set(begins[1:]) & set(starts), n
+    want = split_parity(data)
+    assert want[0] == "ok" and want[1]["image_id"].tolist() == list(range(40))
+
+
+def test_split_parity_small_and_empty():
+    for text in ("[]", "[ ]", " [\n] ", "\ufeff[]", "[" + GOOD + "]", "[" + GOOD + "," + GOOD + "]",
+                 "", " ", "[", "]", "{}", "[{}]", "null"):
+        split_parity(text)
+
+
+def test_split_errors_equal_serial():
+    recs = [rec(image_id=i, score=i / 3) for i in range(400)]
+    base, starts = _record_starts(recs)
+    text = base.decode()
+    for idx in (0, 1, 99, 150, 200, 201, 299, 300, 399):
+        bad = list(recs)
+        for d, expect in ((rec(image_id=idx, bbox=[1, 2, 3]), "bbox must have 4 numbers, got 3"),
+                          (rec(image_id=idx, score="x"), "expected a number, got string"),
+                          ({"image_id": idx}, "missing field 'category_id'"),
+                          (rec(image_id=idx, segmentation=[[1, 2, 3, 4, 5, 6]]), "segmentation")):
+            bad[idx] = d
+            want = split_parity(json.dumps(bad))
+            assert want[0] == "error" and ("record %d" % idx) in want[2] and expect in want[2]
+            if want[1] is not NotImplementedError:
+                assert want[3] == idx
+    # records holding an object (two '{' each): parts fill half their rows, and the
+    # record index of an error counts the records before the part, not its rows
+    recs2 = [rec(image_id=i, extra={"k": i}) for i in range(400)]
+    for idx in (150, 250, 399):
+        bad = list(recs2)
+        bad[idx] = rec(image_id=idx, bbox=[1, 2, 3, 4, 5], extra={"k": 0})
+        want = split_parity(json.dumps(bad))
+        assert want[3] == idx and "got 5" in want[2]
+    # two errors: the first one is reported
+    bad = list(recs)
+    bad[120] = rec(image_id=120, bbox=[1])
+    bad[330] = rec(image_id=330, score=None)
+    want = split_parity(json.dumps(bad))
+    assert want[3] == 120 and "got 1" in want[2]
+    # a syntax error right at a split point and inside a separator
+    for i in (starts[100], starts[250], starts[300] - 2, starts[300] - 1):
+        for b in (b"x", b"]", b",", b"}", b"{", b" "):
+            split_parity(base[:i] + b + base[i + 1:])
+
+
+def test_split_errors_truncated_and_trailing():
+    recs = [rec(image_id=i, bbox=[i, 2.5, 3, 4]) for i in range(150)]
+    data = json.dumps(recs).encode()
+    for k in list(range(0, len(data), 997)) + [len(data) - 2, len(data) - 1]:
+        want = split_parity(data[:k])
+        assert want[0] == "error"
+    for tail in (b"x", b"]", b",", b"[]", b"\x00", b"{}", b', {"image_id": 1}'):
+        want = split_parity(data + b" " + tail)
+        assert want[0] == "error" and "after the closing ']'" in want[2]
+    # an array closed early, then more records: the later parts are wrong guesses
+    text = json.dumps(recs[:75])[:-1] + "]," + json.dumps(recs[75:])[1:]
+    want = split_parity(text)
+    assert want[0] == "error" and want[5] == text.index("}],") + 2
+
+
+def test_split_errors_in_wrong_guesses_are_not_reported():
+    # the objects nested in records fail as records (no image_id), the file is fine
+    recs = [rec(image_id=i, attrs=[{"bad": 1}, {"bbox": [1]}, {"score": "x"}]) for i in range(80)]
+    want = split_parity(json.dumps(recs))
+    assert want[0] == "ok"
+    # ... and a real error after them is still reported as the serial scan does
+    recs[60] = rec(image_id=60, bbox=[1, 2], attrs=[{"a": 1}, {"b": 2}])
+    want = split_parity(json.dumps(recs))
+    assert want[0] == "error" and want[3] == 60 and "got 2" in want[2]
+
+
+def test_split_mutations_agree_with_serial():
+    rng = np.random.default_rng(3)
+    recs = [rec(image_id=i, area=1.0 if i % 2 else None, attrs=[{"a": i}, {"b": "}, {"}])
+            for i in range(60)]
+    data = json.dumps(recs).encode()
+    alphabet = b'{}[],:" x0.-e\\'
+    for _ in range(300):
+        b = bytearray(data)
+        for _ in range(int(rng.integers(1, 3))):
+            pos = int(rng.integers(0, len(b)))
+            op = rng.integers(0, 3)
+            ch = alphabet[int(rng.integers(0, len(alphabet)))]
+            if op == 0:
+                b[pos] = ch
+            elif op == 1:
+                del b[pos]
+            else:
+                b.insert(pos, ch)
+        split_parity(bytes(b), threads=(2, 5), min_part_bytes=(1,))
+
+
+def test_split_threads_argument():
+    data = json.dumps([rec(image_id=i) for i in range(50)]).encode()
+    with pytest.raises(ValueError):
+        parse_results_json(data, num_threads=0)
+    with pytest.raises(ValueError):
+        parse_results_json(data, _min_part_bytes=0)
+
+
+def test_split_scale_bench_file():
+    """The bench's results file (when it is there): the split scan equals the serial one."""
+    path = "/tmp/fastap-bench-data/coco_val2017-seed0/results.json"
+    if not os.path.exists(path):
+        pytest.skip("no bench data")
+    with open(path, "rb") as f:
+        data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        want = _outcome(data, 1)
+        for nt in (2, 4):
+            got = _outcome(data, nt)
+            _assert_same_columns(got[1], want[1])
 
 
 # ==================================================================================
