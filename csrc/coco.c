@@ -81,10 +81,11 @@ typedef struct { int64_t pos, fp, det; } fa_tp_event;
 
 /* Scratch of fa_coco_accumulate_category for a category of n_dt detections whose true
  * positives at one (area, maxDets, threshold) number fewer than tp_max. */
-static size_t accum_scratch(int64_t n_dt, int64_t tp_max, int32_t T, int32_t M)
+static size_t accum_scratch(int64_t n_dt, int64_t tp_max, int32_t T, int32_t M, int32_t A, int32_t R)
 {
     size_t n = (size_t)n_dt + 1, cap = (size_t)tp_max;
-    return 2 * align16(n * 16)                      /* (key, detection) pairs + radix tmp */
+    return 2 * align16((size_t)A * M * T * R * sizeof(double)) /* the category's precision, scores */
+         + 2 * align16(n * 16)                      /* (key, detection) pairs + radix tmp */
          + align16(n * sizeof(int64_t))              /* detections in score order */
          + align16((size_t)M * T * cap * sizeof(fa_tp_event)) /* true positives */
          + 2 * align16(cap * sizeof(double))         /* precision envelope, recall */
@@ -114,7 +115,7 @@ size_t fa_coco_accumulate_scratch_bytes(const fa_coco_input *in, const fa_coco_p
     size_t best = 0;
     for (int32_t k = 0; k < in->n_cat; k++) {
         size_t b = accum_scratch(in->dt_off[k + 1] - in->dt_off[k], tp_bound(in, p, npig, k),
-                                 p->n_iou, p->n_maxdet);
+                                 p->n_iou, p->n_maxdet, p->n_area, p->n_rec);
         if (b > best) best = b;
     }
     return best + 16;
@@ -383,6 +384,10 @@ int fa_coco_accumulate_category(const fa_coco_input *in, const fa_coco_params *p
     const int64_t n = de - ds;
     const uint32_t all_t = (T >= 32) ? 0xFFFFFFFFu : ((1u << T) - 1u);
     char *cur = (char *)scratch;
+    /* this category's precision and scores, [A][M][T][R]: written out at the end, R x T
+     * rows of A*M consecutive values, instead of one scattered value at a time */
+    double *cat_q = (double *)carve(&cur, (size_t)A * M * T * R * sizeof(double));
+    double *cat_s = (double *)carve(&cur, (size_t)A * M * T * R * sizeof(double));
     fa_scored *pairs = (fa_scored *)carve(&cur, (size_t)(n + 1) * sizeof(fa_scored));
     fa_scored *pairs_tmp = (fa_scored *)carve(&cur, (size_t)(n + 1) * sizeof(fa_scored));
     int64_t *sorted = (int64_t *)carve(&cur, (size_t)(n + 1) * sizeof(int64_t));
@@ -477,8 +482,9 @@ int fa_coco_accumulate_category(const fa_coco_input *in, const fa_coco_params *p
                 int stopped = 0;
                 int64_t j_prev = 0;
                 double v_prev = -INFINITY;
+                double *qrow = cat_q + (((int64_t)a * M + mi) * T + t) * R;
+                double *srow = cat_s + (((int64_t)a * M + mi) * T + t) * R;
                 for (int32_t r = 0; r < R; r++) {
-                    const int64_t pidx = ((((int64_t)t * R + r) * K + k_out) * A + a) * M + mi;
                     double q = 0.0, sc = 0.0;
                     const double v = p->rec_thr[r];
                     if (!stopped) {
@@ -509,11 +515,23 @@ int fa_coco_accumulate_category(const fa_coco_input *in, const fa_coco_params *p
                         if (pi >= nd) { stopped = 1; q = 0.0; }
                         else sc = in->dt_score[j >= 0 ? e[j].det : first_sel];
                     }
-                    precision[pidx] = q;
-                    scores[pidx] = sc;
+                    qrow[r] = q;
+                    srow[r] = sc;
                 }
             }
         }
     }
+    for (int32_t t = 0; t < T; t++)
+        for (int32_t r = 0; r < R; r++) {
+            const int64_t base = (((int64_t)t * R + r) * K + k_out) * A * M;
+            for (int32_t a = 0; a < A; a++) {
+                if (m->npig[(int64_t)k * A + a] == 0) continue;   /* stays as given */
+                for (int32_t mi = 0; mi < M; mi++) {
+                    const int64_t src = (((int64_t)a * M + mi) * T + t) * R + r;
+                    precision[base + (int64_t)a * M + mi] = cat_q[src];
+                    scores[base + (int64_t)a * M + mi] = cat_s[src];
+                }
+            }
+        }
     return FA_OK;
 }
