@@ -421,7 +421,12 @@ int fa_coco_accumulate_category(const fa_coco_input *in, const fa_coco_params *p
 
     for (int32_t a = 0; a < A; a++) {
         const int64_t npig_i = m->npig[(int64_t)k * A + a];
-        if (npig_i == 0) continue;   /* stays -1 */
+        if (npig_i == 0) {           /* no non-ignored ground truth: -1 everywhere */
+            for (int32_t t = 0; t < T; t++)
+                for (int32_t mi = 0; mi < M; mi++)
+                    recall[(((int64_t)t * K + k_out) * A + a) * M + mi] = -1.0;
+            continue;
+        }
         const double npig = (double)npig_i;
         /* this area's bits in score order: the walk below reads memory sequentially */
         for (int64_t i = 0; i < nk; i++) {
@@ -525,11 +530,11 @@ int fa_coco_accumulate_category(const fa_coco_input *in, const fa_coco_params *p
         for (int32_t r = 0; r < R; r++) {
             const int64_t base = (((int64_t)t * R + r) * K + k_out) * A * M;
             for (int32_t a = 0; a < A; a++) {
-                if (m->npig[(int64_t)k * A + a] == 0) continue;   /* stays as given */
+                const int none = m->npig[(int64_t)k * A + a] == 0;
                 for (int32_t mi = 0; mi < M; mi++) {
                     const int64_t src = (((int64_t)a * M + mi) * T + t) * R + r;
-                    precision[base + (int64_t)a * M + mi] = cat_q[src];
-                    scores[base + (int64_t)a * M + mi] = cat_s[src];
+                    precision[base + (int64_t)a * M + mi] = none ? -1.0 : cat_q[src];
+                    scores[base + (int64_t)a * M + mi] = none ? -1.0 : cat_s[src];
                 }
             }
         }

@@ -174,9 +174,9 @@ int fa_coco_match_part(const fa_coco_input *in, const fa_coco_params *p,
 
 /* Accumulate category k (pycocotools accumulate): global score order, cumulative
  * TP/FP, precision envelope, recall-threshold sampling, for every (area, maxDets).
- * precision, scores: float64 [T][R][K][A][M]; recall: float64 [T][K][A][M]; entries
- * of category k are written, those with no non-ignored ground truth stay as given
- * (the caller fills -1). `k_out` is k's index along the K axis of the outputs. */
+ * precision, scores: float64 [T][R][K][A][M]; recall: float64 [T][K][A][M]; every
+ * entry of category k is written, -1 for an area range with no non-ignored ground
+ * truth. `k_out` is k's index along the K axis of the outputs. */
 int fa_coco_accumulate_category(const fa_coco_input *in, const fa_coco_params *p, int32_t k,
                                 const fa_coco_match_out *m, int32_t k_out, int32_t n_k_out,
                                 void *scratch, double *precision, double *recall,

@@ -644,9 +644,11 @@ def coco_accumulate(CocoTables tables, match, iou_thr, area_rng, max_dets, rec_t
     npig = np.ascontiguousarray(match["npig"]) if K else np.zeros((1, A), np.int64)
     cdef fa_coco_match_out m
     _set_match_out(&m, tp, fp, rk, npig)
-    precision = np.full((T, R, max(K, 1), A, M), -1.0)
-    recall = np.full((T, max(K, 1), A, M), -1.0)
-    scores = np.full((T, R, max(K, 1), A, M), -1.0)
+    # every entry of every category is written by the kernel (-1 where a setting has
+    # no non-ignored ground truth), in parallel: no fill pass first
+    precision = np.empty((T, R, max(K, 1), A, M))
+    recall = np.empty((T, max(K, 1), A, M))
+    scores = np.empty((T, R, max(K, 1), A, M))
     cdef double[:, :, :, :, ::1] pv = precision
     cdef double[:, :, :, ::1] rv = recall
     cdef double[:, :, :, :, ::1] sv = scores
