@@ -539,6 +539,14 @@ typedef struct {
 int fa_json_segmentation_parse(const char *buf, size_t len, double *values, int64_t *poly_len,
                                char *str, int64_t cap, fa_json_segm *out, fa_json_error *err);
 
+/* The common RLE segmentation {"size": [h, w], "counts": "..."} read quickly from a
+ * span the record scanner has validated: returns 1 with the size (plain integers below
+ * 2^31), the counts text's offset and length in the span, and raw_esc = 1 when it holds
+ * the escape "\\" (no other escape); 0 for anything else (other keys or number forms,
+ * other escapes, repeated keys), which fa_json_segmentation_parse then reads. */
+int fa_json_rle_object(const char *buf, size_t len, int64_t *h, int64_t *w, int64_t *raw_start,
+                       int64_t *raw_len, int *raw_esc);
+
 /* Parse a JSON array of numbers (a keypoints span) into out[cap]; *n numbers. */
 int fa_json_number_array(const char *buf, size_t len, double *out, int64_t cap, int64_t *n,
                          fa_json_error *err);

@@ -2769,3 +2769,92 @@ int fa_json_segmentation_parse(const char *buf, size_t len, double *values, int6
     }
     return FA_OK;
 }
+
+/* ---------------------------------------------------------------------------------- */
+/* RLE objects in text the record scanner has validated                               */
+/* ---------------------------------------------------------------------------------- */
+
+static const unsigned char *ws_skip(const unsigned char *p, const unsigned char *e)
+{
+    while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+    return p;
+}
+
+/* A non-negative integer of at most 10 digits (anything else: NULL). */
+static const unsigned char *small_uint(const unsigned char *p, const unsigned char *e, int64_t *v)
+{
+    const unsigned char *s = p;
+    int64_t x = 0;
+    while (p < e && IS_DIGIT(*p) && p - s < 10) x = x * 10 + (*p++ - '0');
+    if (p == s || (p < e && (IS_DIGIT(*p) || *p == '.' || *p == 'e' || *p == 'E')) ||
+        (p - s > 1 && *s == '0'))
+        return NULL;
+    *v = x;
+    return p;
+}
+
+int fa_json_rle_object(const char *buf, size_t len, int64_t *h, int64_t *w, int64_t *raw_start,
+                       int64_t *raw_len, int *raw_esc)
+{
+    const unsigned char *b = (const unsigned char *)buf, *p = b, *e = b + len;
+    int have_size = 0, have_counts = 0;
+    p = ws_skip(p, e);
+    if (p >= e || *p != '{') return 0;
+    p = ws_skip(p + 1, e);
+    while (p < e && *p == '"') {
+        const unsigned char *k = p + 1, *ke = (const unsigned char *)memchr(k, '"', (size_t)(e - k));
+        if (!ke) return 0;
+        p = ws_skip(ke + 1, e);
+        if (p >= e || *p != ':') return 0;
+        p = ws_skip(p + 1, e);
+        if (ke - k == 4 && memcmp(k, "size", 4) == 0 && !have_size) {
+            if (p >= e || *p != '[') return 0;
+            p = ws_skip(p + 1, e);
+            if (!(p = small_uint(p, e, h))) return 0;
+            p = ws_skip(p, e);
+            if (p >= e || *p != ',') return 0;
+            p = ws_skip(p + 1, e);
+            if (!(p = small_uint(p, e, w))) return 0;
+            p = ws_skip(p, e);
+            if (p >= e || *p != ']') return 0;
+            p++;
+            if (*h >= 2147483648LL || *w >= 2147483648LL) return 0;
+            have_size = 1;
+        } else if (ke - k == 6 && memcmp(k, "counts", 6) == 0 && !have_counts) {
+            if (p >= e || *p != '"') return 0;
+            const unsigned char *s = p + 1, *q = s, *end;
+            /* the closing quote: the first one not escaped (an odd run of backslashes) */
+            for (;;) {
+                end = (const unsigned char *)memchr(q, '"', (size_t)(e - q));
+                if (!end) return 0;
+                const unsigned char *r = end;
+                while (r > s && r[-1] == '\\') r--;
+                if (((end - r) & 1) == 0) break;
+                q = end + 1;
+            }
+            int esc = 0;
+            for (q = s; (q = (const unsigned char *)memchr(q, '\\', (size_t)(end - q))) != NULL; q += 2) {
+                if (q + 1 >= end || q[1] != '\\') return 0;   /* another escape: the full parser */
+                esc = 1;
+            }
+            *raw_start = (int64_t)(s - b);
+            *raw_len = (int64_t)(end - s);
+            *raw_esc = esc;
+            p = end + 1;
+            have_counts = 1;
+        } else {
+            return 0;
+        }
+        p = ws_skip(p, e);
+        if (p < e && *p == ',') {
+            p = ws_skip(p + 1, e);
+            continue;
+        }
+        if (p < e && *p == '}') {
+            p = ws_skip(p + 1, e);
+            return have_size && have_counts && p == e;
+        }
+        return 0;
+    }
+    return 0;
+}

@@ -84,6 +84,8 @@ cdef extern from "fastap.h":
     int _jr_segm_parse "fa_json_segmentation_parse"(
         const char *buf, size_t len, double *values, _jr_int64 *poly_len, char *str,
         _jr_int64 cap, _jr_segm *out, _jr_error *err) nogil
+    int _jr_rle_object "fa_json_rle_object"(const char *buf, size_t len, _jr_int64 *h, _jr_int64 *w,
+                                              _jr_int64 *raw_start, _jr_int64 *raw_len, int *raw_esc) nogil
     int _jr_numbers "fa_json_number_array"(
         const char *buf, size_t len, double *out, _jr_int64 cap, _jr_int64 *n,
         _jr_error *err) nogil

@@ -285,7 +285,8 @@ cdef int _sg_chunk(const char *buf, const _sg_int64 *spans, const _sg_int64 *img
     compressed strings are validated and measured in the text, and left there."""
     cdef _sg_int64 i, L, m, maxlen = 1
     cdef const char *sp
-    cdef int parsed
+    cdef int parsed, re
+    cdef _sg_int64 rh, rw, rs, rl
     cdef _sg_rle r
     cdef _sg_buf tb
     cdef _jr_segm sg
@@ -314,7 +315,18 @@ cdef int _sg_chunk(const char *buf, const _sg_int64 *spans, const _sg_int64 *img
             sp = buf + spans[2 * i]
             L = spans[2 * i + 1] - spans[2 * i]
             parsed = 0
-            if lazy != NULL and _jr_segm_parse(sp, <size_t>L, values, plen, NULL, maxlen, &sg, &jerr_) == 0:
+            if lazy != NULL and _jr_rle_object(sp, <size_t>L, &rh, &rw, &rs, &rl, &re):
+                # the common {"size": [h, w], "counts": "..."}, read without the parser
+                if _sg_text_stats(sp + rs, rl, re, rh, rw, tcnt, tchr, &m, &area[i], bbox + 4 * i) == 0:
+                    lazy[4 * i] = spans[2 * i] + rs
+                    lazy[4 * i + 1] = rl
+                    lazy[4 * i + 2] = m
+                    lazy[4 * i + 3] = re
+                    hw[2 * i] = rh
+                    hw[2 * i + 1] = rw
+                    lens[i] = 0
+                    continue
+            elif lazy != NULL and _jr_segm_parse(sp, <size_t>L, values, plen, NULL, maxlen, &sg, &jerr_) == 0:
                 if sg.kind == 2 and sg.raw_esc <= 1 and _sg_text_stats(
                         sp + sg.raw_start, sg.raw_len, sg.raw_esc, sg.h, sg.w, tcnt, tchr, &m, &area[i],
                         bbox + 4 * i) == 0:

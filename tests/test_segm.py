@@ -259,3 +259,29 @@ def test_image_sizes_lookup_table_equals_per_image_lookup():
     assert h.tolist() == want_h and w.tolist() == want_w
     h2, w2 = _image_sizes(ids[:10], imgs)                      # few records: the per-image path
     assert h2.tolist() == want_h[:10] and w2.tolist() == want_w[:10]
+
+
+def test_lazy_rle_object_forms():
+    """RLE objects in other shapes than {"size": [h, w], "counts": "..."} (keys in the
+    other order, whitespace, another key, sizes written as floats, repeated keys) give the same set, lazy or not, as the full parser reads them."""
+    from fastap import _core, mask
+    m = np.zeros((6, 4), np.uint8, order="F")
+    m[1:4, 1:3] = 1
+    c = json.dumps(mask.encode(m)["counts"].decode())
+    forms = ['{"size": [6, 4], "counts": %s}' % c,
+             '{"counts": %s, "size": [6, 4]}' % c,
+             '{ "size" :[ 6 ,4 ] ,\n "counts" : %s }' % c,
+             '{"size": [6, 4], "counts": %s, "extra": [1, {"a": "}"}]}' % c,
+             '{"size": [6.0, 4.0], "counts": %s}' % c,
+             '{"size": [6, 4], "counts": "0", "counts": %s}' % c]
+    recs = ['{"image_id": 1, "category_id": 1, "segmentation": %s, "score": 0.5}' % f for f in forms]
+    data = ("[" + ", ".join(recs) + "]").encode()
+    g = _core.parse_results_json(data, geometry=True)
+    z = np.full(len(forms), -1, np.int64)
+    stored = _core.rle_set_from_spans(data, g["seg_span"], z, z)
+    lazy = _core.rle_set_from_spans(data, g["seg_span"], z, z, lazy=True)
+    for key in ("hw", "bbox", "area"):
+        assert np.array_equal(stored[key], lazy[key]), key
+    for i in range(len(forms)):
+        assert np.array_equal(_core.rle_set_counts(stored, i), _core.rle_set_counts(lazy, i)), i
+    assert stored["area"].tolist() == [6.0] * len(forms)
