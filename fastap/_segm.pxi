@@ -607,52 +607,27 @@ cdef extern from "runs.h" nogil:
     void _sg_cursor_seek "fa_gt_cursor_seek"(const fa_coco_input *inp, _sg_gt_cursor *c, int64_t d)
 
 
-# Where a lazy set's mask lies in its text (s NULL: in the set's counts).
-ctypedef struct _sg_text:
-    const char *s
-    _sg_int64 len
-    int esc
-
-
-cdef _sg_text *_sg_texts(dict st, index, _sg_rle *views, _sg_int64 *max_len) except NULL:
-    """Text positions of a lazy set's masks at `index` (grouped order), with their
-    counts' number set in `views`; the caller frees the array. *max_len: the longest
-    text (which bounds the counts)."""
-    cdef Py_ssize_t n = index.shape[0], i, j
-    cdef _sg_text *t = <_sg_text *>_sg_malloc(<size_t>max(n, 1) * sizeof(_sg_text))
-    if t == NULL:
-        raise MemoryError()
-    max_len[0] = 0
-    lz = st.get("lazy")
-    if lz is None:
-        for i in range(n):
-            t[i].s = NULL
-        return t
-    cdef const unsigned char[::1] buf = _jr_bytes_view(st["src"], "rle_iou_tables")
-    cdef const _sg_int64[:, ::1] lv = lz
-    cdef const _sg_int64[::1] iv = _jr_np.ascontiguousarray(index, dtype=_jr_np.int64) if n else _jr_np.zeros(1, _jr_np.int64)
-    for i in range(n):
-        j = iv[i]
-        if lv[j, 0] < 0:
-            t[i].s = NULL
-            continue
-        t[i].s = <const char *>&buf[0] + lv[j, 0]
-        t[i].len = lv[j, 1]
-        t[i].esc = <int>lv[j, 3]
-        views[i].m = lv[j, 2]
-        if lv[j, 1] > max_len[0]:
-            max_len[0] = lv[j, 1]
-    return t
+# A set's arrays as the IoU chunks read them, one detection at a time (only those with
+# ground truths in their run: a fifth of a results file, say, so nothing is gathered
+# for the others).
+ctypedef struct _sg_set:
+    const _sg_int64 *hw             # [n, 2]
+    const _sg_int64 *off            # [n + 1]
+    const _sg_uint32 *cnts
+    const double *bbox              # [n, 4]
+    const _sg_int64 *lazy           # [n, 4] or NULL (see the top of this file)
+    const char *src                 # the text of a lazy set
+    const _sg_int64 *index          # [n_grouped]: set position of each grouped record
 
 
 cdef int _sg_iou_chunk(const fa_coco_input *inp, int32_t k, int64_t b, int64_t e,
-                       const _sg_rle *gv, const double *gbb, const _sg_rle *dv,
-                       const double *dbb, double *iou, const _sg_text *dtext,
-                       _sg_int64 max_len) noexcept nogil:
+                       const _sg_rle *gv, const double *gbb, const _sg_set *ds,
+                       double *iou, _sg_int64 max_len) noexcept nogil:
     """IoUs of detections [b, e) of category k; 1 when out of memory, else 0."""
     cdef _sg_gt_cursor c
-    cdef int64_t d
+    cdef int64_t d, j
     cdef _sg_rle r
+    cdef const double *db
     cdef _sg_uint32 *scratch = NULL
     cdef void *chars = NULL
     _sg_cursor_init(inp, k, &c)
@@ -660,23 +635,28 @@ cdef int _sg_iou_chunk(const fa_coco_input *inp, int32_t k, int64_t b, int64_t e
         if inp.dt_iou_off[d] < 0:
             continue
         _sg_cursor_seek(inp, &c, d)
-        r = dv[d]
-        if dtext[d].s != NULL and c.G > 0 and _sg_reads_counts(&dbb[4 * d], &gbb[4 * c.g0], c.G,
-                                                               inp.gt_crowd + c.g0):
-            # a mask left in the text, needed (a box overlaps): decode it here
-            if scratch == NULL:
-                scratch = <_sg_uint32 *>_sg_malloc(<size_t>max(max_len, 1) * sizeof(_sg_uint32))
-                chars = _sg_malloc(_sg_text_scratch(max_len))
-                if scratch == NULL or chars == NULL:
-                    _sg_free(scratch)
-                    _sg_free(chars)
-                    return 1
-            r.m = _sg_text_decode(dtext[d].s, dtext[d].len, dtext[d].esc, scratch, chars)
-            r.cnts = scratch
-        elif dtext[d].s != NULL:
-            r.cnts = NULL                         # not read: every box IoU is 0
-        _sg_iou(&r, &dbb[4 * d], 1, &gv[c.g0], &gbb[4 * c.g0], c.G, inp.gt_crowd + c.g0,
-                iou + inp.dt_iou_off[d])
+        j = ds.index[d]
+        db = ds.bbox + 4 * j
+        r.h = ds.hw[2 * j]
+        r.w = ds.hw[2 * j + 1]
+        r.m = ds.off[j + 1] - ds.off[j]
+        r.cnts = ds.cnts + ds.off[j]
+        if ds.lazy != NULL and ds.lazy[4 * j] >= 0:
+            r.m = ds.lazy[4 * j + 2]
+            r.cnts = NULL                       # not read unless a box overlaps
+            if c.G > 0 and _sg_reads_counts(db, &gbb[4 * c.g0], c.G, inp.gt_crowd + c.g0):
+                # a mask left in the text, needed: decode it here
+                if scratch == NULL:
+                    scratch = <_sg_uint32 *>_sg_malloc(<size_t>max(max_len, 1) * sizeof(_sg_uint32))
+                    chars = _sg_malloc(_sg_text_scratch(max_len))
+                    if scratch == NULL or chars == NULL:
+                        _sg_free(scratch)
+                        _sg_free(chars)
+                        return 1
+                r.m = _sg_text_decode(ds.src + ds.lazy[4 * j], ds.lazy[4 * j + 1], <int>ds.lazy[4 * j + 3],
+                                      scratch, chars)
+                r.cnts = scratch
+        _sg_iou(&r, db, 1, &gv[c.g0], &gbb[4 * c.g0], c.G, inp.gt_crowd + c.g0, iou + inp.dt_iou_off[d])
     _sg_free(scratch)
     _sg_free(chars)
     return 0
@@ -694,18 +674,44 @@ def rle_iou_tables(CocoTables tables, dict gt_set, gt_index, dict dt_set, dt_ind
         raise ValueError("gt_index / dt_index should have one entry per grouped record")
     if "lazy" in gt_set:
         raise ValueError("rle_iou_tables: the ground truth's set must hold its counts (lazy=False)")
+    n_set = dt_set["hw"].shape[0]
+    if nd and (dt_index.min() < 0 or dt_index.max() >= n_set):
+        raise ValueError("dt_index points outside the detections' set")
     dt_iou_off, total = tables.iou_layout(cut)
     tables.set_iou(_jr_np.zeros(max(total, 1)), dt_iou_off, cut)
     gbb = _jr_np.ascontiguousarray(gt_set["bbox"][gt_index]) if ng else _jr_np.zeros((1, 4))
-    dbb = _jr_np.ascontiguousarray(dt_set["bbox"][dt_index]) if nd else _jr_np.zeros((1, 4))
     cdef const double[:, ::1] gbv = gbb
-    cdef const double[:, ::1] dbv = dbb
     iou = tables.extra["iou"]
     cdef double[::1] iv = iou
-    cdef _sg_rle *gv = _sg_views(gt_set, gt_index)
-    cdef _sg_rle *dv = NULL
-    cdef _sg_text *dtext = NULL
+    # the detections' set, read in place
+    dhw = _jr_np.ascontiguousarray(dt_set["hw"], dtype=_jr_np.int64).reshape(-1, 2)
+    doff = _jr_np.ascontiguousarray(dt_set["off"], dtype=_jr_np.int64)
+    dcnt = _jr_np.ascontiguousarray(dt_set["cnts"], dtype=_jr_np.uint32)
+    dbox = _jr_np.ascontiguousarray(dt_set["bbox"], dtype=_jr_np.float64).reshape(-1, 4)
+    lz = dt_set.get("lazy")
+    cdef const _sg_int64[:, ::1] dhv = dhw if n_set else _jr_np.zeros((1, 2), _jr_np.int64)
+    cdef const _sg_int64[::1] dov = doff
+    cdef const _sg_uint32[::1] dcv = dcnt if dcnt.shape[0] else _jr_np.zeros(1, _jr_np.uint32)
+    cdef const double[:, ::1] dbv = dbox if n_set else _jr_np.zeros((1, 4))
+    cdef const _sg_int64[::1] div = dt_index if nd else _jr_np.zeros(1, _jr_np.int64)
+    cdef const _sg_int64[:, ::1] dlv
+    cdef const unsigned char[::1] src
+    cdef _sg_set ds
     cdef _sg_int64 max_len = 0
+    ds.hw = &dhv[0, 0]
+    ds.off = &dov[0]
+    ds.cnts = &dcv[0]
+    ds.bbox = &dbv[0, 0]
+    ds.index = &div[0]
+    ds.lazy = NULL
+    ds.src = NULL
+    if lz is not None:
+        dlv = lz
+        src = _jr_bytes_view(dt_set["src"], "rle_iou_tables")
+        ds.lazy = &dlv[0, 0]
+        ds.src = <const char *>&src[0]
+        max_len = int(lz[:, 1].max()) if lz.shape[0] else 0
+    cdef _sg_rle *gv = _sg_views(gt_set, gt_index)
     cdef int nt = _threads(num_threads)
     ck, cb, ce = _det_chunks(tables, nt)
     cdef const int32_t[::1] ckv = ck if ck.shape[0] else _jr_np.zeros(1, _jr_np.int32)
@@ -716,16 +722,11 @@ def rle_iou_tables(CocoTables tables, dict gt_set, gt_index, dict dt_set, dt_ind
     failed = _jr_np.zeros(max(nc, 1), _jr_np.int32)
     cdef int[::1] fv = failed
     try:
-        dv = _sg_views(dt_set, dt_index)
-        dtext = _sg_texts(dt_set, dt_index, dv, &max_len)
         with nogil:
             for c in prange(nc, num_threads=nt, schedule="dynamic"):
-                fv[c] = _sg_iou_chunk(inp, ckv[c], cbv[c], cev[c], gv, &gbv[0, 0], dv, &dbv[0, 0], &iv[0],
-                                      dtext, max_len)
+                fv[c] = _sg_iou_chunk(inp, ckv[c], cbv[c], cev[c], gv, &gbv[0, 0], &ds, &iv[0], max_len)
     finally:
         _sg_free(gv)
-        _sg_free(dv)
-        _sg_free(dtext)
     if failed.any():
         raise MemoryError("fastap: out of memory decoding masks")
     return iou[:total], dt_iou_off
