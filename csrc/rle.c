@@ -285,7 +285,6 @@ typedef struct {
     int32_t pu, pv;
     int have_prev;
     double w_last;   /* pycocotools' `w-1` as an unsigned size, converted to double */
-    double h_d;
     int64_t h;
     uint32_t *a;
     int64_t n, cap;
@@ -301,14 +300,17 @@ static inline int poly_cross(poly_walk *s, int64_t x2, int32_t vmin)
      * tested with integers (x2 = x - 2) */
     const double xd = (double)(x2 / 5);
     if (x2 % 5 == 0 && xd >= 0 && !(xd > s->w_last)) {
-        double yd = (double)vmin;
-        yd = (yd + 0.5) / FA_POLY_SCALE - 0.5;
+        /* pycocotools: yd = ceil(clamp((v + .5) / 5 - .5, 0, h)). (v + .5) / 5 - .5 is
+         * (v - 2) / 5 up to rounding far smaller than its distance to the next integer
+         * (a multiple of 1/5 away, or exactly an integer, which it then is in double
+         * too), so the same as ceil((v - 2) / 5) in integers, clamped after. */
+        const int64_t a = (int64_t)vmin - 2;
+        int64_t yd = a / 5 + (a % 5 > 0);
         if (yd < 0) yd = 0;
-        else if (yd > s->h_d) yd = s->h_d;
-        yd = ceil(yd);
+        else if (yd > s->h) yd = s->h;
         if (s->n >= s->cap) return 0;
         /* pycocotools: (uint)(x*(int)h + y), i.e. modulo 2^32 */
-        s->a[s->n++] = (uint32_t)((int64_t)xd * s->h + (int64_t)yd);
+        s->a[s->n++] = (uint32_t)((int64_t)xd * s->h + yd);
     }
     return 1;
 }
@@ -334,7 +336,6 @@ int64_t fa_rle_from_poly(const double *xy, int64_t k, int64_t h, int64_t w, void
     s.have_prev = 0;
     s.pu = s.pv = 0;
     s.w_last = w > 0 ? (double)(w - 1) : 18446744073709551615.0;
-    s.h_d = (double)h;
     s.h = h;
     s.a = cnts;
     s.n = 0;
