@@ -384,7 +384,7 @@ int fa_coco_accumulate_category(const fa_coco_input *in, const fa_coco_params *p
     const int64_t n = de - ds;
     const uint32_t all_t = (T >= 32) ? 0xFFFFFFFFu : ((1u << T) - 1u);
     char *cur = (char *)scratch;
-    /* this category's precision and scores, [A][M][T][R]: written out at the end, R x T
+    /* this category's precision and scores, [T][R][A][M]: written out at the end, T x R
      * rows of A*M consecutive values, instead of one scattered value at a time */
     double *cat_q = (double *)carve(&cur, (size_t)A * M * T * R * sizeof(double));
     double *cat_s = (double *)carve(&cur, (size_t)A * M * T * R * sizeof(double));
@@ -423,8 +423,13 @@ int fa_coco_accumulate_category(const fa_coco_input *in, const fa_coco_params *p
         const int64_t npig_i = m->npig[(int64_t)k * A + a];
         if (npig_i == 0) {           /* no non-ignored ground truth: -1 everywhere */
             for (int32_t t = 0; t < T; t++)
-                for (int32_t mi = 0; mi < M; mi++)
+                for (int32_t mi = 0; mi < M; mi++) {
                     recall[(((int64_t)t * K + k_out) * A + a) * M + mi] = -1.0;
+                    for (int32_t r = 0; r < R; r++) {
+                        const int64_t li = (((int64_t)t * R + r) * A + a) * M + mi;
+                        cat_q[li] = cat_s[li] = -1.0;
+                    }
+                }
             continue;
         }
         const double npig = (double)npig_i;
@@ -487,8 +492,10 @@ int fa_coco_accumulate_category(const fa_coco_input *in, const fa_coco_params *p
                 int stopped = 0;
                 int64_t j_prev = 0;
                 double v_prev = -INFINITY;
-                double *qrow = cat_q + (((int64_t)a * M + mi) * T + t) * R;
-                double *srow = cat_s + (((int64_t)a * M + mi) * T + t) * R;
+                /* this (area, maxDets, threshold)'s values, R of them, A * M apart */
+                double *qrow = cat_q + ((int64_t)t * R * A + a) * M + mi;
+                double *srow = cat_s + ((int64_t)t * R * A + a) * M + mi;
+                const int64_t step = (int64_t)A * M;
                 for (int32_t r = 0; r < R; r++) {
                     double q = 0.0, sc = 0.0;
                     const double v = p->rec_thr[r];
@@ -520,23 +527,17 @@ int fa_coco_accumulate_category(const fa_coco_input *in, const fa_coco_params *p
                         if (pi >= nd) { stopped = 1; q = 0.0; }
                         else sc = in->dt_score[j >= 0 ? e[j].det : first_sel];
                     }
-                    qrow[r] = q;
-                    srow[r] = sc;
+                    qrow[r * step] = q;
+                    srow[r * step] = sc;
                 }
             }
         }
     }
-    for (int32_t t = 0; t < T; t++)
-        for (int32_t r = 0; r < R; r++) {
-            const int64_t base = (((int64_t)t * R + r) * K + k_out) * A * M;
-            for (int32_t a = 0; a < A; a++) {
-                const int none = m->npig[(int64_t)k * A + a] == 0;
-                for (int32_t mi = 0; mi < M; mi++) {
-                    const int64_t src = (((int64_t)a * M + mi) * T + t) * R + r;
-                    precision[base + (int64_t)a * M + mi] = none ? -1.0 : cat_q[src];
-                    scores[base + (int64_t)a * M + mi] = none ? -1.0 : cat_s[src];
-                }
-            }
-        }
+    /* out: [T][R][K][A][M], this category's A * M values of each (t, r) together */
+    const size_t row = (size_t)A * M * sizeof(double);
+    for (int64_t tr = 0; tr < (int64_t)T * R; tr++) {
+        memcpy(precision + (tr * K + k_out) * A * M, cat_q + tr * A * M, row);
+        memcpy(scores + (tr * K + k_out) * A * M, cat_s + tr * A * M, row);
+    }
     return FA_OK;
 }
