@@ -26,7 +26,6 @@ cdef extern from "fastap.h" nogil:
     _sg_int64 _sg_from_bbox "fa_rle_from_bbox"(const double *bb, _sg_int64 h, _sg_int64 w, _sg_uint32 *cnts)
     _sg_int64 _sg_bbox_bound "fa_rle_bbox_counts_bound"(const double *bb, _sg_int64 h, _sg_int64 w)
     _sg_int64 _sg_poly_bound "fa_rle_poly_counts_bound"(const double *xy, _sg_int64 k, _sg_int64 h, _sg_int64 w)
-    size_t _sg_poly_scratch "fa_rle_poly_scratch_bytes"(const double *xy, _sg_int64 k, _sg_int64 h, _sg_int64 w)
     _sg_int64 _sg_from_poly "fa_rle_from_poly"(const double *xy, _sg_int64 k, _sg_int64 h, _sg_int64 w,
                                                 void *scratch, _sg_uint32 *cnts)
     _sg_int64 _sg_merge_bound "fa_rle_merge_bound"(const _sg_rle *rs, _sg_int64 n)
@@ -97,7 +96,7 @@ cdef enum:
 
 cdef int _sg_convert(const _jr_segm *sg, const double *values, const _sg_int64 *poly_len,
                      const char *strv, _sg_int64 img_h, _sg_int64 img_w, _sg_buf *out,
-                     _sg_buf *tmp, char *msg, size_t msg_len, _sg_int64 *h_out,
+                     _sg_buf *tmp, _sg_buf *scr, char *msg, size_t msg_len, _sg_int64 *h_out,
                      _sg_int64 *w_out) noexcept nogil:
     """Append one segmentation's RLE counts to `out` (pycocotools annToRLE: polygons are
     rasterised at the image size and merged; a list whose first entry has 4 numbers is
@@ -105,8 +104,6 @@ cdef int _sg_convert(const _jr_segm *sg, const double *values, const _sg_int64 *
     cdef _sg_int64 i, k, m, off, total
     cdef _sg_rle *rs = NULL
     cdef _sg_int64 *starts = NULL
-    cdef void *scratch = NULL
-    cdef size_t sb
     cdef double v
     cdef _sg_uint64 s
     cdef int rc
@@ -172,16 +169,15 @@ cdef int _sg_convert(const _jr_segm *sg, const double *values, const _sg_int64 *
         else:
             k = poly_len[i] // 2
             total = _sg_poly_bound(values + off, k, img_h, img_w)
-            sb = _sg_poly_scratch(values + off, k, img_h, img_w)
             if _sg_reserve(tmp, total):
                 rc = _SG_NOMEM
                 break
-            scratch = _sg_malloc(sb if sb > 0 else 1)
-            if scratch == NULL:
+            # the sort's scratch, total entries (fa_rle_poly_scratch_bytes), reused
+            scr.n = 0
+            if _sg_reserve(scr, total if total > 0 else 1):
                 rc = _SG_NOMEM
                 break
-            m = _sg_from_poly(values + off, k, img_h, img_w, scratch, tmp.p + tmp.n)
-            _sg_free(scratch)
+            m = _sg_from_poly(values + off, k, img_h, img_w, scr.p, tmp.p + tmp.n)
         if m < 0:
             rc = _SG_NOMEM if m == -1 else _SG_COORD
             break
@@ -288,7 +284,7 @@ cdef int _sg_chunk(const char *buf, const _sg_int64 *spans, const _sg_int64 *img
     cdef int parsed, re
     cdef _sg_int64 rh, rw, rs, rl
     cdef _sg_rle r
-    cdef _sg_buf tb
+    cdef _sg_buf tb, sb2
     cdef _jr_segm sg
     cdef _jr_error jerr_
     cdef int rc = _SG_OK
@@ -296,6 +292,7 @@ cdef int _sg_chunk(const char *buf, const _sg_int64 *spans, const _sg_int64 *img
     tb.n = 0
     tb.cap = 0
     tb.fixed = 0
+    sb2 = tb
     cdef _sg_int64 total = 0
     for i in range(b, e):
         L = spans[2 * i + 1] - spans[2 * i]
@@ -348,7 +345,7 @@ cdef int _sg_chunk(const char *buf, const _sg_int64 *spans, const _sg_int64 *img
                 break
             L = ob.n
             rc = _sg_convert(&sg, values, plen, buf + spans[2 * i] + sg.str_start if sg.kind == 2 and sg.str_start >= 0 else strv,
-                             img_h[i], img_w[i], ob, &tb, msg, 160, &hw[2 * i], &hw[2 * i + 1])
+                             img_h[i], img_w[i], ob, &tb, &sb2, msg, 160, &hw[2 * i], &hw[2 * i + 1])
             if rc != _SG_OK:
                 where[0] = i
                 break
@@ -365,6 +362,7 @@ cdef int _sg_chunk(const char *buf, const _sg_int64 *spans, const _sg_int64 *img
     _sg_free(tcnt)
     _sg_free(tchr)
     _sg_free(tb.p)
+    _sg_free(sb2.p)
     return rc
 
 
@@ -495,9 +493,10 @@ def rle_set_from_objects(objs, img_h, img_w, what="annotations"):
     img_w = _jr_np.ascontiguousarray(img_w, dtype=_jr_np.int64)
     hw = _jr_np.full((max(n, 1), 2), -1, _jr_np.int64)
     lens = _jr_np.zeros(max(n, 1), _jr_np.int64)
-    cdef _sg_buf ob, tb
+    cdef _sg_buf ob, tb, sb2
     ob.p = NULL; ob.n = 0; ob.cap = 0; ob.fixed = 0
     tb.p = NULL; tb.n = 0; tb.cap = 0; tb.fixed = 0
+    sb2 = tb
     cdef _jr_segm sg
     cdef char msg[192]
     cdef int rc
@@ -562,7 +561,7 @@ def rle_set_from_objects(objs, img_h, img_w, what="annotations"):
             strb = sbytes
             before = ob.n
             msg[0] = 0
-            rc = _sg_convert(&sg, &vv[0], &pv[0], <const char *>&strb[0], img_h[i], img_w[i], &ob, &tb,
+            rc = _sg_convert(&sg, &vv[0], &pv[0], <const char *>&strb[0], img_h[i], img_w[i], &ob, &tb, &sb2,
                              msg, 160, &hh, &ww)
             if rc != _SG_OK:
                 m = (<bytes>msg).decode("utf-8", "replace")
@@ -575,6 +574,7 @@ def rle_set_from_objects(objs, img_h, img_w, what="annotations"):
     finally:
         _sg_free(ob.p)
         _sg_free(tb.p)
+        _sg_free(sb2.p)
     return _sg_finish([(arr, lens[:n])], n, hw[:n])
 
 
