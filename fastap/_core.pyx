@@ -680,7 +680,7 @@ def _match_tasks(CocoTables tables, int nt):
             continue
         # cuts: the first detection of a new image near every `step`
         img = dimg[d0:d1]
-        new = np.flatnonzero(img[1:] != img[:-1]) + 1
+        new = np.flatnonzero(img[1:] != img[:d1 - d0 - 1]) + 1
         want = np.arange(step, d1 - d0, step)
         cuts = np.unique(new[np.minimum(np.searchsorted(new, want), new.shape[0] - 1)]) if new.shape[0] else []
         gcuts = [g0 + int(np.searchsorted(gimg[g0:g1], img[c], "left")) for c in cuts]
@@ -694,53 +694,24 @@ def _match_tasks(CocoTables tables, int nt):
 cdef int _run_categories(CocoTables tables, _Params prm, fa_coco_match_out *out, int accumulate,
                          double *precision, double *recall, double *scores,
                          num_threads) except -1:
-    cdef int32_t K = tables.inp.n_cat
+    """Matching or accumulation of every category on all threads. Matching runs by
+    category slices (see _match_tasks) whose counts of non-ignored ground truths are
+    added up per category; accumulation by whole categories."""
+    cdef int32_t K = tables.inp.n_cat, A = prm.p.n_area, k, a
     if K == 0:
         return 0
-    if not accumulate:
-        tasks = _match_tasks(tables, _threads(num_threads))
-        if tasks is not None:
-            return _run_match_tasks(tables, prm, out, tasks, num_threads)
+    cdef int nt = _threads(num_threads)
+    tasks = None if accumulate else _match_tasks(tables, nt)
+    if tasks is None:                   # one task per category
+        go, do = tables.arrays[0][:K + 1], tables.arrays[6][:K + 1]
+        tasks = np.stack([np.arange(K), go[:K], go[1:], do[:K], do[1:]], axis=1).astype(np.int64)
     cdef fa_coco_sizes sizes
     cdef size_t nbytes = (fa_coco_accumulate_scratch_bytes(&tables.inp, &prm.p, out.npig) if accumulate
                           else fa_coco_scratch_bytes(&tables.inp, &prm.p, &sizes))
-    cdef int nt = _threads(num_threads)
-    if nt > K:
-        nt = K
-    errs = np.zeros(K, dtype=np.int32)
-    cdef int32_t[::1] ev = errs
-    cdef int32_t k
-    cdef char *buf
-    cdef const fa_coco_input *inp = &tables.inp
-    cdef const fa_coco_params *p = &prm.p
-    with nogil, parallel(num_threads=nt):
-        buf = <char *>malloc(nbytes)
-        for k in prange(K, schedule="dynamic"):
-            if buf == NULL:
-                ev[k] = FA_ENOMEM
-            elif accumulate:
-                ev[k] = fa_coco_accumulate_category(inp, p, k, out, k, K, buf,
-                                                    precision, recall, scores)
-            else:
-                ev[k] = fa_coco_match_category(inp, p, &sizes, k, buf, out)
-        free(buf)
-    if (errs == FA_ENOMEM).any():
-        raise MemoryError("fastap: out of memory (%d bytes of scratch per thread)" % nbytes)
-    if errs.any():
-        raise RuntimeError("fastap: kernel error %d" % errs[errs != 0][0])
-    return 0
-
-
-cdef int _run_match_tasks(CocoTables tables, _Params prm, fa_coco_match_out *out, tasks,
-                          num_threads) except -1:
-    """Matching by category slices (see _match_tasks); the slices' counts of
-    non-ignored ground truths are added up per category."""
-    cdef fa_coco_sizes sizes
-    cdef size_t nbytes = fa_coco_scratch_bytes(&tables.inp, &prm.p, &sizes)
-    cdef int32_t A = prm.p.n_area
     cdef Py_ssize_t nk = tasks.shape[0], t
-    cdef int nt = _threads(num_threads)
-    cdef const int64_t[:, ::1] tv = tasks
+    if nt > nk:
+        nt = nk
+    cdef const int64_t[:, ::1] tv = np.ascontiguousarray(tasks)
     npig = np.zeros((nk, A), np.int64)
     cdef int64_t[:, ::1] nv = npig
     errs = np.zeros(nk, dtype=np.int32)
@@ -753,6 +724,9 @@ cdef int _run_match_tasks(CocoTables tables, _Params prm, fa_coco_match_out *out
         for t in prange(nk, schedule="dynamic"):
             if buf == NULL:
                 ev[t] = FA_ENOMEM
+            elif accumulate:
+                ev[t] = fa_coco_accumulate_category(inp, p, <int32_t>tv[t, 0], out, <int32_t>tv[t, 0], K, buf,
+                                                    precision, recall, scores)
             else:
                 ev[t] = fa_coco_match_part(inp, p, &sizes, <int32_t>tv[t, 0], tv[t, 1], tv[t, 2], tv[t, 3],
                                            tv[t, 4], buf, out, &nv[t, 0])
@@ -761,13 +735,13 @@ cdef int _run_match_tasks(CocoTables tables, _Params prm, fa_coco_match_out *out
         raise MemoryError("fastap: out of memory (%d bytes of scratch per thread)" % nbytes)
     if errs.any():
         raise RuntimeError("fastap: kernel error %d" % errs[errs != 0][0])
-    cdef int32_t K = tables.inp.n_cat, k, a
-    total = np.zeros((K, A), np.int64)
-    np.add.at(total, tasks[:, 0], npig)
-    cdef const int64_t[:, ::1] sv = total
-    for k in range(K):
-        for a in range(A):
-            out.npig[<int64_t>k * A + a] = sv[k, a]
+    if not accumulate:
+        total = np.zeros((K, A), np.int64)
+        np.add.at(total, tasks[:, 0], npig)
+        sv = total
+        for k in range(K):
+            for a in range(A):
+                out.npig[<int64_t>k * A + a] = sv[k, a]
     return 0
 
 
