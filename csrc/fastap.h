@@ -540,10 +540,10 @@ int fa_json_segmentation_parse(const char *buf, size_t len, double *values, int6
                                char *str, int64_t cap, fa_json_segm *out, fa_json_error *err);
 
 /* The common RLE segmentation {"size": [h, w], "counts": "..."} read quickly from a
- * span the record scanner has validated: returns 1 with the size (plain integers below
- * 2^31), the counts text's offset and length in the span, and raw_esc = 1 when it holds
- * the escape "\\" (no other escape); 0 for anything else (other keys or number forms,
- * other escapes, repeated keys), which fa_json_segmentation_parse then reads. */
+ * span the record scanner has validated: returns 1 with the size (integers in [0, 2^31),
+ * integral floats included), the counts text's offset and length in the span, and
+ * raw_esc = 1 when it holds the escape "\\" (no other escape); 0 for anything else
+ * (other keys, other escapes, repeated keys), which fa_json_segmentation_parse reads. */
 int fa_json_rle_object(const char *buf, size_t len, int64_t *h, int64_t *w, int64_t *raw_start,
                        int64_t *raw_len, int *raw_esc);
 

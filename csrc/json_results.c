@@ -2774,58 +2774,50 @@ int fa_json_segmentation_parse(const char *buf, size_t len, double *values, int6
 /* RLE objects in text the record scanner has validated                               */
 /* ---------------------------------------------------------------------------------- */
 
-static const unsigned char *ws_skip(const unsigned char *p, const unsigned char *e)
+/* One of the RLE object's sizes: an integer in [0, 2^31) (fast_id also takes 480.0). */
+static int rle_size(jctx *c, int64_t *v)
 {
-    while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
-    return p;
-}
-
-/* A non-negative integer of at most 10 digits (anything else: NULL). */
-static const unsigned char *small_uint(const unsigned char *p, const unsigned char *e, int64_t *v)
-{
-    const unsigned char *s = p;
-    int64_t x = 0;
-    while (p < e && IS_DIGIT(*p) && p - s < 10) x = x * 10 + (*p++ - '0');
-    if (p == s || (p < e && (IS_DIGIT(*p) || *p == '.' || *p == 'e' || *p == 'E')) ||
-        (p - s > 1 && *s == '0'))
-        return NULL;
-    *v = x;
-    return p;
+    return fast_id(c, v) == FA_OK && *v >= 0 && *v < 2147483648LL;
 }
 
 int fa_json_rle_object(const char *buf, size_t len, int64_t *h, int64_t *w, int64_t *raw_start,
                        int64_t *raw_len, int *raw_esc)
 {
-    const unsigned char *b = (const unsigned char *)buf, *p = b, *e = b + len;
+    jctx c;
+    fa_json_error err;       /* never reported: any surprise is left to the full parser */
     int have_size = 0, have_counts = 0;
-    p = ws_skip(p, e);
-    if (p >= e || *p != '{') return 0;
-    p = ws_skip(p + 1, e);
-    while (p < e && *p == '"') {
-        const unsigned char *k = p + 1, *ke = (const unsigned char *)memchr(k, '"', (size_t)(e - k));
+    jctx_span(&c, buf, len, "segmentation", &err);
+    if (c.p >= c.end || *c.p != '{') return 0;
+    c.p++;
+    skip_ws(&c);
+    while (c.p < c.end && *c.p == '"') {
+        const unsigned char *k = c.p + 1, *ke = (const unsigned char *)memchr(k, '"', (size_t)(c.end - k));
         if (!ke) return 0;
-        p = ws_skip(ke + 1, e);
-        if (p >= e || *p != ':') return 0;
-        p = ws_skip(p + 1, e);
+        c.p = ke + 1;
+        skip_ws(&c);
+        if (c.p >= c.end || *c.p != ':') return 0;
+        c.p++;
+        skip_ws(&c);
         if (ke - k == 4 && memcmp(k, "size", 4) == 0 && !have_size) {
-            if (p >= e || *p != '[') return 0;
-            p = ws_skip(p + 1, e);
-            if (!(p = small_uint(p, e, h))) return 0;
-            p = ws_skip(p, e);
-            if (p >= e || *p != ',') return 0;
-            p = ws_skip(p + 1, e);
-            if (!(p = small_uint(p, e, w))) return 0;
-            p = ws_skip(p, e);
-            if (p >= e || *p != ']') return 0;
-            p++;
-            if (*h >= 2147483648LL || *w >= 2147483648LL) return 0;
+            if (c.p >= c.end || *c.p != '[') return 0;
+            c.p++;
+            skip_ws(&c);
+            if (!rle_size(&c, h)) return 0;
+            skip_ws(&c);
+            if (c.p >= c.end || *c.p != ',') return 0;
+            c.p++;
+            skip_ws(&c);
+            if (!rle_size(&c, w)) return 0;
+            skip_ws(&c);
+            if (c.p >= c.end || *c.p != ']') return 0;
+            c.p++;
             have_size = 1;
         } else if (ke - k == 6 && memcmp(k, "counts", 6) == 0 && !have_counts) {
-            if (p >= e || *p != '"') return 0;
-            const unsigned char *s = p + 1, *q = s, *end;
+            if (c.p >= c.end || *c.p != '"') return 0;
+            const unsigned char *s = c.p + 1, *q = s, *end;
             /* the closing quote: the first one not escaped (an odd run of backslashes) */
             for (;;) {
-                end = (const unsigned char *)memchr(q, '"', (size_t)(e - q));
+                end = (const unsigned char *)memchr(q, '"', (size_t)(c.end - q));
                 if (!end) return 0;
                 const unsigned char *r = end;
                 while (r > s && r[-1] == '\\') r--;
@@ -2837,22 +2829,24 @@ int fa_json_rle_object(const char *buf, size_t len, int64_t *h, int64_t *w, int6
                 if (q + 1 >= end || q[1] != '\\') return 0;   /* another escape: the full parser */
                 esc = 1;
             }
-            *raw_start = (int64_t)(s - b);
+            *raw_start = (int64_t)(s - c.buf);
             *raw_len = (int64_t)(end - s);
             *raw_esc = esc;
-            p = end + 1;
+            c.p = end + 1;
             have_counts = 1;
         } else {
             return 0;
         }
-        p = ws_skip(p, e);
-        if (p < e && *p == ',') {
-            p = ws_skip(p + 1, e);
+        skip_ws(&c);
+        if (c.p < c.end && *c.p == ',') {
+            c.p++;
+            skip_ws(&c);
             continue;
         }
-        if (p < e && *p == '}') {
-            p = ws_skip(p + 1, e);
-            return have_size && have_counts && p == e;
+        if (c.p < c.end && *c.p == '}') {
+            c.p++;
+            skip_ws(&c);
+            return have_size && have_counts && c.p == c.end;
         }
         return 0;
     }

@@ -110,37 +110,47 @@ static inline fa_div32 div32_init(uint32_t h) { fa_div32 d; (void)h; d.unused = 
 static inline uint32_t div32(const fa_div32 *d, uint32_t a, uint32_t h) { (void)d; return a / h; }
 #endif
 
-void fa_rle_to_bbox(const fa_rle *r, double *bb)
+/* One pass over the (0s, 1s) run pairs of counts c[0..m): pycocotools' rleToBbox box
+ * (bb), and the counts' sum and area when asked for (sum / area non-NULL). A trailing
+ * run of 0s does not count for the box. */
+static inline void rle_pairs(const uint32_t *c, int64_t m, int64_t h64, int64_t w64, double *bb,
+                             uint64_t *sum, uint64_t *area)
 {
-    uint32_t h = (uint32_t)r->h, w = (uint32_t)r->w;
-    int64_t m = (r->m / 2) * 2; /* a trailing run of 0s does not matter */
-    bb[0] = bb[1] = bb[2] = bb[3] = 0.0;
-    if (m == 0) return;
-    uint32_t xs = w, ys = h, xe = 0, ye = 0, cc = 0;
+    const uint32_t h = (uint32_t)h64;
     const fa_div32 dh = div32_init(h >= 2 ? h : 2);
-    for (int64_t j = 0; j < m; j++) {
-        uint32_t start = cc;
-        cc += r->cnts[j];
-        if (j % 2 == 0 || r->cnts[j] == 0) continue;
-        if (h == 0) continue; /* only malformed counts get here (pycocotools: division by 0) */
+    uint64_t s = (m & 1) ? c[m - 1] : 0, a = 0;
+    uint32_t cc = 0, xs = (uint32_t)w64, ys = h, xe = 0, ye = 0;
+    for (int64_t j = 0; j + 1 < m; j += 2) {
+        const uint32_t z = c[j], o = c[j + 1];
+        s += (uint64_t)z + o;
+        a += o;
+        const uint32_t start = cc + z;
+        cc = start + o;
+        /* h == 0: only malformed counts get here (pycocotools: division by 0) */
+        if (o == 0 || h == 0) continue;
         /* pycocotools: y = p % h, x = (p - y) / h for the run's first and last pixel */
-        uint32_t x0 = h >= 2 ? div32(&dh, start, h) : start, y0 = start - x0 * h;
-        uint32_t x1 = h >= 2 ? div32(&dh, cc - 1, h) : cc - 1, y1 = (cc - 1) - x1 * h;
+        const uint32_t x0 = h >= 2 ? div32(&dh, start, h) : start, y0 = start - x0 * h;
+        const uint32_t x1 = h >= 2 ? div32(&dh, cc - 1, h) : cc - 1, y1 = (cc - 1) - x1 * h;
+        const int wrap = x0 < x1;       /* the run goes on in the next column: full height */
         xs = u32min(xs, x0);
         xe = u32max(xe, x1);
-        if (x0 < x1) { /* the run wraps to the next column: full height */
-            ys = 0;
-            ye = h - 1;
-        } else {
-            ys = u32min(ys, y0);
-            ye = u32max(ye, y1);
-        }
+        ys = wrap ? 0 : u32min(ys, y0);
+        ye = wrap ? h - 1 : u32max(ye, y1);
     }
-    /* pycocotools stores these uint32 expressions, wrap-around included. */
-    bb[0] = (double)xs;
-    bb[1] = (double)ys;
-    bb[2] = (double)(uint32_t)(xe - xs + 1);
-    bb[3] = (double)(uint32_t)(ye - ys + 1);
+    if (sum) *sum = s;
+    if (area) *area = a;
+    bb[0] = bb[1] = bb[2] = bb[3] = 0.0;
+    if (m >= 2) {                       /* pycocotools' uint32 expressions, wrap-around included */
+        bb[0] = (double)xs;
+        bb[1] = (double)ys;
+        bb[2] = (double)(uint32_t)(xe - xs + 1);
+        bb[3] = (double)(uint32_t)(ye - ys + 1);
+    }
+}
+
+void fa_rle_to_bbox(const fa_rle *r, double *bb)
+{
+    rle_pairs(r->cnts, r->m > 0 ? r->m : 0, r->h, r->w, bb, NULL, NULL);
 }
 
 /* ---------------------------------------------------------------------------------- */
@@ -812,35 +822,10 @@ int fa_rle_text_stats(const char *s, int64_t len, int json, int64_t h, int64_t w
     int64_t n = rle_text_counts(s, len, json, scratch, (unsigned char *)chars);
     if (n < 0)
         return FA_EPARSE;
-    /* the sum, the area and fa_rle_to_bbox's box in one pass over (0s, 1s) pairs */
-    const uint32_t hh = (uint32_t)h;
-    const fa_div32 dh = div32_init(hh >= 2 ? hh : 2);
-    uint64_t sum = (n & 1) ? scratch[n - 1] : 0, a = 0;
-    uint32_t cc = 0, xs = (uint32_t)w, ys = hh, xe = 0, ye = 0;
-    for (int64_t j = 0; j + 1 < n; j += 2) {
-        const uint32_t z = scratch[j], o = scratch[j + 1];
-        sum += (uint64_t)z + o;
-        a += o;
-        const uint32_t start = cc + z;
-        cc = start + o;
-        if (o == 0 || hh == 0) continue;
-        const uint32_t x0 = hh >= 2 ? div32(&dh, start, hh) : start, y0 = start - x0 * hh;
-        const uint32_t x1 = hh >= 2 ? div32(&dh, cc - 1, hh) : cc - 1, y1 = (cc - 1) - x1 * hh;
-        const int wrap = x0 < x1;       /* the run goes on in the next column: full height */
-        xs = u32min(xs, x0);
-        xe = u32max(xe, x1);
-        ys = wrap ? 0 : u32min(ys, y0);
-        ye = wrap ? hh - 1 : u32max(ye, y1);
-    }
+    uint64_t sum, a;
+    rle_pairs(scratch, n, h, w, bb, &sum, &a);
     if (sum != (uint64_t)h * (uint64_t)w)
         return FA_EPARSE;
-    bb[0] = bb[1] = bb[2] = bb[3] = 0.0;
-    if (n >= 2) {                       /* pycocotools' uint32 expressions, wrap-around included */
-        bb[0] = (double)xs;
-        bb[1] = (double)ys;
-        bb[2] = (double)(uint32_t)(xe - xs + 1);
-        bb[3] = (double)(uint32_t)(ye - ys + 1);
-    }
     *m = n;
     *area = (double)a;
     return FA_OK;

@@ -281,7 +281,7 @@ cdef int _sg_chunk(const char *buf, const _sg_int64 *spans, const _sg_int64 *img
     compressed strings are validated and measured in the text, and left there."""
     cdef _sg_int64 i, L, m, maxlen = 1
     cdef const char *sp
-    cdef int parsed, re
+    cdef int parsed, keep, re
     cdef _sg_int64 rh, rw, rs, rl
     cdef _sg_rle r
     cdef _sg_buf tb, sb2
@@ -312,32 +312,28 @@ cdef int _sg_chunk(const char *buf, const _sg_int64 *spans, const _sg_int64 *img
             sp = buf + spans[2 * i]
             L = spans[2 * i + 1] - spans[2 * i]
             parsed = 0
-            if lazy != NULL and _jr_rle_object(sp, <size_t>L, &rh, &rw, &rs, &rl, &re):
-                # the common {"size": [h, w], "counts": "..."}, read without the parser
-                if _sg_text_stats(sp + rs, rl, re, rh, rw, tcnt, tchr, &m, &area[i], bbox + 4 * i) == 0:
-                    lazy[4 * i] = spans[2 * i] + rs
-                    lazy[4 * i + 1] = rl
-                    lazy[4 * i + 2] = m
-                    lazy[4 * i + 3] = re
-                    hw[2 * i] = rh
-                    hw[2 * i + 1] = rw
-                    lens[i] = 0
-                    continue
-            elif lazy != NULL and _jr_segm_parse(sp, <size_t>L, values, plen, NULL, maxlen, &sg, &jerr_) == 0:
-                if sg.kind == 2 and sg.raw_esc <= 1 and _sg_text_stats(
-                        sp + sg.raw_start, sg.raw_len, sg.raw_esc, sg.h, sg.w, tcnt, tchr, &m, &area[i],
-                        bbox + 4 * i) == 0:
-                    lazy[4 * i] = spans[2 * i] + sg.raw_start
-                    lazy[4 * i + 1] = sg.raw_len
-                    lazy[4 * i + 2] = m
-                    lazy[4 * i + 3] = sg.raw_esc
-                    hw[2 * i] = sg.h
-                    hw[2 * i + 1] = sg.w
-                    lens[i] = 0
-                    continue
-                # polygons and counts lists are parsed; a string with other escapes or
-                # not valid goes through the strict path (which names what is wrong)
-                parsed = sg.kind != 2
+            keep = 0
+            if lazy != NULL:
+                if _jr_rle_object(sp, <size_t>L, &rh, &rw, &rs, &rl, &re):
+                    keep = 1      # the common {"size": [h, w], "counts": "..."}, read without the parser
+                elif _jr_segm_parse(sp, <size_t>L, values, plen, NULL, maxlen, &sg, &jerr_) == 0:
+                    if sg.kind == 2 and sg.raw_esc <= 1:
+                        rs, rl, re, rh, rw = sg.raw_start, sg.raw_len, sg.raw_esc, sg.h, sg.w
+                        keep = 1
+                    else:
+                        # polygons and counts lists are parsed; a string with other
+                        # escapes goes through the strict path below
+                        parsed = sg.kind != 2
+            if keep and _sg_text_stats(sp + rs, rl, re, rh, rw, tcnt, tchr, &m, &area[i], bbox + 4 * i) == 0:
+                lazy[4 * i] = spans[2 * i] + rs
+                lazy[4 * i + 1] = rl
+                lazy[4 * i + 2] = m
+                lazy[4 * i + 3] = re
+                hw[2 * i] = rh
+                hw[2 * i + 1] = rw
+                lens[i] = 0
+                continue
+            # anything else, invalid strings included: the strict path (which names what is wrong)
             if not parsed and _jr_segm_parse(sp, <size_t>L, values, plen, strv, maxlen, &sg, &jerr_) != 0:
                 rc = _SG_JSON
                 where[0] = i

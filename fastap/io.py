@@ -68,6 +68,7 @@ def load_results_columns(path):
             data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         except (ValueError, OSError):          # empty file, or not mappable
             data = f.read()
+        tried = False           # the geometry scan ran and did not take the file
         try:
             head = bytes(data[:1 << 16])
             if b'"segmentation"' in head or b'"keypoints"' in head:
@@ -79,6 +80,7 @@ def load_results_columns(path):
                 if geom is not None:
                     keep = True
                     return "geometry", (data, geom)
+                tried = True
             cols = _core.parse_results_json(data)
         except NotImplementedError as e:
             if "segmentation" not in str(e) and "keypoints" not in str(e):
@@ -86,13 +88,11 @@ def load_results_columns(path):
             # masks / keypoints: columns plus the byte spans of those values, which are
             # converted later straight from the text (the mapping is kept open for that);
             # keypoints are parsed during the scan, as many per record as the first has
-            try:
-                stride = _first_keypoints_len(data) if "keypoints" in str(e) else 0
-                g = _core.parse_results_json(data, geometry=True, kpt_stride=stride)
-                keep = True
-                return "geometry", (data, g)
-            except (NotImplementedError, ValueError):   # e.g. "bbox": []: pycocotools' rules apply
+            g = None if tried else _geometry_scan(data, "keypoints" in str(e))
+            if g is None:                  # e.g. "bbox": []: pycocotools' rules apply
                 return "records", _loads(bytes(data), path)
+            keep = True
+            return "geometry", (data, g)
         except ValueError as e:
             raise InvalidFileError("%s: %s" % (os.fspath(path), e)) from None
         finally:
