@@ -230,6 +230,9 @@ int fa_coco_match_part(const fa_coco_input *in, const fa_coco_params *p,
                     double v = blk[r * G + g];
                     ious[r * G + g] = v;
                     if (v > mx) mx = v;
+                    /* a NaN IoU (keypoints with a zero sigma) passes pycocotools'
+                     * `iou < t` test, so it can match at every threshold */
+                    if (v != v) mx = INFINITY;
                 }
                 maxiou[r] = mx;
             }

@@ -206,20 +206,24 @@ int64_t fa_oks_layout(const fa_coco_input *in, const fa_oks_input *kp, int64_t *
 /* Writes -e_j of every pair of the detections [d_begin, d_end) of category k (a
  * sub-range of [dt_off[k], dt_off[k+1]), so one category can be split across threads;
  * see keypoints.c) at the fa_oks_layout positions. neg_e: float64 [total]. The caller
- * then applies np.exp in place. */
+ * then applies np.exp in place. scratch: 3 n_kpt doubles (per thread). */
 void fa_oks_exponents(const fa_coco_input *in, const fa_oks_input *kp, int32_t k,
-                      int64_t d_begin, int64_t d_end, const int64_t *dt_e_off, double *neg_e);
+                      int64_t d_begin, int64_t d_end, const int64_t *dt_e_off, double *scratch,
+                      double *neg_e);
 
 /* A NumPy ufunc inner loop (PyUFuncGenericFunction): args, dimensions, steps, data. */
 typedef void (*fa_vec_loop)(char **args, const intptr_t *dims, const intptr_t *steps, void *data);
 
 /* The same OKS in one pass per pair: exp_loop is NumPy's float64 exp inner loop (the
  * caller checks it reproduces np.exp), applied to each pair's terms as pycocotools'
- * np.exp is. scratch: n_kpt doubles (per thread). Writes iou at the
- * fa_coco_iou_layout positions. */
+ * np.exp is. scratch: 3 n_kpt doubles (per thread). Writes iou at the
+ * fa_coco_iou_layout positions. floor > 0: pairs whose OKS is provably below floor get
+ * an upper bound of it (still below floor) instead, without calling exp_loop; the bound
+ * is tried when n_kpt <= FA_OKS_MAX_BOUND_K. floor <= 0 or -inf: every pair exact. */
+#define FA_OKS_MAX_BOUND_K 256
 void fa_oks_pairs(const fa_coco_input *in, const fa_oks_input *kp, int32_t k, int64_t d_begin,
                   int64_t d_end, fa_vec_loop exp_loop, void *exp_data, double *scratch,
-                  double *iou);
+                  double floor, double *iou);
 
 /* OKS of every pair of the detections [d_begin, d_end) of category k from the exponentials `ex` (np.exp of the exponents):
  * sum in NumPy's pairwise order, divided by the term count; written to `iou` at the

@@ -20,6 +20,7 @@
  * ground truth after ground truth, from dt_e_off[d] (fa_oks_layout).
  */
 #include <float.h>
+#include <math.h>
 
 #include "fastap.h"
 #include "runs.h"
@@ -53,41 +54,71 @@ int64_t fa_oks_layout(const fa_coco_input *in, const fa_oks_input *kp, int64_t *
     return total;
 }
 
-/* The terms -e_j of the pair (detection keypoints dk, ground truth g), in pycocotools'
- * order, into e; returns how many (the visible keypoints, or all K). */
-static int64_t pair_terms(const fa_coco_input *in, const fa_oks_input *kp, const double *dk,
-                          int64_t g, double *e)
+/* Per-thread scratch of a pair: K squared distances, K exponents, K kept indices. */
+typedef struct {
+    double *d2, *e;
+    int32_t *jv;
+} pair_scratch;
+
+static pair_scratch scratch_parts(double *scratch, int64_t K)
+{
+    pair_scratch p = {scratch, scratch + K, (int32_t *)(scratch + 2 * K)};
+    return p;
+}
+
+/* The pair's squared distances d2_j for every keypoint j (to the ground truth's
+ * keypoints when it has visible ones, else to its box grown by its width/height on each
+ * side), and the indices of the terms pycocotools keeps (the visible keypoints, or all K)
+ * into jv, without a branch per keypoint. Returns how many are kept. */
+static int64_t pair_d2(const fa_coco_input *in, const fa_oks_input *kp, const double *dk,
+                       int64_t g, const pair_scratch *ps)
 {
     const int64_t K = kp->n_kpt;
     const double *gk = kp->gt_kpt + g * 3 * K;
-    const double denom = in->gt_area[g] + DBL_EPSILON;
-    double *e0 = e;
+    double *d2 = ps->d2;
+    int32_t *jv = ps->jv;
     if (kp->gt_nvis[g] > 0) {
+        int64_t t = 0;
         for (int64_t j = 0; j < K; j++) {
-            if (!(gk[3 * j + 2] > 0)) continue;
-            const double s2 = kp->sigmas[j] * 2, var = s2 * s2;
             const double dx = dk[3 * j] - gk[3 * j], dy = dk[3 * j + 1] - gk[3 * j + 1];
-            *e++ = -((dx * dx + dy * dy) / var / denom * 0.5);   /* x / 2 == x * 0.5 exactly */
+            d2[j] = dx * dx + dy * dy;
+            jv[t] = (int32_t)j;
+            t += gk[3 * j + 2] > 0;
         }
-    } else {
-        const double *bb = in->gt_box + 4 * g;
-        const double x0 = bb[0] - bb[2], x1 = bb[0] + bb[2] * 2;
-        const double y0 = bb[1] - bb[3], y1 = bb[1] + bb[3] * 2;
-        for (int64_t j = 0; j < K; j++) {
-            const double s2 = kp->sigmas[j] * 2, var = s2 * s2;
-            const double xd = dk[3 * j], yd = dk[3 * j + 1];
-            const double ax = x0 - xd, bx = xd - x1, ay = y0 - yd, by = yd - y1;
-            const double dx = (ax > 0 ? ax : 0.0) + (bx > 0 ? bx : 0.0);
-            const double dy = (ay > 0 ? ay : 0.0) + (by > 0 ? by : 0.0);
-            *e++ = -((dx * dx + dy * dy) / var / denom * 0.5);
-        }
+        return t;
     }
-    return (int64_t)(e - e0);
+    const double *bb = in->gt_box + 4 * g;
+    const double x0 = bb[0] - bb[2], x1 = bb[0] + bb[2] * 2;
+    const double y0 = bb[1] - bb[3], y1 = bb[1] + bb[3] * 2;
+    for (int64_t j = 0; j < K; j++) {
+        const double xd = dk[3 * j], yd = dk[3 * j + 1];
+        const double ax = x0 - xd, bx = xd - x1, ay = y0 - yd, by = yd - y1;
+        const double dx = (ax > 0 ? ax : 0.0) + (bx > 0 ? bx : 0.0);
+        const double dy = (ay > 0 ? ay : 0.0) + (by > 0 ? by : 0.0);
+        d2[j] = dx * dx + dy * dy;
+        jv[j] = (int32_t)j;
+    }
+    return K;
+}
+
+/* pycocotools' exponents of the pair's n kept terms, in its order:
+ * -e = -(d2 / var / (area + eps) / 2) with var = (2 sigma)^2, into e. */
+static void pair_exponents(const fa_coco_input *in, const fa_oks_input *kp, int64_t g,
+                           const pair_scratch *ps, int64_t n, double *e)
+{
+    const double denom = in->gt_area[g] + DBL_EPSILON;
+    for (int64_t t = 0; t < n; t++) {
+        const int32_t j = ps->jv[t];
+        const double s2 = kp->sigmas[j] * 2, var = s2 * s2;
+        e[t] = -(ps->d2[j] / var / denom * 0.5);     /* x / 2 == x * 0.5 exactly */
+    }
 }
 
 void fa_oks_exponents(const fa_coco_input *in, const fa_oks_input *kp, int32_t k,
-                      int64_t d_begin, int64_t d_end, const int64_t *dt_e_off, double *neg_e)
+                      int64_t d_begin, int64_t d_end, const int64_t *dt_e_off, double *scratch,
+                      double *neg_e)
 {
+    const pair_scratch ps = scratch_parts(scratch, kp->n_kpt);
     const int64_t K = kp->n_kpt;
     fa_gt_cursor c;
     fa_gt_cursor_init(in, k, &c);
@@ -97,8 +128,11 @@ void fa_oks_exponents(const fa_coco_input *in, const fa_oks_input *kp, int32_t k
         const int64_t g0 = c.g0, G = c.G;
         const double *dk = kp->dt_kpt + (kp->dt_row ? kp->dt_row[d] : d) * 3 * K;
         double *e = neg_e + dt_e_off[d];
-        for (int64_t g = g0; g < g0 + G; g++)
-            e += pair_terms(in, kp, dk, g, e);
+        for (int64_t g = g0; g < g0 + G; g++) {
+            const int64_t n = pair_d2(in, kp, dk, g, &ps);
+            pair_exponents(in, kp, g, &ps, n, e);
+            e += n;
+        }
     }
 }
 
@@ -150,15 +184,71 @@ void fa_oks_reduce(const fa_coco_input *in, const fa_oks_input *kp, int32_t k,
 /* one pass per pair, with NumPy's own exp loop                                        */
 /* ---------------------------------------------------------------------------------- */
 
+/* Upper bounds of exp(-x) on a grid: OKS_UB_STEPS per unit of x, up to OKS_UB_LAST.
+ * ub[i] >= exp(-i / OKS_UB_STEPS) (exp rounded once, then raised by 1e-12). */
+#define OKS_UB_STEPS 4
+#define OKS_UB_LAST 40
+static double oks_ub_table[OKS_UB_LAST + 1];
+static volatile int oks_ub_ready = 0;
+
+static void oks_ub_init(void)
+{
+    if (oks_ub_ready) return;
+    /* every thread writes the same values, so a race is harmless */
+    for (int i = 0; i <= OKS_UB_LAST; i++)
+        oks_ub_table[i] = exp(-(double)i / OKS_UB_STEPS) * (1.0 + 1e-12);
+    oks_ub_ready = 1;
+}
+
+/* An upper bound (times n) of the pair's OKS from its n kept d2 terms, or -1 when a
+ * kept exponent is negative or NaN (no bound then). q below is e up to a few roundings
+ * (|q - e| < 1e-15 e), so floor(q (1 - 1e-12) STEPS) / STEPS <= e, and the table entry
+ * is >= exp(-e) also as NumPy's exp rounds it (within an ulp). */
+static double pair_bound_sum(const pair_scratch *ps, int64_t n, double inv_denom,
+                             const double *half_inv_var)
+{
+    double s = 0.0;
+    int bad = 0;
+    for (int64_t t = 0; t < n; t++) {
+        const int32_t j = ps->jv[t];
+        const double q = ps->d2[j] * half_inv_var[j] * inv_denom;
+        bad |= !(q >= 0);                                    /* NaN or negative */
+        const double x = q * (OKS_UB_STEPS * (1.0 - 1e-12));
+        s += oks_ub_table[x >= 0 && x < OKS_UB_LAST ? (int)x : OKS_UB_LAST];
+    }
+    return bad ? -1.0 : s;
+}
+
 /* The OKS of the pairs of detections [d_begin, d_end) of category k in one pass: each
  * pair's -e terms into a small buffer, exp applied by `exp_loop` (NumPy's float64 exp
  * inner loop, called exactly as NumPy calls it on pycocotools' per-pair arrays), summed
- * in NumPy's order. scratch: n_kpt doubles. No layout of the exponents is needed. */
+ * in NumPy's order. scratch: 3 n_kpt doubles. No layout of the exponents is needed.
+ *
+ * floor: pairs whose OKS is provably below it (by the bound above, with a 1e-9 margin
+ * for the roundings of NumPy's exp and sum) are not given to exp; they get their bound,
+ * which is below floor, instead of their OKS. Matching at thresholds >= floor reads the
+ * same as with exact values, since pycocotools never matches a pair below the
+ * threshold. floor = -inf: every pair exact. */
 void fa_oks_pairs(const fa_coco_input *in, const fa_oks_input *kp, int32_t k, int64_t d_begin,
                   int64_t d_end, fa_vec_loop exp_loop, void *exp_data, double *scratch,
-                  double *iou)
+                  double floor, double *iou)
 {
     const int64_t K = kp->n_kpt;
+    const int use_bound = floor > 0;
+    const pair_scratch ps = scratch_parts(scratch, K);
+    double half_inv_var[FA_OKS_MAX_BOUND_K];
+    if (use_bound) {
+        if (K > FA_OKS_MAX_BOUND_K) {
+            fa_oks_pairs(in, kp, k, d_begin, d_end, exp_loop, exp_data, scratch, -INFINITY, iou);
+            return;
+        }
+        oks_ub_init();
+        for (int64_t j = 0; j < K; j++) {
+            const double s2 = kp->sigmas[j] * 2;
+            half_inv_var[j] = 0.5 / (s2 * s2);
+        }
+    }
+    const double cut = floor * (1.0 - 1e-9);
     fa_gt_cursor c;
     fa_gt_cursor_init(in, k, &c);
     for (int64_t d = d_begin; d < d_end; d++) {
@@ -166,13 +256,26 @@ void fa_oks_pairs(const fa_coco_input *in, const fa_oks_input *kp, int32_t k, in
         fa_gt_cursor_seek(in, &c, d);
         const int64_t g0 = c.g0, G = c.G;
         const double *dk = kp->dt_kpt + (kp->dt_row ? kp->dt_row[d] : d) * 3 * K;
+        if (d + 4 < d_end) {        /* four detections ahead: its row is far in memory */
+            const char *nx = (const char *)(kp->dt_kpt + (kp->dt_row ? kp->dt_row[d + 4] : d + 4) * 3 * K);
+            for (int64_t b = 0; b < 3 * K * 8; b += 64) __builtin_prefetch(nx + b);
+        }
         double *row = iou + in->dt_iou_off[d];
         for (int64_t g = g0; g < g0 + G; g++) {
-            const int64_t n = pair_terms(in, kp, dk, g, scratch);
-            char *args[2] = {(char *)scratch, (char *)scratch};
+            const int64_t n = pair_d2(in, kp, dk, g, &ps);
+            if (use_bound) {
+                const double s = pair_bound_sum(&ps, n, 1.0 / (in->gt_area[g] + DBL_EPSILON),
+                                                half_inv_var);
+                if (s >= 0 && s < cut * (double)n) {
+                    row[g - g0] = s / (double)n;
+                    continue;
+                }
+            }
+            pair_exponents(in, kp, g, &ps, n, ps.e);
+            char *args[2] = {(char *)ps.e, (char *)ps.e};
             const intptr_t dims[1] = {(intptr_t)n}, steps[2] = {sizeof(double), sizeof(double)};
             exp_loop(args, dims, steps, exp_data);
-            row[g - g0] = np_pairwise_sum(scratch, n) / (double)n;
+            row[g - g0] = np_pairwise_sum(ps.e, n) / (double)n;
         }
     }
 }

@@ -66,14 +66,15 @@ cdef extern from "fastap.h" nogil:
     int64_t fa_coco_iou_layout(const fa_coco_input *inp, int64_t cut, int64_t *dt_iou_off)
     int64_t fa_oks_layout(const fa_coco_input *inp, const fa_oks_input *kp, int64_t *dt_e_off)
     void fa_oks_exponents(const fa_coco_input *inp, const fa_oks_input *kp, int32_t k,
-                          int64_t d_begin, int64_t d_end, const int64_t *dt_e_off, double *neg_e)
+                          int64_t d_begin, int64_t d_end, const int64_t *dt_e_off, double *scratch,
+                          double *neg_e)
     void fa_oks_reduce(const fa_coco_input *inp, const fa_oks_input *kp, int32_t k,
                        int64_t d_begin, int64_t d_end, const int64_t *dt_e_off, const double *ex,
                        double *iou)
     ctypedef void (*fa_vec_loop)(char **args, const intptr_t *dims, const intptr_t *steps, void *data)
     void fa_oks_pairs(const fa_coco_input *inp, const fa_oks_input *kp, int32_t k, int64_t d_begin,
                       int64_t d_end, fa_vec_loop exp_loop, void *exp_data, double *scratch,
-                      double *iou)
+                      double floor, double *iou)
 
     ctypedef struct fa_coco_match_out:
         uint32_t *dt_tp
@@ -439,9 +440,13 @@ cdef int _find_exp_loop() except -2:
 
 
 def oks_iou(CocoTables tables, sigmas, gt_kpt, gt_nvis, dt_kpt, int64_t cut, num_threads=None,
-            dt_row=None):
+            dt_row=None, double floor=float("-inf")):
     """pycocotools computeOks for every (category, image) run of `tables`, laid out for
     CocoTables.set_iou (returns (iou float64 [total], dt_iou_off int64 [n_dt])).
+
+    floor: pairs whose OKS is provably below it may get an upper bound of their OKS
+    (itself below floor) instead of the OKS, which spares their exp; matching at
+    thresholds >= floor is unchanged. The default, -inf, makes every value exact.
 
     sigmas float64 [K]; gt_kpt float64 [n_gt, 3K] in grouped order; dt_kpt float64
     [rows, 3K], in grouped order, or any order with dt_row int64 [n_dt] giving each
@@ -493,29 +498,36 @@ def oks_iou(CocoTables tables, sigmas, gt_kpt, gt_nvis, dt_kpt, int64_t cut, num
     iou = tables.extra["iou"]
     cdef double[::1] iv = iou
     cdef double *scratch
-    if _find_exp_loop() == 1:
-        # one pass per pair, NumPy's exp loop called on each pair's terms (GIL-free)
-        with nogil, parallel(num_threads=nt):
-            scratch = <double *>malloc(<size_t>K * sizeof(double))
-            for c in prange(nc, schedule="dynamic"):
-                if scratch != NULL:
-                    fa_oks_pairs(inp, &kp, ckv[c], cbv[c], cev[c], _exp_loop, _exp_data, scratch, &iv[0])
-            free(scratch)
-        return iou[:total], dt_iou_off
-    e_off = np.empty(max(nd, 1), np.int64)
+    cdef int no_memory = 0
+    cdef bint one_pass = _find_exp_loop() == 1
+    # one pass: NumPy's exp loop called on each pair's terms (GIL-free); otherwise the
+    # exponents of every pair into one buffer, np.exp on it, then the sums
+    cdef int64_t n_e = 0
+    e_off = np.empty(1 if one_pass else max(nd, 1), np.int64)
     cdef int64_t[::1] eo = e_off
-    cdef int64_t n_e
-    with nogil:
-        n_e = fa_oks_layout(&tables.inp, &kp, &eo[0])
+    if not one_pass:
+        with nogil:
+            n_e = fa_oks_layout(&tables.inp, &kp, &eo[0])
     ex = np.empty(max(n_e, 1))
     cdef double[::1] exv = ex
-    with nogil:
-        for c in prange(nc, num_threads=nt, schedule="dynamic"):
-            fa_oks_exponents(inp, &kp, ckv[c], cbv[c], cev[c], &eo[0], &exv[0])
-    np.exp(ex, out=ex)          # NumPy's exp, as pycocotools (see csrc/keypoints.c)
-    with nogil:
-        for c in prange(nc, num_threads=nt, schedule="dynamic"):
-            fa_oks_reduce(inp, &kp, ckv[c], cbv[c], cev[c], &eo[0], &exv[0], &iv[0])
+    with nogil, parallel(num_threads=nt):
+        scratch = <double *>malloc(<size_t>(3 * K) * sizeof(double))
+        for c in prange(nc, schedule="dynamic"):
+            if scratch == NULL:
+                no_memory += 1
+            elif one_pass:
+                fa_oks_pairs(inp, &kp, ckv[c], cbv[c], cev[c], _exp_loop, _exp_data, scratch,
+                             floor, &iv[0])
+            else:
+                fa_oks_exponents(inp, &kp, ckv[c], cbv[c], cev[c], &eo[0], scratch, &exv[0])
+        free(scratch)
+    if no_memory:
+        raise MemoryError("OKS: no memory for a thread's scratch of %d keypoints" % K)
+    if not one_pass:
+        np.exp(ex, out=ex)          # NumPy's exp, as pycocotools (see csrc/keypoints.c)
+        with nogil:
+            for c in prange(nc, num_threads=nt, schedule="dynamic"):
+                fa_oks_reduce(inp, &kp, ckv[c], cbv[c], cev[c], &eo[0], &exv[0], &iv[0])
     return iou[:total], dt_iou_off
 
 

@@ -670,6 +670,8 @@ class _LazyIous(Mapping):
         if p.iouType == "keypoints" and not p.useCats:
             return []          # pycocotools' computeOks finds no ground truth (see geometry.attach_oks)
         if "iou" in tables.core.extra:       # segm / keypoints: the block matching used
+            from .geometry import exact_ious
+            exact_ious(tables.core)
             start = int(tables.core.extra["dt_iou_off"][dpos[0]])
             return tables.core.extra["iou"][start:start + len(dpos) * len(gpos)].reshape(len(dpos), len(gpos)).copy()
         from ._core import box_iou
@@ -746,7 +748,7 @@ class COCOeval:
             sig = np.asarray(p.kpt_oks_sigmas, dtype=np.float64).reshape(-1)
             gkp, gnum = _gt_keypoints(self.cocoGt, len(sig))
             attach_oks(tables, gkp, gnum, gt["iscrowd"], _dt_keypoints(self.cocoDt, len(sig)), sig,
-                       md[-1], num_threads=self.num_threads, use_cats=bool(p.useCats))
+                       md[-1], num_threads=self.num_threads, use_cats=bool(p.useCats), iou_thrs=iou_thrs)
         elif p.iouType == 'segm':
             from .geometry import attach_rle_iou
             attach_rle_iou(tables, _rles_of(self.cocoGt, self.cocoGt, "gt", self.num_threads),

@@ -800,7 +800,7 @@ def _evaluate_geometry(gt, dt, iou_type, image_sizes, sigmas, iou_thresholds, re
         num = gt_in.get("num_keypoints")
         num = (gk[:, 2::3] > 0).sum(axis=1) if num is None else _floats("ground truth", "num_keypoints", num, (gk.shape[0],))
         geometry.attach_oks(tables, gk, num, g["iscrowd"], dk, sig, md[-1], num_threads=num_threads,
-                            use_cats=use_cats)
+                            use_cats=use_cats, iou_thrs=iou_thrs)
     matches = coco_match(tables, iou_thrs, md, ar, num_threads=num_threads)
     precision, recall, scores = coco_accumulate(tables, matches, iou_thrs, rec_thrs, md, ar,
                                                 num_threads=num_threads)

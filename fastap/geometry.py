@@ -15,7 +15,7 @@ import numpy as np
 from . import _core
 from .errors import InvalidAnnotationError, InvalidTypeError
 
-__all__ = ["keypoint_arrays", "keypoint_result_boxes", "attach_oks", "rles_from_annotations",
+__all__ = ["keypoint_arrays", "keypoint_result_boxes", "attach_oks", "exact_ious", "iou_floor", "rles_from_annotations",
            "rles_from_spans", "segm_results_columns", "attach_rle_iou"]
 
 
@@ -79,10 +79,15 @@ def keypoint_result_boxes(kpt):
 
 
 def attach_oks(tables, gt_kpt, gt_num_kpt, gt_crowd, dt_kpt, sigmas, cut, num_threads=None,
-               use_cats=True):
+               use_cats=True, iou_thrs=None):
     """Compute OKS for every (category, image) run of ``tables`` (engine.Tables) and
     make matching use it; also sets pycocotools' keypoint ignore rule (iscrowd or
     ``num_keypoints == 0``). Arrays are in the input columns' order.
+
+    ``iou_thrs``: the thresholds matching will use. Pairs whose OKS is provably below all
+    of them then keep an upper bound of their OKS (below every threshold) rather than
+    the OKS, which spares their exp; ``exact_ious(tables.core)`` computes the exact
+    values when something needs them (``COCOeval.ious``, matching at a lower threshold).
 
     pycocotools quirk, reproduced: with ``useCats=0`` its computeOks looks the ground
     truth up under category -1 and finds none, so no detection matches anything; the
@@ -103,8 +108,29 @@ def attach_oks(tables, gt_kpt, gt_num_kpt, gt_crowd, dt_kpt, sigmas, cut, num_th
         off, total = tables.core.iou_layout(int(cut))
         tables.core.set_iou(np.full(max(total, 1), -np.inf), off, int(cut))
         return
-    _core.oks_iou(tables.core, sigmas, g, nvis, d if d.shape[0] else np.zeros((0, 3 * K)), int(cut),
-                  num_threads=num_threads, dt_row=di)
+    floor = -np.inf
+    if iou_thrs is not None and len(iou_thrs):
+        floor = min(float(np.min(iou_thrs)), 1 - 1e-10)     # pycocotools: min(t, 1 - 1e-10)
+    args = (tables.core, sigmas, g, nvis, d if d.shape[0] else np.zeros((0, 3 * K)), int(cut))
+    kw = {"num_threads": num_threads, "dt_row": di}
+    _core.oks_iou(*args, floor=floor, **kw)
+    if floor > 0:
+        tables.core.extra["iou_floor"] = floor
+        tables.core.extra["iou_exact"] = lambda: _core.oks_iou(*args, **kw)
+
+
+def exact_ious(core):
+    """Make the precomputed IoUs of ``core`` (engine.Tables.core) exact everywhere: OKS
+    attached with thresholds keep bounds below them (see attach_oks). No-op otherwise."""
+    if core.extra.get("iou_floor", -np.inf) > -np.inf:
+        core.extra["iou_exact"]()
+        core.extra["iou_floor"] = -np.inf
+
+
+def iou_floor(core):
+    """The threshold below which ``core``'s precomputed IoUs may be bounds, not values
+    (-inf: all exact)."""
+    return core.extra.get("iou_floor", -np.inf)
 
 
 # ------------------------------------------------------------------------------ masks

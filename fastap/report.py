@@ -140,6 +140,10 @@ class _Pass:
 
     def match_one(self, thr, a, details=False):
         from .engine import coco_match
+        from .geometry import exact_ious, iou_floor
+        if thr < iou_floor(self.tables.core):
+            with self._lock:
+                exact_ious(self.tables.core)      # OKS below the evaluation's thresholds were bounds
         return coco_match(self.tables, np.array([thr]), [self.max_dets[-1]], self.area_rng[a:a + 1],
                           details=details, num_threads=self.num_threads)[0]
 

@@ -41,7 +41,9 @@ def test_keypoints_ious_and_evalimgs_equal_pycocotools():
     assert_same_evalimgs_and_ious(ref, ev)
 
 
-@pytest.mark.parametrize("case", ["sigmas", "maxdets", "arearng", "nocats", "iouthrs", "few_kpts"])
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning", "ignore:invalid value:RuntimeWarning")
+@pytest.mark.parametrize("case", ["sigmas", "maxdets", "arearng", "nocats", "iouthrs", "few_kpts",
+                                  "zero_sigma", "low_thrs"])
 def test_keypoints_custom_params(case):
     n_kpt = 5 if case == "few_kpts" else 17
     ds, res = make_keypoints_coco(11, n_images=30, edge_cases=True, n_kpt=n_kpt)
@@ -59,6 +61,10 @@ def test_keypoints_custom_params(case):
             p.iouThrs = np.array([0.3, 0.5, 0.9])
         elif case == "few_kpts":
             p.kpt_oks_sigmas = np.array([0.026, 0.025, 0.025, 0.035, 0.035])
+        elif case == "zero_sigma":          # infinite and NaN exponents: NaN OKS match in pycocotools
+            p.kpt_oks_sigmas = np.where(np.arange(17) % 5 == 0, 0.0, np.linspace(0.02, 0.12, 17))
+        elif case == "low_thrs":            # no pair below the lowest threshold is skipped
+            p.iouThrs = np.array([0.0, 1e-300, 0.05])
 
     ref, _ = run_pycocotools(ds, res, setp, iou_type="keypoints")
     ev, _ = run_fastap(ds, res, setp, iou_type="keypoints")
@@ -82,6 +88,39 @@ def test_keypoints_person_category_split_across_threads(monkeypatch):
     ds, res = make_keypoints_coco(6, n_images=60, edge_cases=True)
     ref, ev = _compare(ds, res)
     assert_same_evalimgs_and_ious(ref, ev)
+
+
+def test_oks_bounds_below_the_thresholds():
+    """Pairs whose OKS is provably below the lowest threshold keep an upper bound of it,
+    below that threshold; every other value is pycocotools' OKS. exact_ious() makes all
+    of them exact, and COCOeval.ious reads exact values."""
+    from fastap.geometry import exact_ious, iou_floor
+    ds, res = make_keypoints_coco(21, n_images=40, edge_cases=True)
+    ref, ev = _compare(ds, res)
+    core = ev._state["tables"].core
+    assert iou_floor(core) == 0.5
+    fast = core.extra["iou"].copy()
+    exact_ious(core)
+    assert iou_floor(core) == -np.inf
+    exact = core.extra["iou"]
+    above = exact >= 0.5
+    assert np.array_equal(fast[above].view(np.uint64), exact[above].view(np.uint64))
+    assert (fast[~above] < 0.5).all() and (fast[~above] >= exact[~above]).all()
+    assert (fast != exact).sum() > 0.3 * exact.shape[0]     # the bound does skip pairs
+    assert_same_evalimgs_and_ious(ref, ev)
+
+
+def test_oks_operating_points_below_the_thresholds():
+    """A report matching at a threshold below the evaluation's lowest one (where OKS
+    values were bounds) gives what an evaluation at that threshold gives."""
+    ds, res = make_keypoints_coco(22, n_images=40, edge_cases=True)
+    ev, _ = run_fastap(ds, res, iou_type="keypoints")
+    low, _ = run_fastap(ds, res, lambda p: setattr(p, "iouThrs", np.array([0.2, 0.5])),
+                        iou_type="keypoints")
+    a = fastap.operating_points(ev, iou_threshold=0.2)
+    b = fastap.operating_points(low, iou_threshold=0.2)
+    assert a.to_dict() == b.to_dict()
+    assert a.to_dict() != fastap.operating_points(ev, iou_threshold=0.5).to_dict()
 
 
 def _eval(ds, res, sigmas=None):
