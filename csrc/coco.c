@@ -345,32 +345,75 @@ static uint64_t desc_key(double s)
     return ~u;
 }
 
-/* Stable sort of a[0..n) by ascending key (LSD radix sort, 8-bit digits; digits that
- * are the same for every key are skipped). tmp has room for n. Returns a or tmp,
- * whichever holds the result. */
+/* Stable insertion sort of a[0..n) by ascending key. */
+static void insertion_sort_scored(fa_scored *a, int64_t n)
+{
+    for (int64_t i = 1; i < n; i++) {
+        fa_scored v = a[i];
+        int64_t j = i;
+        while (j > 0 && a[j - 1].key > v.key) { a[j] = a[j - 1]; j--; }
+        a[j] = v;
+    }
+}
+
+/* Stable LSD radix sort of a[0..n) by the key bits [lo_bit, 64), in digits of at most 11
+ * bits; histograms of every digit in one pass, digits that are the same for every key
+ * skipped. tmp has room for n. Returns a or tmp, whichever holds the result. */
+static fa_scored *radix_scored(fa_scored *a, fa_scored *tmp, int64_t n, int lo_bit)
+{
+    enum { DIG = 11, MAXD = 6 };
+    int shifts[MAXD], widths[MAXD], nd = 0;
+    for (int sh = lo_bit; sh < 64 && nd < MAXD; sh += DIG, nd++) {
+        shifts[nd] = sh;
+        widths[nd] = 64 - sh < DIG ? 64 - sh : DIG;
+    }
+    int64_t *count = (int64_t *)calloc((size_t)nd << DIG, sizeof(int64_t));
+    if (!count) {                        /* no memory for 100 KB: a slower sort, same order */
+        insertion_sort_scored(a, n);
+        return a;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        const uint64_t k = a[i].key;
+        for (int q = 0; q < nd; q++)
+            count[((int64_t)q << DIG) + (int64_t)((k >> shifts[q]) & ((1u << widths[q]) - 1))]++;
+    }
+    fa_scored *src = a, *dst = tmp;
+    for (int q = 0; q < nd; q++) {
+        int64_t *c = count + ((int64_t)q << DIG);
+        const uint64_t mask = (1u << widths[q]) - 1;
+        if (c[(src[0].key >> shifts[q]) & mask] == n) continue;     /* one digit value */
+        int64_t pos = 0;
+        for (int b = 0; b <= (int)mask; b++) { int64_t x = c[b]; c[b] = pos; pos += x; }
+        for (int64_t i = 0; i < n; i++) dst[c[(src[i].key >> shifts[q]) & mask]++] = src[i];
+        fa_scored *x = src; src = dst; dst = x;
+    }
+    free(count);
+    return src;
+}
+
+/* Stable sort of a[0..n) by ascending key. tmp has room for n. Returns a or tmp,
+ * whichever holds the result. The keys' upper 32 bits are radix sorted first (three
+ * passes at most); runs that tie there are then ordered by the whole key: by insertion
+ * when short, by a radix sort of their lower bits when long. */
 static fa_scored *sort_scored_desc(fa_scored *a, fa_scored *tmp, int64_t n)
 {
     if (n < 48) {
-        for (int64_t i = 1; i < n; i++) {
-            fa_scored v = a[i];
-            int64_t j = i;
-            while (j > 0 && a[j - 1].key > v.key) { a[j] = a[j - 1]; j--; }
-            a[j] = v;
-        }
+        insertion_sort_scored(a, n);
         return a;
     }
-    uint64_t all_and = ~0ull, all_or = 0;
-    for (int64_t i = 0; i < n; i++) { all_and &= a[i].key; all_or |= a[i].key; }
-    const uint64_t varying = all_and ^ all_or;
-    fa_scored *src = a, *dst = tmp;
-    for (int shift = 0; shift < 64; shift += 8) {
-        if (!((varying >> shift) & 0xFF)) continue;
-        int64_t count[256] = {0};
-        for (int64_t i = 0; i < n; i++) count[(src[i].key >> shift) & 0xFF]++;
-        int64_t pos = 0;
-        for (int b = 0; b < 256; b++) { int64_t c = count[b]; count[b] = pos; pos += c; }
-        for (int64_t i = 0; i < n; i++) dst[count[(src[i].key >> shift) & 0xFF]++] = src[i];
-        fa_scored *x = src; src = dst; dst = x;
+    fa_scored *src = radix_scored(a, tmp, n, 32);
+    fa_scored *other = src == a ? tmp : a;
+    for (int64_t i = 0; i < n;) {
+        const uint64_t hi = src[i].key >> 32;
+        int64_t j = i + 1;
+        while (j < n && (src[j].key >> 32) == hi) j++;
+        if (j - i > 32) {
+            fa_scored *r = radix_scored(src + i, other + i, j - i, 0);
+            if (r != src + i) memcpy(src + i, r, (size_t)(j - i) * sizeof(fa_scored));
+        } else if (j - i > 1) {
+            insertion_sort_scored(src + i, j - i);
+        }
+        i = j;
     }
     return src;
 }

@@ -215,6 +215,32 @@ def test_score_ties_across_images_and_within():
     assert_same_eval(ref, ev)
 
 
+@pytest.mark.parametrize("spread", ["low_bits", "mixed"])
+def test_score_order_with_scores_equal_in_their_upper_bits(spread):
+    """Accumulation sorts scores by their upper 32 key bits first: scores that differ only
+    below (long and short tied runs there, and exact ties) still come in pycocotools'
+    stable descending order."""
+    rng = np.random.default_rng(5)
+    n_img = 30
+    anns = [{"id": i + 1, "image_id": 1 + i % n_img, "category_id": 1,
+             "bbox": [float(x) for x in rng.uniform(0, 200, 2)] + [40.0, 40.0], "area": 1600.0, "iscrowd": 0}
+            for i in range(90)]
+    d = {"images": [{"id": i + 1} for i in range(n_img)], "categories": [{"id": 1}], "annotations": anns}
+    r = []
+    for i in range(600):
+        a = anns[rng.integers(len(anns))]
+        k = int(rng.integers(0, 400))
+        if spread == "low_bits":       # one long run in the upper bits, many exact ties
+            score = 0.5 + k * 2.0 ** -40
+        else:                          # short runs in the upper bits, some long ones
+            score = float(rng.choice([0.25, 0.5, 0.75])) + (k % 7) * 2.0 ** -45 + (k // 7) * 2.0 ** -18
+        b = [a["bbox"][0] + float(rng.normal(0, 6)), a["bbox"][1] + float(rng.normal(0, 6)), 40.0, 40.0]
+        r.append({"image_id": a["image_id"], "category_id": 1, "bbox": b, "score": score})
+    ref, _ = run_pycocotools(d, r)
+    ev, _ = run_fastap(d, r)
+    assert_same_eval(ref, ev)
+
+
 def test_empty_results_evaluate_cleanly():
     """pycocotools crashes on loadRes([]); fastap evaluates: precision 0 where there is
     ground truth, -1 elsewhere."""
