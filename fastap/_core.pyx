@@ -731,9 +731,12 @@ cdef int _run_categories(CocoTables tables, _Params prm, fa_coco_match_out *out,
     cdef char *buf
     cdef const fa_coco_input *inp = &tables.inp
     cdef const fa_coco_params *p = &prm.p
+    # accumulation: runs of neighbouring categories per thread, whose output rows share
+    # cache lines (a category's values of one (t, r) are A*M doubles wide)
+    cdef int chunk = max(1, <int>(nk // (4 * nt))) if accumulate else 1
     with nogil, parallel(num_threads=nt):
         buf = <char *>malloc(nbytes)
-        for t in prange(nk, schedule="dynamic"):
+        for t in prange(nk, schedule="dynamic", chunksize=chunk):
             if buf == NULL:
                 ev[t] = FA_ENOMEM
             elif accumulate:
