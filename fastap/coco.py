@@ -419,9 +419,9 @@ class COCO:
     def _results_with_geometry(self, res, data, g, what):
         """loadRes of a results file with masks or keypoints read by the C scanner:
         pycocotools' branch by the first record, without building any dict."""
-        from .geometry import keypoint_result_boxes, rles_from_spans, segm_result_boxes
+        from .geometry import keypoint_result_boxes, rles_from_spans, rows_all_nan, segm_result_boxes
         n = g["image_id"].shape[0]
-        has_bbox = ~np.isnan(g["bbox"]).all(axis=1)
+        has_bbox = ~rows_all_nan(g["bbox"])
         base = {k: g[k] for k in ("image_id", "category_id", "score")}
         seg, kpt = g["seg_span"], g["kpt_span"]
         if n == 0 or has_bbox[0]:

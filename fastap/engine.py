@@ -113,7 +113,7 @@ def _floats(what, field, values, shape, ids=None, allow_nan=False):
         else:
             raise _bad_value(what, field, values, shape, ids)
     a = np.ascontiguousarray(a, dtype=np.float64)
-    if not allow_nan:
+    if not allow_nan and not np.isfinite(a).all():     # one flat pass; rows only on error
         bad = ~np.isfinite(a)
         if bad.ndim == 2:
             bad = bad.any(axis=1)

@@ -48,9 +48,8 @@ def keypoint_arrays(anns, n_kpt, what, gt):
                 raise InvalidAnnotationError("%s record %d%s: keypoints should be numbers"
                                              % (what, i, _rid(anns[i]))) from None
         raise
-    bad = ~np.isfinite(kpt).all(axis=1)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
+    if not np.isfinite(kpt).all():
+        i = int(np.flatnonzero(~np.isfinite(kpt).all(axis=1))[0])
         raise InvalidAnnotationError("%s record %d%s: keypoints should be finite numbers"
                                      % (what, i, _rid(anns[i])))
     if not gt:
@@ -204,13 +203,25 @@ def rles_from_spans(data, spans, image_ids, imgs, what, num_threads=None, lazy=F
         raise InvalidAnnotationError(str(e)) from None
 
 
+def rows_all_nan(a):
+    """bool [n]: rows of the float array a [n, k] that are all NaN (the scanner's mark of
+    an absent field). One flat pass in the common cases (no NaN, or all NaN)."""
+    nan = np.isnan(a)
+    if not nan.any():
+        return np.zeros(a.shape[0], bool)
+    if nan.all():
+        return np.ones(a.shape[0], bool)
+    return nan.all(axis=1)
+
+
 def segm_result_boxes(rles, given_bbox):
     """pycocotools' loadRes for mask results: area = the mask's area; bbox = the record's
     own when it has one (rows of ``given_bbox`` that are not NaN), else the mask's box."""
     bbox = np.array(rles["bbox"], dtype=np.float64, copy=True)
     if given_bbox is not None:
-        has = ~np.isnan(given_bbox).all(axis=1)
-        bbox[has] = given_bbox[has]
+        has = ~rows_all_nan(given_bbox)
+        if has.any():
+            bbox[has] = given_bbox[has]
     return bbox, np.asarray(rles["area"], dtype=np.float64)
 
 
