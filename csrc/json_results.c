@@ -187,6 +187,66 @@ static const unsigned char g_plain[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 };
 
+/* 16 bytes at a time (SSE2): the first byte of [p, e) that is not plain string text
+ * (g_plain), or the first of the last < 16 bytes. Long strings (compressed RLE counts)
+ * are most of a mask results file. */
+#if defined(__SSE2__) || defined(_M_X64)
+#include <emmintrin.h>
+#define FA_JSON_SSE2 1
+#endif
+
+static inline int ctz32_nz(unsigned m)      /* m != 0 */
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return __builtin_ctz(m);
+#else
+    int n = 0;
+    while (!(m & 1u)) { m >>= 1; n++; }
+    return n;
+#endif
+}
+
+static inline const unsigned char *skip_plain16(const unsigned char *p, const unsigned char *e)
+{
+#if defined(FA_JSON_SSE2)
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
+    while (e - p >= 16) {
+        const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        /* signed compare: bytes >= 0x80 are negative, below 0x20 with the controls */
+        const __m128i x = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                                       _mm_cmplt_epi8(v, space));
+        const unsigned m = (unsigned)_mm_movemask_epi8(x);
+        if (m)
+            return p + ctz32_nz(m);
+        p += 16;
+    }
+#else
+    (void)e;
+#endif
+    return p;
+}
+
+/* The first '"' or backslash in [p, e), or NULL. */
+static inline const unsigned char *find_quote_or_backslash(const unsigned char *p, const unsigned char *e)
+{
+#if defined(FA_JSON_SSE2)
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    while (e - p >= 16) {
+        const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        const unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)));
+        if (m)
+            return p + ctz32_nz(m);
+        p += 16;
+    }
+#endif
+    for (; p < e; p++)
+        if (*p == '"' || *p == '\\')
+            return p;
+    return NULL;
+}
+
 static int hexval(unsigned char ch)
 {
     if (ch >= '0' && ch <= '9') return ch - '0';
@@ -220,6 +280,7 @@ static int scan_string(jctx *c, const unsigned char **s, size_t *n, int *esc)
     const unsigned char *p = c->p + 1, *e = c->end;
     int has_esc = 0;
     for (;;) {
+        p = skip_plain16(p, e);
         while (p < e && g_plain[*p])
             p++;
         if (p >= e)
@@ -2815,20 +2876,19 @@ int fa_json_rle_object(const char *buf, size_t len, int64_t *h, int64_t *w, int6
         } else if (ke - k == 6 && memcmp(k, "counts", 6) == 0 && !have_counts) {
             if (c.p >= c.end || *c.p != '"') return 0;
             const unsigned char *s = c.p + 1, *q = s, *end;
-            /* the closing quote: the first one not escaped (an odd run of backslashes) */
-            for (;;) {
-                end = (const unsigned char *)memchr(q, '"', (size_t)(c.end - q));
-                if (!end) return 0;
-                const unsigned char *r = end;
-                while (r > s && r[-1] == '\\') r--;
-                if (((end - r) & 1) == 0) break;
-                q = end + 1;
-            }
+            /* the closing quote, in one pass: every backslash must start the escape of
+             * a backslash (the one RLE character JSON escapes); any other escape is
+             * left to the full parser */
             int esc = 0;
-            for (q = s; (q = (const unsigned char *)memchr(q, '\\', (size_t)(end - q))) != NULL; q += 2) {
-                if (q + 1 >= end || q[1] != '\\') return 0;   /* another escape: the full parser */
+            for (;;) {
+                q = find_quote_or_backslash(q, c.end);
+                if (!q) return 0;
+                if (*q == '"') break;
+                if (q + 1 >= c.end || q[1] != '\\') return 0;
                 esc = 1;
+                q += 2;
             }
+            end = q;
             *raw_start = (int64_t)(s - c.buf);
             *raw_len = (int64_t)(end - s);
             *raw_esc = esc;
