@@ -1714,6 +1714,8 @@ static int take_keypoints(jctx *c, const fa_json_geometry *g, int64_t i)
 }
 
 /* Record the byte span of the value at c->p (skipping it) into span[2]. */
+static int take_segmentation(jctx *c, int64_t *span, int64_t *row);
+
 static int take_span(jctx *c, int64_t *span)
 {
     const unsigned char *start = c->p;
@@ -1850,6 +1852,8 @@ static int parse_record(jctx *c, int64_t i, const jout *o, int64_t *n_area)
         bb[0] = bb[1] = bb[2] = bb[3] = NAN;
         seen |= 4u;
         if (o->geom->seg_span) o->geom->seg_span[2 * i] = o->geom->seg_span[2 * i + 1] = -1;
+        if (o->geom->seg_rle)
+            for (int q = 0; q < 5; q++) o->geom->seg_rle[5 * i + q] = -1;
         if (o->geom->kpt_span) o->geom->kpt_span[2 * i] = o->geom->kpt_span[2 * i + 1] = -1;
         if (o->geom->kpt_count) o->geom->kpt_count[i] = -1;
     }
@@ -1901,6 +1905,8 @@ static int parse_record(jctx *c, int64_t i, const jout *o, int64_t *n_area)
                 int64_t *sp = kind == K_SEGMENTATION ? o->geom->seg_span : o->geom->kpt_span;
                 if (kind == K_KEYPOINTS && o->geom->kpt_values && c->p < c->end && *c->p == '[')
                     rc = take_keypoints(c, o->geom, i);
+                else if (kind == K_SEGMENTATION && sp && o->geom->seg_rle)
+                    rc = take_segmentation(c, sp + 2 * i, o->geom->seg_rle + 5 * i);
                 else
                     rc = sp ? take_span(c, sp + 2 * i) : skip_value(c);
                 break;
@@ -2190,6 +2196,7 @@ static void move_rows(const jout *o, int64_t from, int64_t to, int64_t n)
     FA_MOVE_ROWS(o->area, 1);
     if (g) {
         if (g->seg_span) FA_MOVE_ROWS(g->seg_span, 2);
+        if (g->seg_rle) FA_MOVE_ROWS(g->seg_rle, 5);
         if (g->kpt_span) FA_MOVE_ROWS(g->kpt_span, 2);
         if (g->num_keypoints) FA_MOVE_ROWS(g->num_keypoints, 1);
         if (g->kpt_values && g->kpt_stride > 0) FA_MOVE_ROWS(g->kpt_values, g->kpt_stride);
@@ -2841,74 +2848,122 @@ static int rle_size(jctx *c, int64_t *v)
     return fast_id(c, v) == FA_OK && *v >= 0 && *v < 2147483648LL;
 }
 
-int fa_json_rle_object(const char *buf, size_t len, int64_t *h, int64_t *w, int64_t *raw_start,
-                       int64_t *raw_len, int *raw_esc)
+/* The common RLE object {"size": [h, w], "counts": "..."} at c->p (its '{'), without
+ * the general parser: returns 1 with c->p past its '}', the size, and where the counts
+ * string's characters lie (raw_start: offset in c->buf; esc: it holds "\\\\" escapes);
+ * 0 for anything else (c->p is then anywhere; nothing is reported). `strict_text`: the
+ * counts string must also be valid JSON text as the scanner checks it (no control
+ * characters, only ASCII), so that a record read this way is one the scanner accepts. */
+static int rle_object_at(jctx *c, int strict_text, int64_t *h, int64_t *w, int64_t *raw_start,
+                         int64_t *raw_len, int *raw_esc)
 {
-    jctx c;
-    fa_json_error err;       /* never reported: any surprise is left to the full parser */
     int have_size = 0, have_counts = 0;
-    jctx_span(&c, buf, len, "segmentation", &err);
-    if (c.p >= c.end || *c.p != '{') return 0;
-    c.p++;
-    skip_ws(&c);
-    while (c.p < c.end && *c.p == '"') {
-        const unsigned char *k = c.p + 1, *ke = (const unsigned char *)memchr(k, '"', (size_t)(c.end - k));
+    if (c->p >= c->end || *c->p != '{') return 0;
+    c->p++;
+    skip_ws(c);
+    while (c->p < c->end && *c->p == '"') {
+        const unsigned char *k = c->p + 1, *ke = (const unsigned char *)memchr(k, '"', (size_t)(c->end - k));
         if (!ke) return 0;
-        c.p = ke + 1;
-        skip_ws(&c);
-        if (c.p >= c.end || *c.p != ':') return 0;
-        c.p++;
-        skip_ws(&c);
+        c->p = ke + 1;
+        skip_ws(c);
+        if (c->p >= c->end || *c->p != ':') return 0;
+        c->p++;
+        skip_ws(c);
         if (ke - k == 4 && memcmp(k, "size", 4) == 0 && !have_size) {
-            if (c.p >= c.end || *c.p != '[') return 0;
-            c.p++;
-            skip_ws(&c);
-            if (!rle_size(&c, h)) return 0;
-            skip_ws(&c);
-            if (c.p >= c.end || *c.p != ',') return 0;
-            c.p++;
-            skip_ws(&c);
-            if (!rle_size(&c, w)) return 0;
-            skip_ws(&c);
-            if (c.p >= c.end || *c.p != ']') return 0;
-            c.p++;
+            if (c->p >= c->end || *c->p != '[') return 0;
+            c->p++;
+            skip_ws(c);
+            if (!rle_size(c, h)) return 0;
+            skip_ws(c);
+            if (c->p >= c->end || *c->p != ',') return 0;
+            c->p++;
+            skip_ws(c);
+            if (!rle_size(c, w)) return 0;
+            skip_ws(c);
+            if (c->p >= c->end || *c->p != ']') return 0;
+            c->p++;
             have_size = 1;
         } else if (ke - k == 6 && memcmp(k, "counts", 6) == 0 && !have_counts) {
-            if (c.p >= c.end || *c.p != '"') return 0;
-            const unsigned char *s = c.p + 1, *q = s, *end;
+            if (c->p >= c->end || *c->p != '"') return 0;
+            const unsigned char *s = c->p + 1, *q = s;
             /* the closing quote, in one pass: every backslash must start the escape of
              * a backslash (the one RLE character JSON escapes); any other escape is
              * left to the full parser */
             int esc = 0;
             for (;;) {
-                q = find_quote_or_backslash(q, c.end);
-                if (!q) return 0;
+                if (strict_text) {
+                    q = skip_plain16(q, c->end);
+                    while (q < c->end && g_plain[*q]) q++;
+                    if (q >= c->end) return 0;
+                    if (*q != '"' && *q != '\\') return 0;   /* control or non-ASCII byte */
+                } else {
+                    q = find_quote_or_backslash(q, c->end);
+                    if (!q) return 0;
+                }
                 if (*q == '"') break;
-                if (q + 1 >= c.end || q[1] != '\\') return 0;
+                if (q + 1 >= c->end || q[1] != '\\') return 0;
                 esc = 1;
                 q += 2;
             }
-            end = q;
-            *raw_start = (int64_t)(s - c.buf);
-            *raw_len = (int64_t)(end - s);
+            *raw_start = (int64_t)(s - c->buf);
+            *raw_len = (int64_t)(q - s);
             *raw_esc = esc;
-            c.p = end + 1;
+            c->p = q + 1;
             have_counts = 1;
         } else {
             return 0;
         }
-        skip_ws(&c);
-        if (c.p < c.end && *c.p == ',') {
-            c.p++;
-            skip_ws(&c);
+        skip_ws(c);
+        if (c->p < c->end && *c->p == ',') {
+            c->p++;
+            skip_ws(c);
             continue;
         }
-        if (c.p < c.end && *c.p == '}') {
-            c.p++;
-            skip_ws(&c);
-            return have_size && have_counts && c.p == c.end;
+        if (c->p < c->end && *c->p == '}') {
+            c->p++;
+            return have_size && have_counts;
         }
         return 0;
     }
     return 0;
+}
+
+int fa_json_rle_object(const char *buf, size_t len, int64_t *h, int64_t *w, int64_t *raw_start,
+                       int64_t *raw_len, int *raw_esc)
+{
+    jctx c;
+    fa_json_error err;       /* never reported: any surprise is left to the full parser */
+    jctx_span(&c, buf, len, "segmentation", &err);
+    if (!rle_object_at(&c, 0, h, w, raw_start, raw_len, raw_esc)) return 0;
+    skip_ws(&c);
+    return c.p == c.end;
+}
+
+/* A results record's "segmentation": its span, and when it is the common RLE object,
+ * what rle_object_at reads (row: h, w, counts offset from the span's start, counts
+ * length, escaped; all -1 otherwise), so the mask readers need not parse it again. */
+static int take_segmentation(jctx *c, int64_t *span, int64_t *row)
+{
+    const unsigned char *start = c->p;
+    for (int q = 0; q < 5; q++) row[q] = -1;
+    if (c->p < c->end && *c->p == '{') {
+        fa_json_error scratch, *keep = c->err;
+        int64_t h, w, rs, rl;
+        int esc;
+        c->err = &scratch;               /* a shape it does not read is not an error */
+        const int ok = rle_object_at(c, 1, &h, &w, &rs, &rl, &esc);
+        c->err = keep;
+        if (ok) {
+            span[0] = (int64_t)(start - c->buf);
+            span[1] = (int64_t)(c->p - c->buf);
+            row[0] = h;
+            row[1] = w;
+            row[2] = rs - span[0];
+            row[3] = rl;
+            row[4] = esc;
+            return FA_OK;
+        }
+        c->p = start;
+    }
+    return take_span(c, span);
 }

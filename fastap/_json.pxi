@@ -26,6 +26,7 @@ cdef extern from "fastap.h":
     _jr_int64 _jr_count_bound "fa_json_results_count_bound"(const char *buf, size_t len) nogil
     ctypedef struct _jr_geom "fa_json_geometry":
         _jr_int64 *seg_span
+        _jr_int64 *seg_rle
         _jr_int64 *kpt_span
         double *num_keypoints
         double *kpt_values
@@ -305,8 +306,10 @@ def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0, num_th
     cdef _jr_geom geom
     cdef const _jr_geom *gp = NULL
     seg_span = _jr_np.empty((max(cap, 1), 2), dtype=_jr_np.int64)
+    seg_rle = _jr_np.empty((max(cap, 1), 5), dtype=_jr_np.int64)
     kpt_span = _jr_np.empty((max(cap, 1), 2), dtype=_jr_np.int64)
     cdef _jr_int64[:, ::1] v_ss = seg_span
+    cdef _jr_int64[:, ::1] v_sr = seg_rle
     cdef _jr_int64[:, ::1] v_ks = kpt_span
     kpt_values = _jr_np.empty((max(cap, 1) if kpt_stride > 0 else 1, max(kpt_stride, 1)), dtype=_jr_np.float64)
     kpt_count = _jr_np.empty(max(cap, 1), dtype=_jr_np.int64)
@@ -314,6 +317,7 @@ def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0, num_th
     cdef _jr_int64[::1] v_kc = kpt_count
     if geometry:
         geom.seg_span = &v_ss[0, 0]
+        geom.seg_rle = &v_sr[0, 0]
         geom.kpt_span = &v_ks[0, 0]
         geom.num_keypoints = NULL
         geom.kpt_values = NULL
@@ -343,7 +347,7 @@ def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0, num_th
         # puts them together, as the trimming below would have copied them anyway
         cols = [image_id, category_id, bbox, score, area]
         if geometry:
-            cols += [seg_span, kpt_span, kpt_count]
+            cols += [seg_span, kpt_span, kpt_count, seg_rle]
             if kpt_stride > 0:
                 cols.append(kpt_values)
         cols = _jr_gather(cols, &v_pc[0], &v_pc[m + 1], n_pieces, n, nt)
@@ -352,8 +356,9 @@ def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0, num_th
         if geometry:
             out["seg_span"] = cols[5]
             out["kpt_span"] = cols[6]
+            out["seg_rle"] = cols[8]
             if kpt_stride > 0:
-                out["kpt_values"] = cols[8]
+                out["kpt_values"] = cols[9]
                 out["kpt_count"] = cols[7]
         return out
     if n != cap:
@@ -366,6 +371,7 @@ def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0, num_th
            "score": score, "area": area, "has_area": bool(n_area == n)}
     if geometry:
         out["seg_span"] = seg_span[:n].copy()
+        out["seg_rle"] = seg_rle[:n].copy()
         out["kpt_span"] = kpt_span[:n].copy()
         if kpt_stride > 0:
             out["kpt_values"] = kpt_values[:n] if n != cap else kpt_values
@@ -530,6 +536,7 @@ def parse_annotations_json(data, start=0, end=None, bint geometry=False):
     cdef double[::1] v_nk = num_kpt
     if geometry:
         geom.seg_span = &v_ss[0, 0]
+        geom.seg_rle = NULL
         geom.kpt_span = &v_ks[0, 0]
         geom.num_keypoints = &v_nk[0]
         geom.kpt_values = NULL

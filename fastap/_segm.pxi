@@ -275,7 +275,7 @@ cdef void _sg_stats_one(_sg_int64 h, _sg_int64 w, _sg_int64 m, const _sg_uint32 
 cdef int _sg_chunk(const char *buf, const _sg_int64 *spans, const _sg_int64 *img_h,
                    const _sg_int64 *img_w, _sg_int64 b, _sg_int64 e, _sg_buf *ob,
                    _sg_int64 *lens, _sg_int64 *hw, double *bbox, double *area, char *msg,
-                   _sg_int64 *where, _sg_int64 *lazy) noexcept nogil:
+                   _sg_int64 *where, _sg_int64 *lazy, const _sg_int64 *rle_fields) noexcept nogil:
     """Records [b, e): parse each segmentation span, append its RLE counts to ob; the
     mask's box and area while its counts are in cache. With `lazy` (int64 [n, 4]),
     compressed strings are validated and measured in the text, and left there."""
@@ -314,7 +314,11 @@ cdef int _sg_chunk(const char *buf, const _sg_int64 *spans, const _sg_int64 *img
             parsed = 0
             keep = 0
             if lazy != NULL:
-                if _jr_rle_object(sp, <size_t>L, &rh, &rw, &rs, &rl, &re):
+                if rle_fields != NULL and rle_fields[5 * i] >= 0:
+                    rh, rw, rs, rl = rle_fields[5 * i], rle_fields[5 * i + 1], rle_fields[5 * i + 2], rle_fields[5 * i + 3]
+                    re = <int>rle_fields[5 * i + 4]
+                    keep = 1      # read by the results scan already
+                elif _jr_rle_object(sp, <size_t>L, &rh, &rw, &rs, &rl, &re):
                     keep = 1      # the common {"size": [h, w], "counts": "..."}, read without the parser
                 elif _jr_segm_parse(sp, <size_t>L, values, plen, NULL, maxlen, &sg, &jerr_) == 0:
                     if sg.kind == 2 and sg.raw_esc <= 1:
@@ -362,12 +366,16 @@ cdef int _sg_chunk(const char *buf, const _sg_int64 *spans, const _sg_int64 *img
     return rc
 
 
-def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_threads=None, bint lazy=False):
+def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_threads=None, bint lazy=False,
+                       rle_fields=None):
     """RLE set of the segmentations whose JSON values lie at ``spans`` (int64 [n, 2]) in
     ``data``; ``img_h``, ``img_w``: int64 [n] image sizes for polygons (-1: unknown).
     Runs without the GIL, records split across threads. Errors name the record.
     ``lazy``: compressed strings stay in ``data`` (validated, with their boxes and
-    areas; see the top of this file), which the set then keeps."""
+    areas; see the top of this file), which the set then keeps. ``rle_fields`` (with
+    ``lazy``): int64 [n, 5] from the results scan (``seg_rle`` of parse_results_json):
+    h, w, counts offset in the span, counts length, escaped -- rows with h >= 0 are not
+    parsed again."""
     cdef const unsigned char[::1] buf = _jr_bytes_view(data, "rle_set_from_spans")
     spans = _jr_np.ascontiguousarray(spans, dtype=_jr_np.int64).reshape(-1, 2)
     img_h = _jr_np.ascontiguousarray(img_h, dtype=_jr_np.int64)
@@ -406,6 +414,19 @@ def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_thread
     lz = _jr_np.full((n if lazy else 1, 4), -1, _jr_np.int64)
     cdef _sg_int64[:, ::1] lzv = lz
     cdef _sg_int64 *lzp = &lzv[0, 0] if lazy else NULL
+    cdef const _sg_int64[:, ::1] rfv
+    cdef const _sg_int64 *rfp = NULL
+    if rle_fields is not None and lazy:
+        rle_fields = _jr_np.ascontiguousarray(rle_fields, dtype=_jr_np.int64)
+        if rle_fields.shape != (n, 5):
+            raise ValueError("rle_fields should be int64 [%d, 5]" % n)
+        rf = rle_fields
+        known = rf[:, 0] >= 0
+        if (known & ((rf[:, 1] < 0) | (rf[:, 2] < 0) | (rf[:, 3] < 0) | (rf[:, 2] + rf[:, 3] > spans[:, 1] - spans[:, 0])
+                     | (rf[:, 4] < 0) | (rf[:, 4] > 1))).any():
+            raise ValueError("rle_fields should locate each counts string inside its span")
+        rfv = rle_fields
+        rfp = &rfv[0, 0]
     # every chunk writes its counts into its own region of one array, sized by the text
     # (a compressed count takes at least one character; untouched pages cost nothing);
     # a chunk whose polygons need more moves to a block of its own
@@ -431,7 +452,7 @@ def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_thread
             for c in prange(nt, num_threads=nt, schedule="static"):
                 codev[c] = _sg_chunk(<const char *>&buf[0], &sv[0, 0], &hv[0], &wv[0], bv[c], bv[c + 1],
                                      &obs[c], &lv[0], &hwv[0, 0], &bbv[0, 0], &arv[0],
-                                     <char *>&msgv[c, 0], &wherev[c], lzp)
+                                     <char *>&msgv[c, 0], &wherev[c], lzp, rfp)
         for c in range(nt):
             if codes[c] != _SG_OK:
                 m = bytes(msgs[c]).split(b"\0", 1)[0].decode("utf-8", "replace")

@@ -436,7 +436,8 @@ class COCO:
         elif seg[0, 0] >= 0:
             kind = "segm"
             try:
-                rles = rles_from_spans(data, seg, g["image_id"], self.imgs, "results", lazy=True)
+                rles = rles_from_spans(data, seg, g["image_id"], self.imgs, "results", lazy=True,
+                                       rle_fields=g.get("seg_rle"))
             except InvalidAnnotationError as e:
                 raise InvalidAnnotationError("%s: %s" % (what, e)) from None
             bbox, area = segm_result_boxes(rles, g["bbox"])

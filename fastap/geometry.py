@@ -193,12 +193,14 @@ def rles_from_objects(objs, image_ids, imgs, what):
         raise InvalidAnnotationError(str(e)) from None
 
 
-def rles_from_spans(data, spans, image_ids, imgs, what, num_threads=None, lazy=False):
+def rles_from_spans(data, spans, image_ids, imgs, what, num_threads=None, lazy=False, rle_fields=None):
     """RLE set of segmentations found by the C scanner (byte spans in ``data``);
-    ``lazy``: compressed strings stay in ``data`` until the IoU reads them."""
+    ``lazy``: compressed strings stay in ``data`` until the IoU reads them;
+    ``rle_fields``: the scanner's ``seg_rle`` (RLE objects it has read already)."""
     h, w = _image_sizes(image_ids, imgs)
     try:
-        return _core.rle_set_from_spans(data, spans, h, w, what, num_threads=num_threads, lazy=lazy)
+        return _core.rle_set_from_spans(data, spans, h, w, what, num_threads=num_threads, lazy=lazy,
+                                        rle_fields=rle_fields)
     except ValueError as e:
         raise InvalidAnnotationError(str(e)) from None
 

@@ -212,13 +212,15 @@ def test_lazy_rle_set_equals_stored():
     n = len(strings)
     sizes = np.full(n, -1, np.int64)
     stored = _core.rle_set_from_spans(data, g["seg_span"], sizes, sizes)
-    lazy = _core.rle_set_from_spans(data, g["seg_span"], sizes, sizes, lazy=True)
-    assert "lazy" in lazy and "lazy" not in stored
-    assert (lazy["lazy"][:300, 0] >= 0).all() and (lazy["lazy"][300:, 0] < 0).all()
-    for key in ("hw", "bbox", "area"):
-        assert np.array_equal(stored[key], lazy[key]), key
-    for i in range(n):
-        assert np.array_equal(_core.rle_set_counts(stored, i), _core.rle_set_counts(lazy, i)), i
+    assert (g["seg_rle"][:300, 0] == 37).all() and (g["seg_rle"][300:] == -1).all()
+    for fields in (None, g["seg_rle"]):         # RLE objects read again, or as the scan read them
+        lazy = _core.rle_set_from_spans(data, g["seg_span"], sizes, sizes, lazy=True, rle_fields=fields)
+        assert "lazy" in lazy and "lazy" not in stored
+        assert (lazy["lazy"][:300, 0] >= 0).all() and (lazy["lazy"][300:, 0] < 0).all()
+        for key in ("hw", "bbox", "area"):
+            assert np.array_equal(stored[key], lazy[key]), key
+        for i in range(n):
+            assert np.array_equal(_core.rle_set_counts(stored, i), _core.rle_set_counts(lazy, i)), i
     # empty images: the empty string is the one valid mask
     empty = _rle_text(["", ""], size=(0, 5))
     g = _core.parse_results_json(empty, geometry=True)
@@ -237,11 +239,11 @@ def test_lazy_rle_errors_as_stored(bad):
     g = _core.parse_results_json(data, geometry=True)
     z = np.full(3, -1, np.int64)
     msgs = []
-    for lazy in (False, True):
+    for lazy, fields in ((False, None), (True, None), (True, g["seg_rle"])):
         with pytest.raises(ValueError) as e:
-            _core.rle_set_from_spans(data, g["seg_span"], z, z, "results", lazy=lazy)
+            _core.rle_set_from_spans(data, g["seg_span"], z, z, "results", lazy=lazy, rle_fields=fields)
         msgs.append(str(e.value))
-    assert msgs[0] == msgs[1] and msgs[0].startswith("results record 2: segmentation")
+    assert msgs[0] == msgs[1] == msgs[2] and msgs[0].startswith("results record 2: segmentation")
 
 
 def test_image_sizes_lookup_table_equals_per_image_lookup():
@@ -279,9 +281,41 @@ def test_lazy_rle_object_forms():
     g = _core.parse_results_json(data, geometry=True)
     z = np.full(len(forms), -1, np.int64)
     stored = _core.rle_set_from_spans(data, g["seg_span"], z, z)
-    lazy = _core.rle_set_from_spans(data, g["seg_span"], z, z, lazy=True)
-    for key in ("hw", "bbox", "area"):
-        assert np.array_equal(stored[key], lazy[key]), key
-    for i in range(len(forms)):
-        assert np.array_equal(_core.rle_set_counts(stored, i), _core.rle_set_counts(lazy, i)), i
+    for fields in (None, g["seg_rle"]):
+        lazy = _core.rle_set_from_spans(data, g["seg_span"], z, z, lazy=True, rle_fields=fields)
+        for key in ("hw", "bbox", "area"):
+            assert np.array_equal(stored[key], lazy[key]), key
+        for i in range(len(forms)):
+            assert np.array_equal(_core.rle_set_counts(stored, i), _core.rle_set_counts(lazy, i)), i
     assert stored["area"].tolist() == [6.0] * len(forms)
+    # the scan reads the objects it can (any key order, whitespace, float sizes); the
+    # others (another key, a repeated key) are left to the readers, marked -1
+    sr = g["seg_rle"]
+    assert (sr[[0, 1, 2, 4], :2] == [6, 4]).all() and (sr[[3, 5]] == -1).all()
+    for i in (0, 1, 2, 4):
+        s0 = g["seg_span"][i, 0] + sr[i, 2]
+        assert data[s0:s0 + sr[i, 3]] == c[1:-1].encode() and sr[i, 4] == ("\\" in c)
+
+
+def test_scan_reads_rle_objects_as_valid_json_only():
+    """A counts string with a control character or a non-ASCII byte is not read by the
+    scan's RLE shortcut: the scanner's own checks give their errors (control character)
+    or accept it (UTF-8) for the mask readers to reject, as without the shortcut; bad
+    rle_fields are refused."""
+    from fastap import _core
+    bad = b'[{"image_id": 1, "category_id": 1, "segmentation": {"size": [1, 2], "counts": "1\x011"}, "score": 1}]'
+    with pytest.raises(ValueError, match="control character"):
+        _core.parse_results_json(bad, geometry=True)
+    utf = '[{"image_id": 1, "category_id": 1, "segmentation": {"size": [1, 2], "counts": "1\u00e91"}, "score": 1}]'
+    data = utf.encode("utf-8")
+    g = _core.parse_results_json(data, geometry=True)
+    assert (g["seg_rle"] == -1).all()
+    z = np.full(1, -1, np.int64)
+    with pytest.raises(ValueError, match="results record 0: segmentation"):
+        _core.rle_set_from_spans(data, g["seg_span"], z, z, "results", lazy=True, rle_fields=g["seg_rle"])
+    ok = b'[{"image_id": 1, "category_id": 1, "segmentation": {"size": [1, 2], "counts": "11"}, "score": 1}]'
+    g = _core.parse_results_json(ok, geometry=True)
+    wrong = g["seg_rle"].copy()
+    wrong[0, 3] = 10 ** 6                        # past the span: refused before any C reads it
+    with pytest.raises(ValueError, match="rle_fields"):
+        _core.rle_set_from_spans(ok, g["seg_span"], z, z, lazy=True, rle_fields=wrong)
