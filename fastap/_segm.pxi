@@ -392,16 +392,19 @@ def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_thread
     cdef int nt = _threads(num_threads)
     if nt > n // 64 + 1:
         nt = n // 64 + 1
-    bounds = _jr_np.linspace(0, n, nt + 1).astype(_jr_np.int64)
+    # a few chunks of records per thread, handed out as threads come free (strings differ
+    # in length, so equal record counts are not equal work)
+    cdef int nc = nt if nt == 1 else min(4 * nt, <int>(n // 64 + 1))
+    bounds = _jr_np.linspace(0, n, nc + 1).astype(_jr_np.int64)
     hw = _jr_np.full((n, 2), -1, _jr_np.int64)
     lens = _jr_np.zeros(n, _jr_np.int64)
     bbox = _jr_np.zeros((n, 4))
     area = _jr_np.zeros(n)
     cdef double[:, ::1] bbv = bbox
     cdef double[::1] arv = area
-    codes = _jr_np.zeros(nt, _jr_np.int32)
-    where = _jr_np.full(nt, -1, _jr_np.int64)
-    msgs = _jr_np.zeros((nt, 192), _jr_np.uint8)
+    codes = _jr_np.zeros(nc, _jr_np.int32)
+    where = _jr_np.full(nc, -1, _jr_np.int64)
+    msgs = _jr_np.zeros((nc, 192), _jr_np.uint8)
     cdef const _sg_int64[:, ::1] sv = spans
     cdef const _sg_int64[::1] hv = img_h
     cdef const _sg_int64[::1] wv = img_w
@@ -431,16 +434,16 @@ def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_thread
     # (a compressed count takes at least one character; untouched pages cost nothing);
     # a chunk whose polygons need more moves to a block of its own
     span_len = spans[:, 1] - spans[:, 0]
-    region = _jr_np.zeros(nt + 1, _jr_np.int64)
-    _jr_np.cumsum(_jr_np.add.reduceat(span_len, bounds[:nt]), out=region[1:])
-    big = _jr_np.empty(max(int(region[nt]), 1), _jr_np.uint32)
+    region = _jr_np.zeros(nc + 1, _jr_np.int64)
+    _jr_np.cumsum(_jr_np.add.reduceat(span_len, bounds[:nc]), out=region[1:])
+    big = _jr_np.empty(max(int(region[nc]), 1), _jr_np.uint32)
     cdef _sg_uint32 *bigp = <_sg_uint32 *>cnp.PyArray_DATA(big)
-    cdef _sg_buf *obs = <_sg_buf *>_sg_malloc(<size_t>nt * sizeof(_sg_buf))
+    cdef _sg_buf *obs = <_sg_buf *>_sg_malloc(<size_t>nc * sizeof(_sg_buf))
     if obs == NULL:
         raise MemoryError()
     cdef Py_ssize_t c
     cdef const _sg_int64[::1] rv = region
-    for c in range(nt):
+    for c in range(nc):
         obs[c].p = bigp + rv[c]
         obs[c].n = 0
         obs[c].cap = rv[c + 1] - rv[c]
@@ -449,29 +452,29 @@ def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_thread
     cdef _sg_int64 pos = 0
     try:
         with nogil:
-            for c in prange(nt, num_threads=nt, schedule="static"):
+            for c in prange(nc, num_threads=nt, schedule="dynamic"):
                 codev[c] = _sg_chunk(<const char *>&buf[0], &sv[0, 0], &hv[0], &wv[0], bv[c], bv[c + 1],
                                      &obs[c], &lv[0], &hwv[0, 0], &bbv[0, 0], &arv[0],
                                      <char *>&msgv[c, 0], &wherev[c], lzp, rfp)
-        for c in range(nt):
+        for c in range(nc):
             if codes[c] != _SG_OK:
                 m = bytes(msgs[c]).split(b"\0", 1)[0].decode("utf-8", "replace")
                 _sg_fail(codes[c], int(where[c]), what, "segmentation: " + m, m)
-        if all(obs[c].fixed for c in range(nt)):
-            for c in range(nt):         # close the gaps: regions move down, in order
+        if all(obs[c].fixed for c in range(nc)):
+            for c in range(nc):         # close the gaps: regions move down, in order
                 if obs[c].n and bigp + pos != obs[c].p:
                     _sg_memmove(bigp + pos, obs[c].p, <size_t>obs[c].n * sizeof(_sg_uint32))
                 pos += obs[c].n
             cnts = big[:pos]
         else:
-            for c in range(nt):
+            for c in range(nc):
                 arr = _jr_np.empty(obs[c].n, _jr_np.uint32)
                 if obs[c].n:
                     _sg_memcpy(<void *>cnp.PyArray_DATA(arr), obs[c].p, <size_t>obs[c].n * sizeof(_sg_uint32))
                 chunks.append(arr)
             cnts = _jr_np.concatenate(chunks)
     finally:
-        for c in range(nt):
+        for c in range(nc):
             if not obs[c].fixed:
                 _sg_free(obs[c].p)
         _sg_free(obs)
