@@ -787,6 +787,39 @@ static int64_t rle_text_counts(const char *s, int64_t len, int json, uint32_t *c
         }
         badacc |= bad;
         while (t) {
+#if defined(FA_RLE_SSE2)
+            /* Eight one-character values in a row (most of a mask's string): decoded
+             * together. Each is 5 bits, sign-extended, plus the count two before it;
+             * with both previous counts below 2^31 - 256 the sums fit int32, and a
+             * negative one sends the eight to the one-at-a-time path below. */
+            {
+                const int64_t off = start - base;
+                if (n >= 3 && off >= 0 && off <= 56 && ((t >> off) & 0xFF) == 0xFF &&
+                    prev1 < 0x7FFFFF00u && prev2 < 0x7FFFFF00u) {
+                    const __m128i c = _mm_loadl_epi64((const __m128i *)(const void *)(chars + start));
+                    const __m128i d = _mm_and_si128(_mm_sub_epi8(c, _mm_set1_epi8(48)), _mm_set1_epi8(0x1f));
+                    const __m128i sx = _mm_sub_epi8(_mm_xor_si128(d, _mm_set1_epi8(16)), _mm_set1_epi8(16));
+                    const __m128i w16 = _mm_srai_epi16(_mm_unpacklo_epi8(sx, sx), 8);
+                    __m128i lo = _mm_srai_epi32(_mm_unpacklo_epi16(w16, w16), 16);
+                    __m128i hi = _mm_srai_epi32(_mm_unpackhi_epi16(w16, w16), 16);
+                    /* lanes n..n+3: y = x + (x two lanes before) + [p2, p1, p2, p1] */
+                    __m128i carry = _mm_set_epi32((int)prev1, (int)prev2, (int)prev1, (int)prev2);
+                    lo = _mm_add_epi32(_mm_add_epi32(lo, _mm_slli_si128(lo, 8)), carry);
+                    carry = _mm_shuffle_epi32(lo, _MM_SHUFFLE(3, 2, 3, 2));
+                    hi = _mm_add_epi32(_mm_add_epi32(hi, _mm_slli_si128(hi, 8)), carry);
+                    if (!_mm_movemask_ps(_mm_castsi128_ps(_mm_or_si128(lo, hi)))) {
+                        _mm_storeu_si128((__m128i *)(void *)(cnts + n), lo);
+                        _mm_storeu_si128((__m128i *)(void *)(cnts + n + 4), hi);
+                        prev2 = (uint32_t)_mm_cvtsi128_si32(_mm_shuffle_epi32(hi, 2));
+                        prev1 = (uint32_t)_mm_cvtsi128_si32(_mm_shuffle_epi32(hi, 3));
+                        n += 8;
+                        start += 8;
+                        t &= ~((uint64_t)0xFF << off);
+                        continue;
+                    }
+                }
+            }
+#endif
             const int64_t end = base + ctz64(t);
             t &= t - 1;
             const int64_t L = end - start + 1;

@@ -170,6 +170,69 @@ static void malformed_counts(void)
     free(cnts); free(dec); free(c2); free(mc); free(s);
 }
 
+/* pycocotools' string decoding (rleFrString) with fastap's checks and no sum check:
+ * the plain reference for fa_rle_text_decode. -1 when invalid. */
+static int64_t ref_text_decode(const char *s, int64_t len, uint32_t *out)
+{
+    int64_t n = 0, p = 0;
+    while (p < len) {
+        int64_t x = 0;
+        int k = 0, more = 1;
+        while (more) {
+            if (p >= len || k >= 12) return -1;          /* cut short, or too long */
+            unsigned c = (unsigned)(unsigned char)s[p] - 48u;
+            if (c > 63) return -1;                       /* outside '0'..'o' */
+            x |= (int64_t)(c & 0x1f) << (5 * k);
+            more = (int)(c & 0x20);
+            p++;
+            k++;
+            if (!more && (c & 0x10)) x |= (int64_t)(~(uint64_t)0 << (5 * k));
+        }
+        if (n > 2) x += out[n - 2];
+        if (x < 0 || x > (int64_t)UINT32_MAX) return -1;
+        out[n++] = (uint32_t)x;
+    }
+    return n;
+}
+
+/* Three counts near 0, 2^31 or 2^32, then a run of one-character values (the shape the
+ * eight-at-a-time decoder takes; sums may cross 0 or 2^32): fa_rle_text_decode gives
+ * the reference's counts, or rejects what it rejects, with and without JSON escapes. */
+static void big_values_string(void)
+{
+    uint32_t c[3];
+    for (int i = 0; i < 3; i++) {
+        int k = (int)below(5);
+        uint64_t v = k == 0 ? below(40) : k == 1 ? 0x7FFFFF00u + below(512)
+                   : k == 2 ? 0x80000000u - below(40) : k == 3 ? 0xFFFFFFFFu - below(40) : below(1u << 31);
+        c[i] = (uint32_t)v;
+    }
+    fa_rle r = {1, 1, 3, c};
+    int64_t extra = (int64_t)below(40);
+    char *s = xmalloc((size_t)fa_rle_string_bound(&r) + (size_t)extra + 1);
+    int64_t len = fa_rle_to_string(&r, s);
+    for (int64_t i = 0; i < extra; i++)       /* one-character values: '0'..'O' */
+        s[len++] = (char)(48 + below(32));
+    if (len > 0 && below(4) == 0) s[below(len)] = (char)(48 + below(64));   /* a changed value */
+    uint32_t *a = xmalloc((size_t)(len + 1) * sizeof(uint32_t));
+    uint32_t *b = xmalloc((size_t)(len + 1) * sizeof(uint32_t));
+    char *esc = xmalloc((size_t)(2 * len + 2));
+    int64_t elen = 0;
+    for (int64_t i = 0; i < len; i++) {
+        if (s[i] == '\\') esc[elen++] = '\\';
+        esc[elen++] = s[i];
+    }
+    void *ch = xmalloc(fa_rle_text_scratch_bytes(2 * len + 1));
+    int64_t want = ref_text_decode(s, len, a);
+    for (int json = 0; json < 2; json++) {
+        int64_t got = json ? fa_rle_text_decode(esc, elen, 1, b, ch) : fa_rle_text_decode(s, len, 0, b, ch);
+        CHECK(got == want, "text_decode of big values: %lld counts, reference %lld (json %d)",
+              (long long)got, (long long)want, json);
+        CHECK(want <= 0 || memcmp(a, b, (size_t)want * 4) == 0, "text_decode of big values differs");
+    }
+    free(s); free(a); free(b); free(esc); free(ch);
+}
+
 /* Random bytes (mostly from the alphabet) as a compressed string. */
 static void malformed_string(void)
 {
@@ -184,6 +247,13 @@ static void malformed_string(void)
     int rc = fa_rle_from_string(s, len, sh, sw, cnts, len, &m, msg, sizeof msg);
     CHECK(rc == FA_OK || rc == FA_EPARSE, "rc %d", rc);
     text_agrees(s, len, sh, sw);
+    {
+        uint32_t *ra = xmalloc((size_t)(len + 1) * sizeof(uint32_t)), *rb = xmalloc((size_t)(len + 1) * sizeof(uint32_t));
+        void *rch = xmalloc(fa_rle_text_scratch_bytes(len));
+        int64_t want = ref_text_decode(s, len, ra), got = fa_rle_text_decode(s, len, 0, rb, rch);
+        CHECK(got == want && (want <= 0 || memcmp(ra, rb, (size_t)want * 4) == 0), "text_decode vs reference");
+        free(ra); free(rb); free(rch);
+    }
     if (rc != FA_OK) CHECK(strlen(msg) > 0 && strlen(msg) < sizeof msg, "message");
     /* a smaller capacity is reported, not overrun */
     if (len > 1) {
@@ -248,6 +318,7 @@ int main(int argc, char **argv)
         valid_round_trip();
         malformed_counts();
         malformed_string();
+        big_values_string();
         polygon();
     }
     bad_coordinates();
