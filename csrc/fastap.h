@@ -334,6 +334,10 @@ typedef struct {
     double *kpt_values;
     int64_t kpt_stride;
     int64_t *kpt_count;
+    /* Optional, with kpt_values: [capacity][4] the box pycocotools' loadRes gives keypoint
+     * results (x0, y0, x1 - x0, y1 - y0 over every keypoint's x and y) for records whose
+     * kpt_stride numbers are all finite; NaN otherwise (and for records without). */
+    double *kpt_box;
 } fa_json_geometry;
 
 /* Upper bound on the number of records of a results buffer, for allocating the columns:

@@ -1706,6 +1706,32 @@ static int take_keypoints(jctx *c, const fa_json_geometry *g, int64_t i)
     if (rc != FA_OK)
         return rc;
     g->kpt_count[i] = n;
+    if (g->kpt_box) {
+        /* pycocotools' loadRes box of keypoint results (min / max of every x and y; the
+         * first value kept on ties, as _core.keypoint_boxes), when all the record's
+         * numbers are finite; NaN otherwise */
+        const double *v = g->kpt_values + i * g->kpt_stride;
+        double *bb = g->kpt_box + 4 * i;
+        int finite = n == g->kpt_stride && n >= 3;
+        for (int64_t j = 0; finite && j < n; j++)
+            finite = v[j] - v[j] == 0.0;         /* false for NaN and infinities */
+        if (finite) {
+            double x0 = v[0], x1 = v[0], y0 = v[1], y1 = v[1];
+            for (int64_t j = 3; j < n - 1; j += 3) {
+                const double x = v[j], y = v[j + 1];
+                if (x < x0) x0 = x;
+                if (x > x1) x1 = x;
+                if (y < y0) y0 = y;
+                if (y > y1) y1 = y;
+            }
+            bb[0] = x0;
+            bb[1] = y0;
+            bb[2] = x1 - x0;
+            bb[3] = y1 - y0;
+        } else {
+            bb[0] = bb[1] = bb[2] = bb[3] = NAN;
+        }
+    }
     if (g->kpt_span) {
         g->kpt_span[2 * i] = (int64_t)(start - c->buf);
         g->kpt_span[2 * i + 1] = (int64_t)(c->p - c->buf);
@@ -1856,6 +1882,9 @@ static int parse_record(jctx *c, int64_t i, const jout *o, int64_t *n_area)
             for (int q = 0; q < 5; q++) o->geom->seg_rle[5 * i + q] = -1;
         if (o->geom->kpt_span) o->geom->kpt_span[2 * i] = o->geom->kpt_span[2 * i + 1] = -1;
         if (o->geom->kpt_count) o->geom->kpt_count[i] = -1;
+        if (o->geom->kpt_box)
+            o->geom->kpt_box[4 * i] = o->geom->kpt_box[4 * i + 1] = o->geom->kpt_box[4 * i + 2] =
+                o->geom->kpt_box[4 * i + 3] = NAN;
     }
     skip_ws(c);
     if (c->p < c->end && *c->p == '}') {
@@ -2200,6 +2229,7 @@ static void move_rows(const jout *o, int64_t from, int64_t to, int64_t n)
         if (g->kpt_span) FA_MOVE_ROWS(g->kpt_span, 2);
         if (g->num_keypoints) FA_MOVE_ROWS(g->num_keypoints, 1);
         if (g->kpt_values && g->kpt_stride > 0) FA_MOVE_ROWS(g->kpt_values, g->kpt_stride);
+        if (g->kpt_box) FA_MOVE_ROWS(g->kpt_box, 4);
         if (g->kpt_count) FA_MOVE_ROWS(g->kpt_count, 1);
     }
 #undef FA_MOVE_ROWS

@@ -32,6 +32,7 @@ cdef extern from "fastap.h":
         double *kpt_values
         _jr_int64 kpt_stride
         _jr_int64 *kpt_count
+        double *kpt_box
     int _jr_parse "fa_json_results_parse"(
         const char *buf, size_t len, _jr_int64 capacity, _jr_int64 *image_id,
         _jr_int64 *category_id, double *bbox, double *score, double *area,
@@ -223,8 +224,12 @@ def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0, num_th
     ``bbox`` (NaN when absent); the result also has ``seg_span`` and ``kpt_span``, int64
     [n, 2] byte ranges of those values in ``data`` ((-1, -1) when absent), to be read by
     :func:`parse_keypoint_spans` / the mask readers. With ``kpt_stride`` > 0 the
-    keypoints are parsed during the scan: ``kpt_values`` float64 [n, kpt_stride] and
-    ``kpt_count`` int64 [n] (numbers each record had; -1 none, kpt_stride + 1 more).
+    keypoints are parsed during the scan: ``kpt_values`` float64 [n, kpt_stride],
+    ``kpt_count`` int64 [n] (numbers each record had; -1 none, kpt_stride + 1 more) and
+    ``kpt_box`` float64 [n, 4] (pycocotools' loadRes box of the keypoints, see
+    :func:`keypoint_boxes`; NaN for records whose numbers are not all finite). Mask
+    records give ``seg_rle`` int64 [n, 5]: for the common RLE object, its size and where
+    its counts string lies (see ``rle_set_from_spans``); -1 otherwise.
     """
     if isinstance(data, str):
         data = (<str>data).encode("utf-8", "surrogatepass")
@@ -313,8 +318,10 @@ def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0, num_th
     cdef _jr_int64[:, ::1] v_ks = kpt_span
     kpt_values = _jr_np.empty((max(cap, 1) if kpt_stride > 0 else 1, max(kpt_stride, 1)), dtype=_jr_np.float64)
     kpt_count = _jr_np.empty(max(cap, 1), dtype=_jr_np.int64)
+    kpt_box = _jr_np.empty((max(cap, 1) if kpt_stride > 0 else 1, 4), dtype=_jr_np.float64)
     cdef double[:, ::1] v_kv = kpt_values
     cdef _jr_int64[::1] v_kc = kpt_count
+    cdef double[:, ::1] v_kb = kpt_box
     if geometry:
         geom.seg_span = &v_ss[0, 0]
         geom.seg_rle = &v_sr[0, 0]
@@ -323,9 +330,11 @@ def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0, num_th
         geom.kpt_values = NULL
         geom.kpt_stride = 0
         geom.kpt_count = &v_kc[0]
+        geom.kpt_box = NULL
         if kpt_stride > 0:
             geom.kpt_values = &v_kv[0, 0]
             geom.kpt_stride = kpt_stride
+            geom.kpt_box = &v_kb[0, 0]
         gp = &geom
     pieces = _jr_np.zeros(2 * (m + 1), dtype=_jr_np.int64)
     cdef _jr_int64[::1] v_pc = pieces
@@ -349,7 +358,7 @@ def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0, num_th
         if geometry:
             cols += [seg_span, kpt_span, kpt_count, seg_rle]
             if kpt_stride > 0:
-                cols.append(kpt_values)
+                cols += [kpt_values, kpt_box]
         cols = _jr_gather(cols, &v_pc[0], &v_pc[m + 1], n_pieces, n, nt)
         out = {"image_id": cols[0], "category_id": cols[1], "bbox": cols[2],
                "score": cols[3], "area": cols[4], "has_area": bool(n_area == n)}
@@ -359,6 +368,7 @@ def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0, num_th
             out["seg_rle"] = cols[8]
             if kpt_stride > 0:
                 out["kpt_values"] = cols[9]
+                out["kpt_box"] = cols[10]
                 out["kpt_count"] = cols[7]
         return out
     if n != cap:
@@ -375,6 +385,7 @@ def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0, num_th
         out["kpt_span"] = kpt_span[:n].copy()
         if kpt_stride > 0:
             out["kpt_values"] = kpt_values[:n] if n != cap else kpt_values
+            out["kpt_box"] = kpt_box[:n].copy()
             out["kpt_count"] = kpt_count[:n].copy()
     return out
 
@@ -542,6 +553,7 @@ def parse_annotations_json(data, start=0, end=None, bint geometry=False):
         geom.kpt_values = NULL
         geom.kpt_stride = 0
         geom.kpt_count = NULL
+        geom.kpt_box = NULL
         gp = &geom
     with nogil:
         rc = _jr_ann_parse(ptr, length, cap, p_id, p_img, p_cat, p_box, p_area, p_crowd,

@@ -447,17 +447,23 @@ class COCO:
             kind = "keypoints"
             first = load_json_bytes(data[kpt[0, 0]:kpt[0, 1]], what)
             n_values = len(first) if isinstance(first, list) else 0
+            kbox = None
             if "kpt_values" in g and g["kpt_values"].shape[1] == n_values and (g["kpt_count"] == n_values).all():
-                kp = g["kpt_values"]               # parsed during the scan
+                kp = g["kpt_values"]               # parsed during the scan, boxes too
+                kbox = g.get("kpt_box")
             else:
                 try:
                     kp = _core.parse_keypoint_spans(data, kpt, n_values, "results")
                 except ValueError as e:
                     raise InvalidAnnotationError("%s: %s" % (what, e)) from None
-            if not np.isfinite(kp).all():
-                i = int(np.flatnonzero(~np.isfinite(kp).all(axis=1))[0])
-                raise InvalidAnnotationError("%s: results record %d: keypoints should be finite numbers" % (what, i))
-            bbox, area = keypoint_result_boxes(kp)
+            if kbox is not None and not np.isnan(kbox).any():
+                bbox, area = kbox, kbox[:, 2] * kbox[:, 3]    # every record's numbers finite
+            else:
+                if not np.isfinite(kp).all():
+                    i = int(np.flatnonzero(~np.isfinite(kp).all(axis=1))[0])
+                    raise InvalidAnnotationError("%s: results record %d: keypoints should be finite numbers"
+                                                 % (what, i))
+                bbox, area = keypoint_result_boxes(kp)
             cols = engine.dt_columns({**base, "bbox": bbox, "area": area}, what=what)
             res._geom["keypoints"] = kp
         else:

@@ -222,3 +222,43 @@ def test_keypoints_file_errors(tmp_path):
                 gt = fastap.COCO(str(g))
                 ev = fastap.COCOeval(gt, gt.loadRes(str(d)), "keypoints")
                 ev.evaluate()
+
+
+def test_scan_keypoint_boxes_equal_loadres_boxes(tmp_path):
+    """The results scan computes each record's keypoint box (pycocotools' loadRes box):
+    bit-identical to keypoint_boxes and to NumPy's min / max, with ties, -0.0 and
+    integer coordinates; a record with a non-finite number gets NaN, and loadRes then
+    names it."""
+    import json
+    from fastap import _core
+    rng = np.random.default_rng(8)
+    recs = []
+    for i in range(300):
+        k = rng.uniform(-50, 700, 51).round(int(rng.integers(0, 3)))
+        if i % 5 == 0:
+            k[0::3] = k[0]                       # every x equal
+        if i % 7 == 0:
+            k[1::3][:4] = -0.0
+        recs.append({"image_id": 1, "category_id": 1, "keypoints": k.tolist(), "score": 0.5})
+    data = json.dumps(recs).encode()
+    g = _core.parse_results_json(data, geometry=True, kpt_stride=51)
+    kp = g["kpt_values"]
+    bb, area = _core.keypoint_boxes(kp)
+    assert np.array_equal(g["kpt_box"].view(np.uint64), bb.view(np.uint64))
+    x, y = kp[:, 0::3], kp[:, 1::3]
+    want = np.stack([x.min(1), y.min(1), x.max(1) - x.min(1), y.max(1) - y.min(1)], axis=1)
+    assert np.array_equal(g["kpt_box"], want)
+    assert np.array_equal(g["kpt_box"][:, 2] * g["kpt_box"][:, 3], area)
+    bad = json.dumps(recs[:3]).replace(str(recs[1]["keypoints"][4]), "Infinity", 1).encode()
+    g = _core.parse_results_json(bad, geometry=True, kpt_stride=51)
+    assert np.isnan(g["kpt_box"][1]).all() and not np.isnan(g["kpt_box"][[0, 2]]).any()
+    ds, _ = make_keypoints_coco(2, n_images=5)
+    if all(im["id"] != 1 for im in ds["images"]):
+        ds["images"].append({"id": 1, "width": 640, "height": 480})
+    gp, rp = tmp_path / "gt.json", tmp_path / "res.json"
+    gp.write_text(json.dumps(ds))
+    rp.write_bytes(bad)
+    with quiet():
+        gt = fastap.COCO(str(gp))
+        with pytest.raises(fastap.InvalidAnnotationError, match=r"results record 1: keypoints should be finite"):
+            gt.loadRes(str(rp))
