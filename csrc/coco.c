@@ -418,15 +418,50 @@ static fa_scored *sort_scored_desc(fa_scored *a, fa_scored *tmp, int64_t n)
     return src;
 }
 
+/* The detections of category k kept by the per-image cut, in pycocotools' accumulation
+ * order (descending score, stable), into order; returns how many. scratch: room for
+ * 2 (n + 1) fa_scored. */
+static int64_t accumulate_order(const fa_coco_input *in, const fa_coco_params *p, int32_t k,
+                                const fa_coco_match_out *m, fa_scored *pairs, fa_scored *pairs_tmp,
+                                int64_t *order)
+{
+    const int64_t ds = in->dt_off[k], de = in->dt_off[k + 1];
+    const int64_t cut = p->max_dets[p->n_maxdet - 1];
+    int64_t nk = 0;
+    for (int64_t d = ds; d < de; d++)
+        if (m->dt_rank[d] < cut) { pairs[nk].key = desc_key(in->dt_score[d]); pairs[nk].d = d; nk++; }
+    const fa_scored *ps = sort_scored_desc(pairs, pairs_tmp, nk);
+    for (int64_t i = 0; i < nk; i++) order[i] = ps[i].d;
+    return nk;
+}
+
+int64_t fa_coco_accumulate_order(const fa_coco_input *in, const fa_coco_params *p, int32_t k,
+                                 const fa_coco_match_out *m, void *scratch, int64_t *order)
+{
+    const int64_t n = in->dt_off[k + 1] - in->dt_off[k];
+    char *cur = (char *)scratch;
+    fa_scored *pairs = (fa_scored *)carve(&cur, (size_t)(n + 1) * sizeof(fa_scored));
+    fa_scored *pairs_tmp = (fa_scored *)carve(&cur, (size_t)(n + 1) * sizeof(fa_scored));
+    return accumulate_order(in, p, k, m, pairs, pairs_tmp, order);
+}
+
 int fa_coco_accumulate_category(const fa_coco_input *in, const fa_coco_params *p, int32_t k,
                                 const fa_coco_match_out *m, int32_t k_out, int32_t n_k_out,
                                 void *scratch, double *precision, double *recall,
                                 double *scores)
 {
+    return fa_coco_accumulate_areas(in, p, k, m, k_out, n_k_out, 0, p->n_area, NULL, 0, scratch,
+                                    precision, recall, scores);
+}
+
+int fa_coco_accumulate_areas(const fa_coco_input *in, const fa_coco_params *p, int32_t k,
+                             const fa_coco_match_out *m, int32_t k_out, int32_t n_k_out,
+                             int32_t a_begin, int32_t a_end, const int64_t *order, int64_t n_order,
+                             void *scratch, double *precision, double *recall, double *scores)
+{
     const int32_t T = p->n_iou, R = p->n_rec, A = p->n_area, M = p->n_maxdet;
     const int64_t K = n_k_out, n_dt = in->n_dt;
     const int64_t ds = in->dt_off[k], de = in->dt_off[k + 1];
-    const int64_t cut = p->max_dets[M - 1];
     const int64_t n = de - ds;
     const uint32_t all_t = (T >= 32) ? 0xFFFFFFFFu : ((1u << T) - 1u);
     char *cur = (char *)scratch;
@@ -450,22 +485,19 @@ int fa_coco_accumulate_category(const fa_coco_input *in, const fa_coco_params *p
     int64_t *n_ev = (int64_t *)carve(&cur, (size_t)M * T * sizeof(int64_t));
     int64_t *fp_extra = (int64_t *)carve(&cur, (size_t)M * T * sizeof(int64_t));
 
-    /* detections kept by the per-image cut, in (image, rank) order; then by score */
-    int64_t nk = 0;
-    for (int64_t d = ds; d < de; d++)
-        if (m->dt_rank[d] < cut) { pairs[nk].key = desc_key(in->dt_score[d]); pairs[nk].d = d; nk++; }
-    const fa_scored *ps = sort_scored_desc(pairs, pairs_tmp, nk);
+    /* detections kept by the per-image cut, by score: given, or sorted here */
+    const int64_t nk = order ? n_order : accumulate_order(in, p, k, m, pairs, pairs_tmp, sorted);
+    if (order) sorted = (int64_t *)order;
     /* m0_s[i]: the first maxDets setting whose per-image cut keeps the i-th detection
      * (settings ascend, so every later one keeps it too) */
     for (int64_t i = 0; i < nk; i++) {
-        const int32_t r = m->dt_rank[ps[i].d];
+        const int32_t r = m->dt_rank[sorted[i]];
         int32_t mi = 0;
         while (mi < M && p->max_dets[mi] <= r) mi++;
-        sorted[i] = ps[i].d;
         m0_s[i] = mi;
     }
 
-    for (int32_t a = 0; a < A; a++) {
+    for (int32_t a = a_begin; a < a_end; a++) {
         const int64_t npig_i = m->npig[(int64_t)k * A + a];
         if (npig_i == 0) {           /* no non-ignored ground truth: -1 everywhere */
             for (int32_t t = 0; t < T; t++)
@@ -579,11 +611,14 @@ int fa_coco_accumulate_category(const fa_coco_input *in, const fa_coco_params *p
             }
         }
     }
-    /* out: [T][R][K][A][M], this category's A * M values of each (t, r) together */
-    const size_t row = (size_t)A * M * sizeof(double);
-    for (int64_t tr = 0; tr < (int64_t)T * R; tr++) {
-        memcpy(precision + (tr * K + k_out) * A * M, cat_q + tr * A * M, row);
-        memcpy(scores + (tr * K + k_out) * A * M, cat_s + tr * A * M, row);
-    }
+    /* out: [T][R][K][A][M], this category's values of each (t, r) for the area ranges
+     * [a_begin, a_end) together */
+    const size_t row = (size_t)(a_end - a_begin) * M * sizeof(double);
+    const int64_t a0 = (int64_t)a_begin * M;
+    if (row)
+        for (int64_t tr = 0; tr < (int64_t)T * R; tr++) {
+            memcpy(precision + (tr * K + k_out) * A * M + a0, cat_q + tr * A * M + a0, row);
+            memcpy(scores + (tr * K + k_out) * A * M + a0, cat_s + tr * A * M + a0, row);
+        }
     return FA_OK;
 }

@@ -182,6 +182,20 @@ int fa_coco_accumulate_category(const fa_coco_input *in, const fa_coco_params *p
                                 void *scratch, double *precision, double *recall,
                                 double *scores);
 
+/* The detections of category k kept by the per-image cut in accumulation order
+ * (descending score, stable) into order (int64 [dt_off[k+1] - dt_off[k]]); returns
+ * how many. scratch: fa_coco_accumulate_scratch_bytes. */
+int64_t fa_coco_accumulate_order(const fa_coco_input *in, const fa_coco_params *p, int32_t k,
+                                 const fa_coco_match_out *m, void *scratch, int64_t *order);
+
+/* fa_coco_accumulate_category for the area ranges [a_begin, a_end) only (it writes
+ * only their entries), so the area ranges of one large category can run on several
+ * threads; order / n_order: from fa_coco_accumulate_order, or NULL to sort here. */
+int fa_coco_accumulate_areas(const fa_coco_input *in, const fa_coco_params *p, int32_t k,
+                             const fa_coco_match_out *m, int32_t k_out, int32_t n_k_out,
+                             int32_t a_begin, int32_t a_end, const int64_t *order, int64_t n_order,
+                             void *scratch, double *precision, double *recall, double *scores);
+
 /* ------------------------------------------------------------------------------------
  * keypoints.c -- object keypoint similarity (pycocotools computeOks)
  * ------------------------------------------------------------------------------------ */

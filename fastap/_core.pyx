@@ -97,10 +97,13 @@ cdef extern from "fastap.h" nogil:
     int fa_coco_match_part(const fa_coco_input *inp, const fa_coco_params *p,
                            const fa_coco_sizes *sizes, int32_t k, int64_t gi, int64_t ge, int64_t di,
                            int64_t de, void *scratch, fa_coco_match_out *out, int64_t *npig)
-    int fa_coco_accumulate_category(const fa_coco_input *inp, const fa_coco_params *p, int32_t k,
-                                    const fa_coco_match_out *m, int32_t k_out, int32_t n_k_out,
-                                    void *scratch, double *precision, double *recall,
-                                    double *scores)
+    int64_t fa_coco_accumulate_order(const fa_coco_input *inp, const fa_coco_params *p, int32_t k,
+                                     const fa_coco_match_out *m, void *scratch, int64_t *order)
+    int fa_coco_accumulate_areas(const fa_coco_input *inp, const fa_coco_params *p, int32_t k,
+                                 const fa_coco_match_out *m, int32_t k_out, int32_t n_k_out,
+                                 int32_t a_begin, int32_t a_end, const int64_t *order,
+                                 int64_t n_order, void *scratch, double *precision, double *recall,
+                                 double *scores)
     size_t fa_voc_scratch_bytes(const fa_coco_input *inp)
     int fa_voc_category(const fa_coco_input *inp, const uint8_t *gt_difficult, int32_t k,
                         double iou_thr, int plus_one, int use_11_point, void *scratch,
@@ -713,10 +716,18 @@ cdef int _run_categories(CocoTables tables, _Params prm, fa_coco_match_out *out,
     if K == 0:
         return 0
     cdef int nt = _threads(num_threads)
+    # accumulation of fewer categories than threads twice over (one person category,
+    # say): each category sorted once, then its area ranges on several threads
+    cdef bint by_area = accumulate and nt > 1 and A > 1 and K < 2 * nt
     tasks = None if accumulate else _match_tasks(tables, nt)
-    if tasks is None:                   # one task per category
+    if by_area:                         # (category, area range, area range + 1, -, -)
+        kk, aa = np.divmod(np.arange(K * A), A)
+        tasks = np.stack([kk, aa, aa + 1, aa, aa], axis=1).astype(np.int64)
+    elif tasks is None:                 # one task per category (accumulation: all area ranges)
         go, do = tables.arrays[0][:K + 1], tables.arrays[6][:K + 1]
         tasks = np.stack([np.arange(K), go[:K], go[1:], do[:K], do[1:]], axis=1).astype(np.int64)
+        if accumulate:
+            tasks[:, 1], tasks[:, 2] = 0, A
     cdef fa_coco_sizes sizes
     cdef size_t nbytes = (fa_coco_accumulate_scratch_bytes(&tables.inp, &prm.p, out.npig) if accumulate
                           else fa_coco_scratch_bytes(&tables.inp, &prm.p, &sizes))
@@ -731,17 +742,37 @@ cdef int _run_categories(CocoTables tables, _Params prm, fa_coco_match_out *out,
     cdef char *buf
     cdef const fa_coco_input *inp = &tables.inp
     cdef const fa_coco_params *p = &prm.p
+    cdef int32_t kc
+    cdef const int64_t[::1] dov = np.ascontiguousarray(tables.arrays[6][:K + 1], dtype=np.int64)
+    orders = np.zeros(tables.inp.n_dt + 1 if by_area else 1, np.int64)
+    n_order = np.zeros(K if by_area else 1, np.int64)
+    cdef int64_t[::1] orv = orders
+    cdef int64_t[::1] nov = n_order
+    cdef const int64_t *op = NULL
+    if by_area:
+        with nogil, parallel(num_threads=min(nt, K)):
+            buf = <char *>malloc(nbytes)
+            for kc in prange(K, schedule="dynamic"):
+                if buf == NULL:
+                    ev[kc] = FA_ENOMEM
+                else:
+                    nov[kc] = fa_coco_accumulate_order(inp, p, kc, out, buf, &orv[dov[kc]])
+            free(buf)
+        if (errs != 0).any():
+            raise MemoryError("fastap: out of memory (%d bytes of scratch per thread)" % nbytes)
     # accumulation: runs of neighbouring categories per thread, whose output rows share
     # cache lines (a category's values of one (t, r) are A*M doubles wide)
-    cdef int chunk = max(1, <int>(nk // (4 * nt))) if accumulate else 1
+    cdef int chunk = max(1, <int>(nk // (4 * nt))) if accumulate and not by_area else 1
     with nogil, parallel(num_threads=nt):
         buf = <char *>malloc(nbytes)
         for t in prange(nk, schedule="dynamic", chunksize=chunk):
             if buf == NULL:
                 ev[t] = FA_ENOMEM
             elif accumulate:
-                ev[t] = fa_coco_accumulate_category(inp, p, <int32_t>tv[t, 0], out, <int32_t>tv[t, 0], K, buf,
-                                                    precision, recall, scores)
+                kc = <int32_t>tv[t, 0]
+                op = &orv[dov[kc]] if by_area else NULL
+                ev[t] = fa_coco_accumulate_areas(inp, p, kc, out, kc, K, <int32_t>tv[t, 1], <int32_t>tv[t, 2],
+                                                 op, nov[kc] if by_area else 0, buf, precision, recall, scores)
             else:
                 ev[t] = fa_coco_match_part(inp, p, &sizes, <int32_t>tv[t, 0], tv[t, 1], tv[t, 2], tv[t, 3],
                                            tv[t, 4], buf, out, &nv[t, 0])

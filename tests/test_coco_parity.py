@@ -24,6 +24,29 @@ def test_generated_default_params(seed, edge_cases, num_threads):
     assert lines == ref_lines
 
 
+@pytest.mark.parametrize("n_categories", [1, 2, 3])
+def test_few_categories_accumulated_by_area_range(n_categories):
+    """Fewer categories than twice the threads: each category is sorted once and its
+    area ranges accumulated on several threads. The arrays equal pycocotools' and a
+    one-thread run's (which accumulates whole categories), with custom area ranges and
+    maxDets too."""
+    d, r = make_coco(seed=7, edge_cases=True, n_images=80, n_categories=n_categories,
+                     gt_per_image=4, dets_per_image=30)
+
+    def setp(p):
+        p.areaRng = [[0, 1e10], [0, 30 ** 2], [30 ** 2, 90 ** 2], [90 ** 2, 1e10], [10 ** 2, 60 ** 2]]
+        p.areaRngLbl = ["all", "s", "m", "l", "mid"]
+        p.maxDets = [1, 5, 10, 100]
+
+    for set_params in (None, setp):
+        ref, _ = run_pycocotools(d, r, set_params)
+        one, _ = run_fastap(d, r, set_params, num_threads=1)
+        for nt in (2, 3):
+            ev, _ = run_fastap(d, r, set_params, num_threads=nt)
+            assert_same_eval(ref, ev)
+            assert_same_eval(one, ev)
+
+
 def test_generated_small_scale():
     d, r = make_coco(seed=11, edge_cases=True, scale="small")
     ref, ref_lines = run_pycocotools(d, r)
