@@ -694,6 +694,13 @@ int fa_rle_text_stats(const char *s, int64_t len, int json, int64_t h, int64_t w
                       void *chars, int64_t *m, double *area, double *bb);
 int64_t fa_rle_text_decode(const char *s, int64_t len, int json, uint32_t *cnts, void *chars);
 
+/* fa_rle_from_string for a plain string (no JSON escapes) through the faster in-text
+ * decoder: FA_OK with the counts in cnts (room for len) and their number in *m, or
+ * FA_EPARSE without a message (fa_rle_from_string then gives the reason). chars:
+ * fa_rle_text_scratch_bytes(len) bytes. */
+int fa_rle_from_text(const char *s, int64_t len, int64_t h, int64_t w, uint32_t *cnts, void *chars,
+                     int64_t *m);
+
 /* Whether fa_rle_iou of one detection (box dt_bb) against gt [n] reads the detection's
  * counts: some pair's box IoU is positive (else every IoU is the box IoU, 0). */
 int fa_rle_iou_reads_counts(const double *dt_bb, const double *gt_bb, int64_t n,

@@ -881,6 +881,22 @@ int fa_rle_text_stats(const char *s, int64_t len, int json, int64_t h, int64_t w
     return FA_OK;
 }
 
+int fa_rle_from_text(const char *s, int64_t len, int64_t h, int64_t w, uint32_t *cnts, void *chars,
+                     int64_t *m)
+{
+    if (h < 0 || w < 0)
+        return FA_EPARSE;
+    const int64_t n = rle_text_counts(s, len, 0, cnts, (unsigned char *)chars);
+    if (n < 0)
+        return FA_EPARSE;
+    uint64_t sum = 0;
+    for (int64_t j = 0; j < n; j++) sum += cnts[j];
+    if (sum != (uint64_t)h * (uint64_t)w)
+        return FA_EPARSE;
+    *m = n;
+    return FA_OK;
+}
+
 int64_t fa_rle_text_decode(const char *s, int64_t len, int json, uint32_t *cnts, void *chars)
 {
     return rle_text_counts(s, len, json, cnts, (unsigned char *)chars);

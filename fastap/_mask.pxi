@@ -41,6 +41,9 @@ cdef extern from "fastap.h" nogil:
     int64_t fa_rle_to_string(const fa_rle *r, char *s)
     int fa_rle_from_string(const char *s, int64_t len, int64_t h, int64_t w, uint32_t *cnts,
                            int64_t cap, int64_t *m, char *msg, size_t msg_len)
+    int fa_rle_from_text(const char *s, int64_t len, int64_t h, int64_t w, uint32_t *cnts, void *chars,
+                         int64_t *m)
+    size_t fa_rle_text_scratch_bytes(int64_t len)
     void fa_rle_iou_strided(const fa_rle *dt, const double *dt_bb, int64_t m, const fa_rle *gt,
                             const double *gt_bb, int64_t n, const uint8_t *iscrowd, double *out,
                             int64_t stride_dt, int64_t stride_gt)
@@ -133,22 +136,31 @@ cdef _Rles _rles_parse(objs, str name, int nt):
     cdef int32_t[::1] stv = status
     cdef int64_t[::1] mv = ms
     cdef char msg[200]
+    cdef int64_t maxlen = 0
+    cdef void *chars
     try:
         for i in range(n):
             sp[i] = PyBytes_AS_STRING(keep[i])
+            if lv[i] > maxlen:
+                maxlen = lv[i]
         nt = max(1, min(nt, n // 64))
-        with nogil:
-            for i in prange(n, num_threads=nt, schedule="static"):
-                stv[i] = fa_rle_from_string(sp[i], lv[i], hwv[i, 0], hwv[i, 1], bp + ov[i], lv[i],
-                                            &mv[i], NULL, 0)
-        bad = np.flatnonzero(status)
-        if bad.size:
-            i = bad[0]
+        # the in-text decoder (per-thread scratch); any failure is decoded again by the
+        # strict one below, which names the reason
+        with nogil, parallel(num_threads=nt):
+            chars = malloc(fa_rle_text_scratch_bytes(maxlen))
+            for i in prange(n, schedule="static"):
+                if chars != NULL:
+                    stv[i] = fa_rle_from_text(sp[i], lv[i], hwv[i, 0], hwv[i, 1], bp + ov[i], chars, &mv[i])
+                else:
+                    stv[i] = fa_rle_from_string(sp[i], lv[i], hwv[i, 0], hwv[i, 1], bp + ov[i], lv[i],
+                                                &mv[i], NULL, 0)
+            free(chars)
+        for i in np.flatnonzero(status).tolist():
             msg[0] = 0
-            fa_rle_from_string(sp[i], lv[i], hwv[i, 0], hwv[i, 1], bp + ov[i], lv[i], &mv[i],
-                               msg, sizeof(msg))
-            raise _RleValueError("%s[%d]: invalid RLE 'counts': %s"
-                                 % (name, i, (<bytes>msg).decode("utf-8", "replace")))
+            if fa_rle_from_string(sp[i], lv[i], hwv[i, 0], hwv[i, 1], bp + ov[i], lv[i], &mv[i],
+                                  msg, sizeof(msg)) != 0:
+                raise _RleValueError("%s[%d]: invalid RLE 'counts': %s"
+                                     % (name, i, (<bytes>msg).decode("utf-8", "replace")))
     finally:
         free(sp)
     for i in range(n):
