@@ -130,6 +130,11 @@ static void text_agrees(const char *s, int64_t len, int64_t h, int64_t w)
         int64_t md = json ? fa_rle_text_decode(esc, elen, 1, b, ch) : fa_rle_text_decode(raw, len, 0, b, ch);
         CHECK(md == ma && (ma == 0 || memcmp(a, b, (size_t)ma * 4) == 0), "text_decode differs");
     }
+    /* fastap.mask's reader: the in-text decoder plus the sum, as the strict one */
+    int64_t mt = -1;
+    int rt = fa_rle_from_text(raw, len, h, w, b, ch, &mt);
+    CHECK((rt == FA_OK) == ok, "from_text validity differs");
+    CHECK(!ok || (mt == ma && (ma == 0 || memcmp(a, b, (size_t)ma * 4) == 0)), "from_text differs");
     free(esc); free(raw); free(a); free(b); free(ch);
 }
 
