@@ -585,7 +585,12 @@ def _keypoints_from_spans(data, spans, n_kpt, what):
 
 def _gt_keypoints(coco, n_kpt):
     if isinstance(coco, COCO) and coco._raw_anns is not None:
-        data = coco._raw_anns[0]                # straight from the file's text
+        # straight from the file's text, which cannot change while it is not parsed:
+        # kept for the next evaluation against this ground truth (e.g. every epoch)
+        cached = coco._geom.get("gt_kpt")
+        if cached is not None and cached[0] == n_kpt:
+            return cached[1]
+        data = coco._raw_anns[0]
         g = coco._raw_geom
         kp = _keypoints_from_spans(data, g["kpt_span"], n_kpt, "annotations")
         num = g["num_keypoints"]
@@ -593,6 +598,7 @@ def _gt_keypoints(coco, n_kpt):
             i = int(np.flatnonzero(np.isnan(num))[0])
             raise InvalidAnnotationError("annotations record %d (id %d): missing field 'num_keypoints'"
                                          % (i, coco._columns("gt")["id"][i]))
+        coco._geom["gt_kpt"] = (n_kpt, (kp, num))
         return kp, num
     from .geometry import keypoint_arrays
     return keypoint_arrays(coco.dataset.get("annotations", []), n_kpt, "annotations", gt=True)

@@ -262,3 +262,49 @@ def test_scan_keypoint_boxes_equal_loadres_boxes(tmp_path):
         gt = fastap.COCO(str(gp))
         with pytest.raises(fastap.InvalidAnnotationError, match=r"results record 1: keypoints should be finite"):
             gt.loadRes(str(rp))
+
+
+def test_file_ground_truth_keypoints_kept_between_evaluations(tmp_path):
+    """Keypoints of a ground truth read from a file are parsed once and kept for the next
+    evaluation (a new COCOeval every epoch; other sigmas of the same count read the same
+    keypoints); edited dicts are read from the dicts."""
+    import json
+    ds, res = make_keypoints_coco(14, n_images=20)
+    g = tmp_path / "gt.json"
+    g.write_text(json.dumps(ds))
+    with quiet():
+        gt = fastap.COCO(str(g))
+        runs = []
+        for _ in range(2):
+            ev = fastap.COCOeval(gt, gt.loadRes(copy.deepcopy(res)), "keypoints")
+            ev.evaluate()
+            ev.accumulate()
+            ev.summarize()
+            runs.append(ev)
+        first = gt._geom["gt_kpt"][1][0]
+        assert_same_eval(runs[0], runs[1])
+        sig = np.linspace(0.02, 0.1, 17)
+        other = _eval_with(gt, res, sig)
+        assert gt._geom["gt_kpt"][1][0] is first
+        ann = gt.dataset["annotations"][0]          # the dicts now: edits count
+        ann["keypoints"] = [v + 40.0 if i % 3 != 2 else v for i, v in enumerate(ann["keypoints"])]
+        gt.createIndex()
+        edited = fastap.COCOeval(gt, gt.loadRes(copy.deepcopy(res)), "keypoints")
+        edited.evaluate()
+        edited.accumulate()
+        edited.summarize()
+    ref, _ = run_pycocotools(gt.dataset, res, iou_type="keypoints")
+    assert_same_eval(ref, edited)
+    assert_same_eval(run_pycocotools(ds, res, iou_type="keypoints")[0], runs[1])
+    with_sig, _ = run_pycocotools(ds, res, lambda p: setattr(p, "kpt_oks_sigmas", sig), iou_type="keypoints")
+    with quiet():
+        other.accumulate()
+        other.summarize()
+    assert_same_eval(with_sig, other)
+
+
+def _eval_with(gt, res, sigmas):
+    ev = fastap.COCOeval(gt, gt.loadRes(copy.deepcopy(res)), "keypoints")
+    ev.params.kpt_oks_sigmas = sigmas
+    ev.evaluate()
+    return ev
