@@ -103,3 +103,21 @@ def load_case(name, eval_id="bbox"):
 @pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
 def num_threads(request):
     return request.param
+
+
+def evaluate_from_file_twice(tmp_path, dataset, results, iou_type):
+    """Ground truth written to a file and read by fastap.COCO, then two full evaluations
+    of the results against it (a new COCOeval each time, as every epoch of training
+    does). Returns (the COCO, [the two COCOevals]) -- the caller is inside quiet()."""
+    import fastap
+    path = tmp_path / "gt.json"
+    path.write_text(json.dumps(dataset))
+    gt = fastap.COCO(str(path))
+    runs = []
+    for _ in range(2):
+        ev = fastap.COCOeval(gt, gt.loadRes(copy.deepcopy(results)), iou_type)
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+        runs.append(ev)
+    return gt, runs

@@ -9,7 +9,8 @@ import pytest
 import fastap
 from fastap.synthetic import make_keypoints_coco
 
-from conftest import (assert_same_eval, assert_same_evalimgs_and_ious, compare_with_pycocotools, quiet,
+from conftest import (assert_same_eval, assert_same_evalimgs_and_ious, compare_with_pycocotools,
+                      evaluate_from_file_twice, quiet,
                       run_fastap, run_pycocotools)
 
 pytest.importorskip("pycocotools")
@@ -268,19 +269,9 @@ def test_file_ground_truth_keypoints_kept_between_evaluations(tmp_path):
     """Keypoints of a ground truth read from a file are parsed once and kept for the next
     evaluation (a new COCOeval every epoch; other sigmas of the same count read the same
     keypoints); edited dicts are read from the dicts."""
-    import json
     ds, res = make_keypoints_coco(14, n_images=20)
-    g = tmp_path / "gt.json"
-    g.write_text(json.dumps(ds))
     with quiet():
-        gt = fastap.COCO(str(g))
-        runs = []
-        for _ in range(2):
-            ev = fastap.COCOeval(gt, gt.loadRes(copy.deepcopy(res)), "keypoints")
-            ev.evaluate()
-            ev.accumulate()
-            ev.summarize()
-            runs.append(ev)
+        gt, runs = evaluate_from_file_twice(tmp_path, ds, res, "keypoints")
         first = gt._geom["gt_kpt"][1][0]
         assert_same_eval(runs[0], runs[1])
         sig = np.linspace(0.02, 0.1, 17)

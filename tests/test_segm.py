@@ -11,7 +11,8 @@ import pytest
 import fastap
 from fastap.synthetic import make_segm_coco
 
-from conftest import (assert_same_eval, assert_same_evalimgs_and_ious, compare_with_pycocotools, quiet,
+from conftest import (assert_same_eval, assert_same_evalimgs_and_ious, compare_with_pycocotools,
+                      evaluate_from_file_twice, quiet,
                       run_fastap, run_pycocotools)
 
 pytest.importorskip("pycocotools")
@@ -160,17 +161,8 @@ def test_segm_ground_truth_masks_reused(tmp_path):
     """A ground truth read from a file keeps its masks for the next evaluation (a new
     COCOeval every epoch); a changed image size, or new dicts, are taken into account."""
     ds, res = make_segm_coco(12, n_images=10, dets_per_image=10)
-    g = tmp_path / "gt.json"
-    g.write_text(json.dumps(ds))
     with quiet():
-        gt = fastap.COCO(str(g))
-        runs = []
-        for _ in range(2):
-            ev = fastap.COCOeval(gt, gt.loadRes(copy.deepcopy(res)), "segm")
-            ev.evaluate()
-            ev.accumulate()
-            ev.summarize()
-            runs.append(ev)
+        gt, runs = evaluate_from_file_twice(tmp_path, ds, res, "segm")
         assert "gt_rle" in gt._geom
         first = gt._geom["gt_rle"][1]
         assert_same_eval(runs[0], runs[1])
