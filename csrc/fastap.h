@@ -335,11 +335,11 @@ typedef struct {
  * field's value in the buffer, or (-1, -1) when the record has none. */
 typedef struct {
     int64_t *seg_span;          /* "segmentation" */
-    /* results only, optional: [capacity][5] for a segmentation that is the common RLE
+    /* results only, optional: int32 [capacity][5] for a segmentation that is the common RLE
      * object {"size": [h, w], "counts": "..."}: h, w, the counts string's offset from
      * the span's start and its length, and 1 when it holds "\\\\" escapes; all -1 for
      * any other segmentation (and records without one) */
-    int64_t *seg_rle;
+    int32_t *seg_rle;
     int64_t *kpt_span;          /* "keypoints" */
     double *num_keypoints;      /* annotations only: [capacity], NaN when absent */
     /* Optional: keypoints parsed during the scan, kpt_stride numbers per record into

@@ -1740,7 +1740,7 @@ static int take_keypoints(jctx *c, const fa_json_geometry *g, int64_t i)
 }
 
 /* Record the byte span of the value at c->p (skipping it) into span[2]. */
-static int take_segmentation(jctx *c, int64_t *span, int64_t *row);
+static int take_segmentation(jctx *c, int64_t *span, int32_t *row);
 
 static int take_span(jctx *c, int64_t *span)
 {
@@ -2972,7 +2972,7 @@ int fa_json_rle_object(const char *buf, size_t len, int64_t *h, int64_t *w, int6
 /* A results record's "segmentation": its span, and when it is the common RLE object,
  * what rle_object_at reads (row: h, w, counts offset from the span's start, counts
  * length, escaped; all -1 otherwise), so the mask readers need not parse it again. */
-static int take_segmentation(jctx *c, int64_t *span, int64_t *row)
+static int take_segmentation(jctx *c, int64_t *span, int32_t *row)
 {
     const unsigned char *start = c->p;
     for (int q = 0; q < 5; q++) row[q] = -1;
@@ -2983,13 +2983,13 @@ static int take_segmentation(jctx *c, int64_t *span, int64_t *row)
         c->err = &scratch;               /* a shape it does not read is not an error */
         const int ok = rle_object_at(c, 1, &h, &w, &rs, &rl, &esc);
         c->err = keep;
-        if (ok) {
-            span[0] = (int64_t)(start - c->buf);
-            span[1] = (int64_t)(c->p - c->buf);
-            row[0] = h;
-            row[1] = w;
-            row[2] = rs - span[0];
-            row[3] = rl;
+        span[0] = (int64_t)(start - c->buf);
+        span[1] = (int64_t)(c->p - c->buf);
+        if (ok && rs - span[0] <= INT32_MAX && rl <= INT32_MAX) {   /* sizes are < 2^31 */
+            row[0] = (int32_t)h;
+            row[1] = (int32_t)w;
+            row[2] = (int32_t)(rs - span[0]);
+            row[3] = (int32_t)rl;
             row[4] = esc;
             return FA_OK;
         }

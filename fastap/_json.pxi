@@ -3,7 +3,7 @@
 # Cython-side names are prefixed (_jr_*) so that they cannot clash with declarations
 # that _core.pyx itself makes from fastap.h.
 
-from libc.stdint cimport int64_t as _jr_int64, uint8_t as _jr_uint8
+from libc.stdint cimport int32_t as _jr_int32, int64_t as _jr_int64, uint8_t as _jr_uint8
 from libc.stdlib cimport malloc as _jr_malloc, free as _jr_free
 from libc.string cimport memcpy as _jr_memcpy
 
@@ -26,7 +26,7 @@ cdef extern from "fastap.h":
     _jr_int64 _jr_count_bound "fa_json_results_count_bound"(const char *buf, size_t len) nogil
     ctypedef struct _jr_geom "fa_json_geometry":
         _jr_int64 *seg_span
-        _jr_int64 *seg_rle
+        _jr_int32 *seg_rle
         _jr_int64 *kpt_span
         double *num_keypoints
         double *kpt_values
@@ -228,7 +228,7 @@ def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0, num_th
     ``kpt_count`` int64 [n] (numbers each record had; -1 none, kpt_stride + 1 more) and
     ``kpt_box`` float64 [n, 4] (pycocotools' loadRes box of the keypoints, see
     :func:`keypoint_boxes`; NaN for records whose numbers are not all finite). Mask
-    records give ``seg_rle`` int64 [n, 5]: for the common RLE object, its size and where
+    records give ``seg_rle`` int32 [n, 5]: for the common RLE object, its size and where
     its counts string lies (see ``rle_set_from_spans``); -1 otherwise.
     """
     if isinstance(data, str):
@@ -311,10 +311,10 @@ def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0, num_th
     cdef _jr_geom geom
     cdef const _jr_geom *gp = NULL
     seg_span = _jr_np.empty((max(cap, 1), 2), dtype=_jr_np.int64)
-    seg_rle = _jr_np.empty((max(cap, 1), 5), dtype=_jr_np.int64)
+    seg_rle = _jr_np.empty((max(cap, 1), 5), dtype=_jr_np.int32)
     kpt_span = _jr_np.empty((max(cap, 1), 2), dtype=_jr_np.int64)
     cdef _jr_int64[:, ::1] v_ss = seg_span
-    cdef _jr_int64[:, ::1] v_sr = seg_rle
+    cdef _jr_int32[:, ::1] v_sr = seg_rle
     cdef _jr_int64[:, ::1] v_ks = kpt_span
     kpt_values = _jr_np.empty((max(cap, 1) if kpt_stride > 0 else 1, max(kpt_stride, 1)), dtype=_jr_np.float64)
     kpt_count = _jr_np.empty(max(cap, 1), dtype=_jr_np.int64)

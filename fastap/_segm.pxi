@@ -11,7 +11,7 @@
 # results file of 500k masks would otherwise fill some 250 MB of fresh memory with
 # counts read once.
 
-from libc.stdint cimport int64_t as _sg_int64, uint32_t as _sg_uint32, uint64_t as _sg_uint64
+from libc.stdint cimport int32_t as _sg_int32, int64_t as _sg_int64, uint32_t as _sg_uint32, uint64_t as _sg_uint64
 from libc.stdlib cimport malloc as _sg_malloc, free as _sg_free, realloc as _sg_realloc
 from libc.string cimport memcpy as _sg_memcpy, memmove as _sg_memmove
 
@@ -275,7 +275,7 @@ cdef void _sg_stats_one(_sg_int64 h, _sg_int64 w, _sg_int64 m, const _sg_uint32 
 cdef int _sg_chunk(const char *buf, const _sg_int64 *spans, const _sg_int64 *img_h,
                    const _sg_int64 *img_w, _sg_int64 b, _sg_int64 e, _sg_buf *ob,
                    _sg_int64 *lens, _sg_int64 *hw, double *bbox, double *area, char *msg,
-                   _sg_int64 *where, _sg_int64 *lazy, const _sg_int64 *rle_fields) noexcept nogil:
+                   _sg_int64 *where, _sg_int64 *lazy, const _sg_int32 *rle_fields) noexcept nogil:
     """Records [b, e): parse each segmentation span, append its RLE counts to ob; the
     mask's box and area while its counts are in cache. With `lazy` (int64 [n, 4]),
     compressed strings are validated and measured in the text, and left there."""
@@ -373,7 +373,7 @@ def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_thread
     Runs without the GIL, records split across threads. Errors name the record.
     ``lazy``: compressed strings stay in ``data`` (validated, with their boxes and
     areas; see the top of this file), which the set then keeps. ``rle_fields`` (with
-    ``lazy``): int64 [n, 5] from the results scan (``seg_rle`` of parse_results_json):
+    ``lazy``): int [n, 5] from the results scan (``seg_rle`` of parse_results_json):
     h, w, counts offset in the span, counts length, escaped -- rows with h >= 0 are not
     parsed again."""
     cdef const unsigned char[::1] buf = _jr_bytes_view(data, "rle_set_from_spans")
@@ -417,15 +417,21 @@ def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_thread
     lz = _jr_np.full((n if lazy else 1, 4), -1, _jr_np.int64)
     cdef _sg_int64[:, ::1] lzv = lz
     cdef _sg_int64 *lzp = &lzv[0, 0] if lazy else NULL
-    cdef const _sg_int64[:, ::1] rfv
-    cdef const _sg_int64 *rfp = NULL
+    cdef const _sg_int32[:, ::1] rfv
+    cdef const _sg_int32 *rfp = NULL
     if rle_fields is not None and lazy:
-        rle_fields = _jr_np.ascontiguousarray(rle_fields, dtype=_jr_np.int64)
+        rle_fields = _jr_np.asarray(rle_fields)
+        if rle_fields.dtype != _jr_np.int32:
+            if rle_fields.dtype.kind not in "iu" or (rle_fields.size and (
+                    rle_fields.min() < -1 or rle_fields.max() > 2147483647)):
+                raise ValueError("rle_fields should hold int32 values")
+        rle_fields = _jr_np.ascontiguousarray(rle_fields, dtype=_jr_np.int32)
         if rle_fields.shape != (n, 5):
-            raise ValueError("rle_fields should be int64 [%d, 5]" % n)
+            raise ValueError("rle_fields should be int32 [%d, 5]" % n)
         rf = rle_fields
         known = rf[:, 0] >= 0
-        if (known & ((rf[:, 1] < 0) | (rf[:, 2] < 0) | (rf[:, 3] < 0) | (rf[:, 2] + rf[:, 3] > spans[:, 1] - spans[:, 0])
+        end = rf[:, 2].astype(_jr_np.int64) + rf[:, 3]
+        if (known & ((rf[:, 1] < 0) | (rf[:, 2] < 0) | (rf[:, 3] < 0) | (end > spans[:, 1] - spans[:, 0])
                      | (rf[:, 4] < 0) | (rf[:, 4] > 1))).any():
             raise ValueError("rle_fields should locate each counts string inside its span")
         rfv = rle_fields
