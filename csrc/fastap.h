@@ -354,6 +354,11 @@ typedef struct {
     double *kpt_box;
 } fa_json_geometry;
 
+/* pycocotools' loadRes box of one keypoint result, values v[0..n) (x, y, v triples,
+ * finite): bb = (x0, y0, x1 - x0, y1 - y0) over every x and y, the first value kept on
+ * ties (NumPy's min / max on NaN-free input). */
+void fa_keypoint_box(const double *v, int64_t n, double *bb);
+
 /* Upper bound on the number of records of a results buffer, for allocating the columns:
  * min(number of '{' bytes, len / 41 + 1) (41 bytes is the smallest valid record with its
  * separator: {"image_id":1,"category_id":1,"score":1}, -- the bbox is optional when the

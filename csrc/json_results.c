@@ -1693,6 +1693,22 @@ static int parse_number_array(jctx *c, double *out, int64_t cap, int64_t *n, con
 
 /* Keypoints of record i straight into the geometry's value rows (kpt_stride numbers;
  * kpt_count[i] = stride + 1 when there are more, which the caller reports). */
+void fa_keypoint_box(const double *v, int64_t n, double *bb)
+{
+    double x0 = v[0], x1 = v[0], y0 = v[1], y1 = v[1];
+    for (int64_t j = 3; j < n - 1; j += 3) {
+        const double x = v[j], y = v[j + 1];
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        if (y < y0) y0 = y;
+        if (y > y1) y1 = y;
+    }
+    bb[0] = x0;
+    bb[1] = y0;
+    bb[2] = x1 - x0;
+    bb[3] = y1 - y0;
+}
+
 static int take_keypoints(jctx *c, const fa_json_geometry *g, int64_t i)
 {
     int64_t n = 0;
@@ -1707,27 +1723,15 @@ static int take_keypoints(jctx *c, const fa_json_geometry *g, int64_t i)
         return rc;
     g->kpt_count[i] = n;
     if (g->kpt_box) {
-        /* pycocotools' loadRes box of keypoint results (min / max of every x and y; the
-         * first value kept on ties, as _core.keypoint_boxes), when all the record's
-         * numbers are finite; NaN otherwise */
+        /* pycocotools' loadRes box of keypoint results when all the record's numbers
+         * are finite; NaN otherwise */
         const double *v = g->kpt_values + i * g->kpt_stride;
         double *bb = g->kpt_box + 4 * i;
         int finite = n == g->kpt_stride && n >= 3;
         for (int64_t j = 0; finite && j < n; j++)
             finite = v[j] - v[j] == 0.0;         /* false for NaN and infinities */
         if (finite) {
-            double x0 = v[0], x1 = v[0], y0 = v[1], y1 = v[1];
-            for (int64_t j = 3; j < n - 1; j += 3) {
-                const double x = v[j], y = v[j + 1];
-                if (x < x0) x0 = x;
-                if (x > x1) x1 = x;
-                if (y < y0) y0 = y;
-                if (y > y1) y1 = y;
-            }
-            bb[0] = x0;
-            bb[1] = y0;
-            bb[2] = x1 - x0;
-            bb[3] = y1 - y0;
+            fa_keypoint_box(v, n, bb);
         } else {
             bb[0] = bb[1] = bb[2] = bb[3] = NAN;
         }

@@ -184,20 +184,16 @@ void fa_oks_reduce(const fa_coco_input *in, const fa_oks_input *kp, int32_t k,
 /* one pass per pair, with NumPy's own exp loop                                        */
 /* ---------------------------------------------------------------------------------- */
 
-/* Upper bounds of exp(-x) on a grid: OKS_UB_STEPS per unit of x, up to OKS_UB_LAST.
- * ub[i] >= exp(-i / OKS_UB_STEPS) (exp rounded once, then raised by 1e-12). */
+/* Upper bounds of exp(-x) on a grid: OKS_UB_STEPS per unit of x, up to OKS_UB_LAST;
+ * ub[i] >= exp(-i / OKS_UB_STEPS) (exp rounded once, then raised by 1e-12). Filled per
+ * call (41 exps), so threads share no state. */
 #define OKS_UB_STEPS 4
 #define OKS_UB_LAST 40
-static double oks_ub_table[OKS_UB_LAST + 1];
-static volatile int oks_ub_ready = 0;
 
-static void oks_ub_init(void)
+static void oks_ub_fill(double *ub)
 {
-    if (oks_ub_ready) return;
-    /* every thread writes the same values, so a race is harmless */
     for (int i = 0; i <= OKS_UB_LAST; i++)
-        oks_ub_table[i] = exp(-(double)i / OKS_UB_STEPS) * (1.0 + 1e-12);
-    oks_ub_ready = 1;
+        ub[i] = exp(-(double)i / OKS_UB_STEPS) * (1.0 + 1e-12);
 }
 
 /* An upper bound (times n) of the pair's OKS from its n kept d2 terms, or -1 when a
@@ -205,7 +201,7 @@ static void oks_ub_init(void)
  * (|q - e| < 1e-15 e), so floor(q (1 - 1e-12) STEPS) / STEPS <= e, and the table entry
  * is >= exp(-e) also as NumPy's exp rounds it (within an ulp). */
 static double pair_bound_sum(const pair_scratch *ps, int64_t n, double inv_denom,
-                             const double *half_inv_var)
+                             const double *half_inv_var, const double *ub)
 {
     double s = 0.0;
     int bad = 0;
@@ -214,7 +210,7 @@ static double pair_bound_sum(const pair_scratch *ps, int64_t n, double inv_denom
         const double q = ps->d2[j] * half_inv_var[j] * inv_denom;
         bad |= !(q >= 0);                                    /* NaN or negative */
         const double x = q * (OKS_UB_STEPS * (1.0 - 1e-12));
-        s += oks_ub_table[x >= 0 && x < OKS_UB_LAST ? (int)x : OKS_UB_LAST];
+        s += ub[x >= 0 && x < OKS_UB_LAST ? (int)x : OKS_UB_LAST];
     }
     return bad ? -1.0 : s;
 }
@@ -236,13 +232,13 @@ void fa_oks_pairs(const fa_coco_input *in, const fa_oks_input *kp, int32_t k, in
     const int64_t K = kp->n_kpt;
     const int use_bound = floor > 0;
     const pair_scratch ps = scratch_parts(scratch, K);
-    double half_inv_var[FA_OKS_MAX_BOUND_K];
+    double half_inv_var[FA_OKS_MAX_BOUND_K], ub[OKS_UB_LAST + 1];
     if (use_bound) {
         if (K > FA_OKS_MAX_BOUND_K) {
             fa_oks_pairs(in, kp, k, d_begin, d_end, exp_loop, exp_data, scratch, -INFINITY, iou);
             return;
         }
-        oks_ub_init();
+        oks_ub_fill(ub);
         for (int64_t j = 0; j < K; j++) {
             const double s2 = kp->sigmas[j] * 2;
             half_inv_var[j] = 0.5 / (s2 * s2);
@@ -265,7 +261,7 @@ void fa_oks_pairs(const fa_coco_input *in, const fa_oks_input *kp, int32_t k, in
             const int64_t n = pair_d2(in, kp, dk, g, &ps);
             if (use_bound) {
                 const double s = pair_bound_sum(&ps, n, 1.0 / (in->gt_area[g] + DBL_EPSILON),
-                                                half_inv_var);
+                                                half_inv_var, ub);
                 if (s >= 0 && s < cut * (double)n) {
                     row[g - g0] = s / (double)n;
                     continue;

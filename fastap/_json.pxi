@@ -24,6 +24,7 @@ cdef extern from "fastap.h":
         _JR_EPARSE "FA_EPARSE"
         _JR_EUNSUPPORTED "FA_EUNSUPPORTED"
     _jr_int64 _jr_count_bound "fa_json_results_count_bound"(const char *buf, size_t len) nogil
+    void _jr_keypoint_box "fa_keypoint_box"(const double *v, _jr_int64 n, double *bb) nogil
     ctypedef struct _jr_geom "fa_json_geometry":
         _jr_int64 *seg_span
         _jr_int32 *seg_rle
@@ -646,7 +647,7 @@ def keypoint_boxes(kpt):
     """pycocotools' loadRes box of keypoint results: min / max over all x and all y of
     each row (float64 [n, 3K]) -> (bbox float64 [n, 4] xywh, area float64 [n])."""
     kpt = _jr_np.ascontiguousarray(kpt, dtype=_jr_np.float64)
-    cdef Py_ssize_t n = kpt.shape[0], K3 = kpt.shape[1] if kpt.ndim == 2 else 0, i, j
+    cdef Py_ssize_t n = kpt.shape[0], K3 = kpt.shape[1] if kpt.ndim == 2 else 0, i
     bbox = _jr_np.zeros((n, 4))
     area = _jr_np.zeros(n)
     if n == 0 or K3 < 3:
@@ -654,21 +655,8 @@ def keypoint_boxes(kpt):
     cdef const double[:, ::1] kv = kpt
     cdef double[:, ::1] bv = bbox
     cdef double[::1] av = area
-    cdef double x0, x1, y0, y1, x, y
     with nogil:
         for i in range(n):
-            x0 = x1 = kv[i, 0]
-            y0 = y1 = kv[i, 1]
-            for j in range(3, K3 - 1, 3):
-                x = kv[i, j]
-                y = kv[i, j + 1]
-                if x < x0: x0 = x
-                if x > x1: x1 = x
-                if y < y0: y0 = y
-                if y > y1: y1 = y
-            bv[i, 0] = x0
-            bv[i, 1] = y0
-            bv[i, 2] = x1 - x0
-            bv[i, 3] = y1 - y0
-            av[i] = (x1 - x0) * (y1 - y0)
+            _jr_keypoint_box(&kv[i, 0], K3, &bv[i, 0])
+            av[i] = bv[i, 2] * bv[i, 3]
     return bbox, area

@@ -121,7 +121,7 @@ def attach_oks(tables, gt_kpt, gt_num_kpt, gt_crowd, dt_kpt, sigmas, cut, num_th
 def exact_ious(core):
     """Make the precomputed IoUs of ``core`` (engine.Tables.core) exact everywhere: OKS
     attached with thresholds keep bounds below them (see attach_oks). No-op otherwise."""
-    if core.extra.get("iou_floor", -np.inf) > -np.inf:
+    if iou_floor(core) > -np.inf:
         core.extra["iou_exact"]()
         core.extra["iou_floor"] = -np.inf
 
