@@ -294,6 +294,32 @@ def test_file_ground_truth_keypoints_kept_between_evaluations(tmp_path):
     assert_same_eval(with_sig, other)
 
 
+def test_file_ground_truth_keypoints_read_at_load(tmp_path):
+    """A ground-truth file's keypoints are parsed when it is loaded (an evaluation finds
+    them read); a file whose keypoints cannot be read still loads, as in pycocotools, and
+    the evaluation names the record."""
+    import json
+    ds, res = make_keypoints_coco(15, n_images=8)
+    g = tmp_path / "gt.json"
+    g.write_text(json.dumps(ds))
+    with quiet():
+        gt = fastap.COCO(str(g))
+    n_kpt, (kp, num) = gt._geom["gt_kpt"]
+    assert n_kpt == 17 and kp.shape == (len(ds["annotations"]), 51)
+    want = np.array([a["keypoints"] for a in ds["annotations"]], dtype=np.float64)
+    assert np.array_equal(kp, want)
+    bad = copy.deepcopy(ds)
+    bad["annotations"][2]["keypoints"][4] = float("nan")
+    b = tmp_path / "bad.json"
+    b.write_text(json.dumps(bad))
+    with quiet():
+        gt = fastap.COCO(str(b))
+        assert "gt_kpt" not in gt._geom
+        ev = fastap.COCOeval(gt, gt.loadRes(copy.deepcopy(res)), "keypoints")
+        with pytest.raises(fastap.InvalidAnnotationError, match=r"annotations record 2: keypoints should be finite"):
+            ev.evaluate()
+
+
 def _eval_with(gt, res, sigmas):
     ev = fastap.COCOeval(gt, gt.loadRes(copy.deepcopy(res)), "keypoints")
     ev.params.kpt_oks_sigmas = sigmas
