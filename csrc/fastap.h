@@ -514,6 +514,15 @@ typedef struct {
 int fa_json_object_members(const char *buf, size_t len, fa_json_member *out, int64_t cap,
                            int64_t *n, fa_json_error *err);
 
+/* The members of a top-level JSON object as fa_json_object_members gives them for a
+ * valid document, found by matching brackets and strings only: nothing is validated, so
+ * that a caller can validate the document (fa_json_object_members) at the same time as
+ * it reads a member. Returns FA_OK; FA_EPARSE when the text is not shaped like an object
+ * (the caller then validates first); FA_EINVAL when there are more than `cap` members
+ * (*n has the count). Reentrant; does not take the GIL. */
+int fa_json_member_spans(const char *buf, size_t len, fa_json_member *out, int64_t cap,
+                         int64_t *n);
+
 /* Parse a JSON array of COCO annotations (typically the "annotations" value span found
  * by fa_json_object_members: pass buf + value_start, value_end - value_start; offsets in
  * err are then relative to that span) into columns. Each record is an object with

@@ -206,6 +206,17 @@ static inline int ctz32_nz(unsigned m)      /* m != 0 */
 #endif
 }
 
+static inline int ctz64_nz(uint64_t m)    /* m != 0 */
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return __builtin_ctzll(m);
+#else
+    int n = 0;
+    while (!(m & 1u)) { m >>= 1; n++; }
+    return n;
+#endif
+}
+
 static inline const unsigned char *skip_plain16(const unsigned char *p, const unsigned char *e)
 {
 #if defined(FA_JSON_SSE2)
@@ -2430,6 +2441,170 @@ int fa_json_object_members(const char *buf, size_t len, fa_json_member *out, int
         return jerr(&c, FA_EINVAL, c.end, "%lld members, more than the capacity %lld",
                     (long long)k, (long long)cap);
     return FA_OK;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* member spans without validation                                                    */
+/* ---------------------------------------------------------------------------------- */
+
+/* The end of the string whose opening quote is at p (one past its closing quote), or
+ * NULL when it does not end. Only quotes and backslashes are looked at. */
+static const unsigned char *string_end_fast(const unsigned char *p, const unsigned char *e)
+{
+    p++;
+    for (;;) {
+        p = find_quote_or_backslash(p, e);
+        if (!p)
+            return NULL;
+        if (*p == '"')
+            return p + 1;
+        p += 2;                                  /* a backslash and the byte it escapes */
+        if (p > e)
+            return NULL;
+    }
+}
+
+static inline uint64_t prefix_xor64(uint64_t x)
+{
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    return x;
+}
+
+/* One past the end of the value at p, by its brackets and strings only; NULL when the
+ * text is not shaped like a value. Arrays and objects are read 64 bytes at a time
+ * where a block holds no backslash: the bytes inside strings are those after an odd
+ * number of quotes (a prefix XOR of the quote bits), and the brackets outside them
+ * move the depth. Blocks with a backslash are read byte by byte. */
+static const unsigned char *value_end_fast(const unsigned char *p, const unsigned char *e)
+{
+    int64_t depth = 0;
+    int in_str = 0, esc = 0;
+    if (p >= e)
+        return NULL;
+    if (*p == '"')
+        return string_end_fast(p, e);
+    if (*p != '[' && *p != '{') {                /* number or literal */
+        while (p < e && *p != ',' && *p != '}' && *p != ']' && !IS_WS(*p))
+            p++;
+        return p;
+    }
+    for (;;) {
+#if defined(FA_JSON_SSE2)
+        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+        const __m128i open = _mm_set1_epi8('{'), close = _mm_set1_epi8('}');
+        const __m128i set20 = _mm_set1_epi8(0x20);
+        while (!esc && e - p >= 64) {
+            uint64_t q = 0, bs = 0, op = 0, cl = 0;
+            for (int k = 0; k < 4; k++) {
+                const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+                const __m128i b = _mm_or_si128(v, set20);    /* '[' -> '{', ']' -> '}' */
+                q |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)) << (16 * k);
+                bs |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, bslash)) << (16 * k);
+                op |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(b, open)) << (16 * k);
+                cl |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(b, close)) << (16 * k);
+            }
+            if (bs)
+                break;                            /* this block byte by byte */
+            {
+                const uint64_t inside = prefix_xor64(q) ^ (in_str ? ~(uint64_t)0 : 0);
+                uint64_t st = (op | cl) & ~inside & ~q;
+                in_str = (int)(inside >> 63);
+                while (st) {
+                    const int i = ctz64_nz(st);
+                    if ((op >> i) & 1u) {
+                        depth++;
+                    } else if (--depth == 0) {
+                        return p + i + 1;
+                    }
+                    st &= st - 1;
+                }
+            }
+            p += 64;
+        }
+#endif
+        {
+            /* byte by byte: up to 64 bytes, then past any escape that is pending */
+            const unsigned char *stop = e - p > 64 ? p + 64 : e;
+            if (p >= e)
+                return NULL;
+            for (; p < stop || (esc && p < e); p++) {
+                const unsigned char ch = *p;
+                if (in_str) {
+                    if (esc)
+                        esc = 0;
+                    else if (ch == '\\')
+                        esc = 1;
+                    else if (ch == '"')
+                        in_str = 0;
+                } else if (ch == '"') {
+                    in_str = 1;
+                } else if (ch == '[' || ch == '{') {
+                    depth++;
+                } else if (ch == ']' || ch == '}') {
+                    if (--depth == 0)
+                        return p + 1;
+                }
+            }
+        }
+    }
+}
+
+int fa_json_member_spans(const char *buf, size_t len, fa_json_member *out, int64_t cap,
+                         int64_t *n)
+{
+    jctx c;
+    int64_t k = 0;
+    if (n) *n = 0;
+    if (jctx_begin(&c, buf, len, 0, NULL) != FA_OK || c.p >= c.end || *c.p != '{')
+        return FA_EPARSE;
+    c.p++;
+    skip_ws(&c);
+    if (c.p < c.end && *c.p == '}') {
+        c.p++;
+    } else {
+        for (;;) {
+            const unsigned char *ks, *vs;
+            size_t kn;
+            int esc;
+            if (c.p >= c.end || *c.p != '"' || scan_string(&c, &ks, &kn, &esc) != FA_OK)
+                return FA_EPARSE;
+            skip_ws(&c);
+            if (c.p >= c.end || *c.p != ':')
+                return FA_EPARSE;
+            c.p++;
+            skip_ws(&c);
+            vs = c.p;
+            c.p = value_end_fast(c.p, c.end);
+            if (!c.p || c.p == vs)
+                return FA_EPARSE;
+            if (k < cap && out) {
+                out[k].key_start = (int64_t)(ks - c.buf);
+                out[k].key_end = (int64_t)(ks + kn - c.buf);
+                out[k].value_start = (int64_t)(vs - c.buf);
+                out[k].value_end = (int64_t)(c.p - c.buf);
+                out[k].key_escaped = esc;
+            }
+            k++;
+            skip_ws(&c);
+            if (c.p < c.end && *c.p == ',') {
+                c.p++;
+                skip_ws(&c);
+                continue;
+            }
+            if (c.p < c.end && *c.p == '}') {
+                c.p++;
+                break;
+            }
+            return FA_EPARSE;
+        }
+    }
+    if (n) *n = k;
+    return k > cap ? FA_EINVAL : FA_OK;
 }
 
 typedef struct {

@@ -526,19 +526,72 @@ def _results_kind(anns):
                                  % sorted(a.keys()))
 
 
+class _Validation:
+    """The whole-document check of an annotation file (``json_object_members``), on a
+    second thread when the file is large enough and more than one thread may be used,
+    so that it runs while the annotations are read (it costs as much as reading them).
+    ``result()`` waits for it and raises its error, named as before."""
+
+    MIN_BYTES = 1 << 20
+
+    def __init__(self, data, name):
+        self.data, self.name = data, name
+        self.members, self.error, self.thread = None, None, None
+        if len(data) >= self.MIN_BYTES and _core.max_threads() > 1:
+            import threading
+            self.thread = threading.Thread(target=self._run, name="fastap-json-check", daemon=True)
+            self.thread.start()
+
+    def _run(self):
+        try:
+            self.members = _core.json_object_members(self.data)
+        except BaseException as e:       # handed to result(), on the caller's thread
+            self.error = e
+
+    def result(self):
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+        elif self.members is None and self.error is None:
+            self._run()
+        e = self.error
+        if isinstance(e, ValueError):
+            if "expected a JSON object at the top level" in str(e):
+                raise InvalidFileError("%s: annotation file should hold a JSON object (%s)" % (self.name, e)) from None
+            raise InvalidFileError("%s: not a valid JSON file (%s)" % (self.name, e)) from None
+        if e is not None:
+            raise e
+        return self.members
+
+
 def _load_annotation_file(path):
     """(dataset dict, (bytes, start, end) of the annotations or None, their columns or
     None). The small members are parsed as JSON; the annotations are read by the C
     scanner into columns and kept as text until someone reads their dicts. Files the
-    scanner does not take (annotations without bbox or area, ...) are parsed whole."""
+    scanner does not take (annotations without bbox or area, ...) are parsed whole.
+
+    The document is validated as a whole (the grammar of json.loads) first, or, for a
+    large file on more than one thread, on a second thread while the members found by
+    matching brackets (``json_member_spans``) are read; an invalid document then raises
+    the same error, whatever the reading of its members ran into."""
     data = read_bytes(path)
     name = os.fspath(path)
+    check = _Validation(data, name)
+    members = _core.json_member_spans(data) if check.thread is not None else None
+    if members is None:
+        members = check.result()
     try:
-        members = _core.json_object_members(data)
-    except ValueError as e:
-        if "expected a JSON object at the top level" in str(e):
-            raise InvalidFileError("%s: annotation file should hold a JSON object (%s)" % (name, e)) from None
-        raise InvalidFileError("%s: not a valid JSON file (%s)" % (name, e)) from None
+        out = _read_members(data, name, members)
+    except BaseException:
+        check.result()            # an invalid document: its error, not what reading met
+        raise
+    valid = check.result()
+    if valid != members:          # cannot happen for a valid document; read it again
+        out = _read_members(data, name, valid)
+    return out
+
+
+def _read_members(data, name, members):
     dataset, span = {}, None
     for key, start, end in members:
         if key == "annotations":

@@ -118,6 +118,44 @@ def test_annotation_file_not_object(tmp_path):
             fastap.COCO(str(p))
 
 
+def test_large_annotation_file_checked_while_read(tmp_path, monkeypatch):
+    """Annotation files of 1 MB or more are validated on a second thread while their
+    members are read: the same dataset as a one-thread load, and for a broken file the
+    same error, whatever reading the members ran into first."""
+    from fastap.synthetic import make_keypoints_coco
+    ds, _ = make_keypoints_coco(3, n_images=1500)
+    text = json.dumps(ds)
+    assert len(text) > 1 << 20
+    good = tmp_path / "gt.json"
+    good.write_text(text)
+    cut = text.index('"annotations"') + len(text) // 4
+    broken = {
+        "annotations": text[:cut] + "]]" + text[cut:],             # brackets do not match
+        "images": text.replace('"height": ', '"height": -', 1).replace('"height": -', '"height": --', 1),
+        "tail": text + " x",
+        "string": text.replace('"keypoints": [', '"keypoints": ["\\x", ', 1),   # an invalid escape
+    }
+    loads = {}
+    for threads in ("1", "2"):
+        monkeypatch.setenv("FASTAP_NUM_THREADS", threads)
+        with quiet():
+            g = fastap.COCO(str(good))
+        loads[threads] = g
+        for name, bad in broken.items():
+            p = tmp_path / ("%s.json" % name)
+            p.write_text(bad)
+            with pytest.raises(InvalidFileError, match="not a valid JSON file") as ei:
+                with quiet():
+                    fastap.COCO(str(p))
+            loads[threads, name] = str(ei.value)
+    for name in broken:
+        assert loads["1", name] == loads["2", name]
+    a, b = loads["1"], loads["2"]
+    assert a.dataset == b.dataset == ds
+    for k in ("id", "image_id", "bbox", "area"):
+        assert np.array_equal(a._columns("gt")[k], b._columns("gt")[k])
+
+
 def test_results_array_shape():
     with quiet():
         g = fastap.COCO(_gt())

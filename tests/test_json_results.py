@@ -1008,9 +1008,11 @@ import mmap  # noqa: E402
 import os  # noqa: E402
 import tempfile  # noqa: E402
 
-from fastap._core import json_object_members, parse_annotations_json  # noqa: E402
+from fastap._core import json_member_spans, json_object_members, parse_annotations_json  # noqa: E402
 
 REALDATA = os.path.join(os.path.dirname(__file__), "data", "realdata")
+REAL_GT_FILES = sorted(p for p in glob.glob(os.path.join(REALDATA, "*", "*.json"))
+                       if os.path.basename(p) not in ("case.json", "expected.json"))
 ANN_KEYS = ("id", "image_id", "category_id", "bbox", "area", "iscrowd")
 
 
@@ -1127,9 +1129,7 @@ def test_gt_reordered_and_pretty_printed():
     check_gt(("\ufeff \r\n" + json.dumps(d2, separators=(",", ":")) + "\n\t ").encode())
 
 
-@pytest.mark.parametrize("path", sorted(
-    p for p in glob.glob(os.path.join(REALDATA, "*", "*.json"))
-    if os.path.basename(p) not in ("case.json", "expected.json")))
+@pytest.mark.parametrize("path", REAL_GT_FILES)
 def test_gt_real_files(path):
     with open(path, "rb") as f:
         data = f.read()
@@ -1377,6 +1377,34 @@ _SMALL_GT = json.dumps({"info": {"v": [1.5, None]},
                         "categories": [{"id": 3, "name": "x"}]}).encode()
 
 
+def test_member_spans_equal_the_validated_members():
+    """json_member_spans (brackets and strings only) finds the members json_object_members
+    finds in valid documents: escaped quotes and backslashes, brackets and quotes inside
+    strings, strings across the 64-byte blocks, nesting, whitespace, real files."""
+    docs = [b"{}", b' \n{ } ', b'{"a": 1, "b" : [1, {"c": "}"}] ,"a":"x\\"y", "":null, "k\\u00e9y\\n": {}}',
+            json.dumps(rich_dataset(3)).encode(), json.dumps(rich_dataset(5), indent=3).encode(),
+            _SMALL_GT, b'\xef\xbb\xbf{"a": [true, false, null, -1.5e3, "\\\\", "\\\""]}']
+    rng = np.random.default_rng(4)
+    pieces = ['"', '\\"', "\\\\", "[", "]", "{", "}", "x", " ", "\\n", "\u00e9", ",", ":"]
+    for i in range(300):
+        # strings of every length (so that escapes fall on block edges) full of brackets
+        text = "".join(rng.choice(pieces, int(rng.integers(0, 150))).tolist())
+        obj = {"pad%d" % i: "p" * int(rng.integers(0, 70)), "s": text,
+               "nested": [[{"t": text[: int(rng.integers(0, len(text) + 1))]}], text[::-1]],
+               "n": float(rng.normal()), "last": [text] * int(rng.integers(0, 3))}
+        docs.append(json.dumps(obj, ensure_ascii=bool(i % 2), indent=None if i % 3 else 1).encode())
+    for path in REAL_GT_FILES:
+        with open(path, "rb") as f:
+            data = f.read()
+        if isinstance(json.loads(data), dict):
+            docs.append(data)
+    for data in docs:
+        assert json_member_spans(data) == json_object_members(data), data[:200]
+    for bad in (b"", b"[1]", b"3", b'{"a" 1}', b'{"a": [1, 2}', b'{"a": "x', b'{"a": 1,}x', b'{"a": }'):
+        r = json_member_spans(bad)
+        assert r is None or all(0 <= s <= e <= len(bad) for _, s, e in r)
+
+
 def test_gt_every_prefix_is_rejected():
     data = _SMALL_GT
     check_gt(data)
@@ -1411,6 +1439,8 @@ def test_gt_mutations_agree_with_json(muts):
         ref = json.loads(data)
     except (ValueError, RecursionError):
         ref = None
+    fast = json_member_spans(data)       # never fails, whatever the text
+    assert fast is None or all(0 <= s <= e <= len(data) for _, s, e in fast)
     try:
         members = json_object_members(data)
     except NotImplementedError:
@@ -1418,6 +1448,7 @@ def test_gt_mutations_agree_with_json(muts):
     except ValueError:
         assert ref is None or not isinstance(ref, dict), data
         return
+    assert fast == members              # a valid document: the same spans
     assert isinstance(ref, dict)
     spans = {}
     for k, s, e in members:
