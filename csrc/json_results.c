@@ -2674,6 +2674,7 @@ static int parse_annotation(jctx *c, int64_t i, const jann *o)
         if (o->geom->seg_span) o->geom->seg_span[2 * i] = o->geom->seg_span[2 * i + 1] = -1;
         if (o->geom->kpt_span) o->geom->kpt_span[2 * i] = o->geom->kpt_span[2 * i + 1] = -1;
         if (o->geom->num_keypoints) o->geom->num_keypoints[i] = NAN;
+        if (o->geom->kpt_count) o->geom->kpt_count[i] = -1;
     }
     skip_ws(c);
     if (c->p < c->end && *c->p == '}') {
@@ -2723,7 +2724,20 @@ static int parse_annotation(jctx *c, int64_t i, const jann *o)
             break;
         case K_SEGMENTATION:
         case K_KEYPOINTS:
-            if (o->geom) {
+            if (o->geom && kind == K_KEYPOINTS && o->geom->kpt_values && o->geom->kpt_span) {
+                /* the numbers straight into their row; a value that is not a flat array
+                 * of numbers is skipped as any value (kpt_count -2: the caller reads it
+                 * from its span, and names what is wrong when it evaluates) */
+                const unsigned char *start = c->p;
+                c->key = (const unsigned char *)"keypoints";
+                c->key_len = 9;
+                rc = take_keypoints(c, o->geom, i);
+                if (rc != FA_OK) {
+                    c->p = start;
+                    rc = take_span(c, o->geom->kpt_span + 2 * i);
+                    o->geom->kpt_count[i] = -2;
+                }
+            } else if (o->geom) {
                 int64_t *sp = kind == K_SEGMENTATION ? o->geom->seg_span : o->geom->kpt_span;
                 rc = sp ? take_span(c, sp + 2 * i) : skip_value(c);
             } else {

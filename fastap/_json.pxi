@@ -506,7 +506,7 @@ def json_member_spans(data):
         _jr_free(members)
 
 
-def parse_annotations_json(data, start=0, end=None, bint geometry=False):
+def parse_annotations_json(data, start=0, end=None, bint geometry=False, _jr_int64 kpt_stride=0):
     """Parse a JSON array of COCO annotations, ``data[start:end]``, into columns.
 
     Typically the ``"annotations"`` member of a ground-truth file, located with
@@ -533,7 +533,11 @@ def parse_annotations_json(data, start=0, end=None, bint geometry=False):
 
     With ``geometry=True`` the result also has ``seg_span`` / ``kpt_span`` (int64 [n, 2]
     byte ranges in ``data`` of each record's segmentation / keypoints, (-1, -1) when
-    absent) and ``num_keypoints`` (float64 [n], NaN when absent).
+    absent) and ``num_keypoints`` (float64 [n], NaN when absent). With ``kpt_stride`` > 0
+    the keypoints are read during the scan as well: ``kpt_values`` float64 [n,
+    kpt_stride] and ``kpt_count`` int64 [n], the numbers each record had (-1: no
+    keypoints, kpt_stride + 1: more, -2: not a flat array of numbers; such rows are to be
+    read from their spans, which name the problem).
     """
     cdef const unsigned char[::1] buf = _jr_bytes_view(data, "parse_annotations_json")
     cdef Py_ssize_t total = buf.shape[0]
@@ -585,9 +589,13 @@ def parse_annotations_json(data, start=0, end=None, bint geometry=False):
     seg_span = _jr_np.empty((max(cap, 1), 2), dtype=_jr_np.int64)
     kpt_span = _jr_np.empty((max(cap, 1), 2), dtype=_jr_np.int64)
     num_kpt = _jr_np.empty(max(cap, 1), dtype=_jr_np.float64)
+    kpt_values = _jr_np.empty((max(cap, 1) if kpt_stride > 0 else 1, max(kpt_stride, 1)), dtype=_jr_np.float64)
+    kpt_count = _jr_np.empty(max(cap, 1), dtype=_jr_np.int64)
     cdef _jr_int64[:, ::1] v_ss = seg_span
     cdef _jr_int64[:, ::1] v_ks = kpt_span
     cdef double[::1] v_nk = num_kpt
+    cdef double[:, ::1] v_kv = kpt_values
+    cdef _jr_int64[::1] v_kc = kpt_count
     if geometry:
         geom.seg_span = &v_ss[0, 0]
         geom.seg_rle = NULL
@@ -597,6 +605,10 @@ def parse_annotations_json(data, start=0, end=None, bint geometry=False):
         geom.kpt_stride = 0
         geom.kpt_count = NULL
         geom.kpt_box = NULL
+        if kpt_stride > 0:
+            geom.kpt_values = &v_kv[0, 0]
+            geom.kpt_stride = kpt_stride
+            geom.kpt_count = &v_kc[0]
         gp = &geom
     with nogil:
         rc = _jr_ann_parse(ptr, length, cap, p_id, p_img, p_cat, p_box, p_area, p_crowd,
@@ -610,6 +622,9 @@ def parse_annotations_json(data, start=0, end=None, bint geometry=False):
         ss[ss >= 0] += s          # offsets in `data`, not in the annotations span
         ks[ks >= 0] += s
         extra = {"seg_span": ss, "kpt_span": ks, "num_keypoints": num_kpt[:n].copy()}
+        if kpt_stride > 0:
+            extra["kpt_values"] = kpt_values[:n] if n != cap else kpt_values
+            extra["kpt_count"] = kpt_count[:n].copy()
     if n != cap:
         ids = ids[:n].copy()
         image_id = image_id[:n].copy()

@@ -42,7 +42,7 @@ import numpy as np
 
 from . import _core, engine
 from .errors import InvalidAnnotationError, InvalidFileError, InvalidTypeError
-from .io import load_json_bytes, load_results_columns, read_bytes
+from .io import _first_keypoints_len, load_json_bytes, load_results_columns, read_bytes
 from .params import Params
 
 __all__ = ["COCO", "COCOeval"]
@@ -604,10 +604,13 @@ def _read_members(data, name, members):
     try:
         # the spans of segmentations and keypoints come along (kept for segm / keypoints
         # evaluation, which then reads those values straight from the text)
-        g = _core.parse_annotations_json(data, *span, geometry=True)
+        # (keypoints read as they are met, as many per record as the first record has)
+        g = _core.parse_annotations_json(data, *span, geometry=True,
+                                         kpt_stride=_first_keypoints_len(data, *span))
         cols = engine.gt_columns({k: g[k] for k in ("id", "image_id", "category_id", "bbox", "area", "iscrowd")},
                                  what="annotations")
-        cols["_geom"] = {k: g[k] for k in ("seg_span", "kpt_span", "num_keypoints")}
+        cols["_geom"] = {k: g[k] for k in ("seg_span", "kpt_span", "num_keypoints", "kpt_values", "kpt_count")
+                         if k in g}
     except (ValueError, TypeError):
         # not plain box annotations: keep pycocotools' behaviour (load anything), and
         # let evaluation report what is wrong with which record
@@ -656,6 +659,10 @@ def _keypoints_from_spans(data, spans, n_kpt, what):
         kp = _core.parse_keypoint_spans(data, spans, 3 * n_kpt, what)
     except ValueError as e:
         raise InvalidAnnotationError(str(e)) from None
+    return _finite_keypoints(kp, what)
+
+
+def _finite_keypoints(kp, what):
     if not np.isfinite(kp).all():
         i = int(np.flatnonzero(~np.isfinite(kp).all(axis=1))[0])
         raise InvalidAnnotationError("%s record %d: keypoints should be finite numbers" % (what, i))
@@ -671,7 +678,10 @@ def _gt_keypoints(coco, n_kpt):
             return cached[1]
         data = coco._raw_anns[0]
         g = coco._raw_geom
-        kp = _keypoints_from_spans(data, g["kpt_span"], n_kpt, "annotations")
+        if "kpt_values" in g and g["kpt_values"].shape[1] == 3 * n_kpt and (g["kpt_count"] == 3 * n_kpt).all():
+            kp = _finite_keypoints(g["kpt_values"], "annotations")    # read with the records
+        else:
+            kp = _keypoints_from_spans(data, g["kpt_span"], n_kpt, "annotations")
         num = g["num_keypoints"]
         if np.isnan(num).any():
             i = int(np.flatnonzero(np.isnan(num))[0])

@@ -112,15 +112,16 @@ def _geometry_scan(data, keypoints):
         return None
 
 
-def _first_keypoints_len(data):
-    """Numbers in the first ``"keypoints": [...]`` array of a results file's text (0 when
-    there is none or it does not look like a flat list): a guess that the scanner checks
-    record by record."""
-    i = data.find(b'"keypoints"')
+def _first_keypoints_len(data, start=0, end=None):
+    """Numbers in the first ``"keypoints": [...]`` array of a results file's text, or of
+    ``data[start:end]`` (0 when there is none or it does not look like a flat list): a
+    guess that the scanner checks record by record."""
+    end = len(data) if end is None else end
+    i = data.find(b'"keypoints"', start, end)
     if i < 0:
         return 0
-    j = data.find(b"[", i)
-    k = data.find(b"]", j)
+    j = data.find(b"[", i, end)
+    k = data.find(b"]", j, end)
     if j < 0 or k < 0 or data.find(b"[", j + 1, k) >= 0 or data[i + 11:j].strip(b" \t\r\n:"):
         return 0
     body = data[j + 1:k].strip()

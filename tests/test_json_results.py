@@ -1405,6 +1405,37 @@ def test_member_spans_equal_the_validated_members():
         assert r is None or all(0 <= s <= e <= len(bad) for _, s, e in r)
 
 
+def test_gt_keypoints_read_during_the_scan():
+    """parse_annotations_json(kpt_stride=...) reads the keypoints as it meets them:
+    equal to parse_keypoint_spans bit for bit; a record without keypoints, with more or
+    fewer numbers, or with a value that is not a flat array of numbers is marked in
+    kpt_count (and still spanned), and the scan goes on as json.loads would."""
+    from fastap._core import parse_keypoint_spans
+    ds, _ = make_keypoints_coco(5, n_images=30)
+    anns = ds["annotations"]
+    anns[1]["keypoints"] = anns[1]["keypoints"][:-3]
+    anns[2]["keypoints"] = anns[2]["keypoints"] + [1.5, 2.5, 2]
+    anns[3]["keypoints"] = [[1, 2, 2]] * 17
+    anns[4]["keypoints"] = ["x"] * 51
+    del anns[5]["keypoints"]
+    anns[6]["keypoints"] = [1e300, -0.0, 2, 3.25e-5] + anns[6]["keypoints"][4:]
+    data = json.dumps(ds).encode()
+    s, e = {k: (s, e) for k, s, e in json_object_members(data)}["annotations"]
+    g = parse_annotations_json(data, s, e, geometry=True, kpt_stride=51)
+    plain = parse_annotations_json(data, s, e, geometry=True)
+    assert_ann_same({k: g[k] for k in ANN_KEYS}, ann_reference(anns))
+    assert np.array_equal(g["kpt_span"], plain["kpt_span"])
+    want = {1: 48, 2: 52, 3: -2, 4: -2, 5: -1}
+    for i in range(len(anns)):
+        assert g["kpt_count"][i] == want.get(i, 51), i
+        if i not in want:
+            assert np.array_equal(g["kpt_values"][i].view(np.uint64),
+                                  np.array(anns[i]["keypoints"], np.float64).view(np.uint64))
+    ok = [i for i in range(len(anns)) if i not in want]
+    ref = parse_keypoint_spans(data, g["kpt_span"][ok], 51)
+    assert np.array_equal(ref.view(np.uint64), g["kpt_values"][ok].view(np.uint64))
+
+
 def test_gt_every_prefix_is_rejected():
     data = _SMALL_GT
     check_gt(data)
