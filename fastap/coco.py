@@ -827,11 +827,11 @@ class COCOeval:
             raise InvalidAnnotationError("iouType should be 'bbox', 'segm' or 'keypoints', got %r" % (p.iouType,))
         # pycocotools: p.imgIds = list(np.unique(p.imgIds)); the same ids as Python ints
         # (10x faster to make for 100k images), checked as one array
-        img_ids = np.unique(engine._ids("params", "imgIds", np.asarray(p.imgIds).reshape(-1), len(p.imgIds)))
+        img_ids = engine.unique_ids(engine._ids("params", "imgIds", np.asarray(p.imgIds).reshape(-1), len(p.imgIds)))
         p.imgIds = img_ids.tolist()
         cat_ids = engine._ids("params", "catIds", np.asarray(p.catIds).reshape(-1), len(p.catIds))
         if p.useCats:
-            cat_ids = np.unique(cat_ids)
+            cat_ids = engine.unique_ids(cat_ids)
             p.catIds = cat_ids.tolist()
         p.maxDets = sorted(p.maxDets)
         self.params = p

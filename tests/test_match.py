@@ -112,3 +112,19 @@ def test_large_categories_split_across_threads(seed, threads, monkeypatch):
     got = engine.coco_accumulate(tables, [split], p.iouThrs, p.recThrs, md, p.areaRng, num_threads=threads)
     for name, g in zip(("precision", "recall", "scores"), got):
         assert np.array_equal(g, want[name]), name
+
+
+def test_unique_ids_equals_numpy_unique():
+    """engine.unique_ids (the sorted-unique ids of evaluate / build_tables, without NumPy's
+    hashing unique) equals np.unique, dtype included, and never hands back its input."""
+    from fastap.engine import unique_ids
+    rng = np.random.default_rng(1)
+    for i in range(1000):
+        n = int(rng.integers(0, 40))
+        a = rng.integers(-5, 20, n).astype([np.int64, np.int32, np.uint8][i % 3])
+        if i % 4 == 0:
+            a = np.unique(a)                       # already sorted and unique
+        u, r = unique_ids(a), np.unique(a)
+        assert np.array_equal(u, r) and u.dtype == r.dtype
+        assert not np.shares_memory(u, a)
+    assert np.array_equal(unique_ids(np.array([2.0, 1.0, 2.0])), [1.0, 2.0])
