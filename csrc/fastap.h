@@ -69,6 +69,13 @@ void fa_box_iou_xyxy(const double *a, int64_t n, const double *b, int64_t m,
 int fa_group(int64_t n, const int32_t *major, int32_t n_major, const int32_t *minor,
              int32_t n_minor, const double *score, int64_t *order, int64_t *major_off);
 
+/* Positions of ids through a lookup table over their range: for lo <= values[i] <=
+ * lo + span, lut[values[i] - lo] is the position (-1: absent); pos[i] gets it (0 when
+ * absent) and ok[i] 1 when present, else 0. lut has span + 1 entries, span >= 0.
+ * Returns how many are absent. */
+int64_t fa_index_lut(int64_t n, const int64_t *values, int64_t lo, int64_t span,
+                     const int64_t *lut, int64_t *pos, uint8_t *ok);
+
 /* Sort idx[0..n) stably by descending key[idx[i]] (ties keep their order).
  * tmp: int64 scratch with room for n/2 + 1 entries. No allocation. */
 void fa_sort_desc_stable(int64_t *idx, int64_t n, const double *key, int64_t *tmp);

@@ -77,3 +77,17 @@ int fa_group(int64_t n, const int32_t *major, int32_t n_major, const int32_t *mi
     free(cnt_minor);
     return FA_OK;
 }
+
+int64_t fa_index_lut(int64_t n, const int64_t *values, int64_t lo, int64_t span,
+                     const int64_t *lut, int64_t *pos, uint8_t *ok)
+{
+    int64_t missing = 0;
+    for (int64_t i = 0; i < n; i++) {
+        const uint64_t v = (uint64_t)values[i] - (uint64_t)lo;     /* below lo: wraps high */
+        const int64_t p = v <= (uint64_t)span ? lut[v] : -1;
+        pos[i] = p >= 0 ? p : 0;
+        ok[i] = (uint8_t)(p >= 0);
+        missing += p < 0;
+    }
+    return missing;
+}

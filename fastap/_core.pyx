@@ -26,6 +26,8 @@ cdef extern from "fastap.h" nogil:
                          const uint8_t *b_crowd, int plus_one, double *out)
     int fa_group(int64_t n, const int32_t *major, int32_t n_major, const int32_t *minor,
                  int32_t n_minor, const double *score, int64_t *order, int64_t *major_off)
+    int64_t fa_index_lut(int64_t n, const int64_t *values, int64_t lo, int64_t span,
+                         const int64_t *lut, int64_t *pos, uint8_t *ok) nogil
 
     ctypedef struct fa_coco_params:
         int32_t n_iou
@@ -210,6 +212,28 @@ def box_iou(a, b, crowd=None, fmt="xywh", bint plus_one=False, num_threads=None,
             else:
                 fa_box_iou_xyxy(&av[r0, 0], r1 - r0, &bv[0, 0], m, crp, po, &ov[r0, 0])
     return out
+
+
+def index_lut(values, int64_t lo, lut):
+    """Positions of int64 ids through a lookup table over their range (see
+    engine.IdIndex): lut int64 [span + 1], lut[v - lo] the position of id v or -1.
+    Returns (pos int64 [n], 0 where absent; ok bool [n])."""
+    values = np.ascontiguousarray(values, dtype=np.int64).reshape(-1)
+    lut = _check("lut", lut, np.int64)
+    if lut.shape[0] < 1:
+        raise ValueError("lut should have at least one entry")
+    cdef int64_t n = values.shape[0]
+    pos = np.empty(n, np.int64)
+    ok = np.empty(n, np.bool_)
+    if n == 0:
+        return pos, ok
+    cdef const int64_t[::1] vv = values
+    cdef const int64_t[::1] lv = lut
+    cdef int64_t[::1] pv = pos
+    cdef uint8_t[::1] okv = ok.view(np.uint8)
+    with nogil:
+        fa_index_lut(n, &vv[0], lo, lv.shape[0] - 1, &lv[0], &pv[0], &okv[0])
+    return pos, ok
 
 
 def group(major, int n_major, minor, int n_minor, score=None):

@@ -252,11 +252,13 @@ class IdIndex:
         if self.ids.shape[0] == 0:
             return np.zeros(n, np.int64), np.zeros(n, bool)
         if self.lut is not None:
-            v = values - self.lo
-            inside = (v >= 0) & (v <= self.span)
-            pos = np.take(self.lut, np.where(inside, v, 0))
-            ok = inside & (pos >= 0)
-            return np.where(ok, pos, 0), ok
+            if not (values.dtype.kind == "i" or (values.dtype.kind == "u" and values.dtype.itemsize < 8)):
+                v = values - self.lo
+                inside = (v >= 0) & (v <= self.span)
+                pos = np.take(self.lut, np.where(inside, v, 0).astype(np.int64))
+                ok = inside & (pos >= 0)
+                return np.where(ok, pos, 0), ok
+            return _core.index_lut(values, self.lo, self.lut)     # one pass in C
         pos = np.searchsorted(self.ids, values)
         pos_c = np.minimum(pos, self.ids.shape[0] - 1)
         return pos_c, np.take(self.ids, pos_c) == values

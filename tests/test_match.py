@@ -128,3 +128,27 @@ def test_unique_ids_equals_numpy_unique():
         assert np.array_equal(u, r) and u.dtype == r.dtype
         assert not np.shares_memory(u, a)
     assert np.array_equal(unique_ids(np.array([2.0, 1.0, 2.0])), [1.0, 2.0])
+
+
+def test_id_index_lookup_table_equals_search():
+    """IdIndex's lookup table (one C pass, _core.index_lut) gives the positions and the
+    found flags of a binary search: ids below, inside and above the range, absent ids
+    inside it, int32 / uint8 / float queries."""
+    rng = np.random.default_rng(3)
+    for i in range(200):
+        ids = np.unique(rng.integers(-50, 500, int(rng.integers(1, 60))))
+        q = rng.integers(-80, 560, int(rng.integers(0, 300)))
+        ix = engine.IdIndex(ids, q.shape[0])
+        assert ix.lut is not None
+        pos = np.minimum(np.searchsorted(ids, q), ids.shape[0] - 1)
+        found = ids[pos] == q
+        for qq in (q, q.astype(np.int32), q.astype(np.float64)):
+            p, ok = ix(qq)
+            assert np.array_equal(ok, found) and np.array_equal(p, np.where(found, pos, 0))
+        if ids.min() >= 0:
+            qu = np.clip(q, 0, 255).astype(np.uint8)
+            p, ok = ix(qu)
+            want = ids[np.minimum(np.searchsorted(ids, qu), ids.shape[0] - 1)] == qu
+            assert np.array_equal(ok, want)
+    with pytest.raises(ValueError, match="lut"):
+        _core.index_lut(np.zeros(3, np.int64), 0, np.zeros(0, np.int64))
