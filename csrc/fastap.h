@@ -69,6 +69,14 @@ void fa_box_iou_xyxy(const double *a, int64_t n, const double *b, int64_t m,
 int fa_group(int64_t n, const int32_t *major, int32_t n_major, const int32_t *minor,
              int32_t n_minor, const double *score, int64_t *order, int64_t *major_off);
 
+/* Pass 3 of fa_group for the part [begin, end) of `order` (already in (major, minor)
+ * order): each (major, minor) run that starts in the part, sorted by descending score,
+ * stably (a run that starts before `begin` is left to the part that holds its start).
+ * Parts that split [0, n) can run on separate threads. tmp: room for n int64. */
+void fa_group_sort_runs(int64_t n, const int32_t *major, const int32_t *minor,
+                        const double *score, int64_t *order, int64_t begin, int64_t end,
+                        int64_t *tmp);
+
 /* Positions of ids through a lookup table over their range: for lo <= values[i] <=
  * lo + span, lut[values[i] - lo] is the position (-1: absent); pos[i] gets it (0 when
  * absent) and ok[i] 1 when present, else 0. lut has span + 1 entries, span >= 0.

@@ -39,6 +39,24 @@ void fa_sort_desc_stable(int64_t *idx, int64_t n, const double *key, int64_t *tm
     while (i < h) idx[o++] = tmp[i++];
 }
 
+void fa_group_sort_runs(int64_t n, const int32_t *major, const int32_t *minor,
+                        const double *score, int64_t *order, int64_t begin, int64_t end,
+                        int64_t *tmp)
+{
+    int64_t s = begin;
+    /* a run that began before `begin` belongs to the caller of the part before */
+    if (s > 0)
+        while (s < n && s < end && major[order[s]] == major[order[s - 1]] &&
+               minor[order[s]] == minor[order[s - 1]])
+            s++;
+    while (s < end) {
+        int64_t e = s + 1;
+        while (e < n && major[order[e]] == major[order[s]] && minor[order[e]] == minor[order[s]]) e++;
+        if (e - s > 1) fa_sort_desc_stable(order + s, e - s, score, tmp);
+        s = e;
+    }
+}
+
 int fa_group(int64_t n, const int32_t *major, int32_t n_major, const int32_t *minor,
              int32_t n_minor, const double *score, int64_t *order, int64_t *major_off)
 {
@@ -64,15 +82,8 @@ int fa_group(int64_t n, const int32_t *major, int32_t n_major, const int32_t *mi
     major_off[0] = 0;
 
     /* pass 3: descending score inside each (major, minor) run */
-    if (score) {
-        int64_t s = 0;
-        while (s < n) {
-            int64_t e = s + 1;
-            while (e < n && major[order[e]] == major[order[s]] && minor[order[e]] == minor[order[s]]) e++;
-            if (e - s > 1) fa_sort_desc_stable(order + s, e - s, score, tmp);
-            s = e;
-        }
-    }
+    if (score)
+        fa_group_sort_runs(n, major, minor, score, order, 0, n, tmp);
     free(tmp);
     free(cnt_minor);
     return FA_OK;

@@ -28,6 +28,9 @@ cdef extern from "fastap.h" nogil:
                  int32_t n_minor, const double *score, int64_t *order, int64_t *major_off)
     int64_t fa_index_lut(int64_t n, const int64_t *values, int64_t lo, int64_t span,
                          const int64_t *lut, int64_t *pos, uint8_t *ok) nogil
+    void fa_group_sort_runs(int64_t n, const int32_t *major, const int32_t *minor,
+                            const double *score, int64_t *order, int64_t begin, int64_t end,
+                            int64_t *tmp) nogil
 
     ctypedef struct fa_coco_params:
         int32_t n_iou
@@ -236,7 +239,7 @@ def index_lut(values, int64_t lo, lut):
     return pos, ok
 
 
-def group(major, int n_major, minor, int n_minor, score=None):
+def group(major, int n_major, minor, int n_minor, score=None, num_threads=None):
     """Stable grouping: permutation int64 [n] by (major, minor, -score), and int64
     offsets [n_major + 1] of each major group. major, minor: int32 [n] with values in
     [0, n_major) and [0, n_minor); score: float64 [n] or None. Ties keep input order."""
@@ -270,11 +273,28 @@ def group(major, int n_major, minor, int n_minor, score=None):
     cdef int rc
     cdef int32_t dummy32 = 0
     cdef int64_t dummy64 = 0
+    # the score sort of the runs in parts on all threads when there are many records
+    cdef int nt = _threads(num_threads) if n >= 20000 else 1
+    cdef Py_ssize_t part, n_parts = 4 * nt
+    cdef int64_t *tmp
+    cdef int no_memory = 0
     with nogil:
         rc = fa_group(n, &mj[0] if n else &dummy32, n_major, &mn[0] if n else &dummy32,
-                      n_minor, sp, &ov[0] if n else &dummy64, &offv[0])
+                      n_minor, sp if nt == 1 else NULL, &ov[0] if n else &dummy64, &offv[0])
     if rc == FA_ENOMEM:
         raise MemoryError("fastap: out of memory grouping %d records" % n)
+    if nt > 1 and sp != NULL:
+        with nogil, parallel(num_threads=nt):
+            tmp = <int64_t *>malloc(<size_t>n * sizeof(int64_t))
+            for part in prange(n_parts, schedule="dynamic"):
+                if tmp == NULL:
+                    no_memory = 1
+                else:
+                    fa_group_sort_runs(n, &mj[0], &mn[0], sp, &ov[0], n * part // n_parts,
+                                       n * (part + 1) // n_parts, tmp)
+            free(tmp)
+        if no_memory:
+            raise MemoryError("fastap: out of memory grouping %d records" % n)
     return order, off
 
 

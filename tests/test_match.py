@@ -152,3 +152,20 @@ def test_id_index_lookup_table_equals_search():
             assert np.array_equal(ok, want)
     with pytest.raises(ValueError, match="lut"):
         _core.index_lut(np.zeros(3, np.int64), 0, np.zeros(0, np.int64))
+
+
+def test_group_on_threads_equals_one_thread():
+    """_core.group sorts the score runs in parts on several threads: the same order as on
+    one thread and as a lexsort, with runs longer than a part, one run for everything,
+    many one-record runs and tied scores."""
+    rng = np.random.default_rng(5)
+    for n_major, n_minor, n in ((1, 1, 30000), (1, 3, 40000), (3, 5000, 60000), (2, 40000, 50000)):
+        major = rng.integers(0, n_major, n).astype(np.int32)
+        minor = rng.integers(0, n_minor, n).astype(np.int32)
+        score = rng.random(n).round(2)          # ties
+        want = np.lexsort((np.arange(n), -score, minor, major))
+        one = _core.group(major, n_major, minor, n_minor, score, num_threads=1)
+        for nt in (2, 3, 7):
+            order, off = _core.group(major, n_major, minor, n_minor, score, num_threads=nt)
+            assert np.array_equal(order, want) and np.array_equal(order, one[0])
+            assert np.array_equal(off, one[1])
