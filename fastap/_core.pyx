@@ -305,15 +305,20 @@ cdef class CocoTables:
     cdef public bint dt_by_image
     cdef public object extra       # arrays behind gt_ignore / iou / dt_iou_off
     cdef public int64_t iou_cut    # the per-image cut the precomputed IoUs were laid out for
+    cdef public bint has_dt_box    # False: dt_box not given (matching by precomputed IoUs only)
 
     def __init__(self, int n_cat, gt_off, gt_img, gt_box, gt_area, gt_crowd, gt_id_zero,
                  dt_off, dt_img, dt_box, dt_area, dt_score, bint dt_by_image=True):
+        """dt_box may be None when the detections' boxes are not needed (masks and
+        keypoints are matched by precomputed IoUs, see set_iou): box matching then refuses
+        these tables."""
+        self.has_dt_box = dt_box is not None
         gt_off = _check("gt_off", gt_off, np.int64)
         dt_off = _check("dt_off", dt_off, np.int64)
         gt_img = _check("gt_img", gt_img, np.int32)
         dt_img = _check("dt_img", dt_img, np.int32)
         gt_box = _check("gt_box", gt_box, np.float64, 2, 4)
-        dt_box = _check("dt_box", dt_box, np.float64, 2, 4)
+        dt_box = _check("dt_box", dt_box, np.float64, 2, 4) if self.has_dt_box else np.zeros((0, 4))
         gt_area = _check("gt_area", gt_area, np.float64)
         dt_area = _check("dt_area", dt_area, np.float64)
         dt_score = _check("dt_score", dt_score, np.float64)
@@ -322,7 +327,7 @@ cdef class CocoTables:
         ng, nd = gt_img.shape[0], dt_img.shape[0]
         for name, arr, want in (("gt_box", gt_box, ng), ("gt_area", gt_area, ng),
                                 ("gt_crowd", gt_crowd, ng), ("gt_id_zero", gt_id_zero, ng),
-                                ("dt_box", dt_box, nd), ("dt_area", dt_area, nd),
+                                ("dt_box", dt_box, nd if self.has_dt_box else 0), ("dt_area", dt_area, nd),
                                 ("dt_score", dt_score, nd)):
             if arr.shape[0] != want:
                 raise ValueError("%s should have %d rows, got %d" % (name, want, arr.shape[0]))
@@ -357,7 +362,7 @@ cdef class CocoTables:
         self.inp.n_dt = nd
         self.inp.dt_off = &do[0]
         self.inp.dt_img = &di[0]
-        self.inp.dt_box = &db[0, 0]
+        self.inp.dt_box = &db[0, 0] if self.has_dt_box else NULL
         self.inp.dt_area = &da[0]
         self.inp.dt_score = &ds[0]
         self.inp.gt_ignore = NULL
@@ -645,6 +650,9 @@ def coco_match(CocoTables tables, iou_thr, area_rng, max_dets, rec_thr, bint det
     """
     if not tables.dt_by_image:
         raise ValueError("COCO matching needs detections grouped by image (dt_by_image=True)")
+    if tables.inp.iou == NULL and not tables.has_dt_box:
+        raise ValueError("box matching needs the detections' boxes: these tables were built "
+                         "without them and have no precomputed IoUs")
     cdef _Params prm = _Params(iou_thr, area_rng, max_dets, rec_thr)
     if tables.inp.iou != NULL and tables.iou_cut != prm.p.max_dets[prm.p.n_maxdet - 1]:
         raise ValueError("the precomputed IoUs were laid out for maxDets[-1] = %d, not %d"
@@ -855,6 +863,8 @@ def voc_evaluate(CocoTables tables, gt_difficult, double iou_thr, bint plus_one=
             dp = &dv[0]
     if K == 0:
         return ap[:0], npos[:0]
+    if not tables.has_dt_box:
+        raise ValueError("VOC evaluation needs the detections' boxes: these tables were built without them")
     cdef size_t nbytes = fa_voc_scratch_bytes(&tables.inp)
     cdef int nt = _threads(num_threads)
     if nt > K:

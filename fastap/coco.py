@@ -838,7 +838,9 @@ class COCOeval:
         gt = _columns_of(self.cocoGt, "gt")
         dt = _columns_of(self.cocoDt, "dt")
         iou_thrs, _, md, ar = engine._check_params(p.iouThrs, p.recThrs, p.maxDets, p.areaRng)
-        tables = engine.build_tables(gt, dt, img_ids, cat_ids, bool(p.useCats))
+        # masks and keypoints are matched by their IoUs: the boxes of the detections are
+        # not gathered (a report that needs them gathers them)
+        tables = engine.build_tables(gt, dt, img_ids, cat_ids, bool(p.useCats), dt_boxes=p.iouType == 'bbox')
         ids = np.take(gt["id"], tables.gt_index)
         if ids.shape[0] > 1:
             u, c = np.unique(ids, return_counts=True)

@@ -221,6 +221,7 @@ class Tables:
     """
 
     def __init__(self, core, gt_index, dt_index, gt_img, dt_img, img_ids, cat_ids, eval_cat_ids):
+        self._dt_bbox = None         # the input boxes, when core was built without them
         self.core = core
         self.gt_index = gt_index
         self.dt_index = dt_index
@@ -229,6 +230,13 @@ class Tables:
         self.img_ids = img_ids
         self.cat_ids = cat_ids
         self.eval_cat_ids = eval_cat_ids
+
+    def dt_box(self):
+        """float64 [n_dt, 4] boxes of the grouped detections (gathered now when the
+        tables were built without them)."""
+        if self.core.has_dt_box:
+            return self.core.arrays[8][:self.dt_index.shape[0]]
+        return np.take(self._dt_bbox, self.dt_index, axis=0).reshape(-1, 4)
 
 
 class IdIndex:
@@ -282,14 +290,16 @@ def _index_of(ids_sorted, values):
     return IdIndex(ids_sorted, values.shape[0])(values)
 
 
-def build_tables(gt, dt, img_ids, cat_ids, use_cats=True, dt_by_image=True):
+def build_tables(gt, dt, img_ids, cat_ids, use_cats=True, dt_by_image=True, dt_boxes=True):
     """Keep the records on ``img_ids`` and ``cat_ids`` and group them in C.
 
     ``img_ids``: evaluated image ids (sorted and made unique here, as pycocotools'
     evaluate() does); ``cat_ids``: evaluated category ids (sorted-unique with
     ``use_cats``; in the given order without, which decides the order in which
     pycocotools pools categories). ``dt_by_image=False`` keeps detections in input
-    order inside each category (VOC). Returns :class:`Tables`.
+    order inside each category (VOC). ``dt_boxes=False``: the detections' boxes are not
+    gathered (masks and keypoints are matched by precomputed IoUs; :meth:`Tables.dt_box`
+    gathers them when a report asks). Returns :class:`Tables`.
     """
     img_ids = unique_ids(np.asarray(img_ids, dtype=np.int64).reshape(-1))
     cat_ids = np.asarray(cat_ids, dtype=np.int64).reshape(-1)
@@ -346,10 +356,12 @@ def build_tables(gt, dt, img_ids, cat_ids, use_cats=True, dt_by_image=True):
     core = _core.CocoTables(
         K_in, g_off, g_img, np.take(gt["bbox"], g_idx, axis=0), np.take(gt["area"], g_idx),
         np.take(gt["iscrowd"], g_idx), (np.take(gt["id"], g_idx) == 0).astype(np.uint8),
-        d_off, d_img, np.take(dt["bbox"], d_idx, axis=0), np.take(dt["area"], d_idx),
+        d_off, d_img, np.take(dt["bbox"], d_idx, axis=0) if dt_boxes else None, np.take(dt["area"], d_idx),
         np.take(dt["score"], d_idx), dt_by_image=dt_by_image)
-    return Tables(core, g_idx, d_idx, g_img, d_img, img_ids,
-                  cat_ids if use_cats else np.array([-1], np.int64), cat_ids)
+    t = Tables(core, g_idx, d_idx, g_img, d_img, img_ids,
+               cat_ids if use_cats else np.array([-1], np.int64), cat_ids)
+    t._dt_bbox = None if dt_boxes else dt["bbox"]
+    return t
 
 
 # ----------------------------------------------------------------------------- COCO steps

@@ -60,7 +60,7 @@ class _Pass:
         self.dt_cat = np.repeat(np.arange(self.K, dtype=np.int32), np.diff(d_off))
         self.gt_cat = np.repeat(np.arange(self.K, dtype=np.int32), np.diff(g_off))
         self.dt_score = core.arrays[10][:self.n_dt]
-        self.dt_box = core.arrays[8][:self.n_dt]
+        self.dt_box = tables.dt_box()
         self.gt_box = core.arrays[2][:self.n_gt]
         self.gt_crowd = core.arrays[4][:self.n_gt]
         self.cat_ids = np.asarray(tables.cat_ids, dtype=np.int64)

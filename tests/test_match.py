@@ -169,3 +169,21 @@ def test_group_on_threads_equals_one_thread():
             order, off = _core.group(major, n_major, minor, n_minor, score, num_threads=nt)
             assert np.array_equal(order, want) and np.array_equal(order, one[0])
             assert np.array_equal(off, one[1])
+
+
+def test_tables_without_detection_boxes():
+    """build_tables(dt_boxes=False) (masks and keypoints: matched by precomputed IoUs)
+    gathers no detection boxes: Tables.dt_box() gathers them on request, equal to the
+    tables with boxes; box matching and VOC refuse such tables instead of reading boxes
+    that are not there."""
+    images, cats, gt, dt = _cols(2, n_images=30, n_categories=4)
+    img_ids, cat_ids = np.asarray(images), np.asarray(cats)
+    with_box = engine.build_tables(gt, dt, img_ids, cat_ids)
+    without = engine.build_tables(gt, dt, img_ids, cat_ids, dt_boxes=False)
+    assert with_box.core.has_dt_box and not without.core.has_dt_box
+    assert np.array_equal(with_box.dt_box(), without.dt_box())
+    assert np.array_equal(with_box.dt_index, without.dt_index)
+    with pytest.raises(ValueError, match="box matching needs the detections' boxes"):
+        engine.coco_match(without, [0.5], [100], [[0, 1e10]])
+    with pytest.raises(ValueError, match="needs the detections' boxes"):
+        _core.voc_evaluate(without.core, None, 0.5)
