@@ -219,8 +219,10 @@ int fa_coco_accumulate_areas(const fa_coco_input *in, const fa_coco_params *p, i
 typedef struct {
     int64_t n_kpt;              /* K, the number of keypoints (= number of sigmas) */
     const double *sigmas;       /* [K] per-keypoint sigmas (COCO: kpt_oks_sigmas) */
-    const double *gt_kpt;       /* [n_gt][3K] (x, y, visibility) triples */
-    const int64_t *gt_nvis;     /* [n_gt] number of keypoints with visibility > 0 */
+    const double *gt_kpt;       /* [n_gt or rows][3K] (x, y, visibility) triples */
+    const int64_t *gt_row;      /* [n_gt]: row of gt_kpt of each grouped ground truth, or
+                                   NULL when gt_kpt is in grouped order */
+    const int64_t *gt_nvis;     /* [n_gt] number of keypoints with visibility > 0 (grouped) */
     const double *dt_kpt;       /* [rows][3K] */
     const int64_t *dt_row;      /* [n_dt]: row of dt_kpt of each grouped detection, or NULL
                                    when dt_kpt is in grouped order */

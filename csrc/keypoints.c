@@ -74,7 +74,7 @@ static int64_t pair_d2(const fa_coco_input *in, const fa_oks_input *kp, const do
                        int64_t g, const pair_scratch *ps)
 {
     const int64_t K = kp->n_kpt;
-    const double *gk = kp->gt_kpt + g * 3 * K;
+    const double *gk = kp->gt_kpt + (kp->gt_row ? kp->gt_row[g] : g) * 3 * K;
     double *d2 = ps->d2;
     int32_t *jv = ps->jv;
     if (kp->gt_nvis[g] > 0) {

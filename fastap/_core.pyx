@@ -65,6 +65,7 @@ cdef extern from "fastap.h" nogil:
         int64_t n_kpt
         const double *sigmas
         const double *gt_kpt
+        const int64_t *gt_row
         const int64_t *gt_nvis
         const double *dt_kpt
         const int64_t *dt_row
@@ -492,7 +493,7 @@ cdef int _find_exp_loop() except -2:
 
 
 def oks_iou(CocoTables tables, sigmas, gt_kpt, gt_nvis, dt_kpt, int64_t cut, num_threads=None,
-            dt_row=None, double floor=float("-inf")):
+            dt_row=None, double floor=float("-inf"), gt_row=None):
     """pycocotools computeOks for every (category, image) run of `tables`, laid out for
     CocoTables.set_iou (returns (iou float64 [total], dt_iou_off int64 [n_dt])).
 
@@ -500,9 +501,10 @@ def oks_iou(CocoTables tables, sigmas, gt_kpt, gt_nvis, dt_kpt, int64_t cut, num
     (itself below floor) instead of the OKS, which spares their exp; matching at
     thresholds >= floor is unchanged. The default, -inf, makes every value exact.
 
-    sigmas float64 [K]; gt_kpt float64 [n_gt, 3K] in grouped order; dt_kpt float64
-    [rows, 3K], in grouped order, or any order with dt_row int64 [n_dt] giving each
-    grouped detection's row; gt_nvis int64 [n_gt] (keypoints with visibility > 0).
+    sigmas float64 [K]; gt_kpt float64 [n_gt, 3K] in grouped order, or any order with
+    gt_row int64 [n_gt] giving each grouped ground truth's row; dt_kpt float64 [rows, 3K]
+    likewise with dt_row int64 [n_dt]; gt_nvis int64 [n_gt] (keypoints with visibility
+    > 0, grouped order).
     """
     sigmas = _check("sigmas", sigmas, np.float64)
     cdef int64_t K = sigmas.shape[0], ng = tables.inp.n_gt, nd = tables.inp.n_dt
@@ -517,7 +519,13 @@ def oks_iou(CocoTables tables, sigmas, gt_kpt, gt_nvis, dt_kpt, int64_t cut, num
             raise ValueError("dt_row should hold one row index of dt_kpt per detection")
     elif dt_kpt.shape[0] != nd:
         raise ValueError("keypoint arrays should have one row per ground truth / detection")
-    if gt_kpt.shape[0] != ng or gt_nvis.shape[0] != ng:
+    if gt_row is not None:
+        gt_row = _check("gt_row", gt_row, np.int64)
+        if gt_row.shape[0] != ng or (ng and (gt_row.min() < 0 or gt_row.max() >= gt_kpt.shape[0])):
+            raise ValueError("gt_row should hold one row index of gt_kpt per ground truth")
+    elif gt_kpt.shape[0] != ng:
+        raise ValueError("keypoint arrays should have one row per ground truth / detection")
+    if gt_nvis.shape[0] != ng:
         raise ValueError("keypoint arrays should have one row per ground truth / detection")
     if ng and (gt_nvis.max() > K or gt_nvis.min() < 0):
         raise ValueError("gt_nvis should be in [0, %d]" % K)
@@ -536,10 +544,15 @@ def oks_iou(CocoTables tables, sigmas, gt_kpt, gt_nvis, dt_kpt, int64_t cut, num
     kp.gt_nvis = &nv[0]
     kp.dt_kpt = &dv[0, 0]
     kp.dt_row = NULL
+    kp.gt_row = NULL
     cdef const int64_t[::1] rowv
+    cdef const int64_t[::1] growv
     if dt_row is not None and nd:
         rowv = dt_row
         kp.dt_row = &rowv[0]
+    if gt_row is not None and ng:
+        growv = gt_row
+        kp.gt_row = &growv[0]
     cdef int nt = _threads(num_threads)
     ck, cb, ce = _det_chunks(tables, nt)
     cdef const int32_t[::1] ckv = ck if ck.shape[0] else np.zeros(1, np.int32)

@@ -98,9 +98,9 @@ def attach_oks(tables, gt_kpt, gt_num_kpt, gt_crowd, dt_kpt, sigmas, cut, num_th
             raise InvalidAnnotationError("%s keypoints hold %d numbers, but kpt_oks_sigmas has %d sigmas "
                                          "(expected %d numbers)" % (name, a.shape[1], K, 3 * K))
     gi, di = tables.gt_index, tables.dt_index
-    g = np.ascontiguousarray(np.take(gt_kpt.reshape(-1, 3 * K), gi, axis=0))
-    d = np.ascontiguousarray(dt_kpt.reshape(-1, 3 * K))     # read through dt_index, not gathered
-    nvis = (g[:, 2::3] > 0).sum(axis=1).astype(np.int64)
+    g = np.ascontiguousarray(gt_kpt.reshape(-1, 3 * K))     # both read through their index,
+    d = np.ascontiguousarray(dt_kpt.reshape(-1, 3 * K))     # not gathered
+    nvis = np.take((g[:, 2::3] > 0).sum(axis=1).astype(np.int64), gi)
     ign = (np.take(gt_crowd, gi) != 0) | (np.take(gt_num_kpt, gi) == 0)
     tables.core.set_gt_ignore(ign.astype(np.uint8))
     if not use_cats:
@@ -111,7 +111,7 @@ def attach_oks(tables, gt_kpt, gt_num_kpt, gt_crowd, dt_kpt, sigmas, cut, num_th
     if iou_thrs is not None and len(iou_thrs):
         floor = min(float(np.min(iou_thrs)), 1 - 1e-10)     # pycocotools: min(t, 1 - 1e-10)
     args = (tables.core, sigmas, g, nvis, d if d.shape[0] else np.zeros((0, 3 * K)), int(cut))
-    kw = {"num_threads": num_threads, "dt_row": di}
+    kw = {"num_threads": num_threads, "dt_row": di, "gt_row": np.ascontiguousarray(gi, dtype=np.int64)}
     _core.oks_iou(*args, floor=floor, **kw)
     if floor > 0:
         tables.core.extra["iou_floor"] = floor

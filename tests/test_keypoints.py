@@ -111,6 +111,29 @@ def test_oks_bounds_below_the_thresholds():
     assert_same_evalimgs_and_ious(ref, ev)
 
 
+def test_oks_rows_read_through_their_index():
+    """oks_iou reads ground-truth and detection keypoints through gt_row / dt_row (no
+    gathered copies): the same values as from arrays gathered into grouped order; rows
+    outside the arrays are refused."""
+    from fastap import _core
+    ds, res = make_keypoints_coco(23, n_images=30, edge_cases=True)
+    _, ev = _compare(ds, res)
+    tables = ev._state["tables"]
+    gkp, _ = fastap.coco._gt_keypoints(ev.cocoGt, 17)
+    dkp = fastap.coco._dt_keypoints(ev.cocoDt, 17)
+    sig = np.asarray(ev.params.kpt_oks_sigmas, dtype=np.float64)
+    gi, di = tables.gt_index.astype(np.int64), tables.dt_index.astype(np.int64)
+    g = np.ascontiguousarray(gkp[gi])
+    nvis = (g[:, 2::3] > 0).sum(axis=1).astype(np.int64)
+    core = tables.core
+    a, _ = _core.oks_iou(core, sig, g, nvis, np.ascontiguousarray(dkp[di]), 20)
+    a = a.copy()
+    b, _ = _core.oks_iou(core, sig, np.ascontiguousarray(gkp), nvis, dkp, 20, gt_row=gi, dt_row=di)
+    assert np.array_equal(a.view(np.uint64), b.view(np.uint64))
+    with pytest.raises(ValueError, match="gt_row"):
+        _core.oks_iou(core, sig, np.ascontiguousarray(gkp), nvis, dkp, 20, gt_row=gi + gkp.shape[0], dt_row=di)
+
+
 def test_oks_operating_points_below_the_thresholds():
     """A report matching at a threshold below the evaluation's lowest one (where OKS
     values were bounds) gives what an evaluation at that threshold gives."""
