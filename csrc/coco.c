@@ -603,43 +603,57 @@ int fa_coco_accumulate_areas(const fa_coco_input *in, const fa_coco_params *p, i
         }
         const double npig = (double)npig_i;
         /* this area's bits in score order: the walk below reads memory sequentially */
-        for (int64_t i = 0; i < nk; i++) {
-            tp_s[i] = m->dt_tp[(int64_t)a * n_dt + sorted[i]];
-            fp_s[i] = m->dt_fp[(int64_t)a * n_dt + sorted[i]];
+        {
+            /* local pointers: stores through tp_s / fp_s could otherwise alias *m (the
+             * build does not assume strict aliasing) and reload it every time */
+            const uint32_t *const tpa = m->dt_tp + (int64_t)a * n_dt, *const fpa = m->dt_fp + (int64_t)a * n_dt;
+            const int64_t *const so = sorted;
+            uint32_t *const ts = tp_s, *const fs = fp_s;
+            for (int64_t i = 0; i < nk; i++) {
+                const int64_t d = so[i];
+                ts[i] = tpa[d];
+                fs[i] = fpa[d];
+            }
         }
         /* Walk the detections in score order once, for all maxDets settings and all
          * thresholds. Only the true positives are recorded: recall changes only there,
          * and the precision envelope max(pr[i:]) is attained at a true positive
          * (between two, the precision only falls), so pr is evaluated exactly where
          * pycocotools' result depends on it, with the same double arithmetic. */
+        /* one walk per maxDets setting, its counts in locals (T <= 32): a detection
+         * counts for the settings from m0_s[i] on */
         for (int32_t mi = 0; mi < M; mi++) {
-            nd_m[mi] = 0; fp_all_m[mi] = 0; first_m[mi] = -1;
-            for (int32_t t = 0; t < T; t++) { n_ev[mi * T + t] = 0; fp_extra[mi * T + t] = 0; }
-        }
-        for (int64_t i = 0; i < nk; i++) {
-            const uint32_t f = fp_s[i], tpm = tp_s[i];
-            const int64_t d = sorted[i];
-            for (int32_t mi = m0_s[i]; mi < M; mi++) {
-                if (first_m[mi] < 0) first_m[mi] = d;
+            int64_t nd = 0, fp_all = 0, first = -1;
+            int64_t fx[32], cnt[32];
+            fa_tp_event *const evm = ev + (int64_t)mi * T * cap;
+            const int32_t *const m0 = m0_s;
+            const uint32_t *const fs = fp_s, *const ts = tp_s;
+            const int64_t *const so = sorted;
+            for (int32_t t = 0; t < T; t++) { fx[t] = 0; cnt[t] = 0; }
+            for (int64_t i = 0; i < nk; i++) {
+                if (m0[i] > mi) continue;
+                const uint32_t f = fs[i];
+                const int64_t d = so[i];
+                if (first < 0) first = d;
                 if (f == all_t) {
-                    fp_all_m[mi]++;
+                    fp_all++;
                 } else {
-                    int64_t *fx = fp_extra + (int64_t)mi * T;
                     uint32_t b = f;
                     while (b) { int t = fa_ctz(b); fx[t]++; b &= b - 1; }
-                    b = tpm;
+                    b = ts[i];
                     while (b) {
                         int t = fa_ctz(b);
-                        int64_t *cnt = n_ev + (int64_t)mi * T + t;
-                        fa_tp_event *e = ev + ((int64_t)mi * T + t) * cap + (*cnt)++;
-                        e->pos = nd_m[mi];
-                        e->fp = fp_all_m[mi] + fx[t];
+                        fa_tp_event *e = evm + (int64_t)t * cap + cnt[t]++;
+                        e->pos = nd;
+                        e->fp = fp_all + fx[t];
                         e->det = d;
                         b &= b - 1;
                     }
                 }
-                nd_m[mi]++;
+                nd++;
             }
+            nd_m[mi] = nd; fp_all_m[mi] = fp_all; first_m[mi] = first;
+            for (int32_t t = 0; t < T; t++) { n_ev[mi * T + t] = cnt[t]; fp_extra[mi * T + t] = fx[t]; }
         }
         for (int32_t mi = 0; mi < M; mi++) {
             const int64_t nd = nd_m[mi], first_sel = first_m[mi];
