@@ -1310,10 +1310,14 @@ static void format_token(const jnum *t, char *buf, size_t n)
 static int parse_double(jctx *c, double *out, const char *what);
 static int parse_id(jctx *c, int64_t *out);
 
-static inline int fast_double(jctx *c, double *out)
+/* The fast path of fast_double on local pointers (no jctx: callers keep the position in
+ * a register, where a store of the value could otherwise make the compiler reload it).
+ * 1: *out and *end set; 0: not the common shape (nothing set). */
+static inline int fast_number(const unsigned char *p, const unsigned char *e, double *out,
+                              const unsigned char **end)
 {
 #if FA_JSON_FAST_FLOAT
-    const unsigned char *p = c->p, *e = c->end, *ds;
+    const unsigned char *ds;
     uint64_t w = 0;
     ptrdiff_t nd, fd = 0;
     int neg = 0;
@@ -1329,7 +1333,7 @@ static inline int fast_double(jctx *c, double *out)
     }
     nd = p - ds;
     if (nd == 0 || (nd > 1 && *ds == '0'))
-        goto slow;
+        return 0;
     if (p < e && *p == '.') {
         const unsigned char *fs = ++p;
         while (p < e && IS_DIGIT(*p)) {
@@ -1338,16 +1342,16 @@ static inline int fast_double(jctx *c, double *out)
         }
         fd = p - fs;
         if (fd == 0)
-            goto slow;
+            return 0;
     }
     if (nd + fd > 19 || (p < e && (*p == 'e' || *p == 'E')))
-        goto slow;
+        return 0;
     if (w > ((uint64_t)1 << 53)) {
         /* 16 to 19 digits, e.g. repr() of a float32 score: Eisel-Lemire */
         if (!eisel_lemire(w, -(int64_t)fd, neg, out))
-            goto slow;
-        c->p = p;
-        return FA_OK;
+            return 0;
+        *end = p;
+        return 1;
     }
     d = (double)w;
     if (fd)
@@ -1355,10 +1359,21 @@ static inline int fast_double(jctx *c, double *out)
     else if (w == 0)
         neg = 0;               /* "-0" is the integer 0 in Python: +0.0 */
     *out = neg ? -d : d;
-    c->p = p;
-    return FA_OK;
-slow:
+    *end = p;
+    return 1;
+#else
+    (void)p; (void)e; (void)out; (void)end;
+    return 0;
 #endif
+}
+
+static inline int fast_double(jctx *c, double *out)
+{
+    const unsigned char *q;
+    if (fast_number(c->p, c->end, out, &q)) {
+        c->p = q;
+        return FA_OK;
+    }
     return parse_double(c, out, "a number");
 }
 
@@ -2827,26 +2842,50 @@ static int parse_number_array(jctx *c, double *out, int64_t cap, int64_t *n, con
         c->p++;
         return FA_OK;
     }
-    for (;;) {
-        if (*n >= cap)
-            return jerr(c, FA_EINVAL, c->p, "more numbers than the capacity");
-        rc = fast_double(c, &out[*n]);
-        if (rc != FA_OK)
-            return rc;
-        (*n)++;
-        skip_ws(c);
-        if (c->p >= c->end)
-            return err_eof(c);
-        if (*c->p == ',') {
-            c->p++;
-            skip_ws(c);
-            continue;
+    {
+        /* the position and the count in locals (see fast_number) */
+        const unsigned char *p = c->p, *const e = c->end, *q;
+        int64_t k = 0;
+        for (;;) {
+            double v;
+            if (k >= cap) {
+                *n = k;
+                c->p = p;
+                return jerr(c, FA_EINVAL, p, "more numbers than the capacity");
+            }
+            if (fast_number(p, e, &v, &q)) {
+                p = q;
+            } else {
+                c->p = p;
+                rc = parse_double(c, &v, "a number");
+                if (rc != FA_OK) {
+                    *n = k;
+                    return rc;
+                }
+                p = c->p;
+            }
+            out[k++] = v;
+            while (p < e && IS_WS(*p))
+                p++;
+            if (p >= e) {
+                *n = k;
+                c->p = p;
+                return err_eof(c);
+            }
+            if (*p == ',') {
+                p++;
+                while (p < e && IS_WS(*p))
+                    p++;
+                continue;
+            }
+            *n = k;
+            if (*p == ']') {
+                c->p = p + 1;
+                return FA_OK;
+            }
+            c->p = p;
+            return jerr(c, FA_EPARSE, p, "expected ',' or ']' in %s", what);
         }
-        if (*c->p == ']') {
-            c->p++;
-            return FA_OK;
-        }
-        return jerr(c, FA_EPARSE, c->p, "expected ',' or ']' in %s", what);
     }
 }
 
