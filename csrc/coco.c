@@ -163,10 +163,14 @@ int fa_coco_match_part(const fa_coco_input *in, const fa_coco_params *p,
                        const fa_coco_sizes *sizes, int32_t k, int64_t gi, int64_t ge, int64_t di,
                        int64_t de, void *scratch, fa_coco_match_out *out, int64_t *npig)
 {
+    /* local copies of the input and output descriptions: stores into the outputs
+     * would otherwise make the compiler reload their fields (no strict aliasing) */
+    const fa_coco_input I = *in;
+    const fa_coco_match_out O = *out;
     const int32_t T = p->n_iou, A = p->n_area;
     const int64_t cut = p->max_dets[p->n_maxdet - 1];
     const uint32_t all_t = (T >= 32) ? 0xFFFFFFFFu : ((1u << T) - 1u);
-    const int64_t n_dt = in->n_dt, n_gt = in->n_gt;
+    const int64_t n_dt = I.n_dt, n_gt = I.n_gt;
     const fa_coco_sizes s = *sizes;
     char *cur = (char *)scratch;
     double *ious = (double *)carve(&cur, (size_t)s.max_dg * sizeof(double));
@@ -190,15 +194,15 @@ int fa_coco_match_part(const fa_coco_input *in, const fa_coco_params *p,
         const int64_t G = gi - g0, ND = di - d0;
         const int64_t D = ND < cut ? ND : cut;
 
-        for (int64_t r = 0; r < ND; r++) out->dt_rank[d0 + r] = (int32_t)(r < INT32_MAX ? r : INT32_MAX);
+        for (int64_t r = 0; r < ND; r++) O.dt_rank[d0 + r] = (int32_t)(r < INT32_MAX ? r : INT32_MAX);
         /* detections past the per-image cut are not evaluated at all */
         for (int64_t r = D; r < ND; r++)
             for (int32_t a = 0; a < A; a++) {
-                out->dt_tp[(int64_t)a * n_dt + d0 + r] = 0;
-                out->dt_fp[(int64_t)a * n_dt + d0 + r] = 0;
-                if (out->dt_ignore) out->dt_ignore[(int64_t)a * n_dt + d0 + r] = 0;
-                if (out->dt_match)
-                    for (int32_t t = 0; t < T; t++) out->dt_match[((int64_t)a * T + t) * n_dt + d0 + r] = -1;
+                O.dt_tp[(int64_t)a * n_dt + d0 + r] = 0;
+                O.dt_fp[(int64_t)a * n_dt + d0 + r] = 0;
+                if (O.dt_ignore) O.dt_ignore[(int64_t)a * n_dt + d0 + r] = 0;
+                if (O.dt_match)
+                    for (int32_t t = 0; t < T; t++) O.dt_match[((int64_t)a * T + t) * n_dt + d0 + r] = -1;
             }
 
         if (G == 0) {
@@ -207,23 +211,23 @@ int fa_coco_match_part(const fa_coco_input *in, const fa_coco_params *p,
             for (int32_t a = 0; a < A; a++) {
                 const double lo = p->area_rng[2 * a], hi = p->area_rng[2 * a + 1];
                 for (int64_t r = 0; r < D; r++) {
-                    const double dar = in->dt_area[d0 + r];
+                    const double dar = I.dt_area[d0 + r];
                     const int oor = dar < lo || dar > hi;
                     const int64_t o = (int64_t)a * n_dt + d0 + r;
-                    out->dt_tp[o] = 0;
-                    out->dt_fp[o] = oor ? 0u : all_t;
-                    if (out->dt_ignore) out->dt_ignore[o] = oor ? all_t : 0u;
-                    if (out->dt_match)
-                        for (int32_t t = 0; t < T; t++) out->dt_match[((int64_t)a * T + t) * n_dt + d0 + r] = -1;
+                    O.dt_tp[o] = 0;
+                    O.dt_fp[o] = oor ? 0u : all_t;
+                    if (O.dt_ignore) O.dt_ignore[o] = oor ? all_t : 0u;
+                    if (O.dt_match)
+                        for (int32_t t = 0; t < T; t++) O.dt_match[((int64_t)a * T + t) * n_dt + d0 + r] = -1;
                 }
             }
             continue;
         }
 
         /* IoU of the kept detections (score order) against the gts (annotation order) */
-        if (in->iou) {
+        if (I.iou) {
             /* segm / keypoints: the run's [D][G] block, laid out by fa_coco_iou_layout */
-            const double *blk = D ? in->iou + in->dt_iou_off[d0] : NULL;
+            const double *blk = D ? I.iou + I.dt_iou_off[d0] : NULL;
             for (int64_t r = 0; r < D; r++) {
                 double mx = 0.0;
                 for (int64_t g = 0; g < G; g++) {
@@ -237,11 +241,11 @@ int fa_coco_match_part(const fa_coco_input *in, const fa_coco_params *p,
                 maxiou[r] = mx;
             }
         } else for (int64_t r = 0; r < D; r++) {
-            const double *db = in->dt_box + 4 * (d0 + r);
+            const double *db = I.dt_box + 4 * (d0 + r);
             double da = db[2] * db[3], mx = 0.0;
             for (int64_t g = 0; g < G; g++) {
-                const double *gb = in->gt_box + 4 * (g0 + g);
-                double v = fa_iou_xywh_pair(db, da, gb, gb[2] * gb[3], in->gt_crowd[g0 + g]);
+                const double *gb = I.gt_box + 4 * (g0 + g);
+                double v = fa_iou_xywh_pair(db, da, gb, gb[2] * gb[3], I.gt_crowd[g0 + g]);
                 ious[r * G + g] = v;
                 if (v > mx) mx = v;
             }
@@ -253,13 +257,13 @@ int fa_coco_match_part(const fa_coco_input *in, const fa_coco_params *p,
             uint8_t *iga = ig + (int64_t)a * s.max_g;
             int64_t n_ok = 0;
             for (int64_t g = 0; g < G; g++) {
-                double ar = in->gt_area[g0 + g];
+                double ar = I.gt_area[g0 + g];
                 /* pycocotools: ignore = iscrowd (keypoints: or no keypoints), or the area
                  * field outside [lo, hi] */
-                iga[g] = (uint8_t)((in->gt_ignore ? in->gt_ignore[g0 + g] : in->gt_crowd[g0 + g])
+                iga[g] = (uint8_t)((I.gt_ignore ? I.gt_ignore[g0 + g] : I.gt_crowd[g0 + g])
                                    || ar < lo || ar > hi);
                 n_ok += !iga[g];
-                if (out->gt_ignore) out->gt_ignore[(int64_t)a * n_gt + g0 + g] = iga[g];
+                if (O.gt_ignore) O.gt_ignore[(int64_t)a * n_gt + g0 + g] = iga[g];
             }
             npig[a] += n_ok;
 
@@ -273,10 +277,10 @@ int fa_coco_match_part(const fa_coco_input *in, const fa_coco_params *p,
                 memcpy(mb, mbits + (int64_t)same * s.max_d, (size_t)D * sizeof(uint32_t));
                 memcpy(mig, migbits + (int64_t)same * s.max_d, (size_t)D * sizeof(uint32_t));
                 memcpy(mz, mzbits + (int64_t)same * s.max_d, (size_t)D * sizeof(uint32_t));
-                if (out->dt_match)
+                if (O.dt_match)
                     for (int32_t t = 0; t < T; t++)
-                        memcpy(out->dt_match + ((int64_t)a * T + t) * n_dt + d0,
-                               out->dt_match + ((int64_t)same * T + t) * n_dt + d0,
+                        memcpy(O.dt_match + ((int64_t)a * T + t) * n_dt + d0,
+                               O.dt_match + ((int64_t)same * T + t) * n_dt + d0,
                                (size_t)D * sizeof(int32_t));
             } else {
                 /* gt order: not ignored first, then ignored, each in annotation order */
@@ -287,7 +291,7 @@ int fa_coco_match_part(const fa_coco_input *in, const fa_coco_params *p,
                 memset(mig, 0, (size_t)D * sizeof(uint32_t));
                 memset(mz, 0, (size_t)D * sizeof(uint32_t));
                 for (int32_t t = 0; t < T; t++) {
-                    int32_t *match_t = out->dt_match ? out->dt_match + ((int64_t)a * T + t) * n_dt + d0 : NULL;
+                    int32_t *match_t = O.dt_match ? O.dt_match + ((int64_t)a * T + t) * n_dt + d0 : NULL;
                     if (match_t) for (int64_t r = 0; r < D; r++) match_t[r] = -1;
                     if (G == 0) continue;
                     memset(taken, 0, (size_t)G);
@@ -298,7 +302,7 @@ int fa_coco_match_part(const fa_coco_input *in, const fa_coco_params *p,
                         int64_t best = -1;
                         for (int64_t q = 0; q < G; q++) {
                             int32_t g = perm[q];
-                            if (taken[g] && !in->gt_crowd[g0 + g]) continue;
+                            if (taken[g] && !I.gt_crowd[g0 + g]) continue;
                             /* a held non-ignored match never moves to an ignored gt */
                             if (best > -1 && !iga[best] && iga[g]) break;
                             if (row[g] < best_iou) continue;   /* equal IoU: the later gt wins */
@@ -310,20 +314,20 @@ int fa_coco_match_part(const fa_coco_input *in, const fa_coco_params *p,
                         mb[r] |= 1u << t;
                         if (iga[best]) mig[r] |= 1u << t;
                         /* pycocotools keeps the matched gt *id* and tests it for != 0 */
-                        if (in->gt_id_zero[g0 + best]) mz[r] |= 1u << t;
+                        if (I.gt_id_zero[g0 + best]) mz[r] |= 1u << t;
                         if (match_t) match_t[r] = (int32_t)(g0 + best);
                     }
                 }
             }
             for (int64_t r = 0; r < D; r++) {
-                double dar = in->dt_area[d0 + r];
+                double dar = I.dt_area[d0 + r];
                 int oor = dar < lo || dar > hi;
                 uint32_t matched = mb[r] & ~mz[r];
                 uint32_t ign = mig[r] | (oor ? (~matched & all_t) : 0u);
                 int64_t o = (int64_t)a * n_dt + d0 + r;
-                out->dt_tp[o] = matched & ~ign;
-                out->dt_fp[o] = ~matched & ~ign & all_t;
-                if (out->dt_ignore) out->dt_ignore[o] = ign;
+                O.dt_tp[o] = matched & ~ign;
+                O.dt_fp[o] = ~matched & ~ign & all_t;
+                if (O.dt_ignore) O.dt_ignore[o] = ign;
             }
         }
     }
