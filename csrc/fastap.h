@@ -84,6 +84,11 @@ void fa_group_sort_runs(int64_t n, const int32_t *major, const int32_t *minor,
 int64_t fa_index_lut(int64_t n, const int64_t *values, int64_t lo, int64_t span,
                      const int64_t *lut, int64_t *pos, uint8_t *ok);
 
+/* fa_index_lut into int32 positions, -1 where absent (positions above INT32_MAX count as
+ * absent too). Returns how many are absent. */
+int64_t fa_index_lut32(int64_t n, const int64_t *values, int64_t lo, int64_t span,
+                       const int64_t *lut, int32_t *pos);
+
 /* Sort idx[0..n) stably by descending key[idx[i]] (ties keep their order).
  * tmp: int64 scratch with room for n/2 + 1 entries. No allocation. */
 void fa_sort_desc_stable(int64_t *idx, int64_t n, const double *key, int64_t *tmp);

@@ -102,3 +102,16 @@ int64_t fa_index_lut(int64_t n, const int64_t *values, int64_t lo, int64_t span,
     }
     return missing;
 }
+
+int64_t fa_index_lut32(int64_t n, const int64_t *values, int64_t lo, int64_t span,
+                       const int64_t *lut, int32_t *pos)
+{
+    int64_t missing = 0;
+    for (int64_t i = 0; i < n; i++) {
+        const uint64_t v = (uint64_t)values[i] - (uint64_t)lo;
+        const int64_t p = v <= (uint64_t)span ? lut[v] : -1;
+        pos[i] = (int32_t)p;
+        missing += p < 0 || p > INT32_MAX;
+    }
+    return missing;
+}

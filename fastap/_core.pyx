@@ -28,6 +28,8 @@ cdef extern from "fastap.h" nogil:
                  int32_t n_minor, const double *score, int64_t *order, int64_t *major_off)
     int64_t fa_index_lut(int64_t n, const int64_t *values, int64_t lo, int64_t span,
                          const int64_t *lut, int64_t *pos, uint8_t *ok) nogil
+    int64_t fa_index_lut32(int64_t n, const int64_t *values, int64_t lo, int64_t span,
+                           const int64_t *lut, int32_t *pos) nogil
     void fa_group_sort_runs(int64_t n, const int32_t *major, const int32_t *minor,
                             const double *score, int64_t *order, int64_t begin, int64_t end,
                             int64_t *tmp) nogil
@@ -238,6 +240,47 @@ def index_lut(values, int64_t lo, lut):
     with nogil:
         fa_index_lut(n, &vv[0], lo, lv.shape[0] - 1, &lv[0], &pv[0], &okv[0])
     return pos, ok
+
+
+def lut_group(img_values, int64_t img_lo, img_lut, int n_img, cat_values, int64_t cat_lo,
+              cat_lut, int n_cat, score=None, num_threads=None):
+    """Records grouped by (category, image, -score) with their ids looked up in tables
+    (see engine.IdIndex: lut[id - lo] is the id's position, -1 when absent), without
+    intermediate columns: (order int64 [n], image positions int32 [n] in that order,
+    category offsets int64 [n_cat + 1]), or None when some record's image or category
+    is not in the tables (the caller then filters the records first)."""
+    img_values = np.ascontiguousarray(img_values, dtype=np.int64).reshape(-1)
+    cat_values = np.ascontiguousarray(cat_values, dtype=np.int64).reshape(-1)
+    img_lut = _check("img_lut", img_lut, np.int64)
+    cat_lut = _check("cat_lut", cat_lut, np.int64)
+    cdef int64_t n = img_values.shape[0], i, miss = 0
+    if cat_values.shape[0] != n:
+        raise ValueError("img_values and cat_values should have the same length")
+    if img_lut.shape[0] < 1 or cat_lut.shape[0] < 1:
+        raise ValueError("lookup tables should have at least one entry")
+    if n == 0:
+        return None
+    ip = np.empty(n, np.int32)
+    cp = np.empty(n, np.int32)
+    cdef const int64_t[::1] iv = img_values
+    cdef const int64_t[::1] cv = cat_values
+    cdef const int64_t[::1] il = img_lut
+    cdef const int64_t[::1] cl = cat_lut
+    cdef int32_t[::1] ipv = ip
+    cdef int32_t[::1] cpv = cp
+    with nogil:
+        miss = fa_index_lut32(n, &iv[0], img_lo, il.shape[0] - 1, &il[0], &ipv[0])
+        miss += fa_index_lut32(n, &cv[0], cat_lo, cl.shape[0] - 1, &cl[0], &cpv[0])
+    if miss:
+        return None
+    order, off = group(cp, n_cat, ip, n_img, score, num_threads)
+    img_sorted = np.empty(n, np.int32)
+    cdef int32_t[::1] isv = img_sorted
+    cdef const int64_t[::1] ov = order
+    with nogil:
+        for i in range(n):
+            isv[i] = ipv[ov[i]]
+    return order, img_sorted, off
 
 
 def group(major, int n_major, minor, int n_minor, score=None, num_threads=None):

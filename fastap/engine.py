@@ -315,9 +315,20 @@ def build_tables(gt, dt, img_ids, cat_ids, use_cats=True, dt_by_image=True, dt_b
     if I >= 2 ** 31 - 1:
         raise InvalidAnnotationError("too many images: %d" % I)
 
+    n_max = max(gt["image_id"].shape[0], dt["image_id"].shape[0])
+    img_index, cat_index = IdIndex(img_ids, n_max), IdIndex(cat_sorted, n_max)
+
     def select(cols, score):
-        ip, iok = _index_of(img_ids, cols["image_id"])
-        cp, cok = _index_of(cat_sorted, cols["category_id"])
+        if use_cats and dt_by_image and img_index.lut is not None and cat_index.lut is not None \
+                and cols["image_id"].dtype == np.int64 and cols["category_id"].dtype == np.int64:
+            # every record on an evaluated image and category (the common case): looked
+            # up and grouped in C, no intermediate columns
+            r = _core.lut_group(cols["image_id"], img_index.lo, img_index.lut, max(I, 1),
+                                cols["category_id"], cat_index.lo, cat_index.lut, cat_ids.shape[0], score)
+            if r is not None:
+                return r
+        ip, iok = img_index(cols["image_id"])
+        cp, cok = cat_index(cols["category_id"])
         ok = iok & cok
         identity = bool(ok.all())
         if identity:            # the common case: nothing filtered out, no gathers

@@ -187,3 +187,35 @@ def test_tables_without_detection_boxes():
         engine.coco_match(without, [0.5], [100], [[0, 1e10]])
     with pytest.raises(ValueError, match="needs the detections' boxes"):
         _core.voc_evaluate(without.core, None, 0.5)
+
+
+def test_lut_group_equals_the_filtering_path():
+    """build_tables groups records whose images and categories are all evaluated in one C
+    pass (_core.lut_group); the same tables as the general path (lookups, filtering,
+    group), which it falls back to when a record is on another image or category."""
+    images, cats, gt, dt = _cols(6, n_images=40, n_categories=5)
+    img_ids, cat_ids = np.unique(images), np.unique(cats)
+    keep = np.isin(dt["image_id"], img_ids) & np.isin(dt["category_id"], cat_ids)
+    dt = {k: v[keep] for k, v in dt.items()}
+    fast = engine.build_tables(gt, dt, img_ids, cat_ids)
+    # int32 ids take the general path
+    dt32 = {**dt, "image_id": dt["image_id"].astype(np.int32), "category_id": dt["category_id"].astype(np.int32)}
+    gt32 = {**gt, "image_id": gt["image_id"].astype(np.int32), "category_id": gt["category_id"].astype(np.int32)}
+    slow = engine.build_tables(gt32, dt32, img_ids, cat_ids)
+    for name in ("dt_index", "dt_img", "gt_index", "gt_img"):
+        assert np.array_equal(getattr(fast, name), getattr(slow, name)), name
+    assert np.array_equal(fast.core.arrays[6], slow.core.arrays[6])
+    assert np.array_equal(fast.core.arrays[0], slow.core.arrays[0])
+    ilut, clut = engine.IdIndex(img_ids, 10).lut, engine.IdIndex(cat_ids, 10).lut
+    lo_i, lo_c = int(img_ids.min()), int(cat_ids.min())
+    order, img_sorted, off = _core.lut_group(dt["image_id"], lo_i, ilut, img_ids.shape[0], dt["category_id"],
+                                             lo_c, clut, cat_ids.shape[0], dt["score"])
+    ip = np.searchsorted(img_ids, dt["image_id"]).astype(np.int32)
+    cp = np.searchsorted(cat_ids, dt["category_id"]).astype(np.int32)
+    want = np.lexsort((np.arange(ip.shape[0]), -dt["score"], ip, cp))
+    assert np.array_equal(order, want) and np.array_equal(img_sorted, ip[want])
+    assert np.array_equal(off, np.searchsorted(cp[want], np.arange(cat_ids.shape[0] + 1)))
+    other = dt["image_id"].copy()
+    other[3] = img_ids.max() + 1                    # an image outside the table
+    assert _core.lut_group(other, lo_i, ilut, img_ids.shape[0], dt["category_id"], lo_c, clut,
+                           cat_ids.shape[0]) is None
