@@ -505,6 +505,17 @@ class COCO:
         return cols
 
 
+def _sorted_ids_list(ids):
+    """sorted(ids) for a list of ids: Python ints sorted as an int64 array (faster for
+    many images), anything else by sorted()."""
+    if len(ids) > 64 and set(map(type, ids)) == {int}:
+        try:
+            return np.sort(np.fromiter(ids, np.int64, len(ids))).tolist()
+        except OverflowError:
+            pass
+    return sorted(ids)
+
+
 def _sorted_image_ids(imgs):
     """int64 sorted ids of an imgs dict (integer keys: 5x faster than sorted())."""
     try:
@@ -815,7 +826,7 @@ class COCOeval:
         self._state = None
         self.num_threads = num_threads
         if cocoGt is not None:
-            self.params.imgIds = sorted(cocoGt.getImgIds())
+            self.params.imgIds = _sorted_ids_list(cocoGt.getImgIds())
             self.params.catIds = sorted(cocoGt.getCatIds())
 
     @property

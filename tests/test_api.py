@@ -110,3 +110,17 @@ def test_per_class_table_matches_pycocotools_arrays(tmp_path):
     res.to_csv(out)
     lines = out.read_text().splitlines()
     assert lines[0] == "category_id,ap,ap50,ap75,ap_small,ap_medium,ap_large,ar" and len(lines) == len(table) + 1
+
+
+def test_sorted_ids_list_equals_sorted():
+    """COCOeval's params.imgIds (sorted(cocoGt.getImgIds()) in pycocotools) sorted as an
+    int64 array when every id is a Python int: the same list, the same types; anything
+    else (bools, floats, ints beyond int64) by sorted()."""
+    import random
+    from fastap.coco import _sorted_ids_list
+    rng = random.Random(2)
+    cases = [[3, 1, 2], list(range(100, 0, -1)), [rng.randint(-10 ** 12, 10 ** 12) for _ in range(1000)],
+             [2 ** 70] + list(range(100)), [1.5] + list(range(100)), [True] + list(range(100)), []]
+    for ids in cases:
+        got = _sorted_ids_list(ids)
+        assert got == sorted(ids) and [type(x) for x in got] == [type(x) for x in sorted(ids)]
