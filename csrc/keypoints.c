@@ -215,6 +215,32 @@ static double pair_bound_sum(const pair_scratch *ps, int64_t n, double inv_denom
     return bad ? -1.0 : s;
 }
 
+/* Batches of exponents for one exp call (2048 doubles on the stack, at most 256 pairs). */
+#define OKS_BATCH 2048
+#define OKS_BATCH_PAIRS 256
+
+static void exp_run(fa_vec_loop exp_loop, void *exp_data, double *v, int64_t n)
+{
+    char *args[2] = {(char *)v, (char *)v};
+    const intptr_t dims[1] = {(intptr_t)n}, steps[2] = {sizeof(double), sizeof(double)};
+    exp_loop(args, dims, steps, exp_data);
+}
+
+/* exp over the batch, then each pending pair's mean of its terms into its place. */
+static void flush_batch(fa_vec_loop exp_loop, void *exp_data, double *batch, int64_t *used,
+                        double **dst, const int32_t *len, int64_t *n_pend)
+{
+    if (*used)
+        exp_run(exp_loop, exp_data, batch, *used);
+    const double *e = batch;
+    for (int64_t i = 0; i < *n_pend; i++) {
+        *dst[i] = np_pairwise_sum(e, len[i]) / (double)len[i];
+        e += len[i];
+    }
+    *used = 0;
+    *n_pend = 0;
+}
+
 /* The OKS of the pairs of detections [d_begin, d_end) of category k in one pass: each
  * pair's -e terms into a small buffer, exp applied by `exp_loop` (NumPy's float64 exp
  * inner loop, called exactly as NumPy calls it on pycocotools' per-pair arrays), summed
@@ -245,6 +271,12 @@ void fa_oks_pairs(const fa_coco_input *in, const fa_oks_input *kp, int32_t k, in
         }
     }
     const double cut = floor * (1.0 - 1e-9);
+    /* the exponents of the pairs that need exp, many pairs at a time: one call of the
+     * exp loop per batch (the loop gives every element the bits it gives it in a
+     * pair's own array: checked with the loop, see _find_exp_loop in _core.pyx) */
+    double batch[OKS_BATCH], *pend_dst[OKS_BATCH_PAIRS];
+    int32_t pend_n[OKS_BATCH_PAIRS];
+    int64_t b_used = 0, n_pend = 0;
     fa_gt_cursor c;
     fa_gt_cursor_init(in, k, &c);
     for (int64_t d = d_begin; d < d_end; d++) {
@@ -267,11 +299,19 @@ void fa_oks_pairs(const fa_coco_input *in, const fa_oks_input *kp, int32_t k, in
                     continue;
                 }
             }
-            pair_exponents(in, kp, g, &ps, n, ps.e);
-            char *args[2] = {(char *)ps.e, (char *)ps.e};
-            const intptr_t dims[1] = {(intptr_t)n}, steps[2] = {sizeof(double), sizeof(double)};
-            exp_loop(args, dims, steps, exp_data);
-            row[g - g0] = np_pairwise_sum(ps.e, n) / (double)n;
+            if (n > OKS_BATCH) {          /* more terms than a batch holds: alone */
+                pair_exponents(in, kp, g, &ps, n, ps.e);
+                exp_run(exp_loop, exp_data, ps.e, n);
+                row[g - g0] = np_pairwise_sum(ps.e, n) / (double)n;
+                continue;
+            }
+            if (b_used + n > OKS_BATCH || n_pend == OKS_BATCH_PAIRS)
+                flush_batch(exp_loop, exp_data, batch, &b_used, pend_dst, pend_n, &n_pend);
+            pair_exponents(in, kp, g, &ps, n, batch + b_used);
+            b_used += n;
+            pend_dst[n_pend] = row + (g - g0);
+            pend_n[n_pend++] = (int32_t)n;
         }
     }
+    flush_batch(exp_loop, exp_data, batch, &b_used, pend_dst, pend_n, &n_pend);
 }

@@ -134,6 +134,21 @@ def test_oks_rows_read_through_their_index():
         _core.oks_iou(core, sig, np.ascontiguousarray(gkp), nvis, dkp, 20, gt_row=gi + gkp.shape[0], dt_row=di)
 
 
+def test_oks_many_keypoints_and_batches():
+    """OKS sends the exponents of many pairs to NumPy's exp at once, in batches of 2048
+    numbers and 256 pairs; pairs with more terms than a batch holds go alone. Both,
+    and batch boundaries inside a run of pairs, equal pycocotools."""
+    for n_kpt, n_images in ((2100, 2), (700, 3), (5, 60)):
+        ds, res = make_keypoints_coco(24, n_images=n_images, n_kpt=n_kpt, dets_per_image=30)
+        a, b = ds["annotations"][0], ds["annotations"][1]
+        a["keypoints"][2::3] = [2] * n_kpt              # every keypoint visible: n = K terms
+        a["num_keypoints"] = n_kpt
+        b["keypoints"][2::3] = [0] * n_kpt              # none: K terms to the grown box
+        sig = np.linspace(0.02, 0.12, n_kpt)
+        ref, ev = _compare(ds, res, lambda p: setattr(p, "kpt_oks_sigmas", sig))
+        assert_same_evalimgs_and_ious(ref, ev)
+
+
 def test_oks_operating_points_below_the_thresholds():
     """A report matching at a threshold below the evaluation's lowest one (where OKS
     values were bounds) gives what an evaluation at that threshold gives."""
