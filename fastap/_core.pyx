@@ -535,6 +535,32 @@ cdef int _find_exp_loop() except -2:
     return _exp_state
 
 
+def keypoint_nvis(kpt, rows):
+    """Visible keypoints (visibility > 0) of rows `rows` (int64 [m]) of kpt float64
+    [n, 3K]: int64 [m]."""
+    kpt = _check("kpt", kpt, np.float64, 2)
+    rows = _check("rows", rows, np.int64)
+    cdef int64_t m = rows.shape[0], n = kpt.shape[0], w = kpt.shape[1], i, j, c, r
+    if w % 3:
+        raise ValueError("kpt should have 3K columns, got %d" % w)
+    if m and (rows.min() < 0 or rows.max() >= n):
+        raise ValueError("rows should index rows of kpt")
+    out = np.empty(m, np.int64)
+    if m == 0:
+        return out
+    cdef const double[:, ::1] kv = kpt
+    cdef const int64_t[::1] rv = rows
+    cdef int64_t[::1] ov = out
+    with nogil:
+        for i in range(m):
+            r = rv[i]
+            c = 0
+            for j in range(2, w, 3):
+                c += kv[r, j] > 0
+            ov[i] = c
+    return out
+
+
 def oks_iou(CocoTables tables, sigmas, gt_kpt, gt_nvis, dt_kpt, int64_t cut, num_threads=None,
             dt_row=None, double floor=float("-inf"), gt_row=None):
     """pycocotools computeOks for every (category, image) run of `tables`, laid out for

@@ -100,7 +100,8 @@ def attach_oks(tables, gt_kpt, gt_num_kpt, gt_crowd, dt_kpt, sigmas, cut, num_th
     gi, di = tables.gt_index, tables.dt_index
     g = np.ascontiguousarray(gt_kpt.reshape(-1, 3 * K))     # both read through their index,
     d = np.ascontiguousarray(dt_kpt.reshape(-1, 3 * K))     # not gathered
-    nvis = np.take((g[:, 2::3] > 0).sum(axis=1).astype(np.int64), gi)
+    gi = np.ascontiguousarray(gi, dtype=np.int64)
+    nvis = _core.keypoint_nvis(g, gi) if g.shape[0] else np.zeros(0, np.int64)
     ign = (np.take(gt_crowd, gi) != 0) | (np.take(gt_num_kpt, gi) == 0)
     tables.core.set_gt_ignore(ign.astype(np.uint8))
     if not use_cats:
@@ -111,7 +112,7 @@ def attach_oks(tables, gt_kpt, gt_num_kpt, gt_crowd, dt_kpt, sigmas, cut, num_th
     if iou_thrs is not None and len(iou_thrs):
         floor = min(float(np.min(iou_thrs)), 1 - 1e-10)     # pycocotools: min(t, 1 - 1e-10)
     args = (tables.core, sigmas, g, nvis, d if d.shape[0] else np.zeros((0, 3 * K)), int(cut))
-    kw = {"num_threads": num_threads, "dt_row": di, "gt_row": np.ascontiguousarray(gi, dtype=np.int64)}
+    kw = {"num_threads": num_threads, "dt_row": di, "gt_row": gi}
     _core.oks_iou(*args, floor=floor, **kw)
     if floor > 0:
         tables.core.extra["iou_floor"] = floor

@@ -363,3 +363,17 @@ def _eval_with(gt, res, sigmas):
     ev.params.kpt_oks_sigmas = sigmas
     ev.evaluate()
     return ev
+
+
+def test_keypoint_nvis_counts_visible_keypoints():
+    """_core.keypoint_nvis (pycocotools' k1 = count(vg > 0) of the rows OKS reads) equals
+    NumPy's count, NaN and negative visibilities included; bad rows are refused."""
+    from fastap import _core
+    rng = np.random.default_rng(9)
+    kpt = rng.normal(size=(50, 51))
+    kpt[3, 2] = np.nan
+    rows = rng.integers(0, 50, 80)
+    assert np.array_equal(_core.keypoint_nvis(kpt, rows), (kpt[rows, 2::3] > 0).sum(axis=1))
+    assert _core.keypoint_nvis(kpt, np.zeros(0, np.int64)).shape == (0,)
+    with pytest.raises(ValueError, match="rows"):
+        _core.keypoint_nvis(kpt, np.array([50]))
