@@ -666,14 +666,31 @@ def oks_iou(CocoTables tables, sigmas, gt_kpt, gt_nvis, dt_kpt, int64_t cut, num
 
 
 def _check_img_order(img, off, name):
-    if img.shape[0] > 1:
-        d = np.diff(img.astype(np.int64))
-        starts = off[1:off.shape[0] - 1]
-        bad = d < 0
-        bad[starts[(starts > 0) & (starts < img.shape[0])] - 1] = False
-        if bad.any():
-            raise ValueError("%s should be sorted by image inside each category" % name)
-    if img.shape[0] and img.min() < 0:
+    """img int32 [n] sorted inside each category run of off (int64 offsets), and >= 0:
+    one pass without the GIL."""
+    cdef const int32_t[::1] iv = np.ascontiguousarray(img, dtype=np.int32)
+    cdef const int64_t[::1] ov = np.ascontiguousarray(off, dtype=np.int64)
+    cdef int64_t n = iv.shape[0], i, k = 0, nk = ov.shape[0] - 1, nxt
+    cdef int bad_order = 0, negative = 0
+    if n == 0:
+        return
+    with nogil:
+        negative = iv[0] < 0
+        # the next category start after position 0 (runs may be empty)
+        while k < nk and ov[k + 1] <= 0:
+            k += 1
+        nxt = ov[k + 1] if k < nk else n
+        for i in range(1, n):
+            negative |= iv[i] < 0
+            if i == nxt:
+                while k < nk and ov[k + 1] <= i:
+                    k += 1
+                nxt = ov[k + 1] if k < nk else n
+                continue
+            bad_order |= iv[i] < iv[i - 1]
+    if bad_order:
+        raise ValueError("%s should be sorted by image inside each category" % name)
+    if negative:
         raise ValueError("%s should be non-negative image indices" % name)
 
 

@@ -219,3 +219,21 @@ def test_lut_group_equals_the_filtering_path():
     other[3] = img_ids.max() + 1                    # an image outside the table
     assert _core.lut_group(other, lo_i, ilut, img_ids.shape[0], dt["category_id"], lo_c, clut,
                            cat_ids.shape[0]) is None
+
+
+def test_tables_check_image_order():
+    """CocoTables refuses detections or ground truths not sorted by image inside a
+    category, or negative image indices; the order may restart at every category."""
+    def tables(img, off):
+        n = len(img)
+        z = np.zeros(0, np.int32)
+        return _core.CocoTables(len(off) - 1, np.zeros(len(off), np.int64), z, np.zeros((0, 4)), np.zeros(0),
+                                np.zeros(0, np.uint8), np.zeros(0, np.uint8), np.asarray(off, np.int64),
+                                np.asarray(img, np.int32), np.zeros((n, 4)), np.zeros(n), np.zeros(n))
+    tables([0, 2, 2, 5, 1, 3, 0], [0, 4, 6, 6, 7])              # restarts at 4 and 6
+    with pytest.raises(ValueError, match="sorted by image"):
+        tables([0, 2, 1, 5], [0, 4])
+    with pytest.raises(ValueError, match="sorted by image"):
+        tables([0, 2, 1, 3], [0, 1, 1, 4])                  # after an empty category
+    with pytest.raises(ValueError, match="non-negative"):
+        tables([-1, 0], [0, 2])
