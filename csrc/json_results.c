@@ -195,17 +195,6 @@ static const unsigned char g_plain[256] = {
 #define FA_JSON_SSE2 1
 #endif
 
-static inline int ctz32_nz(unsigned m)      /* m != 0 */
-{
-#if defined(__GNUC__) || defined(__clang__)
-    return __builtin_ctz(m);
-#else
-    int n = 0;
-    while (!(m & 1u)) { m >>= 1; n++; }
-    return n;
-#endif
-}
-
 static inline int ctz64_nz(uint64_t m)    /* m != 0 */
 {
 #if defined(__GNUC__) || defined(__clang__)
@@ -215,6 +204,11 @@ static inline int ctz64_nz(uint64_t m)    /* m != 0 */
     while (!(m & 1u)) { m >>= 1; n++; }
     return n;
 #endif
+}
+
+static inline int ctz32_nz(unsigned m)      /* m != 0 */
+{
+    return ctz64_nz(m);
 }
 
 static inline const unsigned char *skip_plain16(const unsigned char *p, const unsigned char *e)

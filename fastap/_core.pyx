@@ -220,11 +220,19 @@ def box_iou(a, b, crowd=None, fmt="xywh", bint plus_one=False, num_threads=None,
     return out
 
 
+def _int_ids(name, values):
+    """1-d int64 ids from an integer array (no silent truncation of floats)."""
+    values = np.asarray(values).reshape(-1)
+    if values.dtype.kind not in "iu" or (values.dtype.kind == "u" and values.dtype.itemsize == 8):
+        raise TypeError("%s should be integer ids within int64, got dtype %s" % (name, values.dtype))
+    return np.ascontiguousarray(values, dtype=np.int64)
+
+
 def index_lut(values, int64_t lo, lut):
     """Positions of int64 ids through a lookup table over their range (see
     engine.IdIndex): lut int64 [span + 1], lut[v - lo] the position of id v or -1.
     Returns (pos int64 [n], 0 where absent; ok bool [n])."""
-    values = np.ascontiguousarray(values, dtype=np.int64).reshape(-1)
+    values = _int_ids("values", values)
     lut = _check("lut", lut, np.int64)
     if lut.shape[0] < 1:
         raise ValueError("lut should have at least one entry")
@@ -249,8 +257,8 @@ def lut_group(img_values, int64_t img_lo, img_lut, int n_img, cat_values, int64_
     intermediate columns: (order int64 [n], image positions int32 [n] in that order,
     category offsets int64 [n_cat + 1]), or None when some record's image or category
     is not in the tables (the caller then filters the records first)."""
-    img_values = np.ascontiguousarray(img_values, dtype=np.int64).reshape(-1)
-    cat_values = np.ascontiguousarray(cat_values, dtype=np.int64).reshape(-1)
+    img_values = _int_ids("img_values", img_values)
+    cat_values = _int_ids("cat_values", cat_values)
     img_lut = _check("img_lut", img_lut, np.int64)
     cat_lut = _check("cat_lut", cat_lut, np.int64)
     cdef int64_t n = img_values.shape[0], i, miss = 0
@@ -561,6 +569,19 @@ def keypoint_nvis(kpt, rows):
     return out
 
 
+def _kpt_rows(name, rows, int64_t n, kpt, kpt_name, what):
+    """rows (int64 [n] row indices of kpt) checked, or None when kpt has one row per
+    record in grouped order."""
+    if rows is None:
+        if kpt.shape[0] != n:
+            raise ValueError("keypoint arrays should have one row per ground truth / detection")
+        return None
+    rows = _check(name, rows, np.int64)
+    if rows.shape[0] != n or (n and (rows.min() < 0 or rows.max() >= kpt.shape[0])):
+        raise ValueError("%s should hold one row index of %s per %s" % (name, kpt_name, what))
+    return rows
+
+
 def oks_iou(CocoTables tables, sigmas, gt_kpt, gt_nvis, dt_kpt, int64_t cut, num_threads=None,
             dt_row=None, double floor=float("-inf"), gt_row=None):
     """pycocotools computeOks for every (category, image) run of `tables`, laid out for
@@ -582,18 +603,8 @@ def oks_iou(CocoTables tables, sigmas, gt_kpt, gt_nvis, dt_kpt, int64_t cut, num
     gt_kpt = _check("gt_kpt", gt_kpt, np.float64, 2, 3 * K)
     dt_kpt = _check("dt_kpt", dt_kpt, np.float64, 2, 3 * K)
     gt_nvis = _check("gt_nvis", gt_nvis, np.int64)
-    if dt_row is not None:
-        dt_row = _check("dt_row", dt_row, np.int64)
-        if dt_row.shape[0] != nd or (nd and (dt_row.min() < 0 or dt_row.max() >= dt_kpt.shape[0])):
-            raise ValueError("dt_row should hold one row index of dt_kpt per detection")
-    elif dt_kpt.shape[0] != nd:
-        raise ValueError("keypoint arrays should have one row per ground truth / detection")
-    if gt_row is not None:
-        gt_row = _check("gt_row", gt_row, np.int64)
-        if gt_row.shape[0] != ng or (ng and (gt_row.min() < 0 or gt_row.max() >= gt_kpt.shape[0])):
-            raise ValueError("gt_row should hold one row index of gt_kpt per ground truth")
-    elif gt_kpt.shape[0] != ng:
-        raise ValueError("keypoint arrays should have one row per ground truth / detection")
+    dt_row = _kpt_rows("dt_row", dt_row, nd, dt_kpt, "dt_kpt", "detection")
+    gt_row = _kpt_rows("gt_row", gt_row, ng, gt_kpt, "gt_kpt", "ground truth")
     if gt_nvis.shape[0] != ng:
         raise ValueError("keypoint arrays should have one row per ground truth / detection")
     if ng and (gt_nvis.max() > K or gt_nvis.min() < 0):

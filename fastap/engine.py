@@ -220,8 +220,9 @@ class Tables:
     ``use_cats=False``, like pycocotools' accumulate); ``core``: the C-side tables.
     """
 
-    def __init__(self, core, gt_index, dt_index, gt_img, dt_img, img_ids, cat_ids, eval_cat_ids):
-        self._dt_bbox = None         # the input boxes, when core was built without them
+    def __init__(self, core, gt_index, dt_index, gt_img, dt_img, img_ids, cat_ids, eval_cat_ids,
+                 dt_bbox=None):
+        self._dt_bbox = dt_bbox      # the input boxes, when core was built without them
         self.core = core
         self.gt_index = gt_index
         self.dt_index = dt_index
@@ -369,10 +370,9 @@ def build_tables(gt, dt, img_ids, cat_ids, use_cats=True, dt_by_image=True, dt_b
         np.take(gt["iscrowd"], g_idx), (np.take(gt["id"], g_idx) == 0).astype(np.uint8),
         d_off, d_img, np.take(dt["bbox"], d_idx, axis=0) if dt_boxes else None, np.take(dt["area"], d_idx),
         np.take(dt["score"], d_idx), dt_by_image=dt_by_image)
-    t = Tables(core, g_idx, d_idx, g_img, d_img, img_ids,
-               cat_ids if use_cats else np.array([-1], np.int64), cat_ids)
-    t._dt_bbox = None if dt_boxes else dt["bbox"]
-    return t
+    return Tables(core, g_idx, d_idx, g_img, d_img, img_ids,
+                  cat_ids if use_cats else np.array([-1], np.int64), cat_ids,
+                  dt_bbox=None if dt_boxes else dt["bbox"])
 
 
 # ----------------------------------------------------------------------------- COCO steps
