@@ -2366,90 +2366,13 @@ out:
 /* ground-truth files: top-level members, annotation lists                            */
 /* ---------------------------------------------------------------------------------- */
 
+static int object_members(const char *buf, size_t len, fa_json_member *out, int64_t cap,
+                          int64_t *n, fa_json_error *err, int validate);
+
 int fa_json_object_members(const char *buf, size_t len, fa_json_member *out, int64_t cap,
                            int64_t *n, fa_json_error *err)
 {
-    jctx c;
-    int64_t k = 0;
-    int rc;
-
-    if (n) *n = 0;
-    rc = jctx_begin(&c, buf, len, 0, err);
-    if (rc != FA_OK)
-        return rc;
-    if (c.p >= c.end)
-        return err_eof(&c);
-    if (*c.p != '{') {
-        char tmp[16];
-        return jerr(&c, FA_EPARSE, c.p, "expected a JSON object at the top level, got %s",
-                    describe(&c, c.p, tmp, sizeof tmp));
-    }
-    c.p++;
-    skip_ws(&c);
-    if (c.p < c.end && *c.p == '}') {
-        c.p++;
-    } else {
-        for (;;) {
-            const unsigned char *ks, *vs;
-            size_t kn;
-            int esc;
-            if (c.p >= c.end)
-                return err_eof(&c);
-            if (*c.p != '"')
-                return err_expected(&c, "a string (object key)");
-            rc = scan_string(&c, &ks, &kn, &esc);
-            if (rc != FA_OK)
-                return rc;
-            c.key = ks;             /* errors inside the value name this member */
-            c.key_len = kn;
-            skip_ws(&c);
-            if (c.p >= c.end)
-                return err_eof(&c);
-            if (*c.p != ':')
-                return err_expected(&c, "':' after the key");
-            c.p++;
-            skip_ws(&c);
-            vs = c.p;
-            rc = skip_value(&c);
-            if (rc != FA_OK)
-                return rc;
-            if (k < cap && out) {
-                out[k].key_start = (int64_t)(ks - c.buf);
-                out[k].key_end = (int64_t)(ks + kn - c.buf);
-                out[k].value_start = (int64_t)(vs - c.buf);
-                out[k].value_end = (int64_t)(c.p - c.buf);
-                out[k].key_escaped = esc;
-            }
-            k++;
-            if (n) *n = k;
-            c.key = NULL;
-            c.key_len = 0;
-            skip_ws(&c);
-            if (c.p >= c.end)
-                return err_eof(&c);
-            if (*c.p == ',') {
-                c.p++;
-                skip_ws(&c);
-                continue;
-            }
-            if (*c.p == '}') {
-                c.p++;
-                break;
-            }
-            return err_expected(&c, "',' or '}' after the member");
-        }
-    }
-    skip_ws(&c);
-    if (c.p != c.end) {
-        char tmp[16];
-        return jerr(&c, FA_EPARSE, c.p, "unexpected data after the closing '}': %s",
-                    describe(&c, c.p, tmp, sizeof tmp));
-    }
-    if (n) *n = k;
-    if (k > cap)
-        return jerr(&c, FA_EINVAL, c.end, "%lld members, more than the capacity %lld",
-                    (long long)k, (long long)cap);
-    return FA_OK;
+    return object_members(buf, len, out, cap, n, err, 1);
 }
 
 /* ---------------------------------------------------------------------------------- */
@@ -2563,14 +2486,26 @@ static const unsigned char *value_end_fast(const unsigned char *p, const unsigne
     }
 }
 
-int fa_json_member_spans(const char *buf, size_t len, fa_json_member *out, int64_t cap,
-                         int64_t *n)
+/* The members of a top-level object (fa_json_object_members); validate = 0: values
+ * are skipped by their brackets and strings only (fa_json_member_spans). */
+static int object_members(const char *buf, size_t len, fa_json_member *out, int64_t cap,
+                          int64_t *n, fa_json_error *err, int validate)
 {
     jctx c;
     int64_t k = 0;
+    int rc;
+
     if (n) *n = 0;
-    if (jctx_begin(&c, buf, len, 0, NULL) != FA_OK || c.p >= c.end || *c.p != '{')
-        return FA_EPARSE;
+    rc = jctx_begin(&c, buf, len, 0, err);
+    if (rc != FA_OK)
+        return rc;
+    if (c.p >= c.end)
+        return err_eof(&c);
+    if (*c.p != '{') {
+        char tmp[16];
+        return jerr(&c, FA_EPARSE, c.p, "expected a JSON object at the top level, got %s",
+                    describe(&c, c.p, tmp, sizeof tmp));
+    }
     c.p++;
     skip_ws(&c);
     if (c.p < c.end && *c.p == '}') {
@@ -2580,17 +2515,32 @@ int fa_json_member_spans(const char *buf, size_t len, fa_json_member *out, int64
             const unsigned char *ks, *vs;
             size_t kn;
             int esc;
-            if (c.p >= c.end || *c.p != '"' || scan_string(&c, &ks, &kn, &esc) != FA_OK)
-                return FA_EPARSE;
+            if (c.p >= c.end)
+                return err_eof(&c);
+            if (*c.p != '"')
+                return err_expected(&c, "a string (object key)");
+            rc = scan_string(&c, &ks, &kn, &esc);
+            if (rc != FA_OK)
+                return rc;
+            c.key = ks;             /* errors inside the value name this member */
+            c.key_len = kn;
             skip_ws(&c);
-            if (c.p >= c.end || *c.p != ':')
-                return FA_EPARSE;
+            if (c.p >= c.end)
+                return err_eof(&c);
+            if (*c.p != ':')
+                return err_expected(&c, "':' after the key");
             c.p++;
             skip_ws(&c);
             vs = c.p;
-            c.p = value_end_fast(c.p, c.end);
-            if (!c.p || c.p == vs)
-                return FA_EPARSE;
+            if (validate) {
+                rc = skip_value(&c);
+                if (rc != FA_OK)
+                    return rc;
+            } else {
+                c.p = value_end_fast(c.p, c.end);     /* brackets and strings only */
+                if (!c.p || c.p == vs)
+                    return FA_EPARSE;
+            }
             if (k < cap && out) {
                 out[k].key_start = (int64_t)(ks - c.buf);
                 out[k].key_end = (int64_t)(ks + kn - c.buf);
@@ -2599,21 +2549,42 @@ int fa_json_member_spans(const char *buf, size_t len, fa_json_member *out, int64
                 out[k].key_escaped = esc;
             }
             k++;
+            if (n) *n = k;
+            c.key = NULL;
+            c.key_len = 0;
             skip_ws(&c);
-            if (c.p < c.end && *c.p == ',') {
+            if (c.p >= c.end)
+                return err_eof(&c);
+            if (*c.p == ',') {
                 c.p++;
                 skip_ws(&c);
                 continue;
             }
-            if (c.p < c.end && *c.p == '}') {
+            if (*c.p == '}') {
                 c.p++;
                 break;
             }
-            return FA_EPARSE;
+            return err_expected(&c, "',' or '}' after the member");
         }
     }
+    skip_ws(&c);
+    if (validate && c.p != c.end) {
+        char tmp[16];
+        return jerr(&c, FA_EPARSE, c.p, "unexpected data after the closing '}': %s",
+                    describe(&c, c.p, tmp, sizeof tmp));
+    }
     if (n) *n = k;
-    return k > cap ? FA_EINVAL : FA_OK;
+    if (k > cap)
+        return jerr(&c, FA_EINVAL, c.end, "%lld members, more than the capacity %lld",
+                    (long long)k, (long long)cap);
+    return FA_OK;
+}
+
+int fa_json_member_spans(const char *buf, size_t len, fa_json_member *out, int64_t cap,
+                         int64_t *n)
+{
+    const int rc = object_members(buf, len, out, cap, n, NULL, 0);
+    return rc == FA_OK || rc == FA_EINVAL ? rc : FA_EPARSE;
 }
 
 typedef struct {
