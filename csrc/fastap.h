@@ -228,7 +228,9 @@ typedef struct {
     const int64_t *gt_row;      /* [n_gt]: row of gt_kpt of each grouped ground truth, or
                                    NULL when gt_kpt is in grouped order */
     const int64_t *gt_nvis;     /* [n_gt] number of keypoints with visibility > 0 (grouped) */
-    const double *dt_kpt;       /* [rows][3K] */
+    const double *dt_kpt;       /* [rows][dt_step K]: (x, y, visibility) triples, or with
+                                   dt_step 2 (x, y) pairs (OKS reads no detection's v) */
+    int64_t dt_step;            /* 3 or 2 */
     const int64_t *dt_row;      /* [n_dt]: row of dt_kpt of each grouped detection, or NULL
                                    when dt_kpt is in grouped order */
 } fa_oks_input;
@@ -370,16 +372,20 @@ typedef struct {
     double *kpt_values;
     int64_t kpt_stride;
     int64_t *kpt_count;
+    /* Optional, with kpt_values and kpt_stride a multiple of 3: nonzero keeps only the x
+     * and y of each (x, y, v) triple, rows of 2 kpt_stride / 3 numbers; every number is
+     * still read and checked, and counts for kpt_box's finiteness. */
+    int32_t kpt_xy;
     /* Optional, with kpt_values: [capacity][4] the box pycocotools' loadRes gives keypoint
      * results (x0, y0, x1 - x0, y1 - y0 over every keypoint's x and y) for records whose
      * kpt_stride numbers are all finite; NaN otherwise (and for records without). */
     double *kpt_box;
 } fa_json_geometry;
 
-/* pycocotools' loadRes box of one keypoint result, values v[0..n) (x, y, v triples,
- * finite): bb = (x0, y0, x1 - x0, y1 - y0) over every x and y, the first value kept on
- * ties (NumPy's min / max on NaN-free input). */
-void fa_keypoint_box(const double *v, int64_t n, double *bb);
+/* pycocotools' loadRes box of one keypoint result, values v[0..n) (x, y, v triples with
+ * step 3, (x, y) pairs with step 2; finite): bb = (x0, y0, x1 - x0, y1 - y0) over every x
+ * and y, the first value kept on ties (NumPy's min / max on NaN-free input). */
+void fa_keypoint_box(const double *v, int64_t n, int64_t step, double *bb);
 
 /* Upper bound on the number of records of a results buffer, for allocating the columns:
  * min(number of '{' bytes, len / 41 + 1) (41 bytes is the smallest valid record with its

@@ -1710,13 +1710,14 @@ typedef struct {
 } jout;
 
 static int parse_number_array(jctx *c, double *out, int64_t cap, int64_t *n, const char *what);
+static int parse_keypoint_xy(jctx *c, double *out, int64_t cap, int64_t *n, int *finite);
 
 /* Keypoints of record i straight into the geometry's value rows (kpt_stride numbers;
  * kpt_count[i] = stride + 1 when there are more, which the caller reports). */
-void fa_keypoint_box(const double *v, int64_t n, double *bb)
+void fa_keypoint_box(const double *v, int64_t n, int64_t step, double *bb)
 {
     double x0 = v[0], x1 = v[0], y0 = v[1], y1 = v[1];
-    for (int64_t j = 3; j < n - 1; j += 3) {
+    for (int64_t j = step; j < n - 1; j += step) {
         const double x = v[j], y = v[j + 1];
         if (x < x0) x0 = x;
         if (x > x1) x1 = x;
@@ -1733,7 +1734,12 @@ static int take_keypoints(jctx *c, const fa_json_geometry *g, int64_t i)
 {
     int64_t n = 0;
     const unsigned char *start = c->p;
-    int rc = parse_number_array(c, g->kpt_values + i * g->kpt_stride, g->kpt_stride, &n, "keypoints");
+    const int xy = g->kpt_xy != 0;
+    const int64_t width = xy ? g->kpt_stride / 3 * 2 : g->kpt_stride;
+    double *v = g->kpt_values + i * width;
+    int finite = 1;
+    int rc = xy ? parse_keypoint_xy(c, v, g->kpt_stride, &n, &finite)
+                : parse_number_array(c, v, g->kpt_stride, &n, "keypoints");
     if (rc == FA_EINVAL) {            /* more numbers than the stride: skip the rest */
         c->p = start;
         rc = skip_value(c);
@@ -1745,15 +1751,14 @@ static int take_keypoints(jctx *c, const fa_json_geometry *g, int64_t i)
     if (g->kpt_box) {
         /* pycocotools' loadRes box of keypoint results when all the record's numbers
          * are finite; NaN otherwise */
-        const double *v = g->kpt_values + i * g->kpt_stride;
         double *bb = g->kpt_box + 4 * i;
-        int finite = n == g->kpt_stride && n >= 3;
-        for (int64_t j = 0; finite && j < n; j++)
+        finite = finite && n == g->kpt_stride && n >= 3;
+        for (int64_t j = 0; finite && !xy && j < n; j++)
             finite = v[j] - v[j] == 0.0;         /* false for NaN and infinities */
-        if (finite) {
-            fa_keypoint_box(v, n, bb);
-        } else {
+        if (!finite) {
             bb[0] = bb[1] = bb[2] = bb[3] = NAN;
+        } else {
+            fa_keypoint_box(v, width, xy ? 2 : 3, bb);
         }
     }
     if (g->kpt_span) {
@@ -2252,7 +2257,8 @@ static void move_rows(const jout *o, int64_t from, int64_t to, int64_t n)
         if (g->seg_rle) FA_MOVE_ROWS(g->seg_rle, 5);
         if (g->kpt_span) FA_MOVE_ROWS(g->kpt_span, 2);
         if (g->num_keypoints) FA_MOVE_ROWS(g->num_keypoints, 1);
-        if (g->kpt_values && g->kpt_stride > 0) FA_MOVE_ROWS(g->kpt_values, g->kpt_stride);
+        if (g->kpt_values && g->kpt_stride > 0)
+            FA_MOVE_ROWS(g->kpt_values, g->kpt_xy ? g->kpt_stride / 3 * 2 : g->kpt_stride);
         if (g->kpt_box) FA_MOVE_ROWS(g->kpt_box, 4);
         if (g->kpt_count) FA_MOVE_ROWS(g->kpt_count, 1);
     }
@@ -2791,7 +2797,12 @@ int fa_json_annotations_parse(const char *buf, size_t len, int64_t capacity, int
 /* ---------------------------------------------------------------------------------- */
 
 /* c->p at '['. Reads an array of numbers into out[0..cap) (*n of them). */
-static int parse_number_array(jctx *c, double *out, int64_t cap, int64_t *n, const char *what)
+/* The numbers of the array at c->p into out (at most cap; FA_EINVAL "more numbers than
+ * the capacity" beyond). With xy (a constant where it is inlined), the numbers are
+ * (x, y, v) triples of which only x and y are stored, and *finite tells whether every
+ * number read was finite. */
+static inline int number_array(jctx *c, double *out, int64_t cap, int64_t *n, const char *what,
+                               const int xy, int *finite)
 {
     char tmp[16];
     int rc;
@@ -2810,12 +2821,14 @@ static int parse_number_array(jctx *c, double *out, int64_t cap, int64_t *n, con
     {
         /* the position and the count in locals (see fast_number) */
         const unsigned char *p = c->p, *const e = c->end, *q;
-        int64_t k = 0;
+        int64_t k = 0, j = 0;
+        int m = 0, fin = 1;
         for (;;) {
             double v;
             if (k >= cap) {
                 *n = k;
                 c->p = p;
+                if (xy) *finite = fin;
                 return jerr(c, FA_EINVAL, p, "more numbers than the capacity");
             }
             if (fast_number(p, e, &v, &q)) {
@@ -2825,16 +2838,26 @@ static int parse_number_array(jctx *c, double *out, int64_t cap, int64_t *n, con
                 rc = parse_double(c, &v, "a number");
                 if (rc != FA_OK) {
                     *n = k;
+                    if (xy) *finite = fin;
                     return rc;
                 }
                 p = c->p;
             }
-            out[k++] = v;
+            if (xy) {
+                fin &= v - v == 0.0;              /* false for NaN and infinities */
+                if (m != 2)
+                    out[j++] = v;
+                m = m == 2 ? 0 : m + 1;
+                k++;
+            } else {
+                out[k++] = v;
+            }
             while (p < e && IS_WS(*p))
                 p++;
             if (p >= e) {
                 *n = k;
                 c->p = p;
+                if (xy) *finite = fin;
                 return err_eof(c);
             }
             if (*p == ',') {
@@ -2844,6 +2867,7 @@ static int parse_number_array(jctx *c, double *out, int64_t cap, int64_t *n, con
                 continue;
             }
             *n = k;
+            if (xy) *finite = fin;
             if (*p == ']') {
                 c->p = p + 1;
                 return FA_OK;
@@ -2852,6 +2876,17 @@ static int parse_number_array(jctx *c, double *out, int64_t cap, int64_t *n, con
             return jerr(c, FA_EPARSE, p, "expected ',' or ']' in %s", what);
         }
     }
+}
+
+static int parse_number_array(jctx *c, double *out, int64_t cap, int64_t *n, const char *what)
+{
+    return number_array(c, out, cap, n, what, 0, NULL);
+}
+
+/* Keypoint triples with only x and y stored (see number_array). */
+static int parse_keypoint_xy(jctx *c, double *out, int64_t cap, int64_t *n, int *finite)
+{
+    return number_array(c, out, cap, n, "keypoints", 1, finite);
 }
 
 static void jctx_span(jctx *c, const char *buf, size_t len, const char *field, fa_json_error *err)

@@ -73,14 +73,14 @@ static pair_scratch scratch_parts(double *scratch, int64_t K)
 static int64_t pair_d2(const fa_coco_input *in, const fa_oks_input *kp, const double *dk,
                        int64_t g, const pair_scratch *ps)
 {
-    const int64_t K = kp->n_kpt;
+    const int64_t K = kp->n_kpt, ds = kp->dt_step;
     const double *gk = kp->gt_kpt + (kp->gt_row ? kp->gt_row[g] : g) * 3 * K;
     double *d2 = ps->d2;
     int32_t *jv = ps->jv;
     if (kp->gt_nvis[g] > 0) {
         int64_t t = 0;
         for (int64_t j = 0; j < K; j++) {
-            const double dx = dk[3 * j] - gk[3 * j], dy = dk[3 * j + 1] - gk[3 * j + 1];
+            const double dx = dk[ds * j] - gk[3 * j], dy = dk[ds * j + 1] - gk[3 * j + 1];
             d2[j] = dx * dx + dy * dy;
             jv[t] = (int32_t)j;
             t += gk[3 * j + 2] > 0;
@@ -91,7 +91,7 @@ static int64_t pair_d2(const fa_coco_input *in, const fa_oks_input *kp, const do
     const double x0 = bb[0] - bb[2], x1 = bb[0] + bb[2] * 2;
     const double y0 = bb[1] - bb[3], y1 = bb[1] + bb[3] * 2;
     for (int64_t j = 0; j < K; j++) {
-        const double xd = dk[3 * j], yd = dk[3 * j + 1];
+        const double xd = dk[ds * j], yd = dk[ds * j + 1];
         const double ax = x0 - xd, bx = xd - x1, ay = y0 - yd, by = yd - y1;
         const double dx = (ax > 0 ? ax : 0.0) + (bx > 0 ? bx : 0.0);
         const double dy = (ay > 0 ? ay : 0.0) + (by > 0 ? by : 0.0);
@@ -126,7 +126,7 @@ void fa_oks_exponents(const fa_coco_input *in, const fa_oks_input *kp, int32_t k
         if (dt_e_off[d] < 0) continue;
         fa_gt_cursor_seek(in, &c, d);
         const int64_t g0 = c.g0, G = c.G;
-        const double *dk = kp->dt_kpt + (kp->dt_row ? kp->dt_row[d] : d) * 3 * K;
+        const double *dk = kp->dt_kpt + (kp->dt_row ? kp->dt_row[d] : d) * kp->dt_step * K;
         double *e = neg_e + dt_e_off[d];
         for (int64_t g = g0; g < g0 + G; g++) {
             const int64_t n = pair_d2(in, kp, dk, g, &ps);
@@ -283,10 +283,10 @@ void fa_oks_pairs(const fa_coco_input *in, const fa_oks_input *kp, int32_t k, in
         if (in->dt_iou_off[d] < 0) continue;
         fa_gt_cursor_seek(in, &c, d);
         const int64_t g0 = c.g0, G = c.G;
-        const double *dk = kp->dt_kpt + (kp->dt_row ? kp->dt_row[d] : d) * 3 * K;
+        const double *dk = kp->dt_kpt + (kp->dt_row ? kp->dt_row[d] : d) * kp->dt_step * K;
         if (d + 4 < d_end) {        /* four detections ahead: its row is far in memory */
-            const char *nx = (const char *)(kp->dt_kpt + (kp->dt_row ? kp->dt_row[d + 4] : d + 4) * 3 * K);
-            for (int64_t b = 0; b < 3 * K * 8; b += 64) __builtin_prefetch(nx + b);
+            const char *nx = (const char *)(kp->dt_kpt + (kp->dt_row ? kp->dt_row[d + 4] : d + 4) * kp->dt_step * K);
+            for (int64_t b = 0; b < kp->dt_step * K * 8; b += 64) __builtin_prefetch(nx + b);
         }
         double *row = iou + in->dt_iou_off[d];
         for (int64_t g = g0; g < g0 + G; g++) {

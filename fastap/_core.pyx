@@ -70,6 +70,7 @@ cdef extern from "fastap.h" nogil:
         const int64_t *gt_row
         const int64_t *gt_nvis
         const double *dt_kpt
+        int64_t dt_step
         const int64_t *dt_row
     int64_t fa_coco_iou_layout(const fa_coco_input *inp, int64_t cut, int64_t *dt_iou_off)
     int64_t fa_oks_layout(const fa_coco_input *inp, const fa_oks_input *kp, int64_t *dt_e_off)
@@ -593,7 +594,8 @@ def oks_iou(CocoTables tables, sigmas, gt_kpt, gt_nvis, dt_kpt, int64_t cut, num
 
     sigmas float64 [K]; gt_kpt float64 [n_gt, 3K] in grouped order, or any order with
     gt_row int64 [n_gt] giving each grouped ground truth's row; dt_kpt float64 [rows, 3K]
-    likewise with dt_row int64 [n_dt]; gt_nvis int64 [n_gt] (keypoints with visibility
+    likewise with dt_row int64 [n_dt], or [rows, 2K]: (x, y) pairs only (pycocotools
+    reads no detection's visibility); gt_nvis int64 [n_gt] (keypoints with visibility
     > 0, grouped order).
     """
     sigmas = _check("sigmas", sigmas, np.float64)
@@ -601,7 +603,8 @@ def oks_iou(CocoTables tables, sigmas, gt_kpt, gt_nvis, dt_kpt, int64_t cut, num
     if K < 1:
         raise ValueError("kpt_oks_sigmas should hold at least one sigma")
     gt_kpt = _check("gt_kpt", gt_kpt, np.float64, 2, 3 * K)
-    dt_kpt = _check("dt_kpt", dt_kpt, np.float64, 2, 3 * K)
+    cdef int64_t dt_step = 2 if isinstance(dt_kpt, np.ndarray) and dt_kpt.ndim == 2 and dt_kpt.shape[1] == 2 * K else 3
+    dt_kpt = _check("dt_kpt", dt_kpt, np.float64, 2, dt_step * K)
     gt_nvis = _check("gt_nvis", gt_nvis, np.int64)
     dt_row = _kpt_rows("dt_row", dt_row, nd, dt_kpt, "dt_kpt", "detection")
     gt_row = _kpt_rows("gt_row", gt_row, ng, gt_kpt, "gt_kpt", "ground truth")
@@ -611,7 +614,7 @@ def oks_iou(CocoTables tables, sigmas, gt_kpt, gt_nvis, dt_kpt, int64_t cut, num
         raise ValueError("gt_nvis should be in [0, %d]" % K)
     dt_iou_off, total = tables.iou_layout(cut)
     tables.set_iou(np.zeros(max(total, 1)), dt_iou_off, cut)
-    keep = [np.zeros((1, 3 * K)) if a.shape[0] == 0 else a for a in (gt_kpt, dt_kpt)]
+    keep = [np.zeros((1, w * K)) if a.shape[0] == 0 else a for a, w in ((gt_kpt, 3), (dt_kpt, dt_step))]
     nvis = gt_nvis if ng else np.zeros(1, np.int64)
     cdef const double[::1] sv = sigmas
     cdef const double[:, ::1] gv = keep[0]
@@ -623,6 +626,7 @@ def oks_iou(CocoTables tables, sigmas, gt_kpt, gt_nvis, dt_kpt, int64_t cut, num
     kp.gt_kpt = &gv[0, 0]
     kp.gt_nvis = &nv[0]
     kp.dt_kpt = &dv[0, 0]
+    kp.dt_step = dt_step
     kp.dt_row = NULL
     kp.gt_row = NULL
     cdef const int64_t[::1] rowv

@@ -461,25 +461,27 @@ class COCO:
             kind = "keypoints"
             first = load_json_bytes(data[kpt[0, 0]:kpt[0, 1]], what)
             n_values = len(first) if isinstance(first, list) else 0
-            kbox = None
-            if "kpt_values" in g and g["kpt_values"].shape[1] == n_values and (g["kpt_count"] == n_values).all():
-                kp = g["kpt_values"]               # parsed during the scan, boxes too
-                kbox = g.get("kpt_box")
-            else:
+            kbox, xy = None, False
+            scanned = g.get("kpt_values")
+            if scanned is not None and (g["kpt_count"] == n_values).all():
+                # parsed during the scan, boxes too; (x, y) pairs only when the scan kept those
+                xy = n_values % 3 == 0 and scanned.shape[1] == n_values // 3 * 2
+                if xy or scanned.shape[1] == n_values:
+                    kp, kbox = scanned, g["kpt_box"]
+            if kbox is None:
                 try:
                     kp = _core.parse_keypoint_spans(data, kpt, n_values, "results")
                 except ValueError as e:
                     raise InvalidAnnotationError("%s: %s" % (what, e)) from None
-            if kbox is not None and not np.isnan(kbox).any():
-                bbox, area = kbox, kbox[:, 2] * kbox[:, 3]    # every record's numbers finite
-            else:
-                if not np.isfinite(kp).all():
-                    i = int(np.flatnonzero(~np.isfinite(kp).all(axis=1))[0])
-                    raise InvalidAnnotationError("%s: results record %d: keypoints should be finite numbers"
-                                                 % (what, i))
-                bbox, area = keypoint_result_boxes(kp)
+            # a box is NaN (all four) where the record's numbers are not all finite
+            bad = np.isnan(kbox[:, 0]) if kbox is not None else ~np.isfinite(kp).all(axis=1)
+            if bad.any():
+                raise InvalidAnnotationError("%s: results record %d: keypoints should be finite numbers"
+                                             % (what, int(np.flatnonzero(bad)[0])))
+            bbox, area = (kbox, kbox[:, 2] * kbox[:, 3]) if kbox is not None else keypoint_result_boxes(kp)
             cols = engine.dt_columns({**base, "bbox": bbox, "area": area}, what=what)
             res._geom["keypoints"] = kp
+            res._geom["keypoints_xy"] = xy
         else:
             raise InvalidAnnotationError("%s: record 0: needs 'bbox', 'segmentation' or 'keypoints'" % what)
         res._res_kind = kind
@@ -707,17 +709,20 @@ def _gt_keypoints(coco, n_kpt):
 
 
 def _dt_keypoints(coco, n_kpt):
+    """(keypoints float64 [D, 3K], False), or ([D, 2K] (x, y) pairs, True) as the results
+    scan keeps them."""
     if isinstance(coco, COCO) and "raw" in coco._geom and coco._geom["raw"][2] is not None:
         data, _, spans = coco._geom["raw"]
-        return _keypoints_from_spans(data, spans, n_kpt, "results")
+        return _keypoints_from_spans(data, spans, n_kpt, "results"), False
     if isinstance(coco, COCO) and "keypoints" in coco._geom:
-        kpt = coco._geom["keypoints"]
-        if kpt.shape[0] and kpt.shape[1] != 3 * n_kpt:
+        kpt, xy = coco._geom["keypoints"], coco._geom.get("keypoints_xy", False)
+        per = 2 if xy else 3
+        if kpt.shape[0] and kpt.shape[1] != per * n_kpt:
             raise InvalidAnnotationError("results keypoints hold %d numbers, but kpt_oks_sigmas has %d sigmas"
-                                         % (kpt.shape[1], n_kpt))
-        return kpt
+                                         % (kpt.shape[1] // per * 3, n_kpt))
+        return kpt, xy
     from .geometry import keypoint_arrays
-    return keypoint_arrays(coco.dataset.get("annotations", []), n_kpt, "results", gt=False)
+    return keypoint_arrays(coco.dataset.get("annotations", []), n_kpt, "results", gt=False), False
 
 
 def _rles_of(coco, gt_coco, kind, num_threads=None):
@@ -867,8 +872,9 @@ class COCOeval:
             from .geometry import attach_oks
             sig = np.asarray(p.kpt_oks_sigmas, dtype=np.float64).reshape(-1)
             gkp, gnum = _gt_keypoints(self.cocoGt, len(sig))
-            attach_oks(tables, gkp, gnum, gt["iscrowd"], _dt_keypoints(self.cocoDt, len(sig)), sig,
-                       md[-1], num_threads=self.num_threads, use_cats=bool(p.useCats), iou_thrs=iou_thrs)
+            dkp, dt_xy = _dt_keypoints(self.cocoDt, len(sig))
+            attach_oks(tables, gkp, gnum, gt["iscrowd"], dkp, sig, md[-1], num_threads=self.num_threads,
+                       use_cats=bool(p.useCats), iou_thrs=iou_thrs, dt_xy=dt_xy)
         elif p.iouType == 'segm':
             from .geometry import attach_rle_iou
             attach_rle_iou(tables, _rles_of(self.cocoGt, self.cocoGt, "gt", self.num_threads),

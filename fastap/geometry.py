@@ -78,7 +78,7 @@ def keypoint_result_boxes(kpt):
 
 
 def attach_oks(tables, gt_kpt, gt_num_kpt, gt_crowd, dt_kpt, sigmas, cut, num_threads=None,
-               use_cats=True, iou_thrs=None):
+               use_cats=True, iou_thrs=None, dt_xy=False):
     """Compute OKS for every (category, image) run of ``tables`` (engine.Tables) and
     make matching use it; also sets pycocotools' keypoint ignore rule (iscrowd or
     ``num_keypoints == 0``). Arrays are in the input columns' order.
@@ -90,16 +90,20 @@ def attach_oks(tables, gt_kpt, gt_num_kpt, gt_crowd, dt_kpt, sigmas, cut, num_th
 
     pycocotools quirk, reproduced: with ``useCats=0`` its computeOks looks the ground
     truth up under category -1 and finds none, so no detection matches anything; the
-    OKS are then set to -inf (no threshold reaches them)."""
+    OKS are then set to -inf (no threshold reaches them).
+
+    ``dt_xy``: ``dt_kpt`` holds only the (x, y) of each detection keypoint, float [D, 2K]
+    (what the results scan keeps; OKS reads no detection's visibility)."""
     sigmas = np.ascontiguousarray(sigmas, dtype=np.float64).reshape(-1)
     K = sigmas.shape[0]
-    for name, a in (("ground truth", gt_kpt), ("results", dt_kpt)):
-        if a.shape[0] and a.shape[1] != 3 * K:
+    dt_step = 2 if dt_xy else 3
+    for name, a, step in (("ground truth", gt_kpt, 3), ("results", dt_kpt, dt_step)):
+        if a.shape[0] and a.shape[1] != step * K:
             raise InvalidAnnotationError("%s keypoints hold %d numbers, but kpt_oks_sigmas has %d sigmas "
-                                         "(expected %d numbers)" % (name, a.shape[1], K, 3 * K))
+                                         "(expected %d numbers)" % (name, a.shape[1] // step * 3, K, 3 * K))
     gi, di = tables.gt_index, tables.dt_index
-    g = np.ascontiguousarray(gt_kpt.reshape(-1, 3 * K))     # both read through their index,
-    d = np.ascontiguousarray(dt_kpt.reshape(-1, 3 * K))     # not gathered
+    g = np.ascontiguousarray(gt_kpt.reshape(-1, 3 * K))          # both read through their
+    d = np.ascontiguousarray(dt_kpt.reshape(-1, dt_step * K))    # index, not gathered
     gi = np.ascontiguousarray(gi, dtype=np.int64)
     nvis = _core.keypoint_nvis(g, gi) if g.shape[0] else np.zeros(0, np.int64)
     ign = (np.take(gt_crowd, gi) != 0) | (np.take(gt_num_kpt, gi) == 0)
@@ -111,7 +115,7 @@ def attach_oks(tables, gt_kpt, gt_num_kpt, gt_crowd, dt_kpt, sigmas, cut, num_th
     floor = -np.inf
     if iou_thrs is not None and len(iou_thrs):
         floor = min(float(np.min(iou_thrs)), 1 - 1e-10)     # pycocotools: min(t, 1 - 1e-10)
-    args = (tables.core, sigmas, g, nvis, d if d.shape[0] else np.zeros((0, 3 * K)), int(cut))
+    args = (tables.core, sigmas, g, nvis, d if d.shape[0] else np.zeros((0, dt_step * K)), int(cut))
     kw = {"num_threads": num_threads, "dt_row": di, "gt_row": gi}
     _core.oks_iou(*args, floor=floor, **kw)
     if floor > 0:

@@ -105,9 +105,12 @@ def _geometry_scan(data, keypoints):
     """The scan with masks / keypoints (None when it does not take the file; the box
     scan then decides, as when the first records have neither)."""
     from . import _core
+    stride = _first_keypoints_len(data) if keypoints else 0
     try:
-        return _core.parse_results_json(data, geometry=True,
-                                        kpt_stride=_first_keypoints_len(data) if keypoints else 0)
+        # keypoints: only the x and y of each triple are kept (pycocotools reads no
+        # detection's v), when the first record's numbers come in triples
+        return _core.parse_results_json(data, geometry=True, kpt_stride=stride,
+                                        kpt_xy=stride > 0 and stride % 3 == 0)
     except (NotImplementedError, ValueError):
         return None
 

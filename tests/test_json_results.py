@@ -754,14 +754,17 @@ def _outcome(data, nt, **kw):
                 getattr(e, "offset", None))
 
 
-def _assert_same_columns(got, want):
+def _assert_same_columns(got, want, kpt_xy=False):
     assert set(got) == set(want)
     for k, w in want.items():
         g = got[k]
         if k == "has_area":
             assert g == w
         elif k == "kpt_values":   # rows (or their tails) without keypoints are not written
-            cnt = np.minimum(np.maximum(want["kpt_count"], 0), w.shape[1])
+            cnt = np.maximum(want["kpt_count"], 0)
+            if kpt_xy:            # x and y of each triple
+                cnt = cnt // 3 * 2 + np.minimum(cnt % 3, 2)
+            cnt = np.minimum(cnt, w.shape[1])
             assert g.shape == w.shape
             for i in range(len(cnt)):
                 assert np.array_equal(bits(g[i, :cnt[i]]), bits(w[i, :cnt[i]])), (k, i)
@@ -782,7 +785,7 @@ def split_parity(data, threads=SPLIT_THREADS, min_part_bytes=(1, 200), **kw):
             got = _outcome(data, nt, _min_part_bytes=mpb, **kw)
             assert got[0] == want[0], (nt, mpb, got[1:], want[1:])
             if want[0] == "ok":
-                _assert_same_columns(got[1], want[1])
+                _assert_same_columns(got[1], want[1], kw.get("kpt_xy", False))
             else:
                 assert got[1:] == want[1:], (nt, mpb)
     return want
@@ -855,6 +858,18 @@ def test_split_parity_keypoint_records():
         want = split_parity(data, geometry=True, kpt_stride=stride)
         assert want[0] == "ok" and len(want[1]["score"]) == len(res)
     assert want[1]["kpt_count"].max() == 4
+    for stride in (51, 3):
+        full = parse_results_json(data, geometry=True, kpt_stride=stride)
+        xy = split_parity(data, geometry=True, kpt_stride=stride, kpt_xy=True)[1]
+        # the same counts and boxes; the values are the x and y of the full rows
+        for k in ("kpt_count", "kpt_box", "kpt_span", "score"):
+            assert np.array_equal(bits(xy[k]), bits(full[k])), k
+        assert xy["kpt_values"].shape == (len(res), stride // 3 * 2)
+        ok = full["kpt_count"] == stride
+        pairs = full["kpt_values"][ok].reshape(-1, stride // 3, 3)[:, :, :2].reshape(-1, stride // 3 * 2)
+        assert np.array_equal(bits(xy["kpt_values"][ok]), bits(pairs))
+    with pytest.raises(ValueError, match="kpt_xy"):
+        parse_results_json(data, geometry=True, kpt_stride=50, kpt_xy=True)
     assert split_parity(data)[1] is NotImplementedError
 
 

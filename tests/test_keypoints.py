@@ -120,7 +120,8 @@ def test_oks_rows_read_through_their_index():
     _, ev = _compare(ds, res)
     tables = ev._state["tables"]
     gkp, _ = fastap.coco._gt_keypoints(ev.cocoGt, 17)
-    dkp = fastap.coco._dt_keypoints(ev.cocoDt, 17)
+    dkp, xy = fastap.coco._dt_keypoints(ev.cocoDt, 17)
+    assert not xy
     sig = np.asarray(ev.params.kpt_oks_sigmas, dtype=np.float64)
     gi, di = tables.gt_index.astype(np.int64), tables.dt_index.astype(np.int64)
     g = np.ascontiguousarray(gkp[gi])
@@ -130,6 +131,11 @@ def test_oks_rows_read_through_their_index():
     a = a.copy()
     b, _ = _core.oks_iou(core, sig, np.ascontiguousarray(gkp), nvis, dkp, 20, gt_row=gi, dt_row=di)
     assert np.array_equal(a.view(np.uint64), b.view(np.uint64))
+    # (x, y) pairs only, [D, 2K] (as the results scan keeps them): the same bits
+    b = b.copy()
+    pairs = np.ascontiguousarray(dkp.reshape(-1, 17, 3)[:, :, :2].reshape(-1, 34))
+    c, _ = _core.oks_iou(core, sig, np.ascontiguousarray(gkp), nvis, pairs, 20, gt_row=gi, dt_row=di)
+    assert np.array_equal(a.view(np.uint64), c.view(np.uint64))
     with pytest.raises(ValueError, match="gt_row"):
         _core.oks_iou(core, sig, np.ascontiguousarray(gkp), nvis, dkp, 20, gt_row=gi + gkp.shape[0], dt_row=di)
 
@@ -217,7 +223,11 @@ def test_keypoints_from_files(tmp_path, with_bbox):
         out.append((ev, dt))
     assert_same_eval(out[0][0], out[1][0])
     assert out[1][1]._res_kind == ("bbox" if with_bbox else "keypoints")
+    if not with_bbox:     # the scan kept only the detections' (x, y) pairs
+        assert out[1][1]._geom["keypoints_xy"] and out[1][1]._geom["keypoints"].shape[1] == 34
     a, b = out[0][1].dataset["annotations"], out[1][1].dataset["annotations"]
+    for x, y in zip(a, b):     # the dicts built on demand keep every number (v included)
+        assert x["keypoints"] == list(y["keypoints"])
     assert len(a) == len(b)
     for x, y in zip(a, b):
         assert x["bbox"] == list(y["bbox"]) and float(x["area"]) == float(y["area"]) and x["id"] == y["id"]
@@ -288,9 +298,19 @@ def test_scan_keypoint_boxes_equal_loadres_boxes(tmp_path):
     want = np.stack([x.min(1), y.min(1), x.max(1) - x.min(1), y.max(1) - y.min(1)], axis=1)
     assert np.array_equal(g["kpt_box"], want)
     assert np.array_equal(g["kpt_box"][:, 2] * g["kpt_box"][:, 3], area)
+    # (x, y) pairs kept only: the same boxes, from the same numbers
+    gxy = _core.parse_results_json(data, geometry=True, kpt_stride=51, kpt_xy=True)
+    assert np.array_equal(gxy["kpt_box"].view(np.uint64), g["kpt_box"].view(np.uint64))
+    assert np.array_equal(gxy["kpt_values"].view(np.uint64),
+                          np.ascontiguousarray(kp.reshape(-1, 17, 3)[:, :, :2]).reshape(-1, 34).view(np.uint64))
     bad = json.dumps(recs[:3]).replace(str(recs[1]["keypoints"][4]), "Infinity", 1).encode()
     g = _core.parse_results_json(bad, geometry=True, kpt_stride=51)
     assert np.isnan(g["kpt_box"][1]).all() and not np.isnan(g["kpt_box"][[0, 2]]).any()
+    # a non-finite v, which the (x, y) rows do not keep, still makes the box NaN
+    bad_v = json.dumps(recs[:3]).replace(str(recs[2]["keypoints"][5]), "NaN", 1).encode()
+    for xy in (False, True):
+        g = _core.parse_results_json(bad_v, geometry=True, kpt_stride=51, kpt_xy=xy)
+        assert np.isnan(g["kpt_box"][2]).all() and not np.isnan(g["kpt_box"][:2]).any()
     ds, _ = make_keypoints_coco(2, n_images=5)
     if all(im["id"] != 1 for im in ds["images"]):
         ds["images"].append({"id": 1, "width": 640, "height": 480})
