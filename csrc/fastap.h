@@ -387,6 +387,11 @@ typedef struct {
  * and y, the first value kept on ties (NumPy's min / max on NaN-free input). */
 void fa_keypoint_box(const double *v, int64_t n, int64_t step, double *bb);
 
+/* Whether arrays of plain numbers are read 64 bytes at a time (AVX-512BW, x86-64 with
+ * GCC or Clang; chosen from the CPU at first use). set 0 / 1 turns it off / on (on only
+ * where the CPU has it; for tests), anything else only asks. Returns the setting. */
+int fa_json_simd_numbers(int set);
+
 /* Upper bound on the number of records of a results buffer, for allocating the columns:
  * min(number of '{' bytes, len / 41 + 1) (41 bytes is the smallest valid record with its
  * separator: {"image_id":1,"category_id":1,"score":1}, -- the bbox is optional when the

@@ -206,6 +206,18 @@ static inline int ctz64_nz(uint64_t m)    /* m != 0 */
 #endif
 }
 
+/* bit i: the XOR of bits 0..i of x */
+static inline uint64_t prefix_xor64(uint64_t x)
+{
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    return x;
+}
+
 static inline int ctz32_nz(unsigned m)      /* m != 0 */
 {
     return ctz64_nz(m);
@@ -2402,17 +2414,6 @@ static const unsigned char *string_end_fast(const unsigned char *p, const unsign
     }
 }
 
-static inline uint64_t prefix_xor64(uint64_t x)
-{
-    x ^= x << 1;
-    x ^= x << 2;
-    x ^= x << 4;
-    x ^= x << 8;
-    x ^= x << 16;
-    x ^= x << 32;
-    return x;
-}
-
 /* One past the end of the value at p, by its brackets and strings only; NULL when the
  * text is not shaped like a value. Arrays and objects are read 64 bytes at a time
  * where a block holds no backslash: the bytes inside strings are those after an odd
@@ -2797,6 +2798,168 @@ int fa_json_annotations_parse(const char *buf, size_t len, int64_t capacity, int
 /* ---------------------------------------------------------------------------------- */
 
 /* c->p at '['. Reads an array of numbers into out[0..cap) (*n of them). */
+
+/* ---------------------------------------------------------------------------------- */
+/* arrays of plain numbers, 64 bytes at a time (AVX-512BW, chosen at run time)         */
+/* ---------------------------------------------------------------------------------- */
+
+/* Keypoint and polygon arrays are most of a keypoint or polygon file: tens of numbers
+ * like 445.68 between ", ". Their bytes are classified 64 at a time into bit masks
+ * (digits, '.', '-', ',', spaces, ']'), the masks are checked for the plain shape
+ * -?digits(.digits)? between single commas, and each number is converted from its
+ * digits with the dot squeezed out, eight at once (SWAR): no branch depends on a
+ * number's length. Anything else -- exponents, NaN, long or malformed numbers, other
+ * whitespace, a short buffer -- is left to the scalar loop from the first number not
+ * taken, so the values, the errors and their positions are the scalar loop's. */
+#if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__)) && \
+    !defined(FA_NO_SIMD_NUMBERS)
+#include <immintrin.h>
+#define FA_SIMD_NUMBERS 1
+#define FA_SIMD_TARGET __attribute__((target("avx512f,avx512bw,bmi,bmi2,lzcnt,popcnt")))
+
+/* -1: not decided yet; 0 / 1 (see fa_json_simd_numbers) */
+static int g_simd_numbers = -1;
+
+int fa_json_simd_numbers(int set)
+{
+    if (set == 0 || set == 1) {
+        g_simd_numbers = set && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                         __builtin_cpu_supports("bmi2");
+    } else if (g_simd_numbers < 0) {
+        __builtin_cpu_init();
+        g_simd_numbers = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                         __builtin_cpu_supports("bmi2");
+    }
+    return g_simd_numbers;
+}
+
+/* The value of the n (1..8) digits in the low bytes of v (ASCII), as an integer. */
+static inline uint64_t swar_digits8(uint64_t v, int n)
+{
+    v = (v & 0x0F0F0F0F0F0F0F0Full) << (64 - 8 * n);   /* leading zeros above */
+    v = v * 10 + (v >> 8);
+    return (((v & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
+            (((v >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >> 32;
+}
+
+/* From p (a number's first byte, inside an array), numbers into out while they have the
+ * plain shape: *k counts the array's numbers read so far (with xy, out holds only the
+ * first two of every three). Returns where the scalar loop goes on (the first number
+ * not read), or, with *done, one past the closing ']'. Needs e - p >= 80 to start. */
+FA_SIMD_TARGET
+static const unsigned char *simd_numbers(const unsigned char *p, const unsigned char *e, double *out,
+                                         int64_t cap, int64_t *kk, int xy, int *done)
+{
+    int64_t k = *kk, j = xy ? k / 3 * 2 + (k % 3 < 2 ? k % 3 : 2) : k;
+    int m = (int)(k % 3);
+    const __m512i c0 = _mm512_set1_epi8('0'), c9 = _mm512_set1_epi8(9);
+    *done = 0;
+    while (e - p >= 80) {
+        const __m512i x = _mm512_loadu_si512((const void *)p);
+        const uint64_t D = _mm512_cmple_epu8_mask(_mm512_sub_epi8(x, c0), c9);
+        const uint64_t W = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(' ')) |
+                           _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('\n'));
+        uint64_t P = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('.'));
+        uint64_t M = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('-'));
+        uint64_t C = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(','));
+        const uint64_t R = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(']'));
+        const uint64_t Z0 = _mm512_cmpeq_epi8_mask(x, c0);
+        const uint64_t N = D | P | M;
+        uint64_t S = N & ~(N << 1);      /* first bytes of numbers (bit 0: p) */
+        uint64_t E = N & ~(N >> 1);      /* last bytes */
+        uint64_t lim, Z;
+        const int closed = R != 0;
+        if (closed) {
+            lim = (R & (0 - R)) - 1;     /* the bytes before the first ']' */
+        } else {
+            const uint64_t later = S & ~(uint64_t)1;  /* the last number start: next block's */
+            if (!later)
+                break;
+            lim = ((uint64_t)1 << (63 - clz64(later))) - 1;
+        }
+        S &= lim;
+        E &= lim;
+        C &= lim;
+        M &= lim;
+        P &= lim;
+        /* only number bytes, spaces and commas; numbers and commas alternate from a number,
+         * the last before ']' a number, the last before the next block a comma */
+        if (((N | W | C) & lim) != lim)
+            break;
+        Z = S | C;
+        if ((prefix_xor64(Z) & Z) != S || !(S & 1))
+            break;
+        if (closed ? clz64(Z) != clz64(S) : clz64(Z) == clz64(S))
+            break;
+        /* '-' only first and before a digit; '.' between digits; no 0 before a digit at
+         * the start of the integer part */
+        if ((M & ~S) | ((M << 1) & ~D) | (P & ~(D << 1)) | (P & ~(D >> 1)) |
+            (((S & ~M) | (M << 1)) & Z0 & (D >> 1)))
+            break;
+        if (k + (int64_t)__builtin_popcountll(S) > cap)
+            break;
+        while (S) {
+            const int s = ctz64_nz(S), t = ctz64_nz(E);
+            const int neg = (int)((M >> s) & 1), a = s + neg;
+            const uint64_t dots = P & ((((uint64_t)2) << t) - 1);   /* the number's dot, if any */
+            uint64_t v;
+            double d;
+            if (dots & ~((((uint64_t)1) << s) - 1)) {
+                const int dp = ctz64_nz(dots & ~((((uint64_t)1) << s) - 1));
+                const int nd = dp - a, fd = t - dp;
+                uint64_t lo, hi, keep;
+                if (nd + fd > 8 || ((dots >> dp) >> 1))
+                    break;                        /* long, or two dots: the scalar loop's */
+                memcpy(&lo, p + a, 8);
+                memcpy(&hi, p + a + 1, 8);
+                keep = (((uint64_t)1) << (8 * nd)) - 1;              /* nd <= 7 */
+                v = swar_digits8((lo & keep) | (hi & ~keep), nd + fd);
+                d = (double)v / g_pow10[fd];
+                if (neg)
+                    d = -d;
+            } else {
+                const int nd = t + 1 - a;
+                if (nd > 8)
+                    break;
+                memcpy(&v, p + a, 8);
+                v = swar_digits8(v, nd);
+                d = (double)v;
+                if (neg && v)                     /* "-0" is the integer 0: +0.0 */
+                    d = -d;
+            }
+            if (xy) {
+                if (m != 2)
+                    out[j++] = d;
+                m = m == 2 ? 0 : m + 1;
+            } else {
+                out[j++] = d;
+            }
+            k++;
+            S &= S - 1;
+            E &= E - 1;
+        }
+        if (S) {                                   /* a number the scalar loop takes */
+            *kk = k;
+            return p + ctz64_nz(S);
+        }
+        if (closed) {
+            *kk = k;
+            *done = 1;
+            return p + ctz64_nz(R) + 1;
+        }
+        p += 64 - clz64(lim);                      /* the next number */
+    }
+    *kk = k;
+    return p;
+}
+#else
+int fa_json_simd_numbers(int set)
+{
+    (void)set;
+    return 0;
+}
+#endif
+
 /* The numbers of the array at c->p into out (at most cap; FA_EINVAL "more numbers than
  * the capacity" beyond). With xy (a constant where it is inlined), the numbers are
  * (x, y, v) triples of which only x and y are stored, and *finite tells whether every
@@ -2823,6 +2986,20 @@ static inline int number_array(jctx *c, double *out, int64_t cap, int64_t *n, co
         const unsigned char *p = c->p, *const e = c->end, *q;
         int64_t k = 0, j = 0;
         int m = 0, fin = 1;
+#if defined(FA_SIMD_NUMBERS)
+        if (cap >= 16 && e - p >= 80 && (g_simd_numbers > 0 || (g_simd_numbers < 0 && fa_json_simd_numbers(-1)))) {
+            int done;
+            p = simd_numbers(p, e, out, cap, &k, xy, &done);
+            if (done) {
+                *n = k;
+                c->p = p;
+                if (xy) *finite = 1;              /* plain numbers only */
+                return FA_OK;
+            }
+            m = (int)(k % 3);
+            j = xy ? k / 3 * 2 + (m < 2 ? m : 2) : k;
+        }
+#endif
         for (;;) {
             double v;
             if (k >= cap) {

@@ -24,6 +24,7 @@ cdef extern from "fastap.h":
         _JR_EPARSE "FA_EPARSE"
         _JR_EUNSUPPORTED "FA_EUNSUPPORTED"
     _jr_int64 _jr_count_bound "fa_json_results_count_bound"(const char *buf, size_t len) nogil
+    int _jr_simd_numbers "fa_json_simd_numbers"(int set) nogil
     void _jr_keypoint_box "fa_keypoint_box"(const double *v, _jr_int64 n, _jr_int64 step, double *bb) nogil
     ctypedef struct _jr_geom "fa_json_geometry":
         _jr_int64 *seg_span
@@ -191,6 +192,13 @@ cdef list _jr_gather(list cols, const _jr_int64 *row, const _jr_int64 *count,
                        src[i % n_cols] + <size_t>row[i // n_cols] * width[i % n_cols],
                        <size_t>count[i // n_cols] * width[i % n_cols])
     return out
+
+
+def _simd_numbers(int set=-1):
+    """Whether the JSON readers take arrays of plain numbers 64 bytes at a time
+    (AVX-512BW, from the CPU); ``set`` 0 / 1 turns that off / on (on only where the CPU
+    has it), for tests that compare both paths. Returns the setting."""
+    return bool(_jr_simd_numbers(set))
 
 
 def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0, num_threads=None,

@@ -1591,3 +1591,154 @@ def test_gt_objects365_scale():
         pass
     print(msg)
     assert len(got["id"]) > 250_000
+
+
+# ----------------------------------------------------------------------------------
+# arrays of plain numbers read 64 bytes at a time (AVX-512BW where the CPU has it):
+# the same values, errors and positions as the scalar loop
+# ----------------------------------------------------------------------------------
+
+from fastap._core import _simd_numbers  # noqa: E402
+
+HAS_SIMD = _simd_numbers()
+
+
+def both_number_paths(f, *a, **kw):
+    """Outcomes of f(...) with the 64-byte number reader off, then on (where the CPU has
+    it): ("ok", result) or ("error", type, message). The setting is restored."""
+    was = int(_simd_numbers())
+    out = []
+    try:
+        for on in (0, 1):
+            _simd_numbers(on)
+            try:
+                out.append(("ok", f(*a, **kw)))
+            except (ValueError, NotImplementedError) as e:
+                out.append(("error", type(e), str(e)))
+    finally:
+        _simd_numbers(was)
+    return out
+
+
+def _same_outcomes(a, b, kpt_xy=False):
+    assert a[0] == b[0], (a[1:], b[1:])
+    if a[0] == "error":
+        assert a[1:] == b[1:]
+    else:
+        _assert_same_columns(b[1], a[1], kpt_xy)
+
+
+plain_number = st.builds(
+    lambda sign, i, f: sign + i + f,
+    st.sampled_from(["", "", "-"]),
+    st.one_of(st.just("0"), st.builds(lambda a, b: a + b, st.sampled_from("123456789"),
+                                      st.text("0123456789", max_size=8))),
+    st.one_of(st.just(""), st.text("0123456789", min_size=1, max_size=8).map(lambda t: "." + t)))
+any_number = st.one_of(plain_number, plain_number, plain_number, number_text)
+separator = st.sampled_from([", ", ", ", ",", " , ", ",\n", ",\n  ", ",\t", ",\r\n"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(any_number, min_size=0, max_size=120), separator, st.sampled_from(["", " ", "\n"]),
+       st.integers(0, 3), st.booleans())
+def test_number_arrays_both_paths(toks, sep, pad, stride_k, xy):
+    """Keypoint arrays of plain and other numbers, any separators: the values equal
+    json.loads' bit for bit on both paths, and both paths give the same columns."""
+    arr = "[" + pad + sep.join(toks) + pad + "]"
+    rec = '{"image_id": 1, "category_id": 2, "keypoints": %s, "score": 0.5}' % arr
+    data = ("[" + ", ".join([rec] * 3) + "]").encode()
+    stride = 3 * stride_k + 3 * (len(toks) // 3) if stride_k else max(len(toks), 3)
+    stride = stride - stride % 3 if xy else stride
+    a, b = both_number_paths(parse_results_json, data, geometry=True, kpt_stride=stride,
+                             kpt_xy=xy, num_threads=1)
+    _same_outcomes(a, b, xy)
+    assert a[0] == "ok"
+    want = np.array([pyfloat(t) for t in toks], dtype=np.float64)[:stride]
+    if xy:
+        want = want[np.arange(want.shape[0]) % 3 != 2]
+    got = a[1]["kpt_values"][0][:want.shape[0]]
+    assert np.array_equal(bits(got), bits(want))
+    spans = a[1]["kpt_span"]
+    if len(toks) == stride:      # the span reader (fa_json_number_array) as well
+        a2, b2 = both_number_paths(fastap_parse_spans, data, spans, stride)
+        assert a2[0] == b2[0] == "ok" and np.array_equal(bits(a2[1]), bits(b2[1]))
+        assert np.array_equal(bits(a2[1][0]), bits(np.array([pyfloat(t) for t in toks])))
+
+
+def fastap_parse_spans(data, spans, n):
+    from fastap._core import parse_keypoint_spans
+    return parse_keypoint_spans(data, spans, n, "keypoints")
+
+
+def test_number_arrays_digit_count_boundaries():
+    """Every split of up to 12 digits between the integer and the fraction part (the
+    reader converts up to 8 at once and leaves longer numbers to the scalar loop), with
+    signs, zeros and "-0": equal to json.loads' on both paths."""
+    toks = []
+    for nd in range(1, 10):
+        for fd in range(0, 10):
+            for sign in ("", "-"):
+                i = "0" if nd == 1 and fd % 2 else "987654321"[:nd]
+                toks.append(sign + i + ("." + "123456789"[:fd] if fd else ""))
+    toks += ["-0", "0", "-0.0", "0.0", "10", "-10.5"]
+    # each in its own array, after plain numbers (the scalar loop takes the rest of an
+    # array from the first number the reader leaves to it)
+    fill = ["12.5", "-3", "0.25", "640", "7.125"] * 2
+    want = np.array([[pyfloat(t) for t in fill + [tok] + fill] for tok in toks])
+    for sep in (", ", ","):
+        recs = ['{"image_id": 1, "category_id": 2, "keypoints": [%s], "score": 1}' % sep.join(fill + [t] + fill)
+                for t in toks]
+        data = ("[" + ", ".join(recs) + "]").encode()
+        a, b = both_number_paths(parse_results_json, data, geometry=True, kpt_stride=21, num_threads=1)
+        _same_outcomes(a, b)
+        assert np.array_equal(bits(a[1]["kpt_values"]), bits(want))
+
+
+def test_number_arrays_mutations_both_paths():
+    """Every kind of damage inside keypoint arrays (a byte changed, removed or doubled,
+    at many places) gives the same columns or the same error, at the same byte, with the
+    64-byte reader as without."""
+    _, res = make_keypoints_coco(5, n_images=4)
+    text = json.dumps(res[:6])
+    rng = np.random.default_rng(11)
+    starts = [i for i in range(len(text)) if text.startswith('"keypoints": [', i)]
+    alphabet = list('0123456789.-+eE, \n\t]["aN}') + ["", "Infinity", "NaN", "1e5", "00", "-0", "0.0"]
+    n = 0
+    for _ in range(600):
+        s = starts[rng.integers(len(starts))] + 14
+        i = min(s + int(rng.integers(0, 420)), len(text) - 1)
+        op = rng.integers(3)
+        rep = alphabet[rng.integers(len(alphabet))]
+        if op == 0:
+            t = text[:i] + rep + text[i + 1:]
+        elif op == 1:
+            t = text[:i] + text[i + 1:]
+        else:
+            t = text[:i] + text[i] + text[i:]
+        xy = bool(rng.integers(2))
+        a, b = both_number_paths(parse_results_json, t.encode(), geometry=True, kpt_stride=51,
+                                 kpt_xy=xy, num_threads=1)
+        _same_outcomes(a, b, xy)
+        n += a[0] == "error"
+    assert n > 100           # the damage did reach the readers
+
+
+def test_number_arrays_near_the_end_of_the_buffer():
+    """The 64-byte reader needs 80 bytes ahead: arrays ending at every distance from the
+    end of the text are read alike."""
+    toks = ["%d.%02d" % (i * 7 % 640, i % 100) for i in range(60)]
+    for cut in range(0, 200, 7):
+        arr = "[" + ", ".join(toks[:max(1, cut // 4)]) + "]"
+        data = ('[{"image_id": 1, "category_id": 2, "score": 1, "keypoints": %s}]' % arr).encode()
+        k = len(toks[:max(1, cut // 4)])
+        a, b = both_number_paths(parse_results_json, data, geometry=True, kpt_stride=k, num_threads=1)
+        _same_outcomes(a, b)
+        assert np.array_equal(bits(a[1]["kpt_values"][0]), bits(np.array([float(t) for t in toks[:k]])))
+
+
+@pytest.mark.skipif(not HAS_SIMD, reason="the CPU has no AVX-512BW: only the scalar loop runs "
+                    "(both_number_paths compares it with itself)")
+def test_number_reader_is_on_where_the_cpu_has_it():
+    assert _simd_numbers() is True
+    assert _simd_numbers(0) is False
+    assert _simd_numbers(1) is True
