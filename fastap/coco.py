@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import mmap
 import os
 import time
 from collections import defaultdict
@@ -42,7 +43,7 @@ import numpy as np
 
 from . import _core, engine
 from .errors import InvalidAnnotationError, InvalidFileError, InvalidTypeError
-from .io import _first_keypoints_len, load_json_bytes, load_results_columns, read_bytes
+from .io import _first_keypoints_len, load_json_bytes, load_results_columns, read_private
 from .params import Params
 
 __all__ = ["COCO", "COCOeval"]
@@ -278,6 +279,16 @@ class COCO:
         self._index_stale = self._pending is None
         print('index created!')
 
+    def __getstate__(self):
+        """Pickled with the file texts it keeps (memory maps: the results file's pages,
+        the annotation file's private copy) as bytes, so that a COCO goes to another
+        process as pycocotools' does."""
+        state = self.__dict__.copy()
+        memo = {}
+        for k in ("_raw_anns", "_raw_results", "_geom"):
+            state[k] = _maps_as_bytes(state[k], memo)
+        return state
+
     def info(self):
         for key, value in self._dataset['info'].items():
             print('{}: {}'.format(key, value))
@@ -500,6 +511,20 @@ class COCO:
         return cols
 
 
+def _maps_as_bytes(x, memo):
+    """x with every mmap inside its dicts, lists and tuples replaced by its bytes (one
+    copy per map)."""
+    if isinstance(x, mmap.mmap):
+        if id(x) not in memo:
+            memo[id(x)] = x[:]
+        return memo[id(x)]
+    if isinstance(x, dict):
+        return {k: _maps_as_bytes(v, memo) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return type(x)(_maps_as_bytes(v, memo) for v in x)
+    return x
+
+
 def _sorted_int_ids(ids):
     """int64 array of the sorted ids when every one is a Python int within int64 (5x
     faster than sorted() for many images), else None."""
@@ -592,7 +617,7 @@ def _load_annotation_file(path):
     large file on more than one thread, on a second thread while the members found by
     matching brackets (``json_member_spans``) are read; an invalid document then raises
     the same error, whatever the reading of its members ran into."""
-    data = read_bytes(path)
+    data = read_private(path)
     name = os.fspath(path)
     check = _Validation(data, name)
     members = _core.json_member_spans(data) if check.thread is not None else None

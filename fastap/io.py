@@ -14,7 +14,7 @@ import os
 
 from .errors import InvalidFileError
 
-__all__ = ["read_bytes", "load_json", "load_json_bytes", "load_results_columns"]
+__all__ = ["read_bytes", "read_private", "load_json", "load_json_bytes", "load_results_columns"]
 
 
 def read_bytes(path):
@@ -23,6 +23,32 @@ def read_bytes(path):
             return f.read()
     except OSError as e:
         raise InvalidFileError("%s: cannot read the file (%s)" % (path, e.strerror or e)) from None
+
+
+def read_private(path):
+    """The file's bytes in private anonymous memory of its own (an ``mmap`` on POSIX,
+    ``bytes`` elsewhere or for an empty file): no tie to the file afterwards (it may be
+    rewritten), and kept off the malloc heap, where an annotation file of a few MB that
+    lives as long as its COCO object would keep the heap from handing freed memory back
+    to the next large arrays (a load of 100k keypoint results then faults 27 MB of fresh
+    pages: 6 ms)."""
+    try:
+        f = open(path, "rb")
+    except OSError as e:
+        raise InvalidFileError("%s: cannot read the file (%s)" % (path, e.strerror or e)) from None
+    with f:
+        try:
+            n = os.fstat(f.fileno()).st_size
+            if n > 0 and hasattr(mmap, "MAP_ANONYMOUS") and hasattr(mmap, "MAP_PRIVATE"):
+                flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | getattr(mmap, "MAP_POPULATE", 0)
+                data = mmap.mmap(-1, n, flags=flags)
+                if f.readinto(data) == n and not f.read(1):
+                    return data
+                data.close()
+                f.seek(0)
+            return f.read()
+        except (OSError, ValueError) as e:
+            raise InvalidFileError("%s: cannot read the file (%s)" % (path, getattr(e, "strerror", None) or e)) from None
 
 
 def _loads(data, path):

@@ -124,3 +124,42 @@ def test_sorted_ids_list_equals_sorted():
     for ids in cases:
         got = _sorted_ids_list(ids)
         assert got == sorted(ids) and [type(x) for x in got] == [type(x) for x in sorted(ids)]
+
+
+@pytest.mark.parametrize("iou_type", ["bbox", "segm", "keypoints"])
+def test_coco_objects_from_files_pickle(tmp_path, iou_type):
+    """COCO objects read from files keep the files' text in memory maps (the ground
+    truth's private copy, the results' pages); they pickle as pycocotools' do (the maps
+    go as bytes), and the copies evaluate to the same arrays. The ground truth no longer
+    depends on its file once loaded: rewriting the file changes nothing."""
+    import io
+    import json
+    import pickle
+    from contextlib import redirect_stdout
+    from fastap.synthetic import make_keypoints_coco, make_segm_coco
+    if iou_type == "keypoints":
+        ds, res = make_keypoints_coco(3, n_images=12)
+    elif iou_type == "segm":
+        ds, res = make_segm_coco(3, n_images=6, n_categories=3, dets_per_image=10)
+    else:
+        ds, res = make_coco(3, n_images=12, n_categories=4)
+    g, d = tmp_path / "gt.json", tmp_path / "dt.json"
+    g.write_text(json.dumps(ds))
+    d.write_text(json.dumps(res))
+
+    def run(gt, dt):
+        ev = fastap.COCOeval(gt, dt, iou_type)
+        ev.evaluate()
+        ev.accumulate()
+        return ev.eval
+
+    with redirect_stdout(io.StringIO()):
+        gt = fastap.COCO(str(g))
+        dt = gt.loadRes(str(d))
+        g.write_text("[]")                       # the loaded ground truth keeps its own copy
+        gt2, dt2 = pickle.loads(pickle.dumps((gt, dt)))
+        a, b = run(gt, dt), run(gt2, dt2)
+    for k in ("precision", "recall", "scores"):
+        assert np.array_equal(a[k].view(np.uint64), b[k].view(np.uint64)), k
+    assert len(gt2.dataset["annotations"]) == len(ds["annotations"])
+    assert len(dt2.dataset["annotations"]) == len(res)
