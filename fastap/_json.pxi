@@ -194,6 +194,10 @@ cdef list _jr_gather(list cols, const _jr_int64 *row, const _jr_int64 *count,
     return out
 
 
+# decided once, at import, from the CPU (not lazily by the first scans' threads at once)
+_jr_simd_numbers(-1)
+
+
 def _simd_numbers(int set=-1):
     """Whether the JSON readers take arrays of plain numbers 64 bytes at a time
     (AVX-512BW, from the CPU); ``set`` 0 / 1 turns that off / on (on only where the CPU
