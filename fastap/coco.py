@@ -164,8 +164,29 @@ class COCO:
             except ValueError:            # InvalidAnnotationError is a ValueError
                 pass
 
+    def _check_results_text(self):
+        """Masks and keypoints of a results file are read from its text in place (a
+        memory map of the file) when evaluation or the result dicts need them. A file
+        rewritten in place since loadRes would make those reads fail (a shorter file: a
+        bus error that ends the interpreter) or read other results: refused instead,
+        with an error naming the file. (A file replaced by a new one, written elsewhere
+        and renamed, leaves the mapped text as it was.)"""
+        text = self._geom.get("text")
+        if text is None or not isinstance(text[0], mmap.mmap):
+            return
+        m, path = text
+        try:
+            size = m.size()          # the mapped file's size now (fstat of its descriptor)
+        except (OSError, ValueError):
+            size = -1
+        if size != len(m):
+            raise InvalidFileError(
+                "%s: the results file changed on disk since loadRes read it (%d bytes then, %d now); "
+                "its masks and keypoints are read from the file's text: load it again" % (path, len(m), size))
+
     # -- lazily built members -----------------------------------------------------------
     def _materialize(self):
+        self._check_results_text()
         cols, anns = self._pending
         self._pending = None
         if anns is None and self._raw_results is not None:
@@ -399,6 +420,7 @@ class COCO:
                                          what="results file %s" % os.fspath(resFile))
             elif kind == "geometry":
                 cols = self._results_with_geometry(res, *val, what="results file %s" % os.fspath(resFile))
+                res._geom["text"] = (val[0], os.fspath(resFile))     # see _check_results_text
             else:
                 anns = val
         elif isinstance(resFile, np.ndarray):
@@ -737,6 +759,7 @@ def _dt_keypoints(coco, n_kpt):
     """(keypoints float64 [D, 3K], False), or ([D, 2K] (x, y) pairs, True) as the results
     scan keeps them."""
     if isinstance(coco, COCO) and "raw" in coco._geom and coco._geom["raw"][2] is not None:
+        coco._check_results_text()
         data, _, spans = coco._geom["raw"]
         return _keypoints_from_spans(data, spans, n_kpt, "results"), False
     if isinstance(coco, COCO) and "keypoints" in coco._geom:
@@ -758,6 +781,7 @@ def _rles_of(coco, gt_coco, kind, num_threads=None):
     from .geometry import rles_from_annotations, rles_from_spans
     what = "annotations" if kind == "gt" else "results"
     if isinstance(coco, COCO):
+        coco._check_results_text()             # lazy masks read their strings from it
         if "rle" in coco._geom:
             return coco._geom["rle"]
         if "raw" in coco._geom and coco._geom["raw"][1] is not None:

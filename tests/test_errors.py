@@ -192,3 +192,51 @@ def test_nothing_dropped_categories_outside_gt_still_counted():
         g = fastap.COCO(_gt())
         d = g.loadRes(copy.deepcopy(dets))
     assert len(d.dataset["annotations"]) == 3
+
+
+@pytest.mark.parametrize("iou_type", ["segm", "keypoints"])
+def test_results_file_rewritten_after_loadres(tmp_path, iou_type):
+    """Masks and keypoints of a results file are read from its text in place (a memory
+    map) when evaluation or the result dicts need them. Rewritten in place since loadRes
+    (a shorter file), the reads used to end the interpreter with a bus error; they are
+    refused with an error naming the file. A file replaced by rename leaves the loaded
+    results as they were."""
+    import io
+    import json
+    import os
+    from contextlib import redirect_stdout
+    from fastap.synthetic import make_keypoints_coco, make_segm_coco
+    if iou_type == "segm":
+        ds, res = make_segm_coco(3, n_images=6, n_categories=3, dets_per_image=10)
+    else:
+        ds, res = make_keypoints_coco(3, n_images=12)
+    g, d = tmp_path / "gt.json", tmp_path / "dt.json"
+    g.write_text(json.dumps(ds))
+    d.write_text(json.dumps(res))
+    with redirect_stdout(io.StringIO()):
+        gt = fastap.COCO(str(g))
+        dt = gt.loadRes(str(d))
+        ref = fastap.COCOeval(gt, gt.loadRes(json.loads(d.read_text())), iou_type)
+        ref.evaluate()
+        ref.accumulate()
+        d.write_text("[]")                                   # rewritten in place
+        with pytest.raises(fastap.InvalidFileError, match=r"dt\.json: the results file changed on disk"):
+            if iou_type == "segm":      # the masks' strings are still in the file
+                fastap.COCOeval(gt, dt, iou_type).evaluate()
+            else:                       # keypoints were read at load; the dicts are not
+                dt.dataset
+        with pytest.raises(fastap.InvalidFileError, match="load it again"):
+            dt.loadAnns(dt.getAnnIds())
+    # replaced by rename: the mapping still holds the loaded text (the old file's pages)
+    d2 = tmp_path / "dt2.json"
+    d2.write_text(json.dumps(res))
+    with redirect_stdout(io.StringIO()):
+        kept = gt.loadRes(str(d2))
+        tmp = tmp_path / "new.json"
+        tmp.write_text("[]")
+        os.replace(tmp, d2)
+        ev = fastap.COCOeval(gt, kept, iou_type)
+        ev.evaluate()
+        ev.accumulate()
+    assert np.array_equal(ev.eval["precision"].view(np.uint64), ref.eval["precision"].view(np.uint64))
+    assert len(kept.dataset["annotations"]) == len(res)
