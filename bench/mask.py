@@ -161,8 +161,7 @@ def table(results, libs, markdown):
     if markdown:
         lines.append("| " + " | ".join(head) + " |")
         lines.append("|" + "---|" * len(head))
-    else:
-        lines.append("%-34s" % head[0] + "".join("%24s" % n for n in names))
+    rows = []
     for case, row in results.items():
         base = row.get("pycocotools", (None,))[0]
         cells = []
@@ -180,7 +179,13 @@ def table(results, libs, markdown):
         if markdown:
             lines.append("| " + " | ".join([case] + cells) + " |")
         else:
-            lines.append("%-34s" % case + "".join("%24s" % c for c in cells))
+            rows.append([case] + cells)
+    if not markdown:
+        # plain text: each column as wide as its widest cell ("(differs)" included)
+        rows.insert(0, head)
+        widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+        for r in rows:
+            lines.append(r[0].ljust(widths[0]) + "".join("  " + c.rjust(w) for c, w in zip(r[1:], widths[1:])))
     return "\n".join(lines)
 
 

@@ -108,3 +108,18 @@ def test_end_to_end(benchmark, lib, data):
     stats = ad.stats(E)
     assert len(stats) == 12
     _record(benchmark, ad, scale, meta, stats)
+
+
+def test_mask_table_plain_columns_fit():
+    """bench.mask's plain-text table: each column as wide as its widest cell, so a cell
+    marked "(differs)" does not run into the next one."""
+    from bench.mask import table
+    res = {"area 255": {"pycocotools": (0.00247, True), "fastap": (0.00126, True),
+                        "faster_coco_eval": (0.0062, False)},
+           "iou 300x300": {"pycocotools": (4.079, True), "fastap": (1.75, True),
+                           "faster_coco_eval": (3.7, True)}}
+    lines = table(res, ["pycocotools", "fastap", "faster_coco_eval"], False).splitlines()
+    assert len({len(l) for l in lines}) == 1                   # right-aligned columns
+    assert "(0.4x) (differs)" in lines[1] and "  6.20 ms" in lines[1]
+    md = table(res, ["pycocotools", "fastap", "faster_coco_eval"], True).splitlines()
+    assert md[2] == "| area 255 | 2.47 ms | 1.26 ms (2.0x) | 6.20 ms (0.4x) (differs) |"
