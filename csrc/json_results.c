@@ -1742,12 +1742,18 @@ void fa_keypoint_box(const double *v, int64_t n, int64_t step, double *bb)
     bb[3] = y1 - y0;
 }
 
+/* Numbers per row of the geometry's keypoint values (kpt_xy: the x and y of each triple). */
+static inline int64_t kpt_width(const fa_json_geometry *g)
+{
+    return g->kpt_xy ? g->kpt_stride / 3 * 2 : g->kpt_stride;
+}
+
 static int take_keypoints(jctx *c, const fa_json_geometry *g, int64_t i)
 {
     int64_t n = 0;
     const unsigned char *start = c->p;
     const int xy = g->kpt_xy != 0;
-    const int64_t width = xy ? g->kpt_stride / 3 * 2 : g->kpt_stride;
+    const int64_t width = kpt_width(g);
     double *v = g->kpt_values + i * width;
     int finite = 1;
     int rc = xy ? parse_keypoint_xy(c, v, g->kpt_stride, &n, &finite)
@@ -2270,7 +2276,7 @@ static void move_rows(const jout *o, int64_t from, int64_t to, int64_t n)
         if (g->kpt_span) FA_MOVE_ROWS(g->kpt_span, 2);
         if (g->num_keypoints) FA_MOVE_ROWS(g->num_keypoints, 1);
         if (g->kpt_values && g->kpt_stride > 0)
-            FA_MOVE_ROWS(g->kpt_values, g->kpt_xy ? g->kpt_stride / 3 * 2 : g->kpt_stride);
+            FA_MOVE_ROWS(g->kpt_values, kpt_width(g));
         if (g->kpt_box) FA_MOVE_ROWS(g->kpt_box, 4);
         if (g->kpt_count) FA_MOVE_ROWS(g->kpt_count, 1);
     }
@@ -2797,7 +2803,12 @@ int fa_json_annotations_parse(const char *buf, size_t len, int64_t capacity, int
 /* values of one field: keypoints and segmentations (spans found by the parsers above) */
 /* ---------------------------------------------------------------------------------- */
 
-/* c->p at '['. Reads an array of numbers into out[0..cap) (*n of them). */
+/* Numbers stored of the first k of an array of (x, y, v) triples when only x and y are
+ * kept (see number_array). */
+static inline int64_t xy_stored(int64_t k)
+{
+    return k / 3 * 2 + (k % 3 < 2 ? k % 3 : 2);
+}
 
 /* ---------------------------------------------------------------------------------- */
 /* arrays of plain numbers, 64 bytes at a time (AVX-512BW, chosen at run time)         */
@@ -2822,13 +2833,10 @@ static int g_simd_numbers = -1;
 
 int fa_json_simd_numbers(int set)
 {
-    if (set == 0 || set == 1) {
-        g_simd_numbers = set && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                         __builtin_cpu_supports("bmi2");
-    } else if (g_simd_numbers < 0) {
+    if (set == 0 || set == 1 || g_simd_numbers < 0) {
         __builtin_cpu_init();
-        g_simd_numbers = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                         __builtin_cpu_supports("bmi2");
+        g_simd_numbers = set != 0 && __builtin_cpu_supports("avx512f") &&
+                         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("bmi2");
     }
     return g_simd_numbers;
 }
@@ -2850,7 +2858,7 @@ FA_SIMD_TARGET
 static const unsigned char *simd_numbers(const unsigned char *p, const unsigned char *e, double *out,
                                          int64_t cap, int64_t *kk, int xy, int *done)
 {
-    int64_t k = *kk, j = xy ? k / 3 * 2 + (k % 3 < 2 ? k % 3 : 2) : k;
+    int64_t k = *kk, j = xy ? xy_stored(k) : k;
     int m = (int)(k % 3);
     const __m512i c0 = _mm512_set1_epi8('0'), c9 = _mm512_set1_epi8(9);
     *done = 0;
@@ -2960,7 +2968,7 @@ int fa_json_simd_numbers(int set)
 }
 #endif
 
-/* The numbers of the array at c->p into out (at most cap; FA_EINVAL "more numbers than
+/* c->p at '['. The numbers of the array into out (at most cap; FA_EINVAL "more numbers than
  * the capacity" beyond). With xy (a constant where it is inlined), the numbers are
  * (x, y, v) triples of which only x and y are stored, and *finite tells whether every
  * number read was finite. */
@@ -2997,7 +3005,7 @@ static inline int number_array(jctx *c, double *out, int64_t cap, int64_t *n, co
                 return FA_OK;
             }
             m = (int)(k % 3);
-            j = xy ? k / 3 * 2 + (m < 2 ? m : 2) : k;
+            j = xy ? xy_stored(k) : k;
         }
 #endif
         for (;;) {
