@@ -46,6 +46,7 @@ import struct
 import numpy as np
 
 from .errors import InvalidAnnotationError, InvalidFileError
+from .io import read_bytes
 
 __all__ = ["Columns", "read_yolo", "read_voc_xml", "read_voc_results", "read_image_size",
            "read_image_sizes", "read_class_names", "YOLO_TOLERANCE", "IMAGE_EXTENSIONS"]
@@ -102,14 +103,6 @@ def _fields_error(path, line, n, field_names):
                                                                       n - len(field_names), want))
 
 
-def _read(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError as e:
-        raise InvalidFileError("%s: cannot read the file (%s)" % (os.fspath(path), e.strerror or e)) from None
-
-
 def _listdir(path, what):
     try:
         return sorted(os.listdir(path))
@@ -131,7 +124,7 @@ def read_class_names(source):
         names = [str(n) for n in source]
         return names
     path = os.fspath(source)
-    text = _read(path).decode("utf-8", errors="replace")
+    text = read_bytes(path).decode("utf-8", errors="replace")
     if path.lower().endswith((".yaml", ".yml")):
         return _yaml_names(text, path)
     names = [ln.strip() for ln in text.splitlines()]
@@ -327,7 +320,7 @@ def read_image_sizes(source):
                     raise InvalidFileError("%s: two images named %r (a stem names one image)" % (path, stem))
                 out[stem] = read_image_size(os.path.join(path, name))
         return out
-    data = _read(path)
+    data = read_bytes(path)
     if path.lower().endswith(".json"):
         from .io import load_json_bytes
         obj = load_json_bytes(data, path)
@@ -525,7 +518,7 @@ def read_yolo(labels_dir, image_sizes=None, images_dir=None, class_names=None, p
         if (size_arr == np.round(size_arr)).all():
             size_arr = size_arr.astype(np.int64)
 
-    blobs = [_read(p) for p in paths]
+    blobs = [read_bytes(p) for p in paths]
     rows, files, lines = _parse_rows(paths, blobs, len(fields), fields)
     cls = rows[:, 0]
     bad = ~np.isfinite(rows)
@@ -600,7 +593,7 @@ def read_voc_xml(annotations, class_names=None):
     img, names_s, boxes, diff, trunc, sizes = [], [], [], [], [], []
     for i, p in enumerate(paths):
         try:
-            root = ET.fromstring(_read(p))
+            root = ET.fromstring(read_bytes(p))
         except ET.ParseError as e:
             raise InvalidFileError("%s: not a valid XML file (%s)" % (p, e)) from None
         size = root.find("size")
@@ -733,7 +726,7 @@ def read_voc_results(results, images, class_names=None):
     ids, cats, vals = [], [], []
     for fi in order:
         p = paths[fi]
-        b = _read(p)
+        b = read_bytes(p)
         marked = (b if not b or b.endswith(b"\n") else b + b"\n").replace(b"\n", b" \x01\n")
         toks = np.array(marked.split())
         n_lines = b.count(b"\n") + (0 if not b or b.endswith(b"\n") else 1)

@@ -17,12 +17,17 @@ from .errors import InvalidFileError
 __all__ = ["read_bytes", "read_private", "load_json", "load_json_bytes", "load_results_columns"]
 
 
+def _cannot_read(path, e):
+    """The error for a file that cannot be opened or read, naming it."""
+    return InvalidFileError("%s: cannot read the file (%s)" % (os.fspath(path), getattr(e, "strerror", None) or e))
+
+
 def read_bytes(path):
     try:
         with open(path, "rb") as f:
             return f.read()
     except OSError as e:
-        raise InvalidFileError("%s: cannot read the file (%s)" % (path, e.strerror or e)) from None
+        raise _cannot_read(path, e) from None
 
 
 def read_private(path):
@@ -35,7 +40,7 @@ def read_private(path):
     try:
         f = open(path, "rb")
     except OSError as e:
-        raise InvalidFileError("%s: cannot read the file (%s)" % (path, e.strerror or e)) from None
+        raise _cannot_read(path, e) from None
     with f:
         try:
             n = os.fstat(f.fileno()).st_size
@@ -48,7 +53,7 @@ def read_private(path):
                 f.seek(0)
             return f.read()
         except (OSError, ValueError) as e:
-            raise InvalidFileError("%s: cannot read the file (%s)" % (path, getattr(e, "strerror", None) or e)) from None
+            raise _cannot_read(path, e) from None
 
 
 def _loads(data, path):
@@ -87,7 +92,7 @@ def load_results_columns(path):
     try:
         f = open(path, "rb")
     except OSError as e:
-        raise InvalidFileError("%s: cannot read the file (%s)" % (path, e.strerror or e)) from None
+        raise _cannot_read(path, e) from None
     keep = False
     with f:
         try:   # scan the page cache in place: no copy of a file of tens of MB
