@@ -130,8 +130,8 @@ class COCO:
         self._raw_anns = None        # (file bytes, start, end) of annotations not parsed yet
         self._raw_geom = None        # their segmentation / keypoint spans and num_keypoints
         self._res_kind = "bbox"      # loadRes: which of pycocotools' branches built the results
-        self._geom = {}              # loadRes: keypoints / masks of the results, as arrays
-        self._raw_results = None     # loadRes: the results file's text, when dicts were not built
+        self._geom = {}              # loadRes: keypoints / masks of the results, as arrays, and
+                                     # ("text") the results file's text and path
         if annotation_file is not None:
             raw = cols = None
             if isinstance(annotation_file, Mapping):
@@ -189,9 +189,8 @@ class COCO:
         self._check_results_text()
         cols, anns = self._pending
         self._pending = None
-        if anns is None and self._raw_results is not None:
-            anns = load_json_bytes(self._raw_results[:], "results")
-            self._raw_results = None
+        if anns is None and "text" in self._geom:      # read from the file's text
+            anns = load_json_bytes(self._geom["text"][0][:], "results")
         if anns is None:
             b = cols["bbox"].tolist()
             anns = [{"image_id": i, "category_id": c, "bbox": bb, "score": s}
@@ -243,7 +242,6 @@ class COCO:
         self._index_stale = False
         self._cols = None
         self._geom = {}
-        self._raw_results = None
 
     @property
     def anns(self):
@@ -306,7 +304,7 @@ class COCO:
         process as pycocotools' does."""
         state = self.__dict__.copy()
         memo = {}
-        for k in ("_raw_anns", "_raw_results", "_geom"):
+        for k in ("_raw_anns", "_geom"):
             state[k] = _maps_as_bytes(state[k], memo)
         return state
 
@@ -518,7 +516,6 @@ class COCO:
         else:
             raise InvalidAnnotationError("%s: record 0: needs 'bbox', 'segmentation' or 'keypoints'" % what)
         res._res_kind = kind
-        res._raw_results = data
         return cols
 
     def _columns(self, kind=None):
