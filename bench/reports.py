@@ -12,7 +12,7 @@ share is sorted once per repeat, in ``operating_points``.
 
 The headline figure, ``reports + plots``, is what ``fastap eval GT RESULTS --per-class
 --plots DIR`` adds to the evaluation, timed as the CLI runs it: ``ev.per_class()`` and
-then ``fastap.report.cli_reports`` with ``--plots DIR`` (the error analysis in a second
+then ``fastap.reports.run_reports`` with a plots folder (as ``fastap eval --plots DIR``) (the error analysis in a second
 thread while the other reports are computed and drawn, PNGs written in background
 threads), from a fresh pass (no cached order), median of the repeats; it is compared
 with the evaluation (load + evaluate). ``--cli`` also times the command line end to
@@ -44,7 +44,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     gt_path, dt_path, meta = ensure_data(a.scale, log=lambda m: print(m, file=sys.stderr))
     import fastap
-    from fastap import plots, report
+    from fastap.reports import compute as report, drawing as plots, plot_all, run_reports
     times = {}
 
     def rec(name, t):
@@ -65,7 +65,7 @@ def main(argv=None):
             t2 = time.perf_counter()
         rec("load", t1 - t0)
         rec("evaluate", t2 - t1)
-        ps = report._pass_of(ev)
+        ps = report.pass_of(ev)
         t = time.perf_counter()
         ev.per_class()
         rec("per_class", time.perf_counter() - t)
@@ -81,20 +81,17 @@ def main(argv=None):
         rec("error_analysis", time.perf_counter() - t)
         if not a.no_plots:
             t = time.perf_counter()
-            plots._deps()
-            plots._font(11)
+            plots.warm_fonts()
             if i == 0:
                 rec("plot deps", time.perf_counter() - t)
             t = time.perf_counter()
-            plots.plot_all(ev, out_dir, operating_points=op, confusion_matrix=cm, error_analysis=ea)
+            plot_all(ev, out_dir, operating_points=op, confusion_matrix=cm, error_analysis=ea)
             rec("plots (4 PNGs)", time.perf_counter() - t)
             # as the CLI: --per-class, then the reports of --plots (a fresh pass)
-            ev._state.pop("_pass", None)
-            args = argparse.Namespace(f1=False, confusion=False, errors=False, plots=out_dir, iou_thr=0.5,
-                                      conf=0.25, quiet=True)
+            ps._acc_order = None
             t = time.perf_counter()
             ev.per_class()
-            report.cli_reports(args, ev)
+            run_reports(ev, plot_dir=out_dir)
             rec("CLI --per-class --plots", time.perf_counter() - t)
     med = {k: statistics.median(v) for k, v in times.items()}
     base = med["load"] + med["evaluate"]

@@ -19,26 +19,40 @@ read_yolo, read_voc_xml, read_voc_results
     (fastap.formats).
 operating_points / confusion_matrix / error_analysis(result, ...)
     Reports from one evaluation pass (also methods of EvalResult and COCOeval);
-    fastap.plots draws them (``result.plot(dir)``, needs ``fastap[plot]``).
+    ``plot_all(result, dir)`` / ``result.plot(dir)`` draws them (needs ``fastap[plot]``).
 mask
     COCO run-length encoded masks, a drop-in for pycocotools.mask (encode, decode, area,
     toBbox, iou, merge, frPyObjects).
+
+Layers (each module imports only from the layers above it in this list)
+-----------------------------------------------------------------------
+errors, params                      leaves
+_core                               the binding to the C kernels (csrc/)
+threads, columns, tables            thread policy; validated columns; grouped tables
+protocols.coco / .voc, geometry     the protocols' steps; mask IoU and OKS for the tables
+evalpass                            one evaluation pass (tables, IoUs, matches) with named fields
+adapters.*, formats, reports.*      JSON files, COCO datasets, YOLO/VOC; reports and plots of a pass
+api                                 evaluate() and EvalResult
+coco, evaluator, dask, distributed  the pycocotools facade; streaming and scale-out
+cli                                 the command line
+(iou, cuda, mask, reference and synthetic stand beside them: box IoU on CPU and GPU, the
+pycocotools.mask drop-in, the plain-Python reference, generated data.)
 """
 from ._version import __version__
 from .errors import DeviceError, FastapError, InvalidAnnotationError, InvalidFileError, InvalidTypeError
 from .params import Params
-from .engine import EvalResult, evaluate
+from .api import EvalResult, evaluate
 from .iou import box_iou
 from . import cuda
 from .coco import COCO, COCOeval
 from .evaluator import Evaluator
 from . import mask
 from .formats import read_voc_results, read_voc_xml, read_yolo
-from .report import (ConfusionMatrix, ErrorAnalysis, OperatingPoints, confusion_matrix, error_analysis,
-                     operating_points)
+from .reports import (ConfusionMatrix, ErrorAnalysis, OperatingPoints, confusion_matrix, error_analysis,
+                      operating_points, plot_all)
 
 __all__ = ["__version__", "COCO", "COCOeval", "Params", "evaluate", "EvalResult", "box_iou", "Evaluator",
            "FastapError", "InvalidAnnotationError", "InvalidTypeError", "InvalidFileError", "DeviceError",
            "mask", "read_yolo", "read_voc_xml", "read_voc_results",
            "operating_points", "confusion_matrix", "error_analysis", "OperatingPoints", "ConfusionMatrix",
-           "ErrorAnalysis"]
+           "ErrorAnalysis", "plot_all"]

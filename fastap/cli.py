@@ -18,11 +18,18 @@ import json
 import os
 import sys
 import tempfile
+import threading
 import time
 
 import numpy as np
 
+from . import formats, synthetic
+from .adapters.cocodata import COCO
+from .api import accumulate, evaluate, evaluate_pass, table_to_csv
+from .columns import sorted_ids_list
 from .errors import FastapError, InvalidFileError
+from .reports.drawing import warm_fonts
+from .reports.orchestrate import run_reports
 
 STAT_LABELS = ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"]
 KPT_STAT_LABELS = ["AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl"]
@@ -98,29 +105,27 @@ class _Phases:
 
 
 def _run_fastap(gt_path, dt_path, iou_type="bbox", num_threads=None, quiet=False, progress=False):
-    """COCO(gt) + loadRes(dt) + evaluate + accumulate + summarize; returns (ev, timings)."""
-    from .coco import COCO, COCOeval
-    t = {}
-    sink = io.StringIO()
+    """COCO(gt) + loadRes(dt), then the array API's two steps (pycocotools' evaluate,
+    then accumulate and summarize) with COCOeval's defaults (every image and category
+    of the ground truth); prints the summary unless ``quiet``. Returns (EvalResult,
+    timings)."""
     ph = _Phases(["load", "evaluate", "accumulate"], progress)
     t0 = time.perf_counter()
-    with contextlib.redirect_stdout(sink):
+    with contextlib.redirect_stdout(io.StringIO()):      # pycocotools' load messages
         gt = COCO(gt_path)
         dt = gt.loadRes(dt_path)
-        t1 = time.perf_counter()
-        ph.done("load")
-        ev = COCOeval(gt, dt, iou_type, num_threads=num_threads)
-        ev.evaluate()
-        t2 = time.perf_counter()
-        ph.done("evaluate")
-        ev.accumulate()
-        t3 = time.perf_counter()
-        ph.done("accumulate")
-        ev.summarize()
-    t.update(load=t1 - t0, evaluate=t2 - t1, accumulate=t3 - t2, total=t3 - t0)
+    t1 = time.perf_counter()
+    ph.done("load")
+    ps = evaluate_pass(gt, dt, iou_type=iou_type, img_ids=sorted_ids_list(gt.getImgIds()),
+                       cat_ids=sorted(gt.getCatIds()), num_threads=num_threads)
+    t2 = time.perf_counter()
+    ph.done("evaluate")
+    res = accumulate(ps)
+    t3 = time.perf_counter()
+    ph.done("accumulate")
     if not quiet:
-        print("\n".join(sink.getvalue().splitlines()[-len(ev.stats):]))
-    return ev, t
+        print("\n".join(res.summary))
+    return res, {"load": t1 - t0, "evaluate": t2 - t1, "accumulate": t3 - t2, "total": t3 - t0}
 
 
 def _out(path):
@@ -141,7 +146,6 @@ def _quiet(args):
 def _load_columns(args):
     """(gt, dt, img_ids, class names) for --format yolo|voc (fastap.formats Columns),
     or for --format coco with a VOC protocol (fastap.COCO objects)."""
-    from . import formats
     if args.format == "yolo":
         gt = formats.read_yolo(args.gt, image_sizes=args.image_sizes, images_dir=args.images,
                                class_names=args.names)
@@ -153,7 +157,6 @@ def _load_columns(args):
         gt = formats.read_voc_xml(args.gt, class_names=args.names)
         dt = formats.read_voc_results(args.results, gt)
         return gt, dt, gt.image_ids, _names(gt.class_names)
-    from .coco import COCO
     with contextlib.redirect_stdout(io.StringIO()):
         gt = COCO(args.gt)
         dt = gt.loadRes(args.results)
@@ -167,7 +170,6 @@ def _names(class_names):
 
 def _eval_columns(args):
     """--format yolo|voc, or --protocol voc|voc07: fastap.evaluate on columns."""
-    from .engine import evaluate, table_to_csv
     quiet = _quiet(args)
     ph = _Phases(["load", "evaluate"], args.progress)
     t0 = time.perf_counter()
@@ -230,26 +232,26 @@ def cmd_eval(args):
     if args.image_sizes or args.images or args.names:
         raise InvalidFileError("--image-sizes / --images / --names: only for --format yolo (and --names for voc)")
     args.quiet = _quiet(args)
-    from .report import cli_prepare
-    cli_prepare(args)
-    ev, t = _run_fastap(args.gt, args.results, args.iou_type, args.threads, args.quiet, args.progress)
+    if args.plots:
+        # Pillow and the fonts load meanwhile (the evaluation's C kernels release the
+        # GIL), so the plots start at once; errors are left to the plots
+        threading.Thread(target=warm_fonts, daemon=True).start()
+    res, t = _run_fastap(args.gt, args.results, args.iou_type, args.threads, args.quiet, args.progress)
     if not args.quiet:
         print("fastap: load %.3f s, evaluate %.3f s, accumulate %.3f s, total %.3f s"
               % (t["load"], t["evaluate"], t["accumulate"], t["total"]))
     if args.per_class or args.csv:
-        table = ev.per_class()
+        table = res.per_class()
         if args.per_class and not args.quiet:
             print(_format_table(table))
         if args.csv:
-            from .engine import table_to_csv
             with _out(args.csv) as f:
                 table_to_csv(table, f)
-    from .report import cli_reports
-    reports = cli_reports(args, ev)
+    reports = _reports(args, res)
     if args.json:
         out = {"gt": os.fspath(args.gt), "results": os.fspath(args.results), "iou_type": args.iou_type,
                "stats": dict(zip(KPT_STAT_LABELS if args.iou_type == "keypoints" else STAT_LABELS,
-                                 [float(x) for x in ev.stats])),
+                                 [float(x) for x in res.stats])),
                "timings_s": t}
         if args.per_class:
             out["per_class"] = [{k: (None if isinstance(v, float) and v != v else v)
@@ -259,6 +261,78 @@ def cmd_eval(args):
             json.dump(out, f, indent=1)
             f.write("\n")
     return 0
+
+
+def _add_report_options(parser):
+    """The report options of ``fastap eval``."""
+    g = parser.add_argument_group("reports (from the same evaluation pass)")
+    g.add_argument("--f1", action="store_true",
+                   help="print the best-F1 operating point per class and overall (and add it to --json)")
+    g.add_argument("--confusion", action="store_true",
+                   help="add the confusion matrix to --json (and print its totals)")
+    g.add_argument("--errors", action="store_true",
+                   help="print the TIDE-style error breakdown (dAP per error type; and add it to --json)")
+    g.add_argument("--plots", metavar="DIR",
+                   help="write PR curves, P/R/F1 vs score, the confusion matrix and the error breakdown "
+                        "as PNGs into DIR (needs matplotlib: pip install fastap[plot])")
+    g.add_argument("--iou-thr", type=float, default=0.5, metavar="T",
+                   help="IoU threshold of the operating points, confusion matrix and error analysis "
+                        "(default 0.5)")
+    g.add_argument("--conf", type=float, default=0.25, metavar="S",
+                   help="score threshold of the confusion matrix (default 0.25, as ultralytics)")
+
+
+def _reports(args, res):
+    """Run the reports ``args`` ask for on an evaluation (:func:`run_reports`: the error
+    analysis on a second thread beside the others); print them unless ``args.quiet``;
+    return the dict of keys to add to ``--json``."""
+    if not (args.f1 or args.confusion or args.errors or args.plots):
+        return {}
+    r = run_reports(res, operating_points=args.f1, confusion_matrix=args.confusion, error_analysis=args.errors,
+                    plot_dir=args.plots, iou_threshold=args.iou_thr, score_threshold=args.conf)
+    out = {}
+    quiet = getattr(args, "quiet", False)
+    if args.f1:
+        op = r["operating_points"]
+        out["operating_points"] = op.to_dict()
+        if not quiet:
+            print(_format_best(op))
+    if args.confusion:
+        cm = r["confusion_matrix"]
+        out["confusion_matrix"] = cm.to_dict()
+        if not quiet:
+            K = cm.matrix.shape[0] - 1
+            print("confusion matrix (IoU > %g, score > %g): %d matched (%d with the right class), "
+                  "%d false positives, %d missed" % (cm.iou_threshold, cm.score_threshold,
+                                                     int(cm.matrix[:K, :K].sum()), int(np.trace(cm.matrix[:K, :K])),
+                                                     int(cm.matrix[K].sum()), int(cm.matrix[:, K].sum())))
+    if args.errors:
+        out["error_analysis"] = r["error_analysis"].to_dict()
+        if not quiet:
+            print(r["error_analysis"].summary())
+    if args.plots:
+        out["plots"] = r["plots"]
+        if not quiet:
+            print("fastap: wrote %s" % ", ".join(r["plots"].values()))
+    return out
+
+
+def _format_best(op):
+    """The best-F1 operating points as a fixed-width table."""
+    b = op.best
+    lines = ["best-F1 operating points (IoU=%.2f, area=%s, maxDets=%d)" % (op.iou_threshold, op.area, op.max_dets),
+             "%12s %6s %9s %9s %9s %9s" % ("category", "n_gt", "score", "precision", "recall", "F1")]
+
+    def f(v):
+        return "-" if v is None or (isinstance(v, float) and np.isnan(v)) else "%.3f" % v
+    for row in b:
+        name = op.names.get(int(row["category_id"]), row["category_id"]) if op.names else row["category_id"]
+        lines.append("%12s %6d %9s %9s %9s %9s" % (str(name)[:12], row["n_gt"], f(row["threshold"]),
+                                                   f(row["precision"]), f(row["recall"]), f(row["f1"])))
+    ob = op.overall_best
+    lines.append("%12s %6d %9s %9s %9s %9s" % ("all (micro)", ob["n_gt"], f(ob["threshold"]), f(ob["precision"]),
+                                               f(ob["recall"]), f(ob["f1"])))
+    return "\n".join(lines)
 
 
 def _format_table(table, class_names=None):
@@ -301,7 +375,6 @@ def _pycocotools_run(gt_path, dt_path):
 
 
 def cmd_demo(args):
-    from . import synthetic
     d = _demo_data_dir()
     gt_path = os.path.join(d, "instances_val2014_100.json")
     dt_path = os.path.join(d, "instances_val2014_fakebbox100_results.json")
@@ -330,7 +403,7 @@ def cmd_demo(args):
         print("pycocotools on the same files (this takes a while)...", flush=True)
         ref, load_s, ea_s = _pycocotools_run(gt_path, dt_path)
         same = np.array_equal(ref.stats, ev.stats) and all(
-            np.array_equal(ref.eval[k], ev.eval[k]) for k in ("precision", "recall", "scores"))
+            np.array_equal(ref.eval[k], getattr(ev, k)) for k in ("precision", "recall", "scores"))
         print("pycocotools: load %.3f s, evaluate+accumulate %.3f s, total %.3f s"
               % (load_s, ea_s, load_s + ea_s))
         print("fastap is %.0fx faster at evaluate+accumulate, %.0fx end to end; numbers %s"
@@ -384,8 +457,7 @@ def build_parser():
     e.add_argument("--quiet", action="store_true", help="print nothing on stdout (use with --json/--csv)")
     e.add_argument("--progress", action="store_true",
                    help="report each phase (load, evaluate, accumulate) on stderr as it ends (a bar with tqdm)")
-    from .report import add_cli_options
-    add_cli_options(e)
+    _add_report_options(e)
     e.set_defaults(func=cmd_eval)
     d = sub.add_parser("demo", help="evaluate built-in examples and time them against pycocotools",
                        description="Evaluate the pycocotools demo data (AP 0.505), then generated data "

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .evaluator import Evaluator, _result_columns
+from .adapters.records import result_columns
+from .evaluator import Evaluator
 
 __all__ = ["evaluate"]
 
@@ -58,8 +59,8 @@ def _shard_state(gt, params, records):
     if hasattr(records, "columns") and hasattr(records, "to_dict"):   # a pandas partition
         records = _frame_columns(records)
     ev.update(records)
-    ev._flush()
-    ev._gt = None              # travel light: the ground truth stays on the workers
+    ev.flush()
+    ev.detach()                # travel light: the ground truth stays on the workers
     return ev
 
 
@@ -148,7 +149,7 @@ def _partitions(results, npartitions, client):
         return results.to_delayed()
     if dd is not None and isinstance(results, dd.DataFrame):
         return results.to_delayed()
-    cols = _result_columns(results)
+    cols = result_columns(results)
     if npartitions is None:
         if client is not None:
             npartitions = 2 * max(1, len(client.scheduler_info().get("workers", {})))

@@ -27,10 +27,10 @@ def all_gather_merge(evaluator, group=None):
         raise ImportError("fastap.distributed needs PyTorch (torch.distributed)") from None
     if not dist.is_available() or not dist.is_initialized():
         raise RuntimeError("torch.distributed is not initialised: call init_process_group first")
-    evaluator._flush()
-    gt = evaluator._gt
+    evaluator.flush()
     states = [None] * dist.get_world_size(group)
     dist.all_gather_object(states, evaluator, group=group)
     merged = Evaluator.merge_all(states)
-    merged._gt = gt
+    if evaluator.dataset_mode:
+        merged.attach(evaluator)
     return merged

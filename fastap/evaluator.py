@@ -22,17 +22,23 @@ bitwise identical arrays of a single-process evaluation (and of pycocotools).
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import io
 import json
-import os
 
 import numpy as np
 
-from . import _core, engine
+from . import _core
+from .adapters.cocodata import COCO, columns_of
+from .adapters.records import result_columns, to_numpy
+from .api import make_coco_result
+from .columns import IdIndex, dt_columns, gt_columns, id_column, index_of
 from .errors import InvalidAnnotationError, InvalidTypeError
 from .params import Params
+from .protocols.coco import check_params, coco_accumulate, coco_match, threshold_chunks
+from .tables import Tables, build_tables
 
 __all__ = ["Evaluator"]
 
@@ -40,34 +46,6 @@ BYTES_PER_DETECTION_NOTE = (
     "per stored detection: image id 8 B, category id 8 B, score 8 B, rank 4 B, and a "
     "4-byte true-positive and false-positive mask per area range and block of 32 IoU "
     "thresholds (32 B with 4 area ranges): 60 B with the defaults")
-
-
-def _to_numpy(x):
-    if hasattr(x, "detach") and hasattr(x, "cpu"):       # torch tensor
-        return x.detach().cpu().numpy()
-    return np.asarray(x)
-
-
-def _result_columns(results, what="results"):
-    """Columns of COCO results given as a path, a list of dicts, an (N, 7) array or a
-    mapping of arrays (image_id, category_id, bbox, score)."""
-    from .coco import COCO, columns_from_records
-    from .io import load_results_columns
-    if isinstance(results, (str, os.PathLike)):
-        kind, val = load_results_columns(results)
-        if kind == "columns":
-            return engine.dt_columns({k: val[k] for k in ("image_id", "category_id", "bbox", "score")},
-                                     what="results file %s" % os.fspath(results))
-        results = val
-    if isinstance(results, np.ndarray):
-        return COCO()._results_from_array(results)
-    if isinstance(results, list):
-        cols = columns_from_records(results, "dt", what=what, with_ids=False, box_area=True)
-        return cols
-    if hasattr(results, "keys"):
-        return engine.dt_columns({k: _to_numpy(v) for k, v in results.items()}, what=what)
-    raise InvalidTypeError("%s should be a path, a list of dicts, an (N, 7) array or a mapping of "
-                           "arrays, got %s" % (what, type(results).__name__))
 
 
 def _fingerprint(gt):
@@ -113,17 +91,15 @@ class Evaluator:
         self._gt = None
         self.dataset_mode = gt is not None
         if gt is not None and hasattr(gt, "keys") and "image_id" in gt:
-            # columnar ground truth (see fastap.engine.gt_columns)
-            self._gt = engine.gt_columns({k: _to_numpy(v) for k, v in gt.items()}, self.box_format)
+            # columnar ground truth (see fastap.columns.gt_columns)
+            self._gt = gt_columns({k: to_numpy(v) for k, v in gt.items()}, self.box_format)
             self._gt_fp = _fingerprint(self._gt)
             if not len(self.params.imgIds):
                 self.params.imgIds = np.unique(self._gt["image_id"]).tolist()
             if not len(self.params.catIds):
                 self.params.catIds = np.unique(self._gt["category_id"]).tolist()
         elif gt is not None:
-            from .coco import COCO, _columns_of
             if not isinstance(gt, COCO) and not hasattr(gt, "dataset"):
-                import contextlib
                 with contextlib.redirect_stdout(io.StringIO()):
                     gt = COCO(gt)
             # like COCOeval: the evaluated images and categories default to the dataset's
@@ -131,7 +107,7 @@ class Evaluator:
                 self.params.imgIds = sorted(gt.getImgIds())
             if params is None or not len(self.params.catIds):
                 self.params.catIds = sorted(gt.getCatIds())
-            self._gt = _columns_of(gt, "gt")
+            self._gt = columns_of(gt, "gt")
             self._gt_fp = _fingerprint(self._gt)
         self.reset()
 
@@ -152,7 +128,7 @@ class Evaluator:
     def _freeze(self):
         if self._frozen is None:
             p = self.params
-            iou, rec, md, ar = engine._check_params(p.iouThrs, p.recThrs, p.maxDets, p.areaRng)
+            iou, rec, md, ar = check_params(p.iouThrs, p.recThrs, p.maxDets, p.areaRng)
             self._frozen = {"iouThrs": iou, "recThrs": rec, "maxDets": md, "areaRng": ar,
                             "areaRngLbl": list(p.areaRngLbl), "useCats": int(bool(p.useCats))}
             if self.dataset_mode:
@@ -183,10 +159,10 @@ class Evaluator:
                 raise InvalidAnnotationError(
                     "this Evaluator was unpickled without its ground truth; create Evaluator(gt) "
                     "and merge() this one into it")
-            cols = _result_columns(preds)
+            cols = result_columns(preds)
             imgs = np.unique(cols["image_id"])
             if f.get("img_index") is None:
-                f["img_index"] = engine.IdIndex(f["imgIds"])
+                f["img_index"] = IdIndex(f["imgIds"])
             pos, ok = f["img_index"](imgs)
             if not ok.all():
                 i = int(np.flatnonzero(cols["image_id"] == imgs[~ok][0])[0])
@@ -200,7 +176,7 @@ class Evaluator:
         else:
             self._update_free(preds, target, image_ids)
         if self._buf_imgs >= self.flush_images:
-            self._flush()
+            self.flush()
         return self
 
     def _check_new_images(self, imgs, pos=None):
@@ -208,7 +184,7 @@ class Evaluator:
             # a flag per evaluated image: O(batch) per update
             f = self._freeze()
             if f.get("img_index") is None:
-                f["img_index"] = engine.IdIndex(f["imgIds"])
+                f["img_index"] = IdIndex(f["imgIds"])
             if f.get("seen") is None:
                 f["seen"] = np.zeros(f["imgIds"].shape[0], bool)
                 for im in self._images:
@@ -240,7 +216,7 @@ class Evaluator:
             return self._update_flat(preds, target)
         if hasattr(preds, "keys") and hasattr(target, "keys"):        # one image
             preds, target = [preds], [target]
-            image_ids = None if image_ids is None else np.atleast_1d(_to_numpy(image_ids))
+            image_ids = None if image_ids is None else np.atleast_1d(to_numpy(image_ids))
         if not isinstance(preds, (list, tuple)) or not isinstance(target, (list, tuple)):
             raise InvalidTypeError("preds and target should be lists with one dict per image, got %s and %s"
                                    % (type(preds).__name__, type(target).__name__))
@@ -255,7 +231,7 @@ class Evaluator:
             ids = np.arange(self._next_image, self._next_image + n, dtype=np.int64)
             self._next_image += n
         else:
-            ids = engine._ids("update", "image_ids", _to_numpy(image_ids).reshape(-1), n)
+            ids = id_column("update", "image_ids", to_numpy(image_ids).reshape(-1), n)
             if np.unique(ids).shape[0] != n:
                 raise InvalidAnnotationError("image_ids should be unique within an update")
             self._next_image = max(self._next_image, int(ids.max()) + 1) if n else self._next_image
@@ -270,7 +246,7 @@ class Evaluator:
                     if required:
                         raise InvalidAnnotationError("%s[%d]: missing key '%s'" % (i_what, i, key))
                     return None
-                v = _to_numpy(d[key])
+                v = to_numpy(d[key])
                 if shape == 4:
                     v = v.reshape(-1, 4) if v.size or v.ndim != 2 else v.reshape(0, 4)
                 out.append(v.reshape(-1) if shape is None else v)
@@ -279,8 +255,8 @@ class Evaluator:
             return np.concatenate(out)
 
         pb = cat(preds, "boxes", "preds", shape=4)
-        counts_d = [int(_to_numpy(p["boxes"]).reshape(-1, 4).shape[0]) for p in preds]
-        counts_g = [int(_to_numpy(t["boxes"]).reshape(-1, 4).shape[0]) for t in target]
+        counts_d = [int(to_numpy(p["boxes"]).reshape(-1, 4).shape[0]) for p in preds]
+        counts_g = [int(to_numpy(t["boxes"]).reshape(-1, 4).shape[0]) for t in target]
         dt = {"image_id": np.repeat(ids, counts_d), "bbox": pb, "score": cat(preds, "scores", "preds"),
               "category_id": cat(preds, "labels", "preds")}
         gt = {"image_id": np.repeat(ids, counts_g), "bbox": cat(target, "boxes", "target", shape=4),
@@ -291,8 +267,8 @@ class Evaluator:
         area = cat(target, "area", "target", required=False)
         if area is not None:
             gt["area"] = area
-        self._buf_dt.append(engine.dt_columns(dt, self.box_format, what="preds"))
-        self._buf_gt.append(engine.gt_columns(gt, self.box_format, what="target"))
+        self._buf_dt.append(dt_columns(dt, self.box_format, what="preds"))
+        self._buf_gt.append(gt_columns(gt, self.box_format, what="target"))
         self._buf_ids.append(ids)
         self._images.append(ids)
         self._buf_imgs += n
@@ -304,7 +280,7 @@ class Evaluator:
         def pick(d, *names, required=True):
             for n in names:
                 if n in d:
-                    return _to_numpy(d[n])
+                    return to_numpy(d[n])
             if required:
                 raise InvalidAnnotationError("missing key %s" % " / ".join(repr(n) for n in names))
             return None
@@ -313,8 +289,8 @@ class Evaluator:
         gt = {"image_id": pick(target, "image_id"), "bbox": pick(target, "boxes", "bbox"),
               "category_id": pick(target, "labels", "category_id"),
               "iscrowd": pick(target, "iscrowd", required=False), "area": pick(target, "area", required=False)}
-        dtc = engine.dt_columns(dt, self.box_format, what="preds")
-        gtc = engine.gt_columns(gt, self.box_format, what="target")
+        dtc = dt_columns(dt, self.box_format, what="preds")
+        gtc = gt_columns(gt, self.box_format, what="target")
         if self._auto_ids:
             raise InvalidAnnotationError("give image_ids in every update or in none")
         self._auto_ids = False
@@ -328,7 +304,9 @@ class Evaluator:
         self._buf_imgs += ids.shape[0]
 
     # -- matching ---------------------------------------------------------------------
-    def _flush(self):
+    def flush(self):
+        """Match the buffered updates now (``update`` does it every ``flush_images``
+        images; ``compute``, ``merge`` and pickling do it first)."""
         if not self._buf_ids:
             return
         f = self._freeze()
@@ -341,8 +319,8 @@ class Evaluator:
             gt = _concat_cols(self._buf_gt, ("id", "image_id", "category_id", "bbox", "area", "iscrowd", "ignore"))
             gt["id"] = np.arange(1, gt["image_id"].shape[0] + 1, dtype=np.int64)
             cats = np.union1d(gt["category_id"], dt["category_id"])
-        tables = engine.build_tables(gt, dt, imgs, cats, bool(f["useCats"]))
-        matches = engine.coco_match(tables, f["iouThrs"], f["maxDets"], f["areaRng"],
+        tables = build_tables(gt, dt, imgs, cats, bool(f["useCats"]))
+        matches = coco_match(tables, f["iouThrs"], f["maxDets"], f["areaRng"],
                                     num_threads=self.num_threads)
         # the matched tables are already in (category, image, rank) order: keep their
         # arrays as the part, without gathering anything
@@ -398,8 +376,8 @@ class Evaluator:
         after; give ``image_ids`` (e.g. dataset indices) for a result that does not
         depend on the merge order."""
         self._comparable(other)
-        self._flush()
-        other._flush()
+        self.flush()
+        other.flush()
         images, parts = other._images, other._parts
         if not self.dataset_mode and self._auto_ids and other._auto_ids:
             shift = self._next_image
@@ -445,27 +423,20 @@ class Evaluator:
 
     def _dataset_npig(self):
         """Non-ignored ground truths per (category, area range) over every evaluated
-        image, as pycocotools counts them, whether or not results come for an image."""
+        image, as pycocotools counts them, whether or not results come for an image:
+        the counts of a matching of the ground truth against no detection (the ignore
+        rule is applied where it lives, in the C matching)."""
         f, gt = self._frozen, self._gt
-        A = f["areaRng"].shape[0]
-        _, sel = engine._index_of(f["imgIds"], gt["image_id"])
-        if f["useCats"]:
-            kpos, kok = engine._index_of(f["catIds"], gt["category_id"])
-            sel = sel & kok
-        else:
-            sel = sel & np.isin(gt["category_id"], f["catIds"])
-            kpos = np.zeros(gt["image_id"].shape[0], np.int64)
-        K = f["catIds"].shape[0] if f["useCats"] else 1
-        npig = np.zeros((K, A), np.int64)
-        for a, (lo, hi) in enumerate(f["areaRng"]):
-            ok = sel & (gt["iscrowd"] == 0) & (gt["area"] >= lo) & (gt["area"] <= hi)
-            npig[:, a] = np.bincount(kpos[ok], minlength=K)
-        return npig
+        none = dt_columns({"image_id": np.zeros(0, np.int64), "category_id": np.zeros(0, np.int64),
+                           "bbox": np.zeros((0, 4)), "score": np.zeros(0)})
+        tables = build_tables(gt, none, f["imgIds"], f["catIds"], bool(f["useCats"]))
+        return coco_match(tables, f["iouThrs"][:1], f["maxDets"], f["areaRng"],
+                          num_threads=self.num_threads)[0]["npig"].astype(np.int64)
 
     def compute(self):
         """Accumulate everything added so far; returns an :class:`fastap.EvalResult`
         (``stats``, named metrics, ``precision``/``recall``/``scores``, per-class AP)."""
-        self._flush()
+        self.flush()
         f = self._freeze()
         part = self._all_parts()
         n = part["image_id"].shape[0]
@@ -479,8 +450,8 @@ class Evaluator:
                 cat_ids = np.array([-1], np.int64)
         npig = self._npig_array(cat_ids)
         K = cat_ids.shape[0]
-        ip = engine._index_of(np.unique(img_ids), part["image_id"])[0].astype(np.int32)
-        kp = engine._index_of(np.sort(cat_ids), part["category_id"])[0]
+        ip = index_of(np.unique(img_ids), part["image_id"])[0].astype(np.int32)
+        kp = index_of(np.sort(cat_ids), part["category_id"])[0]
         if K:
             kp = np.argsort(cat_ids, kind="stable").astype(np.int32)[kp]
         kp = kp.astype(np.int32, copy=False)
@@ -506,16 +477,16 @@ class Evaluator:
         npig = np.ascontiguousarray(npig, dtype=np.int64)
         matches = [{"dt_tp": part["tp"][c * A:(c + 1) * A], "dt_fp": part["fp"][c * A:(c + 1) * A],
                     "dt_rank": part["rank"], "npig": npig}
-                   for c in range(len(engine._chunks(f["iouThrs"].shape[0])))]
-        wrapper = engine.Tables(tables, None, None, None, None, img_ids, cat_ids, cat_ids)
-        precision, recall, scores = engine.coco_accumulate(wrapper, matches, f["iouThrs"], f["recThrs"],
+                   for c in range(len(threshold_chunks(f["iouThrs"].shape[0])))]
+        wrapper = Tables(tables, None, None, None, None, img_ids, cat_ids, cat_ids)
+        precision, recall, scores = coco_accumulate(wrapper, matches, f["iouThrs"], f["recThrs"],
                                                            f["maxDets"], f["areaRng"],
                                                            num_threads=self.num_threads)
-        return engine.make_coco_result(precision, recall, scores, f, cat_ids, img_ids)
+        return make_coco_result(precision, recall, scores, f, cat_ids, img_ids)
 
     def _all_parts(self):
         f = self._freeze()
-        rows = f["areaRng"].shape[0] * len(engine._chunks(f["iouThrs"].shape[0]))
+        rows = f["areaRng"].shape[0] * len(threshold_chunks(f["iouThrs"].shape[0]))
         if not self._parts:
             return {"image_id": np.zeros(0, np.int64), "category_id": np.zeros(0, np.int64),
                     "rank": np.zeros(0, np.int32), "score": np.zeros(0),
@@ -533,7 +504,7 @@ class Evaluator:
 
     # -- persistence ------------------------------------------------------------------
     def __getstate__(self):
-        self._flush()
+        self.flush()
         part = self._all_parts()
         f = self._freeze()
         return {"version": 1, "dataset_mode": self.dataset_mode, "iou_type": self.iou_type,
@@ -562,6 +533,12 @@ class Evaluator:
         self._npig = dict(st["npig"])
         self._next_image = st["next_image"]
         self._auto_ids = st.get("auto_ids")
+
+    def detach(self):
+        """Drop the ground truth (a state to send elsewhere, which :meth:`attach` can
+        give it back); the results stay. Returns self."""
+        self._gt = None
+        return self
 
     def attach(self, gt_evaluator):
         """Give an unpickled dataset-mode Evaluator the ground truth of another one

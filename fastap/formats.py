@@ -46,7 +46,7 @@ import struct
 import numpy as np
 
 from .errors import InvalidAnnotationError, InvalidFileError
-from .io import read_bytes
+from .adapters.jsonfile import load_json_bytes, read_bytes
 
 __all__ = ["Columns", "read_yolo", "read_voc_xml", "read_voc_results", "read_image_size",
            "read_image_sizes", "read_class_names", "YOLO_TOLERANCE", "IMAGE_EXTENSIONS"]
@@ -322,7 +322,6 @@ def read_image_sizes(source):
         return out
     data = read_bytes(path)
     if path.lower().endswith(".json"):
-        from .io import load_json_bytes
         obj = load_json_bytes(data, path)
         if isinstance(obj, dict) and isinstance(obj.get("images"), list):
             obj = obj["images"]

@@ -1,7 +1,7 @@
 """Per-annotation geometry beyond boxes: keypoints (OKS) and masks (RLE IoU).
 
-The box engine (:mod:`fastap.engine`) groups records by (category, image) and matches
-them from an IoU per (detection, ground truth) pair. For ``iouType="keypoints"`` and
+The tables (:mod:`fastap.tables`) group records by (category, image), and the protocol
+(:mod:`fastap.protocols.coco`) matches them from an IoU per (detection, ground truth) pair. For ``iouType="keypoints"`` and
 ``"segm"`` those IoUs are computed here, once per evaluation, in C
 (``_core.oks_iou``, ``_core.rle_iou_tables``), laid out for the tables' runs and handed
 to the same matching and accumulation.
@@ -16,7 +16,8 @@ from . import _core
 from .errors import InvalidAnnotationError, InvalidTypeError
 
 __all__ = ["keypoint_arrays", "keypoint_result_boxes", "attach_oks", "exact_ious", "iou_floor", "rles_from_annotations",
-           "rles_from_spans", "segm_results_columns", "attach_rle_iou"]
+           "rles_from_spans", "rles_from_objects", "rows_all_nan",
+           "segm_result_boxes", "attach_rle_iou"]
 
 
 def keypoint_arrays(anns, n_kpt, what, gt):
@@ -79,7 +80,7 @@ def keypoint_result_boxes(kpt):
 
 def attach_oks(tables, gt_kpt, gt_num_kpt, gt_crowd, dt_kpt, sigmas, cut, num_threads=None,
                use_cats=True, iou_thrs=None, dt_xy=False):
-    """Compute OKS for every (category, image) run of ``tables`` (engine.Tables) and
+    """Compute OKS for every (category, image) run of ``tables`` (:class:`fastap.tables.Tables`) and
     make matching use it; also sets pycocotools' keypoint ignore rule (iscrowd or
     ``num_keypoints == 0``). Arrays are in the input columns' order.
 
@@ -124,7 +125,7 @@ def attach_oks(tables, gt_kpt, gt_num_kpt, gt_crowd, dt_kpt, sigmas, cut, num_th
 
 
 def exact_ious(core):
-    """Make the precomputed IoUs of ``core`` (engine.Tables.core) exact everywhere: OKS
+    """Make the precomputed IoUs of ``core`` (``Tables.core``) exact everywhere: OKS
     attached with thresholds keep bounds below them (see attach_oks). No-op otherwise."""
     if iou_floor(core) > -np.inf:
         core.extra["iou_exact"]()
@@ -230,25 +231,6 @@ def segm_result_boxes(rles, given_bbox):
         if has.any():
             bbox[has] = given_bbox[has]
     return bbox, np.asarray(rles["area"], dtype=np.float64)
-
-
-def segm_results_columns(anns, gt_coco):
-    """Columns and RLE set of mask results given as dicts (pycocotools loadRes, segm
-    branch: area from the mask, bbox from the mask unless the record has one)."""
-    from . import engine
-    what = "results"
-    rles = rles_from_annotations(anns, gt_coco.imgs, what)
-    given = np.full((len(anns), 4), np.nan)
-    for i, a in enumerate(anns):
-        b = a.get("bbox")
-        if b is not None and len(b) == 4:
-            given[i] = b
-    bbox, area = segm_result_boxes(rles, given)
-    cols = engine.dt_columns({"image_id": [a.get("image_id") for a in anns],
-                              "category_id": [a.get("category_id") for a in anns],
-                              "score": [a.get("score") for a in anns], "bbox": bbox, "area": area},
-                             what=what)
-    return cols, rles
 
 
 def attach_rle_iou(tables, gt_rles, dt_rles, cut, num_threads=None):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import fastap
-from fastap.engine import STAT_NAMES
+from fastap.protocols.coco import STAT_NAMES
 from fastap.synthetic import make_arrays, make_coco
 
 from conftest import run_pycocotools
@@ -117,7 +117,7 @@ def test_sorted_ids_list_equals_sorted():
     int64 array when every id is a Python int: the same list, the same types; anything
     else (bools, floats, ints beyond int64) by sorted()."""
     import random
-    from fastap.coco import _sorted_ids_list
+    from fastap.columns import sorted_ids_list as _sorted_ids_list
     rng = random.Random(2)
     cases = [[3, 1, 2], list(range(100, 0, -1)), [rng.randint(-10 ** 12, 10 ** 12) for _ in range(1000)],
              [2 ** 70] + list(range(100)), [1.5] + list(range(100)), [True] + list(range(100)), []]

@@ -98,7 +98,7 @@ def test_oks_bounds_below_the_thresholds():
     from fastap.geometry import exact_ious, iou_floor
     ds, res = make_keypoints_coco(21, n_images=40, edge_cases=True)
     ref, ev = _compare(ds, res)
-    core = ev._state["tables"].core
+    core = ev.eval_pass.tables.core
     assert iou_floor(core) == 0.5
     fast = core.extra["iou"].copy()
     exact_ious(core)
@@ -118,9 +118,9 @@ def test_oks_rows_read_through_their_index():
     from fastap import _core
     ds, res = make_keypoints_coco(23, n_images=30, edge_cases=True)
     _, ev = _compare(ds, res)
-    tables = ev._state["tables"]
-    gkp, _ = fastap.coco._gt_keypoints(ev.cocoGt, 17)
-    dkp, xy = fastap.coco._dt_keypoints(ev.cocoDt, 17)
+    tables = ev.eval_pass.tables
+    gkp, _ = fastap.adapters.cocodata.gt_keypoints(ev.cocoGt, 17)
+    dkp, xy = fastap.adapters.cocodata.dt_keypoints(ev.cocoDt, 17)
     assert not xy
     sig = np.asarray(ev.params.kpt_oks_sigmas, dtype=np.float64)
     gi, di = tables.gt_index.astype(np.int64), tables.dt_index.astype(np.int64)

@@ -4,14 +4,17 @@ import numpy as np
 import pytest
 
 import fastap
-from fastap import _core, engine, reference
+from fastap import _core, reference
+from fastap.columns import IdIndex, dt_columns, gt_columns
+from fastap.protocols.coco import coco_accumulate, coco_match
+from fastap.tables import build_tables
 from fastap.params import Params
 from fastap.synthetic import make_arrays
 
 
 def _cols(seed, **kw):
     images, cats, gt, dt = make_arrays(seed=seed, edge_cases=True, **kw)
-    return images, cats, engine.gt_columns(gt), engine.dt_columns(dt)
+    return images, cats, gt_columns(gt), dt_columns(dt)
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -55,10 +58,10 @@ def test_c_path_equals_reference(seed, kw, num_threads):
     images, cats, gt, dt = _cols(seed, n_images=80, n_categories=6, gt_per_image=6, dets_per_image=50)
     p = P(images, cats, **kw)
     want = reference.evaluate_coco(gt, dt, p)
-    tables = engine.build_tables(gt, dt, images, cats, bool(p.useCats))
+    tables = build_tables(gt, dt, images, cats, bool(p.useCats))
     md = sorted(p.maxDets)
-    m = engine.coco_match(tables, p.iouThrs, md, p.areaRng, num_threads=num_threads)
-    got = engine.coco_accumulate(tables, m, p.iouThrs, p.recThrs, md, p.areaRng, num_threads=num_threads)
+    m = coco_match(tables, p.iouThrs, md, p.areaRng, num_threads=num_threads)
+    got = coco_accumulate(tables, m, p.iouThrs, p.recThrs, md, p.areaRng, num_threads=num_threads)
     for name, g in zip(("precision", "recall", "scores"), got):
         assert np.array_equal(g, want[name]), name
 
@@ -67,8 +70,8 @@ def test_match_kernel_counts():
     """npig from the match kernel equals the number of non-ignored ground truths."""
     images, cats, gt, dt = _cols(7, n_images=50, n_categories=4)
     p = Params("bbox")
-    tables = engine.build_tables(gt, dt, images, cats)
-    m = engine.coco_match(tables, p.iouThrs, p.maxDets, p.areaRng)[0]
+    tables = build_tables(gt, dt, images, cats)
+    m = coco_match(tables, p.iouThrs, p.maxDets, p.areaRng)[0]
     for k, c in enumerate(np.unique(cats)):
         sel = gt["category_id"] == c
         for a, (lo, hi) in enumerate(p.areaRng):
@@ -98,26 +101,26 @@ def test_large_categories_split_across_threads(seed, threads, monkeypatch):
     many categories, with images that have ground truth but no detections."""
     images, cats, gt, dt = _cols(seed, n_images=120, n_categories=2 + seed, gt_per_image=5, dets_per_image=40)
     p = P(images, cats)
-    tables = engine.build_tables(gt, dt, images, cats, True)
+    tables = build_tables(gt, dt, images, cats, True)
     md = sorted(p.maxDets)
-    one = engine.coco_match(tables, p.iouThrs, md, p.areaRng, details=True, num_threads=1)[0]
+    one = coco_match(tables, p.iouThrs, md, p.areaRng, details=True, num_threads=1)[0]
     monkeypatch.setattr(_core, "_MATCH_SPLIT_MIN", 50)
     tasks = _core._match_tasks(tables.core, threads)
     assert tasks is not None and tasks.shape[0] > len(cats)
-    split = engine.coco_match(tables, p.iouThrs, md, p.areaRng, details=True, num_threads=threads)[0]
+    split = coco_match(tables, p.iouThrs, md, p.areaRng, details=True, num_threads=threads)[0]
     assert one.keys() == split.keys()
     for key in one:
         assert np.array_equal(one[key], split[key]), key
     want = reference.evaluate_coco(gt, dt, p)
-    got = engine.coco_accumulate(tables, [split], p.iouThrs, p.recThrs, md, p.areaRng, num_threads=threads)
+    got = coco_accumulate(tables, [split], p.iouThrs, p.recThrs, md, p.areaRng, num_threads=threads)
     for name, g in zip(("precision", "recall", "scores"), got):
         assert np.array_equal(g, want[name]), name
 
 
 def test_unique_ids_equals_numpy_unique():
-    """engine.unique_ids (the sorted-unique ids of evaluate / build_tables, without NumPy's
+    """fastap.columns.unique_ids (the sorted-unique ids of evaluate / build_tables, without NumPy's
     hashing unique) equals np.unique, dtype included, and never hands back its input."""
-    from fastap.engine import unique_ids
+    from fastap.columns import unique_ids
     rng = np.random.default_rng(1)
     for i in range(1000):
         n = int(rng.integers(0, 40))
@@ -138,7 +141,7 @@ def test_id_index_lookup_table_equals_search():
     for i in range(200):
         ids = np.unique(rng.integers(-50, 500, int(rng.integers(1, 60))))
         q = rng.integers(-80, 560, int(rng.integers(0, 300)))
-        ix = engine.IdIndex(ids, q.shape[0])
+        ix = IdIndex(ids, q.shape[0])
         assert ix.lut is not None
         pos = np.minimum(np.searchsorted(ids, q), ids.shape[0] - 1)
         found = ids[pos] == q
@@ -178,13 +181,13 @@ def test_tables_without_detection_boxes():
     that are not there."""
     images, cats, gt, dt = _cols(2, n_images=30, n_categories=4)
     img_ids, cat_ids = np.asarray(images), np.asarray(cats)
-    with_box = engine.build_tables(gt, dt, img_ids, cat_ids)
-    without = engine.build_tables(gt, dt, img_ids, cat_ids, dt_boxes=False)
+    with_box = build_tables(gt, dt, img_ids, cat_ids)
+    without = build_tables(gt, dt, img_ids, cat_ids, dt_boxes=False)
     assert with_box.core.has_dt_box and not without.core.has_dt_box
     assert np.array_equal(with_box.dt_box(), without.dt_box())
     assert np.array_equal(with_box.dt_index, without.dt_index)
     with pytest.raises(ValueError, match="box matching needs the detections' boxes"):
-        engine.coco_match(without, [0.5], [100], [[0, 1e10]])
+        coco_match(without, [0.5], [100], [[0, 1e10]])
     with pytest.raises(ValueError, match="needs the detections' boxes"):
         _core.voc_evaluate(without.core, None, 0.5)
 
@@ -197,16 +200,16 @@ def test_lut_group_equals_the_filtering_path():
     img_ids, cat_ids = np.unique(images), np.unique(cats)
     keep = np.isin(dt["image_id"], img_ids) & np.isin(dt["category_id"], cat_ids)
     dt = {k: v[keep] for k, v in dt.items()}
-    fast = engine.build_tables(gt, dt, img_ids, cat_ids)
+    fast = build_tables(gt, dt, img_ids, cat_ids)
     # int32 ids take the general path
     dt32 = {**dt, "image_id": dt["image_id"].astype(np.int32), "category_id": dt["category_id"].astype(np.int32)}
     gt32 = {**gt, "image_id": gt["image_id"].astype(np.int32), "category_id": gt["category_id"].astype(np.int32)}
-    slow = engine.build_tables(gt32, dt32, img_ids, cat_ids)
+    slow = build_tables(gt32, dt32, img_ids, cat_ids)
     for name in ("dt_index", "dt_img", "gt_index", "gt_img"):
         assert np.array_equal(getattr(fast, name), getattr(slow, name)), name
     assert np.array_equal(fast.core.arrays[6], slow.core.arrays[6])
     assert np.array_equal(fast.core.arrays[0], slow.core.arrays[0])
-    ilut, clut = engine.IdIndex(img_ids, 10).lut, engine.IdIndex(cat_ids, 10).lut
+    ilut, clut = IdIndex(img_ids, 10).lut, IdIndex(cat_ids, 10).lut
     lo_i, lo_c = int(img_ids.min()), int(cat_ids.min())
     order, img_sorted, off = _core.lut_group(dt["image_id"], lo_i, ilut, img_ids.shape[0], dt["category_id"],
                                              lo_c, clut, cat_ids.shape[0], dt["score"])

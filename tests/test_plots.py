@@ -1,4 +1,4 @@
-"""fastap.plots: every plot renders to a readable PNG (skipped only without matplotlib)."""
+"""fastap.reports.drawing: every plot renders to a readable PNG (skipped only without matplotlib)."""
 import struct
 import sys
 
@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import fastap
-from fastap import plots, synthetic
+from fastap import synthetic
+from fastap.reports import drawing as plots
 
 
 def _png_size(path):
@@ -42,7 +43,7 @@ def test_each_plot_function(result, tmp_path):
         p = fn(arg, str(tmp_path / (fn.__name__ + ".png")))
         assert _png_size(p)[0] > 500
     # 80 classes: the heatmap grows and stays within bounds; raw counts also render
-    big = fastap.report.ConfusionMatrix(matrix=np.eye(81, dtype=np.int64) * 5, cat_ids=np.arange(1, 81),
+    big = fastap.reports.ConfusionMatrix(matrix=np.eye(81, dtype=np.int64) * 5, cat_ids=np.arange(1, 81),
                                         iou_threshold=0.5, score_threshold=0.25, names=None)
     w, h = _png_size(plots.plot_confusion_matrix(big, str(tmp_path / "cm80.png"), normalize=False))
     assert 1500 <= w <= 3000 and 1500 <= h <= 3000

@@ -1,4 +1,4 @@
-"""fastap.report: operating points, confusion matrix and TIDE error analysis.
+"""fastap.reports: operating points, confusion matrix and TIDE error analysis.
 
 Oracles: hand-checkable cases; brute-force Python over pycocotools' evalImgs (operating
 points); a plain-Python transcription of ultralytics' ConfusionMatrix rule; tidecv
@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 import fastap
-from fastap import report, synthetic
+from fastap import synthetic
+from fastap.reports import compute as report
+from fastap.reports import run_reports
 from fastap.errors import InvalidAnnotationError
 
 from conftest import run_fastap, run_pycocotools
@@ -457,7 +459,7 @@ def test_sort_runs_desc_and_resort_moved_equal_lexsort(seed):
 
 
 def test_tide_ious_rows_equals_tide_ious_by_image():
-    ps = report._pass_of(fastap.evaluate(*synthetic.make_arrays(n_images=40, n_categories=5, seed=3,
+    ps = report.pass_of(fastap.evaluate(*synthetic.make_arrays(n_images=40, n_categories=5, seed=3,
                                                                  dets_per_image=25)[2:]))
     rng = np.random.default_rng(0)
     rows = np.sort(rng.choice(ps.n_dt, ps.n_dt // 2, replace=False)).astype(np.int64)
@@ -488,7 +490,7 @@ def test_operating_points_equal_sorting_reference():
     r = fastap.evaluate(*synthetic.make_arrays(n_images=60, n_categories=6, seed=5, dets_per_image=30,
                                                edge_cases=True)[2:])
     op = r.operating_points()
-    ps = report._pass_of(r)
+    ps = report.pass_of(r)
     tp, fp, npig = ps.bits(0.5, 0, None)
     sel = np.lexsort((-ps.dt_score, ps.dt_cat))
     sel = sel[(tp | fp)[sel]]
@@ -510,14 +512,13 @@ def test_operating_points_equal_sorting_reference():
 
 def test_cli_reports_threaded_equal_direct_calls(tmp_path):
     pytest.importorskip("matplotlib")
-    import argparse
     ds, res = synthetic.make_coco(seed=4, edge_cases=True, n_images=60, n_categories=5, dets_per_image=20)
     ev, _ = run_fastap(ds, res)
-    args = argparse.Namespace(f1=True, confusion=True, errors=True, plots=str(tmp_path / "p"), iou_thr=0.5,
-                              conf=0.25, quiet=True)
-    ps = report._pass_of(ev)
+    ps = report.pass_of(ev)
     before = ps.num_threads
-    out = report.cli_reports(args, ev)
+    out = run_reports(ev, operating_points=True, confusion_matrix=True, error_analysis=True,
+                      plot_dir=str(tmp_path / "p"), iou_threshold=0.5, score_threshold=0.25)
+    out = {k: v if k == "plots" else v.to_dict() for k, v in out.items()}
     assert ps.num_threads == before          # the report threads' split is undone
     ev2, _ = run_fastap(ds, res)
     assert out["error_analysis"] == report.error_analysis(ev2).to_dict()

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import fastap
-from fastap import engine, reference
+from fastap import reference
+from fastap.columns import dt_columns, gt_columns
 from fastap.synthetic import make_arrays
 
 from conftest import REALDATA
@@ -59,7 +60,7 @@ def test_review_odm_toy_example_published(thr, eleven, all_point):
 @pytest.mark.parametrize("plus_one", [True, False])
 def test_equals_reference(seed, protocol, plus_one, num_threads):
     images, cats, gt, dt = make_arrays(seed=seed, edge_cases=True, n_images=70, n_categories=5)
-    g, d = engine.gt_columns(gt), engine.dt_columns(dt)
+    g, d = gt_columns(gt), dt_columns(dt)
     for thr in (0.3, 0.5, 0.75):
         res = fastap.evaluate(gt, dt, protocol=protocol, iou_threshold=thr, plus_one=plus_one,
                               num_threads=num_threads)

@@ -20,173 +20,27 @@ vectorised NumPy.
 """
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 
-from . import _core
-from .errors import InvalidAnnotationError
+from .. import _core
+from ..errors import InvalidAnnotationError
+from ..evalpass import EvalPass
 
 __all__ = ["operating_points", "confusion_matrix", "error_analysis", "OperatingPoints",
-           "ConfusionMatrix", "ErrorAnalysis", "ERROR_TYPES", "SPECIAL_ERROR_TYPES"]
+           "ConfusionMatrix", "ErrorAnalysis", "ERROR_TYPES", "SPECIAL_ERROR_TYPES", "pass_of"]
 
 ERROR_TYPES = ("Cls", "Loc", "Both", "Dupe", "Bkg", "Miss")
 SPECIAL_ERROR_TYPES = ("FalsePos", "FalseNeg")
 
 
-# ----------------------------------------------------------------------------- the pass
-
-class _Pass:
-    """What one evaluation pass left behind, from an EvalResult or a COCOeval."""
-
-    def __init__(self, tables, matches, gt, dt, iou_thrs, rec_thrs, max_dets, area_rng, area_lbl,
-                 use_cats, num_threads=None, names=None):
-        self.tables, self.matches, self.gt, self.dt = tables, matches, gt, dt
-        self.iou_thrs = np.asarray(iou_thrs, dtype=np.float64)
-        self.rec_thrs = np.asarray(rec_thrs, dtype=np.float64)
-        self.max_dets = [int(m) for m in max_dets]
-        self.area_rng = np.asarray(area_rng, dtype=np.float64).reshape(-1, 2)
-        self.area_lbl = list(area_lbl)
-        self.use_cats = bool(use_cats)
-        self.num_threads = num_threads
-        self.names = names
-        core = tables.core
-        self.n_dt = int(core.arrays[7].shape[0]) if tables.dt_img.shape[0] else 0
-        self.n_gt = int(tables.gt_img.shape[0])
-        self.K = int(core.n_cat)
-        self.I = int(tables.img_ids.shape[0])
-        d_off, g_off = core.arrays[6][:self.K + 1], core.arrays[0][:self.K + 1]
-        self.dt_off, self.gt_off = d_off, g_off
-        self.dt_cat = np.repeat(np.arange(self.K, dtype=np.int32), np.diff(d_off))
-        self.gt_cat = np.repeat(np.arange(self.K, dtype=np.int32), np.diff(g_off))
-        self.dt_score = core.arrays[10][:self.n_dt]
-        self.dt_box = tables.dt_box()
-        self.gt_box = core.arrays[2][:self.n_gt]
-        self.gt_crowd = core.arrays[4][:self.n_gt]
-        self.cat_ids = np.asarray(tables.cat_ids, dtype=np.int64)
-        # masks / keypoints: matching used precomputed IoUs; the box-based reports
-        # (confusion matrix, error analysis) would answer another question
-        self.box_iou = "iou" not in core.extra
-        self._lock = threading.Lock()
-        self._acc_order = None
-
-    def need_boxes(self, what):
-        if not self.box_iou:
-            raise InvalidAnnotationError(
-                "%s compares boxes, and this evaluation matched masks or keypoints; run it on a "
-                "bbox evaluation of the same detections" % what)
-
-    def acc_order(self):
-        """Grouped detection indices in pycocotools' accumulation order: (category,
-        -score, image, position in the image) -- a stable sort of the grouped order
-        (category, image, -score) by (category, -score). Computed once per pass."""
-        if getattr(self, "_acc_order", None) is not None:
-            return self._acc_order
-        with self._lock:                # reports may run in two threads (plots.plot_all, the CLI)
-            if getattr(self, "_acc_order", None) is None:
-                self._acc_order = self._sorted_by_category()
-        return self._acc_order
-
-    def _sorted_by_category(self):
-        if self.n_dt and np.isfinite(self.dt_score).all():
-            # C: a stable sort by descending score inside each category's run, in parallel
-            return _core.sort_runs_desc(np.searchsorted(self.dt_cat, np.arange(self.K + 1)),
-                                        np.ascontiguousarray(self.dt_score), self.num_threads)
-        return np.lexsort((-self.dt_score, self.dt_cat))
-
-    def area_index(self, area):
-        if isinstance(area, (int, np.integer)) and not isinstance(area, bool):
-            if not 0 <= area < len(self.area_lbl):
-                raise ValueError("area index %d out of range (%d area ranges)" % (area, len(self.area_lbl)))
-            return int(area)
-        if area not in self.area_lbl:
-            raise ValueError("area should be one of %s, got %r" % (self.area_lbl, area))
-        return self.area_lbl.index(area)
-
-    def cut(self, max_dets):
-        last = self.max_dets[-1]
-        if max_dets is None:
-            return last
-        max_dets = int(max_dets)
-        if max_dets < 1 or max_dets > last:
-            raise ValueError("max_dets should be in [1, %d] (the evaluation matched the first %d "
-                             "detections per image and category), got %d" % (last, last, max_dets))
-        return max_dets
-
-    def bits(self, iou_threshold, a, max_dets):
-        """(tp bool [n_dt], fp bool [n_dt], npig int64 [K]) at one IoU threshold and area
-        range, over the grouped detections; from the pass's bitmasks when the threshold
-        was evaluated, else from one extra matching at that threshold."""
-        thr = float(iou_threshold)
-        hit = np.flatnonzero(np.isclose(self.iou_thrs, thr, rtol=0, atol=1e-12))
-        cut = self.cut(max_dets)
-        if hit.size:
-            t = int(hit[0])
-            m = self.matches[t // _core.MAX_IOU_THRESHOLDS]
-            bit = np.uint32(1 << (t % _core.MAX_IOU_THRESHOLDS))
-            tp = (m["dt_tp"][a] & bit) != 0
-            fp = (m["dt_fp"][a] & bit) != 0
-            npig = m["npig"][:, a]
-            rank = m["dt_rank"]
-        else:
-            if not 0.0 <= thr <= 1.0:
-                raise ValueError("iou_threshold should be in [0, 1], got %r" % (iou_threshold,))
-            m = self.match_one(thr, a)
-            tp, fp, npig, rank = m["dt_tp"][0] != 0, m["dt_fp"][0] != 0, m["npig"][:, 0], m["dt_rank"]
-        if cut < self.max_dets[-1]:
-            keep = rank < cut
-            tp, fp = tp & keep, fp & keep
-        return tp, fp, np.asarray(npig, dtype=np.int64)
-
-    def match_one(self, thr, a, details=False):
-        from .engine import coco_match
-        from .geometry import exact_ious, iou_floor
-        if thr < iou_floor(self.tables.core):
-            with self._lock:
-                exact_ious(self.tables.core)      # OKS below the evaluation's thresholds were bounds
-        return coco_match(self.tables, np.array([thr]), [self.max_dets[-1]], self.area_rng[a:a + 1],
-                          details=details, num_threads=self.num_threads)[0]
-
-    def cat_name(self, cid):
-        if self.names and cid in self.names:
-            return str(self.names[cid])
-        return str(cid)
-
-
-class _HalfThreads:
-    """While two report threads run (the error analysis beside the other reports),
-    each C kernel of `ps` gets half of the threads it would use (at least one): on two
-    cores, one each, rather than four threads on two cores waiting at barriers."""
-
-    def __init__(self, ps):
-        self.ps = ps
-
-    def __enter__(self):
-        import os
-        self.saved = self.ps.num_threads
-        n = self.saved
-        if n is None:
-            n = os.environ.get("FASTAP_NUM_THREADS") or os.cpu_count() or 1
-        try:
-            self.ps.num_threads = max(1, int(n) // 2)
-        except ValueError:              # a bad setting: let the kernels report it
-            pass
-        return self.ps
-
-    def __exit__(self, *exc):
-        self.ps.num_threads = self.saved
-        return False
-
-
-def _pass_of(obj):
-    """The evaluation pass behind an EvalResult or COCOeval (or a _Pass)."""
-    if isinstance(obj, _Pass):
+def pass_of(obj):
+    """The :class:`~fastap.evalpass.EvalPass` behind an EvalResult or a COCOeval after
+    ``evaluate()`` (their ``eval_pass``), or ``obj`` itself when it is one."""
+    if isinstance(obj, EvalPass):
         return obj
-    p = getattr(obj, "_report_pass", None)
-    if callable(p):
-        ps = p()
-        if ps is not None:
-            return ps
+    ps = getattr(obj, "eval_pass", None)
+    if isinstance(ps, EvalPass):
+        return ps
     raise InvalidAnnotationError(
         "reports need the matching results of an evaluation: pass the EvalResult of "
         "fastap.evaluate(..., protocol='coco') or a fastap.COCOeval after evaluate() "
@@ -301,7 +155,7 @@ def operating_points(result, iou_threshold=0.5, area="all", max_dets=None):
     Returns :class:`OperatingPoints`. Shapes: ``cat_ids`` int64 [K]; curves [N] with
     per-category ``offsets`` int64 [K + 1]; ``best`` structured [K].
     """
-    ps = _pass_of(result)
+    ps = pass_of(result)
     a = ps.area_index(area)
     tp, fp, npig = ps.bits(iou_threshold, a, max_dets)
     K = ps.K
@@ -438,7 +292,7 @@ def confusion_matrix(result, iou_threshold=0.5, score_threshold=0.25):
     images and categories are the evaluated ones. Returns :class:`ConfusionMatrix`
     (rows: true class, columns: predicted; note ultralytics stores the transpose).
     """
-    ps = _pass_of(result)
+    ps = pass_of(result)
     ps.need_boxes("confusion_matrix()")
     thr, conf = float(iou_threshold), float(score_threshold)
     gcls, cats = _class_index(ps, "gt")
@@ -609,7 +463,7 @@ def error_analysis(result, pos_threshold=0.5, bg_threshold=0.1, area="all", max_
     pass over the detections each). Returns
     :class:`ErrorAnalysis`.
     """
-    ps = _pass_of(result)
+    ps = pass_of(result)
     ps.need_boxes("error_analysis()")
     if not ps.use_cats:
         raise ValueError("error_analysis() needs per-category evaluation (useCats=1): "
@@ -737,125 +591,3 @@ def error_analysis(result, pos_threshold=0.5, bg_threshold=0.1, area="all", max_
                          fixed_ap={**fixed, **special}, counts=counts, per_class=per_class,
                          dt_error=dt_error, gt_missed=gt_missed, pos_threshold=pos, bg_threshold=bg,
                          area=ps.area_lbl[a], max_dets=cut, names=ps.names)
-
-
-# ----------------------------------------------------------------------------- CLI
-
-def add_cli_options(parser):
-    """The report options of ``fastap eval`` (added to its argparse sub-parser)."""
-    g = parser.add_argument_group("reports (from the same evaluation pass)")
-    g.add_argument("--f1", action="store_true",
-                   help="print the best-F1 operating point per class and overall (and add it to --json)")
-    g.add_argument("--confusion", action="store_true",
-                   help="add the confusion matrix to --json (and print its totals)")
-    g.add_argument("--errors", action="store_true",
-                   help="print the TIDE-style error breakdown (dAP per error type; and add it to --json)")
-    g.add_argument("--plots", metavar="DIR",
-                   help="write PR curves, P/R/F1 vs score, the confusion matrix and the error breakdown "
-                        "as PNGs into DIR (needs matplotlib: pip install fastap[plot])")
-    g.add_argument("--iou-thr", type=float, default=0.5, metavar="T",
-                   help="IoU threshold of the operating points, confusion matrix and error analysis "
-                        "(default 0.5)")
-    g.add_argument("--conf", type=float, default=0.25, metavar="S",
-                   help="score threshold of the confusion matrix (default 0.25, as ultralytics)")
-
-
-def _sorted_then_errors(result, iou_threshold):
-    """The error analysis, the shared accumulation order sorted first (the thread that
-    runs this sorts it while the other computes the confusion matrix)."""
-    _pass_of(result).acc_order()
-    return error_analysis(result, iou_threshold)
-
-
-def cli_prepare(args):
-    """Called by ``fastap eval`` before it loads and evaluates: with ``--plots``, Pillow
-    and the fonts are loaded in a background thread meanwhile (the evaluation's C
-    kernels release the GIL), so the plots start at once. Errors (no matplotlib) are
-    left for :func:`cli_reports` to report."""
-    if getattr(args, "plots", None):
-        def warm():
-            try:
-                from . import plots
-                plots._deps()
-                for px in (10, 11, 13, 14):
-                    plots._font(px)
-            except Exception:
-                pass
-        threading.Thread(target=warm, daemon=True).start()
-
-
-def cli_reports(args, ev):
-    """Run the reports ``args`` ask for on an evaluated COCOeval; print them unless
-    ``args.quiet``; return the dict of keys to add to ``--json``.
-
-    The error analysis runs in a second thread while the operating points and the
-    confusion matrix are computed (and drawn, with ``--plots``): its C kernels, sorts
-    and array passes release the GIL, so on two cores it mostly overlaps them. Output
-    order and numbers are those of running them one after the other."""
-    out = {}
-    want_op = args.f1 or args.plots
-    want_cm = args.confusion or args.plots
-    want_ea = args.errors or args.plots
-    if args.plots:
-        from . import plots
-        plots._deps()                   # without matplotlib: the install hint, before any work
-    ea_job = None
-    half = None
-    if want_ea and (want_op or want_cm):
-        from .plots import _Job
-        half = _HalfThreads(_pass_of(ev))   # (a clear error here rather than in the thread)
-        half.__enter__()
-        ea_job = _Job(_sorted_then_errors, ev, args.iou_thr)
-    try:
-        # the confusion matrix first: it needs no accumulation order, which the error
-        # analysis thread sorts first meanwhile (the operating points then find it done)
-        cm = confusion_matrix(ev, args.iou_thr, args.conf) if want_cm else None
-        op = operating_points(ev, args.iou_thr) if want_op else None
-        paths = None
-        if args.plots:
-            paths = plots._plot_reports(args.plots, op, cm, ea_job.result if ea_job else
-                                        (lambda: error_analysis(ev, args.iou_thr)))
-        ea = (ea_job.result() if ea_job else error_analysis(ev, args.iou_thr)) if want_ea else None
-    finally:
-        if ea_job is not None:
-            ea_job._t.join()
-        if half is not None:
-            half.__exit__(None, None, None)
-    quiet = getattr(args, "quiet", False)
-    if args.f1:
-        out["operating_points"] = op.to_dict()
-        if not quiet:
-            print(_format_best(op))
-    if args.confusion:
-        out["confusion_matrix"] = cm.to_dict()
-        if not quiet:
-            K = cm.matrix.shape[0] - 1
-            print("confusion matrix (IoU > %g, score > %g): %d matched (%d with the right class), "
-                  "%d false positives, %d missed" % (cm.iou_threshold, cm.score_threshold,
-                                                     int(cm.matrix[:K, :K].sum()), int(np.trace(cm.matrix[:K, :K])),
-                                                     int(cm.matrix[K].sum()), int(cm.matrix[:, K].sum())))
-    if args.errors:
-        out["error_analysis"] = ea.to_dict()
-        if not quiet:
-            print(ea.summary())
-    if args.plots:
-        out["plots"] = paths
-        if not quiet:
-            print("fastap: wrote %s" % ", ".join(paths.values()))
-    return out
-
-
-def _format_best(op):
-    b = op.best
-    lines = ["best-F1 operating points (IoU=%.2f, area=%s, maxDets=%d)" % (op.iou_threshold, op.area, op.max_dets),
-             "%12s %6s %9s %9s %9s %9s" % ("category", "n_gt", "score", "precision", "recall", "F1")]
-    for row in b:
-        name = op.names.get(int(row["category_id"]), row["category_id"]) if op.names else row["category_id"]
-        f = lambda v: "-" if np.isnan(v) else "%.3f" % v  # noqa: E731
-        lines.append("%12s %6d %9s %9s %9s %9s" % (str(name)[:12], row["n_gt"], f(row["threshold"]),
-                                                   f(row["precision"]), f(row["recall"]), f(row["f1"])))
-    ob = op.overall_best
-    f = lambda v: "-" if v is None or (isinstance(v, float) and np.isnan(v)) else "%.3f" % v  # noqa: E731
-    lines.append("%12s %6d %9s %9s %9s %9s" % ("all (micro)", ob["n_gt"], f(ob["threshold"]), f(ob["precision"]),
-                                               f(ob["recall"]), f(ob["f1"])))
-    return "\n".join(lines)

@@ -12,9 +12,11 @@ import json
 import mmap
 import os
 
-from .errors import InvalidFileError
+from .. import _core
+from ..errors import InvalidFileError
 
-__all__ = ["read_bytes", "read_private", "load_json", "load_json_bytes", "load_results_columns"]
+__all__ = ["read_bytes", "read_private", "load_json", "load_json_bytes", "load_results_columns",
+           "first_keypoints_len"]
 
 
 def _cannot_read(path, e):
@@ -88,7 +90,6 @@ def load_results_columns(path):
     also has ``seg_span`` / ``kpt_span``, byte ranges of those values in the bytes, and
     NaN boxes where a record has none); ``("records", list)`` for anything the scanner
     does not take (parsed by the general JSON parser)."""
-    from . import _core
     try:
         f = open(path, "rb")
     except OSError as e:
@@ -148,8 +149,7 @@ def _map_file(f):
 def _geometry_scan(data, keypoints):
     """The scan with masks / keypoints (None when it does not take the file; the box
     scan then decides, as when the first records have neither)."""
-    from . import _core
-    stride = _first_keypoints_len(data) if keypoints else 0
+    stride = first_keypoints_len(data) if keypoints else 0
     try:
         # keypoints: only the x and y of each triple are kept (pycocotools reads no
         # detection's v), when the first record's numbers come in triples
@@ -159,7 +159,7 @@ def _geometry_scan(data, keypoints):
         return None
 
 
-def _first_keypoints_len(data, start=0, end=None):
+def first_keypoints_len(data, start=0, end=None):
     """Numbers in the first ``"keypoints": [...]`` array of a results file's text, or of
     ``data[start:end]`` (0 when there is none or it does not look like a flat list): a
     guess that the scanner checks record by record."""

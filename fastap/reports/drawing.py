@@ -14,7 +14,8 @@ user's interactive backend.
   threshold, with the best-F1 threshold marked;
 * :func:`plot_confusion_matrix` -- the confusion matrix as a heatmap (row-normalised);
 * :func:`plot_error_breakdown` -- TIDE-style dAP bars per error type;
-* :func:`plot_all` -- all four from one evaluation, into a directory.
+* :func:`draw_reports` -- all four from computed reports, into a directory
+  (:func:`fastap.reports.plot_all` computes them from one evaluation).
 """
 from __future__ import annotations
 
@@ -23,8 +24,10 @@ import os
 
 import numpy as np
 
+from .compute import ERROR_TYPES, SPECIAL_ERROR_TYPES
+
 __all__ = ["plot_pr_curves", "plot_operating_points", "plot_confusion_matrix", "plot_error_breakdown",
-           "plot_all", "PLOT_FILES"]
+           "draw_reports", "require_deps", "warm_fonts", "PLOT_FILES"]
 
 PLOT_FILES = {"pr": "pr_curves.png", "operating_points": "operating_points.png",
               "confusion": "confusion_matrix.png", "errors": "error_breakdown.png"}
@@ -48,7 +51,7 @@ _MISSING = ("fastap's plots need matplotlib: pip install fastap[plot] (or pip in
 _state = {}
 
 
-def _deps():
+def require_deps():
     """(PIL.Image, PIL.ImageDraw, PIL.ImageFont, font directory); ImportError with the
     install hint when matplotlib (for its fonts, and Pillow with it) is missing."""
     import importlib.util
@@ -66,6 +69,17 @@ def _deps():
         fonts = os.path.join(list(spec.submodule_search_locations)[0], "mpl-data", "fonts", "ttf")
         _state["deps"] = (Image, ImageDraw, ImageFont, fonts)
     return _state["deps"]
+
+
+def warm_fonts():
+    """Load Pillow and the fonts the plots use (a background thread of the CLI does
+    this while the evaluation runs); errors are left to the plots that need them."""
+    try:
+        require_deps()
+        for px in (10, 11, 13, 14):
+            _font(px)
+    except Exception:
+        pass
 
 
 def _font(px, bold=False):
@@ -103,7 +117,7 @@ class _Canvas:
     save (antialiasing of lines and text)."""
 
     def __init__(self, w, h, ss=_SS):
-        Image, ImageDraw, _, _ = _deps()
+        Image, ImageDraw, _, _ = require_deps()
         self.w, self.h, self.ss = int(w), int(h), int(ss)
         self.img = Image.new("RGB", (self.w * self.ss, self.h * self.ss), "white")
         self.draw = ImageDraw.Draw(self.img)
@@ -389,7 +403,7 @@ def _colors(n):
 
 def plot_pr_curves(op, path, top=10, names=None, *, _later=None):
     """Precision-recall curves at ``op.iou_threshold`` (``op``: an
-    :class:`~fastap.report.OperatingPoints`): the interpolated envelope of the ``top``
+    :class:`~fastap.reports.OperatingPoints`): the interpolated envelope of the ``top``
     categories with the most ground truth, and the mean over every category with
     ground truth (whose area is mAP at that IoU). Legend: AP per curve (101-point
     interpolation, as COCO). Writes a PNG (850 x 600); returns its path."""
@@ -478,12 +492,12 @@ def _blues(v):
 
 
 def plot_confusion_matrix(cm, path, normalize=True, names=None, max_annotated=25, *, _later=None):
-    """Heatmap of a :class:`~fastap.report.ConfusionMatrix`: rows = true class, columns
+    """Heatmap of a :class:`~fastap.reports.ConfusionMatrix`: rows = true class, columns
     = predicted, background last. ``normalize``: each row divided by its sum (what each
     true class became; the background row by its own sum). Cells are annotated when
     there are at most ``max_annotated`` classes; cells and labels shrink with the
     number of classes (80 COCO classes stay legible). Writes a PNG; returns its path."""
-    Image, ImageDraw, _, _ = _deps()
+    Image, ImageDraw, _, _ = require_deps()
     names = names if names is not None else getattr(cm, "names", None)
     m = cm.normalized(axis=1) if normalize else cm.matrix.astype(np.float64)
     n = m.shape[0]
@@ -552,10 +566,9 @@ def plot_confusion_matrix(cm, path, normalize=True, names=None, max_annotated=25
 
 
 def plot_error_breakdown(ea, path, *, _later=None):
-    """TIDE-style bars of an :class:`~fastap.report.ErrorAnalysis`: dAP (AP points) per
+    """TIDE-style bars of an :class:`~fastap.reports.ErrorAnalysis`: dAP (AP points) per
     main error type with its count, and the special FalsePos / FalseNeg dAP. Writes a
     PNG (1100 x 480); returns its path."""
-    from .report import ERROR_TYPES, SPECIAL_ERROR_TYPES
     cv = _Canvas(1100, 480)
     vals = [100 * ea.dap[t] for t in ERROR_TYPES]
     top = max(vals + [1.0])
@@ -592,38 +605,7 @@ def plot_error_breakdown(ea, path, *, _later=None):
     return cv.save(path, _later)
 
 
-def plot_all(result, directory, iou_threshold=0.5, score_threshold=0.25, top=10, names=None,
-             operating_points=None, confusion_matrix=None, error_analysis=None):
-    """Compute the reports of one evaluation (an EvalResult of the COCO protocol or a
-    COCOeval after ``evaluate()``) and write the four PNGs of :data:`PLOT_FILES` into
-    ``directory`` (created if needed). Reports already computed can be passed in
-    (``operating_points``, ``confusion_matrix``, ``error_analysis``) to avoid redoing
-    them. ``names``: dict category id -> label (default: the ground truth's category
-    names when known, else ids). Returns {kind: path}.
-
-    The error analysis (when not passed in) runs in a second thread while the other
-    reports are computed and drawn, and the PNGs are written in background threads;
-    everything is written when this returns."""
-    from . import report
-    _deps()                             # fail early, with the install hint, without matplotlib
-    ea_job = None
-    half = None
-    if error_analysis is None:
-        half = report._HalfThreads(report._pass_of(result))   # (a clear error here, not in the thread)
-        half.__enter__()
-        ea_job = _Job(report._sorted_then_errors, result, iou_threshold)
-    try:
-        cm = confusion_matrix or report.confusion_matrix(result, iou_threshold, score_threshold)
-        op = operating_points or report.operating_points(result, iou_threshold)
-        return _plot_reports(directory, op, cm, ea_job.result if ea_job else (lambda: error_analysis), top, names)
-    finally:
-        if ea_job is not None:
-            ea_job._t.join()
-        if half is not None:
-            half.__exit__(None, None, None)
-
-
-def _plot_reports(directory, op, cm, get_ea, top=10, names=None):
+def draw_reports(directory, op, cm, get_ea, top=10, names=None):
     """The four PNGs of computed reports into `directory`; `get_ea()` gives the error
     analysis (possibly still being computed in another thread: it is asked for last)."""
     os.makedirs(directory, exist_ok=True)

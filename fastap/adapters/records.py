@@ -1,0 +1,183 @@
+"""Records: COCO annotation and result dicts (and arrays of results) into columns.
+
+pycocotools keeps one dict per annotation; fastap evaluates columns. This module
+converts the dict forms users hand in -- lists of annotation or result dicts, (N, 7)
+result arrays, mappings of arrays or torch tensors -- into the columns of
+:mod:`fastap.columns`, following the branch of pycocotools' ``loadRes`` that applies
+(box results: area ``w*h``; mask results: the mask's area and box; keypoint results:
+the keypoints' box). Errors name the record and the field.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import numpy as np
+
+from .. import _core
+from ..columns import dt_columns, gt_columns, id_column
+from ..errors import InvalidAnnotationError, InvalidTypeError
+from ..geometry import keypoint_arrays, keypoint_result_boxes, rles_from_annotations, segm_result_boxes
+from .jsonfile import load_results_columns
+
+__all__ = ["field_list", "columns_from_records", "results_kind", "results_from_array",
+           "segm_results_columns", "keypoint_results_columns", "result_columns", "to_numpy"]
+
+
+def field_list(anns, key, what, default=None, required=True):
+    """[ann[key] for ann in anns], with a clear error for the first record lacking it."""
+    try:
+        if required:
+            return [a[key] for a in anns]
+        return [a.get(key, default) for a in anns]
+    except (KeyError, TypeError, AttributeError):
+        for i, a in enumerate(anns):
+            if not isinstance(a, Mapping):
+                raise InvalidTypeError("%s record %d should be a dict, got %s" % (what, i, type(a).__name__)) from None
+            if required and key not in a:
+                rid = " (id %s)" % (a["id"],) if "id" in a else ""
+                raise InvalidAnnotationError("%s record %d%s: missing field '%s'" % (what, i, rid, key)) from None
+        raise
+
+
+def columns_from_records(anns, kind, what=None, with_ids=True, box_area=False):
+    """Columns (see :func:`fastap.columns.gt_columns` / ``dt_columns``) from a list of
+    COCO annotation dicts. kind: "gt" or "dt" (results: ``score`` required; with
+    ``with_ids`` their ``id`` is taken when every record has one, else 1..N; with
+    ``box_area`` their area is w*h whatever the records say, as loadRes sets it).
+
+    Regular records are read by a C loop (``_core.records_to_columns``); anything
+    irregular takes the general path below, whose errors name the record and field."""
+    what = what or ("annotations" if kind == "gt" else "results")
+    n = len(anns)
+    fast = _core.records_to_columns(anns, kind == "gt") if isinstance(anns, list) and n else None
+    if kind == "gt":
+        if fast is not None:
+            return gt_columns(fast, what=what)
+        d = {"id": field_list(anns, "id", what), "image_id": field_list(anns, "image_id", what),
+             "category_id": field_list(anns, "category_id", what), "bbox": field_list(anns, "bbox", what),
+             "area": field_list(anns, "area", what, required=False),
+             "iscrowd": field_list(anns, "iscrowd", what, 0, required=False)}
+        if any(a is None for a in d["area"]):
+            i = next(i for i, a in enumerate(d["area"]) if a is None)
+            raise InvalidAnnotationError("%s record %d (id %s): missing field 'area'" % (what, i, d["id"][i]))
+        if not n:
+            d = {k: np.zeros((0, 4) if k == "bbox" else 0) for k in d}
+        return gt_columns(d, what=what)
+    if fast is not None:
+        d = fast if fast.pop("has_area") and not box_area else \
+            {k: fast[k] for k in ("image_id", "category_id", "bbox", "score")}
+    elif n:
+        d = {"image_id": field_list(anns, "image_id", what), "category_id": field_list(anns, "category_id", what),
+             "bbox": field_list(anns, "bbox", what), "score": field_list(anns, "score", what)}
+        areas = field_list(anns, "area", what, required=False)
+        if not box_area and not any(a is None for a in areas):
+            d["area"] = areas
+    else:
+        d = {k: np.zeros((0, 4) if k == "bbox" else 0) for k in ("image_id", "category_id", "bbox", "score")}
+    cols = dt_columns(d, what=what)
+    cols["id"] = np.arange(1, n + 1, dtype=np.int64)
+    if with_ids and n:
+        ids = field_list(anns, "id", what, required=False)
+        if not any(i is None for i in ids):
+            cols["id"] = id_column(what, "id", ids, n)
+    return cols
+
+
+def results_kind(anns):
+    """pycocotools' loadRes branch, decided by the first record: "bbox" when it has a
+    non-empty bbox, else "segm" when it has a segmentation, else "keypoints"."""
+    if not anns:
+        return "bbox"
+    a = anns[0]
+    if not isinstance(a, Mapping):
+        raise InvalidTypeError("results record 0 should be a dict, got %s" % type(a).__name__)
+    if "caption" in a:
+        raise NotImplementedError("caption results are not detections; fastap evaluates bbox, segm "
+                                  "and keypoints results")
+    if "bbox" in a and not (isinstance(a["bbox"], (list, tuple)) and len(a["bbox"]) == 0):
+        return "bbox"
+    if "segmentation" in a:
+        return "segm"
+    if "keypoints" in a:
+        return "keypoints"
+    raise InvalidAnnotationError("results record 0: needs 'bbox', 'segmentation' or 'keypoints', has %s"
+                                 % sorted(a.keys()))
+
+
+def results_from_array(data):
+    """Columns of results given as an [N, 7] array of (image_id, x, y, w, h, score,
+    category_id) rows (pycocotools' loadNumpyAnnotations; ids truncated toward zero)."""
+    try:
+        data = np.asarray(data, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidTypeError("results array should be numeric") from None
+    if data.ndim != 2 or data.shape[1] != 7:
+        raise InvalidAnnotationError("results array should have shape (N, 7) "
+                                     "(image_id, x, y, w, h, score, category_id), got %s" % (data.shape,))
+    bad = ~np.isfinite(data[:, [0, 6]]).all(axis=1)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InvalidAnnotationError("results row %d: image_id and category_id should be finite, got %r"
+                                     % (i, data[i].tolist()))
+    return dt_columns({"image_id": np.trunc(data[:, 0]).astype(np.int64), "bbox": data[:, 1:5],
+                       "score": data[:, 5], "category_id": np.trunc(data[:, 6]).astype(np.int64)},
+                      what="results")
+
+
+def segm_results_columns(anns, gt_coco):
+    """Columns and RLE set of mask results given as dicts (pycocotools loadRes, segm
+    branch: area from the mask, bbox from the mask unless the record has one)."""
+    what = "results"
+    rles = rles_from_annotations(anns, gt_coco.imgs, what)
+    given = np.full((len(anns), 4), np.nan)
+    for i, a in enumerate(anns):
+        b = a.get("bbox")
+        if b is not None and len(b) == 4:
+            given[i] = b
+    bbox, area = segm_result_boxes(rles, given)
+    cols = dt_columns({"image_id": [a.get("image_id") for a in anns],
+                              "category_id": [a.get("category_id") for a in anns],
+                              "score": [a.get("score") for a in anns], "bbox": bbox, "area": area},
+                             what=what)
+    return cols, rles
+
+
+def keypoint_results_columns(anns):
+    """Columns and keypoints float64 [n, 3K] of keypoint results given as dicts
+    (pycocotools loadRes, keypoints branch: bbox and area of the keypoints' box)."""
+    what = "results"
+    n_kpt = len(anns[0]["keypoints"]) // 3 if isinstance(anns[0].get("keypoints"), (list, tuple)) else 0
+    kpt = keypoint_arrays(anns, n_kpt, what, gt=False)
+    bbox, area = keypoint_result_boxes(kpt)
+    cols = dt_columns({"image_id": field_list(anns, "image_id", what),
+                       "category_id": field_list(anns, "category_id", what),
+                       "score": field_list(anns, "score", what), "bbox": bbox, "area": area}, what=what)
+    return cols, kpt
+
+
+def to_numpy(x):
+    """A NumPy array of x (a torch tensor is detached and moved to the CPU)."""
+    if hasattr(x, "detach") and hasattr(x, "cpu"):       # torch tensor
+        return x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def result_columns(results, what="results"):
+    """Columns of COCO results given as a path, a list of dicts, an (N, 7) array or a
+    mapping of arrays (image_id, category_id, bbox, score)."""
+    if isinstance(results, (str, os.PathLike)):
+        kind, val = load_results_columns(results)
+        if kind == "columns":
+            return dt_columns({k: val[k] for k in ("image_id", "category_id", "bbox", "score")},
+                                     what="results file %s" % os.fspath(results))
+        results = val
+    if isinstance(results, np.ndarray):
+        return results_from_array(results)
+    if isinstance(results, list):
+        cols = columns_from_records(results, "dt", what=what, with_ids=False, box_area=True)
+        return cols
+    if hasattr(results, "keys"):
+        return dt_columns({k: to_numpy(v) for k, v in results.items()}, what=what)
+    raise InvalidTypeError("%s should be a path, a list of dicts, an (N, 7) array or a mapping of "
+                           "arrays, got %s" % (what, type(results).__name__))

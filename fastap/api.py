@@ -1,0 +1,348 @@
+"""The array API: :func:`evaluate` and its result, :class:`EvalResult`.
+
+Columns in (mappings of arrays, or :class:`fastap.COCO` objects), metrics out:
+columns (:mod:`fastap.columns`) -> tables (:mod:`fastap.tables`) -> geometry for masks
+and keypoints (:mod:`fastap.geometry`) -> the protocol (:mod:`fastap.protocols`) ->
+an :class:`EvalResult`. The :class:`fastap.COCOeval` facade, the CLI, the streaming
+:class:`fastap.Evaluator` and the benchmarks are thin layers over the same pipeline.
+"""
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+
+from .adapters.cocodata import COCO, columns_of, iou_attacher
+from .columns import box_column, dt_columns, float_column, gt_columns, id_column, sorted_ids_list, unique_ids
+from .errors import InvalidAnnotationError, InvalidTypeError
+from .evalpass import run_pass
+from .geometry import attach_oks, attach_rle_iou, keypoint_result_boxes, rles_from_objects, segm_result_boxes
+from .params import Params
+from .protocols.coco import (KPT_STAT_NAMES, STAT_NAMES, check_params, per_class_means, per_class_table,
+                             resolve_params, summarize)
+from .protocols.voc import voc_ap, voc_map
+from .reports.orchestrate import ReportMethods
+from .tables import build_tables
+
+__all__ = ["evaluate", "evaluate_pass", "accumulate", "EvalResult", "make_coco_result", "table_to_csv"]
+
+
+class EvalResult(ReportMethods):
+    """Result of :func:`evaluate`.
+
+    COCO protocol: ``precision`` float64 [T, R, K, A, M], ``recall`` float64
+    [T, K, A, M], ``scores`` float64 [T, R, K, A, M] (pycocotools' ``eval`` arrays),
+    ``stats`` float64[12] (pycocotools' ``stats``), the named metrics ``map``,
+    ``map50``, ``map75``, ``map_small``, ``map_medium``, ``map_large``, ``ar_1``,
+    ``ar_10``, ``ar_100``, ``ar_small``, ``ar_medium``, ``ar_large`` (as attributes and
+    in ``metrics``), ``per_class_ap`` / ``per_class_ar`` (dict category id -> AP over the
+    IoU thresholds, area "all", the last maxDets; NaN where the category has no ground
+    truth) and ``summary`` (the summarize() lines).
+
+    VOC protocols: ``map`` (mean over categories with ground truth), ``per_class_ap``,
+    ``ap`` float64 [K], ``n_pos`` int64 [K], ``cat_ids``.
+
+    Reports of the same pass (COCO protocol): :meth:`operating_points`,
+    :meth:`confusion_matrix`, :meth:`error_analysis`, :meth:`plot`; the pass itself is
+    ``eval_pass`` (:class:`fastap.evalpass.EvalPass`).
+    """
+
+    def __init__(self, protocol, **fields):
+        self.protocol = protocol
+        self.__dict__.update(fields)
+
+    def __getattr__(self, name):
+        metrics = self.__dict__.get("metrics", {})
+        if name in metrics:
+            return metrics[name]
+        raise AttributeError(name)
+
+    def per_class(self):
+        """COCO protocol: per-category metrics as a structured array (see
+        :func:`fastap.protocols.coco.per_class_table`); sort it with ``np.sort(t, order="ap")``."""
+        p = self.params
+        return per_class_table(self.precision, self.recall, self.cat_ids, p["iouThrs"], p["areaRngLbl"],
+                               p["maxDets"])
+
+    def to_csv(self, path):
+        """Write :meth:`per_class` as CSV."""
+        table_to_csv(self.per_class(), path)
+
+    def to_dict(self):
+        """JSON-ready dict of the scalar metrics and per-class APs."""
+        d = {"protocol": self.protocol, "metrics": {k: float(v) for k, v in self.metrics.items()},
+             "per_class_ap": {str(k): (None if np.isnan(v) else float(v)) for k, v in self.per_class_ap.items()}}
+        if self.protocol == "coco":
+            d["stats"] = [float(x) for x in self.stats]
+            d["per_class_ar"] = {str(k): (None if np.isnan(v) else float(v)) for k, v in self.per_class_ar.items()}
+        return d
+
+    def __repr__(self):
+        m = ", ".join("%s=%.4f" % (k, v) for k, v in list(self.metrics.items())[:4])
+        return "EvalResult(protocol=%r, %s)" % (self.protocol, m)
+
+
+
+def table_to_csv(table, path_or_file):
+    """Write a structured array (e.g. :func:`per_class_table`) as CSV with a header;
+    NaN is written as an empty cell."""
+    close = isinstance(path_or_file, (str, bytes)) or hasattr(path_or_file, "__fspath__")
+    f = open(path_or_file, "w", newline="") if close else path_or_file
+    try:
+        w = csv.writer(f)
+        w.writerow(table.dtype.names)
+        for row in table.tolist():
+            w.writerow(["" if isinstance(v, float) and np.isnan(v) else repr(v) if isinstance(v, float) else v
+                        for v in row])
+    finally:
+        if close:
+            f.close()
+
+
+def evaluate(gt, dt, protocol="coco", iou_thresholds=None, rec_thresholds=None, max_dets=None,
+             area_ranges=None, area_labels=None, img_ids=None, cat_ids=None, use_cats=True,
+             box_format="xywh", iou_threshold=0.5, plus_one=True, num_threads=None,
+             iou_type="bbox", image_sizes=None, kpt_oks_sigmas=None):
+    """Evaluate detections against ground truth given as NumPy arrays.
+
+    The COCO protocol is :func:`evaluate_pass` (pycocotools' ``evaluate()``) followed by
+    :func:`accumulate` (``accumulate()`` and ``summarize()``).
+
+    Parameters
+    ----------
+    gt : mapping of arrays
+        ``image_id`` int[G], ``category_id`` int[G], ``bbox`` float[G, 4],
+        optional ``iscrowd`` [G], ``area`` float[G] (default w*h), ``id`` int[G],
+        ``ignore`` [G] (COCO: no effect, pycocotools replaces it by iscrowd; VOC:
+        marks "difficult" together with iscrowd). Also accepted: a ``fastap.COCO``.
+    dt : mapping of arrays
+        ``image_id`` int[D], ``category_id`` int[D], ``bbox`` float[D, 4],
+        ``score`` float[D]. Also accepted: a ``fastap.COCO`` from ``loadRes``.
+    protocol : "coco" (pycocotools' numbers, bit for bit), "voc" (VOC2010+ all-point AP
+        at ``iou_threshold``) or "voc07" (VOC2007 11-point AP).
+    iou_thresholds, rec_thresholds, max_dets, area_ranges, area_labels : COCO
+        parameters (default: pycocotools' ``iouThrs``, ``recThrs``, ``maxDets``,
+        ``areaRng``, ``areaRngLbl``).
+    img_ids, cat_ids : evaluated ids (default: every image / category that appears in
+        ``gt`` or ``dt``).
+    use_cats : False pools all categories (pycocotools' ``useCats=0``).
+    box_format : "xywh" (COCO), "xyxy" or "cxcywh": the layout of ``bbox`` in both.
+    plus_one : VOC only: the devkit's +1 pixel IoU convention.
+    num_threads : threads for the C kernels (default: all cores / OMP_NUM_THREADS).
+    iou_type : "bbox", "segm" (mask IoU) or "keypoints" (OKS), COCO protocol only.
+        segm: ``gt["segmentation"]`` and ``dt["segmentation"]`` hold one mask per record
+        in any of pycocotools' forms (polygon lists, RLE dicts with ``counts`` as
+        bytes / str / list); detections' ``area`` is the mask's area and their ``bbox``
+        may be left out (the mask's box). ``image_sizes``: {image_id: (height, width)},
+        needed for polygons. keypoints: ``gt["keypoints"]`` float[G, 3K] and
+        ``dt["keypoints"]`` float[D, 3K] ((x, y, v) triples), ``gt["num_keypoints"]``
+        [G] (default: the visible count); detections' ``bbox`` and ``area`` default to
+        the keypoints' box as pycocotools' loadRes makes them; ``kpt_oks_sigmas``
+        float[K] (default COCO's 17). Defaults change as pycocotools' Params do
+        (keypoints: ``max_dets=[20]``, areas all/medium/large).
+
+    Returns
+    -------
+    EvalResult
+    """
+    if protocol in ("voc", "voc07") and iou_type == "bbox":
+        gt, dt = _box_columns(gt, box_format), _box_columns(dt, box_format, "dt")
+        if img_ids is None:
+            img_ids = np.union1d(gt["image_id"], dt["image_id"])
+        if cat_ids is None:
+            cat_ids = np.unique(gt["category_id"])
+        return _evaluate_voc(gt, dt, img_ids, cat_ids, use_cats, protocol, iou_threshold, plus_one, num_threads)
+    return accumulate(evaluate_pass(gt, dt, iou_thresholds, rec_thresholds, max_dets, area_ranges, area_labels,
+                                    img_ids, cat_ids, use_cats, box_format, num_threads, iou_type, image_sizes,
+                                    kpt_oks_sigmas, protocol=protocol))
+
+
+def evaluate_pass(gt, dt, iou_thresholds=None, rec_thresholds=None, max_dets=None, area_ranges=None,
+                  area_labels=None, img_ids=None, cat_ids=None, use_cats=True, box_format="xywh",
+                  num_threads=None, iou_type="bbox", image_sizes=None, kpt_oks_sigmas=None, protocol="coco"):
+    """pycocotools' ``evaluate()`` over the inputs of :func:`evaluate` (same
+    parameters): returns the :class:`~fastap.evalpass.EvalPass`, which
+    :func:`accumulate` turns into an :class:`EvalResult`.
+
+    With a :class:`fastap.COCO` ground truth, its annotation ids must be unique
+    (pycocotools would evaluate the last of a duplicated id twice)."""
+    if iou_type not in ("bbox", "segm", "keypoints"):
+        raise ValueError("iou_type should be 'bbox', 'segm' or 'keypoints', got %r" % (iou_type,))
+    coco = dict(iou_thresholds=iou_thresholds, rec_thresholds=rec_thresholds, max_dets=max_dets,
+                area_ranges=area_ranges, area_labels=area_labels, img_ids=img_ids, cat_ids=cat_ids,
+                use_cats=use_cats, num_threads=num_threads)
+    if iou_type != "bbox":
+        if protocol != "coco":
+            raise ValueError("iou_type=%r is evaluated with the COCO protocol only" % (iou_type,))
+        if isinstance(gt, COCO) or isinstance(dt, COCO):
+            if not (isinstance(gt, COCO) and isinstance(dt, COCO)):
+                raise InvalidTypeError("for iou_type=%r give both gt and dt as COCO objects, or both as "
+                                       "mappings of arrays" % iou_type)
+            return _cocos_pass(gt, dt, iou_type, kpt_oks_sigmas, **coco)
+        return _geometry_pass(gt, dt, iou_type, image_sizes, kpt_oks_sigmas, box_format, **coco)
+    names = None
+    if isinstance(gt, COCO):
+        names = {c: v.get("name", c) for c, v in gt.cats.items()} or None
+    g, d = _box_columns(gt, box_format), _box_columns(dt, box_format, "dt")
+    if img_ids is None:
+        coco["img_ids"] = np.union1d(g["image_id"], d["image_id"])
+    if cat_ids is None:
+        coco["cat_ids"] = np.union1d(g["category_id"], d["category_id"])
+    if protocol != "coco":
+        raise ValueError("protocol should be 'coco', 'voc' or 'voc07', got %r" % (protocol,))
+    return _columns_pass(g, d, Params("bbox"), None, "bbox", names, unique_gt_ids=isinstance(gt, COCO), **coco)
+
+
+def _box_columns(x, box_format, kind="gt"):
+    """Columns of a COCO object (its annotations) or of a mapping of arrays."""
+    if isinstance(x, COCO):
+        return columns_of(x, None)
+    return gt_columns(x, box_format) if kind == "gt" else dt_columns(x, box_format)
+
+
+def accumulate(ps):
+    """pycocotools' ``accumulate()`` and ``summarize()`` of an evaluation pass
+    (:func:`evaluate_pass`): an :class:`EvalResult` whose reports read the same pass."""
+    precision, recall, scores = ps.accumulate()
+    params = {"iouThrs": ps.iou_thrs, "recThrs": ps.rec_thrs, "maxDets": ps.max_dets, "areaRng": ps.area_rng,
+              "areaRngLbl": ps.area_lbl, "useCats": int(ps.use_cats)}
+    res = make_coco_result(precision, recall, scores, params, ps.tables.cat_ids, ps.tables.img_ids,
+                           iou_type=ps.iou_type)
+    res._pass = ps           # for the reports (fastap.reports), which read its tables and match bits
+    return res
+
+
+def _evaluate_voc(gt, dt, img_ids, cat_ids, use_cats, protocol, iou_threshold, plus_one, num_threads):
+    """evaluate() for the VOC protocols."""
+    tables = build_tables(gt, dt, img_ids, cat_ids, use_cats, dt_by_image=False)
+    difficult = gt["iscrowd"] | gt.get("ignore", np.zeros_like(gt["iscrowd"]))
+    ap, npos = voc_ap(tables, iou_threshold, use_11_point=protocol == "voc07",
+                      plus_one=plus_one, difficult=difficult, num_threads=num_threads)
+    cats = tables.cat_ids
+    return EvalResult(protocol, metrics={"map": voc_map(ap, npos)}, ap=ap, n_pos=npos, cat_ids=cats,
+                      per_class_ap=dict(zip(cats.tolist(), ap.tolist())),
+                      iou_threshold=float(iou_threshold))
+
+
+def _columns_pass(gt, dt, p, attach, iou_type, names, iou_thresholds, rec_thresholds, max_dets, area_ranges,
+                  area_labels, img_ids, cat_ids, use_cats, num_threads, unique_gt_ids=False):
+    """The COCO pass over validated columns (:func:`run_pass`); parameters default to
+    those of Params ``p``; ``attach(tables, iou_thrs, max_dets)`` attaches mask or
+    keypoint IoUs."""
+    iou_thrs, rec_thrs, md, ar, lbl = resolve_params(p, iou_thresholds, rec_thresholds, max_dets,
+                                                     area_ranges, area_labels)
+    ps = run_pass(gt, dt, img_ids, cat_ids, use_cats, iou_thrs, rec_thrs, md, ar, lbl, iou_type=iou_type,
+                  attach=None if attach is None else (lambda tables: attach(tables, iou_thrs, md)),
+                  unique_gt_ids=unique_gt_ids, num_threads=num_threads, names=names)
+    return ps
+
+
+def _cocos_pass(gt, dt, iou_type, sigmas, iou_thresholds, rec_thresholds, max_dets, area_ranges, area_labels,
+                    img_ids, cat_ids, use_cats, num_threads):
+    """The pass of masks or keypoints of two COCO objects: the parameters are made as
+    COCOeval makes them (every image and category of the ground truth by default; the
+    given ones set on pycocotools' Params), then the pass COCOeval.evaluate() runs."""
+    p = Params(iou_type)
+    p.imgIds = sorted_ids_list(gt.getImgIds())
+    p.catIds = sorted(gt.getCatIds())
+    for name, v in (("iouThrs", iou_thresholds), ("recThrs", rec_thresholds), ("maxDets", max_dets),
+                    ("areaRng", area_ranges), ("areaRngLbl", area_labels), ("imgIds", img_ids),
+                    ("catIds", cat_ids), ("kpt_oks_sigmas", sigmas)):
+        if v is not None:
+            setattr(p, name, v)
+    img = unique_ids(id_column("params", "imgIds", np.asarray(p.imgIds).reshape(-1), len(p.imgIds)))
+    cat = id_column("params", "catIds", np.asarray(p.catIds).reshape(-1), len(p.catIds))
+    if use_cats:
+        cat = unique_ids(cat)
+    g, d = columns_of(gt, "gt"), columns_of(dt, "dt")
+    iou_thrs, rec_thrs, md, ar = check_params(p.iouThrs, p.recThrs, p.maxDets, p.areaRng)
+    attach = iou_attacher(gt, dt, iou_type, getattr(p, "kpt_oks_sigmas", None), md[-1], iou_thrs, use_cats,
+                          g["iscrowd"], num_threads)
+    ps = run_pass(g, d, img, cat, bool(use_cats), iou_thrs, rec_thrs, md, ar, p.areaRngLbl, iou_type=iou_type,
+                  attach=attach, unique_gt_ids=True, num_threads=num_threads)
+    return ps
+
+
+def _geometry_pass(gt, dt, iou_type, image_sizes, sigmas, box_format, **coco):
+    """The pass of masks or keypoints given as mappings of arrays: converted as
+    pycocotools' loadRes would, then the same pass as boxes, with their IoUs attached."""
+    if not hasattr(gt, "keys") or not hasattr(dt, "keys"):
+        raise InvalidTypeError("gt and dt should be mappings of arrays or COCO objects")
+    p = Params(iou_type)
+    gt_in, dt_in = dict(gt), dict(dt)
+    if iou_type == "segm":
+        g_rle, d_rle = _segm_inputs(gt_in, dt_in, image_sizes, box_format)
+
+        def attach(tables, iou_thrs, md):
+            attach_rle_iou(tables, g_rle, d_rle, md[-1], num_threads=coco["num_threads"])
+    else:
+        sig, gk, dk = _keypoint_inputs(gt_in, dt_in, p, sigmas)
+    g = gt_columns(gt_in, "xywh" if iou_type == "segm" and gt.get("bbox") is None else box_format)
+    d = dt_columns(dt_in, "xywh" if dt.get("bbox") is None or iou_type == "segm" else box_format)
+    if iou_type == "keypoints":
+        num = gt_in.get("num_keypoints")
+        num = (gk[:, 2::3] > 0).sum(axis=1) if num is None else float_column("ground truth", "num_keypoints", num,
+                                                                             (gk.shape[0],))
+
+        def attach(tables, iou_thrs, md):
+            attach_oks(tables, gk, num, g["iscrowd"], dk, sig, md[-1], num_threads=coco["num_threads"],
+                       use_cats=coco["use_cats"], iou_thrs=iou_thrs)
+    if coco["img_ids"] is None:
+        coco["img_ids"] = np.union1d(g["image_id"], d["image_id"])
+    if coco["cat_ids"] is None:
+        coco["cat_ids"] = np.union1d(g["category_id"], d["category_id"])
+    return _columns_pass(g, d, p, attach, iou_type, None, **coco)
+
+
+def _segm_inputs(gt_in, dt_in, image_sizes, box_format):
+    """RLE sets of both sides (``image_sizes``: {image_id: (height, width)}, for
+    polygons); fills in the areas and boxes pycocotools' loadRes would give."""
+    sizes = {} if image_sizes is None else {int(k): {"height": int(v[0]), "width": int(v[1])}
+                                            for k, v in dict(image_sizes).items()}
+    for name, d in (("ground truth", gt_in), ("detections", dt_in)):
+        if d.get("segmentation") is None:
+            raise InvalidAnnotationError("%s: missing field 'segmentation'" % name)
+    g_rle = rles_from_objects(gt_in["segmentation"], gt_in.get("image_id"), sizes, "ground truth")
+    d_rle = rles_from_objects(dt_in["segmentation"], dt_in.get("image_id"), sizes, "detections")
+    if gt_in.get("area") is None:
+        gt_in["area"] = g_rle["area"]
+    if gt_in.get("bbox") is None:
+        gt_in["bbox"] = g_rle["bbox"]
+    n_dt = len(dt_in.get("image_id", []))
+    given = None if dt_in.get("bbox") is None else box_column("detections", dt_in["bbox"], n_dt, None, box_format)
+    dt_in["bbox"], dt_in["area"] = segm_result_boxes(d_rle, given)
+    return g_rle, d_rle
+
+
+def _keypoint_inputs(gt_in, dt_in, p, sigmas):
+    """(sigmas float64 [K], gt keypoints [G, 3K], dt keypoints [D, 3K]); detections
+    without boxes get the keypoints' box, as pycocotools' loadRes gives them."""
+    sig = np.asarray(p.kpt_oks_sigmas if sigmas is None else sigmas, dtype=np.float64).reshape(-1)
+    K = sig.shape[0]
+    n_dt = len(dt_in.get("image_id", []))
+    gk = float_column("ground truth", "keypoints", gt_in.get("keypoints"), (len(gt_in.get("image_id", [])), 3 * K))
+    dk = float_column("detections", "keypoints", dt_in.get("keypoints"), (n_dt, 3 * K))
+    if dt_in.get("bbox") is None:
+        dt_in["bbox"], dt_in["area"] = keypoint_result_boxes(dk)
+    return sig, gk, dk
+
+
+def make_coco_result(precision, recall, scores, params, cat_ids, img_ids, iou_type="bbox"):
+    """EvalResult from accumulated COCO arrays; params: iouThrs, recThrs, maxDets,
+    areaRng, areaRngLbl, useCats."""
+    md, lbl = params["maxDets"], params["areaRngLbl"]
+    stats, lines = (np.full(12, -1.0), [])
+    names = STAT_NAMES
+    if iou_type == "keypoints":
+        stats, lines = summarize(precision, recall, params["iouThrs"], lbl, md, "keypoints")
+        names = KPT_STAT_NAMES
+    elif len(md) >= 3:
+        stats, lines = summarize(precision, recall, params["iouThrs"], lbl, md)
+    return EvalResult("coco", precision=precision, recall=recall, scores=scores, stats=stats,
+                      metrics=dict(zip(names, stats.tolist())), summary=lines, iou_type=iou_type,
+                      cat_ids=cat_ids, img_ids=img_ids,
+                      per_class_ap=per_class_means(precision, cat_ids),
+                      per_class_ar=per_class_means(recall, cat_ids, recall=True),
+                      params={"iouThrs": params["iouThrs"], "recThrs": params["recThrs"], "maxDets": md,
+                              "areaRng": np.asarray(params["areaRng"]).tolist(), "areaRngLbl": lbl,
+                              "useCats": params["useCats"]})
