@@ -8,26 +8,48 @@ coco.createIndex()`` re-indexes; ``evalImgs`` and ``ious`` can be read after
 ``useCats=0`` leaves ``params.catIds == [-1]``. The numbers come from the same
 pipeline as :func:`fastap.evaluate` (:mod:`fastap.evalpass`) and are bit-identical to pycocotools'.
 
-pycocotools quirks reproduced on purpose (each tested against pycocotools):
+Where each pycocotools rule lives (one place per rule; each is tested against
+pycocotools):
 
-* ``summarize()``'s first line (``stats[0]``) uses ``maxDets=100`` whatever
-  ``params.maxDets`` is, and gives -1 when 100 is not among them;
-* an annotation's ``ignore`` field is replaced by its ``iscrowd`` flag, so ``ignore``
-  alone never ignores a ground truth;
-* a detection matched to a ground truth whose ``id`` is 0 counts as unmatched in
-  ``accumulate()`` (pycocotools stores the matched id and tests it for non-zero);
-* ``params.imgIds``/``catIds`` are made sorted-unique and ``maxDets`` sorted by
-  ``evaluate()``;
-* ``iouType="keypoints"`` with ``useCats=0`` matches nothing (pycocotools' computeOks
-  looks the ground truth up under category -1 and finds none);
-* results are read by the branch of ``loadRes`` that their first record picks: with a
-  non-empty ``bbox`` their area is ``w*h`` even for segm or keypoints evaluation
-  (detectron2's results take this branch), else a mask's area or the keypoints' box.
+======================================================  ===============================================
+rule or quirk                                           implemented in
+======================================================  ===============================================
+box IoU from xywh in double; a crowd's union is the     ``csrc/iou_pair.h`` (``fa_iou_xywh_pair``,
+detection's area                                        shared with the CUDA kernel)
+detections per (image, category) by descending score,   ``csrc/group.c`` (stable grouping), called by
+stable (mergesort ties); cut to ``maxDets[-1]``          :func:`fastap.tables.build_tables`
+ignore = ``iscrowd`` or area outside the range (an      ``csrc/coco.c``, ``fa_coco_match_part``
+annotation's own ``ignore`` is replaced by ``iscrowd``,
+so it never ignores alone); ignored ground truth last
+greedy matching at ``min(t, 1 - 1e-10)``; a match to    ``csrc/coco.c``, ``fa_coco_match_part``
+an ignored ground truth ignores the detection
+a detection matched to a ground truth with ``id`` 0     ``csrc/coco.c``, ``fa_coco_match_part``
+counts as unmatched in ``accumulate()``                 (``gt_id_zero``)
+accumulation: concatenation in image order, mergesort,  ``csrc/coco.c``, ``fa_coco_accumulate_areas``
+``eps = np.spacing(1)``, monotone precision,
+``searchsorted(..., 'left')``; -1 without ground truth
+``summarize()``: ``stats[0]`` at ``maxDets=100``        :func:`fastap.protocols.coco.summarize`
+whatever ``maxDets`` is (-1 when 100 is absent)
+``imgIds``/``catIds`` sorted-unique and ``maxDets``     :meth:`COCOeval.evaluate` (here)
+sorted by ``evaluate()``; ``catIds == [-1]`` after
+``accumulate()`` with ``useCats=0``
+keypoints with ``useCats=0`` match nothing              :func:`fastap.geometry.attach_oks`
+(computeOks finds no ground truth under category -1)
+keypoint ignore: ``iscrowd`` or ``num_keypoints == 0``  :func:`fastap.geometry.attach_oks`
+OKS and its per-keypoint sigmas                         ``csrc/keypoints.c``
+mask IoU on RLE, crowd rule                             ``csrc/rle.c``
+results read by the ``loadRes`` branch their first      :func:`fastap.adapters.records.results_kind`,
+record picks (a non-empty ``bbox``: area ``w*h`` even   :meth:`fastap.adapters.cocodata.COCO.loadRes`
+for segm / keypoints, as detectron2's results)
+box results' area ``w*h``, ids 1..N, ``iscrowd`` 0      :meth:`fastap.adapters.cocodata.COCO.loadRes`
+parameters built with pycocotools' ``np.linspace``      :class:`fastap.params.Params`
+======================================================  ===============================================
 
 Where pycocotools crashes, fastap answers: ``loadRes([])`` gives an empty result set that
 evaluates cleanly; a ground truth without ``iscrowd`` counts as not crowd; images need no
 ``width``/``height``. Where pycocotools silently gives wrong numbers, fastap raises:
-duplicate annotation ids (pycocotools evaluates the last one twice).
+duplicate annotation ids (pycocotools evaluates the last one twice;
+:func:`fastap.evalpass.check_unique_gt_ids`).
 """
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _core
+from . import _core, cuda
 from .errors import DeviceError, InvalidAnnotationError, InvalidTypeError
 
 __all__ = ["box_iou"]
@@ -66,7 +66,6 @@ def box_iou(a, b, fmt="xyxy", iscrowd=None, num_threads=None, out=None, block_ro
         NumPy equivalent for xyxy: ``inter / (area_a[:, None] + area_b[None] - inter)``
         with ``inter`` from clipped corner differences (0 where boxes do not overlap).
     """
-    from . import cuda
     if cuda.is_cuda_array(a) or cuda.is_cuda_array(b):
         if num_threads is not None:
             raise InvalidTypeError("num_threads is for the CPU path; these boxes are CUDA arrays")

@@ -24,6 +24,8 @@ import os
 
 import numpy as np
 
+from . import mask
+
 __all__ = ["make_coco", "make_arrays", "write_coco", "SCALES", "make_keypoints_coco", "make_segm_coco", "write_yolo_labels", "write_voc_xml",
            "write_voc_results", "write_yolo_dataset", "write_png"]
 
@@ -464,10 +466,7 @@ def make_segm_coco(seed=0, n_images=100, n_categories=10, gt_per_image=7.3, dets
     ``mask_api``: a module with pycocotools.mask's functions (default ``fastap.mask``).
     """
     if mask_api is None:
-        try:
-            from . import mask as mask_api
-        except ImportError:         # the same functions, bit for bit
-            import pycocotools.mask as mask_api
+        mask_api = mask
     rng = np.random.default_rng(seed)
     W, H = image_size
     images, categories, gt, dt = make_arrays(n_images=n_images, n_categories=n_categories,
