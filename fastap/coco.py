@@ -17,9 +17,9 @@ rule or quirk                                           implemented in
 box IoU from xywh in double; a crowd's union is the     ``csrc/iou_pair.h`` (``fa_iou_xywh_pair``,
 detection's area                                        shared with the CUDA kernel)
 detections per (image, category) by descending score,   ``csrc/group.c`` (stable grouping), called by
-stable (mergesort ties); cut to ``maxDets[-1]``          :func:`fastap.tables.build_tables`
+stable (mergesort ties); cut to ``maxDets[-1]``         :func:`fastap.tables.build_tables`
 ignore = ``iscrowd`` or area outside the range (an      ``csrc/coco.c``, ``fa_coco_match_part``
-annotation's own ``ignore`` is replaced by ``iscrowd``,
+annotation's ``ignore`` is replaced by ``iscrowd``,
 so it never ignores alone); ignored ground truth last
 greedy matching at ``min(t, 1 - 1e-10)``; a match to    ``csrc/coco.c``, ``fa_coco_match_part``
 an ignored ground truth ignores the detection
