@@ -473,102 +473,19 @@ def error_analysis(result, pos_threshold=0.5, bg_threshold=0.1, area="all", max_
     pos, bg = float(pos_threshold), float(bg_threshold)
     if not 0 <= bg <= pos <= 1:
         raise ValueError("need 0 <= bg_threshold <= pos_threshold <= 1, got %r and %r" % (bg, pos))
-    K, nd, ng = ps.K, ps.n_dt, ps.n_gt
-    m = ps.match_one(pos, a, details=True)
-    tp = m["dt_tp"][0] != 0
-    fp = m["dt_fp"][0] != 0
-    rank = m["dt_rank"]
-    if cut < ps.max_dets[-1]:
-        tp, fp = tp & (rank < cut), fp & (rank < cut)
-    npig = m["npig"][:, 0].astype(np.int64)
-    gt_ign = m["gt_ignore"][0].astype(bool) if ng else np.zeros(0, bool)
-    gt_used = np.zeros(ng, np.uint8)
-    gt_used[m["dt_match"][0, 0][tp]] = 1
-
-    # IoU summaries of the false positives against their image's ground truths (C, in
-    # parallel), walking the false positives in the grouped order
+    tp, fp, npig, gt_ign, gt_used = _match_at(ps, pos, a, cut)
     dsel = np.flatnonzero(fp)
-    g_ann = np.argsort(ps.tables.gt_index, kind="stable")      # annotation order (argmax ties)
-    go, goff = _by_image(ps.tables.gt_img[g_ann], ps.I)
-    gsel = g_ann[go]
-    if ps.I == 0:
-        goff = np.zeros(1, np.int64)
-    s_iou, s_gt, o_iou, o_gt, u_iou = _core.tide_ious_rows(
-        dsel, np.ascontiguousarray(ps.tables.dt_img, dtype=np.int32), ps.dt_box, ps.dt_cat, goff,
-        np.ascontiguousarray(ps.gt_box[gsel]), np.ascontiguousarray(ps.gt_cat[gsel]),
-        np.ascontiguousarray(gt_ign[gsel].astype(np.uint8)), np.ascontiguousarray(gt_used[gsel]),
-        np.ascontiguousarray(gsel, dtype=np.int64), num_threads=ps.num_threads)
-
-    loc = (bg <= s_iou) & (s_iou <= pos)
-    cls = ~loc & (o_iou >= pos)
-    dupe = ~loc & ~cls & (u_iou >= pos)
-    bkg = ~loc & ~cls & ~dupe & (np.maximum(s_iou, o_iou) <= bg)
-    both = ~(loc | cls | dupe | bkg)
-    code = np.full(loc.shape[0], 2, np.int8)            # Both unless another type applies
-    code[cls] = 0
-    code[loc] = 1
-    code[dupe] = 3
-    code[bkg] = 4
-
-    # Cls / Loc fixes: the best-scoring claim on each unmatched ground truth wins
-    target = np.where(cls, o_gt, np.where(loc, s_gt, -1))
-    claim = (cls | loc) & (target >= 0)
-    claim &= gt_used[np.maximum(target, 0)] == 0
-    ci = np.flatnonzero(claim)
-    o = np.lexsort((dsel[ci], -ps.dt_score[dsel[ci]], target[ci]))
-    first = np.ones(o.size, bool)
-    first[1:] = target[ci][o][1:] != target[ci][o][:-1]
-    win = np.zeros(dsel.shape[0], bool)
-    win[ci[o[first]]] = True
-    usable = np.zeros(ng, bool)
-    usable[target[ci]] = True
-    missed = ~gt_ign & (gt_used == 0) & ~usable
+    kinds, s_gt, o_gt = _false_positive_types(ps, dsel, gt_ign, gt_used, pos, bg)
+    win, missed = _claims(ps, dsel, kinds, s_gt, o_gt, gt_ign, gt_used)
+    K = ps.K
     missed_per_cat = np.bincount(ps.gt_cat[missed], minlength=K)[:K]
+    cls_target = ps.gt_cat[np.where(kinds["Cls"], o_gt, 0)[kinds["Cls"] & win]]
+    base, fixed, special = _fixed_aps(ps, tp, fp, npig, dsel, kinds, win, cls_target, missed_per_cat)
 
-    # every fix re-accumulates flags in the pass's accumulation order (sorted once);
-    # at[d]: the position of grouped detection d in that order
-    acc = ps.acc_order()
-    at = np.empty(nd, np.int64)
-    at[acc] = np.arange(nd, dtype=np.int64)
-    cat_s = ps.dt_cat[acc]
-    runs = np.searchsorted(cat_s, np.arange(K + 1)).astype(np.int64)
-    R = ps.rec_thrs
-    tp_s, fp_s = tp[acc], fp[acc]
-
-    def ap(t=tp_s, f=fp_s, n=npig, off=runs):
-        return _mean_valid(_core.ap_sorted(off, t, f, np.ascontiguousarray(n, dtype=np.int64), R))
-
-    at_fp = at[dsel]                    # each false positive's position in that order
-
-    def removed(mask):
-        f = fp_s.copy()
-        f[at_fp[mask]] = False
-        return f
-
-    base = ap()
-    fixed = {}
-    # Loc: the winners become true positives in place (same class)
-    t2 = tp_s.copy()
-    t2[at_fp[loc & win]] = True
-    fixed["Loc"] = ap(t2, removed(loc))
-    # Cls: the winners become true positives of their ground truth's class: the
-    # accumulation order re-sorted stably by (new class, -score)
-    pw = at_fp[cls & win]
-    t2 = tp_s.copy()
-    t2[pw] = True
-    f2 = removed(cls)
-    if pw.size:
-        o, c2 = _resort_moved(cat_s, ps.dt_score[acc], runs, pw, ps.gt_cat[target[cls & win]])
-        fixed["Cls"] = ap(t2[o], f2[o], npig, np.searchsorted(c2, np.arange(K + 1)).astype(np.int64))
-    else:
-        fixed["Cls"] = ap(t2, f2)
-    fixed["Both"] = ap(tp_s, removed(both))
-    fixed["Dupe"] = ap(tp_s, removed(dupe))
-    fixed["Bkg"] = ap(tp_s, removed(bkg))
-    fixed["Miss"] = ap(n=npig - missed_per_cat)
-    n_tp = np.bincount(ps.dt_cat[tp], minlength=K)[:K]
-    special = {"FalsePos": ap(tp_s, np.zeros_like(fp_s)), "FalseNeg": ap(n=n_tp)}
-
+    code = np.full(dsel.shape[0], 2, np.int8)            # Both unless another type applies
+    for i, t in enumerate(ERROR_TYPES[:5]):
+        if t != "Both":
+            code[kinds[t]] = i
     counts = {t: int((code == i).sum()) for i, t in enumerate(ERROR_TYPES[:5])}
     counts["Miss"] = int(missed.sum())
     per_class = np.zeros(K, dtype=[("category_id", np.int64)] + [(t, np.int64) for t in ERROR_TYPES])
@@ -591,3 +508,111 @@ def error_analysis(result, pos_threshold=0.5, bg_threshold=0.1, area="all", max_
                          fixed_ap={**fixed, **special}, counts=counts, per_class=per_class,
                          dt_error=dt_error, gt_missed=gt_missed, pos_threshold=pos, bg_threshold=bg,
                          area=ps.area_lbl[a], max_dets=cut, names=ps.names)
+
+
+def _match_at(ps, pos, a, cut):
+    """The error analysis' matching at IoU ``pos``, area range ``a``, ``cut``
+    detections per image: (tp bool [n_dt], fp bool [n_dt], npig int64 [K], gt_ignore
+    bool [n_gt], gt_used uint8 [n_gt] (matched by a true positive))."""
+    m = ps.match_one(pos, a, details=True)
+    tp = m["dt_tp"][0] != 0
+    fp = m["dt_fp"][0] != 0
+    rank = m["dt_rank"]
+    if cut < ps.max_dets[-1]:
+        tp, fp = tp & (rank < cut), fp & (rank < cut)
+    npig = m["npig"][:, 0].astype(np.int64)
+    ng = ps.n_gt
+    gt_ign = m["gt_ignore"][0].astype(bool) if ng else np.zeros(0, bool)
+    gt_used = np.zeros(ng, np.uint8)
+    gt_used[m["dt_match"][0, 0][tp]] = 1
+    return tp, fp, npig, gt_ign, gt_used
+
+
+def _false_positive_types(ps, dsel, gt_ign, gt_used, pos, bg):
+    """TIDE's type of each false positive ``dsel`` (grouped indices): ({type: bool
+    [len(dsel)]} for Cls, Loc, Both, Dupe, Bkg, exactly one set per row), and the ground
+    truth of its best same-class (``s_gt``) and other-class (``o_gt``) IoU (-1: none).
+    The IoU summaries come from C, in parallel, walking the false positives in the
+    grouped order."""
+    g_ann = np.argsort(ps.tables.gt_index, kind="stable")      # annotation order (argmax ties)
+    go, goff = _by_image(ps.tables.gt_img[g_ann], ps.I)
+    gsel = g_ann[go]
+    if ps.I == 0:
+        goff = np.zeros(1, np.int64)
+    s_iou, s_gt, o_iou, o_gt, u_iou = _core.tide_ious_rows(
+        dsel, np.ascontiguousarray(ps.tables.dt_img, dtype=np.int32), ps.dt_box, ps.dt_cat, goff,
+        np.ascontiguousarray(ps.gt_box[gsel]), np.ascontiguousarray(ps.gt_cat[gsel]),
+        np.ascontiguousarray(gt_ign[gsel].astype(np.uint8)), np.ascontiguousarray(gt_used[gsel]),
+        np.ascontiguousarray(gsel, dtype=np.int64), num_threads=ps.num_threads)
+    loc = (bg <= s_iou) & (s_iou <= pos)
+    cls = ~loc & (o_iou >= pos)
+    dupe = ~loc & ~cls & (u_iou >= pos)
+    bkg = ~loc & ~cls & ~dupe & (np.maximum(s_iou, o_iou) <= bg)
+    both = ~(loc | cls | dupe | bkg)
+    return {"Cls": cls, "Loc": loc, "Both": both, "Dupe": dupe, "Bkg": bkg}, s_gt, o_gt
+
+
+def _claims(ps, dsel, kinds, s_gt, o_gt, gt_ign, gt_used):
+    """The Cls / Loc fixes: the best-scoring claim on each unmatched ground truth wins
+    (ties: the first in the grouped order). Returns (win bool [len(dsel)], missed bool
+    [n_gt]: non-ignored, unmatched and claimed by no Cls or Loc error)."""
+    cls, loc = kinds["Cls"], kinds["Loc"]
+    target = np.where(cls, o_gt, np.where(loc, s_gt, -1))
+    claim = (cls | loc) & (target >= 0)
+    claim &= gt_used[np.maximum(target, 0)] == 0
+    ci = np.flatnonzero(claim)
+    o = np.lexsort((dsel[ci], -ps.dt_score[dsel[ci]], target[ci]))
+    first = np.ones(o.size, bool)
+    first[1:] = target[ci][o][1:] != target[ci][o][:-1]
+    win = np.zeros(dsel.shape[0], bool)
+    win[ci[o[first]]] = True
+    usable = np.zeros(ps.n_gt, bool)
+    usable[target[ci]] = True
+    return win, ~gt_ign & (gt_used == 0) & ~usable
+
+
+def _fixed_aps(ps, tp, fp, npig, dsel, kinds, win, cls_target, missed_per_cat):
+    """(baseline mAP, {type: mAP with that type fixed}, {special: mAP}): each fix one C
+    accumulation of modified flags in the pass's accumulation order (sorted once);
+    ``cls_target``: the class each winning Cls error moves to."""
+    K, nd = ps.K, ps.n_dt
+    acc = ps.acc_order()
+    at = np.empty(nd, np.int64)                 # at[d]: grouped detection d's position in it
+    at[acc] = np.arange(nd, dtype=np.int64)
+    cat_s = ps.dt_cat[acc]
+    runs = np.searchsorted(cat_s, np.arange(K + 1)).astype(np.int64)
+    R = ps.rec_thrs
+    tp_s, fp_s = tp[acc], fp[acc]
+
+    def ap(t=tp_s, f=fp_s, n=npig, off=runs):
+        return _mean_valid(_core.ap_sorted(off, t, f, np.ascontiguousarray(n, dtype=np.int64), R))
+
+    at_fp = at[dsel]                    # each false positive's position in that order
+
+    def removed(mask):
+        f = fp_s.copy()
+        f[at_fp[mask]] = False
+        return f
+
+    fixed = {}
+    # Loc: the winners become true positives in place (same class)
+    t2 = tp_s.copy()
+    t2[at_fp[kinds["Loc"] & win]] = True
+    fixed["Loc"] = ap(t2, removed(kinds["Loc"]))
+    # Cls: the winners become true positives of their ground truth's class: the
+    # accumulation order re-sorted stably by (new class, -score)
+    pw = at_fp[kinds["Cls"] & win]
+    t2 = tp_s.copy()
+    t2[pw] = True
+    f2 = removed(kinds["Cls"])
+    if pw.size:
+        o, c2 = _resort_moved(cat_s, ps.dt_score[acc], runs, pw, cls_target)
+        fixed["Cls"] = ap(t2[o], f2[o], npig, np.searchsorted(c2, np.arange(K + 1)).astype(np.int64))
+    else:
+        fixed["Cls"] = ap(t2, f2)
+    for t in ("Both", "Dupe", "Bkg"):
+        fixed[t] = ap(tp_s, removed(kinds[t]))
+    fixed["Miss"] = ap(n=npig - missed_per_cat)
+    n_tp = np.bincount(ps.dt_cat[tp], minlength=K)[:K]
+    special = {"FalsePos": ap(tp_s, np.zeros_like(fp_s)), "FalseNeg": ap(n=n_tp)}
+    return ap(), {t: fixed[t] for t in ("Loc", "Cls", "Both", "Dupe", "Bkg", "Miss")}, special
