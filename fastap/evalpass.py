@@ -200,12 +200,6 @@ class EvalPass:
             with self._lock:
                 exact_ious(self.tables.core)
 
-    def cat_name(self, cid):
-        """The name of category ``cid`` (its id as text when unknown)."""
-        if self.names and cid in self.names:
-            return str(self.names[cid])
-        return str(cid)
-
 
 def check_unique_gt_ids(gt, tables):
     """Refuse duplicate annotation ids among the evaluated ground truth (pycocotools

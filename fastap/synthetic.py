@@ -152,10 +152,6 @@ def make_arrays(n_images=100, n_categories=10, gt_per_image=7.3, dets_per_image=
     return images, categories, gt, dt
 
 
-def _to_py(v):
-    return v.item() if hasattr(v, "item") else v
-
-
 def make_coco(seed=0, edge_cases=False, **kw):
     """Generate a COCO ground-truth dataset dict and a results list (list of dicts).
 
