@@ -91,122 +91,142 @@ static int decode_string(jctx *c, char *out, int64_t cap, int64_t *n, int64_t *r
     return FA_OK;
 }
 
+/* Polygons [[x, y, ...], ...] (c->p at the outer '['): their numbers into values, one
+ * after the other, their lengths into poly_len. */
+static int segm_polygons(jctx *c, double *values, int64_t *poly_len, int64_t cap, fa_json_segm *out)
+{
+    char tmp[16];
+    int rc;
+    out->kind = FA_SEGM_POLYGONS;
+    c->p++;
+    skip_ws(c);
+    if (c->p < c->end && *c->p == ']')
+        return FA_OK;
+    for (;;) {
+        int64_t k;
+        if (out->n_poly >= cap)
+            return fa_jr_err(c, FA_EINVAL, c->p, "more polygons than the capacity");
+        if (c->p >= c->end || *c->p != '[')
+            return fa_jr_err(c, FA_EPARSE, c->p, "polygons must be lists of numbers, got %s",
+                        fa_jr_describe(c, c->p, tmp, sizeof tmp));
+        rc = fa_jr_number_array(c, values + out->n_values, cap - out->n_values, &k, "a polygon");
+        if (rc != FA_OK)
+            return rc;
+        poly_len[out->n_poly++] = k;
+        out->n_values += k;
+        skip_ws(c);
+        if (c->p >= c->end)
+            return fa_jr_err_eof(c);
+        if (*c->p == ',') {
+            c->p++;
+            skip_ws(c);
+            continue;
+        }
+        if (*c->p == ']')
+            return FA_OK;
+        return fa_jr_err(c, FA_EPARSE, c->p, "expected ',' or ']' in the polygon list");
+    }
+}
+
+/* An RLE object's "size" (c->p at its value): [h, w], non-negative integers < 2^31. */
+static int segm_size(jctx *c, fa_json_segm *out)
+{
+    double hw[3];
+    int64_t k;
+    int rc = fa_jr_number_array(c, hw, 3, &k, "size");
+    if (rc == FA_EINVAL || (rc == FA_OK && k != 2))
+        return fa_jr_err(c, FA_EPARSE, c->p, "size must be [height, width]");
+    if (rc != FA_OK)
+        return rc;
+    if (!(hw[0] >= 0 && hw[1] >= 0 && hw[0] == floor(hw[0]) && hw[1] == floor(hw[1]) &&
+          hw[0] < 2147483648.0 && hw[1] < 2147483648.0))
+        return fa_jr_err(c, FA_EPARSE, c->p, "size must be two non-negative integers");
+    out->h = (int64_t)hw[0];
+    out->w = (int64_t)hw[1];
+    return FA_OK;
+}
+
+/* An RLE object {"size": [h, w], "counts": "..." or [...]} (c->p at its '{'). */
+static int segm_rle_object(jctx *c, double *values, char *str, int64_t cap, fa_json_segm *out)
+{
+    const unsigned char *obj = c->p;
+    int rc, has_size = 0, has_counts = 0;
+    c->p++;
+    skip_ws(c);
+    if (c->p < c->end && *c->p == '}')
+        c->p++;
+    else for (;;) {
+        const unsigned char *ks;
+        size_t kn;
+        int esc;
+        if (c->p >= c->end)
+            return fa_jr_err_eof(c);
+        if (*c->p != '"')
+            return fa_jr_err_expected(c, "a field name (string)");
+        rc = fa_jr_scan_string(c, &ks, &kn, &esc);
+        if (rc != FA_OK)
+            return rc;
+        skip_ws(c);
+        if (c->p >= c->end || *c->p != ':')
+            return fa_jr_err_expected(c, "':' after the field name");
+        c->p++;
+        skip_ws(c);
+        if (!esc && kn == 4 && memcmp(ks, "size", 4) == 0) {
+            rc = segm_size(c, out);
+            if (rc != FA_OK)
+                return rc;
+            has_size = 1;
+        } else if (!esc && kn == 6 && memcmp(ks, "counts", 6) == 0) {
+            if (c->p < c->end && *c->p == '"') {
+                out->kind = FA_SEGM_RLE_STRING;
+                rc = decode_string(c, str, cap, &out->n_chars, &out->str_start, out);
+            } else {
+                out->kind = FA_SEGM_RLE_COUNTS;
+                rc = fa_jr_number_array(c, values, cap, &out->n_values, "counts");
+            }
+            if (rc != FA_OK)
+                return rc;
+            has_counts = 1;
+        } else {
+            rc = fa_jr_skip_value(c);
+            if (rc != FA_OK)
+                return rc;
+        }
+        skip_ws(c);
+        if (c->p >= c->end)
+            return fa_jr_err_eof(c);
+        if (*c->p == ',') {
+            c->p++;
+            skip_ws(c);
+            continue;
+        }
+        if (*c->p == '}') {
+            c->p++;
+            break;
+        }
+        return fa_jr_err_expected(c, "',' or '}' in the RLE object");
+    }
+    if (!has_size || !has_counts)
+        return fa_jr_err(c, FA_EPARSE, obj, "an RLE segmentation needs 'size' and 'counts'");
+    return FA_OK;
+}
+
 int fa_json_segmentation_parse(const char *buf, size_t len, double *values, int64_t *poly_len,
                                char *str, int64_t cap, fa_json_segm *out, fa_json_error *err)
 {
     jctx c;
     char tmp[16];
-    int rc;
     fa_jr_begin_span(&c, buf, len, "segmentation", err);
     memset(out, 0, sizeof(*out));
     out->h = out->w = -1;
     if (c.p >= c.end)
         return fa_jr_err_eof(&c);
-    if (*c.p == '[') {                      /* polygons: [[x, y, ...], ...] */
-        out->kind = FA_SEGM_POLYGONS;
-        c.p++;
-        skip_ws(&c);
-        if (c.p < c.end && *c.p == ']')
-            return FA_OK;
-        for (;;) {
-            int64_t k;
-            if (out->n_poly >= cap)
-                return fa_jr_err(&c, FA_EINVAL, c.p, "more polygons than the capacity");
-            if (c.p >= c.end || *c.p != '[')
-                return fa_jr_err(&c, FA_EPARSE, c.p, "polygons must be lists of numbers, got %s",
-                            fa_jr_describe(&c, c.p, tmp, sizeof tmp));
-            rc = fa_jr_number_array(&c, values + out->n_values, cap - out->n_values, &k, "a polygon");
-            if (rc != FA_OK)
-                return rc;
-            poly_len[out->n_poly++] = k;
-            out->n_values += k;
-            skip_ws(&c);
-            if (c.p >= c.end)
-                return fa_jr_err_eof(&c);
-            if (*c.p == ',') {
-                c.p++;
-                skip_ws(&c);
-                continue;
-            }
-            if (*c.p == ']')
-                return FA_OK;
-            return fa_jr_err(&c, FA_EPARSE, c.p, "expected ',' or ']' in the polygon list");
-        }
-    }
+    if (*c.p == '[')
+        return segm_polygons(&c, values, poly_len, cap, out);
     if (*c.p != '{')
         return fa_jr_err(&c, FA_EPARSE, c.p, "segmentation must be polygons (a list of lists) or an RLE "
                     "object {\"size\": [h, w], \"counts\": ...}, got %s", fa_jr_describe(&c, c.p, tmp, sizeof tmp));
-    c.p++;
-    skip_ws(&c);
-    {
-        int has_size = 0, has_counts = 0;
-        const unsigned char *obj = c.p - 1;
-        if (c.p < c.end && *c.p == '}')
-            c.p++;
-        else for (;;) {
-            const unsigned char *ks;
-            size_t kn;
-            int esc;
-            if (c.p >= c.end)
-                return fa_jr_err_eof(&c);
-            if (*c.p != '"')
-                return fa_jr_err_expected(&c, "a field name (string)");
-            rc = fa_jr_scan_string(&c, &ks, &kn, &esc);
-            if (rc != FA_OK)
-                return rc;
-            skip_ws(&c);
-            if (c.p >= c.end || *c.p != ':')
-                return fa_jr_err_expected(&c, "':' after the field name");
-            c.p++;
-            skip_ws(&c);
-            if (!esc && kn == 4 && memcmp(ks, "size", 4) == 0) {
-                double hw[3];
-                int64_t k;
-                rc = fa_jr_number_array(&c, hw, 3, &k, "size");
-                if (rc == FA_EINVAL || (rc == FA_OK && k != 2))
-                    return fa_jr_err(&c, FA_EPARSE, c.p, "size must be [height, width]");
-                if (rc != FA_OK)
-                    return rc;
-                if (!(hw[0] >= 0 && hw[1] >= 0 && hw[0] == floor(hw[0]) && hw[1] == floor(hw[1]) &&
-                      hw[0] < 2147483648.0 && hw[1] < 2147483648.0))
-                    return fa_jr_err(&c, FA_EPARSE, c.p, "size must be two non-negative integers");
-                out->h = (int64_t)hw[0];
-                out->w = (int64_t)hw[1];
-                has_size = 1;
-            } else if (!esc && kn == 6 && memcmp(ks, "counts", 6) == 0) {
-                if (c.p < c.end && *c.p == '"') {
-                    out->kind = FA_SEGM_RLE_STRING;
-                    rc = decode_string(&c, str, cap, &out->n_chars, &out->str_start, out);
-                } else {
-                    out->kind = FA_SEGM_RLE_COUNTS;
-                    rc = fa_jr_number_array(&c, values, cap, &out->n_values, "counts");
-                }
-                if (rc != FA_OK)
-                    return rc;
-                has_counts = 1;
-            } else {
-                rc = fa_jr_skip_value(&c);
-                if (rc != FA_OK)
-                    return rc;
-            }
-            skip_ws(&c);
-            if (c.p >= c.end)
-                return fa_jr_err_eof(&c);
-            if (*c.p == ',') {
-                c.p++;
-                skip_ws(&c);
-                continue;
-            }
-            if (*c.p == '}') {
-                c.p++;
-                break;
-            }
-            return fa_jr_err_expected(&c, "',' or '}' in the RLE object");
-        }
-        if (!has_size || !has_counts)
-            return fa_jr_err(&c, FA_EPARSE, obj, "an RLE segmentation needs 'size' and 'counts'");
-    }
-    return FA_OK;
+    return segm_rle_object(&c, values, str, cap, out);
 }
 
 /* ---------------------------------------------------------------------------------- */
