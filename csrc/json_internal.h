@@ -37,11 +37,10 @@
 #define FA_JSON_FAST_FLOAT 0
 #endif
 
-/* Smallest possible valid record plus its separating comma or closing ']': with geometry
- * (masks / keypoints may stand in for the box) the bbox is optional, so
- * {"image_id":1,"category_id":1,"score":1}, */
-#define FA_JSON_MIN_RECORD 41
+/* Deepest nesting the skipper follows (FA_EUNSUPPORTED beyond: the caller falls back). */
 #define FA_JSON_MAX_DEPTH 1000
+
+/* The state of one scan. */
 
 typedef struct {
     const unsigned char *buf;

@@ -28,6 +28,9 @@ const char *const k_seeds[] = {
     "[[1,2,3,4,5,6],[7,8,9,10,11,12.5]]",
     "{\"si\\u007ae\":[1,1],\"counts\":\"1\"}",
     "{\"size\":[3,3],\"counts\":\"\\\\\\\\\",\"x\":[{}]}",
+    /* libFuzzer: a non-ASCII escape in counts that a later "counts" replaces (the
+     * harness's str / no-str comparison was too strict) */
+    "{\"size\":[0,3],\"counts\":\"00\\u06FFF\",\"eze\":[0,3],\"counts\":\"3\"}",
     NULL,
 };
 
@@ -72,9 +75,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const int quick = fa_json_rle_object(s, size, &h, &w, &rs, &rl, &esc);
     const int rc = fa_json_segmentation_parse(s, size, values, poly_len, str, cap, &segm, &err);
     const int rc2 = fa_json_segmentation_parse(s, size, values, poly_len, NULL, cap, &segm2, NULL);
-    /* without str, escaped counts are not decoded (nor checked to decode to ASCII) */
-    FUZZ_CHECK(rc == rc2 || (rc2 == FA_OK && segm2.kind == FA_SEGM_RLE_STRING && segm2.raw_esc),
-               "str NULL changes the result: %d vs %d", rc, rc2);
+    /* without str, escaped counts are not decoded: only the decoding's own errors (a
+     * non-ASCII escape, in any "counts" member, also one a later duplicate replaces) may
+     * be missed */
+    FUZZ_CHECK(rc == rc2 || (rc2 == FA_OK && (strcmp(err.message, "RLE counts must be ASCII") == 0 ||
+                                             strcmp(err.message, "string longer than the capacity") == 0)),
+               "str NULL changes the result: %d vs %d (%s)", rc, rc2, err.message);
     if (quick) {
         FUZZ_CHECK(h >= 0 && h < 2147483648LL && w >= 0 && w < 2147483648LL && rs >= 0 &&
                    rl >= 0 && rs + rl <= cap && (esc == 0 || esc == 1), "quick reader's values");
