@@ -7,8 +7,8 @@ it (a plain ``python -m pytest`` of a checkout skips them all):
   ``fastap/_core.c`` is 5 MB) and at most ``MAX_WHEEL_BYTES`` once unpacked, and its
   extension carries no debug information.
 * ``FASTAP_SDIST``: a built sdist, with ``FASTAP_SOURCE_ROOT`` the git checkout it was
-  built from. It holds every file that git tracks (but the CI's own folders), so every file
-  the tests read, and nothing built: no generated C, no compiled extension, no bytecode.
+  built from. It holds every file that git tracks (but the top level's dot-files and
+  dot-folders: .ci/, .github/, .gitignore), so every file the tests read, and nothing built: no generated C, no compiled extension, no bytecode.
 * ``FASTAP_TESTED_FROM``: the folder the suite runs from (an unpacked sdist). The tests
   must import the installed fastap, not a source folder there.
 """
@@ -23,9 +23,9 @@ import pytest
 #: The unpacked wheel's size limit (it was 16 MB with _core.c and debug information).
 MAX_WHEEL_BYTES = 4 * 1000 * 1000
 
-#: Tracked files that are not for the sdist: CI configuration and git's own files.
-NOT_IN_SDIST_PREFIXES = (".github/", ".ci/")
-NOT_IN_SDIST_FILES = (".gitignore", ".gitattributes")
+#: Tracked files that are not for the sdist: the top level's dot-folders and dot-files
+#: (CI configuration: .ci/, .github/; git's own: .gitignore).
+NOT_IN_SDIST_PREFIX = "."
 
 #: File endings of build products, never in a distribution's source files.
 BUILT = (".so", ".pyd", ".dylib", ".dll", ".o", ".obj", ".pyc", ".pyo")
@@ -89,7 +89,7 @@ def test_sdist_holds_every_tracked_file_and_nothing_built():
                                  capture_output=True).stdout.decode().split("\0")
     except (OSError, subprocess.CalledProcessError) as e:
         pytest.skip("git ls-files failed in %s: %s" % (root, e))
-    tracked = [t for t in tracked if t and not t.startswith(NOT_IN_SDIST_PREFIXES) and t not in NOT_IN_SDIST_FILES]
+    tracked = [t for t in tracked if t and not t.startswith(NOT_IN_SDIST_PREFIX)]
     assert "tests/data/formats/toy_yolo/image_sizes.csv" in tracked
     with tarfile.open(path) as t:
         members = [m.name.split("/", 1)[1] for m in t.getmembers() if m.isfile() and "/" in m.name]
