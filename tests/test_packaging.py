@@ -10,7 +10,8 @@ it (a plain ``python -m pytest`` of a checkout skips them all):
   built from. It holds every file that git tracks (but the top level's dot-files and
   dot-folders: .ci/, .github/, .gitignore), so every file the tests read, and nothing built: no generated C, no compiled extension, no bytecode.
 * ``FASTAP_TESTED_FROM``: the folder the suite runs from (an unpacked sdist). The tests
-  must import the installed fastap, not a source folder there.
+  must import the installed fastap, not a source folder there; installed, with its
+  bytecode, it takes at most ``MAX_WHEEL_BYTES``.
 """
 import os
 import subprocess
@@ -112,5 +113,15 @@ def test_tests_import_the_installed_package():
     pkg = os.path.realpath(os.path.dirname(fastap.__file__))
     assert not (pkg + os.sep).startswith(where + os.sep), "fastap imported from %s, inside %s" % (pkg, where)
     assert os.path.dirname(os.path.realpath(fastap._core.__file__)) == pkg
-    assert any(pkg.startswith(os.path.realpath(p) + os.sep) for p in sys.path if p.endswith("site-packages")), \
+    assert any(pkg.startswith(os.path.realpath(p) + os.sep) for p in sys.path if p.endswith(("site-packages", "dist-packages"))), \
         "fastap imported from %s, not from a site-packages folder" % pkg
+
+
+def test_installed_size():
+    """The installed package, with the bytecode pip compiles at install time, stays within
+    the wheel's limit too."""
+    _env("FASTAP_TESTED_FROM")
+    import fastap
+    pkg = os.path.dirname(os.path.realpath(fastap.__file__))
+    total = sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(pkg) for f in files)
+    assert total <= MAX_WHEEL_BYTES, "fastap takes %d bytes installed in %s (limit %d)" % (total, pkg, MAX_WHEEL_BYTES)
