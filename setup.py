@@ -8,6 +8,10 @@ OpenMP is used when the compiler accepts it (checked by compiling a probe); othe
 the same sources build serially (the `prange` loops become plain loops).
 Floating-point contraction is switched off: fastap's arithmetic must round exactly as
 pycocotools' NumPy/C code does, and a fused multiply-add would not.
+
+The extension is built without debug information (gcc/clang: -g0, and on Linux the linker
+drops any that static objects bring: -Wl,--strip-debug): 1.8 MB instead of 9.5 MB.
+FASTAP_DEBUG=1 keeps it (-g, no stripping) for a debugger or a profiler.
 """
 import glob
 import os
@@ -46,12 +50,20 @@ class BuildExt(build_ext):
     def build_extensions(self):
         ctype = self.compiler.compiler_type
         no_omp = os.environ.get("FASTAP_NO_OPENMP", "") not in ("", "0")
+        debug = os.environ.get("FASTAP_DEBUG", "") not in ("", "0")
         if ctype == "msvc":
             cflags, lflags = ["/O2", "/fp:precise"], []
             omp_c, omp_l = "/openmp", None
         else:
-            cflags = ["-O3", "-ffp-contract=off", "-fno-strict-aliasing"]
+            cflags = ["-O3", "-ffp-contract=off", "-fno-strict-aliasing", "-Wall"]
             lflags = []
+            if debug:
+                cflags += ["-g"]
+            else:
+                # after Python's own CFLAGS (which often carry -g): the last -g option wins
+                cflags += ["-g0"]
+                if sys.platform.startswith("linux"):
+                    lflags += ["-Wl,--strip-debug"]
             omp_c, omp_l = "-fopenmp", "-fopenmp"
             if sys.platform == "darwin":
                 omp_c, omp_l = "-Xpreprocessor -fopenmp", "-lomp"
@@ -60,7 +72,8 @@ class BuildExt(build_ext):
             cflags += omp_c.split()
             if omp_l:
                 lflags += [omp_l]
-        print("fastap: building %s OpenMP" % ("with" if use_omp else "WITHOUT"))
+        print("fastap: building %s OpenMP%s" % ("with" if use_omp else "WITHOUT",
+                                                 ", with debug information (FASTAP_DEBUG)" if debug else ""))
         for ext in self.extensions:
             ext.extra_compile_args = list(ext.extra_compile_args or []) + cflags
             ext.extra_link_args = list(ext.extra_link_args or []) + lflags
