@@ -109,6 +109,127 @@ def _simd_numbers(int set=-1):
     return bool(fa_json_simd_numbers(set))
 
 
+cdef const unsigned char[::1] _jr_text_bytes(data):
+    """The bytes of a results file's content: str is encoded as UTF-8 first."""
+    if isinstance(data, str):
+        data = (<str>data).encode("utf-8", "surrogatepass")
+    if isinstance(data, bytes):
+        return <bytes>data
+    return memoryview(data).cast("B")
+
+
+cdef int64_t _jr_n_parts(size_t length, int nt, int64_t min_part_bytes):
+    """Parts of a results scan: a few per thread, handed out as threads come free (a
+    thread slowed by other work on its core holds up the others less), each of at least
+    min_part_bytes; 1 on one thread."""
+    if nt == 1:
+        return 1
+    return min(4 * <int64_t>nt, <int64_t>(length // <size_t>min_part_bytes))
+
+
+cdef int64_t _jr_plan_parts(const char *ptr, size_t length, int64_t n_parts, int nt, size_t *begins,
+                            fa_json_part *parts, int64_t *m_out) noexcept nogil:
+    """Split a results scan into parts (fa_json_results_split's guesses): each part's
+    begin, first row and room, the count bound of its own bytes (they add up to at most
+    the whole file's '{' count). Returns the rows of all parts; *m_out the number of
+    parts (< 2: no split)."""
+    cdef int64_t k, cap = 0
+    cdef int64_t m = fa_json_results_split(ptr, length, n_parts, begins)
+    m_out[0] = m
+    if m < 2:
+        return 0
+    for k in prange(m, num_threads=nt, schedule="dynamic"):
+        parts[k].begin = begins[k]
+        parts[k].capacity = fa_json_results_count_bound(
+            ptr + begins[k], (begins[k + 1] if k + 1 < m else length) - begins[k])
+    for k in range(m):
+        parts[k].first_row = cap
+        cap = cap + parts[k].capacity
+        parts[k].capacity = cap
+    return cap
+
+
+cdef dict _jr_result_columns(int64_t cap, int64_t kpt_stride, bint kpt_xy):
+    """The columns a results scan fills, `cap` rows (geometry columns at least one)."""
+    return {
+        "image_id": np.empty(cap, dtype=np.int64),
+        "category_id": np.empty(cap, dtype=np.int64),
+        "bbox": np.empty((cap, 4), dtype=np.float64),
+        "score": np.empty(cap, dtype=np.float64),
+        "area": np.empty(cap, dtype=np.float64),
+        "seg_span": np.empty((max(cap, 1), 2), dtype=np.int64),
+        "seg_rle": np.empty((max(cap, 1), 5), dtype=np.int32),
+        "kpt_span": np.empty((max(cap, 1), 2), dtype=np.int64),
+        "kpt_values": np.empty((max(cap, 1) if kpt_stride > 0 else 1,
+                                kpt_stride // 3 * 2 if kpt_xy else max(kpt_stride, 1)), dtype=np.float64),
+        "kpt_count": np.empty(max(cap, 1), dtype=np.int64),
+        "kpt_box": np.empty((max(cap, 1) if kpt_stride > 0 else 1, 4), dtype=np.float64),
+    }
+
+
+cdef void *_jr_data(a, int64_t cap):
+    """A column's first element, NULL when the columns have no rows."""
+    return cnp.PyArray_DATA(a) if cap > 0 else NULL
+
+
+cdef void _jr_results_geometry(fa_json_geometry *geom, dict cols, int64_t kpt_stride,
+                               bint kpt_xy):
+    """Point `geom` at the geometry columns of a results scan."""
+    geom.seg_span = <int64_t *>cnp.PyArray_DATA(cols["seg_span"])
+    geom.seg_rle = <int32_t *>cnp.PyArray_DATA(cols["seg_rle"])
+    geom.kpt_span = <int64_t *>cnp.PyArray_DATA(cols["kpt_span"])
+    geom.num_keypoints = NULL
+    geom.kpt_values = NULL
+    geom.kpt_xy = kpt_xy
+    geom.kpt_stride = 0
+    geom.kpt_count = <int64_t *>cnp.PyArray_DATA(cols["kpt_count"])
+    geom.kpt_box = NULL
+    if kpt_stride > 0:
+        geom.kpt_values = <double *>cnp.PyArray_DATA(cols["kpt_values"])
+        geom.kpt_stride = kpt_stride
+        geom.kpt_box = <double *>cnp.PyArray_DATA(cols["kpt_box"])
+
+
+cdef dict _jr_results_out(dict cols, int64_t n, int64_t n_area, int64_t cap, bint geometry,
+                          int64_t kpt_stride, const int64_t *piece_row, const int64_t *piece_len,
+                          int64_t n_pieces, int nt):
+    """The result dict of a results scan: its columns cut to the n records."""
+    if n_pieces > 1 or (n_pieces == 1 and piece_row[0] != 0):
+        # the rows are in pieces (parts with rows to spare, or wrong guesses): one copy
+        # puts them together, as the trimming below would have copied them anyway
+        names = ["image_id", "category_id", "bbox", "score", "area"]
+        if geometry:
+            names += ["seg_span", "kpt_span", "kpt_count", "seg_rle"]
+            if kpt_stride > 0:
+                names += ["kpt_values", "kpt_box"]
+        g = dict(zip(names, _jr_gather([cols[c] for c in names], piece_row, piece_len,
+                                       n_pieces, n, nt)))
+        out = {"image_id": g["image_id"], "category_id": g["category_id"], "bbox": g["bbox"],
+               "score": g["score"], "area": g["area"], "has_area": bool(n_area == n)}
+        if geometry:
+            out["seg_span"] = g["seg_span"]
+            out["kpt_span"] = g["kpt_span"]
+            out["seg_rle"] = g["seg_rle"]
+            if kpt_stride > 0:
+                out["kpt_values"] = g["kpt_values"]
+                out["kpt_box"] = g["kpt_box"]
+                out["kpt_count"] = g["kpt_count"]
+        return out
+    out = {"image_id": _jr_rows(cols["image_id"], n), "category_id": _jr_rows(cols["category_id"], n),
+           "bbox": _jr_rows(cols["bbox"], n), "score": _jr_rows(cols["score"], n),
+           "area": _jr_rows(cols["area"], n), "has_area": bool(n_area == n)}
+    if geometry:
+        out["seg_span"] = _jr_rows(cols["seg_span"], n)
+        out["seg_rle"] = _jr_rows(cols["seg_rle"], n)
+        out["kpt_span"] = _jr_rows(cols["kpt_span"], n)
+        if kpt_stride > 0:
+            kpt_values = cols["kpt_values"]
+            out["kpt_values"] = kpt_values[:n] if n != cap else kpt_values
+            out["kpt_box"] = _jr_rows(cols["kpt_box"], n)
+            out["kpt_count"] = _jr_rows(cols["kpt_count"], n)
+    return out
+
+
 def parse_results_json(data, bint geometry=False, int64_t kpt_stride=0, num_threads=None,
                        int64_t _min_part_bytes=1 << 20, bint kpt_xy=False):
     """Parse a COCO detection results JSON file (its content) into columns.
@@ -158,13 +279,7 @@ def parse_results_json(data, bint geometry=False, int64_t kpt_stride=0, num_thre
     """
     if kpt_xy and (kpt_stride <= 0 or kpt_stride % 3):
         raise ValueError("kpt_xy needs kpt_stride a positive multiple of 3, got %d" % kpt_stride)
-    if isinstance(data, str):
-        data = (<str>data).encode("utf-8", "surrogatepass")
-    cdef const unsigned char[::1] buf
-    if isinstance(data, bytes):
-        buf = <bytes>data
-    else:
-        buf = memoryview(data).cast("B")
+    cdef const unsigned char[::1] buf = _jr_text_bytes(data)
     cdef size_t length = <size_t>buf.shape[0]
     cdef const char *ptr = NULL
     if length > 0:
@@ -173,151 +288,63 @@ def parse_results_json(data, bint geometry=False, int64_t kpt_stride=0, num_thre
     if _min_part_bytes < 1:
         raise ValueError("_min_part_bytes must be >= 1, got %d" % _min_part_bytes)
     cdef int nt = _threads(num_threads)
-    # a few parts per thread, handed out as threads come free: a thread slowed by other
-    # work on its core holds up the others less
-    cdef int64_t k, m = 0, n_parts = min(4 * <int64_t>nt,
-                                           <int64_t>(length // <size_t>_min_part_bytes))
-    if nt == 1:
-        n_parts = 1
-    cdef size_t *begins = NULL
+    cdef int64_t k, m = 0, n_parts = _jr_n_parts(length, nt, _min_part_bytes)
     cdef fa_json_part *parts = NULL
     cdef int64_t cap = 0
     cdef unsigned char[::1] v_parts
     if n_parts >= 2:
         # NumPy owns the part records: (begin offsets, then the parts), 8-byte aligned
         parts_mem = np.empty(n_parts * (sizeof(size_t) + sizeof(fa_json_part)) // 8 + 1,
-                                 dtype=np.int64)
+                             dtype=np.int64)
         v_parts = parts_mem.view(np.uint8)
-        begins = <size_t *>&v_parts[0]
         parts = <fa_json_part *>&v_parts[n_parts * sizeof(size_t)]
         with nogil:
-            m = fa_json_results_split(ptr, length, n_parts, begins)
-            if m >= 2:
-                # each part's room: the count bound of its own bytes (they add up to at
-                # most the whole file's '{' count)
-                for k in prange(m, num_threads=nt, schedule="dynamic"):
-                    parts[k].begin = begins[k]
-                    parts[k].capacity = fa_json_results_count_bound(
-                        ptr + begins[k], (begins[k + 1] if k + 1 < m else length) - begins[k])
-                for k in range(m):
-                    parts[k].first_row = cap
-                    cap = cap + parts[k].capacity
-                    parts[k].capacity = cap
+            cap = _jr_plan_parts(ptr, length, n_parts, nt, <size_t *>&v_parts[0], parts, &m)
         if m < 2:
             parts = NULL
     if parts == NULL:
         with nogil:
             cap = fa_json_results_count_bound(ptr, length)
 
-    image_id = np.empty(cap, dtype=np.int64)
-    category_id = np.empty(cap, dtype=np.int64)
-    bbox = np.empty((cap, 4), dtype=np.float64)
-    score = np.empty(cap, dtype=np.float64)
-    area = np.empty(cap, dtype=np.float64)
-    cdef int64_t[::1] v_img = image_id
-    cdef int64_t[::1] v_cat = category_id
-    cdef double[:, ::1] v_box = bbox
-    cdef double[::1] v_score = score
-    cdef double[::1] v_area = area
-    cdef int64_t *p_img = NULL
-    cdef int64_t *p_cat = NULL
-    cdef double *p_box = NULL
-    cdef double *p_score = NULL
-    cdef double *p_area = NULL
-    if cap > 0:
-        p_img = &v_img[0]
-        p_cat = &v_cat[0]
-        p_box = &v_box[0, 0]
-        p_score = &v_score[0]
-        p_area = &v_area[0]
-
+    cols = _jr_result_columns(cap, kpt_stride, kpt_xy)
+    cdef int64_t *p_img = <int64_t *>_jr_data(cols["image_id"], cap)
+    cdef int64_t *p_cat = <int64_t *>_jr_data(cols["category_id"], cap)
+    cdef double *p_box = <double *>_jr_data(cols["bbox"], cap)
+    cdef double *p_score = <double *>_jr_data(cols["score"], cap)
+    cdef double *p_area = <double *>_jr_data(cols["area"], cap)
     cdef fa_json_error err
     cdef int64_t n = 0
     cdef int64_t n_area = 0
     cdef int rc
     cdef fa_json_geometry geom
     cdef const fa_json_geometry *gp = NULL
-    seg_span = np.empty((max(cap, 1), 2), dtype=np.int64)
-    seg_rle = np.empty((max(cap, 1), 5), dtype=np.int32)
-    kpt_span = np.empty((max(cap, 1), 2), dtype=np.int64)
-    cdef int64_t[:, ::1] v_ss = seg_span
-    cdef int32_t[:, ::1] v_sr = seg_rle
-    cdef int64_t[:, ::1] v_ks = kpt_span
-    kpt_values = np.empty((max(cap, 1) if kpt_stride > 0 else 1,
-                               kpt_stride // 3 * 2 if kpt_xy else max(kpt_stride, 1)), dtype=np.float64)
-    kpt_count = np.empty(max(cap, 1), dtype=np.int64)
-    kpt_box = np.empty((max(cap, 1) if kpt_stride > 0 else 1, 4), dtype=np.float64)
-    cdef double[:, ::1] v_kv = kpt_values
-    cdef int64_t[::1] v_kc = kpt_count
-    cdef double[:, ::1] v_kb = kpt_box
     if geometry:
-        geom.seg_span = &v_ss[0, 0]
-        geom.seg_rle = &v_sr[0, 0]
-        geom.kpt_span = &v_ks[0, 0]
-        geom.num_keypoints = NULL
-        geom.kpt_values = NULL
-        geom.kpt_xy = kpt_xy
-        geom.kpt_stride = 0
-        geom.kpt_count = &v_kc[0]
-        geom.kpt_box = NULL
-        if kpt_stride > 0:
-            geom.kpt_values = &v_kv[0, 0]
-            geom.kpt_stride = kpt_stride
-            geom.kpt_box = &v_kb[0, 0]
+        _jr_results_geometry(&geom, cols, kpt_stride, kpt_xy)
         gp = &geom
-    if parts != NULL and kpt_stride > 0 and kpt_values.nbytes >= (1 << 20):
+    if parts != NULL and kpt_stride > 0 and cols["kpt_values"].nbytes >= (1 << 20):
         # the keypoint rows (40 MB at 100k results) are written by every thread: their
         # pages are touched here first, from one thread. On virtual machines two threads
         # faulting fresh pages at once can take several times as long as one (a scan of
         # 45 MB: 72 -> 51 ms); where they do not, this costs ~4 ms.
-        kpt_values.reshape(-1).view(np.uint8)[::4096] = 0
+        cols["kpt_values"].reshape(-1).view(np.uint8)[::4096] = 0
     pieces = np.zeros(2 * (m + 1), dtype=np.int64)
     cdef int64_t[::1] v_pc = pieces
     cdef int64_t n_pieces = 0
     if parts == NULL:
         with nogil:
             rc = fa_json_results_parse(ptr, length, cap, p_img, p_cat, p_box, p_score, p_area, gp,
-                           &n, &n_area, &err)
+                                       &n, &n_area, &err)
     else:
         with nogil:
             for k in prange(m, num_threads=nt, schedule="dynamic"):
                 _jr_run_part(ptr, length, parts, m, k, p_img, p_cat, p_box, p_score, p_area, gp)
-            rc = fa_json_results_join_parts(ptr, length, parts, m, cap, p_img, p_cat, p_box, p_score, p_area, gp,
-                          &v_pc[0], &v_pc[m + 1], &n_pieces, &n, &n_area, &err)
+            rc = fa_json_results_join_parts(ptr, length, parts, m, cap, p_img, p_cat, p_box, p_score,
+                                            p_area, gp, &v_pc[0], &v_pc[m + 1], &n_pieces, &n,
+                                            &n_area, &err)
     if rc != FA_OK:
         _jr_raise(rc, &err, "results JSON")
-    if n_pieces > 1 or (n_pieces == 1 and v_pc[0] != 0):
-        # the rows are in pieces (parts with rows to spare, or wrong guesses): one copy
-        # puts them together, as the trimming below would have copied them anyway
-        cols = [image_id, category_id, bbox, score, area]
-        if geometry:
-            cols += [seg_span, kpt_span, kpt_count, seg_rle]
-            if kpt_stride > 0:
-                cols += [kpt_values, kpt_box]
-        cols = _jr_gather(cols, &v_pc[0], &v_pc[m + 1], n_pieces, n, nt)
-        out = {"image_id": cols[0], "category_id": cols[1], "bbox": cols[2],
-               "score": cols[3], "area": cols[4], "has_area": bool(n_area == n)}
-        if geometry:
-            out["seg_span"] = cols[5]
-            out["kpt_span"] = cols[6]
-            out["seg_rle"] = cols[8]
-            if kpt_stride > 0:
-                out["kpt_values"] = cols[9]
-                out["kpt_box"] = cols[10]
-                out["kpt_count"] = cols[7]
-        return out
-    out = {"image_id": _jr_rows(image_id, n), "category_id": _jr_rows(category_id, n),
-           "bbox": _jr_rows(bbox, n), "score": _jr_rows(score, n), "area": _jr_rows(area, n),
-           "has_area": bool(n_area == n)}
-    if geometry:
-        out["seg_span"] = _jr_rows(seg_span, n)
-        out["seg_rle"] = _jr_rows(seg_rle, n)
-        out["kpt_span"] = _jr_rows(kpt_span, n)
-        if kpt_stride > 0:
-            out["kpt_values"] = kpt_values[:n] if n != cap else kpt_values
-            out["kpt_box"] = _jr_rows(kpt_box, n)
-            out["kpt_count"] = _jr_rows(kpt_count, n)
-    return out
+    return _jr_results_out(cols, n, n_area, cap, geometry, kpt_stride, &v_pc[0], &v_pc[m + 1],
+                           n_pieces, nt)
 
 
 cdef _jr_rows(a, int64_t n):
@@ -439,6 +466,61 @@ def json_member_spans(data):
         free(members)
 
 
+cdef dict _jr_annotation_columns(int64_t cap, int64_t kpt_stride):
+    """The columns an annotations scan fills, `cap` rows (geometry columns at least one)."""
+    return {
+        "id": np.empty(cap, dtype=np.int64),
+        "image_id": np.empty(cap, dtype=np.int64),
+        "category_id": np.empty(cap, dtype=np.int64),
+        "bbox": np.empty((cap, 4), dtype=np.float64),
+        "area": np.empty(cap, dtype=np.float64),
+        "iscrowd": np.empty(cap, dtype=np.uint8),
+        "seg_span": np.empty((max(cap, 1), 2), dtype=np.int64),
+        "kpt_span": np.empty((max(cap, 1), 2), dtype=np.int64),
+        "num_keypoints": np.empty(max(cap, 1), dtype=np.float64),
+        "kpt_values": np.empty((max(cap, 1) if kpt_stride > 0 else 1, max(kpt_stride, 1)), dtype=np.float64),
+        "kpt_count": np.empty(max(cap, 1), dtype=np.int64),
+    }
+
+
+cdef void _jr_annotations_geometry(fa_json_geometry *geom, dict cols, int64_t kpt_stride):
+    """Point `geom` at the geometry columns of an annotations scan."""
+    geom.seg_span = <int64_t *>cnp.PyArray_DATA(cols["seg_span"])
+    geom.seg_rle = NULL
+    geom.kpt_span = <int64_t *>cnp.PyArray_DATA(cols["kpt_span"])
+    geom.num_keypoints = <double *>cnp.PyArray_DATA(cols["num_keypoints"])
+    geom.kpt_values = NULL
+    geom.kpt_xy = 0
+    geom.kpt_stride = 0
+    geom.kpt_count = NULL
+    geom.kpt_box = NULL
+    if kpt_stride > 0:
+        geom.kpt_values = <double *>cnp.PyArray_DATA(cols["kpt_values"])
+        geom.kpt_stride = kpt_stride
+        geom.kpt_count = <int64_t *>cnp.PyArray_DATA(cols["kpt_count"])
+
+
+cdef dict _jr_annotations_out(dict cols, int64_t n, int64_t cap, Py_ssize_t s, bint geometry,
+                              int64_t kpt_stride):
+    """The result dict of an annotations scan of the span starting at byte s: its
+    columns cut to the n records, spans as offsets in the whole text."""
+    extra = {}
+    if geometry:
+        ss = cols["seg_span"][:n].copy()
+        ks = cols["kpt_span"][:n].copy()
+        ss[ss >= 0] += s          # offsets in `data`, not in the annotations span
+        ks[ks >= 0] += s
+        extra = {"seg_span": ss, "kpt_span": ks, "num_keypoints": cols["num_keypoints"][:n].copy()}
+        if kpt_stride > 0:
+            kpt_values = cols["kpt_values"]
+            extra["kpt_values"] = kpt_values[:n] if n != cap else kpt_values
+            extra["kpt_count"] = cols["kpt_count"][:n].copy()
+    out = {c: cols[c] if n == cap else cols[c][:n].copy()
+           for c in ("id", "image_id", "category_id", "bbox", "area", "iscrowd")}
+    out.update(extra)
+    return out
+
+
 def parse_annotations_json(data, start=0, end=None, bint geometry=False, int64_t kpt_stride=0):
     """Parse a JSON array of COCO annotations, ``data[start:end]``, into columns.
 
@@ -487,87 +569,27 @@ def parse_annotations_json(data, start=0, end=None, bint geometry=False, int64_t
     cdef int64_t cap
     with nogil:
         cap = fa_json_results_count_bound(ptr, length)
-
-    ids = np.empty(cap, dtype=np.int64)
-    image_id = np.empty(cap, dtype=np.int64)
-    category_id = np.empty(cap, dtype=np.int64)
-    bbox = np.empty((cap, 4), dtype=np.float64)
-    area = np.empty(cap, dtype=np.float64)
-    iscrowd = np.empty(cap, dtype=np.uint8)
-    cdef int64_t[::1] v_id = ids
-    cdef int64_t[::1] v_img = image_id
-    cdef int64_t[::1] v_cat = category_id
-    cdef double[:, ::1] v_box = bbox
-    cdef double[::1] v_area = area
-    cdef uint8_t[::1] v_crowd = iscrowd
-    cdef int64_t *p_id = NULL
-    cdef int64_t *p_img = NULL
-    cdef int64_t *p_cat = NULL
-    cdef double *p_box = NULL
-    cdef double *p_area = NULL
-    cdef uint8_t *p_crowd = NULL
-    if cap > 0:
-        p_id = &v_id[0]
-        p_img = &v_img[0]
-        p_cat = &v_cat[0]
-        p_box = &v_box[0, 0]
-        p_area = &v_area[0]
-        p_crowd = &v_crowd[0]
-
+    cols = _jr_annotation_columns(cap, kpt_stride)
+    cdef int64_t *p_id = <int64_t *>_jr_data(cols["id"], cap)
+    cdef int64_t *p_img = <int64_t *>_jr_data(cols["image_id"], cap)
+    cdef int64_t *p_cat = <int64_t *>_jr_data(cols["category_id"], cap)
+    cdef double *p_box = <double *>_jr_data(cols["bbox"], cap)
+    cdef double *p_area = <double *>_jr_data(cols["area"], cap)
+    cdef uint8_t *p_crowd = <uint8_t *>_jr_data(cols["iscrowd"], cap)
     cdef fa_json_error err
     cdef int64_t n = 0
     cdef int rc
     cdef fa_json_geometry geom
     cdef const fa_json_geometry *gp = NULL
-    seg_span = np.empty((max(cap, 1), 2), dtype=np.int64)
-    kpt_span = np.empty((max(cap, 1), 2), dtype=np.int64)
-    num_kpt = np.empty(max(cap, 1), dtype=np.float64)
-    kpt_values = np.empty((max(cap, 1) if kpt_stride > 0 else 1, max(kpt_stride, 1)), dtype=np.float64)
-    kpt_count = np.empty(max(cap, 1), dtype=np.int64)
-    cdef int64_t[:, ::1] v_ss = seg_span
-    cdef int64_t[:, ::1] v_ks = kpt_span
-    cdef double[::1] v_nk = num_kpt
-    cdef double[:, ::1] v_kv = kpt_values
-    cdef int64_t[::1] v_kc = kpt_count
     if geometry:
-        geom.seg_span = &v_ss[0, 0]
-        geom.seg_rle = NULL
-        geom.kpt_span = &v_ks[0, 0]
-        geom.num_keypoints = &v_nk[0]
-        geom.kpt_values = NULL
-        geom.kpt_xy = 0
-        geom.kpt_stride = 0
-        geom.kpt_count = NULL
-        geom.kpt_box = NULL
-        if kpt_stride > 0:
-            geom.kpt_values = &v_kv[0, 0]
-            geom.kpt_stride = kpt_stride
-            geom.kpt_count = &v_kc[0]
+        _jr_annotations_geometry(&geom, cols, kpt_stride)
         gp = &geom
     with nogil:
         rc = fa_json_annotations_parse(ptr, length, cap, p_id, p_img, p_cat, p_box, p_area, p_crowd,
-                           gp, &n, &err)
+                                       gp, &n, &err)
     if rc != FA_OK:
         _jr_raise(rc, &err, "annotations", s)
-    extra = {}
-    if geometry:
-        ss = seg_span[:n].copy()
-        ks = kpt_span[:n].copy()
-        ss[ss >= 0] += s          # offsets in `data`, not in the annotations span
-        ks[ks >= 0] += s
-        extra = {"seg_span": ss, "kpt_span": ks, "num_keypoints": num_kpt[:n].copy()}
-        if kpt_stride > 0:
-            extra["kpt_values"] = kpt_values[:n] if n != cap else kpt_values
-            extra["kpt_count"] = kpt_count[:n].copy()
-    if n != cap:
-        ids = ids[:n].copy()
-        image_id = image_id[:n].copy()
-        category_id = category_id[:n].copy()
-        bbox = bbox[:n].copy()
-        area = area[:n].copy()
-        iscrowd = iscrowd[:n].copy()
-    return {"id": ids, "image_id": image_id, "category_id": category_id, "bbox": bbox,
-            "area": area, "iscrowd": iscrowd, **extra}
+    return _jr_annotations_out(cols, n, cap, s, geometry, kpt_stride)
 
 
 def parse_keypoint_spans(data, spans, int n_values, what="keypoints", num_threads=None):

@@ -332,6 +332,48 @@ cdef int _sg_chunk(const char *buf, const int64_t *spans, const int64_t *img_h,
     return rc
 
 
+cdef _sg_rle_fields(rle_fields, spans, Py_ssize_t n):
+    """rle_fields (int [n, 5], parse_results_json's seg_rle) as int32, checked: every
+    known row (h >= 0) locates a counts string inside its span."""
+    rle_fields = np.asarray(rle_fields)
+    if rle_fields.dtype != np.int32:
+        if rle_fields.dtype.kind not in "iu" or (rle_fields.size and (
+                rle_fields.min() < -1 or rle_fields.max() > 2147483647)):
+            raise ValueError("rle_fields should hold int32 values")
+    rle_fields = np.ascontiguousarray(rle_fields, dtype=np.int32)
+    if rle_fields.shape != (n, 5):
+        raise ValueError("rle_fields should be int32 [%d, 5]" % n)
+    rf = rle_fields
+    known = rf[:, 0] >= 0
+    end = rf[:, 2].astype(np.int64) + rf[:, 3]
+    if (known & ((rf[:, 1] < 0) | (rf[:, 2] < 0) | (rf[:, 3] < 0) | (end > spans[:, 1] - spans[:, 0])
+                 | (rf[:, 4] < 0) | (rf[:, 4] > 1))).any():
+        raise ValueError("rle_fields should locate each counts string inside its span")
+    return rle_fields
+
+
+cdef _sg_join_chunks(_sg_buf *obs, Py_ssize_t nc, big):
+    """The chunks' counts as one uint32 array, in chunk order: `big` itself when every
+    chunk stayed in its region of it (the gaps closed: regions move down, in order), else
+    a concatenation."""
+    cdef Py_ssize_t c
+    cdef int64_t pos = 0
+    cdef uint32_t *bigp = <uint32_t *>cnp.PyArray_DATA(big)
+    if all(obs[c].fixed for c in range(nc)):
+        for c in range(nc):
+            if obs[c].n and bigp + pos != obs[c].p:
+                memmove(bigp + pos, obs[c].p, <size_t>obs[c].n * sizeof(uint32_t))
+            pos += obs[c].n
+        return big[:pos]
+    chunks = []
+    for c in range(nc):
+        arr = np.empty(obs[c].n, np.uint32)
+        if obs[c].n:
+            memcpy(<void *>cnp.PyArray_DATA(arr), obs[c].p, <size_t>obs[c].n * sizeof(uint32_t))
+        chunks.append(arr)
+    return np.concatenate(chunks)
+
+
 def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_threads=None, bint lazy=False,
                        rle_fields=None):
     """RLE set of the segmentations whose JSON values lie at ``spans`` (int64 [n, 2]) in
@@ -386,28 +428,14 @@ def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_thread
     cdef const int32_t[:, ::1] rfv
     cdef const int32_t *rfp = NULL
     if rle_fields is not None and lazy:
-        rle_fields = np.asarray(rle_fields)
-        if rle_fields.dtype != np.int32:
-            if rle_fields.dtype.kind not in "iu" or (rle_fields.size and (
-                    rle_fields.min() < -1 or rle_fields.max() > 2147483647)):
-                raise ValueError("rle_fields should hold int32 values")
-        rle_fields = np.ascontiguousarray(rle_fields, dtype=np.int32)
-        if rle_fields.shape != (n, 5):
-            raise ValueError("rle_fields should be int32 [%d, 5]" % n)
-        rf = rle_fields
-        known = rf[:, 0] >= 0
-        end = rf[:, 2].astype(np.int64) + rf[:, 3]
-        if (known & ((rf[:, 1] < 0) | (rf[:, 2] < 0) | (rf[:, 3] < 0) | (end > spans[:, 1] - spans[:, 0])
-                     | (rf[:, 4] < 0) | (rf[:, 4] > 1))).any():
-            raise ValueError("rle_fields should locate each counts string inside its span")
+        rle_fields = _sg_rle_fields(rle_fields, spans, n)
         rfv = rle_fields
         rfp = &rfv[0, 0]
     # every chunk writes its counts into its own region of one array, sized by the text
     # (a compressed count takes at least one character; untouched pages cost nothing);
     # a chunk whose polygons need more moves to a block of its own
-    span_len = spans[:, 1] - spans[:, 0]
     region = np.zeros(nc + 1, np.int64)
-    np.cumsum(np.add.reduceat(span_len, bounds[:nc]), out=region[1:])
+    np.cumsum(np.add.reduceat(spans[:, 1] - spans[:, 0], bounds[:nc]), out=region[1:])
     big = np.empty(max(int(region[nc]), 1), np.uint32)
     cdef uint32_t *bigp = <uint32_t *>cnp.PyArray_DATA(big)
     cdef _sg_buf *obs = <_sg_buf *>malloc(<size_t>nc * sizeof(_sg_buf))
@@ -420,8 +448,6 @@ def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_thread
         obs[c].n = 0
         obs[c].cap = rv[c + 1] - rv[c]
         obs[c].fixed = 1
-    chunks = []
-    cdef int64_t pos = 0
     try:
         with nogil:
             for c in prange(nc, num_threads=nt, schedule="dynamic"):
@@ -432,19 +458,7 @@ def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_thread
             if codes[c] != _SG_OK:
                 m = bytes(msgs[c]).split(b"\0", 1)[0].decode("utf-8", "replace")
                 _sg_fail(codes[c], int(where[c]), what, "segmentation: " + m, m)
-        if all(obs[c].fixed for c in range(nc)):
-            for c in range(nc):         # close the gaps: regions move down, in order
-                if obs[c].n and bigp + pos != obs[c].p:
-                    memmove(bigp + pos, obs[c].p, <size_t>obs[c].n * sizeof(uint32_t))
-                pos += obs[c].n
-            cnts = big[:pos]
-        else:
-            for c in range(nc):
-                arr = np.empty(obs[c].n, np.uint32)
-                if obs[c].n:
-                    memcpy(<void *>cnp.PyArray_DATA(arr), obs[c].p, <size_t>obs[c].n * sizeof(uint32_t))
-                chunks.append(arr)
-            cnts = np.concatenate(chunks)
+        cnts = _sg_join_chunks(obs, nc, big)
     finally:
         for c in range(nc):
             if not obs[c].fixed:
