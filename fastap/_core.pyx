@@ -30,23 +30,27 @@ cnp.import_array()
 
 # ------------------------------------------------------------------------------------
 # When a pass is worth threads: one rule for the binding, and for the Python layer
-# (public names, read them rather than repeating the numbers).
+# (public names: read them rather than repeating the numbers). Threads pay only when a
+# pass is long against the start of an OpenMP team -- and against the milliseconds a
+# team waits when one of its cores is busy with other work, as on shared machines.
 #
-# A pass over fewer records than SERIAL_BELOW runs on one thread: below it, starting and
-# joining an OpenMP team (some 10-50 us on a loaded machine, more when the threads are
-# busy elsewhere) costs about what the work takes, and the serial answer is the same.
-# Measured on 2 cores (grouping, confusion matching, TIDE IoUs, run sorts): at 20 000
-# records a pass takes 0.3-2 ms serially, where two threads start to win clearly; at
-# 5 000 they lose or tie. Guards: group()'s score sort, confusion_match, tide_ious,
-# tide_ious_rows, sort_runs_desc.
+# SERIAL_BELOW (records) guards group()'s score sort, confusion_match, tide_ious,
+# tide_ious_rows and sort_runs_desc: below it they run on one thread. Measured (2-core
+# shared machine, thresholds forced to 0, best of 30): at 20 000 records two threads take
+# 0.5-0.7x the serial time (group 100 -> 66 us, sort_runs_desc 629 -> 325 us,
+# confusion_match 1.15 -> 0.71 ms); at 5 000 they tie (0.83-1.04x), and lose by
+# milliseconds whenever the second core is taken.
 SERIAL_BELOW = 20000
-# box_iou computes n * m pairs (a few ns each): below PAIRS_SERIAL_BELOW pairs (about
-# 0.5 ms of work) the thread team costs more than it saves.
+# PAIRS_SERIAL_BELOW (n * m box pairs) guards box_iou. Measured as above, 100 boxes
+# against n: at 200 000 pairs 0.8 ms serially, 0.37 ms on two free cores; at 100 000 pairs
+# (0.38 ms serially) a team that waits for a busy core (4 ms seen) is never repaid.
 PAIRS_SERIAL_BELOW = 200000
-# Matching splits a category with more than about n_dt / (4 threads) detections (one
-# person category, say) at image boundaries; a slice is never smaller than
-# MATCH_SPLIT_MIN detections, so that a slice's bookkeeping (a few us) stays small
-# against its matching (about 1 us per detection).
+# MATCH_SPLIT_MIN (detections): matching splits a category with more than about
+# n_dt / (4 threads) detections (one person category, say) at image boundaries, into
+# slices of at least this many, so that a slice's work (some 0.2 ms: coco_match takes
+# 23 ms for 500 000 detections on one thread here) stays far above its bookkeeping (a
+# few us). The number was set with the splitting (commit 6d07ee1) without a recorded
+# measurement.
 MATCH_SPLIT_MIN = 4096
 # the value _match_tasks reads at run time: tests lower it (monkeypatch) to split small
 # categories; everything else reads MATCH_SPLIT_MIN

@@ -1,7 +1,8 @@
 # Report kernels binding (see csrc/reports.c). Included by _core.pyx.
 #
-# Both functions take ground truth and detections grouped by image: offsets int64
-# [I + 1] into the gt / detection arrays; images run in parallel.
+# The per-image kernels (confusion_match, tide_ious) take ground truth and detections
+# grouped by image: offsets int64 [I + 1] into the gt / detection arrays; images run in
+# parallel.
 
 def _check_offsets(name, off, n_images, n_records):
     off = _check(name, off, np.int64)
