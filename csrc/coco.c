@@ -159,6 +159,204 @@ int fa_coco_match_category(const fa_coco_input *in, const fa_coco_params *p,
                               in->dt_off[k + 1], scratch, out, out->npig + (int64_t)k * p->n_area);
 }
 
+/* The scratch blocks of one matching call, carved from its scratch (match_scratch). */
+typedef struct {
+    double *ious;               /* [max_d][max_g] a run's IoUs, kept detections x gts */
+    double *maxiou;             /* [max_d] the best IoU of each kept detection */
+    uint8_t *ig;                /* [A][max_g] gt ignore flags per area range */
+    int32_t *perm;              /* [max_g] gt order: not ignored first */
+    uint8_t *taken;             /* [max_g] */
+    uint32_t *mbits;            /* [A][max_d] matched, per threshold bit */
+    uint32_t *migbits;          /* [A][max_d] matched to an ignored gt */
+    uint32_t *mzbits;           /* [A][max_d] matched to a gt whose id is 0 */
+} fa_match_work;
+
+static void match_work_carve(const fa_coco_sizes *s, int32_t A, void *scratch, fa_match_work *w)
+{
+    char *cur = (char *)scratch;
+    w->ious = (double *)carve(&cur, (size_t)s->max_dg * sizeof(double));
+    w->maxiou = (double *)carve(&cur, (size_t)s->max_d * sizeof(double));
+    w->ig = (uint8_t *)carve(&cur, (size_t)A * s->max_g);
+    w->perm = (int32_t *)carve(&cur, (size_t)s->max_g * sizeof(int32_t));
+    w->taken = (uint8_t *)carve(&cur, (size_t)s->max_g);
+    w->mbits = (uint32_t *)carve(&cur, (size_t)A * s->max_d * sizeof(uint32_t));
+    w->migbits = (uint32_t *)carve(&cur, (size_t)A * s->max_d * sizeof(uint32_t));
+    w->mzbits = (uint32_t *)carve(&cur, (size_t)A * s->max_d * sizeof(uint32_t));
+}
+
+/* A run's ranks, and its detections past the per-image cut (ranks [D, ND)), which are
+ * not evaluated at all: no bits, ignored nowhere, matched to nothing. */
+static inline void run_ranks_and_cut(const fa_coco_match_out *O, int64_t n_dt, int32_t A, int32_t T,
+                                     int64_t d0, int64_t D, int64_t ND)
+{
+    for (int64_t r = 0; r < ND; r++) O->dt_rank[d0 + r] = (int32_t)(r < INT32_MAX ? r : INT32_MAX);
+    for (int64_t r = D; r < ND; r++)
+        for (int32_t a = 0; a < A; a++) {
+            O->dt_tp[(int64_t)a * n_dt + d0 + r] = 0;
+            O->dt_fp[(int64_t)a * n_dt + d0 + r] = 0;
+            if (O->dt_ignore) O->dt_ignore[(int64_t)a * n_dt + d0 + r] = 0;
+            if (O->dt_match)
+                for (int32_t t = 0; t < T; t++) O->dt_match[((int64_t)a * T + t) * n_dt + d0 + r] = -1;
+        }
+}
+
+/* A run without ground truth: every kept detection is a false positive at every
+ * threshold, or ignored where its own area is outside the range. */
+static inline void run_without_gt(const fa_coco_input *I, const fa_coco_params *p,
+                                  const fa_coco_match_out *O, int64_t n_dt, int32_t A, int32_t T,
+                                  uint32_t all_t, int64_t d0, int64_t D)
+{
+    for (int32_t a = 0; a < A; a++) {
+        const double lo = p->area_rng[2 * a], hi = p->area_rng[2 * a + 1];
+        for (int64_t r = 0; r < D; r++) {
+            const double dar = I->dt_area[d0 + r];
+            const int oor = dar < lo || dar > hi;
+            const int64_t o = (int64_t)a * n_dt + d0 + r;
+            O->dt_tp[o] = 0;
+            O->dt_fp[o] = oor ? 0u : all_t;
+            if (O->dt_ignore) O->dt_ignore[o] = oor ? all_t : 0u;
+            if (O->dt_match)
+                for (int32_t t = 0; t < T; t++) O->dt_match[((int64_t)a * T + t) * n_dt + d0 + r] = -1;
+        }
+    }
+}
+
+/* IoU of a run's kept detections (score order) against its gts (annotation order) into
+ * ious [D][G], and each detection's best into maxiou [D]. */
+static inline void run_ious(const fa_coco_input *I, int64_t g0, int64_t G, int64_t d0, int64_t D,
+                            double *ious, double *maxiou)
+{
+    if (I->iou) {
+        /* segm / keypoints: the run's [D][G] block, laid out by fa_coco_iou_layout */
+        const double *blk = D ? I->iou + I->dt_iou_off[d0] : NULL;
+        for (int64_t r = 0; r < D; r++) {
+            double mx = 0.0;
+            for (int64_t g = 0; g < G; g++) {
+                double v = blk[r * G + g];
+                ious[r * G + g] = v;
+                if (v > mx) mx = v;
+                /* a NaN IoU (keypoints with a zero sigma) passes pycocotools'
+                 * `iou < t` test, so it can match at every threshold */
+                if (v != v) mx = INFINITY;
+            }
+            maxiou[r] = mx;
+        }
+    } else for (int64_t r = 0; r < D; r++) {
+        const double *db = I->dt_box + 4 * (d0 + r);
+        double da = db[2] * db[3], mx = 0.0;
+        for (int64_t g = 0; g < G; g++) {
+            const double *gb = I->gt_box + 4 * (g0 + g);
+            double v = fa_iou_xywh_pair(db, da, gb, gb[2] * gb[3], I->gt_crowd[g0 + g]);
+            ious[r * G + g] = v;
+            if (v > mx) mx = v;
+        }
+        maxiou[r] = mx;
+    }
+}
+
+/* The ignore flags of a run's gts for area range a into iga [G] (and out->gt_ignore);
+ * returns how many are not ignored. */
+static inline int64_t run_gt_ignore(const fa_coco_input *I, const fa_coco_match_out *O, int64_t n_gt,
+                                    int32_t a, double lo, double hi, int64_t g0, int64_t G,
+                                    uint8_t *iga)
+{
+    int64_t n_ok = 0;
+    for (int64_t g = 0; g < G; g++) {
+        double ar = I->gt_area[g0 + g];
+        /* pycocotools: ignore = iscrowd (keypoints: or no keypoints), or the area
+         * field outside [lo, hi] */
+        iga[g] = (uint8_t)((I->gt_ignore ? I->gt_ignore[g0 + g] : I->gt_crowd[g0 + g])
+                           || ar < lo || ar > hi);
+        n_ok += !iga[g];
+        if (O->gt_ignore) O->gt_ignore[(int64_t)a * n_gt + g0 + g] = iga[g];
+    }
+    return n_ok;
+}
+
+/* Area range a's matching of a run copied from area range `same`, whose gt ignore
+ * flags are the same. */
+static inline void copy_area_match(const fa_coco_match_out *O, const fa_match_work *w, int64_t max_d,
+                                   int64_t n_dt, int32_t T, int32_t a, int32_t same, int64_t d0,
+                                   int64_t D)
+{
+    memcpy(w->mbits + (int64_t)a * max_d, w->mbits + (int64_t)same * max_d, (size_t)D * sizeof(uint32_t));
+    memcpy(w->migbits + (int64_t)a * max_d, w->migbits + (int64_t)same * max_d, (size_t)D * sizeof(uint32_t));
+    memcpy(w->mzbits + (int64_t)a * max_d, w->mzbits + (int64_t)same * max_d, (size_t)D * sizeof(uint32_t));
+    if (O->dt_match)
+        for (int32_t t = 0; t < T; t++)
+            memcpy(O->dt_match + ((int64_t)a * T + t) * n_dt + d0,
+                   O->dt_match + ((int64_t)same * T + t) * n_dt + d0,
+                   (size_t)D * sizeof(int32_t));
+}
+
+/* pycocotools' greedy matching of a run at every threshold for area range a (gt
+ * ignore flags iga): bits of mb (matched), mig (to an ignored gt), mz (to a gt of id 0). */
+static inline void greedy_match_area(const fa_coco_input *I, const fa_coco_match_out *O,
+                                     const fa_match_work *w, const double *thr, int64_t n_dt,
+                                     int32_t T, int32_t a, int64_t g0, int64_t G, int64_t d0,
+                                     int64_t D, const uint8_t *iga, uint32_t *mb, uint32_t *mig,
+                                     uint32_t *mz)
+{
+    int32_t *perm = w->perm;
+    uint8_t *taken = w->taken;
+    const double *ious = w->ious, *maxiou = w->maxiou;
+    /* gt order: not ignored first, then ignored, each in annotation order */
+    int64_t np_ = 0;
+    for (int64_t g = 0; g < G; g++) if (!iga[g]) perm[np_++] = (int32_t)g;
+    for (int64_t g = 0; g < G; g++) if (iga[g]) perm[np_++] = (int32_t)g;
+    memset(mb, 0, (size_t)D * sizeof(uint32_t));
+    memset(mig, 0, (size_t)D * sizeof(uint32_t));
+    memset(mz, 0, (size_t)D * sizeof(uint32_t));
+    for (int32_t t = 0; t < T; t++) {
+        int32_t *match_t = O->dt_match ? O->dt_match + ((int64_t)a * T + t) * n_dt + d0 : NULL;
+        if (match_t) for (int64_t r = 0; r < D; r++) match_t[r] = -1;
+        if (G == 0) continue;
+        memset(taken, 0, (size_t)G);
+        for (int64_t r = 0; r < D; r++) {
+            if (maxiou[r] < thr[t]) continue;   /* no gt can reach the threshold */
+            const double *row = ious + r * G;
+            double best_iou = thr[t];
+            int64_t best = -1;
+            for (int64_t q = 0; q < G; q++) {
+                int32_t g = perm[q];
+                if (taken[g] && !I->gt_crowd[g0 + g]) continue;
+                /* a held non-ignored match never moves to an ignored gt */
+                if (best > -1 && !iga[best] && iga[g]) break;
+                if (row[g] < best_iou) continue;   /* equal IoU: the later gt wins */
+                best_iou = row[g];
+                best = g;
+            }
+            if (best < 0) continue;
+            taken[best] = 1;
+            mb[r] |= 1u << t;
+            if (iga[best]) mig[r] |= 1u << t;
+            /* pycocotools keeps the matched gt *id* and tests it for != 0 */
+            if (I->gt_id_zero[g0 + best]) mz[r] |= 1u << t;
+            if (match_t) match_t[r] = (int32_t)(g0 + best);
+        }
+    }
+}
+
+/* The outputs of a run's kept detections for area range a from its match bits: a
+ * detection matched to an ignored gt is ignored, an unmatched one whose own area is
+ * outside the range too. */
+static inline void write_area_flags(const fa_coco_input *I, const fa_coco_match_out *O, int64_t n_dt,
+                                    uint32_t all_t, int32_t a, double lo, double hi, int64_t d0,
+                                    int64_t D, const uint32_t *mb, const uint32_t *mig,
+                                    const uint32_t *mz)
+{
+    for (int64_t r = 0; r < D; r++) {
+        double dar = I->dt_area[d0 + r];
+        int oor = dar < lo || dar > hi;
+        uint32_t matched = mb[r] & ~mz[r];
+        uint32_t ign = mig[r] | (oor ? (~matched & all_t) : 0u);
+        int64_t o = (int64_t)a * n_dt + d0 + r;
+        O->dt_tp[o] = matched & ~ign;
+        O->dt_fp[o] = ~matched & ~ign & all_t;
+        if (O->dt_ignore) O->dt_ignore[o] = ign;
+    }
+}
+
 int fa_coco_match_part(const fa_coco_input *in, const fa_coco_params *p,
                        const fa_coco_sizes *sizes, int32_t k, int64_t gi, int64_t ge, int64_t di,
                        int64_t de, void *scratch, fa_coco_match_out *out, int64_t *npig)
@@ -172,15 +370,9 @@ int fa_coco_match_part(const fa_coco_input *in, const fa_coco_params *p,
     const uint32_t all_t = (T >= 32) ? 0xFFFFFFFFu : ((1u << T) - 1u);
     const int64_t n_dt = I.n_dt, n_gt = I.n_gt;
     const fa_coco_sizes s = *sizes;
-    char *cur = (char *)scratch;
-    double *ious = (double *)carve(&cur, (size_t)s.max_dg * sizeof(double));
-    double *maxiou = (double *)carve(&cur, (size_t)s.max_d * sizeof(double));
-    uint8_t *ig = (uint8_t *)carve(&cur, (size_t)A * s.max_g);
-    int32_t *perm = (int32_t *)carve(&cur, (size_t)s.max_g * sizeof(int32_t));
-    uint8_t *taken = (uint8_t *)carve(&cur, (size_t)s.max_g);
-    uint32_t *mbits = (uint32_t *)carve(&cur, (size_t)A * s.max_d * sizeof(uint32_t));
-    uint32_t *migbits = (uint32_t *)carve(&cur, (size_t)A * s.max_d * sizeof(uint32_t));
-    uint32_t *mzbits = (uint32_t *)carve(&cur, (size_t)A * s.max_d * sizeof(uint32_t));
+    fa_match_work w;
+    (void)k;                /* the slice is given by its bounds; k names its category */
+    match_work_carve(&s, A, scratch, &w);
     double thr[FA_MAX_IOU_THRESHOLDS];
     if (T < 1 || T > FA_MAX_IOU_THRESHOLDS) return FA_EINVAL;
     for (int32_t t = 0; t < T; t++)
@@ -194,141 +386,29 @@ int fa_coco_match_part(const fa_coco_input *in, const fa_coco_params *p,
         const int64_t G = gi - g0, ND = di - d0;
         const int64_t D = ND < cut ? ND : cut;
 
-        for (int64_t r = 0; r < ND; r++) O.dt_rank[d0 + r] = (int32_t)(r < INT32_MAX ? r : INT32_MAX);
-        /* detections past the per-image cut are not evaluated at all */
-        for (int64_t r = D; r < ND; r++)
-            for (int32_t a = 0; a < A; a++) {
-                O.dt_tp[(int64_t)a * n_dt + d0 + r] = 0;
-                O.dt_fp[(int64_t)a * n_dt + d0 + r] = 0;
-                if (O.dt_ignore) O.dt_ignore[(int64_t)a * n_dt + d0 + r] = 0;
-                if (O.dt_match)
-                    for (int32_t t = 0; t < T; t++) O.dt_match[((int64_t)a * T + t) * n_dt + d0 + r] = -1;
-            }
-
+        run_ranks_and_cut(&O, n_dt, A, T, d0, D, ND);
         if (G == 0) {
-            /* no ground truth: every kept detection is a false positive at every
-             * threshold, or ignored where its own area is outside the range */
-            for (int32_t a = 0; a < A; a++) {
-                const double lo = p->area_rng[2 * a], hi = p->area_rng[2 * a + 1];
-                for (int64_t r = 0; r < D; r++) {
-                    const double dar = I.dt_area[d0 + r];
-                    const int oor = dar < lo || dar > hi;
-                    const int64_t o = (int64_t)a * n_dt + d0 + r;
-                    O.dt_tp[o] = 0;
-                    O.dt_fp[o] = oor ? 0u : all_t;
-                    if (O.dt_ignore) O.dt_ignore[o] = oor ? all_t : 0u;
-                    if (O.dt_match)
-                        for (int32_t t = 0; t < T; t++) O.dt_match[((int64_t)a * T + t) * n_dt + d0 + r] = -1;
-                }
-            }
+            run_without_gt(&I, p, &O, n_dt, A, T, all_t, d0, D);
             continue;
         }
-
-        /* IoU of the kept detections (score order) against the gts (annotation order) */
-        if (I.iou) {
-            /* segm / keypoints: the run's [D][G] block, laid out by fa_coco_iou_layout */
-            const double *blk = D ? I.iou + I.dt_iou_off[d0] : NULL;
-            for (int64_t r = 0; r < D; r++) {
-                double mx = 0.0;
-                for (int64_t g = 0; g < G; g++) {
-                    double v = blk[r * G + g];
-                    ious[r * G + g] = v;
-                    if (v > mx) mx = v;
-                    /* a NaN IoU (keypoints with a zero sigma) passes pycocotools'
-                     * `iou < t` test, so it can match at every threshold */
-                    if (v != v) mx = INFINITY;
-                }
-                maxiou[r] = mx;
-            }
-        } else for (int64_t r = 0; r < D; r++) {
-            const double *db = I.dt_box + 4 * (d0 + r);
-            double da = db[2] * db[3], mx = 0.0;
-            for (int64_t g = 0; g < G; g++) {
-                const double *gb = I.gt_box + 4 * (g0 + g);
-                double v = fa_iou_xywh_pair(db, da, gb, gb[2] * gb[3], I.gt_crowd[g0 + g]);
-                ious[r * G + g] = v;
-                if (v > mx) mx = v;
-            }
-            maxiou[r] = mx;
-        }
+        run_ious(&I, g0, G, d0, D, w.ious, w.maxiou);
 
         for (int32_t a = 0; a < A; a++) {
             const double lo = p->area_rng[2 * a], hi = p->area_rng[2 * a + 1];
-            uint8_t *iga = ig + (int64_t)a * s.max_g;
-            int64_t n_ok = 0;
-            for (int64_t g = 0; g < G; g++) {
-                double ar = I.gt_area[g0 + g];
-                /* pycocotools: ignore = iscrowd (keypoints: or no keypoints), or the area
-                 * field outside [lo, hi] */
-                iga[g] = (uint8_t)((I.gt_ignore ? I.gt_ignore[g0 + g] : I.gt_crowd[g0 + g])
-                                   || ar < lo || ar > hi);
-                n_ok += !iga[g];
-                if (O.gt_ignore) O.gt_ignore[(int64_t)a * n_gt + g0 + g] = iga[g];
-            }
-            npig[a] += n_ok;
+            uint8_t *iga = w.ig + (int64_t)a * s.max_g;
+            npig[a] += run_gt_ignore(&I, &O, n_gt, a, lo, hi, g0, G, iga);
 
-            uint32_t *mb = mbits + (int64_t)a * s.max_d;
-            uint32_t *mig = migbits + (int64_t)a * s.max_d;
-            uint32_t *mz = mzbits + (int64_t)a * s.max_d;
+            uint32_t *mb = w.mbits + (int64_t)a * s.max_d;
+            uint32_t *mig = w.migbits + (int64_t)a * s.max_d;
+            uint32_t *mz = w.mzbits + (int64_t)a * s.max_d;
             int32_t same = -1;   /* an earlier area range with identical gt ignore flags */
             for (int32_t b = 0; b < a && same < 0; b++)
-                if (G == 0 || memcmp(ig + (int64_t)b * s.max_g, iga, (size_t)G) == 0) same = b;
-            if (same >= 0) {
-                memcpy(mb, mbits + (int64_t)same * s.max_d, (size_t)D * sizeof(uint32_t));
-                memcpy(mig, migbits + (int64_t)same * s.max_d, (size_t)D * sizeof(uint32_t));
-                memcpy(mz, mzbits + (int64_t)same * s.max_d, (size_t)D * sizeof(uint32_t));
-                if (O.dt_match)
-                    for (int32_t t = 0; t < T; t++)
-                        memcpy(O.dt_match + ((int64_t)a * T + t) * n_dt + d0,
-                               O.dt_match + ((int64_t)same * T + t) * n_dt + d0,
-                               (size_t)D * sizeof(int32_t));
-            } else {
-                /* gt order: not ignored first, then ignored, each in annotation order */
-                int64_t np_ = 0;
-                for (int64_t g = 0; g < G; g++) if (!iga[g]) perm[np_++] = (int32_t)g;
-                for (int64_t g = 0; g < G; g++) if (iga[g]) perm[np_++] = (int32_t)g;
-                memset(mb, 0, (size_t)D * sizeof(uint32_t));
-                memset(mig, 0, (size_t)D * sizeof(uint32_t));
-                memset(mz, 0, (size_t)D * sizeof(uint32_t));
-                for (int32_t t = 0; t < T; t++) {
-                    int32_t *match_t = O.dt_match ? O.dt_match + ((int64_t)a * T + t) * n_dt + d0 : NULL;
-                    if (match_t) for (int64_t r = 0; r < D; r++) match_t[r] = -1;
-                    if (G == 0) continue;
-                    memset(taken, 0, (size_t)G);
-                    for (int64_t r = 0; r < D; r++) {
-                        if (maxiou[r] < thr[t]) continue;   /* no gt can reach the threshold */
-                        const double *row = ious + r * G;
-                        double best_iou = thr[t];
-                        int64_t best = -1;
-                        for (int64_t q = 0; q < G; q++) {
-                            int32_t g = perm[q];
-                            if (taken[g] && !I.gt_crowd[g0 + g]) continue;
-                            /* a held non-ignored match never moves to an ignored gt */
-                            if (best > -1 && !iga[best] && iga[g]) break;
-                            if (row[g] < best_iou) continue;   /* equal IoU: the later gt wins */
-                            best_iou = row[g];
-                            best = g;
-                        }
-                        if (best < 0) continue;
-                        taken[best] = 1;
-                        mb[r] |= 1u << t;
-                        if (iga[best]) mig[r] |= 1u << t;
-                        /* pycocotools keeps the matched gt *id* and tests it for != 0 */
-                        if (I.gt_id_zero[g0 + best]) mz[r] |= 1u << t;
-                        if (match_t) match_t[r] = (int32_t)(g0 + best);
-                    }
-                }
-            }
-            for (int64_t r = 0; r < D; r++) {
-                double dar = I.dt_area[d0 + r];
-                int oor = dar < lo || dar > hi;
-                uint32_t matched = mb[r] & ~mz[r];
-                uint32_t ign = mig[r] | (oor ? (~matched & all_t) : 0u);
-                int64_t o = (int64_t)a * n_dt + d0 + r;
-                O.dt_tp[o] = matched & ~ign;
-                O.dt_fp[o] = ~matched & ~ign & all_t;
-                if (O.dt_ignore) O.dt_ignore[o] = ign;
-            }
+                if (G == 0 || memcmp(w.ig + (int64_t)b * s.max_g, iga, (size_t)G) == 0) same = b;
+            if (same >= 0)
+                copy_area_match(&O, &w, s.max_d, n_dt, T, a, same, d0, D);
+            else
+                greedy_match_area(&I, &O, &w, thr, n_dt, T, a, g0, G, d0, D, iga, mb, mig, mz);
+            write_area_flags(&I, &O, n_dt, all_t, a, lo, hi, d0, D, mb, mig, mz);
         }
     }
     return FA_OK;
@@ -549,6 +629,200 @@ int fa_coco_accumulate_category(const fa_coco_input *in, const fa_coco_params *p
                                     precision, recall, scores);
 }
 
+/* The scratch blocks of one accumulation call (accum_scratch), carved from its scratch. */
+typedef struct {
+    double *cat_q, *cat_s;          /* [T][R][A][M] the category's precision and scores */
+    fa_scored *pairs, *pairs_tmp;   /* [n + 1] the score sort's items */
+    int64_t *sorted;                /* [n + 1] kept detections in score order */
+    fa_tp_event *ev;                /* [M][T][cap] true positives of the walks */
+    double *env, *rc;               /* [cap] precision envelope, recall at each tp */
+    int32_t *m0_s;                  /* [n + 1] first maxDets setting keeping each detection */
+    uint32_t *tp_s, *fp_s;          /* [n + 1] one area range's bits in score order */
+    int64_t *nd_m, *fp_all_m, *first_m;   /* [M] per walk: detections, all-fp ones, first */
+    int64_t *n_ev, *fp_extra;       /* [M][T] per walk and threshold: tps, other fps */
+} fa_accum_work;
+
+static void accum_work_carve(int64_t n, int64_t cap, int32_t T, int32_t R, int32_t A, int32_t M,
+                             void *scratch, fa_accum_work *w)
+{
+    char *cur = (char *)scratch;
+    /* this category's precision and scores, [T][R][A][M]: written out at the end, T x R
+     * rows of A*M consecutive values, instead of one scattered value at a time */
+    w->cat_q = (double *)carve(&cur, (size_t)A * M * T * R * sizeof(double));
+    w->cat_s = (double *)carve(&cur, (size_t)A * M * T * R * sizeof(double));
+    w->pairs = (fa_scored *)carve(&cur, (size_t)(n + 1) * sizeof(fa_scored));
+    w->pairs_tmp = (fa_scored *)carve(&cur, (size_t)(n + 1) * sizeof(fa_scored));
+    w->sorted = (int64_t *)carve(&cur, (size_t)(n + 1) * sizeof(int64_t));
+    w->ev = (fa_tp_event *)carve(&cur, (size_t)M * T * cap * sizeof(fa_tp_event));
+    w->env = (double *)carve(&cur, (size_t)cap * sizeof(double));
+    w->rc = (double *)carve(&cur, (size_t)cap * sizeof(double));
+    w->m0_s = (int32_t *)carve(&cur, (size_t)(n + 1) * sizeof(int32_t));
+    w->tp_s = (uint32_t *)carve(&cur, (size_t)(n + 1) * sizeof(uint32_t));
+    w->fp_s = (uint32_t *)carve(&cur, (size_t)(n + 1) * sizeof(uint32_t));
+    w->nd_m = (int64_t *)carve(&cur, (size_t)M * sizeof(int64_t));
+    w->fp_all_m = (int64_t *)carve(&cur, (size_t)M * sizeof(int64_t));
+    w->first_m = (int64_t *)carve(&cur, (size_t)M * sizeof(int64_t));
+    w->n_ev = (int64_t *)carve(&cur, (size_t)M * T * sizeof(int64_t));
+    w->fp_extra = (int64_t *)carve(&cur, (size_t)M * T * sizeof(int64_t));
+}
+
+/* m0_s[i]: the first maxDets setting whose per-image cut keeps the i-th detection
+ * (settings ascend, so every later one keeps it too) */
+static inline void first_maxdet_settings(const fa_coco_params *p, const fa_coco_match_out *m,
+                                         const int64_t *sorted, int64_t nk, int32_t *m0_s)
+{
+    const int32_t M = p->n_maxdet;
+    for (int64_t i = 0; i < nk; i++) {
+        const int32_t r = m->dt_rank[sorted[i]];
+        int32_t mi = 0;
+        while (mi < M && p->max_dets[mi] <= r) mi++;
+        m0_s[i] = mi;
+    }
+}
+
+/* An area range with no non-ignored ground truth: -1 everywhere. */
+static inline void area_without_gt(int32_t T, int32_t R, int32_t A, int32_t M, int64_t K, int32_t k_out,
+                                   int32_t a, double *recall, double *cat_q, double *cat_s)
+{
+    for (int32_t t = 0; t < T; t++)
+        for (int32_t mi = 0; mi < M; mi++) {
+            recall[(((int64_t)t * K + k_out) * A + a) * M + mi] = -1.0;
+            for (int32_t r = 0; r < R; r++) {
+                const int64_t li = (((int64_t)t * R + r) * A + a) * M + mi;
+                cat_q[li] = cat_s[li] = -1.0;
+            }
+        }
+}
+
+/* Area range a's bits in score order: the walks read memory sequentially. (Parameters,
+ * not fields of *m: stores through ts / fs could otherwise alias *m -- the build does not
+ * assume strict aliasing -- and reload it every time.) */
+static inline void gather_area_bits(const uint32_t *const tpa, const uint32_t *const fpa,
+                                    const int64_t *const so, int64_t nk, uint32_t *const ts,
+                                    uint32_t *const fs)
+{
+    for (int64_t i = 0; i < nk; i++) {
+        const int64_t d = so[i];
+        ts[i] = tpa[d];
+        fs[i] = fpa[d];
+    }
+}
+
+/* The walk of maxDets setting mi: the detections in score order that it keeps (those
+ * with m0[i] <= mi), counts in locals (T <= 32). Only the true positives are recorded
+ * (evm [T][cap]): recall changes only there, and the precision envelope max(pr[i:]) is
+ * attained at a true positive (between two, the precision only falls), so pr is
+ * evaluated exactly where pycocotools' result depends on it, with the same double
+ * arithmetic. Out: the walk's detections, all-threshold false positives and first
+ * detection; per threshold its true positives (n_ev) and other false positives. */
+static inline void walk_maxdet(int32_t mi, int32_t T, uint32_t all_t, int64_t cap, int64_t nk,
+                               const int32_t *const m0, const uint32_t *const fs,
+                               const uint32_t *const ts, const int64_t *const so, fa_tp_event *const evm,
+                               int64_t *nd_out, int64_t *fp_all_out, int64_t *first_out,
+                               int64_t *n_ev, int64_t *fp_extra)
+{
+    int64_t nd = 0, fp_all = 0, first = -1;
+    int64_t fx[32], cnt[32];
+    for (int32_t t = 0; t < T; t++) { fx[t] = 0; cnt[t] = 0; }
+    for (int64_t i = 0; i < nk; i++) {
+        if (m0[i] > mi) continue;
+        const uint32_t f = fs[i];
+        const int64_t d = so[i];
+        if (first < 0) first = d;
+        if (f == all_t) {
+            fp_all++;
+        } else {
+            uint32_t b = f;
+            while (b) { int t = fa_ctz(b); fx[t]++; b &= b - 1; }
+            b = ts[i];
+            while (b) {
+                int t = fa_ctz(b);
+                fa_tp_event *e = evm + (int64_t)t * cap + cnt[t]++;
+                e->pos = nd;
+                e->fp = fp_all + fx[t];
+                e->det = d;
+                b &= b - 1;
+            }
+        }
+        nd++;
+    }
+    *nd_out = nd; *fp_all_out = fp_all; *first_out = first;
+    for (int32_t t = 0; t < T; t++) { n_ev[t] = cnt[t]; fp_extra[t] = fx[t]; }
+}
+
+/* Recall, and precision and scores at the R recall thresholds (qrow, srow: R values,
+ * `step` apart), of one (area, maxDets, threshold) from its ne true positives e of a
+ * walk of nd detections (first_sel its first). env, rc: scratch [ne]. */
+static inline void sample_threshold(const fa_tp_event *e, int64_t ne, int64_t nd, int64_t first_sel,
+                                    double npig, const double *rec_thr, int32_t R,
+                                    const double *dt_score, double *env, double *rc,
+                                    double *recall_at, double *qrow, double *srow, int64_t step)
+{
+    *recall_at = nd ? (double)ne / npig : 0.0;
+    /* precision at each true positive, then the envelope from the right */
+    for (int64_t j = 0; j < ne; j++) {
+        double tp = (double)(j + 1);
+        env[j] = tp / (((double)e[j].fp + tp) + FA_EPS);
+    }
+    for (int64_t j = ne - 1; j > 0; j--)
+        if (env[j] > env[j - 1]) env[j - 1] = env[j];
+    const int tp_at_0 = ne > 0 && e[0].pos == 0;
+    const double rc0 = (tp_at_0 ? 1.0 : 0.0) / npig;
+    for (int64_t j = 0; j < ne; j++) rc[j] = (double)(j + 1) / npig;
+    int stopped = 0;
+    int64_t j_prev = 0;
+    double v_prev = -INFINITY;
+    for (int32_t r = 0; r < R; r++) {
+        double q = 0.0, sc = 0.0;
+        const double v = rec_thr[r];
+        if (!stopped) {
+            /* numpy searchsorted(rc, v, 'left') on the cumulative recall: rc is 0 (or
+             * rc0) before the first true positive and rc[j] from the j-th true positive on */
+            int64_t pi, j;
+            if (nd > 0 && rc0 >= v) {
+                pi = 0;
+                j = tp_at_0 ? 0 : -1;
+                q = ne > 0 ? env[0] : 0.0;   /* max(pr[0] = 0, envelope) */
+            } else {
+                /* first j with rc[j] >= v; thresholds usually ascend, so start from the
+                 * previous answer when they do */
+                int64_t lo = v >= v_prev ? j_prev : 0, hi = ne;
+                while (lo < hi) {
+                    int64_t mid = lo + (hi - lo) / 2;
+                    if (rc[mid] < v) lo = mid + 1;
+                    else hi = mid;
+                }
+                j = lo;
+                j_prev = lo;
+                pi = j < ne ? e[j].pos : nd;
+                if (j < ne) q = env[j];
+            }
+            v_prev = v;
+            /* pycocotools stops filling at the first index past the end */
+            if (pi >= nd) { stopped = 1; q = 0.0; }
+            else sc = dt_score[j >= 0 ? e[j].det : first_sel];
+        }
+        qrow[r * step] = q;
+        srow[r * step] = sc;
+    }
+}
+
+/* out: [T][R][K][A][M], the category's values of each (t, r) for the area ranges
+ * [a_begin, a_end) together */
+static inline void write_category_rows(int32_t T, int32_t R, int32_t A, int32_t M, int64_t K,
+                                       int32_t k_out, int32_t a_begin, int32_t a_end,
+                                       const double *cat_q, const double *cat_s,
+                                       double *precision, double *scores)
+{
+    const size_t row = (size_t)(a_end - a_begin) * M * sizeof(double);
+    const int64_t a0 = (int64_t)a_begin * M;
+    if (row)
+        for (int64_t tr = 0; tr < (int64_t)T * R; tr++) {
+            memcpy(precision + (tr * K + k_out) * A * M + a0, cat_q + tr * A * M + a0, row);
+            memcpy(scores + (tr * K + k_out) * A * M + a0, cat_s + tr * A * M + a0, row);
+        }
+}
+
 int fa_coco_accumulate_areas(const fa_coco_input *in, const fa_coco_params *p, int32_t k,
                              const fa_coco_match_out *m, int32_t k_out, int32_t n_k_out,
                              int32_t a_begin, int32_t a_end, const int64_t *order, int64_t n_order,
@@ -559,175 +833,41 @@ int fa_coco_accumulate_areas(const fa_coco_input *in, const fa_coco_params *p, i
     const int64_t ds = in->dt_off[k], de = in->dt_off[k + 1];
     const int64_t n = de - ds;
     const uint32_t all_t = (T >= 32) ? 0xFFFFFFFFu : ((1u << T) - 1u);
-    char *cur = (char *)scratch;
-    /* this category's precision and scores, [T][R][A][M]: written out at the end, T x R
-     * rows of A*M consecutive values, instead of one scattered value at a time */
-    double *cat_q = (double *)carve(&cur, (size_t)A * M * T * R * sizeof(double));
-    double *cat_s = (double *)carve(&cur, (size_t)A * M * T * R * sizeof(double));
-    fa_scored *pairs = (fa_scored *)carve(&cur, (size_t)(n + 1) * sizeof(fa_scored));
-    fa_scored *pairs_tmp = (fa_scored *)carve(&cur, (size_t)(n + 1) * sizeof(fa_scored));
-    int64_t *sorted = (int64_t *)carve(&cur, (size_t)(n + 1) * sizeof(int64_t));
     const int64_t cap = tp_bound(in, p, m->npig, k);
-    fa_tp_event *ev = (fa_tp_event *)carve(&cur, (size_t)M * T * cap * sizeof(fa_tp_event));
-    double *env = (double *)carve(&cur, (size_t)cap * sizeof(double));
-    double *rc = (double *)carve(&cur, (size_t)cap * sizeof(double));
-    int32_t *m0_s = (int32_t *)carve(&cur, (size_t)(n + 1) * sizeof(int32_t));
-    uint32_t *tp_s = (uint32_t *)carve(&cur, (size_t)(n + 1) * sizeof(uint32_t));
-    uint32_t *fp_s = (uint32_t *)carve(&cur, (size_t)(n + 1) * sizeof(uint32_t));
-    int64_t *nd_m = (int64_t *)carve(&cur, (size_t)M * sizeof(int64_t));
-    int64_t *fp_all_m = (int64_t *)carve(&cur, (size_t)M * sizeof(int64_t));
-    int64_t *first_m = (int64_t *)carve(&cur, (size_t)M * sizeof(int64_t));
-    int64_t *n_ev = (int64_t *)carve(&cur, (size_t)M * T * sizeof(int64_t));
-    int64_t *fp_extra = (int64_t *)carve(&cur, (size_t)M * T * sizeof(int64_t));
+    fa_accum_work w;
+    accum_work_carve(n, cap, T, R, A, M, scratch, &w);
 
     /* detections kept by the per-image cut, by score: given, or sorted here */
-    const int64_t nk = order ? n_order : accumulate_order(in, p, k, m, pairs, pairs_tmp, sorted);
+    int64_t *sorted = w.sorted;
+    const int64_t nk = order ? n_order : accumulate_order(in, p, k, m, w.pairs, w.pairs_tmp, sorted);
     if (order) sorted = (int64_t *)order;
-    /* m0_s[i]: the first maxDets setting whose per-image cut keeps the i-th detection
-     * (settings ascend, so every later one keeps it too) */
-    for (int64_t i = 0; i < nk; i++) {
-        const int32_t r = m->dt_rank[sorted[i]];
-        int32_t mi = 0;
-        while (mi < M && p->max_dets[mi] <= r) mi++;
-        m0_s[i] = mi;
-    }
+    first_maxdet_settings(p, m, sorted, nk, w.m0_s);
 
     for (int32_t a = a_begin; a < a_end; a++) {
         const int64_t npig_i = m->npig[(int64_t)k * A + a];
-        if (npig_i == 0) {           /* no non-ignored ground truth: -1 everywhere */
-            for (int32_t t = 0; t < T; t++)
-                for (int32_t mi = 0; mi < M; mi++) {
-                    recall[(((int64_t)t * K + k_out) * A + a) * M + mi] = -1.0;
-                    for (int32_t r = 0; r < R; r++) {
-                        const int64_t li = (((int64_t)t * R + r) * A + a) * M + mi;
-                        cat_q[li] = cat_s[li] = -1.0;
-                    }
-                }
+        if (npig_i == 0) {
+            area_without_gt(T, R, A, M, K, k_out, a, recall, w.cat_q, w.cat_s);
             continue;
         }
         const double npig = (double)npig_i;
-        /* this area's bits in score order: the walk below reads memory sequentially */
-        {
-            /* local pointers: stores through tp_s / fp_s could otherwise alias *m (the
-             * build does not assume strict aliasing) and reload it every time */
-            const uint32_t *const tpa = m->dt_tp + (int64_t)a * n_dt, *const fpa = m->dt_fp + (int64_t)a * n_dt;
-            const int64_t *const so = sorted;
-            uint32_t *const ts = tp_s, *const fs = fp_s;
-            for (int64_t i = 0; i < nk; i++) {
-                const int64_t d = so[i];
-                ts[i] = tpa[d];
-                fs[i] = fpa[d];
-            }
-        }
-        /* Walk the detections in score order once, for all maxDets settings and all
-         * thresholds. Only the true positives are recorded: recall changes only there,
-         * and the precision envelope max(pr[i:]) is attained at a true positive
-         * (between two, the precision only falls), so pr is evaluated exactly where
-         * pycocotools' result depends on it, with the same double arithmetic. */
-        /* one walk per maxDets setting, its counts in locals (T <= 32): a detection
-         * counts for the settings from m0_s[i] on */
-        for (int32_t mi = 0; mi < M; mi++) {
-            int64_t nd = 0, fp_all = 0, first = -1;
-            int64_t fx[32], cnt[32];
-            fa_tp_event *const evm = ev + (int64_t)mi * T * cap;
-            const int32_t *const m0 = m0_s;
-            const uint32_t *const fs = fp_s, *const ts = tp_s;
-            const int64_t *const so = sorted;
-            for (int32_t t = 0; t < T; t++) { fx[t] = 0; cnt[t] = 0; }
-            for (int64_t i = 0; i < nk; i++) {
-                if (m0[i] > mi) continue;
-                const uint32_t f = fs[i];
-                const int64_t d = so[i];
-                if (first < 0) first = d;
-                if (f == all_t) {
-                    fp_all++;
-                } else {
-                    uint32_t b = f;
-                    while (b) { int t = fa_ctz(b); fx[t]++; b &= b - 1; }
-                    b = ts[i];
-                    while (b) {
-                        int t = fa_ctz(b);
-                        fa_tp_event *e = evm + (int64_t)t * cap + cnt[t]++;
-                        e->pos = nd;
-                        e->fp = fp_all + fx[t];
-                        e->det = d;
-                        b &= b - 1;
-                    }
-                }
-                nd++;
-            }
-            nd_m[mi] = nd; fp_all_m[mi] = fp_all; first_m[mi] = first;
-            for (int32_t t = 0; t < T; t++) { n_ev[mi * T + t] = cnt[t]; fp_extra[mi * T + t] = fx[t]; }
-        }
-        for (int32_t mi = 0; mi < M; mi++) {
-            const int64_t nd = nd_m[mi], first_sel = first_m[mi];
+        gather_area_bits(m->dt_tp + (int64_t)a * n_dt, m->dt_fp + (int64_t)a * n_dt, sorted, nk,
+                         w.tp_s, w.fp_s);
+        /* one walk per maxDets setting over the detections in score order, for all
+         * thresholds: a detection counts for the settings from m0_s[i] on */
+        for (int32_t mi = 0; mi < M; mi++)
+            walk_maxdet(mi, T, all_t, cap, nk, w.m0_s, w.fp_s, w.tp_s, sorted,
+                        w.ev + (int64_t)mi * T * cap, &w.nd_m[mi], &w.fp_all_m[mi], &w.first_m[mi],
+                        w.n_ev + (int64_t)mi * T, w.fp_extra + (int64_t)mi * T);
+        for (int32_t mi = 0; mi < M; mi++)
             for (int32_t t = 0; t < T; t++) {
-                const fa_tp_event *e = ev + ((int64_t)mi * T + t) * cap;
-                const int64_t ne = n_ev[(int64_t)mi * T + t];
-                const int64_t ridx = (((int64_t)t * K + k_out) * A + a) * M + mi;
-                recall[ridx] = nd ? (double)ne / npig : 0.0;
-                /* precision at each true positive, then the envelope from the right */
-                for (int64_t j = 0; j < ne; j++) {
-                    double tp = (double)(j + 1);
-                    env[j] = tp / (((double)e[j].fp + tp) + FA_EPS);
-                }
-                for (int64_t j = ne - 1; j > 0; j--)
-                    if (env[j] > env[j - 1]) env[j - 1] = env[j];
-                const int tp_at_0 = ne > 0 && e[0].pos == 0;
-                const double rc0 = (tp_at_0 ? 1.0 : 0.0) / npig;
-                for (int64_t j = 0; j < ne; j++) rc[j] = (double)(j + 1) / npig;
-                int stopped = 0;
-                int64_t j_prev = 0;
-                double v_prev = -INFINITY;
                 /* this (area, maxDets, threshold)'s values, R of them, A * M apart */
-                double *qrow = cat_q + ((int64_t)t * R * A + a) * M + mi;
-                double *srow = cat_s + ((int64_t)t * R * A + a) * M + mi;
-                const int64_t step = (int64_t)A * M;
-                for (int32_t r = 0; r < R; r++) {
-                    double q = 0.0, sc = 0.0;
-                    const double v = p->rec_thr[r];
-                    if (!stopped) {
-                        /* numpy searchsorted(rc, v, 'left') on the cumulative recall: rc
-                         * is 0 (or rc0) before the first true positive and rc[j] from
-                         * the j-th true positive on */
-                        int64_t pi, j;
-                        if (nd > 0 && rc0 >= v) {
-                            pi = 0;
-                            j = tp_at_0 ? 0 : -1;
-                            q = ne > 0 ? env[0] : 0.0;   /* max(pr[0] = 0, envelope) */
-                        } else {
-                            /* first j with rc[j] >= v; thresholds usually ascend, so
-                             * start from the previous answer when they do */
-                            int64_t lo = v >= v_prev ? j_prev : 0, hi = ne;
-                            while (lo < hi) {
-                                int64_t mid = lo + (hi - lo) / 2;
-                                if (rc[mid] < v) lo = mid + 1;
-                                else hi = mid;
-                            }
-                            j = lo;
-                            j_prev = lo;
-                            pi = j < ne ? e[j].pos : nd;
-                            if (j < ne) q = env[j];
-                        }
-                        v_prev = v;
-                        /* pycocotools stops filling at the first index past the end */
-                        if (pi >= nd) { stopped = 1; q = 0.0; }
-                        else sc = in->dt_score[j >= 0 ? e[j].det : first_sel];
-                    }
-                    qrow[r * step] = q;
-                    srow[r * step] = sc;
-                }
+                const int64_t li = ((int64_t)t * R * A + a) * M + mi;
+                sample_threshold(w.ev + ((int64_t)mi * T + t) * cap, w.n_ev[(int64_t)mi * T + t],
+                                 w.nd_m[mi], w.first_m[mi], npig, p->rec_thr, R, in->dt_score,
+                                 w.env, w.rc, &recall[(((int64_t)t * K + k_out) * A + a) * M + mi],
+                                 w.cat_q + li, w.cat_s + li, (int64_t)A * M);
             }
-        }
     }
-    /* out: [T][R][K][A][M], this category's values of each (t, r) for the area ranges
-     * [a_begin, a_end) together */
-    const size_t row = (size_t)(a_end - a_begin) * M * sizeof(double);
-    const int64_t a0 = (int64_t)a_begin * M;
-    if (row)
-        for (int64_t tr = 0; tr < (int64_t)T * R; tr++) {
-            memcpy(precision + (tr * K + k_out) * A * M + a0, cat_q + tr * A * M + a0, row);
-            memcpy(scores + (tr * K + k_out) * A * M + a0, cat_s + tr * A * M + a0, row);
-        }
+    write_category_rows(T, R, A, M, K, k_out, a_begin, a_end, w.cat_q, w.cat_s, precision, scores);
     return FA_OK;
 }

@@ -9,6 +9,8 @@
  *   - Functions that can fail return an int status: FA_OK (0) or a negative FA_E* code.
  *     Inputs are validated by the Cython layer (fastap/_core.pyx) before any call;
  *     the C code still never asserts on user data.
+ *   - fastap/_capi.pxd mirrors these declarations for Cython (the binding's only
+ *     declaration of them): a change of a name or signature here goes there too.
  *   - "grouped" arrays are sorted by (category, image[, -score, input index]) and
  *     described by per-category offsets: group k occupies [off[k], off[k+1]).
  */

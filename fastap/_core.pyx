@@ -2,121 +2,60 @@
 """fastap._core -- the only Cython binding.
 
 Every public function here validates dtype, shape and contiguity at the boundary, then
-releases the GIL and calls the C kernels of csrc/ (declared in csrc/fastap.h). Work over
-independent categories runs in parallel with `prange`, each thread with its own scratch
-block; the thread count defaults to OpenMP's (which honours OMP_NUM_THREADS).
+releases the GIL and calls the C kernels of csrc/ (declared in csrc/fastap.h, mirrored
+for Cython in fastap/_capi.pxd). Work over independent categories runs in parallel with
+`prange`, each thread with its own scratch block; the thread count is `_threads`'s.
 """
+import json
+import operator
 import os
 
 import numpy as np
 cimport numpy as cnp
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.dict cimport PyDict_GetItem
+from cpython.object cimport PyObject
 from cython.parallel cimport parallel, prange
-from libc.stdint cimport int32_t, int64_t, intptr_t, uint8_t, uint32_t
-from libc.stdlib cimport free, malloc
+from libc.stdint cimport int32_t, int64_t, intptr_t, uint8_t, uint32_t, uint64_t
+from libc.stdlib cimport calloc, free, malloc, realloc
+from libc.string cimport memcpy, memmove
+
+from fastap.errors import InvalidAnnotationError, InvalidTypeError
+
+# the whole C API (fastap.h, runs.h), declared once
+from fastap._capi cimport *
 
 cnp.import_array()
 
-cdef extern from "fastap.h" nogil:
-    int FA_OK
-    int FA_ENOMEM
-    int FA_MAX_IOU_THRESHOLDS
-    void fa_box_iou_xywh(const double *a, int64_t n, const double *b, int64_t m,
-                         const uint8_t *b_crowd, double *out)
-    void fa_box_iou_xyxy(const double *a, int64_t n, const double *b, int64_t m,
-                         const uint8_t *b_crowd, int plus_one, double *out)
-    int fa_group(int64_t n, const int32_t *major, int32_t n_major, const int32_t *minor,
-                 int32_t n_minor, const double *score, int64_t *order, int64_t *major_off)
-    int64_t fa_index_lut(int64_t n, const int64_t *values, int64_t lo, int64_t span,
-                         const int64_t *lut, int64_t *pos, uint8_t *ok) nogil
-    int64_t fa_index_lut32(int64_t n, const int64_t *values, int64_t lo, int64_t span,
-                           const int64_t *lut, int32_t *pos) nogil
-    void fa_group_sort_runs(int64_t n, const int32_t *major, const int32_t *minor,
-                            const double *score, int64_t *order, int64_t begin, int64_t end,
-                            int64_t *tmp) nogil
 
-    ctypedef struct fa_coco_params:
-        int32_t n_iou
-        const double *iou_thr
-        int32_t n_area
-        const double *area_rng
-        int32_t n_maxdet
-        const int64_t *max_dets
-        int32_t n_rec
-        const double *rec_thr
+# ------------------------------------------------------------------------------------
+# When a pass is worth threads: one rule for the binding, and for the Python layer
+# (public names: read them rather than repeating the numbers). Threads pay only when a
+# pass is long against the start of an OpenMP team -- and against the milliseconds a
+# team waits when one of its cores is busy with other work, as on shared machines.
+#
+# SERIAL_BELOW (records) guards group()'s score sort, confusion_match, tide_ious,
+# tide_ious_rows and sort_runs_desc: below it they run on one thread. Measured (2-core
+# shared machine, thresholds forced to 0, best of 30): at 20 000 records two threads take
+# 0.5-0.7x the serial time (group 100 -> 66 us, sort_runs_desc 629 -> 325 us,
+# confusion_match 1.15 -> 0.71 ms); at 5 000 they tie (0.83-1.04x), and lose by
+# milliseconds whenever the second core is taken.
+SERIAL_BELOW = 20000
+# PAIRS_SERIAL_BELOW (n * m box pairs) guards box_iou. Measured as above, 100 boxes
+# against n: at 200 000 pairs 0.8 ms serially, 0.37 ms on two free cores; at 100 000 pairs
+# (0.38 ms serially) a team that waits for a busy core (4 ms seen) is never repaid.
+PAIRS_SERIAL_BELOW = 200000
+# MATCH_SPLIT_MIN (detections): matching splits a category with more than about
+# n_dt / (4 threads) detections (one person category, say) at image boundaries, into
+# slices of at least this many, so that a slice's work (some 0.2 ms: coco_match takes
+# 23 ms for 500 000 detections on one thread here) stays far above its bookkeeping (a
+# few us). The number was set with the splitting (commit 6d07ee1) without a recorded
+# measurement.
+MATCH_SPLIT_MIN = 4096
+# the value _match_tasks reads at run time: tests lower it (monkeypatch) to split small
+# categories; everything else reads MATCH_SPLIT_MIN
+_MATCH_SPLIT_MIN = MATCH_SPLIT_MIN
 
-    ctypedef struct fa_coco_input:
-        int32_t n_cat
-        int64_t n_gt
-        const int64_t *gt_off
-        const int32_t *gt_img
-        const double *gt_box
-        const double *gt_area
-        const uint8_t *gt_crowd
-        const uint8_t *gt_id_zero
-        int64_t n_dt
-        const int64_t *dt_off
-        const int32_t *dt_img
-        const double *dt_box
-        const double *dt_area
-        const double *dt_score
-        const uint8_t *gt_ignore
-        const double *iou
-        const int64_t *dt_iou_off
-
-    ctypedef struct fa_oks_input:
-        int64_t n_kpt
-        const double *sigmas
-        const double *gt_kpt
-        const int64_t *gt_row
-        const int64_t *gt_nvis
-        const double *dt_kpt
-        int64_t dt_step
-        const int64_t *dt_row
-    int64_t fa_coco_iou_layout(const fa_coco_input *inp, int64_t cut, int64_t *dt_iou_off)
-    int64_t fa_oks_layout(const fa_coco_input *inp, const fa_oks_input *kp, int64_t *dt_e_off)
-    void fa_oks_exponents(const fa_coco_input *inp, const fa_oks_input *kp, int32_t k,
-                          int64_t d_begin, int64_t d_end, const int64_t *dt_e_off, double *scratch,
-                          double *neg_e)
-    void fa_oks_reduce(const fa_coco_input *inp, const fa_oks_input *kp, int32_t k,
-                       int64_t d_begin, int64_t d_end, const int64_t *dt_e_off, const double *ex,
-                       double *iou)
-    ctypedef void (*fa_vec_loop)(char **args, const intptr_t *dims, const intptr_t *steps, void *data)
-    void fa_oks_pairs(const fa_coco_input *inp, const fa_oks_input *kp, int32_t k, int64_t d_begin,
-                      int64_t d_end, fa_vec_loop exp_loop, void *exp_data, double *scratch,
-                      double floor, double *iou)
-
-    ctypedef struct fa_coco_match_out:
-        uint32_t *dt_tp
-        uint32_t *dt_fp
-        int32_t *dt_rank
-        int64_t *npig
-        int32_t *dt_match
-        uint32_t *dt_ignore
-        uint8_t *gt_ignore
-
-    ctypedef struct fa_coco_sizes:
-        int64_t max_dg
-    size_t fa_coco_scratch_bytes(const fa_coco_input *inp, const fa_coco_params *p,
-                                 fa_coco_sizes *sizes)
-    size_t fa_coco_accumulate_scratch_bytes(const fa_coco_input *inp, const fa_coco_params *p,
-                                            const int64_t *npig)
-    int fa_coco_match_category(const fa_coco_input *inp, const fa_coco_params *p,
-                               const fa_coco_sizes *sizes, int32_t k, void *scratch,
-                               fa_coco_match_out *out)
-    int fa_coco_match_part(const fa_coco_input *inp, const fa_coco_params *p,
-                           const fa_coco_sizes *sizes, int32_t k, int64_t gi, int64_t ge, int64_t di,
-                           int64_t de, void *scratch, fa_coco_match_out *out, int64_t *npig)
-    int64_t fa_coco_accumulate_order(const fa_coco_input *inp, const fa_coco_params *p, int32_t k,
-                                     const fa_coco_match_out *m, void *scratch, int64_t *order)
-    int fa_coco_accumulate_areas(const fa_coco_input *inp, const fa_coco_params *p, int32_t k,
-                                 const fa_coco_match_out *m, int32_t k_out, int32_t n_k_out,
-                                 int32_t a_begin, int32_t a_end, const int64_t *order,
-                                 int64_t n_order, void *scratch, double *precision, double *recall,
-                                 double *scores)
-    size_t fa_voc_scratch_bytes(const fa_coco_input *inp)
-    int fa_voc_category(const fa_coco_input *inp, const uint8_t *gt_difficult, int32_t k,
-                        double iou_thr, int plus_one, int use_11_point, void *scratch,
-                        double *ap, int64_t *n_pos)
 
 cdef extern from *:
     """
@@ -139,6 +78,15 @@ def max_threads():
 
 
 cdef int _threads(num_threads) except -1:
+    """The number of threads a parallel pass uses.
+
+    num_threads: an integer >= 1 (anything int() accepts), or None for the default:
+    the FASTAP_NUM_THREADS environment variable if set and non-empty, else OpenMP's
+    omp_get_max_threads() -- OMP_NUM_THREADS when set, otherwise every core -- and 1 in a
+    build without OpenMP. Raises ValueError for a value that is not an integer >= 1,
+    naming num_threads / FASTAP_NUM_THREADS. Callers may still run serially below
+    SERIAL_BELOW records (see the top of this file).
+    """
     if num_threads is None:
         env = os.environ.get("FASTAP_NUM_THREADS")
         if env:
@@ -206,7 +154,7 @@ def box_iou(a, b, crowd=None, fmt="xywh", bint plus_one=False, num_threads=None,
     cdef int xywh = fmt == "xywh"
     cdef int po = plus_one
     cdef int64_t chunk = 64, nchunks = (n + chunk - 1) // chunk, c, r0, r1
-    if n * m < 200000:
+    if n * m < PAIRS_SERIAL_BELOW:
         nt = 1
     with nogil:
         for c in prange(nchunks, num_threads=nt, schedule="static"):
@@ -327,9 +275,9 @@ def group(major, int n_major, minor, int n_minor, score=None, num_threads=None):
     cdef int32_t dummy32 = 0
     cdef int64_t dummy64 = 0
     # the score sort of the runs in parts on all threads when there are many records
-    cdef int nt = _threads(num_threads) if n >= 20000 else 1
+    cdef int nt = _threads(num_threads) if n >= SERIAL_BELOW else 1
     cdef Py_ssize_t part, n_parts = 4 * nt
-    cdef int64_t *tmp
+    cdef int64_t *tmp = NULL
     cdef int no_memory = 0
     with nogil:
         rc = fa_group(n, &mj[0] if n else &dummy32, n_major, &mn[0] if n else &dummy32,
@@ -351,14 +299,36 @@ def group(major, int n_major, minor, int n_minor, score=None, num_threads=None):
     return order, off
 
 
+cdef inline _padded(a):
+    """`a`, or one zero row of its dtype and row shape when it has none."""
+    return a if a.shape[0] else np.zeros((1,) + a.shape[1:], a.dtype)
+
+
+cdef inline _exact(a, int64_t n):
+    """The first n rows of a stored array, as a read-only view (the tables' C input
+    points into it)."""
+    v = a[:n]
+    v.flags.writeable = False
+    return v
+
+
 cdef class CocoTables:
-    """Grouped COCO input (see fa_coco_input in csrc/fastap.h); keeps the arrays alive."""
+    """Grouped COCO input (see fa_coco_input in csrc/fastap.h); keeps the arrays alive.
+
+    The columns are read back through the named properties (gt_off, gt_img, ..., dt_score,
+    n_gt, n_dt), each at its exact length. ``arrays`` is the older positional list of the
+    same columns, padded to at least one row (kept for callers that still index it).
+    """
     cdef fa_coco_input inp
     cdef public object arrays
     cdef public bint dt_by_image
     cdef public object extra       # arrays behind gt_ignore / iou / dt_iou_off
     cdef public int64_t iou_cut    # the per-image cut the precomputed IoUs were laid out for
     cdef public bint has_dt_box    # False: dt_box not given (matching by precomputed IoUs only)
+    # the columns the C input points into, each padded to at least one row so that the
+    # pointers are valid for empty tables
+    cdef object _gt_off, _gt_img, _gt_box, _gt_area, _gt_crowd, _gt_id_zero
+    cdef object _dt_off, _dt_img, _dt_box, _dt_area, _dt_score
 
     def __init__(self, int n_cat, gt_off, gt_img, gt_box, gt_area, gt_crowd, gt_id_zero,
                  dt_off, dt_img, dt_box, dt_area, dt_score, bint dt_by_image=True):
@@ -389,21 +359,38 @@ cdef class CocoTables:
         if gt_off[0] != 0 or gt_off[n_cat] != ng or dt_off[0] != 0 or dt_off[n_cat] != nd \
                 or (n_cat and ((np.diff(gt_off) < 0).any() or (np.diff(dt_off) < 0).any())):
             raise ValueError("offsets should rise from 0 to the number of records")
-        # keep at least one element so that pointers are valid for empty tables
-        self.arrays = [a if a.shape[0] else np.zeros((1,) + a.shape[1:], a.dtype)
-                       for a in (gt_off, gt_img, gt_box, gt_area, gt_crowd, gt_id_zero,
-                                 dt_off, dt_img, dt_box, dt_area, dt_score)]
-        cdef const int64_t[::1] go = self.arrays[0]
-        cdef const int32_t[::1] gi = self.arrays[1]
-        cdef const double[:, ::1] gb = self.arrays[2]
-        cdef const double[::1] ga = self.arrays[3]
-        cdef const uint8_t[::1] gc = self.arrays[4]
-        cdef const uint8_t[::1] gz = self.arrays[5]
-        cdef const int64_t[::1] do = self.arrays[6]
-        cdef const int32_t[::1] di = self.arrays[7]
-        cdef const double[:, ::1] db = self.arrays[8]
-        cdef const double[::1] da = self.arrays[9]
-        cdef const double[::1] ds = self.arrays[10]
+        self._gt_off, self._dt_off = gt_off, dt_off          # n_cat + 1 >= 1 entries
+        self._gt_img, self._gt_box, self._gt_area = _padded(gt_img), _padded(gt_box), _padded(gt_area)
+        self._gt_crowd, self._gt_id_zero = _padded(gt_crowd), _padded(gt_id_zero)
+        self._dt_img, self._dt_box, self._dt_area = _padded(dt_img), _padded(dt_box), _padded(dt_area)
+        self._dt_score = _padded(dt_score)
+        self.arrays = [self._gt_off, self._gt_img, self._gt_box, self._gt_area, self._gt_crowd,
+                       self._gt_id_zero, self._dt_off, self._dt_img, self._dt_box, self._dt_area,
+                       self._dt_score]
+        self._point_input(n_cat, ng, nd)
+        self.extra = {}
+        self.iou_cut = -1
+        if n_cat:
+            _check_img_order(gt_img, gt_off, "gt_img")
+            if dt_by_image:
+                _check_img_order(dt_img, dt_off, "dt_img")
+            elif nd and (dt_img.min() < 0):
+                raise ValueError("dt_img should be non-negative image indices")
+        self.dt_by_image = dt_by_image
+
+    cdef _point_input(self, int32_t n_cat, int64_t ng, int64_t nd):
+        """Point the C input at the stored (padded) columns."""
+        cdef const int64_t[::1] go = self._gt_off
+        cdef const int32_t[::1] gi = self._gt_img
+        cdef const double[:, ::1] gb = self._gt_box
+        cdef const double[::1] ga = self._gt_area
+        cdef const uint8_t[::1] gc = self._gt_crowd
+        cdef const uint8_t[::1] gz = self._gt_id_zero
+        cdef const int64_t[::1] do = self._dt_off
+        cdef const int32_t[::1] di = self._dt_img
+        cdef const double[:, ::1] db = self._dt_box
+        cdef const double[::1] da = self._dt_area
+        cdef const double[::1] ds = self._dt_score
         self.inp.n_cat = n_cat
         self.inp.n_gt = ng
         self.inp.gt_off = &go[0]
@@ -421,15 +408,74 @@ cdef class CocoTables:
         self.inp.gt_ignore = NULL
         self.inp.iou = NULL
         self.inp.dt_iou_off = NULL
-        self.extra = {}
-        self.iou_cut = -1
-        if n_cat:
-            _check_img_order(self.arrays[1], self.arrays[0], "gt_img")
-            if dt_by_image:
-                _check_img_order(self.arrays[7], self.arrays[6], "dt_img")
-            elif nd and (self.arrays[7].min() < 0):
-                raise ValueError("dt_img should be non-negative image indices")
-        self.dt_by_image = dt_by_image
+
+    @property
+    def n_gt(self):
+        """Number of ground truths (int)."""
+        return self.inp.n_gt
+
+    @property
+    def n_dt(self):
+        """Number of detections (int)."""
+        return self.inp.n_dt
+
+    @property
+    def gt_off(self):
+        """int64 [n_cat + 1]: category k's ground truths are rows [gt_off[k], gt_off[k + 1])."""
+        return _exact(self._gt_off, self.inp.n_cat + 1)
+
+    @property
+    def gt_img(self):
+        """int32 [n_gt]: image index of each ground truth (grouped order)."""
+        return _exact(self._gt_img, self.inp.n_gt)
+
+    @property
+    def gt_box(self):
+        """float64 [n_gt, 4]: ground-truth boxes, xywh."""
+        return _exact(self._gt_box, self.inp.n_gt)
+
+    @property
+    def gt_area(self):
+        """float64 [n_gt]: the ground truths' ``area`` field (decides area-range ignore)."""
+        return _exact(self._gt_area, self.inp.n_gt)
+
+    @property
+    def gt_crowd(self):
+        """uint8 [n_gt]: iscrowd flags."""
+        return _exact(self._gt_crowd, self.inp.n_gt)
+
+    @property
+    def gt_id_zero(self):
+        """uint8 [n_gt]: 1 where the annotation id is 0 (see csrc/coco.c)."""
+        return _exact(self._gt_id_zero, self.inp.n_gt)
+
+    @property
+    def dt_off(self):
+        """int64 [n_cat + 1]: category k's detections are rows [dt_off[k], dt_off[k + 1])."""
+        return _exact(self._dt_off, self.inp.n_cat + 1)
+
+    @property
+    def dt_img(self):
+        """int32 [n_dt]: image index of each detection (grouped order)."""
+        return _exact(self._dt_img, self.inp.n_dt)
+
+    @property
+    def dt_box(self):
+        """float64 [n_dt, 4]: detection boxes, xywh; None when the tables were built
+        without them (dt_box=None)."""
+        if not self.has_dt_box:
+            return None
+        return _exact(self._dt_box, self.inp.n_dt)
+
+    @property
+    def dt_area(self):
+        """float64 [n_dt]: detection areas (w * h for box results)."""
+        return _exact(self._dt_area, self.inp.n_dt)
+
+    @property
+    def dt_score(self):
+        """float64 [n_dt]: detection scores."""
+        return _exact(self._dt_score, self.inp.n_dt)
 
     @property
     def n_cat(self):
@@ -481,7 +527,7 @@ cdef class CocoTables:
 def _det_chunks(CocoTables tables, int nt):
     """(category, first, end) detection ranges for parallel per-detection kernels:
     every category split into pieces of about n_dt / (8 nt) detections."""
-    off = tables.arrays[6][:tables.inp.n_cat + 1]
+    off = tables.dt_off
     step = max(256, tables.inp.n_dt // (8 * nt) + 1)
     ks, bs, es = [], [], []
     for k in range(tables.inp.n_cat):
@@ -509,6 +555,7 @@ cdef int _find_exp_loop() except -2:
     _exp_state = -1
     cdef cnp.ufunc u = np.exp
     cdef int i
+    cdef Py_ssize_t n, start
     cdef fa_vec_loop f
     cdef char *args[2]
     cdef intptr_t dims[1]
@@ -523,7 +570,9 @@ cdef int _find_exp_loop() except -2:
     for i in range(u.ntypes):
         if u.types[2 * i] != cnp.NPY_DOUBLE or u.types[2 * i + 1] != cnp.NPY_DOUBLE:
             continue
-        f = <fa_vec_loop>u.functions[i]
+        # a float64 -> float64 loop is plain C that touches no Python object, so it may
+        # run without the GIL: through void * Cython takes that from us
+        f = <fa_vec_loop><void *>u.functions[i]
         ok = True
         for n in (1, 2, 3, 5, 7, 8, 9, 12, 16, 17, 31, 64):
             for start in range(0, probe.shape[0] - n, 97):
@@ -646,7 +695,7 @@ def oks_iou(CocoTables tables, sigmas, gt_kpt, gt_nvis, dt_kpt, int64_t cut, num
     cdef const fa_coco_input *inp = &tables.inp
     iou = tables.extra["iou"]
     cdef double[::1] iv = iou
-    cdef double *scratch
+    cdef double *scratch = NULL
     cdef int no_memory = 0
     cdef bint one_pass = _find_exp_loop() == 1
     # one pass: NumPy's exp loop called on each pair's terms (GIL-free); otherwise the
@@ -838,17 +887,13 @@ def coco_accumulate(CocoTables tables, match, iou_thr, area_rng, max_dets, rec_t
     return precision[:, :, :K], recall[:, :K], scores[:, :, :K]
 
 
-# smallest slice of a category that matching splits off (tests lower it)
-_MATCH_SPLIT_MIN = 4096
-
-
 def _match_tasks(CocoTables tables, int nt):
     """(category, gt begin, gt end, dt begin, dt end) slices for matching: a category
     with more than about n_dt / (4 nt) detections (one person category, say) is split at
     image boundaries, so it does not keep one thread busy while the others wait."""
     cdef int32_t K = tables.inp.n_cat
-    go, gimg = tables.arrays[0][:K + 1], tables.arrays[1]
-    do, dimg = tables.arrays[6][:K + 1], tables.arrays[7]
+    go, gimg = tables.gt_off, tables.gt_img
+    do, dimg = tables.dt_off, tables.dt_img
     step = max(_MATCH_SPLIT_MIN, tables.inp.n_dt // (4 * nt) + 1)
     big = np.flatnonzero(np.diff(do) > step) if nt > 1 else np.zeros(0, np.int64)
     if big.shape[0] == 0:
@@ -890,7 +935,7 @@ cdef int _run_categories(CocoTables tables, _Params prm, fa_coco_match_out *out,
         kk, aa = np.divmod(np.arange(K * A), A)
         tasks = np.stack([kk, aa, aa + 1, aa, aa], axis=1).astype(np.int64)
     elif tasks is None:                 # one task per category (accumulation: all area ranges)
-        go, do = tables.arrays[0][:K + 1], tables.arrays[6][:K + 1]
+        go, do = tables.gt_off, tables.dt_off
         tasks = np.stack([np.arange(K), go[:K], go[1:], do[:K], do[1:]], axis=1).astype(np.int64)
         if accumulate:
             tasks[:, 1], tasks[:, 2] = 0, A
@@ -905,11 +950,11 @@ cdef int _run_categories(CocoTables tables, _Params prm, fa_coco_match_out *out,
     cdef int64_t[:, ::1] nv = npig
     errs = np.zeros(nk, dtype=np.int32)
     cdef int32_t[::1] ev = errs
-    cdef char *buf
+    cdef char *buf = NULL
     cdef const fa_coco_input *inp = &tables.inp
     cdef const fa_coco_params *p = &prm.p
     cdef int32_t kc
-    cdef const int64_t[::1] dov = np.ascontiguousarray(tables.arrays[6][:K + 1], dtype=np.int64)
+    cdef const int64_t[::1] dov = tables.dt_off
     orders = np.zeros(tables.inp.n_dt + 1 if by_area else 1, np.int64)
     n_order = np.zeros(K if by_area else 1, np.int64)
     cdef int64_t[::1] orv = orders
@@ -986,7 +1031,7 @@ def voc_evaluate(CocoTables tables, gt_difficult, double iou_thr, bint plus_one=
     errs = np.zeros(K, dtype=np.int32)
     cdef int32_t[::1] ev = errs
     cdef int32_t k
-    cdef char *buf
+    cdef char *buf = NULL
     cdef const fa_coco_input *inp = &tables.inp
     cdef int po = plus_one, e11 = use_11_point
     with nogil, parallel(num_threads=nt):
@@ -1010,9 +1055,6 @@ include "_reports.pxi"
 # ------------------------------------------------------------------------------------
 # COCO annotation dicts -> columns, without a Python-level loop per field
 # ------------------------------------------------------------------------------------
-from cpython.object cimport PyObject
-from cpython.dict cimport PyDict_GetItem
-
 cdef inline bint _num(object v, double *out):
     """A JSON number (int or float, not bool) into *out; False otherwise."""
     if type(v) is float:
@@ -1060,7 +1102,7 @@ def records_to_columns(list anns, bint ground_truth):
     cdef uint8_t[::1] crv = crowd
     cdef PyObject *p
     cdef object a, b
-    cdef double x
+    cdef double x = 0
     cdef bint all_area = True
     k_id, k_img, k_cat, k_box, k_area, k_crowd, k_score = (
         "id", "image_id", "category_id", "bbox", "area", "iscrowd", "score")

@@ -1,101 +1,5 @@
-# JSON results scanner binding (see csrc/json_results.c). Included by _core.pyx.
-#
-# Cython-side names are prefixed (_jr_*) so that they cannot clash with declarations
-# that _core.pyx itself makes from fastap.h.
-
-from libc.stdint cimport int32_t as _jr_int32, int64_t as _jr_int64, uint8_t as _jr_uint8
-from libc.stdlib cimport malloc as _jr_malloc, free as _jr_free
-from libc.string cimport memcpy as _jr_memcpy
-
-import json as _jr_json
-
-import numpy as _jr_np
-
-cdef extern from "fastap.h":
-    ctypedef struct _jr_error "fa_json_error":
-        _jr_int64 record
-        _jr_int64 offset
-        char field[32]
-        char message[160]
-    enum:
-        _JR_OK "FA_OK"
-        _JR_ENOMEM "FA_ENOMEM"
-        _JR_EINVAL "FA_EINVAL"
-        _JR_EPARSE "FA_EPARSE"
-        _JR_EUNSUPPORTED "FA_EUNSUPPORTED"
-    _jr_int64 _jr_count_bound "fa_json_results_count_bound"(const char *buf, size_t len) nogil
-    int _jr_simd_numbers "fa_json_simd_numbers"(int set) nogil
-    void _jr_keypoint_box "fa_keypoint_box"(const double *v, _jr_int64 n, _jr_int64 step, double *bb) nogil
-    ctypedef struct _jr_geom "fa_json_geometry":
-        _jr_int64 *seg_span
-        _jr_int32 *seg_rle
-        _jr_int64 *kpt_span
-        double *num_keypoints
-        double *kpt_values
-        _jr_int64 kpt_stride
-        _jr_int64 *kpt_count
-        int kpt_xy
-        double *kpt_box
-    int _jr_parse "fa_json_results_parse"(
-        const char *buf, size_t len, _jr_int64 capacity, _jr_int64 *image_id,
-        _jr_int64 *category_id, double *bbox, double *score, double *area,
-        const _jr_geom *geom, _jr_int64 *n_records, _jr_int64 *n_area, _jr_error *err) nogil
-    int _jr_parse_part_c "fa_json_results_parse_part"(
-        const char *buf, size_t len, size_t begin, size_t stop, _jr_int64 first_row,
-        _jr_int64 capacity, _jr_int64 *image_id, _jr_int64 *category_id, double *bbox,
-        double *score, double *area, const _jr_geom *geom, _jr_int64 *n_records,
-        _jr_int64 *n_area, size_t *end_pos, _jr_error *err) nogil
-    _jr_int64 _jr_split "fa_json_results_split"(const char *buf, size_t len, _jr_int64 n_parts,
-                                               size_t *begin) nogil
-    ctypedef struct _jr_part "fa_json_part":
-        size_t begin
-        _jr_int64 first_row
-        _jr_int64 capacity
-        int rc
-        _jr_int64 n_records
-        _jr_int64 n_area
-        size_t end_pos
-        _jr_error err
-    int _jr_join "fa_json_results_join_parts"(
-        const char *buf, size_t len, const _jr_part *parts, _jr_int64 n_parts,
-        _jr_int64 capacity, _jr_int64 *image_id, _jr_int64 *category_id, double *bbox,
-        double *score, double *area, const _jr_geom *geom, _jr_int64 *piece_row,
-        _jr_int64 *piece_len, _jr_int64 *n_pieces, _jr_int64 *n_records, _jr_int64 *n_area,
-        _jr_error *err) nogil
-    ctypedef struct _jr_member "fa_json_member":
-        _jr_int64 key_start
-        _jr_int64 key_end
-        _jr_int64 value_start
-        _jr_int64 value_end
-        int key_escaped
-    int _jr_members "fa_json_object_members"(
-        const char *buf, size_t len, _jr_member *out, _jr_int64 cap, _jr_int64 *n,
-        _jr_error *err) nogil
-    int _jr_member_spans "fa_json_member_spans"(
-        const char *buf, size_t len, _jr_member *out, _jr_int64 cap, _jr_int64 *n) nogil
-    int _jr_ann_parse "fa_json_annotations_parse"(
-        const char *buf, size_t len, _jr_int64 capacity, _jr_int64 *id,
-        _jr_int64 *image_id, _jr_int64 *category_id, double *bbox, double *area,
-        _jr_uint8 *iscrowd, const _jr_geom *geom, _jr_int64 *n_records, _jr_error *err) nogil
-    ctypedef struct _jr_segm "fa_json_segm":
-        int kind
-        _jr_int64 h
-        _jr_int64 w
-        _jr_int64 n_poly
-        _jr_int64 n_values
-        _jr_int64 n_chars
-        _jr_int64 str_start
-        _jr_int64 raw_start
-        _jr_int64 raw_len
-        int raw_esc
-    int _jr_segm_parse "fa_json_segmentation_parse"(
-        const char *buf, size_t len, double *values, _jr_int64 *poly_len, char *str,
-        _jr_int64 cap, _jr_segm *out, _jr_error *err) nogil
-    int _jr_rle_object "fa_json_rle_object"(const char *buf, size_t len, _jr_int64 *h, _jr_int64 *w,
-                                              _jr_int64 *raw_start, _jr_int64 *raw_len, int *raw_esc) nogil
-    int _jr_numbers "fa_json_number_array"(
-        const char *buf, size_t len, double *out, _jr_int64 cap, _jr_int64 *n,
-        _jr_error *err) nogil
+# JSON results scanner binding (see csrc/json_results.c). Included by _core.pyx, whose
+# cimport of fastap/_capi.pxd declares the C functions used here.
 
 
 class ResultsJSONError(ValueError):
@@ -117,7 +21,7 @@ class ResultsJSONError(ValueError):
         self.reason = reason
 
 
-cdef str _jr_format(_jr_error *e, str what="results JSON", _jr_int64 base=0):
+cdef str _jr_format(fa_json_error *e, str what="results JSON", int64_t base=0):
     reason = (<bytes>e.message).decode("utf-8", "replace")
     field = (<bytes>e.field).decode("utf-8", "replace")
     where = []
@@ -130,14 +34,14 @@ cdef str _jr_format(_jr_error *e, str what="results JSON", _jr_int64 base=0):
     return "%s: %s (byte %d)" % (what, reason, e.offset + base)
 
 
-cdef _jr_raise(int rc, _jr_error *err, str what, _jr_int64 base=0):
+cdef _jr_raise(int rc, fa_json_error *err, str what, int64_t base=0):
     """Raise the exception for a failed scan (offsets shifted by `base`)."""
     msg = _jr_format(err, what, base)
-    if rc == _JR_EUNSUPPORTED:
+    if rc == FA_EUNSUPPORTED:
         raise NotImplementedError(msg)
-    if rc == _JR_ENOMEM:
+    if rc == FA_ENOMEM:
         raise MemoryError(msg)
-    if rc == _JR_EPARSE:
+    if rc == FA_EPARSE:
         raise ResultsJSONError(msg, err.record,
                                (<bytes>err.field).decode("utf-8", "replace"),
                                err.offset + base,
@@ -155,58 +59,179 @@ cdef _jr_bytes_view(data, str func):
     return memoryview(data).cast("B")
 
 
-cdef void _jr_run_part(const char *ptr, size_t length, _jr_part *parts, _jr_int64 m,
-                       _jr_int64 k, _jr_int64 *img, _jr_int64 *cat, double *box, double *score,
-                       double *area, const _jr_geom *gp) noexcept nogil:
+cdef void _jr_run_part(const char *ptr, size_t length, fa_json_part *parts, int64_t m,
+                       int64_t k, int64_t *img, int64_t *cat, double *box, double *score,
+                       double *area, const fa_json_geometry *gp) noexcept nogil:
     """Part k of a split results scan: from its begin to the next part's."""
-    cdef _jr_part *pt = &parts[k]
+    cdef fa_json_part *pt = &parts[k]
     cdef size_t stop = parts[k + 1].begin if k + 1 < m else length
-    pt.rc = _jr_parse_part_c(ptr, length, pt.begin, stop, pt.first_row, pt.capacity, img, cat,
+    pt.rc = fa_json_results_parse_part(ptr, length, pt.begin, stop, pt.first_row, pt.capacity, img, cat,
                              box, score, area, gp, &pt.n_records, &pt.n_area, &pt.end_pos,
                              &pt.err)
 
 
-cdef list _jr_gather(list cols, const _jr_int64 *row, const _jr_int64 *count,
-                     _jr_int64 n_pieces, _jr_int64 n, int nt):
+cdef list _jr_gather(list cols, const int64_t *row, const int64_t *count,
+                     int64_t n_pieces, int64_t n, int nt):
     """New columns of n rows holding, piece after piece, rows [row[i], row[i] + count[i])
     of each of `cols` (C-contiguous, rows first); the copies run on nt threads."""
     cdef int n_cols = len(cols), c
     cdef char *src[16]
     cdef char *dst[16]
     cdef size_t width[16]
-    cdef _jr_int64 i, at = 0
-    out = [_jr_np.empty((n,) + a.shape[1:], dtype=a.dtype) for a in cols]
-    dst_row = _jr_np.empty(max(n_pieces, 1), dtype=_jr_np.int64)
-    cdef _jr_int64[::1] v_dst = dst_row
+    cdef int64_t i, at = 0
+    out = [np.empty((n,) + a.shape[1:], dtype=a.dtype) for a in cols]
+    dst_row = np.empty(max(n_pieces, 1), dtype=np.int64)
+    cdef int64_t[::1] v_dst = dst_row
     assert n_cols <= 16
     for c in range(n_cols):
         src[c] = <char *>cnp.PyArray_DATA(cols[c])
         dst[c] = <char *>cnp.PyArray_DATA(out[c])
-        width[c] = <size_t>(cols[c].itemsize * int(_jr_np.prod(cols[c].shape[1:])))
+        width[c] = <size_t>(cols[c].itemsize * int(np.prod(cols[c].shape[1:])))
     for i in range(n_pieces):
         v_dst[i] = at
         at += count[i]
     with nogil:
         for i in prange(n_pieces * n_cols, num_threads=nt, schedule="dynamic"):
-            _jr_memcpy(dst[i % n_cols] + <size_t>v_dst[i // n_cols] * width[i % n_cols],
+            memcpy(dst[i % n_cols] + <size_t>v_dst[i // n_cols] * width[i % n_cols],
                        src[i % n_cols] + <size_t>row[i // n_cols] * width[i % n_cols],
                        <size_t>count[i // n_cols] * width[i % n_cols])
     return out
 
 
 # decided once, at import, from the CPU (not lazily by the first scans' threads at once)
-_jr_simd_numbers(-1)
+fa_json_simd_numbers(-1)
 
 
 def _simd_numbers(int set=-1):
     """Whether the JSON readers take arrays of plain numbers 64 bytes at a time
     (AVX-512BW, from the CPU); ``set`` 0 / 1 turns that off / on (on only where the CPU
     has it), for tests that compare both paths. Returns the setting."""
-    return bool(_jr_simd_numbers(set))
+    return bool(fa_json_simd_numbers(set))
 
 
-def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0, num_threads=None,
-                       _jr_int64 _min_part_bytes=1 << 20, bint kpt_xy=False):
+cdef const unsigned char[::1] _jr_text_bytes(data):
+    """The bytes of a results file's content: str is encoded as UTF-8 first."""
+    if isinstance(data, str):
+        data = (<str>data).encode("utf-8", "surrogatepass")
+    if isinstance(data, bytes):
+        return <bytes>data
+    return memoryview(data).cast("B")
+
+
+cdef int64_t _jr_n_parts(size_t length, int nt, int64_t min_part_bytes):
+    """Parts of a results scan: a few per thread, handed out as threads come free (a
+    thread slowed by other work on its core holds up the others less), each of at least
+    min_part_bytes; 1 on one thread."""
+    if nt == 1:
+        return 1
+    return min(4 * <int64_t>nt, <int64_t>(length // <size_t>min_part_bytes))
+
+
+cdef int64_t _jr_plan_parts(const char *ptr, size_t length, int64_t n_parts, int nt, size_t *begins,
+                            fa_json_part *parts, int64_t *m_out) noexcept nogil:
+    """Split a results scan into parts (fa_json_results_split's guesses): each part's
+    begin, first row and room, the count bound of its own bytes (they add up to at most
+    the whole file's '{' count). Returns the rows of all parts; *m_out the number of
+    parts (< 2: no split)."""
+    cdef int64_t k, cap = 0
+    cdef int64_t m = fa_json_results_split(ptr, length, n_parts, begins)
+    m_out[0] = m
+    if m < 2:
+        return 0
+    for k in prange(m, num_threads=nt, schedule="dynamic"):
+        parts[k].begin = begins[k]
+        parts[k].capacity = fa_json_results_count_bound(
+            ptr + begins[k], (begins[k + 1] if k + 1 < m else length) - begins[k])
+    for k in range(m):
+        parts[k].first_row = cap
+        cap = cap + parts[k].capacity
+        parts[k].capacity = cap
+    return cap
+
+
+cdef dict _jr_result_columns(int64_t cap, int64_t kpt_stride, bint kpt_xy):
+    """The columns a results scan fills, `cap` rows (geometry columns at least one)."""
+    return {
+        "image_id": np.empty(cap, dtype=np.int64),
+        "category_id": np.empty(cap, dtype=np.int64),
+        "bbox": np.empty((cap, 4), dtype=np.float64),
+        "score": np.empty(cap, dtype=np.float64),
+        "area": np.empty(cap, dtype=np.float64),
+        "seg_span": np.empty((max(cap, 1), 2), dtype=np.int64),
+        "seg_rle": np.empty((max(cap, 1), 5), dtype=np.int32),
+        "kpt_span": np.empty((max(cap, 1), 2), dtype=np.int64),
+        "kpt_values": np.empty((max(cap, 1) if kpt_stride > 0 else 1,
+                                kpt_stride // 3 * 2 if kpt_xy else max(kpt_stride, 1)), dtype=np.float64),
+        "kpt_count": np.empty(max(cap, 1), dtype=np.int64),
+        "kpt_box": np.empty((max(cap, 1) if kpt_stride > 0 else 1, 4), dtype=np.float64),
+    }
+
+
+cdef void *_jr_data(a, int64_t cap):
+    """A column's first element, NULL when the columns have no rows."""
+    return cnp.PyArray_DATA(a) if cap > 0 else NULL
+
+
+cdef void _jr_results_geometry(fa_json_geometry *geom, dict cols, int64_t kpt_stride,
+                               bint kpt_xy):
+    """Point `geom` at the geometry columns of a results scan."""
+    geom.seg_span = <int64_t *>cnp.PyArray_DATA(cols["seg_span"])
+    geom.seg_rle = <int32_t *>cnp.PyArray_DATA(cols["seg_rle"])
+    geom.kpt_span = <int64_t *>cnp.PyArray_DATA(cols["kpt_span"])
+    geom.num_keypoints = NULL
+    geom.kpt_values = NULL
+    geom.kpt_xy = kpt_xy
+    geom.kpt_stride = 0
+    geom.kpt_count = <int64_t *>cnp.PyArray_DATA(cols["kpt_count"])
+    geom.kpt_box = NULL
+    if kpt_stride > 0:
+        geom.kpt_values = <double *>cnp.PyArray_DATA(cols["kpt_values"])
+        geom.kpt_stride = kpt_stride
+        geom.kpt_box = <double *>cnp.PyArray_DATA(cols["kpt_box"])
+
+
+cdef dict _jr_results_out(dict cols, int64_t n, int64_t n_area, int64_t cap, bint geometry,
+                          int64_t kpt_stride, const int64_t *piece_row, const int64_t *piece_len,
+                          int64_t n_pieces, int nt):
+    """The result dict of a results scan: its columns cut to the n records."""
+    if n_pieces > 1 or (n_pieces == 1 and piece_row[0] != 0):
+        # the rows are in pieces (parts with rows to spare, or wrong guesses): one copy
+        # puts them together, as the trimming below would have copied them anyway
+        names = ["image_id", "category_id", "bbox", "score", "area"]
+        if geometry:
+            names += ["seg_span", "kpt_span", "kpt_count", "seg_rle"]
+            if kpt_stride > 0:
+                names += ["kpt_values", "kpt_box"]
+        g = dict(zip(names, _jr_gather([cols[c] for c in names], piece_row, piece_len,
+                                       n_pieces, n, nt)))
+        out = {"image_id": g["image_id"], "category_id": g["category_id"], "bbox": g["bbox"],
+               "score": g["score"], "area": g["area"], "has_area": bool(n_area == n)}
+        if geometry:
+            out["seg_span"] = g["seg_span"]
+            out["kpt_span"] = g["kpt_span"]
+            out["seg_rle"] = g["seg_rle"]
+            if kpt_stride > 0:
+                out["kpt_values"] = g["kpt_values"]
+                out["kpt_box"] = g["kpt_box"]
+                out["kpt_count"] = g["kpt_count"]
+        return out
+    out = {"image_id": _jr_rows(cols["image_id"], n), "category_id": _jr_rows(cols["category_id"], n),
+           "bbox": _jr_rows(cols["bbox"], n), "score": _jr_rows(cols["score"], n),
+           "area": _jr_rows(cols["area"], n), "has_area": bool(n_area == n)}
+    if geometry:
+        out["seg_span"] = _jr_rows(cols["seg_span"], n)
+        out["seg_rle"] = _jr_rows(cols["seg_rle"], n)
+        out["kpt_span"] = _jr_rows(cols["kpt_span"], n)
+        if kpt_stride > 0:
+            kpt_values = cols["kpt_values"]
+            out["kpt_values"] = kpt_values[:n] if n != cap else kpt_values
+            out["kpt_box"] = _jr_rows(cols["kpt_box"], n)
+            out["kpt_count"] = _jr_rows(cols["kpt_count"], n)
+    return out
+
+
+def parse_results_json(data, bint geometry=False, int64_t kpt_stride=0, num_threads=None,
+                       int64_t _min_part_bytes=1 << 20, bint kpt_xy=False):
     """Parse a COCO detection results JSON file (its content) into columns.
 
     ``data``: ``bytes`` or any C-contiguous buffer (``bytearray``, ``memoryview``,
@@ -254,13 +279,7 @@ def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0, num_th
     """
     if kpt_xy and (kpt_stride <= 0 or kpt_stride % 3):
         raise ValueError("kpt_xy needs kpt_stride a positive multiple of 3, got %d" % kpt_stride)
-    if isinstance(data, str):
-        data = (<str>data).encode("utf-8", "surrogatepass")
-    cdef const unsigned char[::1] buf
-    if isinstance(data, bytes):
-        buf = <bytes>data
-    else:
-        buf = memoryview(data).cast("B")
+    cdef const unsigned char[::1] buf = _jr_text_bytes(data)
     cdef size_t length = <size_t>buf.shape[0]
     cdef const char *ptr = NULL
     if length > 0:
@@ -269,173 +288,85 @@ def parse_results_json(data, bint geometry=False, _jr_int64 kpt_stride=0, num_th
     if _min_part_bytes < 1:
         raise ValueError("_min_part_bytes must be >= 1, got %d" % _min_part_bytes)
     cdef int nt = _threads(num_threads)
-    # a few parts per thread, handed out as threads come free: a thread slowed by other
-    # work on its core holds up the others less
-    cdef _jr_int64 k, m = 0, n_parts = min(4 * <_jr_int64>nt,
-                                           <_jr_int64>(length // <size_t>_min_part_bytes))
-    if nt == 1:
-        n_parts = 1
-    cdef size_t *begins = NULL
-    cdef _jr_part *parts = NULL
-    cdef _jr_int64 cap = 0
+    cdef int64_t k, m = 0, n_parts = _jr_n_parts(length, nt, _min_part_bytes)
+    cdef fa_json_part *parts = NULL
+    cdef int64_t cap = 0
     cdef unsigned char[::1] v_parts
     if n_parts >= 2:
         # NumPy owns the part records: (begin offsets, then the parts), 8-byte aligned
-        parts_mem = _jr_np.empty(n_parts * (sizeof(size_t) + sizeof(_jr_part)) // 8 + 1,
-                                 dtype=_jr_np.int64)
-        v_parts = parts_mem.view(_jr_np.uint8)
-        begins = <size_t *>&v_parts[0]
-        parts = <_jr_part *>&v_parts[n_parts * sizeof(size_t)]
+        parts_mem = np.empty(n_parts * (sizeof(size_t) + sizeof(fa_json_part)) // 8 + 1,
+                             dtype=np.int64)
+        v_parts = parts_mem.view(np.uint8)
+        parts = <fa_json_part *>&v_parts[n_parts * sizeof(size_t)]
         with nogil:
-            m = _jr_split(ptr, length, n_parts, begins)
-            if m >= 2:
-                # each part's room: the count bound of its own bytes (they add up to at
-                # most the whole file's '{' count)
-                for k in prange(m, num_threads=nt, schedule="dynamic"):
-                    parts[k].begin = begins[k]
-                    parts[k].capacity = _jr_count_bound(
-                        ptr + begins[k], (begins[k + 1] if k + 1 < m else length) - begins[k])
-                for k in range(m):
-                    parts[k].first_row = cap
-                    cap = cap + parts[k].capacity
-                    parts[k].capacity = cap
+            cap = _jr_plan_parts(ptr, length, n_parts, nt, <size_t *>&v_parts[0], parts, &m)
         if m < 2:
             parts = NULL
     if parts == NULL:
         with nogil:
-            cap = _jr_count_bound(ptr, length)
+            cap = fa_json_results_count_bound(ptr, length)
 
-    image_id = _jr_np.empty(cap, dtype=_jr_np.int64)
-    category_id = _jr_np.empty(cap, dtype=_jr_np.int64)
-    bbox = _jr_np.empty((cap, 4), dtype=_jr_np.float64)
-    score = _jr_np.empty(cap, dtype=_jr_np.float64)
-    area = _jr_np.empty(cap, dtype=_jr_np.float64)
-    cdef _jr_int64[::1] v_img = image_id
-    cdef _jr_int64[::1] v_cat = category_id
-    cdef double[:, ::1] v_box = bbox
-    cdef double[::1] v_score = score
-    cdef double[::1] v_area = area
-    cdef _jr_int64 *p_img = NULL
-    cdef _jr_int64 *p_cat = NULL
-    cdef double *p_box = NULL
-    cdef double *p_score = NULL
-    cdef double *p_area = NULL
-    if cap > 0:
-        p_img = &v_img[0]
-        p_cat = &v_cat[0]
-        p_box = &v_box[0, 0]
-        p_score = &v_score[0]
-        p_area = &v_area[0]
-
-    cdef _jr_error err
-    cdef _jr_int64 n = 0
-    cdef _jr_int64 n_area = 0
+    cols = _jr_result_columns(cap, kpt_stride, kpt_xy)
+    cdef int64_t *p_img = <int64_t *>_jr_data(cols["image_id"], cap)
+    cdef int64_t *p_cat = <int64_t *>_jr_data(cols["category_id"], cap)
+    cdef double *p_box = <double *>_jr_data(cols["bbox"], cap)
+    cdef double *p_score = <double *>_jr_data(cols["score"], cap)
+    cdef double *p_area = <double *>_jr_data(cols["area"], cap)
+    cdef fa_json_error err
+    cdef int64_t n = 0
+    cdef int64_t n_area = 0
     cdef int rc
-    cdef _jr_geom geom
-    cdef const _jr_geom *gp = NULL
-    seg_span = _jr_np.empty((max(cap, 1), 2), dtype=_jr_np.int64)
-    seg_rle = _jr_np.empty((max(cap, 1), 5), dtype=_jr_np.int32)
-    kpt_span = _jr_np.empty((max(cap, 1), 2), dtype=_jr_np.int64)
-    cdef _jr_int64[:, ::1] v_ss = seg_span
-    cdef _jr_int32[:, ::1] v_sr = seg_rle
-    cdef _jr_int64[:, ::1] v_ks = kpt_span
-    kpt_values = _jr_np.empty((max(cap, 1) if kpt_stride > 0 else 1,
-                               kpt_stride // 3 * 2 if kpt_xy else max(kpt_stride, 1)), dtype=_jr_np.float64)
-    kpt_count = _jr_np.empty(max(cap, 1), dtype=_jr_np.int64)
-    kpt_box = _jr_np.empty((max(cap, 1) if kpt_stride > 0 else 1, 4), dtype=_jr_np.float64)
-    cdef double[:, ::1] v_kv = kpt_values
-    cdef _jr_int64[::1] v_kc = kpt_count
-    cdef double[:, ::1] v_kb = kpt_box
+    cdef fa_json_geometry geom
+    cdef const fa_json_geometry *gp = NULL
     if geometry:
-        geom.seg_span = &v_ss[0, 0]
-        geom.seg_rle = &v_sr[0, 0]
-        geom.kpt_span = &v_ks[0, 0]
-        geom.num_keypoints = NULL
-        geom.kpt_values = NULL
-        geom.kpt_xy = kpt_xy
-        geom.kpt_stride = 0
-        geom.kpt_count = &v_kc[0]
-        geom.kpt_box = NULL
-        if kpt_stride > 0:
-            geom.kpt_values = &v_kv[0, 0]
-            geom.kpt_stride = kpt_stride
-            geom.kpt_box = &v_kb[0, 0]
+        _jr_results_geometry(&geom, cols, kpt_stride, kpt_xy)
         gp = &geom
-    if parts != NULL and kpt_stride > 0 and kpt_values.nbytes >= (1 << 20):
+    if parts != NULL and kpt_stride > 0 and cols["kpt_values"].nbytes >= (1 << 20):
         # the keypoint rows (40 MB at 100k results) are written by every thread: their
         # pages are touched here first, from one thread. On virtual machines two threads
         # faulting fresh pages at once can take several times as long as one (a scan of
         # 45 MB: 72 -> 51 ms); where they do not, this costs ~4 ms.
-        kpt_values.reshape(-1).view(_jr_np.uint8)[::4096] = 0
-    pieces = _jr_np.zeros(2 * (m + 1), dtype=_jr_np.int64)
-    cdef _jr_int64[::1] v_pc = pieces
-    cdef _jr_int64 n_pieces = 0
+        cols["kpt_values"].reshape(-1).view(np.uint8)[::4096] = 0
+    pieces = np.zeros(2 * (m + 1), dtype=np.int64)
+    cdef int64_t[::1] v_pc = pieces
+    cdef int64_t n_pieces = 0
     if parts == NULL:
         with nogil:
-            rc = _jr_parse(ptr, length, cap, p_img, p_cat, p_box, p_score, p_area, gp,
-                           &n, &n_area, &err)
+            rc = fa_json_results_parse(ptr, length, cap, p_img, p_cat, p_box, p_score, p_area, gp,
+                                       &n, &n_area, &err)
     else:
         with nogil:
             for k in prange(m, num_threads=nt, schedule="dynamic"):
                 _jr_run_part(ptr, length, parts, m, k, p_img, p_cat, p_box, p_score, p_area, gp)
-            rc = _jr_join(ptr, length, parts, m, cap, p_img, p_cat, p_box, p_score, p_area, gp,
-                          &v_pc[0], &v_pc[m + 1], &n_pieces, &n, &n_area, &err)
-    if rc != _JR_OK:
+            rc = fa_json_results_join_parts(ptr, length, parts, m, cap, p_img, p_cat, p_box, p_score,
+                                            p_area, gp, &v_pc[0], &v_pc[m + 1], &n_pieces, &n,
+                                            &n_area, &err)
+    if rc != FA_OK:
         _jr_raise(rc, &err, "results JSON")
-    if n_pieces > 1 or (n_pieces == 1 and v_pc[0] != 0):
-        # the rows are in pieces (parts with rows to spare, or wrong guesses): one copy
-        # puts them together, as the trimming below would have copied them anyway
-        cols = [image_id, category_id, bbox, score, area]
-        if geometry:
-            cols += [seg_span, kpt_span, kpt_count, seg_rle]
-            if kpt_stride > 0:
-                cols += [kpt_values, kpt_box]
-        cols = _jr_gather(cols, &v_pc[0], &v_pc[m + 1], n_pieces, n, nt)
-        out = {"image_id": cols[0], "category_id": cols[1], "bbox": cols[2],
-               "score": cols[3], "area": cols[4], "has_area": bool(n_area == n)}
-        if geometry:
-            out["seg_span"] = cols[5]
-            out["kpt_span"] = cols[6]
-            out["seg_rle"] = cols[8]
-            if kpt_stride > 0:
-                out["kpt_values"] = cols[9]
-                out["kpt_box"] = cols[10]
-                out["kpt_count"] = cols[7]
-        return out
-    out = {"image_id": _jr_rows(image_id, n), "category_id": _jr_rows(category_id, n),
-           "bbox": _jr_rows(bbox, n), "score": _jr_rows(score, n), "area": _jr_rows(area, n),
-           "has_area": bool(n_area == n)}
-    if geometry:
-        out["seg_span"] = _jr_rows(seg_span, n)
-        out["seg_rle"] = _jr_rows(seg_rle, n)
-        out["kpt_span"] = _jr_rows(kpt_span, n)
-        if kpt_stride > 0:
-            out["kpt_values"] = kpt_values[:n] if n != cap else kpt_values
-            out["kpt_box"] = _jr_rows(kpt_box, n)
-            out["kpt_count"] = _jr_rows(kpt_count, n)
-    return out
+    return _jr_results_out(cols, n, n_area, cap, geometry, kpt_stride, &v_pc[0], &v_pc[m + 1],
+                           n_pieces, nt)
 
 
-cdef _jr_rows(a, _jr_int64 n):
+cdef _jr_rows(a, int64_t n):
     """The first n rows of a column: itself when it has exactly n (the count bound was
     exact, as for any ordinary file: no copy of the 10 MB of side columns of 100k
     keypoint results), else a trimmed copy."""
     return a if a.shape[0] == n else a[:n].copy()
 
 
-def _results_json_split(data, _jr_int64 n_parts):
+def _results_json_split(data, int64_t n_parts):
     """Where a results scan on ``n_parts`` threads would start its parts (byte offsets,
     the first 0): :c:func:`fa_json_results_split`'s guesses. For tests."""
     cdef const unsigned char[::1] buf = _jr_bytes_view(data, "_results_json_split")
     cdef size_t length = <size_t>buf.shape[0]
     if n_parts < 1 or length == 0:
         return [0]
-    mem = _jr_np.zeros(n_parts * sizeof(size_t) // 8 + 1, dtype=_jr_np.int64)
-    cdef unsigned char[::1] v = mem.view(_jr_np.uint8)
+    mem = np.zeros(n_parts * sizeof(size_t) // 8 + 1, dtype=np.int64)
+    cdef unsigned char[::1] v = mem.view(np.uint8)
     cdef size_t *begins = <size_t *>&v[0]
-    cdef _jr_int64 m
+    cdef int64_t m
     with nogil:
-        m = _jr_split(<const char *>&buf[0], length, n_parts, begins)
+        m = fa_json_results_split(<const char *>&buf[0], length, n_parts, begins)
     return [begins[i] for i in range(m)]
 
 
@@ -462,39 +393,38 @@ def json_object_members(data):
     cdef const char *ptr = NULL
     if length > 0:
         ptr = <const char *>&buf[0]
-    cdef _jr_int64 cap = 16
-    cdef _jr_int64 n = 0
-    cdef _jr_member *members = NULL
-    cdef _jr_error err
+    cdef int64_t cap = 16
+    cdef int64_t n = 0
+    cdef fa_json_member *members = NULL
+    cdef fa_json_error err
     cdef int rc
-    cdef _jr_int64 i
     try:
         while True:
-            members = <_jr_member *>_jr_malloc(<size_t>cap * sizeof(_jr_member))
+            members = <fa_json_member *>malloc(<size_t>cap * sizeof(fa_json_member))
             if members == NULL:
                 raise MemoryError()
             with nogil:
-                rc = _jr_members(ptr, length, members, cap, &n, &err)
-            if rc == _JR_EINVAL and n > cap:
-                _jr_free(members)
+                rc = fa_json_object_members(ptr, length, members, cap, &n, &err)
+            if rc == FA_EINVAL and n > cap:
+                free(members)
                 members = NULL
                 cap = n
                 continue
-            if rc != _JR_OK:
+            if rc != FA_OK:
                 _jr_raise(rc, &err, "JSON")
             break
         return _jr_member_list(buf, members, n)
     finally:
-        _jr_free(members)
+        free(members)
 
 
-cdef list _jr_member_list(const unsigned char[::1] buf, const _jr_member *members, _jr_int64 n):
+cdef list _jr_member_list(const unsigned char[::1] buf, const fa_json_member *members, int64_t n):
     out = []
-    cdef _jr_int64 i
+    cdef int64_t i
     for i in range(n):
         raw = bytes(buf[members[i].key_start:members[i].key_end])
         if members[i].key_escaped:
-            key = _jr_json.loads(b'"' + raw + b'"')
+            key = json.loads(b'"' + raw + b'"')
         else:
             key = raw.decode("utf-8", "surrogatepass")
         out.append((key, members[i].value_start, members[i].value_end))
@@ -512,31 +442,86 @@ def json_member_spans(data):
     cdef const char *ptr = NULL
     if length > 0:
         ptr = <const char *>&buf[0]
-    cdef _jr_int64 cap = 16
-    cdef _jr_int64 n = 0
-    cdef _jr_member *members = NULL
+    cdef int64_t cap = 16
+    cdef int64_t n = 0
+    cdef fa_json_member *members = NULL
     cdef int rc
     try:
         while True:
-            members = <_jr_member *>_jr_malloc(<size_t>cap * sizeof(_jr_member))
+            members = <fa_json_member *>malloc(<size_t>cap * sizeof(fa_json_member))
             if members == NULL:
                 raise MemoryError()
             with nogil:
-                rc = _jr_member_spans(ptr, length, members, cap, &n)
-            if rc == _JR_EINVAL and n > cap:
-                _jr_free(members)
+                rc = fa_json_member_spans(ptr, length, members, cap, &n)
+            if rc == FA_EINVAL and n > cap:
+                free(members)
                 members = NULL
                 cap = n
                 continue
-            if rc != _JR_OK:
+            if rc != FA_OK:
                 return None
             break
         return _jr_member_list(buf, members, n)
     finally:
-        _jr_free(members)
+        free(members)
 
 
-def parse_annotations_json(data, start=0, end=None, bint geometry=False, _jr_int64 kpt_stride=0):
+cdef dict _jr_annotation_columns(int64_t cap, int64_t kpt_stride):
+    """The columns an annotations scan fills, `cap` rows (geometry columns at least one)."""
+    return {
+        "id": np.empty(cap, dtype=np.int64),
+        "image_id": np.empty(cap, dtype=np.int64),
+        "category_id": np.empty(cap, dtype=np.int64),
+        "bbox": np.empty((cap, 4), dtype=np.float64),
+        "area": np.empty(cap, dtype=np.float64),
+        "iscrowd": np.empty(cap, dtype=np.uint8),
+        "seg_span": np.empty((max(cap, 1), 2), dtype=np.int64),
+        "kpt_span": np.empty((max(cap, 1), 2), dtype=np.int64),
+        "num_keypoints": np.empty(max(cap, 1), dtype=np.float64),
+        "kpt_values": np.empty((max(cap, 1) if kpt_stride > 0 else 1, max(kpt_stride, 1)), dtype=np.float64),
+        "kpt_count": np.empty(max(cap, 1), dtype=np.int64),
+    }
+
+
+cdef void _jr_annotations_geometry(fa_json_geometry *geom, dict cols, int64_t kpt_stride):
+    """Point `geom` at the geometry columns of an annotations scan."""
+    geom.seg_span = <int64_t *>cnp.PyArray_DATA(cols["seg_span"])
+    geom.seg_rle = NULL
+    geom.kpt_span = <int64_t *>cnp.PyArray_DATA(cols["kpt_span"])
+    geom.num_keypoints = <double *>cnp.PyArray_DATA(cols["num_keypoints"])
+    geom.kpt_values = NULL
+    geom.kpt_xy = 0
+    geom.kpt_stride = 0
+    geom.kpt_count = NULL
+    geom.kpt_box = NULL
+    if kpt_stride > 0:
+        geom.kpt_values = <double *>cnp.PyArray_DATA(cols["kpt_values"])
+        geom.kpt_stride = kpt_stride
+        geom.kpt_count = <int64_t *>cnp.PyArray_DATA(cols["kpt_count"])
+
+
+cdef dict _jr_annotations_out(dict cols, int64_t n, int64_t cap, Py_ssize_t s, bint geometry,
+                              int64_t kpt_stride):
+    """The result dict of an annotations scan of the span starting at byte s: its
+    columns cut to the n records, spans as offsets in the whole text."""
+    extra = {}
+    if geometry:
+        ss = cols["seg_span"][:n].copy()
+        ks = cols["kpt_span"][:n].copy()
+        ss[ss >= 0] += s          # offsets in `data`, not in the annotations span
+        ks[ks >= 0] += s
+        extra = {"seg_span": ss, "kpt_span": ks, "num_keypoints": cols["num_keypoints"][:n].copy()}
+        if kpt_stride > 0:
+            kpt_values = cols["kpt_values"]
+            extra["kpt_values"] = kpt_values[:n] if n != cap else kpt_values
+            extra["kpt_count"] = cols["kpt_count"][:n].copy()
+    out = {c: cols[c] if n == cap else cols[c][:n].copy()
+           for c in ("id", "image_id", "category_id", "bbox", "area", "iscrowd")}
+    out.update(extra)
+    return out
+
+
+def parse_annotations_json(data, start=0, end=None, bint geometry=False, int64_t kpt_stride=0):
     """Parse a JSON array of COCO annotations, ``data[start:end]``, into columns.
 
     Typically the ``"annotations"`` member of a ground-truth file, located with
@@ -581,90 +566,30 @@ def parse_annotations_json(data, start=0, end=None, bint geometry=False, _jr_int
     if length > 0:
         ptr = <const char *>&buf[s]
 
-    cdef _jr_int64 cap
+    cdef int64_t cap
     with nogil:
-        cap = _jr_count_bound(ptr, length)
-
-    ids = _jr_np.empty(cap, dtype=_jr_np.int64)
-    image_id = _jr_np.empty(cap, dtype=_jr_np.int64)
-    category_id = _jr_np.empty(cap, dtype=_jr_np.int64)
-    bbox = _jr_np.empty((cap, 4), dtype=_jr_np.float64)
-    area = _jr_np.empty(cap, dtype=_jr_np.float64)
-    iscrowd = _jr_np.empty(cap, dtype=_jr_np.uint8)
-    cdef _jr_int64[::1] v_id = ids
-    cdef _jr_int64[::1] v_img = image_id
-    cdef _jr_int64[::1] v_cat = category_id
-    cdef double[:, ::1] v_box = bbox
-    cdef double[::1] v_area = area
-    cdef _jr_uint8[::1] v_crowd = iscrowd
-    cdef _jr_int64 *p_id = NULL
-    cdef _jr_int64 *p_img = NULL
-    cdef _jr_int64 *p_cat = NULL
-    cdef double *p_box = NULL
-    cdef double *p_area = NULL
-    cdef _jr_uint8 *p_crowd = NULL
-    if cap > 0:
-        p_id = &v_id[0]
-        p_img = &v_img[0]
-        p_cat = &v_cat[0]
-        p_box = &v_box[0, 0]
-        p_area = &v_area[0]
-        p_crowd = &v_crowd[0]
-
-    cdef _jr_error err
-    cdef _jr_int64 n = 0
+        cap = fa_json_results_count_bound(ptr, length)
+    cols = _jr_annotation_columns(cap, kpt_stride)
+    cdef int64_t *p_id = <int64_t *>_jr_data(cols["id"], cap)
+    cdef int64_t *p_img = <int64_t *>_jr_data(cols["image_id"], cap)
+    cdef int64_t *p_cat = <int64_t *>_jr_data(cols["category_id"], cap)
+    cdef double *p_box = <double *>_jr_data(cols["bbox"], cap)
+    cdef double *p_area = <double *>_jr_data(cols["area"], cap)
+    cdef uint8_t *p_crowd = <uint8_t *>_jr_data(cols["iscrowd"], cap)
+    cdef fa_json_error err
+    cdef int64_t n = 0
     cdef int rc
-    cdef _jr_geom geom
-    cdef const _jr_geom *gp = NULL
-    seg_span = _jr_np.empty((max(cap, 1), 2), dtype=_jr_np.int64)
-    kpt_span = _jr_np.empty((max(cap, 1), 2), dtype=_jr_np.int64)
-    num_kpt = _jr_np.empty(max(cap, 1), dtype=_jr_np.float64)
-    kpt_values = _jr_np.empty((max(cap, 1) if kpt_stride > 0 else 1, max(kpt_stride, 1)), dtype=_jr_np.float64)
-    kpt_count = _jr_np.empty(max(cap, 1), dtype=_jr_np.int64)
-    cdef _jr_int64[:, ::1] v_ss = seg_span
-    cdef _jr_int64[:, ::1] v_ks = kpt_span
-    cdef double[::1] v_nk = num_kpt
-    cdef double[:, ::1] v_kv = kpt_values
-    cdef _jr_int64[::1] v_kc = kpt_count
+    cdef fa_json_geometry geom
+    cdef const fa_json_geometry *gp = NULL
     if geometry:
-        geom.seg_span = &v_ss[0, 0]
-        geom.seg_rle = NULL
-        geom.kpt_span = &v_ks[0, 0]
-        geom.num_keypoints = &v_nk[0]
-        geom.kpt_values = NULL
-        geom.kpt_xy = 0
-        geom.kpt_stride = 0
-        geom.kpt_count = NULL
-        geom.kpt_box = NULL
-        if kpt_stride > 0:
-            geom.kpt_values = &v_kv[0, 0]
-            geom.kpt_stride = kpt_stride
-            geom.kpt_count = &v_kc[0]
+        _jr_annotations_geometry(&geom, cols, kpt_stride)
         gp = &geom
     with nogil:
-        rc = _jr_ann_parse(ptr, length, cap, p_id, p_img, p_cat, p_box, p_area, p_crowd,
-                           gp, &n, &err)
-    if rc != _JR_OK:
+        rc = fa_json_annotations_parse(ptr, length, cap, p_id, p_img, p_cat, p_box, p_area, p_crowd,
+                                       gp, &n, &err)
+    if rc != FA_OK:
         _jr_raise(rc, &err, "annotations", s)
-    extra = {}
-    if geometry:
-        ss = seg_span[:n].copy()
-        ks = kpt_span[:n].copy()
-        ss[ss >= 0] += s          # offsets in `data`, not in the annotations span
-        ks[ks >= 0] += s
-        extra = {"seg_span": ss, "kpt_span": ks, "num_keypoints": num_kpt[:n].copy()}
-        if kpt_stride > 0:
-            extra["kpt_values"] = kpt_values[:n] if n != cap else kpt_values
-            extra["kpt_count"] = kpt_count[:n].copy()
-    if n != cap:
-        ids = ids[:n].copy()
-        image_id = image_id[:n].copy()
-        category_id = category_id[:n].copy()
-        bbox = bbox[:n].copy()
-        area = area[:n].copy()
-        iscrowd = iscrowd[:n].copy()
-    return {"id": ids, "image_id": image_id, "category_id": category_id, "bbox": bbox,
-            "area": area, "iscrowd": iscrowd, **extra}
+    return _jr_annotations_out(cols, n, cap, s, geometry, kpt_stride)
 
 
 def parse_keypoint_spans(data, spans, int n_values, what="keypoints", num_threads=None):
@@ -672,27 +597,27 @@ def parse_keypoint_spans(data, spans, int n_values, what="keypoints", num_thread
     from ``parse_*_json(geometry=True)``): float64 [n, n_values]. Raises ValueError naming
     the record when one is missing, is not an array of numbers or has another length."""
     cdef const unsigned char[::1] buf = _jr_bytes_view(data, "parse_keypoint_spans")
-    spans = _jr_np.ascontiguousarray(spans, dtype=_jr_np.int64).reshape(-1, 2)
-    cdef _jr_int64[:, ::1] sv = spans
-    cdef Py_ssize_t n = spans.shape[0], i, total = buf.shape[0]
-    out = _jr_np.empty((n, max(n_values, 1)), dtype=_jr_np.float64)
+    spans = np.ascontiguousarray(spans, dtype=np.int64).reshape(-1, 2)
+    cdef int64_t[:, ::1] sv = spans
+    cdef Py_ssize_t n = spans.shape[0], total = buf.shape[0]
+    out = np.empty((n, max(n_values, 1)), dtype=np.float64)
     cdef double[:, ::1] ov = out
     bad_span = (spans[:, 0] < 0) | (spans[:, 1] < spans[:, 0]) | (spans[:, 1] > total)
     if n and bad_span.any():
-        raise ValueError("%s record %d: missing field 'keypoints'" % (what, int(_jr_np.flatnonzero(bad_span)[0])))
+        raise ValueError("%s record %d: missing field 'keypoints'" % (what, int(np.flatnonzero(bad_span)[0])))
     # records in chunks across threads; the first failing record of each chunk is kept
     cdef int nt = _threads(num_threads)
     if nt > n // 256 + 1:
         nt = n // 256 + 1
-    bounds = _jr_np.linspace(0, n, nt + 1).astype(_jr_np.int64)
-    fail = _jr_np.full(nt, -1, _jr_np.int64)
-    rcs = _jr_np.zeros(nt, _jr_np.int32)
-    gots = _jr_np.zeros(nt, _jr_np.int64)
-    cdef const _jr_int64[::1] bv = bounds
-    cdef _jr_int64[::1] fv = fail
+    bounds = np.linspace(0, n, nt + 1).astype(np.int64)
+    fail = np.full(nt, -1, np.int64)
+    rcs = np.zeros(nt, np.int32)
+    gots = np.zeros(nt, np.int64)
+    cdef const int64_t[::1] bv = bounds
+    cdef int64_t[::1] fv = fail
     cdef int[::1] rv = rcs
-    cdef _jr_int64[::1] gv = gots
-    cdef _jr_error *errs = <_jr_error *>_jr_malloc(<size_t>max(nt, 1) * sizeof(_jr_error))
+    cdef int64_t[::1] gv = gots
+    cdef fa_json_error *errs = <fa_json_error *>malloc(<size_t>max(nt, 1) * sizeof(fa_json_error))
     if errs == NULL:
         raise MemoryError()
     cdef Py_ssize_t c
@@ -703,28 +628,28 @@ def parse_keypoint_spans(data, spans, int n_values, what="keypoints", num_thread
                               &ov[0, 0], n_values, &fv[c], &rv[c], &gv[c], &errs[c])
         for c in range(nt):
             if fail[c] >= 0:
-                if rcs[c] == _JR_EINVAL or (rcs[c] == _JR_OK and gots[c] != n_values):
+                if rcs[c] == FA_EINVAL or (rcs[c] == FA_OK and gots[c] != n_values):
                     raise ValueError("%s record %d: keypoints should hold %d numbers (x, y, v for each of the "
                                      "%d keypoints that kpt_oks_sigmas has), got %s"
                                      % (what, fail[c], n_values, n_values // 3,
-                                        "more" if rcs[c] == _JR_EINVAL else gots[c]))
+                                        "more" if rcs[c] == FA_EINVAL else gots[c]))
                 raise ValueError("%s record %d: %s" % (what, fail[c], _jr_format(&errs[c], "keypoints")))
     finally:
-        _jr_free(errs)
+        free(errs)
     return out[:, :n_values]
 
 
-cdef void _jr_kpt_chunk(const unsigned char *buf, const _jr_int64 *spans, _jr_int64 b, _jr_int64 e,
-                        double *out, int n_values, _jr_int64 *fail, int *rc_out, _jr_int64 *got_out,
-                        _jr_error *err) noexcept nogil:
-    cdef _jr_int64 i, got = 0
+cdef void _jr_kpt_chunk(const unsigned char *buf, const int64_t *spans, int64_t b, int64_t e,
+                        double *out, int n_values, int64_t *fail, int *rc_out, int64_t *got_out,
+                        fa_json_error *err) noexcept nogil:
+    cdef int64_t i, got = 0
     cdef double tmp[1]
     cdef int rc
     cdef int stride = n_values if n_values > 0 else 1
     for i in range(b, e):
-        rc = _jr_numbers(<const char *>buf + spans[2 * i], <size_t>(spans[2 * i + 1] - spans[2 * i]),
+        rc = fa_json_number_array(<const char *>buf + spans[2 * i], <size_t>(spans[2 * i + 1] - spans[2 * i]),
                          out + i * stride if n_values > 0 else tmp, n_values, &got, err)
-        if rc != _JR_OK or got != n_values:
+        if rc != FA_OK or got != n_values:
             fail[0] = i
             rc_out[0] = rc
             got_out[0] = got
@@ -734,10 +659,10 @@ cdef void _jr_kpt_chunk(const unsigned char *buf, const _jr_int64 *spans, _jr_in
 def keypoint_boxes(kpt):
     """pycocotools' loadRes box of keypoint results: min / max over all x and all y of
     each row (float64 [n, 3K]) -> (bbox float64 [n, 4] xywh, area float64 [n])."""
-    kpt = _jr_np.ascontiguousarray(kpt, dtype=_jr_np.float64)
+    kpt = np.ascontiguousarray(kpt, dtype=np.float64)
     cdef Py_ssize_t n = kpt.shape[0], K3 = kpt.shape[1] if kpt.ndim == 2 else 0, i
-    bbox = _jr_np.zeros((n, 4))
-    area = _jr_np.zeros(n)
+    bbox = np.zeros((n, 4))
+    area = np.zeros(n)
     if n == 0 or K3 < 3:
         return bbox, area
     cdef const double[:, ::1] kv = kpt
@@ -745,6 +670,6 @@ def keypoint_boxes(kpt):
     cdef double[::1] av = area
     with nogil:
         for i in range(n):
-            _jr_keypoint_box(&kv[i, 0], K3, 3, &bv[i, 0])
+            fa_keypoint_box(&kv[i, 0], K3, 3, &bv[i, 0])
             av[i] = bv[i, 2] * bv[i, 3]
     return bbox, area

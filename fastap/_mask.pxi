@@ -5,49 +5,6 @@
 # decode, string parsing, polygons, boxes) or over detections (IoU). fastap/mask.py is
 # the pycocotools.mask-compatible front end.
 
-from cython.parallel cimport threadid
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
-from libc.stdint cimport uint64_t
-from libc.stdlib cimport calloc
-
-import operator as _rle_operator
-
-from fastap.errors import InvalidAnnotationError as _RleValueError
-from fastap.errors import InvalidTypeError as _RleTypeError
-
-cdef extern from "fastap.h" nogil:
-    ctypedef struct fa_rle:
-        int64_t h
-        int64_t w
-        int64_t m
-        const uint32_t *cnts
-    enum:
-        _RLE_EPARSE "FA_EPARSE"
-        _RLE_EINVAL "FA_EINVAL"
-        _RLE_ENOMEM "FA_ENOMEM"
-    int64_t fa_rle_encode(const uint8_t *mask, int64_t h, int64_t w, uint32_t *cnts)
-    int fa_rle_decode(const fa_rle *r, uint8_t *mask)
-    uint64_t fa_rle_area(const fa_rle *r)
-    void fa_rle_to_bbox(const fa_rle *r, double *bb)
-    int64_t fa_rle_bbox_counts_bound(const double *bb, int64_t h, int64_t w)
-    int64_t fa_rle_from_bbox(const double *bb, int64_t h, int64_t w, uint32_t *cnts)
-    int64_t fa_rle_poly_counts_bound(const double *xy, int64_t k, int64_t h, int64_t w)
-    size_t fa_rle_poly_scratch_bytes(const double *xy, int64_t k, int64_t h, int64_t w)
-    int64_t fa_rle_from_poly(const double *xy, int64_t k, int64_t h, int64_t w, void *scratch,
-                             uint32_t *cnts)
-    int64_t fa_rle_merge_bound(const fa_rle *rs, int64_t n)
-    int64_t fa_rle_merge(const fa_rle *rs, int64_t n, int intersect, uint32_t *cnts)
-    int64_t fa_rle_string_bound(const fa_rle *r)
-    int64_t fa_rle_to_string(const fa_rle *r, char *s)
-    int fa_rle_from_string(const char *s, int64_t len, int64_t h, int64_t w, uint32_t *cnts,
-                           int64_t cap, int64_t *m, char *msg, size_t msg_len)
-    int fa_rle_from_text(const char *s, int64_t len, int64_t h, int64_t w, uint32_t *cnts, void *chars,
-                         int64_t *m)
-    size_t fa_rle_text_scratch_bytes(int64_t len)
-    void fa_rle_iou_strided(const fa_rle *dt, const double *dt_bb, int64_t m, const fa_rle *gt,
-                            const double *gt_bb, int64_t n, const uint8_t *iscrowd, double *out,
-                            int64_t stride_dt, int64_t stride_gt)
-
 cdef uint64_t _RLE_MAX_PIXELS = 4294967295ULL
 
 
@@ -55,19 +12,19 @@ cdef tuple _rle_size(size, str where):
     """(h, w) from an RLE's 'size' (or h, w arguments): two integers >= 0, h*w < 2^32."""
     try:
         if len(size) != 2:
-            raise _RleValueError("%s: 'size' must be [h, w], got %d values" % (where, len(size)))
-        h = _rle_operator.index(size[0])
-        w = _rle_operator.index(size[1])
+            raise InvalidAnnotationError("%s: 'size' must be [h, w], got %d values" % (where, len(size)))
+        h = operator.index(size[0])
+        w = operator.index(size[1])
     except TypeError:
-        raise _RleTypeError("%s: 'size' must be [h, w] (two integers), got %r" % (where, size)) from None
+        raise InvalidTypeError("%s: 'size' must be [h, w] (two integers), got %r" % (where, size)) from None
     return _rle_hw(h, w, where)
 
 
 cdef tuple _rle_hw(h, w, str where):
     if h < 0 or w < 0:
-        raise _RleValueError("%s: the image size must be non-negative, got [%d, %d]" % (where, h, w))
+        raise InvalidAnnotationError("%s: the image size must be non-negative, got [%d, %d]" % (where, h, w))
     if <uint64_t>h * <uint64_t>w > _RLE_MAX_PIXELS:
-        raise _RleValueError("%s: the image size [%d, %d] has more than 2^32-1 pixels (COCO RLE "
+        raise InvalidAnnotationError("%s: the image size [%d, %d] has more than 2^32-1 pixels (COCO RLE "
                              "counts are 32-bit)" % (where, h, w))
     return h, w
 
@@ -86,7 +43,7 @@ cdef _Rles _rles_parse(objs, str name, int nt):
     """Parse a list of RLE dicts {'size': [h, w], 'counts': bytes | str}; every string is
     validated (alphabet, truncation, count range, counts summing to h*w)."""
     if not isinstance(objs, (list, tuple)):
-        raise _RleTypeError("%s should be a list of RLE dicts, got %s" % (name, type(objs).__name__))
+        raise InvalidTypeError("%s should be a list of RLE dicts, got %s" % (name, type(objs).__name__))
     cdef Py_ssize_t n = len(objs), i
     cdef _Rles R = _Rles()
     R.n = n
@@ -103,10 +60,10 @@ cdef _Rles _rles_parse(objs, str name, int nt):
         obj = objs[i]
         where = "%s[%d]" % (name, i)
         if not isinstance(obj, dict):
-            raise _RleTypeError("%s should be an RLE dict {'size': [h, w], 'counts': bytes}, got %s"
+            raise InvalidTypeError("%s should be an RLE dict {'size': [h, w], 'counts': bytes}, got %s"
                                 % (where, type(obj).__name__))
         if "size" not in obj or "counts" not in obj:
-            raise _RleValueError("%s: an RLE dict needs 'size' and 'counts', got keys %s"
+            raise InvalidAnnotationError("%s: an RLE dict needs 'size' and 'counts', got keys %s"
                                  % (where, sorted(map(str, obj))))
         h, w = _rle_size(obj["size"], where)
         counts = obj["counts"]
@@ -116,9 +73,9 @@ cdef _Rles _rles_parse(objs, str name, int nt):
             counts = bytes(counts)
         elif not isinstance(counts, bytes):
             if isinstance(counts, (list, tuple, np.ndarray)):
-                raise _RleTypeError("%s: 'counts' is a list (uncompressed RLE); convert it with "
+                raise InvalidTypeError("%s: 'counts' is a list (uncompressed RLE); convert it with "
                                     "frPyObjects(rle, h, w) first" % where)
-            raise _RleTypeError("%s: 'counts' should be bytes or str, got %s"
+            raise InvalidTypeError("%s: 'counts' should be bytes or str, got %s"
                                 % (where, type(counts).__name__))
         keep[i] = counts
         hwv[i, 0] = h
@@ -137,7 +94,7 @@ cdef _Rles _rles_parse(objs, str name, int nt):
     cdef int64_t[::1] mv = ms
     cdef char msg[200]
     cdef int64_t maxlen = 0
-    cdef void *chars
+    cdef void *chars = NULL
     try:
         for i in range(n):
             sp[i] = PyBytes_AS_STRING(keep[i])
@@ -159,7 +116,7 @@ cdef _Rles _rles_parse(objs, str name, int nt):
             msg[0] = 0
             if fa_rle_from_string(sp[i], lv[i], hwv[i, 0], hwv[i, 1], bp + ov[i], lv[i], &mv[i],
                                   msg, sizeof(msg)) != 0:
-                raise _RleValueError("%s[%d]: invalid RLE 'counts': %s"
+                raise InvalidAnnotationError("%s[%d]: invalid RLE 'counts': %s"
                                      % (name, i, (<bytes>msg).decode("utf-8", "replace")))
     finally:
         free(sp)
@@ -215,7 +172,7 @@ cdef int _rle_encode_one(const uint8_t *mask, int64_t h, int64_t w, uint32_t *tb
     r.m = fa_rle_encode(mask, h, w, tb)
     cdef char *s = <char *>malloc(<size_t>fa_rle_string_bound(&r))
     if s == NULL:
-        return _RLE_ENOMEM
+        return FA_ENOMEM
     out_len[0] = fa_rle_to_string(&r, s)
     out[0] = s
     return 0
@@ -226,15 +183,15 @@ def mask_encode(mask, num_threads=None):
     (each mask column-major, as pycocotools requires); nonzero = 1. Returns a list of n
     dicts {'size': [h, w], 'counts': bytes}."""
     if not isinstance(mask, np.ndarray):
-        raise _RleTypeError("mask should be a numpy.ndarray, got %s" % type(mask).__name__)
+        raise InvalidTypeError("mask should be a numpy.ndarray, got %s" % type(mask).__name__)
     if mask.dtype == np.bool_:
         mask = mask.view(np.uint8)
     if mask.dtype != np.uint8:
-        raise _RleTypeError("mask should have dtype uint8 (or bool), got %s" % mask.dtype)
+        raise InvalidTypeError("mask should have dtype uint8 (or bool), got %s" % mask.dtype)
     if mask.ndim != 3:
-        raise _RleValueError("mask should be a 3d array [h, w, n], got %dD" % mask.ndim)
+        raise InvalidAnnotationError("mask should be a 3d array [h, w, n], got %dD" % mask.ndim)
     if not mask.flags.f_contiguous:
-        raise _RleValueError("mask should be Fortran-contiguous (column-major, as "
+        raise InvalidAnnotationError("mask should be Fortran-contiguous (column-major, as "
                              "pycocotools.mask.encode requires): use np.asfortranarray(mask)")
     h, w, n_ = mask.shape
     _rle_hw(h, w, "mask")
@@ -248,14 +205,14 @@ def mask_encode(mask, num_threads=None):
     cdef int64_t[::1] slv = slen
     cdef int32_t[::1] stv = status
     cdef int nt = max(1, min(_threads(num_threads), n))
-    cdef uint32_t *tb
+    cdef uint32_t *tb = NULL
     try:
         if n > 0:
             with nogil, parallel(num_threads=nt):
                 tb = <uint32_t *>malloc(<size_t>(HW + 1) * sizeof(uint32_t))
                 for i in prange(n, schedule="dynamic"):
                     if tb == NULL:
-                        stv[i] = _RLE_ENOMEM
+                        stv[i] = FA_ENOMEM
                     else:
                         stv[i] = _rle_encode_one(base + i * HW, H, W, tb, &strs[i], &slv[i])
                 free(tb)
@@ -275,12 +232,12 @@ def mask_decode(objs, num_threads=None):
     cdef _Rles R = _rles_parse(objs, "rleObjs", nt)
     cdef Py_ssize_t n = R.n, i
     if n == 0:
-        raise _RleValueError("rleObjs is empty: decode needs at least one RLE (its size gives "
+        raise InvalidAnnotationError("rleObjs is empty: decode needs at least one RLE (its size gives "
                              "the mask shape)")
     cdef int64_t H = R.r[0].h, W = R.r[0].w, HW = H * W
     for i in range(1, n):
         if R.r[i].h != H or R.r[i].w != W:
-            raise _RleValueError("rleObjs[%d] has size [%d, %d], rleObjs[0] has [%d, %d]: decode "
+            raise InvalidAnnotationError("rleObjs[%d] has size [%d, %d], rleObjs[0] has [%d, %d]: decode "
                                  "needs RLEs of one size" % (i, R.r[i].h, R.r[i].w, H, W))
     out = np.empty((H, W, n), np.uint8, order="F")
     cdef uint8_t *base = <uint8_t *>cnp.PyArray_DATA(out)
@@ -327,7 +284,7 @@ def mask_merge(objs, bint intersect=False):
         return {"size": [0, 0], "counts": b""}  # what pycocotools returns
     for i in range(1, n):
         if R.r[i].h != R.r[0].h or R.r[i].w != R.r[0].w:
-            raise _RleValueError("rleObjs[%d] has size [%d, %d], rleObjs[0] has [%d, %d]: merge "
+            raise InvalidAnnotationError("rleObjs[%d] has size [%d, %d], rleObjs[0] has [%d, %d]: merge "
                                  "needs RLEs of one size"
                                  % (i, R.r[i].h, R.r[i].w, R.r[0].h, R.r[0].w))
     cdef int64_t cap = fa_rle_merge_bound(R.r, n), m
@@ -349,7 +306,7 @@ def mask_iou(dt, gt, iscrowd, num_threads=None):
     cdef Py_ssize_t m = D.n, n = G.n, i
     crowd = np.ascontiguousarray(iscrowd, dtype=np.uint8)
     if crowd.shape[0] != n:
-        raise _RleValueError("iscrowd has %d entries, gt has %d" % (crowd.shape[0], n))
+        raise InvalidAnnotationError("iscrowd has %d entries, gt has %d" % (crowd.shape[0], n))
     dbb = np.empty((max(m, 1), 4), np.float64)
     gbb = np.empty((max(n, 1), 4), np.float64)
     out = np.empty((m, n), np.float64, order="F")
@@ -389,14 +346,14 @@ def mask_box_iou(dt, gt, iscrowd):
 cdef int64_t _rle_poly_one(const double *xy, int64_t k, int64_t h, int64_t w, uint32_t *cnts,
                            char *scratch, size_t scratch_bytes) noexcept nogil:
     if scratch == NULL and scratch_bytes > 0:
-        return _RLE_ENOMEM
+        return FA_ENOMEM
     return fa_rle_from_poly(xy, k, h, w, scratch, cnts)
 
 
 def mask_from_polygons(polys, h, w, num_threads=None):
     """RLE dicts of polygons (each a flat sequence x0, y0, x1, y1, ...; an odd trailing
     value is ignored, as pycocotools does) rasterised in an h x w image."""
-    h, w = _rle_hw(_rle_operator.index(h), _rle_operator.index(w), "h, w")
+    h, w = _rle_hw(operator.index(h), operator.index(w), "h, w")
     cdef int64_t H = h, W = w
     cdef Py_ssize_t n = len(polys), i
     arrs = [None] * n
@@ -409,7 +366,7 @@ def mask_from_polygons(polys, h, w, num_threads=None):
     cdef uint32_t[::1] bv
     cdef uint32_t *bp
     cdef int nt = max(1, min(_threads(num_threads), n // 16))
-    cdef char *scratch
+    cdef char *scratch = NULL
     cdef const double **xy = <const double **>malloc(max(n, 1) * sizeof(double *))
     if xy == NULL:
         raise MemoryError()
@@ -418,13 +375,13 @@ def mask_from_polygons(polys, h, w, num_threads=None):
             try:
                 a = np.ascontiguousarray(polys[i], dtype=np.float64)
             except (TypeError, ValueError) as e:
-                raise _RleTypeError("polygon %d should be a flat list of numbers [x0, y0, x1, y1, "
+                raise InvalidTypeError("polygon %d should be a flat list of numbers [x0, y0, x1, y1, "
                                     "...]: %s" % (i, e)) from None
             if a.ndim != 1:
-                raise _RleValueError("polygon %d should be a flat list [x0, y0, x1, y1, ...], got "
+                raise InvalidAnnotationError("polygon %d should be a flat list [x0, y0, x1, y1, ...], got "
                                      "shape %s" % (i, a.shape))
             if a.shape[0] and not np.isfinite(a).all():
-                raise _RleValueError("polygon %d has a non-finite coordinate" % i)
+                raise InvalidAnnotationError("polygon %d has a non-finite coordinate" % i)
             arrs[i] = a
             kv[i] = a.shape[0] // 2
             xy[i] = <const double *>cnp.PyArray_DATA(a)
@@ -439,7 +396,7 @@ def mask_from_polygons(polys, h, w, num_threads=None):
                     sbytes = sb
         bad = np.flatnonzero(caps < 0)
         if bad.size:
-            raise _RleValueError("polygon %d has a coordinate too large to rasterise "
+            raise InvalidAnnotationError("polygon %d has a coordinate too large to rasterise "
                                  "(|x|, |y| must be below 2^30 / 5)" % bad[0])
         buf = np.empty(max(ov[n], 1), np.uint32)
         bv = buf
@@ -452,7 +409,7 @@ def mask_from_polygons(polys, h, w, num_threads=None):
                 free(scratch)
         if (ms < 0).any():
             i = np.flatnonzero(ms < 0)[0]
-            if ms[i] == _RLE_ENOMEM:
+            if ms[i] == FA_ENOMEM:
                 raise MemoryError("fastap.mask: out of memory")
             raise RuntimeError("fastap.mask: polygon %d: rasteriser error %d" % (i, ms[i]))
         return _rle_dicts(bp, off, ms, h, w, _threads(num_threads))
@@ -462,7 +419,7 @@ def mask_from_polygons(polys, h, w, num_threads=None):
 
 def mask_from_boxes(bb, h, w, num_threads=None):
     """RLE dicts of boxes bb: float64 [n, 4] xywh (C-contiguous) in an h x w image."""
-    h, w = _rle_hw(_rle_operator.index(h), _rle_operator.index(w), "h, w")
+    h, w = _rle_hw(operator.index(h), operator.index(w), "h, w")
     cdef int64_t H = h, W = w
     cdef const double[:, ::1] b = bb
     cdef Py_ssize_t n = b.shape[0], i
@@ -477,7 +434,7 @@ def mask_from_boxes(bb, h, w, num_threads=None):
             ov[i + 1] = ov[i] + cv[i]
     bad = np.flatnonzero(caps < 0)
     if bad.size:
-        raise _RleValueError("box %d has a coordinate that is not finite or too large to "
+        raise InvalidAnnotationError("box %d has a coordinate that is not finite or too large to "
                              "rasterise (|value| must be below 2^30 / 5)" % bad[0])
     buf = np.empty(max(ov[n], 1), np.uint32)
     ms = np.zeros(n, np.int64)
@@ -508,24 +465,24 @@ def mask_from_uncompressed(objs):
         obj = objs[i]
         where = "pyobj[%d]" % i
         if not isinstance(obj, dict) or "counts" not in obj or "size" not in obj:
-            raise _RleTypeError("%s should be an uncompressed RLE dict {'size': [h, w], "
+            raise InvalidTypeError("%s should be an uncompressed RLE dict {'size': [h, w], "
                                 "'counts': [ints]}" % where)
         h, w = _rle_size(obj["size"], where)
         counts = obj["counts"]
         if isinstance(counts, (bytes, str)):
-            raise _RleTypeError("%s: 'counts' is already compressed (%s); frPyObjects takes "
+            raise InvalidTypeError("%s: 'counts' is already compressed (%s); frPyObjects takes "
                                 "uncompressed RLE (a list of ints)" % (where, type(counts).__name__))
         a = np.asarray(counts)
         if a.ndim != 1 or not (a.size == 0 or np.issubdtype(a.dtype, np.integer)
                                or a.dtype == np.bool_):
-            raise _RleTypeError("%s: 'counts' should be a flat list of integers, got %s of %s"
+            raise InvalidTypeError("%s: 'counts' should be a flat list of integers, got %s of %s"
                                 % (where, a.shape, a.dtype))
         if a.size and (a.min() < 0 or a.max() > 4294967295):
-            raise _RleValueError("%s: 'counts' must be in 0..2^32-1, got a value %d"
+            raise InvalidAnnotationError("%s: 'counts' must be in 0..2^32-1, got a value %d"
                                  % (where, a.min() if a.min() < 0 else a.max()))
         total = int(a.sum(dtype=np.uint64)) if a.size else 0
         if total != h * w:
-            raise _RleValueError("%s: counts sum to %d, the image has %d pixels (%d x %d)"
+            raise InvalidAnnotationError("%s: counts sum to %d, the image has %d pixels (%d x %d)"
                                  % (where, total, h * w, h, w))
         parts.append(a.astype(np.uint32))
         hs.append(h)

@@ -1,17 +1,8 @@
 # Report kernels binding (see csrc/reports.c). Included by _core.pyx.
 #
-# Both functions take ground truth and detections grouped by image: offsets int64
-# [I + 1] into the gt / detection arrays; images run in parallel.
-
-cdef extern from "fastap.h" nogil:
-    size_t fa_confusion_scratch_bytes(int64_t ng)
-    int fa_confusion_match_image(const double *dt_box, int64_t nd, const double *gt_box,
-                                 int64_t ng, double iou_thr, void *scratch, int32_t *dt_gt)
-    void fa_tide_ious_image(const double *dt_box, const int32_t *dt_cls, int64_t nd,
-                            const double *gt_box, const int32_t *gt_cls, const uint8_t *gt_skip,
-                            const uint8_t *gt_used, int64_t ng, double *same_iou, int32_t *same_gt,
-                            double *other_iou, int32_t *other_gt, double *used_iou)
-
+# The per-image kernels (confusion_match, tide_ious) take ground truth and detections
+# grouped by image: offsets int64 [I + 1] into the gt / detection arrays; images run in
+# parallel.
 
 def _check_offsets(name, off, n_images, n_records):
     off = _check(name, off, np.int64)
@@ -47,10 +38,10 @@ def confusion_match(dt_off, dt_box, gt_off, gt_box, double iou_thr, num_threads=
     cdef const double[:, ::1] gb = gt_box
     cdef int32_t[::1] ov = out
     cdef int nt = _threads(num_threads)
-    if nd < 20000:
+    if nd < SERIAL_BELOW:
         nt = 1
     cdef int64_t i, r, d0, g0
-    cdef char *buf
+    cdef char *buf = NULL
     failed = np.zeros(1, np.int32)
     cdef int32_t[::1] fv = failed
     with nogil, parallel(num_threads=nt):
@@ -118,7 +109,7 @@ def tide_ious(dt_off, dt_box, dt_cls, gt_off, gt_box, gt_cls, gt_skip, gt_used, 
     cdef int32_t[::1] sg = same_gt
     cdef int32_t[::1] og = other_gt
     cdef int nt = _threads(num_threads)
-    if nd < 20000:
+    if nd < SERIAL_BELOW:
         nt = 1
     cdef int64_t i, r, d0, g0
     with nogil:
@@ -136,12 +127,6 @@ def tide_ious(dt_off, dt_box, dt_cls, gt_off, gt_box, gt_cls, gt_skip, gt_used, 
     return same_iou, same_gt, other_iou, other_gt, used_iou
 
 
-cdef extern from "fastap.h" nogil:
-    int fa_ap_sorted(const int64_t *cat_off, int64_t K, const uint8_t *tp, const uint8_t *fp,
-                     const int64_t *npig, const double *rec_thrs, int64_t R, double *rc, double *pr,
-                     double *q)
-
-
 def ap_sorted(cat_off, tp, fp, npig, rec_thrs):
     """pycocotools' interpolated precision from flags in accumulation order
     (csrc/reports.c, fa_ap_sorted). cat_off int64 [K + 1] (rising from 0 to n); tp, fp
@@ -182,57 +167,6 @@ def ap_sorted(cat_off, tp, fp, npig, rec_thrs):
         fa_ap_sorted(&co[0], K, &tv[0] if n else &z8, &fv[0] if n else &z8, &nv[0],
                      &rt[0] if R else &z, R, &rcv[0], &prv[0], &qv[0, 0] if R else &z)
     return q
-
-cdef extern from "fastap.h" nogil:
-    int fa_ap_sorted(const int64_t *cat_off, int64_t K, const uint8_t *tp, const uint8_t *fp,
-                     const int64_t *npig, const double *rec_thrs, int64_t R, double *rc, double *pr,
-                     double *q)
-
-
-def ap_sorted(cat_off, tp, fp, npig, rec_thrs):
-    """pycocotools' interpolated precision from flags in accumulation order
-    (csrc/reports.c, fa_ap_sorted). cat_off int64 [K + 1] (rising from 0 to n); tp, fp
-    bool or uint8 [n]; npig int64 [K]; rec_thrs float64 [R]. Returns q float64 [R, K]:
-    -1 where npig <= 0, else the envelope sampled at each recall threshold (0 past the
-    end of the curve); mAP is the mean of q[q > -1]."""
-    tp = _check("tp", np.asarray(tp).view(np.uint8) if np.asarray(tp).dtype == np.bool_ else tp, np.uint8)
-    fp = _check("fp", np.asarray(fp).view(np.uint8) if np.asarray(fp).dtype == np.bool_ else fp, np.uint8)
-    npig = _check("npig", npig, np.int64)
-    rec_thrs = _check("rec_thrs", rec_thrs, np.float64)
-    cdef int64_t n = tp.shape[0]
-    if fp.shape[0] != n:
-        raise ValueError("tp and fp should have the same length, got %d and %d" % (n, fp.shape[0]))
-    cdef int64_t K = npig.shape[0]
-    cat_off = _check("cat_off", cat_off, np.int64)
-    if cat_off.shape[0] != K + 1:
-        raise ValueError("cat_off should have %d entries (categories + 1), got %d" % (K + 1, cat_off.shape[0]))
-    if cat_off[0] != 0 or cat_off[K] != n or (K and (np.diff(cat_off) < 0).any()):
-        raise ValueError("cat_off should rise from 0 to the number of detections (%d)" % n)
-    cdef int64_t R = rec_thrs.shape[0]
-    q = np.empty((R, K), np.float64)
-    cdef int64_t most = int(np.diff(cat_off).max()) if K else 0
-    rc = np.empty(max(most, 1))
-    pr = np.empty(max(most, 1))
-    cdef const int64_t[::1] co = cat_off
-    cdef const uint8_t[::1] tv = tp
-    cdef const uint8_t[::1] fv = fp
-    cdef const int64_t[::1] nv = npig
-    cdef const double[::1] rt = rec_thrs
-    cdef double[::1] rcv = rc
-    cdef double[::1] prv = pr
-    cdef double[:, ::1] qv = q
-    cdef uint8_t z8 = 0
-    cdef double z = 0
-    if K == 0:
-        return q
-    with nogil:
-        fa_ap_sorted(&co[0], K, &tv[0] if n else &z8, &fv[0] if n else &z8, &nv[0],
-                     &rt[0] if R else &z, R, &rcv[0], &prv[0], &qv[0, 0] if R else &z)
-    return q
-
-
-cdef extern from "fastap.h" nogil:
-    void fa_sort_desc_stable(int64_t *idx, int64_t n, const double *key, int64_t *tmp)
 
 
 def sort_runs_desc(off, score, num_threads=None):
@@ -256,10 +190,10 @@ def sort_runs_desc(off, score, num_threads=None):
     cdef const double[::1] sv = score
     cdef int64_t[::1] rv = order
     cdef int nt = _threads(num_threads)
-    if n < 20000:
+    if n < SERIAL_BELOW:
         nt = 1
     cdef int64_t k
-    cdef int64_t *tmp
+    cdef int64_t *tmp = NULL
     failed = np.zeros(1, np.int32)
     cdef int32_t[::1] fv = failed
     with nogil, parallel(num_threads=nt):
@@ -335,7 +269,7 @@ def tide_ious_rows(rows, dt_img, dt_box, dt_cls, gt_off, gt_box, gt_cls, gt_skip
     cdef int64_t[::1] sg = same_gt
     cdef int64_t[::1] og = other_gt
     cdef int nt = _threads(num_threads)
-    if n < 20000:
+    if n < SERIAL_BELOW:
         nt = 1
     cdef int64_t r, j, g0, g1
     cdef int32_t s32, o32

@@ -1,6 +1,6 @@
 # Masks for evaluation: segmentations (from file spans or Python objects) to RLE sets,
-# and RLE IoU per (category, image) run. Included by _core.pyx; uses rle.c (declared in
-# fastap.h) and the segmentation value parser of json_results.c.
+# and RLE IoU per (category, image) run. Included by _core.pyx; uses rle.c and the
+# segmentation value parser of json_results.c (declared in fastap/_capi.pxd).
 #
 # An RLE set is CSR: counts uint32 [total], off int64 [n + 1], hw int64 [n, 2]; with
 # each mask's box (float64 [n, 4], pycocotools' rleToBbox) and area (float64 [n]).
@@ -11,54 +11,20 @@
 # results file of 500k masks would otherwise fill some 250 MB of fresh memory with
 # counts read once.
 
-from libc.stdint cimport int32_t as _sg_int32, int64_t as _sg_int64, uint32_t as _sg_uint32, uint64_t as _sg_uint64
-from libc.stdlib cimport malloc as _sg_malloc, free as _sg_free, realloc as _sg_realloc
-from libc.string cimport memcpy as _sg_memcpy, memmove as _sg_memmove
-
-cdef extern from "fastap.h" nogil:
-    ctypedef struct _sg_rle "fa_rle":
-        _sg_int64 h
-        _sg_int64 w
-        _sg_int64 m
-        const _sg_uint32 *cnts
-    _sg_uint64 _sg_area "fa_rle_area"(const _sg_rle *r)
-    void _sg_to_bbox "fa_rle_to_bbox"(const _sg_rle *r, double *bb)
-    _sg_int64 _sg_from_bbox "fa_rle_from_bbox"(const double *bb, _sg_int64 h, _sg_int64 w, _sg_uint32 *cnts)
-    _sg_int64 _sg_bbox_bound "fa_rle_bbox_counts_bound"(const double *bb, _sg_int64 h, _sg_int64 w)
-    _sg_int64 _sg_poly_bound "fa_rle_poly_counts_bound"(const double *xy, _sg_int64 k, _sg_int64 h, _sg_int64 w)
-    _sg_int64 _sg_from_poly "fa_rle_from_poly"(const double *xy, _sg_int64 k, _sg_int64 h, _sg_int64 w,
-                                                void *scratch, _sg_uint32 *cnts)
-    _sg_int64 _sg_merge_bound "fa_rle_merge_bound"(const _sg_rle *rs, _sg_int64 n)
-    _sg_int64 _sg_merge "fa_rle_merge"(const _sg_rle *rs, _sg_int64 n, int intersect, _sg_uint32 *cnts)
-    int _sg_from_string "fa_rle_from_string"(const char *s, _sg_int64 len, _sg_int64 h, _sg_int64 w,
-                                              _sg_uint32 *cnts, _sg_int64 cap, _sg_int64 *m,
-                                              char *msg, size_t msg_len)
-    size_t _sg_text_scratch "fa_rle_text_scratch_bytes"(_sg_int64 len)
-    int _sg_text_stats "fa_rle_text_stats"(const char *s, _sg_int64 len, int json, _sg_int64 h, _sg_int64 w,
-                                            _sg_uint32 *scratch, void *chars, _sg_int64 *m, double *area,
-                                            double *bb)
-    _sg_int64 _sg_text_decode "fa_rle_text_decode"(const char *s, _sg_int64 len, int json, _sg_uint32 *cnts,
-                                                    void *chars)
-    int _sg_reads_counts "fa_rle_iou_reads_counts"(const double *dt_bb, const double *gt_bb, _sg_int64 n,
-                                                    const unsigned char *iscrowd)
-    void _sg_iou "fa_rle_iou"(const _sg_rle *dt, const double *dt_bb, _sg_int64 m, const _sg_rle *gt,
-                              const double *gt_bb, _sg_int64 n, const unsigned char *iscrowd, double *out)
-
-
 # A growable uint32 buffer (one per worker chunk). `fixed`: p points into memory the
 # caller owns (a region of the output array); past its capacity the data moves to a
 # malloc'd block, which the buffer then owns.
 ctypedef struct _sg_buf:
-    _sg_uint32 *p
-    _sg_int64 n
-    _sg_int64 cap
+    uint32_t *p
+    int64_t n
+    int64_t cap
     int fixed
 
 
-cdef int _sg_reserve(_sg_buf *b, _sg_int64 extra) noexcept nogil:
-    cdef _sg_int64 want = b.n + extra
-    cdef _sg_int64 cap = b.cap
-    cdef _sg_uint32 *q
+cdef int _sg_reserve(_sg_buf *b, int64_t extra) noexcept nogil:
+    cdef int64_t want = b.n + extra
+    cdef int64_t cap = b.cap
+    cdef uint32_t *q
     if want <= cap:
         return 0
     if cap < 1024:
@@ -66,11 +32,11 @@ cdef int _sg_reserve(_sg_buf *b, _sg_int64 extra) noexcept nogil:
     while cap < want:
         cap *= 2
     if b.fixed:
-        q = <_sg_uint32 *>_sg_malloc(<size_t>cap * sizeof(_sg_uint32))
+        q = <uint32_t *>malloc(<size_t>cap * sizeof(uint32_t))
         if q != NULL and b.n:
-            _sg_memcpy(q, b.p, <size_t>b.n * sizeof(_sg_uint32))
+            memcpy(q, b.p, <size_t>b.n * sizeof(uint32_t))
     else:
-        q = <_sg_uint32 *>_sg_realloc(b.p, <size_t>cap * sizeof(_sg_uint32))
+        q = <uint32_t *>realloc(b.p, <size_t>cap * sizeof(uint32_t))
     if q == NULL:
         return -1
     b.p = q
@@ -94,25 +60,25 @@ cdef enum:
     _SG_COORD = 10        # a polygon coordinate that is not finite or is absurdly large
 
 
-cdef int _sg_convert(const _jr_segm *sg, const double *values, const _sg_int64 *poly_len,
-                     const char *strv, _sg_int64 img_h, _sg_int64 img_w, _sg_buf *out,
-                     _sg_buf *tmp, _sg_buf *scr, char *msg, size_t msg_len, _sg_int64 *h_out,
-                     _sg_int64 *w_out) noexcept nogil:
+cdef int _sg_convert(const fa_json_segm *sg, const double *values, const int64_t *poly_len,
+                     const char *strv, int64_t img_h, int64_t img_w, _sg_buf *out,
+                     _sg_buf *tmp, _sg_buf *scr, char *msg, size_t msg_len, int64_t *h_out,
+                     int64_t *w_out) noexcept nogil:
     """Append one segmentation's RLE counts to `out` (pycocotools annToRLE: polygons are
     rasterised at the image size and merged; a list whose first entry has 4 numbers is
     boxes; RLE objects keep their own size)."""
-    cdef _sg_int64 i, k, m, off, total
-    cdef _sg_rle *rs = NULL
-    cdef _sg_int64 *starts = NULL
+    cdef int64_t i, k, m, off, total
+    cdef fa_rle *rs = NULL
+    cdef int64_t *starts = NULL
     cdef double v
-    cdef _sg_uint64 s
+    cdef uint64_t s
     cdef int rc
     if sg.kind == 2:                           # compressed counts string
         h_out[0] = sg.h
         w_out[0] = sg.w
         if _sg_reserve(out, sg.n_chars + 1):
             return _SG_NOMEM
-        rc = _sg_from_string(strv, sg.n_chars, sg.h, sg.w, out.p + out.n, sg.n_chars + 1, &m, msg, msg_len)
+        rc = fa_rle_from_string(strv, sg.n_chars, sg.h, sg.w, out.p + out.n, sg.n_chars + 1, &m, msg, msg_len)
         if rc != 0:
             return _SG_STRING
         out.n += m
@@ -125,11 +91,11 @@ cdef int _sg_convert(const _jr_segm *sg, const double *values, const _sg_int64 *
         s = 0
         for i in range(sg.n_values):
             v = values[i]
-            if not (v >= 0 and v <= 4294967295.0 and v == <double>(<_sg_uint64>v)):
+            if not (v >= 0 and v <= 4294967295.0 and v == <double>(<uint64_t>v)):
                 return _SG_COUNTS
-            out.p[out.n + i] = <_sg_uint32>v
-            s += <_sg_uint64>v
-        if s != <_sg_uint64>(sg.h * sg.w):
+            out.p[out.n + i] = <uint32_t>v
+            s += <uint64_t>v
+        if s != <uint64_t>(sg.h * sg.w):
             return _SG_COUNTS
         out.n += sg.n_values
         return _SG_OK
@@ -142,11 +108,11 @@ cdef int _sg_convert(const _jr_segm *sg, const double *values, const _sg_int64 *
     w_out[0] = img_w
     if poly_len[0] < 4:
         return _SG_SHORTPOLY
-    rs = <_sg_rle *>_sg_malloc(<size_t>sg.n_poly * sizeof(_sg_rle))
-    starts = <_sg_int64 *>_sg_malloc(<size_t>sg.n_poly * sizeof(_sg_int64))
+    rs = <fa_rle *>malloc(<size_t>sg.n_poly * sizeof(fa_rle))
+    starts = <int64_t *>malloc(<size_t>sg.n_poly * sizeof(int64_t))
     if rs == NULL or starts == NULL:
-        _sg_free(rs)
-        _sg_free(starts)
+        free(rs)
+        free(starts)
         return _SG_NOMEM
     tmp.n = 0
     off = 0
@@ -162,13 +128,13 @@ cdef int _sg_convert(const _jr_segm *sg, const double *values, const _sg_int64 *
         if rc != _SG_OK:
             break
         if poly_len[0] == 4:
-            if _sg_reserve(tmp, _sg_bbox_bound(values + off, img_h, img_w)):
+            if _sg_reserve(tmp, fa_rle_bbox_counts_bound(values + off, img_h, img_w)):
                 rc = _SG_NOMEM
                 break
-            m = _sg_from_bbox(values + off, img_h, img_w, tmp.p + tmp.n)
+            m = fa_rle_from_bbox(values + off, img_h, img_w, tmp.p + tmp.n)
         else:
             k = poly_len[i] // 2
-            total = _sg_poly_bound(values + off, k, img_h, img_w)
+            total = fa_rle_poly_counts_bound(values + off, k, img_h, img_w)
             if _sg_reserve(tmp, total):
                 rc = _SG_NOMEM
                 break
@@ -177,7 +143,7 @@ cdef int _sg_convert(const _jr_segm *sg, const double *values, const _sg_int64 *
             if _sg_reserve(scr, total if total > 0 else 1):
                 rc = _SG_NOMEM
                 break
-            m = _sg_from_poly(values + off, k, img_h, img_w, scr.p, tmp.p + tmp.n)
+            m = fa_rle_from_poly(values + off, k, img_h, img_w, scr.p, tmp.p + tmp.n)
         if m < 0:
             rc = _SG_NOMEM if m == -1 else _SG_COORD
             break
@@ -194,16 +160,16 @@ cdef int _sg_convert(const _jr_segm *sg, const double *values, const _sg_int64 *
             if _sg_reserve(out, rs[0].m):
                 rc = _SG_NOMEM
             else:
-                _sg_memcpy(out.p + out.n, rs[0].cnts, <size_t>rs[0].m * sizeof(_sg_uint32))
+                memcpy(out.p + out.n, rs[0].cnts, <size_t>rs[0].m * sizeof(uint32_t))
                 out.n += rs[0].m
         else:
-            total = _sg_merge_bound(rs, sg.n_poly)
+            total = fa_rle_merge_bound(rs, sg.n_poly)
             if _sg_reserve(out, total):
                 rc = _SG_NOMEM
             else:
-                out.n += _sg_merge(rs, sg.n_poly, 0, out.p + out.n)
-    _sg_free(rs)
-    _sg_free(starts)
+                out.n += fa_rle_merge(rs, sg.n_poly, 0, out.p + out.n)
+    free(rs)
+    free(starts)
     return rc
 
 
@@ -234,76 +200,76 @@ cdef _sg_fail(int code, Py_ssize_t i, what, str json_msg, str rle_msg):
 
 def _sg_finish(list chunks, Py_ssize_t n, hw):
     """Concatenate the chunks' counts into one CSR set; boxes and areas of every mask."""
-    lens = _jr_np.concatenate([c[1] for c in chunks]) if chunks else _jr_np.zeros(0, _jr_np.int64)
-    off = _jr_np.zeros(n + 1, _jr_np.int64)
-    _jr_np.cumsum(lens, out=off[1:])
-    cnts = _jr_np.concatenate([c[0] for c in chunks]) if chunks else _jr_np.zeros(0, _jr_np.uint32)
+    lens = np.concatenate([c[1] for c in chunks]) if chunks else np.zeros(0, np.int64)
+    off = np.zeros(n + 1, np.int64)
+    np.cumsum(lens, out=off[1:])
+    cnts = np.concatenate([c[0] for c in chunks]) if chunks else np.zeros(0, np.uint32)
     return rle_set_stats(cnts, off, hw)
 
 
 def rle_set_stats(cnts, off, hw):
     """dict(cnts, off, hw, bbox float64 [n, 4], area float64 [n]) of an RLE set."""
-    cnts = _jr_np.ascontiguousarray(cnts, dtype=_jr_np.uint32)
-    off = _jr_np.ascontiguousarray(off, dtype=_jr_np.int64)
-    hw = _jr_np.ascontiguousarray(hw, dtype=_jr_np.int64).reshape(-1, 2)
+    cnts = np.ascontiguousarray(cnts, dtype=np.uint32)
+    off = np.ascontiguousarray(off, dtype=np.int64)
+    hw = np.ascontiguousarray(hw, dtype=np.int64).reshape(-1, 2)
     cdef Py_ssize_t n = hw.shape[0], i
-    bbox = _jr_np.zeros((max(n, 1), 4))
-    area = _jr_np.zeros(max(n, 1))
+    bbox = np.zeros((max(n, 1), 4))
+    area = np.zeros(max(n, 1))
     cdef double[:, ::1] bv = bbox
     cdef double[::1] av = area
-    cdef const _sg_int64[::1] ov = off
-    cdef const _sg_int64[:, ::1] hv = hw
-    c1 = cnts if cnts.shape[0] else _jr_np.zeros(1, _jr_np.uint32)
-    cdef const _sg_uint32[::1] cv = c1
+    cdef const int64_t[::1] ov = off
+    cdef const int64_t[:, ::1] hv = hw
+    c1 = cnts if cnts.shape[0] else np.zeros(1, np.uint32)
+    cdef const uint32_t[::1] cv = c1
     with nogil:
         for i in prange(n, schedule="static"):
             _sg_stats_one(hv[i, 0], hv[i, 1], ov[i + 1] - ov[i], &cv[0] + ov[i], &bv[i, 0], &av[i])
     return {"cnts": cnts, "off": off, "hw": hw, "bbox": bbox[:n], "area": area[:n]}
 
 
-cdef void _sg_stats_one(_sg_int64 h, _sg_int64 w, _sg_int64 m, const _sg_uint32 *cnts, double *bb,
+cdef void _sg_stats_one(int64_t h, int64_t w, int64_t m, const uint32_t *cnts, double *bb,
                         double *area) noexcept nogil:
-    cdef _sg_rle r
+    cdef fa_rle r
     r.h = h
     r.w = w
     r.m = m
     r.cnts = cnts
-    _sg_to_bbox(&r, bb)
-    area[0] = <double>_sg_area(&r)
+    fa_rle_to_bbox(&r, bb)
+    area[0] = <double>fa_rle_area(&r)
 
 
-cdef int _sg_chunk(const char *buf, const _sg_int64 *spans, const _sg_int64 *img_h,
-                   const _sg_int64 *img_w, _sg_int64 b, _sg_int64 e, _sg_buf *ob,
-                   _sg_int64 *lens, _sg_int64 *hw, double *bbox, double *area, char *msg,
-                   _sg_int64 *where, _sg_int64 *lazy, const _sg_int32 *rle_fields) noexcept nogil:
+cdef int _sg_chunk(const char *buf, const int64_t *spans, const int64_t *img_h,
+                   const int64_t *img_w, int64_t b, int64_t e, _sg_buf *ob,
+                   int64_t *lens, int64_t *hw, double *bbox, double *area, char *msg,
+                   int64_t *where, int64_t *lazy, const int32_t *rle_fields) noexcept nogil:
     """Records [b, e): parse each segmentation span, append its RLE counts to ob; the
     mask's box and area while its counts are in cache. With `lazy` (int64 [n, 4]),
     compressed strings are validated and measured in the text, and left there."""
-    cdef _sg_int64 i, L, m, maxlen = 1
+    cdef int64_t i, L, m, maxlen = 1
     cdef const char *sp
     cdef int parsed, keep, re
-    cdef _sg_int64 rh, rw, rs, rl
-    cdef _sg_rle r
+    cdef int64_t rh, rw, rs, rl
+    cdef fa_rle r
     cdef _sg_buf tb, sb2
-    cdef _jr_segm sg
-    cdef _jr_error jerr_
+    cdef fa_json_segm sg
+    cdef fa_json_error jerr_
     cdef int rc = _SG_OK
     tb.p = NULL
     tb.n = 0
     tb.cap = 0
     tb.fixed = 0
     sb2 = tb
-    cdef _sg_int64 total = 0
+    cdef int64_t total = 0
     for i in range(b, e):
         L = spans[2 * i + 1] - spans[2 * i]
         total += L
         if L > maxlen:
             maxlen = L
-    cdef double *values = <double *>_sg_malloc(<size_t>maxlen * sizeof(double))
-    cdef _sg_int64 *plen = <_sg_int64 *>_sg_malloc(<size_t>maxlen * sizeof(_sg_int64))
-    cdef char *strv = <char *>_sg_malloc(<size_t>maxlen)
-    cdef _sg_uint32 *tcnt = <_sg_uint32 *>_sg_malloc(<size_t>(maxlen + 1) * sizeof(_sg_uint32)) if lazy != NULL else NULL
-    cdef void *tchr = _sg_malloc(_sg_text_scratch(maxlen)) if lazy != NULL else NULL
+    cdef double *values = <double *>malloc(<size_t>maxlen * sizeof(double))
+    cdef int64_t *plen = <int64_t *>malloc(<size_t>maxlen * sizeof(int64_t))
+    cdef char *strv = <char *>malloc(<size_t>maxlen)
+    cdef uint32_t *tcnt = <uint32_t *>malloc(<size_t>(maxlen + 1) * sizeof(uint32_t)) if lazy != NULL else NULL
+    cdef void *tchr = malloc(fa_rle_text_scratch_bytes(maxlen)) if lazy != NULL else NULL
     if values == NULL or plen == NULL or strv == NULL or (lazy != NULL and (tcnt == NULL or tchr == NULL)):
         rc = _SG_NOMEM
         where[0] = b
@@ -318,9 +284,9 @@ cdef int _sg_chunk(const char *buf, const _sg_int64 *spans, const _sg_int64 *img
                     rh, rw, rs, rl = rle_fields[5 * i], rle_fields[5 * i + 1], rle_fields[5 * i + 2], rle_fields[5 * i + 3]
                     re = <int>rle_fields[5 * i + 4]
                     keep = 1      # read by the results scan already
-                elif _jr_rle_object(sp, <size_t>L, &rh, &rw, &rs, &rl, &re):
+                elif fa_json_rle_object(sp, <size_t>L, &rh, &rw, &rs, &rl, &re):
                     keep = 1      # the common {"size": [h, w], "counts": "..."}, read without the parser
-                elif _jr_segm_parse(sp, <size_t>L, values, plen, NULL, maxlen, &sg, &jerr_) == 0:
+                elif fa_json_segmentation_parse(sp, <size_t>L, values, plen, NULL, maxlen, &sg, &jerr_) == 0:
                     if sg.kind == 2 and sg.raw_esc <= 1:
                         rs, rl, re, rh, rw = sg.raw_start, sg.raw_len, sg.raw_esc, sg.h, sg.w
                         keep = 1
@@ -328,7 +294,7 @@ cdef int _sg_chunk(const char *buf, const _sg_int64 *spans, const _sg_int64 *img
                         # polygons and counts lists are parsed; a string with other
                         # escapes goes through the strict path below
                         parsed = sg.kind != 2
-            if keep and _sg_text_stats(sp + rs, rl, re, rh, rw, tcnt, tchr, &m, &area[i], bbox + 4 * i) == 0:
+            if keep and fa_rle_text_stats(sp + rs, rl, re, rh, rw, tcnt, tchr, &m, &area[i], bbox + 4 * i) == 0:
                 lazy[4 * i] = spans[2 * i] + rs
                 lazy[4 * i + 1] = rl
                 lazy[4 * i + 2] = m
@@ -338,10 +304,10 @@ cdef int _sg_chunk(const char *buf, const _sg_int64 *spans, const _sg_int64 *img
                 lens[i] = 0
                 continue
             # anything else, invalid strings included: the strict path (which names what is wrong)
-            if not parsed and _jr_segm_parse(sp, <size_t>L, values, plen, strv, maxlen, &sg, &jerr_) != 0:
+            if not parsed and fa_json_segmentation_parse(sp, <size_t>L, values, plen, strv, maxlen, &sg, &jerr_) != 0:
                 rc = _SG_JSON
                 where[0] = i
-                _sg_memcpy(msg, jerr_.message, 160)
+                memcpy(msg, jerr_.message, 160)
                 break
             L = ob.n
             rc = _sg_convert(&sg, values, plen, buf + spans[2 * i] + sg.str_start if sg.kind == 2 and sg.str_start >= 0 else strv,
@@ -354,16 +320,58 @@ cdef int _sg_chunk(const char *buf, const _sg_int64 *spans, const _sg_int64 *img
             r.w = hw[2 * i + 1]
             r.m = lens[i]
             r.cnts = ob.p + L
-            _sg_to_bbox(&r, bbox + 4 * i)
-            area[i] = <double>_sg_area(&r)
-    _sg_free(values)
-    _sg_free(plen)
-    _sg_free(strv)
-    _sg_free(tcnt)
-    _sg_free(tchr)
-    _sg_free(tb.p)
-    _sg_free(sb2.p)
+            fa_rle_to_bbox(&r, bbox + 4 * i)
+            area[i] = <double>fa_rle_area(&r)
+    free(values)
+    free(plen)
+    free(strv)
+    free(tcnt)
+    free(tchr)
+    free(tb.p)
+    free(sb2.p)
     return rc
+
+
+cdef _sg_rle_fields(rle_fields, spans, Py_ssize_t n):
+    """rle_fields (int [n, 5], parse_results_json's seg_rle) as int32, checked: every
+    known row (h >= 0) locates a counts string inside its span."""
+    rle_fields = np.asarray(rle_fields)
+    if rle_fields.dtype != np.int32:
+        if rle_fields.dtype.kind not in "iu" or (rle_fields.size and (
+                rle_fields.min() < -1 or rle_fields.max() > 2147483647)):
+            raise ValueError("rle_fields should hold int32 values")
+    rle_fields = np.ascontiguousarray(rle_fields, dtype=np.int32)
+    if rle_fields.shape != (n, 5):
+        raise ValueError("rle_fields should be int32 [%d, 5]" % n)
+    rf = rle_fields
+    known = rf[:, 0] >= 0
+    end = rf[:, 2].astype(np.int64) + rf[:, 3]
+    if (known & ((rf[:, 1] < 0) | (rf[:, 2] < 0) | (rf[:, 3] < 0) | (end > spans[:, 1] - spans[:, 0])
+                 | (rf[:, 4] < 0) | (rf[:, 4] > 1))).any():
+        raise ValueError("rle_fields should locate each counts string inside its span")
+    return rle_fields
+
+
+cdef _sg_join_chunks(_sg_buf *obs, Py_ssize_t nc, big):
+    """The chunks' counts as one uint32 array, in chunk order: `big` itself when every
+    chunk stayed in its region of it (the gaps closed: regions move down, in order), else
+    a concatenation."""
+    cdef Py_ssize_t c
+    cdef int64_t pos = 0
+    cdef uint32_t *bigp = <uint32_t *>cnp.PyArray_DATA(big)
+    if all(obs[c].fixed for c in range(nc)):
+        for c in range(nc):
+            if obs[c].n and bigp + pos != obs[c].p:
+                memmove(bigp + pos, obs[c].p, <size_t>obs[c].n * sizeof(uint32_t))
+            pos += obs[c].n
+        return big[:pos]
+    chunks = []
+    for c in range(nc):
+        arr = np.empty(obs[c].n, np.uint32)
+        if obs[c].n:
+            memcpy(<void *>cnp.PyArray_DATA(arr), obs[c].p, <size_t>obs[c].n * sizeof(uint32_t))
+        chunks.append(arr)
+    return np.concatenate(chunks)
 
 
 def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_threads=None, bint lazy=False,
@@ -377,85 +385,69 @@ def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_thread
     h, w, counts offset in the span, counts length, escaped -- rows with h >= 0 are not
     parsed again."""
     cdef const unsigned char[::1] buf = _jr_bytes_view(data, "rle_set_from_spans")
-    spans = _jr_np.ascontiguousarray(spans, dtype=_jr_np.int64).reshape(-1, 2)
-    img_h = _jr_np.ascontiguousarray(img_h, dtype=_jr_np.int64)
-    img_w = _jr_np.ascontiguousarray(img_w, dtype=_jr_np.int64)
+    spans = np.ascontiguousarray(spans, dtype=np.int64).reshape(-1, 2)
+    img_h = np.ascontiguousarray(img_h, dtype=np.int64)
+    img_w = np.ascontiguousarray(img_w, dtype=np.int64)
     cdef Py_ssize_t n = spans.shape[0], total = buf.shape[0]
     if img_h.shape[0] != n or img_w.shape[0] != n:
         raise ValueError("img_h / img_w should have one entry per span")
     bad_span = (spans[:, 0] < 0) | (spans[:, 1] < spans[:, 0]) | (spans[:, 1] > total)
     if n and bad_span.any():
-        _sg_fail(_SG_MISSING, int(_jr_np.flatnonzero(bad_span)[0]), what, "", "")
+        _sg_fail(_SG_MISSING, int(np.flatnonzero(bad_span)[0]), what, "", "")
     if n == 0:
-        return rle_set_stats(_jr_np.zeros(0, _jr_np.uint32), _jr_np.zeros(1, _jr_np.int64),
-                             _jr_np.zeros((0, 2), _jr_np.int64))
+        return rle_set_stats(np.zeros(0, np.uint32), np.zeros(1, np.int64),
+                             np.zeros((0, 2), np.int64))
     cdef int nt = _threads(num_threads)
     if nt > n // 64 + 1:
         nt = n // 64 + 1
     # a few chunks of records per thread, handed out as threads come free (strings differ
     # in length, so equal record counts are not equal work)
     cdef int nc = nt if nt == 1 else min(4 * nt, <int>(n // 64 + 1))
-    bounds = _jr_np.linspace(0, n, nc + 1).astype(_jr_np.int64)
-    hw = _jr_np.full((n, 2), -1, _jr_np.int64)
-    lens = _jr_np.zeros(n, _jr_np.int64)
-    bbox = _jr_np.zeros((n, 4))
-    area = _jr_np.zeros(n)
+    bounds = np.linspace(0, n, nc + 1).astype(np.int64)
+    hw = np.full((n, 2), -1, np.int64)
+    lens = np.zeros(n, np.int64)
+    bbox = np.zeros((n, 4))
+    area = np.zeros(n)
     cdef double[:, ::1] bbv = bbox
     cdef double[::1] arv = area
-    codes = _jr_np.zeros(nc, _jr_np.int32)
-    where = _jr_np.full(nc, -1, _jr_np.int64)
-    msgs = _jr_np.zeros((nc, 192), _jr_np.uint8)
-    cdef const _sg_int64[:, ::1] sv = spans
-    cdef const _sg_int64[::1] hv = img_h
-    cdef const _sg_int64[::1] wv = img_w
-    cdef _sg_int64[:, ::1] hwv = hw
-    cdef _sg_int64[::1] lv = lens
-    cdef const _sg_int64[::1] bv = bounds
+    codes = np.zeros(nc, np.int32)
+    where = np.full(nc, -1, np.int64)
+    msgs = np.zeros((nc, 192), np.uint8)
+    cdef const int64_t[:, ::1] sv = spans
+    cdef const int64_t[::1] hv = img_h
+    cdef const int64_t[::1] wv = img_w
+    cdef int64_t[:, ::1] hwv = hw
+    cdef int64_t[::1] lv = lens
+    cdef const int64_t[::1] bv = bounds
     cdef int[::1] codev = codes
-    cdef _sg_int64[::1] wherev = where
+    cdef int64_t[::1] wherev = where
     cdef unsigned char[:, ::1] msgv = msgs
-    lz = _jr_np.full((n if lazy else 1, 4), -1, _jr_np.int64)
-    cdef _sg_int64[:, ::1] lzv = lz
-    cdef _sg_int64 *lzp = &lzv[0, 0] if lazy else NULL
-    cdef const _sg_int32[:, ::1] rfv
-    cdef const _sg_int32 *rfp = NULL
+    lz = np.full((n if lazy else 1, 4), -1, np.int64)
+    cdef int64_t[:, ::1] lzv = lz
+    cdef int64_t *lzp = &lzv[0, 0] if lazy else NULL
+    cdef const int32_t[:, ::1] rfv
+    cdef const int32_t *rfp = NULL
     if rle_fields is not None and lazy:
-        rle_fields = _jr_np.asarray(rle_fields)
-        if rle_fields.dtype != _jr_np.int32:
-            if rle_fields.dtype.kind not in "iu" or (rle_fields.size and (
-                    rle_fields.min() < -1 or rle_fields.max() > 2147483647)):
-                raise ValueError("rle_fields should hold int32 values")
-        rle_fields = _jr_np.ascontiguousarray(rle_fields, dtype=_jr_np.int32)
-        if rle_fields.shape != (n, 5):
-            raise ValueError("rle_fields should be int32 [%d, 5]" % n)
-        rf = rle_fields
-        known = rf[:, 0] >= 0
-        end = rf[:, 2].astype(_jr_np.int64) + rf[:, 3]
-        if (known & ((rf[:, 1] < 0) | (rf[:, 2] < 0) | (rf[:, 3] < 0) | (end > spans[:, 1] - spans[:, 0])
-                     | (rf[:, 4] < 0) | (rf[:, 4] > 1))).any():
-            raise ValueError("rle_fields should locate each counts string inside its span")
+        rle_fields = _sg_rle_fields(rle_fields, spans, n)
         rfv = rle_fields
         rfp = &rfv[0, 0]
     # every chunk writes its counts into its own region of one array, sized by the text
     # (a compressed count takes at least one character; untouched pages cost nothing);
     # a chunk whose polygons need more moves to a block of its own
-    span_len = spans[:, 1] - spans[:, 0]
-    region = _jr_np.zeros(nc + 1, _jr_np.int64)
-    _jr_np.cumsum(_jr_np.add.reduceat(span_len, bounds[:nc]), out=region[1:])
-    big = _jr_np.empty(max(int(region[nc]), 1), _jr_np.uint32)
-    cdef _sg_uint32 *bigp = <_sg_uint32 *>cnp.PyArray_DATA(big)
-    cdef _sg_buf *obs = <_sg_buf *>_sg_malloc(<size_t>nc * sizeof(_sg_buf))
+    region = np.zeros(nc + 1, np.int64)
+    np.cumsum(np.add.reduceat(spans[:, 1] - spans[:, 0], bounds[:nc]), out=region[1:])
+    big = np.empty(max(int(region[nc]), 1), np.uint32)
+    cdef uint32_t *bigp = <uint32_t *>cnp.PyArray_DATA(big)
+    cdef _sg_buf *obs = <_sg_buf *>malloc(<size_t>nc * sizeof(_sg_buf))
     if obs == NULL:
         raise MemoryError()
     cdef Py_ssize_t c
-    cdef const _sg_int64[::1] rv = region
+    cdef const int64_t[::1] rv = region
     for c in range(nc):
         obs[c].p = bigp + rv[c]
         obs[c].n = 0
         obs[c].cap = rv[c + 1] - rv[c]
         obs[c].fixed = 1
-    chunks = []
-    cdef _sg_int64 pos = 0
     try:
         with nogil:
             for c in prange(nc, num_threads=nt, schedule="dynamic"):
@@ -466,26 +458,14 @@ def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_thread
             if codes[c] != _SG_OK:
                 m = bytes(msgs[c]).split(b"\0", 1)[0].decode("utf-8", "replace")
                 _sg_fail(codes[c], int(where[c]), what, "segmentation: " + m, m)
-        if all(obs[c].fixed for c in range(nc)):
-            for c in range(nc):         # close the gaps: regions move down, in order
-                if obs[c].n and bigp + pos != obs[c].p:
-                    _sg_memmove(bigp + pos, obs[c].p, <size_t>obs[c].n * sizeof(_sg_uint32))
-                pos += obs[c].n
-            cnts = big[:pos]
-        else:
-            for c in range(nc):
-                arr = _jr_np.empty(obs[c].n, _jr_np.uint32)
-                if obs[c].n:
-                    _sg_memcpy(<void *>cnp.PyArray_DATA(arr), obs[c].p, <size_t>obs[c].n * sizeof(_sg_uint32))
-                chunks.append(arr)
-            cnts = _jr_np.concatenate(chunks)
+        cnts = _sg_join_chunks(obs, nc, big)
     finally:
         for c in range(nc):
             if not obs[c].fixed:
-                _sg_free(obs[c].p)
-        _sg_free(obs)
-    off = _jr_np.zeros(n + 1, _jr_np.int64)
-    _jr_np.cumsum(lens, out=off[1:])
+                free(obs[c].p)
+        free(obs)
+    off = np.zeros(n + 1, np.int64)
+    np.cumsum(lens, out=off[1:])
     out = {"cnts": cnts, "off": off, "hw": hw, "bbox": bbox, "area": area}
     if lazy and (lz[:, 0] >= 0).any():
         out["lazy"] = lz
@@ -499,13 +479,13 @@ def rle_set_counts(dict st, Py_ssize_t i):
     lz = st.get("lazy")
     if lz is None or lz[i, 0] < 0:
         off = st["off"]
-        return _jr_np.array(st["cnts"][off[i]:off[i + 1]], dtype=_jr_np.uint32)
-    out = _jr_np.empty(max(int(lz[i, 1]), 1), _jr_np.uint32)
-    chars = _jr_np.empty(_sg_text_scratch(lz[i, 1]), _jr_np.uint8)
+        return np.array(st["cnts"][off[i]:off[i + 1]], dtype=np.uint32)
+    out = np.empty(max(int(lz[i, 1]), 1), np.uint32)
+    chars = np.empty(fa_rle_text_scratch_bytes(lz[i, 1]), np.uint8)
     cdef const unsigned char[::1] buf = _jr_bytes_view(st["src"], "rle_set_counts")
-    cdef _sg_uint32[::1] ov = out
+    cdef uint32_t[::1] ov = out
     cdef unsigned char[::1] cv = chars
-    cdef _sg_int64 m = _sg_text_decode(<const char *>&buf[0] + <_sg_int64>lz[i, 0], lz[i, 1], <int>lz[i, 3], &ov[0],
+    cdef int64_t m = fa_rle_text_decode(<const char *>&buf[0] + <int64_t>lz[i, 0], lz[i, 1], <int>lz[i, 3], &ov[0],
                                        &cv[0])
     return out[:m]
 
@@ -515,23 +495,23 @@ def rle_set_from_objects(objs, img_h, img_w, what="annotations"):
     polygons, or a dict with ``size`` and ``counts`` as bytes / str / list of ints);
     ``img_h``, ``img_w`` int64 [n] for polygons (-1: unknown). Errors name the record."""
     cdef Py_ssize_t n = len(objs), i
-    img_h = _jr_np.ascontiguousarray(img_h, dtype=_jr_np.int64)
-    img_w = _jr_np.ascontiguousarray(img_w, dtype=_jr_np.int64)
-    hw = _jr_np.full((max(n, 1), 2), -1, _jr_np.int64)
-    lens = _jr_np.zeros(max(n, 1), _jr_np.int64)
+    img_h = np.ascontiguousarray(img_h, dtype=np.int64)
+    img_w = np.ascontiguousarray(img_w, dtype=np.int64)
+    hw = np.full((max(n, 1), 2), -1, np.int64)
+    lens = np.zeros(max(n, 1), np.int64)
     cdef _sg_buf ob, tb, sb2
     ob.p = NULL; ob.n = 0; ob.cap = 0; ob.fixed = 0
     tb.p = NULL; tb.n = 0; tb.cap = 0; tb.fixed = 0
     sb2 = tb
-    cdef _jr_segm sg
+    cdef fa_json_segm sg
     cdef char msg[192]
     cdef int rc
-    cdef _sg_int64 before, hh, ww
+    cdef int64_t before, hh, ww
     cdef const double[::1] vv
-    cdef const _sg_int64[::1] pv
+    cdef const int64_t[::1] pv
     cdef const unsigned char[::1] strb
-    empty_d = _jr_np.zeros(1)
-    empty_i = _jr_np.zeros(1, _jr_np.int64)
+    empty_d = np.zeros(1)
+    empty_i = np.zeros(1, np.int64)
     try:
         for i in range(n):
             o = objs[i]
@@ -560,7 +540,7 @@ def rle_set_from_objects(objs, img_h, img_w, what="annotations"):
                 else:
                     sg.kind = 3
                     try:
-                        values = _jr_np.ascontiguousarray(_jr_np.asarray(c, dtype=_jr_np.float64).reshape(-1))
+                        values = np.ascontiguousarray(np.asarray(c, dtype=np.float64).reshape(-1))
                     except (TypeError, ValueError):
                         _sg_fail(_SG_COUNTS, i, what, "", "")
                     sg.n_values = values.shape[0]
@@ -570,17 +550,17 @@ def rle_set_from_objects(objs, img_h, img_w, what="annotations"):
                 sg.kind = 1
                 sg.n_poly = len(o)
                 try:
-                    parts = [_jr_np.asarray(q, dtype=_jr_np.float64).reshape(-1) for q in o]
+                    parts = [np.asarray(q, dtype=np.float64).reshape(-1) for q in o]
                 except (TypeError, ValueError):
                     raise ValueError("%s record %d: segmentation: polygons must be lists of numbers" % (what, i)) from None
                 if parts:
-                    plen = _jr_np.array([q.shape[0] for q in parts], _jr_np.int64)
-                    values = _jr_np.ascontiguousarray(_jr_np.concatenate(parts)) if plen.sum() else empty_d
+                    plen = np.array([q.shape[0] for q in parts], np.int64)
+                    values = np.ascontiguousarray(np.concatenate(parts)) if plen.sum() else empty_d
                     sg.n_values = int(plen.sum())
             else:
                 raise ValueError("%s record %d: segmentation must be polygons (a list of lists) or an RLE dict, "
                                  "got %s" % (what, i, type(o).__name__))
-            if sg.kind != 2 and not _jr_np.isfinite(values[:sg.n_values]).all():
+            if sg.kind != 2 and not np.isfinite(values[:sg.n_values]).all():
                 raise ValueError("%s record %d: segmentation holds a non-finite number" % (what, i))
             vv = values
             pv = plen
@@ -594,26 +574,26 @@ def rle_set_from_objects(objs, img_h, img_w, what="annotations"):
                 _sg_fail(rc, i, what, m, m)
             hw[i, 0], hw[i, 1] = hh, ww
             lens[i] = ob.n - before
-        arr = _jr_np.empty(ob.n, _jr_np.uint32)
+        arr = np.empty(ob.n, np.uint32)
         if ob.n:
-            _sg_memcpy(<void *>cnp.PyArray_DATA(arr), ob.p, <size_t>ob.n * sizeof(_sg_uint32))
+            memcpy(<void *>cnp.PyArray_DATA(arr), ob.p, <size_t>ob.n * sizeof(uint32_t))
     finally:
-        _sg_free(ob.p)
-        _sg_free(tb.p)
-        _sg_free(sb2.p)
+        free(ob.p)
+        free(tb.p)
+        free(sb2.p)
     return _sg_finish([(arr, lens[:n])], n, hw[:n])
 
 
-cdef _sg_rle *_sg_views(dict st, index) except NULL:
+cdef fa_rle *_sg_views(dict st, index) except NULL:
     """fa_rle views of the set's masks at positions `index` (grouped order); the
     caller frees the array. The set's arrays must outlive the views."""
-    cdef const _sg_uint32[::1] cv = st["cnts"] if st["cnts"].shape[0] else _jr_np.zeros(1, _jr_np.uint32)
-    cdef const _sg_int64[::1] ov = st["off"]
-    cdef const _sg_int64[:, ::1] hv = st["hw"] if st["hw"].shape[0] else _jr_np.zeros((1, 2), _jr_np.int64)
-    index = _jr_np.ascontiguousarray(index, dtype=_jr_np.int64)
-    cdef const _sg_int64[::1] iv = index if index.shape[0] else _jr_np.zeros(1, _jr_np.int64)
+    cdef const uint32_t[::1] cv = st["cnts"] if st["cnts"].shape[0] else np.zeros(1, np.uint32)
+    cdef const int64_t[::1] ov = st["off"]
+    cdef const int64_t[:, ::1] hv = st["hw"] if st["hw"].shape[0] else np.zeros((1, 2), np.int64)
+    index = np.ascontiguousarray(index, dtype=np.int64)
+    cdef const int64_t[::1] iv = index if index.shape[0] else np.zeros(1, np.int64)
     cdef Py_ssize_t n = index.shape[0], i, j
-    cdef _sg_rle *v = <_sg_rle *>_sg_malloc(<size_t>max(n, 1) * sizeof(_sg_rle))
+    cdef fa_rle *v = <fa_rle *>malloc(<size_t>max(n, 1) * sizeof(fa_rle))
     if v == NULL:
         raise MemoryError()
     for i in range(n):
@@ -625,42 +605,34 @@ cdef _sg_rle *_sg_views(dict st, index) except NULL:
     return v
 
 
-cdef extern from "runs.h" nogil:
-    ctypedef struct _sg_gt_cursor "fa_gt_cursor":
-        int64_t g0
-        int64_t G
-    void _sg_cursor_init "fa_gt_cursor_init"(const fa_coco_input *inp, int32_t k, _sg_gt_cursor *c)
-    void _sg_cursor_seek "fa_gt_cursor_seek"(const fa_coco_input *inp, _sg_gt_cursor *c, int64_t d)
-
-
 # A set's arrays as the IoU chunks read them, one detection at a time (only those with
 # ground truths in their run: a fifth of a results file, say, so nothing is gathered
 # for the others).
 ctypedef struct _sg_set:
-    const _sg_int64 *hw             # [n, 2]
-    const _sg_int64 *off            # [n + 1]
-    const _sg_uint32 *cnts
+    const int64_t *hw             # [n, 2]
+    const int64_t *off            # [n + 1]
+    const uint32_t *cnts
     const double *bbox              # [n, 4]
-    const _sg_int64 *lazy           # [n, 4] or NULL (see the top of this file)
+    const int64_t *lazy           # [n, 4] or NULL (see the top of this file)
     const char *src                 # the text of a lazy set
-    const _sg_int64 *index          # [n_grouped]: set position of each grouped record
+    const int64_t *index          # [n_grouped]: set position of each grouped record
 
 
 cdef int _sg_iou_chunk(const fa_coco_input *inp, int32_t k, int64_t b, int64_t e,
-                       const _sg_rle *gv, const double *gbb, const _sg_set *ds,
-                       double *iou, _sg_int64 max_len) noexcept nogil:
+                       const fa_rle *gv, const double *gbb, const _sg_set *ds,
+                       double *iou, int64_t max_len) noexcept nogil:
     """IoUs of detections [b, e) of category k; 1 when out of memory, else 0."""
-    cdef _sg_gt_cursor c
+    cdef fa_gt_cursor c
     cdef int64_t d, j
-    cdef _sg_rle r
+    cdef fa_rle r
     cdef const double *db
-    cdef _sg_uint32 *scratch = NULL
+    cdef uint32_t *scratch = NULL
     cdef void *chars = NULL
-    _sg_cursor_init(inp, k, &c)
+    fa_gt_cursor_init(inp, k, &c)
     for d in range(b, e):
         if inp.dt_iou_off[d] < 0:
             continue
-        _sg_cursor_seek(inp, &c, d)
+        fa_gt_cursor_seek(inp, &c, d)
         j = ds.index[d]
         db = ds.bbox + 4 * j
         r.h = ds.hw[2 * j]
@@ -670,21 +642,21 @@ cdef int _sg_iou_chunk(const fa_coco_input *inp, int32_t k, int64_t b, int64_t e
         if ds.lazy != NULL and ds.lazy[4 * j] >= 0:
             r.m = ds.lazy[4 * j + 2]
             r.cnts = NULL                       # not read unless a box overlaps
-            if c.G > 0 and _sg_reads_counts(db, &gbb[4 * c.g0], c.G, inp.gt_crowd + c.g0):
+            if c.G > 0 and fa_rle_iou_reads_counts(db, &gbb[4 * c.g0], c.G, inp.gt_crowd + c.g0):
                 # a mask left in the text, needed: decode it here
                 if scratch == NULL:
-                    scratch = <_sg_uint32 *>_sg_malloc(<size_t>max(max_len, 1) * sizeof(_sg_uint32))
-                    chars = _sg_malloc(_sg_text_scratch(max_len))
+                    scratch = <uint32_t *>malloc(<size_t>max(max_len, 1) * sizeof(uint32_t))
+                    chars = malloc(fa_rle_text_scratch_bytes(max_len))
                     if scratch == NULL or chars == NULL:
-                        _sg_free(scratch)
-                        _sg_free(chars)
+                        free(scratch)
+                        free(chars)
                         return 1
-                r.m = _sg_text_decode(ds.src + ds.lazy[4 * j], ds.lazy[4 * j + 1], <int>ds.lazy[4 * j + 3],
+                r.m = fa_rle_text_decode(ds.src + ds.lazy[4 * j], ds.lazy[4 * j + 1], <int>ds.lazy[4 * j + 3],
                                       scratch, chars)
                 r.cnts = scratch
-        _sg_iou(&r, db, 1, &gv[c.g0], &gbb[4 * c.g0], c.G, inp.gt_crowd + c.g0, iou + inp.dt_iou_off[d])
-    _sg_free(scratch)
-    _sg_free(chars)
+        fa_rle_iou(&r, db, 1, &gv[c.g0], &gbb[4 * c.g0], c.G, inp.gt_crowd + c.g0, iou + inp.dt_iou_off[d])
+    free(scratch)
+    free(chars)
     return 0
 
 
@@ -694,8 +666,8 @@ def rle_iou_tables(CocoTables tables, dict gt_set, gt_index, dict dt_set, dt_ind
     image) run of `tables`, set as the tables' precomputed IoUs. gt_set / dt_set: RLE
     sets (rle_set_*), gt_index / dt_index: set position of each grouped record."""
     cdef int64_t ng = tables.inp.n_gt, nd = tables.inp.n_dt
-    gt_index = _jr_np.ascontiguousarray(gt_index, dtype=_jr_np.int64)
-    dt_index = _jr_np.ascontiguousarray(dt_index, dtype=_jr_np.int64)
+    gt_index = np.ascontiguousarray(gt_index, dtype=np.int64)
+    dt_index = np.ascontiguousarray(dt_index, dtype=np.int64)
     if gt_index.shape[0] != ng or dt_index.shape[0] != nd:
         raise ValueError("gt_index / dt_index should have one entry per grouped record")
     if "lazy" in gt_set:
@@ -704,26 +676,26 @@ def rle_iou_tables(CocoTables tables, dict gt_set, gt_index, dict dt_set, dt_ind
     if nd and (dt_index.min() < 0 or dt_index.max() >= n_set):
         raise ValueError("dt_index points outside the detections' set")
     dt_iou_off, total = tables.iou_layout(cut)
-    tables.set_iou(_jr_np.zeros(max(total, 1)), dt_iou_off, cut)
-    gbb = _jr_np.ascontiguousarray(gt_set["bbox"][gt_index]) if ng else _jr_np.zeros((1, 4))
+    tables.set_iou(np.zeros(max(total, 1)), dt_iou_off, cut)
+    gbb = np.ascontiguousarray(gt_set["bbox"][gt_index]) if ng else np.zeros((1, 4))
     cdef const double[:, ::1] gbv = gbb
     iou = tables.extra["iou"]
     cdef double[::1] iv = iou
     # the detections' set, read in place
-    dhw = _jr_np.ascontiguousarray(dt_set["hw"], dtype=_jr_np.int64).reshape(-1, 2)
-    doff = _jr_np.ascontiguousarray(dt_set["off"], dtype=_jr_np.int64)
-    dcnt = _jr_np.ascontiguousarray(dt_set["cnts"], dtype=_jr_np.uint32)
-    dbox = _jr_np.ascontiguousarray(dt_set["bbox"], dtype=_jr_np.float64).reshape(-1, 4)
+    dhw = np.ascontiguousarray(dt_set["hw"], dtype=np.int64).reshape(-1, 2)
+    doff = np.ascontiguousarray(dt_set["off"], dtype=np.int64)
+    dcnt = np.ascontiguousarray(dt_set["cnts"], dtype=np.uint32)
+    dbox = np.ascontiguousarray(dt_set["bbox"], dtype=np.float64).reshape(-1, 4)
     lz = dt_set.get("lazy")
-    cdef const _sg_int64[:, ::1] dhv = dhw if n_set else _jr_np.zeros((1, 2), _jr_np.int64)
-    cdef const _sg_int64[::1] dov = doff
-    cdef const _sg_uint32[::1] dcv = dcnt if dcnt.shape[0] else _jr_np.zeros(1, _jr_np.uint32)
-    cdef const double[:, ::1] dbv = dbox if n_set else _jr_np.zeros((1, 4))
-    cdef const _sg_int64[::1] div = dt_index if nd else _jr_np.zeros(1, _jr_np.int64)
-    cdef const _sg_int64[:, ::1] dlv
+    cdef const int64_t[:, ::1] dhv = dhw if n_set else np.zeros((1, 2), np.int64)
+    cdef const int64_t[::1] dov = doff
+    cdef const uint32_t[::1] dcv = dcnt if dcnt.shape[0] else np.zeros(1, np.uint32)
+    cdef const double[:, ::1] dbv = dbox if n_set else np.zeros((1, 4))
+    cdef const int64_t[::1] div = dt_index if nd else np.zeros(1, np.int64)
+    cdef const int64_t[:, ::1] dlv
     cdef const unsigned char[::1] src
     cdef _sg_set ds
-    cdef _sg_int64 max_len = 0
+    cdef int64_t max_len = 0
     ds.hw = &dhv[0, 0]
     ds.off = &dov[0]
     ds.cnts = &dcv[0]
@@ -737,22 +709,22 @@ def rle_iou_tables(CocoTables tables, dict gt_set, gt_index, dict dt_set, dt_ind
         ds.lazy = &dlv[0, 0]
         ds.src = <const char *>&src[0]
         max_len = int(lz[:, 1].max()) if lz.shape[0] else 0
-    cdef _sg_rle *gv = _sg_views(gt_set, gt_index)
+    cdef fa_rle *gv = _sg_views(gt_set, gt_index)
     cdef int nt = _threads(num_threads)
     ck, cb, ce = _det_chunks(tables, nt)
-    cdef const int32_t[::1] ckv = ck if ck.shape[0] else _jr_np.zeros(1, _jr_np.int32)
-    cdef const int64_t[::1] cbv = cb if cb.shape[0] else _jr_np.zeros(1, _jr_np.int64)
-    cdef const int64_t[::1] cev = ce if ce.shape[0] else _jr_np.zeros(1, _jr_np.int64)
+    cdef const int32_t[::1] ckv = ck if ck.shape[0] else np.zeros(1, np.int32)
+    cdef const int64_t[::1] cbv = cb if cb.shape[0] else np.zeros(1, np.int64)
+    cdef const int64_t[::1] cev = ce if ce.shape[0] else np.zeros(1, np.int64)
     cdef Py_ssize_t c, nc = ck.shape[0]
     cdef const fa_coco_input *inp = &tables.inp
-    failed = _jr_np.zeros(max(nc, 1), _jr_np.int32)
+    failed = np.zeros(max(nc, 1), np.int32)
     cdef int[::1] fv = failed
     try:
         with nogil:
             for c in prange(nc, num_threads=nt, schedule="dynamic"):
                 fv[c] = _sg_iou_chunk(inp, ckv[c], cbv[c], cev[c], gv, &gbv[0, 0], &ds, &iv[0], max_len)
     finally:
-        _sg_free(gv)
+        free(gv)
     if failed.any():
         raise MemoryError("fastap: out of memory decoding masks")
     return iou[:total], dt_iou_off
