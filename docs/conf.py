@@ -54,12 +54,7 @@ html_static_path = []
 # straight after a paragraph line): shown as preformatted text, as written, so that
 # ``-W`` keeps every other warning an error. Remove a name once its docstring is fixed;
 # a name that autodoc no longer meets is an error (a rename or a typo).
-PREFORMATTED_DOCSTRINGS = {
-    "fastap.cuda.box_iou",
-    "fastap.distributed",
-    "fastap.mask",
-    "fastap.mask.frPyObjects",
-}
+PREFORMATTED_DOCSTRINGS = set()
 _seen = set()
 
 

@@ -316,11 +316,9 @@ cdef class CocoTables:
     """Grouped COCO input (see fa_coco_input in csrc/fastap.h); keeps the arrays alive.
 
     The columns are read back through the named properties (gt_off, gt_img, ..., dt_score,
-    n_gt, n_dt), each at its exact length. ``arrays`` is the older positional list of the
-    same columns, padded to at least one row (kept for callers that still index it).
+    n_gt, n_dt), each at its exact length, read-only (the C input points into them).
     """
     cdef fa_coco_input inp
-    cdef public object arrays
     cdef public bint dt_by_image
     cdef public object extra       # arrays behind gt_ignore / iou / dt_iou_off
     cdef public int64_t iou_cut    # the per-image cut the precomputed IoUs were laid out for
@@ -364,9 +362,6 @@ cdef class CocoTables:
         self._gt_crowd, self._gt_id_zero = _padded(gt_crowd), _padded(gt_id_zero)
         self._dt_img, self._dt_box, self._dt_area = _padded(dt_img), _padded(dt_box), _padded(dt_area)
         self._dt_score = _padded(dt_score)
-        self.arrays = [self._gt_off, self._gt_img, self._gt_box, self._gt_area, self._gt_crowd,
-                       self._gt_id_zero, self._dt_off, self._dt_img, self._dt_box, self._dt_area,
-                       self._dt_score]
         self._point_input(n_cat, ng, nd)
         self.extra = {}
         self.iou_cut = -1

@@ -293,8 +293,8 @@ class COCOeval(ReportMethods):
         cat_list = p.catIds if p.useCats else [-1]
         I, A = len(p.imgIds), len(p.areaRng)
         out = [None] * (len(cat_list) * A * I)
-        g_off = tables.core.arrays[0]
-        d_off = tables.core.arrays[6]
+        g_off = tables.core.gt_off
+        d_off = tables.core.dt_off
         n_cat = tables.core.n_cat
         for k in range(n_cat):
             gs, ge = int(g_off[k]), int(g_off[k + 1])

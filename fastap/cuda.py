@@ -419,22 +419,31 @@ def _check_device_out(job, out, ko):
 def box_iou(a, b, fmt="xyxy", iscrowd=None, out=None, block_rows=None):
     """IoU of every box of ``a`` with every box of ``b``, on the GPU.
 
-    a : CUDA array, shape (n, 4); b : CUDA array, shape (m, 4), on the same device.
+    Parameters
+    ----------
+    a, b : CUDA arrays, shapes (n, 4) and (m, 4), on the same device
         CuPy arrays, PyTorch CUDA tensors, ``__cuda_array_interface__`` or DLPack.
         float16/bfloat16/float32 boxes (both) give float32 results; anything else float64.
-    fmt : "xyxy", "xywh" (pycocotools' arithmetic) or "cxcywh".
-    iscrowd : shape (m,), on the same device or on the host (copied); crowd flags of b.
-    out : optional. A CUDA array (n, m) of the result dtype with contiguous rows (any row
-        stride) is written in place and returned. A NumPy array (n, m), C-contiguous,
-        selects the blocked mode: the matrix is computed ``block_rows`` rows at a time on
-        the device and copied into ``out`` (e.g. a ``np.memmap``), so it may be larger
-        than device memory.
-    block_rows : rows per block in the blocked mode (default: blocks of about 256 MiB).
+    fmt : {"xyxy", "xywh", "cxcywh"}
+        The box layout ("xywh": pycocotools' arithmetic).
+    iscrowd : array of shape (m,), optional
+        Crowd flags of ``b``, on the same device or on the host (copied).
+    out : CUDA or NumPy array of shape (n, m), optional
+        A CUDA array of the result dtype with contiguous rows (any row stride) is
+        written in place and returned. A C-contiguous NumPy array selects the blocked
+        mode: the matrix is computed ``block_rows`` rows at a time on the device and
+        copied into ``out`` (e.g. a ``np.memmap``), so it may be larger than device
+        memory.
+    block_rows : int, optional
+        Rows per block in the blocked mode (default: blocks of about 256 MiB).
 
-    Returns the result as the caller's kind (torch in, torch out; CuPy and other CUDA
-    arrays give CuPy), on the device of the boxes, computed on the current stream
-    (PyTorch's for tensors, CuPy's otherwise). float64 results are bitwise the CPU
-    path's; float32 results are the CPU path's float64 result rounded once.
+    Returns
+    -------
+    CUDA array (n, m)
+        The caller's kind (torch in, torch out; CuPy and other CUDA arrays give CuPy),
+        on the device of the boxes, computed on the current stream (PyTorch's for
+        tensors, CuPy's otherwise). float64 results are bitwise the CPU path's; float32
+        results are the CPU path's float64 result rounded once.
     """
     job = _Job(a, b, fmt, iscrowd, out)
     ka, kb, ko, kc = job.kinds

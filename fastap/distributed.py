@@ -1,4 +1,4 @@
-"""Merging Evaluator states across the ranks of a PyTorch distributed job.
+"""Merging Evaluator states across the ranks of a PyTorch distributed job::
 
     ev = fastap.Evaluator(gt)                # on every rank
     for batch in loader:                     # each rank sees its own images

@@ -11,6 +11,7 @@ every report (operating points, confusion matrix, error analysis, plots,
 from __future__ import annotations
 
 import threading
+from functools import cached_property
 
 import numpy as np
 
@@ -45,8 +46,9 @@ class EvalPass:
     names : dict or None
         Category id -> name, for reports.
 
-    The per-detection views the reports read (``n_dt``, ``dt_cat``, ``dt_score``,
-    ``dt_box``, ``gt_box``, ...) are computed when first asked for.
+    The per-record views the reports read (``n_dt``, ``dt_cat``, ``dt_score``,
+    ``dt_box``, ``gt_box``, ...) are the tables' named columns, or derived from them when
+    first asked for.
     """
 
     def __init__(self, tables, matches, gt, dt, iou_thrs, rec_thrs, max_dets, area_rng, area_lbl,
@@ -63,7 +65,6 @@ class EvalPass:
         self.names = names
         self._lock = threading.Lock()       # reports may run in two threads (fastap.reports)
         self._acc_order = None
-        self._views = None
 
     # -- accumulation -------------------------------------------------------------------
     def accumulate(self, rec_thrs=None):
@@ -73,36 +74,66 @@ class EvalPass:
         return coco_accumulate(self.tables, self.matches, self.iou_thrs, rec, self.max_dets, self.area_rng,
                                num_threads=self.num_threads)
 
-    # -- per-detection views (for the reports) --------------------------------------------
-    def _view(self):
-        if self._views is None:
-            t = self.tables
-            core = t.core
-            n_dt = int(t.dt_img.shape[0])
-            n_gt = int(t.gt_img.shape[0])
-            K = int(core.n_cat)
-            d_off, g_off = core.arrays[6][:K + 1], core.arrays[0][:K + 1]
-            self._views = {
-                "n_dt": n_dt, "n_gt": n_gt, "K": K, "I": int(t.img_ids.shape[0]),
-                "dt_off": d_off, "gt_off": g_off,
-                "dt_cat": np.repeat(np.arange(K, dtype=np.int32), np.diff(d_off)),
-                "gt_cat": np.repeat(np.arange(K, dtype=np.int32), np.diff(g_off)),
-                "dt_score": core.arrays[10][:n_dt], "gt_box": core.arrays[2][:n_gt],
-                "gt_crowd": core.arrays[4][:n_gt], "cat_ids": np.asarray(t.cat_ids, dtype=np.int64)}
-        return self._views
+    # -- per-detection views (for the reports), in the grouped order -------------------------
+    @cached_property
+    def n_dt(self):
+        """Number of grouped detections."""
+        return int(self.tables.core.n_dt)
 
-    n_dt = property(lambda self: self._view()["n_dt"], doc="number of grouped detections")
-    n_gt = property(lambda self: self._view()["n_gt"], doc="number of grouped ground truths")
-    K = property(lambda self: self._view()["K"], doc="number of evaluated categories (1 without use_cats)")
-    I = property(lambda self: self._view()["I"], doc="number of evaluated images")  # noqa: E741
-    dt_off = property(lambda self: self._view()["dt_off"], doc="int64 [K+1]: detections of category k")
-    gt_off = property(lambda self: self._view()["gt_off"], doc="int64 [K+1]: ground truths of category k")
-    dt_cat = property(lambda self: self._view()["dt_cat"], doc="int32 [n_dt]: category index of each detection")
-    gt_cat = property(lambda self: self._view()["gt_cat"], doc="int32 [n_gt]: category index of each ground truth")
-    dt_score = property(lambda self: self._view()["dt_score"], doc="float64 [n_dt]: grouped detection scores")
-    gt_box = property(lambda self: self._view()["gt_box"], doc="float64 [n_gt, 4]: grouped xywh boxes")
-    gt_crowd = property(lambda self: self._view()["gt_crowd"], doc="uint8 [n_gt]: grouped iscrowd flags")
-    cat_ids = property(lambda self: self._view()["cat_ids"], doc="int64 [K]: evaluated category ids")
+    @cached_property
+    def n_gt(self):
+        """Number of grouped ground truths."""
+        return int(self.tables.core.n_gt)
+
+    @cached_property
+    def K(self):
+        """Number of evaluated categories (1 when they are pooled, ``use_cats=False``)."""
+        return int(self.tables.core.n_cat)
+
+    @cached_property
+    def I(self):  # noqa: E743
+        """Number of evaluated images."""
+        return int(self.tables.img_ids.shape[0])
+
+    @cached_property
+    def dt_off(self):
+        """int64 [K+1]: the detections of category k are ``dt_off[k]:dt_off[k+1]``."""
+        return self.tables.core.dt_off
+
+    @cached_property
+    def gt_off(self):
+        """int64 [K+1]: the ground truths of category k are ``gt_off[k]:gt_off[k+1]``."""
+        return self.tables.core.gt_off
+
+    @cached_property
+    def dt_cat(self):
+        """int32 [n_dt]: category index of each detection."""
+        return np.repeat(np.arange(self.K, dtype=np.int32), np.diff(self.dt_off))
+
+    @cached_property
+    def gt_cat(self):
+        """int32 [n_gt]: category index of each ground truth."""
+        return np.repeat(np.arange(self.K, dtype=np.int32), np.diff(self.gt_off))
+
+    @property
+    def dt_score(self):
+        """float64 [n_dt]: detection scores."""
+        return self.tables.core.dt_score
+
+    @property
+    def gt_box(self):
+        """float64 [n_gt, 4]: ground-truth xywh boxes."""
+        return self.tables.core.gt_box
+
+    @property
+    def gt_crowd(self):
+        """uint8 [n_gt]: ground-truth iscrowd flags."""
+        return self.tables.core.gt_crowd
+
+    @cached_property
+    def cat_ids(self):
+        """int64 [K]: the evaluated category ids ([-1] when pooled)."""
+        return np.asarray(self.tables.cat_ids, dtype=np.int64)
 
     @property
     def dt_box(self):

@@ -325,12 +325,12 @@ class Evaluator:
         # the matched tables are already in (category, image, rank) order: keep their
         # arrays as the part, without gathering anything
         n = tables.dt_index.shape[0]
-        off = tables.core.arrays[6]
+        off = tables.core.dt_off
         part = {"image_id": np.take(tables.img_ids, tables.dt_img),
                 "category_id": np.repeat(tables.cat_ids if f["useCats"] else np.array([-1], np.int64),
                                          np.diff(off)) if n else np.zeros(0, np.int64),
                 "rank": matches[0]["dt_rank"],
-                "score": tables.core.arrays[10][:n],
+                "score": tables.core.dt_score,
                 "tp": matches[0]["dt_tp"] if len(matches) == 1 else np.concatenate([m["dt_tp"] for m in matches]),
                 "fp": matches[0]["dt_fp"] if len(matches) == 1 else np.concatenate([m["dt_fp"] for m in matches])}
         cut = part["rank"] >= f["maxDets"][-1]

@@ -6,7 +6,7 @@ pycocotools' maskApi.c); batches run in parallel without the GIL. Every function
 takes ``num_threads=None`` (default: FASTAP_NUM_THREADS, else OpenMP's maximum).
 
 An RLE is a dict ``{'size': [h, w], 'counts': bytes}`` (``counts`` may also be ``str``);
-masks are uint8 arrays [h, w] or [h, w, n], column-major ("Fortran order") as in COCO.
+masks are uint8 arrays [h, w] or [h, w, n], column-major ("Fortran order") as in COCO::
 
     encode(mask)             uint8 [h, w] -> RLE; [h, w, n] -> list of n RLEs
     decode(rle | [rles])     -> uint8 [h, w] / [h, w, n], Fortran order
@@ -19,27 +19,28 @@ masks are uint8 arrays [h, w] or [h, w, n], column-major ("Fortran order") as in
 Where fastap differs from pycocotools (pycocotools crashes, hangs, or returns garbage in
 each of these cases; fastap raises a ValueError / TypeError subclass naming the argument
 and the index, or does what pycocotools evidently meant):
-  * malformed ``counts`` (characters outside '0'..'o', a value cut short, a negative
-    count, counts not summing to h*w) raise InvalidAnnotationError (a ValueError);
-    pycocotools reads uninitialised memory or loops forever on some of these;
-  * ``decode([])`` raises (pycocotools returns an array of a garbage shape); decode,
-    merge of RLEs of different sizes raise (pycocotools: garbage / an empty RLE);
-    ``iou`` of RLEs of different sizes gives -1, as pycocotools;
-  * ``encode`` accepts C-ordered and bool masks (pycocotools requires Fortran-ordered
-    uint8) and treats any nonzero byte as 1 (pycocotools starts a new run at every change
-    of value, which differs only for masks holding 3 or more distinct values);
-  * ``frPyObjects``: a list of boxes given as lists, a single box ``[x, y, w, h]`` and a
-    single polygon ``[x0, y0, ...]`` work (pycocotools raises TypeError on all three);
-    a list of polygons whose first polygon has 4 values is read as boxes, as
-    pycocotools reads it; degenerate polygons (0, 1 or 2 points) give pycocotools' empty
-    masks wherever they are in the list (pycocotools fails when the first one is); an
-    empty list gives [] (pycocotools: IndexError); non-finite coordinates raise;
-    uncompressed RLE counts are checked (integers in 0..2^32-1 summing to h*w);
-  * ``iou``: non-finite boxes raise; a length mismatch of ``iscrowd`` raises
-    ValueError (pycocotools: AssertionError); type errors raise TypeError (pycocotools:
-    a bare Exception);
-  * counts string values of 7 characters that are negative (deltas <= -2^29, only in
-    images of 500+ megapixels) are decoded exactly; pycocotools' shifts overflow there.
+
+* malformed ``counts`` (characters outside '0'..'o', a value cut short, a negative
+  count, counts not summing to h*w) raise InvalidAnnotationError (a ValueError);
+  pycocotools reads uninitialised memory or loops forever on some of these;
+* ``decode([])`` raises (pycocotools returns an array of a garbage shape); decode,
+  merge of RLEs of different sizes raise (pycocotools: garbage / an empty RLE);
+  ``iou`` of RLEs of different sizes gives -1, as pycocotools;
+* ``encode`` accepts C-ordered and bool masks (pycocotools requires Fortran-ordered
+  uint8) and treats any nonzero byte as 1 (pycocotools starts a new run at every change
+  of value, which differs only for masks holding 3 or more distinct values);
+* ``frPyObjects``: a list of boxes given as lists, a single box ``[x, y, w, h]`` and a
+  single polygon ``[x0, y0, ...]`` work (pycocotools raises TypeError on all three);
+  a list of polygons whose first polygon has 4 values is read as boxes, as
+  pycocotools reads it; degenerate polygons (0, 1 or 2 points) give pycocotools' empty
+  masks wherever they are in the list (pycocotools fails when the first one is); an
+  empty list gives [] (pycocotools: IndexError); non-finite coordinates raise;
+  uncompressed RLE counts are checked (integers in 0..2^32-1 summing to h*w);
+* ``iou``: non-finite boxes raise; a length mismatch of ``iscrowd`` raises
+  ValueError (pycocotools: AssertionError); type errors raise TypeError (pycocotools:
+  a bare Exception);
+* counts string values of 7 characters that are negative (deltas <= -2^29, only in
+  images of 500+ megapixels) are decoded exactly; pycocotools' shifts overflow there.
 """
 from __future__ import annotations
 
@@ -199,13 +200,15 @@ def frPyObjects(pyobj, h, w, num_threads=None):
     """Compressed RLE dicts of polygons, boxes or uncompressed RLE, in an h x w image.
 
     pyobj (as pycocotools.mask.frPyObjects):
-      * a list of polygons, each a flat list [x0, y0, x1, y1, ...] -> list of RLEs
-        (one per polygon: merge() them for an object made of several parts);
-      * boxes: a numpy array [n, 4] or a list of [x, y, w, h] -> list of RLEs;
-      * a list of uncompressed RLE dicts {'size': [h, w], 'counts': [ints]} -> list of
-        RLEs (their own size is used; h and w are ignored, as in pycocotools);
-      * one polygon (a flat list of more than 4 numbers), one box (4 numbers) or one
-        uncompressed RLE dict -> one RLE dict.
+
+    * a list of polygons, each a flat list [x0, y0, x1, y1, ...] -> list of RLEs
+      (one per polygon: merge() them for an object made of several parts);
+    * boxes: a numpy array [n, 4] or a list of [x, y, w, h] -> list of RLEs;
+    * a list of uncompressed RLE dicts {'size': [h, w], 'counts': [ints]} -> list of
+      RLEs (their own size is used; h and w are ignored, as in pycocotools);
+    * one polygon (a flat list of more than 4 numbers), one box (4 numbers) or one
+      uncompressed RLE dict -> one RLE dict.
+
     Rasterisation is pycocotools' (rleFrPoly), bit for bit: points reaching outside the
     image are clipped as pycocotools clips them; polygons of 0, 1 or 2 points give an
     empty mask. A list whose first item has exactly 4 values is read as boxes (as in

@@ -41,7 +41,7 @@ class Tables:
         """float64 [n_dt, 4] boxes of the grouped detections (gathered now when the
         tables were built without them)."""
         if self.core.has_dt_box:
-            return self.core.arrays[8][:self.dt_index.shape[0]]
+            return self.core.dt_box
         return np.take(self._dt_bbox, self.dt_index, axis=0).reshape(-1, 4)
 
 

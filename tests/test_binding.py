@@ -3,30 +3,28 @@ decide when a pass runs on threads."""
 import numpy as np
 import pytest
 
-from fastap import _core, engine
+from fastap import _core
+from fastap.columns import dt_columns, gt_columns
+from fastap.tables import build_tables
 
-GT_FIELDS = ("gt_img", "gt_box", "gt_area", "gt_crowd", "gt_id_zero")
-DT_FIELDS = ("dt_img", "dt_box", "dt_area", "dt_score")
 DTYPES = {"gt_off": np.int64, "gt_img": np.int32, "gt_box": np.float64, "gt_area": np.float64,
           "gt_crowd": np.uint8, "gt_id_zero": np.uint8, "dt_off": np.int64, "dt_img": np.int32,
           "dt_box": np.float64, "dt_area": np.float64, "dt_score": np.float64}
-# the positions of the same columns in CocoTables.arrays (kept for older callers)
-POSITION = {name: i for i, name in enumerate(DTYPES)}
 
 
 def _tables(n_gt, n_dt, img_ids=(1, 2, 3), cat_ids=(7, 9), dt_boxes=True, seed=0):
     rng = np.random.default_rng(seed)
     img_ids, cat_ids = np.asarray(img_ids, np.int64), np.asarray(cat_ids, np.int64)
     pick = lambda ids, n: ids[rng.integers(0, ids.shape[0], n)] if ids.shape[0] else np.zeros(n, np.int64)
-    gt = engine.gt_columns({
+    gt = gt_columns({
         "id": np.arange(n_gt, dtype=np.int64),                 # id 0: gt_id_zero set once
         "image_id": pick(img_ids, n_gt), "category_id": pick(cat_ids, n_gt),
         "bbox": rng.uniform(1, 50, (n_gt, 4)), "iscrowd": rng.integers(0, 2, n_gt),
         "area": rng.uniform(1, 2500, n_gt)})
-    dt = engine.dt_columns({
+    dt = dt_columns({
         "image_id": pick(img_ids, n_dt), "category_id": pick(cat_ids, n_dt),
         "bbox": rng.uniform(1, 50, (n_dt, 4)), "score": rng.random(n_dt).round(2)})
-    return engine.build_tables(gt, dt, img_ids, cat_ids, dt_boxes=dt_boxes), gt, dt
+    return build_tables(gt, dt, img_ids, cat_ids, dt_boxes=dt_boxes), gt, dt
 
 
 @pytest.mark.parametrize("n_gt, n_dt", [(12, 30), (0, 0), (0, 5), (4, 0), (1, 1)])
@@ -43,8 +41,6 @@ def test_named_columns_shapes_dtypes_values(n_gt, n_dt):
         assert a.dtype == dtype, name
         assert a.shape == shapes.get(name, (n,)), name
         assert a.flags.c_contiguous and not a.flags.writeable, name
-        # the same values as the padded positional list, padding cut off
-        np.testing.assert_array_equal(a, core.arrays[POSITION[name]][:a.shape[0]])
     # values: the input columns in grouped order
     np.testing.assert_array_equal(core.gt_box, gt["bbox"][t.gt_index])
     np.testing.assert_array_equal(core.gt_area, gt["area"][t.gt_index])
@@ -64,9 +60,7 @@ def test_named_columns_shapes_dtypes_values(n_gt, n_dt):
         d = slice(core.dt_off[k], core.dt_off[k + 1])
         assert (gt["category_id"][t.gt_index[g]] == cats[k]).all()
         assert (dt["category_id"][t.dt_index[d]] == cats[k]).all()
-    # the positional list still pads empty columns to one row
-    for name in GT_FIELDS + DT_FIELDS:
-        assert core.arrays[POSITION[name]].shape[0] >= 1
+    assert not hasattr(core, "arrays")        # no positional list of the columns
 
 
 def test_no_categories():
@@ -82,7 +76,7 @@ def test_dt_box_none_without_detection_boxes():
     assert t.core.has_dt_box is False
     assert t.core.dt_box is None
     assert t.core.dt_score.shape == (9,)
-    assert t.dt_box().shape == (9, 4)          # engine gathers them from its input
+    assert t.dt_box().shape == (9, 4)          # Tables gathers them from its input
 
 
 def test_properties_are_read_only():

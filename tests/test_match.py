@@ -207,8 +207,8 @@ def test_lut_group_equals_the_filtering_path():
     slow = build_tables(gt32, dt32, img_ids, cat_ids)
     for name in ("dt_index", "dt_img", "gt_index", "gt_img"):
         assert np.array_equal(getattr(fast, name), getattr(slow, name)), name
-    assert np.array_equal(fast.core.arrays[6], slow.core.arrays[6])
-    assert np.array_equal(fast.core.arrays[0], slow.core.arrays[0])
+    assert np.array_equal(fast.core.dt_off, slow.core.dt_off)
+    assert np.array_equal(fast.core.gt_off, slow.core.gt_off)
     ilut, clut = IdIndex(img_ids, 10).lut, IdIndex(cat_ids, 10).lut
     lo_i, lo_c = int(img_ids.min()), int(cat_ids.min())
     order, img_sorted, off = _core.lut_group(dt["image_id"], lo_i, ilut, img_ids.shape[0], dt["category_id"],
