@@ -77,6 +77,12 @@ def max_threads():
     return _threads(None)
 
 
+def thread_count(num_threads=None):
+    """The threads a kernel given ``num_threads`` uses (see ``_threads``): the integer
+    itself, or for None the default of :func:`max_threads`. ValueError otherwise."""
+    return _threads(num_threads)
+
+
 cdef int _threads(num_threads) except -1:
     """The number of threads a parallel pass uses.
 
