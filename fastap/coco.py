@@ -69,7 +69,7 @@ from .columns import id_column, sorted_ids_list, unique_ids
 from .errors import InvalidAnnotationError
 from .evalpass import run_pass
 from .params import Params
-from .protocols.coco import check_params, coco_accumulate, coco_match, per_class_table, summarize
+from .protocols.coco import check_params, coco_match, per_class_table, summarize
 from .reports.orchestrate import ReportMethods
 
 __all__ = ["COCO", "COCOeval"]
@@ -218,10 +218,7 @@ class COCOeval(ReportMethods):
         if p is None:
             p = self.params
         p.catIds = p.catIds if p.useCats == 1 else [-1]
-        ps = self._pass
-        precision, recall, scores = coco_accumulate(ps.tables, ps.matches, ps.iou_thrs,
-                                                    np.asarray(p.recThrs, dtype=np.float64), ps.max_dets,
-                                                    ps.area_rng, num_threads=self.num_threads)
+        precision, recall, scores = self._pass.accumulate(p.recThrs)
         T, R, K, A, M = precision.shape
         self.eval = {
             'params': p,
