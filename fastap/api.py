@@ -118,18 +118,31 @@ def evaluate(gt, dt, protocol="coco", iou_thresholds=None, rec_thresholds=None, 
     dt : mapping of arrays
         ``image_id`` int[D], ``category_id`` int[D], ``bbox`` float[D, 4],
         ``score`` float[D]. Also accepted: a ``fastap.COCO`` from ``loadRes``.
-    protocol : "coco" (pycocotools' numbers, bit for bit), "voc" (VOC2010+ all-point AP
-        at ``iou_threshold``) or "voc07" (VOC2007 11-point AP).
-    iou_thresholds, rec_thresholds, max_dets, area_ranges, area_labels : COCO
-        parameters (default: pycocotools' ``iouThrs``, ``recThrs``, ``maxDets``,
-        ``areaRng``, ``areaRngLbl``).
-    img_ids, cat_ids : evaluated ids (default: every image / category that appears in
-        ``gt`` or ``dt``).
-    use_cats : False pools all categories (pycocotools' ``useCats=0``).
-    box_format : "xywh" (COCO), "xyxy" or "cxcywh": the layout of ``bbox`` in both.
-    plus_one : VOC only: the devkit's +1 pixel IoU convention.
-    num_threads : threads for the C kernels (default: all cores / OMP_NUM_THREADS).
-    iou_type : "bbox", "segm" (mask IoU) or "keypoints" (OKS), COCO protocol only.
+    protocol : {"coco", "voc", "voc07"}, optional
+        "coco" (pycocotools' numbers, bit for bit), "voc" (VOC2010+ all-point AP at
+        ``iou_threshold``) or "voc07" (VOC2007 11-point AP).
+    iou_thresholds : array-like of float, optional
+        COCO parameter (default: pycocotools' ``iouThrs``).
+    rec_thresholds : array-like of float, optional
+        COCO parameter (default: pycocotools' ``recThrs``).
+    max_dets : list of int, optional
+        COCO parameter (default: pycocotools' ``maxDets``).
+    area_ranges : array-like of float [A, 2], optional
+        COCO parameter (default: pycocotools' ``areaRng``).
+    area_labels : list of str, optional
+        COCO parameter (default: pycocotools' ``areaRngLbl``).
+    img_ids, cat_ids : array-like of int, optional
+        Evaluated ids (default: every image / category that appears in ``gt`` or ``dt``).
+    use_cats : bool, optional
+        False pools all categories (pycocotools' ``useCats=0``).
+    box_format : {"xywh", "xyxy", "cxcywh"}, optional
+        "xywh" (COCO), "xyxy" or "cxcywh": the layout of ``bbox`` in both.
+    plus_one : bool, optional
+        VOC only: the devkit's +1 pixel IoU convention.
+    num_threads : int, optional
+        Threads for the C kernels (default: all cores / OMP_NUM_THREADS).
+    iou_type : {"bbox", "segm", "keypoints"}, optional
+        "bbox", "segm" (mask IoU) or "keypoints" (OKS), COCO protocol only.
         segm: ``gt["segmentation"]`` and ``dt["segmentation"]`` hold one mask per record
         in any of pycocotools' forms (polygon lists, RLE dicts with ``counts`` as
         bytes / str / list); detections' ``area`` is the mask's area and their ``bbox``

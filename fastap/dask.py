@@ -85,19 +85,23 @@ def evaluate(gt, results, npartitions=None, client=None, params=None, split_ever
     ----------
     gt : str or dict
         Ground truth: a path readable on every worker, or a dataset dict.
-    results : path, list of dicts, (N, 7) array, mapping of arrays,
-              dask.bag.Bag of result dicts, or dask.dataframe.DataFrame
-        Detections. A DataFrame has columns ``image_id``, ``category_id``, ``score``
-        and either ``bbox`` (4-lists) or ``x``, ``y``, ``w``, ``h``. A Bag or DataFrame
-        must keep all detections of an image in one partition (e.g. partition by
-        ``image_id``); an image split across partitions is reported as an error.
-    npartitions : shards for in-memory results (default: 2 per worker or core).
-    client : dask.distributed.Client, optional (default: the current default client,
-        if any, else the local scheduler)
-    params : fastap.Params, optional (default: pycocotools' bbox defaults)
-    split_every : states merged per tree node.
-    progress : show a progress bar (Dask's own for the local scheduler,
-        ``distributed.progress`` with a client).
+    results : path, list of dicts, (N, 7) array, mapping of arrays, dask.bag.Bag or dask.dataframe.DataFrame
+        Detections. A Bag holds result dicts. A DataFrame has columns ``image_id``,
+        ``category_id``, ``score`` and either ``bbox`` (4-lists) or ``x``, ``y``, ``w``,
+        ``h``. A Bag or DataFrame must keep all detections of an image in one partition
+        (e.g. partition by ``image_id``); an image split across partitions is reported as
+        an error.
+    npartitions : int, optional
+        Shards for in-memory results (default: 2 per worker or core).
+    client : dask.distributed.Client, optional
+        Default: the current default client, if any, else the local scheduler.
+    params : fastap.Params, optional
+        Default: pycocotools' bbox defaults.
+    split_every : int, optional
+        States merged per tree node.
+    progress : bool, optional
+        Show a progress bar (Dask's own for the local scheduler, ``distributed.progress``
+        with a client).
 
     Returns
     -------

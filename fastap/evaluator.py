@@ -68,15 +68,17 @@ class Evaluator:
         (``image_id``, ``category_id``, ``bbox`` [G, 4] in ``box_format``, optional
         ``iscrowd``, ``area``, ``id``; the evaluated images and categories then default
         to those present). None for free mode.
-    iou_type : "bbox"
+    iou_type : {"bbox"}, optional
     params : fastap.Params, optional
         COCOeval parameters (copied); otherwise pycocotools' defaults, with
         ``imgIds``/``catIds`` from the ground truth. Also editable as ``ev.params``
         before the first ``update``.
-    box_format : "xywh" (COCO) | "xyxy" | "cxcywh" — free mode inputs and columnar
-        ground truth.
-    num_threads : threads for the C kernels (default: all cores).
-    flush_images : images buffered before matching (bounds the memory of raw inputs).
+    box_format : {"xywh", "xyxy", "cxcywh"}, optional
+        "xywh" (COCO) | "xyxy" | "cxcywh" — free mode inputs and columnar ground truth.
+    num_threads : int, optional
+        Threads for the C kernels (default: all cores).
+    flush_images : int, optional
+        Images buffered before matching (bounds the memory of raw inputs).
     """
 
     def __init__(self, gt=None, iou_type="bbox", params=None, box_format="xywh",

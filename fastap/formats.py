@@ -450,21 +450,26 @@ def read_yolo(labels_dir, image_sizes=None, images_dir=None, class_names=None, p
 
     Parameters
     ----------
-    labels_dir : folder of ``*.txt`` files (a ``classes.txt`` in it is skipped), or a
-        list of such files.
-    image_sizes : the images' (width, height): a mapping stem -> (w, h) or a file
-        (see :func:`read_image_sizes`). Or
-    images_dir : a folder of images whose headers give the sizes.
-    class_names : list of names, or a ``classes.txt`` / ``data.yaml`` path: class
-        indices must then be < len(names). Without it any non-negative index is accepted.
-    predictions : lines are ``class cx cy w h conf`` (ultralytics ``save_txt`` +
-        ``save_conf``) and the result has a ``score`` column.
-    images : the image list that fixes the ids: the :class:`Columns` of the ground
-        truth (its image sizes and class names are then the defaults too) or a list of
-        stems. Label files of other images are an error. Default: the sorted union of
-        the label files' stems and the images with a size (from ``image_sizes`` or
-        ``images_dir``): images without a label file, or with an empty one, are images
-        without objects.
+    labels_dir : path or list of paths
+        Folder of ``*.txt`` files (a ``classes.txt`` in it is skipped), or a list of such
+        files.
+    image_sizes : mapping or path, optional
+        The images' (width, height): a mapping stem -> (w, h) or a file (see
+        :func:`read_image_sizes`). Or ``images_dir``:
+    images_dir : path, optional
+        A folder of images whose headers give the sizes.
+    class_names : list of str or path, optional
+        List of names, or a ``classes.txt`` / ``data.yaml`` path: class indices must then
+        be < len(names). Without it any non-negative index is accepted.
+    predictions : bool, optional
+        Lines are ``class cx cy w h conf`` (ultralytics ``save_txt`` + ``save_conf``) and
+        the result has a ``score`` column.
+    images : Columns or list of str, optional
+        The image list that fixes the ids: the :class:`Columns` of the ground truth (its
+        image sizes and class names are then the defaults too) or a list of stems. Label
+        files of other images are an error. Default: the sorted union of the label files'
+        stems and the images with a size (from ``image_sizes`` or ``images_dir``): images
+        without a label file, or with an empty one, are images without objects.
 
     Returns
     -------
@@ -566,10 +571,12 @@ def read_voc_xml(annotations, class_names=None):
 
     Parameters
     ----------
-    annotations : a folder of ``*.xml`` files, or a list of files. The image name is
-        the file stem (as in the devkit's ``ImageSets`` lists and result files).
-    class_names : list of names or a names file (see :func:`read_class_names`); an
-        object of another class is an error. Default: the sorted names found.
+    annotations : path or list of paths
+        A folder of ``*.xml`` files, or a list of files. The image name is the file stem
+        (as in the devkit's ``ImageSets`` lists and result files).
+    class_names : list of str or path, optional
+        List of names or a names file (see :func:`read_class_names`); an object of another
+        class is an error. Default: the sorted names found.
 
     Returns
     -------
@@ -688,11 +695,14 @@ def read_voc_results(results, images, class_names=None):
 
     Parameters
     ----------
-    results : a folder of such ``*.txt`` files, one file, or a list of files.
-    images : the ground truth's :class:`Columns` (image ids and class names come from
-        it) or a list of image stems. A line naming another image is an error.
-    class_names : names (default: those of ``images`` when it is a Columns; else the
-        file name's last ``_``-separated part).
+    results : path or list of paths
+        A folder of such ``*.txt`` files, one file, or a list of files.
+    images : Columns or list of str
+        The ground truth's :class:`Columns` (image ids and class names come from it) or a
+        list of image stems. A line naming another image is an error.
+    class_names : list of str or path, optional
+        Names (default: those of ``images`` when it is a Columns; else the file name's
+        last ``_``-separated part).
 
     Returns
     -------
