@@ -7,6 +7,10 @@ import os
 import re
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if not os.path.isfile(os.path.join(ROOT, "fastap", "_core.pyx")):
+    # the tests run from an unpacked sdist whose fastap/ was moved aside (.ci/run): read
+    # the sources of the checkout it was built from
+    ROOT = os.environ.get("FASTAP_SOURCE_ROOT", ROOT)
 LIMIT = 120
 
 
@@ -75,7 +79,9 @@ def _too_long(functions):
 
 
 def test_python_functions_are_short():
-    assert _too_long(_python_functions()) == []
+    found = list(_python_functions())
+    assert len(found) > 500                   # the scan finds the package's functions
+    assert _too_long(found) == []
 
 
 def test_cython_functions_are_short():
