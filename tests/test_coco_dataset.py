@@ -509,3 +509,37 @@ def test_results_without_bbox_or_area_are_refused():
           "annotations": [{**r, "id": n + 1} for n, r in enumerate(res)]}
     with pytest.raises(InvalidAnnotationError, match="results record 0: missing fields 'bbox' and 'area'"):
         _evaluate(fastap.COCOeval, _coco(fastap.COCO, ds), _coco(fastap.COCO, dt), "segm")
+
+
+def test_keypoints_ground_truth_without_bbox_is_refused():
+    kd, kr = make_keypoints_coco(seed=13, n_images=5)
+    for a in kd["annotations"]:
+        del a["bbox"]
+    with pytest.raises(InvalidAnnotationError, match=r"annotations record 0 \(id \d+\): missing field 'bbox'"):
+        g = _coco(fastap.COCO, kd)
+        with quiet():
+            _evaluate(fastap.COCOeval, g, g.loadRes(copy.deepcopy(kr)), "keypoints")
+
+
+def test_pycocotools_objects_without_bbox_through_fastap_cocoeval():
+    ds, res = _segm_data(seed=14)
+    for a in ds["annotations"]:
+        del a["bbox"]
+    pg = _coco(PCOCO, ds)
+    with quiet():
+        pd = pg.loadRes(copy.deepcopy(res))
+    ref = _evaluate(PCOCOeval, pg, pd, "segm")
+    assert_same_eval(ref, _evaluate(fastap.COCOeval, pg, pd, "segm"))
+    with pytest.raises(InvalidAnnotationError, match="missing field 'bbox'"):
+        _evaluate(fastap.COCOeval, pg, pd, "bbox")
+
+
+def test_subclass_copies_keep_their_index():
+    ds, res = make_coco(seed=15, edge_cases=True, n_images=10)
+    P, F = _subclasses(PCOCO)[1], _subclasses(fastap.COCO)[1]
+    pg, fg = _coco(P, ds), _coco(F, ds)
+    with quiet():
+        ref = _evaluate(PCOCOeval, pg, pg.loadRes(copy.deepcopy(res)), "bbox")
+        g2 = copy.deepcopy(fg)
+        assert type(g2) is F and sorted(g2.anns) == sorted(pg.anns)
+        assert_same_eval(ref, _evaluate(fastap.COCOeval, g2, g2.loadRes(copy.deepcopy(res)), "bbox"))

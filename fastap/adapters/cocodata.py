@@ -75,6 +75,9 @@ class COCO:
     are seen once the results' dicts have been read through this object.
     """
 
+    _index_own = False               # (class defaults: objects pickled by earlier versions)
+    _no_bbox = None
+
     def __init__(self, annotation_file=None):
         self._dataset, self._anns, self.cats, self.imgs = dict(), dict(), dict(), dict()
         self._imgToAnns, self._catToImgs = defaultdict(list), defaultdict(list)
