@@ -543,3 +543,9 @@ def test_subclass_copies_keep_their_index():
         g2 = copy.deepcopy(fg)
         assert type(g2) is F and sorted(g2.anns) == sorted(pg.anns)
         assert_same_eval(ref, _evaluate(fastap.COCOeval, g2, g2.loadRes(copy.deepcopy(res)), "bbox"))
+
+
+def test_ann_to_mask_of_an_empty_polygon_list_is_an_empty_image_mask():
+    c = fastap.COCO({"images": [{"id": 1, "height": 4, "width": 5}], "annotations": [], "categories": []})
+    m = c.annToMask({"id": 3, "image_id": 1, "segmentation": []})
+    assert m.shape == (4, 5) and m.dtype == np.uint8 and not m.any()

@@ -374,6 +374,8 @@ class COCO:
         segm = ann["segmentation"]
         if isinstance(segm, list):
             h, w = self._image_size(ann)
+            if not segm:       # no parts: an empty mask of the image (pycocotools: IndexError)
+                return mask_utils.encode(np.zeros((h, w), np.uint8, order="F"))
             # a single object may consist of several parts: one mask of them all
             return mask_utils.merge(mask_utils.frPyObjects(segm, h, w))
         if not isinstance(segm, Mapping) or "counts" not in segm:
