@@ -20,21 +20,23 @@ import mmap
 import os
 import threading
 import time
+import weakref
 from collections import defaultdict
 from collections.abc import Mapping
 
 import numpy as np
 
 from .. import _core
+from .. import mask as mask_utils
 from ..columns import dt_columns, gt_columns, index_of, sorted_image_ids
-from ..errors import InvalidAnnotationError, InvalidFileError, InvalidTypeError
+from ..errors import FastapError, InvalidAnnotationError, InvalidFileError, InvalidTypeError
 from ..geometry import (attach_oks, attach_rle_iou, keypoint_arrays, keypoint_result_boxes, rles_from_annotations,
                         rles_from_spans, rows_all_nan, segm_result_boxes)
 from .jsonfile import first_keypoints_len, load_json_bytes, load_results_columns, read_private
 from .records import (columns_from_records, keypoint_results_columns, results_from_array, results_kind,
                       segm_results_columns)
 
-__all__ = ["COCO", "columns_of", "gt_keypoints", "dt_keypoints", "rles_of", "iou_attacher"]
+__all__ = ["COCO", "DownloadError", "columns_of", "gt_keypoints", "dt_keypoints", "rles_of", "iou_attacher"]
 
 
 def _is_array_like(obj):
@@ -48,7 +50,33 @@ class COCO:
     ``COCO(annotation_file)`` takes a path or a dataset dict. Box results loaded by
     :meth:`loadRes` are kept as columns; their dicts (``dataset['annotations']``,
     ``anns``, ``imgToAnns``) are built only when read.
+
+    Edits to annotation dicts are seen by the next evaluation. Evaluation reads columns
+    (ids, boxes, areas, crowd flags); where they come from:
+
+    * an annotation file whose annotations were never read as dicts, or loadRes
+      results whose dicts were never built: the columns read at load time, kept (no
+      one can have edited dicts that do not exist);
+    * otherwise -- the dataset was given as a dict (``COCO(d)``, ``.dataset = d``), or
+      ``dataset`` / ``anns`` / ``imgToAnns`` / ``loadAnns`` / ``getAnnIds`` made the
+      dicts -- the dicts are read again at every evaluation (a C loop:
+      ``records_to_columns``, about 3 ms per 36k annotations), so an ``area``, ``bbox``
+      or ``iscrowd`` edited in place between two evaluations counts, as in pycocotools.
+      Masks and keypoints of such dicts are likewise converted at every evaluation.
+
+    Where ``anns`` / ``imgToAnns`` were assigned from outside (a subclass's
+    ``createIndex`` that builds its own index without calling this one), evaluation
+    reads the annotations through that index, as pycocotools' ``COCOeval`` does
+    (``loadAnns(getAnnIds(imgIds=...))``). Segmentation annotations need no ``bbox``
+    for ``iouType="segm"`` (pycocotools never reads it there); a box evaluation of them
+    raises, naming the record. Results passed to :meth:`loadRes` as a list are read
+    when loadRes runs (pycocotools writes ``area``, ``id`` and ``iscrowd`` into them
+    then); edits made afterwards through the caller's own references to those dicts
+    are seen once the results' dicts have been read through this object.
     """
+
+    _index_own = False               # (class defaults: objects pickled by earlier versions)
+    _no_bbox = None
 
     def __init__(self, annotation_file=None):
         self._dataset, self._anns, self.cats, self.imgs = dict(), dict(), dict(), dict()
@@ -59,6 +87,8 @@ class COCO:
         self._raw_anns = None        # (file bytes, start, end) of annotations not parsed yet
         self._raw_geom = None        # their segmentation / keypoint spans and num_keypoints
         self._res_kind = "bbox"      # loadRes: which of pycocotools' branches built the results
+        self._index_own = False      # anns / imgToAnns assigned from outside (a subclass's index)
+        self._no_bbox = None         # (kind, record, id) of the first record read without a bbox
         self._geom = {}              # loadRes: keypoints / masks of the results, as arrays, and
                                      # ("text") the results file's text and path
         if annotation_file is not None:
@@ -71,13 +101,15 @@ class COCO:
                 dataset, raw, cols = _load_annotation_file(annotation_file)
                 print('Done (t={:0.2f}s)'.format(time.time() - tic))
             self.dataset = dataset
-            self.createIndex()
             if raw is not None:
                 # the annotations' dicts are parsed from the file when first read; until
-                # then evaluation uses the columns the C scanner read from it
+                # then evaluation uses the columns the C scanner read from it (set before
+                # createIndex: a subclass's createIndex that reads ``dataset`` parses them)
                 self._raw_anns = raw
                 self._raw_geom = cols.pop("_geom")
                 self._cols = ("gt", cols)
+            self.createIndex()
+            if self._raw_anns is not None:
                 self._readgt_keypoints()
 
     def _readgt_keypoints(self):
@@ -181,6 +213,7 @@ class COCO:
     def anns(self, value):
         self._ensure()
         self._anns = value
+        self._index_own = True       # evaluation reads the annotations through the index
 
     @property
     def imgToAnns(self):
@@ -191,6 +224,7 @@ class COCO:
     def imgToAnns(self, value):
         self._ensure()
         self._imgToAnns = value
+        self._index_own = True       # evaluation reads the annotations through the index
 
     @property
     def catToImgs(self):
@@ -218,13 +252,12 @@ class COCO:
     def createIndex(self):
         """Build anns, imgs, cats, imgToAnns and catToImgs from ``dataset``."""
         print('creating index...')
-        self._cols = None if self._pending is None else self._cols
-        self._geom = {} if self._pending is None else self._geom
         ds = self._dataset
         self.imgs = {img["id"]: img for img in ds.get("images", [])}
         self.cats = {cat["id"]: cat for cat in ds.get("categories", [])}
         # the annotation index is built when first read: evaluation works on columns
         self._index_stale = self._pending is None
+        self._index_own = False
         print('index created!')
 
     def __getstate__(self):
@@ -303,13 +336,155 @@ class COCO:
 
     def loadNumpyAnnotations(self, data):
         """Results from an [N, 7] array of (image_id, x, y, w, h, score, category_id)
-        rows, as a list of dicts (pycocotools' conversion, ids truncated with int())."""
+        rows, as a list of dicts (pycocotools' conversion, ids truncated with int(); the
+        other values stay NumPy scalars of the array's dtype; the same lines printed)."""
+        print('Converting ndarray to lists...')
         data = np.asarray(data)
+        print(data.shape)
         if data.ndim != 2 or data.shape[1] != 7:
             raise InvalidAnnotationError("results array should have shape (N, 7) "
                                          "(image_id, x, y, w, h, score, category_id), got %s" % (data.shape,))
+        for i in range(0, data.shape[0], 1000000):
+            print('{}/{}'.format(i, data.shape[0]))
         return [{'image_id': int(r[0]), 'bbox': [r[1], r[2], r[3], r[4]], 'score': r[5],
                  'category_id': int(r[6])} for r in data]
+
+    # -- masks, drawing, images ------------------------------------------------------------
+    def _image_size(self, ann):
+        """(height, width) of the image of an annotation, for rasterising polygons."""
+        img_id = ann.get("image_id") if isinstance(ann, Mapping) else None
+        img = self.imgs.get(img_id) if img_id is not None else None
+        if img is None:
+            raise InvalidAnnotationError("annotation %s: image_id %r is not an image of this dataset"
+                                         % (ann.get("id") if isinstance(ann, Mapping) else ann, img_id))
+        for field in ("height", "width"):
+            if field not in img:
+                raise InvalidAnnotationError("image %r: missing field '%s' (needed to rasterise the mask of "
+                                             "annotation %s)" % (img_id, field, ann.get("id")))
+        return img["height"], img["width"]
+
+    def annToRLE(self, ann):
+        """The compressed RLE of an annotation's ``segmentation`` (pycocotools'
+        annToRLE): polygons (a list: one RLE of all parts, merged) and uncompressed RLE
+        (``counts`` a list) are converted at the size of the annotation's image in
+        ``imgs``; a compressed RLE is returned as it is (the same object)."""
+        if not isinstance(ann, Mapping) or "segmentation" not in ann:
+            raise InvalidAnnotationError("annotation %s: missing field 'segmentation'"
+                                         % (ann.get("id") if isinstance(ann, Mapping) else repr(ann)[:80]))
+        segm = ann["segmentation"]
+        if isinstance(segm, list):
+            h, w = self._image_size(ann)
+            if not segm:       # no parts: an empty mask of the image (pycocotools: IndexError)
+                return mask_utils.encode(np.zeros((h, w), np.uint8, order="F"))
+            # a single object may consist of several parts: one mask of them all
+            return mask_utils.merge(mask_utils.frPyObjects(segm, h, w))
+        if not isinstance(segm, Mapping) or "counts" not in segm:
+            raise InvalidAnnotationError("annotation %s: field 'segmentation' should be polygons or an RLE dict "
+                                         "with 'counts', got %s" % (ann.get("id"), type(segm).__name__))
+        if isinstance(segm["counts"], list):
+            h, w = self._image_size(ann)
+            return mask_utils.frPyObjects(segm, h, w)
+        return segm
+
+    def annToMask(self, ann):
+        """The binary mask of an annotation, uint8 [h, w] (pycocotools' annToMask)."""
+        return mask_utils.decode(self.annToRLE(ann))
+
+    def showAnns(self, anns, draw_bbox=False):
+        """Draw annotations on the current matplotlib axes, as pycocotools draws them:
+        polygons as filled and outlined patches, masks as translucent images, keypoints
+        and skeletons as lines and markers, boxes (``draw_bbox``) as patches; captions
+        are printed. The colours are drawn from ``np.random`` in pycocotools' order.
+        Needs matplotlib (``pip install fastap[plot]``)."""
+        if len(anns) == 0:
+            return 0
+        if 'segmentation' in anns[0] or 'keypoints' in anns[0]:
+            dataset_type = 'instances'
+        elif 'caption' in anns[0]:
+            for ann in anns:
+                print(ann['caption'])
+            return None
+        else:
+            raise InvalidAnnotationError("showAnns: annotation 0 has neither 'segmentation', 'keypoints' nor "
+                                         "'caption' (fields: %s)" % sorted(anns[0].keys()))
+        try:
+            import matplotlib.pyplot as plt
+            from matplotlib.collections import PatchCollection
+            from matplotlib.patches import Polygon
+        except ImportError as e:
+            raise ImportError("COCO.showAnns needs matplotlib: pip install fastap[plot] (%s)" % e) from None
+        ax = plt.gca()
+        ax.set_autoscale_on(False)
+        polygons, color = [], []
+        for ann in anns:
+            c = (np.random.random((1, 3)) * 0.6 + 0.4).tolist()[0]
+            if 'segmentation' in ann:
+                segm = ann['segmentation']
+                if isinstance(segm, list):
+                    for poly in segm:
+                        polygons.append(Polygon(np.array(poly).reshape((len(poly) // 2, 2))))
+                        color.append(c)
+                else:
+                    m = mask_utils.decode(self.annToRLE(ann))
+                    img = np.ones((m.shape[0], m.shape[1], 3))
+                    # pycocotools: crowds in a fixed green, others in a random colour
+                    color_mask = np.array([2.0, 166.0, 101.0]) / 255 if ann.get('iscrowd') == 1 else None
+                    if ann.get('iscrowd', 0) == 0:
+                        color_mask = np.random.random((1, 3)).tolist()[0]
+                    if color_mask is None:
+                        raise InvalidAnnotationError("annotation %s: field 'iscrowd' should be 0 or 1, got %r"
+                                                     % (ann.get('id'), ann.get('iscrowd')))
+                    for i in range(3):
+                        img[:, :, i] = color_mask[i]
+                    ax.imshow(np.dstack((img, m * 0.5)))
+            if 'keypoints' in ann and isinstance(ann['keypoints'], list):
+                cat = self.cats.get(ann.get('category_id'))
+                if cat is None or 'skeleton' not in cat:
+                    raise InvalidAnnotationError("annotation %s: category %r has no field 'skeleton' (needed to "
+                                                 "draw keypoints)" % (ann.get('id'), ann.get('category_id')))
+                sks = np.array(cat['skeleton']) - 1          # zero-based
+                kp = np.array(ann['keypoints'])
+                x, y, v = kp[0::3], kp[1::3], kp[2::3]
+                for sk in sks:
+                    if np.all(v[sk] > 0):
+                        plt.plot(x[sk], y[sk], linewidth=3, color=c)
+                plt.plot(x[v > 0], y[v > 0], 'o', markersize=8, markerfacecolor=c, markeredgecolor='k',
+                         markeredgewidth=2)
+                plt.plot(x[v > 1], y[v > 1], 'o', markersize=8, markerfacecolor=c, markeredgecolor=c,
+                         markeredgewidth=2)
+            if draw_bbox:
+                if 'bbox' not in ann:
+                    raise InvalidAnnotationError("annotation %s: missing field 'bbox' (showAnns draw_bbox=True)"
+                                                 % (ann.get('id'),))
+                bx, by, bw, bh = ann['bbox']
+                polygons.append(Polygon(np.array([[bx, by], [bx, by + bh], [bx + bw, by + bh], [bx + bw, by]])))
+                color.append(c)
+        ax.add_collection(PatchCollection(polygons, facecolor=color, linewidths=0, alpha=0.4))
+        ax.add_collection(PatchCollection(polygons, facecolor='none', edgecolors=color, linewidths=2))
+        return None
+
+    def download(self, tarDir=None, imgIds=[]):
+        """Fetch the image files (each image's ``coco_url``) into ``tarDir``, skipping
+        files already there (pycocotools' download). A failed fetch raises
+        :class:`DownloadError` naming the image and its URL (and says when the network
+        is unreachable); a partly written file is removed."""
+        if tarDir is None:
+            print('Please specify target directory')
+            return -1
+        imgs = list(self.imgs.values()) if len(imgIds) == 0 else self.loadImgs(imgIds)
+        n = len(imgs)
+        os.makedirs(tarDir, exist_ok=True)
+        for i, img in enumerate(imgs):
+            tic = time.time()
+            for field in ("file_name", "coco_url"):
+                if field not in img:
+                    raise InvalidAnnotationError("image %r: missing field '%s' (needed to download it)"
+                                                 % (img.get("id"), field))
+            fname = os.path.join(tarDir, img['file_name'])
+            if not os.path.exists(fname):
+                _fetch(img['coco_url'], fname, img.get("id"))
+            print('downloaded {}/{} images (t={:0.1f}s)'.format(i, n, time.time() - tic))
+        return None
 
     def loadRes(self, resFile):
         """Load detections (a results file path, a list of dicts, or an [N, 7] array)
@@ -419,17 +594,71 @@ class COCO:
         res._res_kind = kind
         return cols
 
-    def _columns(self, kind=None):
-        """The annotations as columns (cached until ``createIndex``/``dataset`` change)."""
-        if self._cols is not None and (kind is None or self._cols[0] == kind):
+    def _records(self):
+        """The annotation dicts an evaluation reads, as pycocotools' COCOeval reads them:
+        through the index (``loadAnns(getAnnIds(imgIds=...))``) when ``anns`` /
+        ``imgToAnns`` were assigned from outside (a subclass's ``createIndex``), else
+        ``dataset['annotations']``."""
+        if not self._index_own:
+            return self.dataset.get("annotations") or []
+        anns, out = self.anns, []
+        for img_id, lst in self.imgToAnns.items():
+            for a in lst:
+                try:
+                    out.append(anns[a["id"]])
+                except (KeyError, TypeError):
+                    raise InvalidAnnotationError(
+                        "imgToAnns[%r]: annotation %r is not in anns by its 'id' (an index assigned by a "
+                        "createIndex override should map every annotation of imgToAnns in anns)"
+                        % (img_id, a.get("id") if isinstance(a, Mapping) else a)) from None
+        return out
+
+    def _columns(self, kind=None, bbox_optional=False):
+        """The annotations as columns.
+
+        Columns read from text the user has not seen (an annotation file whose dicts were
+        never parsed, results of loadRes whose dicts were never built) are kept; once
+        the dicts exist where the user can reach them, they are read again at every call,
+        so that edits made in place are seen (see the class docstring). With
+        ``bbox_optional``, records without a ``bbox`` get a zero box and the first of
+        them is kept in ``_no_bbox`` (mask evaluation never reads boxes)."""
+        if (self._cols is not None and (self._raw_anns is not None or self._pending is not None)
+                and (kind is None or self._cols[0] == kind)):
             return self._cols[1]
+        anns = self._records()
         if kind is None:
-            anns = self.dataset.get("annotations", [])
             kind = "dt" if anns and isinstance(anns[0], Mapping) and "score" in anns[0] else "gt"
-        cols = columns_from_records(self.dataset.get("annotations", []), kind)
-        self._cols = (kind, cols)
+        missing = [] if bbox_optional else None
+        cols = columns_from_records(anns, kind, no_bbox=missing)
+        self._no_bbox = None
+        if missing:
+            i = missing[0]
+            self._no_bbox = (kind, i, anns[i].get("id"), len(missing))
         return cols
 
+class DownloadError(FastapError, OSError):
+    """An image file could not be fetched (:meth:`COCO.download`); the message names
+    the image, its URL and the reason."""
+
+
+def _fetch(url, fname, img_id):
+    """Fetch url into fname (urllib's urlretrieve), or raise DownloadError."""
+    import urllib.error
+    import urllib.request
+    try:
+        urllib.request.urlretrieve(url, fname)
+    except (urllib.error.URLError, OSError, ValueError) as e:
+        if os.path.exists(fname):
+            try:
+                os.remove(fname)           # a partial file would be taken as downloaded next time
+            except OSError:
+                pass
+        reason = getattr(e, "reason", e)
+        unreachable = isinstance(e, urllib.error.URLError) and not isinstance(e, urllib.error.HTTPError) \
+            and isinstance(reason, OSError)
+        raise DownloadError("image %r: could not fetch %s into %s: %s%s"
+                            % (img_id, url, fname, "the network is unreachable (" if unreachable else "",
+                               str(reason) + (")" if unreachable else ""))) from None
 
 
 def _maps_as_bytes(x, memo):
@@ -540,14 +769,53 @@ def _read_members(data, name, members):
     return dataset, (data, span[0], span[1]), cols
 
 
-def columns_of(coco, kind):
-    """Columns of a fastap COCO, or of any object with pycocotools' ``dataset``."""
+def columns_of(coco, kind, iou_type=None):
+    """Columns of a fastap COCO, or of any object with pycocotools' ``dataset``.
+
+    kind: "gt", "dt", or None (guessed from the records: results have a ``score``).
+    Every record needs a ``bbox`` when kind is None or ``iou_type`` is "bbox"; for
+    kind "gt" / "dt" with ``iou_type`` None or "segm", records without one are read with
+    a zero box (pycocotools reads an annotation's box only for box IoU) and remembered:
+    :func:`iou_attacher` then refuses a box evaluation of them, naming the record."""
+    optional = kind is not None and iou_type in (None, "segm")
     if isinstance(coco, COCO):
-        return coco._columns(kind)
+        return coco._columns(kind, bbox_optional=optional)
     if coco is None or not hasattr(coco, "dataset"):
         raise InvalidTypeError("expected a COCO object (fastap or pycocotools), got %s" % type(coco).__name__)
-    return columns_from_records(coco.dataset.get("annotations", []), kind)
+    anns = coco.dataset.get("annotations", [])
+    missing = [] if optional else None
+    cols = columns_from_records(anns, kind, no_bbox=missing)
+    try:
+        if missing:
+            _FOREIGN_NO_BBOX[coco] = (kind, missing[0], anns[missing[0]].get("id"), len(missing))
+        else:
+            _FOREIGN_NO_BBOX.pop(coco, None)
+    except TypeError:            # not weakly referenceable: checked again, strictly, for boxes
+        pass
+    return cols
 
+
+_FOREIGN_NO_BBOX = weakref.WeakKeyDictionary()    # the marks of pycocotools' COCO objects
+
+
+def _missing_bbox(coco, iou_type):
+    """Refuse to evaluate boxes of records read without one (see :func:`columns_of`)."""
+    mark = coco._no_bbox if isinstance(coco, COCO) else _FOREIGN_NO_BBOX.get(coco) if _weakrefable(coco) else None
+    if mark is None:
+        return
+    kind, i, rid, n = mark
+    what = "annotations" if kind == "gt" else "results"
+    raise InvalidAnnotationError(
+        "%s record %d (id %s): missing field 'bbox', which iouType %r needs (%d record%s lack one; "
+        "iouType 'segm' does not read boxes)" % (what, i, rid, iou_type, n, "" if n == 1 else "s"))
+
+
+def _weakrefable(obj):
+    try:
+        weakref.ref(obj)
+    except TypeError:
+        return False
+    return True
 
 
 def _keypoints_from_spans(data, spans, n_kpt, what):
@@ -585,7 +853,7 @@ def gt_keypoints(coco, n_kpt):
                                          % (i, coco._columns("gt")["id"][i]))
         coco._geom["gt_kpt"] = (n_kpt, (kp, num))
         return kp, num
-    return keypoint_arrays(coco.dataset.get("annotations", []), n_kpt, "annotations", gt=True)
+    return keypoint_arrays(_annotation_records(coco), n_kpt, "annotations", gt=True)
 
 
 def dt_keypoints(coco, n_kpt):
@@ -602,7 +870,7 @@ def dt_keypoints(coco, n_kpt):
             raise InvalidAnnotationError("results keypoints hold %d numbers, but kpt_oks_sigmas has %d sigmas"
                                          % (kpt.shape[1] // per * 3, n_kpt))
         return kpt, xy
-    return keypoint_arrays(coco.dataset.get("annotations", []), n_kpt, "results", gt=False), False
+    return keypoint_arrays(_annotation_records(coco), n_kpt, "results", gt=False), False
 
 
 def rles_of(coco, gt_coco, kind, num_threads=None):
@@ -630,8 +898,15 @@ def rles_of(coco, gt_coco, kind, num_threads=None):
                                    gt_coco.imgs, what, num_threads)
             coco._geom["gt_rle"] = (key, rles)
             return rles
-    return rles_from_annotations(coco.dataset.get("annotations", []), gt_coco.imgs,
+    return rles_from_annotations(_annotation_records(coco), gt_coco.imgs,
                                  "annotations" if kind == "gt" else "results")
+
+
+def _annotation_records(coco):
+    """The annotation dicts an evaluation reads (see COCO._records), in column order."""
+    if isinstance(coco, COCO):
+        return coco._records()
+    return coco.dataset.get("annotations", [])
 
 
 
@@ -642,7 +917,13 @@ def iou_attacher(coco_gt, coco_dt, iou_type, sigmas, cut, iou_thrs, use_cats, gt
     built from ``columns_of(coco_gt, "gt")`` and ``columns_of(coco_dt, "dt")``; ``gt_crowd``
     is the former's ``iscrowd`` column."""
     if iou_type == "bbox":
+        _missing_bbox(coco_gt, iou_type)
+        _missing_bbox(coco_dt, iou_type)
         return None
+    if iou_type == "keypoints":
+        # OKS reads no box either, but a ground truth's area and the keypoints' boxes of
+        # results are read; pycocotools' computeOks reads the ground truth's bbox
+        _missing_bbox(coco_gt, iou_type)
     if iou_type == "segm":
         def attach(tables):
             attach_rle_iou(tables, rles_of(coco_gt, coco_gt, "gt", num_threads),

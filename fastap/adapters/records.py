@@ -40,22 +40,35 @@ def field_list(anns, key, what, default=None, required=True):
         raise
 
 
-def columns_from_records(anns, kind, what=None, with_ids=True, box_area=False):
+def columns_from_records(anns, kind, what=None, with_ids=True, box_area=False, no_bbox=None):
     """Columns (see :func:`fastap.columns.gt_columns` / ``dt_columns``) from a list of
     COCO annotation dicts. kind: "gt" or "dt" (results: ``score`` required; with
     ``with_ids`` their ``id`` is taken when every record has one, else 1..N; with
     ``box_area`` their area is w*h whatever the records say, as loadRes sets it).
+
+    ``no_bbox``: None (every record needs a ``bbox``), or a list: records without one
+    get a zero box and their positions are appended to it (for mask evaluation, which
+    never reads boxes: pycocotools reads an annotation's bbox only for box IoU and OKS);
+    such records need an ``area`` of their own.
 
     Regular records are read by a C loop (``_core.records_to_columns``); anything
     irregular takes the general path below, whose errors name the record and field."""
     what = what or ("annotations" if kind == "gt" else "results")
     n = len(anns)
     fast = _core.records_to_columns(anns, kind == "gt") if isinstance(anns, list) and n else None
+    boxes = None
+    if fast is None and n:
+        boxes = field_list(anns, "bbox", what, required=no_bbox is None)
+        if no_bbox is not None:
+            missing = [i for i, b in enumerate(boxes) if b is None]
+            if missing:
+                no_bbox.extend(missing)
+                boxes = [[0.0, 0.0, 0.0, 0.0] if b is None else b for b in boxes]
     if kind == "gt":
         if fast is not None:
             return gt_columns(fast, what=what)
         d = {"id": field_list(anns, "id", what), "image_id": field_list(anns, "image_id", what),
-             "category_id": field_list(anns, "category_id", what), "bbox": field_list(anns, "bbox", what),
+             "category_id": field_list(anns, "category_id", what), "bbox": boxes,
              "area": field_list(anns, "area", what, required=False),
              "iscrowd": field_list(anns, "iscrowd", what, 0, required=False)}
         if any(a is None for a in d["area"]):
@@ -69,10 +82,17 @@ def columns_from_records(anns, kind, what=None, with_ids=True, box_area=False):
             {k: fast[k] for k in ("image_id", "category_id", "bbox", "score")}
     elif n:
         d = {"image_id": field_list(anns, "image_id", what), "category_id": field_list(anns, "category_id", what),
-             "bbox": field_list(anns, "bbox", what), "score": field_list(anns, "score", what)}
+             "bbox": boxes, "score": field_list(anns, "score", what)}
         areas = field_list(anns, "area", what, required=False)
         if not box_area and not any(a is None for a in areas):
             d["area"] = areas
+        elif no_bbox:
+            # the default area (w*h of the box) needs a box
+            bad = [i for i in no_bbox if box_area or areas[i] is None]
+            if bad:
+                raise InvalidAnnotationError("%s record %d: missing fields 'bbox' and 'area' (the area of a "
+                                             "result defaults to its box's w*h)" % (what, bad[0]))
+            d["area"] = [a if a is not None else b[2] * b[3] for a, b in zip(areas, boxes)]
     else:
         d = {k: np.zeros((0, 4) if k == "bbox" else 0) for k in ("image_id", "category_id", "bbox", "score")}
     cols = dt_columns(d, what=what)
