@@ -267,7 +267,7 @@ def _cocos_pass(gt, dt, iou_type, sigmas, iou_thresholds, rec_thresholds, max_de
     cat = id_column("params", "catIds", np.asarray(p.catIds).reshape(-1), len(p.catIds))
     if use_cats:
         cat = unique_ids(cat)
-    g, d = columns_of(gt, "gt"), columns_of(dt, "dt")
+    g, d = columns_of(gt, "gt", iou_type=iou_type), columns_of(dt, "dt", iou_type=iou_type)
     iou_thrs, rec_thrs, md, ar = check_params(p.iouThrs, p.recThrs, p.maxDets, p.areaRng)
     attach = iou_attacher(gt, dt, iou_type, getattr(p, "kpt_oks_sigmas", None), md[-1], iou_thrs, use_cats,
                           g["iscrowd"], num_threads)

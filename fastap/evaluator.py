@@ -109,7 +109,7 @@ class Evaluator:
                 self.params.imgIds = sorted(gt.getImgIds())
             if params is None or not len(self.params.catIds):
                 self.params.catIds = sorted(gt.getCatIds())
-            self._gt = columns_of(gt, "gt")
+            self._gt = columns_of(gt, "gt", iou_type="bbox")
             self._gt_fp = _fingerprint(self._gt)
         self.reset()
 
