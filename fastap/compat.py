@@ -22,7 +22,8 @@ the replacement is active, so ``importlib.util.find_spec("pycocotools.mask")``,
 ``importlib.import_module`` and ``importlib.reload`` give the replacement too (never
 the installed pycocotools). Their ``__file__`` is the fastap source that implements
 them; each has ``__version__ == PYCOCOTOOLS_VERSION`` ("2.0.11": the pycocotools
-release fastap is tested against, bit for bit).
+release fastap is tested against, bit for bit; of the real modules only ``coco`` defines
+one, "2.0").
 
 ==========================  ====================================================================
 module                      names (fastap's objects)
