@@ -21,9 +21,12 @@ from a ``ModuleSpec`` whose loader is a finder placed first on ``sys.meta_path``
 the replacement is active, so ``importlib.util.find_spec("pycocotools.mask")``,
 ``importlib.import_module`` and ``importlib.reload`` give the replacement too (never
 the installed pycocotools). Their ``__file__`` is the fastap source that implements
-them; each has ``__version__ == PYCOCOTOOLS_VERSION`` ("2.0.11": the pycocotools
-release fastap is tested against, bit for bit; of the real modules only ``coco`` defines
-one, "2.0").
+them. The submodules carry ``__version__ == PYCOCOTOOLS_VERSION`` ("2.0.11": the
+pycocotools release fastap is tested against, bit for bit; of the real modules only
+``coco`` defines one, "2.0"). The package, like the real one, has none: mmdetection
+tells mmpycocotools apart by ``getattr(pycocotools, '__version__', '0') >= '12.0.2'``,
+a string comparison that any "2.x" passes, so a package version would make it warn
+"mmpycocotools is deprecated".
 
 ==========================  ====================================================================
 module                      names (fastap's objects)
@@ -130,7 +133,8 @@ class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return None                         # the default module object
 
     def exec_module(self, module):
-        module.__version__ = PYCOCOTOOLS_VERSION
+        if module.__name__ != "pycocotools":        # the real package has no __version__ either
+            module.__version__ = PYCOCOTOOLS_VERSION
         module.__dict__.update(_contents(module.__name__))
 
 
@@ -180,9 +184,9 @@ def init_as_pycocotools():
     give fastap's drop-ins, in this process, until :func:`restore_pycocotools`.
 
     Call it before the framework that imports pycocotools is imported. Idempotent.
-    The modules carry ``__version__ == "2.0.11"`` (:data:`PYCOCOTOOLS_VERSION`), the
-    pycocotools release fastap reproduces; ``importlib.metadata`` still reports the
-    installed distribution (or none). See :mod:`fastap.compat` for what each module
+    The submodules carry ``__version__ == "2.0.11"`` (:data:`PYCOCOTOOLS_VERSION`), the
+    pycocotools release fastap reproduces; the package has none, as the real one;
+    ``importlib.metadata`` still reports the installed distribution (or none). See :mod:`fastap.compat` for what each module
     holds and what the replacement cannot reach.
 
     Returns

@@ -97,8 +97,12 @@ def test_c_mask_names_are_the_real_ones_fastap_has(replaced):
 
 
 def test_version(replaced):
-    for name in MODULE_NAMES:
+    for name in MODULE_NAMES[1:]:
         assert sys.modules[name].__version__ == PYCOCOTOOLS_VERSION == "2.0.11"
+    import pycocotools
+    assert not hasattr(pycocotools, "__version__") and not hasattr(sys.modules["pycocotools"], "__version__")
+    # mmdetection's test for mmpycocotools (mmdet/datasets/api_wrappers/coco_api.py) stays quiet
+    assert not getattr(pycocotools, "__version__", "0") >= "12.0.2"
     version = tuple(int(p) for p in PYCOCOTOOLS_VERSION.split("."))
     assert version >= (2, 0, 9)          # torchmetrics' newest pycocotools check
     assert version >= tuple(int(p) for p in real_coco.__version__.split("."))   # the real coco module's "2.0"
