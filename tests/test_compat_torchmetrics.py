@@ -131,7 +131,8 @@ def run_worker(replace, kw):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
     proc = subprocess.run([sys.executable, "-c", WORKER, json.dumps({"fastap": replace, "kw": kw})], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, ("with fastap" if replace else "with pycocotools") + ":\n" + proc.stderr[-3000:]
+    if proc.returncode:
+        pytest.fail(("with fastap" if replace else "with pycocotools") + ":\n" + proc.stderr[-3000:], pytrace=False)
     return json.loads(proc.stdout.split("RESULT", 1)[1])
 
 
