@@ -23,6 +23,9 @@ operating_points / confusion_matrix / error_analysis(result, ...)
 mask
     COCO run-length encoded masks, a drop-in for pycocotools.mask (encode, decode, area,
     toBbox, iou, merge, frPyObjects).
+init_as_pycocotools() / restore_pycocotools()
+    ``import pycocotools`` (coco, cocoeval, mask, _mask) gives fastap's drop-ins, for
+    frameworks imported afterwards; a context manager too (fastap.compat).
 
 Layers (each module imports only from the layers above it in this list)
 -----------------------------------------------------------------------
@@ -34,6 +37,7 @@ evalpass                            one evaluation pass (tables, IoUs, matches) 
 adapters.*, formats, reports.*      JSON files, COCO datasets, YOLO/VOC; reports and plots of a pass
 api                                 evaluate() and EvalResult
 coco, evaluator, dask, distributed  the pycocotools facade; streaming and scale-out
+compat                              pycocotools' module names for the facade
 cli                                 the command line
 (iou, cuda, mask, reference and synthetic stand beside them: box IoU on CPU and GPU, the
 pycocotools.mask drop-in, the plain-Python reference, generated data.)
@@ -48,6 +52,7 @@ from .coco import COCO, COCOeval
 from .evaluator import Evaluator
 from . import mask
 from .formats import read_voc_results, read_voc_xml, read_yolo
+from .compat import init_as_pycocotools, restore_pycocotools
 from .reports import (ConfusionMatrix, ErrorAnalysis, OperatingPoints, confusion_matrix, error_analysis,
                       operating_points, plot_all)
 
@@ -55,4 +60,4 @@ __all__ = ["__version__", "COCO", "COCOeval", "Params", "evaluate", "EvalResult"
            "FastapError", "InvalidAnnotationError", "InvalidTypeError", "InvalidFileError", "DeviceError",
            "mask", "read_yolo", "read_voc_xml", "read_voc_results",
            "operating_points", "confusion_matrix", "error_analysis", "OperatingPoints", "ConfusionMatrix",
-           "ErrorAnalysis", "plot_all"]
+           "ErrorAnalysis", "plot_all", "init_as_pycocotools", "restore_pycocotools"]

@@ -35,7 +35,7 @@ LAYERS = {
     "adapters.cocodata": 9, "formats": 9, "reports.orchestrate": 9,
     "reports": 10, "api": 10,
     "coco": 11, "evaluator": 11,
-    "dask": 12, "distributed": 12,
+    "dask": 12, "distributed": 12, "compat": 12,
     "cli": 13,
     "__main__": 14, "": 14,          # "" is fastap/__init__.py
 }
