@@ -195,6 +195,64 @@ static inline int hexval(unsigned char ch)
  * between the quotes, *esc: whether it holds a backslash escape. */
 FA_JR_INTERNAL int fa_jr_scan_string(jctx *c, const unsigned char **s, size_t *n, int *esc);
 
+/* ---------------------------------------------------------------------------------- */
+/* the steps between the items of arrays and objects                                 */
+/* ---------------------------------------------------------------------------------- */
+
+/* After an item of an array or object: whitespace, then ',' (1, c->p past it and the
+ * whitespace after it: another item follows) or `close` (0, c->p past it); -1 for
+ * anything else, the end included (c->p at it, nothing reported). */
+static inline int fa_jr_sep(jctx *c, unsigned char close)
+{
+    skip_ws(c);
+    if (c->p < c->end) {
+        if (*c->p == ',') {
+            c->p++;
+            skip_ws(c);
+            return 1;
+        }
+        if (*c->p == close) {
+            c->p++;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* fa_jr_sep reporting the rest: 1 (another item), 0 (closed), or FA_EPARSE with
+ * "unexpected end of file" / "expected <what>, got ..." at c->p (fa_jr_err_expected,
+ * whose code is always FA_EPARSE: returned as a constant, so that the callers' tests of
+ * the result fold away on the hot paths). */
+static inline int fa_jr_next_item(jctx *c, unsigned char close, const char *what)
+{
+    const int r = fa_jr_sep(c, close);
+    if (r >= 0)
+        return r;
+    (void)fa_jr_err_expected(c, what);
+    return FA_EPARSE;
+}
+
+/* c->p where an object key is expected: the key string, scanned (fa_jr_scan_string);
+ * FA_EPARSE "expected <what>, got ..." when none starts there. */
+static inline int fa_jr_key(jctx *c, const unsigned char **s, size_t *n, int *esc, const char *what)
+{
+    if (c->p >= c->end || *c->p != '"')
+        return fa_jr_err_expected(c, what);
+    return fa_jr_scan_string(c, s, n, esc);
+}
+
+/* After an object key: whitespace, the ':' (FA_EPARSE "expected <what>, got ..." when it
+ * is not there), whitespace; c->p then at the value. */
+static inline int fa_jr_colon(jctx *c, const char *what)
+{
+    skip_ws(c);
+    if (c->p >= c->end || *c->p != ':')
+        return fa_jr_err_expected(c, what);
+    c->p++;
+    skip_ws(c);
+    return FA_OK;
+}
+
 /* Skip the value at c->p, validating it as json.loads would (iterative, nesting up to
  * FA_JSON_MAX_DEPTH). */
 FA_JR_INTERNAL int fa_jr_skip_value(jctx *c);

@@ -241,20 +241,9 @@ static inline int skip_key(jctx *c)
 {
     const unsigned char *s;
     size_t n;
-    int esc, rc;
-    if (c->p >= c->end)
-        return fa_jr_err_eof(c);
-    if (*c->p != '"')
-        return fa_jr_err_expected(c, "a string (object key)");
-    rc = fa_jr_scan_string(c, &s, &n, &esc);
-    if (rc != FA_OK)
-        return rc;
-    skip_ws(c);
-    if (c->p >= c->end || *c->p != ':')
-        return fa_jr_err_expected(c, "':'");
-    c->p++;
-    skip_ws(c);
-    return FA_OK;
+    int esc;
+    const int rc = fa_jr_key(c, &s, &n, &esc, "a string (object key)");
+    return rc != FA_OK ? rc : fa_jr_colon(c, "':'");
 }
 
 /* Three states, as labels: `value` (a value starts at c->p), `member` (a key is
@@ -298,32 +287,29 @@ member:
 after:
     if (depth == 0)
         return FA_OK;
-    skip_ws(c);
-    if (c->p >= c->end)
-        return fa_jr_err_eof(c);
-    if (*c->p == ',') {
-        c->p++;
-        skip_ws(c);
-        if (stack[depth - 1] == SKIP_OBJECT)
+    if (stack[depth - 1] == SKIP_OBJECT) {
+        rc = fa_jr_next_item(c, '}', "',' or '}'");
+        if (rc == 1)
             goto member;
-        goto value;
+    } else {
+        rc = fa_jr_next_item(c, ']', "',' or ']'");
+        if (rc == 1)
+            goto value;
     }
-    if (*c->p == (stack[depth - 1] == SKIP_ARRAY ? ']' : '}')) {
-        c->p++;
+    if (rc == 0) {
         depth--;
         goto after;
     }
-    return fa_jr_err_expected(c, stack[depth - 1] == SKIP_ARRAY ? "',' or ']'" : "',' or '}'");
+    return rc;
 }
 
 /* ---------------------------------------------------------------------------------- */
 /* the start of a scan                                                                */
 /* ---------------------------------------------------------------------------------- */
 
-/* Set up a scan of [buf, buf + len): clear *err; at begin == 0 skip a UTF-8 BOM (reject
- * UTF-16/32) and leading whitespace, else start at byte `begin` (offsets in errors stay
- * relative to buf). */
-int fa_jr_begin(jctx *c, const char *buf, size_t len, size_t begin, fa_json_error *err)
+/* What both starts share: *err cleared, c over [buf, buf + len) (NULL: empty), c->p at
+ * its first byte, outside records and fields. Returns the length (0 for NULL). */
+static size_t scan_init(jctx *c, const char *buf, size_t len, fa_json_error *err)
 {
     static const unsigned char empty[1] = {0};
     if (err) {
@@ -342,6 +328,15 @@ int fa_jr_begin(jctx *c, const char *buf, size_t len, size_t begin, fa_json_erro
     c->key_len = 0;
     c->err = err;
     c->dp_len = 0;
+    return len;
+}
+
+/* Set up a scan of [buf, buf + len): clear *err; at begin == 0 skip a UTF-8 BOM (reject
+ * UTF-16/32) and leading whitespace, else start at byte `begin` (offsets in errors stay
+ * relative to buf). */
+int fa_jr_begin(jctx *c, const char *buf, size_t len, size_t begin, fa_json_error *err)
+{
+    len = scan_init(c, buf, len, err);
     if (begin > 0) {
         c->p = c->buf + (begin < len ? begin : len);
         return FA_OK;
@@ -358,20 +353,8 @@ int fa_jr_begin(jctx *c, const char *buf, size_t len, size_t begin, fa_json_erro
 
 void fa_jr_begin_span(jctx *c, const char *buf, size_t len, const char *field, fa_json_error *err)
 {
-    static const unsigned char empty[1] = {0};
-    if (err) {
-        err->record = -1;
-        err->offset = 0;
-        err->field[0] = '\0';
-        err->message[0] = '\0';
-    }
-    c->buf = buf ? (const unsigned char *)buf : empty;
-    c->p = c->buf;
-    c->end = c->buf + (buf ? len : 0);
-    c->record = -1;
+    (void)scan_init(c, buf, len, err);
     c->key = (const unsigned char *)field;
     c->key_len = strlen(field);
-    c->err = err;
-    c->dp_len = 0;
     skip_ws(c);
 }

@@ -114,16 +114,13 @@ static int segm_polygons(jctx *c, double *values, int64_t *poly_len, int64_t cap
             return rc;
         poly_len[out->n_poly++] = k;
         out->n_values += k;
-        skip_ws(c);
+        rc = fa_jr_sep(c, ']');
+        if (rc == 1)
+            continue;
+        if (rc == 0)
+            return FA_OK;
         if (c->p >= c->end)
             return fa_jr_err_eof(c);
-        if (*c->p == ',') {
-            c->p++;
-            skip_ws(c);
-            continue;
-        }
-        if (*c->p == ']')
-            return FA_OK;
         return fa_jr_err(c, FA_EPARSE, c->p, "expected ',' or ']' in the polygon list");
     }
 }
@@ -159,18 +156,12 @@ static int segm_rle_object(jctx *c, double *values, char *str, int64_t cap, fa_j
         const unsigned char *ks;
         size_t kn;
         int esc;
-        if (c->p >= c->end)
-            return fa_jr_err_eof(c);
-        if (*c->p != '"')
-            return fa_jr_err_expected(c, "a field name (string)");
-        rc = fa_jr_scan_string(c, &ks, &kn, &esc);
+        rc = fa_jr_key(c, &ks, &kn, &esc, "a field name (string)");
         if (rc != FA_OK)
             return rc;
-        skip_ws(c);
-        if (c->p >= c->end || *c->p != ':')
-            return fa_jr_err_expected(c, "':' after the field name");
-        c->p++;
-        skip_ws(c);
+        rc = fa_jr_colon(c, "':' after the field name");
+        if (rc != FA_OK)
+            return rc;
         if (!esc && kn == 4 && memcmp(ks, "size", 4) == 0) {
             rc = segm_size(c, out);
             if (rc != FA_OK)
@@ -192,19 +183,11 @@ static int segm_rle_object(jctx *c, double *values, char *str, int64_t cap, fa_j
             if (rc != FA_OK)
                 return rc;
         }
-        skip_ws(c);
-        if (c->p >= c->end)
-            return fa_jr_err_eof(c);
-        if (*c->p == ',') {
-            c->p++;
-            skip_ws(c);
-            continue;
-        }
-        if (*c->p == '}') {
-            c->p++;
+        rc = fa_jr_next_item(c, '}', "',' or '}' in the RLE object");
+        if (rc < 0)
+            return rc;
+        if (rc == 0)
             break;
-        }
-        return fa_jr_err_expected(c, "',' or '}' in the RLE object");
     }
     if (!has_size || !has_counts)
         return fa_jr_err(c, FA_EPARSE, obj, "an RLE segmentation needs 'size' and 'counts'");
@@ -248,7 +231,7 @@ static int rle_size(jctx *c, int64_t *v)
 static int rle_object_at(jctx *c, int strict_text, int64_t *h, int64_t *w, int64_t *raw_start,
                          int64_t *raw_len, int *raw_esc)
 {
-    int have_size = 0, have_counts = 0;
+    int have_size = 0, have_counts = 0, sep;
     if (c->p >= c->end || *c->p != '{') return 0;
     c->p++;
     skip_ws(c);
@@ -304,17 +287,11 @@ static int rle_object_at(jctx *c, int strict_text, int64_t *h, int64_t *w, int64
         } else {
             return 0;
         }
-        skip_ws(c);
-        if (c->p < c->end && *c->p == ',') {
-            c->p++;
-            skip_ws(c);
-            continue;
-        }
-        if (c->p < c->end && *c->p == '}') {
-            c->p++;
+        sep = fa_jr_sep(c, '}');
+        if (sep < 0)
+            return 0;
+        if (sep == 0)
             return have_size && have_counts;
-        }
-        return 0;
     }
     return 0;
 }

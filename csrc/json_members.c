@@ -152,22 +152,14 @@ static int object_members(const char *buf, size_t len, fa_json_member *out, int6
             const unsigned char *ks, *vs;
             size_t kn;
             int esc;
-            if (c.p >= c.end)
-                return fa_jr_err_eof(&c);
-            if (*c.p != '"')
-                return fa_jr_err_expected(&c, "a string (object key)");
-            rc = fa_jr_scan_string(&c, &ks, &kn, &esc);
+            rc = fa_jr_key(&c, &ks, &kn, &esc, "a string (object key)");
             if (rc != FA_OK)
                 return rc;
-            c.key = ks;             /* errors inside the value name this member */
+            c.key = ks;             /* errors after the key (its ':', the value) name it */
             c.key_len = kn;
-            skip_ws(&c);
-            if (c.p >= c.end)
-                return fa_jr_err_eof(&c);
-            if (*c.p != ':')
-                return fa_jr_err_expected(&c, "':' after the key");
-            c.p++;
-            skip_ws(&c);
+            rc = fa_jr_colon(&c, "':' after the key");
+            if (rc != FA_OK)
+                return rc;
             vs = c.p;
             if (validate) {
                 rc = fa_jr_skip_value(&c);
@@ -189,19 +181,11 @@ static int object_members(const char *buf, size_t len, fa_json_member *out, int6
             if (n) *n = k;
             c.key = NULL;
             c.key_len = 0;
-            skip_ws(&c);
-            if (c.p >= c.end)
-                return fa_jr_err_eof(&c);
-            if (*c.p == ',') {
-                c.p++;
-                skip_ws(&c);
-                continue;
-            }
-            if (*c.p == '}') {
-                c.p++;
+            rc = fa_jr_next_item(&c, '}', "',' or '}' after the member");
+            if (rc < 0)
+                return rc;
+            if (rc == 0)
                 break;
-            }
-            return fa_jr_err_expected(&c, "',' or '}' after the member");
         }
     }
     skip_ws(&c);

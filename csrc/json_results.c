@@ -324,19 +324,11 @@ static int parse_bbox(jctx *c, double *bb)
         if (rc != FA_OK)
             return rc;
         count++;
-        skip_ws(c);
-        if (c->p >= c->end)
-            return fa_jr_err_eof(c);
-        if (*c->p == ',') {
-            c->p++;
-            skip_ws(c);
-            continue;
-        }
-        if (*c->p == ']') {
-            c->p++;
+        rc = fa_jr_next_item(c, ']', "',' or ']' in bbox");
+        if (rc < 0)
+            return rc;
+        if (rc == 0)
             break;
-        }
-        return fa_jr_err_expected(c, "',' or ']' in bbox");
     }
     if (count != 4)
         return fa_jr_err(c, FA_EPARSE, start, "bbox must have 4 numbers, got %d", count);
@@ -491,49 +483,16 @@ static int read_field_name(jctx *c, int *kind)
     const unsigned char *ks;
     size_t kn;
     int esc, rc;
-    if (c->p >= c->end)
-        return fa_jr_err_eof(c);
-    if (*c->p != '"')
-        return fa_jr_err_expected(c, "a field name (string)");
-    *kind = quick_key(c, &ks, &kn);
-    if (*kind < 0) {
-        rc = fa_jr_scan_string(c, &ks, &kn, &esc);
+    *kind = c->p < c->end && *c->p == '"' ? quick_key(c, &ks, &kn) : -1;
+    if (*kind < 0) {                     /* any other key, or none (reported) */
+        rc = fa_jr_key(c, &ks, &kn, &esc, "a field name (string)");
         if (rc != FA_OK)
             return rc;
         *kind = esc ? key_kind_escaped(ks, kn) : key_kind(ks, kn);
     }
     c->key = ks;
     c->key_len = kn;
-    skip_ws(c);
-    if (c->p >= c->end)
-        return fa_jr_err_eof(c);
-    if (*c->p != ':')
-        return fa_jr_err_expected(c, "':' after the field name");
-    c->p++;
-    skip_ws(c);
-    return FA_OK;
-}
-
-/* After a field's value: ',' (another field follows) or '}' (*closed = 1). */
-static int next_field(jctx *c, int *closed)
-{
-    c->key = NULL;
-    c->key_len = 0;
-    skip_ws(c);
-    if (c->p >= c->end)
-        return fa_jr_err_eof(c);
-    if (*c->p == ',') {
-        c->p++;
-        skip_ws(c);
-        *closed = 0;
-        return FA_OK;
-    }
-    if (*c->p == '}') {
-        c->p++;
-        *closed = 1;
-        return FA_OK;
-    }
-    return fa_jr_err_expected(c, "',' or '}' in record");
+    return fa_jr_colon(c, "':' after the field name");
 }
 
 /* FA_EPARSE naming the first required field (FIELD_* order) whose bit is not in `seen`. */
@@ -570,9 +529,12 @@ static int parse_record(jctx *c, int64_t i, const jschema *s, const jcols *o)
         rc = read_value(c, o, &s->by_key[kind], kind, i, &seen);
         if (rc != FA_OK)
             return rc;
-        rc = next_field(c, &closed);
-        if (rc != FA_OK)
+        c->key = NULL;                   /* between fields: errors name none */
+        c->key_len = 0;
+        rc = fa_jr_next_item(c, '}', "',' or '}' in record");
+        if (rc < 0)
             return rc;
+        closed = rc == 0;
     }
     rc = check_required(c, seen, s->required, rec_start);
     if (rc != FA_OK)
@@ -637,24 +599,16 @@ static int walk_records(jctx *c, const jrange *r, const char *not_array,
             return rc;
         n++;
         if (n_records) *n_records = n;
-        skip_ws(c);
-        if (c->p >= c->end)
-            return fa_jr_err_eof(c);
-        if (*c->p == ',') {
-            c->p++;
-            skip_ws(c);
-            if (c->p < c->end && *c->p == '{' && (size_t)(c->p - c->buf) >= r->stop) {
-                c->record = -1;
-                if (end_pos) *end_pos = (size_t)(c->p - c->buf);
-                return FA_OK;
-            }
-            continue;
-        }
-        if (*c->p == ']') {
-            c->p++;
+        rc = fa_jr_next_item(c, ']', "',' or ']' after the record");
+        if (rc < 0)
+            return rc;
+        if (rc == 0)
             break;
+        if (c->p < c->end && *c->p == '{' && (size_t)(c->p - c->buf) >= r->stop) {
+            c->record = -1;
+            if (end_pos) *end_pos = (size_t)(c->p - c->buf);
+            return FA_OK;
         }
-        return fa_jr_err_expected(c, "',' or ']' after the record");
     }
 closed:
     c->record = -1;
