@@ -105,6 +105,8 @@ ext = Extension(
     "fastap._core",
     sources=sources,
     include_dirs=[np.get_include(), "csrc"],
+    # a change to a header rebuilds every C file (setuptools compares the sources' times only)
+    depends=sorted(glob.glob("csrc/*.h")) + sorted(glob.glob("fastap/*.pxi")) + ["fastap/_capi.pxd"],
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
 )
 
