@@ -334,45 +334,53 @@ class COCOeval(ReportMethods):
         ds_l = d_off_run.tolist()
         de_l = (d_off_run + n_d).tolist()
         nd_l = n_d.tolist()
-        empty_ign = np.array([])
-        for a in range(A):
-            # ground truths in pycocotools' order: by run, then not ignored before ignored (stable)
-            ign = gt_ign[a, :n_gt]
-            order = np.lexsort((ign, g_run))
-            where = np.empty(n_gt, np.int64)
-            where[order] = np.arange(n_gt)
-            gt_id_l = gt_ids[order].tolist()
-            ign_sorted = ign[order].astype(int)
-            m = dt_match[a][:, kept]                     # [T, n_kept] grouped gt index or -1
-            hit = m >= 0
-            dtm = np.zeros(T * kept.shape[0])
-            dtm[d_pos[hit]] = gt_ids[m[hit]]
-            dtig = np.empty(T * kept.shape[0], bool)
-            dtig[d_pos] = dt_ign[a][:, kept]
-            # gtMatches: run block at g0 * T, [T, G]; a crowd matched by several
-            # detections keeps the last one's id (pycocotools' loop order)
-            t_hit, j_hit = np.nonzero(hit)
-            gm = m[hit]
-            pos = g0[g_run[gm]] * T + t_hit * n_g[g_run[gm]] + (where[gm] - g0[g_run[gm]])
-            rev = pos[::-1]
-            last, first = np.unique(rev, return_index=True)
-            gtm = np.zeros(T * n_gt)
-            gtm[last] = dt_ids[kept[j_hit[::-1][first]]]
-            aRng = p.areaRng[a]
-            for s, b in enumerate(base):
-                ds, de, D = ds_l[s], de_l[s], nd_l[s]
-                gs, ge, G = g0_l[s], g1_l[s], ng_l[s]
-                out[b + a * I] = {
-                    'image_id': img_l[s],
-                    'category_id': cat_l[s],
-                    'aRng': aRng,
-                    'maxDet': cut,
-                    'dtIds': dt_id_l[ds:de],
-                    'gtIds': gt_id_l[gs:ge],
-                    'dtMatches': dtm[ds * T:de * T].reshape(T, D),
-                    'gtMatches': gtm[gs * T:ge * T].reshape(T, G),
-                    'dtScores': dt_score_l[ds:de],
-                    'gtIgnore': ign_sorted[gs:ge] if G else empty_ign.copy(),
-                    'dtIgnore': dtig[ds * T:de * T].reshape(T, D),
-                }
+        runs = list(zip(base, img_l, cat_l, ds_l, de_l, nd_l, g0_l, g1_l, ng_l))
+        # the dicts hold no reference cycles: the cyclic GC, which would otherwise run
+        # every 700 new containers and walk every object of the process (a training
+        # process holds millions), is paused while they are made (4x faster for 8 images)
+        import gc
+        gc_was_on = gc.isenabled()
+        gc.disable()
+        try:
+            for a in range(A):
+                # ground truths in pycocotools' order: by run, then not ignored before ignored (stable)
+                ign = gt_ign[a, :n_gt]
+                order = np.lexsort((ign, g_run))
+                where = np.empty(n_gt, np.int64)
+                where[order] = np.arange(n_gt)
+                gt_id_l = gt_ids[order].tolist()
+                ign_sorted = ign[order].astype(int)
+                m = dt_match[a][:, kept]                     # [T, n_kept] grouped gt index or -1
+                hit = m >= 0
+                dtm = np.zeros(T * kept.shape[0])
+                dtm[d_pos[hit]] = gt_ids[m[hit]]
+                dtig = np.empty(T * kept.shape[0], bool)
+                dtig[d_pos] = dt_ign[a][:, kept]
+                # gtMatches: run block at g0 * T, [T, G]; a crowd matched by several
+                # detections keeps the last one's id (pycocotools' loop order)
+                t_hit, j_hit = np.nonzero(hit)
+                gm = m[hit]
+                pos = g0[g_run[gm]] * T + t_hit * n_g[g_run[gm]] + (where[gm] - g0[g_run[gm]])
+                rev = pos[::-1]
+                last, first = np.unique(rev, return_index=True)
+                gtm = np.zeros(T * n_gt)
+                gtm[last] = dt_ids[kept[j_hit[::-1][first]]]
+                aRng = p.areaRng[a]
+                for b, img_id, cat_id, ds, de, D, gs, ge, G in runs:
+                    out[b + a * I] = {
+                        'image_id': img_id,
+                        'category_id': cat_id,
+                        'aRng': aRng,
+                        'maxDet': cut,
+                        'dtIds': dt_id_l[ds:de],
+                        'gtIds': gt_id_l[gs:ge],
+                        'dtMatches': dtm[ds * T:de * T].reshape(T, D),
+                        'gtMatches': gtm[gs * T:ge * T].reshape(T, G),
+                        'dtScores': dt_score_l[ds:de],
+                        'gtIgnore': ign_sorted[gs:ge] if G else np.array([]),
+                        'dtIgnore': dtig[ds * T:de * T].reshape(T, D),
+                    }
+        finally:
+            if gc_was_on:
+                gc.enable()
         return out
