@@ -714,6 +714,8 @@ def oks_iou(CocoTables tables, sigmas, gt_kpt, gt_nvis, dt_kpt, int64_t cut, num
     cdef const int64_t[::1] cbv = cb if cb.shape[0] else np.zeros(1, np.int64)
     cdef const int64_t[::1] cev = ce if ce.shape[0] else np.zeros(1, np.int64)
     cdef Py_ssize_t c, nc = ck.shape[0]
+    if nt > nc:                 # a few chunks (small inputs): no idle team members
+        nt = max(1, <int>nc)
     cdef const fa_coco_input *inp = &tables.inp
     iou = tables.extra["iou"]
     cdef double[::1] iv = iou
@@ -1074,6 +1076,8 @@ def voc_evaluate(CocoTables tables, gt_difficult, double iou_thr, bint plus_one=
     cdef int nt = _threads(num_threads)
     if nt > K:
         nt = K
+    if tables.inp.n_dt + tables.inp.n_gt < SERIAL_BELOW:   # as COCO matching (see the top)
+        nt = 1
     errs = np.zeros(K, dtype=np.int32)
     cdef int32_t[::1] ev = errs
     cdef int32_t k
