@@ -9,6 +9,7 @@ for Cython in fastap/_capi.pxd). Work over independent categories runs in parall
 import json
 import operator
 import os
+import sys
 
 import numpy as np
 cimport numpy as cnp
@@ -40,6 +41,13 @@ cnp.import_array()
 # 0.5-0.7x the serial time (group 100 -> 66 us, sort_runs_desc 629 -> 325 us,
 # confusion_match 1.15 -> 0.71 ms); at 5 000 they tie (0.83-1.04x), and lose by
 # milliseconds whenever the second core is taken.
+#
+# It also guards COCO matching and accumulation (_run_categories, by n_dt + n_gt): there
+# a small pass runs on the calling thread without entering an OpenMP region at all.
+# Measured (coco_val2017-scale data, the first N images, best / median of 15 on the
+# loaded 2-core machine): 200 detections 0.05 / 0.07 ms on one thread against 0.07 /
+# 11.7 ms on two; 20 000 detections 0.88 / 0.99 ms against 7.0 / 14.9 ms; only from
+# 50 000 detections (2.2 ms serially) do two threads win at best (1.6 ms).
 SERIAL_BELOW = 20000
 # PAIRS_SERIAL_BELOW (n * m box pairs) guards box_iou. Measured as above, 100 boxes
 # against n: at 200 000 pairs 0.8 ms serially, 0.37 ms on two free cores; at 100 000 pairs
@@ -73,7 +81,8 @@ MAX_IOU_THRESHOLDS = FA_MAX_IOU_THRESHOLDS
 
 def max_threads():
     """Threads used by default: FASTAP_NUM_THREADS if set, else OpenMP's maximum
-    (OMP_NUM_THREADS, or all cores); 1 without OpenMP."""
+    (OMP_NUM_THREADS, or all cores) capped by torch.get_num_threads() when torch is
+    imported; 1 without OpenMP."""
     return _threads(None)
 
 
@@ -89,7 +98,7 @@ cdef int _threads(num_threads) except -1:
     num_threads: an integer >= 1 (anything int() accepts), or None for the default:
     the FASTAP_NUM_THREADS environment variable if set and non-empty, else OpenMP's
     omp_get_max_threads() -- OMP_NUM_THREADS when set, otherwise every core -- and 1 in a
-    build without OpenMP. Raises ValueError for a value that is not an integer >= 1,
+    build without OpenMP; capped by torch.get_num_threads() when torch is imported. Raises ValueError for a value that is not an integer >= 1,
     naming num_threads / FASTAP_NUM_THREADS. Callers may still run serially below
     SERIAL_BELOW records (see the top of this file).
     """
@@ -98,7 +107,19 @@ cdef int _threads(num_threads) except -1:
         if env:
             num_threads = env
         else:
-            return max(1, fa_max_threads())
+            n = max(1, fa_max_threads())
+            # inside a PyTorch process, no more than torch's own cap (torch.set_num_threads,
+            # 1 in DataLoader workers): its threads and fastap's share the cores. torch's
+            # libgomp has fastap's soname, so the two usually share one OpenMP runtime and
+            # omp_get_max_threads() already says so -- but only on the thread that called
+            # torch.set_num_threads; this check holds on every thread.
+            torch = sys.modules.get("torch")
+            if torch is not None:
+                try:
+                    n = min(n, max(1, int(torch.get_num_threads())))
+                except Exception:       # a half-imported or stub torch: keep OpenMP's
+                    pass
+            return n
     try:
         n = int(num_threads)
     except ValueError:
@@ -693,6 +714,8 @@ def oks_iou(CocoTables tables, sigmas, gt_kpt, gt_nvis, dt_kpt, int64_t cut, num
     cdef const int64_t[::1] cbv = cb if cb.shape[0] else np.zeros(1, np.int64)
     cdef const int64_t[::1] cev = ce if ce.shape[0] else np.zeros(1, np.int64)
     cdef Py_ssize_t c, nc = ck.shape[0]
+    if nt > nc:                 # a few chunks (small inputs): no idle team members
+        nt = max(1, <int>nc)
     cdef const fa_coco_input *inp = &tables.inp
     iou = tables.extra["iou"]
     cdef double[::1] iv = iou
@@ -918,6 +941,19 @@ def _match_tasks(CocoTables tables, int nt):
     return np.asarray(rows, np.int64)
 
 
+cdef inline int _category_task(const fa_coco_input *inp, const fa_coco_params *p, fa_coco_sizes *sizes,
+                               fa_coco_match_out *out, int accumulate, int32_t K, const int64_t *task,
+                               int64_t *npig, const int64_t *order, int64_t n_order, char *buf,
+                               double *precision, double *recall, double *scores) noexcept nogil:
+    """One row of _run_categories' tasks: (category, gt begin, gt end, dt begin, dt end)
+    for matching, (category, area begin, area end, -, -) for accumulation."""
+    cdef int32_t kc = <int32_t>task[0]
+    if accumulate:
+        return fa_coco_accumulate_areas(inp, p, kc, out, kc, K, <int32_t>task[1], <int32_t>task[2],
+                                        order, n_order, buf, precision, recall, scores)
+    return fa_coco_match_part(inp, p, sizes, kc, task[1], task[2], task[3], task[4], buf, out, npig)
+
+
 cdef int _run_categories(CocoTables tables, _Params prm, fa_coco_match_out *out, int accumulate,
                          double *precision, double *recall, double *scores,
                          num_threads) except -1:
@@ -928,6 +964,8 @@ cdef int _run_categories(CocoTables tables, _Params prm, fa_coco_match_out *out,
     if K == 0:
         return 0
     cdef int nt = _threads(num_threads)
+    if tables.inp.n_dt + tables.inp.n_gt < SERIAL_BELOW:
+        nt = 1
     # accumulation of fewer categories than threads twice over (one person category,
     # say): each category sorted once, then its area ranges on several threads
     cdef bint by_area = accumulate and nt > 1 and A > 1 and K < 2 * nt
@@ -975,20 +1013,29 @@ cdef int _run_categories(CocoTables tables, _Params prm, fa_coco_match_out *out,
     # accumulation: runs of neighbouring categories per thread, whose output rows share
     # cache lines (a category's values of one (t, r) are A*M doubles wide)
     cdef int chunk = max(1, <int>(nk // (4 * nt))) if accumulate and not by_area else 1
-    with nogil, parallel(num_threads=nt):
-        buf = <char *>malloc(nbytes)
-        for t in prange(nk, schedule="dynamic", chunksize=chunk):
-            if buf == NULL:
-                ev[t] = FA_ENOMEM
-            elif accumulate:
-                kc = <int32_t>tv[t, 0]
-                op = &orv[dov[kc]] if by_area else NULL
-                ev[t] = fa_coco_accumulate_areas(inp, p, kc, out, kc, K, <int32_t>tv[t, 1], <int32_t>tv[t, 2],
-                                                 op, nov[kc] if by_area else 0, buf, precision, recall, scores)
-            else:
-                ev[t] = fa_coco_match_part(inp, p, &sizes, <int32_t>tv[t, 0], tv[t, 1], tv[t, 2], tv[t, 3],
-                                           tv[t, 4], buf, out, &nv[t, 0])
-        free(buf)
+    if nt == 1:
+        # on the calling thread, no OpenMP region at all (see SERIAL_BELOW)
+        with nogil:
+            buf = <char *>malloc(nbytes)
+            for t in range(nk):
+                if buf == NULL:
+                    ev[t] = FA_ENOMEM
+                else:
+                    ev[t] = _category_task(inp, p, &sizes, out, accumulate, K, &tv[t, 0], &nv[t, 0], NULL, 0,
+                                           buf, precision, recall, scores)
+            free(buf)
+    else:
+        with nogil, parallel(num_threads=nt):
+            buf = <char *>malloc(nbytes)
+            for t in prange(nk, schedule="dynamic", chunksize=chunk):
+                if buf == NULL:
+                    ev[t] = FA_ENOMEM
+                else:
+                    kc = <int32_t>tv[t, 0]
+                    op = &orv[dov[kc]] if by_area else NULL
+                    ev[t] = _category_task(inp, p, &sizes, out, accumulate, K, &tv[t, 0], &nv[t, 0], op,
+                                           nov[kc] if by_area else 0, buf, precision, recall, scores)
+            free(buf)
     if (errs == FA_ENOMEM).any():
         raise MemoryError("fastap: out of memory (%d bytes of scratch per thread)" % nbytes)
     if errs.any():
@@ -1029,6 +1076,8 @@ def voc_evaluate(CocoTables tables, gt_difficult, double iou_thr, bint plus_one=
     cdef int nt = _threads(num_threads)
     if nt > K:
         nt = K
+    if tables.inp.n_dt + tables.inp.n_gt < SERIAL_BELOW:   # as COCO matching (see the top)
+        nt = 1
     errs = np.zeros(K, dtype=np.int32)
     cdef int32_t[::1] ev = errs
     cdef int32_t k

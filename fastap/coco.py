@@ -272,63 +272,115 @@ class COCOeval(ReportMethods):
         self._evalImgs = value
 
     def _build_eval_imgs(self):
-        """pycocotools' per-(category, area range, image) dicts, in its order."""
+        """pycocotools' per-(category, area range, image) dicts, in its order.
+
+        Vectorised over all (category, image) runs: the matrices of every dict of an area
+        range are written into one flat buffer, each dict's block laid out [T, D] (or
+        [T, G]) row-major, and each dict gets a reshaped slice of it; ground truths are
+        put in pycocotools' order (non-ignored first, stable) by one stable sort per area
+        range. The Python loop left runs once per dict and only slices.
+        """
         ps = self._pass
         p = self._paramsEval
         tables, gt, dt = ps.tables, ps.gt, ps.dt
+        cat_list = p.catIds if p.useCats else [-1]
+        I, A = len(p.imgIds), len(p.areaRng)
+        out = [None] * (len(cat_list) * A * I)
+        core = tables.core
+        n_cat = core.n_cat
+        g_off = np.asarray(core.gt_off, dtype=np.int64)
+        d_off = np.asarray(core.dt_off, dtype=np.int64)
+        n_gt, n_dt = int(g_off[n_cat]), int(d_off[n_cat])
+        if n_gt + n_dt == 0:
+            return out
         details = coco_match(tables, ps.iou_thrs, ps.max_dets, ps.area_rng, details=True,
                              num_threads=self.num_threads)
-        dt_match = np.concatenate([d["dt_match"] for d in details], axis=1)
+        dt_match = details[0]["dt_match"] if len(details) == 1 else \
+            np.concatenate([d["dt_match"] for d in details], axis=1)            # [A, T, n_dt]
         T = dt_match.shape[1]
-        dt_ign = np.concatenate([((d["dt_ignore"][:, None, :] >> np.arange(min(32, T - 32 * i), dtype=np.uint32)[None, :, None]) & 1)
-                                 for i, d in enumerate(details)], axis=1).astype(bool)
-        gt_ign = details[0]["gt_ignore"]
+        dt_ign = np.concatenate([((d["dt_ignore"][:, None, :]
+                                   >> np.arange(min(32, T - 32 * i), dtype=np.uint32)[None, :, None]) & 1)
+                                 for i, d in enumerate(details)], axis=1).astype(bool)   # [A, T, n_dt]
+        gt_ign = details[0]["gt_ignore"]                                         # [A, n_gt]
         gt_ids = np.take(gt["id"], tables.gt_index)
         dt_ids = np.take(dt["id"], tables.dt_index)
         dt_scores = np.take(dt["score"], tables.dt_index)
         cut = ps.max_dets[-1]
-        cat_list = p.catIds if p.useCats else [-1]
-        I, A = len(p.imgIds), len(p.areaRng)
-        out = [None] * (len(cat_list) * A * I)
-        g_off = tables.core.gt_off
-        d_off = tables.core.dt_off
-        n_cat = tables.core.n_cat
-        for k in range(n_cat):
-            gs, ge = int(g_off[k]), int(g_off[k + 1])
-            ds_, de = int(d_off[k]), int(d_off[k + 1])
-            imgs = np.union1d(tables.gt_img[gs:ge], tables.dt_img[ds_:de])
-            g_start = gs + np.searchsorted(tables.gt_img[gs:ge], imgs, "left")
-            g_end = gs + np.searchsorted(tables.gt_img[gs:ge], imgs, "right")
-            d_start = ds_ + np.searchsorted(tables.dt_img[ds_:de], imgs, "left")
-            d_end = ds_ + np.searchsorted(tables.dt_img[ds_:de], imgs, "right")
-            for j, img in enumerate(imgs.tolist()):
-                g0, g1, d0, d1 = int(g_start[j]), int(g_end[j]), int(d_start[j]), int(d_end[j])
-                d1 = min(d1, d0 + cut)
-                for a in range(A):
-                    ig = gt_ign[a, g0:g1]
-                    order = np.argsort(ig, kind="mergesort")
-                    gidx = g0 + order
-                    gpos = {int(g): n for n, g in enumerate(gidx.tolist())}
-                    D, G = d1 - d0, g1 - g0
-                    dtm = np.zeros((T, D))
-                    gtm = np.zeros((T, G))
-                    m = dt_match[a, :, d0:d1]
-                    for t in range(T):
-                        for r in np.flatnonzero(m[t] >= 0).tolist():
-                            g = int(m[t, r])
-                            dtm[t, r] = gt_ids[g]
-                            gtm[t, gpos[g]] = dt_ids[d0 + r]
-                    out[k * A * I + a * I + img] = {
-                        'image_id': p.imgIds[img],
-                        'category_id': cat_list[k],
-                        'aRng': p.areaRng[a],
+        # one run per (category, image) holding a ground truth or a detection, in
+        # (category, image) order; keys are category * I + image
+        g_key = np.repeat(np.arange(n_cat, dtype=np.int64), np.diff(g_off)) * I + tables.gt_img[:n_gt]
+        d_key = np.repeat(np.arange(n_cat, dtype=np.int64), np.diff(d_off)) * I + tables.dt_img[:n_dt]
+        keys = np.union1d(g_key, d_key)
+        g0 = np.searchsorted(g_key, keys, "left")
+        g1 = np.searchsorted(g_key, keys, "right")
+        d0 = np.searchsorted(d_key, keys, "left")
+        d1 = np.minimum(np.searchsorted(d_key, keys, "right"), d0 + cut)
+        n_d = d1 - d0
+        n_g = g1 - g0
+        # the detections kept (the first maxDets[-1] of each run), their run and rank
+        d_run = np.repeat(np.arange(keys.shape[0]), n_d)
+        d_off_run = np.cumsum(n_d) - n_d                 # run start among the kept
+        rank = np.arange(d_run.shape[0]) - d_off_run[d_run]
+        kept = d0[d_run] + rank                          # grouped detection index
+        # flat position of (t, kept j) in its run's [T, D] block
+        d_pos = (d_off_run[d_run] * T + rank)[None, :] + np.arange(T)[:, None] * n_d[d_run][None, :]
+        g_run = np.repeat(np.arange(keys.shape[0]), n_g)
+        dt_id_l = dt_ids[kept].tolist()
+        dt_score_l = dt_scores[kept].tolist()
+        base = ((keys // I) * (A * I) + keys % I).tolist()
+        img_l = [p.imgIds[i] for i in (keys % I).tolist()]
+        cat_l = [cat_list[k] for k in (keys // I).tolist()]
+        g0_l, g1_l, ng_l = g0.tolist(), g1.tolist(), n_g.tolist()
+        ds_l = d_off_run.tolist()
+        de_l = (d_off_run + n_d).tolist()
+        nd_l = n_d.tolist()
+        runs = list(zip(base, img_l, cat_l, ds_l, de_l, nd_l, g0_l, g1_l, ng_l))
+        # the dicts hold no reference cycles: the cyclic GC, which would otherwise run
+        # every 700 new containers and walk every object of the process (a training
+        # process holds millions), is paused while they are made (4x faster for 8 images)
+        import gc
+        gc_was_on = gc.isenabled()
+        gc.disable()
+        try:
+            for a in range(A):
+                # ground truths in pycocotools' order: by run, then not ignored before ignored (stable)
+                ign = gt_ign[a, :n_gt]
+                order = np.lexsort((ign, g_run))
+                where = np.empty(n_gt, np.int64)
+                where[order] = np.arange(n_gt)
+                gt_id_l = gt_ids[order].tolist()
+                ign_sorted = ign[order].astype(int)
+                m = dt_match[a][:, kept]                     # [T, n_kept] grouped gt index or -1
+                hit = m >= 0
+                dtm = np.zeros(T * kept.shape[0])
+                dtm[d_pos[hit]] = gt_ids[m[hit]]
+                dtig = np.empty(T * kept.shape[0], bool)
+                dtig[d_pos] = dt_ign[a][:, kept]
+                # gtMatches: run block at g0 * T, [T, G]; a crowd matched by several
+                # detections keeps the last one's id (pycocotools' loop order)
+                t_hit, j_hit = np.nonzero(hit)
+                gm = m[hit]
+                pos = g0[g_run[gm]] * T + t_hit * n_g[g_run[gm]] + (where[gm] - g0[g_run[gm]])
+                rev = pos[::-1]
+                last, first = np.unique(rev, return_index=True)
+                gtm = np.zeros(T * n_gt)
+                gtm[last] = dt_ids[kept[j_hit[::-1][first]]]
+                aRng = p.areaRng[a]
+                for b, img_id, cat_id, ds, de, D, gs, ge, G in runs:
+                    out[b + a * I] = {
+                        'image_id': img_id,
+                        'category_id': cat_id,
+                        'aRng': aRng,
                         'maxDet': cut,
-                        'dtIds': dt_ids[d0:d1].tolist(),
-                        'gtIds': gt_ids[gidx].tolist(),
-                        'dtMatches': dtm,
-                        'gtMatches': gtm,
-                        'dtScores': dt_scores[d0:d1].tolist(),
-                        'gtIgnore': ig[order].astype(int) if G else np.array([]),
-                        'dtIgnore': dt_ign[a, :, d0:d1],
+                        'dtIds': dt_id_l[ds:de],
+                        'gtIds': gt_id_l[gs:ge],
+                        'dtMatches': dtm[ds * T:de * T].reshape(T, D),
+                        'gtMatches': gtm[gs * T:ge * T].reshape(T, G),
+                        'dtScores': dt_score_l[ds:de],
+                        'gtIgnore': ign_sorted[gs:ge] if G else np.array([]),
+                        'dtIgnore': dtig[ds * T:de * T].reshape(T, D),
                     }
+        finally:
+            if gc_was_on:
+                gc.enable()
         return out
