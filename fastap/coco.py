@@ -43,6 +43,16 @@ record picks (a non-empty ``bbox``: area ``w*h`` even   :meth:`fastap.adapters.c
 for segm / keypoints, as detectron2's results)
 box results' area ``w*h``, ids 1..N, ``iscrowd`` 0      :meth:`fastap.adapters.cocodata.COCO.loadRes`
 parameters built with pycocotools' ``np.linspace``      :class:`fastap.params.Params`
+``evalImgs`` / ``ious`` / ``_gts`` / ``_dts`` of the C   :meth:`COCOeval._build_eval_imgs`, ``_PassIous``,
+pass, built when read                                   :func:`_gather_annotations` (here)
+pycocotools' per-image methods (``_prepare``,           :class:`COCOeval` (here; mask IoU and box IoU
+``computeIoU``, ``computeOks``, ``evaluateImg``) for    with crowds through :func:`fastap.mask.iou`;
+subclasses and DETR-style flows                         greedy matching in :func:`_match`)
+a subclass overriding a per-image method gets           :meth:`COCOeval.evaluate` (``_python_flow``)
+pycocotools' evaluate() flow calling it
+``accumulate()`` of assigned / Python-flow ``evalImgs``  :func:`accumulate_eval_imgs` (here, NumPy: the
+(torchvision / DETR merges): pycocotools' arithmetic,   same eps, monotone precision and searchsorted
+``_paramsEval`` for the layout, ``params`` for output   as ``csrc/coco.c``)
 ======================================================  ===============================================
 
 Where pycocotools crashes, fastap answers: ``loadRes([])`` gives an empty result set that
@@ -78,9 +88,11 @@ from __future__ import annotations
 
 import copy
 import datetime
+import gc
 import time
 from collections import defaultdict
 from itertools import chain
+from operator import itemgetter
 
 import numpy as np
 
@@ -404,10 +416,15 @@ def _match(ious, gt_ignore, crowd, iou_thrs, dt_ids, gt_ids):
 
 
 # -- accumulate() from evalImgs dicts --------------------------------------------------------
-def _block_arrays(eval_imgs, base, i_list, T, where):
-    """The non-None evalImgs entries base + i (i in i_list), as arrays: (scores float64
-    [N], matched bool [T, N], ignored bool [T, N], rank in its entry int64 [N], number of
-    non-ignored ground truths); None when every entry is None."""
+_FIELDS = itemgetter("dtScores", "dtMatches", "dtIgnore", "gtIgnore")
+
+
+def _entries(eval_imgs, base, i_list, contiguous, where):
+    """[(position, image index, entry)] of the non-None evalImgs entries base + i."""
+    n = len(eval_imgs)
+    if contiguous and isinstance(eval_imgs, (list, tuple)) and base + i_list[-1] < n:
+        chunk = eval_imgs[base:base + len(i_list)]
+        return [(base + i, i, e) for i, e in enumerate(chunk) if e is not None]
     ents = []
     for i in i_list:
         j = base + i
@@ -417,17 +434,21 @@ def _block_arrays(eval_imgs, base, i_list, T, where):
             raise InvalidAnnotationError(
                 "accumulate(): evalImgs has no entry %d (%d entries); its layout is (category, area range, "
                 "image) over _paramsEval (%s): assign evalImgs and _paramsEval of the same evaluation"
-                % (j, len(eval_imgs), where)) from None
-        if e is None:
-            continue
-        ents.append((j, i, e))
+                % (j, n, where)) from None
+        if e is not None:
+            ents.append((j, i, e))
+    return ents
+
+
+def _block_arrays(eval_imgs, base, i_list, contiguous, T, where):
+    """The non-None evalImgs entries base + i (i in i_list), as arrays: (scores float64
+    [N], matched bool [T, N], ignored bool [T, N], rank in its entry int64 [N], number of
+    non-ignored ground truths, the entries); None when every entry is None."""
+    ents = _entries(eval_imgs, base, i_list, contiguous, where)
     if not ents:
         return None
     try:
-        sc = [e["dtScores"] for _, _, e in ents]
-        dm = [e["dtMatches"] for _, _, e in ents]
-        di = [e["dtIgnore"] for _, _, e in ents]
-        gi = [e["gtIgnore"] for _, _, e in ents]
+        sc, dm, di, gi = zip(*[_FIELDS(e) for _, _, e in ents])
     except (KeyError, TypeError, IndexError):
         j = next(j for j, _, e in ents if not hasattr(e, "keys") or
                  not {"dtScores", "dtMatches", "dtIgnore", "gtIgnore"} <= set(e.keys()))
@@ -435,12 +456,20 @@ def _block_arrays(eval_imgs, base, i_list, T, where):
             "accumulate(): evalImgs[%d] should be None or a dict with dtScores, dtMatches, dtIgnore and "
             "gtIgnore (pycocotools' evaluateImg), got %r" % (j, type(eval_imgs[j]).__name__)) from None
     nd = np.fromiter(map(len, sc), np.int64, len(sc))
-    for (j, _, _), x, y, n in zip(ents, dm, di, nd.tolist()):
-        if np.shape(x) != (T, n) or np.shape(y) != (T, n):
-            raise InvalidAnnotationError(
-                "accumulate(): evalImgs[%d]: dtMatches and dtIgnore should have shape (%d, %d) (IoU thresholds "
-                "x detections), got %s and %s; params.iouThrs must be the thresholds evaluate() used"
-                % (j, T, n, np.shape(x), np.shape(y)))
+    want = [(T, n) for n in nd.tolist()]
+    try:
+        ok = [x.shape for x in dm] == want and [y.shape for y in di] == want
+    except AttributeError:
+        ok = False
+    if not ok:
+        for (j, _, _), x, y, w in zip(ents, dm, di, want):
+            if np.shape(x) != w or np.shape(y) != w:
+                raise InvalidAnnotationError(
+                    "accumulate(): evalImgs[%d]: dtMatches and dtIgnore should be arrays of shape %s (IoU "
+                    "thresholds x detections), got %s and %s; params.iouThrs must be the thresholds evaluate() "
+                    "used" % (j, w, np.shape(x), np.shape(y)))
+        dm = [np.asarray(x) for x in dm]
+        di = [np.asarray(y) for y in di]
     N = int(nd.sum())
     scores = np.fromiter(chain.from_iterable(sc), np.float64, N)
     if N:
@@ -448,7 +477,10 @@ def _block_arrays(eval_imgs, base, i_list, T, where):
         ignored = np.concatenate(di, axis=1) != 0
     else:
         matched = ignored = np.zeros((T, 0), bool)
-    gt_ig = np.concatenate([np.asarray(g, dtype=np.float64).reshape(-1) for g in gi])
+    try:
+        gt_ig = np.concatenate(gi)
+    except ValueError:
+        gt_ig = np.concatenate([np.asarray(g, dtype=np.float64).reshape(-1) for g in gi])
     npig = int(np.count_nonzero(gt_ig == 0))
     rank = np.arange(N, dtype=np.int64) - np.repeat(np.cumsum(nd) - nd, nd)
     return scores, matched, ignored, rank, npig, ents
@@ -526,12 +558,13 @@ def accumulate_eval_imgs(eval_imgs, p, pe):
     rec_thrs = np.asarray(p.recThrs)
     eps = np.spacing(1)
     where = "%d categories x %d area ranges x %d images" % (len(cats_pe), A0, I0)
+    contiguous = bool(i_list) and i_list[-1] - i_list[0] == len(i_list) - 1 and i_list[0] == 0
     for k, k0 in enumerate(k_list):
         for a, a0 in enumerate(a_list):
             if not m_list:
                 continue
             base = k0 * A0 * I0 + a0 * I0
-            block = _block_arrays(eval_imgs, base, i_list, T, where)
+            block = _block_arrays(eval_imgs, base, i_list, contiguous, T, where)
             if block is None:
                 continue
             sc, matched, ignored, rank, npig, ents = block
@@ -574,16 +607,19 @@ def _check_entries(ents, cat, area, img_ids):
     """Entries that name their category / area range / image must sit where the
     layout puts them (a misordered merge would accumulate them under another one)."""
     want_area = tuple(area)
-    for j, i, e in ents:
-        c = e.get("category_id", cat) if hasattr(e, "get") else cat
-        r = e.get("aRng", area) if hasattr(e, "get") else area
-        img = e.get("image_id", img_ids[i]) if hasattr(e, "get") else img_ids[i]
-        if c != cat or tuple(r) != want_area or img != img_ids[i]:
+    try:
+        named = [(e["category_id"], e["aRng"], e["image_id"]) for _, _, e in ents]
+    except (KeyError, TypeError):
+        named = [(e.get("category_id", cat), e.get("aRng", area), e.get("image_id", img_ids[i]))
+                 if hasattr(e, "get") else (cat, area, img_ids[i]) for _, i, e in ents]
+    for (j, i, _), (c, r, img) in zip(ents, named):
+        if c != cat or img != img_ids[i] or (r is not area and tuple(r) != want_area):
             raise InvalidAnnotationError(
                 "accumulate(): evalImgs[%d] is for (image %r, category %r, area %r) but its place in the layout "
                 "(category, area range, image) of _paramsEval is (image %r, category %r, area %r): merge per-batch "
                 "evalImgs along the image axis in _paramsEval.imgIds order (torchvision: np.concatenate(..., 2), "
                 "then np.unique of the image ids)" % (j, img, c, list(r), img_ids[i], cat, list(area)))
+
 
 
 _PER_IMAGE = ("_prepare", "evaluateImg")
@@ -649,7 +685,15 @@ class COCOeval(ReportMethods):
     @property
     def evalImgs(self):
         if self._fa_eimgs_mode == "pass" and self._fa_eimgs is None:
-            self._fa_eimgs = self._build_eval_imgs()
+            # tens of thousands of small dicts: the cyclic GC would scan them again and
+            # again while they are made (they hold no cycles)
+            was_enabled = gc.isenabled()
+            gc.disable()
+            try:
+                self._fa_eimgs = self._build_eval_imgs()
+            finally:
+                if was_enabled:
+                    gc.enable()
         return self._fa_eimgs
 
     @evalImgs.setter
@@ -940,20 +984,21 @@ class COCOeval(ReportMethods):
 
     # -- evalImgs of the C pass, built when read ------------------------------------------
     def _build_eval_imgs(self):
-        """pycocotools' per-(category, area range, image) dicts, in its order."""
+        """pycocotools' per-(category, area range, image) dicts, in its order, from the
+        pass's matches: the matched ids of every detection and ground truth in a few
+        whole-array steps per area range, then one dict of slices per entry."""
         ps = self._pass
         p = self._fa_pass_pe
         tables, gt, dt = ps.tables, ps.gt, ps.dt
         details = coco_match(tables, ps.iou_thrs, ps.max_dets, ps.area_rng, details=True,
                              num_threads=self.num_threads)
-        dt_match = np.concatenate([d["dt_match"] for d in details], axis=1)
-        T = dt_match.shape[1]
-        dt_ign = np.concatenate([((d["dt_ignore"][:, None, :] >> np.arange(min(32, T - 32 * i), dtype=np.uint32)[None, :, None]) & 1)
-                                 for i, d in enumerate(details)], axis=1).astype(bool)
+        T = sum(d["dt_match"].shape[1] for d in details)
         gt_ign = details[0]["gt_ignore"]
         gt_ids = np.take(gt["id"], tables.gt_index)
         dt_ids = np.take(dt["id"], tables.dt_index)
-        dt_scores = np.take(dt["score"], tables.dt_index)
+        dt_ids_list = dt_ids.tolist()
+        dt_scores_list = np.take(dt["score"], tables.dt_index).tolist()
+        n_gt = gt_ids.shape[0]
         cut = ps.max_dets[-1]
         cat_list = p.catIds if p.useCats else [-1]
         I, A = len(p.imgIds), len(p.areaRng)
@@ -961,42 +1006,52 @@ class COCOeval(ReportMethods):
         g_off = tables.core.gt_off
         d_off = tables.core.dt_off
         n_cat = tables.core.n_cat
+        # the (category, image) runs: ground truth of a run sorted ignored-last (stable)
+        gt_run = np.repeat(np.arange(n_cat, dtype=np.int64), np.diff(g_off)) * max(I, 1) + tables.gt_img
+        runs = []
         for k in range(n_cat):
             gs, ge = int(g_off[k]), int(g_off[k + 1])
             ds_, de = int(d_off[k]), int(d_off[k + 1])
             imgs = np.union1d(tables.gt_img[gs:ge], tables.dt_img[ds_:de])
-            g_start = gs + np.searchsorted(tables.gt_img[gs:ge], imgs, "left")
-            g_end = gs + np.searchsorted(tables.gt_img[gs:ge], imgs, "right")
-            d_start = ds_ + np.searchsorted(tables.dt_img[ds_:de], imgs, "left")
-            d_end = ds_ + np.searchsorted(tables.dt_img[ds_:de], imgs, "right")
+            g_start = (gs + np.searchsorted(tables.gt_img[gs:ge], imgs, "left")).tolist()
+            g_end = (gs + np.searchsorted(tables.gt_img[gs:ge], imgs, "right")).tolist()
+            d_start = (ds_ + np.searchsorted(tables.dt_img[ds_:de], imgs, "left")).tolist()
+            d_end = (ds_ + np.searchsorted(tables.dt_img[ds_:de], imgs, "right")).tolist()
             for j, img in enumerate(imgs.tolist()):
-                g0, g1, d0, d1 = int(g_start[j]), int(g_end[j]), int(d_start[j]), int(d_end[j])
-                d1 = min(d1, d0 + cut)
-                for a in range(A):
-                    ig = gt_ign[a, g0:g1]
-                    order = np.argsort(ig, kind="mergesort")
-                    gidx = g0 + order
-                    gpos = {int(g): n for n, g in enumerate(gidx.tolist())}
-                    D, G = d1 - d0, g1 - g0
-                    dtm = np.zeros((T, D))
-                    gtm = np.zeros((T, G))
-                    m = dt_match[a, :, d0:d1]
-                    for t in range(T):
-                        for r in np.flatnonzero(m[t] >= 0).tolist():
-                            g = int(m[t, r])
-                            dtm[t, r] = gt_ids[g]
-                            gtm[t, gpos[g]] = dt_ids[d0 + r]
-                    out[k * A * I + a * I + img] = {
-                        'image_id': p.imgIds[img],
-                        'category_id': cat_list[k],
-                        'aRng': p.areaRng[a],
-                        'maxDet': cut,
-                        'dtIds': dt_ids[d0:d1].tolist(),
-                        'gtIds': gt_ids[gidx].tolist(),
-                        'dtMatches': dtm,
-                        'gtMatches': gtm,
-                        'dtScores': dt_scores[d0:d1].tolist(),
-                        'gtIgnore': ig[order].astype(int) if G else np.array([]),
-                        'dtIgnore': dt_ign[a, :, d0:d1],
-                    }
+                runs.append((k, img, g_start[j], g_end[j], d_start[j], min(d_end[j], d_start[j] + cut)))
+        empty_ig = np.array([])
+        for a in range(A):
+            # dt_match[t, r]: grouped ground-truth index matched by detection r, or -1
+            m = np.concatenate([d["dt_match"][a] for d in details], axis=0)
+            hit = m >= 0
+            dtm = np.zeros(m.shape)
+            gtm = np.zeros((T, n_gt))
+            if n_gt:
+                dtm[hit] = np.take(gt_ids, m[hit])
+                tt, rr = np.nonzero(hit)
+                # in (threshold, score order): a crowd matched twice keeps the later id
+                gtm[tt, m[tt, rr]] = np.take(dt_ids, rr)
+            dti = np.concatenate([((d["dt_ignore"][a][None, :] >> np.arange(d["dt_match"].shape[1],
+                                                                          dtype=np.uint32)[:, None]) & 1)
+                                  for d in details], axis=0).astype(bool)
+            ig = gt_ign[a]
+            perm = np.lexsort((ig, gt_run))
+            gtm = gtm[:, perm]
+            ig_sorted = ig[perm].astype(int)
+            gt_ids_sorted = np.take(gt_ids, perm).tolist()
+            area = p.areaRng[a]
+            for k, img, g0, g1, d0, d1 in runs:
+                out[k * A * I + a * I + img] = {
+                    'image_id': p.imgIds[img],
+                    'category_id': cat_list[k],
+                    'aRng': area,
+                    'maxDet': cut,
+                    'dtIds': dt_ids_list[d0:d1],
+                    'gtIds': gt_ids_sorted[g0:g1],
+                    'dtMatches': dtm[:, d0:d1].copy(),
+                    'gtMatches': gtm[:, g0:g1].copy(),
+                    'dtScores': dt_scores_list[d0:d1],
+                    'gtIgnore': ig_sorted[g0:g1].copy() if g1 > g0 else empty_ig.copy(),
+                    'dtIgnore': dti[:, d0:d1].copy(),
+                }
         return out
