@@ -727,7 +727,20 @@ class COCOeval(ReportMethods):
 
     def _fill_gts_dts(self):
         p, self._fa_gd = self._fa_gd, None
-        self._fa_gts, self._fa_dts = _gather_annotations(self, p)
+        g, d = _gather_annotations(self, p)
+        # pycocotools' computeIoU / computeOks / evaluateImg read every (image, category)
+        # of its defaultdicts, which adds the empty ones, in this order
+        cats = list(p.catIds)
+        if p.iouType == 'keypoints' or p.useCats:
+            keys = [(i, c) for i in p.imgIds for c in (cats if p.useCats else [-1])]
+        else:
+            keys = []
+        if not p.useCats:
+            keys += [(i, c) for i in p.imgIds for c in cats]
+        for key in keys:
+            g[key]
+            d[key]
+        self._fa_gts, self._fa_dts = g, d
 
     # -- evaluate -----------------------------------------------------------------------------
     def _normalize_params(self):

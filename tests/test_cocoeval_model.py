@@ -596,3 +596,38 @@ def test_torchvision_empty_batch():
     ref = _torchvision_eval(PC, d, r, "bbox", batches)
     ev = _torchvision_eval(FA, d, r, "bbox", batches)
     assert_same_eval(ref, ev)
+
+
+def test_subclass_compute_oks():
+    """A keypoints subclass overriding computeOks (here: OKS squared) gets it used."""
+    def cls(base):
+        def computeOks(self, imgId, catId):
+            v = base.computeOks(self, imgId, catId)
+            return v if isinstance(v, list) else v ** 2
+        return type("K", (base,), {"computeOks": computeOks})
+    d, r = _data("keypoints", seed=21)
+    ref = _run(_pair(PC, d, r, "keypoints", cls=cls(PC[1])))
+    ev = _run(_pair(FA, d, r, "keypoints", cls=cls(FA[1])))
+    assert ev._pass is None
+    assert_same_eval(ref, ev)
+    plain = _run(_pair(FA, d, r, "keypoints"))
+    assert not np.array_equal(plain.eval["precision"], ev.eval["precision"])
+
+
+@pytest.mark.parametrize("kind", ["bbox", "keypoints"])
+@pytest.mark.parametrize("use_cats", [1, 0])
+def test_gts_dts_after_fast_evaluate(kind, use_cats):
+    """_gts / _dts read after fastap's own evaluate() hold what pycocotools' evaluate()
+    left there (built when read): the same keys in the same order, ignore flags."""
+    d, r = _data(kind, seed=22)
+    ref, ev = _pair(PC, d, r, kind), _pair(FA, d, r, kind)
+    ref.params.useCats = ev.params.useCats = use_cats
+    with quiet():
+        ref.evaluate()
+        ev.evaluate()
+    assert ev._pass is not None
+    assert list(ref._gts) == list(ev._gts) and list(ref._dts) == list(ev._dts)
+    for key in ref._gts:
+        assert [(g["id"], g["ignore"]) for g in ref._gts[key]] == [(g["id"], g["ignore"]) for g in ev._gts[key]]
+    for key in ref._dts:
+        assert [x["id"] for x in ref._dts[key]] == [x["id"] for x in ev._dts[key]]
