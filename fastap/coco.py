@@ -365,7 +365,12 @@ def _gather_annotations(ev, p):
 
 def _by_score(dts, cut):
     """Detections by descending score (stable, pycocotools' mergesort), the first cut."""
-    inds = np.argsort([-d["score"] for d in dts], kind="mergesort")
+    neg = [-d["score"] for d in dts]
+    if all(type(x) is float and x == x for x in neg):
+        # Python floats without NaN: sorted() is the same stable order, without NumPy's overhead
+        inds = sorted(range(len(neg)), key=neg.__getitem__)
+    else:
+        inds = np.argsort(neg, kind="mergesort")
     return [dts[i] for i in inds[:cut]]
 
 
@@ -387,8 +392,10 @@ def _match(ious, gt_ignore, crowd, iou_thrs, dt_ids, gt_ids):
     if np.isnan(ious).any():
         rows = [list(range(G))] * D          # NaN IoUs: every pair, as pycocotools walks them
     else:
-        ok = ious >= lowest                  # pairs below every threshold never match
-        rows = [np.flatnonzero(r).tolist() for r in ok]
+        rows = [[] for _ in range(D)]        # pairs below every threshold never match
+        rr, gg = np.nonzero(ious >= lowest)
+        for r, g in zip(rr.tolist(), gg.tolist()):
+            rows[r].append(g)
     iv = ious.tolist()
     for t, thr in enumerate(thrs):
         taken = [False] * G                  # pycocotools: gtm[t, g] > 0 (a positive dt id)
@@ -901,7 +908,7 @@ class COCOeval(ReportMethods):
         lo, hi = aRng[0], aRng[1]
         for g in gt:
             g['_ignore'] = 1 if (g['ignore'] or (g['area'] < lo or g['area'] > hi)) else 0
-        gtind = np.argsort([g['_ignore'] for g in gt], kind='mergesort')
+        gtind = sorted(range(len(gt)), key=[g['_ignore'] for g in gt].__getitem__)   # stable: mergesort's order
         gt = [gt[i] for i in gtind]
         dt = _by_score(dt, maxDet)
         crowd = [int(o.get('iscrowd', 0)) for o in gt]
