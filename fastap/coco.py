@@ -749,6 +749,22 @@ class COCOeval(ReportMethods):
             d[key]
         self._fa_gts, self._fa_dts = g, d
 
+    def __getstate__(self):
+        """Pickled (and deep-copied) as pycocotools' COCOeval: what is built from the C
+        pass when read (``evalImgs``, ``ious``, ``_gts``, ``_dts``) is built now and the
+        pass itself stays behind; ``accumulate()`` of the copy accumulates its evalImgs."""
+        if self._fa_gd is not None:
+            self._fill_gts_dts()
+        state = self.__dict__.copy()
+        if self._pass is not None:
+            state["_fa_eimgs"] = self.evalImgs
+            state["_fa_eimgs_mode"] = "dicts"
+        if isinstance(self.ious, _IouDict):
+            state["ious"] = _IouDict(self.ious.items())
+        state["_pass"] = None
+        state["_fa_pass_key"] = state["_fa_pass_pe"] = None
+        return state
+
     # -- evaluate -----------------------------------------------------------------------------
     def _normalize_params(self):
         p = self.params
@@ -996,6 +1012,12 @@ class COCOeval(ReportMethods):
 
     # -- reports from the same pass (fastap only): ReportMethods, fastap.reports ----------
     def _missing_pass(self, what):
+        if self._fa_eimgs_mode == "dicts":
+            return InvalidAnnotationError(
+                "%s(): reports read fastap's own evaluation pass, and this evaluation's results are evalImgs "
+                "dicts (assigned, or made by pycocotools' evaluate() flow because %s overrides a per-image "
+                "method); run evaluate() of a COCOeval that overrides none of _prepare, computeIoU, computeOks, "
+                "evaluateImg" % (what, type(self).__name__))
         return InvalidAnnotationError("%s(): run evaluate() first" % what)
 
     def __str__(self):

@@ -519,10 +519,11 @@ def test_subclass_overrides_segm_prepare():
 
 
 # -- ious, construction without detections, reassignment ----------------------------------------
-def test_ious_is_a_dict():
-    d, r = _data("bbox", seed=16)
-    ref = _run(_pair(PC, d, r, "bbox"))
-    ev = _run(_pair(FA, d, r, "bbox"))
+@pytest.mark.parametrize("kind", KINDS)
+def test_ious_is_a_dict(kind):
+    d, r = _data(kind, seed=16)
+    ref = _run(_pair(PC, d, r, kind))
+    ev = _run(_pair(FA, d, r, kind))
     ious = ev.ious
     assert isinstance(ious, dict)
     k0 = next(iter(ref.ious))
@@ -539,7 +540,7 @@ def test_ious_is_a_dict():
     ev.ious = {"x": 1}
     assert ev.ious == {"x": 1}
     # lazily built, then edited before being read whole: the edit stays
-    ev2 = _run(_pair(FA, d, r, "bbox"))
+    ev2 = _run(_pair(FA, d, r, kind))
     ev2.ious[k0] = "mine"
     assert dict(ev2.ious.items())[k0] == "mine" and len(ev2.ious) == len(ref.ious)
 
@@ -631,3 +632,21 @@ def test_gts_dts_after_fast_evaluate(kind, use_cats):
         assert [(g["id"], g["ignore"]) for g in ref._gts[key]] == [(g["id"], g["ignore"]) for g in ev._gts[key]]
     for key in ref._dts:
         assert [x["id"] for x in ref._dts[key]] == [x["id"] for x in ev._dts[key]]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_pickle_and_deepcopy(kind):
+    """A COCOeval after evaluate() pickles and deep-copies as pycocotools' does; the
+    copy accumulates to the same numbers."""
+    import pickle
+    d, r = _data(kind, seed=23)
+    ref = _run(_pair(PC, d, r, kind))
+    ev = _pair(FA, d, r, kind)
+    with quiet():
+        ev.evaluate()
+    for clone in (copy.deepcopy(ev), pickle.loads(pickle.dumps(ev))):
+        assert len(clone.evalImgs) == len(ref.evalImgs)
+        assert_same_eval(ref, _acc(clone))
+        assert list(clone.ious) == list(ref.ious)
+    assert_same_eval(ref, _acc(ev))
+    assert ev._pass is not None
