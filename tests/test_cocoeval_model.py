@@ -269,8 +269,8 @@ def test_accumulate_merged_ranks_with_duplicates():
     d, r = _data("bbox", seed=9, n_images=20)
     ids = [im["id"] for im in d["images"]]
     batches = [ids[:8], ids[8:14] + ids[:2], ids[14:], ids[3:5]]
-    ref = _torchvision_eval(PC, d, r, "bbox", batches)
-    ev = _torchvision_eval(FA, d, r, "bbox", batches)
+    ref = _torchvision_eval(PC, d, r, kind, batches)
+    ev = _torchvision_eval(FA, d, r, kind, batches)
     assert_same_eval(ref, ev)
 
 
@@ -587,15 +587,17 @@ def test_reassign_between_evaluations():
     assert outs[0][1] == outs[1][1]
 
 
-def test_torchvision_empty_batch():
+@pytest.mark.parametrize("kind", KINDS)
+def test_torchvision_empty_batch(kind):
     """A batch without any result: COCO() as cocoDt (torchvision's update)."""
-    d, r = _data("bbox", seed=20, n_images=12)
+    d, r = _data(kind, seed=20, n_images=24)
     ids = [im["id"] for im in d["images"]]
-    keep = set(ids[:6])
+    h = len(ids) // 2
+    keep = set(ids[:h])
     r = [x for x in r if x["image_id"] in keep]
-    batches = [ids[:6], ids[6:]]
-    ref = _torchvision_eval(PC, d, r, "bbox", batches)
-    ev = _torchvision_eval(FA, d, r, "bbox", batches)
+    batches = [ids[:h], ids[h:]]
+    ref = _torchvision_eval(PC, d, r, kind, batches)
+    ev = _torchvision_eval(FA, d, r, kind, batches)
     assert_same_eval(ref, ev)
 
 
