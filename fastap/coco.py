@@ -429,7 +429,7 @@ _FIELDS = itemgetter("dtScores", "dtMatches", "dtIgnore", "gtIgnore")
 def _entries(eval_imgs, base, i_list, contiguous, where):
     """[(position, image index, entry)] of the non-None evalImgs entries base + i."""
     n = len(eval_imgs)
-    if contiguous and isinstance(eval_imgs, (list, tuple)) and base + i_list[-1] < n:
+    if contiguous and isinstance(eval_imgs, (list, tuple, np.ndarray)) and base + i_list[-1] < n:
         chunk = eval_imgs[base:base + len(i_list)]
         return [(base + i, i, e) for i, e in enumerate(chunk) if e is not None]
     ents = []
@@ -966,8 +966,14 @@ class COCOeval(ReportMethods):
         if mode == "none" or (mode == "pass" and self._pass is None):
             print('Please run evaluate() first')
             raise InvalidAnnotationError("accumulate(): run evaluate() first")
-        if mode == "dicts" and not self._fa_eimgs:
-            print('Please run evaluate() first')
+        if mode == "dicts":
+            e = self._fa_eimgs
+            if isinstance(e, np.ndarray) and e.ndim != 1:
+                raise InvalidAnnotationError(
+                    "accumulate(): evalImgs should be a flat list of dicts in (category, area range, image) order, "
+                    "got an array of shape %s (torchvision assigns list(merged.flatten()))" % (e.shape,))
+            if len(e) == 0:
+                print('Please run evaluate() first')
         if p is None:
             p = self.params
         p.catIds = p.catIds if p.useCats == 1 else [-1]

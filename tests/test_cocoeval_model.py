@@ -269,8 +269,8 @@ def test_accumulate_merged_ranks_with_duplicates():
     d, r = _data("bbox", seed=9, n_images=20)
     ids = [im["id"] for im in d["images"]]
     batches = [ids[:8], ids[8:14] + ids[:2], ids[14:], ids[3:5]]
-    ref = _torchvision_eval(PC, d, r, kind, batches)
-    ev = _torchvision_eval(FA, d, r, kind, batches)
+    ref = _torchvision_eval(PC, d, r, "bbox", batches)
+    ev = _torchvision_eval(FA, d, r, "bbox", batches)
     assert_same_eval(ref, ev)
 
 
@@ -652,3 +652,19 @@ def test_pickle_and_deepcopy(kind):
         assert list(clone.ious) == list(ref.ious)
     assert_same_eval(ref, _acc(ev))
     assert ev._pass is not None
+
+
+def test_eval_imgs_as_arrays():
+    """evalImgs assigned as a flat object array works; a 3-D one is refused."""
+    d, r = _data("bbox", seed=24)
+    ref = _run(_pair(PC, d, r, "bbox"))
+    ev = _pair(FA, d, r, "bbox")
+    with quiet():
+        ev.evaluate()
+    arr = np.asarray(ev.evalImgs)
+    ev.evalImgs = arr
+    assert_same_eval(ref, _acc(ev))
+    ev.evalImgs = arr.reshape(len(ev.params.catIds), len(ev.params.areaRng), -1)
+    with pytest.raises(InvalidAnnotationError, match="flat"):
+        with quiet():
+            ev.accumulate()
