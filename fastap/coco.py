@@ -153,11 +153,8 @@ class _PassIous:
         self.cut = int(ps.max_dets[-1])
         self.none = ps.iou_type == "keypoints" and not ps.use_cats   # see geometry.attach_oks
 
-    def keys(self):
-        return [(i, c) for i in self.img_ids for c in self.cats]
-
     def _block(self, k, img):
-        """IoU block of category index k and image index img, or None."""
+        """IoU block of category index k and image index img."""
         t = self.ps.tables
         core = t.core
         gs, ge = int(core.gt_off[k]), int(core.gt_off[k + 1])
