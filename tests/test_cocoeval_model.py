@@ -668,3 +668,28 @@ def test_eval_imgs_as_arrays():
     with pytest.raises(InvalidAnnotationError, match="flat"):
         with quiet():
             ev.accumulate()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_accumulate_eval_imgs_on_pycocotools_dicts(seed):
+    """fastap.coco.accumulate_eval_imgs on pycocotools' own evalImgs, with odd
+    parameters (unsorted or coarse recThrs, maxDets with 0 and beyond the detections,
+    custom area ranges, useCats 0), equals pycocotools' accumulate()."""
+    from fastap.coco import accumulate_eval_imgs
+    rng = np.random.default_rng(seed)
+    d, r = make_coco(seed=seed, edge_cases=True, n_images=15, n_categories=3, dets_per_image=int(rng.integers(1, 40)))
+    ref = _pair(PC, d, r, "bbox")
+    p = ref.params
+    p.useCats = int(seed % 3 != 0)
+    p.maxDets = sorted(rng.choice([0, 1, 3, 10, 100, 500], size=3, replace=False).tolist())
+    rec = np.round(rng.random(int(rng.integers(1, 30))), 2)
+    p.recThrs = rec if seed % 2 else np.sort(rec)
+    p.areaRng = [[0, 1e10], [0, float(rng.integers(100, 3000))], [500, 1e10]]
+    p.areaRngLbl = ["all", "a", "b"]
+    with quiet():
+        ref.evaluate()
+        ref.accumulate()
+    prec, rc, sc = accumulate_eval_imgs(ref.evalImgs, ref.params, ref._paramsEval)
+    assert np.array_equal(prec, ref.eval["precision"])
+    assert np.array_equal(rc, ref.eval["recall"])
+    assert np.array_equal(sc, ref.eval["scores"])
