@@ -92,7 +92,7 @@ import gc
 import time
 from collections import defaultdict
 from itertools import chain
-from operator import itemgetter
+from operator import is_, itemgetter
 
 import numpy as np
 
@@ -657,8 +657,10 @@ class COCOeval(ReportMethods):
     * ``accumulate()`` runs in C on the pass of the last ``evaluate()``, or accumulates
       the ``evalImgs`` dicts (:func:`accumulate_eval_imgs`) when ``evalImgs`` was
       assigned (torchvision / DETR merge per-batch results and assign ``evalImgs``,
-      ``params.imgIds`` and ``_paramsEval``), built by the Python flow, or when
-      ``params`` / ``_paramsEval`` no longer describe the pass.
+      ``params.imgIds`` and ``_paramsEval``), built by the Python flow, edited in
+      place (an entry of the list replaced, added or removed), or when ``params`` /
+      ``_paramsEval`` no longer describe the pass. (Edits inside an entry's dict are
+      not seen: assign ``evalImgs`` after such edits.)
     * ``evalImgs``, ``ious``, ``_gts`` and ``_dts`` of the C pass are built when read.
     """
 
@@ -669,6 +671,7 @@ class COCOeval(ReportMethods):
         self.cocoDt = cocoDt
         self._fa_eimgs = defaultdict(list)   # evalImgs (see the evalImgs property)
         self._fa_eimgs_mode = "none"         # "none", "pass" (built from _pass when read), "dicts"
+        self._fa_eimgs_built = None          # the list built from the pass, as built
         self._fa_gd = None                   # params of a C pass whose _gts / _dts are built when read
         self._fa_pass_key = None             # _layout_key of the pass's parameters
         self._fa_pass_pe = None              # the pass's parameters (a copy)
@@ -695,6 +698,7 @@ class COCOeval(ReportMethods):
             gc.disable()
             try:
                 self._fa_eimgs = self._build_eval_imgs()
+                self._fa_eimgs_built = list(self._fa_eimgs)    # to see in-place edits of the list
             finally:
                 if was_enabled:
                     gc.enable()
@@ -952,6 +956,15 @@ class COCOeval(ReportMethods):
             'dtIgnore': dtig,
         }
 
+    def _eval_imgs_untouched(self):
+        """True unless the evalImgs list built from the pass was edited in place (an
+        entry replaced, added or removed: then accumulate() reads the list)."""
+        cur = self._fa_eimgs
+        if cur is None:
+            return True
+        built = self._fa_eimgs_built
+        return len(cur) == len(built) and all(map(is_, cur, built))
+
     # -- accumulate / summarize ---------------------------------------------------------------
     def accumulate(self, p=None):
         """Precision/recall curves per (IoU, category, area, maxDets) into ``eval``: in C
@@ -976,7 +989,7 @@ class COCOeval(ReportMethods):
         p.catIds = p.catIds if p.useCats == 1 else [-1]
         pe = self._paramsEval
         if mode == "pass" and hasattr(pe, "imgIds") and \
-                _layout_key(p) == self._fa_pass_key == _layout_key(pe):
+                _layout_key(p) == self._fa_pass_key == _layout_key(pe) and self._eval_imgs_untouched():
             precision, recall, scores = self._pass.accumulate(p.recThrs)
         else:
             precision, recall, scores = accumulate_eval_imgs(self.evalImgs, p, pe)

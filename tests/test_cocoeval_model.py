@@ -693,3 +693,21 @@ def test_accumulate_eval_imgs_on_pycocotools_dicts(seed):
     assert np.array_equal(prec, ref.eval["precision"])
     assert np.array_equal(rc, ref.eval["recall"])
     assert np.array_equal(sc, ref.eval["scores"])
+
+
+def test_eval_imgs_edited_in_place():
+    """The evalImgs list built from the pass, edited in place (an entry dropped), is
+    what accumulate() reads, as in pycocotools."""
+    d, r = _data("bbox", seed=25)
+    out = []
+    for lib in (PC, FA):
+        ev = _pair(lib, d, r, "bbox")
+        with quiet():
+            ev.evaluate()
+        eimgs = ev.evalImgs
+        n = next(i for i, e in enumerate(eimgs) if e is not None and e["dtIds"] and e["gtIds"])
+        eimgs[n] = None
+        out.append(_acc(ev))
+    assert_same_eval(*out)
+    plain = _run(_pair(FA, d, r, "bbox"))
+    assert not np.array_equal(plain.eval["precision"], out[1].eval["precision"])
