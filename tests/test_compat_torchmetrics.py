@@ -110,7 +110,11 @@ def plain(v):
     if isinstance(v, torch.Tensor):
         return [list(v.shape), str(v.dtype), [x.hex() for x in v.double().flatten().tolist()]]
     if isinstance(v, dict):
-        return sorted([repr(k), plain(x)] for k, x in v.items())
+        # keys by value: pycocotools' (imgId, catId) keys hold NumPy ints (np.unique of
+        # params.imgIds), fastap's Python ints; they compare and hash equal, so a dict
+        # lookup finds the same entry either way
+        return sorted([repr(tuple(int(e) for e in k) if isinstance(k, tuple) else k), plain(x)]
+                      for k, x in v.items())
     if isinstance(v, (list, tuple)):
         return [plain(x) for x in v]
     return repr(v)
