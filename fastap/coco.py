@@ -800,8 +800,8 @@ class COCOeval(ReportMethods):
             if getattr(self, name) is None:
                 raise InvalidAnnotationError("COCOeval.%s is None: assign a COCO object (e.g. cocoGt.loadRes(results)) "
                                              "before evaluate()" % name)
-        gt = columns_of(self.cocoGt, "gt")
-        dt = columns_of(self.cocoDt, "dt")
+        gt = columns_of(self.cocoGt, "gt", iou_type=p.iouType, img_ids=img_ids)
+        dt = columns_of(self.cocoDt, "dt", iou_type=p.iouType, img_ids=img_ids)
         iou_thrs, rec_thrs, md, ar = check_params(p.iouThrs, p.recThrs, p.maxDets, p.areaRng)
         attach = iou_attacher(self.cocoGt, self.cocoDt, p.iouType, getattr(p, "kpt_oks_sigmas", None), md[-1],
                               iou_thrs, p.useCats, gt["iscrowd"], self.num_threads)

@@ -549,3 +549,29 @@ def test_ann_to_mask_of_an_empty_polygon_list_is_an_empty_image_mask():
     c = fastap.COCO({"images": [{"id": 1, "height": 4, "width": 5}], "annotations": [], "categories": []})
     m = c.annToMask({"id": 3, "image_id": 1, "segmentation": []})
     assert m.shape == (4, 5) and m.dtype == np.uint8 and not m.any()
+
+
+def test_per_batch_evaluation_reads_the_batch_dicts_as_edited():
+    """A box evaluation of a few images of a ground truth whose dicts are user-visible
+    reads those images' dicts through the index (as pycocotools' _prepare does), edits
+    made in place included; the numbers equal pycocotools' batch by batch."""
+    ds, res = make_coco(seed=5, n_images=30, n_categories=4, dets_per_image=12, edge_cases=True)
+    pg, fg = _coco(PCOCO, ds), _coco(fastap.COCO, ds)
+    ids = sorted(fg.getImgIds())
+    for step, batch in enumerate((ids[:2], ids[2:5], ids[:2])):
+        if step == 2:                    # edit the first batch's annotations in place, then again
+            for g in (pg, fg):
+                for a in g.loadAnns(g.getAnnIds(imgIds=batch)):
+                    a["area"] = a["area"] * 0.01 if a["area"] > 40 ** 2 else a["area"] * 50.0
+                    a["iscrowd"] = 1 - a["iscrowd"] if a["id"] % 3 == 0 else a["iscrowd"]
+        mine = [r for r in res if r["image_id"] in batch]
+        evs = []
+        for cls, cocls, g in ((PCOCOeval, PCOCO, pg), (fastap.COCOeval, fastap.COCO, fg)):
+            with quiet():
+                ev = cls(g, cocls.loadRes(g, copy.deepcopy(mine)), "bbox")
+                ev.params.imgIds = batch
+                ev.evaluate()
+                ev.accumulate()
+                ev.summarize()
+            evs.append(ev)
+        assert_same_eval(*evs)

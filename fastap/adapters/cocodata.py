@@ -595,15 +595,24 @@ class COCO:
         res._res_kind = kind
         return cols
 
-    def _records(self):
+    def _records(self, img_ids=None):
         """The annotation dicts an evaluation reads, as pycocotools' COCOeval reads them:
         through the index (``loadAnns(getAnnIds(imgIds=...))``) when ``anns`` /
         ``imgToAnns`` were assigned from outside (a subclass's ``createIndex``), else
         ``dataset['annotations']``."""
-        if not self._index_own:
+        if img_ids is not None:
+            # the evaluated images' annotations only, through the index in image order
+            # (each image's in the dataset's order), as pycocotools' _prepare gathers them
+            index = self.imgToAnns
+            lists = [(i, index.get(i, ())) for i in img_ids]
+        elif not self._index_own:
             return self.dataset.get("annotations") or []
+        else:
+            lists = self.imgToAnns.items()
+        if not self._index_own:
+            return [a for _, lst in lists for a in lst]
         anns, out = self.anns, []
-        for img_id, lst in self.imgToAnns.items():
+        for img_id, lst in lists:
             for a in lst:
                 try:
                     out.append(anns[a["id"]])
@@ -614,7 +623,7 @@ class COCO:
                         % (img_id, a.get("id") if isinstance(a, Mapping) else a)) from None
         return out
 
-    def _columns(self, kind=None, bbox_optional=False):
+    def _columns(self, kind=None, bbox_optional=False, img_ids=None):
         """The annotations as columns.
 
         Columns read from text the user has not seen (an annotation file whose dicts were
@@ -622,11 +631,12 @@ class COCO:
         the dicts exist where the user can reach them, they are read again at every call,
         so that edits made in place are seen (see the class docstring). With
         ``bbox_optional``, records without a ``bbox`` get a zero box and the first of
-        them is kept in ``_no_bbox`` (mask evaluation never reads boxes)."""
+        them is kept in ``_no_bbox`` (mask evaluation never reads boxes). With ``img_ids``
+        (a box evaluation of a few images), dicts are read for those images only."""
         if (self._cols is not None and (self._raw_anns is not None or self._pending is not None)
                 and (kind is None or self._cols[0] == kind)):
             return self._cols[1]
-        anns = self._records()
+        anns = self._records(img_ids)
         if kind is None:
             kind = "dt" if anns and isinstance(anns[0], Mapping) and "score" in anns[0] else "gt"
         missing = [] if bbox_optional else None
@@ -783,17 +793,23 @@ def _read_members(data, name, members):
     return dataset, (data, span[0], span[1]), cols
 
 
-def columns_of(coco, kind, iou_type=None):
+def columns_of(coco, kind, iou_type=None, img_ids=None):
     """Columns of a fastap COCO, or of any object with pycocotools' ``dataset``.
 
     kind: "gt", "dt", or None (guessed from the records: results have a ``score``).
     Every record needs a ``bbox`` when kind is None or ``iou_type`` is "bbox"; for
     kind "gt" / "dt" with ``iou_type`` None or "segm", records without one are read with
     a zero box (pycocotools reads an annotation's box only for box IoU) and remembered:
-    :func:`iou_attacher` then refuses a box evaluation of them, naming the record."""
+    :func:`iou_attacher` then refuses a box evaluation of them, naming the record.
+
+    ``img_ids`` (int64 [I], the evaluated images) lets a box evaluation of a few images
+    of a COCO whose dicts are read at every evaluation read only theirs (a per-batch
+    loop over a 5k-image ground truth: its dicts are read once per image, not 5k times);
+    masks and keypoints are read in the order of all the annotations, so they read all."""
     optional = kind is not None and iou_type in (None, "segm")
     if isinstance(coco, COCO):
-        return coco._columns(kind, bbox_optional=optional)
+        few = img_ids is not None and iou_type == "bbox" and 2 * len(img_ids) <= len(coco.imgs)
+        return coco._columns(kind, bbox_optional=optional, img_ids=np.asarray(img_ids).tolist() if few else None)
     if coco is None or not hasattr(coco, "dataset"):
         raise InvalidTypeError("expected a COCO object (fastap or pycocotools), got %s" % type(coco).__name__)
     anns = coco.dataset.get("annotations", [])
