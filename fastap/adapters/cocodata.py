@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import mmap
+import operator
 import os
 import threading
 import time
@@ -253,7 +254,9 @@ class COCO:
         """Build anns, imgs, cats, imgToAnns and catToImgs from ``dataset``."""
         print('creating index...')
         ds = self._dataset
-        self.imgs = {img["id"]: img for img in ds.get("images", [])}
+        images = ds.get("images", [])
+        # {id: image}, built by C-level iteration (a per-batch loadRes indexes every image)
+        self.imgs = dict(zip(map(_ID, images), images))
         self.cats = {cat["id"]: cat for cat in ds.get("categories", [])}
         # the annotation index is built when first read: evaluation works on columns
         self._index_stale = self._pending is None
@@ -490,7 +493,7 @@ class COCO:
         ``area = w*h``, ``id`` 1..N and ``iscrowd = 0``, as in pycocotools."""
         res = COCO()
         res._dataset['info'] = _copy_plain(self._dataset.get('info', {}))
-        res._dataset['images'] = [img for img in self._dataset.get('images', [])]
+        res._dataset['images'] = list(self._dataset.get('images', []))
         print('Loading and preparing results...')
         tic = time.time()
         anns, cols = None, None
@@ -673,6 +676,7 @@ def _fetch(url, fname, img_id):
 
 
 _PLAIN = (int, float, str, bool, type(None))
+_ID = operator.itemgetter("id")
 
 
 def _copy_plain(x):
