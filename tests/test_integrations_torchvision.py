@@ -257,6 +257,39 @@ def test_keypoints_match_the_reference(kp_case):
     assert lines == lines_ref
 
 
+def test_keypoints_empty_images_and_a_batch_of_repeats(kp_case):
+    d, _, preds = kp_case
+    ids = list(preds)
+    preds = dict(preds)
+    for i in ids[2:4]:
+        preds[i] = {k: v[:0] for k, v in preds[i].items()}        # no detections
+    batches = _batches(preds, seed=8, size=6)
+    batches.insert(1, {int(ids[2]): _tensors(preds[ids[2]]), int(ids[3]): _tensors(preds[ids[3]])})
+    batches.append({int(i): _tensors(preds[i]) for i in ids[:3]})  # only images seen before
+    ref, ours, lines_ref, lines = _run_both(d, ["keypoints", "bbox"], batches)
+    assert_same(ref, ours, ["keypoints", "bbox"])
+    assert lines == lines_ref
+
+
+def test_a_failed_update_changes_nothing(segm_case):
+    d, _, preds = segm_case
+    batches = _batches(preds, seed=9)
+    ref, ours, _, _ = _run_both(d, ["bbox", "segm"], batches)
+    again = CocoEvaluator(ours.coco_gt, ["bbox", "segm"])
+    for b in batches:
+        bad = {i: dict(p) for i, p in b.items()}
+        last = list(bad)[-1]
+        del bad[last]["masks"]                  # bbox could take it; segm cannot
+        with pytest.raises(fastap.InvalidAnnotationError, match="missing key 'masks'"):
+            again.update(bad)
+        again.update(b)
+    with quiet():
+        again.synchronize_between_processes()
+        again.accumulate()
+        again.summarize()
+    assert_same(ref, again, ["bbox", "segm"])
+
+
 def test_params_edited_before_update(segm_case):
     d, _, preds = segm_case
     batches = _batches(preds, seed=6)

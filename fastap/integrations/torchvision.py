@@ -192,7 +192,6 @@ class CocoEvaluator:
         except (TypeError, ValueError):
             raise InvalidTypeError("predictions should be keyed by integer image ids, got %r"
                                    % ([k for k in keys if not isinstance(k, (int, np.integer))][:1],)) from None
-        self.img_ids.extend(list(np.unique(ids)))
         pos = np.searchsorted(self._gt_img_ids, ids)
         known = (pos < self._gt_img_ids.shape[0]) & (self._gt_img_ids[np.minimum(pos, self._gt_img_ids.shape[0] - 1)]
                                                      == ids) if self._gt_img_ids.shape[0] else np.zeros(ids.shape, bool)
@@ -202,30 +201,30 @@ class CocoEvaluator:
                 "predictions: %d image id(s) not in the ground truth (e.g. %d); key the predictions by the "
                 "ground truth's image ids (target['image_id'])" % (bad.shape[0], bad[0]))
         # the first occurrence of an image counts (the reference's np.unique(return_index=True))
-        first = ~self._seen[pos]
         _, first_in_batch = np.unique(ids, return_index=True)
-        once = np.zeros(ids.shape, bool)
-        once[first_in_batch] = True
-        take = first & once
-        self._seen[pos[take]] = True
-        self._synced = False
-        if not take.any():
-            return
+        take = np.zeros(ids.shape, bool)
+        take[first_in_batch] = True
+        take &= ~self._seen[pos]
         items = [(int(ids[i]), predictions[keys[i]]) for i in np.flatnonzero(take)]
-        items.sort(key=lambda kv: kv[0])
-        batch_ids = np.array([k for k, _ in items], dtype=np.int64)
-        self._batch_ids.append(batch_ids)
-        for t in self.iou_types:
-            if t == "bbox":
-                self._update_bbox(items)
-            else:
-                self._update_dicts(t, items, batch_ids)
+        # convert and check every iou type's input before any state changes
+        prepared = {t: (self._columns(items) if t == "bbox" else self._results(t, items)) for t in self.iou_types}
+        if items:
+            batch_ids = np.unique(ids[take])
+            if "bbox" in prepared:
+                self._evaluator().update(prepared["bbox"])
+            for t in self.iou_types:
+                if t != "bbox":
+                    self._evaluate_batch(t, prepared[t], batch_ids)
+            self._batch_ids.append(batch_ids)
+            self._seen[pos[take]] = True
+        self.img_ids.extend(list(np.unique(ids)))
+        self._synced = False
 
     def _columns(self, items, want_boxes=True):
         """Per image: checked tensors; returns the image ids repeated, labels, scores and
         (xywh float64) boxes as NumPy columns (no Python loop per detection)."""
         import torch
-        img, labels, scores, boxes = [], [], [], []
+        img, labels, scores, boxes, counts = [], [], [], [], []
         for image_id, pred in items:
             if not hasattr(pred, "keys"):
                 raise InvalidTypeError("predictions[%r] should be a dict with 'boxes', 'scores' and 'labels', got %s"
@@ -249,6 +248,7 @@ class CocoEvaluator:
                 # the reference: (x1, y1, x2 - x1, y2 - y1) in the tensor's dtype, then to Python floats
                 wh = b[:, 2:] - b[:, :2]
                 boxes.append(torch.cat((b[:, :2], wh), dim=1).to(torch.float64).numpy())
+            counts.append(n)
             img.append(np.full(n, image_id, np.int64))
             labels.append(lab.to(torch.int64).numpy())
             scores.append(s.to(torch.float64).numpy())
@@ -257,6 +257,8 @@ class CocoEvaluator:
                 "score": np.concatenate(scores) if scores else np.zeros(0)}
         if want_boxes:
             cols["bbox"] = np.concatenate(boxes).reshape(-1, 4) if boxes else np.zeros((0, 4))
+        else:
+            cols["counts"] = counts      # detections per non-empty image, in order
         return cols
 
     def _evaluator(self):
@@ -266,12 +268,11 @@ class CocoEvaluator:
             self._stream = Evaluator(self._gt, params=p)
         return self._stream
 
-    def _update_bbox(self, items):
-        self._evaluator().update(self._columns(items))
-
-    def _update_dicts(self, iou_type, items, batch_ids):
-        """The reference's flow: COCO results, loadRes, evaluate(), evalImgs [K, A, I]."""
+    def _results(self, iou_type, items):
+        """COCO results (list of dicts) of segm / keypoints predictions, as the reference
+        makes them."""
         cols = self._columns(items, want_boxes=False)
+        counts = iter(cols["counts"])
         key = "masks" if iou_type == "segm" else "keypoints"
         results = []
         start = 0
@@ -281,7 +282,7 @@ class CocoEvaluator:
             if key not in pred:
                 raise InvalidAnnotationError("predictions[%r]: missing key %r (got %s)"
                                              % (image_id, key, sorted(map(str, pred.keys()))))
-            n = int(pred["scores"].shape[0])
+            n = next(counts)
             labels = cols["category_id"][start:start + n].tolist()
             scores = cols["score"][start:start + n].tolist()
             start += n
@@ -306,6 +307,10 @@ class CocoEvaluator:
                 kps = v.flatten(start_dim=1).tolist() if n else []
                 results.extend({"image_id": image_id, "category_id": labels[k], "keypoints": kps[k],
                                 "score": scores[k]} for k in range(n))
+        return results
+
+    def _evaluate_batch(self, iou_type, results, batch_ids):
+        """The reference's flow: loadRes, evaluate(), the batch's evalImgs as [K, A, I]."""
         ev = self.coco_eval[iou_type]
         with _quiet():
             ev.cocoDt = COCO.loadRes(self._gt, results) if results else COCO()
