@@ -241,6 +241,15 @@ def test_bbox_segm_batches_match_the_reference(segm_case, gt_kind):
     assert ours.eval_imgs["segm"].shape[2] == len(ours.coco_eval["segm"].params.imgIds)
 
 
+def test_boolean_masks_as_detr_gives_them(segm_case):
+    d, _, preds = segm_case
+    preds = {i: dict(p, masks=p["masks"] > 0.5) for i, p in preds.items()}
+    ref, ours, lines_ref, lines = _run_both(d, ["segm"], _batches(preds, seed=10, size=9))
+    assert_same(ref, ours, ["segm"])
+    assert lines == lines_ref
+    assert isinstance(ours.coco_eval["segm"].stats, np.ndarray)       # DETR calls stats.tolist()
+
+
 def test_bbox_all_images_once(segm_case):
     d, _, preds = segm_case
     ref, ours, lines_ref, lines = _run_both(d, ["bbox"], _batches(preds, seed=2, size=7))
