@@ -36,7 +36,7 @@ LAYERS = {
     "reports": 10, "api": 10,
     "coco": 11, "evaluator": 11,
     "dask": 12, "distributed": 12, "compat": 12,
-    "cli": 13,
+    "cli": 13, "integrations": 13, "integrations.torchvision": 13,
     "__main__": 14, "": 14,          # "" is fastap/__init__.py
 }
 
