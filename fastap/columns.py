@@ -17,7 +17,8 @@ from . import _core
 from .errors import InvalidAnnotationError, InvalidTypeError
 
 __all__ = ["gt_columns", "dt_columns", "id_column", "float_column", "box_column", "is_number",
-           "bad_record", "unique_ids", "IdIndex", "index_of", "sorted_int_ids", "sorted_ids_list"]
+           "bad_record", "unique_ids", "IdIndex", "index_of", "sorted_int_ids", "sorted_ids_list",
+           "sorted_image_ids"]
 
 
 def bad_record(what, field, mask, ids=None, detail=""):
@@ -267,3 +268,9 @@ def sorted_ids_list(ids):
     """sorted(ids) for a list of ids (a list of Python ints stays Python ints)."""
     a = sorted_int_ids(ids) if len(ids) > 64 else None
     return a.tolist() if a is not None else sorted(ids)
+
+
+def sorted_image_ids(imgs):
+    """int64 [I] sorted ids of an ``imgs`` dict (image id -> image)."""
+    a = sorted_int_ids(list(imgs))
+    return a if a is not None else np.array(sorted(imgs.keys()) if imgs else [], dtype=np.int64)
