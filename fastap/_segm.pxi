@@ -524,10 +524,15 @@ def rle_set_from_objects(objs, img_h, img_w, what="annotations"):
                 if "counts" not in o or "size" not in o:
                     raise ValueError("%s record %d: segmentation: an RLE needs 'size' and 'counts'" % (what, i))
                 try:
-                    hh, ww = int(o["size"][0]), int(o["size"][1])
-                    if len(o["size"]) != 2 or hh < 0 or ww < 0:
+                    # the length first: with bounds checks off, indexing a short list
+                    # reads past its end
+                    size = list(o["size"])
+                    if len(size) != 2:
                         raise ValueError
-                except (TypeError, ValueError, IndexError):
+                    hh, ww = int(size[0]), int(size[1])
+                    if hh < 0 or ww < 0 or hh > 2147483647 or ww > 2147483647:
+                        raise ValueError
+                except (TypeError, ValueError, IndexError, OverflowError):
                     raise ValueError("%s record %d: segmentation: size must be [height, width], got %r"
                                      % (what, i, o["size"])) from None
                 sg.h, sg.w = hh, ww
