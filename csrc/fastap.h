@@ -628,6 +628,30 @@ int fa_json_number_array(const char *buf, size_t len, double *out, int64_t cap, 
                          fa_json_error *err);
 
 /* ------------------------------------------------------------------------------------
+ * textfile.c -- the bytes of an input file
+ * ------------------------------------------------------------------------------------ */
+
+/* A 64-bit digest of buf[0, len) (not cryptographic; equal bytes, equal digest; a
+ * different seed, a different function). Never fails. */
+uint64_t fa_text_digest(const char *buf, size_t len, uint64_t seed);
+
+/* Offset of the first byte of buf[0, len) that no JSON text holds (a control character
+ * other than tab, LF, CR: 0x00-0x08, 0x0B, 0x0C, 0x0E-0x1F), or -1 when there is none. */
+int64_t fa_text_find_control(const char *buf, size_t len);
+
+/* Register [start, start + len), a read-only file mapping the caller is about to read:
+ * until fa_map_guard_remove, a SIGBUS there (the file was truncated under the mapping)
+ * maps zeros over the page and the read goes on; any other SIGBUS goes to the action
+ * there was before. Returns a slot (>= 0), or -1 when no guard could be set (POSIX
+ * only; 32 ranges at once). Not thread-safe: callers serialise add / remove (the
+ * binding holds the GIL); the guarded reads may run on any thread. */
+int fa_map_guard_add(const void *start, size_t len);
+
+/* Unregister a slot of fa_map_guard_add (-1: nothing); returns how many pages of the
+ * range were replaced by zeros (> 0: the file changed while it was read). */
+int64_t fa_map_guard_remove(int slot);
+
+/* ------------------------------------------------------------------------------------
  * rle.c -- COCO run-length encoding
  * ------------------------------------------------------------------------------------
  * COCO's RLE (pycocotools' maskApi.c, re-implemented): an h x w binary mask is read

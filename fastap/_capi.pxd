@@ -239,6 +239,12 @@ cdef extern from "fastap.h" nogil:
     int fa_json_number_array(const char *buf, size_t len, double *out, int64_t cap, int64_t *n,
                              fa_json_error *err)
 
+    # ---- textfile.c -------------------------------------------------------------------
+    uint64_t fa_text_digest(const char *buf, size_t len, uint64_t seed)
+    int64_t fa_text_find_control(const char *buf, size_t len)
+    int fa_map_guard_add(const void *start, size_t len)
+    int64_t fa_map_guard_remove(int slot)
+
     # ---- rle.c ------------------------------------------------------------------------
     ctypedef struct fa_rle:
         int64_t h

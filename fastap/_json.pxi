@@ -673,3 +673,85 @@ def keypoint_boxes(kpt):
             fa_keypoint_box(&kv[i, 0], K3, 3, &bv[i, 0])
             av[i] = bv[i, 2] * bv[i, 3]
     return bbox, area
+
+
+# ---- the bytes of an input file (csrc/textfile.c) ------------------------------------
+
+def text_digest(data, num_threads=None):
+    """A 64-bit digest (int) of a buffer's bytes (``bytes``, ``mmap``, uint8 array...):
+    equal bytes, equal digest. Not cryptographic: it tells whether a file read again is
+    the one read before. Computed without the GIL, in 4 MiB chunks on
+    ``num_threads`` threads (the result does not depend on the thread count)."""
+    cdef const unsigned char[::1] buf = _jr_bytes_view(data, "text_digest")
+    cdef Py_ssize_t n = buf.shape[0], chunk = 1 << 22, k
+    cdef Py_ssize_t nc = (n + chunk - 1) // chunk
+    if nc <= 1:
+        return int(fa_text_digest(<const char *>&buf[0] if n else NULL, <size_t>n, 0))
+    parts = np.empty(nc, dtype=np.uint64)
+    cdef uint64_t[::1] pv = parts
+    cdef int nt = _threads(num_threads)
+    cdef const char *p = <const char *>&buf[0]
+    with nogil:
+        for k in prange(nc, num_threads=nt, schedule="static"):
+            pv[k] = fa_text_digest(p + k * chunk, <size_t>min(chunk, n - k * chunk), <uint64_t>k)
+    return int(fa_text_digest(<const char *>&pv[0], <size_t>(nc * 8), <uint64_t>n))
+
+
+def find_control_byte(data):
+    """Offset of the first byte of ``data`` that no JSON text holds (NUL and the other
+    control characters but tab, LF, CR), or -1. Without the GIL."""
+    cdef const unsigned char[::1] buf = _jr_bytes_view(data, "find_control_byte")
+    cdef Py_ssize_t n = buf.shape[0]
+    cdef int64_t r
+    if n == 0:
+        return -1
+    with nogil:
+        r = fa_text_find_control(<const char *>&buf[0], <size_t>n)
+    return int(r)
+
+
+def gather_spans(data, spans):
+    """The bytes of each span of ``data`` copied one after the other into a new array:
+    ``(buf uint8 [total], new_spans int64 [n, 2])`` with ``buf[new_spans[i, 0]:new_spans[i,
+    1]] == data[spans[i, 0]:spans[i, 1]]``; rows with a negative start stay (-1, -1). For
+    keeping what a results file's scan found without keeping the file (or its mapping)."""
+    cdef const unsigned char[::1] buf = _jr_bytes_view(data, "gather_spans")
+    spans = np.ascontiguousarray(spans, dtype=np.int64).reshape(-1, 2)
+    cdef Py_ssize_t n = spans.shape[0], i, total = buf.shape[0]
+    have = spans[:, 0] >= 0
+    if n and have.any() and ((spans[have, 1] < spans[have, 0]) | (spans[have, 1] > total)).any():
+        raise ValueError("gather_spans: a span lies outside the data")
+    lens = np.where(have, spans[:, 1] - spans[:, 0], 0)
+    new = np.full((n, 2), -1, np.int64)
+    start = np.zeros(n + 1, np.int64)
+    np.cumsum(lens, out=start[1:])
+    new[have, 0] = start[:n][have]
+    new[have, 1] = start[1:][have]
+    out = np.empty(max(int(start[n]), 1), dtype=np.uint8)
+    if n == 0 or start[n] == 0:
+        return out[:int(start[n])], new
+    cdef const int64_t[:, ::1] sv = spans
+    cdef const int64_t[::1] ov = start
+    cdef unsigned char *dst = <unsigned char *>cnp.PyArray_DATA(out)
+    cdef const unsigned char *src = &buf[0]
+    with nogil:
+        for i in range(n):
+            if sv[i, 0] >= 0 and ov[i + 1] > ov[i]:
+                memcpy(dst + ov[i], src + sv[i, 0], <size_t>(ov[i + 1] - ov[i]))
+    return out, new
+
+
+def map_guard_add(data):
+    """Guard reads of ``data`` (a read-only ``mmap`` of a file) against the file being
+    truncated meanwhile (see csrc/textfile.c): returns a slot for :func:`map_guard_remove`
+    (-1 when no guard could be set, e.g. off POSIX)."""
+    cdef const unsigned char[::1] buf = _jr_bytes_view(data, "map_guard_add")
+    if buf.shape[0] == 0:
+        return -1
+    return fa_map_guard_add(<const void *>&buf[0], <size_t>buf.shape[0])
+
+
+def map_guard_remove(int slot):
+    """End a guard of :func:`map_guard_add`; returns the number of pages that were found
+    gone (the file shrank under the mapping) and read as zeros -- 0 when none."""
+    return int(fa_map_guard_remove(slot))

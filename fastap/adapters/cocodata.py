@@ -33,7 +33,7 @@ from ..columns import dt_columns, gt_columns, index_of, sorted_image_ids
 from ..errors import FastapError, InvalidAnnotationError, InvalidFileError, InvalidTypeError
 from ..geometry import (attach_oks, attach_rle_iou, keypoint_arrays, keypoint_result_boxes, rles_from_annotations,
                         rles_from_spans, rows_all_nan, segm_result_boxes)
-from .jsonfile import first_keypoints_len, load_json_bytes, load_results_columns, read_private
+from .jsonfile import first_keypoints_len, load_json_bytes, load_results_columns, read_again, read_private
 from .records import (columns_from_records, keypoint_results_columns, results_from_array, results_kind,
                       segm_results_columns)
 
@@ -126,33 +126,23 @@ class COCO:
             except ValueError:            # InvalidAnnotationError is a ValueError
                 pass
 
-    def _check_results_text(self):
-        """Masks and keypoints of a results file are read from its text in place (a
-        memory map of the file) when evaluation or the result dicts need them. A file
-        rewritten in place since loadRes would make those reads fail (a shorter file: a
-        bus error that ends the interpreter) or read other results: refused instead,
-        with an error naming the file. (A file replaced by a new one, written elsewhere
-        and renamed, leaves the mapped text as it was.)"""
-        text = self._geom.get("text")
-        if text is None or not isinstance(text[0], mmap.mmap):
-            return
-        m, path = text
-        try:
-            size = m.size()          # the mapped file's size now (fstat of its descriptor)
-        except (OSError, ValueError):
-            size = -1
-        if size != len(m):
-            raise InvalidFileError(
-                "%s: the results file changed on disk since loadRes read it (%d bytes then, %d now); "
-                "its masks and keypoints are read from the file's text: load it again" % (path, len(m), size))
+    def _results_text(self):
+        """The text of the results file loadRes read, for building the result dicts:
+        bytes kept (a pipe's content, an unpickled object), or the file read again and
+        checked against the size and digest loadRes took of it -- a file rewritten since
+        (even at the same size) is refused, naming it, rather than giving dicts of other
+        results than the ones evaluated."""
+        src, path = self._geom["text"]
+        if isinstance(src, tuple):                  # ("file", size, digest)
+            return read_again(path, src[1], src[2])
+        return src
 
     # -- lazily built members -----------------------------------------------------------
     def _materialize(self):
-        self._check_results_text()
         cols, anns = self._pending
-        self._pending = None
         if anns is None and "text" in self._geom:      # read from the file's text
-            anns = load_json_bytes(self._geom["text"][0][:], "results")
+            anns = load_json_bytes(self._results_text(), self._geom["text"][1])
+        self._pending = None
         if anns is None:
             b = cols["bbox"].tolist()
             anns = [{"image_id": i, "category_id": c, "bbox": bb, "score": s}
@@ -271,6 +261,8 @@ class COCO:
         memo = {}
         for k in ("_raw_anns", "_geom"):
             state[k] = _maps_as_bytes(state[k], memo)
+        if "text" in state["_geom"] and isinstance(state["_geom"]["text"][0], tuple):
+            state["_geom"]["text"] = (self._results_text(), state["_geom"]["text"][1])
         return state
 
     def info(self):
@@ -505,8 +497,18 @@ class COCO:
                 cols = dt_columns({k: cols[k] for k in ("image_id", "category_id", "bbox", "score")},
                                          what="results file %s" % os.fspath(resFile))
             elif kind == "geometry":
-                cols = self._results_with_geometry(res, *val, what="results file %s" % os.fspath(resFile))
-                res._geom["text"] = (val[0], os.fspath(resFile))     # see _check_results_text
+                data, g, mapped = val
+                try:
+                    cols = self._results_with_geometry(res, data, g, what="results file %s" % os.fspath(resFile))
+                    # nothing read from the file is kept in it: see jsonfile.MappedText
+                    text = _detach_results_text(res, data)
+                except BaseException:
+                    if mapped is not None:
+                        mapped.release(failing=True)
+                    raise
+                if mapped is not None:
+                    mapped.release()
+                res._geom["text"] = (text, os.fspath(resFile))     # see _results_text
             else:
                 anns = val
         elif isinstance(resFile, np.ndarray):
@@ -696,6 +698,34 @@ def _on_known_images(image_ids, imgs):
     return index_of(sorted_image_ids(imgs), image_ids)[1]
 
 
+def _detach_results_text(res, data):
+    """After loadRes read a results file's masks / keypoints from ``data`` (its text):
+    copy what the results keep of it -- the compressed strings of masks left in the text
+    (the RLE set's ``lazy`` rows), the spans of segmentations and keypoints kept as text
+    -- into private memory, so that nothing refers to the file's pages afterwards (a
+    file truncated or rewritten in place later can neither end the interpreter nor
+    change what is evaluated). Returns what stands for the whole text from now on:
+    ``("file", size, digest)`` for a mapped file (read again, and checked, only if the
+    result dicts are built), ``data`` itself when it is private bytes already."""
+    if not isinstance(data, mmap.mmap):
+        return data
+    rles = res._geom.get("rle")
+    if rles is not None and "lazy" in rles:
+        lz = rles["lazy"].copy()
+        spans = np.stack([lz[:, 0], np.where(lz[:, 0] >= 0, lz[:, 0] + lz[:, 1], -1)], axis=1)
+        rles["src"], new = _core.gather_spans(data, spans)
+        lz[:, 0] = new[:, 0]
+        rles["lazy"] = lz
+    raw = res._geom.get("raw")
+    if raw is not None:
+        _, seg, kpt = raw
+        parts = [s for s in (seg, kpt) if s is not None]
+        buf, new = _core.gather_spans(data, np.concatenate(parts) if parts else np.zeros((0, 2), np.int64))
+        k = seg.shape[0] if seg is not None else 0
+        res._geom["raw"] = (buf, new[:k] if seg is not None else None, new[k:] if kpt is not None else None)
+    return ("file", len(data), _core.text_digest(data))
+
+
 def _maps_as_bytes(x, memo):
     """x with every mmap inside its dicts, lists and tuples replaced by its bytes (one
     copy per map)."""
@@ -743,6 +773,10 @@ class _Validation:
             if "expected a JSON object at the top level" in str(e):
                 raise InvalidFileError("%s: annotation file should hold a JSON object (%s)" % (self.name, e)) from None
             raise InvalidFileError("%s: not a valid JSON file (%s)" % (self.name, e)) from None
+        if isinstance(e, NotImplementedError):        # nesting deeper than the reader follows
+            raise InvalidFileError("%s: not a valid JSON file (%s: arrays or objects nested deeper than JSON "
+                                   "readers follow; json.loads and pycocotools stop near 1000 levels too)"
+                                   % (self.name, e)) from None
         if e is not None:
             raise e
         return self.members
@@ -901,7 +935,6 @@ def dt_keypoints(coco, n_kpt):
     """(keypoints float64 [D, 3K], False), or ([D, 2K] (x, y) pairs, True) as the results
     scan keeps them."""
     if isinstance(coco, COCO) and "raw" in coco._geom and coco._geom["raw"][2] is not None:
-        coco._check_results_text()
         data, _, spans = coco._geom["raw"]
         return _keypoints_from_spans(data, spans, n_kpt, "results"), False
     if isinstance(coco, COCO) and "keypoints" in coco._geom:
@@ -921,7 +954,6 @@ def rles_of(coco, gt_coco, kind, num_threads=None):
     building the annotation dicts."""
     what = "annotations" if kind == "gt" else "results"
     if isinstance(coco, COCO):
-        coco._check_results_text()             # lazy masks read their strings from it
         if "rle" in coco._geom:
             return coco._geom["rle"]
         if "raw" in coco._geom and coco._geom["raw"][1] is not None:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import mmap
 import os
+import stat
 
 from .. import _core
 from ..errors import InvalidFileError
 
-__all__ = ["read_bytes", "read_private", "load_json", "load_json_bytes", "load_results_columns",
-           "first_keypoints_len"]
+__all__ = ["read_bytes", "read_private", "open_json", "MappedText", "read_again", "load_json", "load_json_bytes",
+           "load_results_columns", "first_keypoints_len"]
 
 
 def _cannot_read(path, e):
@@ -38,24 +39,169 @@ def read_private(path):
     rewritten), and kept off the malloc heap, where an annotation file of a few MB that
     lives as long as its COCO object would keep the heap from handing freed memory back
     to the next large arrays (a load of 100k keypoint results then faults 27 MB of fresh
-    pages: 6 ms)."""
-    try:
-        f = open(path, "rb")
-    except OSError as e:
-        raise _cannot_read(path, e) from None
+    pages: 6 ms). The file must start like a JSON document (see :func:`open_json`):
+    anything else is refused before it is copied."""
+    f, stream = open_json(path)
+    if stream is not None:
+        return stream
     with f:
         try:
             n = os.fstat(f.fileno()).st_size
             if n > 0 and hasattr(mmap, "MAP_ANONYMOUS") and hasattr(mmap, "MAP_PRIVATE"):
                 flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | getattr(mmap, "MAP_POPULATE", 0)
                 data = mmap.mmap(-1, n, flags=flags)
-                if f.readinto(data) == n and not f.read(1):
+                if _read_checked(f, data, n, path) == n and not f.read(1):
                     return data
                 data.close()
                 f.seek(0)
-            return f.read()
+            data = f.read()
+        except InvalidFileError:
+            raise
         except (OSError, ValueError) as e:
             raise _cannot_read(path, e) from None
+    _check_chunk(data, path, 0)
+    return data
+
+
+def _read_checked(f, buf, n, path):
+    """readinto ``buf`` (n bytes) a chunk at a time, each checked for bytes no JSON text
+    holds as it arrives (a file of zeros after a valid start is refused at its first
+    chunk, not after a copy of all of it). Returns the bytes read."""
+    view, got = memoryview(buf), 0
+    try:
+        while got < n:
+            k = f.readinto(view[got:min(n, got + _COPY_CHUNK)])
+            if not k:
+                break
+            _check_chunk(view[got:got + k], path, got)
+            got += k
+    finally:
+        view.release()
+    return got
+
+
+def _check_chunk(b, path, offset):
+    """InvalidFileError when the bytes ``b`` (at ``offset`` in the file) hold a byte no
+    JSON text holds."""
+    i = _core.find_control_byte(b)
+    if i >= 0:
+        raise InvalidFileError("%s: not a JSON file: byte %d is %r (no JSON text holds NUL or other control "
+                               "bytes)" % (os.fspath(path), offset + i, bytes(b[i:i + 1])))
+
+
+_COPY_CHUNK = 1 << 22    # bytes copied (and checked) at a time
+_WS = b" \t\n\r"
+_HEAD = 1 << 12          # bytes looked at first
+_CHUNK = 1 << 20         # bytes read at a time from a pipe or device
+
+
+def _start_error(path, head):
+    """Why a file whose first bytes are ``head`` (its first non-whitespace byte included,
+    or all of it) is not a JSON document fastap reads, or None when it can be one.
+
+    Accepted: UTF-8 (JSON's encoding, RFC 8259, and what pycocotools reads), with or
+    without a byte-order mark, whose first non-whitespace byte is ``{`` or ``[`` (COCO
+    files are objects or arrays). UTF-16 / UTF-32 (a byte-order mark, or the NUL bytes
+    their ASCII characters carry) are refused with a hint to convert, as pycocotools
+    refuses them; so are NUL bytes (a file of zeros: a copy or download that did not
+    finish) and anything else (an image, an archive, a text file)."""
+    name = os.fspath(path)
+    if head[:2] in (b"\xfe\xff", b"\xff\xfe") or head[:4] == b"\x00\x00\xfe\xff" or \
+            (b"\x00" in head[:4] and head[:8].replace(b"\x00", b"").lstrip(_WS)[:1] in (b"[", b"{")):
+        return InvalidFileError(
+            "%s: the file is encoded as UTF-16 or UTF-32; COCO JSON files are UTF-8 (the encoding JSON "
+            "prescribes and pycocotools reads): convert it, e.g. iconv -f UTF-16 -t UTF-8 (or -f UTF-32)" % name)
+    body = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
+    body = body.lstrip(_WS)
+    if not body:
+        return None
+    c = body[:1]
+    if c in (b"[", b"{"):
+        return None
+    if c == b"\x00":
+        return InvalidFileError("%s: not a JSON file: it starts with NUL bytes (a file of zeros, e.g. a copy "
+                                "or download that did not finish)" % name)
+    return InvalidFileError("%s: not a JSON file: a COCO file starts with '{' (annotations) or '[' (results), "
+                            "this one with %r" % (name, bytes(body[:16])))
+
+
+def _empty(path):
+    return InvalidFileError("%s: the file is empty (no JSON document in it)" % os.fspath(path))
+
+
+def open_json(path):
+    """Open a JSON input file after a look at its first bytes: ``(file, None)`` for a
+    regular file (open, at offset 0), ``(None, bytes)`` for anything else (a pipe, a
+    device, ``/dev/stdin``), read whole. Refused with an :class:`InvalidFileError`
+    naming the file, before anything is copied: an empty file, one that does not start
+    like a JSON object or array (see :func:`_start_error`: UTF-16/32, NUL bytes, any
+    other first byte), and a pipe or device that yields bytes no JSON text holds (NUL
+    and other control bytes; ``/dev/zero`` and ``/dev/urandom`` end at the first
+    chunk). A stream that keeps looking like JSON is read to its end."""
+    try:
+        f = open(path, "rb")
+        st = os.fstat(f.fileno())
+    except OSError as e:
+        raise _cannot_read(path, e) from None
+    try:
+        if stat.S_ISREG(st.st_mode):
+            _check_regular(f, path, st.st_size)
+            return f, None
+        with f:
+            return None, _read_stream(f, path)
+    except BaseException:
+        f.close()
+        raise
+
+
+def _check_regular(f, path, size):
+    """Look at a regular file's first bytes (and past any leading whitespace) without
+    moving its offset; raise if it cannot be a JSON document."""
+    fd, at = f.fileno(), 0
+    try:
+        head = os.pread(fd, _HEAD, 0)
+        while True:
+            e = _start_error(path, head)
+            if e is not None:
+                raise e
+            rest = (head[3:] if at == 0 and head.startswith(b"\xef\xbb\xbf") else head).lstrip(_WS)
+            if rest:
+                _check_chunk(head, path, at)
+                return
+            at += len(head)
+            if not head or at >= size:
+                raise _empty(path)
+            head = os.pread(fd, _CHUNK, at)       # whitespace so far: look further
+    except OSError as e:
+        raise _cannot_read(path, e) from None
+
+
+def _read_stream(f, path):
+    """The whole content of a pipe or device, checked chunk by chunk as it comes."""
+    chunks, first, got = [], True, 0
+    try:
+        while True:
+            b = f.read(_CHUNK)
+            if not b:
+                break
+            if first:
+                e = _start_error(path, b)
+                if e is not None:
+                    raise e
+                body = (b[3:] if b.startswith(b"\xef\xbb\xbf") else b).lstrip(_WS)
+                if not body:             # leading whitespace: dropped (a BOM too)
+                    got += len(b)
+                    continue
+                got += len(b) - len(body)
+                first, b = False, body
+            _check_chunk(b, path, got)
+            got += len(b)
+            chunks.append(b)
+    except OSError as e:
+        raise _cannot_read(path, e) from None
+    if not chunks:
+        raise _empty(path)
+    return b"".join(chunks)
 
 
 def _loads(data, path):
@@ -63,10 +209,15 @@ def _loads(data, path):
         import orjson  # optional: 2-3x faster than json for annotation files
     except ImportError:
         orjson = None
+    if data[:3] == b"\xef\xbb\xbf":
+        data = data[3:]            # a UTF-8 byte-order mark (orjson refuses it)
     try:
         if orjson is not None:
             return orjson.loads(data)
         return json.loads(data)
+    except RecursionError:
+        raise InvalidFileError("%s: not a valid JSON file: arrays or objects nested too deeply for the JSON "
+                               "reader (Python's json module stops near 1000 levels)" % (path,)) from None
     except ValueError as e:
         raise InvalidFileError("%s: not a valid JSON file (%s)" % (path, e)) from None
 
@@ -86,51 +237,121 @@ def load_results_columns(path):
 
     Returns ``("columns", dict)`` for box results parsed by the C scanner (keys
     ``image_id``, ``category_id`` int64, ``bbox`` float64 [N, 4], ``score`` float64);
-    ``("geometry", (bytes, dict))`` when the records carry masks or keypoints (the dict
-    also has ``seg_span`` / ``kpt_span``, byte ranges of those values in the bytes, and
-    NaN boxes where a record has none); ``("records", list)`` for anything the scanner
-    does not take (parsed by the general JSON parser)."""
-    try:
-        f = open(path, "rb")
-    except OSError as e:
-        raise _cannot_read(path, e) from None
-    keep = False
+    ``("geometry", (data, dict, mapped))`` when the records carry masks or keypoints (the
+    dict also has ``seg_span`` / ``kpt_span``, byte ranges of those values in ``data``,
+    and NaN boxes where a record has none; ``mapped``: the :class:`MappedText` whose
+    mapping ``data`` is, which the caller must ``release()`` once it has copied what it
+    keeps, or None when ``data`` is private bytes); ``("records", list)`` for anything
+    the scanner does not take (parsed by the general JSON parser)."""
+    f, stream = open_json(path)
+    if stream is not None:                  # a pipe or device, read whole
+        kind, val = _scan_results(stream, path)
+        return kind, (val[0], val[1], None) if kind == "geometry" else val
     with f:
         try:   # scan the page cache in place: no copy of a file of tens of MB
-            data = _map_file(f)
-        except (ValueError, OSError):          # empty file, or not mappable
-            data = f.read()
-        tried = False           # the geometry scan ran and did not take the file
+            mapped = MappedText(f, path)
+        except (ValueError, OSError):          # not mappable
+            try:
+                data = f.read()
+            except OSError as e:
+                raise _cannot_read(path, e) from None
+            kind, val = _scan_results(data, path)
+            return kind, (val[0], val[1], None) if kind == "geometry" else val
+    try:
+        kind, val = _scan_results(mapped.data, path)
+    except BaseException:
+        mapped.release(failing=True)
+        raise
+    if kind != "geometry":
+        mapped.release()
+        return kind, val
+    return kind, (val[0], val[1], mapped)
+
+
+def _scan_results(data, path):
+    """load_results_columns on the file's content (an mmap or bytes)."""
+    tried = False           # the geometry scan ran and did not take the file
+    try:
+        head = bytes(data[:1 << 16])
+        if b'"segmentation"' in head or b'"keypoints"' in head:
+            # masks or keypoints from the first records on (as in every mask or pose
+            # results file): the geometry scan straight away, not a box scan that
+            # stops at the first record (after counting the file's records: 13 ms
+            # at 128 MB)
+            geom = _geometry_scan(data, b'"keypoints"' in head)
+            if geom is not None:
+                return "geometry", (data, geom)
+            tried = True
+        return "columns", _core.parse_results_json(data)
+    except NotImplementedError as e:
+        if "nesting deeper" in str(e):
+            raise InvalidFileError("%s: %s: the file nests arrays or objects deeper than JSON readers "
+                                   "follow (json.loads and pycocotools stop near 1000 levels too)"
+                                   % (os.fspath(path), e)) from None
+        if "segmentation" not in str(e) and "keypoints" not in str(e):
+            return "records", _loads(bytes(data), path)
+        # masks / keypoints: columns plus the byte spans of those values, which are
+        # converted later from the text; keypoints are parsed during the scan, as many
+        # per record as the first has
+        g = None if tried else _geometry_scan(data, "keypoints" in str(e))
+        if g is None:                  # a value the geometry scan does not take
+            return "records", _loads(bytes(data), path)
+        return "geometry", (data, g)
+    except ValueError as e:
+        raise InvalidFileError("%s: %s" % (os.fspath(path), e)) from None
+
+
+class MappedText:
+    """A results file read in place: a read-only shared mapping of its pages (``data``),
+    so that a file of hundreds of MB is scanned without being copied.
+
+    Why this cannot end the interpreter: the mapping lives only while ``loadRes`` reads
+    it; what the results keep (masks' strings, spans of values) is copied out before
+    :meth:`release` unmaps it, and a later need of the text (the result dicts) reads the
+    file again, checked against its digest. While it is mapped, a truncation of the file
+    by another process (which would make a read past the new end raise SIGBUS) is caught
+    by a guard (``_core.map_guard_add``, csrc/textfile.c): the missing pages read as
+    zeros, and :meth:`release` reports the file as changed. The file's size and change
+    time are compared too, so a file rewritten while it was read is refused as well."""
+
+    def __init__(self, f, path):
+        self.path = os.fspath(path)
+        self.stat = os.fstat(f.fileno())
+        self.data = _map_file(f)
+        self.slot = _core.map_guard_add(self.data)
+
+    def release(self, failing=False):
+        """Unmap the file. Raise InvalidFileError if it changed while it was read (then
+        whatever the reads met is moot); with ``failing`` (an error is on its way) only
+        in that case."""
+        hits = _core.map_guard_remove(self.slot)
+        self.slot = -1
+        self.data.close()
         try:
-            head = bytes(data[:1 << 16])
-            if b'"segmentation"' in head or b'"keypoints"' in head:
-                # masks or keypoints from the first records on (as in every mask or pose
-                # results file): the geometry scan straight away, not a box scan that
-                # stops at the first record (after counting the file's records: 13 ms
-                # at 128 MB)
-                geom = _geometry_scan(data, b'"keypoints"' in head)
-                if geom is not None:
-                    keep = True
-                    return "geometry", (data, geom)
-                tried = True
-            cols = _core.parse_results_json(data)
-        except NotImplementedError as e:
-            if "segmentation" not in str(e) and "keypoints" not in str(e):
-                return "records", _loads(bytes(data), path)
-            # masks / keypoints: columns plus the byte spans of those values, which are
-            # converted later straight from the text (the mapping is kept open for that);
-            # keypoints are parsed during the scan, as many per record as the first has
-            g = None if tried else _geometry_scan(data, "keypoints" in str(e))
-            if g is None:                  # e.g. "bbox": []: pycocotools' rules apply
-                return "records", _loads(bytes(data), path)
-            keep = True
-            return "geometry", (data, g)
-        except ValueError as e:
-            raise InvalidFileError("%s: %s" % (os.fspath(path), e)) from None
-        finally:
-            if isinstance(data, mmap.mmap) and not keep:
-                data.close()
-    return "columns", cols
+            st = os.stat(self.path)
+            same = (st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns) == \
+                (self.stat.st_ino, self.stat.st_dev, self.stat.st_size, self.stat.st_mtime_ns)
+        except OSError:
+            same = False
+        if hits or not same:
+            raise InvalidFileError("%s: the results file changed on disk while loadRes read it%s: load it again "
+                                   "once it is completely written" % (self.path, " (it was truncated)" if hits else ""))
+
+
+def read_again(path, size, digest):
+    """A results file's bytes read again (plain reads: no mapping), after loadRes kept its
+    ``size`` and ``digest`` (``_core.text_digest``); InvalidFileError naming the file when
+    they are not the same bytes."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(size + 1)
+    except OSError as e:
+        raise _cannot_read(path, e) from None
+    if len(data) != size or _core.text_digest(data) != digest:
+        raise InvalidFileError("%s: the results file changed on disk since loadRes read it (%d bytes then, %s now): "
+                               "its records are read from the file again when their dicts are built; load it again"
+                               % (os.fspath(path), size, len(data) if len(data) <= size else "more"))
+    return data
 
 
 def _map_file(f):

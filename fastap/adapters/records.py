@@ -188,9 +188,18 @@ def result_columns(results, what="results"):
     mapping of arrays (image_id, category_id, bbox, score)."""
     if isinstance(results, (str, os.PathLike)):
         kind, val = load_results_columns(results)
+        what = "results file %s" % os.fspath(results)
+        if kind == "geometry":          # records with masks / keypoints: their boxes
+            _, val, mapped = val
+            if mapped is not None:
+                mapped.release()        # the columns are copies: nothing refers to the file
+            missing = np.isnan(val["bbox"]).all(axis=1)
+            if missing.any():
+                raise InvalidAnnotationError("%s: record %d: missing field 'bbox' (box results need one per "
+                                             "record)" % (what, int(np.flatnonzero(missing)[0])))
+            kind = "columns"
         if kind == "columns":
-            return dt_columns({k: val[k] for k in ("image_id", "category_id", "bbox", "score")},
-                                     what="results file %s" % os.fspath(results))
+            return dt_columns({k: val[k] for k in ("image_id", "category_id", "bbox", "score")}, what=what)
         results = val
     if isinstance(results, np.ndarray):
         return results_from_array(results)
