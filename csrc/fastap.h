@@ -382,6 +382,11 @@ typedef struct {
      * results (x0, y0, x1 - x0, y1 - y0 over every keypoint's x and y) for records whose
      * kpt_stride numbers are all finite; NaN otherwise (and for records without). */
     double *kpt_box;
+    /* results only, optional: uint8 [capacity], 1 for a record whose "bbox" is an empty
+     * array (pycocotools' loadRes then takes the record's mask or keypoints, and keeps
+     * the [] in its dict): its box is left NaN as for a record without one. NULL: an
+     * empty bbox is an error, as anywhere else. */
+    uint8_t *bbox_empty;
 } fa_json_geometry;
 
 /* pycocotools' loadRes box of one keypoint result, values v[0..n) (x, y, v triples with

@@ -143,53 +143,74 @@ static int segm_size(jctx *c, fa_json_segm *out)
     return FA_OK;
 }
 
-/* An RLE object {"size": [h, w], "counts": "..." or [...]} (c->p at its '{'). */
+/* An RLE object's "counts" (c->p at its value): a string or an array of numbers. */
+static int segm_counts(jctx *c, double *values, char *str, int64_t cap, fa_json_segm *out)
+{
+    if (c->p < c->end && *c->p == '"') {
+        out->kind = FA_SEGM_RLE_STRING;
+        return decode_string(c, str, cap, &out->n_chars, &out->str_start, out);
+    }
+    out->kind = FA_SEGM_RLE_COUNTS;
+    return fa_jr_number_array(c, values, cap, &out->n_values, "counts");
+}
+
+/* An RLE object {"size": [h, w], "counts": "..." or [...]} (c->p at its '{'). A key
+ * given twice: the last value counts (json.loads), so a first value that is refused
+ * (FA_EPARSE on valid JSON text) is skipped and reported only if no later value of the
+ * key reads well (see json_results.c, defer_bad_value). */
 static int segm_rle_object(jctx *c, double *values, char *str, int64_t cap, fa_json_segm *out)
 {
-    const unsigned char *obj = c->p;
-    int rc, has_size = 0, has_counts = 0;
+    const unsigned char *obj = c->p, *bad[2] = {NULL, NULL};
+    int rc, has[2] = {0, 0};
     c->p++;
     skip_ws(c);
     if (c->p < c->end && *c->p == '}')
         c->p++;
     else for (;;) {
-        const unsigned char *ks;
+        const unsigned char *ks, *value;
         size_t kn;
-        int esc;
+        int esc, k = -1;
         rc = fa_jr_key(c, &ks, &kn, &esc, "a field name (string)");
         if (rc != FA_OK)
             return rc;
         rc = fa_jr_colon(c, "':' after the field name");
         if (rc != FA_OK)
             return rc;
-        if (!esc && kn == 4 && memcmp(ks, "size", 4) == 0) {
-            rc = segm_size(c, out);
-            if (rc != FA_OK)
-                return rc;
-            has_size = 1;
-        } else if (!esc && kn == 6 && memcmp(ks, "counts", 6) == 0) {
-            if (c->p < c->end && *c->p == '"') {
-                out->kind = FA_SEGM_RLE_STRING;
-                rc = decode_string(c, str, cap, &out->n_chars, &out->str_start, out);
+        value = c->p;
+        if (!esc && kn == 4 && memcmp(ks, "size", 4) == 0)
+            k = 0;
+        else if (!esc && kn == 6 && memcmp(ks, "counts", 6) == 0)
+            k = 1;
+        rc = k == 0 ? segm_size(c, out) : k == 1 ? segm_counts(c, values, str, cap, out) : fa_jr_skip_value(c);
+        if (rc == FA_EPARSE && k >= 0) {
+            c->p = value;
+            if (fa_jr_skip_value(c) == FA_OK) {
+                bad[k] = value;          /* may yet be replaced by a later value */
+                rc = FA_OK;
             } else {
-                out->kind = FA_SEGM_RLE_COUNTS;
-                rc = fa_jr_number_array(c, values, cap, &out->n_values, "counts");
+                c->p = value;
+                rc = k == 0 ? segm_size(c, out) : segm_counts(c, values, str, cap, out);
             }
-            if (rc != FA_OK)
-                return rc;
-            has_counts = 1;
-        } else {
-            rc = fa_jr_skip_value(c);
-            if (rc != FA_OK)
-                return rc;
+        } else if (rc == FA_OK && k >= 0) {
+            has[k] = 1;
+            bad[k] = NULL;
         }
+        if (rc != FA_OK)
+            return rc;
         rc = fa_jr_next_item(c, '}', "',' or '}' in the RLE object");
         if (rc < 0)
             return rc;
         if (rc == 0)
             break;
     }
-    if (!has_size || !has_counts)
+    for (int k = 0; k < 2; k++) {
+        if (bad[k] && (!bad[1 - k] || bad[k] < bad[1 - k])) {   /* the first in the text */
+            c->p = bad[k];
+            rc = k == 0 ? segm_size(c, out) : segm_counts(c, values, str, cap, out);
+            return rc != FA_OK ? rc : fa_jr_err(c, FA_EPARSE, bad[k], "invalid value");
+        }
+    }
+    if (!has[0] || !has[1])
         return fa_jr_err(c, FA_EPARSE, obj, "an RLE segmentation needs 'size' and 'counts'");
     return FA_OK;
 }

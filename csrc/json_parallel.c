@@ -97,6 +97,7 @@ static void move_rows(const jcols *o, int64_t from, int64_t to, int64_t n)
             FA_MOVE_ROWS(g->kpt_values, kpt_width(g));
         if (g->kpt_box) FA_MOVE_ROWS(g->kpt_box, 4);
         if (g->kpt_count) FA_MOVE_ROWS(g->kpt_count, 1);
+        if (g->bbox_empty) FA_MOVE_ROWS(g->bbox_empty, 1);
     }
 #undef FA_MOVE_ROWS
 }

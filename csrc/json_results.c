@@ -280,6 +280,7 @@ static void result_defaults(const jcols *o, int64_t i, unsigned *seen)
         if (g->kpt_box)
             g->kpt_box[4 * i] = g->kpt_box[4 * i + 1] = g->kpt_box[4 * i + 2] =
                 g->kpt_box[4 * i + 3] = NAN;
+        if (g->bbox_empty) g->bbox_empty[i] = 0;
     }
 }
 
@@ -333,6 +334,28 @@ static int parse_bbox(jctx *c, double *bb)
     if (count != 4)
         return fa_jr_err(c, FA_EPARSE, start, "bbox must have 4 numbers, got %d", count);
     return FA_OK;
+}
+
+/* A results record's "bbox": [] where the caller takes it as no box (geometry scans:
+ * pycocotools' loadRes then uses the mask or the keypoints): consumed, the box NaN, the
+ * record marked; 0 (nothing consumed) for any other value. */
+static int take_empty_bbox(jctx *c, const jcols *o, int64_t i)
+{
+    const unsigned char *start = c->p;
+    double *bb;
+    if (!o->geom || !o->geom->bbox_empty || c->p >= c->end || *c->p != '[')
+        return 0;
+    c->p++;
+    skip_ws(c);
+    if (c->p >= c->end || *c->p != ']') {
+        c->p = start;
+        return 0;
+    }
+    c->p++;
+    bb = o->bbox + 4 * i;
+    bb[0] = bb[1] = bb[2] = bb[3] = NAN;
+    o->geom->bbox_empty[i] = 1;
+    return 1;
 }
 
 /* iscrowd: 0 / 1 (any number token with that value, e.g. 1.0, as the column checks of
@@ -448,7 +471,11 @@ static inline int read_value(jctx *c, const jcols *o, const jfield *f, int kind,
         rc = fast_double(c, &COLUMN(o, f, double)[i]);
         break;
     case V_BBOX:
+        if (take_empty_bbox(c, o, i))
+            return FA_OK;               /* optional with geometry: the bit was set */
         rc = parse_bbox(c, COLUMN(o, f, double) + 4 * i);
+        if (rc == FA_OK && o->geom && o->geom->bbox_empty)
+            o->geom->bbox_empty[i] = 0; /* a later duplicate key wins */
         break;
     case V_ISCROWD:
         rc = parse_iscrowd(c, &COLUMN(o, f, uint8_t)[i]);
@@ -508,12 +535,66 @@ static int check_required(jctx *c, unsigned seen, unsigned required, const unsig
     return FA_OK;
 }
 
+/* Duplicated keys: json.loads keeps an object's last value of a key, so a value the
+ * schema refuses (a wrong type or shape: FA_EPARSE, the text itself valid JSON) may yet
+ * be replaced by a later one. Such a value is skipped and remembered (`pending`, a bit
+ * per key kind, with where the value and its key lie); a later value of the same key
+ * that reads well forgets it; what is still remembered at the record's end is read
+ * again, the first in the text first, to report its error. (A value whose text is not
+ * valid JSON is reported at once, as before.) */
+typedef struct {
+    unsigned pending;
+    const unsigned char *value[K_COUNT];
+    const unsigned char *key[K_COUNT];
+    size_t key_len[K_COUNT];
+} jdeferred;
+
+static int defer_bad_value(jctx *c, const jcols *o, const jfield *f, int kind, int64_t i, unsigned *seen,
+                           const unsigned char *value, const unsigned char *key, size_t key_len, jdeferred *d)
+{
+    if (kind == K_OTHER)
+        return FA_EPARSE;
+    c->p = value;
+    if (fa_jr_skip_value(c) != FA_OK) {  /* not valid JSON: the schema's error, again */
+        c->p = value;
+        c->key = key;
+        c->key_len = key_len;
+        return read_value(c, o, f, kind, i, seen);
+    }
+    d->pending |= 1u << kind;
+    d->value[kind] = value;
+    d->key[kind] = key;
+    d->key_len[kind] = key_len;
+    return FA_OK;
+}
+
+static int report_deferred(jctx *c, const jschema *s, const jcols *o, int64_t i, unsigned *seen,
+                           const jdeferred *d)
+{
+    int first = -1, rc;
+    const unsigned char *end = c->p;
+    for (int k = 0; k < K_COUNT; k++)
+        if ((d->pending & (1u << k)) && (first < 0 || d->value[k] < d->value[first]))
+            first = k;
+    c->p = d->value[first];
+    c->key = d->key[first];
+    c->key_len = d->key_len[first];
+    rc = read_value(c, o, &s->by_key[first], first, i, seen);
+    if (rc == FA_OK) {                   /* cannot happen: the value failed before */
+        c->p = end;
+        rc = fa_jr_err(c, FA_EPARSE, d->value[first], "invalid value");
+    }
+    return rc;
+}
+
 /* c->p at '{' of record i: its members read as schema s says, into the columns of o. */
 static int parse_record(jctx *c, int64_t i, const jschema *s, const jcols *o)
 {
     const unsigned char *rec_start = c->p;
     unsigned seen = 0;
     int rc, closed = 0;
+    jdeferred d;
+    d.pending = 0;
     c->p++;
     s->defaults(o, i, &seen);
     skip_ws(c);
@@ -523,10 +604,19 @@ static int parse_record(jctx *c, int64_t i, const jschema *s, const jcols *o)
     }
     while (!closed) {
         int kind = K_OTHER;
+        const unsigned char *value, *key;
+        size_t key_len;
         rc = read_field_name(c, &kind);
         if (rc != FA_OK)
             return rc;
+        value = c->p;
+        key = c->key;
+        key_len = c->key_len;
         rc = read_value(c, o, &s->by_key[kind], kind, i, &seen);
+        if (rc == FA_EPARSE)
+            rc = defer_bad_value(c, o, &s->by_key[kind], kind, i, &seen, value, key, key_len, &d);
+        else if (rc == FA_OK && d.pending)
+            d.pending &= ~(1u << kind);
         if (rc != FA_OK)
             return rc;
         c->key = NULL;                   /* between fields: errors name none */
@@ -536,6 +626,8 @@ static int parse_record(jctx *c, int64_t i, const jschema *s, const jcols *o)
             return rc;
         closed = rc == 0;
     }
+    if (d.pending)
+        return report_deferred(c, s, o, i, &seen, &d);
     rc = check_required(c, seen, s->required, rec_start);
     if (rc != FA_OK)
         return rc;

@@ -164,6 +164,7 @@ cdef dict _jr_result_columns(int64_t cap, int64_t kpt_stride, bint kpt_xy):
                                 kpt_stride // 3 * 2 if kpt_xy else max(kpt_stride, 1)), dtype=np.float64),
         "kpt_count": np.empty(max(cap, 1), dtype=np.int64),
         "kpt_box": np.empty((max(cap, 1) if kpt_stride > 0 else 1, 4), dtype=np.float64),
+        "bbox_empty": np.empty(max(cap, 1), dtype=np.uint8),
     }
 
 
@@ -184,6 +185,7 @@ cdef void _jr_results_geometry(fa_json_geometry *geom, dict cols, int64_t kpt_st
     geom.kpt_stride = 0
     geom.kpt_count = <int64_t *>cnp.PyArray_DATA(cols["kpt_count"])
     geom.kpt_box = NULL
+    geom.bbox_empty = <uint8_t *>cnp.PyArray_DATA(cols["bbox_empty"])
     if kpt_stride > 0:
         geom.kpt_values = <double *>cnp.PyArray_DATA(cols["kpt_values"])
         geom.kpt_stride = kpt_stride
@@ -199,7 +201,7 @@ cdef dict _jr_results_out(dict cols, int64_t n, int64_t n_area, int64_t cap, bin
         # puts them together, as the trimming below would have copied them anyway
         names = ["image_id", "category_id", "bbox", "score", "area"]
         if geometry:
-            names += ["seg_span", "kpt_span", "kpt_count", "seg_rle"]
+            names += ["seg_span", "kpt_span", "kpt_count", "seg_rle", "bbox_empty"]
             if kpt_stride > 0:
                 names += ["kpt_values", "kpt_box"]
         g = dict(zip(names, _jr_gather([cols[c] for c in names], piece_row, piece_len,
@@ -210,6 +212,7 @@ cdef dict _jr_results_out(dict cols, int64_t n, int64_t n_area, int64_t cap, bin
             out["seg_span"] = g["seg_span"]
             out["kpt_span"] = g["kpt_span"]
             out["seg_rle"] = g["seg_rle"]
+            out["bbox_empty"] = g["bbox_empty"].view(np.bool_)
             if kpt_stride > 0:
                 out["kpt_values"] = g["kpt_values"]
                 out["kpt_box"] = g["kpt_box"]
@@ -222,6 +225,7 @@ cdef dict _jr_results_out(dict cols, int64_t n, int64_t n_area, int64_t cap, bin
         out["seg_span"] = _jr_rows(cols["seg_span"], n)
         out["seg_rle"] = _jr_rows(cols["seg_rle"], n)
         out["kpt_span"] = _jr_rows(cols["kpt_span"], n)
+        out["bbox_empty"] = _jr_rows(cols["bbox_empty"], n).view(np.bool_)
         if kpt_stride > 0:
             kpt_values = cols["kpt_values"]
             out["kpt_values"] = kpt_values[:n] if n != cap else kpt_values
@@ -270,7 +274,9 @@ def parse_results_json(data, bint geometry=False, int64_t kpt_stride=0, num_thre
     ``kpt_box`` float64 [n, 4] (pycocotools' loadRes box of the keypoints, see
     :func:`keypoint_boxes`; NaN for records whose numbers are not all finite). Mask
     records give ``seg_rle`` int32 [n, 5]: for the common RLE object, its size and where
-    its counts string lies (see ``rle_set_from_spans``); -1 otherwise.
+    its counts string lies (see ``rle_set_from_spans``); -1 otherwise. ``bbox_empty`` bool
+    [n]: records whose ``"bbox"`` is ``[]`` (taken as no box, NaN, as pycocotools' loadRes
+    takes it when a mask or keypoints come with it; without geometry it is an error).
 
     ``kpt_xy`` (with ``kpt_stride`` a multiple of 3): ``kpt_values`` keeps only the x and y
     of each (x, y, v) triple, float64 [n, 2 kpt_stride / 3] (pycocotools reads no
@@ -494,6 +500,7 @@ cdef void _jr_annotations_geometry(fa_json_geometry *geom, dict cols, int64_t kp
     geom.kpt_stride = 0
     geom.kpt_count = NULL
     geom.kpt_box = NULL
+    geom.bbox_empty = NULL
     if kpt_stride > 0:
         geom.kpt_values = <double *>cnp.PyArray_DATA(cols["kpt_values"])
         geom.kpt_stride = kpt_stride

@@ -33,7 +33,7 @@ from ..columns import dt_columns, gt_columns, index_of, sorted_image_ids
 from ..errors import FastapError, InvalidAnnotationError, InvalidFileError, InvalidTypeError
 from ..geometry import (attach_oks, attach_rle_iou, keypoint_arrays, keypoint_result_boxes, rles_from_annotations,
                         rles_from_spans, rows_all_nan, segm_result_boxes)
-from .jsonfile import first_keypoints_len, load_json_bytes, load_results_columns, read_again, read_private
+from .jsonfile import FileText, first_keypoints_len, load_json_bytes, load_results_columns, read_private
 from .records import (columns_from_records, keypoint_results_columns, results_from_array, results_kind,
                       segm_results_columns)
 
@@ -132,10 +132,8 @@ class COCO:
         checked against the size and digest loadRes took of it -- a file rewritten since
         (even at the same size) is refused, naming it, rather than giving dicts of other
         results than the ones evaluated."""
-        src, path = self._geom["text"]
-        if isinstance(src, tuple):                  # ("file", size, digest)
-            return read_again(path, src[1], src[2])
-        return src
+        src = self._geom["text"][0]
+        return src.read() if isinstance(src, FileText) else src
 
     # -- lazily built members -----------------------------------------------------------
     def _materialize(self):
@@ -261,8 +259,8 @@ class COCO:
         memo = {}
         for k in ("_raw_anns", "_geom"):
             state[k] = _maps_as_bytes(state[k], memo)
-        if "text" in state["_geom"] and isinstance(state["_geom"]["text"][0], tuple):
-            state["_geom"]["text"] = (self._results_text(), state["_geom"]["text"][1])
+        if "text" in state["_geom"] and isinstance(state["_geom"]["text"][0], FileText):
+            state["_geom"] = dict(state["_geom"], text=(self._results_text(), state["_geom"]["text"][1]))
         return state
 
     def info(self):
@@ -501,7 +499,7 @@ class COCO:
                 try:
                     cols = self._results_with_geometry(res, data, g, what="results file %s" % os.fspath(resFile))
                     # nothing read from the file is kept in it: see jsonfile.MappedText
-                    text = _detach_results_text(res, data)
+                    text = _detach_results_text(res, data, mapped)
                 except BaseException:
                     if mapped is not None:
                         mapped.release(failing=True)
@@ -524,8 +522,9 @@ class COCO:
             elif kind == "keypoints":
                 cols, res._geom["keypoints"] = keypoint_results_columns(anns)
             else:
-                cols, rles = segm_results_columns(anns, self)
+                cols, rles, empty = segm_results_columns(anns, self)
                 res._geom["rle"] = rles
+                _mark_empty_bbox(res, empty)
         cols["id"] = np.arange(1, cols["image_id"].shape[0] + 1, dtype=np.int64)
         ok = _on_known_images(cols["image_id"], self.imgs)
         if not ok.all():
@@ -546,13 +545,15 @@ class COCO:
         n = g["image_id"].shape[0]
         base = {k: g[k] for k in ("image_id", "category_id", "score")}
         seg, kpt = g["seg_span"], g["kpt_span"]
+        empty = g["bbox_empty"]            # "bbox": [] (NaN, as no box)
         if n == 0 or not rows_all_nan(g["bbox"][:1])[0]:      # the first record decides
             kind = "bbox"
             has_bbox = ~rows_all_nan(g["bbox"])
             if not has_bbox.all():
                 i = int(np.flatnonzero(~has_bbox)[0])
-                raise InvalidAnnotationError("%s: record %d: missing field 'bbox' (record 0 has one, so "
-                                             "every record needs one, as in pycocotools)" % (what, i))
+                raise InvalidAnnotationError("%s: record %d: %s (record 0 has one, so every record needs one, "
+                                             "as in pycocotools)" % (what, i, "field 'bbox' is empty ([])"
+                                                                     if empty[i] else "missing field 'bbox'"))
             cols = dt_columns({**base, "bbox": g["bbox"]}, what=what)
             res._geom["raw"] = (data, seg if (seg[:, 0] >= 0).any() else None,
                                 kpt if (kpt[:, 0] >= 0).any() else None)
@@ -566,6 +567,7 @@ class COCO:
             bbox, area = segm_result_boxes(rles, g["bbox"])
             cols = dt_columns({**base, "bbox": bbox, "area": area}, what=what)
             res._geom["rle"] = rles
+            _mark_empty_bbox(res, np.flatnonzero(empty).tolist() if empty.any() else [])
         elif kpt[0, 0] >= 0:
             kind = "keypoints"
             first = load_json_bytes(data[kpt[0, 0]:kpt[0, 1]], what)
@@ -698,16 +700,27 @@ def _on_known_images(image_ids, imgs):
     return index_of(sorted_image_ids(imgs), image_ids)[1]
 
 
-def _detach_results_text(res, data):
+def _mark_empty_bbox(res, empty):
+    """Mask results (loadRes' segm branch) whose records ``empty`` (positions) carry
+    ``"bbox": []``: pycocotools keeps that [] (only a record without a bbox gets the
+    mask's box), which its box IoU then fails on; fastap's columns hold the mask's box
+    (for the areas and the mask evaluation, which reads no box), and a box evaluation is
+    refused, naming the first of them (see _missing_bbox)."""
+    if empty:
+        res._no_bbox = ("dt", empty[0], empty[0] + 1, len(empty), "empty")
+
+
+def _detach_results_text(res, data, mapped):
     """After loadRes read a results file's masks / keypoints from ``data`` (its text):
     copy what the results keep of it -- the compressed strings of masks left in the text
     (the RLE set's ``lazy`` rows), the spans of segmentations and keypoints kept as text
     -- into private memory, so that nothing refers to the file's pages afterwards (a
     file truncated or rewritten in place later can neither end the interpreter nor
-    change what is evaluated). Returns what stands for the whole text from now on:
-    ``("file", size, digest)`` for a mapped file (read again, and checked, only if the
-    result dicts are built), ``data`` itself when it is private bytes already."""
-    if not isinstance(data, mmap.mmap):
+    change what is evaluated). Returns what stands for the whole text from now on: a
+    :class:`~fastap.adapters.jsonfile.FileText` for a mapped file (read again, and
+    checked, only if the result dicts are built), ``data`` itself when it is private
+    bytes already."""
+    if mapped is None:
         return data
     rles = res._geom.get("rle")
     if rles is not None and "lazy" in rles:
@@ -723,7 +736,7 @@ def _detach_results_text(res, data):
         buf, new = _core.gather_spans(data, np.concatenate(parts) if parts else np.zeros((0, 2), np.int64))
         k = seg.shape[0] if seg is not None else 0
         res._geom["raw"] = (buf, new[:k] if seg is not None else None, new[k:] if kpt is not None else None)
-    return ("file", len(data), _core.text_digest(data))
+    return mapped.file_text()
 
 
 def _maps_as_bytes(x, memo):
@@ -878,8 +891,13 @@ def _missing_bbox(coco, iou_type):
     mark = coco._no_bbox if isinstance(coco, COCO) else _FOREIGN_NO_BBOX.get(coco) if _weakrefable(coco) else None
     if mark is None:
         return
-    kind, i, rid, n = mark
+    kind, i, rid, n = mark[:4]
     what = "annotations" if kind == "gt" else "results"
+    if len(mark) > 4 and mark[4] == "empty":
+        raise InvalidAnnotationError(
+            "%s record %d (id %s): field 'bbox' is empty ([]), and iouType %r needs a box (%d record%s have an "
+            "empty one; pycocotools' loadRes keeps it so for mask results, and its box IoU fails on it; iouType "
+            "'segm' does not read boxes)" % (what, i, rid, iou_type, n, "" if n == 1 else "s"))
     raise InvalidAnnotationError(
         "%s record %d (id %s): missing field 'bbox', which iouType %r needs (%d record%s lack one; "
         "iouType 'segm' does not read boxes)" % (what, i, rid, iou_type, n, "" if n == 1 else "s"))

@@ -16,7 +16,7 @@ import stat
 from .. import _core
 from ..errors import InvalidFileError
 
-__all__ = ["read_bytes", "read_private", "open_json", "MappedText", "read_again", "load_json", "load_json_bytes",
+__all__ = ["read_bytes", "read_private", "open_json", "MappedText", "FileText", "load_json", "load_json_bytes",
            "load_results_columns", "first_keypoints_len"]
 
 
@@ -106,8 +106,9 @@ def _start_error(path, head):
     refuses them; so are NUL bytes (a file of zeros: a copy or download that did not
     finish) and anything else (an image, an archive, a text file)."""
     name = os.fspath(path)
+    text = head[:64].replace(b"\x00", b"")      # UTF-16/32 text of ASCII: a NUL in 2 or 3 of 4 bytes
     if head[:2] in (b"\xfe\xff", b"\xff\xfe") or head[:4] == b"\x00\x00\xfe\xff" or \
-            (b"\x00" in head[:4] and head[:8].replace(b"\x00", b"").lstrip(_WS)[:1] in (b"[", b"{")):
+            (b"\x00" in head[:4] and text.lstrip(_WS)[:1] in (b"[", b"{") and 4 * len(text) >= len(head[:64])):
         return InvalidFileError(
             "%s: the file is encoded as UTF-16 or UTF-32; COCO JSON files are UTF-8 (the encoding JSON "
             "prescribes and pycocotools reads): convert it, e.g. iconv -f UTF-16 -t UTF-8 (or -f UTF-32)" % name)
@@ -308,17 +309,23 @@ class MappedText:
     Why this cannot end the interpreter: the mapping lives only while ``loadRes`` reads
     it; what the results keep (masks' strings, spans of values) is copied out before
     :meth:`release` unmaps it, and a later need of the text (the result dicts) reads the
-    file again, checked against its digest. While it is mapped, a truncation of the file
-    by another process (which would make a read past the new end raise SIGBUS) is caught
-    by a guard (``_core.map_guard_add``, csrc/textfile.c): the missing pages read as
-    zeros, and :meth:`release` reports the file as changed. The file's size and change
-    time are compared too, so a file rewritten while it was read is refused as well."""
+    file again through :class:`FileText`, checked against its digest. While it is
+    mapped, a truncation of the file by another process (which would make a read past
+    the new end raise SIGBUS) is caught by a guard (``_core.map_guard_add``,
+    csrc/textfile.c): the missing pages read as zeros, and :meth:`release` reports the
+    file as changed. The file's size and change time are compared too, so a file
+    rewritten while it was read is refused as well."""
 
     def __init__(self, f, path):
         self.path = os.fspath(path)
         self.stat = os.fstat(f.fileno())
         self.data = _map_file(f)
+        self.fd = os.dup(f.fileno())
         self.slot = _core.map_guard_add(self.data)
+
+    def file_text(self):
+        """A :class:`FileText` of the file as it is mapped (its digest taken now)."""
+        return FileText(self.fd, self.path, len(self.data), _core.text_digest(self.data))
 
     def release(self, failing=False):
         """Unmap the file. Raise InvalidFileError if it changed while it was read (then
@@ -328,30 +335,59 @@ class MappedText:
         self.slot = -1
         self.data.close()
         try:
-            st = os.stat(self.path)
-            same = (st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns) == \
-                (self.stat.st_ino, self.stat.st_dev, self.stat.st_size, self.stat.st_mtime_ns)
+            st = os.fstat(self.fd)
+            same = (st.st_size, st.st_mtime_ns) == (self.stat.st_size, self.stat.st_mtime_ns)
         except OSError:
             same = False
+        finally:
+            os.close(self.fd)
         if hits or not same:
             raise InvalidFileError("%s: the results file changed on disk while loadRes read it%s: load it again "
                                    "once it is completely written" % (self.path, " (it was truncated)" if hits else ""))
 
 
-def read_again(path, size, digest):
-    """A results file's bytes read again (plain reads: no mapping), after loadRes kept its
-    ``size`` and ``digest`` (``_core.text_digest``); InvalidFileError naming the file when
-    they are not the same bytes."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read(size + 1)
-    except OSError as e:
-        raise _cannot_read(path, e) from None
-    if len(data) != size or _core.text_digest(data) != digest:
-        raise InvalidFileError("%s: the results file changed on disk since loadRes read it (%d bytes then, %s now): "
-                               "its records are read from the file again when their dicts are built; load it again"
-                               % (os.fspath(path), size, len(data) if len(data) <= size else "more"))
-    return data
+class FileText:
+    """The text of a file loadRes read, kept as an open descriptor of that file (not a
+    mapping, not a copy): :meth:`read` reads it again with plain reads (a file truncated
+    meanwhile gives a short read, never a bus error) and checks the size and digest
+    taken at loadRes, so it returns the same bytes or raises InvalidFileError naming
+    the file. The descriptor keeps the file that was read: removing it, or replacing it
+    by renaming another file over it, changes nothing; rewriting it in place does."""
+
+    def __init__(self, fd, path, size, digest):
+        self.path, self.size, self.digest = path, size, digest
+        self._fd = os.dup(fd)
+
+    def read(self):
+        """The file's bytes, as they were when loadRes read them (or InvalidFileError)."""
+        chunks, got = [], 0
+        try:
+            while got <= self.size:
+                b = os.pread(self._fd, self.size + 1 - got, got)
+                if not b:
+                    break
+                chunks.append(b)
+                got += len(b)
+        except OSError as e:
+            raise _cannot_read(self.path, e) from None
+        data = b"".join(chunks)
+        if len(data) != self.size or _core.text_digest(data) != self.digest:
+            raise InvalidFileError(
+                "%s: the results file changed on disk since loadRes read it (%d bytes then, %s now): its records "
+                "are read from the file again when their dicts are built (dataset, anns, pickling); load it again"
+                % (self.path, self.size, len(data) if len(data) <= self.size else "more"))
+        return data
+
+    def __del__(self):
+        fd, self._fd = getattr(self, "_fd", -1), -1
+        if fd >= 0:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def __reduce__(self):           # pickled (or deep-copied) as its bytes
+        return (bytes, (self.read(),))
 
 
 def _map_file(f):
@@ -376,7 +412,11 @@ def _geometry_scan(data, keypoints):
         # detection's v), when the first record's numbers come in triples
         return _core.parse_results_json(data, geometry=True, kpt_stride=stride,
                                         kpt_xy=stride > 0 and stride % 3 == 0)
-    except (NotImplementedError, ValueError):
+    except NotImplementedError as e:
+        if "nesting deeper" in str(e):
+            raise                          # refused, whoever reads the file
+        return None
+    except ValueError:
         return None
 
 

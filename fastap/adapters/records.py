@@ -60,10 +60,13 @@ def columns_from_records(anns, kind, what=None, with_ids=True, box_area=False, n
     if fast is None and n:
         boxes = field_list(anns, "bbox", what, required=no_bbox is None)
         if no_bbox is not None:
-            missing = [i for i, b in enumerate(boxes) if b is None]
+            # an empty bbox (as pycocotools' loadRes leaves "bbox": [] of mask results)
+            # counts as none
+            missing = [i for i, b in enumerate(boxes) if b is None or (isinstance(b, (list, tuple)) and not b)]
             if missing:
                 no_bbox.extend(missing)
-                boxes = [[0.0, 0.0, 0.0, 0.0] if b is None else b for b in boxes]
+                gone = set(missing)
+                boxes = [[0.0, 0.0, 0.0, 0.0] if i in gone else b for i, b in enumerate(boxes)]
     if kind == "gt":
         if fast is not None:
             return gt_columns(fast, what=what)
@@ -146,21 +149,26 @@ def results_from_array(data):
 
 
 def segm_results_columns(anns, gt_coco):
-    """Columns and RLE set of mask results given as dicts (pycocotools loadRes, segm
-    branch: area from the mask, bbox from the mask unless the record has one)."""
+    """Columns, RLE set, and the positions of records with ``"bbox": []`` of mask results
+    given as dicts (pycocotools loadRes, segm branch: area from the mask, bbox from the
+    mask unless the record has one; an empty one is kept as it is by pycocotools, and
+    given the mask's box here: see cocodata._mark_empty_bbox)."""
     what = "results"
     rles = rles_from_annotations(anns, gt_coco.imgs, what)
     given = np.full((len(anns), 4), np.nan)
+    empty = []
     for i, a in enumerate(anns):
         b = a.get("bbox")
         if b is not None and len(b) == 4:
             given[i] = b
+        elif b is not None and len(b) == 0:
+            empty.append(i)
     bbox, area = segm_result_boxes(rles, given)
     cols = dt_columns({"image_id": [a.get("image_id") for a in anns],
                               "category_id": [a.get("category_id") for a in anns],
                               "score": [a.get("score") for a in anns], "bbox": bbox, "area": area},
                              what=what)
-    return cols, rles
+    return cols, rles, empty
 
 
 def keypoint_results_columns(anns):
