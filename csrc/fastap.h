@@ -387,6 +387,12 @@ typedef struct {
      * the [] in its dict): its box is left NaN as for a record without one. NULL: an
      * empty bbox is an error, as anywhere else. */
     uint8_t *bbox_empty;
+    /* results only, optional: a buffer as long as the input into which the text of every
+     * segmentation and keypoints value kept as a span (keypoints read into kpt_values
+     * are not) is copied, at its own offset (the rest is left untouched), as the scan
+     * passes it: the spans then hold in it, and a caller keeps them without keeping the
+     * input (a file's mapping). */
+    char *shadow;
 } fa_json_geometry;
 
 /* pycocotools' loadRes box of one keypoint result, values v[0..n) (x, y, v triples with

@@ -401,21 +401,29 @@ static int parse_iscrowd(jctx *c, uint8_t *out)
     }
 }
 
-/* A results record's "segmentation" / "keypoints" (kind: K_SEGMENTATION / K_KEYPOINTS). */
+/* A results record's "segmentation" / "keypoints" (kind: K_SEGMENTATION / K_KEYPOINTS);
+ * with a shadow buffer, the text of a value kept as a span is copied there while it is
+ * in cache (keypoints read into kpt_values are not). */
 static int result_geometry(jctx *c, const jcols *o, int kind, int64_t i)
 {
     const fa_json_geometry *g = o->geom;
+    const unsigned char *start = c->p;
     int64_t *sp;
+    int rc;
     if (!g)
         return fa_jr_err(c, FA_EUNSUPPORTED, c->key - 1,
                          "records with '%s' are not supported by the fast parser",
                          kind == K_SEGMENTATION ? "segmentation" : "keypoints");
     sp = kind == K_SEGMENTATION ? g->seg_span : g->kpt_span;
     if (kind == K_KEYPOINTS && g->kpt_values && c->p < c->end && *c->p == '[')
-        return fa_jr_take_keypoints(c, g, i);
+        return fa_jr_take_keypoints(c, g, i);   /* read into numbers: no text to keep */
     if (kind == K_SEGMENTATION && sp && g->seg_rle)
-        return fa_jr_take_segmentation(c, sp + 2 * i, g->seg_rle + 5 * i);
-    return sp ? fa_jr_take_span(c, sp + 2 * i) : fa_jr_skip_value(c);
+        rc = fa_jr_take_segmentation(c, sp + 2 * i, g->seg_rle + 5 * i);
+    else
+        rc = sp ? fa_jr_take_span(c, sp + 2 * i) : fa_jr_skip_value(c);
+    if (rc == FA_OK && g->shadow)
+        memcpy(g->shadow + (start - c->buf), start, (size_t)(c->p - start));
+    return rc;
 }
 
 /* An annotation's "segmentation" / "keypoints". */

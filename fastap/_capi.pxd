@@ -171,6 +171,7 @@ cdef extern from "fastap.h" nogil:
         int32_t kpt_xy
         double *kpt_box
         uint8_t *bbox_empty
+        char *shadow
 
     void fa_keypoint_box(const double *v, int64_t n, int64_t step, double *bb)
     int fa_json_simd_numbers(int set)

@@ -174,7 +174,7 @@ cdef void *_jr_data(a, int64_t cap):
 
 
 cdef void _jr_results_geometry(fa_json_geometry *geom, dict cols, int64_t kpt_stride,
-                               bint kpt_xy):
+                               bint kpt_xy, char *shadow):
     """Point `geom` at the geometry columns of a results scan."""
     geom.seg_span = <int64_t *>cnp.PyArray_DATA(cols["seg_span"])
     geom.seg_rle = <int32_t *>cnp.PyArray_DATA(cols["seg_rle"])
@@ -186,6 +186,7 @@ cdef void _jr_results_geometry(fa_json_geometry *geom, dict cols, int64_t kpt_st
     geom.kpt_count = <int64_t *>cnp.PyArray_DATA(cols["kpt_count"])
     geom.kpt_box = NULL
     geom.bbox_empty = <uint8_t *>cnp.PyArray_DATA(cols["bbox_empty"])
+    geom.shadow = shadow
     if kpt_stride > 0:
         geom.kpt_values = <double *>cnp.PyArray_DATA(cols["kpt_values"])
         geom.kpt_stride = kpt_stride
@@ -235,7 +236,7 @@ cdef dict _jr_results_out(dict cols, int64_t n, int64_t n_area, int64_t cap, bin
 
 
 def parse_results_json(data, bint geometry=False, int64_t kpt_stride=0, num_threads=None,
-                       int64_t _min_part_bytes=1 << 20, bint kpt_xy=False):
+                       int64_t _min_part_bytes=1 << 20, bint kpt_xy=False, shadow=None):
     """Parse a COCO detection results JSON file (its content) into columns.
 
     ``data``: ``bytes`` or any C-contiguous buffer (``bytearray``, ``memoryview``,
@@ -282,6 +283,11 @@ def parse_results_json(data, bint geometry=False, int64_t kpt_stride=0, num_thre
     of each (x, y, v) triple, float64 [n, 2 kpt_stride / 3] (pycocotools reads no
     detection's v; a third less memory to fill). Every number is still read and checked:
     ``kpt_count`` and ``kpt_box`` are as without it.
+
+    ``shadow`` (with ``geometry``): a writable uint8 array as long as ``data``; the text of
+    every segmentation, and of keypoints not read into ``kpt_values``, is copied into it
+    at its own offset as the scan passes it (other bytes untouched), so that those spans
+    can be read from ``shadow`` once ``data`` is gone (a file's mapping, say).
     """
     if kpt_xy and (kpt_stride <= 0 or kpt_stride % 3):
         raise ValueError("kpt_xy needs kpt_stride a positive multiple of 3, got %d" % kpt_stride)
@@ -324,8 +330,16 @@ def parse_results_json(data, bint geometry=False, int64_t kpt_stride=0, num_thre
     cdef int rc
     cdef fa_json_geometry geom
     cdef const fa_json_geometry *gp = NULL
+    cdef unsigned char[::1] shadow_v
+    cdef char *shadow_p = NULL
+    if shadow is not None:
+        shadow_v = shadow
+        if not geometry or shadow_v.shape[0] != <Py_ssize_t>length:
+            raise ValueError("shadow should be a uint8 array as long as the data, with geometry=True")
+        if length > 0:
+            shadow_p = <char *>&shadow_v[0]
     if geometry:
-        _jr_results_geometry(&geom, cols, kpt_stride, kpt_xy)
+        _jr_results_geometry(&geom, cols, kpt_stride, kpt_xy, shadow_p)
         gp = &geom
     if parts != NULL and kpt_stride > 0 and cols["kpt_values"].nbytes >= (1 << 20):
         # the keypoint rows (40 MB at 100k results) are written by every thread: their
@@ -501,6 +515,7 @@ cdef void _jr_annotations_geometry(fa_json_geometry *geom, dict cols, int64_t kp
     geom.kpt_count = NULL
     geom.kpt_box = NULL
     geom.bbox_empty = NULL
+    geom.shadow = NULL
     if kpt_stride > 0:
         geom.kpt_values = <double *>cnp.PyArray_DATA(cols["kpt_values"])
         geom.kpt_stride = kpt_stride
@@ -715,37 +730,6 @@ def find_control_byte(data):
     with nogil:
         r = fa_text_find_control(<const char *>&buf[0], <size_t>n)
     return int(r)
-
-
-def gather_spans(data, spans):
-    """The bytes of each span of ``data`` copied one after the other into a new array:
-    ``(buf uint8 [total], new_spans int64 [n, 2])`` with ``buf[new_spans[i, 0]:new_spans[i,
-    1]] == data[spans[i, 0]:spans[i, 1]]``; rows with a negative start stay (-1, -1). For
-    keeping what a results file's scan found without keeping the file (or its mapping)."""
-    cdef const unsigned char[::1] buf = _jr_bytes_view(data, "gather_spans")
-    spans = np.ascontiguousarray(spans, dtype=np.int64).reshape(-1, 2)
-    cdef Py_ssize_t n = spans.shape[0], i, total = buf.shape[0]
-    have = spans[:, 0] >= 0
-    if n and have.any() and ((spans[have, 1] < spans[have, 0]) | (spans[have, 1] > total)).any():
-        raise ValueError("gather_spans: a span lies outside the data")
-    lens = np.where(have, spans[:, 1] - spans[:, 0], 0)
-    new = np.full((n, 2), -1, np.int64)
-    start = np.zeros(n + 1, np.int64)
-    np.cumsum(lens, out=start[1:])
-    new[have, 0] = start[:n][have]
-    new[have, 1] = start[1:][have]
-    out = np.empty(max(int(start[n]), 1), dtype=np.uint8)
-    if n == 0 or start[n] == 0:
-        return out[:int(start[n])], new
-    cdef const int64_t[:, ::1] sv = spans
-    cdef const int64_t[::1] ov = start
-    cdef unsigned char *dst = <unsigned char *>cnp.PyArray_DATA(out)
-    cdef const unsigned char *src = &buf[0]
-    with nogil:
-        for i in range(n):
-            if sv[i, 0] >= 0 and ov[i + 1] > ov[i]:
-                memcpy(dst + ov[i], src + sv[i, 0], <size_t>(ov[i + 1] - ov[i]))
-    return out, new
 
 
 def map_guard_add(data):

@@ -497,9 +497,10 @@ class COCO:
             elif kind == "geometry":
                 data, g, mapped = val
                 try:
+                    # what the results keep is read from g["text"] (a copy of the values'
+                    # text, for a file's mapping), never from the mapping: see MappedText
                     cols = self._results_with_geometry(res, data, g, what="results file %s" % os.fspath(resFile))
-                    # nothing read from the file is kept in it: see jsonfile.MappedText
-                    text = _detach_results_text(res, data, mapped)
+                    text = mapped.file_text() if mapped is not None else data
                 except BaseException:
                     if mapped is not None:
                         mapped.release(failing=True)
@@ -555,12 +556,18 @@ class COCO:
                                              "as in pycocotools)" % (what, i, "field 'bbox' is empty ([])"
                                                                      if empty[i] else "missing field 'bbox'"))
             cols = dt_columns({**base, "bbox": g["bbox"]}, what=what)
-            res._geom["raw"] = (data, seg if (seg[:, 0] >= 0).any() else None,
-                                kpt if (kpt[:, 0] >= 0).any() else None)
+            kraw = kpt if (kpt[:, 0] >= 0).any() else None
+            if kraw is not None and "kpt_values" in g:
+                # read into numbers by the scan (their text is not kept): checked against
+                # kpt_oks_sigmas when keypoints are evaluated (see _scanned_keypoints)
+                kraw = {"values": g["kpt_values"], "count": g["kpt_count"], "box": g["kpt_box"], "span": kpt,
+                        "xy": g["kpt_values"].shape[1] != first_keypoints_len(data)}
+            res._geom["raw"] = (g.get("text", data), seg if (seg[:, 0] >= 0).any() else None, kraw)
         elif seg[0, 0] >= 0:
             kind = "segm"
             try:
-                rles = rles_from_spans(data, seg, g["image_id"], self.imgs, "results", lazy=True,
+                # the strings left lazy stay in g["text"]: never in a file's mapping
+                rles = rles_from_spans(g.get("text", data), seg, g["image_id"], self.imgs, "results", lazy=True,
                                        rle_fields=g.get("seg_rle"))
             except InvalidAnnotationError as e:
                 raise InvalidAnnotationError("%s: %s" % (what, e)) from None
@@ -708,35 +715,6 @@ def _mark_empty_bbox(res, empty):
     refused, naming the first of them (see _missing_bbox)."""
     if empty:
         res._no_bbox = ("dt", empty[0], empty[0] + 1, len(empty), "empty")
-
-
-def _detach_results_text(res, data, mapped):
-    """After loadRes read a results file's masks / keypoints from ``data`` (its text):
-    copy what the results keep of it -- the compressed strings of masks left in the text
-    (the RLE set's ``lazy`` rows), the spans of segmentations and keypoints kept as text
-    -- into private memory, so that nothing refers to the file's pages afterwards (a
-    file truncated or rewritten in place later can neither end the interpreter nor
-    change what is evaluated). Returns what stands for the whole text from now on: a
-    :class:`~fastap.adapters.jsonfile.FileText` for a mapped file (read again, and
-    checked, only if the result dicts are built), ``data`` itself when it is private
-    bytes already."""
-    if mapped is None:
-        return data
-    rles = res._geom.get("rle")
-    if rles is not None and "lazy" in rles:
-        lz = rles["lazy"].copy()
-        spans = np.stack([lz[:, 0], np.where(lz[:, 0] >= 0, lz[:, 0] + lz[:, 1], -1)], axis=1)
-        rles["src"], new = _core.gather_spans(data, spans)
-        lz[:, 0] = new[:, 0]
-        rles["lazy"] = lz
-    raw = res._geom.get("raw")
-    if raw is not None:
-        _, seg, kpt = raw
-        parts = [s for s in (seg, kpt) if s is not None]
-        buf, new = _core.gather_spans(data, np.concatenate(parts) if parts else np.zeros((0, 2), np.int64))
-        k = seg.shape[0] if seg is not None else 0
-        res._geom["raw"] = (buf, new[:k] if seg is not None else None, new[k:] if kpt is not None else None)
-    return mapped.file_text()
 
 
 def _maps_as_bytes(x, memo):
@@ -926,6 +904,29 @@ def _finite_keypoints(kp, what):
     return kp
 
 
+def _scanned_keypoints(s, n_kpt):
+    """Keypoints of box-branch results that the scan read into numbers (``s``: their
+    values, counts, boxes, spans, and whether only (x, y) were kept), checked as
+    :func:`_keypoints_from_spans` checks text: every record has ``3 * n_kpt`` finite
+    numbers, or an error names the first that does not."""
+    want, count, span = 3 * n_kpt, s["count"], s["span"]
+    bad = count != want
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        if span[i, 0] < 0:
+            raise InvalidAnnotationError("results record %d: missing field 'keypoints'" % i)
+        if count[i] < 0:
+            raise InvalidAnnotationError("results record %d: keypoints should be a list of numbers" % i)
+        raise InvalidAnnotationError(
+            "results record %d: keypoints should hold %d numbers (x, y, v for each of the %d keypoints that "
+            "kpt_oks_sigmas has), got %s" % (i, want, n_kpt, int(count[i]) if count[i] <= want else "more"))
+    nan = np.isnan(s["box"][:, 0])                   # the scan's mark of a non-finite number
+    if nan.any():
+        raise InvalidAnnotationError("results record %d: keypoints should be finite numbers"
+                                     % int(np.flatnonzero(nan)[0]))
+    return s["values"], s["xy"]
+
+
 def gt_keypoints(coco, n_kpt):
     if isinstance(coco, COCO) and coco._raw_anns is not None:
         # straight from the file's text, which cannot change while it is not parsed:
@@ -954,6 +955,8 @@ def dt_keypoints(coco, n_kpt):
     scan keeps them."""
     if isinstance(coco, COCO) and "raw" in coco._geom and coco._geom["raw"][2] is not None:
         data, _, spans = coco._geom["raw"]
+        if isinstance(spans, dict):
+            return _scanned_keypoints(spans, n_kpt)
         return _keypoints_from_spans(data, spans, n_kpt, "results"), False
     if isinstance(coco, COCO) and "keypoints" in coco._geom:
         kpt, xy = coco._geom["keypoints"], coco._geom.get("keypoints_xy", False)

@@ -12,6 +12,9 @@ import json
 import mmap
 import os
 import stat
+import time
+
+import numpy as np
 
 from .. import _core
 from ..errors import InvalidFileError
@@ -239,11 +242,12 @@ def load_results_columns(path):
     Returns ``("columns", dict)`` for box results parsed by the C scanner (keys
     ``image_id``, ``category_id`` int64, ``bbox`` float64 [N, 4], ``score`` float64);
     ``("geometry", (data, dict, mapped))`` when the records carry masks or keypoints (the
-    dict also has ``seg_span`` / ``kpt_span``, byte ranges of those values in ``data``,
-    and NaN boxes where a record has none; ``mapped``: the :class:`MappedText` whose
-    mapping ``data`` is, which the caller must ``release()`` once it has copied what it
-    keeps, or None when ``data`` is private bytes); ``("records", list)`` for anything
-    the scanner does not take (parsed by the general JSON parser)."""
+    dict also has ``seg_span`` / ``kpt_span``, byte ranges of those values in ``data``
+    and in ``dict["text"]``, private memory holding their text at those offsets, and NaN
+    boxes where a record has none; ``mapped``: the :class:`MappedText` whose mapping
+    ``data`` is, which the caller must ``release()`` once it is done with ``data``, or
+    None when ``data`` is private bytes); ``("records", list)`` for anything the scanner
+    does not take (parsed by the general JSON parser)."""
     f, stream = open_json(path)
     if stream is not None:                  # a pipe or device, read whole
         kind, val = _scan_results(stream, path)
@@ -307,25 +311,36 @@ class MappedText:
     so that a file of hundreds of MB is scanned without being copied.
 
     Why this cannot end the interpreter: the mapping lives only while ``loadRes`` reads
-    it; what the results keep (masks' strings, spans of values) is copied out before
-    :meth:`release` unmaps it, and a later need of the text (the result dicts) reads the
-    file again through :class:`FileText`, checked against its digest. While it is
+    it; what the results keep (the text of segmentations and keypoints) is copied out by
+    the scan itself (its ``shadow``), and a later need of the whole text (the result
+    dicts) reads the file again through :class:`FileText`, checked. While it is
     mapped, a truncation of the file by another process (which would make a read past
     the new end raise SIGBUS) is caught by a guard (``_core.map_guard_add``,
     csrc/textfile.c): the missing pages read as zeros, and :meth:`release` reports the
     file as changed. The file's size and change time are compared too, so a file
     rewritten while it was read is refused as well."""
 
+    # A file last changed this long before it was read cannot be changed again with the
+    # same modification time (a later write stamps a later time): its size and time tell
+    # whether it changed. One changed more recently (a coarse clock, or a filesystem
+    # with 2-second times, could give a rewrite the same time) is digested.
+    RECENT_NS = 3 * 10 ** 9
+
     def __init__(self, f, path):
         self.path = os.fspath(path)
+        self.now_ns = time.time_ns()
         self.stat = os.fstat(f.fileno())
         self.data = _map_file(f)
         self.fd = os.dup(f.fileno())
         self.slot = _core.map_guard_add(self.data)
 
     def file_text(self):
-        """A :class:`FileText` of the file as it is mapped (its digest taken now)."""
-        return FileText(self.fd, self.path, len(self.data), _core.text_digest(self.data))
+        """A :class:`FileText` of the file as it is mapped: its size and modification
+        time, and its digest (taken now, a pass over the pages) if it changed recently."""
+        st = self.stat
+        recent = st.st_mtime_ns >= self.now_ns - self.RECENT_NS
+        return FileText(self.fd, self.path, len(self.data), st.st_mtime_ns,
+                        _core.text_digest(self.data) if recent else None)
 
     def release(self, failing=False):
         """Unmap the file. Raise InvalidFileError if it changed while it was read (then
@@ -349,19 +364,23 @@ class MappedText:
 class FileText:
     """The text of a file loadRes read, kept as an open descriptor of that file (not a
     mapping, not a copy): :meth:`read` reads it again with plain reads (a file truncated
-    meanwhile gives a short read, never a bus error) and checks the size and digest
-    taken at loadRes, so it returns the same bytes or raises InvalidFileError naming
-    the file. The descriptor keeps the file that was read: removing it, or replacing it
-    by renaming another file over it, changes nothing; rewriting it in place does."""
+    meanwhile gives a short read, never a bus error) and checks it against what loadRes
+    saw -- its size, its modification time and, for a file changed shortly before it
+    was read, its digest (see :attr:`MappedText.RECENT_NS`) -- so it returns the same
+    bytes or raises InvalidFileError naming the file. The descriptor keeps the file
+    that was read: removing it, or replacing it by renaming another file over it,
+    changes nothing; rewriting it in place does. (A rewrite of the same size that also
+    sets the modification time back to the very nanosecond is not seen.)"""
 
-    def __init__(self, fd, path, size, digest):
-        self.path, self.size, self.digest = path, size, digest
+    def __init__(self, fd, path, size, mtime_ns, digest):
+        self.path, self.size, self.mtime_ns, self.digest = path, size, mtime_ns, digest
         self._fd = os.dup(fd)
 
     def read(self):
         """The file's bytes, as they were when loadRes read them (or InvalidFileError)."""
         chunks, got = [], 0
         try:
+            st = os.fstat(self._fd)
             while got <= self.size:
                 b = os.pread(self._fd, self.size + 1 - got, got)
                 if not b:
@@ -371,7 +390,9 @@ class FileText:
         except OSError as e:
             raise _cannot_read(self.path, e) from None
         data = b"".join(chunks)
-        if len(data) != self.size or _core.text_digest(data) != self.digest:
+        changed = len(data) != self.size or (
+            _core.text_digest(data) != self.digest if self.digest is not None else st.st_mtime_ns != self.mtime_ns)
+        if changed:
             raise InvalidFileError(
                 "%s: the results file changed on disk since loadRes read it (%d bytes then, %s now): its records "
                 "are read from the file again when their dicts are built (dataset, anns, pickling); load it again"
@@ -407,17 +428,23 @@ def _geometry_scan(data, keypoints):
     """The scan with masks / keypoints (None when it does not take the file; the box
     scan then decides, as when the first records have neither)."""
     stride = first_keypoints_len(data) if keypoints else 0
+    # a file's mapping: the text of the values is copied as the scan passes it into an
+    # array of the same length (only the pages written are used), read from instead of
+    # the mapping afterwards (see MappedText)
+    shadow = np.empty(len(data), np.uint8) if isinstance(data, mmap.mmap) else None
     try:
         # keypoints: only the x and y of each triple are kept (pycocotools reads no
         # detection's v), when the first record's numbers come in triples
-        return _core.parse_results_json(data, geometry=True, kpt_stride=stride,
-                                        kpt_xy=stride > 0 and stride % 3 == 0)
+        g = _core.parse_results_json(data, geometry=True, kpt_stride=stride,
+                                     kpt_xy=stride > 0 and stride % 3 == 0, shadow=shadow)
     except NotImplementedError as e:
         if "nesting deeper" in str(e):
             raise                          # refused, whoever reads the file
         return None
     except ValueError:
         return None
+    g["text"] = shadow if shadow is not None else data
+    return g
 
 
 def first_keypoints_len(data, start=0, end=None):
