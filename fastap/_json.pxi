@@ -276,18 +276,15 @@ def parse_results_json(data, bint geometry=False, int64_t kpt_stride=0, num_thre
     :func:`keypoint_boxes`; NaN for records whose numbers are not all finite). Mask
     records give ``seg_rle`` int32 [n, 5]: for the common RLE object, its size and where
     its counts string lies (see ``rle_set_from_spans``); -1 otherwise. ``bbox_empty`` bool
-    [n]: records whose ``"bbox"`` is ``[]`` (taken as no box, NaN, as pycocotools' loadRes
-    takes it when a mask or keypoints come with it; without geometry it is an error).
+    [n]: records with ``"bbox": []`` (no box, NaN; without geometry an error).
 
     ``kpt_xy`` (with ``kpt_stride`` a multiple of 3): ``kpt_values`` keeps only the x and y
     of each (x, y, v) triple, float64 [n, 2 kpt_stride / 3] (pycocotools reads no
     detection's v; a third less memory to fill). Every number is still read and checked:
     ``kpt_count`` and ``kpt_box`` are as without it.
 
-    ``shadow`` (with ``geometry``): a writable uint8 array as long as ``data``; the text of
-    every segmentation, and of keypoints not read into ``kpt_values``, is copied into it
-    at its own offset as the scan passes it (other bytes untouched), so that those spans
-    can be read from ``shadow`` once ``data`` is gone (a file's mapping, say).
+    ``shadow`` (with ``geometry``): a uint8 array as long as ``data`` into which the scan
+    copies, at their offsets, the values it keeps as spans (readable once ``data`` is gone).
     """
     if kpt_xy and (kpt_stride <= 0 or kpt_stride % 3):
         raise ValueError("kpt_xy needs kpt_stride a positive multiple of 3, got %d" % kpt_stride)
@@ -330,14 +327,7 @@ def parse_results_json(data, bint geometry=False, int64_t kpt_stride=0, num_thre
     cdef int rc
     cdef fa_json_geometry geom
     cdef const fa_json_geometry *gp = NULL
-    cdef unsigned char[::1] shadow_v
-    cdef char *shadow_p = NULL
-    if shadow is not None:
-        shadow_v = shadow
-        if not geometry or shadow_v.shape[0] != <Py_ssize_t>length:
-            raise ValueError("shadow should be a uint8 array as long as the data, with geometry=True")
-        if length > 0:
-            shadow_p = <char *>&shadow_v[0]
+    cdef char *shadow_p = _jr_shadow(shadow, length, geometry)
     if geometry:
         _jr_results_geometry(&geom, cols, kpt_stride, kpt_xy, shadow_p)
         gp = &geom
@@ -365,6 +355,17 @@ def parse_results_json(data, bint geometry=False, int64_t kpt_stride=0, num_thre
         _jr_raise(rc, &err, "results JSON")
     return _jr_results_out(cols, n, n_area, cap, geometry, kpt_stride, &v_pc[0], &v_pc[m + 1],
                            n_pieces, nt)
+
+
+cdef char *_jr_shadow(shadow, size_t length, bint geometry) except *:
+    """The buffer of parse_results_json's ``shadow`` (NULL for None), checked."""
+    cdef unsigned char[::1] v
+    if shadow is None:
+        return NULL
+    v = shadow
+    if not geometry or v.shape[0] != <Py_ssize_t>length:
+        raise ValueError("shadow should be a uint8 array as long as the data, with geometry=True")
+    return <char *>&v[0] if length > 0 else NULL
 
 
 cdef _jr_rows(a, int64_t n):

@@ -160,6 +160,36 @@ for what, f in (("dataset", lambda: dt.dataset["annotations"]),
             assert x.startswith("SCORES") and json.loads(x.split(" ", 2)[2]) == scores, out
 
 
+@pytest.mark.parametrize("change", ["same-size rewrite", "truncate to 100 bytes", "removed"])
+def test_results_file_changed_after_loadres_without_digest(tmp_path, change):
+    """A file last changed long before loadRes read it is not digested (a rewrite gives
+    it a new modification time): a rewrite in place is still refused when the dicts are
+    built, a removal is not. (The child treats every file as old.)"""
+    gt_path, dt_path = write_case(str(tmp_path), "segm")
+    gt = quiet(fastap.COCO, gt_path)
+    want = cocoeval_stats(gt, quiet(gt.loadRes, dt_path), "segm")
+    act, expect = CHANGES[change]
+    out = run_child(CHILD_SETUP % (gt_path, dt_path, "segm") + """
+import fastap.adapters.jsonfile as jf
+jf.MappedText.RECENT_NS = -10 ** 15          # every file counts as changed long ago
+dt = quiet(gt.loadRes, dt_path)
+assert dt._geom["text"][0].digest is None
+time.sleep(0.05)                            # past the file system clock's tick
+%s
+print("STATS", json.dumps(cocoeval_stats(gt, dt, iou_type)))
+try:
+    print("SCORES", len(dt.dataset["annotations"]))
+except fastap.InvalidFileError as e:
+    print("ERROR", e)
+""" % act)
+    lines = out.splitlines()
+    assert json.loads(lines[0][6:]) == want, out
+    if expect == "error":
+        assert lines[1].startswith("ERROR") and dt_path in lines[1], out
+    else:
+        assert lines[1].startswith("SCORES"), out
+
+
 @pytest.mark.parametrize("kind", ["segm", "keypoints+bbox"])
 def test_results_file_unchanged_builds_its_dicts(tmp_path, kind):
     """The control: the file untouched, its dicts are those of json.load (plus loadRes'

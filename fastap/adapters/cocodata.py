@@ -257,10 +257,17 @@ class COCO:
         process as pycocotools' does."""
         state = self.__dict__.copy()
         memo = {}
+        geom = self._geom
+        if "text" in geom and isinstance(geom["text"][0], FileText):
+            # the file's bytes (checked) stand for its text; the copy of the values' text
+            # the scan made (at the same offsets) is not pickled besides them
+            text = self._results_text()
+            memo[id(geom["text"][0])] = text
+            for held in (geom.get("rle", {}).get("src"), geom.get("raw", (None,))[0]):
+                if isinstance(held, np.ndarray) and held.shape == (len(text),):
+                    memo[id(held)] = text
         for k in ("_raw_anns", "_geom"):
             state[k] = _maps_as_bytes(state[k], memo)
-        if "text" in state["_geom"] and isinstance(state["_geom"]["text"][0], FileText):
-            state["_geom"] = dict(state["_geom"], text=(self._results_text(), state["_geom"]["text"][1]))
         return state
 
     def info(self):
@@ -719,7 +726,9 @@ def _mark_empty_bbox(res, empty):
 
 def _maps_as_bytes(x, memo):
     """x with every mmap inside its dicts, lists and tuples replaced by its bytes (one
-    copy per map)."""
+    copy per map), and every object whose id is a key of ``memo`` by its value."""
+    if id(x) in memo:
+        return memo[id(x)]
     if isinstance(x, mmap.mmap):
         if id(x) not in memo:
             memo[id(x)] = x[:]

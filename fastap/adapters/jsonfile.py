@@ -158,12 +158,21 @@ def open_json(path):
         raise
 
 
+def _pread(fd, n, offset):
+    """os.pread where there is one (POSIX); elsewhere a seek and a read (the descriptor's
+    own, not shared with a file object that reads meanwhile)."""
+    if hasattr(os, "pread"):
+        return os.pread(fd, n, offset)
+    os.lseek(fd, offset, os.SEEK_SET)
+    return os.read(fd, n)
+
+
 def _check_regular(f, path, size):
     """Look at a regular file's first bytes (and past any leading whitespace) without
     moving its offset; raise if it cannot be a JSON document."""
     fd, at = f.fileno(), 0
     try:
-        head = os.pread(fd, _HEAD, 0)
+        head = _pread(fd, _HEAD, 0)
         while True:
             e = _start_error(path, head)
             if e is not None:
@@ -175,7 +184,7 @@ def _check_regular(f, path, size):
             at += len(head)
             if not head or at >= size:
                 raise _empty(path)
-            head = os.pread(fd, _CHUNK, at)       # whitespace so far: look further
+            head = _pread(fd, _CHUNK, at)       # whitespace so far: look further
     except OSError as e:
         raise _cannot_read(path, e) from None
 
@@ -382,7 +391,7 @@ class FileText:
         try:
             st = os.fstat(self._fd)
             while got <= self.size:
-                b = os.pread(self._fd, self.size + 1 - got, got)
+                b = _pread(self._fd, self.size + 1 - got, got)
                 if not b:
                     break
                 chunks.append(b)
