@@ -1100,6 +1100,7 @@ def voc_evaluate(CocoTables tables, gt_difficult, double iou_thr, bint plus_one=
 include "_json.pxi"
 include "_segm.pxi"
 include "_reports.pxi"
+include "_evalimgs.pxi"
 
 
 # ------------------------------------------------------------------------------------

@@ -78,6 +78,7 @@ class COCO:
 
     _index_own = False               # (class defaults: objects pickled by earlier versions)
     _no_bbox = None
+    _imgs = None
 
     def __init__(self, annotation_file=None):
         self._dataset, self._anns, self.cats, self.imgs = dict(), dict(), dict(), dict()
@@ -206,6 +207,21 @@ class COCO:
         self._geom = {}
 
     @property
+    def imgs(self):
+        """{image id: image dict}. Built by ``createIndex()``; for the results of
+        ``loadRes`` (whose images are the ground truth's, which evaluation reads through
+        the ground truth's index) built when first read: a per-batch ``loadRes`` on a
+        ground truth of 5,000 images spent a third of its time on it."""
+        if self._imgs is None:
+            images = self._dataset.get("images", [])
+            self._imgs = dict(zip(map(_ID, images), images))
+        return self._imgs
+
+    @imgs.setter
+    def imgs(self, value):
+        self._imgs = value
+
+    @property
     def anns(self):
         self._ensure()
         return self._anns
@@ -255,8 +271,8 @@ class COCO:
         print('creating index...')
         ds = self._dataset
         images = ds.get("images", [])
-        # {id: image}, built by C-level iteration (a per-batch loadRes indexes every image)
-        self.imgs = dict(zip(map(_ID, images), images))
+        # {id: image}, built by C-level iteration; for results, when first read (see imgs)
+        self._imgs = dict(zip(map(_ID, images), images)) if self._pending is None else None
         self.cats = {cat["id"]: cat for cat in ds.get("categories", [])}
         # the annotation index is built when first read: evaluation works on columns
         self._index_stale = self._pending is None
@@ -531,7 +547,7 @@ class COCO:
             raise InvalidAnnotationError(
                 "results record %d: image_id %d is not an image of the ground truth "
                 "(%d of %d results are on unknown images)" % (i, cols["image_id"][i], int((~ok).sum()), ok.shape[0]))
-        res._dataset['categories'] = _copy_plain(self._dataset.get('categories', []))
+        res._dataset['categories'] = _copy_records(self._dataset.get('categories', []))
         res._cols = ("dt", cols)
         res._pending = (cols, anns)
         print('DONE (t={:0.2f}s)'.format(time.time() - tic))
@@ -685,13 +701,22 @@ def _copy_plain(x):
     return x if type(x) in _PLAIN else copy.deepcopy(x)
 
 
+def _copy_records(x):
+    """_copy_plain of a list of flat dicts of plain values (the categories), 4x faster;
+    anything else as _copy_plain."""
+    if type(x) is list and all(type(d) is dict for d in x) \
+            and not any(type(v) not in _PLAIN for d in x for v in d.values()):
+        return [d.copy() for d in x]
+    return _copy_plain(x)
+
+
 def _on_known_images(image_ids, imgs):
     """bool [n]: which of the int64 ``image_ids`` are keys of ``imgs``. Few results (a
     per-batch call): each distinct id looked up in the dict; many (a results file): one
     pass over a table of the sorted image ids (np.unique of 500k ids costs more than
     the whole check)."""
     if image_ids.shape[0] <= len(imgs):
-        unknown = [i for i in np.unique(image_ids).tolist() if i not in imgs]
+        unknown = [i for i in set(image_ids.tolist()) if i not in imgs]
         return ~np.isin(image_ids, unknown) if unknown else np.ones(image_ids.shape[0], bool)
     return index_of(sorted_image_ids(imgs), image_ids)[1]
 
@@ -819,7 +844,8 @@ def columns_of(coco, kind, iou_type=None, img_ids=None):
     masks and keypoints are read in the order of all the annotations, so they read all."""
     optional = kind is not None and iou_type in (None, "segm")
     if isinstance(coco, COCO):
-        few = img_ids is not None and iou_type == "bbox" and 2 * len(img_ids) <= len(coco.imgs)
+        n_img = len(coco._imgs if coco._imgs is not None else coco._dataset.get("images", ()))
+        few = img_ids is not None and iou_type == "bbox" and 2 * len(img_ids) <= n_img
         return coco._columns(kind, bbox_optional=optional, img_ids=np.asarray(img_ids).tolist() if few else None)
     if coco is None or not hasattr(coco, "dataset"):
         raise InvalidTypeError("expected a COCO object (fastap or pycocotools), got %s" % type(coco).__name__)
