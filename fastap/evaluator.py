@@ -401,6 +401,46 @@ class Evaluator:
             self._npig[c] = self._npig.get(c, 0) + v
         return self
 
+    def without_images(self, img_ids):
+        """A new Evaluator (dataset mode) holding this one's results except those on the
+        images ``img_ids`` (int [n]); it still evaluates over the same images (see
+        :meth:`evaluated_on`). For merging states that evaluated some images twice (a
+        ``DistributedSampler`` pads the last batch with repeats): drop them from all but
+        one. This Evaluator is not changed."""
+        if not self.dataset_mode:
+            raise InvalidAnnotationError("without_images() needs a dataset-mode Evaluator (in free mode the "
+                                         "ground truth of each image is not kept apart)")
+        drop = np.asarray(img_ids, dtype=np.int64).reshape(-1)
+        st = self.__getstate__()
+        keep = ~np.isin(st["part"]["image_id"], drop)
+        st["part"] = {k: v[..., keep] for k, v in st["part"].items()}
+        st["images"] = st["images"][~np.isin(st["images"], drop)]
+        return self._from_state(st)
+
+    def evaluated_on(self, img_ids):
+        """A new Evaluator (dataset mode) holding this one's results, evaluated over the
+        images ``img_ids`` (pycocotools' ``params.imgIds``: the ground truth of exactly
+        these images counts, whether results came for them or not). This Evaluator is
+        not changed."""
+        if not self.dataset_mode:
+            raise InvalidAnnotationError("evaluated_on() needs a dataset-mode Evaluator")
+        if self._gt is None:
+            raise InvalidAnnotationError("evaluated_on() counts the ground truth of the images: give this "
+                                         "unpickled Evaluator its ground truth first (attach())")
+        sub = self.fresh()
+        sub.params.imgIds = np.asarray(img_ids, dtype=np.int64).reshape(-1).tolist()
+        frozen = sub._freeze()
+        st = self.__getstate__()
+        st["frozen"] = dict(st["frozen"], imgIds=frozen["imgIds"], npig=frozen["npig"])
+        st["params"] = copy.deepcopy(sub.params)
+        return self._from_state(st)
+
+    def _from_state(self, st):
+        out = Evaluator.__new__(Evaluator)
+        out.__setstate__(st)
+        out._gt = self._gt
+        return out
+
     @classmethod
     def merge_all(cls, states):
         """Merge a sequence of Evaluators into a new one (the first is not modified)."""
