@@ -194,3 +194,110 @@ def gather_eval_imgs(list ents, Py_ssize_t T):
         npv[i] = zeros
         off += D
     return nd, npig, scores, flags
+
+
+cdef inline object _entry_ok(object e, Py_ssize_t T, object cat, object img, object area):
+    """e's (dtScores, dtMatches, dtIgnore, gtIgnore) when e is a plain dict as evaluate()
+    makes them and names (cat, img, area) as its place in the layout; else None."""
+    if type(e) is not dict:
+        return None
+    cdef PyObject *p_sc = PyDict_GetItem(e, "dtScores")
+    cdef PyObject *p_dm = PyDict_GetItem(e, "dtMatches")
+    cdef PyObject *p_di = PyDict_GetItem(e, "dtIgnore")
+    cdef PyObject *p_gi = PyDict_GetItem(e, "gtIgnore")
+    cdef PyObject *p_c = PyDict_GetItem(e, "category_id")
+    cdef PyObject *p_i = PyDict_GetItem(e, "image_id")
+    cdef PyObject *p_a = PyDict_GetItem(e, "aRng")
+    if p_sc == NULL or p_dm == NULL or p_di == NULL or p_gi == NULL or p_c == NULL or p_i == NULL or p_a == NULL:
+        return None
+    sc, dm, di, gi = <object> p_sc, <object> p_dm, <object> p_di, <object> p_gi
+    if type(sc) is not list or not _is_array(dm, 2, cnp.NPY_FLOAT64) or not _is_array(di, 2, cnp.NPY_BOOL):
+        return None
+    if not (_is_array(gi, 1, cnp.NPY_INT64) or _is_array(gi, 1, cnp.NPY_FLOAT64)):
+        return None
+    cdef Py_ssize_t D = len(<list> sc)
+    if (cnp.PyArray_DIM(dm, 0) != T or cnp.PyArray_DIM(dm, 1) != D or cnp.PyArray_DIM(di, 0) != T
+            or cnp.PyArray_DIM(di, 1) != D):
+        return None
+    try:
+        if not (<object> p_c == cat and <object> p_i == img and (<object> p_a is area or <object> p_a == area)):
+            return None
+    except Exception:          # an array-valued comparison, say: the caller's checks name it
+        return None
+    return (sc, dm, di, gi)
+
+
+def gather_layout(object eval_imgs, const int64_t[::1] bases, const int64_t[::1] i_list, list cats,
+                  list areas, list img_ids, Py_ssize_t T):
+    """:func:`gather_eval_imgs` over the layout at once: block b reads the entries
+    ``eval_imgs[bases[b] + i]`` (i in ``i_list``), which must be None or evaluate()'s
+    dicts naming ``cats[b]``, ``img_ids[n]`` (the n-th of i_list) and ``areas[b]``.
+    Returns (det_off int64 [B+1], npig int64 [B], scores float64 [N], rank int64 [N],
+    flags uint8 [T, N]) as :func:`accumulate_blocks` takes them, or None when
+    ``eval_imgs`` is not a list or any entry is not such a dict (the caller then reads
+    them with NumPy, and names what is wrong)."""
+    if type(eval_imgs) is not list:
+        return None
+    cdef list ev = <list> eval_imgs
+    cdef Py_ssize_t B = bases.shape[0], I = i_list.shape[0], n_ev = len(ev), b, n, j, N = 0
+    if len(cats) != B or len(areas) != B or len(img_ids) != I:
+        raise ValueError("gather_layout: cats and areas [B], img_ids [len(i_list)] expected")
+    det_off = np.zeros(B + 1, np.int64)
+    ent_off = np.zeros(B + 1, np.int64)
+    cdef int64_t[::1] dov = det_off, eov = ent_off
+    kept = []
+    for b in range(B):                       # pass 1: check, count, keep the fields
+        for n in range(I):
+            j = bases[b] + i_list[n]
+            if j < 0 or j >= n_ev:
+                return None
+            e = ev[j]
+            if e is None:
+                continue
+            f = _entry_ok(e, T, cats[b], img_ids[n], areas[b])
+            if f is None:
+                return None
+            kept.append(f)
+            N += len(<list> f[0])
+        dov[b + 1] = N
+        eov[b + 1] = len(kept)
+    npig = np.zeros(B, np.int64)
+    scores = np.empty(N)
+    rank = np.empty(N, np.int64)
+    flags = np.empty((T, N), np.uint8)
+    cdef int64_t[::1] npv = npig, rv = rank
+    cdef double[::1] sv = scores
+    cdef uint8_t[:, ::1] fv = flags
+    cdef Py_ssize_t off = 0, k, t, D, G, s0, s1, i0, i1, g
+    cdef char *pm
+    cdef char *pi
+    cdef char *pg
+    cdef bint hit
+    cdef int64_t zeros
+    for b in range(B):                       # pass 2: copy, block by block
+        zeros = 0
+        for k in range(eov[b], eov[b + 1]):
+            sc, dm, di, gi = kept[k]
+            D = len(<list> sc)
+            for j in range(D):
+                sv[off + j] = float((<list> sc)[j])
+                rv[off + j] = j
+            pm, pi = <char *> cnp.PyArray_DATA(dm), <char *> cnp.PyArray_DATA(di)
+            s0, s1 = cnp.PyArray_STRIDE(dm, 0), cnp.PyArray_STRIDE(dm, 1)
+            i0, i1 = cnp.PyArray_STRIDE(di, 0), cnp.PyArray_STRIDE(di, 1)
+            for t in range(T):
+                for j in range(D):
+                    hit = (<double *> (pm + t * s0 + j * s1))[0] != 0
+                    fv[t, off + j] = 0 if (<uint8_t *> (pi + t * i0 + j * i1))[0] else (1 if hit else 2)
+            G = cnp.PyArray_DIM(gi, 0)
+            pg = <char *> cnp.PyArray_DATA(gi)
+            g = cnp.PyArray_STRIDE(gi, 0)
+            if cnp.PyArray_TYPE(gi) == cnp.NPY_INT64:
+                for j in range(G):
+                    zeros += (<int64_t *> (pg + j * g))[0] == 0
+            else:
+                for j in range(G):
+                    zeros += (<double *> (pg + j * g))[0] == 0
+            off += D
+        npv[b] = zeros
+    return det_off, npig, scores, rank, flags

@@ -97,7 +97,7 @@ from operator import is_, itemgetter
 import numpy as np
 
 from . import mask as maskUtils
-from ._core import accumulate_blocks, area_eval_img_dicts, box_iou, gather_eval_imgs
+from ._core import accumulate_blocks, area_eval_img_dicts, box_iou, gather_eval_imgs, gather_layout
 from .adapters.cocodata import COCO, columns_of, iou_attacher
 from .columns import id_column, sorted_ids_list, unique_ids
 from .errors import InvalidAnnotationError
@@ -512,6 +512,20 @@ def _gather_blocks(block_ents, eval_imgs, T):
     return det_off, npig, scores, rank, np.ascontiguousarray(flags)
 
 
+def _gather_slow(eval_imgs, pe, k_list, a_list, i_list, cats_pe, contiguous, where, T):
+    """:func:`_gather_blocks` of the layout's blocks, each entry checked in Python (any
+    sequence or mapping of entries, any dict types; names what is wrong)."""
+    I0, A0 = len(pe.imgIds), len(pe.areaRng)
+    block_ents = []
+    for k0 in k_list:
+        for a0 in a_list:
+            ents = _entries(eval_imgs, k0 * A0 * I0 + a0 * I0, i_list, contiguous, where)
+            if ents:
+                _check_entries(ents, cats_pe[k0], pe.areaRng[a0], pe.imgIds)
+            block_ents.append(ents)
+    return _gather_blocks(block_ents, eval_imgs, T)
+
+
 def _check_alignment(p, pe, k_list, a_list, i_list, cats_pe):
     """pycocotools reads evalImgs block k0 / a0 / i (indices into params) as if params
     and _paramsEval listed the same ids there; refuse where they do not."""
@@ -592,14 +606,16 @@ def accumulate_eval_imgs(eval_imgs, p, pe, num_threads=None):
     gc_was_on = gc.isenabled()
     gc.disable()
     try:
-        block_ents = []
-        for k0 in k_list:
-            for a0 in a_list:
-                ents = _entries(eval_imgs, k0 * A0 * I0 + a0 * I0, i_list, contiguous, where)
-                if ents:
-                    _check_entries(ents, cats_pe[k0], pe.areaRng[a0], pe.imgIds)
-                block_ents.append(ents)
-        det_off, npig, sc, rank, flags = _gather_blocks(block_ents, eval_imgs, T)
+        # evaluate()'s dicts in a list, each where the layout puts it: read in one C pass
+        fast = gather_layout(eval_imgs, np.array([k0 * A0 * I0 + a0 * I0 for k0 in k_list for a0 in a_list],
+                                                 dtype=np.int64),
+                             np.asarray(i_list, dtype=np.int64), [cats_pe[k0] for k0 in k_list for _ in a_list],
+                             [pe.areaRng[a0] for _ in k_list for a0 in a_list], [pe.imgIds[i] for i in i_list], T)
+        if fast is not None:
+            det_off, npig, sc, rank, flags = fast
+        else:
+            det_off, npig, sc, rank, flags = _gather_slow(eval_imgs, pe, k_list, a_list, i_list, cats_pe,
+                                                          contiguous, where, T)
     finally:
         if gc_was_on:
             gc.enable()
