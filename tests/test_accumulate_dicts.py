@@ -111,3 +111,25 @@ def test_kernel_checks_its_arguments():
     with pytest.raises(ValueError):
         _core.accumulate_blocks(**dict(ok, det_off=np.array([0, 2, 1, 2], np.int64),
                                        npig=np.ones(3, np.int64)))
+
+
+@pytest.mark.parametrize("form", ["tuple", "array", "no names"])
+def test_entries_naming_their_place_in_other_forms(form):
+    """aRng as a tuple or an array, or entries without category_id / image_id / aRng:
+    the C reader leaves them to the Python one, which accepts what pycocotools accepts."""
+    rng = np.random.default_rng(3)
+    p = _params(rng, n_img=4, n_cat=2)
+    ev = _random_eval_imgs(rng, p, np.linspace(0, 1, 21), len(p.iouThrs))
+    for e in ev:
+        if e is None:
+            continue
+        if form == "tuple":
+            e["aRng"] = tuple(e["aRng"])
+        elif form == "array":
+            e["aRng"] = np.array(e["aRng"])
+        else:
+            del e["category_id"], e["image_id"], e["aRng"]
+    want = _pc_accumulate(copy.deepcopy(ev), p)
+    got = fa_coco.accumulate_eval_imgs(ev, copy.deepcopy(p), copy.deepcopy(p))
+    for name, arr in zip(("precision", "recall", "scores"), got):
+        np.testing.assert_array_equal(arr, want[name], err_msg=name)
