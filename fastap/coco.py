@@ -99,10 +99,10 @@ import numpy as np
 from . import mask as maskUtils
 from ._core import box_iou
 from .adapters.cocodata import COCO, columns_of, iou_attacher
-from .columns import id_column, sorted_ids_list, unique_ids
-from .errors import InvalidAnnotationError
+from .columns import param_ids, refuse_repeated_pooled, sorted_ids_list, unique_ids
+from .errors import InvalidAnnotationError, InvalidOptionError
 from .evalpass import run_pass
-from .params import Params
+from .params import Params, check_iou_type
 from .protocols.coco import check_params, coco_match, per_class_table, summarize
 from .reports.orchestrate import ReportMethods
 
@@ -773,16 +773,17 @@ class COCOeval(ReportMethods):
             p.iouType = 'segm' if p.useSegm == 1 else 'bbox'
             print('useSegm (deprecated) is not None. Running {} evaluation'.format(p.iouType))
         print('Evaluate annotation type *{}*'.format(p.iouType))
-        if p.iouType not in ('bbox', 'segm', 'keypoints'):
-            raise InvalidAnnotationError("iouType should be 'bbox', 'segm' or 'keypoints', got %r" % (p.iouType,))
+        check_iou_type(p.iouType, "params.iouType")
         # pycocotools: p.imgIds = list(np.unique(p.imgIds)); the same ids as Python ints
         # (10x faster to make for 100k images), checked as one array
-        img_ids = unique_ids(id_column("params", "imgIds", np.asarray(p.imgIds).reshape(-1), len(p.imgIds)))
+        img_ids = unique_ids(param_ids("params", "imgIds", p.imgIds))
         p.imgIds = img_ids.tolist()
-        cat_ids = id_column("params", "catIds", np.asarray(p.catIds).reshape(-1), len(p.catIds))
+        cat_ids = param_ids("params", "catIds", p.catIds)
         if p.useCats:
             cat_ids = unique_ids(cat_ids)
             p.catIds = cat_ids.tolist()
+        else:
+            refuse_repeated_pooled(cat_ids, "params", "catIds")
         p.maxDets = sorted(p.maxDets)
         self.params = p
         return p, img_ids, cat_ids
@@ -864,8 +865,8 @@ class COCOeval(ReportMethods):
             g = [o['bbox'] for o in gt]
             d = [o['bbox'] for o in dt]
         else:
-            raise InvalidAnnotationError("computeIoU: iouType should be 'bbox' or 'segm', got %r (keypoints use "
-                                         "computeOks)" % (p.iouType,))
+            raise InvalidOptionError("computeIoU: iouType should be 'bbox' or 'segm', got %r (keypoints use "
+                                     "computeOks)" % (p.iouType,))
         crowd = [int(o.get('iscrowd', 0)) for o in gt]
         return maskUtils.iou(d, g, crowd)
 

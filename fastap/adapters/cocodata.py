@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import mmap
-import operator
 import os
 import threading
 import time
@@ -30,12 +29,12 @@ import numpy as np
 from .. import _core
 from .. import mask as mask_utils
 from ..columns import dt_columns, gt_columns, index_of, sorted_image_ids
-from ..errors import FastapError, InvalidAnnotationError, InvalidFileError, InvalidTypeError
+from ..errors import FastapError, InvalidAnnotationError, InvalidFileError, InvalidOptionError, InvalidTypeError
 from ..geometry import (attach_oks, attach_rle_iou, keypoint_arrays, keypoint_result_boxes, rles_from_annotations,
                         rles_from_spans, rows_all_nan, segm_result_boxes)
 from .jsonfile import first_keypoints_len, load_json_bytes, load_results_columns, read_private
-from .records import (columns_from_records, keypoint_results_columns, results_from_array, results_kind,
-                      segm_results_columns)
+from .records import (check_annotation_records, columns_from_records, index_by_id, keypoint_results_columns,
+                      results_from_array, results_kind, segm_results_columns)
 
 __all__ = ["COCO", "DownloadError", "columns_of", "gt_keypoints", "dt_keypoints", "rles_of", "iou_attacher"]
 
@@ -78,6 +77,7 @@ class COCO:
 
     _index_own = False               # (class defaults: objects pickled by earlier versions)
     _no_bbox = None
+    _images_checked = False          # loadRes: the images are the ground truth's, already checked
 
     def __init__(self, annotation_file=None):
         self._dataset, self._anns, self.cats, self.imgs = dict(), dict(), dict(), dict()
@@ -109,7 +109,15 @@ class COCO:
                 self._raw_anns = raw
                 self._raw_geom = cols.pop("_geom")
                 self._cols = ("gt", cols)
-            self.createIndex()
+            if isinstance(annotation_file, Mapping):
+                self.createIndex()
+            else:
+                try:
+                    self.createIndex()
+                except InvalidAnnotationError as e:
+                    if isinstance(e, InvalidFileError):
+                        raise
+                    raise InvalidFileError("%s: %s" % (os.fspath(annotation_file), e)) from None
             if self._raw_anns is not None:
                 self._readgt_keypoints()
 
@@ -242,22 +250,30 @@ class COCO:
         anns, imgToAnns, catToImgs = {}, defaultdict(list), defaultdict(list)
         ds = self._dataset
         if "annotations" in ds:
-            for ann in ds["annotations"]:
-                imgToAnns[ann["image_id"]].append(ann)
-                anns[ann["id"]] = ann
-            if "categories" in ds:
+            try:
                 for ann in ds["annotations"]:
-                    catToImgs[ann["category_id"]].append(ann["image_id"])
+                    imgToAnns[ann["image_id"]].append(ann)
+                    anns[ann["id"]] = ann
+                if "categories" in ds:
+                    for ann in ds["annotations"]:
+                        catToImgs[ann["category_id"]].append(ann["image_id"])
+            except (KeyError, TypeError, IndexError):
+                check_annotation_records(ds)        # raises, naming the record and the field
+                raise
         self._anns, self._imgToAnns, self._catToImgs = anns, imgToAnns, catToImgs
 
     def createIndex(self):
         """Build anns, imgs, cats, imgToAnns and catToImgs from ``dataset``."""
         print('creating index...')
         ds = self._dataset
-        images = ds.get("images", [])
-        # {id: image}, built by C-level iteration (a per-batch loadRes indexes every image)
-        self.imgs = dict(zip(map(_ID, images), images))
-        self.cats = {cat["id"]: cat for cat in ds.get("categories", [])}
+        if not isinstance(ds, Mapping):
+            raise InvalidTypeError("COCO dataset should be a dict (images, annotations, categories), got %s"
+                                   % type(ds).__name__)
+        # {id: record}, checked (ids within int64, ...) and built by C-level iteration
+        # (loadRes: its images are the ground truth's, checked when it was indexed)
+        self.imgs = index_by_id(ds, "images", check=not self._images_checked)
+        self.cats = index_by_id(ds, "categories")
+        self._images_checked = False
         # the annotation index is built when first read: evaluation works on columns
         self._index_stale = self._pending is None
         self._index_own = False
@@ -513,6 +529,25 @@ class COCO:
             cols = results_from_array(resFile)
         else:
             anns = resFile
+        source = os.fspath(resFile) if isinstance(resFile, (str, os.PathLike)) else None
+        try:
+            cols = self._results_columns(res, anns, cols)
+        except InvalidAnnotationError as e:
+            if source is None or isinstance(e, InvalidFileError):
+                raise
+            raise InvalidFileError("%s: %s" % (source, e)) from None
+        res._dataset['categories'] = _copy_plain(self._dataset.get('categories', []))
+        res._cols = ("dt", cols)
+        res._pending = (cols, anns)
+        print('DONE (t={:0.2f}s)'.format(time.time() - tic))
+        res._images_checked = True
+        res.createIndex()
+        return res
+
+    def _results_columns(self, res, anns, cols):
+        """loadRes: the columns of results given as dicts (``anns``; pycocotools' branch
+        by the first record) or already read (``cols``), each on an image of this
+        dataset."""
         if anns is not None:
             if not isinstance(anns, list):
                 raise InvalidTypeError("results should be a list of objects, got %s" % type(anns).__name__)
@@ -531,12 +566,7 @@ class COCO:
             raise InvalidAnnotationError(
                 "results record %d: image_id %d is not an image of the ground truth "
                 "(%d of %d results are on unknown images)" % (i, cols["image_id"][i], int((~ok).sum()), ok.shape[0]))
-        res._dataset['categories'] = _copy_plain(self._dataset.get('categories', []))
-        res._cols = ("dt", cols)
-        res._pending = (cols, anns)
-        print('DONE (t={:0.2f}s)'.format(time.time() - tic))
-        res.createIndex()
-        return res
+        return cols
 
     def _results_with_geometry(self, res, data, g, what):
         """loadRes of a results file with masks or keypoints read by the C scanner:
@@ -578,6 +608,8 @@ class COCO:
             if kbox is None:
                 try:
                     kp = _core.parse_keypoint_spans(data, kpt, n_values, "results")
+                except InvalidOptionError:
+                    raise
                 except ValueError as e:
                     raise InvalidAnnotationError("%s: %s" % (what, e)) from None
             # a box is NaN (all four) where the record's numbers are not all finite
@@ -672,7 +704,6 @@ def _fetch(url, fname, img_id):
 
 
 _PLAIN = (int, float, str, bool, type(None))
-_ID = operator.itemgetter("id")
 
 
 def _copy_plain(x):
@@ -797,9 +828,13 @@ def _read_members(data, name, members):
         cols["_geom"] = {k: g[k] for k in ("seg_span", "kpt_span", "num_keypoints", "kpt_values", "kpt_count")
                          if k in g}
     except (ValueError, TypeError):
-        # not plain box annotations: keep pycocotools' behaviour (load anything), and
-        # let evaluation report what is wrong with which record
+        # not plain box annotations: keep pycocotools' behaviour (load anything it can
+        # index), and let evaluation report what is wrong with which record
         dataset["annotations"] = load_json_bytes(data[span[0]:span[1]], name)
+        try:
+            check_annotation_records(dataset)
+        except InvalidAnnotationError as e:
+            raise InvalidFileError("%s: %s" % (name, e)) from None
         return dataset, None, None
     return dataset, (data, span[0], span[1]), cols
 
@@ -862,6 +897,8 @@ def _weakrefable(obj):
 def _keypoints_from_spans(data, spans, n_kpt, what):
     try:
         kp = _core.parse_keypoint_spans(data, spans, 3 * n_kpt, what)
+    except InvalidOptionError:
+        raise
     except ValueError as e:
         raise InvalidAnnotationError(str(e)) from None
     return _finite_keypoints(kp, what)
