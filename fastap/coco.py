@@ -33,6 +33,9 @@ whatever ``maxDets`` is (-1 when 100 is absent)
 ``imgIds``/``catIds`` sorted-unique and ``maxDets``     :meth:`COCOeval.evaluate` (here)
 sorted by ``evaluate()``; ``catIds == [-1]`` after
 ``accumulate()`` with ``useCats=0``
+``useCats=0``: the categories pooled in the listed       :func:`fastap.tables.build_tables`
+order (not sorted); a category listed twice is
+refused (pycocotools would count its objects twice)
 keypoints with ``useCats=0`` match nothing              :func:`fastap.geometry.attach_oks`
 (computeOks finds no ground truth under category -1)
 keypoint ignore: ``iscrowd`` or ``num_keypoints == 0``  :func:`fastap.geometry.attach_oks`
@@ -59,7 +62,15 @@ Where pycocotools crashes, fastap answers: ``loadRes([])`` gives an empty result
 evaluates cleanly; a ground truth without ``iscrowd`` counts as not crowd; images need no
 ``width``/``height``. Where pycocotools silently gives wrong numbers, fastap raises:
 duplicate annotation ids (pycocotools evaluates the last one twice;
-:func:`fastap.evalpass.check_unique_gt_ids`).
+:func:`fastap.evalpass.check_unique_gt_ids`); with ``useCats=0``, a category listed
+twice in ``params.catIds`` (pycocotools gathers the objects of every listed category,
+counting that category's twice; :func:`fastap.columns.refuse_repeated_pooled`); ids
+beyond int64 (:func:`fastap.columns.id_column`: converting them would wrap 2**64 - 1
+onto -1) and NaN ids (:func:`fastap.adapters.records.check_record_ids`). Datasets
+pycocotools' ``createIndex`` cannot index (an image without ``id``, ``"annotations":
+null``, ...) raise :class:`fastap.errors.InvalidAnnotationError` naming the record and
+the field (:func:`fastap.adapters.records.index_by_id`). String ids used throughout
+load, as in pycocotools, but fastap evaluates integer ids only.
 
 The object model (pycocotools' attributes, and which code fills them):
 
