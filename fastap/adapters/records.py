@@ -94,13 +94,12 @@ def index_by_id(ds, member, check=True):
     cannot be indexed is refused)."""
     recs = _records_of(ds, member)
     try:
-        ids = list(map(_ID, recs))          # C-level iteration: a per-batch loadRes indexes 5k images
-        index = dict(zip(ids, recs))
+        index = dict(zip(map(_ID, recs), recs))     # C-level iteration: a per-batch loadRes indexes 5k images
     except (KeyError, TypeError, IndexError):
         raise _record_problem(recs, member, ("id",)) or InvalidAnnotationError(
             "%s: cannot index the records by 'id'" % member) from None
-    if check:
-        check_record_ids(ids, member, "id")
+    if check and not _plain_int64_ids(index):
+        check_record_ids(list(map(_ID, recs)), member, "id")      # names the record
     return index
 
 
@@ -118,20 +117,26 @@ def check_annotation_records(ds):
         check_record_ids(ids, "annotations", f, anns)
 
 
+def _plain_int64_ids(ids):
+    """True when every id (of a list, or the keys of a dict) is a Python int within int64
+    (the common case, checked at C speed)."""
+    if set(map(type, ids)) - {int}:
+        return False
+    try:
+        np.fromiter(ids, np.int64, len(ids))
+    except OverflowError:
+        return False
+    return True
+
+
 def check_record_ids(ids, member, field, recs=None):
     """Refuse ids fastap cannot evaluate: not a number or string (None, a bool, a list),
     NaN or infinite, outside int64 (converting would wrap 2**64 - 1 onto -1), or strings
     mixed with numbers (pycocotools cannot sort those). Strings throughout are taken
     (pycocotools evaluates them; fastap's evaluation refuses them, naming the field).
     Errors name the record: ``member`` record i (id ...) and ``field``."""
-    if not ids:
+    if not ids or _plain_int64_ids(ids):
         return
-    if set(map(type, ids)) == {int}:
-        try:
-            np.fromiter(ids, np.int64, len(ids))
-            return
-        except OverflowError:
-            pass
     first_num = first_str = None
 
     def where(i):
