@@ -332,6 +332,26 @@ def test_malformed_annotation_file(tmp_path, name):
         _coco(path)
 
 
+def test_records_of_a_file_read_at_evaluation_name_it(tmp_path):
+    """Annotations the C reader does not take are read as dicts, and some of their fields
+    only at evaluation (masks, boxes): their errors still name the file."""
+    ds = _dataset()
+    ds["annotations"][1]["segmentation"] = {"size": [2 ** 64, 100], "counts": "abc"}
+    path = _write(tmp_path, "gt.json", ds)
+    with pytest.raises(InvalidFileError, match=re.escape(path) + r": annotations record 1: segmentation: size must "
+                                                               r"be"):
+        _coco_eval(_coco(path), _segm_results(), "segm")
+    ds = _dataset()
+    ds["annotations"][0]["bbox"] = "abc"
+    path = _write(tmp_path, "gt2.json", ds)
+    with pytest.raises(InvalidFileError, match=re.escape(path) + r": annotations record 0 \(id 1\): field 'bbox' "
+                                                               r"should be 4 numbers, got 'abc'"):
+        _coco_eval(_coco(path), _results())
+    with pytest.raises(InvalidAnnotationError, match=r"^annotations record 0 \(id 1\): field 'bbox'") as ei:
+        _coco_eval(_coco(ds), _results())            # a dict: no file to name
+    assert not isinstance(ei.value, InvalidFileError)
+
+
 def test_nan_image_id_in_a_dict():
     """pycocotools indexes a NaN id but never finds it again (NaN != NaN): the image's
     annotations would silently drop out. Refused."""
@@ -579,9 +599,16 @@ def _options_cases():
         "Evaluator box_format": (lambda: Evaluator(box_format="yxyx"), "box_format", "'xywh', 'xyxy' or 'cxcywh'"),
         "box_iou fmt": (lambda: fastap.box_iou(np.zeros((1, 4)), np.zeros((1, 4)), fmt="xy"), "fmt",
                         "'xyxy', 'xywh' or 'cxcywh'"),
+        "torchvision CocoEvaluator iou_types": (lambda: _tv_evaluator(gt_d), "iou_types",
+                                                "'bbox', 'segm' or 'keypoints'"),
         "_core.box_iou fmt": (lambda: fastap._core.box_iou(np.zeros((1, 4)), np.zeros((1, 4)), fmt="cxcywh"), "fmt",
                               "'xywh' or 'xyxy'"),
     }
+
+
+def _tv_evaluator(gt_d):
+    from fastap.integrations.torchvision import CocoEvaluator
+    CocoEvaluator(_coco(gt_d), ["bbox", "boxes"])
 
 
 def _edited_iou_type(gt_d):

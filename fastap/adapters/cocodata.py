@@ -16,6 +16,7 @@ evaluation needs them.
 from __future__ import annotations
 
 import copy
+import functools
 import mmap
 import os
 import threading
@@ -41,6 +42,22 @@ __all__ = ["COCO", "DownloadError", "columns_of", "gt_keypoints", "dt_keypoints"
 
 def _is_array_like(obj):
     return hasattr(obj, "__iter__") and hasattr(obj, "__len__")
+
+
+
+def _naming_source(fn):
+    """``fn(coco, ...)`` whose InvalidAnnotationError, for a COCO read from a file, is an
+    InvalidFileError naming the file (the records' errors then say where they are)."""
+    @functools.wraps(fn)
+    def wrapper(coco, *args, **kw):
+        try:
+            return fn(coco, *args, **kw)
+        except InvalidAnnotationError as e:
+            src = getattr(coco, "_source", None)
+            if src is None or isinstance(e, (InvalidFileError, InvalidOptionError)) or str(e).startswith(src):
+                raise
+            raise InvalidFileError("%s: %s" % (src, e)) from None
+    return wrapper
 
 
 
@@ -78,6 +95,7 @@ class COCO:
     _index_own = False               # (class defaults: objects pickled by earlier versions)
     _no_bbox = None
     _images_checked = False          # loadRes: the images are the ground truth's, already checked
+    _source = None                   # the file the annotations (or results) were read from
 
     def __init__(self, annotation_file=None):
         self._dataset, self._anns, self.cats, self.imgs = dict(), dict(), dict(), dict()
@@ -112,12 +130,8 @@ class COCO:
             if isinstance(annotation_file, Mapping):
                 self.createIndex()
             else:
-                try:
-                    self.createIndex()
-                except InvalidAnnotationError as e:
-                    if isinstance(e, InvalidFileError):
-                        raise
-                    raise InvalidFileError("%s: %s" % (os.fspath(annotation_file), e)) from None
+                self._source = os.fspath(annotation_file)        # named by later errors of its records
+                _naming_source(type(self).createIndex)(self)
             if self._raw_anns is not None:
                 self._readgt_keypoints()
 
@@ -207,6 +221,7 @@ class COCO:
     @dataset.setter
     def dataset(self, value):
         self._dataset = value
+        self._source = None
         self._raw_anns = None
         self._pending = None
         self._index_stale = False
@@ -542,6 +557,7 @@ class COCO:
         print('DONE (t={:0.2f}s)'.format(time.time() - tic))
         res._images_checked = True
         res.createIndex()
+        res._source = source
         return res
 
     def _results_columns(self, res, anns, cols):
@@ -654,6 +670,7 @@ class COCO:
                         % (img_id, a.get("id") if isinstance(a, Mapping) else a)) from None
         return out
 
+    @_naming_source
     def _columns(self, kind=None, bbox_optional=False, img_ids=None):
         """The annotations as columns.
 
@@ -911,6 +928,7 @@ def _finite_keypoints(kp, what):
     return kp
 
 
+@_naming_source
 def gt_keypoints(coco, n_kpt):
     if isinstance(coco, COCO) and coco._raw_anns is not None:
         # straight from the file's text, which cannot change while it is not parsed:
@@ -934,6 +952,7 @@ def gt_keypoints(coco, n_kpt):
     return keypoint_arrays(_annotation_records(coco), n_kpt, "annotations", gt=True)
 
 
+@_naming_source
 def dt_keypoints(coco, n_kpt):
     """(keypoints float64 [D, 3K], False), or ([D, 2K] (x, y) pairs, True) as the results
     scan keeps them."""
@@ -951,6 +970,7 @@ def dt_keypoints(coco, n_kpt):
     return keypoint_arrays(_annotation_records(coco), n_kpt, "results", gt=False), False
 
 
+@_naming_source
 def rles_of(coco, gt_coco, kind, num_threads=None):
     """Masks of a COCO's annotations as an RLE set (see _core.rle_set_stats), in column
     order; polygons are rasterised at the ground truth's image sizes (pycocotools
