@@ -29,8 +29,8 @@ init_as_pycocotools() / restore_pycocotools()
 
 Layers (each module imports only from the layers above it in this list)
 -----------------------------------------------------------------------
-errors, params                      leaves
-_core                               the binding to the C kernels (csrc/)
+errors                              the leaf
+params, _core                       pycocotools' parameters; the binding to the C kernels (csrc/)
 threads, columns, tables            thread policy; validated columns; grouped tables
 protocols.coco / .voc, geometry     the protocols' steps; mask IoU and OKS for the tables
 evalpass                            one evaluation pass (tables, IoUs, matches) with named fields
@@ -43,7 +43,8 @@ cli                                 the command line
 pycocotools.mask drop-in, the plain-Python reference, generated data.)
 """
 from ._version import __version__
-from .errors import DeviceError, FastapError, InvalidAnnotationError, InvalidFileError, InvalidTypeError
+from .errors import (DeviceError, FastapError, InvalidAnnotationError, InvalidFileError, InvalidOptionError,
+                     InvalidTypeError)
 from .params import Params
 from .api import EvalResult, evaluate
 from .iou import box_iou
@@ -57,7 +58,8 @@ from .reports import (ConfusionMatrix, ErrorAnalysis, OperatingPoints, confusion
                       operating_points, plot_all)
 
 __all__ = ["__version__", "COCO", "COCOeval", "Params", "evaluate", "EvalResult", "box_iou", "Evaluator",
-           "FastapError", "InvalidAnnotationError", "InvalidTypeError", "InvalidFileError", "DeviceError",
+           "FastapError", "InvalidAnnotationError", "InvalidTypeError", "InvalidFileError", "InvalidOptionError",
+           "DeviceError",
            "mask", "read_yolo", "read_voc_xml", "read_voc_results",
            "operating_points", "confusion_matrix", "error_analysis", "OperatingPoints", "ConfusionMatrix",
            "ErrorAnalysis", "plot_all", "init_as_pycocotools", "restore_pycocotools"]

@@ -13,11 +13,11 @@ import csv
 import numpy as np
 
 from .adapters.cocodata import COCO, columns_of, iou_attacher
-from .columns import box_column, dt_columns, float_column, gt_columns, id_column, sorted_ids_list, unique_ids
-from .errors import InvalidAnnotationError, InvalidTypeError
+from .columns import box_column, check_box_format, dt_columns, float_column, gt_columns, param_ids, sorted_ids_list, unique_ids
+from .errors import InvalidAnnotationError, InvalidOptionError, InvalidTypeError
 from .evalpass import run_pass
 from .geometry import attach_oks, attach_rle_iou, keypoint_result_boxes, rles_from_objects, segm_result_boxes
-from .params import Params
+from .params import Params, check_iou_type
 from .protocols.coco import (KPT_STAT_NAMES, STAT_NAMES, check_params, per_class_means, per_class_table,
                              resolve_params, summarize)
 from .protocols.voc import voc_ap, voc_map
@@ -158,6 +158,9 @@ def evaluate(gt, dt, protocol="coco", iou_thresholds=None, rec_thresholds=None, 
     -------
     EvalResult
     """
+    _check_protocol(protocol)
+    check_iou_type(iou_type, "iou_type")
+    check_box_format(box_format)
     if protocol in ("voc", "voc07") and iou_type == "bbox":
         gt, dt = _box_columns(gt, box_format), _box_columns(dt, box_format, "dt")
         if img_ids is None:
@@ -179,14 +182,19 @@ def evaluate_pass(gt, dt, iou_thresholds=None, rec_thresholds=None, max_dets=Non
 
     With a :class:`fastap.COCO` ground truth, its annotation ids must be unique
     (pycocotools would evaluate the last of a duplicated id twice)."""
-    if iou_type not in ("bbox", "segm", "keypoints"):
-        raise ValueError("iou_type should be 'bbox', 'segm' or 'keypoints', got %r" % (iou_type,))
+    check_iou_type(iou_type, "iou_type")
+    check_box_format(box_format)
+    _check_protocol(protocol)
     coco = dict(iou_thresholds=iou_thresholds, rec_thresholds=rec_thresholds, max_dets=max_dets,
                 area_ranges=area_ranges, area_labels=area_labels, img_ids=img_ids, cat_ids=cat_ids,
                 use_cats=use_cats, num_threads=num_threads)
+    if protocol != "coco":
+        if iou_type != "bbox":
+            raise InvalidOptionError("iou_type=%r is evaluated with the COCO protocol only (protocol='coco'), got "
+                                     "protocol=%r" % (iou_type, protocol))
+        raise InvalidOptionError("evaluate_pass() is the COCO protocol's pass: protocol should be 'coco', got %r "
+                                 "(evaluate() runs protocol='voc' / 'voc07')" % (protocol,))
     if iou_type != "bbox":
-        if protocol != "coco":
-            raise ValueError("iou_type=%r is evaluated with the COCO protocol only" % (iou_type,))
         if isinstance(gt, COCO) or isinstance(dt, COCO):
             if not (isinstance(gt, COCO) and isinstance(dt, COCO)):
                 raise InvalidTypeError("for iou_type=%r give both gt and dt as COCO objects, or both as "
@@ -201,9 +209,12 @@ def evaluate_pass(gt, dt, iou_thresholds=None, rec_thresholds=None, max_dets=Non
         coco["img_ids"] = np.union1d(g["image_id"], d["image_id"])
     if cat_ids is None:
         coco["cat_ids"] = np.union1d(g["category_id"], d["category_id"])
-    if protocol != "coco":
-        raise ValueError("protocol should be 'coco', 'voc' or 'voc07', got %r" % (protocol,))
     return _columns_pass(g, d, Params("bbox"), None, "bbox", names, unique_gt_ids=isinstance(gt, COCO), **coco)
+
+
+def _check_protocol(protocol):
+    if protocol not in ("coco", "voc", "voc07"):
+        raise InvalidOptionError("protocol should be 'coco', 'voc' or 'voc07', got %r" % (protocol,))
 
 
 def _box_columns(x, box_format, kind="gt"):
@@ -263,8 +274,8 @@ def _cocos_pass(gt, dt, iou_type, sigmas, iou_thresholds, rec_thresholds, max_de
                     ("catIds", cat_ids), ("kpt_oks_sigmas", sigmas)):
         if v is not None:
             setattr(p, name, v)
-    img = unique_ids(id_column("params", "imgIds", np.asarray(p.imgIds).reshape(-1), len(p.imgIds)))
-    cat = id_column("params", "catIds", np.asarray(p.catIds).reshape(-1), len(p.catIds))
+    img = unique_ids(param_ids("params", "imgIds", p.imgIds))
+    cat = param_ids("params", "catIds", p.catIds)
     if use_cats:
         cat = unique_ids(cat)
     g, d = columns_of(gt, "gt", iou_type=iou_type), columns_of(dt, "dt", iou_type=iou_type)

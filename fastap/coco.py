@@ -33,6 +33,9 @@ whatever ``maxDets`` is (-1 when 100 is absent)
 ``imgIds``/``catIds`` sorted-unique and ``maxDets``     :meth:`COCOeval.evaluate` (here)
 sorted by ``evaluate()``; ``catIds == [-1]`` after
 ``accumulate()`` with ``useCats=0``
+``useCats=0``: the categories pooled in the listed       :func:`fastap.tables.build_tables`
+order (not sorted); a category listed twice is
+refused (pycocotools would count its objects twice)
 keypoints with ``useCats=0`` match nothing              :func:`fastap.geometry.attach_oks`
 (computeOks finds no ground truth under category -1)
 keypoint ignore: ``iscrowd`` or ``num_keypoints == 0``  :func:`fastap.geometry.attach_oks`
@@ -59,7 +62,15 @@ Where pycocotools crashes, fastap answers: ``loadRes([])`` gives an empty result
 evaluates cleanly; a ground truth without ``iscrowd`` counts as not crowd; images need no
 ``width``/``height``. Where pycocotools silently gives wrong numbers, fastap raises:
 duplicate annotation ids (pycocotools evaluates the last one twice;
-:func:`fastap.evalpass.check_unique_gt_ids`).
+:func:`fastap.evalpass.check_unique_gt_ids`); with ``useCats=0``, a category listed
+twice in ``params.catIds`` (pycocotools gathers the objects of every listed category,
+counting that category's twice; :func:`fastap.columns.refuse_repeated_pooled`); ids
+beyond int64 (:func:`fastap.columns.id_column`: converting them would wrap 2**64 - 1
+onto -1) and NaN ids (:func:`fastap.adapters.records.check_record_ids`). Datasets
+pycocotools' ``createIndex`` cannot index (an image without ``id``, ``"annotations":
+null``, ...) raise :class:`fastap.errors.InvalidAnnotationError` naming the record and
+the field (:func:`fastap.adapters.records.index_by_id`). String ids used throughout
+load, as in pycocotools, but fastap evaluates integer ids only.
 
 The object model (pycocotools' attributes, and which code fills them):
 
@@ -99,10 +110,10 @@ import numpy as np
 from . import mask as maskUtils
 from ._core import accumulate_blocks, area_eval_img_dicts, box_iou, gather_eval_imgs, gather_layout
 from .adapters.cocodata import COCO, columns_of, iou_attacher
-from .columns import id_column, sorted_ids_list, unique_ids
-from .errors import InvalidAnnotationError
+from .columns import param_ids, refuse_repeated_pooled, sorted_ids_list, unique_ids
+from .errors import InvalidAnnotationError, InvalidOptionError
 from .evalpass import run_pass
-from .params import Params
+from .params import Params, check_iou_type
 from .protocols.coco import check_params, coco_match, per_class_table, summarize
 from .reports.orchestrate import ReportMethods
 
@@ -807,16 +818,17 @@ class COCOeval(ReportMethods):
             p.iouType = 'segm' if p.useSegm == 1 else 'bbox'
             print('useSegm (deprecated) is not None. Running {} evaluation'.format(p.iouType))
         print('Evaluate annotation type *{}*'.format(p.iouType))
-        if p.iouType not in ('bbox', 'segm', 'keypoints'):
-            raise InvalidAnnotationError("iouType should be 'bbox', 'segm' or 'keypoints', got %r" % (p.iouType,))
+        check_iou_type(p.iouType, "params.iouType")
         # pycocotools: p.imgIds = list(np.unique(p.imgIds)); the same ids as Python ints
         # (10x faster to make for 100k images), checked as one array
-        img_ids = unique_ids(id_column("params", "imgIds", np.asarray(p.imgIds).reshape(-1), len(p.imgIds)))
+        img_ids = unique_ids(param_ids("params", "imgIds", p.imgIds))
         p.imgIds = img_ids.tolist()
-        cat_ids = id_column("params", "catIds", np.asarray(p.catIds).reshape(-1), len(p.catIds))
+        cat_ids = param_ids("params", "catIds", p.catIds)
         if p.useCats:
             cat_ids = unique_ids(cat_ids)
             p.catIds = cat_ids.tolist()
+        else:
+            refuse_repeated_pooled(cat_ids, "params", "catIds")
         p.maxDets = sorted(p.maxDets)
         self.params = p
         return p, img_ids, cat_ids
@@ -898,8 +910,8 @@ class COCOeval(ReportMethods):
             g = [o['bbox'] for o in gt]
             d = [o['bbox'] for o in dt]
         else:
-            raise InvalidAnnotationError("computeIoU: iouType should be 'bbox' or 'segm', got %r (keypoints use "
-                                         "computeOks)" % (p.iouType,))
+            raise InvalidOptionError("computeIoU: iouType should be 'bbox' or 'segm', got %r (keypoints use "
+                                     "computeOks)" % (p.iouType,))
         crowd = [int(o.get('iscrowd', 0)) for o in gt]
         return maskUtils.iou(d, g, crowd)
 

@@ -2,10 +2,14 @@
 
 ``FastapError`` is the base. Bad input raises ``InvalidAnnotationError`` (a
 ``ValueError``) or ``InvalidTypeError`` (a ``TypeError``), each naming the field and the
-record (index, and id when there is one) that caused it.
+record (index, and id when there is one) that caused it. An option outside its choices
+(``iouType``, ``box_format``, ``protocol``, ``num_threads`` or the ``FASTAP_NUM_THREADS``
+environment variable) raises ``InvalidOptionError``, which names the option and its valid
+values.
 """
 
-__all__ = ["FastapError", "InvalidAnnotationError", "InvalidTypeError", "InvalidFileError", "DeviceError"]
+__all__ = ["FastapError", "InvalidAnnotationError", "InvalidTypeError", "InvalidFileError", "InvalidOptionError",
+           "DeviceError"]
 
 
 class FastapError(Exception):
@@ -22,6 +26,13 @@ class InvalidTypeError(FastapError, TypeError):
 
 class InvalidFileError(InvalidAnnotationError):
     """A file could not be read as the expected JSON; the message names the file."""
+
+
+class InvalidOptionError(InvalidAnnotationError):
+    """An option, parameter or environment variable outside its valid values (``iouType``,
+    ``box_format``, ``protocol``, ``num_threads``, ``FASTAP_NUM_THREADS``); the message
+    names it and the values it takes. A ``ValueError`` (and an ``InvalidAnnotationError``,
+    which fastap raised for some of these before)."""
 
 
 class DeviceError(FastapError, ValueError):

@@ -27,6 +27,9 @@ import copy
 import hashlib
 import io
 import json
+import os
+import zipfile
+import zlib
 
 import numpy as np
 
@@ -34,9 +37,9 @@ from . import _core
 from .adapters.cocodata import COCO, columns_of
 from .adapters.records import result_columns, to_numpy
 from .api import make_coco_result
-from .columns import IdIndex, dt_columns, gt_columns, id_column, index_of
-from .errors import InvalidAnnotationError, InvalidTypeError
-from .params import Params
+from .columns import IdIndex, check_box_format, dt_columns, gt_columns, id_column, index_of, param_ids
+from .errors import InvalidAnnotationError, InvalidFileError, InvalidTypeError
+from .params import Params, check_iou_type
 from .protocols.coco import check_params, coco_accumulate, coco_match, threshold_chunks
 from .tables import Tables, build_tables
 
@@ -83,8 +86,10 @@ class Evaluator:
 
     def __init__(self, gt=None, iou_type="bbox", params=None, box_format="xywh",
                  num_threads=None, flush_images=16384):
+        check_iou_type(iou_type, "iou_type")
         if iou_type != "bbox":
             raise NotImplementedError("fastap.Evaluator evaluates iou_type='bbox' for now, got %r" % (iou_type,))
+        check_box_format(box_format)
         self.iou_type = iou_type
         self.box_format = box_format
         self.num_threads = num_threads
@@ -134,8 +139,8 @@ class Evaluator:
             self._frozen = {"iouThrs": iou, "recThrs": rec, "maxDets": md, "areaRng": ar,
                             "areaRngLbl": list(p.areaRngLbl), "useCats": int(bool(p.useCats))}
             if self.dataset_mode:
-                self._frozen["imgIds"] = np.unique(np.asarray(p.imgIds, dtype=np.int64))
-                cats = np.asarray(p.catIds, dtype=np.int64)
+                self._frozen["imgIds"] = np.unique(param_ids("params", "imgIds", p.imgIds))
+                cats = param_ids("params", "catIds", p.catIds)
                 self._frozen["catIds"] = np.unique(cats) if p.useCats else cats
                 self._frozen["npig"] = self._dataset_npig()
         return self._frozen
@@ -613,36 +618,125 @@ class Evaluator:
 
     @classmethod
     def load(cls, path):
-        """Read a state written by :meth:`save`."""
-        with np.load(path, allow_pickle=False) as z:
-            meta = json.loads(str(z["meta"]))
-            if meta.get("version") != 1:
-                raise InvalidAnnotationError("%s: not a fastap Evaluator state (version %r)"
-                                             % (path, meta.get("version")))
-            ev = cls.__new__(cls)
-            p = Params("bbox")
-            p.iouThrs, p.recThrs = z["iouThrs"], z["recThrs"]
-            p.maxDets, p.areaRng = z["maxDets"].tolist(), z["areaRng"].tolist()
-            p.areaRngLbl, p.useCats = meta["areaRngLbl"], meta["useCats"]
-            frozen = {"iouThrs": z["iouThrs"], "recThrs": z["recThrs"], "maxDets": z["maxDets"].tolist(),
-                      "areaRng": z["areaRng"], "areaRngLbl": meta["areaRngLbl"], "useCats": meta["useCats"]}
-            if meta["dataset_mode"]:
-                frozen["imgIds"], frozen["catIds"] = z["imgIds"], z["catIds"]
-                frozen["npig"] = z["dataset_npig"]
-                p.imgIds, p.catIds = z["imgIds"].tolist(), z["catIds"].tolist()
-            part = {k[5:]: z[k] for k in z.files if k.startswith("part_")}
-            st = {"dataset_mode": meta["dataset_mode"], "iou_type": meta["iou_type"],
-                  "box_format": meta["box_format"], "num_threads": None,
-                  "flush_images": meta["flush_images"], "params": p, "frozen": frozen,
-                  "gt_fingerprint": meta["gt_fingerprint"], "part": part, "images": z["images"],
-                  "npig": {c: z["npig"][i] for i, c in enumerate(meta["npig_cats"])},
-                  "next_image": meta["next_image"], "auto_ids": meta.get("auto_ids")}
-        ev.__setstate__(st)
+        """Read a state written by :meth:`save` (never unpickles: ``allow_pickle=False``).
+        A file that is not such a state -- another format, a damaged ``.npz``, an array
+        or a field missing or of the wrong shape -- raises
+        :class:`~fastap.errors.InvalidFileError` naming the file and what is wrong."""
+        ev = cls.__new__(cls)
+        ev.__setstate__(_read_state(path))
         return ev
 
     def nbytes(self):
         """Bytes held by the stored per-detection results (not counting buffers)."""
         return sum(a.nbytes for p in self._parts for a in p.values())
+
+
+_PART_FIELDS = (("image_id", "i", 1), ("category_id", "i", 1), ("rank", "i", 1), ("score", "f", 1),
+                ("tp", "u", 2), ("fp", "u", 2))
+_PART_DTYPES = {"image_id": np.int64, "category_id": np.int64, "rank": np.int32, "score": np.float64,
+                "tp": np.uint32, "fp": np.uint32}
+_META_KEYS = ("version", "dataset_mode", "iou_type", "box_format", "flush_images", "gt_fingerprint", "next_image",
+              "areaRngLbl", "useCats", "npig_cats")
+
+
+def _npz_arrays(path, name):
+    """Every array of an ``.npz`` file, read without unpickling; InvalidFileError
+    naming the file otherwise."""
+    what = "not a fastap Evaluator state (an .npz file written by Evaluator.save)"
+    try:
+        z = np.load(path, allow_pickle=False)
+    except FileNotFoundError as e:
+        raise InvalidFileError("%s: cannot read the file (%s)" % (name, e.strerror or e)) from None
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as e:
+        reason = "it holds pickled data or is not NumPy's format" if "pickle" in str(e) else str(e) or type(e).__name__
+        raise InvalidFileError("%s: %s: %s" % (name, what, reason)) from None
+    if not isinstance(z, np.lib.npyio.NpzFile):
+        raise InvalidFileError("%s: %s: it holds a single array (.npy), not the arrays of a state" % (name, what))
+    with z:
+        out = {}
+        for k in z.files:
+            try:
+                out[k] = z[k]
+            except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error) as e:
+                raise InvalidFileError("%s: %s: array '%s' cannot be read (%s)"
+                                       % (name, what, k, str(e) or type(e).__name__)) from None
+    return out
+
+
+def _state_array(z, name, key, kind, ndim, dtype=None):
+    """Array ``key`` of a state file, checked: present, of dtype kind ``kind`` (one of
+    "i", "u", "f"; "i" also takes "u"), with ``ndim`` dimensions."""
+    if key not in z:
+        raise InvalidFileError("%s: not a complete fastap Evaluator state: missing array '%s' (a state written by "
+                               "Evaluator.save has %s)" % (name, key, ", ".join(sorted(z))))
+    a = z[key]
+    kinds = "iu" if kind == "i" else kind
+    if a.dtype.kind not in kinds or a.ndim != ndim:
+        raise InvalidFileError("%s: Evaluator state: array '%s' should be a %dd %s array, got %s %s"
+                               % (name, key, ndim, {"i": "integer", "u": "unsigned integer", "f": "float"}[kind],
+                                  a.dtype, a.shape))
+    return np.ascontiguousarray(a, dtype=dtype) if dtype is not None else a
+
+
+def _read_state(path):
+    """The state dict (see Evaluator.__getstate__) of a file written by Evaluator.save."""
+    name = os.fspath(path) if isinstance(path, (str, os.PathLike)) else repr(path)
+    z = _npz_arrays(path, name)
+    if "meta" not in z:
+        raise InvalidFileError("%s: not a fastap Evaluator state: no 'meta' array (arrays: %s)"
+                               % (name, ", ".join(sorted(z)) or "none"))
+    try:
+        meta = json.loads(str(z["meta"]))
+    except ValueError as e:
+        raise InvalidFileError("%s: Evaluator state: array 'meta' should hold JSON (%s)" % (name, e)) from None
+    if not isinstance(meta, dict) or meta.get("version") != 1:
+        raise InvalidFileError("%s: not a fastap Evaluator state of a version this fastap reads (version %r; "
+                               "this fastap reads version 1)"
+                               % (name, meta.get("version") if isinstance(meta, dict) else None))
+    missing = [k for k in _META_KEYS if k not in meta]
+    if missing:
+        raise InvalidFileError("%s: Evaluator state: 'meta' lacks field '%s'" % (name, missing[0]))
+    if meta["iou_type"] != "bbox" or not isinstance(meta["npig_cats"], list):
+        raise InvalidFileError("%s: Evaluator state: 'meta' should have iou_type 'bbox' and a list npig_cats"
+                               % name)
+    iou = _state_array(z, name, "iouThrs", "f", 1, np.float64)
+    rec = _state_array(z, name, "recThrs", "f", 1, np.float64)
+    md = _state_array(z, name, "maxDets", "i", 1)
+    ar = _state_array(z, name, "areaRng", "f", 2, np.float64)
+    A = ar.shape[0]
+    rows = A * len(threshold_chunks(iou.shape[0]))
+    part = {k: _state_array(z, name, "part_" + k, kind, nd, _PART_DTYPES[k]) for k, kind, nd in _PART_FIELDS}
+    n = part["image_id"].shape[0]
+    for k, _, nd in _PART_FIELDS:
+        want = (rows, n) if nd == 2 else (n,)
+        if part[k].shape != want:
+            raise InvalidFileError("%s: Evaluator state: array 'part_%s' should have shape %s (%d stored detections, "
+                                   "%d area ranges x blocks of IoU thresholds), got %s"
+                                   % (name, k, want, n, rows, part[k].shape))
+    npig = _state_array(z, name, "npig", "i", 2, np.int64)
+    if npig.shape != (len(meta["npig_cats"]), A):
+        raise InvalidFileError("%s: Evaluator state: array 'npig' should have shape %s, got %s"
+                               % (name, (len(meta["npig_cats"]), A), npig.shape))
+    p = Params("bbox")
+    p.iouThrs, p.recThrs, p.maxDets, p.areaRng = iou, rec, md.tolist(), ar.tolist()
+    p.areaRngLbl, p.useCats = meta["areaRngLbl"], meta["useCats"]
+    frozen = {"iouThrs": iou, "recThrs": rec, "maxDets": md.tolist(), "areaRng": ar,
+              "areaRngLbl": meta["areaRngLbl"], "useCats": meta["useCats"]}
+    if meta["dataset_mode"]:
+        frozen["imgIds"] = _state_array(z, name, "imgIds", "i", 1, np.int64)
+        frozen["catIds"] = _state_array(z, name, "catIds", "i", 1, np.int64)
+        frozen["npig"] = _state_array(z, name, "dataset_npig", "i", 2, np.int64)
+        K = frozen["catIds"].shape[0] if meta["useCats"] else 1
+        if frozen["npig"].shape not in ((K, A), (max(K, 1), A)):
+            raise InvalidFileError("%s: Evaluator state: array 'dataset_npig' should have shape %s, got %s"
+                                   % (name, (K, A), frozen["npig"].shape))
+        p.imgIds, p.catIds = frozen["imgIds"].tolist(), frozen["catIds"].tolist()
+    return {"dataset_mode": meta["dataset_mode"], "iou_type": meta["iou_type"], "box_format": meta["box_format"],
+            "num_threads": None, "flush_images": meta["flush_images"], "params": p, "frozen": frozen,
+            "gt_fingerprint": meta["gt_fingerprint"], "part": part,
+            "images": _state_array(z, name, "images", "i", 1, np.int64),
+            "npig": {c: npig[i] for i, c in enumerate(meta["npig_cats"])},
+            "next_image": meta["next_image"], "auto_ids": meta.get("auto_ids")}
 
 
 def _concat_cols(parts, keys, axis1=()):

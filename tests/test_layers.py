@@ -20,11 +20,11 @@ if not os.path.isfile(os.path.join(PKG, "api.py")):
     PKG = os.path.join(os.environ.get("FASTAP_SOURCE_ROOT", os.path.dirname(HERE)), "fastap")
 
 # module (dotted, without "fastap.") -> layer; the design's order (shared DESIGN.md,
-# "Layers"): errors/params -> binding -> columns -> tables -> protocols and geometry ->
+# "Layers"): errors -> params/binding -> columns -> tables -> protocols and geometry ->
 # the evaluation pass -> adapters and reports -> the array API -> facades, streaming,
 # scale-out -> the CLI
 LAYERS = {
-    "_version": 0, "errors": 0, "params": 0, "reference": 0, "synthetic": 3,
+    "_version": 0, "errors": 0, "params": 1, "reference": 0, "synthetic": 3,
     "_core": 1, "threads": 2, "cuda": 1, "mask": 2, "iou": 2,
     "columns": 3,
     "tables": 4,

@@ -16,8 +16,8 @@ evaluation needs them.
 from __future__ import annotations
 
 import copy
+import functools
 import mmap
-import operator
 import os
 import threading
 import time
@@ -30,18 +30,34 @@ import numpy as np
 from .. import _core
 from .. import mask as mask_utils
 from ..columns import dt_columns, gt_columns, index_of, sorted_image_ids
-from ..errors import FastapError, InvalidAnnotationError, InvalidFileError, InvalidTypeError
+from ..errors import FastapError, InvalidAnnotationError, InvalidFileError, InvalidOptionError, InvalidTypeError
 from ..geometry import (attach_oks, attach_rle_iou, keypoint_arrays, keypoint_result_boxes, rles_from_annotations,
                         rles_from_spans, rows_all_nan, segm_result_boxes)
 from .jsonfile import first_keypoints_len, load_json_bytes, load_results_columns, read_private
-from .records import (columns_from_records, keypoint_results_columns, results_from_array, results_kind,
-                      segm_results_columns)
+from .records import (check_annotation_records, columns_from_records, index_by_id, keypoint_results_columns,
+                      results_from_array, results_kind, segm_results_columns)
 
 __all__ = ["COCO", "DownloadError", "columns_of", "gt_keypoints", "dt_keypoints", "rles_of", "iou_attacher"]
 
 
 def _is_array_like(obj):
     return hasattr(obj, "__iter__") and hasattr(obj, "__len__")
+
+
+
+def _naming_source(fn):
+    """``fn(coco, ...)`` whose InvalidAnnotationError, for a COCO read from a file, is an
+    InvalidFileError naming the file (the records' errors then say where they are)."""
+    @functools.wraps(fn)
+    def wrapper(coco, *args, **kw):
+        try:
+            return fn(coco, *args, **kw)
+        except InvalidAnnotationError as e:
+            src = getattr(coco, "_source", None)
+            if src is None or isinstance(e, (InvalidFileError, InvalidOptionError)) or str(e).startswith(src):
+                raise
+            raise InvalidFileError("%s: %s" % (src, e)) from None
+    return wrapper
 
 
 
@@ -79,6 +95,8 @@ class COCO:
     _index_own = False               # (class defaults: objects pickled by earlier versions)
     _no_bbox = None
     _imgs = None
+    _images_checked = False          # loadRes: the images are the ground truth's, already checked
+    _source = None                   # the file the annotations (or results) were read from
 
     def __init__(self, annotation_file=None):
         self._dataset, self._anns, self.cats, self.imgs = dict(), dict(), dict(), dict()
@@ -110,7 +128,11 @@ class COCO:
                 self._raw_anns = raw
                 self._raw_geom = cols.pop("_geom")
                 self._cols = ("gt", cols)
-            self.createIndex()
+            if isinstance(annotation_file, Mapping):
+                self.createIndex()
+            else:
+                self._source = os.fspath(annotation_file)        # named by later errors of its records
+                _naming_source(type(self).createIndex)(self)
             if self._raw_anns is not None:
                 self._readgt_keypoints()
 
@@ -200,6 +222,7 @@ class COCO:
     @dataset.setter
     def dataset(self, value):
         self._dataset = value
+        self._source = None
         self._raw_anns = None
         self._pending = None
         self._index_stale = False
@@ -213,8 +236,7 @@ class COCO:
         the ground truth's index) built when first read: a per-batch ``loadRes`` on a
         ground truth of 5,000 images spent a third of its time on it."""
         if self._imgs is None:
-            images = self._dataset.get("images", [])
-            self._imgs = dict(zip(map(_ID, images), images))
+            self._imgs = index_by_id(self._dataset, "images", check=False)
         return self._imgs
 
     @imgs.setter
@@ -258,22 +280,32 @@ class COCO:
         anns, imgToAnns, catToImgs = {}, defaultdict(list), defaultdict(list)
         ds = self._dataset
         if "annotations" in ds:
-            for ann in ds["annotations"]:
-                imgToAnns[ann["image_id"]].append(ann)
-                anns[ann["id"]] = ann
-            if "categories" in ds:
+            try:
                 for ann in ds["annotations"]:
-                    catToImgs[ann["category_id"]].append(ann["image_id"])
+                    imgToAnns[ann["image_id"]].append(ann)
+                    anns[ann["id"]] = ann
+                if "categories" in ds:
+                    for ann in ds["annotations"]:
+                        catToImgs[ann["category_id"]].append(ann["image_id"])
+            except (KeyError, TypeError, IndexError):
+                check_annotation_records(ds)        # raises, naming the record and the field
+                raise
         self._anns, self._imgToAnns, self._catToImgs = anns, imgToAnns, catToImgs
 
     def createIndex(self):
         """Build anns, imgs, cats, imgToAnns and catToImgs from ``dataset``."""
         print('creating index...')
         ds = self._dataset
-        images = ds.get("images", [])
-        # {id: image}, built by C-level iteration; for results, when first read (see imgs)
-        self._imgs = dict(zip(map(_ID, images), images)) if self._pending is None else None
-        self.cats = {cat["id"]: cat for cat in ds.get("categories", [])}
+        if not isinstance(ds, Mapping):
+            raise InvalidTypeError("COCO dataset should be a dict (images, annotations, categories), got %s"
+                                   % type(ds).__name__)
+        # {id: record}, checked (ids within int64, ...) and built by C-level iteration;
+        # loadRes results: built when first read (see imgs), their images being the
+        # ground truth's, checked when it was indexed
+        self._imgs = None if self._pending is not None and self._images_checked else \
+            index_by_id(ds, "images", check=not self._images_checked)
+        self.cats = index_by_id(ds, "categories")
+        self._images_checked = False
         # the annotation index is built when first read: evaluation works on columns
         self._index_stale = self._pending is None
         self._index_own = False
@@ -529,6 +561,26 @@ class COCO:
             cols = results_from_array(resFile)
         else:
             anns = resFile
+        source = os.fspath(resFile) if isinstance(resFile, (str, os.PathLike)) else None
+        try:
+            cols = self._results_columns(res, anns, cols)
+        except InvalidAnnotationError as e:
+            if source is None or isinstance(e, InvalidFileError):
+                raise
+            raise InvalidFileError("%s: %s" % (source, e)) from None
+        res._dataset['categories'] = _copy_records(self._dataset.get('categories', []))
+        res._cols = ("dt", cols)
+        res._pending = (cols, anns)
+        print('DONE (t={:0.2f}s)'.format(time.time() - tic))
+        res._images_checked = True
+        res.createIndex()
+        res._source = source
+        return res
+
+    def _results_columns(self, res, anns, cols):
+        """loadRes: the columns of results given as dicts (``anns``; pycocotools' branch
+        by the first record) or already read (``cols``), each on an image of this
+        dataset."""
         if anns is not None:
             if not isinstance(anns, list):
                 raise InvalidTypeError("results should be a list of objects, got %s" % type(anns).__name__)
@@ -547,12 +599,7 @@ class COCO:
             raise InvalidAnnotationError(
                 "results record %d: image_id %d is not an image of the ground truth "
                 "(%d of %d results are on unknown images)" % (i, cols["image_id"][i], int((~ok).sum()), ok.shape[0]))
-        res._dataset['categories'] = _copy_records(self._dataset.get('categories', []))
-        res._cols = ("dt", cols)
-        res._pending = (cols, anns)
-        print('DONE (t={:0.2f}s)'.format(time.time() - tic))
-        res.createIndex()
-        return res
+        return cols
 
     def _results_with_geometry(self, res, data, g, what):
         """loadRes of a results file with masks or keypoints read by the C scanner:
@@ -594,6 +641,8 @@ class COCO:
             if kbox is None:
                 try:
                     kp = _core.parse_keypoint_spans(data, kpt, n_values, "results")
+                except InvalidOptionError:
+                    raise
                 except ValueError as e:
                     raise InvalidAnnotationError("%s: %s" % (what, e)) from None
             # a box is NaN (all four) where the record's numbers are not all finite
@@ -638,6 +687,7 @@ class COCO:
                         % (img_id, a.get("id") if isinstance(a, Mapping) else a)) from None
         return out
 
+    @_naming_source
     def _columns(self, kind=None, bbox_optional=False, img_ids=None):
         """The annotations as columns.
 
@@ -688,7 +738,6 @@ def _fetch(url, fname, img_id):
 
 
 _PLAIN = (int, float, str, bool, type(None))
-_ID = operator.itemgetter("id")
 
 
 def _copy_plain(x):
@@ -822,9 +871,13 @@ def _read_members(data, name, members):
         cols["_geom"] = {k: g[k] for k in ("seg_span", "kpt_span", "num_keypoints", "kpt_values", "kpt_count")
                          if k in g}
     except (ValueError, TypeError):
-        # not plain box annotations: keep pycocotools' behaviour (load anything), and
-        # let evaluation report what is wrong with which record
+        # not plain box annotations: keep pycocotools' behaviour (load anything it can
+        # index), and let evaluation report what is wrong with which record
         dataset["annotations"] = load_json_bytes(data[span[0]:span[1]], name)
+        try:
+            check_annotation_records(dataset)
+        except InvalidAnnotationError as e:
+            raise InvalidFileError("%s: %s" % (name, e)) from None
         return dataset, None, None
     return dataset, (data, span[0], span[1]), cols
 
@@ -888,6 +941,8 @@ def _weakrefable(obj):
 def _keypoints_from_spans(data, spans, n_kpt, what):
     try:
         kp = _core.parse_keypoint_spans(data, spans, 3 * n_kpt, what)
+    except InvalidOptionError:
+        raise
     except ValueError as e:
         raise InvalidAnnotationError(str(e)) from None
     return _finite_keypoints(kp, what)
@@ -900,6 +955,7 @@ def _finite_keypoints(kp, what):
     return kp
 
 
+@_naming_source
 def gt_keypoints(coco, n_kpt):
     if isinstance(coco, COCO) and coco._raw_anns is not None:
         # straight from the file's text, which cannot change while it is not parsed:
@@ -923,6 +979,7 @@ def gt_keypoints(coco, n_kpt):
     return keypoint_arrays(_annotation_records(coco), n_kpt, "annotations", gt=True)
 
 
+@_naming_source
 def dt_keypoints(coco, n_kpt):
     """(keypoints float64 [D, 3K], False), or ([D, 2K] (x, y) pairs, True) as the results
     scan keeps them."""
@@ -940,6 +997,7 @@ def dt_keypoints(coco, n_kpt):
     return keypoint_arrays(_annotation_records(coco), n_kpt, "results", gt=False), False
 
 
+@_naming_source
 def rles_of(coco, gt_coco, kind, num_threads=None):
     """Masks of a COCO's annotations as an RLE set (see _core.rle_set_stats), in column
     order; polygons are rasterised at the ground truth's image sizes (pycocotools

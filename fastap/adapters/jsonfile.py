@@ -13,7 +13,7 @@ import mmap
 import os
 
 from .. import _core
-from ..errors import InvalidFileError
+from ..errors import InvalidFileError, InvalidOptionError
 
 __all__ = ["read_bytes", "read_private", "load_json", "load_json_bytes", "load_results_columns",
            "first_keypoints_len"]
@@ -125,6 +125,8 @@ def load_results_columns(path):
                 return "records", _loads(bytes(data), path)
             keep = True
             return "geometry", (data, g)
+        except InvalidOptionError:             # a bad setting (FASTAP_NUM_THREADS), not the file
+            raise
         except ValueError as e:
             raise InvalidFileError("%s: %s" % (os.fspath(path), e)) from None
         finally:
@@ -155,6 +157,8 @@ def _geometry_scan(data, keypoints):
         # detection's v), when the first record's numbers come in triples
         return _core.parse_results_json(data, geometry=True, kpt_stride=stride,
                                         kpt_xy=stride > 0 and stride % 3 == 0)
+    except InvalidOptionError:
+        raise
     except (NotImplementedError, ValueError):
         return None
 

@@ -66,7 +66,7 @@ import numpy as np
 
 from .. import mask as mask_utils
 from ..coco import COCO, COCOeval
-from ..errors import InvalidAnnotationError, InvalidTypeError
+from ..errors import InvalidAnnotationError, InvalidOptionError, InvalidTypeError
 from ..evaluator import Evaluator
 
 __all__ = ["CocoEvaluator", "StreamingCOCOeval"]
@@ -154,8 +154,8 @@ class CocoEvaluator:
             raise InvalidTypeError("iou_types should be a list or a tuple, got %s" % type(iou_types).__name__)
         for t in iou_types:
             if t not in IOU_TYPES:
-                raise InvalidAnnotationError("iou_types: unknown iou type %r; expected 'bbox', 'segm' or "
-                                             "'keypoints'" % (t,))
+                raise InvalidOptionError("iou_types: unknown iou type %r; expected 'bbox', 'segm' or "
+                                         "'keypoints'" % (t,))
         if not hasattr(coco_gt, "getImgIds") or not hasattr(coco_gt, "dataset"):
             raise InvalidTypeError("coco_gt should be a COCO object (fastap.COCO or pycocotools.coco.COCO), "
                                    "got %s" % type(coco_gt).__name__)
