@@ -160,13 +160,18 @@ def evaluate(gt, dt, protocol="coco", iou_thresholds=None, rec_thresholds=None, 
         float[K] (default COCO's 17). Defaults change as pycocotools' Params do
         (keypoints: ``max_dets=[20]``, areas all/medium/large).
 
-    Input that looks like a mistake gives a :class:`~fastap.errors.FastapWarning` (see
-    :mod:`fastap.checks`): no detections; detections whose categories (or images) have
-    no ground truth at all; an argument the protocol does not use.
-
     Returns
     -------
     EvalResult
+
+    Warns
+    -----
+    FastapWarning
+        Input that looks like a mistake (the numbers stay those of pycocotools): no
+        detections (``EmptyResultsWarning``); detections whose categories or images have
+        no ground truth at all, or whose category ids look shifted
+        (``UnknownIdsWarning``); an argument the protocol does not use
+        (``IgnoredArgumentWarning``).
     """
     _check_arguments(protocol, iou_threshold, plus_one, iou_thresholds=iou_thresholds,
                      rec_thresholds=rec_thresholds, max_dets=max_dets, area_ranges=area_ranges,
