@@ -162,6 +162,17 @@ def test_loadres_warns_once_per_ground_truth():
     assert len(got) == 1 and "10 of 10" in str(got[0].message)
 
 
+def test_loadres_with_categories_narrowed_on_purpose_does_not_warn():
+    """``cats`` assigned a subset of the annotations' categories (as mmdetection does):
+    results of the others are expected, not a mistake."""
+    for lazy in (True, False):
+        with quiet():
+            gt = fastap.COCO(GT) if lazy else fastap.COCO(json.load(open(GT)))
+        gt.cats = {c: v for c, v in gt.cats.items() if c % 2}
+        with no_fastap_warning(), quiet():
+            gt.loadRes(results())
+
+
 # -- empty results ----------------------------------------------------------------------------
 
 def test_cocoeval_empty_results_warn(tmp_path):

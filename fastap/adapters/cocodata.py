@@ -29,7 +29,7 @@ import numpy as np
 
 from .. import _core
 from .. import mask as mask_utils
-from ..columns import IdIndex, dt_columns, gt_columns, index_of, sorted_image_ids
+from ..columns import IdIndex, dt_columns, gt_columns, index_of, sorted_image_ids, unique_ids
 from ..checks import declared_ids, warn_once, warn_unknown_categories
 from ..errors import BoxesAsMasksWarning, FastapError, InvalidAnnotationError, InvalidFileError, InvalidTypeError
 from ..geometry import (attach_oks, attach_rle_iou, keypoint_arrays, keypoint_result_boxes, rles_from_annotations,
@@ -558,7 +558,7 @@ class COCO:
         known = declared_ids(self.cats)
         if known is not None:
             warn_unknown_categories(cols["category_id"], known, what, owner=self,
-                                    deliberate=lambda: _narrowed(known, self.catToImgs))
+                                    deliberate=lambda: _narrowed(known, self._annotation_categories()))
         res._fa_what = what
         if res._res_kind == "bbox" and anns is None:
             # masks made from the boxes for a segm evaluation (see _box_masks)
@@ -571,6 +571,13 @@ class COCO:
         print('DONE (t={:0.2f}s)'.format(time.time() - tic))
         res.createIndex()
         return res
+
+    def _annotation_categories(self):
+        """Sorted unique category ids of the annotations (None if not integers): from
+        the columns of a file whose annotations were not parsed, else the index."""
+        if self._raw_anns is not None and self._cols is not None and self._cols[0] == "gt":
+            return unique_ids(self._cols[1]["category_id"])
+        return declared_ids(self.catToImgs)
 
     def _no_images_note(self):
         """Why no image is known, when the ground truth has none."""
@@ -737,11 +744,10 @@ def _copy_records(x):
     return _copy_plain(x)
 
 
-def _narrowed(known, cat_to_imgs):
-    """True when annotations have categories that ``cats`` (the sorted ids ``known``)
-    does not list: the categories were narrowed by assigning ``cats`` (as mmdetection
-    does), not mistaken."""
-    ann_cats = declared_ids(cat_to_imgs)
+def _narrowed(known, ann_cats):
+    """True when annotations have categories (``ann_cats``, sorted ids or None) that
+    ``cats`` (the sorted ids ``known``) does not list: the categories were narrowed by
+    assigning ``cats`` (as mmdetection does), not mistaken."""
     return ann_cats is not None and not IdIndex(known, ann_cats.shape[0])(ann_cats)[1].all()
 
 
