@@ -23,6 +23,10 @@ operating_points / confusion_matrix / error_analysis(result, ...)
 mask
     COCO run-length encoded masks, a drop-in for pycocotools.mask (encode, decode, area,
     toBbox, iou, merge, frPyObjects).
+FastapError (InvalidAnnotationError, InvalidTypeError, InvalidFileError, DeviceError)
+    The exceptions fastap raises on bad input (fastap.errors).
+FastapWarning (UnknownIdsWarning, EmptyResultsWarning, BoxesAsMasksWarning, IgnoredArgumentWarning)
+    The warnings on input that is valid but looks like a mistake.
 init_as_pycocotools() / restore_pycocotools()
     ``import pycocotools`` (coco, cocoeval, mask, _mask) gives fastap's drop-ins, for
     frameworks imported afterwards; a context manager too (fastap.compat).
@@ -31,7 +35,8 @@ Layers (each module imports only from the layers above it in this list)
 -----------------------------------------------------------------------
 errors                              the leaf
 params, _core                       pycocotools' parameters; the binding to the C kernels (csrc/)
-threads, columns, tables            thread policy; validated columns; grouped tables
+threads, columns, tables, checks    thread policy; validated columns; grouped tables; the
+                                    checks behind the warnings on suspicious input
 protocols.coco / .voc, geometry     the protocols' steps; mask IoU and OKS for the tables
 evalpass                            one evaluation pass (tables, IoUs, matches) with named fields
 adapters.*, formats, reports.*      JSON files, COCO datasets, YOLO/VOC; reports and plots of a pass
@@ -43,8 +48,9 @@ cli                                 the command line
 pycocotools.mask drop-in, the plain-Python reference, generated data.)
 """
 from ._version import __version__
-from .errors import (DeviceError, FastapError, InvalidAnnotationError, InvalidFileError, InvalidOptionError,
-                     InvalidTypeError)
+from .errors import (BoxesAsMasksWarning, DeviceError, EmptyResultsWarning, FastapError, FastapWarning,
+                     IgnoredArgumentWarning, InvalidAnnotationError, InvalidFileError, InvalidOptionError,
+                     InvalidTypeError, UnknownIdsWarning)
 from .params import Params
 from .api import EvalResult, evaluate
 from .iou import box_iou
@@ -59,7 +65,8 @@ from .reports import (ConfusionMatrix, ErrorAnalysis, OperatingPoints, confusion
 
 __all__ = ["__version__", "COCO", "COCOeval", "Params", "evaluate", "EvalResult", "box_iou", "Evaluator",
            "FastapError", "InvalidAnnotationError", "InvalidTypeError", "InvalidFileError", "InvalidOptionError",
-           "DeviceError",
+           "DeviceError", "FastapWarning", "UnknownIdsWarning", "EmptyResultsWarning", "BoxesAsMasksWarning",
+           "IgnoredArgumentWarning",
            "mask", "read_yolo", "read_voc_xml", "read_voc_results",
            "operating_points", "confusion_matrix", "error_analysis", "OperatingPoints", "ConfusionMatrix",
            "ErrorAnalysis", "plot_all", "init_as_pycocotools", "restore_pycocotools"]

@@ -13,8 +13,9 @@ import csv
 import numpy as np
 
 from .adapters.cocodata import COCO, columns_of, iou_attacher
+from .checks import check_arrays_pass, check_arrays_voc, warn, warn_empty
 from .columns import box_column, check_box_format, dt_columns, float_column, gt_columns, param_ids, sorted_ids_list, unique_ids
-from .errors import InvalidAnnotationError, InvalidOptionError, InvalidTypeError
+from .errors import IgnoredArgumentWarning, InvalidAnnotationError, InvalidOptionError, InvalidTypeError
 from .evalpass import run_pass
 from .geometry import attach_oks, attach_rle_iou, keypoint_result_boxes, rles_from_objects, segm_result_boxes
 from .params import Params, check_iou_type
@@ -101,7 +102,7 @@ def table_to_csv(table, path_or_file):
 
 def evaluate(gt, dt, protocol="coco", iou_thresholds=None, rec_thresholds=None, max_dets=None,
              area_ranges=None, area_labels=None, img_ids=None, cat_ids=None, use_cats=True,
-             box_format="xywh", iou_threshold=0.5, plus_one=True, num_threads=None,
+             box_format="xywh", iou_threshold=None, plus_one=None, num_threads=None,
              iou_type="bbox", image_sizes=None, kpt_oks_sigmas=None):
     """Evaluate detections against ground truth given as NumPy arrays.
 
@@ -137,8 +138,13 @@ def evaluate(gt, dt, protocol="coco", iou_thresholds=None, rec_thresholds=None, 
         False pools all categories (pycocotools' ``useCats=0``).
     box_format : {"xywh", "xyxy", "cxcywh"}, optional
         "xywh" (COCO), "xyxy" or "cxcywh": the layout of ``bbox`` in both.
+    iou_threshold : float, optional
+        VOC only: the IoU a match needs (default 0.5). The COCO protocol averages over
+        ``iou_thresholds`` instead: given with it, this argument has no effect and
+        gives an :class:`~fastap.errors.IgnoredArgumentWarning` (for AP at one IoU, pass
+        ``iou_thresholds=[t]``, or read ``map50`` / ``map75``).
     plus_one : bool, optional
-        VOC only: the devkit's +1 pixel IoU convention.
+        VOC only: the devkit's +1 pixel IoU convention (default True).
     num_threads : int, optional
         Threads for the C kernels (default: all cores / OMP_NUM_THREADS).
     iou_type : {"bbox", "segm", "keypoints"}, optional
@@ -157,20 +163,62 @@ def evaluate(gt, dt, protocol="coco", iou_thresholds=None, rec_thresholds=None, 
     Returns
     -------
     EvalResult
+
+    Warns
+    -----
+    FastapWarning
+        Input that looks like a mistake (the numbers stay those of pycocotools): no
+        detections (``EmptyResultsWarning``); detections whose categories or images have
+        no ground truth at all, or whose category ids look shifted
+        (``UnknownIdsWarning``); an argument the protocol does not use
+        (``IgnoredArgumentWarning``).
     """
     _check_protocol(protocol)
     check_iou_type(iou_type, "iou_type")
     check_box_format(box_format)
+    _check_arguments(protocol, iou_threshold, plus_one, iou_thresholds=iou_thresholds,
+                     rec_thresholds=rec_thresholds, max_dets=max_dets, area_ranges=area_ranges,
+                     area_labels=area_labels, kpt_oks_sigmas=kpt_oks_sigmas, image_sizes=image_sizes)
     if protocol in ("voc", "voc07") and iou_type == "bbox":
+        coco_objects = isinstance(gt, COCO)
         gt, dt = _box_columns(gt, box_format), _box_columns(dt, box_format, "dt")
         if img_ids is None:
             img_ids = np.union1d(gt["image_id"], dt["image_id"])
         if cat_ids is None:
             cat_ids = np.unique(gt["category_id"])
-        return _evaluate_voc(gt, dt, img_ids, cat_ids, use_cats, protocol, iou_threshold, plus_one, num_threads)
+        res = _evaluate_voc(gt, dt, img_ids, cat_ids, use_cats, protocol, 0.5 if iou_threshold is None else
+                            iou_threshold, True if plus_one is None else plus_one, num_threads)
+        if coco_objects:
+            if dt["image_id"].shape[0] == 0 and gt["image_id"].shape[0]:
+                warn_empty("results")
+        else:
+            check_arrays_voc(gt, dt, res.ap, "detections")
+        return res
     return accumulate(evaluate_pass(gt, dt, iou_thresholds, rec_thresholds, max_dets, area_ranges, area_labels,
                                     img_ids, cat_ids, use_cats, box_format, num_threads, iou_type, image_sizes,
                                     kpt_oks_sigmas, protocol=protocol))
+
+
+_COCO_ONLY = ("iou_thresholds", "rec_thresholds", "max_dets", "area_ranges", "area_labels", "kpt_oks_sigmas",
+              "image_sizes")
+
+
+def _check_arguments(protocol, iou_threshold, plus_one, **coco_only):
+    """Arguments the protocol does not use: an IgnoredArgumentWarning each."""
+    if protocol == "coco":
+        for name, v in (("iou_threshold", iou_threshold), ("plus_one", plus_one)):
+            if v is not None:
+                warn(IgnoredArgumentWarning,
+                     "%s=%r applies to protocol 'voc' / 'voc07' only and has no effect here: protocol 'coco' "
+                     "averages AP over iou_thresholds (default 0.50:0.05:0.95)%s"
+                     % (name, v, "; for AP at one IoU pass iou_thresholds=[%r], or read map50 / map75"
+                        % (v,) if name == "iou_threshold" else ""))
+    elif protocol in ("voc", "voc07"):
+        for name in _COCO_ONLY:
+            if coco_only[name] is not None:
+                warn(IgnoredArgumentWarning,
+                     "%s applies to protocol 'coco' only and has no effect with protocol %r (which matches at "
+                     "iou_threshold, default 0.5)" % (name, protocol))
 
 
 def evaluate_pass(gt, dt, iou_thresholds=None, rec_thresholds=None, max_dets=None, area_ranges=None,
@@ -201,6 +249,7 @@ def evaluate_pass(gt, dt, iou_thresholds=None, rec_thresholds=None, max_dets=Non
                                        "mappings of arrays" % iou_type)
             return _cocos_pass(gt, dt, iou_type, kpt_oks_sigmas, **coco)
         return _geometry_pass(gt, dt, iou_type, image_sizes, kpt_oks_sigmas, box_format, **coco)
+    default_cats = cat_ids is None
     names = None
     if isinstance(gt, COCO):
         names = {c: v.get("name", c) for c, v in gt.cats.items()} or None
@@ -209,7 +258,19 @@ def evaluate_pass(gt, dt, iou_thresholds=None, rec_thresholds=None, max_dets=Non
         coco["img_ids"] = np.union1d(g["image_id"], d["image_id"])
     if cat_ids is None:
         coco["cat_ids"] = np.union1d(g["category_id"], d["category_id"])
-    return _columns_pass(g, d, Params("bbox"), None, "bbox", names, unique_gt_ids=isinstance(gt, COCO), **coco)
+    ps = _columns_pass(g, d, Params("bbox"), None, "bbox", names, unique_gt_ids=isinstance(gt, COCO), **coco)
+    _check_pass(ps, dt, g, d, default_cats)
+    return ps
+
+
+def _check_pass(ps, dt_in, g, d, default_cats):
+    """The warnings of a pass (fastap.checks): results loaded by ``loadRes`` were checked
+    against the ground truth's categories there; columns are checked here."""
+    if isinstance(dt_in, COCO):
+        if d["image_id"].shape[0] == 0 and ps.n_gt:
+            warn_empty(getattr(dt_in, "_fa_what", "results"))
+    else:
+        check_arrays_pass(ps, g, d, "detections", default_cats)
 
 
 def _check_protocol(protocol):
@@ -284,6 +345,7 @@ def _cocos_pass(gt, dt, iou_type, sigmas, iou_thresholds, rec_thresholds, max_de
                           g["iscrowd"], num_threads)
     ps = run_pass(g, d, img, cat, bool(use_cats), iou_thrs, rec_thrs, md, ar, p.areaRngLbl, iou_type=iou_type,
                   attach=attach, unique_gt_ids=True, num_threads=num_threads)
+    _check_pass(ps, dt, g, d, False)
     return ps
 
 
@@ -313,9 +375,12 @@ def _geometry_pass(gt, dt, iou_type, image_sizes, sigmas, box_format, **coco):
                        use_cats=coco["use_cats"], iou_thrs=iou_thrs)
     if coco["img_ids"] is None:
         coco["img_ids"] = np.union1d(g["image_id"], d["image_id"])
-    if coco["cat_ids"] is None:
+    default_cats = coco["cat_ids"] is None
+    if default_cats:
         coco["cat_ids"] = np.union1d(g["category_id"], d["category_id"])
-    return _columns_pass(g, d, p, attach, iou_type, None, **coco)
+    ps = _columns_pass(g, d, p, attach, iou_type, None, **coco)
+    check_arrays_pass(ps, g, d, "detections", default_cats)
+    return ps
 
 
 def _segm_inputs(gt_in, dt_in, image_sizes, box_format):

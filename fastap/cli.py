@@ -7,7 +7,10 @@
     fastap demo [--scale coco_val2017] [--no-compare]
 
 Exit codes: 0 success, 2 bad input or usage (one line on stderr naming the file, record
-and field), 1 an unexpected internal error (a traceback).
+and field; argparse's usage message for options that do not apply), 1 an unexpected
+internal error (a traceback), 141 stdout closed early (piped into ``head``). Input that
+looks like a mistake gets a line ``fastap: warning: ...`` on stderr and an entry under
+``"warnings"`` in ``--json`` (:mod:`fastap.checks`).
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 
 import numpy as np
 
@@ -27,8 +31,8 @@ from . import formats, synthetic
 from .adapters.cocodata import COCO
 from .api import accumulate, evaluate, evaluate_pass, table_to_csv
 from .columns import sorted_ids_list
-from .errors import FastapError, InvalidFileError
-from .reports.drawing import warm_fonts
+from .errors import FastapError, FastapWarning, InvalidFileError
+from .reports.drawing import require_deps, warm_fonts
 from .reports.orchestrate import run_reports
 
 STAT_LABELS = ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"]
@@ -54,9 +58,12 @@ DEMO_EPILOG = """examples:
 """
 
 EXIT_CODES = """exit codes:
-  0  success
-  2  bad input or usage: one line on stderr, 'fastap: error: FILE: record/line N: field ...'
-  1  an unexpected internal error (a Python traceback; please report it)
+  0    success (input that looks like a mistake gets a line 'fastap: warning: ...' on
+       stderr, and an entry under "warnings" in --json)
+  2    bad input or usage: one line on stderr, 'fastap: error: FILE: record/line N: field ...',
+       or argparse's usage message for options that do not apply
+  1    an unexpected internal error (a Python traceback; please report it)
+  141  stdout was closed early (e.g. piped into head): nothing more is written
 """
 
 FORMATS_HELP = """input formats (--format):
@@ -112,7 +119,7 @@ def _run_fastap(gt_path, dt_path, iou_type="bbox", num_threads=None, quiet=False
     ph = _Phases(["load", "evaluate", "accumulate"], progress)
     t0 = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()):      # pycocotools' load messages
-        gt = COCO(gt_path)
+        gt = _load_gt(gt_path)
         dt = gt.loadRes(dt_path)
     t1 = time.perf_counter()
     ph.done("load")
@@ -126,6 +133,19 @@ def _run_fastap(gt_path, dt_path, iou_type="bbox", num_threads=None, quiet=False
     if not quiet:
         print("\n".join(res.summary))
     return res, {"load": t1 - t0, "evaluate": t2 - t1, "accumulate": t3 - t2, "total": t3 - t0}
+
+
+def _load_gt(path):
+    """COCO(path), refused when it lists no images (nothing could be evaluated, and
+    every result would be reported as being on an unknown image)."""
+    gt = COCO(path)
+    if not gt.imgs:
+        images = gt.dataset.get("images")
+        raise InvalidFileError("%s: %s: a COCO annotation file lists its images (id, width, height) under "
+                               "'images', and results are evaluated on them"
+                               % (os.fspath(path), "no 'images' list" if images is None else "the 'images' list "
+                                  "is empty"))
+    return gt
 
 
 def _out(path):
@@ -152,13 +172,11 @@ def _load_columns(args):
         dt = formats.read_yolo(args.results, predictions=True, images=gt)
         return gt, dt, gt.image_ids, _names(gt.class_names)
     if args.format == "voc":
-        if args.image_sizes or args.images:
-            raise InvalidFileError("--image-sizes / --images: VOC XML files carry their own sizes")
         gt = formats.read_voc_xml(args.gt, class_names=args.names)
         dt = formats.read_voc_results(args.results, gt)
         return gt, dt, gt.image_ids, _names(gt.class_names)
     with contextlib.redirect_stdout(io.StringIO()):
-        gt = COCO(args.gt)
+        gt = _load_gt(args.gt)
         dt = gt.loadRes(args.results)
     names = {c["id"]: c.get("name") for c in gt.loadCats(gt.getCatIds())}
     return gt, dt, np.asarray(sorted(gt.getImgIds()), np.int64), names
@@ -176,8 +194,8 @@ def _eval_columns(args):
     gt, dt, img_ids, names = _load_columns(args)
     t1 = time.perf_counter()
     ph.done("load")
-    res = evaluate(gt, dt, protocol=args.protocol, img_ids=img_ids, iou_threshold=args.iou_threshold,
-                   num_threads=args.threads)
+    res = evaluate(gt, dt, protocol=args.protocol, img_ids=img_ids,
+                   iou_threshold=None if args.protocol == "coco" else args.iou_threshold, num_threads=args.threads)
     t2 = time.perf_counter()
     ph.done("evaluate")
     t = {"load": t1 - t0, "evaluate": t2 - t1, "total": t2 - t0}
@@ -206,6 +224,8 @@ def _eval_columns(args):
         if args.per_class:
             print(_format_table(table, None if names is None else [name_of(c) for c in table["category_id"].tolist()]))
         print("fastap: load %.3f s, evaluate %.3f s, total %.3f s" % (t["load"], t["evaluate"], t["total"]))
+    args.quiet = quiet
+    reports = _reports(args, res, names) if args.protocol == "coco" else {}
     if args.csv:
         with _out(args.csv) as f:
             table_to_csv(table, f)
@@ -220,17 +240,107 @@ def _eval_columns(args):
             out["map"] = None if res.map != res.map else float(res.map)
         out["per_class"] = [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
                             for r in rows]
+        out.update(reports)
+        out["warnings"] = args.warnings
         with _out(args.json) as f:
             json.dump(out, f, indent=1)
             f.write("\n")
     return 0
 
 
+class _Warnings:
+    """The FastapWarnings of a run: each printed on stderr when it is issued
+    ('fastap: warning: ...') and kept in ``items`` for ``--json``; other warnings are
+    shown as Python shows them."""
+
+    def __enter__(self):
+        self._cm = warnings.catch_warnings()
+        self._cm.__enter__()
+        warnings.simplefilter("always", FastapWarning)
+        self._show = warnings.showwarning
+        warnings.showwarning = self._record
+        self.items = []
+        return self
+
+    def _record(self, message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, FastapWarning):
+            print("fastap: warning: %s" % message, file=sys.stderr, flush=True)
+            self.items.append({"warning": category.__name__, "message": str(message),
+                               "records": getattr(message, "records", None)})
+        else:
+            self._show(message, category, filename, lineno, file, line)
+
+    def __exit__(self, *exc):
+        return self._cm.__exit__(*exc)
+
+
+REPORT_OPTIONS = ("f1", "confusion", "errors", "plots")
+
+
+def _check_usage(args):
+    """Options that do not apply to the others given: argparse's usage error (exit code
+    2) before anything is read; then the defaults of the options left unset."""
+    error = args.eval_parser.error
+    for name, path in (("GT", args.gt), ("RESULTS", args.results)):
+        if args.format == "coco" and os.path.isdir(path):
+            error("%s: %s is a folder, not a COCO JSON file: for a folder of YOLO label files or of VOC XML "
+                  "files give --format yolo or --format voc" % (name, path))
+    reports = ["--" + o for o in REPORT_OPTIONS if getattr(args, o)]
+    if args.iou_threshold is not None and args.protocol == "coco":
+        error("argument --iou-threshold: applies to --protocol voc / voc07 only; --protocol coco averages AP "
+              "over IoU 0.50:0.95 (AP50 and AP75 are in its summary)")
+    if args.iou_type != "bbox" and (args.protocol != "coco" or args.format != "coco"):
+        error("argument --iou-type: %s needs --format coco and --protocol coco" % args.iou_type)
+    if reports and args.protocol != "coco":
+        error("argument %s: the reports need --protocol coco" % reports[0])
+    if args.iou_thr is not None and not reports:
+        error("argument --iou-thr: is the IoU threshold of the reports (--f1, --confusion, --errors, --plots), "
+              "and none is asked for%s" % ("; the threshold of --protocol %s is --iou-threshold" % args.protocol
+                                           if args.protocol != "coco" else ""))
+    if args.conf is not None and not (args.confusion or args.plots):
+        error("argument --conf: is the score threshold of the confusion matrix (--confusion, --plots), and "
+              "neither is asked for")
+    for opt, v in (("--image-sizes", args.image_sizes), ("--images", args.images)):
+        if v is not None and args.format != "yolo":
+            error("argument %s: only for --format yolo (%s files carry their own image sizes)"
+                  % (opt, args.format.upper()))
+    if args.names is not None and args.format == "coco":
+        error("argument --names: only for --format yolo or voc (a COCO file names its categories)")
+    if args.format == "yolo" and args.image_sizes is None and args.images is None:
+        error("--format yolo needs the image sizes (YOLO boxes are normalised to them): give --image-sizes FILE "
+              "or --images DIR")
+    if args.plots is not None and os.path.exists(args.plots) and not os.path.isdir(args.plots):
+        error("argument --plots: %s is a file, not a folder" % args.plots)
+    args.iou_threshold = 0.5 if args.iou_threshold is None else args.iou_threshold
+    args.iou_thr = 0.5 if args.iou_thr is None else args.iou_thr
+    args.conf = 0.25 if args.conf is None else args.conf
+
+
+def _prepare_plots(directory):
+    """--plots: matplotlib is there and the folder can be made, before the evaluation."""
+    try:
+        require_deps()
+    except ImportError as e:
+        raise FastapError("--plots: %s" % e) from None
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as e:
+        raise InvalidFileError("%s: cannot make the plots folder (%s)" % (directory, e.strerror or e)) from None
+
+
 def cmd_eval(args):
-    if args.format != "coco" or args.protocol != "coco":
-        return _eval_columns(args)
-    if args.image_sizes or args.images or args.names:
-        raise InvalidFileError("--image-sizes / --images / --names: only for --format yolo (and --names for voc)")
+    _check_usage(args)
+    if args.plots is not None:
+        _prepare_plots(args.plots)
+    with _Warnings() as w:
+        args.warnings = w.items
+        if args.format != "coco" or args.protocol != "coco":
+            return _eval_columns(args)
+        return _eval_coco(args)
+
+
+def _eval_coco(args):
+    """--format coco --protocol coco: pycocotools' evaluation, and the reports."""
     args.quiet = _quiet(args)
     if args.plots:
         # Pillow and the fonts load meanwhile (the evaluation's C kernels release the
@@ -257,6 +367,7 @@ def cmd_eval(args):
             out["per_class"] = [{k: (None if isinstance(v, float) and v != v else v)
                                  for k, v in zip(table.dtype.names, row)} for row in table.tolist()]
         out.update(reports)
+        out["warnings"] = args.warnings
         with _out(args.json) as f:
             json.dump(out, f, indent=1)
             f.write("\n")
@@ -275,21 +386,22 @@ def _add_report_options(parser):
     g.add_argument("--plots", metavar="DIR",
                    help="write PR curves, P/R/F1 vs score, the confusion matrix and the error breakdown "
                         "as PNGs into DIR (needs matplotlib: pip install fastap[plot])")
-    g.add_argument("--iou-thr", type=float, default=0.5, metavar="T",
+    g.add_argument("--iou-thr", type=float, default=None, metavar="T",
                    help="IoU threshold of the operating points, confusion matrix and error analysis "
-                        "(default 0.5)")
-    g.add_argument("--conf", type=float, default=0.25, metavar="S",
+                        "(default 0.5; --protocol coco only, as every report)")
+    g.add_argument("--conf", type=float, default=None, metavar="S",
                    help="score threshold of the confusion matrix (default 0.25, as ultralytics)")
 
 
-def _reports(args, res):
+def _reports(args, res, names=None):
     """Run the reports ``args`` ask for on an evaluation (:func:`run_reports`: the error
     analysis on a second thread beside the others); print them unless ``args.quiet``;
-    return the dict of keys to add to ``--json``."""
+    return the dict of keys to add to ``--json``. ``names``: class id -> name, where the
+    evaluation does not know them."""
     if not (args.f1 or args.confusion or args.errors or args.plots):
         return {}
     r = run_reports(res, operating_points=args.f1, confusion_matrix=args.confusion, error_analysis=args.errors,
-                    plot_dir=args.plots, iou_threshold=args.iou_thr, score_threshold=args.conf)
+                    plot_dir=args.plots, iou_threshold=args.iou_thr, score_threshold=args.conf, names=names)
     out = {}
     quiet = getattr(args, "quiet", False)
     if args.f1:
@@ -434,8 +546,9 @@ def build_parser():
     e.add_argument("--protocol", default="coco", choices=["coco", "voc", "voc07"],
                    help="metrics: coco (pycocotools' mAP@[.5:.95] and the 12 stats), voc (VOC2010+ "
                    "all-point AP) or voc07 (VOC2007 11-point AP) (default: coco)")
-    e.add_argument("--iou-threshold", type=float, default=0.5, metavar="T",
-                   help="IoU threshold of --protocol voc/voc07 (default: 0.5)")
+    e.add_argument("--iou-threshold", type=float, default=None, metavar="T",
+                   help="IoU threshold of --protocol voc/voc07 (default: 0.5; --protocol coco averages over "
+                   "0.50:0.95)")
     e.add_argument("--image-sizes", metavar="FILE",
                    help="yolo: image sizes, JSON {name: [width, height]}, a COCO annotation file or "
                    "CSV name,width,height")
@@ -458,7 +571,7 @@ def build_parser():
     e.add_argument("--progress", action="store_true",
                    help="report each phase (load, evaluate, accumulate) on stderr as it ends (a bar with tqdm)")
     _add_report_options(e)
-    e.set_defaults(func=cmd_eval)
+    e.set_defaults(func=cmd_eval, eval_parser=e)
     d = sub.add_parser("demo", help="evaluate built-in examples and time them against pycocotools",
                        description="Evaluate the pycocotools demo data (AP 0.505), then generated data "
                        "at the chosen scale, timed, and (unless --no-compare) pycocotools on the same files.",
@@ -471,19 +584,40 @@ def build_parser():
     return p
 
 
-def main(argv=None):
-    args = build_parser().parse_args(argv)
+def _stdout_gone():
+    """stdout's reader has gone (``fastap eval ... | head``): point stdout at devnull,
+    so that nothing more is written and the interpreter's last flush at exit does not
+    fail again (Python's documented recipe for SIGPIPE)."""
     try:
-        return args.func(args)
-    except (FastapError, ValueError, TypeError) as e:
-        print("fastap: error: %s" % e, file=sys.stderr)
-        return 2
-    except NotImplementedError as e:
-        print("fastap: not supported: %s" % e, file=sys.stderr)
-        return 2
-    except OSError as e:      # e.g. an output path that cannot be written
-        print("fastap: error: %s" % e, file=sys.stderr)
-        return 2
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        pass
+
+
+def main(argv=None):
+    try:
+        args = build_parser().parse_args(argv)
+        try:
+            rc = args.func(args)
+            sys.stdout.flush()            # a closed pipe shows here, not at the interpreter's exit
+            return rc
+        except BrokenPipeError:
+            raise
+        except (FastapError, ValueError, TypeError) as e:
+            print("fastap: error: %s" % e, file=sys.stderr)
+            return 2
+        except NotImplementedError as e:
+            print("fastap: not supported: %s" % e, file=sys.stderr)
+            return 2
+        except OSError as e:      # e.g. an output path that cannot be written
+            what = "%s: %s" % (e.filename, e.strerror) if e.filename and e.strerror else e
+            print("fastap: error: %s" % (what,), file=sys.stderr)
+            return 2
+    except BrokenPipeError:
+        _stdout_gone()
+        return 141
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -110,6 +110,7 @@ import numpy as np
 from . import mask as maskUtils
 from ._core import accumulate_blocks, area_eval_img_dicts, box_iou, gather_eval_imgs, gather_layout
 from .adapters.cocodata import COCO, columns_of, iou_attacher
+from .checks import warn_empty
 from .columns import param_ids, refuse_repeated_pooled, sorted_ids_list, unique_ids
 from .errors import InvalidAnnotationError, InvalidOptionError
 from .evalpass import run_pass
@@ -856,6 +857,9 @@ class COCOeval(ReportMethods):
         ps = run_pass(gt, dt, img_ids, cat_ids, bool(p.useCats), iou_thrs, rec_thrs, md, ar, p.areaRngLbl,
                       iou_type=p.iouType, attach=attach, unique_gt_ids=True, num_threads=self.num_threads,
                       names=names)
+        if dt["image_id"].shape[0] == 0 and ps.n_gt and img_ids.shape[0] >= len(getattr(self.cocoGt, "imgs", ())):
+            # no detections on the whole ground truth (a batch of a per-batch loop may have none)
+            warn_empty(getattr(self.cocoDt, "_fa_what", "results"))
         self._pass = ps
         self._paramsEval = pe = _copy_params(self.params)
         self._fa_pass_key = _layout_key(pe)

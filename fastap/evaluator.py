@@ -37,7 +37,8 @@ from . import _core
 from .adapters.cocodata import COCO, columns_of
 from .adapters.records import result_columns, to_numpy
 from .api import make_coco_result
-from .columns import IdIndex, check_box_format, dt_columns, gt_columns, id_column, index_of, param_ids
+from .checks import declared_ids, warn_empty, warn_orphan_categories, warn_unknown_categories
+from .columns import IdIndex, check_box_format, dt_columns, gt_columns, id_column, index_of, param_ids, unique_ids
 from .errors import InvalidAnnotationError, InvalidFileError, InvalidTypeError
 from .params import Params, check_iou_type
 from .protocols.coco import check_params, coco_accumulate, coco_match, threshold_chunks
@@ -96,11 +97,13 @@ class Evaluator:
         self.flush_images = int(flush_images)
         self.params = copy.deepcopy(params) if params is not None else Params("bbox")
         self._gt = None
+        self._gt_cats = None        # the ground truth's categories (results of others are warned about)
         self.dataset_mode = gt is not None
         if gt is not None and hasattr(gt, "keys") and "image_id" in gt:
             # columnar ground truth (see fastap.columns.gt_columns)
             self._gt = gt_columns({k: to_numpy(v) for k, v in gt.items()}, self.box_format)
             self._gt_fp = _fingerprint(self._gt)
+            self._gt_cats = unique_ids(self._gt["category_id"])
             if not len(self.params.imgIds):
                 self.params.imgIds = np.unique(self._gt["image_id"]).tolist()
             if not len(self.params.catIds):
@@ -116,6 +119,7 @@ class Evaluator:
                 self.params.catIds = sorted(gt.getCatIds())
             self._gt = columns_of(gt, "gt", iou_type="bbox")
             self._gt_fp = _fingerprint(self._gt)
+            self._gt_cats = declared_ids(getattr(gt, "cats", None))
         self.reset()
 
     # -- state ------------------------------------------------------------------------
@@ -175,6 +179,7 @@ class Evaluator:
                 i = int(np.flatnonzero(cols["image_id"] == imgs[~ok][0])[0])
                 raise InvalidAnnotationError("results record %d: image_id %d is not an evaluated image of the "
                                              "ground truth" % (i, cols["image_id"][i]))
+            self._warn_unknown_categories(cols["category_id"], f)
             self._check_new_images(imgs, pos)
             self._buf_dt.append(cols)
             self._buf_ids.append(imgs)
@@ -185,6 +190,16 @@ class Evaluator:
         if self._buf_imgs >= self.flush_images:
             self.flush()
         return self
+
+    def _warn_unknown_categories(self, cat, f):
+        """Results whose categories are neither the ground truth's nor listed in
+        ``params.catIds``: an UnknownIdsWarning, once per Evaluator."""
+        gt_cats = getattr(self, "_gt_cats", None)
+        if gt_cats is None:
+            return
+        if f.get("known_cats") is None:
+            f["known_cats"] = unique_ids(np.concatenate([gt_cats, f["catIds"]]))
+        warn_unknown_categories(cat, f["known_cats"], "results", owner=self)
 
     def _check_new_images(self, imgs, pos=None):
         if self.dataset_mode:
@@ -502,6 +517,7 @@ class Evaluator:
         if K:
             kp = np.argsort(cat_ids, kind="stable").astype(np.int32)[kp]
         kp = kp.astype(np.int32, copy=False)
+        self._check_compute(n, npig, cat_ids, kp)
         key = kp.astype(np.int64) * max(img_ids.shape[0], 1) + ip
         if n < 2 or bool((key[1:] >= key[:-1]).all()):
             # already in (category, image, rank) order (one flush, or computed before)
@@ -531,6 +547,20 @@ class Evaluator:
                                                            num_threads=self.num_threads)
         return make_coco_result(precision, recall, scores, f, cat_ids, img_ids)
 
+    def _check_compute(self, n, npig, cat_ids, kp):
+        """The warnings of a computation (fastap.checks): no detections at all; in free
+        mode, detections whose categories no target has (from the counts per category;
+        the detections are counted per category only when some category has none)."""
+        if not npig.any():
+            return
+        if n == 0:
+            warn_empty("results" if self.dataset_mode else "preds")
+            return
+        has_gt = npig.max(axis=1) > 0
+        if not self.dataset_mode and self._frozen["useCats"] and not has_gt.all():
+            warn_orphan_categories(cat_ids, has_gt.astype(np.int64), np.bincount(kp, minlength=cat_ids.shape[0]),
+                                   "preds")
+
     def _all_parts(self):
         f = self._freeze()
         rows = f["areaRng"].shape[0] * len(threshold_chunks(f["iouThrs"].shape[0]))
@@ -557,7 +587,7 @@ class Evaluator:
         return {"version": 1, "dataset_mode": self.dataset_mode, "iou_type": self.iou_type,
                 "box_format": self.box_format, "num_threads": self.num_threads,
                 "flush_images": self.flush_images, "params": self.params,
-                "frozen": {k: v for k, v in f.items() if k not in ("seen", "img_index")},
+                "frozen": {k: v for k, v in f.items() if k not in ("seen", "img_index", "known_cats")},
                 "gt_fingerprint": getattr(self, "_gt_fp", None),
                 "part": part,
                 "images": np.concatenate(self._images) if self._images else np.zeros(0, np.int64),

@@ -239,7 +239,7 @@ def test_torchvision_flow_unbound_loadres_and_empty():
     with quiet():
         dt = fastap.COCO.loadRes(fg, copy.deepcopy(res))
     assert_same_eval(ref, _evaluate(fastap.COCOeval, fg, dt, "bbox"))
-    with quiet():
+    with quiet(), pytest.warns(fastap.EmptyResultsWarning):     # the whole ground truth, no detections
         empty = fg.loadRes([])
         ev = fastap.COCOeval(fg, empty, "bbox")
         ev.evaluate()

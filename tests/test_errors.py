@@ -190,7 +190,8 @@ def test_nothing_dropped_categories_outside_gt_still_counted():
     dets = _dets() + [{"image_id": 1, "category_id": 99, "bbox": [0, 0, 1, 1], "score": 0.1}]
     with quiet():
         g = fastap.COCO(_gt())
-        d = g.loadRes(copy.deepcopy(dets))
+        with pytest.warns(fastap.UnknownIdsWarning, match="1 of 3 records have a category_id"):
+            d = g.loadRes(copy.deepcopy(dets))
     assert len(d.dataset["annotations"]) == 3
 
 

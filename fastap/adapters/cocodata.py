@@ -29,8 +29,10 @@ import numpy as np
 
 from .. import _core
 from .. import mask as mask_utils
-from ..columns import dt_columns, gt_columns, index_of, sorted_image_ids
-from ..errors import FastapError, InvalidAnnotationError, InvalidFileError, InvalidOptionError, InvalidTypeError
+from ..columns import IdIndex, dt_columns, gt_columns, index_of, sorted_image_ids, unique_ids
+from ..checks import declared_ids, warn_once, warn_unknown_categories
+from ..errors import (BoxesAsMasksWarning, FastapError, InvalidAnnotationError, InvalidFileError,
+                      InvalidOptionError, InvalidTypeError)
 from ..geometry import (attach_oks, attach_rle_iou, keypoint_arrays, keypoint_result_boxes, rles_from_annotations,
                         rles_from_spans, rows_all_nan, segm_result_boxes)
 from .jsonfile import first_keypoints_len, load_json_bytes, load_results_columns, read_private
@@ -97,6 +99,8 @@ class COCO:
     _imgs = None
     _images_checked = False          # loadRes: the images are the ground truth's, already checked
     _source = None                   # the file the annotations (or results) were read from
+    _fa_box_masks = None             # loadRes: (box results whose mask is their box, results)
+    _fa_what = "results"             # loadRes: what the results are called in warnings
 
     def __init__(self, annotation_file=None):
         self._dataset, self._anns, self.cats, self.imgs = dict(), dict(), dict(), dict()
@@ -184,12 +188,14 @@ class COCO:
         area = cols["area"].tolist()
         kind = self._res_kind
         boxes = cols["bbox"].tolist() if kind == "keypoints" else None
+        from_box = 0
         for n, ann in enumerate(anns):
             if kind == "bbox":
                 bb = ann["bbox"]
                 if "segmentation" not in ann:
                     x1, x2, y1, y2 = bb[0], bb[0] + bb[2], bb[1], bb[1] + bb[3]
                     ann["segmentation"] = [[x1, y1, x1, y2, x2, y2, x2, y1]]
+                    from_box += 1
             elif kind == "keypoints":
                 ann["bbox"] = boxes[n]
             elif "bbox" not in ann:          # segm: the mask's box unless one is given
@@ -198,6 +204,8 @@ class COCO:
             ann["id"] = n + 1
             if kind != "keypoints":
                 ann["iscrowd"] = 0
+        if kind == "bbox" and self._fa_box_masks is None:
+            self._fa_box_masks = (from_box, len(anns))
         self._dataset["annotations"] = anns
         self._build_ann_index()
 
@@ -562,12 +570,23 @@ class COCO:
         else:
             anns = resFile
         source = os.fspath(resFile) if isinstance(resFile, (str, os.PathLike)) else None
+        what = "results file %s" % source if source is not None else "results"
         try:
-            cols = self._results_columns(res, anns, cols)
+            cols = self._results_columns(res, anns, cols, what)
         except InvalidAnnotationError as e:
             if source is None or isinstance(e, InvalidFileError):
                 raise
-            raise InvalidFileError("%s: %s" % (source, e)) from None
+            raise InvalidFileError(str(e) if source in str(e) else "%s: %s" % (source, e)) from None
+        known = declared_ids(self.cats)
+        if known is not None:
+            warn_unknown_categories(cols["category_id"], known, what, owner=self,
+                                    deliberate=lambda: _narrowed(known, self._annotation_categories()))
+        res._fa_what = what
+        if res._res_kind == "bbox" and anns is None:
+            # masks made from the boxes for a segm evaluation (see _box_masks)
+            raw = res._geom.get("raw")
+            n = cols["image_id"].shape[0]
+            res._fa_box_masks = (n if raw is None or raw[1] is None else int((raw[1][:, 0] < 0).sum()), n)
         res._dataset['categories'] = _copy_records(self._dataset.get('categories', []))
         res._cols = ("dt", cols)
         res._pending = (cols, anns)
@@ -577,7 +596,7 @@ class COCO:
         res._source = source
         return res
 
-    def _results_columns(self, res, anns, cols):
+    def _results_columns(self, res, anns, cols, what):
         """loadRes: the columns of results given as dicts (``anns``; pycocotools' branch
         by the first record) or already read (``cols``), each on an image of this
         dataset."""
@@ -597,9 +616,25 @@ class COCO:
         if not ok.all():
             i = int(np.flatnonzero(~ok)[0])
             raise InvalidAnnotationError(
-                "results record %d: image_id %d is not an image of the ground truth "
-                "(%d of %d results are on unknown images)" % (i, cols["image_id"][i], int((~ok).sum()), ok.shape[0]))
+                "%s record %d: image_id %d is not an image of the ground truth (%d of %d results are on unknown "
+                "images)%s" % (what, i, cols["image_id"][i], int((~ok).sum()), ok.shape[0], self._no_images_note()))
         return cols
+
+    def _annotation_categories(self):
+        """Sorted unique category ids of the annotations (None if not integers): from
+        the columns of a file whose annotations were not parsed, else the index."""
+        if self._raw_anns is not None and self._cols is not None and self._cols[0] == "gt":
+            return unique_ids(self._cols[1]["category_id"])
+        return declared_ids(self.catToImgs)
+
+    def _no_images_note(self):
+        """Why no image is known, when the ground truth has none."""
+        if self.imgs:
+            return ""
+        imgs = self._dataset.get("images")
+        if imgs is None:
+            return ": the ground truth has no 'images' list (a COCO annotation file lists its images under 'images')"
+        return ": the ground truth's 'images' list is empty"
 
     def _results_with_geometry(self, res, data, g, what):
         """loadRes of a results file with masks or keypoints read by the C scanner:
@@ -757,6 +792,13 @@ def _copy_records(x):
             and not any(type(v) not in _PLAIN for d in x for v in d.values()):
         return [d.copy() for d in x]
     return _copy_plain(x)
+
+
+def _narrowed(known, ann_cats):
+    """True when annotations have categories (``ann_cats``, sorted ids or None) that
+    ``cats`` (the sorted ids ``known``) does not list: the categories were narrowed by
+    assigning ``cats`` (as mmdetection does), not mistaken."""
+    return ann_cats is not None and not IdIndex(known, ann_cats.shape[0])(ann_cats)[1].all()
 
 
 def _on_known_images(image_ids, imgs):
@@ -1027,6 +1069,18 @@ def rles_of(coco, gt_coco, kind, num_threads=None):
                                  "annotations" if kind == "gt" else "results")
 
 
+def _warn_box_masks(coco_dt, coco_gt):
+    """A mask evaluation of box results: their masks are their boxes' rectangles, as
+    pycocotools' loadRes makes them (counted when loadRes read them, or when their
+    dicts were built); warned once per ground truth."""
+    m = coco_dt._fa_box_masks if isinstance(coco_dt, COCO) and coco_dt._res_kind == "bbox" else None
+    if m and m[0]:
+        warn_once(coco_gt, "box masks", BoxesAsMasksWarning,
+                  "%s: iouType 'segm', but %d of %d results have no 'segmentation': their masks are their boxes' "
+                  "rectangles (as pycocotools' loadRes makes them), so boxes are evaluated as masks. Evaluate "
+                  "iouType 'bbox', or give the results' masks" % (coco_dt._fa_what, m[0], m[1]), m[0])
+
+
 def _annotation_records(coco):
     """The annotation dicts an evaluation reads (see COCO._records), in column order."""
     if isinstance(coco, COCO):
@@ -1051,8 +1105,10 @@ def iou_attacher(coco_gt, coco_dt, iou_type, sigmas, cut, iou_thrs, use_cats, gt
         _missing_bbox(coco_gt, iou_type)
     if iou_type == "segm":
         def attach(tables):
-            attach_rle_iou(tables, rles_of(coco_gt, coco_gt, "gt", num_threads),
-                           rles_of(coco_dt, coco_gt, "dt", num_threads), cut, num_threads=num_threads)
+            g_rle = rles_of(coco_gt, coco_gt, "gt", num_threads)
+            d_rle = rles_of(coco_dt, coco_gt, "dt", num_threads)
+            _warn_box_masks(coco_dt, coco_gt)
+            attach_rle_iou(tables, g_rle, d_rle, cut, num_threads=num_threads)
         return attach
     sig = np.asarray(sigmas, dtype=np.float64).reshape(-1)
 
