@@ -56,8 +56,8 @@ from .adapters.jsonfile import load_json
 from .columns import dt_columns, sorted_ids_list
 from .errors import FastapError, InvalidAnnotationError, InvalidTypeError
 from .geometry import rles_from_objects, segm_result_boxes
-from .protocols.lvis import (LVISParams, cap_per_image, capped_order, freq_groups, lvis_accumulate, lvis_pass,
-                             result_lines, summarize)
+from .protocols.lvis import (LVISParams, cap_per_image, capped_order, freq_groups, image_pairs, lvis_accumulate,
+                             lvis_pass, result_lines, summarize)
 
 __all__ = ["LVIS", "LVISResults", "LVISEval", "Params", "lvis_inputs"]
 
@@ -404,18 +404,13 @@ def _gt_ignore(gt, n):
 def _image_pairs(gt, img_ids, field):
     """(image ids, category ids) int64 pairs of the images' ``field`` lists."""
     imgs = gt.imgs
-    im, ca = [], []
+    lists = {}
     for i in img_ids:
         img = imgs.get(i)
         if img is None:
             raise InvalidAnnotationError("params.img_ids: %r is not an image of the ground truth" % (i,))
-        lst = img.get(field) if isinstance(img, Mapping) else None
-        if lst is None:
-            raise InvalidAnnotationError("image %r: missing field '%s' (LVIS ground truth lists it for every "
-                                         "image)" % (i, field))
-        im.extend([i] * len(lst))
-        ca.extend(lst)
-    return np.asarray(im, dtype=np.int64).reshape(-1), np.asarray(ca, dtype=np.int64).reshape(-1)
+        lists[i] = img.get(field) if isinstance(img, Mapping) else None
+    return image_pairs(lists, img_ids, field)
 
 
 def lvis_inputs(gt, dt, img_ids, cat_ids, iou_type):

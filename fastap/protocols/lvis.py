@@ -42,7 +42,8 @@ from ..tables import build_tables
 from .coco import check_params, coco_accumulate, coco_match
 
 __all__ = ["LVISParams", "FREQUENCIES", "result_keys", "cap_per_image", "capped_order", "federated_flags",
-           "LVISPass", "lvis_pass", "lvis_accumulate", "freq_groups", "summarize", "result_lines"]
+           "LVISPass", "lvis_pass", "lvis_accumulate", "freq_groups", "summarize", "result_lines", "image_pairs",
+           "PER_CLASS_FIELDS", "per_class_table"]
 
 #: lvis-api's frequency groups, in the order of APr, APc, APf
 FREQUENCIES = ("r", "c", "f")
@@ -326,3 +327,57 @@ def result_lines(results, iou_thrs, max_dets=300):
         area = key[2] if len(key) > 2 and key[2] in ("s", "m", "l") else "all"
         lines.append(fmt.format(title, kind, iou, area, max_dets, group, value))
     return lines
+
+
+def image_pairs(lists, img_ids, field):
+    """(image ids, category ids) int64 pairs of ``lists`` (image id -> list of category
+    ids: an image's ``neg_category_ids`` or ``not_exhaustive_category_ids``) over
+    ``img_ids``; an image without an entry is an error naming it and ``field``."""
+    im, ca = [], []
+    for i in img_ids:
+        lst = lists.get(i)
+        if lst is None:
+            raise InvalidAnnotationError("image %r: missing field '%s' (LVIS ground truth lists it for every "
+                                         "image)" % (i, field))
+        im.extend([i] * len(lst))
+        ca.extend(lst)
+    try:
+        return np.asarray(im, dtype=np.int64).reshape(-1), np.asarray(ca, dtype=np.int64).reshape(-1)
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidAnnotationError("images: field '%s' should hold lists of integer category ids" % field) from None
+
+
+PER_CLASS_FIELDS = ("category_id", "frequency", "ap", "ap50", "ap75", "ap_small", "ap_medium", "ap_large", "ar")
+
+
+def per_class_table(precision, recall, cat_ids, frequencies, iou_thrs, area_lbl):
+    """Per-category LVIS metrics as a NumPy structured array, one row per category:
+    ``category_id`` int64, ``frequency`` ("r", "c", "f"), and the mean of the valid
+    (> -1) entries of ``precision[t, :, k, a]`` for ``ap`` (IoU .50:.95), ``ap50``,
+    ``ap75``, ``ap_small``, ``ap_medium``, ``ap_large`` (area "all" unless named),
+    ``recall[t, k, a]`` for ``ar``; NaN where the category has no ground truth there."""
+    iou_thrs = np.asarray(iou_thrs)
+    K = len(cat_ids)
+    dtype = [(f, np.int64 if f == "category_id" else "U1" if f == "frequency" else np.float64)
+             for f in PER_CLASS_FIELDS]
+    out = np.zeros(K, dtype=dtype)
+    out["category_id"] = np.asarray(cat_ids, dtype=np.int64)
+    out["frequency"] = list(frequencies)
+
+    def mean_valid(s):
+        v = s[s > -1]
+        return float(np.mean(v)) if v.size else float("nan")
+
+    for field, thr, lbl in (("ap", None, "all"), ("ap50", .5, "all"), ("ap75", .75, "all"),
+                            ("ap_small", None, "small"), ("ap_medium", None, "medium"),
+                            ("ap_large", None, "large"), ("ar", None, "all")):
+        a = [i for i, x in enumerate(area_lbl) if x == lbl]
+        t = slice(None) if thr is None else np.where(iou_thrs == thr)[0]
+        for k in range(K):
+            if not a or (thr is not None and len(t) == 0):
+                out[field][k] = np.nan
+            elif field == "ar":
+                out[field][k] = mean_valid(recall[t, k, a[0]])
+            else:
+                out[field][k] = mean_valid(precision[t, :, k, a[0]])
+    return out
