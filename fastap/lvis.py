@@ -57,9 +57,9 @@ from .columns import dt_columns, sorted_ids_list
 from .errors import FastapError, InvalidAnnotationError, InvalidTypeError
 from .geometry import rles_from_objects, segm_result_boxes
 from .protocols.lvis import (LVISParams, cap_per_image, capped_order, freq_groups, image_pairs, lvis_accumulate,
-                             lvis_pass, result_lines, summarize)
+                             lvis_pass, per_class_table, result_lines, summarize)
 
-__all__ = ["LVIS", "LVISResults", "LVISEval", "Params", "lvis_inputs"]
+__all__ = ["LVIS", "LVISResults", "LVISEval", "Params", "lvis_inputs", "file_mentions"]
 
 #: lvis-api's ``Params`` (``fastap.protocols.lvis.LVISParams``)
 Params = LVISParams
@@ -74,7 +74,7 @@ def _quiet():
         yield
 
 
-def _file_mentions(path, needle):
+def file_mentions(path, needle):
     """Whether the file's bytes hold ``needle`` (a memory map: no copy)."""
     try:
         with open(path, "rb") as f:
@@ -99,7 +99,7 @@ class LVIS:
         if isinstance(annotation_path, Mapping):
             self._ignore_in_file, self._dicts_seen = True, True
         elif isinstance(annotation_path, (str, os.PathLike)):
-            self._ignore_in_file, self._dicts_seen = _file_mentions(annotation_path, b'"ignore"'), False
+            self._ignore_in_file, self._dicts_seen = file_mentions(annotation_path, b'"ignore"'), False
         else:
             raise InvalidTypeError("LVIS: expected the path of an annotation file or a dataset dict, got %s"
                                    % type(annotation_path).__name__)
@@ -541,6 +541,17 @@ class LVISEval:
         if not self.results:
             self.logger.warning("results is empty. Call run().")
         return self.results
+
+    def per_class(self):
+        """fastap only: per-category AP, AP50, AP75, APs/m/l and AR with each category's
+        frequency group, as a NumPy structured array (see
+        :func:`fastap.protocols.lvis.per_class_table`); after ``accumulate()``."""
+        if not self.eval:
+            raise RuntimeError("Please run accumulate() first.")
+        cats = self.lvis_gt.cats
+        return per_class_table(self.eval["precision"], self.eval["recall"], self.params.cat_ids,
+                               [cats[c].get("frequency") for c in self.params.cat_ids], self.params.iou_thrs,
+                               self.params.area_rng_lbl)
 
     @property
     def eval_imgs(self):

@@ -724,7 +724,7 @@ def make_lvis_arrays(seed=0, n_images=200, n_categories=60, gt_per_image=12.5, d
     # shuffle each image's results, then interleave images a little (as merged shards)
     order = np.lexsort((rng.random(D), dt_img_pos + (rng.random(D) < 0.02) * rng.integers(0, 3, D)))
     dt = dict(image_id=img_ids[dt_img_pos][order], category_id=cat_ids[dt_cat_pos][order],
-              bbox=dt_box[order], score=score[order])
+              bbox=dt_box[order], score=score[order], gt_index=np.where(from_gt & (G > 0), src, -1)[order])
     gt = dict(id=gt_id, image_id=img_ids[gt_img_pos], category_id=cat_ids[gt_cat_pos], bbox=gt_box,
               area=gt_area, ignore=ignore)
     images = dict(id=img_ids, neg_category_ids=[[int(cat_ids[k]) for k in x] for x in neg],
@@ -777,10 +777,18 @@ def make_lvis(seed=0, segm=False, with_bbox=False, image_size=(640, 480), **kw):
     }
     results = []
     dboxes = dt["bbox"].tolist()
+    src = dt["gt_index"].tolist()
     for j, (img, cat, s) in enumerate(zip(dt["image_id"].tolist(), dt["category_id"].tolist(), dt["score"].tolist())):
         r = {"image_id": img, "category_id": cat, "score": s}
         if segm:
             polys = [_star_polygon(rng, dboxes[j], int(rng.integers(5, 12)))]
+            if src[j] >= 0:        # the ground truth's outline moved into the result's box, with noise
+                gx, gy, gw, gh = boxes[src[j]]
+                x, y, w, h = dboxes[j]
+                poly = np.asarray(anns[src[j]]["segmentation"][0], dtype=np.float64).reshape(-1, 2)
+                poly = np.stack([x + (poly[:, 0] - gx) * w / max(gw, 1e-6), y + (poly[:, 1] - gy) * h / max(gh, 1e-6)], 1)
+                poly += rng.normal(0, 0.03, poly.shape) * np.array([w, h])
+                polys = [np.round(poly.reshape(-1), 2).tolist()]
             rle = mask.merge(mask.frPyObjects(polys, H, W))
             c = rle["counts"]
             r["segmentation"] = {"size": [H, W], "counts": c.decode() if isinstance(c, bytes) else c}
