@@ -497,7 +497,7 @@ class LVISEval:
         self._pass = lvis_pass(inp["gt"], inp["dt"], img_ids, p.cat_ids, inp["neg_pairs"], inp["nel_pairs"],
                                p.iou_thrs, p.area_rng, gt_rles=inp.get("gt_rles"), dt_rles=inp.get("dt_rles"),
                                dt_rle_pos=inp.get("dt_rle_pos"))
-        self._inputs = inp
+        self._eval_cat_ids = list(p.cat_ids)      # the K axis: lvis-api keeps params.cat_ids' order
         self._eval_imgs = None
 
     def accumulate(self):
@@ -508,6 +508,10 @@ class LVISEval:
             raise FastapError("LVISEval.accumulate(): run evaluate() first")
         p = self.params
         precision, recall = lvis_accumulate(self._pass, p.rec_thrs)
+        cats = np.asarray(self._eval_cat_ids, dtype=np.int64).reshape(-1)
+        if cats.shape[0] != self._pass.cat_ids.shape[0] or (cats != self._pass.cat_ids).any():
+            k = np.searchsorted(self._pass.cat_ids, cats)
+            precision, recall = np.ascontiguousarray(precision[:, :, k]), np.ascontiguousarray(recall[:, k])
         T, R, K, A = precision.shape
         self.eval = {
             "params": self.params,

@@ -110,10 +110,11 @@ def capped_order(image_id, score, max_dets=300):
     """int64 positions of the results lvis-api's ``LVISResults`` keeps, in its list's
     order (its ids are 1 + the position in it): images in the order of their first
     result; an image's results in the given order, or, for an image that was cut, by
-    descending score (stable)."""
+    descending score (stable). ``max_dets < 0``: the given order (lvis-api skips the
+    cut and its regrouping)."""
     n = image_id.shape[0]
-    if n == 0:
-        return np.zeros(0, np.int64)
+    if n == 0 or max_dets < 0:
+        return np.arange(n, dtype=np.int64)
     pos, n_img = _dense_positions(image_id)
     counts = np.bincount(pos, minlength=n_img)
     first = np.full(n_img, n, np.int64)
