@@ -27,9 +27,10 @@ Differences from lvis-api, all outside its numbers:
   afterwards are not seen); ground-truth dicts, once read, are read again at every
   ``evaluate()`` (edits count, as in lvis-api), but lvis-api's ``_prepare`` writes
   ``ignore = 0`` into them, fastap does not;
-* ``eval_imgs`` (lvis-api's per (category, area range, image) dicts) is built only
-  when read; ``ious``, ``_gts`` and ``_dts`` stay empty; ``eval['dt_pointers']`` is
-  built when read;
+* ``eval_imgs`` (lvis-api's per (category, area range, image) dicts, equal to its
+  own) is built only when read (a second matching pass, then a Python loop per
+  evaluated (image, category): slow at LVIS scale, as in lvis-api); ``ious``, ``_gts``
+  and ``_dts`` stay empty and ``eval`` has no ``dt_pointers``;
 * errors are fastap's (naming the record and field) where lvis-api fails with a
   ``KeyError`` or an ``AssertionError``; empty results evaluate to no detections
   (lvis-api fails on them); ``params.use_cats = 0`` is refused (lvis-api evaluates
@@ -498,6 +499,7 @@ class LVISEval:
                                p.iou_thrs, p.area_rng, gt_rles=inp.get("gt_rles"), dt_rles=inp.get("dt_rles"),
                                dt_rle_pos=inp.get("dt_rle_pos"))
         self._eval_cat_ids = list(p.cat_ids)      # the K axis: lvis-api keeps params.cat_ids' order
+        self._inputs = inp                        # for eval_imgs
         self._eval_imgs = None
 
     def accumulate(self):
@@ -571,4 +573,65 @@ class LVISEval:
 
 
 def build_eval_imgs(ev):
-    raise NotImplementedError
+    """lvis-api's ``eval_imgs`` list of an evaluated :class:`LVISEval`: one entry per
+    (category, area range, image) in that nesting order, None where the (image,
+    category) has neither ground truth nor evaluated results, else lvis-api's dict
+    (``dt_ids`` / ``dt_matches`` / ``gt_matches`` with its ids: results numbered in
+    ``LVISResults``' list order)."""
+    if ev._pass is None:
+        return []
+    p, inp = ev.params, ev._inputs
+    ps = lvis_pass(inp["gt"], inp["dt"], ev._pass.img_ids, ev._pass.cat_ids, inp["neg_pairs"], inp["nel_pairs"],
+                   ev._pass.iou_thrs, ev._pass.area_rng, gt_rles=inp.get("gt_rles"), dt_rles=inp.get("dt_rles"),
+                   dt_rle_pos=inp.get("dt_rle_pos"), details=True)
+    tb, core = ps.tables, ps.tables.core
+    T, A = ps.iou_thrs.shape[0], ps.area_rng.shape[0]
+    match = np.concatenate([m["dt_match"] for m in ps.matches], axis=1)           # [A, T, n_dt]
+    bits = np.arange(T) % 32
+    ign = np.concatenate([((m["dt_ignore"][:, None, :] >> bits[s:e, None]) & 1).astype(bool)
+                          for m, (s, e) in zip(ps.matches, _chunks(T))], axis=1)  # [A, T, n_dt]
+    gt_ign = ps.matches[0]["gt_ignore"]                                           # [A, n_gt]
+    dtr = ev.lvis_dt
+    keep = np.flatnonzero(dtr._keep)
+    lvis_id = np.zeros(dtr._keep.shape[0], np.int64)
+    lvis_id[capped_order(dtr._cols["image_id"], dtr._cols["score"], dtr._max_dets)] = \
+        np.arange(1, keep.shape[0] + 1)
+    dt_id = np.take(lvis_id, np.take(keep, np.take(tb.dt_sel, tb.dt_index)))
+    gt_id = np.take(inp["gt"]["id"], np.take(tb.gt_sel, tb.gt_index))
+    score = core.dt_score
+    I, img_list = len(p.img_ids), list(p.img_ids)
+    k_of = {c: k for k, c in enumerate(ps.cat_ids.tolist())}
+    out = [None] * (len(ev._eval_cat_ids) * A * I)
+    for kk, c in enumerate(ev._eval_cat_ids):
+        k = k_of[int(c)]
+        for i, g0, g1, d0, d1 in _runs(core, k):
+            for a in range(A):
+                gi = gt_ign[a, g0:g1]
+                go = np.argsort(gi, kind="mergesort")
+                gm = match[a, :, d0:d1]
+                dt_m = np.where(gm >= 0, np.take(gt_id, np.maximum(gm, 0)), 0).astype(np.float64)
+                gt_m = np.zeros((T, g1 - g0))
+                t_idx, d_idx = np.nonzero(gm >= 0)
+                gt_m[t_idx, gm[t_idx, d_idx] - g0] = dt_id[d0 + d_idx]
+                out[(kk * A + a) * I + i] = {
+                    "image_id": img_list[i], "category_id": c, "area_rng": p.area_rng[a],
+                    "dt_ids": dt_id[d0:d1].tolist(), "gt_ids": gt_id[g0:g1][go].tolist(),
+                    "dt_matches": dt_m, "gt_matches": gt_m[:, go], "dt_scores": score[d0:d1].tolist(),
+                    "gt_ignore": gi[go].astype(np.int64) if g1 > g0 else np.array([]),
+                    "dt_ignore": ign[a, :, d0:d1].copy()}
+    return out
+
+
+def _chunks(T):
+    return [(s, min(s + 32, T)) for s in range(0, T, 32)]
+
+
+def _runs(core, k):
+    """(image index, gt begin, gt end, dt begin, dt end) of category k's images that have
+    ground truth or results."""
+    go, do = core.gt_off, core.dt_off
+    gimg, dimg = core.gt_img[go[k]:go[k + 1]], core.dt_img[do[k]:do[k + 1]]
+    imgs = np.union1d(gimg, dimg)
+    gs, ge = np.searchsorted(gimg, imgs) + go[k], np.searchsorted(gimg, imgs, side="right") + go[k]
+    ds, de = np.searchsorted(dimg, imgs) + do[k], np.searchsorted(dimg, imgs, side="right") + do[k]
+    return zip(imgs.tolist(), gs.tolist(), ge.tolist(), ds.tolist(), de.tolist())

@@ -344,3 +344,23 @@ def test_cli(tmp_path):
     assert json.loads(p.stdout)["results_lvis"]["AP"] == float(_run(L, ds, res, "bbox", -1).results["AP"])
     p = _cli(gt_path, res_path, "--f1")
     assert p.returncode == 2 and "--protocol lvis" in p.stderr
+
+
+def test_eval_imgs_equal_lvis_api():
+    ds, res = _data(9, n_images=12, n_categories=15, dets_per_image=40)
+
+    def edit(p):
+        p.cat_ids = p.cat_ids[::-1]
+    a, b = _run(F, ds, res, "bbox", 30, set_params=edit), _run(L, ds, res, "bbox", 30, set_params=edit)
+    ea, eb = a.eval_imgs, b.eval_imgs
+    assert len(ea) == len(eb) and sum(e is not None for e in eb) > 50
+    for x, y in zip(ea, eb):
+        assert (x is None) == (y is None)
+        if x is None:
+            continue
+        assert x.keys() == y.keys()
+        for key in x:
+            if isinstance(y[key], np.ndarray):
+                assert np.array_equal(x[key], y[key]) and x[key].dtype == y[key].dtype, key
+            else:
+                assert x[key] == y[key], key
