@@ -30,6 +30,9 @@ FastapWarning (UnknownIdsWarning, EmptyResultsWarning, BoxesAsMasksWarning, Igno
 init_as_pycocotools() / restore_pycocotools()
     ``import pycocotools`` (coco, cocoeval, mask, _mask) gives fastap's drop-ins, for
     frameworks imported afterwards; a context manager too (fastap.compat).
+lvis (LVIS, LVISResults, LVISEval), init_as_lvis() / restore_lvis()
+    A drop-in for lvis-api 0.5.3 (federated LVIS evaluation, bit-identical); ``import lvis``
+    gives it after init_as_lvis().
 
 Layers (each module imports only from the layers above it in this list)
 -----------------------------------------------------------------------
@@ -41,7 +44,7 @@ protocols.coco / .voc, geometry     the protocols' steps; mask IoU and OKS for t
 evalpass                            one evaluation pass (tables, IoUs, matches) with named fields
 adapters.*, formats, reports.*      JSON files, COCO datasets, YOLO/VOC; reports and plots of a pass
 api                                 evaluate() and EvalResult
-coco, evaluator, dask, distributed  the pycocotools facade; streaming and scale-out
+coco, lvis, evaluator, dask, ...    the pycocotools and lvis-api facades; streaming and scale-out
 compat                              pycocotools' module names for the facade
 cli                                 the command line
 (iou, cuda, mask, reference and synthetic stand beside them: box IoU on CPU and GPU, the
@@ -59,7 +62,8 @@ from .coco import COCO, COCOeval
 from .evaluator import Evaluator
 from . import mask
 from .formats import read_voc_results, read_voc_xml, read_yolo
-from .compat import init_as_pycocotools, restore_pycocotools
+from .compat import init_as_lvis, init_as_pycocotools, restore_lvis, restore_pycocotools
+from . import lvis
 from .reports import (ConfusionMatrix, ErrorAnalysis, OperatingPoints, confusion_matrix, error_analysis,
                       operating_points, plot_all)
 
@@ -69,4 +73,5 @@ __all__ = ["__version__", "COCO", "COCOeval", "Params", "evaluate", "EvalResult"
            "IgnoredArgumentWarning",
            "mask", "read_yolo", "read_voc_xml", "read_voc_results",
            "operating_points", "confusion_matrix", "error_analysis", "OperatingPoints", "ConfusionMatrix",
-           "ErrorAnalysis", "plot_all", "init_as_pycocotools", "restore_pycocotools"]
+           "ErrorAnalysis", "plot_all", "init_as_pycocotools", "restore_pycocotools", "init_as_lvis", "restore_lvis",
+           "lvis"]

@@ -1,6 +1,6 @@
 """The ``fastap`` command line.
 
-    fastap eval GT RESULTS [--format coco|yolo|voc] [--protocol coco|voc|voc07]
+    fastap eval GT RESULTS [--format coco|yolo|voc] [--protocol coco|lvis|voc|voc07]
                 [--iou-threshold T] [--image-sizes FILE] [--images DIR] [--names FILE]
                 [--iou-type bbox|segm|keypoints] [--json OUT] [--per-class] [--csv OUT]
                 [--threads N] [--quiet] [--progress]
@@ -28,6 +28,7 @@ import warnings
 import numpy as np
 
 from . import formats, synthetic
+from . import lvis as lvis_api
 from .adapters.cocodata import COCO
 from .api import accumulate, evaluate, evaluate_pass, table_to_csv
 from .columns import sorted_ids_list
@@ -49,6 +50,7 @@ EPILOG = """examples:
   fastap eval labels/ predictions/ --format yolo --image-sizes sizes.json
   fastap eval Annotations/ results/ --format voc --protocol voc --iou-threshold 0.5
   fastap eval gt.json dt.json --protocol voc07
+  fastap eval lvis_v1_val.json results.json --iou-type segm    # LVIS: detected from the file
   fastap demo
 """
 
@@ -286,13 +288,19 @@ def _check_usage(args):
             error("%s: %s is a folder, not a COCO JSON file: for a folder of YOLO label files or of VOC XML "
                   "files give --format yolo or --format voc" % (name, path))
     reports = ["--" + o for o in REPORT_OPTIONS if getattr(args, o)]
-    if args.iou_threshold is not None and args.protocol == "coco":
-        error("argument --iou-threshold: applies to --protocol voc / voc07 only; --protocol coco averages AP "
-              "over IoU 0.50:0.95 (AP50 and AP75 are in its summary)")
-    if args.iou_type != "bbox" and (args.protocol != "coco" or args.format != "coco"):
-        error("argument --iou-type: %s needs --format coco and --protocol coco" % args.iou_type)
+    if args.iou_threshold is not None and args.protocol in ("coco", "lvis"):
+        error("argument --iou-threshold: applies to --protocol voc / voc07 only; --protocol %s averages AP "
+              "over IoU 0.50:0.95 (AP50 and AP75 are in its summary)" % args.protocol)
+    if args.iou_type != "bbox" and (args.protocol not in ("coco", "lvis") or args.format != "coco"):
+        error("argument --iou-type: %s needs --format coco and --protocol coco (or lvis)" % args.iou_type)
+    if args.protocol == "lvis" and args.iou_type == "keypoints":
+        error("argument --iou-type: --protocol lvis evaluates bbox or segm")
+    if args.max_dets is not None and args.protocol != "lvis":
+        error("argument --max-dets: applies to --protocol lvis only (the COCO protocol's maxDets are 1, 10, 100)")
+    if args.protocol == "lvis" and args.format != "coco":
+        error("argument --protocol: lvis reads COCO-format files (--format coco)")
     if reports and args.protocol != "coco":
-        error("argument %s: the reports need --protocol coco" % reports[0])
+        error("argument %s: the reports need --protocol coco, not --protocol %s" % (reports[0], args.protocol))
     if args.iou_thr is not None and not reports:
         error("argument --iou-thr: is the IoU threshold of the reports (--f1, --confusion, --errors, --plots), "
               "and none is asked for%s" % ("; the threshold of --protocol %s is --iou-threshold" % args.protocol
@@ -312,6 +320,7 @@ def _check_usage(args):
     if args.plots is not None and os.path.exists(args.plots) and not os.path.isdir(args.plots):
         error("argument --plots: %s is a file, not a folder" % args.plots)
     args.iou_threshold = 0.5 if args.iou_threshold is None else args.iou_threshold
+    args.max_dets = 300 if args.max_dets is None else args.max_dets
     args.iou_thr = 0.5 if args.iou_thr is None else args.iou_thr
     args.conf = 0.25 if args.conf is None else args.conf
 
@@ -328,12 +337,66 @@ def _prepare_plots(directory):
         raise InvalidFileError("%s: cannot make the plots folder (%s)" % (directory, e.strerror or e)) from None
 
 
+def _lvis_file(path):
+    """Whether a COCO-format annotation file is an LVIS one (its images list
+    ``neg_category_ids``): the file's bytes are searched, nothing is parsed."""
+    return os.path.isfile(path) and lvis_api.file_mentions(path, b'"neg_category_ids"')
+
+
+def _eval_lvis(args):
+    """--protocol lvis: lvis-api's LVISEval (fastap.lvis), its summary printed."""
+    if args.format != "coco" or args.iou_type not in ("bbox", "segm"):
+        raise InvalidFileError("--protocol lvis reads COCO-format files (--format coco) and evaluates "
+                               "--iou-type bbox or segm")
+    if args.f1 or args.confusion or args.errors or args.plots or args.image_sizes or args.images or args.names:
+        raise InvalidFileError("--protocol lvis: the reports (--f1, --confusion, --errors, --plots) and "
+                               "--image-sizes / --images / --names are not available")
+    quiet = _quiet(args)
+    t0 = time.perf_counter()
+    gt = lvis_api.LVIS(args.gt)
+    dt = lvis_api.LVISResults(gt, args.results, max_dets=args.max_dets)
+    t1 = time.perf_counter()
+    ev = lvis_api.LVISEval(gt, dt, args.iou_type)
+    ev.params.max_dets = args.max_dets
+    ev.evaluate()
+    t2 = time.perf_counter()
+    ev.accumulate()
+    ev.summarize()
+    t3 = time.perf_counter()
+    t = {"load": t1 - t0, "evaluate": t2 - t1, "accumulate": t3 - t2, "total": t3 - t0}
+    table = ev.per_class() if args.per_class or args.csv else None
+    if not quiet:
+        ev.print_results()
+        if args.per_class:
+            print(_format_table(table))
+        print("fastap: load %.3f s, evaluate %.3f s, accumulate %.3f s, total %.3f s"
+              % (t["load"], t["evaluate"], t["accumulate"], t["total"]))
+    if args.csv:
+        with _out(args.csv) as f:
+            table_to_csv(table, f)
+    if args.json:
+        out = {"gt": os.fspath(args.gt), "results": os.fspath(args.results), "protocol": "lvis",
+               "iou_type": args.iou_type, "max_dets": args.max_dets,
+               "results_lvis": {k: float(v) for k, v in ev.results.items()}, "timings_s": t}
+        if args.per_class:
+            out["per_class"] = [{k: (None if isinstance(v, float) and v != v else v)
+                                 for k, v in zip(table.dtype.names, row)} for row in table.tolist()]
+        with _out(args.json) as f:
+            json.dump(out, f, indent=1)
+            f.write("\n")
+    return 0
+
+
 def cmd_eval(args):
+    if args.protocol is None:
+        args.protocol = "lvis" if args.format == "coco" and _lvis_file(args.gt) else "coco"
     _check_usage(args)
     if args.plots is not None:
         _prepare_plots(args.plots)
     with _Warnings() as w:
         args.warnings = w.items
+        if args.protocol == "lvis":
+            return _eval_lvis(args)
         if args.format != "coco" or args.protocol != "coco":
             return _eval_columns(args)
         return _eval_coco(args)
@@ -451,7 +514,7 @@ def _format_table(table, class_names=None):
     """Fixed-width text of a per-class structured array (NaN shown as '-'), with a
     name column when `class_names` (one per row) is given."""
     names = table.dtype.names
-    rows = [[str(v) if isinstance(v, int) else ("-" if v != v else "%.3f" % v) for v in row]
+    rows = [[str(v) if isinstance(v, (int, str)) else ("-" if v != v else "%.3f" % v) for v in row]
             for row in table.tolist()]
     if class_names is not None:
         names = names[:1] + ("name",) + names[1:]
@@ -543,9 +606,14 @@ def build_parser():
                    "(yolo) or VOC devkit result files, a folder or one file (voc)")
     e.add_argument("--format", default="coco", choices=["coco", "yolo", "voc"],
                    help="input format of GT and RESULTS (default: coco; see 'input formats' below)")
-    e.add_argument("--protocol", default="coco", choices=["coco", "voc", "voc07"],
-                   help="metrics: coco (pycocotools' mAP@[.5:.95] and the 12 stats), voc (VOC2010+ "
-                   "all-point AP) or voc07 (VOC2007 11-point AP) (default: coco)")
+    e.add_argument("--protocol", default=None, choices=["coco", "lvis", "voc", "voc07"],
+                   help="metrics: coco (pycocotools' mAP@[.5:.95] and the 12 stats), lvis (lvis-api's "
+                   "federated AP, APr/APc/APf and AR@300), voc (VOC2010+ all-point AP) or voc07 (VOC2007 "
+                   "11-point AP) (default: lvis for an LVIS annotation file -- its images list "
+                   "neg_category_ids --, else coco)")
+    e.add_argument("--max-dets", type=int, default=None, metavar="N",
+                   help="--protocol lvis: each image's N highest-scoring results are evaluated (default 300, "
+                   "lvis-api's; -1: all)")
     e.add_argument("--iou-threshold", type=float, default=None, metavar="T",
                    help="IoU threshold of --protocol voc/voc07 (default: 0.5; --protocol coco averages over "
                    "0.50:0.95)")

@@ -176,7 +176,7 @@ def test_array_api_errors():
     with pytest.raises(TypeError, match="mapping of arrays"):
         fastap.evaluate([1, 2], dt)
     with pytest.raises(ValueError, match="protocol should be"):
-        fastap.evaluate(gt, {**dt, "score": [0.5]}, protocol="lvis")
+        fastap.evaluate(gt, {**dt, "score": [0.5]}, protocol="lvis-v0")
 
 
 def test_errors_are_value_and_type_errors():

@@ -590,7 +590,7 @@ def _options_cases():
                               "'bbox', 'segm' or 'keypoints'"),
         "evaluate box_format": (lambda: fastap.evaluate(*a, box_format="xyxyx"), "box_format",
                                 "'xywh', 'xyxy' or 'cxcywh'"),
-        "evaluate protocol": (lambda: fastap.evaluate(*a, protocol="pascal"), "protocol", "'coco', 'voc' or 'voc07'"),
+        "evaluate protocol": (lambda: fastap.evaluate(*a, protocol="pascal"), "protocol", "'coco', 'lvis', 'voc' or 'voc07'"),
         "evaluate voc box_format": (lambda: fastap.evaluate(*a, protocol="voc", box_format="ltrb"), "box_format",
                                     "'xywh', 'xyxy' or 'cxcywh'"),
         "evaluate segm voc": (lambda: fastap.evaluate(*a, iou_type="segm", protocol="voc"), "iou_type='segm'",
