@@ -17,7 +17,8 @@ and at the end the per-batch ``evalImgs`` concatenated along images and assigned
 Timed separately, in ms per image (median over batches and rounds; min in brackets):
 
 * ``batch B``: loadRes + evaluate + evalImgs for batches of B images;
-* ``accumulate``: the final merge + accumulate + summarize (batches of 8);
+* ``accumulate``: the final merge + accumulate + summarize;
+* ``end to end``: the whole loop of batches and the final step, per image;
 * ``1 image``: ``evaluate()`` of a COCOeval holding all detections with
   ``params.imgIds = [one id]``.
 
@@ -80,7 +81,7 @@ def child(lib, gt_path, dt_path, n_images, batch_sizes, n_single):
         with contextlib.redirect_stdout(sink):
             coco_eval = COCOeval(coco_gt, iouType="bbox")
         A = len(coco_eval.params.areaRng)
-        times, all_ids, all_evals = [], [], []
+        times, all_ids, all_evals, loop = [], [], [], 0.0
         for batch in _batches(img_ids, bs):
             # fresh result dicts per batch, made before the clock starts (loadRes edits them)
             results = [dict(r, bbox=list(r["bbox"])) for i in batch for r in by_img.get(i, ())]
@@ -92,6 +93,7 @@ def child(lib, gt_path, dt_path, n_images, batch_sizes, n_single):
                 coco_eval.evaluate()
                 ids = coco_eval.params.imgIds
                 ev = np.asarray(coco_eval.evalImgs).reshape(-1, A, len(ids))
+            loop += time.perf_counter() - t0
             times.append((time.perf_counter() - t0) / len(batch))
             all_ids.extend(ids)
             all_evals.append(ev)
@@ -109,6 +111,7 @@ def child(lib, gt_path, dt_path, n_images, batch_sizes, n_single):
             coco_eval.accumulate()
             coco_eval.summarize()
         out["accumulate%d" % bs] = [(time.perf_counter() - t0) / len(img_ids)]
+        out["total%d" % bs] = [(loop + time.perf_counter() - t0) / len(img_ids)]
         out["stats%d" % bs] = [float(s) for s in coco_eval.stats]
     # one image at a time, all detections loaded
     with contextlib.redirect_stdout(sink):
@@ -171,7 +174,10 @@ def main(argv=None):
     print("ms per image, median [min]; ratio = pycocotools / fastap (higher: fastap faster)\n")
     rows = [("batch 1: loadRes+evaluate+evalImgs", "batch1"),
             ("batch 8: loadRes+evaluate+evalImgs", "batch8"),
+            ("final merge+accumulate (batch 1)", "accumulate1"),
             ("final merge+accumulate (batch 8)", "accumulate8"),
+            ("end to end (loop + final), batch 1", "total1"),
+            ("end to end (loop + final), batch 8", "total8"),
             ("1 image: evaluate()", "single")]
     hdr = "%-38s %-8s %16s %16s %8s" % ("measurement", "threads", "fastap", "pycocotools", "ratio")
     print(hdr)

@@ -219,6 +219,31 @@ int fa_coco_accumulate_areas(const fa_coco_input *in, const fa_coco_params *p, i
                              void *scratch, double *precision, double *recall, double *scores);
 
 /* ------------------------------------------------------------------------------------
+ * accum_blocks.c -- pycocotools accumulate() of evalImgs dicts, by (category, area) block
+ * ------------------------------------------------------------------------------------ */
+
+/* The detections of B blocks, concatenated (block b: [det_off[b], det_off[b+1])), each
+ * block's in the order of its dicts (image order, then the dict's own order). All
+ * arrays are owned by the caller. */
+typedef struct {
+    int64_t n_blocks, n_det;
+    const int64_t *det_off;     /* [B+1], non-decreasing, det_off[0] = 0, det_off[B] = n_det */
+    const int64_t *npig;        /* [B] non-ignored ground truths of each block (0: -1 out) */
+    const double *score;        /* [n_det] dtScores */
+    const int64_t *rank;        /* [n_det] position of the detection in its dict */
+    const uint8_t *flags;       /* [T][n_det] bit 0: true positive, bit 1: false positive */
+    int32_t n_iou, n_rec, n_maxdet;
+    const double *rec_thrs;     /* [R] recall thresholds */
+    const int64_t *max_dets;    /* [M] maxDets settings (a detection counts if rank < it) */
+} fa_blocks_input;
+
+/* Accumulate block b: precision and scores float64 [B][M][T][R], recall [B][M][T];
+ * writes block b's entries only (-1 everywhere when npig[b] is 0). Returns 0, or -1
+ * when memory for the block's order could not be allocated. */
+int fa_accumulate_block(const fa_blocks_input *in, int64_t b, double *precision, double *recall,
+                        double *scores);
+
+/* ------------------------------------------------------------------------------------
  * keypoints.c -- object keypoint similarity (pycocotools computeOks)
  * ------------------------------------------------------------------------------------ */
 

@@ -23,27 +23,37 @@ operating_points / confusion_matrix / error_analysis(result, ...)
 mask
     COCO run-length encoded masks, a drop-in for pycocotools.mask (encode, decode, area,
     toBbox, iou, merge, frPyObjects).
+FastapError (InvalidAnnotationError, InvalidTypeError, InvalidFileError, DeviceError)
+    The exceptions fastap raises on bad input (fastap.errors).
+FastapWarning (UnknownIdsWarning, EmptyResultsWarning, BoxesAsMasksWarning, IgnoredArgumentWarning)
+    The warnings on input that is valid but looks like a mistake.
 init_as_pycocotools() / restore_pycocotools()
     ``import pycocotools`` (coco, cocoeval, mask, _mask) gives fastap's drop-ins, for
     frameworks imported afterwards; a context manager too (fastap.compat).
+lvis (LVIS, LVISResults, LVISEval), init_as_lvis() / restore_lvis()
+    A drop-in for lvis-api 0.5.3 (federated LVIS evaluation, bit-identical); ``import lvis``
+    gives it after init_as_lvis().
 
 Layers (each module imports only from the layers above it in this list)
 -----------------------------------------------------------------------
-errors, params                      leaves
-_core                               the binding to the C kernels (csrc/)
-threads, columns, tables            thread policy; validated columns; grouped tables
+errors                              the leaf
+params, _core                       pycocotools' parameters; the binding to the C kernels (csrc/)
+threads, columns, tables, checks    thread policy; validated columns; grouped tables; the
+                                    checks behind the warnings on suspicious input
 protocols.coco / .voc, geometry     the protocols' steps; mask IoU and OKS for the tables
 evalpass                            one evaluation pass (tables, IoUs, matches) with named fields
 adapters.*, formats, reports.*      JSON files, COCO datasets, YOLO/VOC; reports and plots of a pass
 api                                 evaluate() and EvalResult
-coco, evaluator, dask, distributed  the pycocotools facade; streaming and scale-out
+coco, lvis, evaluator, dask, ...    the pycocotools and lvis-api facades; streaming and scale-out
 compat                              pycocotools' module names for the facade
 cli                                 the command line
 (iou, cuda, mask, reference and synthetic stand beside them: box IoU on CPU and GPU, the
 pycocotools.mask drop-in, the plain-Python reference, generated data.)
 """
 from ._version import __version__
-from .errors import DeviceError, FastapError, InvalidAnnotationError, InvalidFileError, InvalidTypeError
+from .errors import (BoxesAsMasksWarning, DeviceError, EmptyResultsWarning, FastapError, FastapWarning,
+                     IgnoredArgumentWarning, InvalidAnnotationError, InvalidFileError, InvalidOptionError,
+                     InvalidTypeError, UnknownIdsWarning)
 from .params import Params
 from .api import EvalResult, evaluate
 from .iou import box_iou
@@ -52,12 +62,16 @@ from .coco import COCO, COCOeval
 from .evaluator import Evaluator
 from . import mask
 from .formats import read_voc_results, read_voc_xml, read_yolo
-from .compat import init_as_pycocotools, restore_pycocotools
+from .compat import init_as_lvis, init_as_pycocotools, restore_lvis, restore_pycocotools
+from . import lvis
 from .reports import (ConfusionMatrix, ErrorAnalysis, OperatingPoints, confusion_matrix, error_analysis,
                       operating_points, plot_all)
 
 __all__ = ["__version__", "COCO", "COCOeval", "Params", "evaluate", "EvalResult", "box_iou", "Evaluator",
-           "FastapError", "InvalidAnnotationError", "InvalidTypeError", "InvalidFileError", "DeviceError",
+           "FastapError", "InvalidAnnotationError", "InvalidTypeError", "InvalidFileError", "InvalidOptionError",
+           "DeviceError", "FastapWarning", "UnknownIdsWarning", "EmptyResultsWarning", "BoxesAsMasksWarning",
+           "IgnoredArgumentWarning",
            "mask", "read_yolo", "read_voc_xml", "read_voc_results",
            "operating_points", "confusion_matrix", "error_analysis", "OperatingPoints", "ConfusionMatrix",
-           "ErrorAnalysis", "plot_all", "init_as_pycocotools", "restore_pycocotools"]
+           "ErrorAnalysis", "plot_all", "init_as_pycocotools", "restore_pycocotools", "init_as_lvis", "restore_lvis",
+           "lvis"]

@@ -109,6 +109,23 @@ cdef extern from "fastap.h" nogil:
                                  int64_t n_order, void *scratch, double *precision,
                                  double *recall, double *scores)
 
+    # ---- accum_blocks.c ----------------------------------------------------------------
+    ctypedef struct fa_blocks_input:
+        int64_t n_blocks
+        int64_t n_det
+        const int64_t *det_off
+        const int64_t *npig
+        const double *score
+        const int64_t *rank
+        const uint8_t *flags
+        int32_t n_iou
+        int32_t n_rec
+        int32_t n_maxdet
+        const double *rec_thrs
+        const int64_t *max_dets
+    int fa_accumulate_block(const fa_blocks_input *inp, int64_t b, double *precision,
+                            double *recall, double *scores)
+
     # ---- keypoints.c ------------------------------------------------------------------
     ctypedef struct fa_oks_input:
         int64_t n_kpt

@@ -13,6 +13,8 @@ import sys
 
 import numpy as np
 cimport numpy as cnp
+
+from .errors import InvalidOptionError
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.dict cimport PyDict_GetItem
 from cpython.object cimport PyObject
@@ -88,7 +90,8 @@ def max_threads():
 
 def thread_count(num_threads=None):
     """The threads a kernel given ``num_threads`` uses (see ``_threads``): the integer
-    itself, or for None the default of :func:`max_threads`. ValueError otherwise."""
+    itself, or for None the default of :func:`max_threads`. InvalidOptionError (a
+    ValueError) otherwise."""
     return _threads(num_threads)
 
 
@@ -98,14 +101,15 @@ cdef int _threads(num_threads) except -1:
     num_threads: an integer >= 1 (anything int() accepts), or None for the default:
     the FASTAP_NUM_THREADS environment variable if set and non-empty, else OpenMP's
     omp_get_max_threads() -- OMP_NUM_THREADS when set, otherwise every core -- and 1 in a
-    build without OpenMP; capped by torch.get_num_threads() when torch is imported. Raises ValueError for a value that is not an integer >= 1,
-    naming num_threads / FASTAP_NUM_THREADS. Callers may still run serially below
+    build without OpenMP; capped by torch.get_num_threads() when torch is imported. Raises
+    InvalidOptionError (a ValueError) for a value that is not an integer >= 1, naming
+    num_threads or the FASTAP_NUM_THREADS environment variable. Callers may still run serially below
     SERIAL_BELOW records (see the top of this file).
     """
     if num_threads is None:
         env = os.environ.get("FASTAP_NUM_THREADS")
         if env:
-            num_threads = env
+            return _env_threads(env)
         else:
             n = max(1, fa_max_threads())
             # inside a PyTorch process, no more than torch's own cap (torch.set_num_threads,
@@ -122,11 +126,25 @@ cdef int _threads(num_threads) except -1:
             return n
     try:
         n = int(num_threads)
+    except (TypeError, ValueError, OverflowError):
+        n = 0
+    if n < 1 or (isinstance(num_threads, float) and n != num_threads):
+        raise InvalidOptionError("num_threads (the command line's --threads) should be an integer >= 1, or None "
+                                 "for the default (FASTAP_NUM_THREADS, else all cores / OMP_NUM_THREADS), got %r"
+                                 % (num_threads,))
+    return n
+
+
+cdef int _env_threads(str env) except -1:
+    """The FASTAP_NUM_THREADS environment variable's thread count: an integer >= 1."""
+    try:
+        n = int(env)
     except ValueError:
-        raise ValueError("num_threads (or FASTAP_NUM_THREADS) must be an integer >= 1, got %r"
-                         % (num_threads,)) from None
+        n = 0
     if n < 1:
-        raise ValueError("num_threads (or FASTAP_NUM_THREADS) must be >= 1, got %r" % (num_threads,))
+        raise InvalidOptionError("the environment variable FASTAP_NUM_THREADS should be an integer >= 1 (the "
+                                 "threads fastap uses), got %r; unset it for the default (all cores, or "
+                                 "OMP_NUM_THREADS)" % (env,))
     return n
 
 
@@ -163,7 +181,7 @@ def box_iou(a, b, crowd=None, fmt="xywh", bint plus_one=False, num_threads=None,
         if crowd.shape[0]:
             crp = &cr[0]
     if fmt not in ("xywh", "xyxy"):
-        raise ValueError("fmt should be 'xywh' or 'xyxy', got %r" % (fmt,))
+        raise InvalidOptionError("fmt should be 'xywh' or 'xyxy', got %r" % (fmt,))
     if plus_one and crp != NULL:
         raise ValueError("plus_one=True cannot be combined with crowd flags")
     cdef int64_t n = a.shape[0], m = b.shape[0]
@@ -1100,6 +1118,7 @@ def voc_evaluate(CocoTables tables, gt_difficult, double iou_thr, bint plus_one=
 include "_json.pxi"
 include "_segm.pxi"
 include "_reports.pxi"
+include "_evalimgs.pxi"
 
 
 # ------------------------------------------------------------------------------------

@@ -13,13 +13,15 @@ import csv
 import numpy as np
 
 from .adapters.cocodata import COCO, columns_of, iou_attacher
-from .columns import box_column, dt_columns, float_column, gt_columns, id_column, sorted_ids_list, unique_ids
-from .errors import InvalidAnnotationError, InvalidTypeError
+from .checks import check_arrays_pass, check_arrays_voc, warn, warn_empty
+from .columns import box_column, check_box_format, dt_columns, float_column, gt_columns, param_ids, sorted_ids_list, unique_ids
+from .errors import IgnoredArgumentWarning, InvalidAnnotationError, InvalidOptionError, InvalidTypeError
 from .evalpass import run_pass
 from .geometry import attach_oks, attach_rle_iou, keypoint_result_boxes, rles_from_objects, segm_result_boxes
-from .params import Params
+from .params import Params, check_iou_type
 from .protocols.coco import (KPT_STAT_NAMES, STAT_NAMES, check_params, per_class_means, per_class_table,
                              resolve_params, summarize)
+from .protocols import lvis as lvis_protocol
 from .protocols.voc import voc_ap, voc_map
 from .reports.orchestrate import ReportMethods
 from .tables import build_tables
@@ -61,6 +63,9 @@ class EvalResult(ReportMethods):
         """COCO protocol: per-category metrics as a structured array (see
         :func:`fastap.protocols.coco.per_class_table`); sort it with ``np.sort(t, order="ap")``."""
         p = self.params
+        if self.protocol == "lvis":
+            return lvis_protocol.per_class_table(self.precision, self.recall, self.cat_ids, self.frequency,
+                                                 p["iouThrs"], p["areaRngLbl"])
         return per_class_table(self.precision, self.recall, self.cat_ids, p["iouThrs"], p["areaRngLbl"],
                                p["maxDets"])
 
@@ -101,7 +106,7 @@ def table_to_csv(table, path_or_file):
 
 def evaluate(gt, dt, protocol="coco", iou_thresholds=None, rec_thresholds=None, max_dets=None,
              area_ranges=None, area_labels=None, img_ids=None, cat_ids=None, use_cats=True,
-             box_format="xywh", iou_threshold=0.5, plus_one=True, num_threads=None,
+             box_format="xywh", iou_threshold=None, plus_one=None, num_threads=None,
              iou_type="bbox", image_sizes=None, kpt_oks_sigmas=None):
     """Evaluate detections against ground truth given as NumPy arrays.
 
@@ -118,9 +123,19 @@ def evaluate(gt, dt, protocol="coco", iou_thresholds=None, rec_thresholds=None, 
     dt : mapping of arrays
         ``image_id`` int[D], ``category_id`` int[D], ``bbox`` float[D, 4],
         ``score`` float[D]. Also accepted: a ``fastap.COCO`` from ``loadRes``.
-    protocol : {"coco", "voc", "voc07"}, optional
-        "coco" (pycocotools' numbers, bit for bit), "voc" (VOC2010+ all-point AP at
-        ``iou_threshold``) or "voc07" (VOC2007 11-point AP).
+    protocol : {"coco", "lvis", "voc", "voc07"}, optional
+        "coco" (pycocotools' numbers, bit for bit), "lvis" (lvis-api 0.5.3's federated
+        evaluation, bit for bit), "voc" (VOC2010+ all-point AP at ``iou_threshold``) or
+        "voc07" (VOC2007 11-point AP).
+        "lvis": ``gt`` also holds ``neg_category_ids`` and ``not_exhaustive_category_ids``
+        (mappings image id -> list of category ids; their keys are the evaluated images
+        unless ``img_ids`` is given) and ``frequency`` (category id -> "r", "c" or "f";
+        its keys are the evaluated categories unless ``cat_ids`` is given); ``ignore``
+        [G] marks ignored ground truths (no crowd rule); ``max_dets`` (default 300, -1:
+        none) cuts each image's results to its highest scores first. The result has
+        ``precision`` [T, R, K, A], ``recall`` [T, K, A], ``results`` (lvis-api's
+        OrderedDict: AP, AP50, ..., ARl@300), ``metrics``, ``stats`` (the 13 values),
+        ``summary`` (lvis-api's printed lines), ``frequency`` and :meth:`per_class`.
     iou_thresholds : array-like of float, optional
         COCO parameter (default: pycocotools' ``iouThrs``).
     rec_thresholds : array-like of float, optional
@@ -137,8 +152,13 @@ def evaluate(gt, dt, protocol="coco", iou_thresholds=None, rec_thresholds=None, 
         False pools all categories (pycocotools' ``useCats=0``).
     box_format : {"xywh", "xyxy", "cxcywh"}, optional
         "xywh" (COCO), "xyxy" or "cxcywh": the layout of ``bbox`` in both.
+    iou_threshold : float, optional
+        VOC only: the IoU a match needs (default 0.5). The COCO protocol averages over
+        ``iou_thresholds`` instead: given with it, this argument has no effect and
+        gives an :class:`~fastap.errors.IgnoredArgumentWarning` (for AP at one IoU, pass
+        ``iou_thresholds=[t]``, or read ``map50`` / ``map75``).
     plus_one : bool, optional
-        VOC only: the devkit's +1 pixel IoU convention.
+        VOC only: the devkit's +1 pixel IoU convention (default True).
     num_threads : int, optional
         Threads for the C kernels (default: all cores / OMP_NUM_THREADS).
     iou_type : {"bbox", "segm", "keypoints"}, optional
@@ -157,17 +177,66 @@ def evaluate(gt, dt, protocol="coco", iou_thresholds=None, rec_thresholds=None, 
     Returns
     -------
     EvalResult
+
+    Warns
+    -----
+    FastapWarning
+        Input that looks like a mistake (the numbers stay those of pycocotools): no
+        detections (``EmptyResultsWarning``); detections whose categories or images have
+        no ground truth at all, or whose category ids look shifted
+        (``UnknownIdsWarning``); an argument the protocol does not use
+        (``IgnoredArgumentWarning``).
     """
+    _check_protocol(protocol)
+    check_iou_type(iou_type, "iou_type")
+    check_box_format(box_format)
+    _check_arguments(protocol, iou_threshold, plus_one, iou_thresholds=iou_thresholds,
+                     rec_thresholds=rec_thresholds, max_dets=max_dets, area_ranges=area_ranges,
+                     area_labels=area_labels, kpt_oks_sigmas=kpt_oks_sigmas, image_sizes=image_sizes)
+    if protocol == "lvis":
+        return _evaluate_lvis(gt, dt, iou_thresholds, rec_thresholds, 300 if max_dets is None else max_dets,
+                              area_ranges, area_labels, img_ids, cat_ids, box_format, num_threads, iou_type,
+                              image_sizes)
     if protocol in ("voc", "voc07") and iou_type == "bbox":
+        coco_objects = isinstance(gt, COCO)
         gt, dt = _box_columns(gt, box_format), _box_columns(dt, box_format, "dt")
         if img_ids is None:
             img_ids = np.union1d(gt["image_id"], dt["image_id"])
         if cat_ids is None:
             cat_ids = np.unique(gt["category_id"])
-        return _evaluate_voc(gt, dt, img_ids, cat_ids, use_cats, protocol, iou_threshold, plus_one, num_threads)
+        res = _evaluate_voc(gt, dt, img_ids, cat_ids, use_cats, protocol, 0.5 if iou_threshold is None else
+                            iou_threshold, True if plus_one is None else plus_one, num_threads)
+        if coco_objects:
+            if dt["image_id"].shape[0] == 0 and gt["image_id"].shape[0]:
+                warn_empty("results")
+        else:
+            check_arrays_voc(gt, dt, res.ap, "detections")
+        return res
     return accumulate(evaluate_pass(gt, dt, iou_thresholds, rec_thresholds, max_dets, area_ranges, area_labels,
                                     img_ids, cat_ids, use_cats, box_format, num_threads, iou_type, image_sizes,
                                     kpt_oks_sigmas, protocol=protocol))
+
+
+_COCO_ONLY = ("iou_thresholds", "rec_thresholds", "max_dets", "area_ranges", "area_labels", "kpt_oks_sigmas",
+              "image_sizes")
+
+
+def _check_arguments(protocol, iou_threshold, plus_one, **coco_only):
+    """Arguments the protocol does not use: an IgnoredArgumentWarning each."""
+    if protocol == "coco":
+        for name, v in (("iou_threshold", iou_threshold), ("plus_one", plus_one)):
+            if v is not None:
+                warn(IgnoredArgumentWarning,
+                     "%s=%r applies to protocol 'voc' / 'voc07' only and has no effect here: protocol 'coco' "
+                     "averages AP over iou_thresholds (default 0.50:0.05:0.95)%s"
+                     % (name, v, "; for AP at one IoU pass iou_thresholds=[%r], or read map50 / map75"
+                        % (v,) if name == "iou_threshold" else ""))
+    elif protocol in ("voc", "voc07"):
+        for name in _COCO_ONLY:
+            if coco_only[name] is not None:
+                warn(IgnoredArgumentWarning,
+                     "%s applies to protocol 'coco' only and has no effect with protocol %r (which matches at "
+                     "iou_threshold, default 0.5)" % (name, protocol))
 
 
 def evaluate_pass(gt, dt, iou_thresholds=None, rec_thresholds=None, max_dets=None, area_ranges=None,
@@ -179,20 +248,26 @@ def evaluate_pass(gt, dt, iou_thresholds=None, rec_thresholds=None, max_dets=Non
 
     With a :class:`fastap.COCO` ground truth, its annotation ids must be unique
     (pycocotools would evaluate the last of a duplicated id twice)."""
-    if iou_type not in ("bbox", "segm", "keypoints"):
-        raise ValueError("iou_type should be 'bbox', 'segm' or 'keypoints', got %r" % (iou_type,))
+    check_iou_type(iou_type, "iou_type")
+    check_box_format(box_format)
+    _check_protocol(protocol)
     coco = dict(iou_thresholds=iou_thresholds, rec_thresholds=rec_thresholds, max_dets=max_dets,
                 area_ranges=area_ranges, area_labels=area_labels, img_ids=img_ids, cat_ids=cat_ids,
                 use_cats=use_cats, num_threads=num_threads)
+    if protocol != "coco":
+        if iou_type != "bbox":
+            raise InvalidOptionError("iou_type=%r is evaluated with the COCO protocol only (protocol='coco'), got "
+                                     "protocol=%r" % (iou_type, protocol))
+        raise InvalidOptionError("evaluate_pass() is the COCO protocol's pass: protocol should be 'coco', got %r "
+                                 "(evaluate() runs protocol='lvis' / 'voc' / 'voc07')" % (protocol,))
     if iou_type != "bbox":
-        if protocol != "coco":
-            raise ValueError("iou_type=%r is evaluated with the COCO protocol only" % (iou_type,))
         if isinstance(gt, COCO) or isinstance(dt, COCO):
             if not (isinstance(gt, COCO) and isinstance(dt, COCO)):
                 raise InvalidTypeError("for iou_type=%r give both gt and dt as COCO objects, or both as "
                                        "mappings of arrays" % iou_type)
             return _cocos_pass(gt, dt, iou_type, kpt_oks_sigmas, **coco)
         return _geometry_pass(gt, dt, iou_type, image_sizes, kpt_oks_sigmas, box_format, **coco)
+    default_cats = cat_ids is None
     names = None
     if isinstance(gt, COCO):
         names = {c: v.get("name", c) for c, v in gt.cats.items()} or None
@@ -201,9 +276,90 @@ def evaluate_pass(gt, dt, iou_thresholds=None, rec_thresholds=None, max_dets=Non
         coco["img_ids"] = np.union1d(g["image_id"], d["image_id"])
     if cat_ids is None:
         coco["cat_ids"] = np.union1d(g["category_id"], d["category_id"])
-    if protocol != "coco":
-        raise ValueError("protocol should be 'coco', 'voc' or 'voc07', got %r" % (protocol,))
-    return _columns_pass(g, d, Params("bbox"), None, "bbox", names, unique_gt_ids=isinstance(gt, COCO), **coco)
+    ps = _columns_pass(g, d, Params("bbox"), None, "bbox", names, unique_gt_ids=isinstance(gt, COCO), **coco)
+    _check_pass(ps, dt, g, d, default_cats)
+    return ps
+
+
+def _check_pass(ps, dt_in, g, d, default_cats):
+    """The warnings of a pass (fastap.checks): results loaded by ``loadRes`` were checked
+    against the ground truth's categories there; columns are checked here."""
+    if isinstance(dt_in, COCO):
+        if d["image_id"].shape[0] == 0 and ps.n_gt:
+            warn_empty(getattr(dt_in, "_fa_what", "results"))
+    else:
+        check_arrays_pass(ps, g, d, "detections", default_cats)
+
+
+def _check_protocol(protocol):
+    if protocol not in ("coco", "lvis", "voc", "voc07"):
+        raise InvalidOptionError("protocol should be 'coco', 'lvis', 'voc' or 'voc07', got %r" % (protocol,))
+
+
+def _evaluate_lvis(gt, dt, iou_thrs, rec_thrs, max_dets, area_rng, area_lbl, img_ids, cat_ids, box_format,
+                   num_threads, iou_type, image_sizes):
+    """evaluate() for the LVIS protocol (lvis-api 0.5.3's numbers)."""
+    if iou_type not in ("bbox", "segm"):
+        raise ValueError("protocol 'lvis' evaluates iou_type 'bbox' or 'segm', got %r" % (iou_type,))
+    if not hasattr(gt, "keys") or not hasattr(dt, "keys"):
+        raise InvalidTypeError("protocol 'lvis': gt and dt should be mappings of arrays (fastap.lvis reads files)")
+    lists = {}
+    for field in ("neg_category_ids", "not_exhaustive_category_ids", "frequency"):
+        if gt.get(field) is None or not hasattr(gt[field], "get"):
+            raise InvalidAnnotationError("protocol 'lvis': gt['%s'] should be a mapping (%s id -> %s)" % (
+                field, "category" if field == "frequency" else "image",
+                "'r', 'c' or 'f'" if field == "frequency" else "list of category ids"))
+        lists[field] = {int(k): v for k, v in gt[field].items()}
+    p = lvis_protocol.LVISParams(iou_type)
+    iou_thrs = p.iou_thrs if iou_thrs is None else iou_thrs
+    area_rng = p.area_rng if area_rng is None else area_rng
+    area_lbl = (p.area_rng_lbl if area_rng is p.area_rng else ["all", "small", "medium", "large"][:len(area_rng)]) \
+        if area_lbl is None else list(area_lbl)
+    gt_in, dt_in = {k: v for k, v in gt.items() if k not in lists}, dict(dt)
+    g_rle = d_rle = None
+    if iou_type == "segm":
+        has_box = dt_in.get("bbox") is not None
+        g_rle, d_rle = _segm_inputs(gt_in, dt_in, image_sizes, box_format)
+        if has_box:                         # lvis-api: results with a box get its area
+            dt_in["area"] = dt_in["bbox"][:, 2] * dt_in["bbox"][:, 3]
+    g = gt_columns(gt_in, "xywh" if iou_type == "segm" and gt.get("bbox") is None else box_format)
+    d = dt_columns(dt_in, "xywh" if iou_type == "segm" else box_format)
+    if img_ids is None:
+        img_ids = sorted(lists["neg_category_ids"])
+        known = np.isin(d["image_id"], np.asarray(img_ids, dtype=np.int64))
+        if not known.all():
+            i = int(np.flatnonzero(~known)[0])
+            raise InvalidAnnotationError(
+                "detections record %d: image_id %d is not an image of the ground truth (not in "
+                "gt['neg_category_ids']; %d of %d detections are on such images)"
+                % (i, d["image_id"][i], int((~known).sum()), known.shape[0]))
+    else:
+        img_ids = sorted(set(np.asarray(img_ids).reshape(-1).tolist()))
+    cat_ids = sorted(lists["frequency"]) if cat_ids is None else sorted(set(np.asarray(cat_ids).reshape(-1).tolist()))
+    keep = np.flatnonzero(lvis_protocol.cap_per_image(d["image_id"], d["score"], int(max_dets)))
+    d = {k: np.take(v, keep, axis=0) for k, v in d.items()}
+    groups = lvis_protocol.freq_groups([lists["frequency"].get(c) for c in cat_ids], cat_ids=cat_ids)
+    ps = lvis_protocol.lvis_pass(
+        g, d, img_ids, cat_ids, lvis_protocol.image_pairs(lists["neg_category_ids"], img_ids, "neg_category_ids"),
+        lvis_protocol.image_pairs(lists["not_exhaustive_category_ids"], img_ids, "not_exhaustive_category_ids"),
+        iou_thrs, area_rng, gt_rles=g_rle, dt_rles=d_rle, dt_rle_pos=keep if d_rle is not None else None,
+        num_threads=num_threads)
+    rec_thrs = p.rec_thrs if rec_thrs is None else rec_thrs
+    precision, recall = lvis_protocol.lvis_accumulate(ps, rec_thrs)
+    res = lvis_protocol.summarize(precision, recall, ps.iou_thrs, area_lbl, groups, int(max_dets))
+    freq = [lists["frequency"][c] for c in cat_ids]
+    return EvalResult("lvis", precision=precision, recall=recall, results=res, iou_type=iou_type,
+                      metrics={k: float(v) for k, v in res.items()}, stats=np.array([float(v) for v in res.values()]),
+                      summary=lvis_protocol.result_lines(res, ps.iou_thrs, int(max_dets)),
+                      cat_ids=ps.cat_ids, img_ids=ps.img_ids, frequency=freq,
+                      per_class_ap={int(c): _mean_valid(precision[:, :, k, 0]) for k, c in enumerate(ps.cat_ids)},
+                      params={"iouThrs": ps.iou_thrs, "recThrs": np.asarray(rec_thrs, dtype=np.float64),
+                              "maxDets": int(max_dets), "areaRng": ps.area_rng.tolist(), "areaRngLbl": area_lbl})
+
+
+def _mean_valid(s):
+    v = s[s > -1]
+    return float(np.mean(v)) if v.size else float("nan")
 
 
 def _box_columns(x, box_format, kind="gt"):
@@ -263,8 +419,8 @@ def _cocos_pass(gt, dt, iou_type, sigmas, iou_thresholds, rec_thresholds, max_de
                     ("catIds", cat_ids), ("kpt_oks_sigmas", sigmas)):
         if v is not None:
             setattr(p, name, v)
-    img = unique_ids(id_column("params", "imgIds", np.asarray(p.imgIds).reshape(-1), len(p.imgIds)))
-    cat = id_column("params", "catIds", np.asarray(p.catIds).reshape(-1), len(p.catIds))
+    img = unique_ids(param_ids("params", "imgIds", p.imgIds))
+    cat = param_ids("params", "catIds", p.catIds)
     if use_cats:
         cat = unique_ids(cat)
     g, d = columns_of(gt, "gt", iou_type=iou_type), columns_of(dt, "dt", iou_type=iou_type)
@@ -273,6 +429,7 @@ def _cocos_pass(gt, dt, iou_type, sigmas, iou_thresholds, rec_thresholds, max_de
                           g["iscrowd"], num_threads)
     ps = run_pass(g, d, img, cat, bool(use_cats), iou_thrs, rec_thrs, md, ar, p.areaRngLbl, iou_type=iou_type,
                   attach=attach, unique_gt_ids=True, num_threads=num_threads)
+    _check_pass(ps, dt, g, d, False)
     return ps
 
 
@@ -302,9 +459,12 @@ def _geometry_pass(gt, dt, iou_type, image_sizes, sigmas, box_format, **coco):
                        use_cats=coco["use_cats"], iou_thrs=iou_thrs)
     if coco["img_ids"] is None:
         coco["img_ids"] = np.union1d(g["image_id"], d["image_id"])
-    if coco["cat_ids"] is None:
+    default_cats = coco["cat_ids"] is None
+    if default_cats:
         coco["cat_ids"] = np.union1d(g["category_id"], d["category_id"])
-    return _columns_pass(g, d, p, attach, iou_type, None, **coco)
+    ps = _columns_pass(g, d, p, attach, iou_type, None, **coco)
+    check_arrays_pass(ps, g, d, "detections", default_cats)
+    return ps
 
 
 def _segm_inputs(gt_in, dt_in, image_sizes, box_format):

@@ -1,13 +1,16 @@
 """The ``fastap`` command line.
 
-    fastap eval GT RESULTS [--format coco|yolo|voc] [--protocol coco|voc|voc07]
+    fastap eval GT RESULTS [--format coco|yolo|voc] [--protocol coco|lvis|voc|voc07]
                 [--iou-threshold T] [--image-sizes FILE] [--images DIR] [--names FILE]
                 [--iou-type bbox|segm|keypoints] [--json OUT] [--per-class] [--csv OUT]
                 [--threads N] [--quiet] [--progress]
     fastap demo [--scale coco_val2017] [--no-compare]
 
 Exit codes: 0 success, 2 bad input or usage (one line on stderr naming the file, record
-and field), 1 an unexpected internal error (a traceback).
+and field; argparse's usage message for options that do not apply), 1 an unexpected
+internal error (a traceback), 141 stdout closed early (piped into ``head``). Input that
+looks like a mistake gets a line ``fastap: warning: ...`` on stderr and an entry under
+``"warnings"`` in ``--json`` (:mod:`fastap.checks`).
 """
 from __future__ import annotations
 
@@ -20,15 +23,17 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 
 import numpy as np
 
 from . import formats, synthetic
+from . import lvis as lvis_api
 from .adapters.cocodata import COCO
 from .api import accumulate, evaluate, evaluate_pass, table_to_csv
 from .columns import sorted_ids_list
-from .errors import FastapError, InvalidFileError
-from .reports.drawing import warm_fonts
+from .errors import FastapError, FastapWarning, InvalidFileError
+from .reports.drawing import require_deps, warm_fonts
 from .reports.orchestrate import run_reports
 
 STAT_LABELS = ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"]
@@ -45,6 +50,7 @@ EPILOG = """examples:
   fastap eval labels/ predictions/ --format yolo --image-sizes sizes.json
   fastap eval Annotations/ results/ --format voc --protocol voc --iou-threshold 0.5
   fastap eval gt.json dt.json --protocol voc07
+  fastap eval lvis_v1_val.json results.json --iou-type segm    # LVIS: detected from the file
   fastap demo
 """
 
@@ -54,9 +60,12 @@ DEMO_EPILOG = """examples:
 """
 
 EXIT_CODES = """exit codes:
-  0  success
-  2  bad input or usage: one line on stderr, 'fastap: error: FILE: record/line N: field ...'
-  1  an unexpected internal error (a Python traceback; please report it)
+  0    success (input that looks like a mistake gets a line 'fastap: warning: ...' on
+       stderr, and an entry under "warnings" in --json)
+  2    bad input or usage: one line on stderr, 'fastap: error: FILE: record/line N: field ...',
+       or argparse's usage message for options that do not apply
+  1    an unexpected internal error (a Python traceback; please report it)
+  141  stdout was closed early (e.g. piped into head): nothing more is written
 """
 
 FORMATS_HELP = """input formats (--format):
@@ -112,7 +121,7 @@ def _run_fastap(gt_path, dt_path, iou_type="bbox", num_threads=None, quiet=False
     ph = _Phases(["load", "evaluate", "accumulate"], progress)
     t0 = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()):      # pycocotools' load messages
-        gt = COCO(gt_path)
+        gt = _load_gt(gt_path)
         dt = gt.loadRes(dt_path)
     t1 = time.perf_counter()
     ph.done("load")
@@ -126,6 +135,19 @@ def _run_fastap(gt_path, dt_path, iou_type="bbox", num_threads=None, quiet=False
     if not quiet:
         print("\n".join(res.summary))
     return res, {"load": t1 - t0, "evaluate": t2 - t1, "accumulate": t3 - t2, "total": t3 - t0}
+
+
+def _load_gt(path):
+    """COCO(path), refused when it lists no images (nothing could be evaluated, and
+    every result would be reported as being on an unknown image)."""
+    gt = COCO(path)
+    if not gt.imgs:
+        images = gt.dataset.get("images")
+        raise InvalidFileError("%s: %s: a COCO annotation file lists its images (id, width, height) under "
+                               "'images', and results are evaluated on them"
+                               % (os.fspath(path), "no 'images' list" if images is None else "the 'images' list "
+                                  "is empty"))
+    return gt
 
 
 def _out(path):
@@ -152,13 +174,11 @@ def _load_columns(args):
         dt = formats.read_yolo(args.results, predictions=True, images=gt)
         return gt, dt, gt.image_ids, _names(gt.class_names)
     if args.format == "voc":
-        if args.image_sizes or args.images:
-            raise InvalidFileError("--image-sizes / --images: VOC XML files carry their own sizes")
         gt = formats.read_voc_xml(args.gt, class_names=args.names)
         dt = formats.read_voc_results(args.results, gt)
         return gt, dt, gt.image_ids, _names(gt.class_names)
     with contextlib.redirect_stdout(io.StringIO()):
-        gt = COCO(args.gt)
+        gt = _load_gt(args.gt)
         dt = gt.loadRes(args.results)
     names = {c["id"]: c.get("name") for c in gt.loadCats(gt.getCatIds())}
     return gt, dt, np.asarray(sorted(gt.getImgIds()), np.int64), names
@@ -176,8 +196,8 @@ def _eval_columns(args):
     gt, dt, img_ids, names = _load_columns(args)
     t1 = time.perf_counter()
     ph.done("load")
-    res = evaluate(gt, dt, protocol=args.protocol, img_ids=img_ids, iou_threshold=args.iou_threshold,
-                   num_threads=args.threads)
+    res = evaluate(gt, dt, protocol=args.protocol, img_ids=img_ids,
+                   iou_threshold=None if args.protocol == "coco" else args.iou_threshold, num_threads=args.threads)
     t2 = time.perf_counter()
     ph.done("evaluate")
     t = {"load": t1 - t0, "evaluate": t2 - t1, "total": t2 - t0}
@@ -206,6 +226,8 @@ def _eval_columns(args):
         if args.per_class:
             print(_format_table(table, None if names is None else [name_of(c) for c in table["category_id"].tolist()]))
         print("fastap: load %.3f s, evaluate %.3f s, total %.3f s" % (t["load"], t["evaluate"], t["total"]))
+    args.quiet = quiet
+    reports = _reports(args, res, names) if args.protocol == "coco" else {}
     if args.csv:
         with _out(args.csv) as f:
             table_to_csv(table, f)
@@ -220,6 +242,145 @@ def _eval_columns(args):
             out["map"] = None if res.map != res.map else float(res.map)
         out["per_class"] = [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
                             for r in rows]
+        out.update(reports)
+        out["warnings"] = args.warnings
+        with _out(args.json) as f:
+            json.dump(out, f, indent=1)
+            f.write("\n")
+    return 0
+
+
+class _Warnings:
+    """The FastapWarnings of a run: each printed on stderr when it is issued
+    ('fastap: warning: ...') and kept in ``items`` for ``--json``; other warnings are
+    shown as Python shows them."""
+
+    def __enter__(self):
+        self._cm = warnings.catch_warnings()
+        self._cm.__enter__()
+        warnings.simplefilter("always", FastapWarning)
+        self._show = warnings.showwarning
+        warnings.showwarning = self._record
+        self.items = []
+        return self
+
+    def _record(self, message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, FastapWarning):
+            print("fastap: warning: %s" % message, file=sys.stderr, flush=True)
+            self.items.append({"warning": category.__name__, "message": str(message),
+                               "records": getattr(message, "records", None)})
+        else:
+            self._show(message, category, filename, lineno, file, line)
+
+    def __exit__(self, *exc):
+        return self._cm.__exit__(*exc)
+
+
+REPORT_OPTIONS = ("f1", "confusion", "errors", "plots")
+
+
+def _check_usage(args):
+    """Options that do not apply to the others given: argparse's usage error (exit code
+    2) before anything is read; then the defaults of the options left unset."""
+    error = args.eval_parser.error
+    for name, path in (("GT", args.gt), ("RESULTS", args.results)):
+        if args.format == "coco" and os.path.isdir(path):
+            error("%s: %s is a folder, not a COCO JSON file: for a folder of YOLO label files or of VOC XML "
+                  "files give --format yolo or --format voc" % (name, path))
+    reports = ["--" + o for o in REPORT_OPTIONS if getattr(args, o)]
+    if args.iou_threshold is not None and args.protocol in ("coco", "lvis"):
+        error("argument --iou-threshold: applies to --protocol voc / voc07 only; --protocol %s averages AP "
+              "over IoU 0.50:0.95 (AP50 and AP75 are in its summary)" % args.protocol)
+    if args.iou_type != "bbox" and (args.protocol not in ("coco", "lvis") or args.format != "coco"):
+        error("argument --iou-type: %s needs --format coco and --protocol coco (or lvis)" % args.iou_type)
+    if args.protocol == "lvis" and args.iou_type == "keypoints":
+        error("argument --iou-type: --protocol lvis evaluates bbox or segm")
+    if args.max_dets is not None and args.protocol != "lvis":
+        error("argument --max-dets: applies to --protocol lvis only (the COCO protocol's maxDets are 1, 10, 100)")
+    if args.protocol == "lvis" and args.format != "coco":
+        error("argument --protocol: lvis reads COCO-format files (--format coco)")
+    if reports and args.protocol != "coco":
+        error("argument %s: the reports need --protocol coco, not --protocol %s" % (reports[0], args.protocol))
+    if args.iou_thr is not None and not reports:
+        error("argument --iou-thr: is the IoU threshold of the reports (--f1, --confusion, --errors, --plots), "
+              "and none is asked for%s" % ("; the threshold of --protocol %s is --iou-threshold" % args.protocol
+                                           if args.protocol != "coco" else ""))
+    if args.conf is not None and not (args.confusion or args.plots):
+        error("argument --conf: is the score threshold of the confusion matrix (--confusion, --plots), and "
+              "neither is asked for")
+    for opt, v in (("--image-sizes", args.image_sizes), ("--images", args.images)):
+        if v is not None and args.format != "yolo":
+            error("argument %s: only for --format yolo (%s files carry their own image sizes)"
+                  % (opt, args.format.upper()))
+    if args.names is not None and args.format == "coco":
+        error("argument --names: only for --format yolo or voc (a COCO file names its categories)")
+    if args.format == "yolo" and args.image_sizes is None and args.images is None:
+        error("--format yolo needs the image sizes (YOLO boxes are normalised to them): give --image-sizes FILE "
+              "or --images DIR")
+    if args.plots is not None and os.path.exists(args.plots) and not os.path.isdir(args.plots):
+        error("argument --plots: %s is a file, not a folder" % args.plots)
+    args.iou_threshold = 0.5 if args.iou_threshold is None else args.iou_threshold
+    args.max_dets = 300 if args.max_dets is None else args.max_dets
+    args.iou_thr = 0.5 if args.iou_thr is None else args.iou_thr
+    args.conf = 0.25 if args.conf is None else args.conf
+
+
+def _prepare_plots(directory):
+    """--plots: matplotlib is there and the folder can be made, before the evaluation."""
+    try:
+        require_deps()
+    except ImportError as e:
+        raise FastapError("--plots: %s" % e) from None
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as e:
+        raise InvalidFileError("%s: cannot make the plots folder (%s)" % (directory, e.strerror or e)) from None
+
+
+def _lvis_file(path):
+    """Whether a COCO-format annotation file is an LVIS one (its images list
+    ``neg_category_ids``): the file's bytes are searched, nothing is parsed."""
+    return os.path.isfile(path) and lvis_api.file_mentions(path, b'"neg_category_ids"')
+
+
+def _eval_lvis(args):
+    """--protocol lvis: lvis-api's LVISEval (fastap.lvis), its summary printed."""
+    if args.format != "coco" or args.iou_type not in ("bbox", "segm"):
+        raise InvalidFileError("--protocol lvis reads COCO-format files (--format coco) and evaluates "
+                               "--iou-type bbox or segm")
+    if args.f1 or args.confusion or args.errors or args.plots or args.image_sizes or args.images or args.names:
+        raise InvalidFileError("--protocol lvis: the reports (--f1, --confusion, --errors, --plots) and "
+                               "--image-sizes / --images / --names are not available")
+    quiet = _quiet(args)
+    t0 = time.perf_counter()
+    gt = lvis_api.LVIS(args.gt)
+    dt = lvis_api.LVISResults(gt, args.results, max_dets=args.max_dets)
+    t1 = time.perf_counter()
+    ev = lvis_api.LVISEval(gt, dt, args.iou_type)
+    ev.params.max_dets = args.max_dets
+    ev.evaluate()
+    t2 = time.perf_counter()
+    ev.accumulate()
+    ev.summarize()
+    t3 = time.perf_counter()
+    t = {"load": t1 - t0, "evaluate": t2 - t1, "accumulate": t3 - t2, "total": t3 - t0}
+    table = ev.per_class() if args.per_class or args.csv else None
+    if not quiet:
+        ev.print_results()
+        if args.per_class:
+            print(_format_table(table))
+        print("fastap: load %.3f s, evaluate %.3f s, accumulate %.3f s, total %.3f s"
+              % (t["load"], t["evaluate"], t["accumulate"], t["total"]))
+    if args.csv:
+        with _out(args.csv) as f:
+            table_to_csv(table, f)
+    if args.json:
+        out = {"gt": os.fspath(args.gt), "results": os.fspath(args.results), "protocol": "lvis",
+               "iou_type": args.iou_type, "max_dets": args.max_dets,
+               "results_lvis": {k: float(v) for k, v in ev.results.items()}, "timings_s": t}
+        if args.per_class:
+            out["per_class"] = [{k: (None if isinstance(v, float) and v != v else v)
+                                 for k, v in zip(table.dtype.names, row)} for row in table.tolist()]
         with _out(args.json) as f:
             json.dump(out, f, indent=1)
             f.write("\n")
@@ -227,10 +388,22 @@ def _eval_columns(args):
 
 
 def cmd_eval(args):
-    if args.format != "coco" or args.protocol != "coco":
-        return _eval_columns(args)
-    if args.image_sizes or args.images or args.names:
-        raise InvalidFileError("--image-sizes / --images / --names: only for --format yolo (and --names for voc)")
+    if args.protocol is None:
+        args.protocol = "lvis" if args.format == "coco" and _lvis_file(args.gt) else "coco"
+    _check_usage(args)
+    if args.plots is not None:
+        _prepare_plots(args.plots)
+    with _Warnings() as w:
+        args.warnings = w.items
+        if args.protocol == "lvis":
+            return _eval_lvis(args)
+        if args.format != "coco" or args.protocol != "coco":
+            return _eval_columns(args)
+        return _eval_coco(args)
+
+
+def _eval_coco(args):
+    """--format coco --protocol coco: pycocotools' evaluation, and the reports."""
     args.quiet = _quiet(args)
     if args.plots:
         # Pillow and the fonts load meanwhile (the evaluation's C kernels release the
@@ -257,6 +430,7 @@ def cmd_eval(args):
             out["per_class"] = [{k: (None if isinstance(v, float) and v != v else v)
                                  for k, v in zip(table.dtype.names, row)} for row in table.tolist()]
         out.update(reports)
+        out["warnings"] = args.warnings
         with _out(args.json) as f:
             json.dump(out, f, indent=1)
             f.write("\n")
@@ -275,21 +449,22 @@ def _add_report_options(parser):
     g.add_argument("--plots", metavar="DIR",
                    help="write PR curves, P/R/F1 vs score, the confusion matrix and the error breakdown "
                         "as PNGs into DIR (needs matplotlib: pip install fastap[plot])")
-    g.add_argument("--iou-thr", type=float, default=0.5, metavar="T",
+    g.add_argument("--iou-thr", type=float, default=None, metavar="T",
                    help="IoU threshold of the operating points, confusion matrix and error analysis "
-                        "(default 0.5)")
-    g.add_argument("--conf", type=float, default=0.25, metavar="S",
+                        "(default 0.5; --protocol coco only, as every report)")
+    g.add_argument("--conf", type=float, default=None, metavar="S",
                    help="score threshold of the confusion matrix (default 0.25, as ultralytics)")
 
 
-def _reports(args, res):
+def _reports(args, res, names=None):
     """Run the reports ``args`` ask for on an evaluation (:func:`run_reports`: the error
     analysis on a second thread beside the others); print them unless ``args.quiet``;
-    return the dict of keys to add to ``--json``."""
+    return the dict of keys to add to ``--json``. ``names``: class id -> name, where the
+    evaluation does not know them."""
     if not (args.f1 or args.confusion or args.errors or args.plots):
         return {}
     r = run_reports(res, operating_points=args.f1, confusion_matrix=args.confusion, error_analysis=args.errors,
-                    plot_dir=args.plots, iou_threshold=args.iou_thr, score_threshold=args.conf)
+                    plot_dir=args.plots, iou_threshold=args.iou_thr, score_threshold=args.conf, names=names)
     out = {}
     quiet = getattr(args, "quiet", False)
     if args.f1:
@@ -339,7 +514,7 @@ def _format_table(table, class_names=None):
     """Fixed-width text of a per-class structured array (NaN shown as '-'), with a
     name column when `class_names` (one per row) is given."""
     names = table.dtype.names
-    rows = [[str(v) if isinstance(v, int) else ("-" if v != v else "%.3f" % v) for v in row]
+    rows = [[str(v) if isinstance(v, (int, str)) else ("-" if v != v else "%.3f" % v) for v in row]
             for row in table.tolist()]
     if class_names is not None:
         names = names[:1] + ("name",) + names[1:]
@@ -431,11 +606,17 @@ def build_parser():
                    "(yolo) or VOC devkit result files, a folder or one file (voc)")
     e.add_argument("--format", default="coco", choices=["coco", "yolo", "voc"],
                    help="input format of GT and RESULTS (default: coco; see 'input formats' below)")
-    e.add_argument("--protocol", default="coco", choices=["coco", "voc", "voc07"],
-                   help="metrics: coco (pycocotools' mAP@[.5:.95] and the 12 stats), voc (VOC2010+ "
-                   "all-point AP) or voc07 (VOC2007 11-point AP) (default: coco)")
-    e.add_argument("--iou-threshold", type=float, default=0.5, metavar="T",
-                   help="IoU threshold of --protocol voc/voc07 (default: 0.5)")
+    e.add_argument("--protocol", default=None, choices=["coco", "lvis", "voc", "voc07"],
+                   help="metrics: coco (pycocotools' mAP@[.5:.95] and the 12 stats), lvis (lvis-api's "
+                   "federated AP, APr/APc/APf and AR@300), voc (VOC2010+ all-point AP) or voc07 (VOC2007 "
+                   "11-point AP) (default: lvis for an LVIS annotation file -- its images list "
+                   "neg_category_ids --, else coco)")
+    e.add_argument("--max-dets", type=int, default=None, metavar="N",
+                   help="--protocol lvis: each image's N highest-scoring results are evaluated (default 300, "
+                   "lvis-api's; -1: all)")
+    e.add_argument("--iou-threshold", type=float, default=None, metavar="T",
+                   help="IoU threshold of --protocol voc/voc07 (default: 0.5; --protocol coco averages over "
+                   "0.50:0.95)")
     e.add_argument("--image-sizes", metavar="FILE",
                    help="yolo: image sizes, JSON {name: [width, height]}, a COCO annotation file or "
                    "CSV name,width,height")
@@ -458,7 +639,7 @@ def build_parser():
     e.add_argument("--progress", action="store_true",
                    help="report each phase (load, evaluate, accumulate) on stderr as it ends (a bar with tqdm)")
     _add_report_options(e)
-    e.set_defaults(func=cmd_eval)
+    e.set_defaults(func=cmd_eval, eval_parser=e)
     d = sub.add_parser("demo", help="evaluate built-in examples and time them against pycocotools",
                        description="Evaluate the pycocotools demo data (AP 0.505), then generated data "
                        "at the chosen scale, timed, and (unless --no-compare) pycocotools on the same files.",
@@ -471,19 +652,40 @@ def build_parser():
     return p
 
 
-def main(argv=None):
-    args = build_parser().parse_args(argv)
+def _stdout_gone():
+    """stdout's reader has gone (``fastap eval ... | head``): point stdout at devnull,
+    so that nothing more is written and the interpreter's last flush at exit does not
+    fail again (Python's documented recipe for SIGPIPE)."""
     try:
-        return args.func(args)
-    except (FastapError, ValueError, TypeError) as e:
-        print("fastap: error: %s" % e, file=sys.stderr)
-        return 2
-    except NotImplementedError as e:
-        print("fastap: not supported: %s" % e, file=sys.stderr)
-        return 2
-    except OSError as e:      # e.g. an output path that cannot be written
-        print("fastap: error: %s" % e, file=sys.stderr)
-        return 2
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        pass
+
+
+def main(argv=None):
+    try:
+        args = build_parser().parse_args(argv)
+        try:
+            rc = args.func(args)
+            sys.stdout.flush()            # a closed pipe shows here, not at the interpreter's exit
+            return rc
+        except BrokenPipeError:
+            raise
+        except (FastapError, ValueError, TypeError) as e:
+            print("fastap: error: %s" % e, file=sys.stderr)
+            return 2
+        except NotImplementedError as e:
+            print("fastap: not supported: %s" % e, file=sys.stderr)
+            return 2
+        except OSError as e:      # e.g. an output path that cannot be written
+            what = "%s: %s" % (e.filename, e.strerror) if e.filename and e.strerror else e
+            print("fastap: error: %s" % (what,), file=sys.stderr)
+            return 2
+    except BrokenPipeError:
+        _stdout_gone()
+        return 141
 
 
 if __name__ == "__main__":  # pragma: no cover

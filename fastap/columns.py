@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import _core
-from .errors import InvalidAnnotationError, InvalidTypeError
+from .errors import InvalidAnnotationError, InvalidOptionError, InvalidTypeError
 
-__all__ = ["gt_columns", "dt_columns", "id_column", "float_column", "box_column", "is_number",
+__all__ = ["gt_columns", "dt_columns", "id_column", "param_ids", "refuse_repeated_pooled", "check_box_format", "BOX_FORMATS", "INT64_MIN", "INT64_MAX", "float_column", "box_column", "is_number",
            "bad_record", "unique_ids", "IdIndex", "index_of", "sorted_int_ids", "sorted_ids_list",
            "sorted_image_ids"]
 
@@ -29,8 +29,16 @@ def bad_record(what, field, mask, ids=None, detail=""):
     return InvalidAnnotationError("%s record %d%s: field '%s' %s" % (what, i, rid, field, detail))
 
 
+INT64_MIN, INT64_MAX = -2 ** 63, 2 ** 63 - 1
+
+
 def id_column(what, field, values, n, required=True):
-    """int64 [n] ids from any integer or integral-float array-like; errors name the record."""
+    """int64 [n] ids from any integer or integral-float array-like; errors name the record.
+
+    Ids must fit in int64: a uint64 id >= 2**63, or a Python int beyond int64, is an
+    error (converting it would wrap it onto another id: 2**64 - 1 would become -1).
+    A list mixing ints and floats is read exactly (NumPy would round ints beyond 2**53
+    to floats)."""
     if values is None:
         if required:
             raise InvalidAnnotationError("%s: missing field '%s'" % (what, field))
@@ -42,26 +50,77 @@ def id_column(what, field, values, n, required=True):
     if a.ndim != 1 or a.shape[0] != n:
         raise InvalidAnnotationError("%s: field '%s' should have shape (%d,), got %s"
                                      % (what, field, n, a.shape))
-    if a.dtype.kind not in "iubf":
+    if a.dtype.kind not in "iubf" or (a.dtype.kind == "f" and isinstance(values, (list, tuple))
+                                       and a.shape[0] and float(np.max(np.abs(a))) >= 2.0 ** 53):
         seq = values if isinstance(values, (list, tuple)) else a.tolist()
-        bad = np.array([not is_number(v) for v in seq], dtype=bool)
-        a = np.asarray(seq, dtype=object)
+        return _exact_ids(what, field, seq)
+    if a.dtype.kind == "u" and a.dtype.itemsize == 8 and a.shape[0]:
+        bad = a > np.uint64(INT64_MAX)
         if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise InvalidAnnotationError("%s record %d: field '%s' should be a number, got %r"
-                                         % (what, i, field, a[i]))
-        a = a.astype(np.float64)
+            raise bad_record(what, field, bad, detail="is %d, outside the int64 range of ids (-2**63 .. 2**63-1)"
+                             % (int(a[np.flatnonzero(bad)[0]]),))
     if a.dtype.kind in "iu":
         return a.astype(np.int64, copy=False)
     if a.dtype.kind == "b":
         return a.astype(np.int64)
-    if a.dtype.kind == "f":
-        bad = ~np.isfinite(a) | (a != np.round(a)) | (np.abs(a) > 2.0 ** 62)
-        if bad.any():
-            raise bad_record(what, field, bad, detail="should be an integer id, got %r"
-                              % (a[np.flatnonzero(bad)[0]],))
-        return a.astype(np.int64)
-    raise InvalidTypeError("%s: field '%s' should hold integer ids, got dtype %s" % (what, field, a.dtype))
+    # float ids: finite, integral and within int64 (every such float converts exactly)
+    bad = ~np.isfinite(a) | (a != np.round(a)) | (a < -2.0 ** 63) | (a >= 2.0 ** 63)
+    if bad.any():
+        raise bad_record(what, field, bad, detail="should be an integer id within int64, got %r"
+                          % (a[np.flatnonzero(bad)[0]].item(),))
+    return a.astype(np.int64)
+
+
+def param_ids(what, field, ids):
+    """int64 ids of a parameter list (``params.imgIds`` / ``catIds``), flattened; see
+    :func:`id_column` (a list mixing ints and floats is read exactly)."""
+    a = np.asarray(ids)
+    if a.ndim == 1 and a.dtype.kind not in "iub" and isinstance(ids, (list, tuple)):
+        return id_column(what, field, ids, a.shape[0])
+    a = a.reshape(-1)
+    return id_column(what, field, a, a.shape[0])
+
+
+def refuse_repeated_pooled(cat_ids, what, field):
+    """Refuse a category listed twice among the pooled categories (``useCats=0``):
+    pycocotools gathers the objects of every listed category, so it would count that
+    category's ground truths and detections twice (AP of a dataset the user does not
+    have). ``cat_ids`` int64 [K]."""
+    if cat_ids.shape[0] < 2:
+        return
+    s = np.sort(cat_ids)
+    rep = s[1:][s[1:] == s[:-1]]
+    if rep.shape[0]:
+        c = int(rep[0])
+        i, j = np.flatnonzero(cat_ids == c)[:2].tolist()
+        raise InvalidAnnotationError(
+            "%s: field '%s' lists category %d twice (positions %d and %d) with useCats=0: pycocotools pools the "
+            "objects of every listed category and would count that category's ground truths and detections "
+            "twice; list each category once" % (what, field, c, i, j))
+
+
+def _exact_ids(what, field, seq):
+    """int64 ids of a sequence of Python / NumPy numbers, each converted exactly (the
+    path of object arrays and of lists mixing ints and large floats)."""
+    out = np.empty(len(seq), np.int64)
+    for i, v in enumerate(seq):
+        if not is_number(v):
+            hint = (" (fastap evaluates integer ids; pycocotools also takes string ids used consistently: "
+                    "map them to integers)" if isinstance(v, (str, np.str_)) else "")
+            raise InvalidAnnotationError("%s record %d: field '%s' should be a number, got %r%s"
+                                         % (what, i, field, v, hint))
+        if isinstance(v, (float, np.floating)):
+            f = float(v)
+            if not (f == f and -2.0 ** 63 <= f < 2.0 ** 63 and f == int(f)):
+                raise InvalidAnnotationError("%s record %d: field '%s' should be an integer id within int64, "
+                                             "got %r" % (what, i, field, f))
+            v = int(f)
+        v = int(v)
+        if not INT64_MIN <= v <= INT64_MAX:
+            raise InvalidAnnotationError("%s record %d: field '%s' is %d, outside the int64 range of ids "
+                                         "(-2**63 .. 2**63-1)" % (what, i, field, v))
+        out[i] = v
+    return out
 
 
 def is_number(v):
@@ -119,13 +178,24 @@ def box_column(what, values, n, ids=None, box_format="xywh"):
         b = np.stack([b[:, 0], b[:, 1], b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]], axis=1)
     elif box_format == "cxcywh":
         b = np.stack([b[:, 0] - b[:, 2] / 2, b[:, 1] - b[:, 3] / 2, b[:, 2], b[:, 3]], axis=1)
-    elif box_format != "xywh":
-        raise ValueError("box_format should be 'xywh', 'xyxy' or 'cxcywh', got %r" % (box_format,))
+    else:
+        check_box_format(box_format)
     neg = (b[:, 2] < 0) | (b[:, 3] < 0)
     if neg.any():
         i = int(np.flatnonzero(neg)[0])
         raise bad_record(what, "bbox", neg, ids, "has a negative width or height: %r" % (b[i].tolist(),))
     return np.ascontiguousarray(b)
+
+
+BOX_FORMATS = ("xywh", "xyxy", "cxcywh")
+
+
+def check_box_format(box_format):
+    """Refuse a box_format other than "xywh", "xyxy" or "cxcywh" (InvalidOptionError, a
+    ValueError, naming the choices)."""
+    if box_format not in BOX_FORMATS:
+        raise InvalidOptionError("box_format should be 'xywh', 'xyxy' or 'cxcywh', got %r" % (box_format,))
+    return box_format
 
 
 def _length(d, keys):

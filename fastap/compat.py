@@ -74,11 +74,14 @@ import sys
 import threading
 
 from . import coco as _fastap_coco
+from . import lvis as _fastap_lvis
 from . import mask
 from .coco import COCO, COCOeval
+from .lvis import LVIS, LVISEval, LVISResults
 from .params import Params
 
-__all__ = ["PYCOCOTOOLS_VERSION", "PycocotoolsReplacement", "init_as_pycocotools", "restore_pycocotools"]
+__all__ = ["PYCOCOTOOLS_VERSION", "PycocotoolsReplacement", "init_as_pycocotools", "restore_pycocotools",
+           "LvisReplacement", "init_as_lvis", "restore_lvis"]
 
 #: the ``__version__`` the replacement modules carry: the pycocotools release whose
 #: numbers and object model fastap reproduces (its test oracle)
@@ -117,13 +120,18 @@ def _origin(name):
 
 
 class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Finds and loads the five replacement modules (first on ``sys.meta_path`` while active)."""
+    """Finds and loads the modules of one replaced package (first on ``sys.meta_path``
+    while active): ``names`` (the package first), their contents and source files from
+    ``contents(name)`` / ``origin(name)``, ``version`` on the submodules (None: none)."""
+
+    def __init__(self, package, names, contents, origin, version):
+        self.package, self.names, self.contents, self.origin, self.version = package, names, contents, origin, version
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname not in MODULE_NAMES:
+        if fullname not in self.names:
             return None
-        is_package = fullname == "pycocotools"
-        spec = importlib.machinery.ModuleSpec(fullname, self, origin=_origin(fullname), is_package=is_package)
+        is_package = fullname == self.package
+        spec = importlib.machinery.ModuleSpec(fullname, self, origin=self.origin(fullname), is_package=is_package)
         spec.has_location = True            # gives the module a __file__
         if is_package:
             spec.submodule_search_locations = []
@@ -133,13 +141,52 @@ class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return None                         # the default module object
 
     def exec_module(self, module):
-        if module.__name__ != "pycocotools":        # the real package has no __version__ either
-            module.__version__ = PYCOCOTOOLS_VERSION
-        module.__dict__.update(_contents(module.__name__))
+        if module.__name__ != self.package and self.version is not None:
+            module.__version__ = self.version      # (the real package has no __version__ either)
+        module.__dict__.update(self.contents(module.__name__))
+
+    def owns(self, key):
+        """Whether ``key`` (a sys.modules key) is the package or one of its submodules."""
+        return key == self.package or key.startswith(self.package + ".")
 
 
-def _is_pycocotools(key):
-    return key == "pycocotools" or key.startswith("pycocotools.")
+class _Replacement:
+    """One replaced package: installs its finder and modules, and undoes that."""
+
+    def __init__(self, finder):
+        self.finder = finder
+        self.saved = None                   # the package's sys.modules entries before the call
+
+    def install(self):
+        """True when this call installed the replacement, False when it was active."""
+        with _LOCK:
+            if self.saved is not None:
+                return False
+            saved = {k: m for k, m in sys.modules.items() if self.finder.owns(k)}
+            try:
+                for k in saved:
+                    del sys.modules[k]
+                sys.meta_path.insert(0, self.finder)
+                self.saved = saved
+                for name in self.finder.names:
+                    importlib.import_module(name)
+            except BaseException:
+                self.restore()
+                raise
+            return True
+
+    def restore(self):
+        with _LOCK:
+            saved = self.saved
+            if saved is None:
+                return False
+            while self.finder in sys.meta_path:
+                sys.meta_path.remove(self.finder)
+            for k in [k for k in sys.modules if self.finder.owns(k)]:
+                del sys.modules[k]
+            sys.modules.update(saved)
+            self.saved = None
+            return True
 
 
 class PycocotoolsReplacement:
@@ -151,32 +198,34 @@ class PycocotoolsReplacement:
     :func:`restore_pycocotools`.
     """
 
+    _replacement_name = "pycocotools"
+
     def __init__(self, owner):
         self.owner = owner
 
     @property
     def active(self):
         """Whether the replacement is in place now."""
-        return _state["saved"] is not None
+        return _REPLACEMENTS[self._replacement_name].saved is not None
 
     def restore(self):
-        return restore_pycocotools()
+        return _REPLACEMENTS[self._replacement_name].restore()
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         if self.owner:
-            restore_pycocotools()
+            self.restore()
         return False
 
     def __repr__(self):
-        return "<PycocotoolsReplacement active=%s owner=%s>" % (self.active, self.owner)
+        return "<%s active=%s owner=%s>" % (type(self).__name__, self.active, self.owner)
 
 
-_FINDER = _Finder()
 _LOCK = threading.RLock()
-_state = {"saved": None}                    # the pycocotools entries of sys.modules before the call
+_FINDER = _Finder("pycocotools", MODULE_NAMES, _contents, _origin, PYCOCOTOOLS_VERSION)
+_REPLACEMENTS = {"pycocotools": _Replacement(_FINDER)}
 
 
 def init_as_pycocotools():
@@ -195,21 +244,7 @@ def init_as_pycocotools():
         A handle; ``with fastap.init_as_pycocotools(): ...`` undoes the replacement at
         the block's end (if this call made it).
     """
-    with _LOCK:
-        if _state["saved"] is not None:
-            return PycocotoolsReplacement(owner=False)
-        saved = {k: m for k, m in sys.modules.items() if _is_pycocotools(k)}
-        try:
-            for k in saved:
-                del sys.modules[k]
-            sys.meta_path.insert(0, _FINDER)
-            _state["saved"] = saved
-            for name in MODULE_NAMES:
-                importlib.import_module(name)
-        except BaseException:
-            restore_pycocotools()
-            raise
-        return PycocotoolsReplacement(owner=True)
+    return PycocotoolsReplacement(owner=_REPLACEMENTS["pycocotools"].install())
 
 
 def restore_pycocotools():
@@ -218,14 +253,60 @@ def restore_pycocotools():
 
     Returns True if a replacement was undone, False if none was active.
     """
-    with _LOCK:
-        saved = _state["saved"]
-        if saved is None:
-            return False
-        while _FINDER in sys.meta_path:
-            sys.meta_path.remove(_FINDER)
-        for k in [k for k in sys.modules if _is_pycocotools(k)]:
-            del sys.modules[k]
-        sys.modules.update(saved)
-        _state["saved"] = None
-        return True
+    return _REPLACEMENTS["pycocotools"].restore()
+
+
+# -- lvis-api -------------------------------------------------------------------------------------
+#: the modules init_as_lvis() registers, in import order (lvis-api's ``vis`` and ``colormap``,
+#: which draw with OpenCV and matplotlib, are not among them)
+LVIS_MODULE_NAMES = ("lvis", "lvis.lvis", "lvis.results", "lvis.eval")
+
+
+def _lvis_contents(name):
+    return {
+        "lvis": {"LVIS": LVIS, "LVISResults": LVISResults, "LVISEval": LVISEval,
+                 "__all__": ["LVIS", "LVISResults", "LVISEval"]},
+        "lvis.lvis": {"LVIS": LVIS, "mask_utils": mask},
+        "lvis.results": {"LVIS": LVIS, "LVISResults": LVISResults, "mask_utils": mask},
+        "lvis.eval": {"LVIS": LVIS, "LVISResults": LVISResults, "LVISEval": LVISEval,
+                      "Params": _fastap_lvis.Params, "mask_utils": mask},
+    }[name]
+
+
+def _lvis_origin(name):
+    return __file__ if name == "lvis" else _fastap_lvis.__file__
+
+
+_REPLACEMENTS["lvis"] = _Replacement(_Finder("lvis", LVIS_MODULE_NAMES, _lvis_contents, _lvis_origin, None))
+
+
+class LvisReplacement(PycocotoolsReplacement):
+    """The handle :func:`init_as_lvis` returns; a context manager (see
+    :class:`PycocotoolsReplacement`); ``restore()`` is :func:`restore_lvis`."""
+
+    _replacement_name = "lvis"
+
+
+def init_as_lvis():
+    """Make ``import lvis`` (and ``lvis.lvis``, ``lvis.results``, ``lvis.eval``) give
+    fastap's drop-ins for lvis-api 0.5.3 (:mod:`fastap.lvis`: ``LVIS``, ``LVISResults``,
+    ``LVISEval``, ``Params``), in this process, until :func:`restore_lvis`.
+
+    Works as :func:`init_as_pycocotools` does (module specs from a finder first on
+    ``sys.meta_path``, so ``importlib.util.find_spec("lvis")`` finds the replacement;
+    idempotent; a context manager): call it before importing the framework (detectron2's
+    ``LVISEvaluator`` imports ``lvis`` when it is built and when it evaluates). The
+    modules carry no ``__version__`` (lvis-api's have none); ``lvis.vis`` (LVISVis,
+    drawing) is not provided.
+
+    Returns
+    -------
+    LvisReplacement
+    """
+    return LvisReplacement(owner=_REPLACEMENTS["lvis"].install())
+
+
+def restore_lvis():
+    """Undo :func:`init_as_lvis`: ``sys.modules`` gets back exactly the ``lvis``
+    entries it held before. Returns True if a replacement was undone."""
+    return _REPLACEMENTS["lvis"].restore()

@@ -22,7 +22,7 @@ import re
 
 import numpy as np
 
-from .errors import DeviceError, FastapError, InvalidAnnotationError, InvalidTypeError
+from .errors import DeviceError, FastapError, InvalidAnnotationError, InvalidOptionError, InvalidTypeError
 
 __all__ = ["box_iou", "iter_box_iou", "is_available", "is_cuda_array"]
 
@@ -203,7 +203,7 @@ def _prepare(a, b, fmt, iscrowd, out):
     """Checks that need no device: kinds, devices, shapes, dtypes, fmt. Returns
     (kinds, device id or None, result dtype name)."""
     if fmt not in _FORMATS:
-        raise InvalidAnnotationError("fmt should be 'xyxy', 'xywh' or 'cxcywh', got %r" % (fmt,))
+        raise InvalidOptionError("fmt should be 'xyxy', 'xywh' or 'cxcywh', got %r" % (fmt,))
     ka, kb = _kind(a), _kind(b)
     if (ka is None) != (kb is None):
         gpu, host = ("a", "b") if ka is not None else ("b", "a")

@@ -27,6 +27,9 @@ import copy
 import hashlib
 import io
 import json
+import os
+import zipfile
+import zlib
 
 import numpy as np
 
@@ -34,9 +37,10 @@ from . import _core
 from .adapters.cocodata import COCO, columns_of
 from .adapters.records import result_columns, to_numpy
 from .api import make_coco_result
-from .columns import IdIndex, dt_columns, gt_columns, id_column, index_of
-from .errors import InvalidAnnotationError, InvalidTypeError
-from .params import Params
+from .checks import declared_ids, warn_empty, warn_orphan_categories, warn_unknown_categories
+from .columns import IdIndex, check_box_format, dt_columns, gt_columns, id_column, index_of, param_ids, unique_ids
+from .errors import InvalidAnnotationError, InvalidFileError, InvalidTypeError
+from .params import Params, check_iou_type
 from .protocols.coco import check_params, coco_accumulate, coco_match, threshold_chunks
 from .tables import Tables, build_tables
 
@@ -83,19 +87,23 @@ class Evaluator:
 
     def __init__(self, gt=None, iou_type="bbox", params=None, box_format="xywh",
                  num_threads=None, flush_images=16384):
+        check_iou_type(iou_type, "iou_type")
         if iou_type != "bbox":
             raise NotImplementedError("fastap.Evaluator evaluates iou_type='bbox' for now, got %r" % (iou_type,))
+        check_box_format(box_format)
         self.iou_type = iou_type
         self.box_format = box_format
         self.num_threads = num_threads
         self.flush_images = int(flush_images)
         self.params = copy.deepcopy(params) if params is not None else Params("bbox")
         self._gt = None
+        self._gt_cats = None        # the ground truth's categories (results of others are warned about)
         self.dataset_mode = gt is not None
         if gt is not None and hasattr(gt, "keys") and "image_id" in gt:
             # columnar ground truth (see fastap.columns.gt_columns)
             self._gt = gt_columns({k: to_numpy(v) for k, v in gt.items()}, self.box_format)
             self._gt_fp = _fingerprint(self._gt)
+            self._gt_cats = unique_ids(self._gt["category_id"])
             if not len(self.params.imgIds):
                 self.params.imgIds = np.unique(self._gt["image_id"]).tolist()
             if not len(self.params.catIds):
@@ -111,6 +119,7 @@ class Evaluator:
                 self.params.catIds = sorted(gt.getCatIds())
             self._gt = columns_of(gt, "gt", iou_type="bbox")
             self._gt_fp = _fingerprint(self._gt)
+            self._gt_cats = declared_ids(getattr(gt, "cats", None))
         self.reset()
 
     # -- state ------------------------------------------------------------------------
@@ -134,8 +143,8 @@ class Evaluator:
             self._frozen = {"iouThrs": iou, "recThrs": rec, "maxDets": md, "areaRng": ar,
                             "areaRngLbl": list(p.areaRngLbl), "useCats": int(bool(p.useCats))}
             if self.dataset_mode:
-                self._frozen["imgIds"] = np.unique(np.asarray(p.imgIds, dtype=np.int64))
-                cats = np.asarray(p.catIds, dtype=np.int64)
+                self._frozen["imgIds"] = np.unique(param_ids("params", "imgIds", p.imgIds))
+                cats = param_ids("params", "catIds", p.catIds)
                 self._frozen["catIds"] = np.unique(cats) if p.useCats else cats
                 self._frozen["npig"] = self._dataset_npig()
         return self._frozen
@@ -170,6 +179,7 @@ class Evaluator:
                 i = int(np.flatnonzero(cols["image_id"] == imgs[~ok][0])[0])
                 raise InvalidAnnotationError("results record %d: image_id %d is not an evaluated image of the "
                                              "ground truth" % (i, cols["image_id"][i]))
+            self._warn_unknown_categories(cols["category_id"], f)
             self._check_new_images(imgs, pos)
             self._buf_dt.append(cols)
             self._buf_ids.append(imgs)
@@ -180,6 +190,16 @@ class Evaluator:
         if self._buf_imgs >= self.flush_images:
             self.flush()
         return self
+
+    def _warn_unknown_categories(self, cat, f):
+        """Results whose categories are neither the ground truth's nor listed in
+        ``params.catIds``: an UnknownIdsWarning, once per Evaluator."""
+        gt_cats = getattr(self, "_gt_cats", None)
+        if gt_cats is None:
+            return
+        if f.get("known_cats") is None:
+            f["known_cats"] = unique_ids(np.concatenate([gt_cats, f["catIds"]]))
+        warn_unknown_categories(cat, f["known_cats"], "results", owner=self)
 
     def _check_new_images(self, imgs, pos=None):
         if self.dataset_mode:
@@ -401,6 +421,46 @@ class Evaluator:
             self._npig[c] = self._npig.get(c, 0) + v
         return self
 
+    def without_images(self, img_ids):
+        """A new Evaluator (dataset mode) holding this one's results except those on the
+        images ``img_ids`` (int [n]); it still evaluates over the same images (see
+        :meth:`evaluated_on`). For merging states that evaluated some images twice (a
+        ``DistributedSampler`` pads the last batch with repeats): drop them from all but
+        one. This Evaluator is not changed."""
+        if not self.dataset_mode:
+            raise InvalidAnnotationError("without_images() needs a dataset-mode Evaluator (in free mode the "
+                                         "ground truth of each image is not kept apart)")
+        drop = np.asarray(img_ids, dtype=np.int64).reshape(-1)
+        st = self.__getstate__()
+        keep = ~np.isin(st["part"]["image_id"], drop)
+        st["part"] = {k: v[..., keep] for k, v in st["part"].items()}
+        st["images"] = st["images"][~np.isin(st["images"], drop)]
+        return self._from_state(st)
+
+    def evaluated_on(self, img_ids):
+        """A new Evaluator (dataset mode) holding this one's results, evaluated over the
+        images ``img_ids`` (pycocotools' ``params.imgIds``: the ground truth of exactly
+        these images counts, whether results came for them or not). This Evaluator is
+        not changed."""
+        if not self.dataset_mode:
+            raise InvalidAnnotationError("evaluated_on() needs a dataset-mode Evaluator")
+        if self._gt is None:
+            raise InvalidAnnotationError("evaluated_on() counts the ground truth of the images: give this "
+                                         "unpickled Evaluator its ground truth first (attach())")
+        sub = self.fresh()
+        sub.params.imgIds = np.asarray(img_ids, dtype=np.int64).reshape(-1).tolist()
+        frozen = sub._freeze()
+        st = self.__getstate__()
+        st["frozen"] = dict(st["frozen"], imgIds=frozen["imgIds"], npig=frozen["npig"])
+        st["params"] = copy.deepcopy(sub.params)
+        return self._from_state(st)
+
+    def _from_state(self, st):
+        out = Evaluator.__new__(Evaluator)
+        out.__setstate__(st)
+        out._gt = self._gt
+        return out
+
     @classmethod
     def merge_all(cls, states):
         """Merge a sequence of Evaluators into a new one (the first is not modified)."""
@@ -457,6 +517,7 @@ class Evaluator:
         if K:
             kp = np.argsort(cat_ids, kind="stable").astype(np.int32)[kp]
         kp = kp.astype(np.int32, copy=False)
+        self._check_compute(n, npig, cat_ids, kp)
         key = kp.astype(np.int64) * max(img_ids.shape[0], 1) + ip
         if n < 2 or bool((key[1:] >= key[:-1]).all()):
             # already in (category, image, rank) order (one flush, or computed before)
@@ -486,6 +547,20 @@ class Evaluator:
                                                            num_threads=self.num_threads)
         return make_coco_result(precision, recall, scores, f, cat_ids, img_ids)
 
+    def _check_compute(self, n, npig, cat_ids, kp):
+        """The warnings of a computation (fastap.checks): no detections at all; in free
+        mode, detections whose categories no target has (from the counts per category;
+        the detections are counted per category only when some category has none)."""
+        if not npig.any():
+            return
+        if n == 0:
+            warn_empty("results" if self.dataset_mode else "preds")
+            return
+        has_gt = npig.max(axis=1) > 0
+        if not self.dataset_mode and self._frozen["useCats"] and not has_gt.all():
+            warn_orphan_categories(cat_ids, has_gt.astype(np.int64), np.bincount(kp, minlength=cat_ids.shape[0]),
+                                   "preds")
+
     def _all_parts(self):
         f = self._freeze()
         rows = f["areaRng"].shape[0] * len(threshold_chunks(f["iouThrs"].shape[0]))
@@ -512,7 +587,7 @@ class Evaluator:
         return {"version": 1, "dataset_mode": self.dataset_mode, "iou_type": self.iou_type,
                 "box_format": self.box_format, "num_threads": self.num_threads,
                 "flush_images": self.flush_images, "params": self.params,
-                "frozen": {k: v for k, v in f.items() if k not in ("seen", "img_index")},
+                "frozen": {k: v for k, v in f.items() if k not in ("seen", "img_index", "known_cats")},
                 "gt_fingerprint": getattr(self, "_gt_fp", None),
                 "part": part,
                 "images": np.concatenate(self._images) if self._images else np.zeros(0, np.int64),
@@ -573,36 +648,125 @@ class Evaluator:
 
     @classmethod
     def load(cls, path):
-        """Read a state written by :meth:`save`."""
-        with np.load(path, allow_pickle=False) as z:
-            meta = json.loads(str(z["meta"]))
-            if meta.get("version") != 1:
-                raise InvalidAnnotationError("%s: not a fastap Evaluator state (version %r)"
-                                             % (path, meta.get("version")))
-            ev = cls.__new__(cls)
-            p = Params("bbox")
-            p.iouThrs, p.recThrs = z["iouThrs"], z["recThrs"]
-            p.maxDets, p.areaRng = z["maxDets"].tolist(), z["areaRng"].tolist()
-            p.areaRngLbl, p.useCats = meta["areaRngLbl"], meta["useCats"]
-            frozen = {"iouThrs": z["iouThrs"], "recThrs": z["recThrs"], "maxDets": z["maxDets"].tolist(),
-                      "areaRng": z["areaRng"], "areaRngLbl": meta["areaRngLbl"], "useCats": meta["useCats"]}
-            if meta["dataset_mode"]:
-                frozen["imgIds"], frozen["catIds"] = z["imgIds"], z["catIds"]
-                frozen["npig"] = z["dataset_npig"]
-                p.imgIds, p.catIds = z["imgIds"].tolist(), z["catIds"].tolist()
-            part = {k[5:]: z[k] for k in z.files if k.startswith("part_")}
-            st = {"dataset_mode": meta["dataset_mode"], "iou_type": meta["iou_type"],
-                  "box_format": meta["box_format"], "num_threads": None,
-                  "flush_images": meta["flush_images"], "params": p, "frozen": frozen,
-                  "gt_fingerprint": meta["gt_fingerprint"], "part": part, "images": z["images"],
-                  "npig": {c: z["npig"][i] for i, c in enumerate(meta["npig_cats"])},
-                  "next_image": meta["next_image"], "auto_ids": meta.get("auto_ids")}
-        ev.__setstate__(st)
+        """Read a state written by :meth:`save` (never unpickles: ``allow_pickle=False``).
+        A file that is not such a state -- another format, a damaged ``.npz``, an array
+        or a field missing or of the wrong shape -- raises
+        :class:`~fastap.errors.InvalidFileError` naming the file and what is wrong."""
+        ev = cls.__new__(cls)
+        ev.__setstate__(_read_state(path))
         return ev
 
     def nbytes(self):
         """Bytes held by the stored per-detection results (not counting buffers)."""
         return sum(a.nbytes for p in self._parts for a in p.values())
+
+
+_PART_FIELDS = (("image_id", "i", 1), ("category_id", "i", 1), ("rank", "i", 1), ("score", "f", 1),
+                ("tp", "u", 2), ("fp", "u", 2))
+_PART_DTYPES = {"image_id": np.int64, "category_id": np.int64, "rank": np.int32, "score": np.float64,
+                "tp": np.uint32, "fp": np.uint32}
+_META_KEYS = ("version", "dataset_mode", "iou_type", "box_format", "flush_images", "gt_fingerprint", "next_image",
+              "areaRngLbl", "useCats", "npig_cats")
+
+
+def _npz_arrays(path, name):
+    """Every array of an ``.npz`` file, read without unpickling; InvalidFileError
+    naming the file otherwise."""
+    what = "not a fastap Evaluator state (an .npz file written by Evaluator.save)"
+    try:
+        z = np.load(path, allow_pickle=False)
+    except FileNotFoundError as e:
+        raise InvalidFileError("%s: cannot read the file (%s)" % (name, e.strerror or e)) from None
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as e:
+        reason = "it holds pickled data or is not NumPy's format" if "pickle" in str(e) else str(e) or type(e).__name__
+        raise InvalidFileError("%s: %s: %s" % (name, what, reason)) from None
+    if not isinstance(z, np.lib.npyio.NpzFile):
+        raise InvalidFileError("%s: %s: it holds a single array (.npy), not the arrays of a state" % (name, what))
+    with z:
+        out = {}
+        for k in z.files:
+            try:
+                out[k] = z[k]
+            except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error) as e:
+                raise InvalidFileError("%s: %s: array '%s' cannot be read (%s)"
+                                       % (name, what, k, str(e) or type(e).__name__)) from None
+    return out
+
+
+def _state_array(z, name, key, kind, ndim, dtype=None):
+    """Array ``key`` of a state file, checked: present, of dtype kind ``kind`` (one of
+    "i", "u", "f"; "i" also takes "u"), with ``ndim`` dimensions."""
+    if key not in z:
+        raise InvalidFileError("%s: not a complete fastap Evaluator state: missing array '%s' (a state written by "
+                               "Evaluator.save has %s)" % (name, key, ", ".join(sorted(z))))
+    a = z[key]
+    kinds = "iu" if kind == "i" else kind
+    if a.dtype.kind not in kinds or a.ndim != ndim:
+        raise InvalidFileError("%s: Evaluator state: array '%s' should be a %dd %s array, got %s %s"
+                               % (name, key, ndim, {"i": "integer", "u": "unsigned integer", "f": "float"}[kind],
+                                  a.dtype, a.shape))
+    return np.ascontiguousarray(a, dtype=dtype) if dtype is not None else a
+
+
+def _read_state(path):
+    """The state dict (see Evaluator.__getstate__) of a file written by Evaluator.save."""
+    name = os.fspath(path) if isinstance(path, (str, os.PathLike)) else repr(path)
+    z = _npz_arrays(path, name)
+    if "meta" not in z:
+        raise InvalidFileError("%s: not a fastap Evaluator state: no 'meta' array (arrays: %s)"
+                               % (name, ", ".join(sorted(z)) or "none"))
+    try:
+        meta = json.loads(str(z["meta"]))
+    except ValueError as e:
+        raise InvalidFileError("%s: Evaluator state: array 'meta' should hold JSON (%s)" % (name, e)) from None
+    if not isinstance(meta, dict) or meta.get("version") != 1:
+        raise InvalidFileError("%s: not a fastap Evaluator state of a version this fastap reads (version %r; "
+                               "this fastap reads version 1)"
+                               % (name, meta.get("version") if isinstance(meta, dict) else None))
+    missing = [k for k in _META_KEYS if k not in meta]
+    if missing:
+        raise InvalidFileError("%s: Evaluator state: 'meta' lacks field '%s'" % (name, missing[0]))
+    if meta["iou_type"] != "bbox" or not isinstance(meta["npig_cats"], list):
+        raise InvalidFileError("%s: Evaluator state: 'meta' should have iou_type 'bbox' and a list npig_cats"
+                               % name)
+    iou = _state_array(z, name, "iouThrs", "f", 1, np.float64)
+    rec = _state_array(z, name, "recThrs", "f", 1, np.float64)
+    md = _state_array(z, name, "maxDets", "i", 1)
+    ar = _state_array(z, name, "areaRng", "f", 2, np.float64)
+    A = ar.shape[0]
+    rows = A * len(threshold_chunks(iou.shape[0]))
+    part = {k: _state_array(z, name, "part_" + k, kind, nd, _PART_DTYPES[k]) for k, kind, nd in _PART_FIELDS}
+    n = part["image_id"].shape[0]
+    for k, _, nd in _PART_FIELDS:
+        want = (rows, n) if nd == 2 else (n,)
+        if part[k].shape != want:
+            raise InvalidFileError("%s: Evaluator state: array 'part_%s' should have shape %s (%d stored detections, "
+                                   "%d area ranges x blocks of IoU thresholds), got %s"
+                                   % (name, k, want, n, rows, part[k].shape))
+    npig = _state_array(z, name, "npig", "i", 2, np.int64)
+    if npig.shape != (len(meta["npig_cats"]), A):
+        raise InvalidFileError("%s: Evaluator state: array 'npig' should have shape %s, got %s"
+                               % (name, (len(meta["npig_cats"]), A), npig.shape))
+    p = Params("bbox")
+    p.iouThrs, p.recThrs, p.maxDets, p.areaRng = iou, rec, md.tolist(), ar.tolist()
+    p.areaRngLbl, p.useCats = meta["areaRngLbl"], meta["useCats"]
+    frozen = {"iouThrs": iou, "recThrs": rec, "maxDets": md.tolist(), "areaRng": ar,
+              "areaRngLbl": meta["areaRngLbl"], "useCats": meta["useCats"]}
+    if meta["dataset_mode"]:
+        frozen["imgIds"] = _state_array(z, name, "imgIds", "i", 1, np.int64)
+        frozen["catIds"] = _state_array(z, name, "catIds", "i", 1, np.int64)
+        frozen["npig"] = _state_array(z, name, "dataset_npig", "i", 2, np.int64)
+        K = frozen["catIds"].shape[0] if meta["useCats"] else 1
+        if frozen["npig"].shape not in ((K, A), (max(K, 1), A)):
+            raise InvalidFileError("%s: Evaluator state: array 'dataset_npig' should have shape %s, got %s"
+                                   % (name, (K, A), frozen["npig"].shape))
+        p.imgIds, p.catIds = frozen["imgIds"].tolist(), frozen["catIds"].tolist()
+    return {"dataset_mode": meta["dataset_mode"], "iou_type": meta["iou_type"], "box_format": meta["box_format"],
+            "num_threads": None, "flush_images": meta["flush_images"], "params": p, "frozen": frozen,
+            "gt_fingerprint": meta["gt_fingerprint"], "part": part,
+            "images": _state_array(z, name, "images", "i", 1, np.int64),
+            "npig": {c: npig[i] for i, c in enumerate(meta["npig_cats"])},
+            "next_image": meta["next_image"], "auto_ids": meta.get("auto_ids")}
 
 
 def _concat_cols(parts, keys, axis1=()):

@@ -514,8 +514,9 @@ def read_yolo(labels_dir, image_sizes=None, images_dir=None, class_names=None, p
             raise _error(p, None, "size", "is missing: no image size for %r (give it in the image sizes "
                          "or put the image in the images folder)" % s)
     if sizes is None and paths:
-        raise _error(paths[0], None, "size", "is missing: YOLO boxes are normalised; give image sizes "
-                     "(a file or mapping) or an images folder")
+        raise _error(paths[0], None, "size", "is missing: YOLO boxes are normalised to the image size; pass "
+                     "image_sizes= (a file or a mapping) or images_dir= (from the command line: --image-sizes "
+                     "FILE or --images DIR)")
     size_arr = None
     if sizes is not None:
         size_arr = np.array([sizes.get(s, (0, 0)) for s in all_stems], np.float64).reshape(-1, 2)

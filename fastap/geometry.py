@@ -13,7 +13,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from . import _core
-from .errors import InvalidAnnotationError, InvalidTypeError
+from .columns import id_column
+from .errors import InvalidAnnotationError, InvalidOptionError, InvalidTypeError
 
 __all__ = ["keypoint_arrays", "keypoint_result_boxes", "attach_oks", "exact_ious", "iou_floor", "rles_from_annotations",
            "rles_from_spans", "rles_from_objects", "rows_all_nan",
@@ -151,7 +152,7 @@ def _image_sizes(image_ids, imgs):
             kw = np.full(kid.shape[0] + 1, -1, np.int64)
             for j, img in enumerate(imgs.values()):
                 if "height" in img and "width" in img:
-                    kh[j], kw[j] = int(img["height"]), int(img["width"])
+                    kh[j], kw[j] = _size_of(img, "height"), _size_of(img, "width")
             lut = np.full(int(kid.max()) + 2, kid.shape[0], np.int64)   # unknown id: the -1 row
             lut[kid] = np.arange(kid.shape[0])
             pos = lut[np.clip(ids, -1, lut.shape[0] - 1)]               # -1 and past the end: unknown
@@ -162,8 +163,23 @@ def _image_sizes(image_ids, imgs):
     for j, i in enumerate(uniq.tolist()):
         img = imgs.get(i)
         if img is not None and "height" in img and "width" in img:
-            h[j], w[j] = int(img["height"]), int(img["width"])
+            h[j], w[j] = _size_of(img, "height"), _size_of(img, "width")
     return h[inv], w[inv]
+
+
+def _size_of(img, field):
+    """An image's height or width, for rasterising polygons: an integer in [0, 2**31 - 1]
+    (the sizes an RLE holds)."""
+    v = img[field]
+    try:
+        n = int(v)
+        ok = not isinstance(v, (bool, str, bytes)) and n == v and 0 <= n <= 2147483647
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise InvalidAnnotationError("image %s: field '%s' should be an integer in [0, 2**31 - 1] (the size "
+                                     "polygons are rasterised at), got %r" % (img.get("id"), field, v))
+    return n
 
 
 def rles_from_annotations(anns, imgs, what):
@@ -178,9 +194,11 @@ def rles_from_annotations(anns, imgs, what):
             raise InvalidAnnotationError("%s record %d%s: missing field 'segmentation'" % (what, i, _rid(a)))
         objs.append(a["segmentation"])
         image_ids.append(a.get("image_id", -1))
-    h, w = _image_sizes(np.asarray(image_ids, dtype=np.int64), imgs)
+    h, w = _image_sizes(id_column(what, "image_id", image_ids, len(image_ids)), imgs)
     try:
         return _core.rle_set_from_objects(objs, h, w, what)
+    except InvalidOptionError:          # a bad setting (FASTAP_NUM_THREADS), not the data
+        raise
     except ValueError as e:
         raise InvalidAnnotationError(str(e)) from None
 
@@ -189,12 +207,18 @@ def rles_from_objects(objs, image_ids, imgs, what):
     """RLE set of a sequence of segmentations (pycocotools' forms); ``imgs``: image id
     -> dict with height / width, for polygons."""
     objs = list(objs)
-    ids = np.full(len(objs), -1, np.int64) if image_ids is None else np.asarray(image_ids, dtype=np.int64).reshape(-1)
-    if ids.shape[0] != len(objs):
-        raise InvalidAnnotationError("%s: %d segmentations for %d records" % (what, len(objs), ids.shape[0]))
+    if image_ids is None:
+        ids = np.full(len(objs), -1, np.int64)
+    else:
+        ids = np.asarray(image_ids).reshape(-1) if not isinstance(image_ids, (list, tuple)) else image_ids
+        if len(ids) != len(objs):
+            raise InvalidAnnotationError("%s: %d segmentations for %d records" % (what, len(objs), len(ids)))
+        ids = id_column(what, "image_id", ids, len(objs))
     h, w = _image_sizes(ids, imgs)
     try:
         return _core.rle_set_from_objects(objs, h, w, what)
+    except InvalidOptionError:          # a bad setting (FASTAP_NUM_THREADS), not the data
+        raise
     except ValueError as e:
         raise InvalidAnnotationError(str(e)) from None
 
@@ -207,6 +231,8 @@ def rles_from_spans(data, spans, image_ids, imgs, what, num_threads=None, lazy=F
     try:
         return _core.rle_set_from_spans(data, spans, h, w, what, num_threads=num_threads, lazy=lazy,
                                         rle_fields=rle_fields)
+    except InvalidOptionError:          # a bad setting (FASTAP_NUM_THREADS), not the data
+        raise
     except ValueError as e:
         raise InvalidAnnotationError(str(e)) from None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _core, cuda
-from .errors import DeviceError, InvalidAnnotationError, InvalidTypeError
+from .errors import DeviceError, InvalidAnnotationError, InvalidOptionError, InvalidTypeError
 
 __all__ = ["box_iou"]
 
@@ -92,7 +92,7 @@ def box_iou(a, b, fmt="xyxy", iscrowd=None, num_threads=None, out=None, block_ro
         wh = np.concatenate([a[:, 2:] - a[:, :2], b[:, 2:] - b[:, :2]])
         fmt = "xyxy"
     else:
-        raise InvalidAnnotationError("fmt should be 'xyxy', 'xywh' or 'cxcywh', got %r" % (fmt,))
+        raise InvalidOptionError("fmt should be 'xyxy', 'xywh' or 'cxcywh', got %r" % (fmt,))
     if (wh < 0).any():
         raise InvalidAnnotationError("boxes with negative width or height (fmt=%r)" % fmt)
     if out is not None:

@@ -6,7 +6,19 @@ is part of the numbers (``iouThrs[1]`` is 0.55 only up to that rounding, and
 """
 import numpy as np
 
-__all__ = ["Params", "COCO_KPT_SIGMAS"]
+from .errors import InvalidOptionError
+
+__all__ = ["Params", "COCO_KPT_SIGMAS", "IOU_TYPES", "check_iou_type"]
+
+IOU_TYPES = ("bbox", "segm", "keypoints")
+
+
+def check_iou_type(iou_type, name="iouType"):
+    """Refuse an iouType other than "bbox", "segm" or "keypoints" (InvalidOptionError,
+    a ValueError, naming the choices)."""
+    if iou_type not in IOU_TYPES:
+        raise InvalidOptionError("%s should be 'bbox', 'segm' or 'keypoints', got %r" % (name, iou_type))
+    return iou_type
 
 COCO_KPT_SIGMAS = np.array([.26, .25, .25, .35, .35, .79, .79, .72, .72, .62, .62,
                             1.07, 1.07, .87, .87, .89, .89]) / 10.0
@@ -57,7 +69,7 @@ class Params:
         elif iouType == 'keypoints':
             self.setKpParams()
         else:
-            raise ValueError("iouType should be 'bbox', 'segm' or 'keypoints', got %r" % (iouType,))
+            check_iou_type(iouType)
         self.iouType = iouType
         # deprecated in pycocotools, kept for code that still sets it
         self.useSegm = None

@@ -27,7 +27,7 @@ import numpy as np
 from . import mask
 
 __all__ = ["make_coco", "make_arrays", "write_coco", "SCALES", "make_keypoints_coco", "make_segm_coco", "write_yolo_labels", "write_voc_xml",
-           "write_voc_results", "write_yolo_dataset", "write_png"]
+           "write_voc_results", "write_yolo_dataset", "write_png", "make_lvis", "make_lvis_arrays", "LVIS_V1_VAL"]
 
 SCALES = {
     "tiny": dict(n_images=50, n_categories=5, gt_per_image=4.0, dets_per_image=20),
@@ -610,3 +610,191 @@ def random_polygons(rng, n, h, w, n_points=(3, 30), outside=0.1):
         y = np.clip(cy + r * np.sin(t), -outside * h, (1 + outside) * h)
         polys.append(np.round(np.stack([x, y], 1).ravel(), 2).tolist())
     return polys
+
+
+# ------------------------------------------------------------------------ LVIS
+#: LVIS v1 val's scale: 19,809 images, 1,203 categories (337 rare, 461 common, 405
+#: frequent), about 12.5 ground truths and 300 detections per image
+LVIS_V1_VAL = dict(n_images=19809, n_categories=1203, gt_per_image=12.5, dets_per_image=300)
+
+
+def make_lvis_arrays(seed=0, n_images=200, n_categories=60, gt_per_image=12.5, dets_per_image=300,
+                     image_size=(640, 480), edge_cases=True, score_decimals=2):
+    """LVIS-style ground truth and results as arrays (see :func:`make_lvis`).
+
+    Returns ``(images, categories, gt, dt)``: ``images`` a dict with ``id`` int64 [I]
+    and, per image, ``neg_category_ids`` / ``not_exhaustive_category_ids`` (lists of
+    lists of ids); ``categories`` a dict with ``id`` int64 [K] and ``frequency`` (list
+    of "r" / "c" / "f"); ``gt`` columns ``id``, ``image_id``, ``category_id``, ``bbox``
+    (xywh), ``area``, ``ignore``; ``dt`` columns ``image_id``, ``category_id``,
+    ``bbox``, ``score``.
+
+    The long tail: frequent categories appear in many images, common ones in some, rare
+    ones in a handful (LVIS v1's 28% / 38% / 34% split). Each image has the categories
+    of its ground truth, a few verified-absent ones (``neg_category_ids``) and, for
+    some of its categories, a not-exhaustive mark. Results: two jittered copies of each
+    ground truth (mostly with its category), then detections of the image's negative
+    categories and of random categories (which the federated rule leaves out); scores
+    rounded to ``score_decimals`` (ties everywhere, across categories too).
+    ``edge_cases``: images with more than 300 results whose scores tie at the cut,
+    images without results or without ground truth, categories without any ground
+    truth, ground truths with ``ignore`` set or with a zero area, results of zero area,
+    and one ground truth of id 0."""
+    rng = np.random.default_rng(seed)
+    W, H = image_size
+    img_ids = rng.choice(np.arange(1, n_images * 5 + 1), size=n_images, replace=False).astype(np.int64)
+    cat_ids = np.sort(rng.choice(np.arange(1, n_categories * 2 + 1), size=n_categories, replace=False)).astype(np.int64)
+    freq = rng.choice(np.array(["r", "c", "f"]), size=n_categories, p=[0.28, 0.38, 0.34])
+    weight = rng.gamma(0.8, size=n_categories) * np.select([freq == "f", freq == "c"], [1.0, 0.08], 0.006)
+    if edge_cases and n_categories > 4:
+        weight[rng.choice(n_categories, size=2, replace=False)] = 0.0    # categories without ground truth
+    p = weight / weight.sum()
+    n_gt = rng.poisson(gt_per_image, size=n_images)
+    if edge_cases:
+        n_gt[rng.random(n_images) < 0.05] = 0
+    G = int(n_gt.sum())
+    gt_img_pos = np.repeat(np.arange(n_images), n_gt)
+    gt_cat_pos = rng.choice(n_categories, size=G, p=p)
+    # an image's objects of one category come in small clusters
+    side = np.exp(rng.uniform(np.log(3.0), np.log(400.0), size=(G, 2)))
+    w, h = np.minimum(side[:, 0], W - 1), np.minimum(side[:, 1], H - 1)
+    gt_box = np.round(np.stack([rng.uniform(0, W - w), rng.uniform(0, H - h), w, h], axis=1), 2)
+    gt_area = np.round(gt_box[:, 2] * gt_box[:, 3] * rng.uniform(0.5, 1.0, G), 2)
+    ignore = np.zeros(G, np.uint8)
+    gt_id = np.arange(1, G + 1, dtype=np.int64)
+    if edge_cases and G:
+        ignore[rng.random(G) < 0.03] = 1
+        gt_area[rng.random(G) < 0.01] = 0.0            # lvis-api leaves these out
+        gt_id[0] = 0
+    # per image: the categories of its ground truth, a few verified-absent ones, not-exhaustive marks
+    pos_of = [[] for _ in range(n_images)]
+    for i, k in zip(gt_img_pos.tolist(), gt_cat_pos.tolist()):
+        pos_of[i].append(k)
+    neg, nel = [], []
+    n_neg = rng.poisson(4.0, size=n_images)
+    for i in range(n_images):
+        pos = set(pos_of[i])
+        cand = rng.choice(n_categories, size=n_neg[i] + len(pos), replace=False, p=p) \
+            if n_neg[i] + len(pos) <= np.count_nonzero(p) else np.zeros(0, int)
+        neg.append(sorted(int(k) for k in cand if int(k) not in pos)[:n_neg[i]])
+        nel.append(sorted(k for k in pos if rng.random() < 0.15))
+    # results
+    n_dt = np.full(n_images, int(dets_per_image))
+    if edge_cases:
+        n_dt[rng.random(n_images) < 0.15] = int(dets_per_image) + 53    # over the cap
+        n_dt[rng.random(n_images) < 0.04] = 0
+    D = int(n_dt.sum())
+    dt_img_pos = np.repeat(np.arange(n_images), n_dt)
+    rank = np.arange(D) - np.repeat(np.concatenate([[0], np.cumsum(n_dt)[:-1]]), n_dt)
+    gt_start = np.concatenate([[0], np.cumsum(n_gt)[:-1]])
+    n_gt_of = n_gt[dt_img_pos]
+    from_gt = rank < 2 * n_gt_of
+    src = gt_start[dt_img_pos] + np.where(from_gt, rank % np.maximum(n_gt_of, 1), 0)
+    dt_cat_pos = rng.choice(n_categories, size=D)
+    n_neg_of = np.array([len(x) for x in neg])[dt_img_pos]
+    use_neg = ~from_gt & (n_neg_of > 0) & (rng.random(D) < 0.3)
+    neg_flat = [k for x in neg for k in x]
+    neg_start = np.concatenate([[0], np.cumsum([len(x) for x in neg])[:-1]]).astype(np.int64)
+    if use_neg.any():
+        pick = neg_start[dt_img_pos[use_neg]] + rng.integers(0, 1 << 30, int(use_neg.sum())) % n_neg_of[use_neg]
+        dt_cat_pos[use_neg] = np.asarray(neg_flat, dtype=np.int64)[pick]
+    rside = np.exp(rng.uniform(np.log(3.0), np.log(400.0), size=(D, 2)))
+    rw, rh = np.minimum(rside[:, 0], W - 1), np.minimum(rside[:, 1], H - 1)
+    dt_box = np.stack([rng.uniform(0, W - rw), rng.uniform(0, H - rh), rw, rh], axis=1)
+    score = rng.beta(0.5, 4.0, size=D)
+    if G and from_gt.any():
+        sb = gt_box[src[from_gt]]
+        nf = int(from_gt.sum())
+        jit = rng.normal(0, 1, size=(nf, 4)) * rng.uniform(0.0, 0.25, size=(nf, 1))
+        jb = sb.copy()
+        jb[:, 0] += jit[:, 0] * sb[:, 2]
+        jb[:, 1] += jit[:, 1] * sb[:, 3]
+        jb[:, 2] *= np.exp(jit[:, 2])
+        jb[:, 3] *= np.exp(jit[:, 3])
+        dt_box[from_gt] = jb
+        dt_cat_pos[from_gt] = np.where(rng.random(nf) < 0.85, gt_cat_pos[src[from_gt]], dt_cat_pos[from_gt])
+        score[from_gt] = rng.beta(3.0, 1.5, size=nf)
+    dt_box = np.round(dt_box, 2)
+    dt_box[:, 2:] = np.maximum(dt_box[:, 2:], 0.0)
+    score = np.round(score, score_decimals)
+    if edge_cases and D:
+        over = np.flatnonzero(n_dt[dt_img_pos] > dets_per_image)
+        score[over[rng.random(over.shape[0]) < 0.5]] = 0.05     # many ties at the cut
+        dt_box[rng.random(D) < 0.005, 2] = 0.0                     # zero area: left out
+    # shuffle each image's results, then interleave images a little (as merged shards)
+    order = np.lexsort((rng.random(D), dt_img_pos + (rng.random(D) < 0.02) * rng.integers(0, 3, D)))
+    dt = dict(image_id=img_ids[dt_img_pos][order], category_id=cat_ids[dt_cat_pos][order],
+              bbox=dt_box[order], score=score[order], gt_index=np.where(from_gt & (G > 0), src, -1)[order])
+    gt = dict(id=gt_id, image_id=img_ids[gt_img_pos], category_id=cat_ids[gt_cat_pos], bbox=gt_box,
+              area=gt_area, ignore=ignore)
+    images = dict(id=img_ids, neg_category_ids=[[int(cat_ids[k]) for k in x] for x in neg],
+                  not_exhaustive_category_ids=[[int(cat_ids[k]) for k in x] for x in nel])
+    categories = dict(id=cat_ids, frequency=freq.tolist())
+    return images, categories, gt, dt
+
+
+def make_lvis(seed=0, segm=False, with_bbox=False, image_size=(640, 480), **kw):
+    """An LVIS-style ground-truth dataset dict and a results list (lists of dicts).
+
+    Keyword arguments are those of :func:`make_lvis_arrays`. The dataset has
+    ``images`` (``id``, ``width``, ``height``, ``neg_category_ids``,
+    ``not_exhaustive_category_ids``), ``categories`` (``id``, ``name``,
+    ``frequency``, ``image_count``) and ``annotations`` (``id``, ``image_id``,
+    ``category_id``, ``bbox``, ``area``, ``segmentation``; ``ignore`` where set; no
+    ``iscrowd``). ``segm``: ground-truth polygons inside the boxes (area: the mask's,
+    unless an edge case changed it) and results as compressed RLE (with their box too
+    when ``with_bbox``, as detectron2 writes them before it pops them); otherwise box
+    results, and the ground truths' segmentation is their box as a polygon."""
+    rng = np.random.default_rng(seed + 7)
+    W, H = image_size
+    images, cats, gt, dt = make_lvis_arrays(seed=seed, image_size=image_size, **kw)
+    anns = []
+    boxes = gt["bbox"].tolist()
+    for i, (aid, img, cat, area, ign) in enumerate(zip(gt["id"].tolist(), gt["image_id"].tolist(),
+                                                       gt["category_id"].tolist(), gt["area"].tolist(),
+                                                       gt["ignore"].tolist())):
+        x, y, w, h = boxes[i]
+        seg = [[x, y, x, y + h, x + w, y + h, x + w, y]]
+        if segm:
+            seg = [_star_polygon(rng, boxes[i], int(rng.integers(5, 12)))]
+            if area > 0:
+                area = float(mask.area(mask.merge(mask.frPyObjects(seg, H, W))))
+        a = {"id": aid, "image_id": img, "category_id": cat, "bbox": boxes[i], "area": area, "segmentation": seg}
+        if ign:
+            a["ignore"] = 1
+        anns.append(a)
+    count = dict(zip(cats["id"].tolist(), [0] * len(cats["id"])))
+    for c in set(zip(gt["image_id"].tolist(), gt["category_id"].tolist())):
+        count[c[1]] += 1
+    dataset = {
+        "info": {"description": "fastap synthetic LVIS", "seed": seed},
+        "images": [{"id": i, "width": W, "height": H, "neg_category_ids": n, "not_exhaustive_category_ids": e}
+                   for i, n, e in zip(images["id"].tolist(), images["neg_category_ids"],
+                                      images["not_exhaustive_category_ids"])],
+        "categories": [{"id": c, "name": "class_%d" % c, "frequency": f, "image_count": count[c]}
+                       for c, f in zip(cats["id"].tolist(), cats["frequency"])],
+        "annotations": anns,
+    }
+    results = []
+    dboxes = dt["bbox"].tolist()
+    src = dt["gt_index"].tolist()
+    for j, (img, cat, s) in enumerate(zip(dt["image_id"].tolist(), dt["category_id"].tolist(), dt["score"].tolist())):
+        r = {"image_id": img, "category_id": cat, "score": s}
+        if segm:
+            polys = [_star_polygon(rng, dboxes[j], int(rng.integers(5, 12)))]
+            if src[j] >= 0:        # the ground truth's outline moved into the result's box, with noise
+                gx, gy, gw, gh = boxes[src[j]]
+                x, y, w, h = dboxes[j]
+                poly = np.asarray(anns[src[j]]["segmentation"][0], dtype=np.float64).reshape(-1, 2)
+                poly = np.stack([x + (poly[:, 0] - gx) * w / max(gw, 1e-6), y + (poly[:, 1] - gy) * h / max(gh, 1e-6)], 1)
+                poly += rng.normal(0, 0.03, poly.shape) * np.array([w, h])
+                polys = [np.round(poly.reshape(-1), 2).tolist()]
+            rle = mask.merge(mask.frPyObjects(polys, H, W))
+            c = rle["counts"]
+            r["segmentation"] = {"size": [H, W], "counts": c.decode() if isinstance(c, bytes) else c}
+            if with_bbox:
+                r["bbox"] = dboxes[j]
+        else:
+            r["bbox"] = dboxes[j]
+        results.append(r)
+    return dataset, results

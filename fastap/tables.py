@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _core
-from .columns import IdIndex, unique_ids
+from .columns import IdIndex, param_ids, refuse_repeated_pooled, unique_ids
 from .errors import InvalidAnnotationError
 
 __all__ = ["Tables", "build_tables"]
@@ -57,15 +57,14 @@ def build_tables(gt, dt, img_ids, cat_ids, use_cats=True, dt_by_image=True, dt_b
     gathered (masks and keypoints are matched by precomputed IoUs; :meth:`Tables.dt_box`
     gathers them when a report asks). Returns :class:`Tables`.
     """
-    img_ids = unique_ids(np.asarray(img_ids, dtype=np.int64).reshape(-1))
-    cat_ids = np.asarray(cat_ids, dtype=np.int64).reshape(-1)
+    img_ids = unique_ids(param_ids("evaluated images", "img_ids", img_ids))
+    cat_ids = param_ids("evaluated categories", "cat_ids", cat_ids)
     if use_cats:
         cat_ids = unique_ids(cat_ids)
         cat_sorted, cat_rank_of_sorted = cat_ids, np.arange(cat_ids.shape[0])
     else:
-        _, first = np.unique(cat_ids, return_index=True)
-        cat_ids = cat_ids[np.sort(first)]          # first occurrence order
-        o = np.argsort(cat_ids, kind="stable")
+        refuse_repeated_pooled(cat_ids, "evaluated categories", "cat_ids")
+        o = np.argsort(cat_ids, kind="stable")      # pooled in the given order
         cat_sorted, cat_rank_of_sorted = cat_ids[o], o
     I = img_ids.shape[0]
     if I >= 2 ** 31 - 1:

@@ -5,7 +5,10 @@ Every C kernel takes ``num_threads``, resolved by the binding's :func:`thread_co
 ``FASTAP_NUM_THREADS`` if set, else OpenMP's maximum, which honours ``OMP_NUM_THREADS``
 and is all cores by default, capped by ``torch.get_num_threads()`` when torch has been
 imported (so ``torch.set_num_threads(n)`` caps fastap too, and a DataLoader worker, where
-torch uses one thread, runs fastap on one); 1 in a build without OpenMP. The
+torch uses one thread, runs fastap on one); 1 in a build without OpenMP. A value that is
+not an integer >= 1 (``num_threads=0``, ``FASTAP_NUM_THREADS=0``) raises
+:class:`fastap.errors.InvalidOptionError` (a ``ValueError``) naming the argument or the
+environment variable, wherever it is first read (never as an error of an input file). The
 rule for "too small to be worth threads" lives beside the kernels it guards, in the
 binding (``fastap/_core.pyx``), with the measurement behind each number; the Python
 layers only pass ``num_threads`` down, except where two pieces of work run side by

@@ -84,7 +84,8 @@ def test_voc_result_fields():
 def test_empty_detections_array_api():
     images, cats, gt, dt = make_arrays(seed=2, n_images=10, n_categories=3)
     empty = {"image_id": [], "category_id": [], "bbox": np.zeros((0, 4)), "score": []}
-    r = fastap.evaluate(gt, empty)
+    with pytest.warns(fastap.EmptyResultsWarning, match="no detections"):
+        r = fastap.evaluate(gt, empty)
     assert r.map == 0.0
 
 

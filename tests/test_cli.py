@@ -208,6 +208,7 @@ def test_eval_bad_input_messages(tmp_path, capsys, case, match):
         (tmp_path / "R" / "comp4_det_test_cat.txt").write_text("zz 0.5 1 1 5 5\n")
         argv = [str(tmp_path / "A"), str(tmp_path / "R"), "--format", "voc"]
     else:
+        (preds / "a.txt").write_text("0 0.5 0.5 0.1 0.1 0.9\n")    # (no predictions at all would warn)
         argv = [good, str(preds), "--json", str(tmp_path / "no" / "m.json")] + yolo
     assert cli.main(["eval"] + argv) == 2
     err = capsys.readouterr().err

@@ -239,7 +239,7 @@ def test_torchvision_flow_unbound_loadres_and_empty():
     with quiet():
         dt = fastap.COCO.loadRes(fg, copy.deepcopy(res))
     assert_same_eval(ref, _evaluate(fastap.COCOeval, fg, dt, "bbox"))
-    with quiet():
+    with quiet(), pytest.warns(fastap.EmptyResultsWarning):     # the whole ground truth, no detections
         empty = fg.loadRes([])
         ev = fastap.COCOeval(fg, empty, "bbox")
         ev.evaluate()
@@ -575,3 +575,21 @@ def test_per_batch_evaluation_reads_the_batch_dicts_as_edited():
                 ev.summarize()
             evs.append(ev)
         assert_same_eval(*evs)
+
+
+def test_results_images_index_as_pycocotools():
+    """loadRes results index their images when first read (not at loadRes): the same
+    imgs, getImgIds and loadImgs as pycocotools', pickled or not, and assignable."""
+    ds, res = make_coco(seed=5, n_images=12)
+    with quiet():
+        g, pg = fastap.COCO(copy.deepcopy(ds)), PCOCO()
+        pg.dataset = copy.deepcopy(ds)
+        pg.createIndex()
+        r, pr = g.loadRes(copy.deepcopy(res)), pg.loadRes(copy.deepcopy(res))
+    assert "imgs" not in vars(r) and r._imgs is None          # not built by loadRes
+    for obj in (r, pickle.loads(pickle.dumps(r)), copy.deepcopy(r)):
+        assert obj.imgs == pr.imgs
+        assert obj.getImgIds() == pr.getImgIds()
+        assert obj.loadImgs(pr.getImgIds()[:3]) == pr.loadImgs(pr.getImgIds()[:3])
+    r.imgs = {1: {"id": 1}}
+    assert r.getImgIds() == [1]

@@ -272,7 +272,8 @@ def test_empty_results_evaluate_cleanly():
         gt = fastap.COCO(d)
         dt = gt.loadRes([])
         ev = fastap.COCOeval(gt, dt, "bbox")
-        ev.evaluate()
+        with pytest.warns(fastap.EmptyResultsWarning):
+            ev.evaluate()
         ev.accumulate()
         ev.summarize()
     assert ev.stats[0] == 0.0 and ev.stats[8] == 0.0

@@ -176,7 +176,7 @@ def test_array_api_errors():
     with pytest.raises(TypeError, match="mapping of arrays"):
         fastap.evaluate([1, 2], dt)
     with pytest.raises(ValueError, match="protocol should be"):
-        fastap.evaluate(gt, {**dt, "score": [0.5]}, protocol="lvis")
+        fastap.evaluate(gt, {**dt, "score": [0.5]}, protocol="lvis-v0")
 
 
 def test_errors_are_value_and_type_errors():
@@ -190,7 +190,8 @@ def test_nothing_dropped_categories_outside_gt_still_counted():
     dets = _dets() + [{"image_id": 1, "category_id": 99, "bbox": [0, 0, 1, 1], "score": 0.1}]
     with quiet():
         g = fastap.COCO(_gt())
-        d = g.loadRes(copy.deepcopy(dets))
+        with pytest.warns(fastap.UnknownIdsWarning, match="1 of 3 records have a category_id"):
+            d = g.loadRes(copy.deepcopy(dets))
     assert len(d.dataset["annotations"]) == 3
 
 

@@ -138,7 +138,8 @@ def test_errors(case):
 def test_reset_and_empty(case):
     d, r, ref = case
     ev = fastap.Evaluator(d)
-    res = ev.compute()                       # nothing yet: AP 0 where there is ground truth
+    with pytest.warns(fastap.EmptyResultsWarning):
+        res = ev.compute()                   # nothing yet: AP 0 where there is ground truth
     assert res.map == 0.0
     ev.update(r)
     ev.reset()
@@ -254,3 +255,44 @@ def test_free_mode_single_image_dict():
     ev.update({"boxes": np.array([[0, 0, 10, 10.]]), "scores": np.array([0.9]), "labels": np.array([1])},
               {"boxes": np.array([[0, 0, 10, 10.]]), "labels": np.array([1])})
     assert ev.compute().map == 1.0 / (1.0 + np.spacing(1))     # pycocotools: tp / (tp + fp + eps)
+
+
+def test_without_images_and_evaluated_on(case):
+    """Two states that both evaluated some images (a padded DistributedSampler): the
+    repeats dropped from one, evaluated over a subset of the images: pycocotools' numbers
+    for that subset."""
+    d, r, _ = case
+    per = _by_image(r)
+    imgs = sorted(per)
+    a_imgs, b_imgs = imgs[:50], imgs[40:80]            # 40..49 on both; 80.. never evaluated
+    a, b = fastap.Evaluator(d), fastap.Evaluator(d)
+    a.update([x for im in a_imgs for x in per[im]])
+    b.update([x for im in b_imgs for x in per[im]])
+    b = pickle.loads(pickle.dumps(b)).attach(a)        # as if from another rank
+    subset = sorted(set(a_imgs) | set(b_imgs))
+    merged = fastap.Evaluator.merge_all([a.evaluated_on(subset),
+                                         b.without_images(a_imgs).evaluated_on(subset)])
+    with quiet():
+        g = fastap.COCO(copy.deepcopy(d))
+        ref = fastap.COCOeval(g, g.loadRes([x for im in subset for x in per[im]]), "bbox")
+        ref.params.imgIds = subset
+        ref.evaluate()
+        ref.accumulate()
+        ref.summarize()
+    _same(merged.compute(), ref)
+    assert pycocotools_stats_equal(d, [x for im in subset for x in per[im]], subset, ref.stats)
+    # the originals are unchanged; repeats are refused where counts are not kept apart
+    with pytest.raises(fastap.InvalidAnnotationError, match="duplicate|already|twice|again"):
+        fastap.Evaluator.merge_all([a, b])
+    with pytest.raises(fastap.InvalidAnnotationError, match="attach"):
+        pickle.loads(pickle.dumps(a)).evaluated_on(subset)
+    free = fastap.Evaluator()
+    with pytest.raises(fastap.InvalidAnnotationError, match="dataset-mode"):
+        free.without_images([1])
+
+
+def pycocotools_stats_equal(d, results, img_ids, stats):
+    def set_ids(p):
+        p.imgIds = img_ids
+    ev, _ = run_pycocotools(d, results, set_ids)
+    return np.array_equal(ev.stats, stats)

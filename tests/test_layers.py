@@ -20,21 +20,21 @@ if not os.path.isfile(os.path.join(PKG, "api.py")):
     PKG = os.path.join(os.environ.get("FASTAP_SOURCE_ROOT", os.path.dirname(HERE)), "fastap")
 
 # module (dotted, without "fastap.") -> layer; the design's order (shared DESIGN.md,
-# "Layers"): errors/params -> binding -> columns -> tables -> protocols and geometry ->
+# "Layers"): errors -> params/binding -> columns -> tables -> protocols and geometry ->
 # the evaluation pass -> adapters and reports -> the array API -> facades, streaming,
 # scale-out -> the CLI
 LAYERS = {
-    "_version": 0, "errors": 0, "params": 0, "reference": 0, "synthetic": 3,
+    "_version": 0, "errors": 0, "params": 1, "reference": 0, "synthetic": 3,
     "_core": 1, "threads": 2, "cuda": 1, "mask": 2, "iou": 2,
     "columns": 3,
-    "tables": 4,
+    "tables": 4, "checks": 4,
     "protocols": 5, "protocols.coco": 5, "protocols.voc": 5, "geometry": 5,
-    "evalpass": 6,
+    "evalpass": 6, "protocols.lvis": 6,
     "adapters": 7, "adapters.jsonfile": 7, "reports.compute": 7,
     "adapters.records": 8, "reports.drawing": 8,
     "adapters.cocodata": 9, "formats": 9, "reports.orchestrate": 9,
     "reports": 10, "api": 10,
-    "coco": 11, "evaluator": 11,
+    "coco": 11, "evaluator": 11, "lvis": 11,
     "dask": 12, "distributed": 12, "compat": 12,
     "cli": 13, "integrations": 13, "integrations.torchvision": 13,
     "__main__": 14, "": 14,          # "" is fastap/__init__.py

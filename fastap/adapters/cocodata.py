@@ -16,8 +16,8 @@ evaluation needs them.
 from __future__ import annotations
 
 import copy
+import functools
 import mmap
-import operator
 import os
 import threading
 import time
@@ -29,19 +29,37 @@ import numpy as np
 
 from .. import _core
 from .. import mask as mask_utils
-from ..columns import dt_columns, gt_columns, index_of, sorted_image_ids
-from ..errors import FastapError, InvalidAnnotationError, InvalidFileError, InvalidTypeError
+from ..columns import IdIndex, dt_columns, gt_columns, index_of, sorted_image_ids, unique_ids
+from ..checks import declared_ids, warn_once, warn_unknown_categories
+from ..errors import (BoxesAsMasksWarning, FastapError, InvalidAnnotationError, InvalidFileError,
+                      InvalidOptionError, InvalidTypeError)
 from ..geometry import (attach_oks, attach_rle_iou, keypoint_arrays, keypoint_result_boxes, rles_from_annotations,
                         rles_from_spans, rows_all_nan, segm_result_boxes)
 from .jsonfile import FileText, first_keypoints_len, load_json_bytes, load_results_columns, read_private
-from .records import (columns_from_records, keypoint_results_columns, results_from_array, results_kind,
-                      segm_results_columns)
+from .records import (check_annotation_records, columns_from_records, index_by_id, keypoint_results_columns,
+                      results_from_array, results_kind, segm_results_columns)
 
 __all__ = ["COCO", "DownloadError", "columns_of", "gt_keypoints", "dt_keypoints", "rles_of", "iou_attacher"]
 
 
 def _is_array_like(obj):
     return hasattr(obj, "__iter__") and hasattr(obj, "__len__")
+
+
+
+def _naming_source(fn):
+    """``fn(coco, ...)`` whose InvalidAnnotationError, for a COCO read from a file, is an
+    InvalidFileError naming the file (the records' errors then say where they are)."""
+    @functools.wraps(fn)
+    def wrapper(coco, *args, **kw):
+        try:
+            return fn(coco, *args, **kw)
+        except InvalidAnnotationError as e:
+            src = getattr(coco, "_source", None)
+            if src is None or isinstance(e, (InvalidFileError, InvalidOptionError)) or str(e).startswith(src):
+                raise
+            raise InvalidFileError("%s: %s" % (src, e)) from None
+    return wrapper
 
 
 
@@ -78,6 +96,11 @@ class COCO:
 
     _index_own = False               # (class defaults: objects pickled by earlier versions)
     _no_bbox = None
+    _imgs = None
+    _images_checked = False          # loadRes: the images are the ground truth's, already checked
+    _source = None                   # the file the annotations (or results) were read from
+    _fa_box_masks = None             # loadRes: (box results whose mask is their box, results)
+    _fa_what = "results"             # loadRes: what the results are called in warnings
 
     def __init__(self, annotation_file=None):
         self._dataset, self._anns, self.cats, self.imgs = dict(), dict(), dict(), dict()
@@ -109,7 +132,11 @@ class COCO:
                 self._raw_anns = raw
                 self._raw_geom = cols.pop("_geom")
                 self._cols = ("gt", cols)
-            self.createIndex()
+            if isinstance(annotation_file, Mapping):
+                self.createIndex()
+            else:
+                self._source = os.fspath(annotation_file)        # named by later errors of its records
+                _naming_source(type(self).createIndex)(self)
             if self._raw_anns is not None:
                 self._readgt_keypoints()
 
@@ -149,12 +176,14 @@ class COCO:
         area = cols["area"].tolist()
         kind = self._res_kind
         boxes = cols["bbox"].tolist() if kind == "keypoints" else None
+        from_box = 0
         for n, ann in enumerate(anns):
             if kind == "bbox":
                 bb = ann["bbox"]
                 if "segmentation" not in ann:
                     x1, x2, y1, y2 = bb[0], bb[0] + bb[2], bb[1], bb[1] + bb[3]
                     ann["segmentation"] = [[x1, y1, x1, y2, x2, y2, x2, y1]]
+                    from_box += 1
             elif kind == "keypoints":
                 ann["bbox"] = boxes[n]
             elif "bbox" not in ann:          # segm: the mask's box unless one is given
@@ -163,6 +192,8 @@ class COCO:
             ann["id"] = n + 1
             if kind != "keypoints":
                 ann["iscrowd"] = 0
+        if kind == "bbox" and self._fa_box_masks is None:
+            self._fa_box_masks = (from_box, len(anns))
         self._dataset["annotations"] = anns
         self._build_ann_index()
 
@@ -187,11 +218,26 @@ class COCO:
     @dataset.setter
     def dataset(self, value):
         self._dataset = value
+        self._source = None
         self._raw_anns = None
         self._pending = None
         self._index_stale = False
         self._cols = None
         self._geom = {}
+
+    @property
+    def imgs(self):
+        """{image id: image dict}. Built by ``createIndex()``; for the results of
+        ``loadRes`` (whose images are the ground truth's, which evaluation reads through
+        the ground truth's index) built when first read: a per-batch ``loadRes`` on a
+        ground truth of 5,000 images spent a third of its time on it."""
+        if self._imgs is None:
+            self._imgs = index_by_id(self._dataset, "images", check=False)
+        return self._imgs
+
+    @imgs.setter
+    def imgs(self, value):
+        self._imgs = value
 
     @property
     def anns(self):
@@ -230,22 +276,32 @@ class COCO:
         anns, imgToAnns, catToImgs = {}, defaultdict(list), defaultdict(list)
         ds = self._dataset
         if "annotations" in ds:
-            for ann in ds["annotations"]:
-                imgToAnns[ann["image_id"]].append(ann)
-                anns[ann["id"]] = ann
-            if "categories" in ds:
+            try:
                 for ann in ds["annotations"]:
-                    catToImgs[ann["category_id"]].append(ann["image_id"])
+                    imgToAnns[ann["image_id"]].append(ann)
+                    anns[ann["id"]] = ann
+                if "categories" in ds:
+                    for ann in ds["annotations"]:
+                        catToImgs[ann["category_id"]].append(ann["image_id"])
+            except (KeyError, TypeError, IndexError):
+                check_annotation_records(ds)        # raises, naming the record and the field
+                raise
         self._anns, self._imgToAnns, self._catToImgs = anns, imgToAnns, catToImgs
 
     def createIndex(self):
         """Build anns, imgs, cats, imgToAnns and catToImgs from ``dataset``."""
         print('creating index...')
         ds = self._dataset
-        images = ds.get("images", [])
-        # {id: image}, built by C-level iteration (a per-batch loadRes indexes every image)
-        self.imgs = dict(zip(map(_ID, images), images))
-        self.cats = {cat["id"]: cat for cat in ds.get("categories", [])}
+        if not isinstance(ds, Mapping):
+            raise InvalidTypeError("COCO dataset should be a dict (images, annotations, categories), got %s"
+                                   % type(ds).__name__)
+        # {id: record}, checked (ids within int64, ...) and built by C-level iteration;
+        # loadRes results: built when first read (see imgs), their images being the
+        # ground truth's, checked when it was indexed
+        self._imgs = None if self._pending is not None and self._images_checked else \
+            index_by_id(ds, "images", check=not self._images_checked)
+        self.cats = index_by_id(ds, "categories")
+        self._images_checked = False
         # the annotation index is built when first read: evaluation works on columns
         self._index_stale = self._pending is None
         self._index_own = False
@@ -521,6 +577,37 @@ class COCO:
             cols = results_from_array(resFile)
         else:
             anns = resFile
+        source = os.fspath(resFile) if isinstance(resFile, (str, os.PathLike)) else None
+        what = "results file %s" % source if source is not None else "results"
+        try:
+            cols = self._results_columns(res, anns, cols, what)
+        except InvalidAnnotationError as e:
+            if source is None or isinstance(e, InvalidFileError):
+                raise
+            raise InvalidFileError(str(e) if source in str(e) else "%s: %s" % (source, e)) from None
+        known = declared_ids(self.cats)
+        if known is not None:
+            warn_unknown_categories(cols["category_id"], known, what, owner=self,
+                                    deliberate=lambda: _narrowed(known, self._annotation_categories()))
+        res._fa_what = what
+        if res._res_kind == "bbox" and anns is None:
+            # masks made from the boxes for a segm evaluation (see _box_masks)
+            raw = res._geom.get("raw")
+            n = cols["image_id"].shape[0]
+            res._fa_box_masks = (n if raw is None or raw[1] is None else int((raw[1][:, 0] < 0).sum()), n)
+        res._dataset['categories'] = _copy_records(self._dataset.get('categories', []))
+        res._cols = ("dt", cols)
+        res._pending = (cols, anns)
+        print('DONE (t={:0.2f}s)'.format(time.time() - tic))
+        res._images_checked = True
+        res.createIndex()
+        res._source = source
+        return res
+
+    def _results_columns(self, res, anns, cols, what):
+        """loadRes: the columns of results given as dicts (``anns``; pycocotools' branch
+        by the first record) or already read (``cols``), each on an image of this
+        dataset."""
         if anns is not None:
             if not isinstance(anns, list):
                 raise InvalidTypeError("results should be a list of objects, got %s" % type(anns).__name__)
@@ -538,14 +625,25 @@ class COCO:
         if not ok.all():
             i = int(np.flatnonzero(~ok)[0])
             raise InvalidAnnotationError(
-                "results record %d: image_id %d is not an image of the ground truth "
-                "(%d of %d results are on unknown images)" % (i, cols["image_id"][i], int((~ok).sum()), ok.shape[0]))
-        res._dataset['categories'] = _copy_plain(self._dataset.get('categories', []))
-        res._cols = ("dt", cols)
-        res._pending = (cols, anns)
-        print('DONE (t={:0.2f}s)'.format(time.time() - tic))
-        res.createIndex()
-        return res
+                "%s record %d: image_id %d is not an image of the ground truth (%d of %d results are on unknown "
+                "images)%s" % (what, i, cols["image_id"][i], int((~ok).sum()), ok.shape[0], self._no_images_note()))
+        return cols
+
+    def _annotation_categories(self):
+        """Sorted unique category ids of the annotations (None if not integers): from
+        the columns of a file whose annotations were not parsed, else the index."""
+        if self._raw_anns is not None and self._cols is not None and self._cols[0] == "gt":
+            return unique_ids(self._cols[1]["category_id"])
+        return declared_ids(self.catToImgs)
+
+    def _no_images_note(self):
+        """Why no image is known, when the ground truth has none."""
+        if self.imgs:
+            return ""
+        imgs = self._dataset.get("images")
+        if imgs is None:
+            return ": the ground truth has no 'images' list (a COCO annotation file lists its images under 'images')"
+        return ": the ground truth's 'images' list is empty"
 
     def _results_with_geometry(self, res, data, g, what):
         """loadRes of a results file with masks or keypoints read by the C scanner:
@@ -596,6 +694,8 @@ class COCO:
             if kbox is None:
                 try:
                     kp = _core.parse_keypoint_spans(data, kpt, n_values, "results")
+                except InvalidOptionError:
+                    raise
                 except ValueError as e:
                     raise InvalidAnnotationError("%s: %s" % (what, e)) from None
             # a box is NaN (all four) where the record's numbers are not all finite
@@ -640,6 +740,7 @@ class COCO:
                         % (img_id, a.get("id") if isinstance(a, Mapping) else a)) from None
         return out
 
+    @_naming_source
     def _columns(self, kind=None, bbox_optional=False, img_ids=None):
         """The annotations as columns.
 
@@ -690,7 +791,6 @@ def _fetch(url, fname, img_id):
 
 
 _PLAIN = (int, float, str, bool, type(None))
-_ID = operator.itemgetter("id")
 
 
 def _copy_plain(x):
@@ -703,13 +803,29 @@ def _copy_plain(x):
     return x if type(x) in _PLAIN else copy.deepcopy(x)
 
 
+def _copy_records(x):
+    """_copy_plain of a list of flat dicts of plain values (the categories), 4x faster;
+    anything else as _copy_plain."""
+    if type(x) is list and all(type(d) is dict for d in x) \
+            and not any(type(v) not in _PLAIN for d in x for v in d.values()):
+        return [d.copy() for d in x]
+    return _copy_plain(x)
+
+
+def _narrowed(known, ann_cats):
+    """True when annotations have categories (``ann_cats``, sorted ids or None) that
+    ``cats`` (the sorted ids ``known``) does not list: the categories were narrowed by
+    assigning ``cats`` (as mmdetection does), not mistaken."""
+    return ann_cats is not None and not IdIndex(known, ann_cats.shape[0])(ann_cats)[1].all()
+
+
 def _on_known_images(image_ids, imgs):
     """bool [n]: which of the int64 ``image_ids`` are keys of ``imgs``. Few results (a
     per-batch call): each distinct id looked up in the dict; many (a results file): one
     pass over a table of the sorted image ids (np.unique of 500k ids costs more than
     the whole check)."""
     if image_ids.shape[0] <= len(imgs):
-        unknown = [i for i in np.unique(image_ids).tolist() if i not in imgs]
+        unknown = [i for i in set(image_ids.tolist()) if i not in imgs]
         return ~np.isin(image_ids, unknown) if unknown else np.ones(image_ids.shape[0], bool)
     return index_of(sorted_image_ids(imgs), image_ids)[1]
 
@@ -831,9 +947,13 @@ def _read_members(data, name, members):
         cols["_geom"] = {k: g[k] for k in ("seg_span", "kpt_span", "num_keypoints", "kpt_values", "kpt_count")
                          if k in g}
     except (ValueError, TypeError):
-        # not plain box annotations: keep pycocotools' behaviour (load anything), and
-        # let evaluation report what is wrong with which record
+        # not plain box annotations: keep pycocotools' behaviour (load anything it can
+        # index), and let evaluation report what is wrong with which record
         dataset["annotations"] = load_json_bytes(data[span[0]:span[1]], name)
+        try:
+            check_annotation_records(dataset)
+        except InvalidAnnotationError as e:
+            raise InvalidFileError("%s: %s" % (name, e)) from None
         return dataset, None, None
     return dataset, (data, span[0], span[1]), cols
 
@@ -853,7 +973,8 @@ def columns_of(coco, kind, iou_type=None, img_ids=None):
     masks and keypoints are read in the order of all the annotations, so they read all."""
     optional = kind is not None and iou_type in (None, "segm")
     if isinstance(coco, COCO):
-        few = img_ids is not None and iou_type == "bbox" and 2 * len(img_ids) <= len(coco.imgs)
+        n_img = len(coco._imgs if coco._imgs is not None else coco._dataset.get("images", ()))
+        few = img_ids is not None and iou_type == "bbox" and 2 * len(img_ids) <= n_img
         return coco._columns(kind, bbox_optional=optional, img_ids=np.asarray(img_ids).tolist() if few else None)
     if coco is None or not hasattr(coco, "dataset"):
         raise InvalidTypeError("expected a COCO object (fastap or pycocotools), got %s" % type(coco).__name__)
@@ -901,6 +1022,8 @@ def _weakrefable(obj):
 def _keypoints_from_spans(data, spans, n_kpt, what):
     try:
         kp = _core.parse_keypoint_spans(data, spans, 3 * n_kpt, what)
+    except InvalidOptionError:
+        raise
     except ValueError as e:
         raise InvalidAnnotationError(str(e)) from None
     return _finite_keypoints(kp, what)
@@ -936,6 +1059,7 @@ def _scanned_keypoints(s, n_kpt):
     return s["values"], s["xy"]
 
 
+@_naming_source
 def gt_keypoints(coco, n_kpt):
     if isinstance(coco, COCO) and coco._raw_anns is not None:
         # straight from the file's text, which cannot change while it is not parsed:
@@ -959,6 +1083,7 @@ def gt_keypoints(coco, n_kpt):
     return keypoint_arrays(_annotation_records(coco), n_kpt, "annotations", gt=True)
 
 
+@_naming_source
 def dt_keypoints(coco, n_kpt):
     """(keypoints float64 [D, 3K], False), or ([D, 2K] (x, y) pairs, True) as the results
     scan keeps them."""
@@ -977,6 +1102,7 @@ def dt_keypoints(coco, n_kpt):
     return keypoint_arrays(_annotation_records(coco), n_kpt, "results", gt=False), False
 
 
+@_naming_source
 def rles_of(coco, gt_coco, kind, num_threads=None):
     """Masks of a COCO's annotations as an RLE set (see _core.rle_set_stats), in column
     order; polygons are rasterised at the ground truth's image sizes (pycocotools
@@ -1005,6 +1131,18 @@ def rles_of(coco, gt_coco, kind, num_threads=None):
                                  "annotations" if kind == "gt" else "results")
 
 
+def _warn_box_masks(coco_dt, coco_gt):
+    """A mask evaluation of box results: their masks are their boxes' rectangles, as
+    pycocotools' loadRes makes them (counted when loadRes read them, or when their
+    dicts were built); warned once per ground truth."""
+    m = coco_dt._fa_box_masks if isinstance(coco_dt, COCO) and coco_dt._res_kind == "bbox" else None
+    if m and m[0]:
+        warn_once(coco_gt, "box masks", BoxesAsMasksWarning,
+                  "%s: iouType 'segm', but %d of %d results have no 'segmentation': their masks are their boxes' "
+                  "rectangles (as pycocotools' loadRes makes them), so boxes are evaluated as masks. Evaluate "
+                  "iouType 'bbox', or give the results' masks" % (coco_dt._fa_what, m[0], m[1]), m[0])
+
+
 def _annotation_records(coco):
     """The annotation dicts an evaluation reads (see COCO._records), in column order."""
     if isinstance(coco, COCO):
@@ -1029,8 +1167,10 @@ def iou_attacher(coco_gt, coco_dt, iou_type, sigmas, cut, iou_thrs, use_cats, gt
         _missing_bbox(coco_gt, iou_type)
     if iou_type == "segm":
         def attach(tables):
-            attach_rle_iou(tables, rles_of(coco_gt, coco_gt, "gt", num_threads),
-                           rles_of(coco_dt, coco_gt, "dt", num_threads), cut, num_threads=num_threads)
+            g_rle = rles_of(coco_gt, coco_gt, "gt", num_threads)
+            d_rle = rles_of(coco_dt, coco_gt, "dt", num_threads)
+            _warn_box_masks(coco_dt, coco_gt)
+            attach_rle_iou(tables, g_rle, d_rle, cut, num_threads=num_threads)
         return attach
     sig = np.asarray(sigmas, dtype=np.float64).reshape(-1)
 

@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from .. import _core
-from ..errors import InvalidFileError
+from ..errors import InvalidFileError, InvalidOptionError
 
 __all__ = ["read_bytes", "read_private", "open_json", "MappedText", "FileText", "load_json", "load_json_bytes",
            "load_results_columns", "first_keypoints_len"]
@@ -311,6 +311,8 @@ def _scan_results(data, path):
         if g is None:                  # a value the geometry scan does not take
             return "records", _loads(bytes(data), path)
         return "geometry", (data, g)
+    except InvalidOptionError:             # a bad setting (FASTAP_NUM_THREADS), not the file
+        raise
     except ValueError as e:
         raise InvalidFileError("%s: %s" % (os.fspath(path), e)) from None
 
@@ -450,6 +452,8 @@ def _geometry_scan(data, keypoints):
         if "nesting deeper" in str(e):
             raise                          # refused, whoever reads the file
         return None
+    except InvalidOptionError:
+        raise
     except ValueError:
         return None
     g["text"] = shadow if shadow is not None else data

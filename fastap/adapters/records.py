@@ -9,18 +9,19 @@ the keypoints' box). Errors name the record and the field.
 """
 from __future__ import annotations
 
+import operator
 import os
 from collections.abc import Mapping
 
 import numpy as np
 
 from .. import _core
-from ..columns import dt_columns, gt_columns, id_column
+from ..columns import INT64_MAX, INT64_MIN, dt_columns, gt_columns, id_column
 from ..errors import InvalidAnnotationError, InvalidTypeError
 from ..geometry import keypoint_arrays, keypoint_result_boxes, rles_from_annotations, segm_result_boxes
 from .jsonfile import load_results_columns
 
-__all__ = ["field_list", "columns_from_records", "results_kind", "results_from_array",
+__all__ = ["field_list", "index_by_id", "check_annotation_records", "check_record_ids", "columns_from_records", "results_kind", "results_from_array",
            "segm_results_columns", "keypoint_results_columns", "result_columns", "to_numpy"]
 
 
@@ -38,6 +39,129 @@ def field_list(anns, key, what, default=None, required=True):
                 rid = " (id %s)" % (a["id"],) if "id" in a else ""
                 raise InvalidAnnotationError("%s record %d%s: missing field '%s'" % (what, i, rid, key)) from None
         raise
+
+
+_ID = operator.itemgetter("id")
+
+
+def _records_of(ds, member):
+    """dataset[member] (an empty list when absent), refused unless it is a list of
+    records (an empty container of another kind is taken, as pycocotools iterates it)."""
+    recs = ds.get(member, [])
+    if isinstance(recs, (list, tuple)):
+        return recs
+    try:
+        empty = len(recs) == 0 and not isinstance(recs, (str, bytes))
+    except TypeError:
+        empty = False
+    if empty:
+        return []
+    raise InvalidAnnotationError("field '%s' should be a list of objects, got %s"
+                                 % (member, "null" if recs is None else type(recs).__name__))
+
+
+def _record_problem(recs, member, fields):
+    """The error for the first record of ``recs`` that is not a dict holding ``fields``."""
+    for i, r in enumerate(recs):
+        if not isinstance(r, Mapping):
+            return InvalidAnnotationError("%s record %d should be an object, got %s"
+                                          % (member, i, _short(r)))
+        for f in fields:
+            if f not in r:
+                rid = " (id %s)" % (_short(r["id"]),) if "id" in r else ""
+                return InvalidAnnotationError("%s record %d%s: missing field '%s'" % (member, i, rid, f))
+        for f in fields:
+            try:
+                hash(r[f])
+            except TypeError:
+                return InvalidAnnotationError("%s record %d: field '%s' should be an integer id, got %s"
+                                              % (member, i, f, _short(r[f])))
+    return None
+
+
+def _short(v):
+    t = repr(v)
+    return t if len(t) <= 60 else t[:57] + "..."
+
+
+def index_by_id(ds, member, check=True):
+    """{id: record} of ``ds[member]`` ("images" or "categories"), as pycocotools'
+    createIndex builds it (the last record of an id wins), after checking what it
+    cannot index or fastap cannot evaluate: the member is a list of objects, each
+    with an ``id`` that is an integer within int64 (or, in every record alike, a
+    string: pycocotools evaluates those, fastap does not). Errors name the record
+    (index, id) and the field. ``check=False``: the ids were checked before (only what
+    cannot be indexed is refused)."""
+    recs = _records_of(ds, member)
+    try:
+        index = dict(zip(map(_ID, recs), recs))     # C-level iteration: a per-batch loadRes indexes 5k images
+    except (KeyError, TypeError, IndexError):
+        raise _record_problem(recs, member, ("id",)) or InvalidAnnotationError(
+            "%s: cannot index the records by 'id'" % member) from None
+    if check and not _plain_int64_ids(index):
+        check_record_ids(list(map(_ID, recs)), member, "id")      # names the record
+    return index
+
+
+def check_annotation_records(ds):
+    """Refuse annotations pycocotools' createIndex cannot index (not a list of objects,
+    a record without ``id`` or ``image_id``, or without ``category_id`` when the
+    dataset has categories) and ids fastap cannot evaluate (see :func:`check_record_ids`)."""
+    anns = _records_of(ds, "annotations")
+    fields = ("id", "image_id", "category_id") if "categories" in ds else ("id", "image_id")
+    try:
+        cols = [list(map(operator.itemgetter(f), anns)) for f in fields]
+    except (KeyError, TypeError, IndexError):
+        raise _record_problem(anns, "annotations", fields) from None
+    for f, ids in zip(fields, cols):
+        check_record_ids(ids, "annotations", f, anns)
+
+
+def _plain_int64_ids(ids):
+    """True when every id (of a list, or the keys of a dict) is a Python int within int64
+    (the common case, checked at C speed)."""
+    if set(map(type, ids)) - {int}:
+        return False
+    try:
+        np.fromiter(ids, np.int64, len(ids))
+    except OverflowError:
+        return False
+    return True
+
+
+def check_record_ids(ids, member, field, recs=None):
+    """Refuse ids fastap cannot evaluate: not a number or string (None, a bool, a list),
+    NaN or infinite, outside int64 (converting would wrap 2**64 - 1 onto -1), or strings
+    mixed with numbers (pycocotools cannot sort those). Strings throughout are taken
+    (pycocotools evaluates them; fastap's evaluation refuses them, naming the field).
+    Errors name the record: ``member`` record i (id ...) and ``field``."""
+    if not ids or _plain_int64_ids(ids):
+        return
+    first_num = first_str = None
+
+    def where(i):
+        rid = recs[i].get("id") if recs is not None and isinstance(recs[i], Mapping) else None
+        return "%s record %d%s" % (member, i, "" if rid is None or field == "id" else " (id %s)" % (_short(rid),))
+    for i, v in enumerate(ids):
+        if isinstance(v, (str, np.str_)):
+            first_str = i if first_str is None else first_str
+            continue
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise InvalidAnnotationError("%s: field '%s' should be an integer id, got %s" % (where(i), field, _short(v)))
+        first_num = i if first_num is None else first_num
+        if isinstance(v, (float, np.floating)):
+            f = float(v)
+            if not (f == f and -2.0 ** 63 <= f < 2.0 ** 63):
+                raise InvalidAnnotationError("%s: field '%s' should be an integer id within int64, got %r"
+                                             % (where(i), field, f))
+        elif not INT64_MIN <= int(v) <= INT64_MAX:
+            raise InvalidAnnotationError("%s: field '%s' is %d, outside the int64 range of ids (-2**63 .. 2**63-1)"
+                                         % (where(i), field, int(v)))
+    if first_num is not None and first_str is not None:
+        raise InvalidAnnotationError(
+            "%s: field '%s' is the string %s, but %s's is the number %r: ids should all be integers (pycocotools "
+            "cannot sort strings and numbers together)" % (where(first_str), field, _short(ids[first_str]),
+                                                          where(first_num), ids[first_num]))
 
 
 def columns_from_records(anns, kind, what=None, with_ids=True, box_area=False, no_bbox=None):
@@ -138,11 +262,12 @@ def results_from_array(data):
     if data.ndim != 2 or data.shape[1] != 7:
         raise InvalidAnnotationError("results array should have shape (N, 7) "
                                      "(image_id, x, y, w, h, score, category_id), got %s" % (data.shape,))
-    bad = ~np.isfinite(data[:, [0, 6]]).all(axis=1)
+    ids = data[:, [0, 6]]
+    bad = ~(np.isfinite(ids) & (ids >= -2.0 ** 63) & (ids < 2.0 ** 63)).all(axis=1)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InvalidAnnotationError("results row %d: image_id and category_id should be finite, got %r"
-                                     % (i, data[i].tolist()))
+        raise InvalidAnnotationError("results row %d: image_id and category_id should be finite and within int64, "
+                                     "got %r" % (i, data[i].tolist()))
     return dt_columns({"image_id": np.trunc(data[:, 0]).astype(np.int64), "bbox": data[:, 1:5],
                        "score": data[:, 5], "category_id": np.trunc(data[:, 6]).astype(np.int64)},
                       what="results")
@@ -164,10 +289,9 @@ def segm_results_columns(anns, gt_coco):
         elif b is not None and len(b) == 0:
             empty.append(i)
     bbox, area = segm_result_boxes(rles, given)
-    cols = dt_columns({"image_id": [a.get("image_id") for a in anns],
-                              "category_id": [a.get("category_id") for a in anns],
-                              "score": [a.get("score") for a in anns], "bbox": bbox, "area": area},
-                             what=what)
+    cols = dt_columns({"image_id": field_list(anns, "image_id", what),
+                       "category_id": field_list(anns, "category_id", what),
+                       "score": field_list(anns, "score", what), "bbox": bbox, "area": area}, what=what)
     return cols, rles, empty
 
 

@@ -66,7 +66,7 @@ import numpy as np
 
 from .. import mask as mask_utils
 from ..coco import COCO, COCOeval
-from ..errors import InvalidAnnotationError, InvalidTypeError
+from ..errors import InvalidAnnotationError, InvalidOptionError, InvalidTypeError
 from ..evaluator import Evaluator
 
 __all__ = ["CocoEvaluator", "StreamingCOCOeval"]
@@ -154,8 +154,8 @@ class CocoEvaluator:
             raise InvalidTypeError("iou_types should be a list or a tuple, got %s" % type(iou_types).__name__)
         for t in iou_types:
             if t not in IOU_TYPES:
-                raise InvalidAnnotationError("iou_types: unknown iou type %r; expected 'bbox', 'segm' or "
-                                             "'keypoints'" % (t,))
+                raise InvalidOptionError("iou_types: unknown iou type %r; expected 'bbox', 'segm' or "
+                                         "'keypoints'" % (t,))
         if not hasattr(coco_gt, "getImgIds") or not hasattr(coco_gt, "dataset"):
             raise InvalidTypeError("coco_gt should be a COCO object (fastap.COCO or pycocotools.coco.COCO), "
                                    "got %s" % type(coco_gt).__name__)
@@ -374,27 +374,17 @@ class CocoEvaluator:
     def _merge_streams(self, states, ids_per_rank, img_ids):
         """One Evaluator of every rank's results, each image from the first rank that
         evaluated it, over the evaluated images ``img_ids``."""
-        local = self._evaluator()
-        if np.array_equal(img_ids, self._gt_img_ids):
-            frozen = None
-        else:
-            sub = local.fresh()
-            sub.params.imgIds = img_ids.tolist()
-            frozen = sub.__getstate__()["frozen"]     # the ground-truth counts of these images
         earlier = np.zeros(0, np.int64)
         parts = []
+        local = self._evaluator()
         for ev, ids in zip(states, ids_per_rank):
-            st = ev.__getstate__()
+            if ev is not local:
+                ev.attach(local)                    # unpickled from another rank
             if earlier.shape[0]:
-                part = st["part"]
-                keep = ~np.isin(part["image_id"], earlier)
-                st["part"] = {k: v[..., keep] for k, v in part.items()}
-                st["images"] = st["images"][~np.isin(st["images"], earlier)]
-            if frozen is not None:
-                st["frozen"] = dict(st["frozen"], imgIds=frozen["imgIds"], npig=frozen["npig"])
-            out = Evaluator.__new__(Evaluator)
-            out.__setstate__(st)
-            parts.append(out)
+                ev = ev.without_images(earlier)
+            if not np.array_equal(img_ids, self._gt_img_ids):
+                ev = ev.evaluated_on(img_ids)       # the ground-truth counts of these images
+            parts.append(ev)
             earlier = np.union1d(earlier, ids)
         return Evaluator.merge_all(parts)
 
