@@ -719,3 +719,20 @@ def test_utf8_bom_is_read(tmp_path, monkeypatch):
     assert load_json_bytes(b"\xef\xbb\xbf[1, {}]", "x") == [1, {}]
     monkeypatch.setitem(sys.modules, "orjson", None)
     assert load_json_bytes(b"\xef\xbb\xbf[1, {}]", "x") == [1, {}]
+
+
+def test_result_columns_of_a_file_with_masks_and_boxes(tmp_path):
+    """The array paths (Evaluator.update, dask) read a results file's boxes: a file whose
+    records carry masks too gives its boxes (it was a TypeError about a tuple), without
+    keeping the file mapped; records without a box are named."""
+    from fastap.adapters.records import result_columns
+    _, dt_path = write_case(str(tmp_path), "segm+bbox")
+    with open(dt_path) as f:
+        recs = json.load(f)
+    cols = result_columns(dt_path)
+    assert np.array_equal(cols["bbox"], np.array([r["bbox"] for r in recs], dtype=np.float64))
+    assert cols["score"].tolist() == [r["score"] for r in recs]
+    _, dt_path = write_case(str(tmp_path), "segm")
+    with pytest.raises(fastap.InvalidAnnotationError) as ei:
+        result_columns(dt_path)
+    assert dt_path in str(ei.value) and "record 0" in str(ei.value) and "'bbox'" in str(ei.value)
