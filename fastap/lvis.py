@@ -55,12 +55,16 @@ from . import mask as mask_utils
 from .adapters.cocodata import COCO, columns_of, rles_of
 from .adapters.jsonfile import load_json
 from .columns import dt_columns, sorted_ids_list
-from .errors import FastapError, InvalidAnnotationError, InvalidTypeError
+from . import _core
+from .errors import FastapError, InvalidAnnotationError, InvalidOptionError, InvalidTypeError
 from .geometry import rles_from_objects, segm_result_boxes
 from .protocols.lvis import (LVISParams, cap_per_image, capped_order, freq_groups, image_pairs, lvis_accumulate,
                              lvis_pass, per_class_table, result_lines, summarize)
+from .protocols.coco import coco_accumulate
+from .tables import Tables
 
-__all__ = ["LVIS", "LVISResults", "LVISEval", "Params", "lvis_inputs", "file_mentions"]
+__all__ = ["LVIS", "LVISResults", "LVISEval", "LVISEvaluator", "LVISStreamResult", "Params", "lvis_inputs",
+           "file_mentions"]
 
 #: lvis-api's ``Params`` (``fastap.protocols.lvis.LVISParams``)
 Params = LVISParams
@@ -635,3 +639,162 @@ def _runs(core, k):
     gs, ge = np.searchsorted(gimg, imgs) + go[k], np.searchsorted(gimg, imgs, side="right") + go[k]
     ds, de = np.searchsorted(dimg, imgs) + do[k], np.searchsorted(dimg, imgs, side="right") + do[k]
     return zip(imgs.tolist(), gs.tolist(), ge.tolist(), ds.tolist(), de.tolist())
+
+
+# -- streaming ---------------------------------------------------------------------------------
+class LVISEvaluator:
+    """Streaming LVIS evaluation: lvis-api's numbers for results given in parts (per
+    batch, per worker), with exact merging of partial states.
+
+    ``LVISEvaluator(lvis_gt, iou_type="bbox", max_dets=300)`` (``lvis_gt`` an
+    :class:`LVIS` or its path); :meth:`update` with the results of some images (a list
+    of dicts, an (N, 7) array or a mapping of arrays, as :class:`LVISResults` takes
+    them); :meth:`merge` of another state; :meth:`compute` gives an
+    :class:`LVISStreamResult` (``results``: lvis-api's 13 numbers, ``eval``: precision
+    float64 [T, R, K, A] and recall [T, K, A]), equal to ``LVISEval`` on all the results
+    at once. Every image of the ground truth is evaluated, with or without results, as
+    in lvis-api.
+
+    Updates hold whole images: lvis-api cuts each image to its ``max_dets``
+    highest-scoring results across categories, which needs all of the image's results
+    at once, so an image that an earlier update (or a merged state) already had is
+    refused with an InvalidAnnotationError naming it, rather than cut or counted twice.
+    A state pickles without the ground truth (:meth:`attach` gives it back); what it
+    keeps per result is its image, category, score, rank and match bits.
+    """
+
+    def __init__(self, lvis_gt, iou_type="bbox", max_dets=300, num_threads=None):
+        if iou_type not in ("bbox", "segm"):
+            raise InvalidOptionError("iou_type should be 'bbox' or 'segm', got %r" % (iou_type,))
+        self.lvis_gt = lvis_gt if isinstance(lvis_gt, LVIS) else LVIS(lvis_gt)
+        self.params = LVISParams(iou_type)
+        self.params.max_dets = int(max_dets)
+        self.params.img_ids = sorted_ids_list(self.lvis_gt.get_img_ids())
+        self.params.cat_ids = sorted(self.lvis_gt.get_cat_ids())
+        self.num_threads = num_threads
+        self._parts = []
+        self._images = np.zeros(0, np.int64)
+
+    def _inputs(self, dt, img_ids):
+        return lvis_inputs(self.lvis_gt, dt, img_ids, self.params.cat_ids, self.params.iou_type)
+
+    def update(self, results):
+        """Match the results of some images (all of each image's results); returns self."""
+        if self.lvis_gt is None:
+            raise InvalidAnnotationError("LVISEvaluator.update(): this state was unpickled without its ground "
+                                         "truth: attach() it first")
+        dt = LVISResults(self.lvis_gt, results, max_dets=self.params.max_dets)
+        imgs = np.unique(dt._cols["image_id"])
+        again = np.intersect1d(imgs, self._images)
+        if again.shape[0]:
+            raise InvalidAnnotationError(
+                "LVISEvaluator.update(): image %d already had results in an earlier update (%d such images): "
+                "give all of an image's results in one update (lvis-api cuts each image to its %d best results "
+                "across categories)" % (again[0], again.shape[0], self.params.max_dets))
+        if imgs.shape[0] == 0:
+            return self
+        p = self.params
+        inp = self._inputs(dt, imgs.tolist())
+        ps = lvis_pass(inp["gt"], inp["dt"], imgs, p.cat_ids, inp["neg_pairs"], inp["nel_pairs"], p.iou_thrs,
+                       p.area_rng, gt_rles=inp.get("gt_rles"), dt_rles=inp.get("dt_rles"),
+                       dt_rle_pos=inp.get("dt_rle_pos"), num_threads=self.num_threads)
+        t, m = ps.tables, ps.matches
+        off = np.asarray(t.core.dt_off, dtype=np.int64)
+        self._parts.append({
+            "image_id": np.take(t.img_ids, t.dt_img), "category_id": np.repeat(t.cat_ids, np.diff(off)),
+            "rank": m[0]["dt_rank"], "score": np.asarray(t.core.dt_score, dtype=np.float64),
+            "tp": np.concatenate([x["dt_tp"] for x in m]), "fp": np.concatenate([x["dt_fp"] for x in m])})
+        self._images = np.union1d(self._images, imgs)
+        return self
+
+    def merge(self, other):
+        """Add another state's results (same ground truth and parameters, other images);
+        returns self."""
+        if not isinstance(other, LVISEvaluator):
+            raise InvalidTypeError("merge() takes an LVISEvaluator, got %s" % type(other).__name__)
+        for k in ("iou_type", "max_dets", "img_ids", "cat_ids"):
+            if getattr(self.params, k) != getattr(other.params, k):
+                raise InvalidAnnotationError("cannot merge LVISEvaluators with different params.%s" % k)
+        again = np.intersect1d(self._images, other._images)
+        if again.shape[0]:
+            raise InvalidAnnotationError("cannot merge LVISEvaluators that both have results on image %d (%d such "
+                                         "images)" % (again[0], again.shape[0]))
+        self._parts.extend(dict(x) for x in other._parts)
+        self._images = np.union1d(self._images, other._images)
+        return self
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["lvis_gt"] = None
+        return state
+
+    def attach(self, lvis_gt):
+        """Give an unpickled state its ground truth (the same :class:`LVIS`); returns self."""
+        gt = lvis_gt if isinstance(lvis_gt, LVIS) else LVIS(lvis_gt)
+        if sorted_ids_list(gt.get_img_ids()) != self.params.img_ids:
+            raise InvalidAnnotationError("attach(): not the ground truth this state was made on (other images)")
+        self.lvis_gt = gt
+        return self
+
+    def compute(self):
+        """lvis-api's ``accumulate()`` and ``summarize()`` of everything added."""
+        if self.lvis_gt is None:
+            raise InvalidAnnotationError("LVISEvaluator.compute(): attach() the ground truth first")
+        p = self.params
+        img_ids = np.asarray(p.img_ids, dtype=np.int64)
+        cat_ids = np.asarray(p.cat_ids, dtype=np.int64)
+        I, K, A = img_ids.shape[0], cat_ids.shape[0], len(p.area_rng)
+        # the ground truth of every image counts, with or without results
+        g = dict(columns_of(self.lvis_gt._coco, "gt", iou_type=p.iou_type))
+        g["ignore"] = _gt_ignore(self.lvis_gt, g["id"].shape[0])
+        inp = {"gt": g, "neg_pairs": _image_pairs(self.lvis_gt, p.img_ids, "neg_category_ids"),
+               "nel_pairs": _image_pairs(self.lvis_gt, p.img_ids, "not_exhaustive_category_ids")}
+        empty = {k: np.zeros((0, 4) if k == "bbox" else 0, np.int64 if k.endswith("_id") else np.float64)
+                 for k in ("image_id", "category_id", "bbox", "area", "score")}
+        base = lvis_pass(inp["gt"], empty, img_ids, cat_ids, inp["neg_pairs"], inp["nel_pairs"], p.iou_thrs,
+                         p.area_rng, num_threads=self.num_threads)
+        npig = np.ascontiguousarray(base.matches[0]["npig"], dtype=np.int64)
+        rows = A * len(base.matches)
+        part = {k: np.concatenate([x[k] for x in self._parts], axis=-1) if self._parts else
+                np.zeros((rows, 0) if k in ("tp", "fp") else 0, np.uint32 if k in ("tp", "fp") else
+                         np.int32 if k == "rank" else np.float64 if k == "score" else np.int64)
+                for k in ("image_id", "category_id", "rank", "score", "tp", "fp")}
+        n = part["score"].shape[0]
+        ip = np.searchsorted(img_ids, part["image_id"]).astype(np.int32)
+        kp = np.searchsorted(cat_ids, part["category_id"]).astype(np.int32)
+        order, off = _core.group(kp, K, ip, max(I, 1), None)
+        tables = _core.CocoTables(K, np.zeros(K + 1, np.int64), np.zeros(0, np.int32), np.zeros((0, 4)),
+                                  np.zeros(0), np.zeros(0, np.uint8), np.zeros(0, np.uint8), off,
+                                  np.take(ip, order), np.zeros((n, 4)), np.zeros(n),
+                                  np.ascontiguousarray(np.take(part["score"], order)))
+        rank = np.ascontiguousarray(np.take(part["rank"], order))
+        matches = [{"dt_tp": np.ascontiguousarray(np.take(part["tp"][c * A:(c + 1) * A], order, axis=1)),
+                    "dt_fp": np.ascontiguousarray(np.take(part["fp"][c * A:(c + 1) * A], order, axis=1)),
+                    "dt_rank": rank, "npig": npig} for c in range(len(base.matches))]
+        cut = int(rank.max()) + 1 if n else 1
+        wrapper = Tables(tables, None, None, None, None, img_ids, cat_ids, cat_ids)
+        precision, recall, _ = coco_accumulate(wrapper, matches, p.iou_thrs, p.rec_thrs, [cut], p.area_rng,
+                                               num_threads=self.num_threads)
+        precision, recall = np.ascontiguousarray(precision[..., 0]), np.ascontiguousarray(recall[..., 0])
+        cats = self.lvis_gt.cats
+        groups = freq_groups([cats[c].get("frequency") for c in p.cat_ids], p.img_count_lbl, p.cat_ids)
+        results = OrderedDict(summarize(precision, recall, p.iou_thrs, p.area_rng_lbl, groups, p.max_dets))
+        return LVISStreamResult(results, {"params": p, "counts": list(precision.shape), "precision": precision,
+                                          "recall": recall}, p)
+
+
+class LVISStreamResult:
+    """What :meth:`LVISEvaluator.compute` gives: ``results`` (lvis-api's ``results``,
+    the 13 numbers in its order), ``eval`` (``precision`` float64 [T, R, K, A],
+    ``recall`` float64 [T, K, A], ``counts``, ``params``); :meth:`print_results` prints
+    them as lvis-api does."""
+
+    def __init__(self, results, ev, params):
+        self.results, self.eval, self.params = results, ev, params
+
+    def get_results(self):
+        return self.results
+
+    def print_results(self):
+        for line in result_lines(self.results, self.params.iou_thrs, self.params.max_dets):
+            print(line)

@@ -364,3 +364,34 @@ def test_eval_imgs_equal_lvis_api():
                 assert np.array_equal(x[key], y[key]) and x[key].dtype == y[key].dtype, key
             else:
                 assert x[key] == y[key], key
+
+
+@pytest.mark.parametrize("segm", [False, True])
+def test_streaming_evaluator_equals_lvis_api(segm):
+    """LVISEvaluator: results in per-batch updates of whole images, split across two
+    states (one pickled, as from another process), merged: lvis-api's arrays and
+    numbers on all the results at once; images without results count."""
+    import pickle
+    ds, res = _data(3, segm=segm, n_images=24, n_categories=30, dets_per_image=330)   # over the cap
+    gt = F.LVIS(copy.deepcopy(ds))
+    by = {}
+    for r in res:
+        by.setdefault(r["image_id"], []).append(r)
+    imgs = sorted(by)[:-3]                       # the last three images get no results
+    a = F.LVISEvaluator(gt, "segm" if segm else "bbox")
+    b = F.LVISEvaluator(gt, "segm" if segm else "bbox")
+    for k in range(0, len(imgs), 4):
+        (a if k % 8 else b).update(copy.deepcopy([r for i in imgs[k:k + 4] for r in by[i]]))
+    b = pickle.loads(pickle.dumps(b)).attach(gt)
+    got = a.merge(b).compute()
+    want = _run(L, ds, [r for i in imgs for r in res if r["image_id"] == i], "segm" if segm else "bbox")
+    assert np.array_equal(got.eval["precision"], want.eval["precision"])
+    assert np.array_equal(got.eval["recall"], want.eval["recall"])
+    assert [float(v).hex() for v in got.results.values()] == [float(v).hex() for v in want.results.values()]
+    assert list(got.results) == list(want.results)
+    # an image's results split over two updates are refused, naming the image
+    with pytest.raises(InvalidAnnotationError, match="image %d already had results" % imgs[0]):
+        a.update(copy.deepcopy(by[imgs[0]][:1]))
+    with pytest.raises(InvalidAnnotationError, match="both have results"):
+        F.LVISEvaluator(gt).update(copy.deepcopy(by[imgs[0]])).merge(
+            F.LVISEvaluator(gt).update(copy.deepcopy(by[imgs[0]])))
