@@ -197,16 +197,23 @@ def _disjoint_categories(gt_cat, dt_cat, what):
     return True
 
 
+def _nothing_else(gt, dt, what):
+    """True when there is nothing more to check: no ground truth, or no detections (then
+    an EmptyResultsWarning)."""
+    if gt["image_id"].shape[0] == 0:
+        return True
+    if dt["image_id"].shape[0] == 0:
+        warn_empty(what)
+        return True
+    return False
+
+
 def check_arrays_pass(ps, gt, dt, what, default_cats):
     """The checks of a COCO evaluation of columns (no declared images or categories):
     no detections; detections in categories without ground truth (``default_cats``:
     the evaluated categories are those of both sides); and, when no detection matched
     anything, detections on images without ground truth."""
-    n_gt, n_dt = gt["image_id"].shape[0], dt["image_id"].shape[0]
-    if n_gt == 0:
-        return
-    if n_dt == 0:
-        warn_empty(what)
+    if _nothing_else(gt, dt, what):
         return
     core = ps.tables.core
     if default_cats and ps.use_cats and warn_orphan_categories(ps.tables.cat_ids, np.diff(core.gt_off),
@@ -220,11 +227,7 @@ def check_arrays_pass(ps, gt, dt, what, default_cats):
 def check_arrays_voc(gt, dt, ap, what):
     """The checks of a VOC evaluation of columns: no detections; or, when no class has
     a true positive, detections in categories, or on images, without ground truth."""
-    n_gt, n_dt = gt["image_id"].shape[0], dt["image_id"].shape[0]
-    if n_gt == 0:
-        return
-    if n_dt == 0:
-        warn_empty(what)
+    if _nothing_else(gt, dt, what):
         return
     if (np.asarray(ap) > 0).any():
         return

@@ -240,14 +240,23 @@ def _eval_columns(args):
         else:
             out["iou_threshold"] = args.iou_threshold
             out["map"] = None if res.map != res.map else float(res.map)
-        out["per_class"] = [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
-                            for r in rows]
-        out.update(reports)
-        out["warnings"] = args.warnings
-        with _out(args.json) as f:
-            json.dump(out, f, indent=1)
-            f.write("\n")
+        out["per_class"] = _json_rows(rows)
+        _write_json(args, out, reports)
     return 0
+
+
+def _json_rows(rows):
+    """Per-class rows (dicts) for JSON: NaN as null."""
+    return [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()} for r in rows]
+
+
+def _write_json(args, out, reports):
+    """--json: ``out`` with the reports and the run's warnings."""
+    out.update(reports)
+    out["warnings"] = args.warnings
+    with _out(args.json) as f:
+        json.dump(out, f, indent=1)
+        f.write("\n")
 
 
 class _Warnings:
@@ -427,13 +436,8 @@ def _eval_coco(args):
                                  [float(x) for x in res.stats])),
                "timings_s": t}
         if args.per_class:
-            out["per_class"] = [{k: (None if isinstance(v, float) and v != v else v)
-                                 for k, v in zip(table.dtype.names, row)} for row in table.tolist()]
-        out.update(reports)
-        out["warnings"] = args.warnings
-        with _out(args.json) as f:
-            json.dump(out, f, indent=1)
-            f.write("\n")
+            out["per_class"] = _json_rows(dict(zip(table.dtype.names, row)) for row in table.tolist())
+        _write_json(args, out, reports)
     return 0
 
 

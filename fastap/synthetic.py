@@ -37,6 +37,19 @@ SCALES = {
 }
 
 
+
+def _jittered(rng, boxes):
+    """xywh ``boxes`` [n, 4] moved and scaled by a random jitter of up to a quarter of
+    their size (the detections of a fair detector)."""
+    n = boxes.shape[0]
+    jit = rng.normal(0, 1, size=(n, 4)) * rng.uniform(0.0, 0.25, size=(n, 1))
+    out = boxes.copy()
+    out[:, 0] += jit[:, 0] * boxes[:, 2]
+    out[:, 1] += jit[:, 1] * boxes[:, 3]
+    out[:, 2] *= np.exp(jit[:, 2])
+    out[:, 3] *= np.exp(jit[:, 3])
+    return out
+
 def make_arrays(n_images=100, n_categories=10, gt_per_image=7.3, dets_per_image=100,
                 seed=0, crowd_frac=0.01, score_decimals=3, box_decimals=2,
                 edge_cases=False, image_size=(640, 480), categories=None, first_image_id=None):
@@ -126,14 +139,7 @@ def make_arrays(n_images=100, n_categories=10, gt_per_image=7.3, dets_per_image=
     dt_box[:] = np.stack([rng.uniform(0, W - rw), rng.uniform(0, H - rh), rw, rh], axis=1)
     score = rng.beta(0.6, 3.0, size=D)
     if G > 0 and from_gt.any():
-        sb = gt_box[src[from_gt]]
-        jit = rng.normal(0, 1, size=(int(from_gt.sum()), 4)) * rng.uniform(0.0, 0.25, size=(int(from_gt.sum()), 1))
-        jb = sb.copy()
-        jb[:, 0] += jit[:, 0] * sb[:, 2]
-        jb[:, 1] += jit[:, 1] * sb[:, 3]
-        jb[:, 2] *= np.exp(jit[:, 2])
-        jb[:, 3] *= np.exp(jit[:, 3])
-        dt_box[from_gt] = jb
+        dt_box[from_gt] = _jittered(rng, gt_box[src[from_gt]])
         keep_cat = rng.random(int(from_gt.sum())) < 0.85   # some right boxes with the wrong label
         dt_cat[from_gt] = np.where(keep_cat, gt_cat[src[from_gt]], dt_cat[from_gt])
         score[from_gt] = rng.beta(3.0, 1.5, size=int(from_gt.sum()))
@@ -703,15 +709,8 @@ def make_lvis_arrays(seed=0, n_images=200, n_categories=60, gt_per_image=12.5, d
     dt_box = np.stack([rng.uniform(0, W - rw), rng.uniform(0, H - rh), rw, rh], axis=1)
     score = rng.beta(0.5, 4.0, size=D)
     if G and from_gt.any():
-        sb = gt_box[src[from_gt]]
         nf = int(from_gt.sum())
-        jit = rng.normal(0, 1, size=(nf, 4)) * rng.uniform(0.0, 0.25, size=(nf, 1))
-        jb = sb.copy()
-        jb[:, 0] += jit[:, 0] * sb[:, 2]
-        jb[:, 1] += jit[:, 1] * sb[:, 3]
-        jb[:, 2] *= np.exp(jit[:, 2])
-        jb[:, 3] *= np.exp(jit[:, 3])
-        dt_box[from_gt] = jb
+        dt_box[from_gt] = _jittered(rng, gt_box[src[from_gt]])
         dt_cat_pos[from_gt] = np.where(rng.random(nf) < 0.85, gt_cat_pos[src[from_gt]], dt_cat_pos[from_gt])
         score[from_gt] = rng.beta(3.0, 1.5, size=nf)
     dt_box = np.round(dt_box, 2)

@@ -63,16 +63,20 @@ def torchvision_flow(ds, res, iou_type, batch):
         ev.summarize()
     return digest(ev)
 
+def prepare_as_pycocotools(ev):
+    """The first steps of pycocotools' evaluate(), which these evaluate() overrides repeat."""
+    p = ev.params
+    p.imgIds = list(np.unique(p.imgIds))
+    if p.useCats:
+        p.catIds = list(np.unique(p.catIds))
+    p.maxDets = sorted(p.maxDets)
+    ev.params = p
+    ev._prepare()
+    return p, p.catIds if p.useCats else [-1]
+
 class DetrStyle(COCOeval):
     def evaluate(self):
-        p = self.params
-        p.imgIds = list(np.unique(p.imgIds))
-        if p.useCats:
-            p.catIds = list(np.unique(p.catIds))
-        p.maxDets = sorted(p.maxDets)
-        self.params = p
-        self._prepare()
-        cat_ids = p.catIds if p.useCats else [-1]
+        p, cat_ids = prepare_as_pycocotools(self)
         compute = self.computeIoU if p.iouType in ("segm", "bbox") else self.computeOks
         self.ious = {(i, c): compute(i, c) for i in p.imgIds for c in cat_ids}
         self.evalImgs = [self.evaluateImg(i, c, a, p.maxDets[-1])
@@ -114,14 +118,7 @@ class OptStyle(COCOeval):
     part is stood in for by evaluateImg / accumulate of the base class, and a digest of
     what the extension would have been given is kept."""
     def evaluate(self):
-        p = self.params
-        p.imgIds = list(np.unique(p.imgIds))
-        if p.useCats:
-            p.catIds = list(np.unique(p.catIds))
-        p.maxDets = sorted(p.maxDets)
-        self.params = p
-        self._prepare()
-        cat_ids = p.catIds if p.useCats else [-1]
+        p, cat_ids = prepare_as_pycocotools(self)
         self.ious = {(i, c): self.computeIoU(i, c) for i in p.imgIds for c in cat_ids}
         def cpp(instances, det=False):
             return [(int(x["id"]), float(x["score"] if det else x.get("score", 0.0)), float(x["area"]),

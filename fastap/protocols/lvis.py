@@ -40,6 +40,7 @@ from ..errors import InvalidAnnotationError
 from ..params import default_iou_thrs, default_rec_thrs
 from ..tables import build_tables
 from .coco import check_params, coco_accumulate, coco_match
+from .coco import per_class_table as coco_per_class_table
 
 __all__ = ["LVISParams", "FREQUENCIES", "result_keys", "cap_per_image", "capped_order", "federated_flags",
            "LVISPass", "lvis_pass", "lvis_accumulate", "freq_groups", "summarize", "result_lines", "image_pairs",
@@ -357,28 +358,13 @@ def per_class_table(precision, recall, cat_ids, frequencies, iou_thrs, area_lbl)
     (> -1) entries of ``precision[t, :, k, a]`` for ``ap`` (IoU .50:.95), ``ap50``,
     ``ap75``, ``ap_small``, ``ap_medium``, ``ap_large`` (area "all" unless named),
     ``recall[t, k, a]`` for ``ar``; NaN where the category has no ground truth there."""
-    iou_thrs = np.asarray(iou_thrs)
-    K = len(cat_ids)
+    # the COCO table of the same numbers (LVIS has no maxDets axis: one setting added)
+    base = coco_per_class_table(np.asarray(precision)[..., None], np.asarray(recall)[..., None], cat_ids,
+                                iou_thrs, area_lbl, [1])
     dtype = [(f, np.int64 if f == "category_id" else "U1" if f == "frequency" else np.float64)
              for f in PER_CLASS_FIELDS]
-    out = np.zeros(K, dtype=dtype)
-    out["category_id"] = np.asarray(cat_ids, dtype=np.int64)
+    out = np.zeros(len(cat_ids), dtype=dtype)
     out["frequency"] = list(frequencies)
-
-    def mean_valid(s):
-        v = s[s > -1]
-        return float(np.mean(v)) if v.size else float("nan")
-
-    for field, thr, lbl in (("ap", None, "all"), ("ap50", .5, "all"), ("ap75", .75, "all"),
-                            ("ap_small", None, "small"), ("ap_medium", None, "medium"),
-                            ("ap_large", None, "large"), ("ar", None, "all")):
-        a = [i for i, x in enumerate(area_lbl) if x == lbl]
-        t = slice(None) if thr is None else np.where(iou_thrs == thr)[0]
-        for k in range(K):
-            if not a or (thr is not None and len(t) == 0):
-                out[field][k] = np.nan
-            elif field == "ar":
-                out[field][k] = mean_valid(recall[t, k, a[0]])
-            else:
-                out[field][k] = mean_valid(precision[t, :, k, a[0]])
+    for f in base.dtype.names:
+        out[f] = base[f]
     return out
