@@ -25,8 +25,8 @@ _SCORE_TYPES = {np.dtype(np.float32): FA_SCORE_F32, np.dtype(np.float64): FA_SCO
 cdef int _label_type(a, str name) except -1:
     if not isinstance(a, np.ndarray):
         raise InvalidTypeError("%s should be a NumPy array, got %s" % (name, type(a).__name__))
-    t = _LABEL_TYPES.get(a.dtype.newbyteorder("=") if a.dtype.byteorder not in "=|" else a.dtype)
-    if t is None or not a.dtype.isnative:
+    t = _LABEL_TYPES.get(a.dtype) if a.dtype.isnative else None
+    if t is None:
         raise InvalidTypeError("%s should hold integer labels (int8 .. uint64, native byte order), got dtype %s"
                                % (name, a.dtype))
     return t
@@ -66,9 +66,10 @@ cdef _semantic_check(gt, pred, num_classes, ignore_index, fa_confusion_input *in
     if not isinstance(pred, np.ndarray):
         raise InvalidTypeError("prediction should be a NumPy array, got %s" % type(pred).__name__)
     if pred.ndim == 4:
-        t = _SCORE_TYPES.get(pred.dtype)
+        t = _SCORE_TYPES.get(pred.dtype) if pred.dtype.isnative else None
         if t is None:
-            raise InvalidTypeError("prediction scores [N, C, H, W] should be float32 or float64, got dtype %s"
+            raise InvalidTypeError("prediction scores [N, C, H, W] should be float32 or float64 (native byte "
+                                   "order), got dtype %s"
                                    % pred.dtype)
         inp.pred_type = t
         shape_ok = pred.shape[0] == gt.shape[0] and pred.shape[2:] == gt.shape[1:]

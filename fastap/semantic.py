@@ -65,6 +65,8 @@ def _as_numpy(x, name):
             x = np.asarray(x)
         except Exception as e:
             raise InvalidTypeError("%s should be an array (NumPy or torch), got %s" % (name, type(x).__name__)) from e
+    if not x.dtype.isnative:
+        x = x.astype(x.dtype.newbyteorder("="))          # big-endian arrays, e.g. read from a file
     if x.dtype == np.bool_:
         x = x.view(np.uint8)
     elif x.dtype == np.float16:

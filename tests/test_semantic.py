@@ -266,8 +266,10 @@ def test_bad_shapes_dtypes_options():
     with pytest.raises(InvalidTypeError):
         _core.semantic_confusion([[[0]]], g, 2)
     # views, big-endian, empty batches: converted or counted, never a crash
-    big = np.arange(18).reshape(2, 3, 3).astype(">i4") % 2
-    assert evaluate_semantic(big, big, 2).confusion.sum() == 18
+    big = (np.arange(18).reshape(2, 3, 3) % 2).astype(">i4")          # big-endian, e.g. from a file
+    assert not big.dtype.isnative
+    assert evaluate_semantic(big, big, 2).confusion.tolist() == [[9, 0], [0, 9]]
+    assert evaluate_semantic(np.ones((1, 2, 1, 1), ">f8"), np.zeros((1, 1, 1), np.uint8), 2).confusion[0, 0] == 1
     assert evaluate_semantic(g[:, ::2, ::-1], g[:, ::2, ::-1], 2).confusion[0, 0] == 12
     assert evaluate_semantic(np.zeros((0, 5, 5), np.uint8), np.zeros((0, 5, 5), np.uint8), 2).confusion.sum() == 0
     empty = evaluate_semantic(np.zeros((1, 0, 5), np.int8), np.zeros((1, 0, 5), np.uint8), 2)
