@@ -320,6 +320,17 @@ def test_segeval_cli(tmp_path, capsys):
     doc = json.loads(out.read_text())
     assert doc["miou"] == ref["miou"] and doc["aacc"] == ref["aacc"]
     assert [r["iou"] for r in doc["per_class"]] == ref["iou"].tolist()
+    # --json - (only JSON on stdout), --names, per_sample, a prediction without ground truth (a warning)
+    (tmp_path / "names.txt").write_text("road\ncar\nsky\nperson\n")
+    (tmp_path / "pred" / "extra.png").write_bytes((tmp_path / "pred" / "img0.png").read_bytes())
+    assert cli.main(["segeval", str(tmp_path / "gt"), str(tmp_path / "pred"), "--num-classes", "4", "--json", "-",
+                     "--names", str(tmp_path / "names.txt"), "--average", "per_sample"]) == 0
+    cap = capsys.readouterr()
+    doc = json.loads(cap.out)
+    assert [r["name"] for r in doc["per_class"]] == ["road", "car", "sky", "person"]
+    assert doc["average"] == "per_sample" and doc["aacc"] == ref["aacc"]
+    assert "extra.png" in cap.err and "fastap: warning" in cap.err and "extra.png" in doc["warnings"][0]
+    (tmp_path / "pred" / "extra.png").unlink()
     # a missing prediction, a bad label: exit 2 with the file named
     (tmp_path / "gt" / "img9.png").write_bytes((tmp_path / "gt" / "img0.png").read_bytes())
     assert cli.main(["segeval", str(tmp_path / "gt"), str(tmp_path / "pred"), "--num-classes", "4"]) == 2
