@@ -834,6 +834,51 @@ void fa_rle_iou_strided(const fa_rle *dt, const double *dt_bb, int64_t m, const 
                         const double *gt_bb, int64_t n, const uint8_t *iscrowd, double *out,
                         int64_t stride_dt, int64_t stride_gt);
 
+/* ------------------------------------------------------------------------------------
+ * confusion.c -- the confusion matrix of semantic segmentation label maps
+ * ------------------------------------------------------------------------------------ */
+
+/* Element types of label maps (any integer dtype; bool is read as uint8) and of score
+ * maps (logits or probabilities). */
+#define FA_LBL_I8 0
+#define FA_LBL_U8 1
+#define FA_LBL_I16 2
+#define FA_LBL_U16 3
+#define FA_LBL_I32 4
+#define FA_LBL_U32 5
+#define FA_LBL_I64 6
+#define FA_LBL_U64 7
+#define FA_SCORE_F32 8
+#define FA_SCORE_F64 9
+
+/* One batch of label maps, all C-contiguous, n_img images of n_pix pixels each.
+ *   gt: [n_img][n_pix] of type gt_type (FA_LBL_*).
+ *   pred: [n_img][n_pix] labels (pred_type FA_LBL_*, n_ch 0), or scores
+ *   [n_img][n_ch][n_pix] (pred_type FA_SCORE_*, n_ch >= 1) whose argmax over the channel
+ *   is the predicted label (the first maximum, as np.argmax).
+ *   K: the number of classes; ignore_index: ground-truth value not counted (any int64);
+ *   reduce_zero: mmsegmentation's reduce_zero_label on the ground truth (0 -> 255, then
+ *   v - 1, with 254 -> 255) before it is compared with ignore_index. */
+typedef struct {
+    const void *gt;
+    int gt_type;
+    const void *pred;
+    int pred_type;
+    int64_t n_img, n_pix, n_ch, K, ignore_index;
+    int reduce_zero;
+} fa_confusion_input;
+
+/* Adds the pixels [begin, end) of image `img` into conf (int64 [K][K], rows = ground
+ * truth, columns = prediction; the caller zeroes it). Pixels whose (reduced) ground truth
+ * is ignore_index are skipped, whatever their prediction. One pass over the pixels, in
+ * blocks of a few thousand on the stack; no allocation.
+ * Returns FA_OK, or FA_EINVAL with *bad = the first pixel index (in the image) whose
+ * ground truth (after the reduction) or prediction is outside [0, K), or whose score is
+ * NaN; conf then holds a partial count. Ranges of one image, or of different images, can
+ * run on separate threads into separate matrices. */
+int fa_confusion_range(const fa_confusion_input *in, int64_t img, int64_t begin, int64_t end,
+                       int64_t *conf, int64_t *bad);
+
 #ifdef __cplusplus
 }
 #endif

@@ -23,6 +23,10 @@ operating_points / confusion_matrix / error_analysis(result, ...)
 mask
     COCO run-length encoded masks, a drop-in for pycocotools.mask (encode, decode, area,
     toBbox, iou, merge, frPyObjects).
+semantic (SemanticEvaluator, SemanticResult, evaluate_semantic)
+    Semantic segmentation: per-class IoU, mIoU, Dice, pixel and class accuracy, fwIoU
+    from a confusion matrix counted in C (mmsegmentation's IoUMetric definitions; the
+    per-image averaging of torchmetrics' MeanIoU as an option); ``fastap segeval``.
 FastapError (InvalidAnnotationError, InvalidTypeError, InvalidFileError, DeviceError)
     The exceptions fastap raises on bad input (fastap.errors).
 FastapWarning (UnknownIdsWarning, EmptyResultsWarning, BoxesAsMasksWarning, IgnoredArgumentWarning)
@@ -47,8 +51,9 @@ api                                 evaluate() and EvalResult
 coco, lvis, evaluator, dask, ...    the pycocotools and lvis-api facades; streaming and scale-out
 compat                              pycocotools' module names for the facade
 cli                                 the command line
-(iou, cuda, mask, reference and synthetic stand beside them: box IoU on CPU and GPU, the
-pycocotools.mask drop-in, the plain-Python reference, generated data.)
+(iou, cuda, mask, semantic, reference and synthetic stand beside them: box IoU on CPU and GPU,
+the pycocotools.mask drop-in, semantic segmentation metrics, the plain-Python reference,
+generated data.)
 """
 from ._version import __version__
 from .errors import (BoxesAsMasksWarning, DeviceError, EmptyResultsWarning, FastapError, FastapWarning,
@@ -64,6 +69,8 @@ from . import mask
 from .formats import read_voc_results, read_voc_xml, read_yolo
 from .compat import init_as_lvis, init_as_pycocotools, restore_lvis, restore_pycocotools
 from . import lvis
+from . import semantic
+from .semantic import SemanticEvaluator, SemanticResult, evaluate_semantic
 from .reports import (ConfusionMatrix, ErrorAnalysis, OperatingPoints, confusion_matrix, error_analysis,
                       operating_points, plot_all)
 
@@ -74,4 +81,4 @@ __all__ = ["__version__", "COCO", "COCOeval", "Params", "evaluate", "EvalResult"
            "mask", "read_yolo", "read_voc_xml", "read_voc_results",
            "operating_points", "confusion_matrix", "error_analysis", "OperatingPoints", "ConfusionMatrix",
            "ErrorAnalysis", "plot_all", "init_as_pycocotools", "restore_pycocotools", "init_as_lvis", "restore_lvis",
-           "lvis"]
+           "lvis", "semantic", "SemanticEvaluator", "SemanticResult", "evaluate_semantic"]

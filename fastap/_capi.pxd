@@ -303,6 +303,34 @@ cdef extern from "fastap.h" nogil:
                             int64_t stride_dt, int64_t stride_gt)
 
 
+    # ---- confusion.c ------------------------------------------------------------------
+    enum:
+        FA_LBL_I8
+        FA_LBL_U8
+        FA_LBL_I16
+        FA_LBL_U16
+        FA_LBL_I32
+        FA_LBL_U32
+        FA_LBL_I64
+        FA_LBL_U64
+        FA_SCORE_F32
+        FA_SCORE_F64
+
+    ctypedef struct fa_confusion_input:
+        const void *gt
+        int gt_type
+        const void *pred
+        int pred_type
+        int64_t n_img
+        int64_t n_pix
+        int64_t n_ch
+        int64_t K
+        int64_t ignore_index
+        int reduce_zero
+
+    int fa_confusion_range(const fa_confusion_input *inp, int64_t img, int64_t begin, int64_t end,
+                           int64_t *conf, int64_t *bad)
+
 # csrc/runs.h (static inline, private to the kernels; the mask IoU chunks walk runs too)
 cdef extern from "runs.h" nogil:
     ctypedef struct fa_gt_cursor:

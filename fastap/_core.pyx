@@ -1119,6 +1119,7 @@ include "_json.pxi"
 include "_segm.pxi"
 include "_reports.pxi"
 include "_evalimgs.pxi"
+include "_semantic.pxi"
 
 
 # ------------------------------------------------------------------------------------

@@ -5,6 +5,8 @@
                 [--iou-type bbox|segm|keypoints] [--json OUT] [--per-class] [--csv OUT]
                 [--threads N] [--quiet] [--progress]
     fastap demo [--scale coco_val2017] [--no-compare]
+    fastap segeval GT_DIR PRED_DIR --num-classes K [--ignore-index 255] [--reduce-zero-label]
+                   [--average dataset|per_sample] [--names FILE] [--json OUT] [--threads N]
 
 Exit codes: 0 success, 2 bad input or usage (one line on stderr naming the file, record
 and field; argparse's usage message for options that do not apply), 1 an unexpected
@@ -29,6 +31,7 @@ import numpy as np
 
 from . import formats, synthetic
 from . import lvis as lvis_api
+from . import semantic
 from .adapters.cocodata import COCO
 from .api import accumulate, evaluate, evaluate_pass, table_to_csv
 from .columns import sorted_ids_list
@@ -591,6 +594,68 @@ def cmd_demo(args):
         return 0 if same else 1
 
 
+# ---- fastap segeval: semantic segmentation over PNG label maps (fastap.semantic) -----------
+
+SEGEVAL_EPILOG = """examples:
+  fastap segeval gtFine/val/ predictions/ --num-classes 19
+  fastap segeval annotations/validation/ pred/ --num-classes 150 --reduce-zero-label   # ADE20K
+  fastap segeval gt/ pred/ --num-classes 2 --ignore-index 255 --json metrics.json
+
+Definitions: mmsegmentation's IoUMetric (intersections and unions summed over the whole
+dataset); --average per_sample gives torchmetrics' MeanIoU (per image, then averaged).
+Classes with no pixel in either folder show nan and are left out of the means.
+"""
+
+
+def _add_segeval(sub):
+    s = sub.add_parser("segeval", help="semantic segmentation metrics (IoU, Dice, accuracy) of PNG label maps",
+                       description="Compare the PNG label maps of PRED_DIR with those of GT_DIR (matched by file "
+                       "name) and print per-class IoU, Dice and accuracy, then mIoU, mDice, mAcc, aAcc, fwIoU.",
+                       epilog=SEGEVAL_EPILOG + "\n" + EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("gt_dir", help="folder of ground-truth label maps (*.png, one class index per pixel)")
+    s.add_argument("pred_dir", help="folder of predicted label maps, the same file names")
+    s.add_argument("--num-classes", type=int, required=True, metavar="K", help="number of classes (labels 0..K-1)")
+    s.add_argument("--ignore-index", type=int, default=255, metavar="V",
+                   help="ground-truth value not evaluated (default: 255)")
+    s.add_argument("--reduce-zero-label", action="store_true",
+                   help="mmsegmentation's reduce_zero_label: ground truth 0 is ignored, other labels minus 1 (ADE20K)")
+    s.add_argument("--average", default="dataset", choices=list(semantic.AVERAGES),
+                   help="dataset (default, mmsegmentation) or per_sample (torchmetrics' MeanIoU)")
+    s.add_argument("--names", metavar="FILE", help="class names, one per line")
+    s.add_argument("--json", metavar="OUT", help="also write the metrics as JSON ('-': stdout only)")
+    s.add_argument("--threads", type=int, default=None, help="threads (default: all cores / OMP_NUM_THREADS)")
+    s.set_defaults(func=cmd_segeval)
+
+
+def cmd_segeval(args):
+    names = None
+    if args.names:
+        with open(args.names, encoding="utf-8") as f:
+            names = [ln.strip() for ln in f if ln.strip()]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", FastapWarning)
+        try:
+            res = semantic.evaluate_folders(args.gt_dir, args.pred_dir, args.num_classes, args.ignore_index,
+                                            args.reduce_zero_label, args.average, names, args.threads)
+        except ImportError as e:
+            print("fastap: error: %s" % e, file=sys.stderr)
+            return 2
+    notes = [str(w.message) for w in caught if issubclass(w.category, FastapWarning)]
+    for n in notes:
+        print("fastap: warning: %s" % n, file=sys.stderr)
+    if args.json != "-":
+        print(res.format())
+    if args.json:
+        doc = dict(res.to_dict(), warnings=notes)
+        if args.json == "-":
+            json.dump(doc, sys.stdout, indent=1)
+            print()
+        else:
+            with open(args.json, "w", encoding="utf-8") as f:
+                json.dump(doc, f, indent=1)
+    return 0
+
+
 def build_parser():
     p = argparse.ArgumentParser(prog="fastap", description="Fast, exact object-detection evaluation "
                                 "(COCO mAP bit-identical to pycocotools, PASCAL VOC AP). "
@@ -598,7 +663,7 @@ def build_parser():
                                 epilog=EPILOG + "\n" + EXIT_CODES,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version="fastap " + __import__("fastap").__version__)
-    sub = p.add_subparsers(dest="command", required=True, metavar="{eval,demo}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{eval,demo,segeval}")
     e = sub.add_parser("eval", help="evaluate detections against ground truth (COCO JSON, YOLO txt, VOC XML)",
                        description="Evaluate detections against ground truth and print the metrics "
                        "(the pycocotools summary for --protocol coco).",
@@ -653,6 +718,7 @@ def build_parser():
     d.add_argument("--no-compare", action="store_true", help="do not run pycocotools for comparison")
     d.add_argument("--threads", type=int, default=None, help="threads (default: all cores)")
     d.set_defaults(func=cmd_demo)
+    _add_segeval(sub)
     return p
 
 

@@ -34,7 +34,8 @@ from collections import defaultdict
 
 import numpy as np
 
-__all__ = ["box_iou_xywh", "evaluate_coco", "summarize", "evaluate_voc", "voc_ap"]
+__all__ = ["box_iou_xywh", "evaluate_coco", "summarize", "evaluate_voc", "voc_ap", "semantic_confusion",
+           "semantic_metrics"]
 
 
 # ----------------------------------------------------------------------------------------
@@ -547,3 +548,59 @@ def evaluate_voc(gt, dt, iou_threshold=0.5, use_11_point=False, plus_one=True):
     mean_ap = total / len(with_pos) if with_pos else float("nan")
     return {"ap": aps, "categories": categories.astype(np.int64), "n_pos": n_pos,
             "map": mean_ap}
+
+
+# ----------------------------------------------------------------------------------------
+# Semantic segmentation (mmsegmentation's IoUMetric, dataset level)
+# ----------------------------------------------------------------------------------------
+
+def semantic_confusion(preds, targets, num_classes, ignore_index=255, reduce_zero_label=False):
+    """The K x K confusion matrix (int64, rows = ground truth, columns = prediction) of
+    label maps: per image, ``np.bincount(K * gt + pred)`` over the pixels whose ground
+    truth is not ``ignore_index``, summed over the images. ``preds`` / ``targets``: sequences
+    of integer maps [H, W] of equal shapes. ``reduce_zero_label`` (mmsegmentation): ground
+    truth 0 -> 255, then v -> v - 1, then 254 -> 255. Labels outside [0, K) on counted pixels
+    raise ValueError."""
+    K = int(num_classes)
+    total = np.zeros(K * K, dtype=np.int64)
+    for pred, gt in zip(preds, targets):
+        gt = np.asarray(gt).astype(np.int64)
+        pred = np.asarray(pred).astype(np.int64)
+        if reduce_zero_label:
+            gt = np.where(gt == 0, 255, gt)
+            gt = gt - 1
+            gt = np.where(gt == 254, 255, gt)
+        valid = gt != ignore_index
+        g, p = gt[valid], pred[valid]
+        if g.size and (g.min() < 0 or g.max() >= K or p.min() < 0 or p.max() >= K):
+            raise ValueError("a label outside [0, %d)" % K)
+        total += np.bincount(K * g + p, minlength=K * K)
+    return total.reshape(K, K)
+
+
+def semantic_metrics(confusion):
+    """mmsegmentation ``IoUMetric.total_area_to_metrics`` from a confusion matrix:
+    intersection = the diagonal, label area = row sums, prediction area = column sums,
+    union = label + prediction - intersection; per class IoU = intersection / union, Dice =
+    2 intersection / (label + prediction), Acc = intersection / label (NaN where 0 / 0);
+    aAcc = sum(intersection) / sum(label); means with np.nanmean; fwIoU = sum over the
+    classes with an IoU of label / sum(label) * IoU."""
+    c = np.asarray(confusion, dtype=np.int64)
+    inter = np.diag(c).astype(np.float64)
+    label = c.sum(axis=1).astype(np.float64)
+    pred = c.sum(axis=0).astype(np.float64)
+    union = label + pred - inter
+    with np.errstate(divide="ignore", invalid="ignore"):
+        iou = inter / union
+        dice = 2 * inter / (label + pred)
+        acc = inter / label
+    iou[union == 0] = np.nan
+    dice[label + pred == 0] = np.nan
+    acc[label == 0] = np.nan
+    keep = ~np.isnan(iou)
+    return {"iou": iou, "dice": dice, "acc": acc,
+            "miou": float(np.nanmean(iou)) if keep.any() else float("nan"),
+            "mdice": float(np.nanmean(dice)) if keep.any() else float("nan"),
+            "macc": float(np.nanmean(acc)) if (~np.isnan(acc)).any() else float("nan"),
+            "aacc": float(inter.sum() / label.sum()) if label.sum() else float("nan"),
+            "fwiou": float(np.sum(label[keep] / label.sum() * iou[keep])) if label.sum() else float("nan")}
