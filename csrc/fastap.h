@@ -56,6 +56,18 @@ void fa_box_iou_xywh(const double *a, int64_t n, const double *b, int64_t m,
 void fa_box_iou_xyxy(const double *a, int64_t n, const double *b, int64_t m,
                      const uint8_t *b_crowd, int plus_one, double *out);
 
+/* The IoU family (iou_pair.h, fa_iou_family_pair: torchvision's GIoU / DIoU / CIoU with the
+ * 0/0 cases defined) of corner boxes a [n][4] against b [m][4], float64; kind:
+ * FA_IOU_KIND_IOU/GIOU/DIOU/CIOU; eps: DIoU/CIoU's (torchvision: 1e-7). out: [n][m]. */
+void fa_box_iou_family(const double *a, int64_t n, const double *b, int64_t m,
+                       int kind, double eps, double *out);
+
+/* Elementwise: out[i] = the pair (a[i], b[i]), a and b [n][4], out [n]. kind IOU: the
+ * pairwise kernels' formula (xywh != 0: pycocotools' on xywh boxes; else corners), with
+ * b_crowd (uint8 [n] or NULL) as there; other kinds: corners, as fa_box_iou_family. */
+void fa_box_iou_aligned(const double *a, const double *b, int64_t n, const uint8_t *b_crowd,
+                        int xywh, int kind, double eps, double *out);
+
 /* ------------------------------------------------------------------------------------
  * group.c -- grouping into (major, minor) runs
  * ------------------------------------------------------------------------------------ */

@@ -26,6 +26,10 @@ cdef extern from "fastap.h" nogil:
                          const uint8_t *b_crowd, double *out)
     void fa_box_iou_xyxy(const double *a, int64_t n, const double *b, int64_t m,
                          const uint8_t *b_crowd, int plus_one, double *out)
+    void fa_box_iou_family(const double *a, int64_t n, const double *b, int64_t m,
+                           int kind, double eps, double *out)
+    void fa_box_iou_aligned(const double *a, const double *b, int64_t n, const uint8_t *b_crowd,
+                            int xywh, int kind, double eps, double *out)
 
     # ---- group.c ----------------------------------------------------------------------
     int fa_group(int64_t n, const int32_t *major, int32_t n_major, const int32_t *minor,
@@ -296,6 +300,14 @@ cdef extern from "fastap.h" nogil:
 
 
 # csrc/runs.h (static inline, private to the kernels; the mask IoU chunks walk runs too)
+cdef extern from "iou_pair.h" nogil:
+    enum:
+        FA_IOU_KIND_IOU
+        FA_IOU_KIND_GIOU
+        FA_IOU_KIND_DIOU
+        FA_IOU_KIND_CIOU
+
+
 cdef extern from "runs.h" nogil:
     ctypedef struct fa_gt_cursor:
         int64_t g0
