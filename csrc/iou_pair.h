@@ -19,7 +19,12 @@
 #endif
 
 #if !defined(__CUDACC__) && !defined(FASTAP_CUDA_EMU)
-double atan(double);    /* C: libm's (no #include: this text is inlined for NVRTC) */
+double atan(double);    /* C: libm's (declared here: this text is inlined for NVRTC) */
+#endif
+/* CIoU's arctangent: the C library's, or CUDA's (whose polynomial uses fused multiply-adds
+ * of its own); tests/test_cuda.py redefines it to check that no other arithmetic fuses. */
+#ifndef FA_ATAN
+#define FA_ATAN atan
 #endif
 
 /* a, b: xywh; area_a, area_b: w*h precomputed by the caller. */
@@ -78,7 +83,7 @@ FA_HD void fa_iou_rec_finish(double *r)
     r[4] = w * h;
     r[5] = (r[0] + r[2]) / 2;
     r[6] = (r[1] + r[3]) / 2;
-    r[7] = h > 0 ? atan(w / h) : (w > 0 ? 1.5707963267948966 : -1.0);
+    r[7] = h > 0 ? FA_ATAN(w / h) : (w > 0 ? 1.5707963267948966 : -1.0);
 }
 
 /* kind: FA_IOU_KIND_*; a, b: box records (fa_iou_rec_finish). */

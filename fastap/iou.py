@@ -30,27 +30,6 @@ def _as_boxes(name, x):
     return a
 
 
-KINDS = ("iou", "giou", "diou", "ciou")
-
-
-def check_family_options(kind, aligned, eps, iscrowd):
-    """The checks of kind=, aligned=, eps= shared by the CPU and the GPU paths. Returns eps
-    as a float."""
-    if kind not in KINDS:
-        raise InvalidOptionError("kind should be one of %s, got %r" % (", ".join(map(repr, KINDS)), kind))
-    if not isinstance(aligned, (bool, np.bool_)):
-        raise InvalidTypeError("aligned should be True or False, got %r" % (aligned,))
-    try:
-        e = float(eps)
-    except (TypeError, ValueError):
-        raise InvalidTypeError("eps should be a number, got %r" % (eps,))
-    if not (e >= 0 and np.isfinite(e)):
-        raise InvalidOptionError("eps should be a finite number >= 0, got %r" % (eps,))
-    if iscrowd is not None and kind != "iou":
-        raise InvalidOptionError("iscrowd (pycocotools' crowd rule) is for kind='iou', got kind=%r" % (kind,))
-    return e
-
-
 def _corners(x, fmt):
     """xyxy boxes from fmt, as torchvision.ops.box_convert computes them."""
     if fmt == "xywh":
@@ -131,7 +110,7 @@ def box_iou(a, b, fmt="xyxy", iscrowd=None, num_threads=None, out=None, block_ro
         if cuda.is_cuda_array(x):
             raise DeviceError("%s is a CUDA array but the boxes a and b are host arrays: put the "
                               "boxes on the GPU too, or pass a host %s" % (nm, nm))
-    eps = check_family_options(kind, aligned, eps, iscrowd)
+    eps = cuda.check_family_options(kind, aligned, eps, iscrowd)
     a = _as_boxes("a", a)
     b = _as_boxes("b", b)
     if aligned and a.shape[0] != b.shape[0]:
