@@ -245,7 +245,8 @@ def box_iou_family(a, b, kind, double eps=1e-7, num_threads=None, out=None):
     cdef double[:, ::1] ov = out
     cdef int nt = _threads(num_threads)
     cdef int64_t chunk = 64, nchunks = (n + chunk - 1) // chunk, c, r0, r1
-    if n * m < PAIRS_SERIAL_BELOW // 4:         # a family pair costs about 4 IoU pairs
+    # a family pair costs 2 to 3 IoU pairs (7-9 ns against 3.3 ns on one core here)
+    if n * m < PAIRS_SERIAL_BELOW // 2:
         nt = 1
     with nogil:
         for c in prange(nchunks, num_threads=nt, schedule="static"):
@@ -294,7 +295,7 @@ def box_iou_aligned(a, b, crowd=None, fmt="xyxy", kind="iou", double eps=1e-7, n
     cdef double[::1] ov = out
     cdef int nt = _threads(num_threads)
     cdef int64_t chunk = 4096, nchunks = (n + chunk - 1) // chunk, c, r0, r1
-    if n < PAIRS_SERIAL_BELOW // 4:
+    if n < PAIRS_SERIAL_BELOW // 2:
         nt = 1
     with nogil:
         for c in prange(nchunks, num_threads=nt, schedule="static"):
