@@ -2,12 +2,15 @@
 generalized_box_iou / distance_box_iou / complete_box_iou (and box_iou for kind="iou").
 
     python -m bench.iou_family [--n 2000] [--m 2000] [--repeat 5] [--threads N] [--aligned]
+                               [--assign]
 
 Boxes: fastap.synthetic.make_boxes-like detector boxes (xyxy, float32 and float64). Each
 row: median of --repeat calls after a warm-up, fastap with all threads (or --threads) and
 with one, torchvision with torch's threads (torch.get_num_threads()), and the ratio
 torchvision / fastap. --aligned adds the elementwise variant (n pairs a[i], b[i]; torchvision
-through its batch dimension, boxes [n, 1, 4]). torchvision.ops is used where it imports; otherwise (a CUDA build of
+through its batch dimension, boxes [n, 1, 4]). --assign adds fastap.assign (100k anchors x 50
+ground truths, Faster R-CNN's RPN rule Matcher(0.7, 0.3, allow_low_quality_matches=True))
+against torchvision's box_iou + Matcher (or the same torch operations). torchvision.ops is used where it imports; otherwise (a CUDA build of
 torchvision beside a CPU torch, or none) the same torch operations in the same order,
 written out below, and the row says "torch ops".
 """
@@ -78,6 +81,43 @@ def torch_family(torch):
     return {"iou": iou, "giou": giou, "diou": lambda a, b: diou_iou(a, b)[0], "ciou": ciou}, "torch ops"
 
 
+def torch_matcher(torch):
+    """torchvision's Matcher(0.7, 0.3, True) on box_iou(gt, anchors), or its torch operations."""
+    try:
+        from torchvision.models.detection._utils import Matcher
+        from torchvision.ops import box_iou
+        m = Matcher(0.7, 0.3, True)
+        return lambda anchors, gt: m(box_iou(gt, anchors))
+    except Exception:
+        pass
+    fam, _ = torch_family(torch)
+
+    def run(anchors, gt):
+        q = fam["iou"](gt, anchors)
+        vals, matches = q.max(dim=0)
+        all_matches = matches.clone()
+        matches[vals < 0.3] = -1
+        matches[(vals >= 0.3) & (vals < 0.7)] = -2
+        highest, _ = q.max(dim=1)
+        preds = torch.where(q == highest[:, None])[1]
+        matches[preds] = all_matches[preds]
+        return matches
+    return run
+
+
+def bench_assign(fastap, torch, rng, nt, repeat):
+    anchors, gt = make_boxes(rng, 100000), make_boxes(rng, 50)
+    t_fa = _median(lambda: fastap.assign(anchors, gt, 0.7, 0.3, True, num_threads=nt), repeat)
+    t_1 = _median(lambda: fastap.assign(anchors, gt, 0.7, 0.3, True, num_threads=1), repeat)
+    t_tv = float("nan")
+    if torch is not None:
+        run, ta, tg = torch_matcher(torch), torch.from_numpy(anchors), torch.from_numpy(gt)
+        assert np.array_equal(run(ta, tg).numpy(), fastap.assign(anchors, gt, 0.7, 0.3, True)[0])
+        t_tv = _median(lambda: run(ta, tg), repeat)
+    print("%-5s %-8s %-8s %12.2f %12.2f %12.2f %8.1f" % ("assign", "float64", "100k x 50", t_fa * 1e3,
+                                                       t_1 * 1e3, t_tv * 1e3, t_tv / t_fa))
+
+
 def make_boxes(rng, n):
     """Detector-like xyxy boxes in a 1333 x 800 image."""
     wh = np.exp(rng.uniform(np.log(8), np.log(400), size=(n, 2)))
@@ -92,6 +132,7 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--aligned", action="store_true", help="also the elementwise variant (n pairs)")
+    ap.add_argument("--assign", action="store_true", help="also fastap.assign against torchvision's Matcher")
     args = ap.parse_args(argv)
     import fastap
     try:
@@ -126,6 +167,8 @@ def main(argv=None):
                 print("%-5s %-8s %-8s %12.2f %12.2f %12.2f %8.1f"
                       % (kind, np.dtype(dtype).name, "aligned" if aligned else "n x m", t_fa * 1e3,
                          t_1 * 1e3, t_tv * 1e3, t_tv / t_fa))
+    if args.assign:
+        bench_assign(fastap, torch, rng, nt, args.repeat)
     return 0
 
 

@@ -69,6 +69,24 @@ void fa_box_iou_aligned(const double *a, const double *b, int64_t n, const uint8
                         int xywh, int kind, double eps, double *out);
 
 /* ------------------------------------------------------------------------------------
+ * assign.c -- anchor to ground-truth assignment (fastap.assign), IoU of corner boxes
+ * ------------------------------------------------------------------------------------ */
+
+/* Box records (iou_pair.h, FA_IOU_REC doubles each) of n corner boxes: rec [n][FA_IOU_REC]. */
+void fa_iou_records(const double *boxes, int64_t n, double *rec);
+
+/* Anchors i0..i1-1 of anchors [.][4] (corners) against g ground truths (records):
+ * best_iou[i] / best_gt[i]: the highest IoU and the first (lowest) gt index reaching it
+ * (-1 and 0.0 when g == 0); gt_max[k] / gt_arg[k]: raised where an anchor beats them
+ * strictly (the caller initialises them to -1; the first anchor wins ties). */
+void fa_assign_best(const double *anchors, int64_t i0, int64_t i1, const double *gt_rec, int64_t g,
+                    double *best_iou, int64_t *best_gt, double *gt_max, int64_t *gt_arg);
+
+/* hit[i] = 1 when anchor i's IoU with some gt k equals gt_max[k], else 0 (i0 <= i < i1). */
+void fa_assign_ties(const double *anchors, int64_t i0, int64_t i1, const double *gt_rec, int64_t g,
+                    const double *gt_max, uint8_t *hit);
+
+/* ------------------------------------------------------------------------------------
  * group.c -- grouping into (major, minor) runs
  * ------------------------------------------------------------------------------------ */
 

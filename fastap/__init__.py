@@ -58,7 +58,7 @@ from .errors import (BoxesAsMasksWarning, DeviceError, EmptyResultsWarning, Fast
                      InvalidTypeError, UnknownIdsWarning)
 from .params import Params
 from .api import EvalResult, evaluate
-from .iou import box_iou, complete_box_iou, distance_box_iou, generalized_box_iou
+from .iou import assign, box_iou, complete_box_iou, distance_box_iou, generalized_box_iou
 from . import cuda
 from .coco import COCO, COCOeval
 from .evaluator import Evaluator
@@ -69,7 +69,7 @@ from . import lvis
 from .reports import (ConfusionMatrix, ErrorAnalysis, OperatingPoints, confusion_matrix, error_analysis,
                       operating_points, plot_all)
 
-__all__ = ["__version__", "COCO", "COCOeval", "Params", "evaluate", "EvalResult", "box_iou", "Evaluator",
+__all__ = ["__version__", "COCO", "COCOeval", "Params", "evaluate", "EvalResult", "box_iou", "assign", "Evaluator",
            "generalized_box_iou", "distance_box_iou", "complete_box_iou",
            "FastapError", "InvalidAnnotationError", "InvalidTypeError", "InvalidFileError", "InvalidOptionError",
            "DeviceError", "FastapWarning", "UnknownIdsWarning", "EmptyResultsWarning", "BoxesAsMasksWarning",

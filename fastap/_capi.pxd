@@ -31,6 +31,13 @@ cdef extern from "fastap.h" nogil:
     void fa_box_iou_aligned(const double *a, const double *b, int64_t n, const uint8_t *b_crowd,
                             int xywh, int kind, double eps, double *out)
 
+    # ---- assign.c ---------------------------------------------------------------------
+    void fa_iou_records(const double *boxes, int64_t n, double *rec)
+    void fa_assign_best(const double *anchors, int64_t i0, int64_t i1, const double *gt_rec, int64_t g,
+                        double *best_iou, int64_t *best_gt, double *gt_max, int64_t *gt_arg)
+    void fa_assign_ties(const double *anchors, int64_t i0, int64_t i1, const double *gt_rec, int64_t g,
+                        const double *gt_max, uint8_t *hit)
+
     # ---- group.c ----------------------------------------------------------------------
     int fa_group(int64_t n, const int32_t *major, int32_t n_major, const int32_t *minor,
                  int32_t n_minor, const double *score, int64_t *order, int64_t *major_off)
@@ -306,6 +313,7 @@ cdef extern from "iou_pair.h" nogil:
         FA_IOU_KIND_GIOU
         FA_IOU_KIND_DIOU
         FA_IOU_KIND_CIOU
+        FA_IOU_REC
 
 
 cdef extern from "runs.h" nogil:

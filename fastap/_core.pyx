@@ -308,6 +308,62 @@ def box_iou_aligned(a, b, crowd=None, fmt="xyxy", kind="iou", double eps=1e-7, n
     return out
 
 
+def assign_passes(anchors, gt, bint ties=False, num_threads=None):
+    """The two passes of fastap.assign (csrc/assign.c) over float64 corner boxes anchors
+    [n, 4] and gt [g, 4]: returns (best_iou float64 [n], best_gt int64 [n] (-1 when g ==
+    0), gt_max float64 [g], gt_arg int64 [g], hit uint8 [n] or None). gt_max[k] is gt k's
+    highest IoU over the anchors, gt_arg[k] the first anchor reaching it; hit[i] (ties=True)
+    whether anchor i reaches some gt's highest IoU. Anchors are split across threads."""
+    anchors = _check("anchors", anchors, np.float64, 2, 4)
+    gt = _check("gt", gt, np.float64, 2, 4)
+    cdef int64_t n = anchors.shape[0], g = gt.shape[0]
+    cdef int nt = _threads(num_threads)
+    if n * g < PAIRS_SERIAL_BELOW:
+        nt = 1
+    cdef int64_t nchunks = 1 if nt == 1 else min(4 * nt, max(1, n // 256))
+    cdef int64_t chunk = (n + nchunks - 1) // nchunks if n else 1, c, r0, r1
+    rec = np.empty((g, FA_IOU_REC), dtype=np.float64)
+    best_iou = np.zeros(n, dtype=np.float64)
+    best_gt = np.full(n, -1, dtype=np.int64)
+    gmax = np.full((nchunks, g), -1.0, dtype=np.float64)
+    garg = np.full((nchunks, g), -1, dtype=np.int64)
+    hit = np.zeros(n, dtype=np.uint8) if ties else None
+    if n == 0 or g == 0:
+        return best_iou, best_gt, np.full(g, -1.0), np.full(g, -1, dtype=np.int64), hit
+    cdef const double[:, ::1] av = anchors
+    cdef const double[:, ::1] gv = gt
+    cdef double[:, ::1] rv = rec
+    cdef double[::1] biv = best_iou
+    cdef int64_t[::1] bgv = best_gt
+    cdef double[:, ::1] gmv = gmax
+    cdef int64_t[:, ::1] gav = garg
+    cdef uint8_t[::1] hv
+    fa_iou_records(&gv[0, 0], g, &rv[0, 0])
+    with nogil:
+        for c in prange(nchunks, num_threads=nt, schedule="static"):
+            r0 = c * chunk
+            r1 = r0 + chunk
+            if r1 > n:
+                r1 = n
+            if r0 < r1:
+                fa_assign_best(&av[0, 0], r0, r1, &rv[0, 0], g, &biv[0], &bgv[0], &gmv[c, 0], &gav[c, 0])
+    gt_max = gmax.max(axis=0)
+    first = np.argmax(gmax == gt_max[None, :], axis=0)       # chunks in anchor order: the first anchor
+    gt_arg = garg[first, np.arange(g)]
+    cdef const double[::1] gxv = gt_max
+    if ties:
+        hv = hit
+        with nogil:
+            for c in prange(nchunks, num_threads=nt, schedule="static"):
+                r0 = c * chunk
+                r1 = r0 + chunk
+                if r1 > n:
+                    r1 = n
+                if r0 < r1:
+                    fa_assign_ties(&av[0, 0], r0, r1, &rv[0, 0], g, &gxv[0], &hv[0])
+    return best_iou, best_gt, gt_max, gt_arg, hit
+
+
 def _int_ids(name, values):
     """1-d int64 ids from an integer array (no silent truncation of floats)."""
     values = np.asarray(values).reshape(-1)

@@ -7,7 +7,7 @@ import numpy as np
 from . import _core, cuda
 from .errors import DeviceError, InvalidAnnotationError, InvalidOptionError, InvalidTypeError
 
-__all__ = ["box_iou", "generalized_box_iou", "distance_box_iou", "complete_box_iou"]
+__all__ = ["box_iou", "generalized_box_iou", "distance_box_iou", "complete_box_iou", "assign"]
 
 
 def _as_boxes(name, x):
@@ -222,3 +222,117 @@ def complete_box_iou(a, b, fmt="xyxy", aligned=False, eps=1e-7, num_threads=None
     """
     return box_iou(a, b, fmt=fmt, num_threads=num_threads, out=out, block_rows=block_rows,
                    kind="ciou", aligned=aligned, eps=eps)
+
+
+BELOW_LOW_THRESHOLD = -1
+BETWEEN_THRESHOLDS = -2
+
+
+def _corner_boxes(name, x, fmt):
+    """Finite float64 corner boxes from `fmt`, checked (negative extents refused)."""
+    if fmt not in ("xyxy", "xywh", "cxcywh"):
+        raise InvalidOptionError("fmt should be 'xyxy', 'xywh' or 'cxcywh', got %r" % (fmt,))
+    if cuda.is_cuda_array(x):
+        raise DeviceError("%s is a CUDA array: fastap.assign runs on the CPU for now; move the boxes "
+                          "to the host (.cpu() / cupy.asnumpy)" % name)
+    a = _as_boxes(name, x)
+    if fmt != "xyxy" and (a[:, 2:] < 0).any():
+        raise InvalidAnnotationError("%s: boxes with negative width or height (fmt=%r)" % (name, fmt))
+    a = _corners(a, fmt)
+    if (a[:, 2:] < a[:, :2]).any():
+        raise InvalidAnnotationError("%s: boxes with negative width or height (fmt=%r)" % (name, fmt))
+    return np.ascontiguousarray(a)
+
+
+def _assign_one(anchors, gt, high, low, allow_low, ssd, num_threads):
+    best_iou, best_gt, gt_max, gt_arg, hit = _core.assign_passes(anchors, gt, ties=allow_low,
+                                                                 num_threads=num_threads)
+    matches = best_gt.copy()
+    if gt.shape[0] == 0:
+        matches[:] = BELOW_LOW_THRESHOLD
+        return matches, best_iou
+    matches[best_iou < low] = BELOW_LOW_THRESHOLD
+    matches[(best_iou >= low) & (best_iou < high)] = BETWEEN_THRESHOLDS
+    if allow_low:
+        h = hit.astype(bool)
+        matches[h] = best_gt[h]
+    if ssd and anchors.shape[0]:
+        # each gt forces its best anchor; an anchor forced by several: the highest gt index
+        rev, first = np.unique(gt_arg[::-1], return_index=True)
+        g_sel = gt.shape[0] - 1 - first
+        matches[rev] = g_sel
+        best_iou[rev] = _core.box_iou_aligned(anchors[rev], gt[g_sel], kind="iou")
+    return matches, best_iou
+
+
+def assign(anchors, gt, high=0.5, low=None, allow_low_quality_matches=False, rule="matcher", fmt="xyxy",
+           num_threads=None):
+    """Anchor (or proposal) to ground-truth assignment on box IoU, without the IoU matrix:
+    torchvision's ``Matcher`` and ``SSDMatcher`` rules. CPU; forward only.
+
+    Parameters
+    ----------
+    anchors : array-like (n, 4), or a list of them (one per image)
+    gt : array-like (g, 4), or a list of them (one per image, ragged g)
+        Boxes as ``fmt`` ("xyxy", "xywh", "cxcywh"; converted to corners as
+        ``torchvision.ops.box_convert`` does). Any real dtype, computed in float64.
+        With a list of gt and one (n, 4) anchors array the anchors are shared by the images.
+    high, low : float
+        rule="matcher": ``Matcher(high, low, allow_low_quality_matches)``: an anchor whose
+        best IoU is >= high is matched to that ground truth; in [low, high) it is
+        BETWEEN_THRESHOLDS (-2, ignore); below low BELOW_LOW_THRESHOLD (-1, background).
+        low defaults to high; low <= high. rule="ssd": ``SSDMatcher(high)`` (low must be
+        None or high).
+    allow_low_quality_matches : bool
+        Matcher: each ground truth's highest-IoU anchors (all of them, ties included,
+        also when that IoU is 0, as torchvision) get back their best match, whatever the
+        thresholds said.
+    rule : {"matcher", "ssd"}
+        "ssd": thresholds at high, then each ground truth's best anchor (the first one in
+        anchor order among equal IoUs, as ``torch.max``) is matched to it, whatever its
+        IoU; an anchor that is the best of several ground truths goes to the highest
+        ground-truth index (torchvision's index assignment writes them in order).
+    num_threads : int, optional
+        Threads (default: all cores), over anchors.
+
+    Returns
+    -------
+    (matches, iou): int64 (n,) and float64 (n,) for one image; for a list of gt, arrays
+    (B, n) when the anchors are shared, else lists of (n_b,) arrays. matches[i] is a
+    ground-truth index, -1 or -2; iou[i] the anchor's highest IoU over the ground truth
+    (its IoU with the forced ground truth for an SSD-forced anchor; 0 without ground
+    truth). Ties: an anchor's best ground truth is the lowest index among equal IoUs
+    (``torch.max``'s rule). The IoU is the corner formula of ``box_iou`` (0 where the
+    union is empty; torchvision: NaN). An image without ground truth gets -1 everywhere
+    (torchvision's Matcher raises). Oracle: ``fastap.reference.assign``.
+    """
+    if rule not in ("matcher", "ssd"):
+        raise InvalidOptionError("rule should be 'matcher' or 'ssd', got %r" % (rule,))
+    try:
+        high = float(high)
+        low = high if low is None else float(low)
+    except (TypeError, ValueError):
+        raise InvalidTypeError("high and low should be numbers, got %r and %r" % (high, low))
+    if not (np.isfinite(high) and np.isfinite(low) and low <= high):
+        raise InvalidOptionError("low should be <= high (both finite), got low=%r, high=%r" % (low, high))
+    ssd = rule == "ssd"
+    if ssd and (low != high or allow_low_quality_matches):
+        raise InvalidOptionError("rule='ssd' is SSDMatcher(high): one threshold, no allow_low_quality_matches")
+    allow = bool(allow_low_quality_matches)
+    if not isinstance(gt, (list, tuple)):
+        return _assign_one(_corner_boxes("anchors", anchors, fmt), _corner_boxes("gt", gt, fmt), high, low,
+                           allow, ssd, num_threads)
+    shared = not isinstance(anchors, (list, tuple))
+    if shared:
+        a = _corner_boxes("anchors", anchors, fmt)
+    elif len(anchors) != len(gt):
+        raise InvalidAnnotationError("anchors and gt should be lists of the same length (one per image), "
+                                     "got %d and %d" % (len(anchors), len(gt)))
+    res = [_assign_one(a if shared else _corner_boxes("anchors[%d]" % i, anchors[i], fmt),
+                       _corner_boxes("gt[%d]" % i, g, fmt), high, low, allow, ssd, num_threads)
+           for i, g in enumerate(gt)]
+    if shared:
+        n = a.shape[0]
+        return (np.stack([m for m, _ in res]) if res else np.empty((0, n), np.int64),
+                np.stack([v for _, v in res]) if res else np.empty((0, n)))
+    return [m for m, _ in res], [v for _, v in res]
