@@ -56,6 +56,36 @@ void fa_box_iou_xywh(const double *a, int64_t n, const double *b, int64_t m,
 void fa_box_iou_xyxy(const double *a, int64_t n, const double *b, int64_t m,
                      const uint8_t *b_crowd, int plus_one, double *out);
 
+/* The IoU family (iou_pair.h, fa_iou_family_pair: torchvision's GIoU / DIoU / CIoU with the
+ * 0/0 cases defined) of corner boxes a [n][4] against b [m][4], float64; kind:
+ * FA_IOU_KIND_IOU/GIOU/DIOU/CIOU; eps: DIoU/CIoU's (torchvision: 1e-7). out: [n][m]. */
+void fa_box_iou_family(const double *a, int64_t n, const double *b, int64_t m,
+                       int kind, double eps, double *out);
+
+/* Elementwise: out[i] = the pair (a[i], b[i]), a and b [n][4], out [n]. kind IOU: the
+ * pairwise kernels' formula (xywh != 0: pycocotools' on xywh boxes; else corners), with
+ * b_crowd (uint8 [n] or NULL) as there; other kinds: corners, as fa_box_iou_family. */
+void fa_box_iou_aligned(const double *a, const double *b, int64_t n, const uint8_t *b_crowd,
+                        int xywh, int kind, double eps, double *out);
+
+/* ------------------------------------------------------------------------------------
+ * assign.c -- anchor to ground-truth assignment (fastap.assign), IoU of corner boxes
+ * ------------------------------------------------------------------------------------ */
+
+/* Box records (iou_pair.h, FA_IOU_REC doubles each) of n corner boxes: rec [n][FA_IOU_REC]. */
+void fa_iou_records(const double *boxes, int64_t n, double *rec);
+
+/* Anchors i0..i1-1 of anchors [.][4] (corners) against g ground truths (records):
+ * best_iou[i] / best_gt[i]: the highest IoU and the first (lowest) gt index reaching it
+ * (-1 and 0.0 when g == 0); gt_max[k] / gt_arg[k]: raised where an anchor beats them
+ * strictly (the caller initialises them to -1; the first anchor wins ties). */
+void fa_assign_best(const double *anchors, int64_t i0, int64_t i1, const double *gt_rec, int64_t g,
+                    double *best_iou, int64_t *best_gt, double *gt_max, int64_t *gt_arg);
+
+/* hit[i] = 1 when anchor i's IoU with some gt k equals gt_max[k], else 0 (i0 <= i < i1). */
+void fa_assign_ties(const double *anchors, int64_t i0, int64_t i1, const double *gt_rec, int64_t g,
+                    const double *gt_max, uint8_t *hit);
+
 /* ------------------------------------------------------------------------------------
  * group.c -- grouping into (major, minor) runs
  * ------------------------------------------------------------------------------------ */

@@ -49,3 +49,60 @@ void fa_box_iou_xyxy(const double *a, int64_t n, const double *b, int64_t m,
         }
     }
 }
+
+static void fa_iou_rec_load(const double *corners, double *r)
+{
+    r[0] = corners[0]; r[1] = corners[1]; r[2] = corners[2]; r[3] = corners[3];
+    fa_iou_rec_finish(r);
+}
+
+void fa_box_iou_family(const double *a, int64_t n, const double *b, int64_t m,
+                       int kind, double eps, double *out)
+{
+    double rb[FA_IOU_TILE][FA_IOU_REC], ra[FA_IOU_REC];
+    for (int64_t j0 = 0; j0 < m; j0 += FA_IOU_TILE) {
+        int64_t j1 = j0 + FA_IOU_TILE < m ? j0 + FA_IOU_TILE : m;
+        for (int64_t j = j0; j < j1; j++) fa_iou_rec_load(b + 4 * j, rb[j - j0]);
+        for (int64_t i = 0; i < n; i++) {
+            fa_iou_rec_load(a + 4 * i, ra);
+            double *o = out + i * m;
+            switch (kind) {     /* one loop per kind: the compiler drops the other branches */
+            case FA_IOU_KIND_GIOU:
+                for (int64_t j = j0; j < j1; j++)
+                    o[j] = fa_iou_family_pair(ra, rb[j - j0], FA_IOU_KIND_GIOU, eps);
+                break;
+            case FA_IOU_KIND_DIOU:
+                for (int64_t j = j0; j < j1; j++)
+                    o[j] = fa_iou_family_pair(ra, rb[j - j0], FA_IOU_KIND_DIOU, eps);
+                break;
+            case FA_IOU_KIND_CIOU:
+                for (int64_t j = j0; j < j1; j++)
+                    o[j] = fa_iou_family_pair(ra, rb[j - j0], FA_IOU_KIND_CIOU, eps);
+                break;
+            default:
+                for (int64_t j = j0; j < j1; j++)
+                    o[j] = fa_iou_family_pair(ra, rb[j - j0], FA_IOU_KIND_IOU, eps);
+            }
+        }
+    }
+}
+
+void fa_box_iou_aligned(const double *a, const double *b, int64_t n, const uint8_t *b_crowd,
+                        int xywh, int kind, double eps, double *out)
+{
+    double ra[FA_IOU_REC], rb[FA_IOU_REC];
+    for (int64_t i = 0; i < n; i++) {
+        const double *ai = a + 4 * i, *bi = b + 4 * i;
+        int crowd = b_crowd ? b_crowd[i] : 0;
+        if (kind == FA_IOU_KIND_IOU && xywh) {
+            out[i] = fa_iou_xywh_pair(ai, ai[2] * ai[3], bi, bi[2] * bi[3], crowd);
+        } else if (kind == FA_IOU_KIND_IOU) {
+            out[i] = fa_iou_xyxy_pair(ai, (ai[2] - ai[0]) * (ai[3] - ai[1]), bi,
+                                      (bi[2] - bi[0]) * (bi[3] - bi[1]), crowd, 0.0);
+        } else {
+            fa_iou_rec_load(ai, ra);
+            fa_iou_rec_load(bi, rb);
+            out[i] = fa_iou_family_pair(ra, rb, kind, eps);
+        }
+    }
+}

@@ -9,7 +9,9 @@ COCO, COCOeval
 evaluate(gt, dt, protocol="coco"|"voc"|"voc07", ...) -> EvalResult
     The array API: columnar NumPy inputs, named metrics and the precision/recall arrays.
 box_iou(a, b, fmt="xyxy"|"xywh"|"cxcywh", iscrowd=None, out=None) -> float64 [n, m]
-    On CUDA arrays (CuPy, torch) it runs on the GPU: see fastap.cuda.
+    On CUDA arrays (CuPy, torch) it runs on the GPU: see fastap.cuda. kind="giou"|"diou"|
+    "ciou" and aligned=True (elementwise, [n]) for the IoU family; also as
+    generalized_box_iou, distance_box_iou, complete_box_iou (torchvision's names).
 Evaluator(gt=None, ...)
     Streaming evaluation: update() per batch, merge() partial states, compute().
 Params
@@ -61,7 +63,7 @@ from .errors import (BoxesAsMasksWarning, DeviceError, EmptyResultsWarning, Fast
                      InvalidTypeError, UnknownIdsWarning)
 from .params import Params
 from .api import EvalResult, evaluate
-from .iou import box_iou
+from .iou import assign, box_iou, complete_box_iou, distance_box_iou, generalized_box_iou
 from . import cuda
 from .coco import COCO, COCOeval
 from .evaluator import Evaluator
@@ -74,7 +76,8 @@ from .semantic import SemanticEvaluator, SemanticResult, evaluate_semantic
 from .reports import (ConfusionMatrix, ErrorAnalysis, OperatingPoints, confusion_matrix, error_analysis,
                       operating_points, plot_all)
 
-__all__ = ["__version__", "COCO", "COCOeval", "Params", "evaluate", "EvalResult", "box_iou", "Evaluator",
+__all__ = ["__version__", "COCO", "COCOeval", "Params", "evaluate", "EvalResult", "box_iou", "assign", "Evaluator",
+           "generalized_box_iou", "distance_box_iou", "complete_box_iou",
            "FastapError", "InvalidAnnotationError", "InvalidTypeError", "InvalidFileError", "InvalidOptionError",
            "DeviceError", "FastapWarning", "UnknownIdsWarning", "EmptyResultsWarning", "BoxesAsMasksWarning",
            "IgnoredArgumentWarning",

@@ -26,6 +26,17 @@ cdef extern from "fastap.h" nogil:
                          const uint8_t *b_crowd, double *out)
     void fa_box_iou_xyxy(const double *a, int64_t n, const double *b, int64_t m,
                          const uint8_t *b_crowd, int plus_one, double *out)
+    void fa_box_iou_family(const double *a, int64_t n, const double *b, int64_t m,
+                           int kind, double eps, double *out)
+    void fa_box_iou_aligned(const double *a, const double *b, int64_t n, const uint8_t *b_crowd,
+                            int xywh, int kind, double eps, double *out)
+
+    # ---- assign.c ---------------------------------------------------------------------
+    void fa_iou_records(const double *boxes, int64_t n, double *rec)
+    void fa_assign_best(const double *anchors, int64_t i0, int64_t i1, const double *gt_rec, int64_t g,
+                        double *best_iou, int64_t *best_gt, double *gt_max, int64_t *gt_arg)
+    void fa_assign_ties(const double *anchors, int64_t i0, int64_t i1, const double *gt_rec, int64_t g,
+                        const double *gt_max, uint8_t *hit)
 
     # ---- group.c ----------------------------------------------------------------------
     int fa_group(int64_t n, const int32_t *major, int32_t n_major, const int32_t *minor,
@@ -332,6 +343,15 @@ cdef extern from "fastap.h" nogil:
                            int64_t *conf, int64_t *bad)
 
 # csrc/runs.h (static inline, private to the kernels; the mask IoU chunks walk runs too)
+cdef extern from "iou_pair.h" nogil:
+    enum:
+        FA_IOU_KIND_IOU
+        FA_IOU_KIND_GIOU
+        FA_IOU_KIND_DIOU
+        FA_IOU_KIND_CIOU
+        FA_IOU_REC
+
+
 cdef extern from "runs.h" nogil:
     ctypedef struct fa_gt_cursor:
         int64_t g0

@@ -24,7 +24,7 @@ import numpy as np
 
 from .errors import DeviceError, FastapError, InvalidAnnotationError, InvalidOptionError, InvalidTypeError
 
-__all__ = ["box_iou", "iter_box_iou", "is_available", "is_cuda_array"]
+__all__ = ["box_iou", "iter_box_iou", "is_available", "is_cuda_array", "check_family_options"]
 
 # DLPack device types: kDLCUDA, kDLCUDAManaged are device memory; kDLCPU, kDLCUDAHost
 # (pinned) are host memory; kDLROCM is AMD's.
@@ -36,6 +36,10 @@ _FLOAT32_LIKE = ("float16", "bfloat16", "float32")
 # IEEE division, no flush-to-zero: the same rounding as the CPU.
 NVRTC_OPTIONS = ("--fmad=false", "--prec-div=true", "--ftz=false")
 MAX_GRID_Y = 65535
+# the IoU family (kind=): codes of iou_pair.h's FA_IOU_KIND_*
+KINDS = {"iou": 0, "giou": 1, "diou": 2, "ciou": 3}
+# box layouts of the family kernels
+_LAYOUTS = {"xyxy": 0, "cxcywh": 1, "xywh": 2}
 
 
 # ---- sources ----------------------------------------------------------------------------
@@ -72,7 +76,7 @@ def kernel_source():
         # inlined rather than found with -I: CuPy's cache key is the source text, so an
         # edit of the formula must change the source it hashes
         text = text.replace(line, header)
-        consts = {k: int(v) for k, v in re.findall(r"#define (FA_CU_(?:BX|BY|TILE_M|TILE_N)) (\d+)", text)}
+        consts = {k: int(v) for k, v in re.findall(r"#define (FA_CU_(?:BX|BY|TILE_M|TILE_N|ALIGNED_BLOCK)) (\d+)", text)}
         _SOURCE = (text, consts)
     return _SOURCE
 
@@ -87,6 +91,24 @@ def launch_plan(n, m, consts, max_grid_y=MAX_GRID_Y):
     step = max_grid_y * tn
     return [(r0, min(n, r0 + step), (-(-m // tm), -(-(min(n, r0 + step) - r0) // tn), 1), block)
             for r0 in range(0, n, step)]
+
+
+def check_family_options(kind, aligned, eps, iscrowd):
+    """The checks of box_iou's kind=, aligned=, eps= (CPU and GPU paths). Returns eps as
+    a float."""
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise InvalidOptionError("kind should be one of %s, got %r" % (", ".join(map(repr, KINDS)), kind))
+    if not isinstance(aligned, (bool, np.bool_)):
+        raise InvalidTypeError("aligned should be True or False, got %r" % (aligned,))
+    try:
+        e = float(eps)
+    except (TypeError, ValueError):
+        raise InvalidTypeError("eps should be a number, got %r" % (eps,))
+    if not (e >= 0 and np.isfinite(e)):
+        raise InvalidOptionError("eps should be a finite number >= 0, got %r" % (eps,))
+    if iscrowd is not None and kind != "iou":
+        raise InvalidOptionError("iscrowd (pycocotools' crowd rule) is for kind='iou', got kind=%r" % (kind,))
+    return e
 
 
 # ---- what kind of array -----------------------------------------------------------------
@@ -296,7 +318,9 @@ def _validate_boxes(cp, boxes, fmt):
 class _Job:
     """Validated device inputs of one box_iou call, ready to launch."""
 
-    def __init__(self, a, b, fmt, iscrowd, out):
+    def __init__(self, a, b, fmt, iscrowd, out, kind="iou", aligned=False, eps=1e-7):
+        self.eps = check_family_options(kind, aligned, eps, iscrowd)
+        self.kind, self.aligned = kind, bool(aligned)
         (ka, kb, ko, kc), dev, dtype = _prepare(a, b, fmt, iscrowd, out)
         if ka is None:
             raise InvalidTypeError("fastap.cuda.box_iou takes CUDA arrays, got %s: use fastap.box_iou "
@@ -324,6 +348,10 @@ class _Job:
                     A = A.reshape(0, 4)
                 if B.ndim == 1:
                     B = B.reshape(0, 4)
+                if self.aligned and A.shape[0] != B.shape[0]:
+                    raise InvalidAnnotationError("aligned=True pairs a[i] with b[i]: a and b should have "
+                                                 "the same number of boxes, got %d and %d"
+                                                 % (A.shape[0], B.shape[0]))
                 _validate_boxes(cp, {"a": A, "b": B}, fmt)
                 self.crowd = None
                 if iscrowd is not None:
@@ -352,16 +380,22 @@ class _Job:
             return cp.cuda.ExternalStream(s.cuda_stream, a.device.index)
         return cp.cuda.get_current_stream()
 
+    @property
+    def shape(self):
+        """The result's shape: (n, m), or (n,) for aligned pairs."""
+        return (self.n,) if self.aligned else (self.n, self.m)
+
     def empty(self, rows):
-        """A new (rows, m) result array of the caller's kind, and its CuPy view."""
+        """A new (rows, m) result array of the caller's kind ((rows,) for aligned pairs),
+        and its CuPy view."""
         cp = self.cp
+        shape = (rows,) if self.aligned else (rows, self.m)
         with cp.cuda.Device(self.device), self.stream:
             if self.result_kind == "torch":
                 import torch
-                t = torch.empty((rows, self.m), dtype=getattr(torch, self.dtype),
-                                device="cuda:%d" % self.device)
+                t = torch.empty(shape, dtype=getattr(torch, self.dtype), device="cuda:%d" % self.device)
                 return t, cp.asarray(t)
-            arr = cp.empty((rows, self.m), dtype=self.dtype)
+            arr = cp.empty(shape, dtype=self.dtype)
             return arr, arr
 
     def launch(self, out, r0=0, r1=None):
@@ -371,14 +405,49 @@ class _Job:
         r1 = self.n if r1 is None else r1
         with cp.cuda.Device(self.device), self.stream:
             crowd = self.crowd if self.crowd is not None else cp.zeros(1, dtype=cp.uint8)
-            fn = _kernel(cp, kernel_name(self.fmt, self.dtype))
-            launch_rows(fn, self.a[r0:r1], self.b, crowd, self.crowd is not None, self.fmt, out)
+            if self.aligned:
+                fn = _kernel(cp, family_kernel_name(True, self.dtype))
+                launch_aligned(fn, self.a, self.b, crowd, self.crowd is not None, self.fmt, self.kind,
+                               self.eps, out)
+            elif self.kind != "iou":
+                fn = _kernel(cp, family_kernel_name(False, self.dtype))
+                launch_family_rows(fn, self.a[r0:r1], self.b, self.fmt, self.kind, self.eps, out)
+            else:
+                fn = _kernel(cp, kernel_name(self.fmt, self.dtype))
+                launch_rows(fn, self.a[r0:r1], self.b, crowd, self.crowd is not None, self.fmt, out)
 
 
 def kernel_name(fmt, dtype):
     """The extern "C" kernel of box_iou.cu for a format and a dtype name."""
     return "fa_box_iou_%s_%s" % ("xywh" if fmt == "xywh" else "xyxy",
                                  "f32" if dtype == "float32" else "f64")
+
+
+def family_kernel_name(aligned, dtype):
+    """The extern "C" kernel of box_iou.cu for the IoU family (pairwise or aligned)."""
+    return "fa_box_iou_%s_%s" % ("aligned" if aligned else "family", "f32" if dtype == "float32" else "f64")
+
+
+def launch_family_rows(fn, a, b, fmt, kind, eps, out, max_grid_y=MAX_GRID_Y):
+    """launch_rows for the family kernel (kind "iou" .. "ciou", any fmt)."""
+    consts = kernel_source()[1]
+    n, m = a.shape[0], b.shape[0]
+    ld = out.strides[0] // out.dtype.itemsize if n > 1 else m
+    for q0, q1, grid, block in launch_plan(n, m, consts, max_grid_y):
+        fn(grid, block, (a[q0:q1], np.int64(q1 - q0), b, np.int64(m), np.int32(_LAYOUTS[fmt]),
+                         np.int32(KINDS[kind]), np.float64(eps), out[q0:q1], np.int64(ld)))
+
+
+def launch_aligned(fn, a, b, crowd, has_crowd, fmt, kind, eps, out):
+    """Launches the elementwise kernel over the n pairs (a[i], b[i]) into `out` (n,),
+    contiguous. Like launch_rows, it needs only slicing and .shape of the arrays."""
+    per = kernel_source()[1]["FA_CU_ALIGNED_BLOCK"]
+    n = a.shape[0]
+    if n == 0:
+        return
+    fn((-(-n // per), 1, 1), (per, 1, 1), (a, b, np.int64(n), crowd, np.int32(bool(has_crowd)),
+                                           np.int32(_LAYOUTS[fmt]), np.int32(KINDS[kind]),
+                                           np.float64(eps), out))
 
 
 def launch_rows(fn, a, b, crowd, has_crowd, fmt, out, max_grid_y=MAX_GRID_Y):
@@ -402,11 +471,18 @@ def _check_device_out(job, out, ko):
         view = cp.from_dlpack(out)
     else:
         view = cp.asarray(out)
-    want = (job.n, job.m)
+    want = job.shape
     if tuple(view.shape) != want or view.dtype.name != job.dtype:
         raise InvalidAnnotationError("out should be a %s array of shape %s, got %s %s"
                                      % (job.dtype, want, view.dtype.name, tuple(view.shape)))
     isz = view.dtype.itemsize
+    if job.aligned:
+        if job.n > 1 and view.strides[0] != isz:
+            raise InvalidAnnotationError("out should be contiguous (strides (%d,)), got strides %s"
+                                         % (isz, view.strides))
+        if view.device.id != job.device:
+            raise DeviceError("out is on CUDA device %d, the boxes on %d" % (view.device.id, job.device))
+        return view
     if job.n and job.m and (view.strides[1] != isz or (job.n > 1 and (view.strides[0] % isz
                                                                      or view.strides[0] // isz < job.m))):
         raise InvalidAnnotationError("out should have contiguous rows (strides (ld * %d, %d) with "
@@ -416,8 +492,10 @@ def _check_device_out(job, out, ko):
     return view
 
 
-def box_iou(a, b, fmt="xyxy", iscrowd=None, out=None, block_rows=None):
-    """IoU of every box of ``a`` with every box of ``b``, on the GPU.
+def box_iou(a, b, fmt="xyxy", iscrowd=None, out=None, block_rows=None, *, kind="iou", aligned=False,
+            eps=1e-7):
+    """IoU (or GIoU, DIoU, CIoU) of every box of ``a`` with every box of ``b``, or of the
+    pairs (a[i], b[i]) with ``aligned=True``, on the GPU.
 
     Parameters
     ----------
@@ -436,16 +514,23 @@ def box_iou(a, b, fmt="xyxy", iscrowd=None, out=None, block_rows=None):
         memory.
     block_rows : int, optional
         Rows per block in the blocked mode (default: blocks of about 256 MiB).
+    kind, aligned, eps : keyword only
+        As ``fastap.box_iou``: the IoU family ("iou", "giou", "diou", "ciou"; iscrowd
+        with "iou" only), the elementwise pairs (a and b both (n, 4), result (n,); no
+        blocked mode), DIoU's and CIoU's eps. The family kernels convert the boxes of
+        any fmt to corners on load as the CPU path does, and run its per-pair formula
+        (iou_pair.h): float64 results equal the CPU path's bit for bit up to the device's
+        ``atan`` (CIoU, within 1e-15), float32 the float64 result rounded once.
 
     Returns
     -------
-    CUDA array (n, m)
+    CUDA array (n, m) ((n,) with ``aligned=True``)
         The caller's kind (torch in, torch out; CuPy and other CUDA arrays give CuPy),
         on the device of the boxes, computed on the current stream (PyTorch's for
         tensors, CuPy's otherwise). float64 results are bitwise the CPU path's; float32
         results are the CPU path's float64 result rounded once.
     """
-    job = _Job(a, b, fmt, iscrowd, out)
+    job = _Job(a, b, fmt, iscrowd, out, kind, aligned, eps)
     ka, kb, ko, kc = job.kinds
     if out is None:
         res, view = job.empty(job.n)
@@ -460,6 +545,9 @@ def box_iou(a, b, fmt="xyxy", iscrowd=None, out=None, block_rows=None):
         return out
     if not isinstance(out, np.ndarray):
         raise InvalidTypeError("out should be a CUDA array or a NumPy array, got %s" % type(out).__name__)
+    if job.aligned:
+        raise InvalidTypeError("aligned=True gives a vector (n,): pass a CUDA out, or none (the blocked "
+                               "mode with a NumPy out is for (n, m) matrices)")
     if out.shape != (job.n, job.m) or out.dtype.name != job.dtype or not out.flags.c_contiguous \
             or not out.flags.writeable:
         raise InvalidAnnotationError("out (host, blocked mode) should be a writeable C-contiguous %s "
@@ -492,10 +580,11 @@ def _iter_job(job, block_rows):
         yield r0, res
 
 
-def iter_box_iou(a, b, fmt="xyxy", iscrowd=None, block_rows=None):
+def iter_box_iou(a, b, fmt="xyxy", iscrowd=None, block_rows=None, *, kind="iou", eps=1e-7):
     """The IoU matrix of ``box_iou(a, b)`` in row blocks: yields ``(r0, block)`` with
     ``block`` = rows ``r0 : r0 + len(block)``, a new device array of the caller's kind.
     Reduce each block on the device (``block.max(1)``, thresholds) to work with
-    matrices larger than device memory. block_rows: default blocks of about 256 MiB."""
-    job = _Job(a, b, fmt, iscrowd, None)
+    matrices larger than device memory. block_rows: default blocks of about 256 MiB.
+    kind, eps: the IoU family, as ``box_iou``."""
+    job = _Job(a, b, fmt, iscrowd, None, kind, False, eps)
     return _iter_job(job, block_rows)

@@ -35,7 +35,7 @@ from collections import defaultdict
 import numpy as np
 
 __all__ = ["box_iou_xywh", "evaluate_coco", "summarize", "evaluate_voc", "voc_ap", "semantic_confusion",
-           "semantic_metrics"]
+           "semantic_metrics", "assign"]
 
 
 # ----------------------------------------------------------------------------------------
@@ -604,3 +604,55 @@ def semantic_metrics(confusion):
             "macc": float(np.nanmean(acc)) if (~np.isnan(acc)).any() else float("nan"),
             "aacc": float(inter.sum() / label.sum()) if label.sum() else float("nan"),
             "fwiou": float(np.sum(label[keep] / label.sum() * iou[keep])) if label.sum() else float("nan")}
+
+
+# ----------------------------------------------------------------------------------------
+# Anchor assignment (fastap.assign)
+# ----------------------------------------------------------------------------------------
+
+def assign(anchors, gt, high, low=None, allow_low_quality_matches=False, rule="matcher"):
+    """torchvision's ``Matcher(high, low, allow_low_quality_matches)`` (rule "matcher")
+    and ``SSDMatcher(high)`` (rule "ssd") on the IoU matrix of corner boxes, written from
+    torchvision/models/detection/_utils.py's documented steps; fastap.assign's oracle.
+
+    Returns (matches int64 [n], iou float64 [n]). The IoU matrix is [g, n] (gt x anchors)
+    as torchvision's match_quality_matrix, with 0 where the union is empty. Ties: argmax
+    takes the first index (torch.max's rule); SSD's forced matches are written in gt order,
+    so an anchor forced by several ground truths keeps the last. No ground truth: all -1
+    and IoU 0 (torchvision raises).
+    """
+    anchors = np.asarray(anchors, dtype=np.float64).reshape(-1, 4)
+    gt = np.asarray(gt, dtype=np.float64).reshape(-1, 4)
+    low = high if low is None else low
+    n, g = anchors.shape[0], gt.shape[0]
+    if g == 0:
+        return np.full(n, -1, dtype=np.int64), np.zeros(n)
+    quality = np.zeros((g, n))
+    for k in range(g):
+        for i in range(n):
+            a, b = anchors[i], gt[k]
+            w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+            h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+            inter = w * h
+            union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+            quality[k, i] = inter / union if inter > 0 else 0.0
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    # Matcher.__call__: best gt per anchor, then the thresholds
+    matched_vals = quality.max(axis=0)
+    matches = quality.argmax(axis=0).astype(np.int64)
+    all_matches = matches.copy()
+    matches[matched_vals < low] = -1
+    matches[(matched_vals >= low) & (matched_vals < high)] = -2
+    iou = matched_vals.copy()
+    if allow_low_quality_matches:
+        # set_low_quality_matches_: every anchor reaching some gt's highest quality
+        highest = quality.max(axis=1)
+        _, preds = np.nonzero(quality == highest[:, None])
+        matches[preds] = all_matches[preds]
+    if rule == "ssd":
+        best_anchor = quality.argmax(axis=1)
+        for k in range(g):                  # in gt order: the last write wins
+            matches[best_anchor[k]] = k
+            iou[best_anchor[k]] = quality[k, best_anchor[k]]
+    return matches, iou

@@ -26,7 +26,10 @@ from fastap.errors import DeviceError, InvalidAnnotationError, InvalidTypeError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CU = os.path.join(ROOT, "csrc", "cuda", "box_iou.cu")
-KERNELS = ["fa_box_iou_xyxy_f32", "fa_box_iou_xyxy_f64", "fa_box_iou_xywh_f32", "fa_box_iou_xywh_f64"]
+IOU_KERNELS = ["fa_box_iou_xyxy_f32", "fa_box_iou_xyxy_f64", "fa_box_iou_xywh_f32", "fa_box_iou_xywh_f64"]
+FAMILY_KERNELS = ["fa_box_iou_family_f32", "fa_box_iou_family_f64", "fa_box_iou_aligned_f32",
+                  "fa_box_iou_aligned_f64"]
+KERNELS = IOU_KERNELS + FAMILY_KERNELS
 ARCHS = [70, 80, 90]
 
 
@@ -87,13 +90,21 @@ def _nvcc_version(nvcc):
     return tuple(int(x) for x in re.search(r"release (\d+)\.(\d+)", out).groups())
 
 
-def _check_ptx(ptx, arch):
+def _check_ptx(ptx, arch, atan_stubbed=False):
+    """The entries are there, IEEE division, and no fused multiply-add (--fmad=false: the C
+    path's rounding) in any kernel -- except, in the family kernels, CUDA's own atan (CIoU),
+    whose polynomial is written with fma: `atan_stubbed` is a build with FA_ATAN defined
+    empty, where no kernel may hold any fma."""
     assert ".target sm_%d" % arch in ptx
-    for k in KERNELS:
-        assert re.search(r"\.entry %s\s*\(" % k, ptx), k
-    # --fmad=false and IEEE division: the C path's rounding, no contraction
+    parts = re.split(r"\.entry (\w+)\s*\(", ptx)
+    bodies = dict(zip(parts[1::2], parts[2::2]))
+    assert sorted(bodies) == sorted(KERNELS)
     assert "div.rn.f64" in ptx
-    assert not re.search(r"\bfma\.", ptx)
+    for k, body in bodies.items():
+        if atan_stubbed or k in IOU_KERNELS:
+            assert not re.search(r"\bfma\.", body), k
+    if not atan_stubbed:
+        assert re.search(r"\bfma\.", bodies["fa_box_iou_family_f64"])     # CUDA's atan
 
 
 @pytest.mark.parametrize("arch", ARCHS)
@@ -118,6 +129,10 @@ def test_nvcc_ptx(arch, tmp_path):
     r = subprocess.run(cmd + ["-o", str(tmp_path / "k.ptx"), str(src)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     _check_ptx((tmp_path / "k.ptx").read_text(), arch)
+    r = subprocess.run(cmd + ["-DFA_ATAN=", "-o", str(tmp_path / "s.ptx"), str(src)], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+    _check_ptx((tmp_path / "s.ptx").read_text(), arch, atan_stubbed=True)
     r = subprocess.run(cmd + ["-I", os.path.join(ROOT, "csrc"), "-o", str(tmp_path / "t.ptx"), CU],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
@@ -205,6 +220,11 @@ def emu(tmp_path_factory):
     vp, i64, u = ctypes.c_void_p, ctypes.c_longlong, ctypes.c_uint
     lib.fa_emu_box_iou.argtypes = [ctypes.c_int, ctypes.c_int, u, u, u, u, vp, i64, vp, i64, vp,
                                    ctypes.c_int, ctypes.c_int, ctypes.c_double, vp, i64]
+    ci, d = ctypes.c_int, ctypes.c_double
+    lib.fa_emu_box_iou_family.restype = ctypes.c_int
+    lib.fa_emu_box_iou_family.argtypes = [ci, u, u, u, u, vp, i64, vp, i64, ci, ci, d, vp, i64]
+    lib.fa_emu_box_iou_aligned.restype = ctypes.c_int
+    lib.fa_emu_box_iou_aligned.argtypes = [ci, u, u, vp, vp, i64, vp, ci, ci, ci, d, vp]
     return lib
 
 
@@ -237,8 +257,9 @@ def emu_box_iou(lib, a, b, fmt, crowd, dtype, pad=0, max_grid_y=cuda.MAX_GRID_Y)
 
 def test_emulation_constants(emu):
     consts = cuda.kernel_source()[1]
-    assert [emu.fa_emu_constant(i) for i in range(4)] == [
-        consts["FA_CU_BX"], consts["FA_CU_BY"], consts["FA_CU_TILE_N"], consts["FA_CU_TILE_M"]]
+    assert [emu.fa_emu_constant(i) for i in range(5)] == [
+        consts["FA_CU_BX"], consts["FA_CU_BY"], consts["FA_CU_TILE_N"], consts["FA_CU_TILE_M"],
+        consts["FA_CU_ALIGNED_BLOCK"]]
 
 
 # n, m around the 64 x 64 tile: one box, exact tiles, ragged edges, empty sides
@@ -279,6 +300,95 @@ def test_emulated_pycocotools_bitwise(emu):
     crowd = (rng.random(66) < 0.3).astype(np.uint8)
     want = np.asarray(mask.iou(a.tolist(), b.tolist(), crowd.tolist()))
     assert bits_equal(emu_box_iou(emu, a, b, "xywh", crowd, np.float64), want)
+
+
+def emu_family(lib, a, b, fmt, kind, dtype, eps=1e-7, pad=0, max_grid_y=cuda.MAX_GRID_Y):
+    """emu_box_iou for the family kernel (fastap.cuda.launch_family_rows driving it)."""
+    a = np.ascontiguousarray(a, dtype=dtype)
+    b = np.ascontiguousarray(b, dtype=dtype)
+    n, m = a.shape[0], b.shape[0]
+    sentinel = np.array(-7.0, dtype=dtype)
+    full = np.full((n, m + pad), sentinel, dtype=dtype)
+    out = full[:, :m]
+    f32 = int(np.dtype(dtype) == np.float32)
+
+    def fn(grid, block, args):
+        pa, nn, pb, mm, layout, k, e, po, ld = args
+        assert grid[2] == 1 and block[2] == 1 and grid[1] <= max_grid_y
+        assert lib.fa_emu_box_iou_family(f32, grid[0], grid[1], block[0], block[1], pa.ctypes.data, int(nn),
+                                         pb.ctypes.data, int(mm), int(layout), int(k), float(e),
+                                         po.ctypes.data, int(ld)) == 0
+
+    cuda.launch_family_rows(fn, a, b, fmt, kind, eps, out, max_grid_y=max_grid_y)
+    assert (full[:, m:] == sentinel).all()
+    return np.ascontiguousarray(out)
+
+
+def emu_aligned(lib, a, b, fmt, kind, crowd, dtype, eps=1e-7):
+    a = np.ascontiguousarray(a, dtype=dtype)
+    b = np.ascontiguousarray(b, dtype=dtype)
+    out = np.full(a.shape[0] + 3, -7.0, dtype=dtype)           # 3 guard elements
+    has = crowd is not None
+    cr = np.ascontiguousarray(np.asarray(crowd) != 0, dtype=np.uint8) if has else np.zeros(1, np.uint8)
+    f32 = int(np.dtype(dtype) == np.float32)
+
+    def fn(grid, block, args):
+        pa, pb, nn, pc, hc, layout, k, e, po = args
+        assert grid[1:] == (1, 1) and block[1:] == (1, 1) and grid[0] * block[0] >= nn
+        assert lib.fa_emu_box_iou_aligned(f32, grid[0], block[0], pa.ctypes.data, pb.ctypes.data, int(nn),
+                                          pc.ctypes.data, int(hc), int(layout), int(k), float(e),
+                                          po.ctypes.data) == 0
+
+    cuda.launch_aligned(fn, a, b, cr, has, fmt, kind, eps, out[:a.shape[0]])
+    assert (out[a.shape[0]:] == -7).all()
+    return out[:a.shape[0]].copy()
+
+
+FAMILY = ["giou", "diou", "ciou"]
+
+
+@pytest.mark.parametrize("n,m", [(1, 1), (65, 63), (130, 97), (0, 5), (5, 0)])
+@pytest.mark.parametrize("fmt", ["xyxy", "xywh", "cxcywh"])
+def test_emulated_family_equals_c_path(emu, n, m, fmt):
+    """The family kernel (GIoU/DIoU/CIoU; and kind iou through it) on the emulated GPU is
+    the C path bit for bit (the emulation's atan is the C library's, as the C path's);
+    float32 boxes: the C path's float64 result rounded once."""
+    rng = np.random.default_rng(2000 * n + m)
+    a = as_fmt(edge_boxes_xywh(rng, n), fmt)
+    b = as_fmt(edge_boxes_xywh(rng, m), fmt)
+    for dtype in (np.float64, np.float32):
+        a_t, b_t = a.astype(dtype), b.astype(dtype)
+        for kind in FAMILY:
+            want = fastap.box_iou(a_t, b_t, fmt=fmt, kind=kind).astype(dtype)
+            assert bits_equal(emu_family(emu, a_t, b_t, fmt, kind, dtype), want), (kind, fmt, dtype)
+        want = fastap.box_iou(a_t, b_t, fmt=fmt, kind="ciou", eps=0.0).astype(dtype)
+        assert bits_equal(emu_family(emu, a_t, b_t, fmt, "ciou", dtype, eps=0.0), want)
+        if fmt != "xywh":       # kind iou through the family formula: the corner IoU
+            want = fastap.box_iou(a_t, b_t, fmt=fmt).astype(dtype)
+            assert bits_equal(emu_family(emu, a_t, b_t, fmt, "iou", dtype), want)
+
+
+def test_emulated_family_row_chunks_and_row_stride(emu):
+    rng = np.random.default_rng(8)
+    a, b = edge_boxes_xywh(rng, 150), edge_boxes_xywh(rng, 70)
+    want = fastap.box_iou(a, b, fmt="xywh", kind="ciou")
+    assert bits_equal(emu_family(emu, a, b, "xywh", "ciou", np.float64, pad=5, max_grid_y=1), want)
+
+
+@pytest.mark.parametrize("fmt", ["xyxy", "xywh", "cxcywh"])
+def test_emulated_aligned_equals_c_path(emu, fmt):
+    rng = np.random.default_rng(9)
+    for n in (0, 1, 255, 256, 600):
+        a = as_fmt(edge_boxes_xywh(rng, n), fmt)
+        b = as_fmt(edge_boxes_xywh(rng, n), fmt)
+        crowd = (rng.random(n) < 0.3).astype(np.uint8)
+        for dtype in (np.float64, np.float32):
+            a_t, b_t = a.astype(dtype), b.astype(dtype)
+            for kind in ["iou"] + FAMILY:
+                for cr in ((None, crowd) if kind == "iou" else (None,)):
+                    want = fastap.box_iou(a_t, b_t, fmt=fmt, kind=kind, aligned=True, iscrowd=cr).astype(dtype)
+                    got = emu_aligned(emu, a_t, b_t, fmt, kind, cr, dtype)
+                    assert bits_equal(got, want), (fmt, kind, dtype, cr is not None)
 
 
 # ---- dispatch and errors, with stand-in CUDA arrays --------------------------------------
@@ -434,7 +544,7 @@ def test_gpu_cupy_equals_cpu(cp, dtype):
     assert bits_equal(cp.asnumpy(got), fastap.box_iou(a.astype(np.float32), b.astype(np.int64), fmt=fmt))
     if hasattr(cp, "launches"):
         suffix = "f32" if dtype == "float32" else "f64"
-        assert {x[0] for x in cp.launches} >= {k for k in KERNELS if k.endswith(suffix)}
+        assert {x[0] for x in cp.launches} >= {k for k in IOU_KERNELS if k.endswith(suffix)}
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -490,3 +600,75 @@ def test_gpu_out_and_blocked_mode(cp):
         fastap.box_iou(cp.asarray(a), b, fmt="xywh")
     assert fastap.box_iou(cp.zeros((0, 4)), cp.asarray(b), fmt="xywh").shape == (0, 150)
     assert fastap.box_iou(cp.asarray(a), cp.zeros(0), fmt="xywh").shape == (300, 0)
+
+
+def _family_close(got, want, kind, exact):
+    """GPU vs CPU for the family: bit for bit, except CIoU on a real device, whose atan is
+    CUDA's (within 1e-15 in float64; float32: the rounding of that, 1 ulp)."""
+    if exact or kind != "ciou":
+        return bits_equal(got, want)
+    if got.dtype == np.float32:
+        return got.shape == want.shape and bool((np.abs(got.astype(np.float64) - want) <=
+                                                 np.spacing(np.abs(want).astype(np.float32))).all())
+    return got.shape == want.shape and bool((np.abs(got - want) <= 1e-15).all())
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_gpu_family_equals_cpu(cp, dtype):
+    exact = hasattr(cp, "launches")           # the emulation runs the C library's atan
+    for a, b, fmt, crowd in _cases(((1, 1), (131, 517))):
+        a, b = a.astype(dtype), b.astype(dtype)
+        A, B = cp.asarray(a), cp.asarray(b)
+        for kind in FAMILY:
+            want = fastap.box_iou(a, b, fmt=fmt, kind=kind).astype(dtype)
+            got = fastap.box_iou(A, B, fmt=fmt, kind=kind)
+            assert isinstance(got, cp.ndarray) and got.dtype == dtype
+            assert _family_close(cp.asnumpy(got), want, kind, exact), (kind, fmt, dtype)
+        k = min(a.shape[0], b.shape[0])
+        for kind in ["iou"] + FAMILY:
+            cr = crowd[:k] if kind == "iou" else None
+            want = fastap.box_iou(a[:k], b[:k], fmt=fmt, kind=kind, aligned=True, iscrowd=cr).astype(dtype)
+            got = fastap.box_iou(A[:k], B[:k], fmt=fmt, kind=kind, aligned=True,
+                                 iscrowd=None if cr is None else cp.asarray(cr))
+            assert got.shape == (k,) and _family_close(cp.asnumpy(got), want, kind, exact), (kind, fmt)
+    fn = {"giou": fastap.generalized_box_iou, "diou": fastap.distance_box_iou, "ciou": fastap.complete_box_iou}
+    for kind, f in fn.items():
+        assert _family_close(cp.asnumpy(f(A, B, fmt=fmt)), f(a, b, fmt=fmt).astype(dtype), kind, exact)
+    if exact:
+        names = {x[0] for x in cp.launches}
+        suffix = "f32" if dtype == "float32" else "f64"
+        assert {"fa_box_iou_family_" + suffix, "fa_box_iou_aligned_" + suffix} <= names
+
+
+def test_gpu_family_out_and_errors(cp):
+    rng = np.random.default_rng(13)
+    a, b = edge_boxes_xywh(rng, 300), edge_boxes_xywh(rng, 150)
+    A, B = cp.asarray(a), cp.asarray(b)
+    exact = hasattr(cp, "launches")
+    big = cp.full((300, 157), -1.0)
+    res = fastap.box_iou(A, B, fmt="xywh", kind="diou", out=big[:, :150])
+    assert bits_equal(cp.asnumpy(res), fastap.box_iou(a, b, fmt="xywh", kind="diou"))
+    assert bool((big[:, 150:] == -1).all())
+    host = np.empty((300, 150))
+    fastap.box_iou(A, B, fmt="xywh", kind="ciou", out=host, block_rows=128)
+    assert _family_close(host, fastap.box_iou(a, b, fmt="xywh", kind="ciou"), "ciou", exact)
+    blocks = list(cuda.iter_box_iou(A, B, fmt="xywh", block_rows=128, kind="giou"))
+    assert bits_equal(np.concatenate([cp.asnumpy(x) for _, x in blocks]),
+                      fastap.box_iou(a, b, fmt="xywh", kind="giou"))
+    vec = cp.full(150, -1.0)
+    assert fastap.box_iou(A[:150], B, fmt="xywh", kind="giou", aligned=True, out=vec) is vec
+    assert bits_equal(cp.asnumpy(vec), fastap.box_iou(a[:150], b, fmt="xywh", kind="giou", aligned=True))
+    with pytest.raises(InvalidTypeError, match="aligned=True gives a vector"):
+        fastap.box_iou(A[:150], B, aligned=True, out=np.empty(150), fmt="xywh")
+    with pytest.raises(InvalidAnnotationError, match=r"out should be a float64 array of shape \(150,\)"):
+        fastap.box_iou(A[:150], B, aligned=True, out=cp.empty((150, 1)), fmt="xywh")
+    with pytest.raises(InvalidAnnotationError, match="same number of boxes, got 300 and 150"):
+        fastap.box_iou(A, B, aligned=True, fmt="xywh")
+    with pytest.raises(InvalidAnnotationError, match="kind should be one of"):
+        fastap.box_iou(A, B, kind="eiou", fmt="xywh")
+    with pytest.raises(InvalidAnnotationError, match="iscrowd .* is for kind='iou'"):
+        fastap.box_iou(A, B, kind="giou", iscrowd=cp.zeros(150, cp.uint8), fmt="xywh")
+    with pytest.raises(InvalidAnnotationError, match="eps should be a finite number >= 0"):
+        fastap.box_iou(A, B, kind="diou", eps=-1.0, fmt="xywh")
+    assert fastap.box_iou(cp.zeros((0, 4)), cp.zeros((0, 4)), kind="ciou", aligned=True).shape == (0,)
+    assert fastap.box_iou(cp.zeros((0, 4)), B, kind="ciou", fmt="xywh").shape == (0, 150)

@@ -29,6 +29,14 @@
  *     are converted on load as the CPU path does (x1 = cx - 0.5*w, x2 = cx + 0.5*w);
  *     one: 0.0, or 1.0 for the VOC +1 pixel rule.
  *   fa_box_iou_xywh_f32 / _f64: COCO boxes, pycocotools' arithmetic (recomputes x + w).
+ *   fa_box_iou_family_f32 / _f64: the IoU family (iou_pair.h, fa_iou_family_pair: kind
+ *     FA_IOU_KIND_IOU/GIOU/DIOU/CIOU, eps) pairwise, tiled as above with box records of
+ *     FA_IOU_REC doubles; layout: 0 corners, 1 (cx, cy, w, h), 2 (x, y, w, h), converted to
+ *     corners on load as the CPU path does (x1 = cx - 0.5*w, x2 = cx + 0.5*w; x2 = x + w).
+ *   fa_box_iou_aligned_f32 / _f64: elementwise, out[i] = pair (a[i], b[i]), one thread per
+ *     pair (1-d grid of FA_CU_ALIGNED_BLOCK threads per block): kind IOU with layout 2 is
+ *     pycocotools' xywh formula (crowd flags as above), kind IOU otherwise the corner
+ *     formula, other kinds fa_iou_family_pair; the CPU's fa_box_iou_aligned.
  */
 #include "iou_pair.h"
 
@@ -149,3 +157,128 @@ FA_CU_KERNEL(fa_box_iou_xyxy_f32, float, 0)
 FA_CU_KERNEL(fa_box_iou_xyxy_f64, double, 0)
 FA_CU_KERNEL(fa_box_iou_xywh_f32, float, 1)
 FA_CU_KERNEL(fa_box_iou_xywh_f64, double, 1)
+
+
+/* ---- the IoU family -------------------------------------------------------------------- */
+
+#ifndef FA_CU_ALIGNED_BLOCK
+#define FA_CU_ALIGNED_BLOCK 256    /* threads per block of the elementwise kernels */
+#endif
+
+/* Box k of p as a record (iou_pair.h) from layout 0 corners, 1 centre, 2 xywh. */
+template <typename T>
+__device__ __forceinline__ void fa_cu_load_rec(const T *p, int layout, double *r)
+{
+    double v0 = (double)p[0], v1 = (double)p[1], v2 = (double)p[2], v3 = (double)p[3];
+    if (layout == 1) {
+        r[0] = v0 - 0.5 * v2; r[1] = v1 - 0.5 * v3; r[2] = v0 + 0.5 * v2; r[3] = v1 + 0.5 * v3;
+    } else if (layout == 2) {
+        r[0] = v0; r[1] = v1; r[2] = v0 + v2; r[3] = v1 + v3;
+    } else {
+        r[0] = v0; r[1] = v1; r[2] = v2; r[3] = v3;
+    }
+    fa_iou_rec_finish(r);
+}
+
+template <typename T>
+__device__ __forceinline__ void fa_cu_box_family(const T *__restrict__ a, fa_cu_i64 n,
+                                                 const T *__restrict__ b, fa_cu_i64 m, int layout,
+                                                 int kind, double eps, T *__restrict__ out,
+                                                 fa_cu_i64 ld)
+{
+    __shared__ double s_a[FA_IOU_REC][FA_CU_TILE_N];
+    __shared__ double s_b[FA_IOU_REC][FA_CU_TILE_M];
+
+    const int tx = threadIdx.x, ty = threadIdx.y, t = ty * FA_CU_BX + tx;
+    const fa_cu_i64 row0 = (fa_cu_i64)blockIdx.y * FA_CU_TILE_N;
+    const fa_cu_i64 col0 = (fa_cu_i64)blockIdx.x * FA_CU_TILE_M;
+    double r[FA_IOU_REC];
+
+    for (int k = t; k < FA_CU_TILE_N; k += FA_CU_THREADS) {
+        if (row0 + k < n) {
+            fa_cu_load_rec<T>(a + 4 * (row0 + k), layout, r);
+            for (int q = 0; q < FA_IOU_REC; q++) s_a[q][k] = r[q];
+        }
+    }
+    for (int k = t; k < FA_CU_TILE_M; k += FA_CU_THREADS) {
+        if (col0 + k < m) {
+            fa_cu_load_rec<T>(b + 4 * (col0 + k), layout, r);
+            for (int q = 0; q < FA_IOU_REC; q++) s_b[q][k] = r[q];
+        }
+    }
+    __syncthreads();
+
+    double bb[FA_CU_CPT][FA_IOU_REC];
+#pragma unroll
+    for (int c = 0; c < FA_CU_CPT; c++) {
+        int j = tx + c * FA_CU_BX;
+        if (col0 + j < m) {
+#pragma unroll
+            for (int q = 0; q < FA_IOU_REC; q++) bb[c][q] = s_b[q][j];
+        }
+    }
+
+    for (int rr = 0; rr < FA_CU_RPT; rr++) {
+        int i = ty + rr * FA_CU_BY;
+        if (row0 + i >= n) break;
+        double ab[FA_IOU_REC];
+#pragma unroll
+        for (int q = 0; q < FA_IOU_REC; q++) ab[q] = s_a[q][i];
+        T *o = out + (row0 + i) * ld + col0;
+#pragma unroll
+        for (int c = 0; c < FA_CU_CPT; c++) {
+            int j = tx + c * FA_CU_BX;
+            if (col0 + j < m) o[j] = (T)fa_iou_family_pair(ab, bb[c], kind, eps);
+        }
+    }
+}
+
+template <typename T>
+__device__ __forceinline__ void fa_cu_box_aligned(const T *__restrict__ a, const T *__restrict__ b,
+                                                  fa_cu_i64 n, const fa_cu_u8 *__restrict__ crowd,
+                                                  int has_crowd, int layout, int kind, double eps,
+                                                  T *__restrict__ out)
+{
+    const fa_cu_i64 i = (fa_cu_i64)blockIdx.x * FA_CU_ALIGNED_BLOCK + threadIdx.x;
+    if (i >= n) return;
+    double ra[FA_IOU_REC], rb[FA_IOU_REC];
+    int cr = has_crowd ? (crowd[i] != 0) : 0;
+    double v;
+    if (kind == FA_IOU_KIND_IOU && layout == 2) {
+        double box_a[4], box_b[4];
+        double area_a = fa_cu_load_box<T, 1>(a + 4 * i, 0, 0.0, box_a);
+        double area_b = fa_cu_load_box<T, 1>(b + 4 * i, 0, 0.0, box_b);
+        v = fa_iou_xywh_pair(box_a, area_a, box_b, area_b, cr);
+    } else if (kind == FA_IOU_KIND_IOU) {
+        double box_a[4], box_b[4];
+        double area_a = fa_cu_load_box<T, 0>(a + 4 * i, layout == 1, 0.0, box_a);
+        double area_b = fa_cu_load_box<T, 0>(b + 4 * i, layout == 1, 0.0, box_b);
+        v = fa_iou_xyxy_pair(box_a, area_a, box_b, area_b, cr, 0.0);
+    } else {
+        fa_cu_load_rec<T>(a + 4 * i, layout, ra);
+        fa_cu_load_rec<T>(b + 4 * i, layout, rb);
+        v = fa_iou_family_pair(ra, rb, kind, eps);
+    }
+    out[i] = (T)v;
+}
+
+#define FA_CU_FAMILY_KERNEL(NAME, T)                                                         \
+    extern "C" __global__ void __launch_bounds__(FA_CU_THREADS)                              \
+    NAME(const T *a, fa_cu_i64 n, const T *b, fa_cu_i64 m, int layout, int kind, double eps,  \
+         T *out, fa_cu_i64 ld)                                                               \
+    {                                                                                        \
+        fa_cu_box_family<T>(a, n, b, m, layout, kind, eps, out, ld);                         \
+    }
+
+#define FA_CU_ALIGNED_KERNEL(NAME, T)                                                        \
+    extern "C" __global__ void __launch_bounds__(FA_CU_ALIGNED_BLOCK)                        \
+    NAME(const T *a, const T *b, fa_cu_i64 n, const fa_cu_u8 *crowd, int has_crowd,           \
+         int layout, int kind, double eps, T *out)                                           \
+    {                                                                                        \
+        fa_cu_box_aligned<T>(a, b, n, crowd, has_crowd, layout, kind, eps, out);             \
+    }
+
+FA_CU_FAMILY_KERNEL(fa_box_iou_family_f32, float)
+FA_CU_FAMILY_KERNEL(fa_box_iou_family_f64, double)
+FA_CU_ALIGNED_KERNEL(fa_box_iou_aligned_f32, float)
+FA_CU_ALIGNED_KERNEL(fa_box_iou_aligned_f64, double)

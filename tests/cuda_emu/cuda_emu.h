@@ -15,6 +15,7 @@
 #ifndef FASTAP_CUDA_EMU_H
 #define FASTAP_CUDA_EMU_H
 
+#include <cmath>
 #include <condition_variable>
 #include <cstddef>
 #include <mutex>
@@ -96,5 +97,7 @@ void launch(dim3 grid, dim3 block, F kernel)
 #define __forceinline__ inline
 #define __shared__ static
 #define __launch_bounds__(...)
+/* iou_pair.h: atan comes from <cmath> here, not from its C declaration */
+#define FASTAP_CUDA_EMU 1
 
 #endif

@@ -81,10 +81,27 @@ def make(lib):
             self.name = name
 
         def __call__(self, grid, block, args):
-            pa, n, pb, m, pc, hc, centre, one, po, ld = args
-            for arr in (pa, pb, pc, po):
-                assert isinstance(arr, ndarray), type(arr)    # device arrays only
+            for arr in args:
+                if isinstance(arr, np.ndarray):
+                    assert isinstance(arr, ndarray), type(arr)    # device arrays only
             launches.append((self.name, grid, block))
+            f32 = int(self.name.endswith("f32"))
+            if "_family_" in self.name:
+                pa, n, pb, m, layout, kind, eps, po, ld = args
+                rc = lib.fa_emu_box_iou_family(f32, grid[0], grid[1], block[0], block[1], pa.ctypes.data,
+                                               int(n), pb.ctypes.data, int(m), int(layout), int(kind),
+                                               float(eps), po.ctypes.data, int(ld))
+                assert rc == 0
+                return
+            if "_aligned_" in self.name:
+                pa, pb, n, pc, hc, layout, kind, eps, po = args
+                assert grid[1] == grid[2] == 1 and block[1] == block[2] == 1
+                rc = lib.fa_emu_box_iou_aligned(f32, grid[0], block[0], pa.ctypes.data, pb.ctypes.data,
+                                                int(n), pc.ctypes.data, int(hc), int(layout), int(kind),
+                                                float(eps), po.ctypes.data)
+                assert rc == 0
+                return
+            pa, n, pb, m, pc, hc, centre, one, po, ld = args
             rc = lib.fa_emu_box_iou(int("xywh" in self.name), int(self.name.endswith("f32")),
                                     grid[0], grid[1], block[0], block[1], pa.ctypes.data, int(n),
                                     pb.ctypes.data, int(m), pc.ctypes.data, int(hc), int(centre),
