@@ -59,15 +59,25 @@ def test_sanitizer_build_reports(fuzz_env, tmp_path):
 
 def test_harness_sorts_outcomes(tmp_path):
     """A dead child, a failed check and an unclear exception are each seen, and the run
-    goes on after the crash (the child is restarted at the next input)."""
-    for name, data in [("1", b"abort"), ("2", b"pass"), ("3", b"unclear"), ("4", b"check"), ("5", b"pass")]:
-        (tmp_path / name).write_bytes(data)
-    res = pyfuzz.run_target("_canary", count=5, extra=(str(tmp_path),))
-    assert res["executed"] == 5
+    goes on after the crash (the child is restarted at the next input); an input that
+    makes the code close stdout is reported, and the child's reports still arrive."""
+    inputs = [b"abort", b"pass", b"unclear", b"check", b"closefd", b"pass"]
+    for i, data in enumerate(inputs):
+        (tmp_path / str(i)).write_bytes(data)
+    res = pyfuzz.run_target("_canary", count=len(inputs), extra=(str(tmp_path),))
+    assert res["executed"] == len(inputs)
     kinds = sorted(f["kind"].split(" (")[0].split(":")[0] for f in res["failures"])
     assert kinds == ["crash", "failed check"], pyfuzz.format_report(res)
-    assert [u["i"] for u in res["unclear"].values()] == [2]
-    assert res["counts"] == {"ok": 2, "unclear": 1, "check": 1}      # the child after the crash
+    assert sorted((u["i"], sig) for sig, u in res["unclear"].items()) == [
+        (2, "unclear KeyError@fuzz/pyfuzz.py:%d" % _canary_line("{}[\"x\"]")), (4, "std fds OSError@?")]
+    # the child after the crash: two passes, the unclear input, the check, closefd (its
+    # step passes, then the closed fd is an unclear outcome)
+    assert res["counts"] == {"ok": 3, "unclear": 2, "check": 1}
+
+
+def _canary_line(text):
+    with open(os.path.join(os.path.dirname(pyfuzz.__file__), "pyfuzz.py")) as f:
+        return next(i for i, line in enumerate(f, 1) if text in line)
 
 
 def test_corpus_is_committed_and_small():

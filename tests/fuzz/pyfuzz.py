@@ -308,7 +308,7 @@ def _t_canary(data, work):
     """The harness's own check (not a fastap target): 'asan' poisons an array with ASan's
     interface and lets fastap's C code read it (a sanitizer report, if the extension is
     instrumented and the runtime preloaded); 'abort' dies (os.abort); 'unclear' raises a
-    KeyError; 'check' fails a self-check; anything else passes."""
+    KeyError; 'closefd' closes stdout; 'check' fails a self-check; anything else passes."""
     import ctypes
     import numpy as np
     import fastap
@@ -322,6 +322,8 @@ def _t_canary(data, work):
         yield "abort", os.abort
     elif data.startswith(b"unclear"):
         yield "unclear", lambda: {}["x"]
+    elif data.startswith(b"closefd"):
+        yield "closefd", lambda: os.close(1)
     elif data.startswith(b"check"):
         yield "check", lambda: _check_roundtrip(np.ones((2, 2)), np.zeros((2, 2)))
     else:
@@ -506,8 +508,9 @@ def _mutate_npz(rng, data, others):
         arrays[k] = np.concatenate([a.reshape(-1)] * 2) if a.size else np.ones(rng.randint(1, 5))
     elif op == 5 and a.size and a.dtype.kind in "iuf":
         flat = a.reshape(-1).copy()
-        flat[rng.randrange(flat.size)] = rng.choice([-1, 0, 2 ** 31, -2 ** 40, 1e300, float("nan")]) \
-            if a.dtype.kind == "f" else rng.choice([-1, 0, 2 ** 31 - 1, np.iinfo(a.dtype).max])
+        v = rng.choice([-1, 0, 2 ** 31, -2 ** 40, 1e300, float("nan")]) if a.dtype.kind == "f" else \
+            rng.choice([-1, 0, 2 ** 31 - 1, 2 ** 40, np.iinfo(a.dtype).min, np.iinfo(a.dtype).max])
+        flat[rng.randrange(flat.size)] = np.array(v).astype(a.dtype)    # wraps around, as C would
         arrays[k] = flat.reshape(a.shape)
     else:
         other = rng.choice(sorted(arrays))
@@ -602,9 +605,36 @@ def run_one(target, data, work):
             out.append((step, classify(e), e))
 
 
+SAVED_FD = 1020       # fds 0, 1, 2 are kept as 1020..1022: an input may make fastap close them
+_events = None        # the child's event stream (a copy of its stdout, out of the inputs' reach)
+
+
 def _emit(**kw):
-    sys.__stdout__.write(json.dumps(kw) + "\n")
-    sys.__stdout__.flush()
+    out = _events or sys.__stdout__
+    out.write(json.dumps(kw) + "\n")
+    out.flush()
+
+
+def _keep_std_fds():
+    """Copies of fds 0-2 (restored after each input, see _restore_std_fds); events go to
+    the copy of stdout. (COCO(1) once read and closed fd 1: an int is a file descriptor
+    to open().)"""
+    global _events
+    for fd in (0, 1, 2):
+        os.dup2(fd, SAVED_FD + fd)
+    _events = os.fdopen(SAVED_FD + 1, "w")
+
+
+def _restore_std_fds():
+    """The standard fds an input closed (restored from their copies)."""
+    closed = []
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            os.dup2(SAVED_FD + fd, fd)
+            closed.append(fd)
+    return closed
 
 
 def _limit_memory():
@@ -618,6 +648,7 @@ def child(target, seed, start, count, seconds, current, extra, report_new):
     """Run inputs start, start+1, ... of a target; one JSON line per finding, then 'done'."""
     import fastap
     _limit_memory()
+    _keep_std_fds()
     sys.setrecursionlimit(3000)
     corpus = load_corpus(target, extra)
     if not corpus:
@@ -629,7 +660,13 @@ def child(target, seed, start, count, seconds, current, extra, report_new):
         while (count is None or i < start + count) and (seconds is None or time.monotonic() - t0 < seconds):
             with open(current, "wb") as f:         # the index first: a harness error is seen
                 f.write(b"%d\n" % i)
-            data = make_input(target, corpus, seed, i)
+            try:
+                data = make_input(target, corpus, seed, i)
+            except Exception:                       # a bug of the harness: reported, the run goes on
+                import traceback
+                _emit(ev="harness", i=i, msg=traceback.format_exc()[-3000:])
+                i += 1
+                continue
             with open(current, "wb") as f:
                 f.write(b"%d\n" % i + data)
             wd = os.path.join(work, str(i))
@@ -639,6 +676,8 @@ def child(target, seed, start, count, seconds, current, extra, report_new):
                 outcomes = run_one(target, data, wd)
             finally:
                 faulthandler.cancel_dump_traceback_later()
+            outcomes += [("std fds", "unclear", OSError("the input made fastap close file descriptor %d "
+                                                        "(stdin/stdout/stderr)" % fd)) for fd in _restore_std_fds()]
             shutil.rmtree(wd, ignore_errors=True)
             _report(outcomes, i, data, seen, counts, report_new)
             i += 1
@@ -749,7 +788,8 @@ def _run_child(res, target, seed, start, count, seconds, current, env, out_dir, 
     with open(current, "wb"):
         pass
     limit = (seconds or 0) + (count or 0) * INPUT_TIMEOUT + 120
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            text=True)
     try:
         out, err = proc.communicate(timeout=limit)
     except subprocess.TimeoutExpired:
@@ -791,6 +831,9 @@ def _collect(res, target, ev, out_dir):
         data = base64.b64decode(ev["input"])
         res["failures"].append({"kind": "failed check: %s: %s" % (ev["step"], ev["msg"]), "i": ev["i"],
                                 "input": data, "saved": _save(out_dir, "crashes", target, data), "stderr": ""})
+    elif kind == "harness":
+        res["failures"].append({"kind": "harness error (a bug of tests/fuzz/pyfuzz.py, not of fastap)",
+                                "i": ev["i"], "input": b"", "saved": None, "stderr": ev["msg"]})
     elif kind == "unclear":
         u = res["unclear"].setdefault(ev["sig"], {"i": ev["i"], "msg": ev["msg"], "children": 0,
                                                    "input": base64.b64decode(ev["input"])})
