@@ -12,6 +12,11 @@ pycocotools' NumPy/C code does, and a fused multiply-add would not.
 The extension is built without debug information (gcc/clang: -g0, and on Linux the linker
 drops any that static objects bring: -Wl,--strip-debug): 1.8 MB instead of 9.5 MB.
 FASTAP_DEBUG=1 keeps it (-g, no stripping) for a debugger or a profiler.
+
+FASTAP_EXTRA_CFLAGS / FASTAP_EXTRA_LDFLAGS (space-separated) are added after all of the
+above, to the extension and to the OpenMP probe: the sanitizer build of the fuzz tests
+(tests/test_fuzz_python.py, tools/fuzz_campaign.py) uses
+FASTAP_EXTRA_CFLAGS="-O1 -fsanitize=address,undefined ..." (a later -O wins).
 """
 import glob
 import os
@@ -30,15 +35,17 @@ from setuptools.command.build_py import build_py
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def _probe_openmp(compiler, flag, link_flag):
-    """Return True when `compiler` compiles and links an OpenMP program with `flag`."""
+def _probe_openmp(compiler, flag, link_flag, extra_c=(), extra_l=()):
+    """Return True when `compiler` compiles and links an OpenMP program with `flag` (and
+    the extra compile / link flags the extension will get)."""
     tmp = tempfile.mkdtemp()
     src = os.path.join(tmp, "omp_probe.c")
     with open(src, "w") as f:
         f.write("#include <omp.h>\nint main(void){int n=0;\n#pragma omp parallel reduction(+:n)\nn+=1;\nreturn n>0?0:1;}\n")
     try:
-        objs = compiler.compile([src], output_dir=tmp, extra_postargs=[flag])
-        compiler.link_executable(objs, os.path.join(tmp, "omp_probe"), extra_postargs=[link_flag] if link_flag else [])
+        objs = compiler.compile([src], output_dir=tmp, extra_postargs=[flag] + list(extra_c))
+        compiler.link_executable(objs, os.path.join(tmp, "omp_probe"),
+                                 extra_postargs=([link_flag] if link_flag else []) + list(extra_l))
         return True
     except Exception:
         return False
@@ -67,11 +74,15 @@ class BuildExt(build_ext):
             omp_c, omp_l = "-fopenmp", "-fopenmp"
             if sys.platform == "darwin":
                 omp_c, omp_l = "-Xpreprocessor -fopenmp", "-lomp"
-        use_omp = (not no_omp) and _probe_openmp(self.compiler, omp_c, omp_l)
+        extra_c = os.environ.get("FASTAP_EXTRA_CFLAGS", "").split()
+        extra_l = os.environ.get("FASTAP_EXTRA_LDFLAGS", "").split()
+        use_omp = (not no_omp) and _probe_openmp(self.compiler, omp_c, omp_l, extra_c, extra_l)
         if use_omp:
             cflags += omp_c.split()
             if omp_l:
                 lflags += [omp_l]
+        cflags += extra_c
+        lflags += extra_l
         print("fastap: building %s OpenMP%s" % ("with" if use_omp else "WITHOUT",
                                                  ", with debug information (FASTAP_DEBUG)" if debug else ""))
         for ext in self.extensions:

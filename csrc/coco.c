@@ -714,8 +714,11 @@ static inline void gather_area_bits(const uint32_t *const tpa, const uint32_t *c
  * attained at a true positive (between two, the precision only falls), so pr is
  * evaluated exactly where pycocotools' result depends on it, with the same double
  * arithmetic. Out: the walk's detections, all-threshold false positives and first
- * detection; per threshold its true positives (n_ev) and other false positives. */
-static inline void walk_maxdet(int32_t mi, int32_t T, uint32_t all_t, int64_t cap, int64_t nk,
+ * detection; per threshold its true positives (n_ev) and other false positives.
+ * FA_EINVAL when the bits cannot come from a matching with these parameters (given
+ * results: a loaded Evaluator state): a true-positive bit at a threshold index >= T, or
+ * more true positives at one threshold than the room cap - 1 >= non-ignored ground truths. */
+static inline int walk_maxdet(int32_t mi, int32_t T, uint32_t all_t, int64_t cap, int64_t nk,
                                const int32_t *const m0, const uint32_t *const fs,
                                const uint32_t *const ts, const int64_t *const so, fa_tp_event *const evm,
                                int64_t *nd_out, int64_t *fp_all_out, int64_t *first_out,
@@ -737,6 +740,7 @@ static inline void walk_maxdet(int32_t mi, int32_t T, uint32_t all_t, int64_t ca
             b = ts[i];
             while (b) {
                 int t = fa_ctz(b);
+                if (t >= T || cnt[t] >= cap - 1) return FA_EINVAL;
                 fa_tp_event *e = evm + (int64_t)t * cap + cnt[t]++;
                 e->pos = nd;
                 e->fp = fp_all + fx[t];
@@ -748,6 +752,7 @@ static inline void walk_maxdet(int32_t mi, int32_t T, uint32_t all_t, int64_t ca
     }
     *nd_out = nd; *fp_all_out = fp_all; *first_out = first;
     for (int32_t t = 0; t < T; t++) { n_ev[t] = cnt[t]; fp_extra[t] = fx[t]; }
+    return FA_OK;
 }
 
 /* Recall, and precision and scores at the R recall thresholds (qrow, srow: R values,
@@ -855,9 +860,10 @@ int fa_coco_accumulate_areas(const fa_coco_input *in, const fa_coco_params *p, i
         /* one walk per maxDets setting over the detections in score order, for all
          * thresholds: a detection counts for the settings from m0_s[i] on */
         for (int32_t mi = 0; mi < M; mi++)
-            walk_maxdet(mi, T, all_t, cap, nk, w.m0_s, w.fp_s, w.tp_s, sorted,
-                        w.ev + (int64_t)mi * T * cap, &w.nd_m[mi], &w.fp_all_m[mi], &w.first_m[mi],
-                        w.n_ev + (int64_t)mi * T, w.fp_extra + (int64_t)mi * T);
+            if (walk_maxdet(mi, T, all_t, cap, nk, w.m0_s, w.fp_s, w.tp_s, sorted,
+                            w.ev + (int64_t)mi * T * cap, &w.nd_m[mi], &w.fp_all_m[mi], &w.first_m[mi],
+                            w.n_ev + (int64_t)mi * T, w.fp_extra + (int64_t)mi * T) != FA_OK)
+                return FA_EINVAL;
         for (int32_t mi = 0; mi < M; mi++)
             for (int32_t t = 0; t < T; t++) {
                 /* this (area, maxDets, threshold)'s values, R of them, A * M apart */

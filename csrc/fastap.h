@@ -228,7 +228,10 @@ int fa_coco_match_part(const fa_coco_input *in, const fa_coco_params *p,
  * TP/FP, precision envelope, recall-threshold sampling, for every (area, maxDets).
  * precision, scores: float64 [T][R][K][A][M]; recall: float64 [T][K][A][M]; every
  * entry of category k is written, -1 for an area range with no non-ignored ground
- * truth. `k_out` is k's index along the K axis of the outputs. */
+ * truth. `k_out` is k's index along the K axis of the outputs. FA_EINVAL when m's bits
+ * cannot come from a matching with p (a true-positive bit at a threshold index >= T, or
+ * more true positives at one threshold than non-ignored ground truths or detections):
+ * m may be given (a loaded state), and is then checked as it is read. */
 int fa_coco_accumulate_category(const fa_coco_input *in, const fa_coco_params *p, int32_t k,
                                 const fa_coco_match_out *m, int32_t k_out, int32_t n_k_out,
                                 void *scratch, double *precision, double *recall,

@@ -1206,6 +1206,12 @@ cdef int _run_categories(CocoTables tables, _Params prm, fa_coco_match_out *out,
             free(buf)
     if (errs == FA_ENOMEM).any():
         raise MemoryError("fastap: out of memory (%d bytes of scratch per thread)" % nbytes)
+    if accumulate and (errs == FA_EINVAL).any():
+        k = <int32_t>tv[int(np.flatnonzero(errs == FA_EINVAL)[0]), 0]
+        raise InvalidAnnotationError(
+            "match results of category index %d do not fit the parameters: a true positive at an IoU "
+            "threshold index >= %d (the number of thresholds), or more true positives at one threshold "
+            "than non-ignored ground truths (a corrupt or mismatched Evaluator state?)" % (k, prm.p.n_iou))
     if errs.any():
         raise RuntimeError("fastap: kernel error %d" % errs[errs != 0][0])
     if not accumulate:

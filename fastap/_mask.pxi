@@ -15,14 +15,26 @@ cdef tuple _rle_size(size, str where):
             raise InvalidAnnotationError("%s: 'size' must be [h, w], got %d values" % (where, len(size)))
         h = operator.index(size[0])
         w = operator.index(size[1])
-    except TypeError:
+    except (TypeError, KeyError, IndexError):      # not a sequence ({'h': .., 'w': ..}: KeyError)
         raise InvalidTypeError("%s: 'size' must be [h, w] (two integers), got %r" % (where, size)) from None
     return _rle_hw(h, w, where)
+
+
+cdef tuple _rle_args_hw(h, w):
+    """(h, w) from frPyObjects' h, w arguments."""
+    try:
+        h, w = operator.index(h), operator.index(w)
+    except TypeError:
+        raise InvalidTypeError("h, w should be integers, got %r, %r" % (h, w)) from None
+    return _rle_hw(h, w, "h, w")
 
 
 cdef tuple _rle_hw(h, w, str where):
     if h < 0 or w < 0:
         raise InvalidAnnotationError("%s: the image size must be non-negative, got [%d, %d]" % (where, h, w))
+    if h > _RLE_MAX_PIXELS or w > _RLE_MAX_PIXELS:  # (Python ints: checked before any C cast)
+        raise InvalidAnnotationError("%s: the image size [%d, %d] is out of range (h and w below 2^32, "
+                                     "h*w too: COCO RLE counts are 32-bit)" % (where, h, w))
     if <uint64_t>h * <uint64_t>w > _RLE_MAX_PIXELS:
         raise InvalidAnnotationError("%s: the image size [%d, %d] has more than 2^32-1 pixels (COCO RLE "
                              "counts are 32-bit)" % (where, h, w))
@@ -353,7 +365,7 @@ cdef int64_t _rle_poly_one(const double *xy, int64_t k, int64_t h, int64_t w, ui
 def mask_from_polygons(polys, h, w, num_threads=None):
     """RLE dicts of polygons (each a flat sequence x0, y0, x1, y1, ...; an odd trailing
     value is ignored, as pycocotools does) rasterised in an h x w image."""
-    h, w = _rle_hw(operator.index(h), operator.index(w), "h, w")
+    h, w = _rle_args_hw(h, w)
     cdef int64_t H = h, W = w
     cdef Py_ssize_t n = len(polys), i
     arrs = [None] * n
@@ -419,7 +431,7 @@ def mask_from_polygons(polys, h, w, num_threads=None):
 
 def mask_from_boxes(bb, h, w, num_threads=None):
     """RLE dicts of boxes bb: float64 [n, 4] xywh (C-contiguous) in an h x w image."""
-    h, w = _rle_hw(operator.index(h), operator.index(w), "h, w")
+    h, w = _rle_args_hw(h, w)
     cdef int64_t H = h, W = w
     cdef const double[:, ::1] b = bb
     cdef Py_ssize_t n = b.shape[0], i
@@ -472,7 +484,11 @@ def mask_from_uncompressed(objs):
         if isinstance(counts, (bytes, str)):
             raise InvalidTypeError("%s: 'counts' is already compressed (%s); frPyObjects takes "
                                 "uncompressed RLE (a list of ints)" % (where, type(counts).__name__))
-        a = np.asarray(counts)
+        try:
+            a = np.asarray(counts)
+        except (ValueError, TypeError):             # ragged: NumPy's "inhomogeneous shape"
+            raise InvalidTypeError("%s: 'counts' should be a flat list of integers, got %.80r"
+                                   % (where, counts)) from None
         if a.ndim != 1 or not (a.size == 0 or np.issubdtype(a.dtype, np.integer)
                                or a.dtype == np.bool_):
             raise InvalidTypeError("%s: 'counts' should be a flat list of integers, got %s of %s"

@@ -4,17 +4,19 @@ Each target in tests/fuzz/ (results file, annotation file, RLE segmentation valu
 array) is built with gcc (or $CC) and -fsanitize=address,undefined
 -fno-sanitize-recover=all as a standalone program (-DFASTAP_FUZZ_STANDALONE: it replays
 its built-in seeds -- valid files and hostile snippets, and the regressions of crashes
-found -- plus the small fixtures of ../shared/fuzz-corpus/_fixtures when present, then runs
-a deterministic mutation loop) and must exit 0 after executing exactly the inputs it was
-asked for. Where a clang with libFuzzer is found, each target is also run under libFuzzer
+found -- plus the committed corpus tests/fuzz/corpus/<target>/ and the small fixtures of
+../shared/fuzz-corpus/_fixtures when present, then runs a deterministic mutation loop) and
+must exit 0 after executing exactly the inputs it was asked for. Where a clang with libFuzzer is found, each target is also run under libFuzzer
 for a bounded number of inputs (a bonus: the gcc run always happens). The whole module
 takes well under a minute on two cores. Same by hand, e.g.:
 
     gcc -std=c99 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \\
         -DFASTAP_FUZZ_STANDALONE -Icsrc -Itests/fuzz tests/fuzz/fuzz_json_results.c \\
-        csrc/json_*.c -lm -o /tmp/fz && /tmp/fz -n 20000 [SEED_FILES_OR_DIRS]
+        csrc/json_*.c -lm -o /tmp/fz && /tmp/fz -n 20000 tests/fuzz/corpus/results
     clang -fsanitize=fuzzer,address,undefined -Icsrc -Itests/fuzz \\
-        tests/fuzz/fuzz_json_results.c csrc/json_*.c -lm -o /tmp/fz && /tmp/fz -max_total_time=60
+        tests/fuzz/fuzz_json_results.c csrc/json_*.c -lm -o /tmp/fz && /tmp/fz -max_total_time=60 \\
+        tests/fuzz/corpus/results
+A campaign of a given length over these and the Python-level targets: tools/fuzz_campaign.py.
 """
 import glob
 import os
@@ -31,6 +33,7 @@ ROOT = os.path.dirname(HERE)
 CSRC = os.path.join(ROOT, "csrc")
 FUZZ = os.path.join(HERE, "fuzz")
 FIXTURES = os.path.join(ROOT, "..", "shared", "fuzz-corpus", "_fixtures")
+CORPUS = os.path.join(FUZZ, "corpus")         # committed: tests/fuzz/corpus/<target>/
 
 # target -> (extra C sources, fixture files to replay as seeds)
 TARGETS = {
@@ -57,10 +60,12 @@ def _works(cc, flags, tmp, main="int main(void){return 0;}\n"):
     return subprocess.run([cc, *flags, probe, "-o", probe[:-2]], capture_output=True).returncode == 0
 
 
-def _seeds(pattern):
+def _seeds(name, pattern):
+    """The committed corpus of a target, plus the shared fixtures when present."""
+    corpus = sorted(glob.glob(os.path.join(CORPUS, name, "*")))
     if not pattern or not os.path.isdir(FIXTURES):
-        return []
-    return sorted(glob.glob(os.path.join(FIXTURES, pattern)))
+        return corpus
+    return corpus + sorted(glob.glob(os.path.join(FIXTURES, pattern)))
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +110,8 @@ def gcc_builds(tmp_path_factory):
 @pytest.mark.parametrize("name", sorted(TARGETS))
 def test_fuzz_target_gcc(gcc_builds, name):
     """Replay the seeds and ITERATIONS mutated inputs under ASan+UBSan: exit 0, all run."""
-    seeds = _seeds(TARGETS[name][1])
+    seeds = _seeds(name, TARGETS[name][1])
+    assert len(seeds) >= 10, "the committed corpus of %s is missing" % name
     run = subprocess.run([gcc_builds[name], "-n", str(ITERATIONS), *seeds], capture_output=True,
                          text=True, env=ENV, timeout=300)
     out = run.stdout + run.stderr
@@ -142,8 +148,8 @@ def test_fuzz_target_libfuzzer(tmp_path, name):
     assert build.returncode == 0, build.stderr
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    for s in _seeds(pattern):
-        shutil.copy(s, corpus)
+    for i, s in enumerate(_seeds(name, pattern)):
+        shutil.copy(s, corpus / ("%d_%s" % (i, os.path.basename(s))))
     run = subprocess.run([exe, "-runs=%d" % LIBFUZZER_RUNS, "-seed=1", "-max_len=4096",
                           "-rss_limit_mb=1024", "-artifact_prefix=%s/" % tmp_path, str(corpus)],
                          capture_output=True, text=True, env=ENV, timeout=300)

@@ -12,9 +12,13 @@
  *      1..8 mutations (bit flips, byte / JSON-token inserts, deletions, duplicated and
  *      truncated ranges), run the target;
  * and prints "<name>: N inputs executed" (tests/test_json_fuzz.py checks N). Usage:
- *   fuzz_x [-n ITERATIONS] [-s SECONDS] [SEED_FILE_OR_DIR ...]
- * The loop stops at ITERATIONS (default 20000) or after SECONDS (default: no limit),
- * whichever comes first. Exits 0; a failed check or a sanitizer report aborts.
+ *   fuzz_x [-n ITERATIONS] [-s SECONDS] [-r SEED] [-c FILE] [SEED_FILE_OR_DIR ...]
+ * The loop stops at ITERATIONS (default 20000) or after SECONDS of wall-clock time
+ * (default: no limit), whichever comes first. -r mixes SEED into the generator's state (another
+ * sequence of mutations: tools/fuzz_campaign.py gives each run its own); -c FILE: when the
+ * program dies of a failed check or a sanitizer report (ASan's death callback), the input
+ * it died on is written to FILE.
+ * Exits 0; a failed check or a sanitizer report aborts.
  */
 #ifndef FASTAP_FUZZ_DRIVER_H
 #define FASTAP_FUZZ_DRIVER_H
@@ -53,6 +57,7 @@ static inline int fuzz_same_double(double a, double b)
 
 #ifdef FASTAP_FUZZ_STANDALONE
 #include <dirent.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -76,6 +81,33 @@ typedef struct {
 static fz_input *g_fz_seeds;
 static size_t g_fz_n, g_fz_cap;
 static long g_fz_executed;
+static FILE *g_fz_current;                  /* -c FILE: written with the input being run on abort */
+static const uint8_t *volatile g_fz_cur_data;   /* volatile: read by the handlers */
+static volatile size_t g_fz_cur_size;
+
+static void fz_save_current(void)
+{
+    if (g_fz_current && g_fz_cur_data) {
+        fwrite((const void *)g_fz_cur_data, 1, g_fz_cur_size, g_fz_current);
+        fflush(g_fz_current);
+        g_fz_cur_data = NULL;
+    }
+}
+
+static void fz_on_abort(int sig)
+{
+    (void)sig;
+    fz_save_current();
+    signal(SIGABRT, SIG_DFL);
+    raise(SIGABRT);
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>      /* a sanitizer report: its death callback */
+#define FZ_ON_DEATH() __sanitizer_set_death_callback(fz_save_current)
+#else
+#define FZ_ON_DEATH() ((void)0)
+#endif
 
 static void fz_add(const uint8_t *d, size_t n)
 {
@@ -97,7 +129,10 @@ static void fz_run(const uint8_t *d, size_t n)
     uint8_t *copy = (uint8_t *)fuzz_alloc(n);
     if (n)
         memcpy(copy, d, n);
+    g_fz_cur_data = d;
+    g_fz_cur_size = n;
     LLVMFuzzerTestOneInput(copy, n);
+    g_fz_cur_data = NULL;
     free(copy);
     g_fz_executed++;
 }
@@ -208,7 +243,7 @@ int main(int argc, char **argv)
 {
     long iterations = 20000;
     double seconds = -1;
-    clock_t t0 = clock();
+    time_t t0 = time(NULL);
     size_t maxlen = 0;
     uint8_t *buf;
     for (int i = 1; i < argc; i++) {
@@ -216,6 +251,16 @@ int main(int argc, char **argv)
             iterations = atol(argv[++i]);
         else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc)
             seconds = atof(argv[++i]);
+        else if (strcmp(argv[i], "-r") == 0 && i + 1 < argc) {
+            g_fz_state ^= (uint64_t)strtoull(argv[++i], NULL, 10) * 0xD1B54A32D192ED03ULL;
+            g_fz_state = g_fz_state ? g_fz_state : 1;
+        }
+        else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
+        {
+            FUZZ_CHECK((g_fz_current = fopen(argv[++i], "wb")) != NULL, "cannot open %s", argv[i]);
+            signal(SIGABRT, fz_on_abort);
+            FZ_ON_DEATH();
+        }
         else
             fz_add_file(argv[i]);
     }
@@ -235,10 +280,12 @@ int main(int argc, char **argv)
         n = fz_mutate(buf, s->size, 2 * maxlen + 256);
         fz_run(buf, n);
         if (seconds >= 0 && (it & 63) == 0 &&
-            (double)(clock() - t0) / CLOCKS_PER_SEC > seconds)
+            difftime(time(NULL), t0) >= seconds)
             break;
     }
     printf("%s: %ld inputs executed\n", k_fuzz_name, g_fz_executed);
+    if (g_fz_current)
+        fclose(g_fz_current);
     free(buf);
     for (size_t i = 0; i < g_fz_n; i++)
         free(g_fz_seeds[i].data);
