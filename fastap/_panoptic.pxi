@@ -15,27 +15,28 @@ PANOPTIC_FIRST_LOG2 = 12
 
 cdef int _panoptic_one(const uint32_t *gt, const uint32_t *pred, int64_t n_pix, uint64_t **table,
                        int *log2, uint64_t **out, int64_t *n_out) noexcept nogil:
-    """Count one image into the thread's table (grown when full); copy the pairs into a
-    malloc'd *out. Returns 0, or -1 when an allocation failed."""
-    cdef int top = 1, rc
-    cdef uint64_t *t
+    """Count one image into the thread's table (2^log2[0] slots, grown when full, up to
+    the size that always suffices); copy the pairs into a malloc'd *out. Returns 0, or -1
+    when an allocation failed."""
+    cdef int top = 1, rc, lg
     while ((<int64_t>1) << top) < 2 * n_pix:
         top += 1
-    if log2[0] > top:
-        log2[0] = top
+    lg = min(log2[0], top)           # a small image uses the front of a large table
     while True:
         if table[0] == NULL:
             table[0] = <uint64_t *>malloc((<size_t>16) << log2[0])
             if table[0] == NULL:
                 return -1
-        rc = fa_panoptic_pairs(gt, pred, n_pix, table[0], log2[0], n_out)
+        rc = fa_panoptic_pairs(gt, pred, n_pix, table[0], lg, n_out)
         if rc == FA_OK:
             break
-        if rc != FA_ENOMEM or log2[0] >= top:
+        if rc != FA_ENOMEM or lg >= top:
             return -1
-        free(table[0])
-        table[0] = NULL
-        log2[0] += 1
+        lg += 1
+        if lg > log2[0]:
+            free(table[0])
+            table[0] = NULL
+            log2[0] = lg
     out[0] = <uint64_t *>malloc(<size_t>(16 * n_out[0] + 16))
     if out[0] == NULL:
         return -1

@@ -125,31 +125,42 @@ def _categories(categories):
     return ids, np.asarray(things, bool), names
 
 
+def _columns_checked(segments, side, image_ids):
+    """(image index, id, category id, crowd, area) lists, one segment at a time, raising
+    InvalidAnnotationError on the first bad segment (naming the image, the segment, the field)."""
+    img, ids, cats, crowd, area = [], [], [], [], []
+    for i, segs in enumerate(segments):
+        seen = set()
+        for s in segs:
+            where = "%s image %r, segment %r" % (side, image_ids[i], s.get("id") if isinstance(s, dict) else s)
+            try:
+                sid, cid = int(s["id"]), int(s["category_id"])
+            except (KeyError, TypeError, ValueError):
+                raise InvalidAnnotationError("%s: needs integer 'id' and 'category_id'" % where) from None
+            try:
+                a = int(s["area"]) if s.get("area") is not None else -1
+            except (TypeError, ValueError):
+                raise InvalidAnnotationError("%s: field 'area' should be a number, got %r" % (where, s["area"])) from None
+            if not 0 < sid < 2 ** 32:
+                raise InvalidAnnotationError("%s: field 'id' should be in [1, 2^32) (0 is VOID)" % where)
+            if sid in seen:
+                raise InvalidAnnotationError("%s: field 'id' repeats a segment of the image" % where)
+            seen.add(sid)
+            img.append(i)
+            ids.append(sid)
+            cats.append(cid)
+            crowd.append(s.get("iscrowd", 0) == 1)
+            area.append(a)
+    return img, ids, cats, crowd, area
+
+
 class _Segments:
     """The segments of a batch as columns: image index, id, category index, crowd, area (-1 when not given)."""
 
     def __init__(self, segments, n_images, side, image_ids, cat_ids, cat_order):
         if len(segments) != n_images:
             raise InvalidAnnotationError("%d segment maps but %d %s segment lists" % (n_images, len(segments), side))
-        img, ids, cats, crowd, area = [], [], [], [], []
-        for i, segs in enumerate(segments):
-            seen = set()
-            for s in segs:
-                where = "%s image %r, segment %r" % (side, image_ids[i], s.get("id") if isinstance(s, dict) else s)
-                try:
-                    sid, cid = int(s["id"]), int(s["category_id"])
-                except (KeyError, TypeError, ValueError):
-                    raise InvalidAnnotationError("%s: needs integer 'id' and 'category_id'" % where) from None
-                if not 0 < sid < 2 ** 32:
-                    raise InvalidAnnotationError("%s: field 'id' should be in [1, 2^32) (0 is VOID)" % where)
-                if sid in seen:
-                    raise InvalidAnnotationError("%s: field 'id' repeats a segment of the image" % where)
-                seen.add(sid)
-                img.append(i)
-                ids.append(sid)
-                cats.append(cid)
-                crowd.append(s.get("iscrowd", 0) == 1)
-                area.append(int(s["area"]) if s.get("area") is not None else -1)
+        img, ids, cats, crowd, area = _columns_checked(segments, side, image_ids)
         self.img = np.asarray(img, np.int64)
         self.id = np.asarray(ids, np.int64)
         cats = np.asarray(cats, np.int64)
@@ -358,7 +369,8 @@ class PanopticEvaluator:
         cat, iou, fp, fn, unknown = _batch_stats(offsets, keys, counts, gt, pred, len(self._ids), ids)
         if unknown:
             warnings.warn("%d ground-truth pixels carry segment ids that no segments_info lists; they are ignored "
-                          "(neither VOID nor a segment), as panopticapi does" % unknown, FastapWarning, stacklevel=2)
+                          "(neither VOID nor a segment), as panopticapi does; list them in segments_info or set them to "
+                          "0 (VOID)" % unknown, FastapWarning, stacklevel=2)
         self.tp += np.bincount(cat, minlength=len(self._ids))
         self.fp += fp
         self.fn += fn

@@ -6,6 +6,7 @@ reference, which follows its pq_compute rule by rule, is the oracle."""
 import json
 import math
 import os
+import pickle
 
 import numpy as np
 import pytest
@@ -185,7 +186,7 @@ def test_random_maps_equal_the_reference_and_merge_exactly():
     with pytest.warns(FastapWarning):
         a.update(g[:25], gs[:25], p[:25], ps[:25])
         b.update(g[25:], gs[25:], p[25:], ps[25:])
-    m = b.merge(a).compute()
+    m = pickle.loads(pickle.dumps(b)).merge(a).compute()
     assert m.to_panopticapi() == r.to_panopticapi() or _same_nan(m, r)
     assert np.array_equal(m.iou_sum, r.iou_sum) and m.n_images == 60
 
@@ -194,11 +195,13 @@ def _same_nan(a, b):
     return all(np.array_equal(getattr(a, f), getattr(b, f), equal_nan=True) for f in ("pq", "sq", "rq", "iou_sum"))
 
 
-def test_pair_histogram_equals_np_unique():
+def test_pair_histogram_equals_np_unique(monkeypatch):
+    monkeypatch.setattr(_core, "PANOPTIC_SERIAL_BELOW", 0)          # the parallel branch on small maps
     rng = np.random.default_rng(3)
     g = [rng.integers(0, 6, (37, 41)).astype(np.uint32), rng.integers(0, 2 ** 32, (120, 130), dtype=np.uint32),
-         np.zeros((0, 5), np.uint32), np.full((50, 60), 2 ** 32 - 1, np.uint32)]
-    p = [rng.integers(0, 9, x.shape).astype(np.uint32) for x in g[:2]] + [g[2].copy(), g[3].copy()]
+         np.zeros((0, 5), np.uint32), np.full((50, 60), 2 ** 32 - 1, np.uint32),
+         rng.integers(0, 2 ** 32, (90, 100), dtype=np.uint32)]        # after the empty map: the table regrows
+    p = [rng.integers(0, 9, x.shape).astype(np.uint32) for x in g[:2]] + [g[2].copy(), g[3].copy(), g[4] // 3]
     for nt in (1, 2):
         off, keys, counts = _core.panoptic_pairs(g, p, num_threads=nt)
         for i in range(len(g)):
@@ -226,6 +229,8 @@ def test_bad_input_is_named():
         pq_from_segment_maps([GT_BASIC], [gs + [seg(0, 2)]], [GT_BASIC], [gs], CATS)
     with pytest.raises(InvalidAnnotationError, match="shape"):
         pq_from_segment_maps([GT_BASIC], [gs], [GT_BASIC[:2]], [gs], CATS)
+    with pytest.raises(InvalidAnnotationError, match="gt.*segment 2: field 'area'".replace("gt", "ground truth")):
+        pq_from_segment_maps([GT_BASIC], [[seg(1, 1), seg(2, 2, area="x")]], [GT_BASIC], [gs], CATS)
     with pytest.raises(InvalidAnnotationError, match="isthing"):
         PanopticEvaluator([{"id": 1}])
     with pytest.raises(InvalidTypeError, match="integer segment ids"):
