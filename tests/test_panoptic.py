@@ -187,7 +187,7 @@ def test_random_maps_equal_the_reference_and_merge_exactly():
         a.update(g[:25], gs[:25], p[:25], ps[:25])
         b.update(g[25:], gs[25:], p[25:], ps[25:])
     m = pickle.loads(pickle.dumps(b)).merge(a).compute()
-    assert m.to_panopticapi() == r.to_panopticapi() or _same_nan(m, r)
+    assert m.to_panopticapi() == r.to_panopticapi() and _same_nan(m, r)
     assert np.array_equal(m.iou_sum, r.iou_sum) and m.n_images == 60
 
 
