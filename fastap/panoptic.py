@@ -43,7 +43,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from . import _core
-from .errors import FastapWarning, InvalidAnnotationError, InvalidFileError, InvalidTypeError
+from .errors import FastapWarning, InvalidAnnotationError, InvalidFileError, InvalidOptionError, InvalidTypeError
 
 __all__ = ["PanopticEvaluator", "PanopticResult", "evaluate_panoptic", "pq_from_segment_maps", "read_segment_map",
            "rgb_to_id"]
@@ -454,6 +454,8 @@ def evaluate_panoptic(gt_json, gt_folder=None, pred_json=None, pred_folder=None,
     prediction. PNGs are read with Pillow on ``num_threads`` threads, ``batch_size`` images
     at a time (memory bounded by the batch). Returns a :class:`PanopticResult`.
     """
+    if pred_json is None:
+        raise InvalidOptionError("evaluate_panoptic needs pred_json, the predictions' JSON (a path or its dict)")
     gt, gt_name = _load_json(gt_json, "ground-truth")
     pred, pred_name = _load_json(pred_json, "prediction")
     gt_folder = gt_folder if gt_folder is not None else str(gt_json).rsplit(".json", 1)[0]

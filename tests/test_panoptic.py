@@ -281,6 +281,8 @@ def test_coco_panoptic_files(tmp_path):
         evaluate_panoptic(gt_json, str(tmp_path / "gt"), pred_json, str(tmp_path / "pred"))
     with pytest.raises(InvalidFileError, match="missing.json"):
         evaluate_panoptic(str(tmp_path / "missing.json"), str(tmp_path / "gt"), pred_json, str(tmp_path / "pred"))
+    with pytest.raises(fastap.InvalidOptionError, match="pred_json"):
+        evaluate_panoptic(gt_json, str(tmp_path / "gt"))
     (tmp_path / "gt" / "bad.png").write_bytes(b"not a png")
     with pytest.raises(InvalidFileError, match="bad.png"):
         read_segment_map(tmp_path / "gt" / "bad.png")
