@@ -912,6 +912,21 @@ typedef struct {
 int fa_confusion_range(const fa_confusion_input *in, int64_t img, int64_t begin, int64_t end,
                        int64_t *conf, int64_t *bad);
 
+/* ------------------------------------------------------------------------------------
+ * panoptic.c -- the (ground-truth id, predicted id) pair counts of a panoptic map pair
+ * ------------------------------------------------------------------------------------ */
+
+/* Counts the distinct pairs (gt[i], pred[i]) over the n_pix pixels of one image.
+ *   gt, pred: uint32 [n_pix], segment ids (0 is VOID; the kernel gives it no meaning).
+ *   table: caller-owned scratch of 2 * 2^log2_slots uint64 (16 << log2_slots bytes),
+ *   log2_slots in [1, 40]; the table holds at most half that many distinct pairs.
+ * On FA_OK the first *n_pairs (key, count) uint64 pairs of table, sorted by key
+ * (key = gt << 32 | pred), are the histogram: np.unique(keys, return_counts=True).
+ * FA_ENOMEM: more than 2^(log2_slots - 1) distinct pairs (retry with a larger table; 2 *
+ * n_pix slots always suffice); FA_EINVAL: log2_slots out of range. No allocation. */
+int fa_panoptic_pairs(const uint32_t *gt, const uint32_t *pred, int64_t n_pix, uint64_t *table, int log2_slots,
+                      int64_t *n_pairs);
+
 #ifdef __cplusplus
 }
 #endif

@@ -29,6 +29,9 @@ semantic (SemanticEvaluator, SemanticResult, evaluate_semantic)
     Semantic segmentation: per-class IoU, mIoU, Dice, pixel and class accuracy, fwIoU
     from a confusion matrix counted in C (mmsegmentation's IoUMetric definitions; the
     per-image averaging of torchmetrics' MeanIoU as an option); ``fastap segeval``.
+panoptic (PanopticEvaluator, PanopticResult, evaluate_panoptic, pq_from_segment_maps)
+    Panoptic quality (PQ, SQ, RQ; All / Things / Stuff and per class) of COCO panoptic PNGs
+    and JSON, by panopticapi's pq_compute rules; the (gt, pred) pair counts in C.
 FastapError (InvalidAnnotationError, InvalidTypeError, InvalidFileError, DeviceError)
     The exceptions fastap raises on bad input (fastap.errors).
 FastapWarning (UnknownIdsWarning, EmptyResultsWarning, BoxesAsMasksWarning, IgnoredArgumentWarning)
@@ -53,8 +56,8 @@ api                                 evaluate() and EvalResult
 coco, lvis, evaluator, dask, ...    the pycocotools and lvis-api facades; streaming and scale-out
 compat                              pycocotools' module names for the facade
 cli                                 the command line
-(iou, cuda, mask, semantic, reference and synthetic stand beside them: box IoU on CPU and GPU,
-the pycocotools.mask drop-in, semantic segmentation metrics, the plain-Python reference,
+(iou, cuda, mask, semantic, panoptic, reference and synthetic stand beside them: box IoU on CPU and
+GPU, the pycocotools.mask drop-in, semantic segmentation and panoptic metrics, the plain-Python reference,
 generated data.)
 """
 from ._version import __version__
@@ -73,6 +76,8 @@ from .compat import init_as_lvis, init_as_pycocotools, restore_lvis, restore_pyc
 from . import lvis
 from . import semantic
 from .semantic import SemanticEvaluator, SemanticResult, evaluate_semantic
+from . import panoptic
+from .panoptic import PanopticResult, evaluate_panoptic
 from .reports import (ConfusionMatrix, ErrorAnalysis, OperatingPoints, confusion_matrix, error_analysis,
                       operating_points, plot_all)
 
@@ -84,4 +89,5 @@ __all__ = ["__version__", "COCO", "COCOeval", "Params", "evaluate", "EvalResult"
            "mask", "read_yolo", "read_voc_xml", "read_voc_results",
            "operating_points", "confusion_matrix", "error_analysis", "OperatingPoints", "ConfusionMatrix",
            "ErrorAnalysis", "plot_all", "init_as_pycocotools", "restore_pycocotools", "init_as_lvis", "restore_lvis",
-           "lvis", "semantic", "SemanticEvaluator", "SemanticResult", "evaluate_semantic"]
+           "lvis", "semantic", "SemanticEvaluator", "SemanticResult", "evaluate_semantic",
+           "panoptic", "PanopticResult", "evaluate_panoptic"]

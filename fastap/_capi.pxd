@@ -342,6 +342,10 @@ cdef extern from "fastap.h" nogil:
     int fa_confusion_range(const fa_confusion_input *inp, int64_t img, int64_t begin, int64_t end,
                            int64_t *conf, int64_t *bad)
 
+    # ---- panoptic.c -------------------------------------------------------------------
+    int fa_panoptic_pairs(const uint32_t *gt, const uint32_t *pred, int64_t n_pix, uint64_t *table,
+                          int log2_slots, int64_t *n_pairs)
+
 # csrc/runs.h (static inline, private to the kernels; the mask IoU chunks walk runs too)
 cdef extern from "iou_pair.h" nogil:
     enum:

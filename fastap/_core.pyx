@@ -1276,6 +1276,7 @@ include "_segm.pxi"
 include "_reports.pxi"
 include "_evalimgs.pxi"
 include "_semantic.pxi"
+include "_panoptic.pxi"
 
 
 # ------------------------------------------------------------------------------------

@@ -30,12 +30,13 @@ outcomes are boolean arrays over that layout.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 
 import numpy as np
 
 __all__ = ["box_iou_xywh", "evaluate_coco", "summarize", "evaluate_voc", "voc_ap", "semantic_confusion",
-           "semantic_metrics", "assign"]
+           "semantic_metrics", "assign", "panoptic_quality"]
 
 
 # ----------------------------------------------------------------------------------------
@@ -656,3 +657,105 @@ def assign(anchors, gt, high, low=None, allow_low_quality_matches=False, rule="m
             matches[best_anchor[k]] = k
             iou[best_anchor[k]] = quality[k, best_anchor[k]]
     return matches, iou
+
+
+# ----------------------------------------------------------------------------------------
+# Panoptic quality (panopticapi's pq_compute)
+# ----------------------------------------------------------------------------------------
+
+def _panoptic_image(gt_map, gt_segs, pred_map, pred_segs, stats):
+    """Add one image's matches, FP and FN into stats {category id: [iou list, tp, fp, fn]}
+    by panopticapi's rules (pq_compute_single_core)."""
+    gt_map = np.asarray(gt_map).astype(np.uint64)
+    pred_map = np.asarray(pred_map).astype(np.uint64)
+    gt_segms = {int(s["id"]): dict(s) for s in gt_segs}
+    pred_segms = {int(s["id"]): dict(s) for s in pred_segs}
+    # the predicted areas are the pixel counts; every id of the map needs a segment
+    labels, cnt = np.unique(pred_map, return_counts=True)
+    for label, n in zip(labels.tolist(), cnt.tolist()):
+        if label == 0:
+            continue
+        if label not in pred_segms:
+            raise ValueError("predicted segment %d is in the map, not in segments_info" % label)
+        pred_segms[label]["area"] = n
+    for sid, s in pred_segms.items():
+        if "area" not in s or s["area"] is None or sid not in labels.tolist():
+            raise ValueError("predicted segment %d is in segments_info, not in the map" % sid)
+    gt_counts = dict(zip(*[a.tolist() for a in np.unique(gt_map, return_counts=True)]))
+    for sid, s in gt_segms.items():
+        if s.get("area") is None:
+            s["area"] = gt_counts.get(sid, 0)
+    # the joint histogram: np.unique over gt << 32 | pred
+    keys, inter = np.unique(gt_map << np.uint64(32) | pred_map, return_counts=True)
+    pairs = {(k >> 32, k & 0xFFFFFFFF): n for k, n in zip(keys.tolist(), inter.tolist())}
+    gt_matched, pred_matched = set(), set()
+    for (g, p), n in pairs.items():
+        if g not in gt_segms or p not in pred_segms or gt_segms[g].get("iscrowd", 0) == 1:
+            continue
+        if gt_segms[g]["category_id"] != pred_segms[p]["category_id"]:
+            continue
+        # the union leaves out the prediction's pixels on ground-truth VOID (id 0)
+        union = pred_segms[p]["area"] + gt_segms[g]["area"] - n - pairs.get((0, p), 0)
+        iou = n / union
+        if iou > 0.5:
+            st = stats[gt_segms[g]["category_id"]]
+            st[0].append(iou)
+            st[1] += 1
+            gt_matched.add(g)
+            pred_matched.add(p)
+    crowd = {}
+    for g, s in gt_segms.items():
+        if g in gt_matched:
+            continue
+        if s.get("iscrowd", 0) == 1:
+            crowd[s["category_id"]] = g         # the last crowd segment of a category wins
+            continue
+        stats[s["category_id"]][3] += 1
+    for p, s in pred_segms.items():
+        if p in pred_matched:
+            continue
+        ignored = pairs.get((0, p), 0)
+        if s["category_id"] in crowd:
+            ignored += pairs.get((crowd[s["category_id"]], p), 0)
+        if ignored / s["area"] > 0.5:
+            continue
+        stats[s["category_id"]][2] += 1
+
+
+def panoptic_quality(gt_maps, gt_segments, pred_maps, pred_segments, categories):
+    """Panoptic quality by panopticapi's rules, per image with np.unique and dicts.
+
+    gt_maps / pred_maps: integer segment-id maps [H, W] (0 = VOID); gt_segments /
+    pred_segments: per image the ``segments_info`` lists (``id``, ``category_id``,
+    ``iscrowd``, ``area``: a missing gt area is the pixel count); categories: dicts with
+    ``id`` and ``isthing``. Returns panopticapi's dict (``All`` / ``Things`` / ``Stuff``:
+    pq, sq, rq, n; ``per_class``: pq, sq, rq, 0.0 where a category has no TP, FP or FN) plus
+    ``counts``: {category id: (iou_sum, tp, fp, fn)}. The IoU sum of a category is
+    ``math.fsum`` of its matches (panopticapi adds them in turn); an average over no
+    category is NaN (panopticapi divides by zero)."""
+    stats = defaultdict(lambda: [[], 0, 0, 0])
+    for gm, gs, pm, ps in zip(gt_maps, gt_segments, pred_maps, pred_segments):
+        _panoptic_image(gm, gs, pm, ps, stats)
+    counts = {c["id"]: (math.fsum(stats[c["id"]][0]), stats[c["id"]][1], stats[c["id"]][2], stats[c["id"]][3])
+              for c in categories}
+    out = {"per_class": {}, "counts": counts}
+    for name, isthing in (("All", None), ("Things", True), ("Stuff", False)):
+        pq = sq = rq = 0.0
+        n = 0
+        for c in categories:
+            if isthing is not None and (c["isthing"] == 1) != isthing:
+                continue
+            iou, tp, fp, fn = counts[c["id"]]
+            if tp + fp + fn == 0:
+                out["per_class"][c["id"]] = {"pq": 0.0, "sq": 0.0, "rq": 0.0}
+                continue
+            n += 1
+            row = {"pq": iou / (tp + 0.5 * fp + 0.5 * fn), "sq": iou / tp if tp else 0.0,
+                   "rq": tp / (tp + 0.5 * fp + 0.5 * fn)}
+            out["per_class"][c["id"]] = row
+            pq += row["pq"]
+            sq += row["sq"]
+            rq += row["rq"]
+        out[name] = {"pq": pq / n if n else float("nan"), "sq": sq / n if n else float("nan"),
+                     "rq": rq / n if n else float("nan"), "n": n}
+    return out
