@@ -1113,8 +1113,8 @@ class COCOeval(ReportMethods):
         n_gt, n_dt = int(g_off[n_cat]), int(d_off[n_cat])
         if n_gt + n_dt == 0:
             return out
-        details = coco_match(tables, ps.iou_thrs, ps.max_dets, ps.area_rng, details=True,
-                             num_threads=self.num_threads)
+        details = ps.matches if "dt_match" in ps.matches[0] else \
+            coco_match(tables, ps.iou_thrs, ps.max_dets, ps.area_rng, details=True, num_threads=self.num_threads)
         dt_match = details[0]["dt_match"] if len(details) == 1 else \
             np.concatenate([d["dt_match"] for d in details], axis=1)            # [A, T, n_dt]
         T = dt_match.shape[1]

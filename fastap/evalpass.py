@@ -262,6 +262,9 @@ def run_pass(gt, dt, img_ids, cat_ids, use_cats, iou_thrs, rec_thrs, max_dets, a
         check_unique_gt_ids(gt, tables)
     if attach is not None:
         attach(tables)
-    matches = coco_match(tables, iou_thrs, max_dets, area_rng, num_threads=num_threads)
+    # a small pass keeps the matching's per-detection details too (a few kB): the evalImgs
+    # dicts of a per-batch loop are then made without matching again
+    small = tables.core.n_dt + tables.core.n_gt < _core.SERIAL_BELOW
+    matches = coco_match(tables, iou_thrs, max_dets, area_rng, details=small, num_threads=num_threads)
     return EvalPass(tables, matches, gt, dt, iou_thrs, rec_thrs, max_dets, area_rng, area_lbl, use_cats,
                     iou_type=iou_type, num_threads=num_threads, names=names)
