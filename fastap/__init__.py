@@ -10,6 +10,9 @@ evaluate(gt, dt, protocol="coco"|"voc"|"voc07", ...) -> EvalResult
     The array API: columnar NumPy inputs, named metrics and the precision/recall arrays.
 box_iou(a, b, fmt="xyxy"|"xywh"|"cxcywh", iscrowd=None, out=None) -> float64 [n, m]
     On CUDA arrays (CuPy, torch) it runs on the GPU: see fastap.cuda.
+rotated_iou(boxes1, boxes2, angle_unit="deg") / quad_iou(q1, q2) -> float64 [n, m]
+    Exact IoU of rotated boxes (detectron2's XYWHA) and of DOTA quadrilaterals, CPU and
+    CUDA (fastap.rotated).
 Evaluator(gt=None, ...)
     Streaming evaluation: update() per batch, merge() partial states, compute().
 Params
@@ -62,6 +65,7 @@ from .errors import (BoxesAsMasksWarning, DeviceError, EmptyResultsWarning, Fast
 from .params import Params
 from .api import EvalResult, evaluate
 from .iou import box_iou
+from .rotated import quad_iou, rotated_iou
 from . import cuda
 from .coco import COCO, COCOeval
 from .evaluator import Evaluator
@@ -81,4 +85,5 @@ __all__ = ["__version__", "COCO", "COCOeval", "Params", "evaluate", "EvalResult"
            "mask", "read_yolo", "read_voc_xml", "read_voc_results",
            "operating_points", "confusion_matrix", "error_analysis", "OperatingPoints", "ConfusionMatrix",
            "ErrorAnalysis", "plot_all", "init_as_pycocotools", "restore_pycocotools", "init_as_lvis", "restore_lvis",
-           "lvis", "semantic", "SemanticEvaluator", "SemanticResult", "evaluate_semantic"]
+           "lvis", "semantic", "SemanticEvaluator", "SemanticResult", "evaluate_semantic",
+           "rotated_iou", "quad_iou"]
