@@ -92,8 +92,10 @@ def test_random_boxes_equal_shapely():
     ar, br = a.copy(), b.copy()
     ar[:, 4], br[:, 4] = np.deg2rad(a[:, 4]), np.deg2rad(b[:, 4])
     assert_close(fastap.rotated_iou(ar, br, angle_unit="rad"), shapely_iou(corners(ar, True), corners(br, True)))
-    # threads: row chunks on any number of threads give the same bits
-    assert np.array_equal(fastap.rotated_iou(a, b, num_threads=1), fastap.rotated_iou(a, b, num_threads=3))
+    # threads (above ROT_PAIRS_SERIAL_BELOW): row chunks on any number of threads, same bits
+    a2, b2 = random_boxes(rng, 300), random_boxes(rng, 200)
+    assert a2.shape[0] * b2.shape[0] >= fastap._core.ROT_PAIRS_SERIAL_BELOW
+    assert np.array_equal(fastap.rotated_iou(a2, b2, num_threads=1), fastap.rotated_iou(a2, b2, num_threads=3))
 
 
 def test_identical_and_equivalent_boxes_give_exactly_one():
