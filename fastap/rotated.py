@@ -40,6 +40,9 @@ from .errors import DeviceError, FastapError, InvalidAnnotationError, InvalidOpt
 __all__ = ["rotated_iou", "quad_iou", "kernel_source"]
 
 MAX_GRID_Y = 65535
+# the largest width or height (a quad's coordinate range) accepted: products of two such
+# differences, and their sums in the clipping, stay far below the double range (1.8e308)
+MAX_SPAN = 1e150
 
 
 def _as_host(name, x, cols, what):
@@ -60,21 +63,34 @@ def _as_host(name, x, cols, what):
     return a
 
 
+def _spans(a, what):
+    """Per box: its width and height (a quad's coordinate ranges), two arrays (n,)."""
+    if what == "box":
+        return a[:, 2], a[:, 3]
+    x, y = a[:, 0::2], a[:, 1::2]
+    return x.max(axis=1) - x.min(axis=1), y.max(axis=1) - y.min(axis=1)
+
+
 def _check_values(name, a, what, xp):
-    """Finite coordinates; for rotated boxes widths and heights >= 0. One reduction when
-    all is well (a scalar read back on the GPU)."""
+    """Finite coordinates; for rotated boxes widths and heights >= 0; no box wider or
+    taller than MAX_SPAN (the clipping multiplies two coordinate differences: beyond
+    that they could overflow to inf and give a wrong IoU). One reduction when all is
+    well (a scalar read back on the GPU)."""
     if a.shape[0] == 0:
         return
-    bad = ~xp.isfinite(a).all(axis=1)
-    if what == "box":
-        bad = bad | (a[:, 2] < 0) | (a[:, 3] < 0)
+    with np.errstate(over="ignore", invalid="ignore"):      # a span of inf is refused below
+        w, h = _spans(a, what)
+    bad = ~xp.isfinite(a).all(axis=1) | (w < 0) | (h < 0) | ~((w <= MAX_SPAN) & (h <= MAX_SPAN))
     if not bool(bad.any()):
         return
     i = int(xp.flatnonzero(bad)[0])
     row = np.asarray(a[i].get() if hasattr(a[i], "get") else a[i]).tolist()
     if not np.isfinite(row).all():
         raise InvalidAnnotationError("%s %s %d is not finite: %r" % (name, what, i, row))
-    raise InvalidAnnotationError("%s box %d has a negative width or height: %r" % (name, i, row))
+    if what == "box" and min(row[2], row[3]) < 0:
+        raise InvalidAnnotationError("%s box %d has a negative width or height: %r" % (name, i, row))
+    raise InvalidAnnotationError("%s %s %d spans more than %g (the products of its coordinates "
+                                 "would overflow double precision): %r" % (name, what, i, MAX_SPAN, row))
 
 
 def _check_quads(name, rec, quads, nonconvex, xp):

@@ -258,6 +258,15 @@ def test_dtypes_shapes_and_errors():
         fastap.rotated_iou([[0, 0, -1, 1, 0]], a)
     with pytest.raises(InvalidAnnotationError, match=r"q1 quad 0 is not finite"):
         fastap.quad_iou([[0, 0, 1, 0, 1, np.inf, 0, 1]], np.zeros((1, 8)))
+    # sizes whose products would overflow: refused, rather than an IoU from inf and NaN
+    with pytest.raises(InvalidAnnotationError, match=r"boxes2 box 1 spans more than 1e\+150"):
+        fastap.rotated_iou(a, [[0, 0, 1, 1, 0], [0, 0, 1e200, 1e200, 0]])
+    with pytest.raises(InvalidAnnotationError, match=r"q1 quad 0 spans more than 1e\+150"):
+        fastap.quad_iou([[-1e308, 0, 1e308, 0, 1e308, 1, -1e308, 1]], np.zeros((1, 8)))
+    big = [[1e308, -1e308, 1e150, 1e150, 33.0], [-1e308, 0, 1e150, 1e149, 0.0]]
+    assert np.array_equal(fastap.rotated_iou(big, big), np.eye(2))
+    q = np.array([[0, 0, 1e150, 0, 1e150, 1e150, 0, 1e150], [1e149, 0, 1e150, 0, 1e150, 1e150, 1e149, 1e150]])
+    assert fastap.quad_iou(q, q)[0, 1] == pytest.approx(0.9, rel=1e-14)
     with pytest.raises(InvalidOptionError, match="angle_unit should be 'deg' or 'rad'"):
         fastap.rotated_iou(a, a, angle_unit="degrees")
     with pytest.raises(InvalidOptionError, match="nonconvex should be 'raise' or 'hull'"):
