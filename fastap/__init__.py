@@ -54,8 +54,8 @@ api                                 evaluate() and EvalResult
 coco, lvis, evaluator, dask, ...    the pycocotools and lvis-api facades; streaming and scale-out
 compat                              pycocotools' module names for the facade
 cli                                 the command line
-(iou, cuda, mask, semantic, reference and synthetic stand beside them: box IoU on CPU and GPU,
-the pycocotools.mask drop-in, semantic segmentation metrics, the plain-Python reference,
+(iou, rotated, cuda, mask, semantic, reference and synthetic stand beside them: box IoU and
+rotated / quadrilateral IoU on CPU and GPU, the pycocotools.mask drop-in, semantic segmentation metrics, the plain-Python reference,
 generated data.)
 """
 from ._version import __version__
