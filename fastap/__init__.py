@@ -55,8 +55,8 @@ coco, lvis, evaluator, dask, ...    the pycocotools and lvis-api facades; stream
 compat                              pycocotools' module names for the facade
 cli                                 the command line
 (iou, rotated, cuda, mask, semantic, reference and synthetic stand beside them: box IoU and
-rotated / quadrilateral IoU on CPU and GPU, the pycocotools.mask drop-in, semantic segmentation metrics, the plain-Python reference,
-generated data.)
+rotated / quadrilateral IoU on CPU and GPU, the pycocotools.mask drop-in, semantic
+segmentation metrics, the plain-Python reference, generated data.)
 """
 from ._version import __version__
 from .errors import (BoxesAsMasksWarning, DeviceError, EmptyResultsWarning, FastapError, FastapWarning,
