@@ -92,7 +92,7 @@ class BuildExt(build_ext):
         super().build_extensions()
 
 
-CUDA_SOURCES = ["csrc/cuda/box_iou.cu", "csrc/iou_pair.h"]
+CUDA_SOURCES = ["csrc/cuda/box_iou.cu", "csrc/iou_pair.h", "csrc/cuda/rotated_iou.cu", "csrc/rotated_pair.h"]
 
 
 class BuildPy(build_py):

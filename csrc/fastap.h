@@ -927,6 +927,33 @@ int fa_confusion_range(const fa_confusion_input *in, int64_t img, int64_t begin,
 int fa_panoptic_pairs(const uint32_t *gt, const uint32_t *pred, int64_t n_pix, uint64_t *table, int log2_slots,
                       int64_t *n_pairs);
 
+/* ------------------------------------------------------------------------------------
+ * rotated.c -- pairwise IoU of rotated boxes and quadrilaterals
+ * ------------------------------------------------------------------------------------ */
+
+/* The GPU counterpart, csrc/cuda/rotated_iou.cu (compiled at run time by NVRTC through
+ * CuPy), runs the same per-box and per-pair geometry (rotated_pair.h, which documents the
+ * record layout, the angle convention and the clipping). */
+#ifndef FA_ROT_RECORD
+#define FA_ROT_RECORD 16   /* doubles per box record */
+#endif
+
+/* Records of n rotated boxes (x_ctr, y_ctr, w, h, angle) float64 [n][5], detectron2's
+ * XYWHA; the angle in degrees, or radians when `radians` != 0. rec: float64
+ * [n][FA_ROT_RECORD] out. Widths and heights must be >= 0 and everything finite
+ * (checked by the caller). */
+void fa_rot_rbox_records(const double *boxes, int64_t n, int radians, double *rec);
+
+/* Records of n quadrilaterals x1 y1 ... x4 y4 float64 [n][8] (finite, any vertex order):
+ * each record holds the convex hull of the 4 points; rec[15] is 1.0 where the quad in
+ * its given order is not convex (self-intersecting or with a reflex vertex). Returns the
+ * number of such quads. */
+int64_t fa_rot_quad_records(const double *quads, int64_t n, double *rec);
+
+/* IoU of n records `ra` against m records `rb`: out float64 [n][m] row-major, each in
+ * [0, 1]. */
+void fa_rot_iou(const double *ra, int64_t n, const double *rb, int64_t m, double *out);
+
 #ifdef __cplusplus
 }
 #endif

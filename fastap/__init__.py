@@ -12,6 +12,9 @@ box_iou(a, b, fmt="xyxy"|"xywh"|"cxcywh", iscrowd=None, out=None) -> float64 [n,
     On CUDA arrays (CuPy, torch) it runs on the GPU: see fastap.cuda. kind="giou"|"diou"|
     "ciou" and aligned=True (elementwise, [n]) for the IoU family; also as
     generalized_box_iou, distance_box_iou, complete_box_iou (torchvision's names).
+rotated_iou(boxes1, boxes2, angle_unit="deg") / quad_iou(q1, q2) -> float64 [n, m]
+    Exact IoU of rotated boxes (detectron2's XYWHA) and of DOTA quadrilaterals, CPU and
+    CUDA (fastap.rotated).
 Evaluator(gt=None, ...)
     Streaming evaluation: update() per batch, merge() partial states, compute().
 Params
@@ -56,9 +59,9 @@ api                                 evaluate() and EvalResult
 coco, lvis, evaluator, dask, ...    the pycocotools and lvis-api facades; streaming and scale-out
 compat                              pycocotools' module names for the facade
 cli                                 the command line
-(iou, cuda, mask, semantic, panoptic, reference and synthetic stand beside them: box IoU on CPU and
-GPU, the pycocotools.mask drop-in, semantic segmentation and panoptic metrics, the plain-Python reference,
-generated data.)
+(iou, rotated, cuda, mask, semantic, panoptic, reference and synthetic stand beside them: box
+IoU and rotated / quadrilateral IoU on CPU and GPU, the pycocotools.mask drop-in, semantic
+segmentation and panoptic metrics, the plain-Python reference, generated data.)
 """
 from ._version import __version__
 from .errors import (BoxesAsMasksWarning, DeviceError, EmptyResultsWarning, FastapError, FastapWarning,
@@ -67,6 +70,7 @@ from .errors import (BoxesAsMasksWarning, DeviceError, EmptyResultsWarning, Fast
 from .params import Params
 from .api import EvalResult, evaluate
 from .iou import assign, box_iou, complete_box_iou, distance_box_iou, generalized_box_iou
+from .rotated import quad_iou, rotated_iou
 from . import cuda
 from .coco import COCO, COCOeval
 from .evaluator import Evaluator
@@ -90,4 +94,4 @@ __all__ = ["__version__", "COCO", "COCOeval", "Params", "evaluate", "EvalResult"
            "operating_points", "confusion_matrix", "error_analysis", "OperatingPoints", "ConfusionMatrix",
            "ErrorAnalysis", "plot_all", "init_as_pycocotools", "restore_pycocotools", "init_as_lvis", "restore_lvis",
            "lvis", "semantic", "SemanticEvaluator", "SemanticResult", "evaluate_semantic",
-           "panoptic", "PanopticResult", "evaluate_panoptic"]
+           "panoptic", "PanopticResult", "evaluate_panoptic", "rotated_iou", "quad_iou"]

@@ -362,3 +362,12 @@ cdef extern from "runs.h" nogil:
         int64_t G
     void fa_gt_cursor_init(const fa_coco_input *inp, int32_t k, fa_gt_cursor *c)
     void fa_gt_cursor_seek(const fa_coco_input *inp, fa_gt_cursor *c, int64_t d)
+
+
+# ---- rotated.c (fastap.h) ----------------------------------------------------------------
+cdef extern from "fastap.h" nogil:
+    enum:
+        FA_ROT_RECORD
+    void fa_rot_rbox_records(const double *boxes, int64_t n, int radians, double *rec)
+    int64_t fa_rot_quad_records(const double *quads, int64_t n, double *rec)
+    void fa_rot_iou(const double *ra, int64_t n, const double *rb, int64_t m, double *out)

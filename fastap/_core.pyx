@@ -1399,3 +1399,6 @@ def _oks_exp_mode(str mode):
     one buffer)."""
     global _exp_state
     _exp_state = -1 if mode == "buffer" else 0
+
+
+include "_rotated.pxi"

@@ -25,7 +25,7 @@ if not os.path.isfile(os.path.join(PKG, "api.py")):
 # scale-out -> the CLI
 LAYERS = {
     "_version": 0, "errors": 0, "params": 1, "reference": 0, "synthetic": 3,
-    "_core": 1, "threads": 2, "cuda": 1, "mask": 2, "iou": 2, "semantic": 2, "panoptic": 2,
+    "_core": 1, "threads": 2, "cuda": 1, "mask": 2, "iou": 2, "semantic": 2, "panoptic": 2, "rotated": 2,
     "columns": 3,
     "tables": 4, "checks": 4,
     "protocols": 5, "protocols.coco": 5, "protocols.voc": 5, "geometry": 5,

@@ -76,6 +76,7 @@ def test_wheel_has_no_c_source_and_is_small():
         exts = [i for i in infos if i.filename.startswith("fastap/_core.") and i.filename.endswith((".so", ".pyd"))]
         assert len(exts) == 1, names
         assert "fastap/_cuda_src/box_iou.cu" in names and "fastap/_cuda_src/iou_pair.h" in names
+        assert "fastap/_cuda_src/rotated_iou.cu" in names and "fastap/_cuda_src/rotated_pair.h" in names
         sections = _elf_section_names(z.read(exts[0]))
     if sections is not None:
         debug = [s for s in sections if s.startswith((".debug", ".zdebug"))]

@@ -1,0 +1,34 @@
+/*
+ * rotated.c -- pairwise IoU of rotated boxes and of quadrilaterals, n x m.
+ *
+ * Two steps: each box becomes a record of FA_ROT_RECORD doubles (its convex polygon
+ * relative to a reference point, area, bounding box: rotated_pair.h), then every pair of
+ * records gives one IoU. Rows are independent: callers split n across threads. The
+ * per-box and per-pair geometry is rotated_pair.h, shared with the CUDA kernel
+ * (csrc/cuda/rotated_iou.cu).
+ */
+#include <math.h>
+
+#include "fastap.h"
+#include "rotated_pair.h"
+
+void fa_rot_rbox_records(const double *boxes, int64_t n, int radians, double *rec)
+{
+    for (int64_t i = 0; i < n; i++) fa_rot_rbox_record(boxes + 5 * i, radians, rec + FA_ROT_RECORD * i);
+}
+
+int64_t fa_rot_quad_records(const double *quads, int64_t n, double *rec)
+{
+    int64_t bad = 0;
+    for (int64_t i = 0; i < n; i++) bad += fa_rot_quad_record(quads + 8 * i, rec + FA_ROT_RECORD * i);
+    return bad;
+}
+
+void fa_rot_iou(const double *ra, int64_t n, const double *rb, int64_t m, double *out)
+{
+    for (int64_t i = 0; i < n; i++) {
+        const double *a = ra + FA_ROT_RECORD * i;
+        double *o = out + i * m;
+        for (int64_t j = 0; j < m; j++) o[j] = fa_rot_iou_pair(a, rb + FA_ROT_RECORD * j);
+    }
+}
