@@ -9,6 +9,7 @@ an :class:`EvalResult`. The :class:`fastap.COCOeval` facade, the CLI, the stream
 from __future__ import annotations
 
 import csv
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -467,11 +468,30 @@ def _geometry_pass(gt, dt, iou_type, image_sizes, sigmas, box_format, **coco):
     return ps
 
 
+def _image_sizes_arg(image_sizes):
+    """{image_id: {"height", "width"}} of the ``image_sizes`` argument ({image_id: (height,
+    width)}); anything else is an error naming the argument and the entry."""
+    if image_sizes is None:
+        return {}
+    if not isinstance(image_sizes, Mapping):
+        raise InvalidTypeError("image_sizes should be a dict {image_id: (height, width)}, got %s"
+                               % type(image_sizes).__name__)
+    sizes = {}
+    for k, v in image_sizes.items():
+        try:
+            if len(v) != 2:
+                raise ValueError
+            sizes[int(k)] = {"height": int(v[0]), "width": int(v[1])}
+        except (ValueError, TypeError, OverflowError):
+            raise InvalidAnnotationError("image_sizes[%r]: should be an integer image id -> (height, width), "
+                                         "got %r" % (k, v)) from None
+    return sizes
+
+
 def _segm_inputs(gt_in, dt_in, image_sizes, box_format):
     """RLE sets of both sides (``image_sizes``: {image_id: (height, width)}, for
     polygons); fills in the areas and boxes pycocotools' loadRes would give."""
-    sizes = {} if image_sizes is None else {int(k): {"height": int(v[0]), "width": int(v[1])}
-                                            for k, v in dict(image_sizes).items()}
+    sizes = _image_sizes_arg(image_sizes)
     for name, d in (("ground truth", gt_in), ("detections", dt_in)):
         if d.get("segmentation") is None:
             raise InvalidAnnotationError("%s: missing field 'segmentation'" % name)
