@@ -507,13 +507,23 @@ def _segm_inputs(gt_in, dt_in, image_sizes, box_format):
     return g_rle, d_rle
 
 
+def _n_records(d, what):
+    """Number of records of a column dict: the length of its ``image_id`` column."""
+    ids = d.get("image_id", [])
+    try:
+        return len(ids)
+    except TypeError:
+        raise InvalidTypeError("%s: field 'image_id' should be a list of one id per record, got %s"
+                               % (what, type(ids).__name__)) from None
+
+
 def _keypoint_inputs(gt_in, dt_in, p, sigmas):
     """(sigmas float64 [K], gt keypoints [G, 3K], dt keypoints [D, 3K]); detections
     without boxes get the keypoints' box, as pycocotools' loadRes gives them."""
     sig = np.asarray(p.kpt_oks_sigmas if sigmas is None else sigmas, dtype=np.float64).reshape(-1)
     K = sig.shape[0]
-    n_dt = len(dt_in.get("image_id", []))
-    gk = float_column("ground truth", "keypoints", gt_in.get("keypoints"), (len(gt_in.get("image_id", [])), 3 * K))
+    n_dt = _n_records(dt_in, "detections")
+    gk = float_column("ground truth", "keypoints", gt_in.get("keypoints"), (_n_records(gt_in, "ground truth"), 3 * K))
     dk = float_column("detections", "keypoints", dt_in.get("keypoints"), (n_dt, 3 * K))
     if dt_in.get("bbox") is None:
         dt_in["bbox"], dt_in["area"] = keypoint_result_boxes(dk)

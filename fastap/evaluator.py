@@ -732,6 +732,9 @@ def _read_state(path):
     iou = _state_array(z, name, "iouThrs", "f", 1, np.float64)
     rec = _state_array(z, name, "recThrs", "f", 1, np.float64)
     md = _state_array(z, name, "maxDets", "i", 1)
+    if md.shape[0] < 1 or (md < 0).any() or (np.diff(md) < 0).any():
+        raise InvalidFileError("%s: Evaluator state: array 'maxDets' should be non-negative and ascending, got %s"
+                               % (name, md.tolist()[:20]))
     ar = _state_array(z, name, "areaRng", "f", 2, np.float64)
     A = ar.shape[0]
     rows = A * len(threshold_chunks(iou.shape[0]))

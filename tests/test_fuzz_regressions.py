@@ -119,6 +119,11 @@ I16_INPUTS = {
     "npz/regress_i16_zip_compress_flag.npz": "Evaluator.load",
     "npz/regress_i16_zip_version.npz": "Evaluator.load",
     "voc_xml/regress_i16_unknown_encoding.xml": "read_voc_xml",
+    # found once the inputs above were in the corpus (the mutations are drawn from it)
+    "coco_objects/regress_i16_no_gt_no_dt.json": "loadRes(list)",
+    "evaluate/regress_i16_iou_type_array.json": "evaluate",
+    "evaluate/regress_i16_image_id_int.json": "evaluate",
+    "npz/regress_i16_maxdets_not_ascending.npz": "Evaluator.load",
 }
 
 
@@ -272,3 +277,31 @@ def test_mask_merge_intersect_must_be_a_truth_value():
         got, ref = mask.merge(rles, intersect=flag), pm.merge(pm.encode(np.asfortranarray(np.stack([a, b], 2))),
                                                               intersect=int(flag))
         assert got["counts"] == ref["counts"] and list(got["size"]) == list(ref["size"])
+
+
+def test_load_res_of_none():
+    import fastap
+    with pytest.raises(fastap.InvalidTypeError) as e:
+        fastap.COCO().loadRes(None)
+    assert "results should be" in str(e.value) and "NoneType" in str(e.value)
+
+
+def test_evaluate_iou_type_array_and_image_id_int():
+    import fastap
+    with pytest.raises(fastap.InvalidOptionError) as e:
+        _eval_bbox(iou_type=np.array([-1, 0, 1]))
+    assert "iou_type" in str(e.value)
+    kp = sum([[10 + k, 20 + k, 2] for k in range(17)], [])
+    gt = {"image_id": 255, "category_id": [1], "bbox": [[5, 5, 40, 60]], "area": [2400], "keypoints": [kp]}
+    dt = {"image_id": [255], "category_id": [1], "score": [0.8], "keypoints": [kp]}
+    with pytest.raises(fastap.InvalidTypeError) as e:
+        fastap.evaluate(gt, dt, iou_type="keypoints")
+    assert "ground truth: field 'image_id'" in str(e.value)
+
+
+def test_state_with_max_dets_not_ascending(tmp_path):
+    import fastap
+    path = _state_with(tmp_path, maxDets=np.array([100, 1, 10]))
+    with pytest.raises(fastap.InvalidFileError) as e:
+        fastap.Evaluator.load(path)
+    assert path in str(e.value) and "'maxDets'" in str(e.value)

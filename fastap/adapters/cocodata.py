@@ -609,7 +609,7 @@ class COCO:
         """loadRes: the columns of results given as dicts (``anns``; pycocotools' branch
         by the first record) or already read (``cols``), each on an image of this
         dataset."""
-        if anns is not None:
+        if cols is None:
             if not isinstance(anns, list):
                 raise InvalidTypeError("results should be a list of objects, got %s" % type(anns).__name__)
             res._res_kind = kind = results_kind(anns)
