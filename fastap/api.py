@@ -9,6 +9,7 @@ an :class:`EvalResult`. The :class:`fastap.COCOeval` facade, the CLI, the stream
 from __future__ import annotations
 
 import csv
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -467,11 +468,30 @@ def _geometry_pass(gt, dt, iou_type, image_sizes, sigmas, box_format, **coco):
     return ps
 
 
+def _image_sizes_arg(image_sizes):
+    """{image_id: {"height", "width"}} of the ``image_sizes`` argument ({image_id: (height,
+    width)}); anything else is an error naming the argument and the entry."""
+    if image_sizes is None:
+        return {}
+    if not isinstance(image_sizes, Mapping):
+        raise InvalidTypeError("image_sizes should be a dict {image_id: (height, width)}, got %s"
+                               % type(image_sizes).__name__)
+    sizes = {}
+    for k, v in image_sizes.items():
+        try:
+            if len(v) != 2:
+                raise ValueError
+            sizes[int(k)] = {"height": int(v[0]), "width": int(v[1])}
+        except (ValueError, TypeError, OverflowError):
+            raise InvalidAnnotationError("image_sizes[%r]: should be an integer image id -> (height, width), "
+                                         "got %r" % (k, v)) from None
+    return sizes
+
+
 def _segm_inputs(gt_in, dt_in, image_sizes, box_format):
     """RLE sets of both sides (``image_sizes``: {image_id: (height, width)}, for
     polygons); fills in the areas and boxes pycocotools' loadRes would give."""
-    sizes = {} if image_sizes is None else {int(k): {"height": int(v[0]), "width": int(v[1])}
-                                            for k, v in dict(image_sizes).items()}
+    sizes = _image_sizes_arg(image_sizes)
     for name, d in (("ground truth", gt_in), ("detections", dt_in)):
         if d.get("segmentation") is None:
             raise InvalidAnnotationError("%s: missing field 'segmentation'" % name)
@@ -487,13 +507,23 @@ def _segm_inputs(gt_in, dt_in, image_sizes, box_format):
     return g_rle, d_rle
 
 
+def _n_records(d, what):
+    """Number of records of a column dict: the length of its ``image_id`` column."""
+    ids = d.get("image_id", [])
+    try:
+        return len(ids)
+    except TypeError:
+        raise InvalidTypeError("%s: field 'image_id' should be a list of one id per record, got %s"
+                               % (what, type(ids).__name__)) from None
+
+
 def _keypoint_inputs(gt_in, dt_in, p, sigmas):
     """(sigmas float64 [K], gt keypoints [G, 3K], dt keypoints [D, 3K]); detections
     without boxes get the keypoints' box, as pycocotools' loadRes gives them."""
     sig = np.asarray(p.kpt_oks_sigmas if sigmas is None else sigmas, dtype=np.float64).reshape(-1)
     K = sig.shape[0]
-    n_dt = len(dt_in.get("image_id", []))
-    gk = float_column("ground truth", "keypoints", gt_in.get("keypoints"), (len(gt_in.get("image_id", [])), 3 * K))
+    n_dt = _n_records(dt_in, "detections")
+    gk = float_column("ground truth", "keypoints", gt_in.get("keypoints"), (_n_records(gt_in, "ground truth"), 3 * K))
     dk = float_column("detections", "keypoints", dt_in.get("keypoints"), (n_dt, 3 * K))
     if dt_in.get("bbox") is None:
         dt_in["bbox"], dt_in["area"] = keypoint_result_boxes(dk)

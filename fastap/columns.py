@@ -131,6 +131,11 @@ def is_number(v):
 def _bad_value(what, field, values, shape, ids):
     """Find the first record whose value is not a number (or not `shape[1]` numbers)."""
     want = "%d numbers" % shape[1] if len(shape) > 1 else "a number"
+    if values is None:
+        return InvalidAnnotationError("%s: missing field '%s'" % (what, field))
+    if isinstance(values, (str, bytes, dict)) or not hasattr(values, "__iter__"):
+        return InvalidTypeError("%s: field '%s' should be a list of %s per record, got %s"
+                                % (what, field, want, type(values).__name__))
     for i, v in enumerate(values):
         if len(shape) > 1:
             ok = (isinstance(v, (list, tuple, np.ndarray)) and len(v) == shape[1]

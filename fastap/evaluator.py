@@ -677,7 +677,7 @@ def _npz_arrays(path, name):
         z = np.load(path, allow_pickle=False)
     except FileNotFoundError as e:
         raise InvalidFileError("%s: cannot read the file (%s)" % (name, e.strerror or e)) from None
-    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as e:
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile, NotImplementedError) as e:
         reason = "it holds pickled data or is not NumPy's format" if "pickle" in str(e) else str(e) or type(e).__name__
         raise InvalidFileError("%s: %s: %s" % (name, what, reason)) from None
     if not isinstance(z, np.lib.npyio.NpzFile):
@@ -687,7 +687,7 @@ def _npz_arrays(path, name):
         for k in z.files:
             try:
                 out[k] = z[k]
-            except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error) as e:
+            except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error, NotImplementedError) as e:
                 raise InvalidFileError("%s: %s: array '%s' cannot be read (%s)"
                                        % (name, what, k, str(e) or type(e).__name__)) from None
     return out
@@ -732,6 +732,9 @@ def _read_state(path):
     iou = _state_array(z, name, "iouThrs", "f", 1, np.float64)
     rec = _state_array(z, name, "recThrs", "f", 1, np.float64)
     md = _state_array(z, name, "maxDets", "i", 1)
+    if md.shape[0] < 1 or (md < 0).any() or (np.diff(md) < 0).any():
+        raise InvalidFileError("%s: Evaluator state: array 'maxDets' should be non-negative and ascending, got %s"
+                               % (name, md.tolist()[:20]))
     ar = _state_array(z, name, "areaRng", "f", 2, np.float64)
     A = ar.shape[0]
     rows = A * len(threshold_chunks(iou.shape[0]))

@@ -601,7 +601,7 @@ def read_voc_xml(annotations, class_names=None):
     for i, p in enumerate(paths):
         try:
             root = ET.fromstring(read_bytes(p))
-        except ET.ParseError as e:
+        except (ET.ParseError, LookupError, ValueError) as e:     # LookupError: an unknown declared encoding
             raise InvalidFileError("%s: not a valid XML file (%s)" % (p, e)) from None
         size = root.find("size")
         wh = (0, 0)

@@ -206,6 +206,9 @@ def rles_from_annotations(anns, imgs, what):
 def rles_from_objects(objs, image_ids, imgs, what):
     """RLE set of a sequence of segmentations (pycocotools' forms); ``imgs``: image id
     -> dict with height / width, for polygons."""
+    if objs is None or isinstance(objs, (str, bytes, dict)) or not hasattr(objs, "__iter__"):
+        raise InvalidTypeError("%s: field 'segmentation' should be a list of one segmentation per record, "
+                               "got %s" % (what, type(objs).__name__))
     objs = list(objs)
     if image_ids is None:
         ids = np.full(len(objs), -1, np.int64)

@@ -105,7 +105,12 @@ def merge(rleObjs, intersect=0):
     if not _is_list(rleObjs):
         raise InvalidTypeError("rleObjs should be a list of RLE dicts, got %s"
                                % type(rleObjs).__name__)
-    return _core.mask_merge(list(rleObjs), bool(intersect))
+    try:
+        intersect = bool(intersect)
+    except (ValueError, TypeError):     # an array of several values has no truth value
+        raise InvalidTypeError("intersect should be a bool or an int (0: union, else intersection), got %s %.80r"
+                               % (type(intersect).__name__, intersect)) from None
+    return _core.mask_merge(list(rleObjs), intersect)
 
 
 def _iou_input(objs, name):

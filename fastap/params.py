@@ -16,7 +16,7 @@ IOU_TYPES = ("bbox", "segm", "keypoints")
 def check_iou_type(iou_type, name="iouType"):
     """Refuse an iouType other than "bbox", "segm" or "keypoints" (InvalidOptionError,
     a ValueError, naming the choices)."""
-    if iou_type not in IOU_TYPES:
+    if not isinstance(iou_type, str) or iou_type not in IOU_TYPES:
         raise InvalidOptionError("%s should be 'bbox', 'segm' or 'keypoints', got %r" % (name, iou_type))
     return iou_type
 

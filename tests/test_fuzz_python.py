@@ -26,10 +26,9 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "fuzz"))
 import pyfuzz  # noqa: E402
 
-# The unclear exceptions (raw KeyError / TypeError / BadZipFile ... from malformed
-# annotations, results and .npz states) are issue 16's items 9-12, being fixed; switch this
-# on once they are merged, so that any exception other than fastap's fails the test.
-UNCLEAR_FAILS = False
+# Every exception other than fastap's (issue 16: a raw KeyError / TypeError / BadZipFile ...
+# from malformed annotations, results, parameters and .npz states) fails the test.
+UNCLEAR_FAILS = True
 MUTATED_INPUTS = 300        # per target, after the corpus (about 2-5 s per target with ASan)
 SEED = "ci"
 

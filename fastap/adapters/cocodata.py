@@ -35,7 +35,7 @@ from ..errors import (BoxesAsMasksWarning, FastapError, InvalidAnnotationError, 
                       InvalidOptionError, InvalidTypeError)
 from ..geometry import (attach_oks, attach_rle_iou, keypoint_arrays, keypoint_result_boxes, rles_from_annotations,
                         rles_from_spans, rows_all_nan, segm_result_boxes)
-from .jsonfile import FileText, first_keypoints_len, load_json_bytes, load_results_columns, read_private
+from .jsonfile import FileText, check_path, first_keypoints_len, load_json_bytes, load_results_columns, read_private
 from .records import (check_annotation_records, columns_from_records, index_by_id, keypoint_results_columns,
                       results_from_array, results_kind, segm_results_columns)
 
@@ -120,6 +120,7 @@ class COCO:
             if isinstance(annotation_file, Mapping):
                 dataset = annotation_file
             else:
+                check_path(annotation_file, "COCO(annotation_file): the annotation file (or a dict of the dataset)")
                 print('loading annotations into memory...')
                 tic = time.time()
                 dataset, raw, cols = _load_annotation_file(annotation_file)
@@ -334,12 +335,12 @@ class COCO:
         imgIds = imgIds if _is_array_like(imgIds) else [imgIds]
         catIds = catIds if _is_array_like(catIds) else [catIds]
         if len(imgIds) == len(catIds) == len(areaRng) == 0:
-            anns = self.dataset['annotations']
+            anns = self.dataset.get('annotations', [])
         else:
             if len(imgIds):
                 anns = [a for i in imgIds if i in self.imgToAnns for a in self.imgToAnns[i]]
             else:
-                anns = self.dataset['annotations']
+                anns = self.dataset.get('annotations', [])
             if len(catIds):
                 anns = [a for a in anns if a['category_id'] in catIds]
             if len(areaRng):
@@ -608,7 +609,7 @@ class COCO:
         """loadRes: the columns of results given as dicts (``anns``; pycocotools' branch
         by the first record) or already read (``cols``), each on an image of this
         dataset."""
-        if anns is not None:
+        if cols is None:
             if not isinstance(anns, list):
                 raise InvalidTypeError("results should be a list of objects, got %s" % type(anns).__name__)
             res._res_kind = kind = results_kind(anns)

@@ -17,9 +17,9 @@ import time
 import numpy as np
 
 from .. import _core
-from ..errors import InvalidFileError, InvalidOptionError
+from ..errors import InvalidFileError, InvalidOptionError, InvalidTypeError
 
-__all__ = ["read_bytes", "read_private", "open_json", "MappedText", "FileText", "load_json", "load_json_bytes",
+__all__ = ["check_path", "read_bytes", "read_private", "open_json", "MappedText", "FileText", "load_json", "load_json_bytes",
            "load_results_columns", "first_keypoints_len"]
 
 
@@ -28,7 +28,18 @@ def _cannot_read(path, e):
     return InvalidFileError("%s: cannot read the file (%s)" % (os.fspath(path), getattr(e, "strerror", None) or e))
 
 
+def check_path(path, what="file"):
+    """Refuse anything but a path (str, bytes, os.PathLike) with an InvalidTypeError naming
+    what was given: ``open()`` would take an int (or a bool) as a file descriptor, read
+    from it and close it (the caller's stdout, or block on stdin for 0)."""
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        fd = " (an int is not taken as a file descriptor)" if isinstance(path, (int, np.integer)) else ""
+        raise InvalidTypeError("%s should be a path (str, bytes or os.PathLike), got %s %.80r%s"
+                               % (what, type(path).__name__, path, fd))
+
+
 def read_bytes(path):
+    check_path(path)
     try:
         with open(path, "rb") as f:
             return f.read()
@@ -142,6 +153,7 @@ def open_json(path):
     other first byte), and a pipe or device that yields bytes no JSON text holds (NUL
     and other control bytes; ``/dev/zero`` and ``/dev/urandom`` end at the first
     chunk). A stream that keeps looking like JSON is read to its end."""
+    check_path(path)
     try:
         f = open(path, "rb")
         st = os.fstat(f.fileno())

@@ -38,17 +38,30 @@ def threshold_chunks(T):
     return [(s, min(s + step, T)) for s in range(0, T, step)]
 
 
+def _param_floats(name, value):
+    """float64 array of a parameter; ragged or non-numeric values name the parameter."""
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (ValueError, TypeError, OverflowError):
+        raise InvalidAnnotationError("%s should be numbers (a list, or a list of [lo, hi] pairs for areaRng), "
+                                     "got %r" % (name, value)) from None
+
+
 def check_params(iou_thrs, rec_thrs, max_dets, area_rng):
-    iou_thrs = np.asarray(iou_thrs, dtype=np.float64).reshape(-1)
-    rec_thrs = np.asarray(rec_thrs, dtype=np.float64).reshape(-1)
+    iou_thrs = _param_floats("iouThrs", iou_thrs).reshape(-1)
+    rec_thrs = _param_floats("recThrs", rec_thrs).reshape(-1)
     if iou_thrs.shape[0] == 0 or not np.isfinite(iou_thrs).all():
         raise InvalidAnnotationError("iouThrs should be a non-empty list of finite numbers, got %r" % (iou_thrs.tolist(),))
     if rec_thrs.shape[0] == 0 or not np.isfinite(rec_thrs).all():
         raise InvalidAnnotationError("recThrs should be a non-empty list of finite numbers")
-    md = sorted(int(m) for m in max_dets)
+    try:
+        md = sorted(int(m) for m in max_dets)
+    except (ValueError, TypeError, OverflowError):
+        raise InvalidAnnotationError("maxDets should be a non-empty list of non-negative integers, got %r"
+                                     % (max_dets,)) from None
     if not md or md[0] < 0:
         raise InvalidAnnotationError("maxDets should be a non-empty list of non-negative integers, got %r" % (list(max_dets),))
-    ar = np.asarray(area_rng, dtype=np.float64)
+    ar = _param_floats("areaRng", area_rng)
     if ar.ndim != 2 or ar.shape[1] != 2 or ar.shape[0] == 0:
         raise InvalidAnnotationError("areaRng should be a list of [lo, hi] pairs, got %r" % (area_rng,))
     return iou_thrs, rec_thrs, md, ar
