@@ -21,8 +21,11 @@ import zipfile
 
 import pytest
 
-#: The unpacked wheel's size limit (it was 16 MB with _core.c and debug information).
-MAX_WHEEL_BYTES = 4 * 1000 * 1000
+#: The unpacked wheel's size limit (it was 16 MB with _core.c and debug information). 4 MB
+#: held the COCO / VOC evaluator (3.6 MB installed); LVIS, semantic and panoptic metrics,
+#: the IoU family and rotated IoU took the installed package (with pip's bytecode) to 4.9
+#: MB: 2.1 MB of extension, 0.8 MB of Python and its bytecode, 0.6 MB of the demo data.
+MAX_WHEEL_BYTES = 6 * 1000 * 1000
 
 #: Tracked files that are not for the sdist: the top level's dot-folders and dot-files
 #: (CI configuration: .ci/, .github/; git's own: .gitignore).
