@@ -14,10 +14,10 @@ Timings are noisy on shared machines: compare the ratios of one run. PNG decodin
 is not timed: it costs both paths the same.
 """
 import argparse
-import time
 
 import numpy as np
 
+from bench.timing import median_time
 from fastap import reference
 from fastap.panoptic import pq_from_segment_maps
 
@@ -39,15 +39,6 @@ def make_case(rng, h, w, n_seg=40):
     return gt, gsegs, pred, psegs
 
 
-def _median_time(fn, repeat):
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times)), out
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m bench.panoptic", description=__doc__.split("\n\n")[0])
     ap.add_argument("--images", type=int, default=200)
@@ -63,8 +54,8 @@ def main(argv=None):
     g, gs, p, ps = (list(x) for x in zip(*cases))
     cats = [{"id": c, "isthing": int(c <= 0.6 * N_CATS)} for c in range(1, N_CATS + 1)]
     print("bench.panoptic: %d images of %d x %d, %d categories" % (args.images, args.width, args.height, N_CATS))
-    t_fa, r = _median_time(lambda: pq_from_segment_maps(g, gs, p, ps, cats, num_threads=args.threads), args.repeat)
-    t_np, ref = _median_time(lambda: reference.panoptic_quality(g, gs, p, ps, cats), args.repeat)
+    t_fa, r = median_time(lambda: pq_from_segment_maps(g, gs, p, ps, cats, num_threads=args.threads), args.repeat)
+    t_np, ref = median_time(lambda: reference.panoptic_quality(g, gs, p, ps, cats), args.repeat)
     same = r.to_panopticapi() == {k: v for k, v in ref.items() if k != "counts"}
     print("  fastap (C)          %8.3f s  %8.1f images/s" % (t_fa, args.images / t_fa))
     print("  NumPy reference     %8.3f s  %8.1f images/s" % (t_np, args.images / t_np))

@@ -14,10 +14,10 @@ ratio of the medians of --repeat runs is printed. Timings are noisy on shared ma
 compare the ratios of one run.
 """
 import argparse
-import time
 
 import numpy as np
 
+from bench.timing import median_time
 from fastap import reference
 from fastap.semantic import SemanticEvaluator
 
@@ -34,15 +34,6 @@ def make_maps(n, h, w, k, seed=0):
     gt = np.ascontiguousarray(gt)
     gt[rng.random((n, h, w)) < 0.05] = 255
     return gt, np.ascontiguousarray(pred)
-
-
-def _median_time(fn, repeat):
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times)), out
 
 
 def main(argv=None):
@@ -82,8 +73,8 @@ def main(argv=None):
             total += reference.semantic_confusion(labels, g, K)
         return total
 
-    t_fa, c_fa = _median_time(run_fastap, args.repeat)
-    t_np, c_np = _median_time(run_numpy, args.repeat)
+    t_fa, c_fa = median_time(run_fastap, args.repeat)
+    t_np, c_np = median_time(run_numpy, args.repeat)
     same = np.array_equal(c_fa, c_np)
     mpix = n * args.height * args.width / 1e6
     print("  fastap (C)          %8.3f s  %8.1f Mpixel/s" % (t_fa, mpix / t_fa))
