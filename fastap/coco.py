@@ -114,6 +114,7 @@ from .checks import warn_empty
 from .columns import param_ids, refuse_repeated_pooled, sorted_ids_list, unique_ids
 from .errors import InvalidAnnotationError, InvalidOptionError
 from .evalpass import run_pass
+from .geometry import DILATION_RATIO
 from .params import Params, check_iou_type
 from .protocols.coco import check_params, coco_match, per_class_table, summarize
 from .reports.orchestrate import ReportMethods
@@ -351,7 +352,7 @@ def _gather_annotations(ev, p):
     else:
         gts = gt_coco.loadAnns(gt_coco.getAnnIds(imgIds=p.imgIds))
         dts = dt_coco.loadAnns(dt_coco.getAnnIds(imgIds=p.imgIds))
-    if p.iouType == "segm":
+    if p.iouType in ("segm", "boundary"):
         for anns, coco in ((gts, gt_coco), (dts, dt_coco)):
             for ann in anns:
                 ann["segmentation"] = _ann_to_rle(coco, ann, gt_coco)
@@ -710,7 +711,7 @@ class COCOeval(ReportMethods):
     * ``evalImgs``, ``ious``, ``_gts`` and ``_dts`` of the C pass are built when read.
     """
 
-    def __init__(self, cocoGt=None, cocoDt=None, iouType='segm', num_threads=None):
+    def __init__(self, cocoGt=None, cocoDt=None, iouType='segm', num_threads=None, dilation_ratio=DILATION_RATIO):
         if not iouType:
             print('iouType not specified. use default iouType segm')
         self.cocoGt = cocoGt
@@ -730,6 +731,7 @@ class COCOeval(ReportMethods):
         self.ious = {}
         self._pass = None            # the EvalPass of the last evaluate() (fastap.evalpass)
         self.num_threads = num_threads
+        self.dilation_ratio = dilation_ratio    # iouType "boundary" (boundary-iou-api's; LVIS: 0.008)
         if cocoGt is not None:
             self.params.imgIds = sorted_ids_list(cocoGt.getImgIds())
             self.params.catIds = sorted(cocoGt.getCatIds())
@@ -819,7 +821,7 @@ class COCOeval(ReportMethods):
             p.iouType = 'segm' if p.useSegm == 1 else 'bbox'
             print('useSegm (deprecated) is not None. Running {} evaluation'.format(p.iouType))
         print('Evaluate annotation type *{}*'.format(p.iouType))
-        check_iou_type(p.iouType, "params.iouType")
+        check_iou_type(p.iouType, "params.iouType", boundary=True)
         # pycocotools: p.imgIds = list(np.unique(p.imgIds)); the same ids as Python ints
         # (10x faster to make for 100k images), checked as one array
         img_ids = unique_ids(param_ids("params", "imgIds", p.imgIds))
@@ -847,11 +849,13 @@ class COCOeval(ReportMethods):
             if getattr(self, name) is None:
                 raise InvalidAnnotationError("COCOeval.%s is None: assign a COCO object (e.g. cocoGt.loadRes(results)) "
                                              "before evaluate()" % name)
-        gt = columns_of(self.cocoGt, "gt", iou_type=p.iouType, img_ids=img_ids)
-        dt = columns_of(self.cocoDt, "dt", iou_type=p.iouType, img_ids=img_ids)
+        col_type = "segm" if p.iouType == "boundary" else p.iouType     # the same records as segm
+        gt = columns_of(self.cocoGt, "gt", iou_type=col_type, img_ids=img_ids)
+        dt = columns_of(self.cocoDt, "dt", iou_type=col_type, img_ids=img_ids)
         iou_thrs, rec_thrs, md, ar = check_params(p.iouThrs, p.recThrs, p.maxDets, p.areaRng)
         attach = iou_attacher(self.cocoGt, self.cocoDt, p.iouType, getattr(p, "kpt_oks_sigmas", None), md[-1],
-                              iou_thrs, p.useCats, gt["iscrowd"], self.num_threads)
+                              iou_thrs, p.useCats, gt["iscrowd"], self.num_threads,
+                              dilation_ratio=getattr(self, "dilation_ratio", DILATION_RATIO))
         cats = getattr(self.cocoGt, "cats", None)
         names = {c: v.get("name", c) for c, v in cats.items()} if cats else None
         ps = run_pass(gt, dt, img_ids, cat_ids, bool(p.useCats), iou_thrs, rec_thrs, md, ar, p.areaRngLbl,
