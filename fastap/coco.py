@@ -108,7 +108,8 @@ from operator import is_, itemgetter
 import numpy as np
 
 from . import mask as maskUtils
-from ._core import accumulate_blocks, area_eval_img_dicts, box_iou, gather_eval_imgs, gather_layout
+from ._core import (accumulate_blocks, area_eval_img_dicts, box_iou, gather_eval_imgs, gather_layout,
+                    rle_set_boundary, rle_set_from_objects)
 from .adapters.cocodata import COCO, columns_of, iou_attacher
 from .checks import warn_empty
 from .columns import param_ids, refuse_repeated_pooled, sorted_ids_list, unique_ids
@@ -676,6 +677,28 @@ def _check_entries(ents, cat, area, img_ids):
 _PER_IMAGE = ("_prepare", "evaluateImg")
 
 
+def _boundary_rles(rles, dilation_ratio):
+    """Compressed RLE dicts of the boundaries of compressed RLE dicts (geometry.attach_boundary_iou's rule)."""
+    n = len(rles)
+    st = rle_set_from_objects(rles, np.full(n, -1, np.int64), np.full(n, -1, np.int64))
+    b = rle_set_boundary(st, float(dilation_ratio))
+    off, cnts, hw = b["off"], b["cnts"], b["hw"]
+    return [maskUtils.frPyObjects({"size": [int(hw[i, 0]), int(hw[i, 1])], "counts": cnts[off[i]:off[i + 1]].tolist()},
+                                  int(hw[i, 0]), int(hw[i, 1])) for i in range(n)]
+
+
+def _boundary_ious(d, g, crowd, dilation_ratio):
+    """boundary-iou-api's computeBoundaryIoU: float64 [D, G] min(mask IoU, boundary IoU),
+    the mask IoU against crowd ground truth; [] when either side is empty."""
+    m = maskUtils.iou(d, g, crowd)
+    if not len(d) or not len(g):
+        return m
+    b = maskUtils.iou(_boundary_rles(d, dilation_ratio), _boundary_rles(g, dilation_ratio), crowd)
+    keep = np.asarray(crowd) == 0
+    m[:, keep] = np.minimum(m[:, keep], b[:, keep])
+    return m
+
+
 def _python_flow(cls, iou_type):
     """True when cls overrides a per-image method evaluate() would call (then
     pycocotools' own evaluate() flow runs, calling them)."""
@@ -911,6 +934,10 @@ class COCOeval(ReportMethods):
         if len(gt) == 0 and len(dt) == 0:
             return []
         dt = _by_score(dt, p.maxDets[-1])
+        if p.iouType == 'boundary':
+            crowd = [int(o.get('iscrowd', 0)) for o in gt]
+            return _boundary_ious([o['segmentation'] for o in dt], [o['segmentation'] for o in gt], crowd,
+                                  getattr(self, "dilation_ratio", DILATION_RATIO))
         if p.iouType == 'segm':
             g = [o['segmentation'] for o in gt]
             d = [o['segmentation'] for o in dt]
@@ -918,7 +945,7 @@ class COCOeval(ReportMethods):
             g = [o['bbox'] for o in gt]
             d = [o['bbox'] for o in dt]
         else:
-            raise InvalidOptionError("computeIoU: iouType should be 'bbox' or 'segm', got %r (keypoints use "
+            raise InvalidOptionError("computeIoU: iouType should be 'bbox', 'segm' or 'boundary', got %r (keypoints use "
                                      "computeOks)" % (p.iouType,))
         crowd = [int(o.get('iscrowd', 0)) for o in gt]
         return maskUtils.iou(d, g, crowd)

@@ -233,3 +233,85 @@ def test_boundary_crowd_ground_truth_uses_mask_iou():
 def test_boundary_iou_type_refused_where_unsupported():
     with pytest.raises(ValueError, match="boundary"):
         fastap.COCOeval(None, None, "edges")
+
+
+def test_boundary_python_flow_equals_c_flow():
+    """A subclass overriding a per-image method runs pycocotools' Python flow, whose
+    computeIoU then computes Boundary IoU itself: the same numbers as the C pass."""
+    ds, res = make_segm_coco(7, n_images=8, dets_per_image=10, edge_cases=True, image_size=(120, 90))
+
+    class Sub(fastap.COCOeval):
+        def evaluateImg(self, imgId, catId, aRng, maxDet):
+            return super().evaluateImg(imgId, catId, aRng, maxDet)
+
+    ev = _fastap(ds, res)
+    with quiet():
+        sub = Sub(ev.cocoGt, ev.cocoDt, "boundary")
+        sub.evaluate()
+        sub.accumulate()
+        sub.summarize()
+    assert_same_eval(ev, sub)
+    ref = _reference(ds, res)
+    for key, v in ref.ious.items():
+        assert np.array_equal(np.asarray(v), np.asarray(sub.ious[key])), key
+
+
+def _arrays(ds, res):
+    gt = {k: [a.get(k, 0) for a in ds["annotations"]] for k in ("image_id", "category_id", "iscrowd", "area", "id")}
+    gt["segmentation"] = [a["segmentation"] for a in ds["annotations"]]
+    gt["bbox"] = np.array([a["bbox"] for a in ds["annotations"]], float)
+    dt = {k: [r[k] for r in res] for k in ("image_id", "category_id", "score")}
+    dt["segmentation"] = [r["segmentation"] for r in res]
+    sizes = {im["id"]: (im["height"], im["width"]) for im in ds["images"]}
+    return gt, dt, sizes
+
+
+def test_boundary_array_api_equals_reference():
+    ds, res = make_segm_coco(8, n_images=10, dets_per_image=12, edge_cases=True, image_size=(150, 110))
+    ref = _reference(ds, res)
+    gt, dt, sizes = _arrays(ds, res)
+    r = fastap.evaluate(gt, dt, iou_type="boundary", image_sizes=sizes, img_ids=[im["id"] for im in ds["images"]],
+                        cat_ids=[c["id"] for c in ds["categories"]])
+    assert np.array_equal(r.precision, ref.eval["precision"])
+    assert np.array_equal(r.recall, ref.eval["recall"])
+    # COCO objects through the array API, and the LVIS ratio
+    ev = _fastap(ds, res)
+    r2 = fastap.evaluate(ev.cocoGt, ev.cocoDt, iou_type="boundary")
+    assert np.array_equal(r2.precision, ref.eval["precision"])
+    ref8 = _reference(ds, res, 0.008)
+    r3 = fastap.evaluate(gt, dt, iou_type="boundary", image_sizes=sizes, dilation_ratio=0.008,
+                         img_ids=[im["id"] for im in ds["images"]], cat_ids=[c["id"] for c in ds["categories"]])
+    assert np.array_equal(r3.precision, ref8.eval["precision"])
+    assert not np.array_equal(r3.precision, r.precision)
+
+
+def test_boundary_from_results_file(tmp_path):
+    """Results read from a file keep their compressed strings in the text (a lazy RLE
+    set): their boundaries are decoded from there."""
+    import json
+    ds, res = make_segm_coco(9, n_images=8, dets_per_image=10, edge_cases=True, image_size=(130, 100))
+    ref = _reference(ds, res)
+    gp, dp = tmp_path / "gt.json", tmp_path / "dt.json"
+    gp.write_text(json.dumps(ds))
+    dp.write_text(json.dumps(res))
+    with quiet():
+        gt = fastap.COCO(str(gp))
+        dt = gt.loadRes(str(dp))
+        ev = fastap.COCOeval(gt, dt, "boundary")
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    assert_same_eval(ref, ev)
+
+
+def test_boundary_bad_options():
+    ds, res = make_segm_coco(1, n_images=3, dets_per_image=3, image_size=(60, 50))
+    gt, dt, sizes = _arrays(ds, res)
+    with pytest.raises(ValueError, match="dilation_ratio"):
+        fastap.evaluate(gt, dt, iou_type="boundary", image_sizes=sizes, dilation_ratio=-0.5)
+    with pytest.warns(fastap.errors.IgnoredArgumentWarning, match="dilation_ratio"):
+        fastap.evaluate(gt, dt, iou_type="segm", image_sizes=sizes, dilation_ratio=0.01)
+    with pytest.raises(ValueError, match="lvis"):
+        fastap.evaluate(gt, dt, iou_type="boundary", protocol="lvis", image_sizes=sizes)
+    with pytest.raises(ValueError, match="boundary"):
+        fastap.Evaluator(iou_type="boundary")
