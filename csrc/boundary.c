@@ -74,9 +74,9 @@ static inline void put(runs_out *o, int bit, int64_t len)
 
 /* mask (bh x bw, column-major) -> its erosion by the (2d+1) square, background outside,
  * into er; cnt: int64 [bh] scratch. */
-static void erode(const uint8_t *mask, int64_t bh, int64_t bw, int64_t d, uint8_t *er, int64_t *cnt)
+static void erode(const uint8_t *mask, int64_t bh, int64_t bw, int64_t d, uint8_t *er, int32_t *cnt)
 {
-    int64_t x, y, need = 2 * d + 1;
+    int64_t x, y, need = 2 * d + 1;   /* <= min(bh, bw) <= 65536 below: int32 counts */
     memset(er, 0, (size_t)(bh * bw));
     if (need > bh || need > bw) return;
     /* along each column: a run [a, b) of 1s keeps [a + d, b - d) */
@@ -94,13 +94,17 @@ static void erode(const uint8_t *mask, int64_t bh, int64_t bw, int64_t d, uint8_
     }
     /* along each row, in place: pixel (x - d, y) stays when columns x - 2d .. x all hold
      * it; column x - d is written after column x - d was read (d >= 1) */
-    memset(cnt, 0, (size_t)bh * sizeof(int64_t));
+    memset(cnt, 0, (size_t)bh * sizeof(int32_t));
     for (x = 0; x < bw; x++) {
-        uint8_t *col = er + x * bh;
-        for (y = 0; y < bh; y++) cnt[y] = col[y] ? (cnt[y] < need ? cnt[y] + 1 : need) : 0;
+        const uint8_t *col = er + x * bh;
+        int32_t nd = (int32_t)need;
+        for (y = 0; y < bh; y++) {       /* branch-free: the compiler vectorises it */
+            int32_t c = cnt[y] + 1;
+            cnt[y] = (c < nd ? c : nd) * (int32_t)(col[y] != 0);
+        }
         if (x >= 2 * d) {
             uint8_t *out = er + (x - d) * bh;
-            for (y = 0; y < bh; y++) out[y] = (uint8_t)(cnt[y] >= need);
+            for (y = 0; y < bh; y++) out[y] = (uint8_t)(cnt[y] >= nd);
         }
     }
     memset(er, 0, (size_t)(d * bh));
@@ -110,7 +114,7 @@ static void erode(const uint8_t *mask, int64_t bh, int64_t bw, int64_t d, uint8_
 int64_t fa_rle_boundary(const fa_rle *r, int64_t d, void *scratch, uint32_t *cnts)
 {
     int64_t cr[4], bw, bh, h = r->h, n = r->h > 0 && r->w > 0 ? r->h * r->w : 0, pos = 0, i, x, y;
-    int64_t *cnt = (int64_t *)scratch;
+    int32_t *cnt = (int32_t *)scratch;
     uint8_t *mask, *er;
     runs_out o = {cnts, 0, 0, 0};
     if (n == 0) {
@@ -125,7 +129,7 @@ int64_t fa_rle_boundary(const fa_rle *r, int64_t d, void *scratch, uint32_t *cnt
         cnts[0] = (uint32_t)n;
         return 1;
     }
-    mask = (uint8_t *)(cnt + bh);
+    mask = (uint8_t *)scratch + 8 * bh;
     er = mask + bw * bh;
     memset(mask, 0, (size_t)(bw * bh));
     for (i = 0; i < r->m && pos < n; i++) {
@@ -143,9 +147,17 @@ int64_t fa_rle_boundary(const fa_rle *r, int64_t d, void *scratch, uint32_t *cnt
     erode(mask, bh, bw, d, er, cnt);
     put(&o, 0, cr[0] * h);
     for (x = 0; x < bw; x++) {
-        const uint8_t *mc = mask + x * bh, *ec = er + x * bh;
+        const uint8_t *mc = mask + x * bh;
+        uint8_t *bc = er + x * bh;
+        for (y = 0; y < bh; y++) bc[y] = (uint8_t)(mc[y] & (bc[y] ^ 1));   /* the boundary */
         put(&o, 0, cr[2]);
-        for (y = 0; y < bh; y++) put(&o, mc[y] && !ec[y], 1);
+        y = 0;
+        while (y < bh) {
+            uint8_t v = bc[y];
+            int64_t s = y;
+            while (y < bh && bc[y] == v) y++;
+            put(&o, v, y - s);
+        }
         put(&o, 0, h - cr[3]);
     }
     put(&o, 0, n - cr[1] * h);

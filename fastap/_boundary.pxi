@@ -103,6 +103,13 @@ def rle_set_boundary(dict st, double dilation_ratio=0.02, whole=None, skip=None,
     cnts = np.ascontiguousarray(st["cnts"], dtype=np.uint32)
     cdef Py_ssize_t n = hw.shape[0], c, nc
     cdef int64_t pos = 0, total = 0
+    if off.shape[0] != n + 1 or off[0] != 0 or (n and (np.any(np.diff(off) < 0) or off[n] > cnts.shape[0])):
+        raise ValueError("rle_set_boundary: 'off' should be %d nondecreasing offsets from 0 into 'cnts'" % (n + 1))
+    if n and (hw.min() < 0 or np.any(hw[:, 0] * hw[:, 1] > 4294967295)):
+        raise ValueError("rle_set_boundary: 'hw' should hold sizes >= 0 with h*w < 2**32")
+    lz = st.get("lazy")
+    if lz is not None and (np.shape(lz) != (n, 4) or "src" not in st):
+        raise ValueError("rle_set_boundary: 'lazy' should be int64 [%d, 4], with 'src'" % n)
     flags = []
     for name, f in (("whole", whole), ("skip", skip)):
         f = np.zeros(max(n, 1), np.uint8) if f is None else np.ascontiguousarray(f, dtype=bool).view(np.uint8)
@@ -128,7 +135,6 @@ def rle_set_boundary(dict st, double dilation_ratio=0.02, whole=None, skip=None,
     job.skip = &sv[0]
     job.ratio = dilation_ratio
     job.lens = &lv[0]
-    lz = st.get("lazy")
     if lz is not None:
         zv = np.ascontiguousarray(lz, dtype=np.int64)
         src = _jr_bytes_view(st["src"], "rle_set_boundary")

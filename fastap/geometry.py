@@ -268,8 +268,9 @@ def segm_result_boxes(rles, given_bbox):
 
 def attach_rle_iou(tables, gt_rles, dt_rles, cut, num_threads=None):
     """Mask IoU (pycocotools maskUtils.iou, crowd rule) of every (category, image) run of
-    ``tables``; RLE sets in the input columns' order."""
-    _core.rle_iou_tables(tables.core, gt_rles, tables.gt_index, dt_rles, tables.dt_index, int(cut),
+    ``tables``; RLE sets in the input columns' order. Returns (IoUs float64 [total],
+    dt_iou_off int64 [n_dt]): their layout (``CocoTables.iou_layout``)."""
+    return _core.rle_iou_tables(tables.core, gt_rles, tables.gt_index, dt_rles, tables.dt_index, int(cut),
                          num_threads=num_threads)
 
 
@@ -284,13 +285,19 @@ def attach_boundary_iou(tables, gt_rles, dt_rles, gt_crowd, cut, dilation_ratio=
     if not isinstance(dilation_ratio, (int, float, np.floating, np.integer)) or isinstance(dilation_ratio, bool) \
             or not np.isfinite(dilation_ratio) or dilation_ratio < 0:
         raise InvalidOptionError("dilation_ratio should be a finite number >= 0, got %r" % (dilation_ratio,))
-    attach_rle_iou(tables, gt_rles, dt_rles, cut, num_threads=num_threads)
-    mask_iou = tables.core.extra["iou"].copy()
+    iou, dt_iou_off = attach_rle_iou(tables, gt_rles, dt_rles, cut, num_threads=num_threads)
+    mask_iou = tables.core.extra["iou"]           # the next attach makes a new buffer
     n_gt, n_dt = gt_rles["hw"].shape[0], dt_rles["hw"].shape[0]
     used_gt = np.zeros(n_gt, bool)
     used_gt[np.asarray(tables.gt_index, np.int64)] = True
+    # only detections with a positive mask IoU need their boundary: min(0, b) is 0
     used_dt = np.zeros(n_dt, bool)
-    used_dt[np.asarray(tables.dt_index, np.int64)] = True
+    kept = np.flatnonzero(dt_iou_off >= 0)
+    if iou.shape[0] and kept.shape[0]:
+        order = np.argsort(dt_iou_off[kept], kind="stable")
+        starts = dt_iou_off[kept[order]]                 # rows are packed: [0, total) in order
+        positive = np.logical_or.reduceat(iou > 0, starts)
+        used_dt[np.asarray(tables.dt_index, np.int64)[kept[order[positive]]]] = True
     crowd = np.asarray(gt_crowd).reshape(-1).astype(bool)
     gb = _core.rle_set_boundary(gt_rles, float(dilation_ratio), whole=crowd, skip=~used_gt, num_threads=num_threads)
     db = _core.rle_set_boundary(dt_rles, float(dilation_ratio), skip=~used_dt, num_threads=num_threads)

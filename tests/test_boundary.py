@@ -315,3 +315,15 @@ def test_boundary_bad_options():
         fastap.evaluate(gt, dt, iou_type="boundary", protocol="lvis", image_sizes=sizes)
     with pytest.raises(ValueError, match="boundary"):
         fastap.Evaluator(iou_type="boundary")
+
+
+def test_boundary_set_refuses_inconsistent_sets():
+    st = _core.rle_set_from_objects([fmask.encode(np.asfortranarray(np.ones((4, 5), np.uint8)))],
+                                    np.array([-1]), np.array([-1]))
+    for key, bad in (("off", np.array([0, 99], np.int64)), ("off", np.array([1, 2], np.int64)),
+                     ("off", np.array([0], np.int64)), ("hw", np.array([[-1, 5]], np.int64)),
+                     ("hw", np.array([[1 << 20, 1 << 20]], np.int64))):
+        with pytest.raises(ValueError, match=key):
+            _core.rle_set_boundary(dict(st, **{key: bad}), 0.02)
+    b = _core.rle_set_boundary(st, 0.02)
+    assert b["cnts"].tolist() == [0, 5, 2, 2, 2, 2, 2, 5] and b["area"][0] == 14     # a 1-pixel ring
