@@ -108,8 +108,13 @@ def rle_set_boundary(dict st, double dilation_ratio=0.02, whole=None, skip=None,
     if n and (hw.min() < 0 or np.any(hw[:, 0] * hw[:, 1] > 4294967295)):
         raise ValueError("rle_set_boundary: 'hw' should hold sizes >= 0 with h*w < 2**32")
     lz = st.get("lazy")
-    if lz is not None and (np.shape(lz) != (n, 4) or "src" not in st):
-        raise ValueError("rle_set_boundary: 'lazy' should be int64 [%d, 4], with 'src'" % n)
+    if lz is not None:
+        lz = np.asarray(lz)
+        if lz.shape != (n, 4) or "src" not in st:
+            raise ValueError("rle_set_boundary: 'lazy' should be int64 [%d, 4], with 'src'" % n)
+        at = lz[lz[:, 0] >= 0]
+        if at.shape[0] and (at[:, 1].min() < 0 or (at[:, 0] + at[:, 1]).max() > len(memoryview(st["src"]))):
+            raise ValueError("rle_set_boundary: 'lazy' should locate strings inside 'src'")
     flags = []
     for name, f in (("whole", whole), ("skip", skip)):
         f = np.zeros(max(n, 1), np.uint8) if f is None else np.ascontiguousarray(f, dtype=bool).view(np.uint8)

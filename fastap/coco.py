@@ -1,5 +1,5 @@
 """Drop-in replacements for pycocotools' ``COCO`` and ``COCOeval`` (iouType "bbox",
-"segm" and "keypoints").
+"segm" and "keypoints"; also boundary-iou-api's "boundary").
 
 The object model is pycocotools' own, because frameworks use it, not only its numbers:
 ``params`` is edited in place after construction; ``coco.dataset = d;
@@ -715,6 +715,13 @@ class COCOeval(ReportMethods):
     ``summarize()``; results in ``eval['precision']`` float64 [T, R, K, A, M],
     ``eval['recall']`` [T, K, A, M], ``eval['scores']`` [T, R, K, A, M] and ``stats``
     float64[12]. ``num_threads`` (fastap only) limits the threads used.
+
+    ``iouType="boundary"`` is boundary-iou-api's Boundary AP (its COCOeval's
+    ``computeBoundaryIoU``): the masks of "segm", matched by min(mask IoU, IoU of their
+    boundaries) against non-crowd ground truth and by the mask IoU against crowd ground
+    truth; a boundary is the mask minus its erosion by a 3x3 square repeated
+    max(1, round(``dilation_ratio`` x image diagonal)) times, the image border eroding it
+    too (``dilation_ratio`` 0.02, boundary-iou-api's COCO setting; 0.008 for LVIS).
 
     The object model is pycocotools': ``cocoDt`` may be given later (``COCOeval(gt)``,
     then ``ev.cocoDt = ...``); ``cocoDt``, ``cocoGt`` and ``params`` may change between

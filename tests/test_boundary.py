@@ -302,6 +302,8 @@ def test_boundary_from_results_file(tmp_path):
         ev.accumulate()
         ev.summarize()
     assert_same_eval(ref, ev)
+    from fastap.adapters.cocodata import rles_of
+    assert "lazy" in rles_of(dt, gt, "dt")           # the path this test is for
 
 
 def test_boundary_bad_options():
@@ -325,5 +327,7 @@ def test_boundary_set_refuses_inconsistent_sets():
                      ("hw", np.array([[1 << 20, 1 << 20]], np.int64))):
         with pytest.raises(ValueError, match=key):
             _core.rle_set_boundary(dict(st, **{key: bad}), 0.02)
+    with pytest.raises(ValueError, match="lazy"):
+        _core.rle_set_boundary(dict(st, lazy=np.array([[0, 999, 3, 0]], np.int64), src=b"abc"), 0.02)
     b = _core.rle_set_boundary(st, 0.02)
     assert b["cnts"].tolist() == [0, 5, 2, 2, 2, 2, 2, 5] and b["area"][0] == 14     # a 1-pixel ring
