@@ -744,6 +744,11 @@ class COCOeval(ReportMethods):
     def __init__(self, cocoGt=None, cocoDt=None, iouType='segm', num_threads=None, dilation_ratio=DILATION_RATIO):
         if not iouType:
             print('iouType not specified. use default iouType segm')
+        if isinstance(num_threads, float) and not num_threads.is_integer():
+            # boundary-iou-api's COCOeval(cocoGt, cocoDt, iouType, dilation_ratio)
+            raise InvalidOptionError("COCOeval: the 4th argument is num_threads, got %r; boundary-iou-api's "
+                                     "dilation_ratio is given by name here: COCOeval(cocoGt, cocoDt, 'boundary', "
+                                     "dilation_ratio=%r)" % (num_threads, num_threads))
         self.cocoGt = cocoGt
         self.cocoDt = cocoDt
         self._fa_eimgs = defaultdict(list)   # evalImgs (see the evalImgs property)

@@ -331,3 +331,9 @@ def test_boundary_set_refuses_inconsistent_sets():
         _core.rle_set_boundary(dict(st, lazy=np.array([[0, 999, 3, 0]], np.int64), src=b"abc"), 0.02)
     b = _core.rle_set_boundary(st, 0.02)
     assert b["cnts"].tolist() == [0, 5, 2, 2, 2, 2, 2, 5] and b["area"][0] == 14     # a 1-pixel ring
+
+
+def test_boundary_iou_api_positional_dilation_ratio_is_named_in_the_error():
+    """boundary-iou-api's COCOeval takes dilation_ratio 4th; fastap's 4th is num_threads."""
+    with pytest.raises(ValueError, match="dilation_ratio=0.008"):
+        fastap.COCOeval(None, None, "boundary", 0.008)
