@@ -868,6 +868,24 @@ void fa_rle_iou_strided(const fa_rle *dt, const double *dt_bb, int64_t m, const 
                         int64_t stride_dt, int64_t stride_gt);
 
 /* ------------------------------------------------------------------------------------
+ * boundary.c -- mask boundaries for Boundary IoU (boundary-iou-api's definition)
+ * ------------------------------------------------------------------------------------
+ * boundary = mask minus its erosion by a 3x3 square repeated d times, pixels outside the
+ * image counted as background (cv2.erode of the mask padded by one zero pixel). */
+
+/* d = max(1, round(ratio * sqrt(h^2 + w^2))), rounding half to even as Python's round. */
+int64_t fa_boundary_dilation(int64_t h, int64_t w, double ratio);
+
+/* Sizes for fa_rle_boundary of r: returns the capacity (uint32 entries) of cnts, and sets
+ * *scratch_bytes (both depend on the mask's bounding box only). */
+int64_t fa_rle_boundary_sizes(const fa_rle *r, size_t *scratch_bytes);
+
+/* RLE (same h x w) of the boundary of r with erosion depth d >= 1 into cnts; returns m.
+ * scratch: fa_rle_boundary_sizes bytes, 8-byte aligned. Counts that do not sum to h*w
+ * are read up to h*w (a shorter sum: the rest is background). No allocation. */
+int64_t fa_rle_boundary(const fa_rle *r, int64_t d, void *scratch, uint32_t *cnts);
+
+/* ------------------------------------------------------------------------------------
  * confusion.c -- the confusion matrix of semantic segmentation label maps
  * ------------------------------------------------------------------------------------ */
 

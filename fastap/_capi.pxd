@@ -282,6 +282,10 @@ cdef extern from "fastap.h" nogil:
         int64_t m
         const uint32_t *cnts
 
+    # ---- boundary.c -------------------------------------------------------------------
+    int64_t fa_boundary_dilation(int64_t h, int64_t w, double ratio)
+    int64_t fa_rle_boundary_sizes(const fa_rle *r, size_t *scratch_bytes)
+    int64_t fa_rle_boundary(const fa_rle *r, int64_t d, void *scratch, uint32_t *cnts)
     int64_t fa_rle_encode(const uint8_t *mask, int64_t h, int64_t w, uint32_t *cnts)
     int fa_rle_decode(const fa_rle *r, uint8_t *mask)
     uint64_t fa_rle_area(const fa_rle *r)

@@ -1402,3 +1402,4 @@ def _oks_exp_mode(str mode):
 
 
 include "_rotated.pxi"
+include "_boundary.pxi"

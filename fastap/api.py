@@ -18,7 +18,7 @@ from .checks import check_arrays_pass, check_arrays_voc, warn, warn_empty
 from .columns import box_column, check_box_format, dt_columns, float_column, gt_columns, param_ids, sorted_ids_list, unique_ids
 from .errors import IgnoredArgumentWarning, InvalidAnnotationError, InvalidOptionError, InvalidTypeError
 from .evalpass import run_pass
-from .geometry import attach_oks, attach_rle_iou, keypoint_result_boxes, rles_from_objects, segm_result_boxes
+from .geometry import DILATION_RATIO, attach_boundary_iou, attach_oks, attach_rle_iou, keypoint_result_boxes, rles_from_objects, segm_result_boxes
 from .params import Params, check_iou_type
 from .protocols.coco import (KPT_STAT_NAMES, STAT_NAMES, check_params, per_class_means, per_class_table,
                              resolve_params, summarize)
@@ -108,7 +108,7 @@ def table_to_csv(table, path_or_file):
 def evaluate(gt, dt, protocol="coco", iou_thresholds=None, rec_thresholds=None, max_dets=None,
              area_ranges=None, area_labels=None, img_ids=None, cat_ids=None, use_cats=True,
              box_format="xywh", iou_threshold=None, plus_one=None, num_threads=None,
-             iou_type="bbox", image_sizes=None, kpt_oks_sigmas=None):
+             iou_type="bbox", image_sizes=None, kpt_oks_sigmas=None, dilation_ratio=None):
     """Evaluate detections against ground truth given as NumPy arrays.
 
     The COCO protocol is :func:`evaluate_pass` (pycocotools' ``evaluate()``) followed by
@@ -162,8 +162,10 @@ def evaluate(gt, dt, protocol="coco", iou_thresholds=None, rec_thresholds=None, 
         VOC only: the devkit's +1 pixel IoU convention (default True).
     num_threads : int, optional
         Threads for the C kernels (default: all cores / OMP_NUM_THREADS).
-    iou_type : {"bbox", "segm", "keypoints"}, optional
-        "bbox", "segm" (mask IoU) or "keypoints" (OKS), COCO protocol only.
+    iou_type : {"bbox", "segm", "boundary", "keypoints"}, optional
+        "bbox", "segm" (mask IoU), "boundary" (Boundary IoU: the masks of "segm", matched by
+        min(mask IoU, IoU of their boundaries), the mask IoU against crowd ground truth, as
+        boundary-iou-api) or "keypoints" (OKS), COCO protocol only.
         segm: ``gt["segmentation"]`` and ``dt["segmentation"]`` hold one mask per record
         in any of pycocotools' forms (polygon lists, RLE dicts with ``counts`` as
         bytes / str / list); detections' ``area`` is the mask's area and their ``bbox``
@@ -174,6 +176,9 @@ def evaluate(gt, dt, protocol="coco", iou_thresholds=None, rec_thresholds=None, 
         the keypoints' box as pycocotools' loadRes makes them; ``kpt_oks_sigmas``
         float[K] (default COCO's 17). Defaults change as pycocotools' Params do
         (keypoints: ``max_dets=[20]``, areas all/medium/large).
+    dilation_ratio : float, optional
+        iou_type "boundary" only: the boundary's width as a fraction of the image diagonal
+        (default 0.02, boundary-iou-api's COCO setting; its LVIS setting is 0.008).
 
     Returns
     -------
@@ -189,7 +194,7 @@ def evaluate(gt, dt, protocol="coco", iou_thresholds=None, rec_thresholds=None, 
         (``IgnoredArgumentWarning``).
     """
     _check_protocol(protocol)
-    check_iou_type(iou_type, "iou_type")
+    check_iou_type(iou_type, "iou_type", boundary=True)
     check_box_format(box_format)
     _check_arguments(protocol, iou_threshold, plus_one, iou_thresholds=iou_thresholds,
                      rec_thresholds=rec_thresholds, max_dets=max_dets, area_ranges=area_ranges,
@@ -215,7 +220,7 @@ def evaluate(gt, dt, protocol="coco", iou_thresholds=None, rec_thresholds=None, 
         return res
     return accumulate(evaluate_pass(gt, dt, iou_thresholds, rec_thresholds, max_dets, area_ranges, area_labels,
                                     img_ids, cat_ids, use_cats, box_format, num_threads, iou_type, image_sizes,
-                                    kpt_oks_sigmas, protocol=protocol))
+                                    kpt_oks_sigmas, protocol=protocol, dilation_ratio=dilation_ratio))
 
 
 _COCO_ONLY = ("iou_thresholds", "rec_thresholds", "max_dets", "area_ranges", "area_labels", "kpt_oks_sigmas",
@@ -242,14 +247,19 @@ def _check_arguments(protocol, iou_threshold, plus_one, **coco_only):
 
 def evaluate_pass(gt, dt, iou_thresholds=None, rec_thresholds=None, max_dets=None, area_ranges=None,
                   area_labels=None, img_ids=None, cat_ids=None, use_cats=True, box_format="xywh",
-                  num_threads=None, iou_type="bbox", image_sizes=None, kpt_oks_sigmas=None, protocol="coco"):
+                  num_threads=None, iou_type="bbox", image_sizes=None, kpt_oks_sigmas=None, protocol="coco",
+                  dilation_ratio=None):
     """pycocotools' ``evaluate()`` over the inputs of :func:`evaluate` (same
     parameters): returns the :class:`~fastap.evalpass.EvalPass`, which
     :func:`accumulate` turns into an :class:`EvalResult`.
 
     With a :class:`fastap.COCO` ground truth, its annotation ids must be unique
     (pycocotools would evaluate the last of a duplicated id twice)."""
-    check_iou_type(iou_type, "iou_type")
+    check_iou_type(iou_type, "iou_type", boundary=True)
+    if dilation_ratio is not None and iou_type != "boundary":
+        warn(IgnoredArgumentWarning, "dilation_ratio applies to iou_type 'boundary' only and has no effect with "
+                                     "iou_type %r" % (iou_type,))
+    dilation_ratio = DILATION_RATIO if dilation_ratio is None else dilation_ratio
     check_box_format(box_format)
     _check_protocol(protocol)
     coco = dict(iou_thresholds=iou_thresholds, rec_thresholds=rec_thresholds, max_dets=max_dets,
@@ -266,8 +276,9 @@ def evaluate_pass(gt, dt, iou_thresholds=None, rec_thresholds=None, max_dets=Non
             if not (isinstance(gt, COCO) and isinstance(dt, COCO)):
                 raise InvalidTypeError("for iou_type=%r give both gt and dt as COCO objects, or both as "
                                        "mappings of arrays" % iou_type)
-            return _cocos_pass(gt, dt, iou_type, kpt_oks_sigmas, **coco)
-        return _geometry_pass(gt, dt, iou_type, image_sizes, kpt_oks_sigmas, box_format, **coco)
+            return _cocos_pass(gt, dt, iou_type, kpt_oks_sigmas, dilation_ratio=dilation_ratio, **coco)
+        return _geometry_pass(gt, dt, iou_type, image_sizes, kpt_oks_sigmas, box_format, dilation_ratio=dilation_ratio,
+                              **coco)
     default_cats = cat_ids is None
     names = None
     if isinstance(gt, COCO):
@@ -408,7 +419,7 @@ def _columns_pass(gt, dt, p, attach, iou_type, names, iou_thresholds, rec_thresh
 
 
 def _cocos_pass(gt, dt, iou_type, sigmas, iou_thresholds, rec_thresholds, max_dets, area_ranges, area_labels,
-                    img_ids, cat_ids, use_cats, num_threads):
+                    img_ids, cat_ids, use_cats, num_threads, dilation_ratio=DILATION_RATIO):
     """The pass of masks or keypoints of two COCO objects: the parameters are made as
     COCOeval makes them (every image and category of the ground truth by default; the
     given ones set on pycocotools' Params), then the pass COCOeval.evaluate() runs."""
@@ -424,32 +435,38 @@ def _cocos_pass(gt, dt, iou_type, sigmas, iou_thresholds, rec_thresholds, max_de
     cat = param_ids("params", "catIds", p.catIds)
     if use_cats:
         cat = unique_ids(cat)
-    g, d = columns_of(gt, "gt", iou_type=iou_type), columns_of(dt, "dt", iou_type=iou_type)
+    col_type = "segm" if iou_type == "boundary" else iou_type          # the records of segm
+    g, d = columns_of(gt, "gt", iou_type=col_type), columns_of(dt, "dt", iou_type=col_type)
     iou_thrs, rec_thrs, md, ar = check_params(p.iouThrs, p.recThrs, p.maxDets, p.areaRng)
     attach = iou_attacher(gt, dt, iou_type, getattr(p, "kpt_oks_sigmas", None), md[-1], iou_thrs, use_cats,
-                          g["iscrowd"], num_threads)
+                          g["iscrowd"], num_threads, dilation_ratio=dilation_ratio)
     ps = run_pass(g, d, img, cat, bool(use_cats), iou_thrs, rec_thrs, md, ar, p.areaRngLbl, iou_type=iou_type,
                   attach=attach, unique_gt_ids=True, num_threads=num_threads)
     _check_pass(ps, dt, g, d, False)
     return ps
 
 
-def _geometry_pass(gt, dt, iou_type, image_sizes, sigmas, box_format, **coco):
+def _geometry_pass(gt, dt, iou_type, image_sizes, sigmas, box_format, dilation_ratio=DILATION_RATIO, **coco):
     """The pass of masks or keypoints given as mappings of arrays: converted as
     pycocotools' loadRes would, then the same pass as boxes, with their IoUs attached."""
     if not hasattr(gt, "keys") or not hasattr(dt, "keys"):
         raise InvalidTypeError("gt and dt should be mappings of arrays or COCO objects")
     p = Params(iou_type)
     gt_in, dt_in = dict(gt), dict(dt)
-    if iou_type == "segm":
+    masks = iou_type in ("segm", "boundary")
+    if masks:
         g_rle, d_rle = _segm_inputs(gt_in, dt_in, image_sizes, box_format)
 
         def attach(tables, iou_thrs, md):
-            attach_rle_iou(tables, g_rle, d_rle, md[-1], num_threads=coco["num_threads"])
+            if iou_type == "boundary":
+                attach_boundary_iou(tables, g_rle, d_rle, g["iscrowd"], md[-1], dilation_ratio,
+                                    num_threads=coco["num_threads"])
+            else:
+                attach_rle_iou(tables, g_rle, d_rle, md[-1], num_threads=coco["num_threads"])
     else:
         sig, gk, dk = _keypoint_inputs(gt_in, dt_in, p, sigmas)
-    g = gt_columns(gt_in, "xywh" if iou_type == "segm" and gt.get("bbox") is None else box_format)
-    d = dt_columns(dt_in, "xywh" if dt.get("bbox") is None or iou_type == "segm" else box_format)
+    g = gt_columns(gt_in, "xywh" if masks and gt.get("bbox") is None else box_format)
+    d = dt_columns(dt_in, "xywh" if dt.get("bbox") is None or masks else box_format)
     if iou_type == "keypoints":
         num = gt_in.get("num_keypoints")
         num = (gk[:, 2::3] > 0).sum(axis=1) if num is None else float_column("ground truth", "num_keypoints", num,

@@ -1,5 +1,5 @@
 """Drop-in replacements for pycocotools' ``COCO`` and ``COCOeval`` (iouType "bbox",
-"segm" and "keypoints").
+"segm" and "keypoints"; also boundary-iou-api's "boundary").
 
 The object model is pycocotools' own, because frameworks use it, not only its numbers:
 ``params`` is edited in place after construction; ``coco.dataset = d;
@@ -108,12 +108,14 @@ from operator import is_, itemgetter
 import numpy as np
 
 from . import mask as maskUtils
-from ._core import accumulate_blocks, area_eval_img_dicts, box_iou, gather_eval_imgs, gather_layout
+from ._core import (accumulate_blocks, area_eval_img_dicts, box_iou, gather_eval_imgs, gather_layout,
+                    rle_set_boundary, rle_set_from_objects)
 from .adapters.cocodata import COCO, columns_of, iou_attacher
 from .checks import warn_empty
 from .columns import param_ids, refuse_repeated_pooled, sorted_ids_list, unique_ids
 from .errors import InvalidAnnotationError, InvalidOptionError
 from .evalpass import run_pass
+from .geometry import DILATION_RATIO
 from .params import Params, check_iou_type
 from .protocols.coco import check_params, coco_match, per_class_table, summarize
 from .reports.orchestrate import ReportMethods
@@ -351,7 +353,7 @@ def _gather_annotations(ev, p):
     else:
         gts = gt_coco.loadAnns(gt_coco.getAnnIds(imgIds=p.imgIds))
         dts = dt_coco.loadAnns(dt_coco.getAnnIds(imgIds=p.imgIds))
-    if p.iouType == "segm":
+    if p.iouType in ("segm", "boundary"):
         for anns, coco in ((gts, gt_coco), (dts, dt_coco)):
             for ann in anns:
                 ann["segmentation"] = _ann_to_rle(coco, ann, gt_coco)
@@ -675,6 +677,28 @@ def _check_entries(ents, cat, area, img_ids):
 _PER_IMAGE = ("_prepare", "evaluateImg")
 
 
+def _boundary_rles(rles, dilation_ratio):
+    """Compressed RLE dicts of the boundaries of compressed RLE dicts (geometry.attach_boundary_iou's rule)."""
+    n = len(rles)
+    st = rle_set_from_objects(rles, np.full(n, -1, np.int64), np.full(n, -1, np.int64))
+    b = rle_set_boundary(st, float(dilation_ratio))
+    off, cnts, hw = b["off"], b["cnts"], b["hw"]
+    return [maskUtils.frPyObjects({"size": [int(hw[i, 0]), int(hw[i, 1])], "counts": cnts[off[i]:off[i + 1]].tolist()},
+                                  int(hw[i, 0]), int(hw[i, 1])) for i in range(n)]
+
+
+def _boundary_ious(d, g, crowd, dilation_ratio):
+    """boundary-iou-api's computeBoundaryIoU: float64 [D, G] min(mask IoU, boundary IoU),
+    the mask IoU against crowd ground truth; [] when either side is empty."""
+    m = maskUtils.iou(d, g, crowd)
+    if not len(d) or not len(g):
+        return m
+    b = maskUtils.iou(_boundary_rles(d, dilation_ratio), _boundary_rles(g, dilation_ratio), crowd)
+    keep = np.asarray(crowd) == 0
+    m[:, keep] = np.minimum(m[:, keep], b[:, keep])
+    return m
+
+
 def _python_flow(cls, iou_type):
     """True when cls overrides a per-image method evaluate() would call (then
     pycocotools' own evaluate() flow runs, calling them)."""
@@ -691,6 +715,13 @@ class COCOeval(ReportMethods):
     ``summarize()``; results in ``eval['precision']`` float64 [T, R, K, A, M],
     ``eval['recall']`` [T, K, A, M], ``eval['scores']`` [T, R, K, A, M] and ``stats``
     float64[12]. ``num_threads`` (fastap only) limits the threads used.
+
+    ``iouType="boundary"`` is boundary-iou-api's Boundary AP (its COCOeval's
+    ``computeBoundaryIoU``): the masks of "segm", matched by min(mask IoU, IoU of their
+    boundaries) against non-crowd ground truth and by the mask IoU against crowd ground
+    truth; a boundary is the mask minus its erosion by a 3x3 square repeated
+    max(1, round(``dilation_ratio`` x image diagonal)) times, the image border eroding it
+    too (``dilation_ratio`` 0.02, boundary-iou-api's COCO setting; 0.008 for LVIS).
 
     The object model is pycocotools': ``cocoDt`` may be given later (``COCOeval(gt)``,
     then ``ev.cocoDt = ...``); ``cocoDt``, ``cocoGt`` and ``params`` may change between
@@ -710,9 +741,14 @@ class COCOeval(ReportMethods):
     * ``evalImgs``, ``ious``, ``_gts`` and ``_dts`` of the C pass are built when read.
     """
 
-    def __init__(self, cocoGt=None, cocoDt=None, iouType='segm', num_threads=None):
+    def __init__(self, cocoGt=None, cocoDt=None, iouType='segm', num_threads=None, dilation_ratio=DILATION_RATIO):
         if not iouType:
             print('iouType not specified. use default iouType segm')
+        if isinstance(num_threads, float) and not num_threads.is_integer():
+            # boundary-iou-api's COCOeval(cocoGt, cocoDt, iouType, dilation_ratio)
+            raise InvalidOptionError("COCOeval: the 4th argument is num_threads, got %r; boundary-iou-api's "
+                                     "dilation_ratio is given by name here: COCOeval(cocoGt, cocoDt, 'boundary', "
+                                     "dilation_ratio=%r)" % (num_threads, num_threads))
         self.cocoGt = cocoGt
         self.cocoDt = cocoDt
         self._fa_eimgs = defaultdict(list)   # evalImgs (see the evalImgs property)
@@ -730,6 +766,7 @@ class COCOeval(ReportMethods):
         self.ious = {}
         self._pass = None            # the EvalPass of the last evaluate() (fastap.evalpass)
         self.num_threads = num_threads
+        self.dilation_ratio = dilation_ratio    # iouType "boundary" (boundary-iou-api's; LVIS: 0.008)
         if cocoGt is not None:
             self.params.imgIds = sorted_ids_list(cocoGt.getImgIds())
             self.params.catIds = sorted(cocoGt.getCatIds())
@@ -819,7 +856,7 @@ class COCOeval(ReportMethods):
             p.iouType = 'segm' if p.useSegm == 1 else 'bbox'
             print('useSegm (deprecated) is not None. Running {} evaluation'.format(p.iouType))
         print('Evaluate annotation type *{}*'.format(p.iouType))
-        check_iou_type(p.iouType, "params.iouType")
+        check_iou_type(p.iouType, "params.iouType", boundary=True)
         # pycocotools: p.imgIds = list(np.unique(p.imgIds)); the same ids as Python ints
         # (10x faster to make for 100k images), checked as one array
         img_ids = unique_ids(param_ids("params", "imgIds", p.imgIds))
@@ -847,11 +884,13 @@ class COCOeval(ReportMethods):
             if getattr(self, name) is None:
                 raise InvalidAnnotationError("COCOeval.%s is None: assign a COCO object (e.g. cocoGt.loadRes(results)) "
                                              "before evaluate()" % name)
-        gt = columns_of(self.cocoGt, "gt", iou_type=p.iouType, img_ids=img_ids)
-        dt = columns_of(self.cocoDt, "dt", iou_type=p.iouType, img_ids=img_ids)
+        col_type = "segm" if p.iouType == "boundary" else p.iouType     # the same records as segm
+        gt = columns_of(self.cocoGt, "gt", iou_type=col_type, img_ids=img_ids)
+        dt = columns_of(self.cocoDt, "dt", iou_type=col_type, img_ids=img_ids)
         iou_thrs, rec_thrs, md, ar = check_params(p.iouThrs, p.recThrs, p.maxDets, p.areaRng)
         attach = iou_attacher(self.cocoGt, self.cocoDt, p.iouType, getattr(p, "kpt_oks_sigmas", None), md[-1],
-                              iou_thrs, p.useCats, gt["iscrowd"], self.num_threads)
+                              iou_thrs, p.useCats, gt["iscrowd"], self.num_threads,
+                              dilation_ratio=getattr(self, "dilation_ratio", DILATION_RATIO))
         cats = getattr(self.cocoGt, "cats", None)
         names = {c: v.get("name", c) for c, v in cats.items()} if cats else None
         ps = run_pass(gt, dt, img_ids, cat_ids, bool(p.useCats), iou_thrs, rec_thrs, md, ar, p.areaRngLbl,
@@ -907,6 +946,10 @@ class COCOeval(ReportMethods):
         if len(gt) == 0 and len(dt) == 0:
             return []
         dt = _by_score(dt, p.maxDets[-1])
+        if p.iouType == 'boundary':
+            crowd = [int(o.get('iscrowd', 0)) for o in gt]
+            return _boundary_ious([o['segmentation'] for o in dt], [o['segmentation'] for o in gt], crowd,
+                                  getattr(self, "dilation_ratio", DILATION_RATIO))
         if p.iouType == 'segm':
             g = [o['segmentation'] for o in gt]
             d = [o['segmentation'] for o in dt]
@@ -914,7 +957,7 @@ class COCOeval(ReportMethods):
             g = [o['bbox'] for o in gt]
             d = [o['bbox'] for o in dt]
         else:
-            raise InvalidOptionError("computeIoU: iouType should be 'bbox' or 'segm', got %r (keypoints use "
+            raise InvalidOptionError("computeIoU: iouType should be 'bbox', 'segm' or 'boundary', got %r (keypoints use "
                                      "computeOks)" % (p.iouType,))
         crowd = [int(o.get('iscrowd', 0)) for o in gt]
         return maskUtils.iou(d, g, crowd)

@@ -13,11 +13,14 @@ __all__ = ["Params", "COCO_KPT_SIGMAS", "IOU_TYPES", "check_iou_type"]
 IOU_TYPES = ("bbox", "segm", "keypoints")
 
 
-def check_iou_type(iou_type, name="iouType"):
-    """Refuse an iouType other than "bbox", "segm" or "keypoints" (InvalidOptionError,
-    a ValueError, naming the choices)."""
-    if not isinstance(iou_type, str) or iou_type not in IOU_TYPES:
-        raise InvalidOptionError("%s should be 'bbox', 'segm' or 'keypoints', got %r" % (name, iou_type))
+def check_iou_type(iou_type, name="iouType", boundary=False):
+    """Refuse an iouType other than "bbox", "segm" or "keypoints" (with ``boundary``:
+    also "boundary", Boundary IoU) (InvalidOptionError, a ValueError, naming the choices)."""
+    ok = IOU_TYPES + (("boundary",) if boundary else ())
+    if not isinstance(iou_type, str) or iou_type not in ok:
+        raise InvalidOptionError("%s should be %s, got %r" % (
+            name, "'bbox', 'segm', 'boundary' or 'keypoints'" if boundary else "'bbox', 'segm' or 'keypoints'",
+            iou_type))
     return iou_type
 
 COCO_KPT_SIGMAS = np.array([.26, .25, .25, .35, .35, .79, .79, .72, .72, .62, .62,
@@ -64,12 +67,12 @@ class Params:
         self.kpt_oks_sigmas = COCO_KPT_SIGMAS.copy()
 
     def __init__(self, iouType='segm'):
-        if iouType in ('segm', 'bbox'):
+        if iouType in ('segm', 'bbox', 'boundary'):
             self.setDetParams()
         elif iouType == 'keypoints':
             self.setKpParams()
         else:
-            check_iou_type(iouType)
+            check_iou_type(iouType, boundary=True)
         self.iouType = iouType
         # deprecated in pycocotools, kept for code that still sets it
         self.useSegm = None

@@ -33,7 +33,7 @@ from ..columns import IdIndex, dt_columns, gt_columns, index_of, sorted_image_id
 from ..checks import declared_ids, warn_once, warn_unknown_categories
 from ..errors import (BoxesAsMasksWarning, FastapError, InvalidAnnotationError, InvalidFileError,
                       InvalidOptionError, InvalidTypeError)
-from ..geometry import (attach_oks, attach_rle_iou, keypoint_arrays, keypoint_result_boxes, rles_from_annotations,
+from ..geometry import (DILATION_RATIO, attach_boundary_iou, attach_oks, attach_rle_iou, keypoint_arrays, keypoint_result_boxes, rles_from_annotations,
                         rles_from_spans, rows_all_nan, segm_result_boxes)
 from .jsonfile import FileText, check_path, first_keypoints_len, load_json_bytes, load_results_columns, read_private
 from .records import (check_annotation_records, columns_from_records, index_by_id, keypoint_results_columns,
@@ -1152,12 +1152,14 @@ def _annotation_records(coco):
 
 
 
-def iou_attacher(coco_gt, coco_dt, iou_type, sigmas, cut, iou_thrs, use_cats, gt_crowd, num_threads=None):
+def iou_attacher(coco_gt, coco_dt, iou_type, sigmas, cut, iou_thrs, use_cats, gt_crowd, num_threads=None,
+                 dilation_ratio=DILATION_RATIO):
     """For masks and keypoints of two COCO objects: ``attach(tables)`` that computes
     their IoUs (OKS) for the grouped tables (:func:`fastap.geometry.attach_rle_iou` /
     :func:`~fastap.geometry.attach_oks`); None for boxes. ``tables`` must have been
     built from ``columns_of(coco_gt, "gt")`` and ``columns_of(coco_dt, "dt")``; ``gt_crowd``
-    is the former's ``iscrowd`` column."""
+    is the former's ``iscrowd`` column. ``iou_type`` "boundary": Boundary IoU
+    (:func:`~fastap.geometry.attach_boundary_iou`, ``dilation_ratio``)."""
     if iou_type == "bbox":
         _missing_bbox(coco_gt, iou_type)
         _missing_bbox(coco_dt, iou_type)
@@ -1166,12 +1168,15 @@ def iou_attacher(coco_gt, coco_dt, iou_type, sigmas, cut, iou_thrs, use_cats, gt
         # OKS reads no box either, but a ground truth's area and the keypoints' boxes of
         # results are read; pycocotools' computeOks reads the ground truth's bbox
         _missing_bbox(coco_gt, iou_type)
-    if iou_type == "segm":
+    if iou_type in ("segm", "boundary"):
         def attach(tables):
             g_rle = rles_of(coco_gt, coco_gt, "gt", num_threads)
             d_rle = rles_of(coco_dt, coco_gt, "dt", num_threads)
             _warn_box_masks(coco_dt, coco_gt)
-            attach_rle_iou(tables, g_rle, d_rle, cut, num_threads=num_threads)
+            if iou_type == "boundary":
+                attach_boundary_iou(tables, g_rle, d_rle, gt_crowd, cut, dilation_ratio, num_threads=num_threads)
+            else:
+                attach_rle_iou(tables, g_rle, d_rle, cut, num_threads=num_threads)
         return attach
     sig = np.asarray(sigmas, dtype=np.float64).reshape(-1)
 
