@@ -121,6 +121,21 @@ int64_t fa_index_lut(int64_t n, const int64_t *values, int64_t lo, int64_t span,
 int64_t fa_index_lut32(int64_t n, const int64_t *values, int64_t lo, int64_t span,
                        const int64_t *lut, int32_t *pos);
 
+/* The records whose (image, category) cell is marked in a dense table, in input order
+ * (LVIS's federated rule in one pass). Record i (of n) is kept when area[i] is in
+ * (0, inf) (NaN fails), keep is NULL or keep[i] != 0, its image id is found through
+ * img_lut (lo img_lo, span img_span: as fa_index_lut) at position pi, its category id
+ * through cat_lut at pc, and table[pi * n_cat + pc] != 0. table: uint8 [n_img * n_cat]
+ * where n_img exceeds every img_lut entry and n_cat every cat_lut entry (the caller
+ * checks). For the j-th kept record: sel[j] = i, img[j] = pi, cat[j] = pc (both below
+ * INT32_MAX: the caller checks), marked[j] = mark[cell] (0 when mark is NULL). sel,
+ * img, cat, marked: room for n entries each. Returns the number kept. No allocation. */
+int64_t fa_pair_select(int64_t n, const int64_t *img_values, int64_t img_lo, int64_t img_span,
+                       const int64_t *img_lut, const int64_t *cat_values, int64_t cat_lo,
+                       int64_t cat_span, const int64_t *cat_lut, int64_t n_cat, const double *area,
+                       const uint8_t *keep, const uint8_t *table, const uint8_t *mark,
+                       int64_t *sel, int32_t *img, int32_t *cat, uint8_t *marked);
+
 /* Sort idx[0..n) stably by descending key[idx[i]] (ties keep their order).
  * tmp: int64 scratch with room for n/2 + 1 entries. No allocation. */
 void fa_sort_desc_stable(int64_t *idx, int64_t n, const double *key, int64_t *tmp);
@@ -275,6 +290,22 @@ typedef struct {
  * when memory for the block's order could not be allocated. */
 int fa_accumulate_block(const fa_blocks_input *in, int64_t b, double *precision, double *recall,
                         double *scores);
+
+/* ------------------------------------------------------------------------------------
+ * summary.c -- the summaries' reductions with NumPy's arithmetic
+ * ------------------------------------------------------------------------------------ */
+
+/* np.add.reduce of a contiguous float64 array a [n] (NumPy's pairwise summation), bit
+ * for bit; 0.0 for n == 0. */
+double fa_np_sum(const double *a, int64_t n);
+
+/* The entries > -1 (NaN left out) of x [T, R, K, A] (C-contiguous float64) at
+ * t in ts [nt], every r, k in ks [nk] (ks NULL: k = 0 .. nk-1) and area index a, copied
+ * to out in that (t, r, k) order: the array s[s > -1] of NumPy's s = x[ts][:, :, ks, a].
+ * Indices are in range (the caller checks). out: room for nt * R * nk. Returns the
+ * count. */
+int64_t fa_gather_valid(const double *x, int64_t R, int64_t K, int64_t A, const int64_t *ts,
+                        int64_t nt, const int64_t *ks, int64_t nk, int64_t a, double *out);
 
 /* ------------------------------------------------------------------------------------
  * keypoints.c -- object keypoint similarity (pycocotools computeOks)

@@ -48,7 +48,17 @@ cdef extern from "fastap.h" nogil:
                          const int64_t *lut, int64_t *pos, uint8_t *ok)
     int64_t fa_index_lut32(int64_t n, const int64_t *values, int64_t lo, int64_t span,
                            const int64_t *lut, int32_t *pos)
+    int64_t fa_pair_select(int64_t n, const int64_t *img_values, int64_t img_lo, int64_t img_span,
+                           const int64_t *img_lut, const int64_t *cat_values, int64_t cat_lo,
+                           int64_t cat_span, const int64_t *cat_lut, int64_t n_cat, const double *area,
+                           const uint8_t *keep, const uint8_t *table, const uint8_t *mark,
+                           int64_t *sel, int32_t *img, int32_t *cat, uint8_t *marked)
     void fa_sort_desc_stable(int64_t *idx, int64_t n, const double *key, int64_t *tmp)
+
+    # ---- summary.c --------------------------------------------------------------------
+    double fa_np_sum(const double *a, int64_t n)
+    int64_t fa_gather_valid(const double *x, int64_t R, int64_t K, int64_t A, const int64_t *ts,
+                            int64_t nt, const int64_t *ks, int64_t nk, int64_t a, double *out)
 
     # ---- coco.c -----------------------------------------------------------------------
     ctypedef struct fa_coco_params:
