@@ -243,7 +243,7 @@ int fa_coco_match_part(const fa_coco_input *in, const fa_coco_params *p,
  * TP/FP, precision envelope, recall-threshold sampling, for every (area, maxDets).
  * precision, scores: float64 [T][R][K][A][M]; recall: float64 [T][K][A][M]; every
  * entry of category k is written, -1 for an area range with no non-ignored ground
- * truth. `k_out` is k's index along the K axis of the outputs. FA_EINVAL when m's bits
+ * truth; scores may be NULL (not written: LVIS has no scores array). `k_out` is k's index along the K axis of the outputs. FA_EINVAL when m's bits
  * cannot come from a matching with p (a true-positive bit at a threshold index >= T, or
  * more true positives at one threshold than non-ignored ground truths or detections):
  * m may be given (a loaded state), and is then checked as it is read. */

@@ -1142,11 +1142,12 @@ def coco_match(CocoTables tables, iou_thr, area_rng, max_dets, rec_thr, bint det
 
 
 def coco_accumulate(CocoTables tables, match, iou_thr, area_rng, max_dets, rec_thr,
-                    num_threads=None):
+                    num_threads=None, with_scores=True):
     """pycocotools accumulate() from coco_match's output.
 
     Returns precision float64 [T, R, K, A, M], recall float64 [T, K, A, M], scores
-    float64 [T, R, K, A, M], -1 where a setting has no non-ignored ground truth.
+    float64 [T, R, K, A, M] (None with ``with_scores=False``), -1 where a setting has
+    no non-ignored ground truth.
     """
     cdef _Params prm = _Params(iou_thr, area_rng, max_dets, rec_thr)
     cdef int32_t K = tables.inp.n_cat, A = prm.p.n_area, T = prm.p.n_iou
@@ -1167,13 +1168,13 @@ def coco_accumulate(CocoTables tables, match, iou_thr, area_rng, max_dets, rec_t
     # no non-ignored ground truth), in parallel: no fill pass first
     precision = np.empty((T, R, max(K, 1), A, M))
     recall = np.empty((T, max(K, 1), A, M))
-    scores = np.empty((T, R, max(K, 1), A, M))
+    scores = np.empty((T, R, max(K, 1), A, M)) if with_scores else np.empty((1, 1, 1, 1, 1))
     cdef double[:, :, :, :, ::1] pv = precision
     cdef double[:, :, :, ::1] rv = recall
     cdef double[:, :, :, :, ::1] sv = scores
-    _run_categories(tables, prm, &m, 1, &pv[0, 0, 0, 0, 0], &rv[0, 0, 0, 0], &sv[0, 0, 0, 0, 0],
-                    num_threads)
-    return precision[:, :, :K], recall[:, :K], scores[:, :, :K]
+    cdef double *sp = &sv[0, 0, 0, 0, 0] if with_scores else NULL
+    _run_categories(tables, prm, &m, 1, &pv[0, 0, 0, 0, 0], &rv[0, 0, 0, 0], sp, num_threads)
+    return precision[:, :, :K], recall[:, :K], (scores[:, :, :K] if with_scores else None)
 
 
 def _match_tasks(CocoTables tables, int nt):

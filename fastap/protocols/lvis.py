@@ -294,7 +294,7 @@ def lvis_accumulate(ps, rec_thrs):
     if rec_thrs.shape[0] == 0 or not np.isfinite(rec_thrs).all():
         raise InvalidAnnotationError("rec_thrs should be a non-empty list of finite numbers")
     precision, recall, _ = coco_accumulate(ps.tables, ps.matches, ps.iou_thrs, rec_thrs, [ps.cut], ps.area_rng,
-                                           num_threads=ps.num_threads)
+                                           num_threads=ps.num_threads, with_scores=False)
     return np.ascontiguousarray(precision[..., 0]), np.ascontiguousarray(recall[..., 0])
 
 
