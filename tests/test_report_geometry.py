@@ -374,3 +374,57 @@ def test_reports_without_pair_ious_say_why():
     r.eval_pass.tables.core.extra["iou"] = np.zeros(1)      # as a pass matched by IoUs from elsewhere
     with pytest.raises(FastapError, match="confusion_matrix"):
         r.confusion_matrix()
+
+
+# ----------------------------------------------------------------------------- kernels: matrices vs boxes
+
+def _per_image_box_ious(boxes_d, doff, boxes_g, goff):
+    """Each image's [D, G] box IoU matrix (pycocotools', no crowd rule), packed one image
+    after the other, and each detection's row offset (-1 without ground truth)."""
+    parts, off, at = [], np.full(boxes_d.shape[0], -1, np.int64), 0
+    for i in range(doff.shape[0] - 1):
+        d0, d1, g0, g1 = doff[i], doff[i + 1], goff[i], goff[i + 1]
+        if d1 > d0 and g1 > g0:
+            m = fastap.box_iou(boxes_d[d0:d1], boxes_g[g0:g1], fmt="xywh")
+            parts.append(m.reshape(-1))
+            off[d0:d1] = at + np.arange(d1 - d0) * (g1 - g0)
+            at += m.size
+    return (np.concatenate(parts) if parts else np.zeros(0)), off
+
+
+def test_report_kernels_read_matrices_as_they_compute_boxes():
+    ps = report.pass_of(fastap.evaluate(*synthetic.make_arrays(n_images=40, n_categories=5, seed=3,
+                                                                 dets_per_image=25)[2:]))
+    rng = np.random.default_rng(1)
+    do, doff = report._by_image(ps.tables.dt_img, ps.I, np.ascontiguousarray(ps.dt_score))
+    go, goff = report._by_image(ps.tables.gt_img, ps.I)
+    db, gb = np.ascontiguousarray(ps.dt_box[do]), np.ascontiguousarray(ps.gt_box[go])
+    iou, off = _per_image_box_ious(db, doff, gb, goff)
+    for thr in (0.3, 0.5):
+        np.testing.assert_array_equal(fastap._core.confusion_match(doff, db, goff, gb, thr),
+                                      fastap._core.confusion_match(doff, None, goff, None, thr, iou=iou, dt_iou_off=off))
+    # tide_ious_rows: rows in any order, each with its own row of overlaps
+    rows = rng.permutation(ps.n_dt)[:ps.n_dt // 2].astype(np.int64)
+    pos = np.empty(ps.n_dt, np.int64)
+    pos[do] = np.arange(ps.n_dt)
+    img = np.ascontiguousarray(ps.tables.dt_img, dtype=np.int32)
+    skip = (rng.random(go.size) < 0.1).astype(np.uint8)
+    used = (rng.random(go.size) < 0.5).astype(np.uint8)
+    gc = np.ascontiguousarray(ps.gt_cat[go])
+    gmap = go.astype(np.int64)
+    a = fastap._core.tide_ious_rows(rows, img, ps.dt_box, ps.dt_cat, goff, gb, gc, skip, used, gmap)
+    b = fastap._core.tide_ious_rows(rows, img, None, ps.dt_cat, goff, None, gc, skip, used, gmap,
+                                    iou=iou, iou_off=off[pos[rows]])
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+    # offsets outside the buffer are refused, not read
+    with pytest.raises(ValueError, match="dt_iou_off"):
+        fastap._core.confusion_match(doff, None, goff, None, 0.5, iou=iou[:-1], dt_iou_off=off)
+    bad = off[pos[rows]].copy()
+    bad[np.argmax(bad)] = iou.shape[0]
+    with pytest.raises(ValueError, match="iou_off"):
+        fastap._core.tide_ious_rows(rows, img, None, ps.dt_cat, goff, None, gc, skip, used, gmap, iou=iou,
+                                    iou_off=bad)
+    with pytest.raises(ValueError, match="iou_off"):
+        fastap._core.tide_ious_rows(rows, img, None, ps.dt_cat, goff, None, gc, skip, used, gmap, iou=iou,
+                                    iou_off=np.full(rows.shape[0], -5, np.int64))
