@@ -11,6 +11,12 @@ re-accumulations of the error analysis with pycocotools' arithmetic; the accumul
 order by ``csrc/group.c``'s stable sort, categories in parallel), the rest is
 vectorised NumPy.
 
+Every iou type: bbox, segm, boundary and keypoints (OKS). The confusion matrix and the
+error analysis compare records of different categories, which matching never did; on
+masks and keypoints those overlaps come from :func:`fastap.geometry.pair_ious` (the
+evaluation's masks / keypoints and C kernels), for groups of whole images of about
+:data:`PAIR_BUDGET` pairs (one Python step per group, not per image).
+
 * :func:`operating_points` -- precision, recall and F1 at every score threshold, per
   category and over all detections, and the threshold that maximises F1.
 * :func:`confusion_matrix` -- (K+1) x (K+1) counts with a background row and column,
@@ -296,7 +302,8 @@ def confusion_matrix(result, iou_threshold=0.5, score_threshold=0.25):
     1. keep the detections with ``score > score_threshold`` (strict) and the ground
        truths that are not crowds (``iscrowd``: COCO's "ignore" regions are left out);
     2. candidate pairs are (detection, ground truth) of any classes with
-       ``IoU > iou_threshold`` (strict; pycocotools' box IoU);
+       ``IoU > iou_threshold`` (strict), the IoU being what the evaluation matched with
+       (see "Overlaps" below);
     3. each detection keeps its candidate of highest IoU (ties: the ground truth that
        comes first in the grouped input); then each ground truth keeps, among the
        detections that kept it, the one of highest IoU (ties: the higher-scoring
@@ -310,6 +317,14 @@ def confusion_matrix(result, iou_threshold=0.5, score_threshold=0.25):
     ``result``: an EvalResult (COCO protocol) or a COCOeval after ``evaluate()``; the
     images and categories are the evaluated ones. Returns :class:`ConfusionMatrix`
     (rows: true class, columns: predicted; note ultralytics stores the transpose).
+
+    Overlaps (here and in :func:`error_analysis`): pycocotools' box IoU for ``bbox``;
+    for ``segm`` its mask IoU (``maskUtils.iou``), for ``boundary`` min(mask IoU,
+    boundary IoU), for ``keypoints`` its OKS (``computeOks``: the ground truth's
+    keypoints, area and box, the evaluation's sigmas) -- always without the crowd rule
+    (crowds are left out) and between records of any categories, computed from the
+    evaluation's own masks / keypoints by the same C kernels, a few images at a time
+    (about :data:`PAIR_BUDGET` pairs: memory stays bounded on large datasets).
     """
     ps = pass_of(result)
     _need_pairs(ps, "confusion_matrix()")
@@ -479,6 +494,12 @@ def _resort_moved(cat, score, runs, moved, new_cat):
 def error_analysis(result, pos_threshold=0.5, bg_threshold=0.1, area="all", max_dets=None):
     """TIDE's error analysis (Bolya et al., ECCV 2020) from the evaluation's matching.
 
+    The same rules on every iou type: "IoU" below is the overlap the evaluation matched
+    with (box IoU, mask IoU, boundary IoU, or OKS for keypoints: see
+    :func:`confusion_matrix`), so on keypoints the thresholds ``pos_threshold`` (0.5) and
+    ``bg_threshold`` (0.1) are OKS values, and a shifted keypoint set with an OKS in
+    [0.1, 0.5] against an unmatched person of its class is a Loc error.
+
     Matching is pycocotools' at IoU ``pos_threshold`` (the foreground threshold), area
     range ``area`` and ``max_dets`` per image and category (default: the last maxDets);
     the baseline ``ap`` is COCO's AP at that threshold (AP50 by default, equal to
@@ -514,8 +535,11 @@ def error_analysis(result, pos_threshold=0.5, bg_threshold=0.1, area="all", max_
     AP 0, matches crowds with IoU > t rather than >=, and orders equal scores
     differently); detections ignored by COCO (matched to a crowd, or outside the area
     range) are not errors (tidecv classifies them too); results are fractions, not
-    percent. On data without those differences the numbers agree with tidecv's
-    (tests/test_report.py).
+    percent; tidecv samples recall at ``x / 100``, pycocotools at ``np.linspace(0, 1,
+    101)`` (10 of the 101 differ in the last bit, which shows when a recall lands exactly
+    on one). On data without those differences the numbers agree with tidecv's, in its
+    box and mask modes (tests/test_report.py, tests/test_report_geometry.py). tidecv
+    has no keypoint mode: on keypoints the rules are TIDE's with OKS for IoU.
 
     Costs one extra matching at the single threshold (to learn which ground truth each
     detection took) and nine single-threshold accumulations in C (``fa_ap_sorted``, one
@@ -592,7 +616,7 @@ def _false_positive_types(ps, dsel, gt_ign, gt_used, pos, bg):
     [len(dsel)]} for Cls, Loc, Both, Dupe, Bkg, exactly one set per row), and the ground
     truth of its best same-class (``s_gt``) and other-class (``o_gt``) IoU (-1: none).
     The IoU summaries come from C, in parallel, walking the false positives in the
-    grouped order."""
+    grouped order (masks and keypoints: grouped by image, see :func:`_tide_by_pairs`)."""
     g_ann = np.argsort(ps.tables.gt_index, kind="stable")      # annotation order (argmax ties)
     go, goff = _by_image(ps.tables.gt_img[g_ann], ps.I)
     gsel = g_ann[go]
