@@ -57,7 +57,8 @@ def _one_class_ious(ds, res, iou_type, api="pycocotools"):
         d = sorted(ev._dts[img, 1], key=lambda x: -x["score"])      # computeIoU's (stable) order
         g = ev._gts[img, 1]
         m = np.asarray(ev.ious[img, 1], dtype=np.float64).reshape(len(d), len(g))
-        out[img] = (m, [(dt_cat[x["id"]], x["score"]) for x in d], [(cats[x["id"]], x["iscrowd"]) for x in g])
+        out[img] = (m, [(dt_cat[x["id"]], x["score"]) for x in d], [(cats[x["id"]], x["iscrowd"]) for x in g],
+                    [x["id"] - 1 for x in d], [x["id"] for x in g])     # result index, annotation id
     return out
 
 
@@ -67,7 +68,7 @@ def _ultralytics_on_matrices(mats, cat_ids, iou_thr, conf):
     K = len(cat_ids)
     idx = {c: i for i, c in enumerate(cat_ids)}
     M = np.zeros((K + 1, K + 1), np.int64)
-    for iou, dts, gts in mats.values():
+    for iou, dts, gts, _, _ in mats.values():
         g = [i for i, (_, crowd) in enumerate(gts) if not crowd]
         d = [j for j, (_, s) in enumerate(dts) if s > conf]
         best_d = {}
@@ -239,6 +240,76 @@ def test_segm_error_analysis_against_tidecv(seed):
 
 
 # ----------------------------------------------------------------------------- keypoints (OKS)
+
+def _tidecv_on_matrices(ds, res, mats):
+    """tidecv's whole analysis (box mode) with its IoU replaced by given per-image
+    matrices: each record's "box" is its key, and tidecv's one IoU call
+    (``quantify.mask_utils.iou``) looks the pairs up."""
+    import tidecv.quantify as tq
+    from tidecv import TIDE, Data
+    for name, v in (("float", float), ("int", int), ("bool", bool)):   # NumPy aliases tidecv 1.0.1 uses
+        if name not in np.__dict__:
+            setattr(np, name, v)
+    table = {}
+    for m, _, _, d_idx, g_ids in mats.values():
+        for r, i in enumerate(d_idx):
+            for c, j in enumerate(g_ids):
+                table[("d", i), ("g", j)] = m[r, c]
+
+    class Lookup:
+        @staticmethod
+        def iou(dets, gts, iscrowd):
+            return np.array([[table[d, g] for g in gts] for d in dets], dtype=np.float64).reshape(len(dets), len(gts))
+    g, d = Data("gt"), Data("dt")
+    for im in ds["images"]:
+        g.add_image(im["id"], str(im["id"]))
+    for a in ds["annotations"]:
+        g.add_ground_truth(a["image_id"], a["category_id"], ("g", a["id"]))
+    for i, r in enumerate(res):
+        d.add_detection(r["image_id"], r["category_id"], r["score"], ("d", i))
+    saved = tq.mask_utils
+    tq.mask_utils = Lookup
+    try:
+        t = TIDE()
+        t.evaluate(g, d, mode=TIDE.BOX)
+    finally:
+        tq.mask_utils = saved
+    run = t.runs["dt"]
+    return (run, dict(t.get_main_errors()["dt"]), dict(t.get_special_errors()["dt"]),
+            {k.short_name: v for k, v in run.count_errors().items()})
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_keypoint_error_analysis_against_tidecv_rules_on_pycocotools_oks(seed):
+    pytest.importorskip("tidecv")
+    # tidecv has no keypoint mode: its rules, run on pycocotools' OKS (computeOks) in place
+    # of its IoU, on data where the protocols agree: no crowds and no ground truth without
+    # keypoints (both ignored by COCO), every class with ground truth, at most 20 detections
+    # per image (maxDets), distinct scores
+    ds, res = _two_class_keypoints(seed, n_images=60, dets_per_image=8)
+    ds["annotations"] = [a for a in ds["annotations"] if not a["iscrowd"] and a["num_keypoints"] > 0]
+    cats = {a["category_id"] for a in ds["annotations"]}
+    per_img = {}
+    kept = []
+    for r in res:
+        per_img[r["image_id"]] = per_img.get(r["image_id"], 0) + 1
+        if r["category_id"] in cats and per_img[r["image_id"]] <= 20:
+            kept.append(r)
+    res = _distinct_scores(kept, seed)
+    mats = _one_class_ious(ds, res, "keypoints")
+
+    def tide_grid(p):                   # tidecv's recall grid (see the segm test)
+        p.recThrs = np.array([x / 100 for x in range(101)])
+    ev, _ = run_fastap(ds, res, iou_type="keypoints", set_params=tide_grid)
+    ea = ev.error_analysis()
+    run, main, special, counts = _tidecv_on_matrices(ds, res, mats)
+    assert 100 * ea.ap == pytest.approx(run.ap, abs=1e-9)
+    assert sum(counts.values()) > 20 and counts["Cls"] > 0 and counts["Loc"] > 0
+    for t in report.ERROR_TYPES:
+        assert ea.counts[t] == counts[t], t
+        assert 100 * ea.dap[t] == pytest.approx(main[t], abs=1e-9), t
+    assert 100 * ea.special["FalsePos"] == pytest.approx(special["FalsePos"], abs=1e-9)
+
 
 SIG = 0.1                 # one sigma for every keypoint: OKS = exp(-d^2 / (8 s^2 area)) for a shift d
 
