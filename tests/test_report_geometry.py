@@ -4,8 +4,10 @@ Oracles: the confusion matrix against ultralytics' rule (transcribed in
 tests/test_report.py) applied to pycocotools' own IoU / OKS matrices (COCOeval.computeIoU /
 computeOks with every category relabelled to one, so that each image's matrix holds every
 pair); the segm error analysis against tidecv's mask mode; the keypoint error analysis
-on constructed cases with known answers; masks that are their boxes' rectangles give the
-box reports (whose oracles are in tests/test_report.py)."""
+against tidecv's rules run on pycocotools' OKS (tidecv has no keypoint mode: its IoU call
+is replaced by a lookup in computeOks' matrices) and on constructed cases with known
+answers; masks that are their boxes' rectangles give the box reports (whose oracles are
+in tests/test_report.py)."""
 import copy
 import json
 import os

@@ -539,7 +539,8 @@ def error_analysis(result, pos_threshold=0.5, bg_threshold=0.1, area="all", max_
     101)`` (10 of the 101 differ in the last bit, which shows when a recall lands exactly
     on one). On data without those differences the numbers agree with tidecv's, in its
     box and mask modes (tests/test_report.py, tests/test_report_geometry.py). tidecv
-    has no keypoint mode: on keypoints the rules are TIDE's with OKS for IoU.
+    has no keypoint mode: on keypoints the rules are TIDE's with OKS for IoU, and the
+    numbers agree with tidecv's run on pycocotools' OKS in place of its IoU.
 
     Costs one extra matching at the single threshold (to learn which ground truth each
     detection took) and nine single-threshold accumulations in C (``fa_ap_sorted``, one
