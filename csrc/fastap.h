@@ -388,7 +388,10 @@ int fa_voc_category(const fa_coco_input *in, const uint8_t *gt_difficult, int32_
  * ------------------------------------------------------------------------------------
  * Both work on one image at a time: the caller (fastap/_reports.pxi) groups ground
  * truth and detections by image and runs images in parallel. Boxes are xywh float64
- * [n][4]; the IoU is pycocotools' (fa_iou_xywh_pair, no crowd rule). */
+ * [n][4]; the IoU is pycocotools' (fa_iou_xywh_pair, no crowd rule). With `iou` not
+ * NULL, the overlaps are read from it instead: float64 [nd][ng] row-major, the image's
+ * detection x ground-truth matrix of any measure (mask IoU, OKS); the boxes are then
+ * not read (they may be NULL). A NaN overlap is never a candidate. */
 
 /* Class-agnostic one-to-one matching of one image (ultralytics' ConfusionMatrix rule):
  *   1. candidate pairs are (detection, ground truth) with IoU > iou_thr (strict);
@@ -396,11 +399,12 @@ int fa_voc_category(const fa_coco_input *in, const uint8_t *gt_difficult, int32_
  *   3. each ground truth keeps, among the detections that kept it, the one of highest
  *      IoU (ties: the lower detection index; pass detections in descending score order
  *      so that the higher score wins).
- * dt_box: [nd][4]; gt_box: [ng][4]. Out: dt_gt int32 [nd], the matched gt index in
- * [0, ng) or -1. scratch: fa_confusion_scratch_bytes(ng) bytes. No allocation. */
+ * dt_box: [nd][4]; gt_box: [ng][4]; iou: NULL or [nd][ng]. Out: dt_gt int32 [nd], the
+ * matched gt index in [0, ng) or -1. scratch: fa_confusion_scratch_bytes(ng) bytes. No
+ * allocation. */
 size_t fa_confusion_scratch_bytes(int64_t ng);
 int fa_confusion_match_image(const double *dt_box, int64_t nd, const double *gt_box, int64_t ng,
-                             double iou_thr, void *scratch, int32_t *dt_gt);
+                             const double *iou, double iou_thr, void *scratch, int32_t *dt_gt);
 
 /* For each detection of one image, TIDE's IoU summaries against the image's ground
  * truth (gts with gt_skip[g] != 0 -- crowds -- are not candidates):
@@ -410,11 +414,12 @@ int fa_confusion_match_image(const double *dt_box, int64_t nd, const double *gt_
  * Ties: the lower gt index (np.argmax's rule). The gt is -1 when no candidate has a
  * positive IoU (the IoU is then 0).
  * dt_box [nd][4], dt_cls int32 [nd]; gt_box [ng][4], gt_cls int32 [ng], gt_skip,
- * gt_used uint8 [ng]. Outputs float64 / int32 [nd], written completely. */
+ * gt_used uint8 [ng]; iou: NULL or [nd][ng]. Outputs float64 / int32 [nd], written
+ * completely. */
 void fa_tide_ious_image(const double *dt_box, const int32_t *dt_cls, int64_t nd,
                         const double *gt_box, const int32_t *gt_cls, const uint8_t *gt_skip,
-                        const uint8_t *gt_used, int64_t ng, double *same_iou, int32_t *same_gt,
-                        double *other_iou, int32_t *other_gt, double *used_iou);
+                        const uint8_t *gt_used, int64_t ng, const double *iou, double *same_iou,
+                        int32_t *same_gt, double *other_iou, int32_t *other_gt, double *used_iou);
 
 /* pycocotools' interpolated precision of K categories at one (IoU threshold, area
  * range, maxDets), from per-detection flags already in accumulation order (the fixes

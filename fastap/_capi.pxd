@@ -181,11 +181,12 @@ cdef extern from "fastap.h" nogil:
     # ---- reports.c --------------------------------------------------------------------
     size_t fa_confusion_scratch_bytes(int64_t ng)
     int fa_confusion_match_image(const double *dt_box, int64_t nd, const double *gt_box,
-                                 int64_t ng, double iou_thr, void *scratch, int32_t *dt_gt)
+                                 int64_t ng, const double *iou, double iou_thr, void *scratch,
+                                 int32_t *dt_gt)
     void fa_tide_ious_image(const double *dt_box, const int32_t *dt_cls, int64_t nd,
                             const double *gt_box, const int32_t *gt_cls,
                             const uint8_t *gt_skip, const uint8_t *gt_used, int64_t ng,
-                            double *same_iou, int32_t *same_gt, double *other_iou,
+                            const double *iou, double *same_iou, int32_t *same_gt, double *other_iou,
                             int32_t *other_gt, double *used_iou)
     int fa_ap_sorted(const int64_t *cat_off, int64_t K, const uint8_t *tp, const uint8_t *fp,
                      const int64_t *npig, const double *rec_thrs, int64_t R, double *rc,

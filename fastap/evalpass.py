@@ -142,16 +142,9 @@ class EvalPass:
 
     @property
     def box_iou(self):
-        """True when matching used box IoU (False: masks or keypoints, whose
-        precomputed IoUs the box-based reports would not reproduce)."""
+        """True when matching used box IoU (False: masks or keypoints, whose overlaps the
+        reports take from :func:`fastap.geometry.pair_ious`)."""
         return "iou" not in self.tables.core.extra
-
-    def need_boxes(self, what):
-        """Refuse a box-based report on a mask or keypoint evaluation."""
-        if not self.box_iou:
-            raise InvalidAnnotationError(
-                "%s compares boxes, and this evaluation matched masks or keypoints; run it on a "
-                "bbox evaluation of the same detections" % what)
 
     def acc_order(self):
         """Grouped detection indices in pycocotools' accumulation order: (category,
