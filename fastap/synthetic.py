@@ -797,3 +797,59 @@ def make_lvis(seed=0, segm=False, with_bbox=False, image_size=(640, 480), **kw):
             r["bbox"] = dboxes[j]
         results.append(r)
     return dataset, results
+
+
+def lvis_results_for(dataset, seed=0, segm=False, dets_per_image=60, score_decimals=3):
+    """Results (a list of dicts) for a real LVIS ground-truth ``dataset`` dict: for each
+    annotation two jittered copies (85% with its category, else a random one of the
+    dataset's), then, up to ``dets_per_image`` per image, detections of the image's
+    ``neg_category_ids`` and of random categories (which the federated rule leaves
+    out) at random places; scores rounded to ``score_decimals`` (ties). ``segm``:
+    compressed RLE masks (an annotation's polygons moved and scaled into its copy's box;
+    a random box's polygon otherwise), without ``bbox``; else ``bbox`` (xywh)."""
+    rng = np.random.default_rng(seed)
+    imgs = {im["id"]: im for im in dataset["images"]}
+    cat_ids = np.array(sorted(c["id"] for c in dataset["categories"]), dtype=np.int64)
+    by_img = {}
+    for a in dataset["annotations"]:
+        by_img.setdefault(a["image_id"], []).append(a)
+    out = []
+    for img_id in sorted(imgs):
+        im = imgs[img_id]
+        W, H = im["width"], im["height"]
+        anns = by_img.get(img_id, [])
+        src = [a for a in anns for _ in range(2)]
+        boxes = _jittered(rng, np.array([a["bbox"] for a in src], dtype=np.float64).reshape(-1, 4))
+        n_extra = max(0, dets_per_image - len(src))
+        side = np.exp(rng.uniform(np.log(4.0), np.log(0.6 * min(W, H)), size=(n_extra, 2)))
+        extra = np.stack([rng.uniform(0, W - side[:, 0]), rng.uniform(0, H - side[:, 1]), side[:, 0], side[:, 1]], 1)
+        negs = im.get("neg_category_ids") or []
+        cats = [a["category_id"] if rng.random() < 0.85 else int(rng.choice(cat_ids)) for a in src]
+        cats += [int(rng.choice(negs)) if negs and rng.random() < 0.4 else int(rng.choice(cat_ids))
+                 for _ in range(n_extra)]
+        scores = np.concatenate([rng.beta(3.0, 1.5, len(src)), rng.beta(0.5, 4.0, n_extra)])
+        all_boxes = np.round(np.concatenate([boxes, extra]), 2)
+        all_boxes[:, 2:] = np.maximum(all_boxes[:, 2:], 0.0)
+        for j, (b, c, s) in enumerate(zip(all_boxes.tolist(), cats, np.round(scores, score_decimals).tolist())):
+            r = {"image_id": img_id, "category_id": c, "score": s}
+            if not segm:
+                r["bbox"] = b
+            else:
+                x, y, w, h = b
+                polys = [_star_polygon(rng, b, int(rng.integers(5, 12)))]
+                seg = src[j].get("segmentation") if j < len(src) else None
+                if isinstance(seg, list) and seg:
+                    gx, gy, gw, gh = src[j]["bbox"]
+                    polys = []
+                    for p in seg:
+                        q = np.asarray(p, dtype=np.float64).reshape(-1, 2)
+                        q = np.stack([x + (q[:, 0] - gx) * w / max(gw, 1e-6), y + (q[:, 1] - gy) * h / max(gh, 1e-6)], 1)
+                        polys.append(np.round(q.reshape(-1), 2).tolist())
+                rle = mask.merge(mask.frPyObjects(polys, H, W))
+                c_ = rle["counts"]
+                r["segmentation"] = {"size": [H, W], "counts": c_.decode() if isinstance(c_, bytes) else c_}
+            out.append(r)
+    return out
+
+
+__all__ += ["lvis_results_for"]
