@@ -236,7 +236,8 @@ cdef dict _jr_results_out(dict cols, int64_t n, int64_t n_area, int64_t cap, bin
 
 
 def parse_results_json(data, bint geometry=False, int64_t kpt_stride=0, num_threads=None,
-                       int64_t _min_part_bytes=1 << 20, bint kpt_xy=False, shadow=None):
+                       int64_t _min_part_bytes=1 << 20, bint kpt_xy=False, shadow=None,
+                       bint release_pages=False):
     """Parse a COCO detection results JSON file (its content) into columns.
 
     ``data``: ``bytes`` or any C-contiguous buffer (``bytearray``, ``memoryview``,
@@ -285,6 +286,13 @@ def parse_results_json(data, bint geometry=False, int64_t kpt_stride=0, num_thre
 
     ``shadow`` (with ``geometry``): a uint8 array as long as ``data`` into which the scan
     copies, at their offsets, the values it keeps as spans (readable once ``data`` is gone).
+
+    ``release_pages`` (only for ``data`` a read-only shared ``mmap`` of a file): each part's
+    pages are taken out of the process's memory once scanned (see
+    ``fa_text_release_pages``), so that a file's mapping and the ``shadow`` that fills as
+    the scan goes are not both resident in whole (the peak memory of loadRes of a mask
+    file: file + shadow -> about the shadow). The scan is then split into parts on one
+    thread too. On any other buffer it would destroy the data: never set it there.
     """
     if kpt_xy and (kpt_stride <= 0 or kpt_stride % 3):
         raise ValueError("kpt_xy needs kpt_stride a positive multiple of 3, got %d" % kpt_stride)
@@ -298,6 +306,8 @@ def parse_results_json(data, bint geometry=False, int64_t kpt_stride=0, num_thre
         raise ValueError("_min_part_bytes must be >= 1, got %d" % _min_part_bytes)
     cdef int nt = _threads(num_threads)
     cdef int64_t k, m = 0, n_parts = _jr_n_parts(length, nt, _min_part_bytes)
+    if release_pages and nt == 1:
+        n_parts = min(8, <int64_t>(length // <size_t>_min_part_bytes))
     cdef fa_json_part *parts = NULL
     cdef int64_t cap = 0
     cdef unsigned char[::1] v_parts
@@ -348,6 +358,9 @@ def parse_results_json(data, bint geometry=False, int64_t kpt_stride=0, num_thre
         with nogil:
             for k in prange(m, num_threads=nt, schedule="dynamic"):
                 _jr_run_part(ptr, length, parts, m, k, p_img, p_cat, p_box, p_score, p_area, gp)
+                if release_pages:
+                    fa_text_release_pages(ptr + parts[k].begin, (parts[k + 1].begin if k + 1 < m else length)
+                                          - parts[k].begin)
             rc = fa_json_results_join_parts(ptr, length, parts, m, cap, p_img, p_cat, p_box, p_score,
                                             p_area, gp, &v_pc[0], &v_pc[m + 1], &n_pieces, &n,
                                             &n_area, &err)
@@ -700,11 +713,13 @@ def keypoint_boxes(kpt):
 
 # ---- the bytes of an input file (csrc/textfile.c) ------------------------------------
 
-def text_digest(data, num_threads=None):
+def text_digest(data, num_threads=None, bint release_pages=False):
     """A 64-bit digest (int) of a buffer's bytes (``bytes``, ``mmap``, uint8 array...):
     equal bytes, equal digest. Not cryptographic: it tells whether a file read again is
     the one read before. Computed without the GIL, in 4 MiB chunks on
-    ``num_threads`` threads (the result does not depend on the thread count)."""
+    ``num_threads`` threads (the result does not depend on the thread count).
+    ``release_pages``: as parse_results_json's (``data`` a read-only shared ``mmap`` of a
+    file only), each chunk's pages once digested."""
     cdef const unsigned char[::1] buf = _jr_bytes_view(data, "text_digest")
     cdef Py_ssize_t n = buf.shape[0], chunk = 1 << 22, k
     cdef Py_ssize_t nc = (n + chunk - 1) // chunk
@@ -717,6 +732,8 @@ def text_digest(data, num_threads=None):
     with nogil:
         for k in prange(nc, num_threads=nt, schedule="static"):
             pv[k] = fa_text_digest(p + k * chunk, <size_t>min(chunk, n - k * chunk), <uint64_t>k)
+            if release_pages:
+                fa_text_release_pages(p + k * chunk, <size_t>min(chunk, n - k * chunk))
     return int(fa_text_digest(<const char *>&pv[0], <size_t>(nc * 8), <uint64_t>n))
 
 

@@ -282,3 +282,33 @@ def test_lazy_polygons_need_the_image_size():
     for exact in (True, False):
         with pytest.raises(ValueError, match="results record 0: segmentation: polygons need the image's height"):
             _core.rle_set_from_spans(data, g["seg_span"], z, z, "results", lazy=True, exact=exact)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_scan_releasing_mapped_pages_reads_the_same(tmp_path, threads):
+    """loadRes scans a mask file's mapping releasing its pages part by part (so that the
+    mapping and the copy of the values' text are not resident together): the columns,
+    spans and copied text equal a scan of the bytes, the mapping still reads the file,
+    and the digest taken releasing pages is the digest."""
+    import mmap
+    from fastap import _core
+    ds, res = _data(8, with_bbox=False, n_images=40, dets=60)
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(res))
+    raw = path.read_bytes()
+    ref = _core.parse_results_json(raw, geometry=True, num_threads=threads, _min_part_bytes=1 << 16)
+    with open(path, "rb") as f:
+        mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        try:
+            shadow = np.empty(len(mm), np.uint8)
+            got = _core.parse_results_json(mm, geometry=True, num_threads=threads, _min_part_bytes=1 << 16,
+                                           shadow=shadow, release_pages=True)
+            assert bytes(mm[:]) == raw
+            assert _core.text_digest(mm, release_pages=True) == _core.text_digest(raw)
+            assert bytes(mm[:]) == raw
+        finally:
+            mm.close()
+    for k in ("image_id", "category_id", "score", "seg_span"):
+        assert np.array_equal(ref[k], got[k]), k
+    for a, b in got["seg_span"]:
+        assert shadow[a:b].tobytes() == raw[a:b]
