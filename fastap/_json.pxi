@@ -61,13 +61,16 @@ cdef _jr_bytes_view(data, str func):
 
 cdef void _jr_run_part(const char *ptr, size_t length, fa_json_part *parts, int64_t m,
                        int64_t k, int64_t *img, int64_t *cat, double *box, double *score,
-                       double *area, const fa_json_geometry *gp) noexcept nogil:
-    """Part k of a split results scan: from its begin to the next part's."""
+                       double *area, const fa_json_geometry *gp, bint release) noexcept nogil:
+    """Part k of a split results scan: from its begin to the next part's; with `release`,
+    its pages then leave the process's memory (parse_results_json's release_pages)."""
     cdef fa_json_part *pt = &parts[k]
     cdef size_t stop = parts[k + 1].begin if k + 1 < m else length
     pt.rc = fa_json_results_parse_part(ptr, length, pt.begin, stop, pt.first_row, pt.capacity, img, cat,
                              box, score, area, gp, &pt.n_records, &pt.n_area, &pt.end_pos,
                              &pt.err)
+    if release:
+        fa_text_release_pages(ptr + pt.begin, stop - pt.begin)
 
 
 cdef list _jr_gather(list cols, const int64_t *row, const int64_t *count,
@@ -118,12 +121,13 @@ cdef const unsigned char[::1] _jr_text_bytes(data):
     return memoryview(data).cast("B")
 
 
-cdef int64_t _jr_n_parts(size_t length, int nt, int64_t min_part_bytes):
+cdef int64_t _jr_n_parts(size_t length, int nt, int64_t min_part_bytes, bint release=False):
     """Parts of a results scan: a few per thread, handed out as threads come free (a
     thread slowed by other work on its core holds up the others less), each of at least
-    min_part_bytes; 1 on one thread."""
+    min_part_bytes; 1 on one thread, unless the parts' pages are released as they are
+    scanned (release: up to 8 then)."""
     if nt == 1:
-        return 1
+        return min(8, <int64_t>(length // <size_t>min_part_bytes)) if release else 1
     return min(4 * <int64_t>nt, <int64_t>(length // <size_t>min_part_bytes))
 
 
@@ -281,33 +285,22 @@ def parse_results_json(data, bint geometry=False, int64_t kpt_stride=0, num_thre
 
     ``kpt_xy`` (with ``kpt_stride`` a multiple of 3): ``kpt_values`` keeps only the x and y
     of each (x, y, v) triple, float64 [n, 2 kpt_stride / 3] (pycocotools reads no
-    detection's v; a third less memory to fill). Every number is still read and checked:
-    ``kpt_count`` and ``kpt_box`` are as without it.
-
+    detection's v); every number is still read and checked (``kpt_count``, ``kpt_box``).
     ``shadow`` (with ``geometry``): a uint8 array as long as ``data`` into which the scan
-    copies, at their offsets, the values it keeps as spans (readable once ``data`` is gone).
-
-    ``release_pages`` (only for ``data`` a read-only shared ``mmap`` of a file): each part's
-    pages are taken out of the process's memory once scanned (see
-    ``fa_text_release_pages``), so that a file's mapping and the ``shadow`` that fills as
-    the scan goes are not both resident in whole (the peak memory of loadRes of a mask
-    file: file + shadow -> about the shadow). The scan is then split into parts on one
-    thread too. On any other buffer it would destroy the data: never set it there.
+    copies, at their offsets, the values it keeps as spans (readable once ``data`` is gone);
+    ``release_pages``: each scanned part's pages then leave the process's memory, so the
+    mapping and the shadow are never both resident in whole (only for ``data`` a read-only
+    shared ``mmap`` of a file: other memory would lose its data).
     """
     if kpt_xy and (kpt_stride <= 0 or kpt_stride % 3):
         raise ValueError("kpt_xy needs kpt_stride a positive multiple of 3, got %d" % kpt_stride)
     cdef const unsigned char[::1] buf = _jr_text_bytes(data)
     cdef size_t length = <size_t>buf.shape[0]
-    cdef const char *ptr = NULL
-    if length > 0:
-        ptr = <const char *>&buf[0]
-
+    cdef const char *ptr = <const char *>&buf[0] if length > 0 else NULL
     if _min_part_bytes < 1:
         raise ValueError("_min_part_bytes must be >= 1, got %d" % _min_part_bytes)
     cdef int nt = _threads(num_threads)
-    cdef int64_t k, m = 0, n_parts = _jr_n_parts(length, nt, _min_part_bytes)
-    if release_pages and nt == 1:
-        n_parts = min(8, <int64_t>(length // <size_t>_min_part_bytes))
+    cdef int64_t k, m = 0, n_parts = _jr_n_parts(length, nt, _min_part_bytes, release_pages)
     cdef fa_json_part *parts = NULL
     cdef int64_t cap = 0
     cdef unsigned char[::1] v_parts
@@ -342,10 +335,9 @@ def parse_results_json(data, bint geometry=False, int64_t kpt_stride=0, num_thre
         _jr_results_geometry(&geom, cols, kpt_stride, kpt_xy, shadow_p)
         gp = &geom
     if parts != NULL and kpt_stride > 0 and cols["kpt_values"].nbytes >= (1 << 20):
-        # the keypoint rows (40 MB at 100k results) are written by every thread: their
-        # pages are touched here first, from one thread. On virtual machines two threads
-        # faulting fresh pages at once can take several times as long as one (a scan of
-        # 45 MB: 72 -> 51 ms); where they do not, this costs ~4 ms.
+        # the keypoint rows (40 MB at 100k results), written by every thread, touched here
+        # first from one: two threads faulting fresh pages at once can take several times
+        # as long on virtual machines (a scan of 45 MB: 72 -> 51 ms); elsewhere ~4 ms.
         cols["kpt_values"].reshape(-1).view(np.uint8)[::4096] = 0
     pieces = np.zeros(2 * (m + 1), dtype=np.int64)
     cdef int64_t[::1] v_pc = pieces
@@ -357,10 +349,7 @@ def parse_results_json(data, bint geometry=False, int64_t kpt_stride=0, num_thre
     else:
         with nogil:
             for k in prange(m, num_threads=nt, schedule="dynamic"):
-                _jr_run_part(ptr, length, parts, m, k, p_img, p_cat, p_box, p_score, p_area, gp)
-                if release_pages:
-                    fa_text_release_pages(ptr + parts[k].begin, (parts[k + 1].begin if k + 1 < m else length)
-                                          - parts[k].begin)
+                _jr_run_part(ptr, length, parts, m, k, p_img, p_cat, p_box, p_score, p_area, gp, release_pages)
             rc = fa_json_results_join_parts(ptr, length, parts, m, cap, p_img, p_cat, p_box, p_score,
                                             p_area, gp, &v_pc[0], &v_pc[m + 1], &n_pieces, &n,
                                             &n_area, &err)
