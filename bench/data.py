@@ -25,14 +25,24 @@ import types
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FASTAP_DIR = os.path.join(REPO_ROOT, "fastap")
-SCALES = ("tiny", "small", "coco_val2017", "objects365", "segm_1k", "segm_5k", "kpt_person")
+SCALES = ("tiny", "small", "coco_val2017", "objects365", "segm_1k", "segm_5k", "segm_1k_poly", "segm_1k_poly_nobox",
+          "kpt_person")
 # the iou type of each scale (bbox unless listed)
-IOU_TYPES = {"segm_1k": "segm", "segm_5k": "segm", "kpt_person": "keypoints"}
+IOU_TYPES = {"segm_1k": "segm", "segm_5k": "segm", "segm_1k_poly": "segm", "segm_1k_poly_nobox": "segm",
+             "kpt_person": "keypoints"}
 # generator arguments of the mask / keypoint scales (COCO val2017-like statistics;
 # person keypoints: 6,352 people with keypoints on 5,000 images, 20 detections each)
 EXTRA_SCALES = {
     "segm_1k": dict(n_images=1000, n_categories=80, gt_per_image=7.3, dets_per_image=100),
     "segm_5k": dict(n_images=5000, n_categories=80, gt_per_image=7.3, dets_per_image=100),
+    # results as polygons (a contour exporter's output, 20-60 vertices, some in two parts),
+    # with their box (pycocotools' loadRes then takes its box branch: area = w*h; every
+    # peer reads them) or without (loadRes' mask branch: area of the rasterised polygons;
+    # pycocotools, faster-coco-eval and ultrafast-pycocotools reject them)
+    "segm_1k_poly": dict(n_images=1000, n_categories=80, gt_per_image=7.3, dets_per_image=100,
+                         result_format="polygon", with_bbox=True),
+    "segm_1k_poly_nobox": dict(n_images=1000, n_categories=80, gt_per_image=7.3, dets_per_image=100,
+                               result_format="polygon"),
     "kpt_person": dict(n_images=5000, gt_per_image=1.3, dets_per_image=20),
 }
 
@@ -120,8 +130,9 @@ def generate(scale, seed=0, data_dir=None):
             import pycocotools.mask as mask_api
         except ImportError:
             mask_api = import_fastap_module("mask")
-        dataset, results = synthetic.make_segm_coco(seed=seed, mask_api=mask_api, with_bbox=False,
-                                                    **EXTRA_SCALES[scale])
+        kw = dict(EXTRA_SCALES[scale])
+        kw.setdefault("with_bbox", False)
+        dataset, results = synthetic.make_segm_coco(seed=seed, mask_api=mask_api, **kw)
     elif kind == "keypoints":
         dataset, results = synthetic.make_keypoints_coco(seed=seed, **EXTRA_SCALES[scale])
     else:

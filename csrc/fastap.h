@@ -756,6 +756,12 @@ int fa_map_guard_add(const void *start, size_t len);
  * range were replaced by zeros (> 0: the file changed while it was read). */
 int64_t fa_map_guard_remove(int slot);
 
+/* Take the pages wholly inside [p, p + len) of a read-only shared mapping of a file out
+ * of the process's memory (madvise MADV_DONTNEED; a no-op off POSIX): a later read maps
+ * them again from the page cache. Only for such mappings: the pages of private or
+ * anonymous memory would read as zeros afterwards. Never fails. */
+void fa_text_release_pages(const char *p, size_t len);
+
 /* ------------------------------------------------------------------------------------
  * rle.c -- COCO run-length encoding
  * ------------------------------------------------------------------------------------

@@ -198,7 +198,29 @@ int64_t fa_map_guard_remove(int slot)
     return hits;
 }
 
+void fa_text_release_pages(const char *p, size_t len)
+{
+    uintptr_t page, a, b;
+    if (len == 0)
+        return;
+    if (!g_page) {
+        long ps = sysconf(_SC_PAGESIZE);
+        g_page = ps > 0 ? (uintptr_t)ps : 4096;
+    }
+    page = g_page;
+    a = ((uintptr_t)p + page - 1) & ~(page - 1);         /* the pages wholly inside */
+    b = ((uintptr_t)p + len) & ~(page - 1);
+    if (b > a)
+        (void)madvise((void *)a, (size_t)(b - a), MADV_DONTNEED);   /* advice: may fail, harmless */
+}
+
 #else
+
+void fa_text_release_pages(const char *p, size_t len)
+{
+    (void)p;
+    (void)len;
+}
 
 int fa_map_guard_add(const void *start, size_t len)
 {

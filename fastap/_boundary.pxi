@@ -17,14 +17,14 @@ ctypedef struct _bd_job:
 cdef int _bd_chunk(const _bd_job *job, int64_t b, int64_t e, uint32_t **out, int64_t *out_n) noexcept nogil:
     """Boundaries of masks [b, e), their counts appended to a malloc'd *out (*out_n
     entries); 1 when out of memory, 2 on counts that cannot be decoded, else 0."""
-    cdef int64_t i, m, cap = 0, need, n_pix, len_
+    cdef int64_t i, m, cap = 0, need, n_pix
     cdef size_t sb, scap = 0
     cdef void *scratch = NULL
-    cdef void *chars = NULL
-    cdef uint32_t *dec = NULL
+    cdef _sg_dec dec
     cdef uint32_t *q
     cdef fa_rle r
     cdef int rc = 0
+    _sg_dec_init(&dec)
     out[0] = NULL
     out_n[0] = 0
     for i in range(b, e):
@@ -37,19 +37,11 @@ cdef int _bd_chunk(const _bd_job *job, int64_t b, int64_t e, uint32_t **out, int
             need = 2
         else:
             if job.lazy != NULL and job.lazy[4 * i] >= 0:
-                len_ = job.lazy[4 * i + 1]
-                free(dec)
-                free(chars)
-                dec = <uint32_t *>malloc(<size_t>(len_ + 1) * sizeof(uint32_t))
-                chars = malloc(fa_rle_text_scratch_bytes(len_))
-                if dec == NULL or chars == NULL:
-                    rc = 1
-                    break
-                r.m = fa_rle_text_decode(job.src + job.lazy[4 * i], len_, <int>job.lazy[4 * i + 3], dec, chars)
+                r.m = _sg_dec_lazy(&dec, job.src, job.lazy + 4 * i, r.h, r.w)
                 if r.m < 0:
-                    rc = 2
+                    rc = 1 if r.m == -1 else 2
                     break
-                r.cnts = dec
+                r.cnts = dec.out.p
             need = fa_rle_boundary_sizes(&r, &sb)
             if sb > scap:
                 free(scratch)
@@ -78,8 +70,7 @@ cdef int _bd_chunk(const _bd_job *job, int64_t b, int64_t e, uint32_t **out, int
         job.lens[i] = m
         out_n[0] += m
     free(scratch)
-    free(chars)
-    free(dec)
+    _sg_dec_free(&dec)
     return rc
 
 

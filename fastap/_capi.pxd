@@ -285,6 +285,7 @@ cdef extern from "fastap.h" nogil:
     int64_t fa_text_find_control(const char *buf, size_t len)
     int fa_map_guard_add(const void *start, size_t len)
     int64_t fa_map_guard_remove(int slot)
+    void fa_text_release_pages(const char *p, size_t len)
 
     # ---- rle.c ------------------------------------------------------------------------
     ctypedef struct fa_rle:

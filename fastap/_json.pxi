@@ -61,13 +61,16 @@ cdef _jr_bytes_view(data, str func):
 
 cdef void _jr_run_part(const char *ptr, size_t length, fa_json_part *parts, int64_t m,
                        int64_t k, int64_t *img, int64_t *cat, double *box, double *score,
-                       double *area, const fa_json_geometry *gp) noexcept nogil:
-    """Part k of a split results scan: from its begin to the next part's."""
+                       double *area, const fa_json_geometry *gp, bint release) noexcept nogil:
+    """Part k of a split results scan: from its begin to the next part's; with `release`,
+    its pages then leave the process's memory (parse_results_json's release_pages)."""
     cdef fa_json_part *pt = &parts[k]
     cdef size_t stop = parts[k + 1].begin if k + 1 < m else length
     pt.rc = fa_json_results_parse_part(ptr, length, pt.begin, stop, pt.first_row, pt.capacity, img, cat,
                              box, score, area, gp, &pt.n_records, &pt.n_area, &pt.end_pos,
                              &pt.err)
+    if release:
+        fa_text_release_pages(ptr + pt.begin, stop - pt.begin)
 
 
 cdef list _jr_gather(list cols, const int64_t *row, const int64_t *count,
@@ -118,12 +121,13 @@ cdef const unsigned char[::1] _jr_text_bytes(data):
     return memoryview(data).cast("B")
 
 
-cdef int64_t _jr_n_parts(size_t length, int nt, int64_t min_part_bytes):
+cdef int64_t _jr_n_parts(size_t length, int nt, int64_t min_part_bytes, bint release=False):
     """Parts of a results scan: a few per thread, handed out as threads come free (a
     thread slowed by other work on its core holds up the others less), each of at least
-    min_part_bytes; 1 on one thread."""
+    min_part_bytes; 1 on one thread, unless the parts' pages are released as they are
+    scanned (release: up to 8 then)."""
     if nt == 1:
-        return 1
+        return min(8, <int64_t>(length // <size_t>min_part_bytes)) if release else 1
     return min(4 * <int64_t>nt, <int64_t>(length // <size_t>min_part_bytes))
 
 
@@ -236,7 +240,8 @@ cdef dict _jr_results_out(dict cols, int64_t n, int64_t n_area, int64_t cap, bin
 
 
 def parse_results_json(data, bint geometry=False, int64_t kpt_stride=0, num_threads=None,
-                       int64_t _min_part_bytes=1 << 20, bint kpt_xy=False, shadow=None):
+                       int64_t _min_part_bytes=1 << 20, bint kpt_xy=False, shadow=None,
+                       bint release_pages=False):
     """Parse a COCO detection results JSON file (its content) into columns.
 
     ``data``: ``bytes`` or any C-contiguous buffer (``bytearray``, ``memoryview``,
@@ -280,24 +285,22 @@ def parse_results_json(data, bint geometry=False, int64_t kpt_stride=0, num_thre
 
     ``kpt_xy`` (with ``kpt_stride`` a multiple of 3): ``kpt_values`` keeps only the x and y
     of each (x, y, v) triple, float64 [n, 2 kpt_stride / 3] (pycocotools reads no
-    detection's v; a third less memory to fill). Every number is still read and checked:
-    ``kpt_count`` and ``kpt_box`` are as without it.
-
+    detection's v); every number is still read and checked (``kpt_count``, ``kpt_box``).
     ``shadow`` (with ``geometry``): a uint8 array as long as ``data`` into which the scan
-    copies, at their offsets, the values it keeps as spans (readable once ``data`` is gone).
+    copies, at their offsets, the values it keeps as spans (readable once ``data`` is gone);
+    ``release_pages``: each scanned part's pages then leave the process's memory, so the
+    mapping and the shadow are never both resident in whole (only for ``data`` a read-only
+    shared ``mmap`` of a file: other memory would lose its data).
     """
     if kpt_xy and (kpt_stride <= 0 or kpt_stride % 3):
         raise ValueError("kpt_xy needs kpt_stride a positive multiple of 3, got %d" % kpt_stride)
     cdef const unsigned char[::1] buf = _jr_text_bytes(data)
     cdef size_t length = <size_t>buf.shape[0]
-    cdef const char *ptr = NULL
-    if length > 0:
-        ptr = <const char *>&buf[0]
-
+    cdef const char *ptr = <const char *>&buf[0] if length > 0 else NULL
     if _min_part_bytes < 1:
         raise ValueError("_min_part_bytes must be >= 1, got %d" % _min_part_bytes)
     cdef int nt = _threads(num_threads)
-    cdef int64_t k, m = 0, n_parts = _jr_n_parts(length, nt, _min_part_bytes)
+    cdef int64_t k, m = 0, n_parts = _jr_n_parts(length, nt, _min_part_bytes, release_pages)
     cdef fa_json_part *parts = NULL
     cdef int64_t cap = 0
     cdef unsigned char[::1] v_parts
@@ -332,10 +335,9 @@ def parse_results_json(data, bint geometry=False, int64_t kpt_stride=0, num_thre
         _jr_results_geometry(&geom, cols, kpt_stride, kpt_xy, shadow_p)
         gp = &geom
     if parts != NULL and kpt_stride > 0 and cols["kpt_values"].nbytes >= (1 << 20):
-        # the keypoint rows (40 MB at 100k results) are written by every thread: their
-        # pages are touched here first, from one thread. On virtual machines two threads
-        # faulting fresh pages at once can take several times as long as one (a scan of
-        # 45 MB: 72 -> 51 ms); where they do not, this costs ~4 ms.
+        # the keypoint rows (40 MB at 100k results), written by every thread, touched here
+        # first from one: two threads faulting fresh pages at once can take several times
+        # as long on virtual machines (a scan of 45 MB: 72 -> 51 ms); elsewhere ~4 ms.
         cols["kpt_values"].reshape(-1).view(np.uint8)[::4096] = 0
     pieces = np.zeros(2 * (m + 1), dtype=np.int64)
     cdef int64_t[::1] v_pc = pieces
@@ -347,7 +349,7 @@ def parse_results_json(data, bint geometry=False, int64_t kpt_stride=0, num_thre
     else:
         with nogil:
             for k in prange(m, num_threads=nt, schedule="dynamic"):
-                _jr_run_part(ptr, length, parts, m, k, p_img, p_cat, p_box, p_score, p_area, gp)
+                _jr_run_part(ptr, length, parts, m, k, p_img, p_cat, p_box, p_score, p_area, gp, release_pages)
             rc = fa_json_results_join_parts(ptr, length, parts, m, cap, p_img, p_cat, p_box, p_score,
                                             p_area, gp, &v_pc[0], &v_pc[m + 1], &n_pieces, &n,
                                             &n_area, &err)
@@ -700,11 +702,13 @@ def keypoint_boxes(kpt):
 
 # ---- the bytes of an input file (csrc/textfile.c) ------------------------------------
 
-def text_digest(data, num_threads=None):
+def text_digest(data, num_threads=None, bint release_pages=False):
     """A 64-bit digest (int) of a buffer's bytes (``bytes``, ``mmap``, uint8 array...):
     equal bytes, equal digest. Not cryptographic: it tells whether a file read again is
     the one read before. Computed without the GIL, in 4 MiB chunks on
-    ``num_threads`` threads (the result does not depend on the thread count)."""
+    ``num_threads`` threads (the result does not depend on the thread count).
+    ``release_pages``: as parse_results_json's (``data`` a read-only shared ``mmap`` of a
+    file only), each chunk's pages once digested."""
     cdef const unsigned char[::1] buf = _jr_bytes_view(data, "text_digest")
     cdef Py_ssize_t n = buf.shape[0], chunk = 1 << 22, k
     cdef Py_ssize_t nc = (n + chunk - 1) // chunk
@@ -717,6 +721,8 @@ def text_digest(data, num_threads=None):
     with nogil:
         for k in prange(nc, num_threads=nt, schedule="static"):
             pv[k] = fa_text_digest(p + k * chunk, <size_t>min(chunk, n - k * chunk), <uint64_t>k)
+            if release_pages:
+                fa_text_release_pages(p + k * chunk, <size_t>min(chunk, n - k * chunk))
     return int(fa_text_digest(<const char *>&pv[0], <size_t>(nc * 8), <uint64_t>n))
 
 

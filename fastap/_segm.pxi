@@ -4,16 +4,25 @@
 #
 # An RLE set is CSR: counts uint32 [total], off int64 [n + 1], hw int64 [n, 2]; with
 # each mask's box (float64 [n, 4], pycocotools' rleToBbox) and area (float64 [n]).
-# A set read from a file with ``lazy=True`` leaves compressed strings in the text:
-# ``lazy`` int64 [n, 4] holds (byte offset in ``src``, length, number of counts, 1 if
-# the text has "\\" escapes) for those (offset -1 for masks stored in cnts, which then
-# have no counts there), and they are decoded where used (the IoU, per thread). A
-# results file of 500k masks would otherwise fill some 250 MB of fresh memory with
-# counts read once.
+# A set read from a file with ``lazy=True`` leaves compressed strings and polygons in the
+# text: ``lazy`` int64 [n, 4] holds (byte offset in ``src``, length, number of counts,
+# kind) for those (offset -1 for masks stored in cnts, which then have no counts there),
+# and they are decoded where used (the IoU, per thread; see _sg_dec). A results file of
+# 500k masks would otherwise fill some 250 MB of fresh memory with counts read once.
+# kind: 0 a compressed string, 1 one whose text has "\\" escapes; 2 polygons (the
+# segmentation value's whole text), rasterised once for their exact box and area, which
+# the set holds; 3 polygons not rasterised at all (``exact=False``): the set's box is a
+# bound of the mask's (the vertices' box widened by 2 px; the IoU rasterises a mask only
+# when that bound meets a ground truth's box, then takes its exact box), the area NaN,
+# the number of counts -1.
 
 # A growable uint32 buffer (one per worker chunk). `fixed`: p points into memory the
 # caller owns (a region of the output array); past its capacity the data moves to a
 # malloc'd block, which the buffer then owns.
+from libc.math cimport NAN
+from libc.string cimport memset
+
+
 ctypedef struct _sg_buf:
     uint32_t *p
     int64_t n
@@ -238,19 +247,93 @@ cdef void _sg_stats_one(int64_t h, int64_t w, int64_t m, const uint32_t *cnts, d
     area[0] = <double>fa_rle_area(&r)
 
 
+cdef int _sg_poly_bound(const fa_json_segm *sg, const double *values, const int64_t *poly_len,
+                        int64_t img_h, int64_t img_w, double *bb) noexcept nogil:
+    """Check polygons as _sg_convert does, without rasterising them; a box that holds
+    their mask (bb, xywh): the vertices' box widened by 2 px (pycocotools' rleFrPoly only
+    sets pixels within a pixel of the vertices' range: it rounds 5x the coordinates, and
+    keeps crossings of pixel-column centres, rows clamped into the image). _SG_OK, or the
+    code _sg_convert would return."""
+    cdef int64_t i, k, off = 0, t
+    cdef double v, x0 = 1e300, y0 = 1e300, x1 = -1e300, y1 = -1e300
+    if sg.n_poly == 0:
+        return _SG_NOPOLY
+    if img_h < 0 or img_w < 0:
+        return _SG_NOSIZE
+    if poly_len[0] < 4:
+        return _SG_SHORTPOLY
+    for i in range(sg.n_poly):
+        for k in range(off, off + poly_len[i]):
+            v = values[k]
+            if not (v > -2e8 and v < 2e8):
+                return _SG_COORD
+        for k in range(poly_len[i] // 2):
+            v = values[off + 2 * k]
+            x0 = v if v < x0 else x0
+            x1 = v if v > x1 else x1
+            v = values[off + 2 * k + 1]
+            y0 = v if v < y0 else y0
+            y1 = v if v > y1 else y1
+        off += poly_len[i]
+    if x1 < x0 or img_h * img_w > <int64_t>4294967295:
+        # no vertex (an empty mask), or positions that wrap modulo 2^32: the whole image
+        bb[0] = bb[1] = 0
+        bb[2] = <double>img_w
+        bb[3] = <double>img_h
+        return _SG_OK
+    t = <int64_t>x0
+    bb[0] = <double>(t - (t > x0) - 2)
+    t = <int64_t>y0
+    bb[1] = <double>(t - (t > y0) - 2)
+    t = <int64_t>x1
+    bb[2] = <double>(t + (t < x1) + 2) - bb[0]
+    t = <int64_t>y1
+    bb[3] = <double>(t + (t < y1) + 2) - bb[1]
+    return _SG_OK
+
+
+cdef int _sg_poly_lazy(const fa_json_segm *sg, const double *values, const int64_t *poly_len,
+                       int64_t img_h, int64_t img_w, bint exact, _sg_buf *out, _sg_buf *tmp,
+                       _sg_buf *scr, char *msg, double *bb, double *area, int64_t *m) noexcept nogil:
+    """Polygons left in the text (lazy kinds 2 and 3, see the top of this file): with
+    `exact`, rasterised into `out` (then dropped) for their box and area and number of
+    counts; else only checked, with a bounding box (_sg_poly_bound). _SG_OK or an error
+    code (as _sg_convert's)."""
+    cdef int64_t hh, ww
+    cdef fa_rle r
+    cdef int rc
+    if not exact:
+        m[0] = -1
+        area[0] = NAN
+        return _sg_poly_bound(sg, values, poly_len, img_h, img_w, bb)
+    out.n = 0
+    rc = _sg_convert(sg, values, poly_len, NULL, img_h, img_w, out, tmp, scr, msg, 160, &hh, &ww)
+    if rc != _SG_OK:
+        return rc
+    r.h = hh
+    r.w = ww
+    r.m = out.n
+    r.cnts = out.p
+    fa_rle_to_bbox(&r, bb)
+    area[0] = <double>fa_rle_area(&r)
+    m[0] = out.n
+    return _SG_OK
+
+
 cdef int _sg_chunk(const char *buf, const int64_t *spans, const int64_t *img_h,
                    const int64_t *img_w, int64_t b, int64_t e, _sg_buf *ob,
                    int64_t *lens, int64_t *hw, double *bbox, double *area, char *msg,
-                   int64_t *where, int64_t *lazy, const int32_t *rle_fields) noexcept nogil:
+                   int64_t *where, int64_t *lazy, const int32_t *rle_fields, bint exact) noexcept nogil:
     """Records [b, e): parse each segmentation span, append its RLE counts to ob; the
     mask's box and area while its counts are in cache. With `lazy` (int64 [n, 4]),
-    compressed strings are validated and measured in the text, and left there."""
+    compressed strings are validated and measured in the text, and left there, and so are
+    polygons (rasterised for their box and area with `exact`, else only bounded)."""
     cdef int64_t i, L, m, maxlen = 1
     cdef const char *sp
     cdef int parsed, keep, re
     cdef int64_t rh, rw, rs, rl
     cdef fa_rle r
-    cdef _sg_buf tb, sb2
+    cdef _sg_buf tb, sb2, pb
     cdef fa_json_segm sg
     cdef fa_json_error jerr_
     cdef int rc = _SG_OK
@@ -259,6 +342,7 @@ cdef int _sg_chunk(const char *buf, const int64_t *spans, const int64_t *img_h,
     tb.cap = 0
     tb.fixed = 0
     sb2 = tb
+    pb = tb
     cdef int64_t total = 0
     for i in range(b, e):
         L = spans[2 * i + 1] - spans[2 * i]
@@ -294,6 +378,20 @@ cdef int _sg_chunk(const char *buf, const int64_t *spans, const int64_t *img_h,
                         # polygons and counts lists are parsed; a string with other
                         # escapes goes through the strict path below
                         parsed = sg.kind != 2
+                        if sg.kind == 1 and not (sg.n_poly > 0 and plen[0] == 4):      # polygons, not boxes
+                            rc = _sg_poly_lazy(&sg, values, plen, img_h[i], img_w[i], exact, &pb, &tb, &sb2, msg,
+                                               bbox + 4 * i, &area[i], &m)
+                            if rc != _SG_OK:
+                                where[0] = i
+                                break
+                            lazy[4 * i] = spans[2 * i]
+                            lazy[4 * i + 1] = L
+                            lazy[4 * i + 2] = m
+                            lazy[4 * i + 3] = 2 if exact else 3
+                            hw[2 * i] = img_h[i]
+                            hw[2 * i + 1] = img_w[i]
+                            lens[i] = 0
+                            continue
             if keep and fa_rle_text_stats(sp + rs, rl, re, rh, rw, tcnt, tchr, &m, &area[i], bbox + 4 * i) == 0:
                 lazy[4 * i] = spans[2 * i] + rs
                 lazy[4 * i + 1] = rl
@@ -329,6 +427,7 @@ cdef int _sg_chunk(const char *buf, const int64_t *spans, const int64_t *img_h,
     free(tchr)
     free(tb.p)
     free(sb2.p)
+    free(pb.p)
     return rc
 
 
@@ -375,7 +474,7 @@ cdef _sg_join_chunks(_sg_buf *obs, Py_ssize_t nc, big):
 
 
 def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_threads=None, bint lazy=False,
-                       rle_fields=None):
+                       rle_fields=None, bint exact=True):
     """RLE set of the segmentations whose JSON values lie at ``spans`` (int64 [n, 2]) in
     ``data``; ``img_h``, ``img_w``: int64 [n] image sizes for polygons (-1: unknown).
     Runs without the GIL, records split across threads. Errors name the record.
@@ -383,7 +482,8 @@ def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_thread
     areas; see the top of this file), which the set then keeps. ``rle_fields`` (with
     ``lazy``): int [n, 5] from the results scan (``seg_rle`` of parse_results_json):
     h, w, counts offset in the span, counts length, escaped -- rows with h >= 0 are not
-    parsed again."""
+    parsed again. ``exact=False`` (with ``lazy``): polygons are not rasterised, and the
+    set holds a bound of their box and NaN areas (lazy kind 3: for the IoU only)."""
     cdef const unsigned char[::1] buf = _jr_bytes_view(data, "rle_set_from_spans")
     spans = np.ascontiguousarray(spans, dtype=np.int64).reshape(-1, 2)
     img_h = np.ascontiguousarray(img_h, dtype=np.int64)
@@ -453,7 +553,7 @@ def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_thread
             for c in prange(nc, num_threads=nt, schedule="dynamic"):
                 codev[c] = _sg_chunk(<const char *>&buf[0], &sv[0, 0], &hv[0], &wv[0], bv[c], bv[c + 1],
                                      &obs[c], &lv[0], &hwv[0, 0], &bbv[0, 0], &arv[0],
-                                     <char *>&msgv[c, 0], &wherev[c], lzp, rfp)
+                                     <char *>&msgv[c, 0], &wherev[c], lzp, rfp, exact)
         for c in range(nc):
             if codes[c] != _SG_OK:
                 m = bytes(msgs[c]).split(b"\0", 1)[0].decode("utf-8", "replace")
@@ -473,6 +573,69 @@ def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_thread
     return out
 
 
+# Decoding a mask a lazy set left in its text (see the top of this file), one worker's
+# buffers, grown as needed and reused from mask to mask.
+ctypedef struct _sg_dec:
+    double *values                # the polygons' numbers [vcap]
+    int64_t *plen                 # their lengths [vcap]
+    int64_t vcap
+    void *chars                   # a compressed string's scratch, for ccap characters
+    int64_t ccap
+    _sg_buf out                   # the counts
+    _sg_buf tmp
+    _sg_buf scr
+
+
+cdef void _sg_dec_init(_sg_dec *d) noexcept nogil:
+    memset(d, 0, sizeof(_sg_dec))
+
+
+cdef void _sg_dec_free(_sg_dec *d) noexcept nogil:
+    free(d.values)
+    free(d.plen)
+    free(d.chars)
+    free(d.out.p)
+    free(d.tmp.p)
+    free(d.scr.p)
+    memset(d, 0, sizeof(_sg_dec))
+
+
+cdef int64_t _sg_dec_lazy(_sg_dec *d, const char *src, const int64_t *lz, int64_t h,
+                          int64_t w) noexcept nogil:
+    """The counts of the mask at lazy row `lz` (in d.out.p): their number, -1 when out
+    of memory, -2 when the text does not decode (a set not made by rle_set_from_spans)."""
+    cdef int64_t L = lz[1], hh, ww
+    cdef fa_json_segm sg
+    cdef fa_json_error err
+    cdef char msg[192]
+    cdef int rc
+    d.out.n = 0
+    if lz[3] <= 1:                                # a compressed string
+        if _sg_reserve(&d.out, L + 1):
+            return -1
+        if L > d.ccap:
+            free(d.chars)
+            d.chars = malloc(fa_rle_text_scratch_bytes(L))
+            d.ccap = L if d.chars != NULL else 0
+            if d.chars == NULL:
+                return -1
+        return fa_rle_text_decode(src + lz[0], L, <int>lz[3], d.out.p, d.chars)
+    if L > d.vcap:                                # polygons
+        free(d.values)
+        free(d.plen)
+        d.values = <double *>malloc(<size_t>max(L, 1) * sizeof(double))
+        d.plen = <int64_t *>malloc(<size_t>max(L, 1) * sizeof(int64_t))
+        d.vcap = L if d.values != NULL and d.plen != NULL else 0
+        if d.vcap == 0:
+            return -1
+    if fa_json_segmentation_parse(src + lz[0], <size_t>L, d.values, d.plen, NULL, L, &sg, &err) != 0 or sg.kind != 1:
+        return -2
+    rc = _sg_convert(&sg, d.values, d.plen, NULL, h, w, &d.out, &d.tmp, &d.scr, msg, 160, &hh, &ww)
+    if rc != _SG_OK:
+        return -1 if rc == _SG_NOMEM else -2
+    return d.out.n
+
+
 def rle_set_counts(dict st, Py_ssize_t i):
     """The uint32 counts of mask ``i`` of an RLE set (decoded from the text when the set
     left it there)."""
@@ -480,14 +643,23 @@ def rle_set_counts(dict st, Py_ssize_t i):
     if lz is None or lz[i, 0] < 0:
         off = st["off"]
         return np.array(st["cnts"][off[i]:off[i + 1]], dtype=np.uint32)
-    out = np.empty(max(int(lz[i, 1]), 1), np.uint32)
-    chars = np.empty(fa_rle_text_scratch_bytes(lz[i, 1]), np.uint8)
+    row = np.ascontiguousarray(lz[i], dtype=np.int64)
     cdef const unsigned char[::1] buf = _jr_bytes_view(st["src"], "rle_set_counts")
-    cdef uint32_t[::1] ov = out
-    cdef unsigned char[::1] cv = chars
-    cdef int64_t m = fa_rle_text_decode(<const char *>&buf[0] + <int64_t>lz[i, 0], lz[i, 1], <int>lz[i, 3], &ov[0],
-                                       &cv[0])
-    return out[:m]
+    cdef const int64_t[::1] rv = row
+    cdef _sg_dec d
+    _sg_dec_init(&d)
+    try:
+        m = _sg_dec_lazy(&d, <const char *>&buf[0], &rv[0], st["hw"][i, 0], st["hw"][i, 1])
+        if m == -1:
+            raise MemoryError()
+        if m < 0:
+            raise ValueError("rle_set_counts: mask %d of the set cannot be decoded" % i)
+        out = np.empty(m, np.uint32)
+        if m:
+            memcpy(<void *>cnp.PyArray_DATA(out), d.out.p, <size_t>m * sizeof(uint32_t))
+    finally:
+        _sg_dec_free(&d)
+    return out
 
 
 def rle_set_from_objects(objs, img_h, img_w, what="annotations"):
@@ -625,14 +797,16 @@ ctypedef struct _sg_set:
 
 cdef int _sg_iou_chunk(const fa_coco_input *inp, int32_t k, int64_t b, int64_t e,
                        const fa_rle *gv, const double *gbb, const _sg_set *ds,
-                       double *iou, int64_t max_len) noexcept nogil:
-    """IoUs of detections [b, e) of category k; 1 when out of memory, else 0."""
+                       double *iou) noexcept nogil:
+    """IoUs of detections [b, e) of category k; 1 when out of memory, 2 when a mask left
+    in the text does not decode, else 0."""
     cdef fa_gt_cursor c
-    cdef int64_t d, j
+    cdef int64_t d, j, m
     cdef fa_rle r
     cdef const double *db
-    cdef uint32_t *scratch = NULL
-    cdef void *chars = NULL
+    cdef double exact_bb[4]
+    cdef _sg_dec dec
+    _sg_dec_init(&dec)
     fa_gt_cursor_init(inp, k, &c)
     for d in range(b, e):
         if inp.dt_iou_off[d] < 0:
@@ -645,23 +819,23 @@ cdef int _sg_iou_chunk(const fa_coco_input *inp, int32_t k, int64_t b, int64_t e
         r.m = ds.off[j + 1] - ds.off[j]
         r.cnts = ds.cnts + ds.off[j]
         if ds.lazy != NULL and ds.lazy[4 * j] >= 0:
-            r.m = ds.lazy[4 * j + 2]
+            r.m = 0
             r.cnts = NULL                       # not read unless a box overlaps
             if c.G > 0 and fa_rle_iou_reads_counts(db, &gbb[4 * c.g0], c.G, inp.gt_crowd + c.g0):
                 # a mask left in the text, needed: decode it here
-                if scratch == NULL:
-                    scratch = <uint32_t *>malloc(<size_t>max(max_len, 1) * sizeof(uint32_t))
-                    chars = malloc(fa_rle_text_scratch_bytes(max_len))
-                    if scratch == NULL or chars == NULL:
-                        free(scratch)
-                        free(chars)
-                        return 1
-                r.m = fa_rle_text_decode(ds.src + ds.lazy[4 * j], ds.lazy[4 * j + 1], <int>ds.lazy[4 * j + 3],
-                                      scratch, chars)
-                r.cnts = scratch
+                m = _sg_dec_lazy(&dec, ds.src, ds.lazy + 4 * j, r.h, r.w)
+                if m < 0:
+                    _sg_dec_free(&dec)
+                    return 1 if m == -1 else 2
+                r.m = m
+                r.cnts = dec.out.p
+                if ds.lazy[4 * j + 3] == 3:
+                    # the set held a bound of the box: the mask's own box from here on
+                    # (the same IoUs: where the bound meets no box, the mask does not)
+                    fa_rle_to_bbox(&r, exact_bb)
+                    db = exact_bb
         fa_rle_iou(&r, db, 1, &gv[c.g0], &gbb[4 * c.g0], c.G, inp.gt_crowd + c.g0, iou + inp.dt_iou_off[d])
-    free(scratch)
-    free(chars)
+    _sg_dec_free(&dec)
     return 0
 
 
@@ -700,7 +874,6 @@ def rle_iou_tables(CocoTables tables, dict gt_set, gt_index, dict dt_set, dt_ind
     cdef const int64_t[:, ::1] dlv
     cdef const unsigned char[::1] src
     cdef _sg_set ds
-    cdef int64_t max_len = 0
     ds.hw = &dhv[0, 0]
     ds.off = &dov[0]
     ds.cnts = &dcv[0]
@@ -713,7 +886,6 @@ def rle_iou_tables(CocoTables tables, dict gt_set, gt_index, dict dt_set, dt_ind
         src = _jr_bytes_view(dt_set["src"], "rle_iou_tables")
         ds.lazy = &dlv[0, 0]
         ds.src = <const char *>&src[0]
-        max_len = int(lz[:, 1].max()) if lz.shape[0] else 0
     cdef fa_rle *gv = _sg_views(gt_set, gt_index)
     cdef int nt = _threads(num_threads)
     ck, cb, ce = _det_chunks(tables, nt)
@@ -727,9 +899,11 @@ def rle_iou_tables(CocoTables tables, dict gt_set, gt_index, dict dt_set, dt_ind
     try:
         with nogil:
             for c in prange(nc, num_threads=nt, schedule="dynamic"):
-                fv[c] = _sg_iou_chunk(inp, ckv[c], cbv[c], cev[c], gv, &gbv[0, 0], &ds, &iv[0], max_len)
+                fv[c] = _sg_iou_chunk(inp, ckv[c], cbv[c], cev[c], gv, &gbv[0, 0], &ds, &iv[0])
     finally:
         free(gv)
-    if failed.any():
+    if (failed == 1).any():
         raise MemoryError("fastap: out of memory decoding masks")
+    if failed.any():
+        raise ValueError("rle_iou_tables: a mask the detections' set left in its text cannot be decoded")
     return iou[:total], dt_iou_off

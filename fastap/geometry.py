@@ -233,14 +233,16 @@ def rles_from_objects(objs, image_ids, imgs, what):
         raise InvalidAnnotationError(str(e)) from None
 
 
-def rles_from_spans(data, spans, image_ids, imgs, what, num_threads=None, lazy=False, rle_fields=None):
+def rles_from_spans(data, spans, image_ids, imgs, what, num_threads=None, lazy=False, rle_fields=None, exact=True):
     """RLE set of segmentations found by the C scanner (byte spans in ``data``);
-    ``lazy``: compressed strings stay in ``data`` until the IoU reads them;
-    ``rle_fields``: the scanner's ``seg_rle`` (RLE objects it has read already)."""
+    ``lazy``: compressed strings and polygons stay in ``data`` until the IoU reads them;
+    ``rle_fields``: the scanner's ``seg_rle`` (RLE objects it has read already);
+    ``exact=False`` (with ``lazy``): polygons are not even rasterised, so the set's
+    boxes of them are bounds and their areas NaN (for the IoU alone: see _segm.pxi)."""
     h, w = _image_sizes(image_ids, imgs)
     try:
         return _core.rle_set_from_spans(data, spans, h, w, what, num_threads=num_threads, lazy=lazy,
-                                        rle_fields=rle_fields)
+                                        rle_fields=rle_fields, exact=exact)
     except InvalidOptionError:          # a bad setting (FASTAP_NUM_THREADS), not the data
         raise
     except ValueError as e:

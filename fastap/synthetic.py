@@ -456,7 +456,8 @@ def _uncompressed_counts(mask):
 
 
 def make_segm_coco(seed=0, n_images=100, n_categories=10, gt_per_image=7.3, dets_per_image=100,
-                   image_size=(640, 480), edge_cases=False, with_bbox=False, mask_api=None):
+                   image_size=(640, 480), edge_cases=False, with_bbox=False, mask_api=None,
+                   result_format="rle"):
     """A COCO instance-segmentation dataset and mask results (lists of dicts).
 
     Ground truths are star-shaped polygons inside the boxes of :func:`make_arrays`
@@ -466,7 +467,13 @@ def make_segm_coco(seed=0, n_images=100, n_categories=10, gt_per_image=7.3, dets
     polygons inside the detection boxes, scores with ties; ``with_bbox`` adds the box
     (then pycocotools' loadRes takes its box branch, as for detectron2's output).
     ``mask_api``: a module with pycocotools.mask's functions (default ``fastap.mask``).
+    ``result_format="polygon"``: the results' segmentations are polygons instead, as an
+    exporter writes ``cv2.findContours`` output: the outline resampled to 20-60 vertices,
+    one in ten objects with a second part (see :func:`_contour_polygons`); with
+    ``with_bbox`` the box is the outline's own box (``cv2.boundingRect``-like).
     """
+    if result_format not in ("rle", "polygon"):
+        raise ValueError("result_format should be 'rle' or 'polygon', got %r" % (result_format,))
     if mask_api is None:
         mask_api = mask
     rng = np.random.default_rng(seed)
@@ -526,11 +533,19 @@ def make_segm_coco(seed=0, n_images=100, n_categories=10, gt_per_image=7.3, dets
             polys = [np.round(poly.reshape(-1), 2).tolist()]
         else:
             polys = [_star_polygon(rng, box, int(rng.integers(6, 16)))]
-        rle = mask_api.merge(mask_api.frPyObjects(polys, H, W))
-        counts = rle["counts"]
-        r = {"image_id": int(dt["image_id"][j]), "category_id": int(dt["category_id"][j]),
-             "segmentation": {"size": [H, W], "counts": counts.decode() if isinstance(counts, bytes) else counts},
-             "score": float(dt["score"][j])}
+        r = {"image_id": int(dt["image_id"][j]), "category_id": int(dt["category_id"][j])}
+        if result_format == "polygon":
+            polys = _contour_polygons(rng, polys[0], box)
+            r["segmentation"] = polys
+            if with_bbox:
+                xy = np.concatenate([np.reshape(q, (-1, 2)) for q in polys])
+                lo, hi = xy.min(axis=0), xy.max(axis=0)
+                box = np.round([lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1]], 2).tolist()
+        else:
+            rle = mask_api.merge(mask_api.frPyObjects(polys, H, W))
+            counts = rle["counts"]
+            r["segmentation"] = {"size": [H, W], "counts": counts.decode() if isinstance(counts, bytes) else counts}
+        r["score"] = float(dt["score"][j])
         if with_bbox:
             r["bbox"] = box
         results.append(r)
@@ -541,6 +556,26 @@ def make_segm_coco(seed=0, n_images=100, n_categories=10, gt_per_image=7.3, dets
         "annotations": anns,
     }
     return dataset, results
+
+def _contour_polygons(rng, outline, box):
+    """A detection's polygons as a contour exporter writes them: ``outline`` (flat x, y
+    list) resampled along its edges to 20-60 vertices with a little jitter (rounded to
+    0.01 px); one time in ten a second, smaller part (a 20-30-vertex star in a corner of
+    ``box``)."""
+    p = np.asarray(outline, dtype=np.float64).reshape(-1, 2)
+    k = int(rng.integers(20, 61))
+    seg = np.linalg.norm(np.roll(p, -1, axis=0) - p, axis=1)
+    at = np.concatenate([[0.0], np.cumsum(seg)])
+    t = np.sort(rng.uniform(0, at[-1], k)) if at[-1] > 0 else np.zeros(k)
+    i = np.clip(np.searchsorted(at, t, side="right") - 1, 0, p.shape[0] - 1)
+    f = ((t - at[i]) / np.where(seg[i] > 0, seg[i], 1.0))[:, None]
+    q = p[i] + f * (np.roll(p, -1, axis=0)[i] - p[i]) + rng.normal(0, 0.4, (k, 2))
+    polys = [np.round(q.reshape(-1), 2).tolist()]
+    if rng.random() < 0.1:
+        x, y, w, h = box
+        polys.append(_star_polygon(rng, [x + w * 0.7, y + h * 0.7, w * 0.3, h * 0.3], int(rng.integers(20, 31))))
+    return polys
+
 
 def make_boxes(n, seed=0, fmt="xyxy", dtype=np.float32, image=(1333.0, 800.0), dense=False):
     """``n`` boxes, float [n, 4] in ``fmt`` ("xyxy", "xywh" or "cxcywh"), for the IoU

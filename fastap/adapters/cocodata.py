@@ -1115,8 +1115,10 @@ def rles_of(coco, gt_coco, kind, num_threads=None):
             return coco._geom["rle"]
         if "raw" in coco._geom and coco._geom["raw"][1] is not None:
             data, seg_span, _ = coco._geom["raw"]
+            # results of loadRes' box branch: their areas are their boxes', so their
+            # polygons are rasterised only where the IoU needs them (exact=False)
             return rles_from_spans(data, seg_span, coco._columns(kind)["image_id"], gt_coco.imgs, what,
-                                   num_threads, lazy=kind != "gt")
+                                   num_threads, lazy=kind != "gt", exact=kind == "gt")
         if kind == "gt" and coco._raw_anns is not None:
             # straight from the file's text, which cannot change while it is not parsed:
             # kept for the next evaluation against this ground truth (e.g. every epoch)

@@ -284,7 +284,7 @@ def load_results_columns(path):
             kind, val = _scan_results(data, path)
             return kind, (val[0], val[1], None) if kind == "geometry" else val
     try:
-        kind, val = _scan_results(mapped.data, path)
+        kind, val = _scan_results(mapped.data, path, mapped=True)
     except BaseException:
         mapped.release(failing=True)
         raise
@@ -294,8 +294,9 @@ def load_results_columns(path):
     return kind, (val[0], val[1], mapped)
 
 
-def _scan_results(data, path):
-    """load_results_columns on the file's content (an mmap or bytes)."""
+def _scan_results(data, path, mapped=False):
+    """load_results_columns on the file's content (bytes, or with ``mapped`` the mmap of
+    a :class:`MappedText`)."""
     tried = False           # the geometry scan ran and did not take the file
     try:
         head = bytes(data[:1 << 16])
@@ -304,7 +305,7 @@ def _scan_results(data, path):
             # results file): the geometry scan straight away, not a box scan that
             # stops at the first record (after counting the file's records: 13 ms
             # at 128 MB)
-            geom = _geometry_scan(data, b'"keypoints"' in head)
+            geom = _geometry_scan(data, b'"keypoints"' in head, mapped)
             if geom is not None:
                 return "geometry", (data, geom)
             tried = True
@@ -319,7 +320,7 @@ def _scan_results(data, path):
         # masks / keypoints: columns plus the byte spans of those values, which are
         # converted later from the text; keypoints are parsed during the scan, as many
         # per record as the first has
-        g = None if tried else _geometry_scan(data, "keypoints" in str(e))
+        g = None if tried else _geometry_scan(data, "keypoints" in str(e), mapped)
         if g is None:                  # a value the geometry scan does not take
             return "records", _loads(bytes(data), path)
         return "geometry", (data, g)
@@ -363,7 +364,7 @@ class MappedText:
         st = self.stat
         recent = st.st_mtime_ns >= self.now_ns - self.RECENT_NS
         return FileText(self.fd, self.path, len(self.data), st.st_mtime_ns,
-                        _core.text_digest(self.data) if recent else None)
+                        _core.text_digest(self.data, release_pages=True) if recent else None)
 
     def release(self, failing=False):
         """Unmap the file. Raise InvalidFileError if it changed while it was read (then
@@ -447,19 +448,23 @@ def _map_file(f):
     return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
 
 
-def _geometry_scan(data, keypoints):
+def _geometry_scan(data, keypoints, mapped=False):
     """The scan with masks / keypoints (None when it does not take the file; the box
     scan then decides, as when the first records have neither)."""
     stride = first_keypoints_len(data) if keypoints else 0
     # a file's mapping: the text of the values is copied as the scan passes it into an
     # array of the same length (only the pages written are used), read from instead of
-    # the mapping afterwards (see MappedText)
-    shadow = np.empty(len(data), np.uint8) if isinstance(data, mmap.mmap) else None
+    # the mapping afterwards (see MappedText); the mapping's pages leave the process's
+    # memory part by part as they are scanned (release_pages): a mask file's text is
+    # nearly all values, and the mapping and the shadow resident together took twice
+    # the file's size (peak memory of loadRes)
+    shadow = np.empty(len(data), np.uint8) if mapped else None
     try:
         # keypoints: only the x and y of each triple are kept (pycocotools reads no
         # detection's v), when the first record's numbers come in triples
         g = _core.parse_results_json(data, geometry=True, kpt_stride=stride,
-                                     kpt_xy=stride > 0 and stride % 3 == 0, shadow=shadow)
+                                     kpt_xy=stride > 0 and stride % 3 == 0, shadow=shadow,
+                                     release_pages=mapped)
     except NotImplementedError as e:
         if "nesting deeper" in str(e):
             raise                          # refused, whoever reads the file
