@@ -972,6 +972,20 @@ int64_t fa_rot_quad_records(const double *quads, int64_t n, double *rec);
  * [0, 1]. */
 void fa_rot_iou(const double *ra, int64_t n, const double *rb, int64_t m, double *out);
 
+/* As fa_rot_iou, with pycocotools' crowd rule for the columns j where crowd[j] != 0 (the
+ * intersection over the area of the row's box alone: a detection against a crowd ground
+ * truth). crowd: uint8 [m]. */
+void fa_rot_iou_crowd(const double *ra, int64_t n, const double *rb, int64_t m, const uint8_t *crowd,
+                      double *out);
+
+/* The precomputed IoU rows of a COCO evaluation (fa_coco_input.iou): for each detection
+ * record i < n (dt_rec [n][FA_ROT_RECORD], in grouped order) whose row_off[i] >= 0, the
+ * g_count[i] values iou[row_off[i] + g] = IoU against gt_rec[g_first[i] + g] (the
+ * ground truths of its (category, image) run, grouped order), with the crowd rule where
+ * gt_crowd (uint8, indexed like gt_rec) is set. */
+void fa_rot_iou_rows(const double *dt_rec, int64_t n, const int64_t *row_off, const int64_t *g_first,
+                     const int64_t *g_count, const double *gt_rec, const uint8_t *gt_crowd, double *iou);
+
 #ifdef __cplusplus
 }
 #endif

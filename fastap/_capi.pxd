@@ -375,3 +375,7 @@ cdef extern from "fastap.h" nogil:
     void fa_rot_rbox_records(const double *boxes, int64_t n, int radians, double *rec)
     int64_t fa_rot_quad_records(const double *quads, int64_t n, double *rec)
     void fa_rot_iou(const double *ra, int64_t n, const double *rb, int64_t m, double *out)
+    void fa_rot_iou_crowd(const double *ra, int64_t n, const double *rb, int64_t m, const uint8_t *crowd,
+                          double *out)
+    void fa_rot_iou_rows(const double *dt_rec, int64_t n, const int64_t *row_off, const int64_t *g_first,
+                         const int64_t *g_count, const double *gt_rec, const uint8_t *gt_crowd, double *iou)
