@@ -13,12 +13,13 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .adapters.cocodata import COCO, columns_of, iou_attacher
+from .adapters.cocodata import COCO, columns_of, iou_attacher, rotated_pass_inputs
 from .checks import check_arrays_pass, check_arrays_voc, warn, warn_empty
-from .columns import box_column, check_box_format, dt_columns, float_column, gt_columns, param_ids, sorted_ids_list, unique_ids
+from .columns import (box_column, check_box_format, dt_columns, float_column, gt_columns, param_ids, rotated_dt_columns,
+                      rotated_gt_columns, sorted_ids_list, unique_ids)
 from .errors import IgnoredArgumentWarning, InvalidAnnotationError, InvalidOptionError, InvalidTypeError
 from .evalpass import run_pass
-from .geometry import DILATION_RATIO, attach_boundary_iou, attach_oks, attach_rle_iou, keypoint_result_boxes, rles_from_objects, segm_result_boxes
+from .geometry import DILATION_RATIO, attach_boundary_iou, attach_oks, attach_rle_iou, attach_rotated_iou, keypoint_result_boxes, rles_from_objects, segm_result_boxes
 from .params import Params, check_iou_type
 from .protocols.coco import (KPT_STAT_NAMES, STAT_NAMES, check_params, per_class_means, per_class_table,
                              resolve_params, summarize)
@@ -162,10 +163,14 @@ def evaluate(gt, dt, protocol="coco", iou_thresholds=None, rec_thresholds=None, 
         VOC only: the devkit's +1 pixel IoU convention (default True).
     num_threads : int, optional
         Threads for the C kernels (default: all cores / OMP_NUM_THREADS).
-    iou_type : {"bbox", "segm", "boundary", "keypoints"}, optional
+    iou_type : {"bbox", "segm", "boundary", "rotated", "keypoints"}, optional
         "bbox", "segm" (mask IoU), "boundary" (Boundary IoU: the masks of "segm", matched by
         min(mask IoU, IoU of their boundaries), the mask IoU against crowd ground truth, as
-        boundary-iou-api) or "keypoints" (OKS), COCO protocol only.
+        boundary-iou-api), "rotated" (rotated boxes: ``bbox`` float[n, 5] holds x_ctr, y_ctr,
+        w, h, angle in degrees counter-clockwise, detectron2's XYWHA, matched by their exact
+        rotated IoU, crowd ground truth by the intersection over the detection's area;
+        detections' ``area`` defaults to w*h, as pycocotools' loadRes sets it) or
+        "keypoints" (OKS), COCO protocol only.
         segm: ``gt["segmentation"]`` and ``dt["segmentation"]`` hold one mask per record
         in any of pycocotools' forms (polygon lists, RLE dicts with ``counts`` as
         bytes / str / list); detections' ``area`` is the mask's area and their ``bbox``
@@ -435,11 +440,14 @@ def _cocos_pass(gt, dt, iou_type, sigmas, iou_thresholds, rec_thresholds, max_de
     cat = param_ids("params", "catIds", p.catIds)
     if use_cats:
         cat = unique_ids(cat)
-    col_type = "segm" if iou_type == "boundary" else iou_type          # the records of segm
-    g, d = columns_of(gt, "gt", iou_type=col_type), columns_of(dt, "dt", iou_type=col_type)
     iou_thrs, rec_thrs, md, ar = check_params(p.iouThrs, p.recThrs, p.maxDets, p.areaRng)
-    attach = iou_attacher(gt, dt, iou_type, getattr(p, "kpt_oks_sigmas", None), md[-1], iou_thrs, use_cats,
-                          g["iscrowd"], num_threads, dilation_ratio=dilation_ratio)
+    if iou_type == "rotated":
+        g, d, attach = rotated_pass_inputs(gt, dt, md[-1], num_threads)
+    else:
+        col_type = "segm" if iou_type == "boundary" else iou_type          # the records of segm
+        g, d = columns_of(gt, "gt", iou_type=col_type), columns_of(dt, "dt", iou_type=col_type)
+        attach = iou_attacher(gt, dt, iou_type, getattr(p, "kpt_oks_sigmas", None), md[-1], iou_thrs, use_cats,
+                              g["iscrowd"], num_threads, dilation_ratio=dilation_ratio)
     ps = run_pass(g, d, img, cat, bool(use_cats), iou_thrs, rec_thrs, md, ar, p.areaRngLbl, iou_type=iou_type,
                   attach=attach, unique_gt_ids=True, num_threads=num_threads)
     _check_pass(ps, dt, g, d, False)
@@ -453,6 +461,8 @@ def _geometry_pass(gt, dt, iou_type, image_sizes, sigmas, box_format, dilation_r
         raise InvalidTypeError("gt and dt should be mappings of arrays or COCO objects")
     p = Params(iou_type)
     gt_in, dt_in = dict(gt), dict(dt)
+    if iou_type == "rotated":
+        return _rotated_pass(gt_in, dt_in, p, box_format, **coco)
     masks = iou_type in ("segm", "boundary")
     if masks:
         g_rle, d_rle = _segm_inputs(gt_in, dt_in, image_sizes, box_format)
@@ -481,6 +491,26 @@ def _geometry_pass(gt, dt, iou_type, image_sizes, sigmas, box_format, dilation_r
     if default_cats:
         coco["cat_ids"] = np.union1d(g["category_id"], d["category_id"])
     ps = _columns_pass(g, d, p, attach, iou_type, None, **coco)
+    check_arrays_pass(ps, g, d, "detections", default_cats)
+    return ps
+
+
+def _rotated_pass(gt_in, dt_in, p, box_format, **coco):
+    """The pass of rotated boxes given as mappings of arrays (``bbox`` float[n, 5]:
+    x_ctr, y_ctr, w, h, angle in degrees counter-clockwise, detectron2's XYWHA)."""
+    if box_format != "xywh":
+        raise InvalidOptionError("box_format applies to axis-aligned boxes; iou_type 'rotated' reads bbox as "
+                                 "(x_ctr, y_ctr, w, h, angle), got box_format=%r" % (box_format,))
+    g, d = rotated_gt_columns(gt_in), rotated_dt_columns(dt_in)
+
+    def attach(tables, iou_thrs, md):
+        attach_rotated_iou(tables, g["rbox"], d["rbox"], g["iscrowd"], md[-1], num_threads=coco["num_threads"])
+    if coco["img_ids"] is None:
+        coco["img_ids"] = np.union1d(g["image_id"], d["image_id"])
+    default_cats = coco["cat_ids"] is None
+    if default_cats:
+        coco["cat_ids"] = np.union1d(g["category_id"], d["category_id"])
+    ps = _columns_pass(g, d, p, attach, "rotated", None, **coco)
     check_arrays_pass(ps, g, d, "detections", default_cats)
     return ps
 

@@ -182,7 +182,18 @@ def float_column(what, field, values, shape, ids=None, allow_nan=False):
 
 
 def box_column(what, values, n, ids=None, box_format="xywh"):
-    b = float_column(what, "bbox", values, (n, 4), ids)
+    try:
+        b = float_column(what, "bbox", values, (n, 4), ids)
+    except InvalidAnnotationError:
+        try:
+            a = np.asarray(values)
+        except (ValueError, TypeError):
+            a = np.zeros(0)
+        if n and a.shape == (n, 5) and a.dtype.kind in "fiu":
+            raise InvalidAnnotationError(
+                "%s: field 'bbox' holds rotated boxes (5 values: x_ctr, y_ctr, w, h, angle); evaluate them with "
+                "iouType='rotated' (axis-aligned evaluation reads 4 values: x, y, w, h)" % what) from None
+        raise
     if box_format == "xyxy":
         b = np.stack([b[:, 0], b[:, 1], b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]], axis=1)
     elif box_format == "cxcywh":

@@ -27,7 +27,8 @@ import numpy as np
 from . import mask
 
 __all__ = ["make_coco", "make_arrays", "write_coco", "SCALES", "make_keypoints_coco", "make_segm_coco", "write_yolo_labels", "write_voc_xml",
-           "write_voc_results", "write_yolo_dataset", "write_png", "make_lvis", "make_lvis_arrays", "LVIS_V1_VAL"]
+           "write_voc_results", "write_yolo_dataset", "write_png", "make_lvis", "make_lvis_arrays", "LVIS_V1_VAL",
+           "make_rotated_coco"]
 
 SCALES = {
     "tiny": dict(n_images=50, n_categories=5, gt_per_image=4.0, dets_per_image=20),
@@ -796,4 +797,56 @@ def make_lvis(seed=0, segm=False, with_bbox=False, image_size=(640, 480), **kw):
         else:
             r["bbox"] = dboxes[j]
         results.append(r)
+    return dataset, results
+
+
+def _rotated_jitter(rng, boxes, sd=0.08):
+    """Jittered copies of rotated boxes float64 [n, 5] (x_ctr, y_ctr, w, h, angle deg)."""
+    n = boxes.shape[0]
+    out = boxes.copy()
+    out[:, 0:2] += rng.normal(0, sd, (n, 2)) * boxes[:, 2:4]
+    out[:, 2:4] *= np.exp(rng.normal(0, sd, (n, 2)))
+    out[:, 4] += rng.normal(0, 25 * sd, n)
+    return out
+
+
+def make_rotated_coco(seed=0, n_images=50, n_categories=4, gt_per_image=6.0, dets_per_image=12.0,
+                      crowd_frac=0.05, image_size=(800.0, 800.0), score_decimals=1):
+    """Ground truth (a COCO dataset dict) and results (a list of dicts) of rotated boxes:
+    ``bbox`` = [x_ctr, y_ctr, w, h, angle] (degrees, counter-clockwise: detectron2's
+    XYWHA). Ground-truth ``area`` differs a little from w*h (pycocotools reads the
+    field); some ground truth is crowd; detections are jittered copies of ground truths
+    (a few of another category) plus random boxes, scores rounded to
+    ``score_decimals`` (ties). Deterministic for a seed."""
+    rng = np.random.default_rng(seed)
+    W, H = image_size
+    n_gt = rng.poisson(gt_per_image, n_images)
+    g_img = np.repeat(np.arange(1, n_images + 1), n_gt)
+    G = g_img.shape[0]
+    wh = np.exp(rng.uniform(np.log(4), np.log(0.4 * min(W, H)), (G, 2)))
+    gb = np.c_[rng.uniform(0, W, G), rng.uniform(0, H, G), wh, rng.uniform(-180, 180, G)]
+    g_cat = rng.integers(1, n_categories + 1, G)
+    anns = [{"id": i + 1, "image_id": int(g_img[i]), "category_id": int(g_cat[i]), "bbox": gb[i].tolist(),
+             "area": float(gb[i, 2] * gb[i, 3] * a), "iscrowd": int(c)}
+            for i, (a, c) in enumerate(zip(rng.uniform(0.85, 1.0, G), rng.random(G) < crowd_frac))]
+    n_copy = min(G, int(round(0.6 * dets_per_image * n_images)))
+    src = rng.integers(0, G, n_copy) if G else np.zeros(0, np.int64)
+    db = _rotated_jitter(rng, gb[src]) if G else np.zeros((0, 5))
+    d_img, d_cat = g_img[src], g_cat[src].copy()
+    other = rng.random(n_copy) < 0.1
+    d_cat[other] = rng.integers(1, n_categories + 1, int(other.sum()))
+    n_rand = int(round(0.4 * dets_per_image * n_images))
+    rwh = np.exp(rng.uniform(np.log(4), np.log(0.4 * min(W, H)), (n_rand, 2)))
+    rb = np.c_[rng.uniform(0, W, n_rand), rng.uniform(0, H, n_rand), rwh, rng.uniform(-180, 180, n_rand)]
+    db = np.r_[db, rb]
+    d_img = np.r_[d_img, rng.integers(1, n_images + 1, n_rand)]
+    d_cat = np.r_[d_cat, rng.integers(1, n_categories + 1, n_rand)]
+    # copies of ground truth score higher than random boxes, as a detector's do
+    score = np.round(np.r_[0.4 + 0.6 * rng.random(n_copy), 0.7 * rng.random(n_rand)], score_decimals)
+    order = rng.permutation(db.shape[0])
+    results = [{"image_id": int(d_img[i]), "category_id": int(d_cat[i]), "bbox": db[i].tolist(),
+                "score": float(score[i])} for i in order]
+    dataset = {"images": [{"id": i, "width": int(W), "height": int(H)} for i in range(1, n_images + 1)],
+               "categories": [{"id": c, "name": "class%d" % c} for c in range(1, n_categories + 1)],
+               "annotations": anns}
     return dataset, results
