@@ -65,3 +65,19 @@ void fa_rot_iou_rows(const double *dt_rec, int64_t n, const int64_t *row_off, co
         }
     }
 }
+
+void fa_rot_best_gt(const double *dt_rec, int64_t n, const int64_t *g_first, const int64_t *g_count,
+                    const double *gt_rec, int64_t *best, double *best_iou)
+{
+    for (int64_t i = 0; i < n; i++) {
+        const double *a = dt_rec + FA_ROT_RECORD * i;
+        int64_t bi = -1;
+        double bv = -INFINITY;
+        for (int64_t g = 0; g < g_count[i]; g++) {
+            double v = fa_rot_iou_pair(gt_rec + FA_ROT_RECORD * (g_first[i] + g), a);
+            if (v > bv) { bv = v; bi = g_first[i] + g; }    /* first gt wins on ties */
+        }
+        best[i] = bi;
+        best_iou[i] = bv;
+    }
+}

@@ -68,7 +68,7 @@ from .errors import (BoxesAsMasksWarning, DeviceError, EmptyResultsWarning, Fast
                      IgnoredArgumentWarning, InvalidAnnotationError, InvalidFileError, InvalidOptionError,
                      InvalidTypeError, UnknownIdsWarning)
 from .params import Params
-from .api import EvalResult, evaluate
+from .api import EvalResult, evaluate, evaluate_dota
 from .iou import assign, box_iou, complete_box_iou, distance_box_iou, generalized_box_iou
 from .rotated import quad_iou, rotated_iou
 from . import cuda
@@ -94,4 +94,4 @@ __all__ = ["__version__", "COCO", "COCOeval", "Params", "evaluate", "EvalResult"
            "operating_points", "confusion_matrix", "error_analysis", "OperatingPoints", "ConfusionMatrix",
            "ErrorAnalysis", "plot_all", "init_as_pycocotools", "restore_pycocotools", "init_as_lvis", "restore_lvis",
            "lvis", "semantic", "SemanticEvaluator", "SemanticResult", "evaluate_semantic",
-           "panoptic", "PanopticResult", "evaluate_panoptic", "rotated_iou", "quad_iou"]
+           "panoptic", "PanopticResult", "evaluate_panoptic", "rotated_iou", "quad_iou", "evaluate_dota"]

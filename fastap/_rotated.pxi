@@ -125,3 +125,40 @@ def rotated_iou_rows(dt_rec, row_off, g_first, g_count, gt_rec, gt_crowd, int64_
                 r1 = n
             fa_rot_iou_rows(&dv[r0, 0], r1 - r0, &rv[r0], &fv[r0], &cv[r0], &gv[0, 0], &crv[0], &ov[0])
     return out
+
+
+def rotated_best_gt(dt_rec, g_first, g_count, gt_rec, num_threads=None):
+    """(best int64 [n], best_iou float64 [n]) of fa_rot_best_gt: for each detection
+    record, the first ground truth of gt_rec[g_first[i]:g_first[i] + g_count[i]] with
+    the highest IoU (-1 and -inf when it has none)."""
+    dt_rec = _check("dt_rec", dt_rec, np.float64, 2, FA_ROT_RECORD)
+    gt_rec = _check("gt_rec", gt_rec, np.float64, 2, FA_ROT_RECORD)
+    g_first = _check("g_first", g_first, np.int64, 1, None)
+    g_count = _check("g_count", g_count, np.int64, 1, None)
+    cdef int64_t n = dt_rec.shape[0], ng = gt_rec.shape[0]
+    if g_first.shape[0] != n or g_count.shape[0] != n:
+        raise ValueError("rotated_best_gt: g_first and g_count need one entry per detection record")
+    if n and (int(g_count.min()) < 0 or int(g_first.min()) < 0 or int((g_first + g_count).max()) > ng):
+        raise ValueError("rotated_best_gt: ground-truth ranges outside gt_rec")
+    best = np.empty(n, np.int64)
+    best_iou = np.empty(n, np.float64)
+    if n == 0:
+        return best, best_iou
+    cdef const double[:, ::1] dv = dt_rec
+    cdef const double[:, ::1] gv = gt_rec if ng else np.zeros((1, FA_ROT_RECORD))
+    cdef const int64_t[::1] fv = g_first
+    cdef const int64_t[::1] cv = g_count
+    cdef int64_t[::1] bv = best
+    cdef double[::1] iv = best_iou
+    cdef int nt = _threads(num_threads)
+    cdef int64_t chunk = 64, nchunks = (n + chunk - 1) // chunk, c, r0, r1
+    if n < 4 * chunk:
+        nt = 1
+    with nogil:
+        for c in prange(nchunks, num_threads=nt, schedule="dynamic"):
+            r0 = c * chunk
+            r1 = r0 + chunk
+            if r1 > n:
+                r1 = n
+            fa_rot_best_gt(&dv[r0, 0], r1 - r0, &fv[r0], &cv[r0], &gv[0, 0], &bv[r0], &iv[r0])
+    return best, best_iou

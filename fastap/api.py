@@ -17,18 +17,20 @@ from .adapters.cocodata import COCO, columns_of, iou_attacher, rotated_pass_inpu
 from .checks import check_arrays_pass, check_arrays_voc, warn, warn_empty
 from .columns import (box_column, check_box_format, dt_columns, float_column, gt_columns, param_ids, rotated_dt_columns,
                       rotated_gt_columns, sorted_ids_list, unique_ids)
-from .errors import IgnoredArgumentWarning, InvalidAnnotationError, InvalidOptionError, InvalidTypeError
+from .errors import FastapWarning, IgnoredArgumentWarning, InvalidAnnotationError, InvalidOptionError, InvalidTypeError
 from .evalpass import run_pass
 from .geometry import DILATION_RATIO, attach_boundary_iou, attach_oks, attach_rle_iou, attach_rotated_iou, keypoint_result_boxes, rles_from_objects, segm_result_boxes
 from .params import Params, check_iou_type
 from .protocols.coco import (KPT_STAT_NAMES, STAT_NAMES, check_params, per_class_means, per_class_table,
                              resolve_params, summarize)
 from .protocols import lvis as lvis_protocol
+from .protocols.dota import dota_ap, dota_columns
 from .protocols.voc import voc_ap, voc_map
 from .reports.orchestrate import ReportMethods
 from .tables import build_tables
 
-__all__ = ["evaluate", "evaluate_pass", "accumulate", "EvalResult", "make_coco_result", "table_to_csv"]
+__all__ = ["evaluate", "evaluate_pass", "accumulate", "EvalResult", "make_coco_result", "table_to_csv",
+           "evaluate_dota"]
 
 
 class EvalResult(ReportMethods):
@@ -395,6 +397,64 @@ def accumulate(ps):
     res = make_coco_result(precision, recall, scores, params, ps.tables.cat_ids, ps.tables.img_ids,
                            iou_type=ps.iou_type)
     res._pass = ps           # for the reports (fastap.reports), which read its tables and match bits
+    return res
+
+
+def evaluate_dota(gt, dt, iou_threshold=0.5, use_07_metric=True, img_ids=None, cat_ids=None, class_names=None,
+                  nonconvex="raise", num_threads=None):
+    """The DOTA protocol, task 1 (oriented boxes as quadrilaterals): per-class AP at IoU
+    0.5, VOC2007 11-point, as the DOTA devkit's ``dota_evaluation_task1.py`` computes it
+    (rules and the few stated departures: :mod:`fastap.protocols.dota`).
+
+    Parameters
+    ----------
+    gt : mapping of arrays
+        ``image_id`` int[G], ``category_id`` int[G], ``poly`` float[G, 8] (x1 y1 x2 y2 x3
+        y3 x4 y4, any vertex order), optional ``difficult`` [G] (nonzero: difficult).
+        :func:`fastap.formats.read_dota` reads DOTA label files into this.
+    dt : mapping of arrays
+        ``image_id`` int[D], ``category_id`` int[D], ``poly`` float[D, 8], ``score``
+        float[D] (:func:`fastap.formats.read_dota_results` reads ``Task1_<class>.txt``).
+    iou_threshold : float
+        A detection hits its best ground truth when their IoU is strictly greater (the
+        devkit's ``ovmax > ovthresh``); default 0.5.
+    use_07_metric : bool
+        VOC2007 11-point AP (default, the devkit's DOTA setting), else the all-point area.
+    img_ids, cat_ids : array-like of int, optional
+        The evaluated images and classes (default: every one in gt or dt).
+    class_names : sequence of str or mapping, optional
+        Names for ``per_class_ap_by_name`` (a list indexed by category id, or a mapping
+        id -> name, as the readers return).
+    nonconvex : {"raise", "hull"}
+        A quad not convex in its given vertex order is refused, naming it (default), or
+        replaced by its convex hull.
+    num_threads : int, optional
+        Threads for the C kernels.
+
+    Returns
+    -------
+    EvalResult
+        ``protocol`` "dota", ``map`` (mean over the classes with non-difficult ground
+        truth), ``ap`` float64 [K] (NaN for a class without any), ``n_pos`` int64 [K],
+        ``cat_ids``, ``per_class_ap`` {category id: AP} (and ``per_class_ap_by_name``
+        with ``class_names``), ``iou_threshold``. Detections with tied scores keep their
+        input order (a stable sort; the devkit's quicksort leaves it unspecified).
+    """
+    g, d = dota_columns(gt, dt)
+    img_ids = np.union1d(g["image_id"], d["image_id"]) if img_ids is None else img_ids
+    cat_ids = np.union1d(g["category_id"], d["category_id"]) if cat_ids is None else cat_ids
+    ap, npos, cats = dota_ap(g, d, img_ids, cat_ids, iou_threshold, use_07_metric, nonconvex, num_threads)
+    empty = [int(c) for c, n in zip(cats.tolist(), npos.tolist()) if n == 0]
+    if empty:
+        warn(FastapWarning, "DOTA: %d class(es) have no non-difficult ground truth (category ids %s): their AP is NaN and mAP "
+                            "leaves them out (the DOTA devkit would count them as AP 0)" % (len(empty), empty[:10]),
+             records=len(empty))
+    check_arrays_voc(g, d, ap, "detections")
+    res = EvalResult("dota", metrics={"map": voc_map(ap, npos)}, ap=ap, n_pos=npos, cat_ids=cats,
+                     per_class_ap=dict(zip(cats.tolist(), ap.tolist())), iou_threshold=float(iou_threshold))
+    if class_names is not None:
+        name = class_names.get if hasattr(class_names, "get") else (lambda c: class_names[c])
+        res.per_class_ap_by_name = {name(c): v for c, v in res.per_class_ap.items()}
     return res
 
 

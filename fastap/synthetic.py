@@ -28,7 +28,7 @@ from . import mask
 
 __all__ = ["make_coco", "make_arrays", "write_coco", "SCALES", "make_keypoints_coco", "make_segm_coco", "write_yolo_labels", "write_voc_xml",
            "write_voc_results", "write_yolo_dataset", "write_png", "make_lvis", "make_lvis_arrays", "LVIS_V1_VAL",
-           "make_rotated_coco"]
+           "make_rotated_coco", "make_dota", "rbox_to_quad"]
 
 SCALES = {
     "tiny": dict(n_images=50, n_categories=5, gt_per_image=4.0, dets_per_image=20),
@@ -850,3 +850,55 @@ def make_rotated_coco(seed=0, n_images=50, n_categories=4, gt_per_image=6.0, det
                "categories": [{"id": c, "name": "class%d" % c} for c in range(1, n_categories + 1)],
                "annotations": anns}
     return dataset, results
+
+
+def rbox_to_quad(boxes):
+    """Quads float64 [n, 8] (x1 y1 ... x4 y4, clockwise on the image) of rotated boxes
+    float [n, 5] (x_ctr, y_ctr, w, h, angle in degrees counter-clockwise: detectron2's
+    XYWHA, the convention of fastap.rotated_iou)."""
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 5)
+    t = np.deg2rad(b[:, 4])
+    c, s = np.cos(t), np.sin(t)
+    out = np.empty((b.shape[0], 8))
+    for i, (dx, dy) in enumerate(((-0.5, -0.5), (0.5, -0.5), (0.5, 0.5), (-0.5, 0.5))):
+        ex, ey = dx * b[:, 2], dy * b[:, 3]
+        out[:, 2 * i] = b[:, 0] + c * ex + s * ey
+        out[:, 2 * i + 1] = b[:, 1] - s * ex + c * ey
+    return out
+
+
+def make_dota(seed=0, n_images=500, n_classes=15, objects_per_image=50.0, dets_per_image=80.0,
+              difficult_frac=0.1, image_size=(1024.0, 1024.0), score_decimals=None):
+    """DOTA-like ground truth and detections as mappings of arrays
+    (:func:`fastap.evaluate_dota`'s input): ``image_id``, ``category_id`` (1-based),
+    ``poly`` float64 [n, 8] (convex quads: rotated rectangles, small objects many, as in
+    aerial images), gt ``difficult``, dt ``score`` (continuous unless ``score_decimals``
+    rounds them into ties). Detections are jittered copies of ground truths (scored
+    higher) and random quads. Deterministic for a seed."""
+    rng = np.random.default_rng(seed)
+    W, H = image_size
+    n_gt = rng.poisson(objects_per_image, n_images)
+    g_img = np.repeat(np.arange(1, n_images + 1), n_gt)
+    G = g_img.shape[0]
+    wh = np.exp(rng.uniform(np.log(6), np.log(0.2 * min(W, H)), (G, 2)))
+    gb = np.c_[rng.uniform(0, W, G), rng.uniform(0, H, G), wh, rng.uniform(-90, 90, G)]
+    g_cat = rng.integers(1, n_classes + 1, G)
+    n_copy = min(G, int(round(0.7 * dets_per_image * n_images)))
+    src = rng.integers(0, G, n_copy) if G else np.zeros(0, np.int64)
+    db = _rotated_jitter(rng, gb[src], sd=0.1) if G else np.zeros((0, 5))
+    d_cat = g_cat[src].copy()
+    other = rng.random(n_copy) < 0.05
+    d_cat[other] = rng.integers(1, n_classes + 1, int(other.sum()))
+    n_rand = int(round(0.3 * dets_per_image * n_images))
+    rwh = np.exp(rng.uniform(np.log(6), np.log(0.2 * min(W, H)), (n_rand, 2)))
+    rb = np.c_[rng.uniform(0, W, n_rand), rng.uniform(0, H, n_rand), rwh, rng.uniform(-90, 90, n_rand)]
+    score = np.r_[0.3 + 0.7 * rng.random(n_copy), 0.6 * rng.random(n_rand)]
+    if score_decimals is not None:
+        score = np.round(score, score_decimals)
+    order = rng.permutation(n_copy + n_rand)
+    gt = {"image_id": g_img.astype(np.int64), "category_id": g_cat.astype(np.int64), "poly": rbox_to_quad(gb),
+          "difficult": (rng.random(G) < difficult_frac).astype(np.uint8)}
+    dt = {"image_id": np.r_[g_img[src], rng.integers(1, n_images + 1, n_rand)][order].astype(np.int64),
+          "category_id": np.r_[d_cat, rng.integers(1, n_classes + 1, n_rand)][order].astype(np.int64),
+          "poly": rbox_to_quad(np.r_[db, rb])[order], "score": score[order]}
+    return gt, dt
