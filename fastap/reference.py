@@ -778,9 +778,10 @@ def _dota_class(gt, dt, cat, iou_threshold, use_07_metric, poly_iou):
     """dota_evaluation_task1.voc_eval for one class: (ap, npos)."""
     recs = defaultdict(lambda: {"poly": np.zeros((0, 8)), "difficult": np.zeros(0, bool), "det": []})
     g = np.flatnonzero(gt["category_id"] == cat)
+    difficult = np.asarray(gt.get("difficult", np.zeros(len(gt["category_id"]))))
     for img in np.unique(gt["image_id"][g]).tolist():
         rows = g[gt["image_id"][g] == img]                        # file order
-        recs[img] = {"poly": gt["poly"][rows], "difficult": gt["difficult"][rows].astype(bool),
+        recs[img] = {"poly": gt["poly"][rows], "difficult": difficult[rows] != 0,
                      "det": [False] * rows.shape[0]}
     npos = int(sum((~r["difficult"]).sum() for r in recs.values()))
     d = np.flatnonzero(dt["category_id"] == cat)                  # results-file order
@@ -825,7 +826,8 @@ def _dota_class(gt, dt, cat, iou_threshold, use_07_metric, poly_iou):
 
 def evaluate_dota(gt, dt, iou_threshold=0.5, use_07_metric=True, poly_iou=None):
     """The DOTA devkit's task-1 evaluation (``dota_evaluation_task1.py``) of columns:
-    ``gt`` with ``image_id``, ``category_id``, ``poly`` float64 [G, 8], ``difficult``;
+    ``gt`` with ``image_id``, ``category_id``, ``poly`` float64 [G, 8], ``difficult``
+    (optional, default 0);
     ``dt`` with ``image_id``, ``category_id``, ``poly`` float64 [D, 8], ``score``.
 
     Per class: positives are the non-difficult ground truths; detections in descending
