@@ -28,7 +28,7 @@ from . import mask
 
 __all__ = ["make_coco", "make_arrays", "write_coco", "SCALES", "make_keypoints_coco", "make_segm_coco", "write_yolo_labels", "write_voc_xml",
            "write_voc_results", "write_yolo_dataset", "write_png", "make_lvis", "make_lvis_arrays", "LVIS_V1_VAL",
-           "make_rotated_coco", "make_dota", "rbox_to_quad"]
+           "make_rotated_coco", "make_dota", "rbox_to_quad", "write_dota"]
 
 SCALES = {
     "tiny": dict(n_images=50, n_categories=5, gt_per_image=4.0, dets_per_image=20),
@@ -902,3 +902,34 @@ def make_dota(seed=0, n_images=500, n_classes=15, objects_per_image=50.0, dets_p
           "category_id": np.r_[d_cat, rng.integers(1, n_classes + 1, n_rand)][order].astype(np.int64),
           "poly": rbox_to_quad(np.r_[db, rb])[order], "score": score[order]}
     return gt, dt
+
+
+def write_dota(directory, gt, dt, class_names, image_names=None, header=True):
+    """Write :func:`make_dota`'s output as DOTA files: ``labelTxt/<image>.txt`` (optional
+    ``imagesource:`` / ``gsd:`` header, then ``x1 y1 ... x4 y4 class difficult``) and
+    ``results/Task1_<class>.txt`` (``image score x1 y1 ... x4 y4``), numbers written with
+    repr (read back exactly). ``class_names[k]`` names category id k; images are named
+    ``image_names[i - 1]`` for image id i (default ``P%04d``). Returns (labels folder,
+    results folder, image names)."""
+    lab, res = os.path.join(directory, "labelTxt"), os.path.join(directory, "results")
+    os.makedirs(lab, exist_ok=True)
+    os.makedirs(res, exist_ok=True)
+    n_img = int(max(gt["image_id"].max(initial=0), dt["image_id"].max(initial=0)))
+    names = list(image_names) if image_names is not None else ["P%04d" % i for i in range(1, n_img + 1)]
+    lines = {i: [] for i in range(1, n_img + 1)}
+    for img, cat, q, d in zip(gt["image_id"].tolist(), gt["category_id"].tolist(), gt["poly"].tolist(),
+                              gt["difficult"].tolist()):
+        lines[img].append(" ".join(repr(v) for v in q) + " %s %d" % (class_names[cat], d))
+    for img, ls in lines.items():
+        with open(os.path.join(lab, names[img - 1] + ".txt"), "w") as f:
+            if header:
+                f.write("imagesource:GoogleEarth\ngsd:0.146343590398\n")
+            f.write("".join(x + "\n" for x in ls))
+    per_class = {}
+    for img, cat, q, sc in zip(dt["image_id"].tolist(), dt["category_id"].tolist(), dt["poly"].tolist(),
+                               dt["score"].tolist()):
+        per_class.setdefault(cat, []).append("%s %r %s\n" % (names[img - 1], sc, " ".join(repr(v) for v in q)))
+    for cat, ls in per_class.items():
+        with open(os.path.join(res, "Task1_%s.txt" % class_names[cat]), "w") as f:
+            f.write("".join(ls))
+    return lab, res, names
