@@ -115,7 +115,7 @@ def rotated_iou_rows(dt_rec, row_off, g_first, g_count, gt_rec, gt_crowd, int64_
     cdef double[::1] ov = out
     cdef int nt = _threads(num_threads)
     cdef int64_t chunk = 64, nchunks = (n + chunk - 1) // chunk, c, r0, r1
-    if n < 4 * chunk:
+    if total < ROT_PAIRS_SERIAL_BELOW:                   # as rotated_iou (see the top)
         nt = 1
     with nogil:
         for c in prange(nchunks, num_threads=nt, schedule="dynamic"):
@@ -152,7 +152,7 @@ def rotated_best_gt(dt_rec, g_first, g_count, gt_rec, num_threads=None):
     cdef double[::1] iv = best_iou
     cdef int nt = _threads(num_threads)
     cdef int64_t chunk = 64, nchunks = (n + chunk - 1) // chunk, c, r0, r1
-    if n < 4 * chunk:
+    if int(g_count.sum()) < ROT_PAIRS_SERIAL_BELOW:      # as rotated_iou (see the top)
         nt = 1
     with nogil:
         for c in prange(nchunks, num_threads=nt, schedule="dynamic"):

@@ -75,14 +75,13 @@ def dota_columns(gt, dt):
                                          "float [n, 8])" % what)
         n = len(x["poly"])
         poly = float_column(what, "poly", x["poly"], (n, 8))
-        span = np.ptp(poly[:, 0::2], axis=1) if n else np.zeros(0)
-        span = np.maximum(span, np.ptp(poly[:, 1::2], axis=1)) if n else span
-        big = span > 1e150
+        hbb = _hbb(poly)
+        big = np.maximum(hbb[:, 2], hbb[:, 3]) > 1e150
         if big.any():
             raise bad_record(what, "poly", big, None, "spans more than 1e150 (its IoU would overflow double "
                                                       "precision): %r" % (poly[int(np.flatnonzero(big)[0])].tolist(),))
         cols = {k: v for k, v in x.items() if k in ("image_id", "category_id", "score", "id")}
-        cols["bbox"] = _hbb(poly)
+        cols["bbox"] = hbb
         if what == "ground truth":
             diff = x.get("difficult")
             d = np.zeros(n, np.uint8) if diff is None else (float_column(what, "difficult", diff, (n,)) != 0)
