@@ -1,5 +1,6 @@
 """Drop-in replacements for pycocotools' ``COCO`` and ``COCOeval`` (iouType "bbox",
-"segm" and "keypoints"; also boundary-iou-api's "boundary").
+"segm" and "keypoints"; also boundary-iou-api's "boundary" and detectron2's rotated boxes,
+"rotated").
 
 The object model is pycocotools' own, because frameworks use it, not only its numbers:
 ``params`` is edited in place after construction; ``coco.dataset = d;
@@ -723,6 +724,12 @@ class COCOeval(ReportMethods):
     truth; a boundary is the mask minus its erosion by a 3x3 square repeated
     max(1, round(``dilation_ratio`` x image diagonal)) times, the image border eroding it
     too (``dilation_ratio`` 0.02, boundary-iou-api's COCO setting; 0.008 for LVIS).
+
+    ``iouType="rotated"`` is detectron2's RotatedCOCOeval: ``bbox`` holds 5 values
+    (x_ctr, y_ctr, w, h, angle in degrees counter-clockwise, XYWHA), matched by their
+    exact rotated IoU (``fastap.rotated_iou``); crowd ground truth takes pycocotools'
+    crowd rule (intersection over the detection's area; detectron2 asserts there is
+    none); the rest is pycocotools' (docs/guide/rotated.md).
 
     The object model is pycocotools': ``cocoDt`` may be given later (``COCOeval(gt)``,
     then ``ev.cocoDt = ...``); ``cocoDt``, ``cocoGt`` and ``params`` may change between

@@ -264,3 +264,14 @@ def test_no_detections():
     ref = _oracle(data, res[:1])
     ev = _fastap(data, res[:1])
     assert_same_eval(ref, ev)
+
+
+def test_detectron2_subclass_of_fastap_cocoeval():
+    """detectron2's RotatedCOCOeval subclassing fastap's COCOeval (fastap standing in for
+    pycocotools): iouType 'bbox', its own computeIoU over 5-value boxes of loadRes's dicts;
+    pycocotools' flow runs and gives the oracle's numbers."""
+    class D2Rotated(fastap.COCOeval):
+        computeIoU = RotatedOracle.computeIoU
+
+    data, res = make_rotated_coco(11, n_images=15, crowd_frac=0.1)
+    assert_same_eval(_oracle(data, res), _run(fastap.COCO, D2Rotated, data, res, "bbox"))
