@@ -191,8 +191,8 @@ def box_column(what, values, n, ids=None, box_format="xywh"):
             a = np.zeros(0)
         if n and a.shape == (n, 5) and a.dtype.kind in "fiu":
             raise InvalidAnnotationError(
-                "%s: field 'bbox' holds rotated boxes (5 values: x_ctr, y_ctr, w, h, angle); evaluate them with "
-                "iouType='rotated' (axis-aligned evaluation reads 4 values: x, y, w, h)" % what) from None
+                "%s: field 'bbox' should have shape %s, got %s: 5 values are rotated boxes (x_ctr, y_ctr, w, h, "
+                "angle); evaluate them with iouType='rotated'" % (what, (n, 4), a.shape)) from None
         raise
     if box_format == "xyxy":
         b = np.stack([b[:, 0], b[:, 1], b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]], axis=1)
