@@ -14,7 +14,7 @@ import pytest
 import fastap
 from fastap.errors import InvalidAnnotationError, InvalidOptionError
 from fastap.synthetic import make_rotated_coco
-from conftest import assert_same_eval, quiet
+from conftest import assert_same_eval, assert_same_evalimgs_and_ious, quiet
 
 pytest.importorskip("pycocotools")
 from pycocotools.coco import COCO as PyCOCO            # noqa: E402
@@ -109,8 +109,7 @@ def test_ties_and_exact_thresholds():
     res = res + extra
     ref, ev = _oracle(data, res), _fastap(data, res)
     assert_same_eval(ref, ev)
-    for key, v in ref.ious.items():
-        assert np.array_equal(np.asarray(v), np.asarray(ev.ious[key])), key
+    assert_same_evalimgs_and_ious(ref, ev)          # matches, ignore flags and IoU blocks
 
 
 def test_results_file_and_dicts_as_pycocotools(tmp_path):
@@ -275,3 +274,23 @@ def test_detectron2_subclass_of_fastap_cocoeval():
 
     data, res = make_rotated_coco(11, n_images=15, crowd_frac=0.1)
     assert_same_eval(_oracle(data, res), _run(fastap.COCO, D2Rotated, data, res, "bbox"))
+
+
+def test_binding_checks_rows_and_ranges():
+    """The row kernels' bindings refuse offsets and ranges outside their buffers (a
+    ValueError, never a read out of bounds)."""
+    from fastap import _core
+    rec = _core.rotated_records(np.array([[0.0, 0, 2, 2, 0], [1, 1, 2, 2, 30]]))
+    one = np.array([0], np.int64)
+    with pytest.raises(ValueError, match="outside"):
+        _core.rotated_iou_rows(rec[:1], one, one, np.array([3], np.int64), rec, np.zeros(2, np.uint8), 3)
+    with pytest.raises(ValueError, match="outside"):
+        _core.rotated_iou_rows(rec[:1], np.array([2], np.int64), one, np.array([2], np.int64), rec,
+                               np.zeros(2, np.uint8), 3)
+    with pytest.raises(ValueError, match="outside"):
+        _core.rotated_best_gt(rec[:1], np.array([1], np.int64), np.array([2], np.int64), rec)
+    out = _core.rotated_iou_rows(rec[:1], one, one, np.array([2], np.int64), rec, np.array([0, 1], np.uint8), 2)
+    assert out[0] == 1.0 and out[1] == fastap.rotated_iou(np.array([[0.0, 0, 2, 2, 0]]), np.array([[1.0, 1, 2, 2, 30]]),
+                                                          iscrowd=[1])[0, 0]
+    best, best_iou = _core.rotated_best_gt(rec[1:], one, np.array([2], np.int64), rec)
+    assert best.tolist() == [1] and best_iou.tolist() == [1.0]
