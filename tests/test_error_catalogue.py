@@ -151,6 +151,20 @@ def results_file_bbox_of_five_numbers(tmp):
         fastap.COCOeval(gt, res, "bbox").evaluate()
 
 
+@entry(InvalidFileError, "P0001.txt", "line 3", "'difficult'")
+def dota_label_difficult_not_integer(tmp):
+    write(tmp, "labelTxt/P0001.txt", "imagesource:GoogleEarth\ngsd:0.1\n0 0 4 0 4 2 0 2 plane yes\n")
+    fastap.read_dota(os.path.join(tmp, "labelTxt"))
+
+
+@entry(InvalidAnnotationError, "'bbox' holds 4 values", "x_ctr, y_ctr, w, h, angle")
+def rotated_eval_of_axis_aligned_boxes(tmp):
+    gt = coco(dataset())
+    with quiet():
+        res = gt.loadRes(list(RES))
+        fastap.COCOeval(gt, res, "rotated").evaluate()
+
+
 @entry(InvalidFileError, "{tmp}/nolabels", "labels folder")
 def yolo_labels_folder_missing(tmp):
     fastap.read_yolo(os.path.join(tmp, "nolabels"), image_sizes={})
