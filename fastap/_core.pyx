@@ -1284,8 +1284,13 @@ def voc_evaluate_best(CocoTables tables, gt_difficult, best, best_iou, double io
     best_iou = _check("best_iou", best_iou, np.float64)
     if best.shape[0] != nd or best_iou.shape[0] != nd:
         raise ValueError("best and best_iou should have %d entries" % nd)
-    if nd and (best.min() < -1 or best.max() >= ng):
-        raise ValueError("best points outside the ground truth")
+    if nd:
+        # each detection's best gt within its own category's run: the matching marks
+        # taken[best - gt_off[k]]
+        goff = np.asarray(tables.gt_off, np.int64)
+        k_dt = np.repeat(np.arange(K, dtype=np.int64), np.diff(np.asarray(tables.dt_off, np.int64)))
+        if ((best != -1) & ((best < goff[k_dt]) | (best >= goff[k_dt + 1]))).any():
+            raise ValueError("best points outside the ground truth of its detection's category")
     ap = np.full(max(K, 1), np.nan)
     npos = np.zeros(max(K, 1), np.int64)
     cdef double[::1] apv = ap

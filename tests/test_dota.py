@@ -134,3 +134,25 @@ def test_bad_input():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fastap.evaluate_dota(gt, dt)
+
+
+def test_binding_refuses_best_outside_the_category():
+    """voc_evaluate_best: a detection's best ground truth must be one of its category's
+    (the matching marks it taken by its offset in that run): anything else is refused."""
+    from fastap import _core
+    from fastap.protocols.dota import dota_columns
+    from fastap.tables import build_tables
+    gt, dt = make_dota(5, n_images=2, n_classes=2, objects_per_image=3, dets_per_image=3)
+    g, d = dota_columns(gt, dt)
+    t = build_tables(g, d, [1, 2], [1, 2], True, dt_by_image=False)
+    n_dt, n_gt = t.core.n_dt, t.core.n_gt
+    diff = np.zeros(n_gt, np.uint8)
+    iou = np.ones(n_dt)
+    _core.voc_evaluate_best(t.core, diff, np.full(n_dt, -1, np.int64), iou, 0.5, strict=True)
+    wrong = np.full(n_dt, -1, np.int64)
+    wrong[0] = n_gt - 1 if int(t.core.dt_off[1]) > 0 else 0       # the last gt is of the last category
+    assert int(t.core.gt_off[1]) <= n_gt - 1
+    with pytest.raises(ValueError, match="category"):
+        _core.voc_evaluate_best(t.core, diff, wrong, iou, 0.5, strict=True)
+    with pytest.raises(ValueError, match="category"):
+        _core.voc_evaluate_best(t.core, diff, np.full(n_dt, n_gt, np.int64), iou, 0.5)
