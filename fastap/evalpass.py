@@ -142,16 +142,17 @@ class EvalPass:
 
     @property
     def box_iou(self):
-        """True when matching used box IoU (False: masks or keypoints, whose
+        """True when matching used box IoU (False: masks, keypoints or rotated boxes, whose
         precomputed IoUs the box-based reports would not reproduce)."""
         return "iou" not in self.tables.core.extra
 
     def need_boxes(self, what):
-        """Refuse a box-based report on a mask or keypoint evaluation."""
+        """Refuse a box-based report on a mask, keypoint or rotated-box evaluation."""
         if not self.box_iou:
             raise InvalidAnnotationError(
-                "%s compares boxes, and this evaluation matched masks or keypoints; run it on a "
-                "bbox evaluation of the same detections" % what)
+                "%s compares axis-aligned boxes, and this evaluation matched %s; run it on a "
+                "bbox evaluation of the same detections" % (
+                    what, "rotated boxes" if self.iou_type == "rotated" else "masks or keypoints"))
 
     def acc_order(self):
         """Grouped detection indices in pycocotools' accumulation order: (category,

@@ -294,3 +294,14 @@ def test_binding_checks_rows_and_ranges():
                                                           iscrowd=[1])[0, 0]
     best, best_iou = _core.rotated_best_gt(rec[1:], one, np.array([2], np.int64), rec)
     assert best.tolist() == [1] and best_iou.tolist() == [1.0]
+
+
+def test_box_reports_refused():
+    """The box-based reports (confusion matrix, error analysis) would read the first four
+    values of XYWHA as x, y, w, h: refused, naming rotated boxes."""
+    data, res = make_rotated_coco(12, n_images=6)
+    ev = _fastap(data, res)
+    with pytest.raises(InvalidAnnotationError, match="rotated boxes"):
+        ev.confusion_matrix()
+    with pytest.raises(InvalidAnnotationError, match="rotated boxes"):
+        ev.error_analysis()
