@@ -40,12 +40,14 @@ def _maxrss():
     return int(r) if sys.platform == "darwin" else int(r) * 1024
 
 
-def write_data(directory, n_images, n_categories, dets_per_image, seed=0, segm=False):
+def write_data(directory, n_images, n_categories, dets_per_image, seed=0, segm=False, edge_cases=True,
+               score_decimals=2):
     """Generate and write ``gt.json`` / ``results.json``; returns their paths and counts."""
     from fastap import mask
     from fastap.synthetic import make_lvis_arrays
     images, cats, gt, dt = make_lvis_arrays(seed=seed, n_images=n_images, n_categories=n_categories,
-                                            dets_per_image=dets_per_image)
+                                            dets_per_image=dets_per_image, edge_cases=edge_cases,
+                                            score_decimals=score_decimals)
     W, H = 640, 480
     boxes = gt["bbox"].tolist()
     anns = []
@@ -84,33 +86,117 @@ def write_data(directory, n_images, n_categories, dets_per_image, seed=0, segm=F
     return gt_path, dt_path, len(anns), int(dt["image_id"].shape[0])
 
 
+PEERS = ("hotcoco", "ultrafast", "faster_coco_eval")
+DISPLAY = {"fastap": "fastap", "lvis-api": "lvis-api", "hotcoco": "hotcoco", "ultrafast": "ultrafast",
+           "faster_coco_eval": "faster-coco"}
+
+
+def _quiet():
+    """A context that swallows what a library prints on stdout (the peers print progress)."""
+    import contextlib
+    import io
+    return contextlib.redirect_stdout(io.StringIO())
+
+
+def _steps(lib, iou_type):
+    """``(load, make_eval, accumulate_and_summarize, results)`` for one library, each the
+    call that library's users write for LVIS's protocol:
+
+    * lvis-api / fastap / hotcoco: ``LVIS(gt)``, ``LVISResults(gt, results)`` (the
+      300-per-image cap), ``LVISEval(gt, dt, iou_type)``;
+    * ultrafast-pycocotools: ``COCO(gt).loadRes(results)`` and
+      ``COCOeval(gt, dt, iou_type, lvis_style=True)`` (its official protocol: the global
+      300 cap, federated filtering, the ``ignore`` field);
+    * faster-coco-eval: ``COCO(gt).loadRes(results)`` and
+      ``COCOeval_faster(gt, dt, iou_type, lvis_style=True)`` with ``params.maxDets =
+      [300]`` (its LVIS mode, as ultralytics calls it; its own documented caveat: no
+      global per-image cap).
+
+    ``results(E)`` gives the 13 numbers in lvis-api's order and the precision and
+    recall arrays with lvis-api's shapes."""
+    keys = ("AP", "AP50", "AP75", "APs", "APm", "APl", "APr", "APc", "APf",
+            "AR@300", "ARs@300", "ARm@300", "ARl@300")
+    if lib in ("lvis-api", "fastap", "hotcoco"):
+        if lib == "lvis-api":
+            np.float = float      # lvis-api 0.5.3 uses np.float, removed in NumPy 1.24
+            import logging
+            import lvis as mod
+            logging.getLogger("lvis").setLevel(logging.ERROR)
+        elif lib == "fastap":
+            import fastap.lvis as mod
+        else:
+            import hotcoco as mod
+
+        def load(gt_path, dt_path):
+            gt = mod.LVIS(gt_path)
+            return gt, mod.LVISResults(gt, dt_path)
+
+        def results(E):
+            ev = E.eval
+            r = E.results if lib != "hotcoco" else E.get_results()
+            P, R = np.asarray(ev["precision"]), np.asarray(ev["recall"])    # hotcoco: a maxDets axis of 1
+            return [float(r[k]) for k in keys], P.reshape(P.shape[:4]), R.reshape(R.shape[:3])
+        return load, lambda gt, dt: mod.LVISEval(gt, dt, iou_type), results
+    if lib == "ultrafast":
+        from ultrafast_pycocotools import COCO, COCOeval
+
+        def make_eval(gt, dt):
+            return COCOeval(gt, dt, iou_type, lvis_style=True)
+    elif lib == "faster_coco_eval":
+        from faster_coco_eval import COCO, COCOeval_faster
+
+        def make_eval(gt, dt):
+            E = COCOeval_faster(gt, dt, iou_type, lvis_style=True)
+            E.params.maxDets = [300]
+            return E
+    else:
+        raise ValueError("unknown library %r" % lib)
+
+    def load(gt_path, dt_path):
+        gt = COCO(gt_path)
+        return gt, gt.loadRes(dt_path)
+
+    def results(E):
+        if lib == "faster_coco_eval":       # its stats lack APr/c/f: read them by name
+            d = E.stats_as_dict
+            s = [float(d[k]) for k in ("AP_all", "AP_50", "AP_75", "AP_small", "AP_medium", "AP_large", "APr",
+                                       "APc", "APf", "AR_all", "AR_small", "AR_medium", "AR_large")]
+        else:                               # AP x6, APr/c/f, AR, ARs/m/l: lvis-api's order
+            s = [float(v) for v in E.stats[:13]]
+        ev = E.eval
+        P, R = np.asarray(ev["precision"]), np.asarray(ev["recall"])
+        return s, P.reshape(P.shape[:4]), R.reshape(R.shape[:3])
+    return load, make_eval, results
+
+
 def child(lib, gt_path, dt_path, out_path, iou_type):
     """One library's run (in its own interpreter): phase times, peak memory, numbers."""
     rss0 = _maxrss()
-    if lib == "lvis-api":
-        np.float = float      # lvis-api 0.5.3 uses np.float, removed in NumPy 1.24
-        import logging
-        import lvis
-        logging.getLogger("lvis").setLevel(logging.ERROR)
-        LVIS, LVISResults, LVISEval = lvis.LVIS, lvis.LVISResults, lvis.LVISEval
-    else:
-        from fastap.lvis import LVIS, LVISEval, LVISResults
+    try:
+        load, make_eval, results = _steps(lib, iou_type)
+    except ImportError as e:
+        with open(out_path, "w") as f:
+            json.dump({"lib": lib, "missing": str(e)}, f)
+        return
     rss1 = _maxrss()
-    t0 = time.perf_counter()
-    gt = LVIS(gt_path)
-    dt = LVISResults(gt, dt_path)
-    t1 = time.perf_counter()
-    ev = LVISEval(gt, dt, iou_type)
-    ev.evaluate()
-    t2 = time.perf_counter()
-    ev.accumulate()
-    ev.summarize()
-    t3 = time.perf_counter()
-    np.save(out_path + ".precision.npy", ev.eval["precision"])
-    np.save(out_path + ".recall.npy", ev.eval["recall"])
+    import warnings
+    warnings.simplefilter("ignore")     # faster-coco-eval warns of an annotation id 0 (--edge-cases)
+    with _quiet():
+        t0 = time.perf_counter()
+        gt, dt = load(gt_path, dt_path)
+        t1 = time.perf_counter()
+        ev = make_eval(gt, dt)
+        ev.evaluate()
+        t2 = time.perf_counter()
+        ev.accumulate()
+        ev.summarize()
+        t3 = time.perf_counter()
+    numbers, precision, recall = results(ev)
+    np.save(out_path + ".precision.npy", precision)
+    np.save(out_path + ".recall.npy", recall)
     out = {"lib": lib, "times": {"load": t1 - t0, "evaluate": t2 - t1, "accumulate": t3 - t2, "total": t3 - t0},
            "rss_start": rss0, "rss_imported": rss1, "rss_peak": _maxrss(),
-           "results": {k: float(v).hex() for k, v in ev.results.items()}}
+           "results": [v.hex() for v in numbers]}
     with open(out_path, "w") as f:
         json.dump(out, f)
 
@@ -125,6 +211,83 @@ def run_child(lib, gt_path, dt_path, out_path, iou_type, threads=None):
         return json.load(f)
 
 
+# peak memory per result measured on this benchmark's data (2,000 images, 600k results):
+# lvis-api 2.2 GB and faster-coco-eval 3.1 GB grow with the results (Python dicts per
+# result); at LVIS v1 val's 6M results they need 22 and 31 GB
+BYTES_PER_RESULT = {"lvis-api": 3800, "faster_coco_eval": 5300}
+
+
+def _mem_available():
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def _fits(lib, n_results):
+    """Whether ``lib``'s estimated peak memory on ``n_results`` results fits 80% of the
+    available memory (a library that would not is skipped, with a message, instead of
+    taking the machine down)."""
+    per, avail = BYTES_PER_RESULT.get(lib), _mem_available()
+    if per is None or avail is None or per * n_results < 0.8 * avail:
+        return True
+    print("%s: skipped: it would need about %.0f GB for %d results (%.0f GB available); run it on fewer "
+          "images (--images)" % (DISPLAY[lib], per * n_results / 1e9, n_results, avail / 1e9))
+    return False
+
+
+def _compare(d, a, b):
+    """Whether run ``a`` gives run ``b``'s numbers: ``(same, text)``."""
+    arrays = {k: (np.load(os.path.join(d, a["file"] + ".%s.npy" % k)), np.load(os.path.join(d, b["file"] + ".%s.npy" % k)))
+              for k in ("precision", "recall")}
+    shapes = all(x.shape == y.shape for x, y in arrays.values())
+    same_arrays = shapes and all(np.array_equal(x, y) for x, y in arrays.values())
+    if a["results"] == b["results"] and same_arrays:
+        return True, "yes"
+    ap = abs(float.fromhex(a["results"][0]) - float.fromhex(b["results"][0]))
+    bad = sum(x != y for x, y in zip(a["results"], b["results"]))
+    if not shapes:
+        return False, "no: %d of 13 numbers differ, AP by %.2g; arrays of other shapes" % (bad, ap)
+    dp = float(np.max(np.abs(arrays["precision"][0] - arrays["precision"][1])))
+    return False, "no: %d of 13 numbers differ, AP by %.2g; precision by up to %.2g" % (bad, ap, dp)
+
+
+def _table(runs, d, oracle):
+    print("%-12s %8s %9s %11s %9s %9s %9s  %s" % ("library", "load s", "evaluate", "accum+summ", "eval+acc",
+                                                 "total", "peak MB", "equals " + DISPLAY[oracle]))
+    exact = {}
+    for lib, r in runs.items():
+        t = r["times"]
+        same, text = (True, "(oracle)") if lib == oracle else _compare(d, r, runs[oracle])
+        exact[lib] = same
+        print("%-12s %8.2f %9.2f %11.2f %9.2f %9.2f %9.0f  %s" % (
+            DISPLAY[lib], t["load"], t["evaluate"], t["accumulate"], t["evaluate"] + t["accumulate"], t["total"],
+            r["rss_peak"] / 2 ** 20, text))
+    return exact
+
+
+def _ratios(runs, exact):
+    a = runs["fastap"]
+    ea = lambda r: r["times"]["evaluate"] + r["times"]["accumulate"]
+    for lib, r in runs.items():
+        if lib == "fastap":
+            continue
+        print("fastap vs %-12s evaluate+accumulate %6.1fx, end to end %6.1fx faster; peak memory %.2fx%s"
+              % (DISPLAY[lib], ea(r) / ea(a), r["times"]["total"] / a["times"]["total"],
+                 a["rss_peak"] / r["rss_peak"], "" if exact[lib] else "  (not exact)"))
+    peers = [lib for lib in runs if lib in PEERS and exact[lib]]
+    if peers:
+        best = min(peers, key=lambda lib: ea(runs[lib]))
+        best_e2e = min(peers, key=lambda lib: runs[lib]["times"]["total"])
+        print("fastest exact peer: %s (evaluate+accumulate, %.1fx), %s (end to end, %.1fx)"
+              % (DISPLAY[best], ea(runs[best]) / ea(a), DISPLAY[best_e2e],
+                 runs[best_e2e]["times"]["total"] / a["times"]["total"]))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--images", type=int, default=2000)
@@ -133,40 +296,71 @@ def main(argv=None):
     ap.add_argument("--iou-type", default="bbox", choices=["bbox", "segm"])
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--edge-cases", action="store_true",
+                    help="add the test suite's edge cases (ignore flags, zero areas, id 0, over 300 results "
+                         "with score ties at the cut); off: data shaped like LVIS v1's files")
+    ap.add_argument("--score-decimals", type=int, default=4, help="scores rounded to (default 4: some ties)")
+    ap.add_argument("--peers", default=",".join(PEERS),
+                    help="comma-separated peers (default: %s; '' for none)" % ",".join(PEERS))
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="runs of fastap and of each peer, interleaved; the fastest of each is shown "
+                         "(lvis-api runs once)")
     ap.add_argument("--skip-lvis-api", action="store_true")
     ap.add_argument("--dir", default=None, help="where the files go (default: a temporary folder)")
+    ap.add_argument("--data", default=None,
+                    help="a folder with gt.json and results.json to use instead of generating them "
+                         "(write them once with --keep DIR)")
+    ap.add_argument("--keep", default=None, help="write the generated gt.json and results.json to this folder")
     ap.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         child(*args.child)
         return 0
     with tempfile.TemporaryDirectory(prefix="fastap-bench-lvis-", dir=args.dir) as d:
+        if args.keep:
+            os.makedirs(args.keep, exist_ok=True)
         t = time.perf_counter()
-        gt_path, dt_path, n_gt, n_dt = write_data(d, args.images, args.categories, args.dets, args.seed,
-                                                  segm=args.iou_type == "segm")
-        print("data: %d images, %d categories, %d ground truths, %d results (%.0f MB), iou_type %s; written in %.1f s"
-              % (args.images, args.categories, n_gt, n_dt, os.path.getsize(dt_path) / 1e6, args.iou_type,
-                 time.perf_counter() - t), flush=True)
-        libs = ["fastap"] + ([] if args.skip_lvis_api else ["lvis-api"])
-        runs = {lib: run_child(lib, gt_path, dt_path, os.path.join(d, lib + ".json"), args.iou_type, args.threads)
-                for lib in libs}
-        print("%-9s %9s %9s %11s %9s %10s" % ("library", "load s", "evaluate", "accum+summ", "total", "peak MB"))
-        for lib, r in runs.items():
-            t = r["times"]
-            print("%-9s %9.2f %9.2f %11.2f %9.2f %10.0f" % (lib, t["load"], t["evaluate"], t["accumulate"],
-                                                           t["total"], r["rss_peak"] / 2 ** 20))
-        if "lvis-api" in runs:
-            a, b = runs["fastap"], runs["lvis-api"]
-            same = a["results"] == b["results"] and all(
-                np.array_equal(np.load(os.path.join(d, "fastap.json.%s.npy" % k)),
-                               np.load(os.path.join(d, "lvis-api.json.%s.npy" % k))) for k in ("precision", "recall"))
-            ta, tb = a["times"], b["times"]
-            print("fastap vs lvis-api: evaluate+accumulate %.0fx, end to end %.0fx faster; peak memory %.2fx; %s"
-                  % ((tb["evaluate"] + tb["accumulate"]) / (ta["evaluate"] + ta["accumulate"]),
-                     tb["total"] / ta["total"], a["rss_peak"] / b["rss_peak"],
-                     "bit-identical (13 numbers, precision, recall)" if same else "DIFFER"))
-            return 0 if same else 1
-    return 0
+        if args.data:
+            gt_path, dt_path = os.path.join(args.data, "gt.json"), os.path.join(args.data, "results.json")
+            with open(gt_path) as f:
+                ds = json.load(f)
+            args.images, args.categories, n_gt = len(ds["images"]), len(ds["categories"]), len(ds["annotations"])
+            del ds
+            n_dt = -1
+        else:
+            gt_path, dt_path, n_gt, n_dt = write_data(args.keep or d, args.images, args.categories, args.dets,
+                                                      args.seed, segm=args.iou_type == "segm", edge_cases=args.edge_cases,
+                                                      score_decimals=args.score_decimals)
+        print("data: %d images, %d categories, %d ground truths, %s results (%.0f MB), iou_type %s%s; "
+              "ready in %.1f s" % (args.images, args.categories, n_gt, n_dt if n_dt >= 0 else "the file's",
+                                   os.path.getsize(dt_path) / 1e6,
+                                     args.iou_type, ", edge cases" if args.edge_cases else "",
+                                     time.perf_counter() - t), flush=True)
+        n_est = n_dt if n_dt >= 0 else os.path.getsize(dt_path) // 95      # about 95 bytes per result
+        peers = [p.strip() for p in args.peers.split(",") if p.strip() and _fits(p.strip(), n_est)]
+        runs = {}
+        for k in range(max(1, args.repeat)):
+            for lib in ["fastap"] + peers:
+                name = "%s-%d.json" % (lib, k)
+                r = run_child(lib, gt_path, dt_path, os.path.join(d, name), args.iou_type, args.threads)
+                if "missing" in r:
+                    print("%s: not installed (%s); skipped" % (DISPLAY.get(lib, lib), r["missing"]))
+                    peers.remove(lib)
+                    continue
+                r["file"] = name
+                if lib not in runs or r["times"]["total"] < runs[lib]["times"]["total"]:
+                    runs[lib] = r
+        if not args.skip_lvis_api and _fits("lvis-api", n_est):
+            r = run_child("lvis-api", gt_path, dt_path, os.path.join(d, "lvis-api.json"), args.iou_type)
+            if "missing" in r:
+                print("lvis-api: not installed (%s); numbers compared with fastap's" % r["missing"])
+            else:
+                r["file"] = "lvis-api.json"
+                runs["lvis-api"] = r
+        oracle = "lvis-api" if "lvis-api" in runs else "fastap"
+        exact = _table(runs, d, oracle)
+        _ratios(runs, exact)
+        return 0 if exact["fastap"] else 1
 
 
 if __name__ == "__main__":

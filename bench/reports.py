@@ -1,6 +1,8 @@
 """Cost of the reports against the evaluation they come from, at COCO val2017 scale.
 
     python -m bench.reports [--scale coco_val2017] [--repeat 5] [--threads N] [--no-plots] [--cli]
+    python -m bench.reports --scale segm_1k        # the same rows on a mask (segm) evaluation
+    python -m bench.reports --scale kpt_person     # ... and on a keypoint (OKS) evaluation
 
 Times, in one process on the cached ``fastap.synthetic`` files (bench/data.py):
 ``load`` (COCO + loadRes), ``evaluate`` (evaluate + accumulate + summarize), then each
@@ -19,6 +21,11 @@ with the evaluation (load + evaluate). ``--cli`` also times the command line end
 end (``python -m fastap eval`` with and without ``--per-class --plots``, subprocesses,
 median wall times) and prints the difference against the evaluation time the CLI
 reports (its "total").
+
+The iou type is the scale's (``bench.data.iou_type_of``: ``segm_1k`` / ``segm_5k`` are
+mask evaluations, ``kpt_person`` a keypoint one): there the confusion matrix and the error
+analysis also compute the mask IoUs / OKS of every (detection, ground truth) pair of an
+image across categories (``fastap.geometry.pair_ious``), which matching never needed.
 """
 from __future__ import annotations
 
@@ -31,7 +38,7 @@ import sys
 import tempfile
 import time
 
-from bench.data import ensure_data
+from bench.data import ensure_data, iou_type_of
 
 
 def main(argv=None):
@@ -43,6 +50,7 @@ def main(argv=None):
     ap.add_argument("--cli", action="store_true", help="also time `python -m fastap eval` end to end")
     a = ap.parse_args(argv)
     gt_path, dt_path, meta = ensure_data(a.scale, log=lambda m: print(m, file=sys.stderr))
+    iou_type = iou_type_of(a.scale)
     import fastap
     from fastap.reports import compute as report, drawing as plots, plot_all, run_reports
     times = {}
@@ -58,7 +66,7 @@ def main(argv=None):
             gt = fastap.COCO(gt_path)
             dt = gt.loadRes(dt_path)
             t1 = time.perf_counter()
-            ev = fastap.COCOeval(gt, dt, "bbox", num_threads=a.threads)
+            ev = fastap.COCOeval(gt, dt, iou_type, num_threads=a.threads)
             ev.evaluate()
             ev.accumulate()
             ev.summarize()
@@ -95,9 +103,9 @@ def main(argv=None):
             rec("CLI --per-class --plots", time.perf_counter() - t)
     med = {k: statistics.median(v) for k, v in times.items()}
     base = med["load"] + med["evaluate"]
-    print("fastap reports at %s scale: %d images, %d categories, %d ground truths, %d detections; "
+    print("fastap reports (%s) at %s scale: %d images, %d categories, %d ground truths, %d detections; "
           "%d repeats, medians; threads %s; %d cores"
-          % (a.scale, meta["n_images"], meta["n_categories"], meta["n_gt"], meta["n_dt"], a.repeat,
+          % (iou_type, a.scale, meta["n_images"], meta["n_categories"], meta["n_gt"], meta["n_dt"], a.repeat,
              a.threads or os.environ.get("FASTAP_NUM_THREADS") or "default", os.cpu_count()))
     print("%-22s %9s %9s   %s" % ("step", "median s", "x eval", "all runs (s)"))
     for k, v in med.items():
@@ -114,14 +122,14 @@ def main(argv=None):
         print("reports + plots (as fastap eval --per-class --plots, overlapped): %.3f s = %.2f x the evaluation"
               % (rp, rp / base))
     if a.cli:
-        _cli(gt_path, dt_path, a.repeat, out_dir)
+        _cli(gt_path, dt_path, a.repeat, out_dir, iou_type)
     return 0
 
 
-def _cli(gt_path, dt_path, repeat, out_dir):
+def _cli(gt_path, dt_path, repeat, out_dir, iou_type="bbox"):
     import re
     import subprocess
-    cmd = [sys.executable, "-m", "fastap", "eval", gt_path, dt_path]
+    cmd = [sys.executable, "-m", "fastap", "eval", gt_path, dt_path, "--iou-type", iou_type]
     walls = {"plain": [], "reports": []}
     evals = []
     for _ in range(repeat):

@@ -824,7 +824,8 @@ static inline void write_category_rows(int32_t T, int32_t R, int32_t A, int32_t 
     if (row)
         for (int64_t tr = 0; tr < (int64_t)T * R; tr++) {
             memcpy(precision + (tr * K + k_out) * A * M + a0, cat_q + tr * A * M + a0, row);
-            memcpy(scores + (tr * K + k_out) * A * M + a0, cat_s + tr * A * M + a0, row);
+            if (scores)
+                memcpy(scores + (tr * K + k_out) * A * M + a0, cat_s + tr * A * M + a0, row);
         }
 }
 

@@ -121,6 +121,21 @@ int64_t fa_index_lut(int64_t n, const int64_t *values, int64_t lo, int64_t span,
 int64_t fa_index_lut32(int64_t n, const int64_t *values, int64_t lo, int64_t span,
                        const int64_t *lut, int32_t *pos);
 
+/* The records whose (image, category) cell is marked in a dense table, in input order
+ * (LVIS's federated rule in one pass). Record i (of n) is kept when area[i] is in
+ * (0, inf) (NaN fails), keep is NULL or keep[i] != 0, its image id is found through
+ * img_lut (lo img_lo, span img_span: as fa_index_lut) at position pi, its category id
+ * through cat_lut at pc, and table[pi * n_cat + pc] != 0. table: uint8 [n_img * n_cat]
+ * where n_img exceeds every img_lut entry and n_cat every cat_lut entry (the caller
+ * checks). For the j-th kept record: sel[j] = i, img[j] = pi, cat[j] = pc (both below
+ * INT32_MAX: the caller checks), marked[j] = mark[cell] (0 when mark is NULL). sel,
+ * img, cat, marked: room for n entries each. Returns the number kept. No allocation. */
+int64_t fa_pair_select(int64_t n, const int64_t *img_values, int64_t img_lo, int64_t img_span,
+                       const int64_t *img_lut, const int64_t *cat_values, int64_t cat_lo,
+                       int64_t cat_span, const int64_t *cat_lut, int64_t n_cat, const double *area,
+                       const uint8_t *keep, const uint8_t *table, const uint8_t *mark,
+                       int64_t *sel, int32_t *img, int32_t *cat, uint8_t *marked);
+
 /* Sort idx[0..n) stably by descending key[idx[i]] (ties keep their order).
  * tmp: int64 scratch with room for n/2 + 1 entries. No allocation. */
 void fa_sort_desc_stable(int64_t *idx, int64_t n, const double *key, int64_t *tmp);
@@ -228,7 +243,7 @@ int fa_coco_match_part(const fa_coco_input *in, const fa_coco_params *p,
  * TP/FP, precision envelope, recall-threshold sampling, for every (area, maxDets).
  * precision, scores: float64 [T][R][K][A][M]; recall: float64 [T][K][A][M]; every
  * entry of category k is written, -1 for an area range with no non-ignored ground
- * truth. `k_out` is k's index along the K axis of the outputs. FA_EINVAL when m's bits
+ * truth; scores may be NULL (not written: LVIS has no scores array). `k_out` is k's index along the K axis of the outputs. FA_EINVAL when m's bits
  * cannot come from a matching with p (a true-positive bit at a threshold index >= T, or
  * more true positives at one threshold than non-ignored ground truths or detections):
  * m may be given (a loaded state), and is then checked as it is read. */
@@ -275,6 +290,22 @@ typedef struct {
  * when memory for the block's order could not be allocated. */
 int fa_accumulate_block(const fa_blocks_input *in, int64_t b, double *precision, double *recall,
                         double *scores);
+
+/* ------------------------------------------------------------------------------------
+ * summary.c -- the summaries' reductions with NumPy's arithmetic
+ * ------------------------------------------------------------------------------------ */
+
+/* np.add.reduce of a contiguous float64 array a [n] (NumPy's pairwise summation), bit
+ * for bit; 0.0 for n == 0. */
+double fa_np_sum(const double *a, int64_t n);
+
+/* The entries > -1 (NaN left out) of x [T, R, K, A] (C-contiguous float64) at
+ * t in ts [nt], every r, k in ks [nk] (ks NULL: k = 0 .. nk-1) and area index a, copied
+ * to out in that (t, r, k) order: the array s[s > -1] of NumPy's s = x[ts][:, :, ks, a].
+ * Indices are in range (the caller checks). out: room for nt * R * nk. Returns the
+ * count. */
+int64_t fa_gather_valid(const double *x, int64_t R, int64_t K, int64_t A, const int64_t *ts,
+                        int64_t nt, const int64_t *ks, int64_t nk, int64_t a, double *out);
 
 /* ------------------------------------------------------------------------------------
  * keypoints.c -- object keypoint similarity (pycocotools computeOks)
@@ -366,7 +397,10 @@ int fa_voc_category_best(const fa_coco_input *in, const uint8_t *gt_difficult, i
  * ------------------------------------------------------------------------------------
  * Both work on one image at a time: the caller (fastap/_reports.pxi) groups ground
  * truth and detections by image and runs images in parallel. Boxes are xywh float64
- * [n][4]; the IoU is pycocotools' (fa_iou_xywh_pair, no crowd rule). */
+ * [n][4]; the IoU is pycocotools' (fa_iou_xywh_pair, no crowd rule). With `iou` not
+ * NULL, the overlaps are read from it instead: float64 [nd][ng] row-major, the image's
+ * detection x ground-truth matrix of any measure (mask IoU, OKS); the boxes are then
+ * not read (they may be NULL). A NaN overlap is never a candidate. */
 
 /* Class-agnostic one-to-one matching of one image (ultralytics' ConfusionMatrix rule):
  *   1. candidate pairs are (detection, ground truth) with IoU > iou_thr (strict);
@@ -374,11 +408,12 @@ int fa_voc_category_best(const fa_coco_input *in, const uint8_t *gt_difficult, i
  *   3. each ground truth keeps, among the detections that kept it, the one of highest
  *      IoU (ties: the lower detection index; pass detections in descending score order
  *      so that the higher score wins).
- * dt_box: [nd][4]; gt_box: [ng][4]. Out: dt_gt int32 [nd], the matched gt index in
- * [0, ng) or -1. scratch: fa_confusion_scratch_bytes(ng) bytes. No allocation. */
+ * dt_box: [nd][4]; gt_box: [ng][4]; iou: NULL or [nd][ng]. Out: dt_gt int32 [nd], the
+ * matched gt index in [0, ng) or -1. scratch: fa_confusion_scratch_bytes(ng) bytes. No
+ * allocation. */
 size_t fa_confusion_scratch_bytes(int64_t ng);
 int fa_confusion_match_image(const double *dt_box, int64_t nd, const double *gt_box, int64_t ng,
-                             double iou_thr, void *scratch, int32_t *dt_gt);
+                             const double *iou, double iou_thr, void *scratch, int32_t *dt_gt);
 
 /* For each detection of one image, TIDE's IoU summaries against the image's ground
  * truth (gts with gt_skip[g] != 0 -- crowds -- are not candidates):
@@ -388,11 +423,12 @@ int fa_confusion_match_image(const double *dt_box, int64_t nd, const double *gt_
  * Ties: the lower gt index (np.argmax's rule). The gt is -1 when no candidate has a
  * positive IoU (the IoU is then 0).
  * dt_box [nd][4], dt_cls int32 [nd]; gt_box [ng][4], gt_cls int32 [ng], gt_skip,
- * gt_used uint8 [ng]. Outputs float64 / int32 [nd], written completely. */
+ * gt_used uint8 [ng]; iou: NULL or [nd][ng]. Outputs float64 / int32 [nd], written
+ * completely. */
 void fa_tide_ious_image(const double *dt_box, const int32_t *dt_cls, int64_t nd,
                         const double *gt_box, const int32_t *gt_cls, const uint8_t *gt_skip,
-                        const uint8_t *gt_used, int64_t ng, double *same_iou, int32_t *same_gt,
-                        double *other_iou, int32_t *other_gt, double *used_iou);
+                        const uint8_t *gt_used, int64_t ng, const double *iou, double *same_iou,
+                        int32_t *same_gt, double *other_iou, int32_t *other_gt, double *used_iou);
 
 /* pycocotools' interpolated precision of K categories at one (IoU threshold, area
  * range, maxDets), from per-detection flags already in accumulation order (the fixes

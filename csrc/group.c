@@ -7,6 +7,7 @@
  * detections of one category in one image), merge sort for long ones. Equal scores keep
  * the input order, which is what NumPy's mergesort on -score gives pycocotools.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,4 +115,34 @@ int64_t fa_index_lut32(int64_t n, const int64_t *values, int64_t lo, int64_t spa
         missing += p < 0 || p > INT32_MAX;
     }
     return missing;
+}
+
+int64_t fa_pair_select(int64_t n, const int64_t *img_values, int64_t img_lo, int64_t img_span,
+                       const int64_t *img_lut, const int64_t *cat_values, int64_t cat_lo,
+                       int64_t cat_span, const int64_t *cat_lut, int64_t n_cat, const double *area,
+                       const uint8_t *keep, const uint8_t *table, const uint8_t *mark,
+                       int64_t *sel, int32_t *img, int32_t *cat, uint8_t *marked)
+{
+    int64_t m = 0;
+    for (int64_t i = 0; i < n; i++) {
+        const double a = area[i];
+        if (!(a > 0.0 && a < HUGE_VAL) || (keep && !keep[i]))
+            continue;                                   /* NaN fails the test too */
+        const uint64_t vi = (uint64_t)img_values[i] - (uint64_t)img_lo;
+        const uint64_t vc = (uint64_t)cat_values[i] - (uint64_t)cat_lo;
+        if (vi > (uint64_t)img_span || vc > (uint64_t)cat_span)
+            continue;
+        const int64_t pi = img_lut[vi], pc = cat_lut[vc];
+        if (pi < 0 || pc < 0)
+            continue;
+        const int64_t cell = pi * n_cat + pc;
+        if (!table[cell])
+            continue;
+        sel[m] = i;
+        img[m] = (int32_t)pi;
+        cat[m] = (int32_t)pc;
+        marked[m] = mark ? mark[cell] : 0;
+        m++;
+    }
+    return m;
 }

@@ -136,30 +136,6 @@ void fa_oks_exponents(const fa_coco_input *in, const fa_oks_input *kp, int32_t k
     }
 }
 
-/* NumPy's pairwise summation of a contiguous float64 array (np.sum / np.add.reduce):
- * a plain loop below 8 elements, 8 interleaved partial sums up to 128, halving above. */
-static double np_pairwise_sum(const double *a, int64_t n)
-{
-    if (n < 8) {
-        double res = 0.0;
-        for (int64_t i = 0; i < n; i++) res += a[i];
-        return res;
-    }
-    if (n <= 128) {
-        double r[8];
-        int64_t i;
-        for (int j = 0; j < 8; j++) r[j] = a[j];
-        for (i = 8; i < n - (n % 8); i += 8)
-            for (int j = 0; j < 8; j++) r[j] += a[i + j];
-        double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        for (; i < n; i++) res += a[i];
-        return res;
-    }
-    int64_t n2 = n / 2;
-    n2 -= n2 % 8;
-    return np_pairwise_sum(a, n2) + np_pairwise_sum(a + n2, n - n2);
-}
-
 void fa_oks_reduce(const fa_coco_input *in, const fa_oks_input *kp, int32_t k,
                    int64_t d_begin, int64_t d_end, const int64_t *dt_e_off, const double *ex,
                    double *iou)
@@ -174,7 +150,7 @@ void fa_oks_reduce(const fa_coco_input *in, const fa_oks_input *kp, int32_t k,
         double *row = iou + in->dt_iou_off[d];
         for (int64_t g = 0; g < G; g++) {
             const int64_t n = gt_terms(kp, g0 + g);
-            row[g] = np_pairwise_sum(e, n) / (double)n;
+            row[g] = fa_np_sum(e, n) / (double)n;
             e += n;
         }
     }
@@ -234,7 +210,7 @@ static void flush_batch(fa_vec_loop exp_loop, void *exp_data, double *batch, int
         exp_run(exp_loop, exp_data, batch, *used);
     const double *e = batch;
     for (int64_t i = 0; i < *n_pend; i++) {
-        *dst[i] = np_pairwise_sum(e, len[i]) / (double)len[i];
+        *dst[i] = fa_np_sum(e, len[i]) / (double)len[i];
         e += len[i];
     }
     *used = 0;
@@ -302,7 +278,7 @@ void fa_oks_pairs(const fa_coco_input *in, const fa_oks_input *kp, int32_t k, in
             if (n > OKS_BATCH) {          /* more terms than a batch holds: alone */
                 pair_exponents(in, kp, g, &ps, n, ps.e);
                 exp_run(exp_loop, exp_data, ps.e, n);
-                row[g - g0] = np_pairwise_sum(ps.e, n) / (double)n;
+                row[g - g0] = fa_np_sum(ps.e, n) / (double)n;
                 continue;
             }
             if (b_used + n > OKS_BATCH || n_pend == OKS_BATCH_PAIRS)

@@ -18,8 +18,19 @@ size_t fa_confusion_scratch_bytes(int64_t ng)
     return n * sizeof(double) + n * sizeof(int32_t) + 16;
 }
 
+/* The overlap of detection r and ground truth g: from the [nd][ng] matrix `iou` when
+ * given, else the boxes' IoU (pycocotools', no crowd rule). */
+static inline double pair_overlap(const double *iou, const double *dt_box, const double *gt_box,
+                                  int64_t ng, int64_t r, int64_t g)
+{
+    if (iou)
+        return iou[r * ng + g];
+    const double *d = dt_box + 4 * r, *b = gt_box + 4 * g;
+    return fa_iou_xywh_pair(d, d[2] * d[3], b, b[2] * b[3], 0);
+}
+
 int fa_confusion_match_image(const double *dt_box, int64_t nd, const double *gt_box, int64_t ng,
-                             double iou_thr, void *scratch, int32_t *dt_gt)
+                             const double *iou, double iou_thr, void *scratch, int32_t *dt_gt)
 {
     double *g_best_iou = (double *)scratch;
     int32_t *g_best_dt = (int32_t *)(g_best_iou + (ng > 0 ? ng : 1));
@@ -27,13 +38,10 @@ int fa_confusion_match_image(const double *dt_box, int64_t nd, const double *gt_
     for (int64_t g = 0; g < ng; g++) { g_best_iou[g] = -1.0; g_best_dt[g] = -1; }
     /* steps 1-2: each detection's best candidate; dt_gt holds it for now */
     for (int64_t r = 0; r < nd; r++) {
-        const double *d = dt_box + 4 * r;
-        const double da = d[2] * d[3];
         double best = iou_thr;
         int32_t bg = -1;
         for (int64_t g = 0; g < ng; g++) {
-            const double *b = gt_box + 4 * g;
-            double v = fa_iou_xywh_pair(d, da, b, b[2] * b[3], 0);
+            double v = pair_overlap(iou, dt_box, gt_box, ng, r, g);
             if (v > best) { best = v; bg = (int32_t)g; }   /* strict: ties keep the lower g */
         }
         dt_gt[r] = bg;
@@ -47,18 +55,15 @@ int fa_confusion_match_image(const double *dt_box, int64_t nd, const double *gt_
 
 void fa_tide_ious_image(const double *dt_box, const int32_t *dt_cls, int64_t nd,
                         const double *gt_box, const int32_t *gt_cls, const uint8_t *gt_skip,
-                        const uint8_t *gt_used, int64_t ng, double *same_iou, int32_t *same_gt,
-                        double *other_iou, int32_t *other_gt, double *used_iou)
+                        const uint8_t *gt_used, int64_t ng, const double *iou, double *same_iou,
+                        int32_t *same_gt, double *other_iou, int32_t *other_gt, double *used_iou)
 {
     for (int64_t r = 0; r < nd; r++) {
-        const double *d = dt_box + 4 * r;
-        const double da = d[2] * d[3];
         double s = 0.0, o = 0.0, u = 0.0;
         int32_t sg = -1, og = -1;
         for (int64_t g = 0; g < ng; g++) {
             if (gt_skip[g]) continue;
-            const double *b = gt_box + 4 * g;
-            const double v = fa_iou_xywh_pair(d, da, b, b[2] * b[3], 0);
+            const double v = pair_overlap(iou, dt_box, gt_box, ng, r, g);
             /* strict '>' from 0: the first gt of the highest positive IoU */
             if (gt_cls[g] == dt_cls[r]) {
                 if (v > s) { s = v; sg = (int32_t)g; }

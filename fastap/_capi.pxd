@@ -48,7 +48,17 @@ cdef extern from "fastap.h" nogil:
                          const int64_t *lut, int64_t *pos, uint8_t *ok)
     int64_t fa_index_lut32(int64_t n, const int64_t *values, int64_t lo, int64_t span,
                            const int64_t *lut, int32_t *pos)
+    int64_t fa_pair_select(int64_t n, const int64_t *img_values, int64_t img_lo, int64_t img_span,
+                           const int64_t *img_lut, const int64_t *cat_values, int64_t cat_lo,
+                           int64_t cat_span, const int64_t *cat_lut, int64_t n_cat, const double *area,
+                           const uint8_t *keep, const uint8_t *table, const uint8_t *mark,
+                           int64_t *sel, int32_t *img, int32_t *cat, uint8_t *marked)
     void fa_sort_desc_stable(int64_t *idx, int64_t n, const double *key, int64_t *tmp)
+
+    # ---- summary.c --------------------------------------------------------------------
+    double fa_np_sum(const double *a, int64_t n)
+    int64_t fa_gather_valid(const double *x, int64_t R, int64_t K, int64_t A, const int64_t *ts,
+                            int64_t nt, const int64_t *ks, int64_t nk, int64_t a, double *out)
 
     # ---- coco.c -----------------------------------------------------------------------
     ctypedef struct fa_coco_params:
@@ -174,11 +184,12 @@ cdef extern from "fastap.h" nogil:
     # ---- reports.c --------------------------------------------------------------------
     size_t fa_confusion_scratch_bytes(int64_t ng)
     int fa_confusion_match_image(const double *dt_box, int64_t nd, const double *gt_box,
-                                 int64_t ng, double iou_thr, void *scratch, int32_t *dt_gt)
+                                 int64_t ng, const double *iou, double iou_thr, void *scratch,
+                                 int32_t *dt_gt)
     void fa_tide_ious_image(const double *dt_box, const int32_t *dt_cls, int64_t nd,
                             const double *gt_box, const int32_t *gt_cls,
                             const uint8_t *gt_skip, const uint8_t *gt_used, int64_t ng,
-                            double *same_iou, int32_t *same_gt, double *other_iou,
+                            const double *iou, double *same_iou, int32_t *same_gt, double *other_iou,
                             int32_t *other_gt, double *used_iou)
     int fa_ap_sorted(const int64_t *cat_off, int64_t K, const uint8_t *tp, const uint8_t *fp,
                      const int64_t *npig, const double *rec_thrs, int64_t R, double *rc,

@@ -394,6 +394,103 @@ def index_lut(values, int64_t lo, lut):
     return pos, ok
 
 
+def pair_select(img_values, int64_t img_lo, img_lut, cat_values, int64_t cat_lo, cat_lut, area,
+                keep, table, mark=None):
+    """The records whose (image, category) cell is marked in ``table`` (uint8 [I, K]),
+    in input order: records with an area in (0, inf), ``keep`` (bool [n] or None) set,
+    and ids found through the lookup tables (see engine.IdIndex: lut[id - lo] is the
+    id's position, -1 when absent). Returns (sel int64 [m], img int32 [m], cat int32
+    [m], marked bool [m]: ``mark`` (uint8 [I, K] or None) at each record's cell)."""
+    img_values = _int_ids("img_values", img_values)
+    cat_values = _int_ids("cat_values", cat_values)
+    img_lut = _check("img_lut", img_lut, np.int64)
+    cat_lut = _check("cat_lut", cat_lut, np.int64)
+    area = _check("area", area, np.float64)
+    table = _check("table", table, np.uint8, ndim=2)
+    cdef int64_t n = img_values.shape[0], m = 0
+    cdef int64_t n_img = table.shape[0], n_cat = table.shape[1]
+    if cat_values.shape[0] != n or area.shape[0] != n:
+        raise ValueError("img_values, cat_values and area should have the same length")
+    if img_lut.shape[0] < 1 or cat_lut.shape[0] < 1:
+        raise ValueError("lookup tables should have at least one entry")
+    if img_lut.max() >= min(n_img, 2 ** 31 - 1) or cat_lut.max() >= min(n_cat, 2 ** 31 - 1):
+        raise ValueError("lookup table positions should be below the table's shape %s" % (table.shape,))
+    cdef const uint8_t *kp = NULL
+    cdef const uint8_t *mp = NULL
+    cdef const uint8_t[::1] kv
+    cdef const uint8_t[:, ::1] mv
+    if keep is not None:
+        keep = _check("keep", keep, np.bool_)
+        if keep.shape[0] != n:
+            raise ValueError("keep should have %d entries, got %d" % (n, keep.shape[0]))
+        kv = keep.view(np.uint8)
+        if n:
+            kp = &kv[0]
+    if mark is not None:
+        mark = _check("mark", mark, np.uint8, ndim=2)
+        if mark.shape[0] != n_img or mark.shape[1] != n_cat:
+            raise ValueError("mark should have the table's shape %s, got %s" % (table.shape, mark.shape))
+        mv = mark
+        if n_img and n_cat:
+            mp = &mv[0, 0]
+    sel = np.empty(n, np.int64)
+    img = np.empty(n, np.int32)
+    cat = np.empty(n, np.int32)
+    marked = np.empty(n, np.bool_)
+    if n == 0 or n_img == 0 or n_cat == 0:
+        return sel[:0], img[:0], cat[:0], marked[:0]
+    cdef const int64_t[::1] iv = img_values
+    cdef const int64_t[::1] cv = cat_values
+    cdef const int64_t[::1] il = img_lut
+    cdef const int64_t[::1] cl = cat_lut
+    cdef const double[::1] av = area
+    cdef const uint8_t[:, ::1] tv = table
+    cdef int64_t[::1] sv = sel
+    cdef int32_t[::1] ipv = img
+    cdef int32_t[::1] cpv = cat
+    cdef uint8_t[::1] mkv = marked.view(np.uint8)
+    with nogil:
+        m = fa_pair_select(n, &iv[0], img_lo, il.shape[0] - 1, &il[0], &cv[0], cat_lo, cl.shape[0] - 1,
+                           &cl[0], n_cat, &av[0], kp, &tv[0, 0], mp, &sv[0], &ipv[0], &cpv[0], &mkv[0])
+    # the untouched tails of the buffers are never written (their pages stay unmapped)
+    return sel[:m], img[:m], cat[:m], marked[:m]
+
+
+def mean_valid(x, ts, ks, int64_t a):
+    """NumPy's ``np.mean(s[s > -1])`` of ``s = x[ts][:, :, ks, a]`` for x float64
+    [T, R, K, A] (``ks`` None: every k), bit for bit, without the copies: (count,
+    mean), the mean NaN when the count is 0. ts, ks: int64 indices in range."""
+    x = _check("x", x, np.float64, ndim=4)
+    ts = _check("ts", np.asarray(ts, dtype=np.int64).reshape(-1), np.int64)
+    cdef int64_t T = x.shape[0], R = x.shape[1], K = x.shape[2], A = x.shape[3]
+    cdef int64_t nt = ts.shape[0], nk = K, m = 0
+    if nt and (ts.min() < 0 or ts.max() >= T):
+        raise IndexError("ts should be in [0, %d)" % T)
+    if not 0 <= a < A:
+        raise IndexError("a should be in [0, %d)" % A)
+    cdef const int64_t *kp = NULL
+    cdef const int64_t[::1] kv
+    if ks is not None:
+        ks = _check("ks", np.asarray(ks, dtype=np.int64).reshape(-1), np.int64)
+        nk = ks.shape[0]
+        if nk and (ks.min() < 0 or ks.max() >= K):
+            raise IndexError("ks should be in [0, %d)" % K)
+        kv = ks
+        if nk:
+            kp = &kv[0]
+    if nt == 0 or nk == 0 or R == 0:
+        return 0, float("nan")
+    buf = np.empty(nt * R * nk)
+    cdef double[::1] bv = buf
+    cdef const double[:, :, :, ::1] xv = x
+    cdef const int64_t[::1] tv = ts
+    cdef double s = 0.0
+    with nogil:
+        m = fa_gather_valid(&xv[0, 0, 0, 0], R, K, A, &tv[0], nt, kp, nk, a, &bv[0])
+        s = fa_np_sum(&bv[0], m)
+    return m, (s / m if m else float("nan"))
+
+
 def lut_group(img_values, int64_t img_lo, img_lut, int n_img, cat_values, int64_t cat_lo,
               cat_lut, int n_cat, score=None, num_threads=None):
     """Records grouped by (category, image, -score) with their ids looked up in tables
@@ -1045,11 +1142,12 @@ def coco_match(CocoTables tables, iou_thr, area_rng, max_dets, rec_thr, bint det
 
 
 def coco_accumulate(CocoTables tables, match, iou_thr, area_rng, max_dets, rec_thr,
-                    num_threads=None):
+                    num_threads=None, with_scores=True):
     """pycocotools accumulate() from coco_match's output.
 
     Returns precision float64 [T, R, K, A, M], recall float64 [T, K, A, M], scores
-    float64 [T, R, K, A, M], -1 where a setting has no non-ignored ground truth.
+    float64 [T, R, K, A, M] (None with ``with_scores=False``), -1 where a setting has
+    no non-ignored ground truth.
     """
     cdef _Params prm = _Params(iou_thr, area_rng, max_dets, rec_thr)
     cdef int32_t K = tables.inp.n_cat, A = prm.p.n_area, T = prm.p.n_iou
@@ -1070,13 +1168,13 @@ def coco_accumulate(CocoTables tables, match, iou_thr, area_rng, max_dets, rec_t
     # no non-ignored ground truth), in parallel: no fill pass first
     precision = np.empty((T, R, max(K, 1), A, M))
     recall = np.empty((T, max(K, 1), A, M))
-    scores = np.empty((T, R, max(K, 1), A, M))
+    scores = np.empty((T, R, max(K, 1), A, M)) if with_scores else np.empty((1, 1, 1, 1, 1))
     cdef double[:, :, :, :, ::1] pv = precision
     cdef double[:, :, :, ::1] rv = recall
     cdef double[:, :, :, :, ::1] sv = scores
-    _run_categories(tables, prm, &m, 1, &pv[0, 0, 0, 0, 0], &rv[0, 0, 0, 0], &sv[0, 0, 0, 0, 0],
-                    num_threads)
-    return precision[:, :, :K], recall[:, :K], scores[:, :, :K]
+    cdef double *sp = &sv[0, 0, 0, 0, 0] if with_scores else NULL
+    _run_categories(tables, prm, &m, 1, &pv[0, 0, 0, 0, 0], &rv[0, 0, 0, 0], sp, num_threads)
+    return precision[:, :, :K], recall[:, :K], (scores[:, :, :K] if with_scores else None)
 
 
 def _match_tasks(CocoTables tables, int nt):

@@ -13,29 +13,68 @@ def _check_offsets(name, off, n_images, n_records):
     return off
 
 
-def confusion_match(dt_off, dt_box, gt_off, gt_box, double iou_thr, num_threads=None):
+def _check_blocks(iou, iou_off, counts, what):
+    """iou float64 [n] and iou_off int64 [m]: the IoU matrix (or rows) of entry j, of
+    counts[j] values, at iou[iou_off[j]:iou_off[j] + counts[j]], inside the buffer where
+    counts[j] > 0."""
+    iou = _check("iou", iou, np.float64)
+    iou_off = _check(what, iou_off, np.int64)
+    if iou_off.shape[0] != counts.shape[0]:
+        raise ValueError("%s should have %d entries, got %d" % (what, counts.shape[0], iou_off.shape[0]))
+    need = counts > 0
+    if need.any() and (iou_off[need].min() < 0 or (iou_off[need] + counts[need]).max() > iou.shape[0]):
+        raise ValueError("%s should point inside the IoU buffer (%d values)" % (what, iou.shape[0]))
+    return iou, iou_off
+
+
+def confusion_match(dt_off, dt_box, gt_off, gt_box, double iou_thr, num_threads=None, iou=None, dt_iou_off=None):
     """Class-agnostic one-to-one matching per image (csrc/reports.c,
     fa_confusion_match_image: IoU > iou_thr, each detection keeps its best gt, each gt
     its best detection). dt_off, gt_off: int64 [I + 1] image offsets; dt_box [nd, 4],
     gt_box [ng, 4] float64 xywh, detections of an image in descending score order.
-    Returns int32 [nd]: the matched gt (index into gt_box) or -1."""
-    dt_box = _check("dt_box", dt_box, np.float64, 2, 4)
-    gt_box = _check("gt_box", gt_box, np.float64, 2, 4)
+    Or, for any overlap measure (masks, OKS): dt_box and gt_box None, ``iou`` float64
+    and ``dt_iou_off`` int64 [nd]: image i's [D_i][G_i] matrix (row-major) starts at
+    iou[dt_iou_off[dt_off[i]]] (images with detections and ground truth).
+    Returns int32 [nd]: the matched gt (index into the gts) or -1."""
     cdef int64_t I = dt_off.shape[0] - 1 if isinstance(dt_off, np.ndarray) else -1
     if I < 0:
         raise TypeError("dt_off should be a numpy.ndarray of int64 offsets")
-    dt_off = _check_offsets("dt_off", dt_off, I, dt_box.shape[0])
-    gt_off = _check_offsets("gt_off", gt_off, I, gt_box.shape[0])
-    cdef int64_t nd = dt_box.shape[0], ng = gt_box.shape[0]
+    cdef bint by_iou = iou is not None
+    if by_iou:
+        dt_off = _check("dt_off", dt_off, np.int64)
+        gt_off = _check("gt_off", gt_off, np.int64)
+        nd_, ng_ = int(dt_off[I]), int(gt_off[gt_off.shape[0] - 1]) if gt_off.shape[0] else 0
+        dt_box = gt_box = np.zeros((1, 4))        # not read
+    else:
+        dt_box = _check("dt_box", dt_box, np.float64, 2, 4)
+        gt_box = _check("gt_box", gt_box, np.float64, 2, 4)
+        nd_, ng_ = dt_box.shape[0], gt_box.shape[0]
+    dt_off = _check_offsets("dt_off", dt_off, I, nd_)
+    gt_off = _check_offsets("gt_off", gt_off, I, ng_)
+    cdef int64_t nd = nd_, ng = ng_
     out = np.full(max(nd, 1), -1, np.int32)
     if nd == 0 or ng == 0 or I == 0:
         return out[:nd]
+    blk = np.zeros(I, np.int64)
+    iou_in = np.zeros(1)
+    if by_iou:
+        dt_iou_off = _check("dt_iou_off", dt_iou_off, np.int64)
+        if dt_iou_off.shape[0] != nd:
+            raise ValueError("dt_iou_off should have %d entries, got %d" % (nd, dt_iou_off.shape[0]))
+        D, G = np.diff(dt_off), np.diff(gt_off)
+        has = (D > 0) & (G > 0)
+        blk = np.where(has, dt_iou_off[np.minimum(dt_off[:I], nd - 1)], 0)
+        iou_in, blk = _check_blocks(iou, blk, np.where(has, D * G, 0), "dt_iou_off")
+        if iou_in.shape[0] == 0:
+            iou_in = np.zeros(1)
     cdef int64_t max_g = int(np.diff(gt_off).max())
     cdef size_t nbytes = fa_confusion_scratch_bytes(max_g)
     cdef const int64_t[::1] do = dt_off
     cdef const int64_t[::1] go = gt_off
     cdef const double[:, ::1] db = dt_box
     cdef const double[:, ::1] gb = gt_box
+    cdef const double[::1] iv = iou_in
+    cdef const int64_t[::1] bv = blk
     cdef int32_t[::1] ov = out
     cdef int nt = _threads(num_threads)
     if nd < SERIAL_BELOW:
@@ -53,8 +92,12 @@ def confusion_match(dt_off, dt_box, gt_off, gt_box, double iou_thr, num_threads=
             d0 = do[i]
             g0 = go[i]
             if do[i + 1] > d0 and go[i + 1] > g0:
-                fa_confusion_match_image(&db[d0, 0], do[i + 1] - d0, &gb[g0, 0], go[i + 1] - g0,
-                                         iou_thr, buf, &ov[d0])
+                if by_iou:
+                    fa_confusion_match_image(NULL, do[i + 1] - d0, NULL, go[i + 1] - g0, &iv[bv[i]], iou_thr,
+                                             buf, &ov[d0])
+                else:
+                    fa_confusion_match_image(&db[d0, 0], do[i + 1] - d0, &gb[g0, 0], go[i + 1] - g0, NULL,
+                                             iou_thr, buf, &ov[d0])
                 for r in range(d0, do[i + 1]):
                     if ov[r] >= 0:
                         ov[r] = ov[r] + <int32_t>g0
@@ -118,7 +161,7 @@ def tide_ious(dt_off, dt_box, dt_cls, gt_off, gt_box, gt_cls, gt_skip, gt_used, 
             g0 = go[i]
             if do[i + 1] > d0 and go[i + 1] > g0:
                 fa_tide_ious_image(&db[d0, 0], &dc[d0], do[i + 1] - d0, &gb[g0, 0], &gc[g0], &gs[g0],
-                                   &gu[g0], go[i + 1] - g0, &si[d0], &sg[d0], &oi[d0], &og[d0], &ui[d0])
+                                   &gu[g0], go[i + 1] - g0, NULL, &si[d0], &sg[d0], &oi[d0], &og[d0], &ui[d0])
                 for r in range(d0, do[i + 1]):
                     if sg[r] >= 0:
                         sg[r] = sg[r] + <int32_t>g0
@@ -211,7 +254,7 @@ def sort_runs_desc(off, score, num_threads=None):
 
 
 def tide_ious_rows(rows, dt_img, dt_box, dt_cls, gt_off, gt_box, gt_cls, gt_skip, gt_used, gt_map,
-                   num_threads=None):
+                   num_threads=None, iou=None, iou_off=None):
     """tide_ious for detections in any order: detection r is row rows[r] of dt_box /
     dt_cls / dt_img (read in place, no grouping by image); its candidates are the
     ground truths [gt_off[i], gt_off[i + 1]) of its image i = dt_img[rows[r]].
@@ -221,21 +264,30 @@ def tide_ious_rows(rows, dt_img, dt_box, dt_cls, gt_off, gt_box, gt_cls, gt_skip
     gt_used uint8 [ng]; gt_map int64 [ng]. Returns (same_iou float64 [n], same_gt int64
     [n], other_iou, other_gt, used_iou), the gts given as gt_map[g] (-1: none). Walking
     the detections in their stored order keeps the box reads sequential; the few
-    ground truths of an image stay in cache."""
+    ground truths of an image stay in cache.
+
+    Any overlap measure (masks, OKS): dt_box and gt_box None, ``iou`` float64 and
+    ``iou_off`` int64 [n]: row r's overlaps with its image's G ground truths (in the
+    order of gt_off) are iou[iou_off[r]:iou_off[r] + G]."""
     rows = _check("rows", rows, np.int64)
     dt_img = _check("dt_img", dt_img, np.int32)
-    dt_box = _check("dt_box", dt_box, np.float64, 2, 4)
     dt_cls = _check("dt_cls", dt_cls, np.int32)
-    gt_box = _check("gt_box", gt_box, np.float64, 2, 4)
     gt_cls = _check("gt_cls", gt_cls, np.int32)
+    cdef bint by_iou = iou is not None
+    if by_iou:
+        dt_box = gt_box = np.zeros((1, 4))        # not read
+    else:
+        dt_box = _check("dt_box", dt_box, np.float64, 2, 4)
+        gt_box = _check("gt_box", gt_box, np.float64, 2, 4)
     gt_skip = _check("gt_skip", gt_skip, np.uint8)
     gt_used = _check("gt_used", gt_used, np.uint8)
     gt_map = _check("gt_map", gt_map, np.int64)
-    cdef int64_t n = rows.shape[0], nd = dt_box.shape[0], ng = gt_box.shape[0]
-    for name, a in (("dt_img", dt_img), ("dt_cls", dt_cls)):
+    cdef int64_t n = rows.shape[0], nd = dt_cls.shape[0], ng = gt_cls.shape[0]
+    for name, a in (("dt_img", dt_img),) + ((("dt_box", dt_box),) if not by_iou else ()):
         if a.shape[0] != nd:
             raise ValueError("%s should have %d entries, got %d" % (name, nd, a.shape[0]))
-    for name, a in (("gt_cls", gt_cls), ("gt_skip", gt_skip), ("gt_used", gt_used), ("gt_map", gt_map)):
+    for name, a in (("gt_skip", gt_skip), ("gt_used", gt_used), ("gt_map", gt_map)) + \
+            ((("gt_box", gt_box),) if not by_iou else ()):
         if a.shape[0] != ng:
             raise ValueError("%s should have %d entries, got %d" % (name, ng, a.shape[0]))
     cdef int64_t I = gt_off.shape[0] - 1 if isinstance(gt_off, np.ndarray) else -1
@@ -246,6 +298,14 @@ def tide_ious_rows(rows, dt_img, dt_box, dt_cls, gt_off, gt_box, gt_cls, gt_skip
         raise ValueError("rows should index the %d detections" % nd)
     if n and (dt_img[rows].min() < 0 or dt_img[rows].max() >= I):
         raise ValueError("dt_img should be image indices in [0, %d)" % I)
+    iou_in, row_off = np.zeros(1), np.zeros(max(n, 1), np.int64)
+    if by_iou:
+        G = np.diff(gt_off)[dt_img[rows]] if n else np.zeros(0, np.int64)
+        iou_in, row_off = _check_blocks(iou, iou_off, G, "iou_off")
+        if iou_in.shape[0] == 0:
+            iou_in = np.zeros(1)
+        if n == 0:
+            row_off = np.zeros(1, np.int64)
     same_iou = np.zeros(n)
     other_iou = np.zeros(n)
     used_iou = np.zeros(n)
@@ -258,6 +318,8 @@ def tide_ious_rows(rows, dt_img, dt_box, dt_cls, gt_off, gt_box, gt_cls, gt_skip
     cdef const int64_t[::1] go = gt_off
     cdef const double[:, ::1] db = dt_box
     cdef const double[:, ::1] gb = gt_box
+    cdef const double[::1] iv = iou_in
+    cdef const int64_t[::1] io = row_off
     cdef const int32_t[::1] dc = dt_cls
     cdef const int32_t[::1] gc = gt_cls
     cdef const uint8_t[::1] gs = gt_skip
@@ -281,8 +343,12 @@ def tide_ious_rows(rows, dt_img, dt_box, dt_cls, gt_off, gt_box, gt_cls, gt_skip
             if g1 > g0:
                 s32 = -1
                 o32 = -1
-                fa_tide_ious_image(&db[j, 0], &dc[j], 1, &gb[g0, 0], &gc[g0], &gs[g0], &gu[g0], g1 - g0,
-                                   &si[r], &s32, &oi[r], &o32, &ui[r])
+                if by_iou:
+                    fa_tide_ious_image(NULL, &dc[j], 1, NULL, &gc[g0], &gs[g0], &gu[g0], g1 - g0, &iv[io[r]],
+                                       &si[r], &s32, &oi[r], &o32, &ui[r])
+                else:
+                    fa_tide_ious_image(&db[j, 0], &dc[j], 1, &gb[g0, 0], &gc[g0], &gs[g0], &gu[g0], g1 - g0, NULL,
+                                       &si[r], &s32, &oi[r], &o32, &ui[r])
                 if s32 >= 0:
                     sg[r] = gm[g0 + s32]
                 if o32 >= 0:

@@ -355,13 +355,12 @@ def _evaluate_lvis(gt, dt, iou_thrs, rec_thrs, max_dets, area_rng, area_lbl, img
     else:
         img_ids = sorted(set(np.asarray(img_ids).reshape(-1).tolist()))
     cat_ids = sorted(lists["frequency"]) if cat_ids is None else sorted(set(np.asarray(cat_ids).reshape(-1).tolist()))
-    keep = np.flatnonzero(lvis_protocol.cap_per_image(d["image_id"], d["score"], int(max_dets)))
-    d = {k: np.take(v, keep, axis=0) for k, v in d.items()}
+    keep = lvis_protocol.cap_per_image(d["image_id"], d["score"], int(max_dets))
     groups = lvis_protocol.freq_groups([lists["frequency"].get(c) for c in cat_ids], cat_ids=cat_ids)
     ps = lvis_protocol.lvis_pass(
         g, d, img_ids, cat_ids, lvis_protocol.image_pairs(lists["neg_category_ids"], img_ids, "neg_category_ids"),
         lvis_protocol.image_pairs(lists["not_exhaustive_category_ids"], img_ids, "not_exhaustive_category_ids"),
-        iou_thrs, area_rng, gt_rles=g_rle, dt_rles=d_rle, dt_rle_pos=keep if d_rle is not None else None,
+        iou_thrs, area_rng, gt_rles=g_rle, dt_rles=d_rle, dt_keep=None if keep.all() else keep,
         num_threads=num_threads)
     rec_thrs = p.rec_thrs if rec_thrs is None else rec_thrs
     precision, recall = lvis_protocol.lvis_accumulate(ps, rec_thrs)

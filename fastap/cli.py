@@ -37,6 +37,7 @@ from .api import accumulate, evaluate, evaluate_dota, evaluate_pass, table_to_cs
 from .columns import sorted_ids_list
 from .errors import FastapError, FastapWarning, InvalidFileError
 from .reports.drawing import require_deps, warm_fonts
+from .reports.compute import measure_name
 from .reports.orchestrate import run_reports
 
 STAT_LABELS = ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"]
@@ -487,8 +488,9 @@ def _add_report_options(parser):
                    help="write PR curves, P/R/F1 vs score, the confusion matrix and the error breakdown "
                         "as PNGs into DIR (needs matplotlib: pip install fastap[plot])")
     g.add_argument("--iou-thr", type=float, default=None, metavar="T",
-                   help="IoU threshold of the operating points, confusion matrix and error analysis "
-                        "(default 0.5; --protocol coco only, as every report)")
+                   help="IoU threshold (OKS for --iou-type keypoints; mask IoU for segm) of the operating "
+                        "points, confusion matrix and error analysis (default 0.5; --protocol coco only, as "
+                        "every report)")
     g.add_argument("--conf", type=float, default=None, metavar="S",
                    help="score threshold of the confusion matrix (default 0.25, as ultralytics)")
 
@@ -514,8 +516,8 @@ def _reports(args, res, names=None):
         out["confusion_matrix"] = cm.to_dict()
         if not quiet:
             K = cm.matrix.shape[0] - 1
-            print("confusion matrix (IoU > %g, score > %g): %d matched (%d with the right class), "
-                  "%d false positives, %d missed" % (cm.iou_threshold, cm.score_threshold,
+            print("confusion matrix (%s > %g, score > %g): %d matched (%d with the right class), "
+                  "%d false positives, %d missed" % (measure_name(cm.iou_type), cm.iou_threshold, cm.score_threshold,
                                                      int(cm.matrix[:K, :K].sum()), int(np.trace(cm.matrix[:K, :K])),
                                                      int(cm.matrix[K].sum()), int(cm.matrix[:, K].sum())))
     if args.errors:
@@ -532,7 +534,8 @@ def _reports(args, res, names=None):
 def _format_best(op):
     """The best-F1 operating points as a fixed-width table."""
     b = op.best
-    lines = ["best-F1 operating points (IoU=%.2f, area=%s, maxDets=%d)" % (op.iou_threshold, op.area, op.max_dets),
+    lines = ["best-F1 operating points (%s=%.2f, area=%s, maxDets=%d)"
+             % (measure_name(op.iou_type), op.iou_threshold, op.area, op.max_dets),
              "%12s %6s %9s %9s %9s %9s" % ("category", "n_gt", "score", "precision", "recall", "F1")]
 
     def f(v):

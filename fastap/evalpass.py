@@ -142,17 +142,9 @@ class EvalPass:
 
     @property
     def box_iou(self):
-        """True when matching used box IoU (False: masks, keypoints or rotated boxes, whose
-        precomputed IoUs the box-based reports would not reproduce)."""
+        """True when matching used box IoU (False: masks, keypoints or rotated boxes, whose overlaps the
+        reports take from :func:`fastap.geometry.pair_ious`)."""
         return "iou" not in self.tables.core.extra
-
-    def need_boxes(self, what):
-        """Refuse a box-based report on a mask, keypoint or rotated-box evaluation."""
-        if not self.box_iou:
-            raise InvalidAnnotationError(
-                "%s compares axis-aligned boxes, and this evaluation matched %s; run it on a "
-                "bbox evaluation of the same detections" % (
-                    what, "rotated boxes" if self.iou_type == "rotated" else "masks or keypoints"))
 
     def acc_order(self):
         """Grouped detection indices in pycocotools' accumulation order: (category,

@@ -9,17 +9,18 @@ to the same matching and accumulation.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 
 import numpy as np
 
 from . import _core
 from .columns import id_column
-from .errors import InvalidAnnotationError, InvalidOptionError, InvalidTypeError
+from .errors import FastapError, InvalidAnnotationError, InvalidOptionError, InvalidTypeError
 
 __all__ = ["keypoint_arrays", "keypoint_result_boxes", "attach_oks", "exact_ious", "iou_floor", "rles_from_annotations",
            "rles_from_spans", "rles_from_objects", "rows_all_nan",
-           "segm_result_boxes", "attach_rle_iou", "attach_boundary_iou", "DILATION_RATIO",
-           "attach_rotated_iou"]
+           "segm_result_boxes", "attach_rle_iou", "attach_boundary_iou", "DILATION_RATIO", "pair_ious",
+           "has_pair_ious", "attach_rotated_iou"]
 
 # boundary-iou-api's dilation_ratio (the erosion depth as a fraction of the image
 # diagonal): 0.02 for COCO; its LVIS evaluation uses 0.008
@@ -115,13 +116,14 @@ def attach_oks(tables, gt_kpt, gt_num_kpt, gt_crowd, dt_kpt, sigmas, cut, num_th
     nvis = _core.keypoint_nvis(g, gi) if g.shape[0] else np.zeros(0, np.int64)
     ign = (np.take(gt_crowd, gi) != 0) | (np.take(gt_num_kpt, gi) == 0)
     tables.core.set_gt_ignore(ign.astype(np.uint8))
+    floor = -np.inf
+    if iou_thrs is not None and len(iou_thrs):
+        floor = min(float(np.min(iou_thrs)), 1 - 1e-10)     # pycocotools: min(t, 1 - 1e-10)
+    tables.core.extra["pair_iou"] = partial(_oks_pairs, sigmas, g, d)
     if not use_cats:
         off, total = tables.core.iou_layout(int(cut))
         tables.core.set_iou(np.full(max(total, 1), -np.inf), off, int(cut))
         return
-    floor = -np.inf
-    if iou_thrs is not None and len(iou_thrs):
-        floor = min(float(np.min(iou_thrs)), 1 - 1e-10)     # pycocotools: min(t, 1 - 1e-10)
     args = (tables.core, sigmas, g, nvis, d if d.shape[0] else np.zeros((0, dt_step * K)), int(cut))
     kw = {"num_threads": num_threads, "dt_row": di, "gt_row": gi}
     _core.oks_iou(*args, floor=floor, **kw)
@@ -270,9 +272,12 @@ def segm_result_boxes(rles, given_bbox):
 def attach_rle_iou(tables, gt_rles, dt_rles, cut, num_threads=None):
     """Mask IoU (pycocotools maskUtils.iou, crowd rule) of every (category, image) run of
     ``tables``; RLE sets in the input columns' order. Returns (IoUs float64 [total],
-    dt_iou_off int64 [n_dt]): their layout (``CocoTables.iou_layout``)."""
-    return _core.rle_iou_tables(tables.core, gt_rles, tables.gt_index, dt_rles, tables.dt_index, int(cut),
-                         num_threads=num_threads)
+    dt_iou_off int64 [n_dt]): their layout (``CocoTables.iou_layout``). The reports'
+    overlaps of any two records of an image (:func:`pair_ious`) come from the same sets."""
+    out = _core.rle_iou_tables(tables.core, gt_rles, tables.gt_index, dt_rles, tables.dt_index, int(cut),
+                               num_threads=num_threads)
+    tables.core.extra["pair_iou"] = partial(_mask_pairs, gt_rles, dt_rles)
+    return out
 
 
 def attach_boundary_iou(tables, gt_rles, dt_rles, gt_crowd, cut, dilation_ratio=DILATION_RATIO, num_threads=None):
@@ -305,6 +310,7 @@ def attach_boundary_iou(tables, gt_rles, dt_rles, gt_crowd, cut, dilation_ratio=
     attach_rle_iou(tables, gb, db, cut, num_threads=num_threads)
     iou = tables.core.extra["iou"]
     np.minimum(iou, mask_iou, out=iou)
+    tables.core.extra["pair_iou"] = partial(_boundary_pairs, gt_rles, dt_rles, float(dilation_ratio))
 
 
 def attach_rotated_iou(tables, gt_rbox, dt_rbox, gt_crowd, cut, num_threads=None):
@@ -333,3 +339,90 @@ def attach_rotated_iou(tables, gt_rbox, dt_rbox, gt_crowd, cut, num_threads=None
     iou = _core.rotated_iou_rows(d_rec, np.ascontiguousarray(row_off, np.int64), first, count, g_rec, crowd,
                                  int(total), num_threads=num_threads)
     core.set_iou(iou, row_off, int(cut))
+    core.extra["pair_iou"] = partial(_rotated_pairs, gt_rbox, dt_rbox)
+
+
+# ------------------------------------------------------------------------------ pairs of any classes
+# The reports (confusion matrix, error analysis) compare a detection with every ground
+# truth of its image, of any category, where matching compared it only with its own
+# category's. The attach_* functions above leave in ``tables.core.extra["pair_iou"]`` how
+# to compute those overlaps from the same masks / keypoints, with the same kernels:
+# ``f(sub, gt_rows, dt_rows, num_threads)`` fills the one-category tables ``sub`` (its
+# runs are images) and returns (iou, dt_iou_off) laid out by ``sub.iou_layout``.
+
+def _mask_pairs(gt_rles, dt_rles, sub, gt_rows, dt_rows, num_threads):
+    return _core.rle_iou_tables(sub, gt_rles, gt_rows, dt_rles, dt_rows, max(sub.n_dt, 1), num_threads=num_threads)
+
+
+def _boundary_pairs(gt_rles, dt_rles, dilation_ratio, sub, gt_rows, dt_rows, num_threads):
+    """min(mask IoU, boundary IoU), as attach_boundary_iou (no crowd rule: the reports
+    leave crowds out); boundaries only of the masks that overlap something."""
+    mask_iou, off = _mask_pairs(gt_rles, dt_rles, sub, gt_rows, dt_rows, num_threads)
+    used_gt = np.zeros(gt_rles["hw"].shape[0], bool)
+    used_gt[gt_rows] = True
+    used_dt = np.zeros(dt_rles["hw"].shape[0], bool)
+    rows_with = np.flatnonzero(off >= 0)            # their rows are packed in order
+    if rows_with.shape[0]:
+        positive = np.logical_or.reduceat(mask_iou > 0, off[rows_with])
+        used_dt[dt_rows[rows_with[positive]]] = True
+    gb = _core.rle_set_boundary(gt_rles, dilation_ratio, skip=~used_gt, num_threads=num_threads)
+    db = _core.rle_set_boundary(dt_rles, dilation_ratio, skip=~used_dt, num_threads=num_threads)
+    b_iou, _ = _mask_pairs(gb, db, sub, gt_rows, dt_rows, num_threads)
+    return np.minimum(mask_iou, b_iou), off
+
+
+def _oks_pairs(sigmas, gt_kpt, dt_kpt, sub, gt_rows, dt_rows, num_threads):
+    nvis = _core.keypoint_nvis(gt_kpt, gt_rows) if gt_kpt.shape[0] else np.zeros(0, np.int64)
+    step = dt_kpt.shape[1] // sigmas.shape[0] if dt_kpt.ndim == 2 and sigmas.shape[0] else 3
+    return _core.oks_iou(sub, sigmas, gt_kpt, nvis, dt_kpt if dt_kpt.shape[0] else np.zeros((0, step * sigmas.shape[0])),
+                         max(sub.n_dt, 1), num_threads=num_threads, dt_row=dt_rows, gt_row=gt_rows)
+
+
+def _rotated_pairs(gt_rbox, dt_rbox, sub, gt_rows, dt_rows, num_threads):
+    """Rotated IoU of every detection of ``sub`` with every ground truth of its image (no
+    crowd rule: the reports leave crowds out), as attach_rotated_iou computes it."""
+    off, total = sub.iou_layout(max(sub.n_dt, 1))
+    g_rec = _core.rotated_records(np.ascontiguousarray(np.take(gt_rbox, gt_rows, axis=0).reshape(-1, 5)))
+    d_rec = _core.rotated_records(np.ascontiguousarray(np.take(dt_rbox, dt_rows, axis=0).reshape(-1, 5)))
+    g_img, d_img = np.asarray(sub.gt_img, np.int64), np.asarray(sub.dt_img, np.int64)
+    first = np.searchsorted(g_img, d_img, "left").astype(np.int64)
+    count = np.searchsorted(g_img, d_img, "right").astype(np.int64) - first
+    iou = _core.rotated_iou_rows(d_rec, np.ascontiguousarray(off, np.int64), first, count, g_rec,
+                                 np.zeros(g_rec.shape[0], np.uint8), int(total), num_threads=num_threads)
+    return iou[:total], off
+
+
+def has_pair_ious(tables):
+    """True when the reports can compare any two records of an image of these tables:
+    box tables, or masks / keypoints / rotated boxes attached by this module."""
+    return "iou" not in tables.core.extra or "pair_iou" in tables.core.extra
+
+
+def pair_ious(tables, dsel, gsel, what="this report", num_threads=None):
+    """Overlaps of every (detection, ground truth) pair of the same image, whatever their
+    categories, by the measure the evaluation matched with: pycocotools' mask IoU,
+    boundary IoU, OKS or rotated IoU (no crowd rule, as the reports' box IoU), from the
+    same masks, keypoints and rotated boxes and the same C kernels as matching.
+
+    ``dsel`` / ``gsel``: int64 grouped indices of the detections and ground truths to
+    compare, each in non-decreasing image order. Returns (iou float64 [total], dt_iou_off
+    int64 [len(dsel)]): the overlaps of ``dsel[r]`` with the ground truths of ``gsel`` on
+    its image, in ``gsel``'s order, are ``iou[dt_iou_off[r]:dt_iou_off[r] + G]`` (rows of
+    one image follow each other: the image's [D, G] matrix); -1 when its image has none."""
+    core = tables.core
+    provider = core.extra.get("pair_iou")
+    if provider is None:
+        raise FastapError("%s needs the overlap of any detection with any ground truth of its image, and "
+                          "this evaluation's IoUs were attached without the masks or keypoints to compute "
+                          "them (attach them with fastap.geometry's attach_* functions)" % what)
+    dsel = np.ascontiguousarray(dsel, dtype=np.int64)
+    gsel = np.ascontiguousarray(gsel, dtype=np.int64)
+    nd, ng = dsel.shape[0], gsel.shape[0]
+    sub = _core.CocoTables(1, np.array([0, ng], np.int64), np.take(tables.gt_img, gsel),
+                           np.take(core.gt_box, gsel, axis=0).reshape(-1, 4), np.take(core.gt_area, gsel),
+                           np.zeros(ng, np.uint8), np.zeros(ng, np.uint8), np.array([0, nd], np.int64),
+                           np.take(tables.dt_img, dsel), None, np.take(core.dt_area, dsel),
+                           np.take(core.dt_score, dsel))
+    iou, off = provider(sub, np.take(tables.gt_index, gsel).astype(np.int64),
+                        np.take(tables.dt_index, dsel).astype(np.int64), num_threads)
+    return np.ascontiguousarray(iou), np.ascontiguousarray(off)

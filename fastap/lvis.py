@@ -54,12 +54,12 @@ import numpy as np
 from . import mask as mask_utils
 from .adapters.cocodata import COCO, columns_of, rles_of
 from .adapters.jsonfile import load_json
-from .columns import dt_columns, sorted_ids_list
+from .columns import dt_columns, sorted_ids_list, sorted_image_ids
 from . import _core
 from .errors import FastapError, InvalidAnnotationError, InvalidOptionError, InvalidTypeError
 from .geometry import rles_from_objects, segm_result_boxes
-from .protocols.lvis import (LVISParams, cap_per_image, capped_order, freq_groups, image_pairs, lvis_accumulate,
-                             lvis_pass, per_class_table, result_lines, summarize)
+from .protocols.lvis import (LVISParams, cap_per_image, capped_order, freq_groups, list_pairs,
+                             lvis_accumulate, lvis_pass, per_class_table, result_lines, summarize)
 from .protocols.coco import coco_accumulate
 from .tables import Tables
 
@@ -268,7 +268,9 @@ class LVISResults(LVIS):
                 self._res = gt._coco.loadRes(results)
             cols = columns_of(self._res, "dt")
         self._coco = None
-        self._keep = cap_per_image(cols["image_id"], cols["score"], self._max_dets)
+        self._keep = cap_per_image(cols["image_id"], cols["score"], self._max_dets,
+                                   img_ids=sorted_image_ids(gt.imgs) if cols["image_id"].shape[0] > len(gt.imgs)
+                                   else None)
         self._cols = cols
 
     def _columns_given(self, results):
@@ -409,13 +411,16 @@ def _gt_ignore(gt, n):
 def _image_pairs(gt, img_ids, field):
     """(image ids, category ids) int64 pairs of the images' ``field`` lists."""
     imgs = gt.imgs
-    lists = {}
-    for i in img_ids:
-        img = imgs.get(i)
-        if img is None:
-            raise InvalidAnnotationError("params.img_ids: %r is not an image of the ground truth" % (i,))
-        lists[i] = img.get(field) if isinstance(img, Mapping) else None
-    return image_pairs(lists, img_ids, field)
+    try:
+        recs = [imgs[i] for i in img_ids]
+    except KeyError:
+        i = next(i for i in img_ids if i not in imgs)
+        raise InvalidAnnotationError("params.img_ids: %r is not an image of the ground truth" % (i,)) from None
+    try:
+        lsts = [r.get(field) for r in recs]
+    except AttributeError:
+        lsts = [r.get(field) if isinstance(r, Mapping) else None for r in recs]
+    return list_pairs(img_ids, lsts, field)
 
 
 def lvis_inputs(gt, dt, img_ids, cat_ids, iou_type):
@@ -425,14 +430,14 @@ def lvis_inputs(gt, dt, img_ids, cat_ids, iou_type):
     ``dt_rles``."""
     g = dict(columns_of(gt._coco, "gt", iou_type=iou_type))
     g["ignore"] = _gt_ignore(gt, g["id"].shape[0])
-    keep = np.flatnonzero(dt._keep)
     cols = dt._cols
-    d = {k: np.take(cols[k], keep, axis=0) for k in ("image_id", "category_id", "bbox", "area", "score")}
-    out = {"gt": g, "dt": d, "neg_pairs": _image_pairs(gt, img_ids, "neg_category_ids"),
+    d = {k: cols[k] for k in ("image_id", "category_id", "bbox", "area", "score")}
+    out = {"gt": g, "dt": d, "dt_keep": None if dt._keep.all() else dt._keep,
+           "neg_pairs": _image_pairs(gt, img_ids, "neg_category_ids"),
            "nel_pairs": _image_pairs(gt, img_ids, "not_exhaustive_category_ids")}
     if iou_type == "segm":
         out["gt_rles"] = rles_of(gt._coco, gt._coco, "gt")
-        out["dt_rles"], out["dt_rle_pos"] = dt._eval_rles(), keep
+        out["dt_rles"] = dt._eval_rles()
     return out
 
 
@@ -501,7 +506,7 @@ class LVISEval:
         inp = lvis_inputs(self.lvis_gt, self.lvis_dt, img_ids, p.cat_ids, p.iou_type)
         self._pass = lvis_pass(inp["gt"], inp["dt"], img_ids, p.cat_ids, inp["neg_pairs"], inp["nel_pairs"],
                                p.iou_thrs, p.area_rng, gt_rles=inp.get("gt_rles"), dt_rles=inp.get("dt_rles"),
-                               dt_rle_pos=inp.get("dt_rle_pos"))
+                               dt_keep=inp["dt_keep"])
         self._eval_cat_ids = list(p.cat_ids)      # the K axis: lvis-api keeps params.cat_ids' order
         self._inputs = inp                        # for eval_imgs
         self._eval_imgs = None
@@ -587,7 +592,7 @@ def build_eval_imgs(ev):
     p, inp = ev.params, ev._inputs
     ps = lvis_pass(inp["gt"], inp["dt"], ev._pass.img_ids, ev._pass.cat_ids, inp["neg_pairs"], inp["nel_pairs"],
                    ev._pass.iou_thrs, ev._pass.area_rng, gt_rles=inp.get("gt_rles"), dt_rles=inp.get("dt_rles"),
-                   dt_rle_pos=inp.get("dt_rle_pos"), details=True)
+                   dt_keep=inp["dt_keep"], details=True)
     tb, core = ps.tables, ps.tables.core
     T, A = ps.iou_thrs.shape[0], ps.area_rng.shape[0]
     match = np.concatenate([m["dt_match"] for m in ps.matches], axis=1)           # [A, T, n_dt]
@@ -596,12 +601,11 @@ def build_eval_imgs(ev):
                           for m, (s, e) in zip(ps.matches, _chunks(T))], axis=1)  # [A, T, n_dt]
     gt_ign = ps.matches[0]["gt_ignore"]                                           # [A, n_gt]
     dtr = ev.lvis_dt
-    keep = np.flatnonzero(dtr._keep)
+    n_keep = int(np.count_nonzero(dtr._keep))
     lvis_id = np.zeros(dtr._keep.shape[0], np.int64)
-    lvis_id[capped_order(dtr._cols["image_id"], dtr._cols["score"], dtr._max_dets)] = \
-        np.arange(1, keep.shape[0] + 1)
-    dt_id = np.take(lvis_id, np.take(keep, np.take(tb.dt_sel, tb.dt_index)))
-    gt_id = np.take(inp["gt"]["id"], np.take(tb.gt_sel, tb.gt_index))
+    lvis_id[capped_order(dtr._cols["image_id"], dtr._cols["score"], dtr._max_dets)] = np.arange(1, n_keep + 1)
+    dt_id = np.take(lvis_id, tb.dt_index)
+    gt_id = np.take(inp["gt"]["id"], tb.gt_index)
     score = core.dt_score
     I, img_list = len(p.img_ids), list(p.img_ids)
     k_of = {c: k for k, c in enumerate(ps.cat_ids.tolist())}
@@ -697,7 +701,7 @@ class LVISEvaluator:
         inp = self._inputs(dt, imgs.tolist())
         ps = lvis_pass(inp["gt"], inp["dt"], imgs, p.cat_ids, inp["neg_pairs"], inp["nel_pairs"], p.iou_thrs,
                        p.area_rng, gt_rles=inp.get("gt_rles"), dt_rles=inp.get("dt_rles"),
-                       dt_rle_pos=inp.get("dt_rle_pos"), num_threads=self.num_threads)
+                       dt_keep=inp["dt_keep"], num_threads=self.num_threads)
         t, m = ps.tables, ps.matches
         off = np.asarray(t.core.dt_off, dtype=np.int64)
         self._parts.append({

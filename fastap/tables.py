@@ -42,11 +42,22 @@ class Tables:
         tables were built without them)."""
         if self.core.has_dt_box:
             return self.core.dt_box
-        return np.take(self._dt_bbox, self.dt_index, axis=0).reshape(-1, 4)
+        return take_rows(self._dt_bbox, self.dt_index).reshape(-1, 4)
 
 
 
-def build_tables(gt, dt, img_ids, cat_ids, use_cats=True, dt_by_image=True, dt_boxes=True):
+def take_rows(a, idx):
+    """``np.take(a, idx, axis=0)`` for a 2-d array; a C-contiguous one is gathered as
+    whole rows (one copy of each row's bytes: 2-3x faster than NumPy's strided take of
+    a box column)."""
+    a = np.asarray(a)
+    if a.ndim == 2 and a.flags.c_contiguous and a.shape[1] and a.dtype.itemsize * a.shape[1] <= 64:
+        rows = a.view(np.dtype((np.void, a.dtype.itemsize * a.shape[1]))).reshape(-1)
+        return np.take(rows, idx).view(a.dtype).reshape(-1, a.shape[1])
+    return np.take(a, idx, axis=0)
+
+
+def build_tables(gt, dt, img_ids, cat_ids, use_cats=True, dt_by_image=True, dt_boxes=True, dt_positions=None):
     """Keep the records on ``img_ids`` and ``cat_ids`` and group them in C.
 
     ``img_ids``: evaluated image ids (sorted and made unique here, as pycocotools'
@@ -55,7 +66,10 @@ def build_tables(gt, dt, img_ids, cat_ids, use_cats=True, dt_by_image=True, dt_b
     pycocotools pools categories). ``dt_by_image=False`` keeps detections in input
     order inside each category (VOC). ``dt_boxes=False``: the detections' boxes are not
     gathered (masks and keypoints are matched by precomputed IoUs; :meth:`Tables.dt_box`
-    gathers them when a report asks). Returns :class:`Tables`.
+    gathers them when a report asks). ``dt_positions``: ``(sel int64 [n], img int32 [n],
+    cat int32 [n])``, the detections to keep (positions in ``dt``) with their image
+    and category positions already looked up (``use_cats`` and ``dt_by_image`` only):
+    they are grouped without a second lookup. Returns :class:`Tables`.
     """
     img_ids = unique_ids(param_ids("evaluated images", "img_ids", img_ids))
     cat_ids = param_ids("evaluated categories", "cat_ids", cat_ids)
@@ -116,15 +130,25 @@ def build_tables(gt, dt, img_ids, cat_ids, use_cats=True, dt_by_image=True, dt_b
         empty = np.zeros(0, np.int64)
         g_idx, g_img, g_off = empty, np.zeros(0, np.int32), np.zeros(1, np.int64)
         d_idx, d_img, d_off = empty, np.zeros(0, np.int32), np.zeros(1, np.int64)
+        dt_order = empty
     else:
         g_idx, g_img, g_off = select(gt, None)
-        d_idx, d_img, d_off = select(dt, dt["score"])
+        if dt_positions is not None and use_cats and dt_by_image:
+            sel, img_i, cat_r = dt_positions
+            order, d_off = _core.group(cat_r, cat_ids.shape[0], img_i, max(I, 1), np.take(dt["score"], sel))
+            d_idx, d_img = np.take(sel, order), np.take(img_i, order)
+            dt_order = order
+        else:
+            d_idx, d_img, d_off = select(dt, dt["score"])
+            dt_order = None
     core = _core.CocoTables(
-        K_in, g_off, g_img, np.take(gt["bbox"], g_idx, axis=0), np.take(gt["area"], g_idx),
+        K_in, g_off, g_img, take_rows(gt["bbox"], g_idx), np.take(gt["area"], g_idx),
         np.take(gt["iscrowd"], g_idx), (np.take(gt["id"], g_idx) == 0).astype(np.uint8),
-        d_off, d_img, np.take(dt["bbox"], d_idx, axis=0) if dt_boxes else None, np.take(dt["area"], d_idx),
+        d_off, d_img, take_rows(dt["bbox"], d_idx) if dt_boxes else None, np.take(dt["area"], d_idx),
         np.take(dt["score"], d_idx), dt_by_image=dt_by_image)
-    return Tables(core, g_idx, d_idx, g_img, d_img, img_ids,
-                  cat_ids if use_cats else np.array([-1], np.int64), cat_ids,
-                  dt_bbox=None if dt_boxes else dt["bbox"])
+    tables = Tables(core, g_idx, d_idx, g_img, d_img, img_ids,
+                    cat_ids if use_cats else np.array([-1], np.int64), cat_ids,
+                    dt_bbox=None if dt_boxes else dt["bbox"])
+    tables.dt_order = dt_order      # with dt_positions: the grouped records' positions among them
+    return tables
 

@@ -395,3 +395,103 @@ def test_streaming_evaluator_equals_lvis_api(segm):
     with pytest.raises(InvalidAnnotationError, match="both have results"):
         F.LVISEvaluator(gt).update(copy.deepcopy(by[imgs[0]])).merge(
             F.LVISEvaluator(gt).update(copy.deepcopy(by[imgs[0]])))
+
+
+# -- the federated selection: the one-pass C table and the NumPy fallback ----------------------
+@pytest.mark.parametrize("iou_type", ["bbox", "segm"])
+def test_federated_selection_paths_agree_with_lvis_api(monkeypatch, iou_type):
+    # the dense (image, category) table in C is taken when the ids allow it; sparse ids
+    # (or a huge I x K) take the NumPy path: both must give lvis-api's arrays
+    from fastap.protocols import lvis as P
+    segm = iou_type == "segm"
+    ds, res = _data(6, segm=segm, n_images=30, dets_per_image=60 if segm else 300)
+    oracle = _run(L, ds, res, iou_type, 50)
+    calls = []
+    real = P._core.pair_select
+    monkeypatch.setattr(P._core, "pair_select", lambda *a, **k: calls.append(1) or real(*a, **k))
+    _same(_run(F, ds, res, iou_type, 50), oracle)
+    assert calls, "the C table path was not taken"
+    monkeypatch.setattr(P, "_pair_lookup", lambda I, K: False)
+    calls.clear()
+    _same(_run(F, ds, res, iou_type, 50), oracle)
+    assert not calls
+
+
+def test_sparse_image_ids_take_the_fallback_and_equal_lvis_api():
+    # image ids spread over 2**40: no lookup table over their range
+    ds, res = copy.deepcopy(_data(7)[0]), copy.deepcopy(_data(7)[1])
+    new = {im["id"]: im["id"] * (1 << 40) + 3 for im in ds["images"]}
+    for im in ds["images"]:
+        im["id"] = new[im["id"]]
+    for a in ds["annotations"] + res:
+        a["image_id"] = new[a["image_id"]]
+    _same(_run(F, ds, res, "bbox"), _run(L, ds, res, "bbox"))
+
+
+def test_pair_select_checks_its_inputs():
+    from fastap import _core
+    ids = np.array([5, 6, 7], np.int64)
+    lut = np.array([0, 1, -1], np.int64)
+    table = np.ones((2, 2), np.uint8)
+    area = np.ones(3)
+    sel, img, cat, marked = _core.pair_select(ids, 5, lut, np.array([1, 2, 1], np.int64), 1, np.array([0, 1]),
+                                              area, None, table, np.eye(2, dtype=np.uint8))
+    assert sel.tolist() == [0, 1] and img.tolist() == [0, 1] and cat.tolist() == [0, 1]
+    assert marked.tolist() == [True, True]
+    with pytest.raises(ValueError, match="below the table's shape"):
+        _core.pair_select(ids, 5, np.array([0, 2, -1], np.int64), ids, 5, lut, area, None, table)
+    with pytest.raises(ValueError, match="same length"):
+        _core.pair_select(ids, 5, lut, ids[:2], 5, lut, area, None, table)
+    with pytest.raises(ValueError, match="keep should have 3"):
+        _core.pair_select(ids, 5, lut, ids, 5, lut, area, np.ones(2, bool), table)
+    with pytest.raises(ValueError, match="mark should have"):
+        _core.pair_select(ids, 5, lut, ids, 5, lut, area, None, table, np.ones((1, 2), np.uint8))
+    # areas outside (0, inf), NaN included, and records the cap dropped are left out
+    sel, *_ = _core.pair_select(ids, 5, lut, ids, 5, lut, np.array([np.nan, np.inf, 1.0]), None, table)
+    assert sel.tolist() == []
+    sel, *_ = _core.pair_select(ids, 5, lut, ids, 5, lut, np.array([1.0, 0.0, 1.0]),
+                                np.array([False, True, True]), table)
+    assert sel.tolist() == []
+
+
+def test_image_lists_errors_name_the_image_and_field():
+    ds, res = copy.deepcopy(_data(8)[0]), _data(8)[1]
+    del ds["images"][3]["neg_category_ids"]
+    with pytest.raises(InvalidAnnotationError, match=r"image %d: missing field 'neg_category_ids'"
+                       % ds["images"][3]["id"]):
+        _run(F, ds, res, "bbox")
+    ds = copy.deepcopy(_data(8)[0])
+    ds["images"][2]["not_exhaustive_category_ids"] = 7
+    with pytest.raises(InvalidAnnotationError, match="not_exhaustive_category_ids' should hold lists"):
+        _run(F, ds, res, "bbox")
+    ds = copy.deepcopy(_data(8)[0])
+    ds["images"][2]["not_exhaustive_category_ids"] = ["x"]
+    with pytest.raises(InvalidAnnotationError, match="not_exhaustive_category_ids' should hold lists"):
+        _run(F, ds, res, "bbox")
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 1, 1), (2, 3, 5, 4), (10, 101, 40, 4), (10, 101, 1203, 4)])
+def test_mean_valid_is_numpys_mean_bit_for_bit(shape):
+    # the summary's reduction in C: the same values in the same order, NumPy's pairwise sum
+    from fastap import _core
+    rng = np.random.default_rng(shape[2])
+    x = rng.random(shape) * rng.choice([1.0, 1e-9, 1e9], shape)
+    x[rng.random(shape) < 0.3] = -1.0
+    x[rng.random(shape) < 0.01] = np.nan
+    T, R, K, A = shape
+    cases = [(np.arange(T), None, 0), (np.arange(T)[-1:], None, A - 1),
+             (np.arange(T), rng.choice(K, size=max(1, K // 3), replace=False), 0), (np.arange(T), [], 0)]
+    for ts, ks, a in cases:
+        s = x[ts] if ks is None else x[ts][:, :, list(ks)]
+        s = s[..., a]
+        want = s[s > -1]
+        m, v = _core.mean_valid(x, ts, ks, a)
+        assert m == want.shape[0]
+        if m:
+            assert float(v).hex() == float(np.mean(want)).hex()
+    with pytest.raises(IndexError):
+        _core.mean_valid(x, [T], None, 0)
+    with pytest.raises(IndexError):
+        _core.mean_valid(x, [0], [K], 0)
+    with pytest.raises(IndexError):
+        _core.mean_valid(x, [0], None, A)

@@ -296,12 +296,20 @@ def test_binding_checks_rows_and_ranges():
     assert best.tolist() == [1] and best_iou.tolist() == [1.0]
 
 
-def test_box_reports_refused():
-    """The box-based reports (confusion matrix, error analysis) would read the first four
-    values of XYWHA as x, y, w, h: refused, naming rotated boxes."""
-    data, res = make_rotated_coco(12, n_images=6)
+def test_reports_on_rotated_boxes():
+    """The reports compare detections with ground truth of any class by the rotated IoU
+    (geometry.pair_ious): boxes at angle 0 give the confusion matrix and the error
+    analysis of the bbox evaluation of the same boxes (x = x_ctr - w / 2, ...)."""
+    data, res = make_rotated_coco(12, n_images=20, crowd_frac=0.0)
+    for r in [a["bbox"] for a in data["annotations"]] + [r["bbox"] for r in res]:
+        r[4] = 0.0
     ev = _fastap(data, res)
-    with pytest.raises(InvalidAnnotationError, match="rotated boxes"):
-        ev.confusion_matrix()
-    with pytest.raises(InvalidAnnotationError, match="rotated boxes"):
-        ev.error_analysis()
+    flat, flat_res = copy.deepcopy(data), copy.deepcopy(res)
+    for r in [a["bbox"] for a in flat["annotations"]] + [r["bbox"] for r in flat_res]:
+        r[:] = [r[0] - r[2] / 2, r[1] - r[3] / 2, r[2], r[3]]
+    ref = _run(fastap.COCO, fastap.COCOeval, flat, flat_res, "bbox")
+    assert np.abs(ev.eval["precision"] - ref.eval["precision"]).max() < 1e-12
+    cm, cm_ref = ev.confusion_matrix(), ref.confusion_matrix()
+    assert np.array_equal(cm.matrix, cm_ref.matrix) and cm.matrix[:-1, :-1].trace() > 0
+    ea, ea_ref = ev.error_analysis(), ref.error_analysis()
+    assert ea.counts == ea_ref.counts

@@ -82,17 +82,17 @@ def coco_match(tables, iou_thrs, max_dets, area_rng, details=False, num_threads=
     return out
 
 
-def coco_accumulate(tables, matches, iou_thrs, rec_thrs, max_dets, area_rng, num_threads=None):
+def coco_accumulate(tables, matches, iou_thrs, rec_thrs, max_dets, area_rng, num_threads=None, with_scores=True):
     """pycocotools ``accumulate()``: precision float64 [T, R, K, A, M], recall
-    float64 [T, K, A, M], scores float64 [T, R, K, A, M]; -1 where a setting has no
-    non-ignored ground truth."""
+    float64 [T, K, A, M], scores float64 [T, R, K, A, M] (None with
+    ``with_scores=False``); -1 where a setting has no non-ignored ground truth."""
     iou_thrs = np.asarray(iou_thrs, dtype=np.float64)
     parts = [_core.coco_accumulate(tables.core, m, iou_thrs[s:e], area_rng, max_dets, rec_thrs,
-                                   num_threads=num_threads)
+                                   num_threads=num_threads, with_scores=with_scores)
              for (s, e), m in zip(threshold_chunks(iou_thrs.shape[0]), matches)]
     if len(parts) == 1:
         return parts[0]
-    return tuple(np.concatenate([p[i] for p in parts], axis=0) for i in range(3))
+    return tuple(np.concatenate([p[i] for p in parts], axis=0) if with_scores or i < 2 else None for i in range(3))
 
 
 def summarize(precision, recall, iou_thrs, area_lbl, max_dets, iou_type="bbox"):

@@ -31,6 +31,7 @@ ignored; its true-positive bits are unchanged).
 from __future__ import annotations
 
 from collections import OrderedDict
+from itertools import chain
 
 import numpy as np
 
@@ -43,7 +44,7 @@ from .coco import check_params, coco_accumulate, coco_match
 from .coco import per_class_table as coco_per_class_table
 
 __all__ = ["LVISParams", "FREQUENCIES", "result_keys", "cap_per_image", "capped_order", "federated_flags",
-           "LVISPass", "lvis_pass", "lvis_accumulate", "freq_groups", "summarize", "result_lines", "image_pairs",
+           "LVISPass", "lvis_pass", "lvis_accumulate", "freq_groups", "summarize", "result_lines", "image_pairs", "list_pairs",
            "PER_CLASS_FIELDS", "per_class_table"]
 
 #: lvis-api's frequency groups, in the order of APr, APc, APf
@@ -80,24 +81,29 @@ def result_keys(max_dets=300):
 
 
 # -- the results cap -------------------------------------------------------------------------
-def _dense_positions(image_id):
-    """(int32 positions of image_id in its sorted unique ids, number of ids)."""
-    ids = unique_ids(image_id)
-    pos, _ = IdIndex(ids, image_id.shape[0])(image_id)
+def _dense_positions(image_id, img_ids=None):
+    """(int32 positions of image_id in its sorted unique ids -- or in ``img_ids``, sorted
+    unique ids that hold every one of them --, number of ids)."""
+    ids = unique_ids(image_id) if img_ids is None else img_ids
+    pos, ok = IdIndex(ids, image_id.shape[0])(image_id)
+    if img_ids is not None and not ok.all():
+        return _dense_positions(image_id)
     return pos.astype(np.int32), ids.shape[0]
 
 
-def cap_per_image(image_id, score, max_dets=300):
+def cap_per_image(image_id, score, max_dets=300, img_ids=None):
     """lvis-api's ``limit_dets_per_image``: bool [n], the results each image keeps.
 
     An image with more than ``max_dets`` results keeps its ``max_dets`` highest scores
     (a stable sort: of equal scores the ones listed first); ``max_dets < 0`` keeps
-    everything. ``image_id`` int64 [n], ``score`` float64 [n] (finite)."""
+    everything. ``image_id`` int64 [n], ``score`` float64 [n] (finite); ``img_ids``:
+    optional sorted unique int64 ids of the images (the ground truth's: no sort of the
+    results' ids)."""
     n = image_id.shape[0]
     keep = np.ones(n, bool)
     if max_dets < 0 or n <= max_dets:
         return keep
-    pos, n_img = _dense_positions(image_id)
+    pos, n_img = _dense_positions(image_id, img_ids)
     counts = np.bincount(pos, minlength=n_img)
     if counts.max() <= max_dets:
         return keep                       # the common case: nothing to cut
@@ -182,9 +188,41 @@ class LVISPass:
         self.num_threads = num_threads
 
 
+def _federated_select(dt, dt_keep, ii, ci, pairs, I, K):
+    """The detections lvis-api evaluates: (sel int64 positions in ``dt``, in input order;
+    their image and category positions, int32; not_exhaustive bool), those with an area
+    in (0, inf), kept by ``dt_keep``, on an evaluated image and category, where the image
+    has ground truth of the category or lists it in ``neg_category_ids``. ``pairs``:
+    (image, category) positions (int64, -1: not evaluated) of the ground truth, the
+    negative and the not-exhaustive lists. One pass in C over a dense (image, category)
+    table when the ids allow it."""
+    img, cat = dt["image_id"], dt["category_id"]
+    if ii.lut is not None and ci.lut is not None and _pair_lookup(I, K) and img.dtype.kind == "i" \
+            and cat.dtype.kind == "i" and I < 2 ** 31 - 1 and K < 2 ** 31 - 1:
+        def cells(*pp):
+            t = np.zeros((I, K), np.uint8)
+            for a, b in pp:
+                v = (a >= 0) & (b >= 0)
+                t[a[v], b[v]] = 1
+            return t
+        return _core.pair_select(img, ii.lo, ii.lut, cat, ci.lo, ci.lut, np.asarray(dt["area"], np.float64),
+                                 dt_keep, cells(pairs[0], pairs[1]), cells(pairs[2]))
+    d_ok = _area_ok(dt["area"])
+    if dt_keep is not None:
+        d_ok &= dt_keep
+    d_img, d_cat = _positions(ii, img), _positions(ci, cat)
+    d_img[~d_ok] = -1
+    (gi, gc), (ni, nc), (ei, ec) = pairs
+    evaluated, nel = federated_flags(gi, gc, ni, nc, ei, ec, d_img, d_cat, I, K)
+    d_sel = np.flatnonzero(evaluated)
+    return (d_sel, np.take(d_img, d_sel).astype(np.int32), np.take(d_cat, d_sel).astype(np.int32),
+            np.take(nel, d_sel))
+
+
 def _positions(index, values):
     pos, ok = index(values)
-    return np.where(ok, pos, -1).astype(np.int64)
+    pos[~ok] = -1
+    return pos.astype(np.int64, copy=False)
 
 
 def _area_ok(area):
@@ -194,7 +232,7 @@ def _area_ok(area):
 
 
 def lvis_pass(gt, dt, img_ids, cat_ids, neg_pairs, nel_pairs, iou_thrs, area_rng, gt_rles=None, dt_rles=None,
-              dt_rle_pos=None, details=False, num_threads=None):
+              dt_rle_pos=None, details=False, num_threads=None, dt_keep=None):
     """lvis-api's ``evaluate()`` over columns.
 
     ``gt``: columns with ``id``, ``image_id``, ``category_id``, ``bbox``, ``area``,
@@ -205,7 +243,10 @@ def lvis_pass(gt, dt, img_ids, cat_ids, neg_pairs, nel_pairs, iou_thrs, area_rng
     entry of an image's ``neg_category_ids`` / ``not_exhaustive_category_ids``.
     ``gt_rles`` / ``dt_rles``: RLE sets of the columns (same order) for mask IoU, else
     box IoU; ``dt_rle_pos``: int64 position in ``dt_rles`` of each record of ``dt``
-    (default: the same position). Returns an :class:`LVISPass`."""
+    (default: the same position). ``dt_keep``: bool [n_dt], the records of ``dt`` the
+    cap kept (default: all; the columns are then not copied to drop the others).
+    ``tables.dt_index`` / ``tables.gt_index`` are positions in ``dt`` / ``gt``.
+    Returns an :class:`LVISPass`."""
     iou_thrs, _, _, area_rng = check_params(iou_thrs, [0.0], [1], area_rng)
     img_ids = unique_ids(np.asarray(img_ids, dtype=np.int64).reshape(-1))
     cat_ids = unique_ids(np.asarray(cat_ids, dtype=np.int64).reshape(-1))
@@ -214,31 +255,27 @@ def lvis_pass(gt, dt, img_ids, cat_ids, neg_pairs, nel_pairs, iou_thrs, area_rng
     g_sel = np.flatnonzero(_area_ok(gt["area"]))
     g_img, g_cat = _positions(ii, gt["image_id"][g_sel]), _positions(ci, gt["category_id"][g_sel])
     g_sel = g_sel[(g_img >= 0) & (g_cat >= 0)]
-    d_ok = _area_ok(dt["area"])
-    d_img, d_cat = _positions(ii, dt["image_id"]), _positions(ci, dt["category_id"])
-    d_img[~d_ok] = -1
-    evaluated, nel = federated_flags(
-        _positions(ii, gt["image_id"][g_sel]), _positions(ci, gt["category_id"][g_sel]),
-        _positions(ii, neg_pairs[0]), _positions(ci, neg_pairs[1]),
-        _positions(ii, nel_pairs[0]), _positions(ci, nel_pairs[1]), d_img, d_cat, I, K)
-    d_sel = np.flatnonzero(evaluated)
+    pairs = ((_positions(ii, gt["image_id"][g_sel]), _positions(ci, gt["category_id"][g_sel])),
+             (_positions(ii, neg_pairs[0]), _positions(ci, neg_pairs[1])),
+             (_positions(ii, nel_pairs[0]), _positions(ci, nel_pairs[1])))
+    d_sel, d_img, d_cat, nel = _federated_select(dt, dt_keep, ii, ci, pairs, I, K)
     masks = gt_rles is not None
     g = {k: np.take(gt[k], g_sel, axis=0) for k in ("id", "image_id", "category_id", "bbox", "area")}
     g["iscrowd"] = np.zeros(g_sel.shape[0], np.uint8)        # lvis-api: no crowd rule
-    d = {k: np.take(dt[k], d_sel, axis=0) for k in ("image_id", "category_id", "area", "score")}
-    d["bbox"] = np.zeros((d_sel.shape[0], 4)) if masks else np.take(dt["bbox"], d_sel, axis=0)
-    tables = build_tables(g, d, img_ids, cat_ids, True, dt_boxes=not masks)
-    tables.core.set_gt_ignore(np.ascontiguousarray(np.take(gt["ignore"], np.take(g_sel, tables.gt_index)),
-                                                   dtype=np.uint8))
+    # the detections' image and category positions are known: grouped without a second
+    # lookup, and each column gathered once, from the input columns
+    tables = build_tables(g, dt, img_ids, cat_ids, True, dt_boxes=not masks, dt_positions=(d_sel, d_img, d_cat))
+    tables.gt_index = np.take(g_sel, tables.gt_index)
+    tables.core.set_gt_ignore(np.ascontiguousarray(np.take(gt["ignore"], tables.gt_index), dtype=np.uint8))
     cut = max(1, int(tables.core.n_dt))       # every detection of an (image, category): no cut
     if masks:
-        d_pos = np.take(d_sel, tables.dt_index)
+        d_pos = tables.dt_index
         if dt_rle_pos is not None:
             d_pos = np.take(np.asarray(dt_rle_pos, dtype=np.int64), d_pos)
-        _core.rle_iou_tables(tables.core, gt_rles, np.take(g_sel, tables.gt_index), dt_rles, d_pos, cut,
+        _core.rle_iou_tables(tables.core, gt_rles, tables.gt_index, dt_rles, d_pos, cut,
                              num_threads=num_threads)
     matches = coco_match(tables, iou_thrs, [cut], area_rng, details=details, num_threads=num_threads)
-    ne = np.take(nel, np.take(d_sel, tables.dt_index))
+    ne = np.take(nel, tables.dt_order)
     ne_idx = np.flatnonzero(ne)
     if ne_idx.shape[0]:
         for m in matches:
@@ -247,7 +284,6 @@ def lvis_pass(gt, dt, img_ids, cat_ids, neg_pairs, nel_pairs, iou_thrs, area_rng
             if details:
                 m["dt_ignore"][:, ne_idx] |= m["dt_fp"][:, ne_idx]
             m["dt_fp"][:, ne_idx] = 0
-    tables.dt_sel, tables.gt_sel = d_sel, g_sel       # input positions of the evaluated records
     return LVISPass(tables, matches, ne, iou_thrs, area_rng, cut, num_threads)
 
 
@@ -258,7 +294,7 @@ def lvis_accumulate(ps, rec_thrs):
     if rec_thrs.shape[0] == 0 or not np.isfinite(rec_thrs).all():
         raise InvalidAnnotationError("rec_thrs should be a non-empty list of finite numbers")
     precision, recall, _ = coco_accumulate(ps.tables, ps.matches, ps.iou_thrs, rec_thrs, [ps.cut], ps.area_rng,
-                                           num_threads=ps.num_threads)
+                                           num_threads=ps.num_threads, with_scores=False)
     return np.ascontiguousarray(precision[..., 0]), np.ascontiguousarray(recall[..., 0])
 
 
@@ -286,6 +322,12 @@ def _summary_value(precision, recall, iou_thrs, area_lbl, groups, kind, iou_thr=
     """One of lvis-api's ``_summarize`` values: the same indexing and NumPy mean."""
     aidx = [i for i, lbl in enumerate(area_lbl) if lbl == area]
     s = precision if kind == "ap" else recall
+    if len(aidx) == 1 and type(s) is np.ndarray and s.dtype == np.float64 and s.ndim == (4 if kind == "ap" else 3):
+        # the same values in the same order, summed as NumPy sums them: no copies
+        ts = np.arange(s.shape[0]) if iou_thr is None else np.where(iou_thr == iou_thrs)[0]
+        x = s if kind == "ap" else s[:, None]
+        m, v = _core.mean_valid(x, ts, groups[group] if group is not None else None, aidx[0])
+        return -1 if m == 0 else np.float64(v)
     if iou_thr is not None:
         s = s[np.where(iou_thr == iou_thrs)[0]]
     if kind == "ap":
@@ -335,18 +377,28 @@ def image_pairs(lists, img_ids, field):
     """(image ids, category ids) int64 pairs of ``lists`` (image id -> list of category
     ids: an image's ``neg_category_ids`` or ``not_exhaustive_category_ids``) over
     ``img_ids``; an image without an entry is an error naming it and ``field``."""
-    im, ca = [], []
-    for i in img_ids:
-        lst = lists.get(i)
-        if lst is None:
-            raise InvalidAnnotationError("image %r: missing field '%s' (LVIS ground truth lists it for every "
-                                         "image)" % (i, field))
-        im.extend([i] * len(lst))
-        ca.extend(lst)
+    return list_pairs(img_ids, [lists.get(i) for i in img_ids], field)
+
+
+def list_pairs(img_ids, lsts, field):
+    """:func:`image_pairs` from the lists of ``img_ids`` in order (None: missing)."""
     try:
-        return np.asarray(im, dtype=np.int64).reshape(-1), np.asarray(ca, dtype=np.int64).reshape(-1)
+        lens = [len(x) for x in lsts]
+    except TypeError:
+        k = next(k for k, x in enumerate(lsts) if not hasattr(x, "__len__"))
+        if lsts[k] is None:
+            raise InvalidAnnotationError("image %r: missing field '%s' (LVIS ground truth lists it for every "
+                                         "image)" % (img_ids[k], field)) from None
+        raise InvalidAnnotationError("images: field '%s' should hold lists of integer category ids" % field) \
+            from None
+    try:
+        ca = np.asarray(list(chain.from_iterable(lsts)), dtype=np.int64).reshape(-1)
+        im = np.repeat(np.asarray(img_ids, dtype=np.int64).reshape(-1), lens)
     except (TypeError, ValueError, OverflowError):
         raise InvalidAnnotationError("images: field '%s' should hold lists of integer category ids" % field) from None
+    if ca.shape[0] != im.shape[0]:
+        raise InvalidAnnotationError("images: field '%s' should hold lists of integer category ids" % field)
+    return im, ca
 
 
 PER_CLASS_FIELDS = ("category_id", "frequency", "ap", "ap50", "ap75", "ap_small", "ap_medium", "ap_large", "ar")

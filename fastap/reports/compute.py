@@ -11,6 +11,12 @@ re-accumulations of the error analysis with pycocotools' arithmetic; the accumul
 order by ``csrc/group.c``'s stable sort, categories in parallel), the rest is
 vectorised NumPy.
 
+Every iou type: bbox, segm, boundary and keypoints (OKS). The confusion matrix and the
+error analysis compare records of different categories, which matching never did; on
+masks and keypoints those overlaps come from :func:`fastap.geometry.pair_ious` (the
+evaluation's masks / keypoints and C kernels), for groups of whole images of about
+:data:`PAIR_BUDGET` pairs (one Python step per group, not per image).
+
 * :func:`operating_points` -- precision, recall and F1 at every score threshold, per
   category and over all detections, and the threshold that maximises F1.
 * :func:`confusion_matrix` -- (K+1) x (K+1) counts with a background row and column,
@@ -25,12 +31,24 @@ import numpy as np
 from .. import _core
 from ..errors import InvalidAnnotationError
 from ..evalpass import EvalPass
+from ..geometry import has_pair_ious, pair_ious
 
 __all__ = ["operating_points", "confusion_matrix", "error_analysis", "OperatingPoints",
-           "ConfusionMatrix", "ErrorAnalysis", "ERROR_TYPES", "SPECIAL_ERROR_TYPES", "pass_of"]
+           "ConfusionMatrix", "ErrorAnalysis", "ERROR_TYPES", "SPECIAL_ERROR_TYPES", "pass_of", "measure_name",
+           "PAIR_BUDGET"]
 
 ERROR_TYPES = ("Cls", "Loc", "Both", "Dupe", "Bkg", "Miss")
 SPECIAL_ERROR_TYPES = ("FalsePos", "FalseNeg")
+
+# masks and keypoints: the overlaps of (detection, ground truth) pairs of any classes are
+# computed for groups of whole images of at most about this many pairs at a time (64 MB)
+PAIR_BUDGET = 1 << 23
+
+
+def measure_name(iou_type):
+    """What the reports' thresholds compare: "OKS" for keypoints, "IoU" otherwise (box,
+    mask or boundary IoU)."""
+    return "OKS" if iou_type == "keypoints" else "IoU"
 
 
 def pass_of(obj):
@@ -62,6 +80,8 @@ class OperatingPoints:
     ``overall_best`` (a dict) pool every category's detections (micro average).
     """
 
+    iou_type = "bbox"       # what the evaluation matched: "bbox", "segm", "boundary", "keypoints"
+
     def __init__(self, **fields):
         self.__dict__.update(fields)
 
@@ -75,14 +95,15 @@ class OperatingPoints:
 
     def to_dict(self):
         """JSON-ready: the best point per category and overall (curves left out)."""
-        return {"iou_threshold": self.iou_threshold, "area": self.area, "max_dets": self.max_dets,
+        return {"iou_type": self.iou_type, "measure": measure_name(self.iou_type),
+                "iou_threshold": self.iou_threshold, "area": self.area, "max_dets": self.max_dets,
                 "overall_best": {k: _num(v) for k, v in self.overall_best.items()},
                 "per_class_best": _rows(self.best)}
 
     def __repr__(self):
         b = self.overall_best
-        return ("OperatingPoints(iou=%.2f, %d categories, overall best F1 %.4f at score %.4g)"
-                % (self.iou_threshold, len(self.cat_ids), b["f1"], b["threshold"]))
+        return ("OperatingPoints(%s=%.2f, %d categories, overall best F1 %.4f at score %.4g)"
+                % (measure_name(self.iou_type), self.iou_threshold, len(self.cat_ids), b["f1"], b["threshold"]))
 
 
 def _num(v):
@@ -215,7 +236,7 @@ def operating_points(result, iou_threshold=0.5, area="all", max_dets=None):
                            threshold=s[pos], precision=p, recall=r, f1=f1, tp=ctp, fp=cfp,
                            best=best, overall=overall, overall_best=ob,
                            iou_threshold=float(iou_threshold), area=ps.area_lbl[a], max_dets=ps.cut(max_dets),
-                           names=ps.names)
+                           names=ps.names, iou_type=ps.iou_type)
 
 
 # ----------------------------------------------------------------------------- confusion matrix
@@ -229,6 +250,8 @@ class ConfusionMatrix:
     detection matched: missed). ``matrix[K, K]`` is always 0.
     """
 
+    iou_type = "bbox"       # what the evaluation matched: "bbox", "segm", "boundary", "keypoints"
+
     def __init__(self, **fields):
         self.__dict__.update(fields)
 
@@ -241,14 +264,16 @@ class ConfusionMatrix:
             return np.where(s > 0, m / np.where(s > 0, s, 1), 0.0)
 
     def to_dict(self):
-        return {"iou_threshold": self.iou_threshold, "score_threshold": self.score_threshold,
+        return {"iou_type": self.iou_type, "measure": measure_name(self.iou_type),
+                "iou_threshold": self.iou_threshold, "score_threshold": self.score_threshold,
                 "labels": [int(c) for c in self.cat_ids] + ["background"],
                 "rows": "true class", "columns": "predicted class",
                 "matrix": self.matrix.tolist()}
 
     def __repr__(self):
-        return ("ConfusionMatrix(%d classes + background, iou > %g, score > %g, %d matched)"
-                % (len(self.cat_ids), self.iou_threshold, self.score_threshold,
+        return ("ConfusionMatrix(%d classes + background, %s > %g, score > %g, %d matched)"
+                % (len(self.cat_ids), measure_name(self.iou_type), self.iou_threshold,
+                   self.score_threshold,
                    int(np.trace(self.matrix[:-1, :-1]))))
 
 
@@ -277,7 +302,8 @@ def confusion_matrix(result, iou_threshold=0.5, score_threshold=0.25):
     1. keep the detections with ``score > score_threshold`` (strict) and the ground
        truths that are not crowds (``iscrowd``: COCO's "ignore" regions are left out);
     2. candidate pairs are (detection, ground truth) of any classes with
-       ``IoU > iou_threshold`` (strict; pycocotools' box IoU);
+       ``IoU > iou_threshold`` (strict), the IoU being what the evaluation matched with
+       (see "Overlaps" below);
     3. each detection keeps its candidate of highest IoU (ties: the ground truth that
        comes first in the grouped input); then each ground truth keeps, among the
        detections that kept it, the one of highest IoU (ties: the higher-scoring
@@ -291,9 +317,17 @@ def confusion_matrix(result, iou_threshold=0.5, score_threshold=0.25):
     ``result``: an EvalResult (COCO protocol) or a COCOeval after ``evaluate()``; the
     images and categories are the evaluated ones. Returns :class:`ConfusionMatrix`
     (rows: true class, columns: predicted; note ultralytics stores the transpose).
+
+    Overlaps (here and in :func:`error_analysis`): pycocotools' box IoU for ``bbox``;
+    for ``segm`` its mask IoU (``maskUtils.iou``), for ``boundary`` min(mask IoU,
+    boundary IoU), for ``keypoints`` its OKS (``computeOks``: the ground truth's
+    keypoints, area and box, the evaluation's sigmas) -- always without the crowd rule
+    (crowds are left out) and between records of any categories, computed from the
+    evaluation's own masks / keypoints by the same C kernels, a few images at a time
+    (about :data:`PAIR_BUDGET` pairs: memory stays bounded on large datasets).
     """
     ps = pass_of(result)
-    ps.need_boxes("confusion_matrix()")
+    _need_pairs(ps, "confusion_matrix()")
     thr, conf = float(iou_threshold), float(score_threshold)
     gcls, cats = _class_index(ps, "gt")
     dcls, _ = _class_index(ps, "dt")
@@ -305,8 +339,11 @@ def confusion_matrix(result, iou_threshold=0.5, score_threshold=0.25):
     gsel, dsel = gk[go], dk[do]
     if ps.I == 0:
         goff = doff = np.zeros(1, np.int64)
-    m = _core.confusion_match(doff, np.ascontiguousarray(ps.dt_box[dsel]), goff,
-                              np.ascontiguousarray(ps.gt_box[gsel]), thr, num_threads=ps.num_threads)
+    if ps.box_iou:
+        m = _core.confusion_match(doff, np.ascontiguousarray(ps.dt_box[dsel]), goff,
+                                  np.ascontiguousarray(ps.gt_box[gsel]), thr, num_threads=ps.num_threads)
+    else:
+        m = _confusion_by_pairs(ps, dsel, doff, gsel, goff, thr)
     matched = m >= 0
     true_c = np.full(dsel.shape[0], K, np.int64)
     true_c[matched] = gcls[gsel[m[matched]]]
@@ -317,7 +354,40 @@ def confusion_matrix(result, iou_threshold=0.5, score_threshold=0.25):
     cols = np.concatenate([pred_c, np.full(int((~gt_hit).sum()), K, np.int64)])
     mat = np.bincount(rows * (K + 1) + cols, minlength=(K + 1) ** 2).reshape(K + 1, K + 1)
     return ConfusionMatrix(matrix=mat.astype(np.int64), cat_ids=cats, iou_threshold=thr,
-                           score_threshold=conf, names=ps.names)
+                           score_threshold=conf, names=ps.names, iou_type=ps.iou_type)
+
+
+def _need_pairs(ps, what):
+    """Refuse, before any work, a pass whose overlaps of any two records cannot be had."""
+    if not has_pair_ious(ps.tables):
+        pair_ious(ps.tables, np.zeros(0, np.int64), np.zeros(0, np.int64), what)
+
+
+def _image_chunks(doff, goff):
+    """[(i0, i1)]: runs of images whose detection x ground-truth pairs number about
+    PAIR_BUDGET at most (an image with more is a run alone); images without pairs are
+    left out of the count."""
+    cost = np.diff(doff) * np.diff(goff)
+    if not cost.shape[0]:
+        return []
+    cid = (np.cumsum(cost) - cost) // max(int(PAIR_BUDGET), 1)
+    starts = np.flatnonzero(np.r_[True, cid[1:] != cid[:-1]])
+    return list(zip(starts.tolist(), np.r_[starts[1:], cost.shape[0]].tolist()))
+
+
+def _confusion_by_pairs(ps, dsel, doff, gsel, goff, thr):
+    """confusion_match on masks or keypoints: the overlaps of each image's pairs
+    (:func:`fastap.geometry.pair_ious`), a few images at a time."""
+    m = np.full(dsel.shape[0], -1, np.int32)
+    for i0, i1 in _image_chunks(doff, goff):
+        d0, d1, g0, g1 = int(doff[i0]), int(doff[i1]), int(goff[i0]), int(goff[i1])
+        if d1 == d0 or g1 == g0:
+            continue
+        iou, off = pair_ious(ps.tables, dsel[d0:d1], gsel[g0:g1], "confusion_matrix()", ps.num_threads)
+        mc = _core.confusion_match(doff[i0:i1 + 1] - d0, None, goff[i0:i1 + 1] - g0, None, thr,
+                                   num_threads=ps.num_threads, iou=iou, dt_iou_off=off)
+        m[d0:d1] = np.where(mc >= 0, mc + g0, -1)
+    return m
 
 
 # ----------------------------------------------------------------------------- error analysis
@@ -335,11 +405,14 @@ class ErrorAnalysis:
     ``gt_missed`` bool [n_gt] in the input order of the ground truth.
     """
 
+    iou_type = "bbox"       # what the evaluation matched: "bbox", "segm", "boundary", "keypoints"
+
     def __init__(self, **fields):
         self.__dict__.update(fields)
 
     def to_dict(self):
-        return {"pos_threshold": self.pos_threshold, "bg_threshold": self.bg_threshold, "area": self.area,
+        return {"iou_type": self.iou_type, "measure": measure_name(self.iou_type),
+                "pos_threshold": self.pos_threshold, "bg_threshold": self.bg_threshold, "area": self.area,
                 "max_dets": self.max_dets, "ap": _num(self.ap),
                 "dap": {k: _num(v) for k, v in self.dap.items()},
                 "special": {k: _num(v) for k, v in self.special.items()},
@@ -351,8 +424,9 @@ class ErrorAnalysis:
         vals = "  ".join("%6.2f" % (100 * self.dap[k]) for k in ERROR_TYPES)
         cnts = "  ".join("%6d" % self.counts[k] for k in ERROR_TYPES)
         sp = "  ".join("%8s %6.2f" % (k, 100 * self.special[k]) for k in SPECIAL_ERROR_TYPES)
-        return "\n".join(["bbox AP @ %d: %.2f   (TIDE-style errors, dAP in AP points)"
-                          % (round(100 * self.pos_threshold), 100 * self.ap),
+        return "\n".join(["%s AP @ %d: %.2f   (TIDE-style errors on %s, dAP in AP points)"
+                          % (self.iou_type, round(100 * self.pos_threshold), 100 * self.ap,
+                             measure_name(self.iou_type)),
                           "  Type " + head, "   dAP " + vals, " count " + cnts, "special: " + sp])
 
     def __repr__(self):
@@ -420,6 +494,12 @@ def _resort_moved(cat, score, runs, moved, new_cat):
 def error_analysis(result, pos_threshold=0.5, bg_threshold=0.1, area="all", max_dets=None):
     """TIDE's error analysis (Bolya et al., ECCV 2020) from the evaluation's matching.
 
+    The same rules on every iou type: "IoU" below is the overlap the evaluation matched
+    with (box IoU, mask IoU, boundary IoU, or OKS for keypoints: see
+    :func:`confusion_matrix`), so on keypoints the thresholds ``pos_threshold`` (0.5) and
+    ``bg_threshold`` (0.1) are OKS values, and a shifted keypoint set with an OKS in
+    [0.1, 0.5] against an unmatched person of its class is a Loc error.
+
     Matching is pycocotools' at IoU ``pos_threshold`` (the foreground threshold), area
     range ``area`` and ``max_dets`` per image and category (default: the last maxDets);
     the baseline ``ap`` is COCO's AP at that threshold (AP50 by default, equal to
@@ -455,8 +535,12 @@ def error_analysis(result, pos_threshold=0.5, bg_threshold=0.1, area="all", max_
     AP 0, matches crowds with IoU > t rather than >=, and orders equal scores
     differently); detections ignored by COCO (matched to a crowd, or outside the area
     range) are not errors (tidecv classifies them too); results are fractions, not
-    percent. On data without those differences the numbers agree with tidecv's
-    (tests/test_report.py).
+    percent; tidecv samples recall at ``x / 100``, pycocotools at ``np.linspace(0, 1,
+    101)`` (10 of the 101 differ in the last bit, which shows when a recall lands exactly
+    on one). On data without those differences the numbers agree with tidecv's, in its
+    box and mask modes (tests/test_report.py, tests/test_report_geometry.py). tidecv
+    has no keypoint mode: on keypoints the rules are TIDE's with OKS for IoU, and the
+    numbers agree with tidecv's run on pycocotools' OKS in place of its IoU.
 
     Costs one extra matching at the single threshold (to learn which ground truth each
     detection took) and nine single-threshold accumulations in C (``fa_ap_sorted``, one
@@ -464,7 +548,7 @@ def error_analysis(result, pos_threshold=0.5, bg_threshold=0.1, area="all", max_
     :class:`ErrorAnalysis`.
     """
     ps = pass_of(result)
-    ps.need_boxes("error_analysis()")
+    _need_pairs(ps, "error_analysis()")
     if not ps.use_cats:
         raise ValueError("error_analysis() needs per-category evaluation (useCats=1): "
                          "classification errors are undefined when categories are pooled")
@@ -507,7 +591,7 @@ def error_analysis(result, pos_threshold=0.5, bg_threshold=0.1, area="all", max_
                          special={t: gain(v) for t, v in special.items()},
                          fixed_ap={**fixed, **special}, counts=counts, per_class=per_class,
                          dt_error=dt_error, gt_missed=gt_missed, pos_threshold=pos, bg_threshold=bg,
-                         area=ps.area_lbl[a], max_dets=cut, names=ps.names)
+                         area=ps.area_lbl[a], max_dets=cut, names=ps.names, iou_type=ps.iou_type)
 
 
 def _match_at(ps, pos, a, cut):
@@ -533,23 +617,50 @@ def _false_positive_types(ps, dsel, gt_ign, gt_used, pos, bg):
     [len(dsel)]} for Cls, Loc, Both, Dupe, Bkg, exactly one set per row), and the ground
     truth of its best same-class (``s_gt``) and other-class (``o_gt``) IoU (-1: none).
     The IoU summaries come from C, in parallel, walking the false positives in the
-    grouped order."""
+    grouped order (masks and keypoints: grouped by image, see :func:`_tide_by_pairs`)."""
     g_ann = np.argsort(ps.tables.gt_index, kind="stable")      # annotation order (argmax ties)
     go, goff = _by_image(ps.tables.gt_img[g_ann], ps.I)
     gsel = g_ann[go]
     if ps.I == 0:
         goff = np.zeros(1, np.int64)
-    s_iou, s_gt, o_iou, o_gt, u_iou = _core.tide_ious_rows(
-        dsel, np.ascontiguousarray(ps.tables.dt_img, dtype=np.int32), ps.dt_box, ps.dt_cat, goff,
-        np.ascontiguousarray(ps.gt_box[gsel]), np.ascontiguousarray(ps.gt_cat[gsel]),
-        np.ascontiguousarray(gt_ign[gsel].astype(np.uint8)), np.ascontiguousarray(gt_used[gsel]),
-        np.ascontiguousarray(gsel, dtype=np.int64), num_threads=ps.num_threads)
+    gt_args = (goff, np.ascontiguousarray(ps.gt_cat[gsel]), np.ascontiguousarray(gt_ign[gsel].astype(np.uint8)),
+               np.ascontiguousarray(gt_used[gsel]), np.ascontiguousarray(gsel, dtype=np.int64))
+    dt_img = np.ascontiguousarray(ps.tables.dt_img, dtype=np.int32)
+    if ps.box_iou:
+        s_iou, s_gt, o_iou, o_gt, u_iou = _core.tide_ious_rows(
+            dsel, dt_img, ps.dt_box, ps.dt_cat, goff, np.ascontiguousarray(ps.gt_box[gsel]), *gt_args[1:],
+            num_threads=ps.num_threads)
+    else:
+        s_iou, s_gt, o_iou, o_gt, u_iou = _tide_by_pairs(ps, dsel, dt_img, gsel, gt_args)
     loc = (bg <= s_iou) & (s_iou <= pos)
     cls = ~loc & (o_iou >= pos)
     dupe = ~loc & ~cls & (u_iou >= pos)
     bkg = ~loc & ~cls & ~dupe & (np.maximum(s_iou, o_iou) <= bg)
     both = ~(loc | cls | dupe | bkg)
     return {"Cls": cls, "Loc": loc, "Both": both, "Dupe": dupe, "Bkg": bkg}, s_gt, o_gt
+
+
+def _tide_by_pairs(ps, dsel, dt_img, gsel, gt_args):
+    """tide_ious_rows on masks or keypoints: the false positives grouped by image, the
+    overlaps of each image's pairs (:func:`fastap.geometry.pair_ious`) a few images at a
+    time; the results in the order of ``dsel``."""
+    goff = gt_args[0]
+    n = dsel.shape[0]
+    out = (np.zeros(n), np.full(n, -1, np.int64), np.zeros(n), np.full(n, -1, np.int64), np.zeros(n))
+    o, doff = _by_image(dt_img[dsel], ps.I)
+    if ps.I == 0:
+        return out
+    ds = dsel[o]
+    for i0, i1 in _image_chunks(doff, goff):
+        d0, d1, g0, g1 = int(doff[i0]), int(doff[i1]), int(goff[i0]), int(goff[i1])
+        if d1 == d0 or g1 == g0:
+            continue
+        iou, off = pair_ious(ps.tables, ds[d0:d1], gsel[g0:g1], "error_analysis()", ps.num_threads)
+        res = _core.tide_ious_rows(ds[d0:d1], dt_img, None, ps.dt_cat, goff, None, *gt_args[1:],
+                                   num_threads=ps.num_threads, iou=iou, iou_off=off)
+        for a, r in zip(out, res):
+            a[o[d0:d1]] = r
+    return out
 
 
 def _claims(ps, dsel, kinds, s_gt, o_gt, gt_ign, gt_used):

@@ -24,7 +24,7 @@ import os
 
 import numpy as np
 
-from .compute import ERROR_TYPES, SPECIAL_ERROR_TYPES
+from .compute import ERROR_TYPES, SPECIAL_ERROR_TYPES, measure_name
 
 __all__ = ["plot_pr_curves", "plot_operating_points", "plot_confusion_matrix", "plot_error_breakdown",
            "draw_reports", "require_deps", "warm_fonts", "PLOT_FILES"]
@@ -437,7 +437,8 @@ def plot_pr_curves(op, path, top=10, names=None, *, _later=None):
         legend.append(("all %d classes  mAP %.3f" % (len(sampled), float(np.mean(mean))), "black", 3.0))
     ax.border()
     shown = "" if len(sel) == int((op.n_gt > 0).sum()) else " (the %d classes with most ground truth)" % len(sel)
-    ax.labels("Precision-recall at IoU=%.2f, area=%s, maxDets=%d%s" % (op.iou_threshold, op.area, op.max_dets, shown),
+    ax.labels("%s precision-recall at %s=%.2f, area=%s, maxDets=%d%s"
+              % (op.iou_type, measure_name(op.iou_type), op.iou_threshold, op.area, op.max_dets, shown),
               "Recall", "Precision")
     if legend:
         _legend(cv, 78, 537, legend, 11, "lower left")
@@ -476,7 +477,8 @@ def plot_operating_points(op, path, top=10, names=None, *, _later=None):
             cv.line([x, x], [40, 460], "red", 1.2)
             cv.dot(x, float(ax.py(ob[f])), 4.5, "red")
         ax.border()
-        ax.labels("%s vs score (IoU=%.2f)" % (title, op.iou_threshold), "Score threshold", title)
+        ax.labels("%s vs score (%s=%.2f)" % (title, measure_name(op.iou_type), op.iou_threshold), "Score threshold",
+                  title)
     legend.append(("all classes (micro)\nbest F1 %.3f at score %.3g" % (ob["f1"], ob["threshold"]), "black", 2.6))
     _legend(cv, 1495, 250 - 8 * len(legend), legend, 11, "upper left")
     return cv.save(path, _later)
@@ -502,14 +504,18 @@ def plot_confusion_matrix(cm, path, normalize=True, names=None, max_annotated=25
     m = cm.normalized(axis=1) if normalize else cm.matrix.astype(np.float64)
     n = m.shape[0]
     labels = [_short(_name(names, int(c)), 16) for c in cm.cat_ids] + ["background"]
-    cell = int(min(60, max(18, 1460 // max(n, 1))))
+    # at least 300 px of matrix (a one-class keypoint evaluation: 2 x 2), cells of 18 to 150 px
+    cell = int(min(max(60, 300 // max(n, 1)), max(18, 1460 // max(n, 1))))
     fs = 12 if cell >= 40 else 11 if cell >= 24 else 10
     cv = _Canvas(10, 10, ss=1)              # for text measurement only
     lab_w = int(max(cv.text_width(s, fs) for s in labels)) + 10
+    title = "Confusion matrix (%s > %.2f, score > %.2f%s)" % (
+        measure_name(cm.iou_type), cm.iou_threshold, cm.score_threshold, ", row-normalised" if normalize else "")
+    title_w = int(cv.text_width(title, 14)) + 20
     left = lab_w + 34
     top = 40
     side = n * cell
-    W = left + side + 130
+    W = max(left + side + 130, left + side // 2 + title_w // 2)
     H = top + side + lab_w + 34
     cv = _Canvas(W, H, ss=1)
     vmax = 1.0 if normalize else max(float(m.max()), 1.0)
@@ -548,8 +554,7 @@ def plot_confusion_matrix(cm, path, normalize=True, names=None, max_annotated=25
                            fill=(255, 255, 255) if v > 0.5 * mx else (0, 0, 0))
     cv.text(left + side / 2, top + side + lab_w + 10, "Predicted class", 13, anchor="ma")
     cv.vtext(14, top + side / 2, "True class", 13)
-    cv.text(left + side / 2, top - 10, "Confusion matrix (IoU > %.2f, score > %.2f%s)"
-            % (cm.iou_threshold, cm.score_threshold, ", row-normalised" if normalize else ""), 14, anchor="md")
+    cv.text(max(left + side / 2, title_w / 2), top - 10, title, 14, anchor="md")
     # colour bar
     cb_x, cb_h = left + side + 28, int(side * 0.6)
     cb_y = top + (side - cb_h) // 2
@@ -585,7 +590,8 @@ def plot_error_breakdown(ea, path, *, _later=None):
         cv.text(62, yc, t, 12, anchor="rm")
         cv.text(float(ax.px(v)) + 6, yc, "%.2f  (%d)" % (v, ea.counts[t]), 11, anchor="lm")
     ax.border()
-    ax.labels("Main errors  (AP@%.2f = %.2f; count in parentheses)" % (ea.pos_threshold, 100 * ea.ap),
+    ax.labels("Main errors  (%s AP@%s=%.2f: %.2f; count in parentheses)"
+              % (ea.iou_type, measure_name(ea.iou_type), ea.pos_threshold, 100 * ea.ap),
               "dAP (AP points gained by fixing the error type)", None)
     sv = [100 * ea.special[t] for t in SPECIAL_ERROR_TYPES]
     top2 = max(sv + [1.0])
