@@ -332,9 +332,8 @@ def _check_usage(args):
               "over IoU 0.50:0.95 (AP50 and AP75 are in its summary)" % args.protocol)
     if args.iou_type != "bbox" and (args.protocol not in ("coco", "lvis") or args.format != "coco"):
         error("argument --iou-type: %s needs --format coco and --protocol coco (or lvis)" % args.iou_type)
-    if args.iou_type == "rotated" and (args.protocol == "lvis" or reports):
-        error("argument --iou-type: rotated is evaluated by --protocol coco, without the reports%s"
-              % (" (%s)" % reports[0] if reports else ""))
+    if args.iou_type == "rotated" and args.protocol == "lvis":
+        error("argument --iou-type: rotated is evaluated by --protocol coco")
     if args.protocol == "lvis" and args.iou_type == "keypoints":
         error("argument --iou-type: --protocol lvis evaluates bbox or segm")
     if args.max_dets is not None and args.protocol != "lvis":

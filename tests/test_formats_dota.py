@@ -150,5 +150,7 @@ def test_cli_rotated_coco(tmp_path, capsys):
     assert "= %.3f" % ev.stats[0] in out
     rc, out, err = _cli(["eval", str(g), str(p)], capsys)
     assert rc == 2 and "rotated" in err
-    rc, out, err = _cli(["eval", str(g), str(p), "--iou-type", "rotated", "--f1"], capsys)
+    rc, out, err = _cli(["eval", str(g), str(p), "--iou-type", "rotated", "--f1", "--confusion", "--errors"], capsys)
+    assert rc == 0 and "F1" in out, err
+    rc, out, err = _cli(["eval", str(g), str(p), "--iou-type", "rotated", "--protocol", "lvis"], capsys)
     assert rc == 2 and "rotated" in err
