@@ -383,6 +383,15 @@ int fa_voc_category(const fa_coco_input *in, const uint8_t *gt_difficult, int32_
                     double iou_thr, int plus_one, int use_11_point, void *scratch,
                     double *ap, int64_t *n_pos);
 
+/* fa_voc_category with each detection's best ground truth given (DOTA: by quadrilateral
+ * IoU, fastap/protocols/dota.py): best int64 [n_dt] (grouped gt index, -1 for none) and
+ * best_iou float64 [n_dt], indexed by grouped detection. A detection hits when
+ * best_iou > iou_thr (strict != 0, the DOTA devkit's rule) or >= iou_thr (strict == 0).
+ * dt_box is not read. Same outputs and scratch (fa_voc_scratch_bytes). */
+int fa_voc_category_best(const fa_coco_input *in, const uint8_t *gt_difficult, int32_t k, const int64_t *best,
+                         const double *best_iou, double iou_thr, int strict, int use_11_point, void *scratch,
+                         double *ap, int64_t *n_pos);
+
 /* ------------------------------------------------------------------------------------
  * reports.c -- per-image kernels of the reports (confusion matrix, error analysis)
  * ------------------------------------------------------------------------------------
@@ -1013,6 +1022,27 @@ int64_t fa_rot_quad_records(const double *quads, int64_t n, double *rec);
 /* IoU of n records `ra` against m records `rb`: out float64 [n][m] row-major, each in
  * [0, 1]. */
 void fa_rot_iou(const double *ra, int64_t n, const double *rb, int64_t m, double *out);
+
+/* As fa_rot_iou, with pycocotools' crowd rule for the columns j where crowd[j] != 0 (the
+ * intersection over the area of the row's box alone: a detection against a crowd ground
+ * truth). crowd: uint8 [m]. */
+void fa_rot_iou_crowd(const double *ra, int64_t n, const double *rb, int64_t m, const uint8_t *crowd,
+                      double *out);
+
+/* The precomputed IoU rows of a COCO evaluation (fa_coco_input.iou): for each detection
+ * record i < n (dt_rec [n][FA_ROT_RECORD], in grouped order) whose row_off[i] >= 0, the
+ * g_count[i] values iou[row_off[i] + g] = IoU against gt_rec[g_first[i] + g] (the
+ * ground truths of its (category, image) run, grouped order), with the crowd rule where
+ * gt_crowd (uint8, indexed like gt_rec) is set. */
+/* For each detection record i < n (dt_rec, grouped order): the first ground truth of
+ * gt_rec[g_first[i] .. g_first[i] + g_count[i]) with the highest IoU (np.argmax's tie
+ * rule; the pair computed as fa_rot_iou_pair(gt, detection)) into best[i] (-1 when
+ * g_count[i] == 0) and that IoU into best_iou[i] (-inf when none). */
+void fa_rot_best_gt(const double *dt_rec, int64_t n, const int64_t *g_first, const int64_t *g_count,
+                    const double *gt_rec, int64_t *best, double *best_iou);
+
+void fa_rot_iou_rows(const double *dt_rec, int64_t n, const int64_t *row_off, const int64_t *g_first,
+                     const int64_t *g_count, const double *gt_rec, const uint8_t *gt_crowd, double *iou);
 
 #ifdef __cplusplus
 }

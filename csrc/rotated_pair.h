@@ -204,11 +204,14 @@ FA_RHD int fa_rot_clip(const double *x, const double *y, int n, double ox, doubl
     return k;
 }
 
-/* IoU of two records (see the top of this file), in [0, 1] */
-FA_RHD double fa_rot_iou_pair(const double *ra, const double *rb)
+/* Area of the intersection of two records (see the top of this file), clamped to
+ * [0, min(area_a, area_b)]; exactly min(area_a, area_b) for two records with the same ref
+ * and vertices; 0 when either area is 0 (or not a number). */
+FA_RHD double fa_rot_inter_pair(const double *ra, const double *rb)
 {
     double area_a = ra[10], area_b = rb[10];
     if (!(area_a > 0) || !(area_b > 0)) return 0.0;
+    double lo = area_a < area_b ? area_a : area_b;
     double dx = rb[0] - ra[0], dy = rb[1] - ra[1];
     /* bounding boxes apart, or touching: no area in common */
     if (dx + rb[11] >= ra[12] || dx + rb[12] <= ra[11] || dy + rb[13] >= ra[14] || dy + rb[14] <= ra[13])
@@ -216,7 +219,7 @@ FA_RHD double fa_rot_iou_pair(const double *ra, const double *rb)
     if (dx == 0 && dy == 0) {
         int same = 1;
         for (int i = 2; i < 10; i++) same &= ra[i] == rb[i];
-        if (same) return 1.0;
+        if (same) return lo;
     }
     double x0[FA_ROT_MAXV], y0[FA_ROT_MAXV], x1[FA_ROT_MAXV], y1[FA_ROT_MAXV];
     for (int i = 0; i < 4; i++) { x0[i] = ra[2 + 2 * i]; y0[i] = ra[3 + 2 * i]; }
@@ -231,10 +234,33 @@ FA_RHD double fa_rot_iou_pair(const double *ra, const double *rb)
     if (n < 3) return 0.0;
     double t;
     double inter = 0.5 * fa_rot_shoelace2(x0, y0, n, &t);
-    double lo = area_a < area_b ? area_a : area_b;
-    inter = inter > 0 ? (inter < lo ? inter : lo) : 0.0;
+    return inter > 0 ? (inter < lo ? inter : lo) : 0.0;
+}
+
+/* IoU of two records (see the top of this file), in [0, 1] */
+FA_RHD double fa_rot_iou_pair(const double *ra, const double *rb)
+{
+    double area_a = ra[10], area_b = rb[10];
+    if (!(area_a > 0) || !(area_b > 0)) return 0.0;
+    double dx = rb[0] - ra[0], dy = rb[1] - ra[1];
+    if (dx == 0 && dy == 0) {
+        int same = 1;
+        for (int i = 2; i < 10; i++) same &= ra[i] == rb[i];
+        if (same) return 1.0;
+    }
+    double inter = fa_rot_inter_pair(ra, rb);
     double iou = inter / (area_a + area_b - inter);
     return iou < 1.0 ? iou : 1.0;
+}
+
+/* pycocotools' crowd rule on rotated boxes: the intersection over the area of `ra` (the
+ * detection) alone, in [0, 1]; 0 when either area is 0 */
+FA_RHD double fa_rot_crowd_pair(const double *ra, const double *rb)
+{
+    double inter = fa_rot_inter_pair(ra, rb);
+    if (!(inter > 0)) return 0.0;
+    double v = inter / ra[10];
+    return v < 1.0 ? v : 1.0;
 }
 
 #endif

@@ -22,6 +22,10 @@ Params
 read_yolo, read_voc_xml, read_voc_results
     YOLO txt label folders and PASCAL VOC files into columns for evaluate()
     (fastap.formats).
+evaluate_dota(gt, dt); read_dota, read_dota_results, read_yolo_obb
+    The DOTA devkit's task-1 AP on quadrilaterals (fastap.protocols.dota), and the
+    readers of DOTA labels / Task1 results and ultralytics OBB labels. Rotated boxes
+    under the COCO protocol: COCOeval(gt, dt, iouType="rotated").
 operating_points / confusion_matrix / error_analysis(result, ...)
     Reports from one evaluation pass (also methods of EvalResult and COCOeval);
     ``plot_all(result, dir)`` / ``result.plot(dir)`` draws them (needs ``fastap[plot]``).
@@ -68,14 +72,14 @@ from .errors import (BoxesAsMasksWarning, DeviceError, EmptyResultsWarning, Fast
                      IgnoredArgumentWarning, InvalidAnnotationError, InvalidFileError, InvalidOptionError,
                      InvalidTypeError, UnknownIdsWarning)
 from .params import Params
-from .api import EvalResult, evaluate
+from .api import EvalResult, evaluate, evaluate_dota
 from .iou import assign, box_iou, complete_box_iou, distance_box_iou, generalized_box_iou
 from .rotated import quad_iou, rotated_iou
 from . import cuda
 from .coco import COCO, COCOeval
 from .evaluator import Evaluator
 from . import mask
-from .formats import read_voc_results, read_voc_xml, read_yolo
+from .formats import read_dota, read_dota_results, read_voc_results, read_voc_xml, read_yolo, read_yolo_obb
 from .compat import init_as_lvis, init_as_pycocotools, restore_lvis, restore_pycocotools
 from . import lvis
 from . import semantic
@@ -90,8 +94,8 @@ __all__ = ["__version__", "COCO", "COCOeval", "Params", "evaluate", "EvalResult"
            "FastapError", "InvalidAnnotationError", "InvalidTypeError", "InvalidFileError", "InvalidOptionError",
            "DeviceError", "FastapWarning", "UnknownIdsWarning", "EmptyResultsWarning", "BoxesAsMasksWarning",
            "IgnoredArgumentWarning",
-           "mask", "read_yolo", "read_voc_xml", "read_voc_results",
+           "mask", "read_yolo", "read_voc_xml", "read_voc_results", "read_dota", "read_dota_results", "read_yolo_obb",
            "operating_points", "confusion_matrix", "error_analysis", "OperatingPoints", "ConfusionMatrix",
            "ErrorAnalysis", "plot_all", "init_as_pycocotools", "restore_pycocotools", "init_as_lvis", "restore_lvis",
            "lvis", "semantic", "SemanticEvaluator", "SemanticResult", "evaluate_semantic",
-           "panoptic", "PanopticResult", "evaluate_panoptic", "rotated_iou", "quad_iou"]
+           "panoptic", "PanopticResult", "evaluate_panoptic", "rotated_iou", "quad_iou", "evaluate_dota"]

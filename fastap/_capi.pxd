@@ -177,6 +177,9 @@ cdef extern from "fastap.h" nogil:
     int fa_voc_category(const fa_coco_input *inp, const uint8_t *gt_difficult, int32_t k,
                         double iou_thr, int plus_one, int use_11_point, void *scratch,
                         double *ap, int64_t *n_pos)
+    int fa_voc_category_best(const fa_coco_input *inp, const uint8_t *gt_difficult, int32_t k, const int64_t *best,
+                             const double *best_iou, double iou_thr, int strict, int use_11_point, void *scratch,
+                             double *ap, int64_t *n_pos)
 
     # ---- reports.c --------------------------------------------------------------------
     size_t fa_confusion_scratch_bytes(int64_t ng)
@@ -387,3 +390,9 @@ cdef extern from "fastap.h" nogil:
     void fa_rot_rbox_records(const double *boxes, int64_t n, int radians, double *rec)
     int64_t fa_rot_quad_records(const double *quads, int64_t n, double *rec)
     void fa_rot_iou(const double *ra, int64_t n, const double *rb, int64_t m, double *out)
+    void fa_rot_iou_crowd(const double *ra, int64_t n, const double *rb, int64_t m, const uint8_t *crowd,
+                          double *out)
+    void fa_rot_best_gt(const double *dt_rec, int64_t n, const int64_t *g_first, const int64_t *g_count,
+                        const double *gt_rec, int64_t *best, double *best_iou)
+    void fa_rot_iou_rows(const double *dt_rec, int64_t n, const int64_t *row_off, const int64_t *g_first,
+                         const int64_t *g_count, const double *gt_rec, const uint8_t *gt_crowd, double *iou)

@@ -13,21 +13,24 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .adapters.cocodata import COCO, columns_of, iou_attacher
+from .adapters.cocodata import COCO, columns_of, iou_attacher, rotated_pass_inputs
 from .checks import check_arrays_pass, check_arrays_voc, warn, warn_empty
-from .columns import box_column, check_box_format, dt_columns, float_column, gt_columns, param_ids, sorted_ids_list, unique_ids
-from .errors import IgnoredArgumentWarning, InvalidAnnotationError, InvalidOptionError, InvalidTypeError
+from .columns import (box_column, check_box_format, dt_columns, float_column, gt_columns, param_ids, rotated_dt_columns,
+                      rotated_gt_columns, sorted_ids_list, unique_ids)
+from .errors import FastapWarning, IgnoredArgumentWarning, InvalidAnnotationError, InvalidOptionError, InvalidTypeError
 from .evalpass import run_pass
-from .geometry import DILATION_RATIO, attach_boundary_iou, attach_oks, attach_rle_iou, keypoint_result_boxes, rles_from_objects, segm_result_boxes
+from .geometry import DILATION_RATIO, attach_boundary_iou, attach_oks, attach_rle_iou, attach_rotated_iou, keypoint_result_boxes, rles_from_objects, segm_result_boxes
 from .params import Params, check_iou_type
 from .protocols.coco import (KPT_STAT_NAMES, STAT_NAMES, check_params, per_class_means, per_class_table,
                              resolve_params, summarize)
 from .protocols import lvis as lvis_protocol
+from .protocols.dota import dota_ap, dota_columns
 from .protocols.voc import voc_ap, voc_map
 from .reports.orchestrate import ReportMethods
 from .tables import build_tables
 
-__all__ = ["evaluate", "evaluate_pass", "accumulate", "EvalResult", "make_coco_result", "table_to_csv"]
+__all__ = ["evaluate", "evaluate_pass", "accumulate", "EvalResult", "make_coco_result", "table_to_csv",
+           "evaluate_dota"]
 
 
 class EvalResult(ReportMethods):
@@ -162,10 +165,14 @@ def evaluate(gt, dt, protocol="coco", iou_thresholds=None, rec_thresholds=None, 
         VOC only: the devkit's +1 pixel IoU convention (default True).
     num_threads : int, optional
         Threads for the C kernels (default: all cores / OMP_NUM_THREADS).
-    iou_type : {"bbox", "segm", "boundary", "keypoints"}, optional
+    iou_type : {"bbox", "segm", "boundary", "rotated", "keypoints"}, optional
         "bbox", "segm" (mask IoU), "boundary" (Boundary IoU: the masks of "segm", matched by
         min(mask IoU, IoU of their boundaries), the mask IoU against crowd ground truth, as
-        boundary-iou-api) or "keypoints" (OKS), COCO protocol only.
+        boundary-iou-api), "rotated" (rotated boxes: ``bbox`` float[n, 5] holds x_ctr, y_ctr,
+        w, h, angle in degrees counter-clockwise, detectron2's XYWHA, matched by their exact
+        rotated IoU, crowd ground truth by the intersection over the detection's area;
+        detections' ``area`` defaults to w*h, as pycocotools' loadRes sets it) or
+        "keypoints" (OKS), COCO protocol only.
         segm: ``gt["segmentation"]`` and ``dt["segmentation"]`` hold one mask per record
         in any of pycocotools' forms (polygon lists, RLE dicts with ``counts`` as
         bytes / str / list); detections' ``area`` is the mask's area and their ``bbox``
@@ -392,6 +399,64 @@ def accumulate(ps):
     return res
 
 
+def evaluate_dota(gt, dt, iou_threshold=0.5, use_07_metric=True, img_ids=None, cat_ids=None, class_names=None,
+                  nonconvex="raise", num_threads=None):
+    """The DOTA protocol, task 1 (oriented boxes as quadrilaterals): per-class AP at IoU
+    0.5, VOC2007 11-point, as the DOTA devkit's ``dota_evaluation_task1.py`` computes it
+    (rules and the few stated departures: :mod:`fastap.protocols.dota`).
+
+    Parameters
+    ----------
+    gt : mapping of arrays
+        ``image_id`` int[G], ``category_id`` int[G], ``poly`` float[G, 8] (x1 y1 x2 y2 x3
+        y3 x4 y4, any vertex order), optional ``difficult`` [G] (nonzero: difficult).
+        :func:`fastap.formats.read_dota` reads DOTA label files into this.
+    dt : mapping of arrays
+        ``image_id`` int[D], ``category_id`` int[D], ``poly`` float[D, 8], ``score``
+        float[D] (:func:`fastap.formats.read_dota_results` reads ``Task1_<class>.txt``).
+    iou_threshold : float
+        A detection hits its best ground truth when their IoU is strictly greater (the
+        devkit's ``ovmax > ovthresh``); default 0.5.
+    use_07_metric : bool
+        VOC2007 11-point AP (default, the devkit's DOTA setting), else the all-point area.
+    img_ids, cat_ids : array-like of int, optional
+        The evaluated images and classes (default: every one in gt or dt).
+    class_names : sequence of str or mapping, optional
+        Names for ``per_class_ap_by_name`` (a list indexed by category id, or a mapping
+        id -> name, as the readers return).
+    nonconvex : {"raise", "hull"}
+        A quad not convex in its given vertex order is refused, naming it (default), or
+        replaced by its convex hull.
+    num_threads : int, optional
+        Threads for the C kernels.
+
+    Returns
+    -------
+    EvalResult
+        ``protocol`` "dota", ``map`` (mean over the classes with non-difficult ground
+        truth), ``ap`` float64 [K] (NaN for a class without any), ``n_pos`` int64 [K],
+        ``cat_ids``, ``per_class_ap`` {category id: AP} (and ``per_class_ap_by_name``
+        with ``class_names``), ``iou_threshold``. Detections with tied scores keep their
+        input order (a stable sort; the devkit's quicksort leaves it unspecified).
+    """
+    g, d = dota_columns(gt, dt)
+    img_ids = np.union1d(g["image_id"], d["image_id"]) if img_ids is None else img_ids
+    cat_ids = np.union1d(g["category_id"], d["category_id"]) if cat_ids is None else cat_ids
+    ap, npos, cats = dota_ap(g, d, img_ids, cat_ids, iou_threshold, use_07_metric, nonconvex, num_threads)
+    empty = [int(c) for c, n in zip(cats.tolist(), npos.tolist()) if n == 0]
+    if empty:
+        warn(FastapWarning, "DOTA: %d class(es) have no non-difficult ground truth (category ids %s): their AP is NaN and mAP "
+                            "leaves them out (the DOTA devkit would count them as AP 0)" % (len(empty), empty[:10]),
+             records=len(empty))
+    check_arrays_voc(g, d, ap, "detections")
+    res = EvalResult("dota", metrics={"map": voc_map(ap, npos)}, ap=ap, n_pos=npos, cat_ids=cats,
+                     per_class_ap=dict(zip(cats.tolist(), ap.tolist())), iou_threshold=float(iou_threshold))
+    if class_names is not None:
+        name = class_names.get if hasattr(class_names, "get") else (lambda c: class_names[c])
+        res.per_class_ap_by_name = {name(c): v for c, v in res.per_class_ap.items()}
+    return res
+
+
 def _evaluate_voc(gt, dt, img_ids, cat_ids, use_cats, protocol, iou_threshold, plus_one, num_threads):
     """evaluate() for the VOC protocols."""
     tables = build_tables(gt, dt, img_ids, cat_ids, use_cats, dt_by_image=False)
@@ -434,11 +499,14 @@ def _cocos_pass(gt, dt, iou_type, sigmas, iou_thresholds, rec_thresholds, max_de
     cat = param_ids("params", "catIds", p.catIds)
     if use_cats:
         cat = unique_ids(cat)
-    col_type = "segm" if iou_type == "boundary" else iou_type          # the records of segm
-    g, d = columns_of(gt, "gt", iou_type=col_type), columns_of(dt, "dt", iou_type=col_type)
     iou_thrs, rec_thrs, md, ar = check_params(p.iouThrs, p.recThrs, p.maxDets, p.areaRng)
-    attach = iou_attacher(gt, dt, iou_type, getattr(p, "kpt_oks_sigmas", None), md[-1], iou_thrs, use_cats,
-                          g["iscrowd"], num_threads, dilation_ratio=dilation_ratio)
+    if iou_type == "rotated":
+        g, d, attach = rotated_pass_inputs(gt, dt, md[-1], num_threads)
+    else:
+        col_type = "segm" if iou_type == "boundary" else iou_type          # the records of segm
+        g, d = columns_of(gt, "gt", iou_type=col_type), columns_of(dt, "dt", iou_type=col_type)
+        attach = iou_attacher(gt, dt, iou_type, getattr(p, "kpt_oks_sigmas", None), md[-1], iou_thrs, use_cats,
+                              g["iscrowd"], num_threads, dilation_ratio=dilation_ratio)
     ps = run_pass(g, d, img, cat, bool(use_cats), iou_thrs, rec_thrs, md, ar, p.areaRngLbl, iou_type=iou_type,
                   attach=attach, unique_gt_ids=True, num_threads=num_threads)
     _check_pass(ps, dt, g, d, False)
@@ -452,6 +520,8 @@ def _geometry_pass(gt, dt, iou_type, image_sizes, sigmas, box_format, dilation_r
         raise InvalidTypeError("gt and dt should be mappings of arrays or COCO objects")
     p = Params(iou_type)
     gt_in, dt_in = dict(gt), dict(dt)
+    if iou_type == "rotated":
+        return _rotated_pass(gt_in, dt_in, p, box_format, **coco)
     masks = iou_type in ("segm", "boundary")
     if masks:
         g_rle, d_rle = _segm_inputs(gt_in, dt_in, image_sizes, box_format)
@@ -480,6 +550,26 @@ def _geometry_pass(gt, dt, iou_type, image_sizes, sigmas, box_format, dilation_r
     if default_cats:
         coco["cat_ids"] = np.union1d(g["category_id"], d["category_id"])
     ps = _columns_pass(g, d, p, attach, iou_type, None, **coco)
+    check_arrays_pass(ps, g, d, "detections", default_cats)
+    return ps
+
+
+def _rotated_pass(gt_in, dt_in, p, box_format, **coco):
+    """The pass of rotated boxes given as mappings of arrays (``bbox`` float[n, 5]:
+    x_ctr, y_ctr, w, h, angle in degrees counter-clockwise, detectron2's XYWHA)."""
+    if box_format != "xywh":
+        raise InvalidOptionError("box_format applies to axis-aligned boxes; iou_type 'rotated' reads bbox as "
+                                 "(x_ctr, y_ctr, w, h, angle), got box_format=%r" % (box_format,))
+    g, d = rotated_gt_columns(gt_in), rotated_dt_columns(dt_in)
+
+    def attach(tables, iou_thrs, md):
+        attach_rotated_iou(tables, g["rbox"], d["rbox"], g["iscrowd"], md[-1], num_threads=coco["num_threads"])
+    if coco["img_ids"] is None:
+        coco["img_ids"] = np.union1d(g["image_id"], d["image_id"])
+    default_cats = coco["cat_ids"] is None
+    if default_cats:
+        coco["cat_ids"] = np.union1d(g["category_id"], d["category_id"])
+    ps = _columns_pass(g, d, p, attach, "rotated", None, **coco)
     check_arrays_pass(ps, g, d, "detections", default_cats)
     return ps
 

@@ -1,6 +1,6 @@
 """The ``fastap`` command line.
 
-    fastap eval GT RESULTS [--format coco|yolo|voc] [--protocol coco|lvis|voc|voc07]
+    fastap eval GT RESULTS [--format coco|yolo|voc|dota|yolo-obb] [--protocol coco|lvis|voc|voc07|dota]
                 [--iou-threshold T] [--image-sizes FILE] [--images DIR] [--names FILE]
                 [--iou-type bbox|segm|keypoints] [--json OUT] [--per-class] [--csv OUT]
                 [--threads N] [--quiet] [--progress]
@@ -33,7 +33,7 @@ from . import formats, synthetic
 from . import lvis as lvis_api
 from . import semantic
 from .adapters.cocodata import COCO
-from .api import accumulate, evaluate, evaluate_pass, table_to_csv
+from .api import accumulate, evaluate, evaluate_dota, evaluate_pass, table_to_csv
 from .columns import sorted_ids_list
 from .errors import FastapError, FastapWarning, InvalidFileError
 from .reports.drawing import require_deps, warm_fonts
@@ -86,6 +86,13 @@ FORMATS_HELP = """input formats (--format):
         file) of devkit result files comp4_det_test_<class>.txt, lines
         '<image> <score> <xmin> <ymin> <xmax> <ymax>'. Difficult objects are left out
         by --protocol voc/voc07 and count as ordinary objects under --protocol coco.
+  dota  GT: a DOTA labelTxt folder of <image>.txt files, lines 'x1 y1 x2 y2 x3 y3 x4 y4
+        class difficult' (optional 'imagesource:' / 'gsd:' header lines); RESULTS: a
+        folder (or one file) of task-1 result files Task1_<class>.txt, lines '<image>
+        <score> x1 y1 ... x4 y4'. Evaluated by --protocol dota (the DOTA devkit's task 1:
+        AP at IoU > 0.5, VOC2007 11-point, difficult objects left out).
+  yolo-obb  ultralytics OBB labels: lines 'class x1 y1 x2 y2 x3 y3 x4 y4' normalised to
+        [0, 1] (predictions: 'conf' last); image sizes as for yolo; --protocol dota.
 """
 
 
@@ -181,6 +188,15 @@ def _load_columns(args):
         gt = formats.read_voc_xml(args.gt, class_names=args.names)
         dt = formats.read_voc_results(args.results, gt)
         return gt, dt, gt.image_ids, _names(gt.class_names)
+    if args.format == "dota":
+        gt = formats.read_dota(args.gt, class_names=args.names)
+        dt = formats.read_dota_results(args.results, gt)
+        return gt, dt, gt.image_ids, _names(gt.class_names)
+    if args.format == "yolo-obb":
+        gt = formats.read_yolo_obb(args.gt, image_sizes=args.image_sizes, images_dir=args.images,
+                                   class_names=args.names)
+        dt = formats.read_yolo_obb(args.results, predictions=True, images=gt)
+        return gt, dt, gt.image_ids, _names(gt.class_names)
     with contextlib.redirect_stdout(io.StringIO()):
         gt = _load_gt(args.gt)
         dt = gt.loadRes(args.results)
@@ -200,8 +216,12 @@ def _eval_columns(args):
     gt, dt, img_ids, names = _load_columns(args)
     t1 = time.perf_counter()
     ph.done("load")
-    res = evaluate(gt, dt, protocol=args.protocol, img_ids=img_ids,
-                   iou_threshold=None if args.protocol == "coco" else args.iou_threshold, num_threads=args.threads)
+    if args.protocol == "dota":
+        res = evaluate_dota(gt, dt, iou_threshold=args.iou_threshold, img_ids=img_ids, num_threads=args.threads)
+    else:
+        res = evaluate(gt, dt, protocol=args.protocol, img_ids=img_ids,
+                       iou_threshold=None if args.protocol == "coco" else args.iou_threshold,
+                       num_threads=args.threads)
     t2 = time.perf_counter()
     ph.done("evaluate")
     t = {"load": t1 - t0, "evaluate": t2 - t1, "total": t2 - t0}
@@ -219,7 +239,10 @@ def _eval_columns(args):
                 for c, a, n in zip(res.cat_ids.tolist(), res.ap.tolist(), res.n_pos.tolist())]
         table = np.array([(r["category_id"], r["ap"], r["n_pos"]) for r in rows],
                          dtype=[("category_id", np.int64), ("ap", np.float64), ("n_pos", np.int64)])
-        if not quiet:
+        if not quiet and args.protocol == "dota":
+            print("DOTA task-1 AP @ IoU > %g (11-point): mAP = %.4f over %d classes with ground truth"
+                  % (args.iou_threshold, res.map, int((res.n_pos > 0).sum())))
+        elif not quiet:
             print("%s AP @ IoU %g (%s): mAP = %.4f over %d classes with ground truth"
                   % ("VOC2007" if args.protocol == "voc07" else "VOC", args.iou_threshold,
                      "11-point" if args.protocol == "voc07" else "all-point", res.map, int((res.n_pos > 0).sum())))
@@ -301,11 +324,16 @@ def _check_usage(args):
             error("%s: %s is a folder, not a COCO JSON file: for a folder of YOLO label files or of VOC XML "
                   "files give --format yolo or --format voc" % (name, path))
     reports = ["--" + o for o in REPORT_OPTIONS if getattr(args, o)]
+    if (args.protocol == "dota") != (args.format in ("dota", "yolo-obb")):
+        error("argument --protocol: dota evaluates --format dota or yolo-obb (oriented boxes), and those "
+              "formats are evaluated by --protocol dota")
     if args.iou_threshold is not None and args.protocol in ("coco", "lvis"):
-        error("argument --iou-threshold: applies to --protocol voc / voc07 only; --protocol %s averages AP "
+        error("argument --iou-threshold: applies to --protocol voc / voc07 / dota only; --protocol %s averages AP "
               "over IoU 0.50:0.95 (AP50 and AP75 are in its summary)" % args.protocol)
     if args.iou_type != "bbox" and (args.protocol not in ("coco", "lvis") or args.format != "coco"):
         error("argument --iou-type: %s needs --format coco and --protocol coco (or lvis)" % args.iou_type)
+    if args.iou_type == "rotated" and args.protocol == "lvis":
+        error("argument --iou-type: rotated is evaluated by --protocol coco")
     if args.protocol == "lvis" and args.iou_type == "keypoints":
         error("argument --iou-type: --protocol lvis evaluates bbox or segm")
     if args.max_dets is not None and args.protocol != "lvis":
@@ -322,14 +350,14 @@ def _check_usage(args):
         error("argument --conf: is the score threshold of the confusion matrix (--confusion, --plots), and "
               "neither is asked for")
     for opt, v in (("--image-sizes", args.image_sizes), ("--images", args.images)):
-        if v is not None and args.format != "yolo":
-            error("argument %s: only for --format yolo (%s files carry their own image sizes)"
+        if v is not None and args.format not in ("yolo", "yolo-obb"):
+            error("argument %s: only for --format yolo or yolo-obb (%s files carry their own image sizes)"
                   % (opt, args.format.upper()))
     if args.names is not None and args.format == "coco":
         error("argument --names: only for --format yolo or voc (a COCO file names its categories)")
-    if args.format == "yolo" and args.image_sizes is None and args.images is None:
-        error("--format yolo needs the image sizes (YOLO boxes are normalised to them): give --image-sizes FILE "
-              "or --images DIR")
+    if args.format in ("yolo", "yolo-obb") and args.image_sizes is None and args.images is None:
+        error("--format %s needs the image sizes (YOLO boxes are normalised to them): give --image-sizes FILE "
+              "or --images DIR" % args.format)
     if args.plots is not None and os.path.exists(args.plots) and not os.path.isdir(args.plots):
         error("argument --plots: %s is a file, not a folder" % args.plots)
     args.iou_threshold = 0.5 if args.iou_threshold is None else args.iou_threshold
@@ -402,7 +430,8 @@ def _eval_lvis(args):
 
 def cmd_eval(args):
     if args.protocol is None:
-        args.protocol = "lvis" if args.format == "coco" and _lvis_file(args.gt) else "coco"
+        args.protocol = "dota" if args.format in ("dota", "yolo-obb") else \
+            "lvis" if args.format == "coco" and _lvis_file(args.gt) else "coco"
     _check_usage(args)
     if args.plots is not None:
         _prepare_plots(args.plots)
@@ -676,12 +705,13 @@ def build_parser():
                    "folder (yolo) or a VOC XML folder (voc)")
     e.add_argument("results", help="detections: a COCO results file (coco), a YOLO predictions folder "
                    "(yolo) or VOC devkit result files, a folder or one file (voc)")
-    e.add_argument("--format", default="coco", choices=["coco", "yolo", "voc"],
+    e.add_argument("--format", default="coco", choices=["coco", "yolo", "voc", "dota", "yolo-obb"],
                    help="input format of GT and RESULTS (default: coco; see 'input formats' below)")
-    e.add_argument("--protocol", default=None, choices=["coco", "lvis", "voc", "voc07"],
+    e.add_argument("--protocol", default=None, choices=["coco", "lvis", "voc", "voc07", "dota"],
                    help="metrics: coco (pycocotools' mAP@[.5:.95] and the 12 stats), lvis (lvis-api's "
                    "federated AP, APr/APc/APf and AR@300), voc (VOC2010+ all-point AP) or voc07 (VOC2007 "
-                   "11-point AP) (default: lvis for an LVIS annotation file -- its images list "
+                   "11-point AP) or dota (the DOTA devkit's task 1, for --format dota / yolo-obb) "
+                   "(default: dota for those formats, lvis for an LVIS annotation file -- its images list "
                    "neg_category_ids --, else coco)")
     e.add_argument("--max-dets", type=int, default=None, metavar="N",
                    help="--protocol lvis: each image's N highest-scoring results are evaluated (default 300, "
@@ -697,9 +727,10 @@ def build_parser():
     e.add_argument("--names", metavar="FILE",
                    help="yolo/voc: class names, a classes.txt (one per line) or a YOLO data.yaml; "
                    "class index = line / list position")
-    e.add_argument("--iou-type", default="bbox", choices=["bbox", "segm", "keypoints"],
-                   help="what is compared: boxes, masks (segm) or keypoints (OKS); coco format only "
-                        "(default: bbox)")
+    e.add_argument("--iou-type", default="bbox", choices=["bbox", "segm", "keypoints", "rotated"],
+                   help="what is compared: boxes, masks (segm), keypoints (OKS) or rotated boxes (a 5-value "
+                        "bbox x_ctr, y_ctr, w, h, angle in degrees: detectron2's RotatedCOCOeval); coco "
+                        "format only (default: bbox)")
     e.add_argument("--json", metavar="OUT", help="also write the metrics (and per-class rows) and timings "
                    "to OUT as JSON ('-': stdout, and nothing else is printed there)")
     e.add_argument("--threads", type=int, default=None, help="threads (default: all cores / OMP_NUM_THREADS)")

@@ -1,5 +1,6 @@
 """Drop-in replacements for pycocotools' ``COCO`` and ``COCOeval`` (iouType "bbox",
-"segm" and "keypoints"; also boundary-iou-api's "boundary").
+"segm" and "keypoints"; also boundary-iou-api's "boundary" and detectron2's rotated boxes,
+"rotated").
 
 The object model is pycocotools' own, because frameworks use it, not only its numbers:
 ``params`` is edited in place after construction; ``coco.dataset = d;
@@ -110,7 +111,8 @@ import numpy as np
 from . import mask as maskUtils
 from ._core import (accumulate_blocks, area_eval_img_dicts, box_iou, gather_eval_imgs, gather_layout,
                     rle_set_boundary, rle_set_from_objects)
-from .adapters.cocodata import COCO, columns_of, iou_attacher
+from .adapters.cocodata import COCO, columns_of, iou_attacher, rotated_pass_inputs
+from .rotated import rotated_iou
 from .checks import warn_empty
 from .columns import param_ids, refuse_repeated_pooled, sorted_ids_list, unique_ids
 from .errors import InvalidAnnotationError, InvalidOptionError
@@ -723,6 +725,12 @@ class COCOeval(ReportMethods):
     max(1, round(``dilation_ratio`` x image diagonal)) times, the image border eroding it
     too (``dilation_ratio`` 0.02, boundary-iou-api's COCO setting; 0.008 for LVIS).
 
+    ``iouType="rotated"`` is detectron2's RotatedCOCOeval: ``bbox`` holds 5 values
+    (x_ctr, y_ctr, w, h, angle in degrees counter-clockwise, XYWHA), matched by their
+    exact rotated IoU (``fastap.rotated_iou``); crowd ground truth takes pycocotools'
+    crowd rule (intersection over the detection's area; detectron2 asserts there is
+    none); the rest is pycocotools' (docs/guide/rotated.md).
+
     The object model is pycocotools': ``cocoDt`` may be given later (``COCOeval(gt)``,
     then ``ev.cocoDt = ...``); ``cocoDt``, ``cocoGt`` and ``params`` may change between
     evaluations; ``_prepare()``, ``computeIoU()``, ``computeOks()``, ``evaluateImg()``
@@ -884,13 +892,16 @@ class COCOeval(ReportMethods):
             if getattr(self, name) is None:
                 raise InvalidAnnotationError("COCOeval.%s is None: assign a COCO object (e.g. cocoGt.loadRes(results)) "
                                              "before evaluate()" % name)
-        col_type = "segm" if p.iouType == "boundary" else p.iouType     # the same records as segm
-        gt = columns_of(self.cocoGt, "gt", iou_type=col_type, img_ids=img_ids)
-        dt = columns_of(self.cocoDt, "dt", iou_type=col_type, img_ids=img_ids)
         iou_thrs, rec_thrs, md, ar = check_params(p.iouThrs, p.recThrs, p.maxDets, p.areaRng)
-        attach = iou_attacher(self.cocoGt, self.cocoDt, p.iouType, getattr(p, "kpt_oks_sigmas", None), md[-1],
-                              iou_thrs, p.useCats, gt["iscrowd"], self.num_threads,
-                              dilation_ratio=getattr(self, "dilation_ratio", DILATION_RATIO))
+        if p.iouType == "rotated":
+            gt, dt, attach = rotated_pass_inputs(self.cocoGt, self.cocoDt, md[-1], self.num_threads)
+        else:
+            col_type = "segm" if p.iouType == "boundary" else p.iouType     # the same records as segm
+            gt = columns_of(self.cocoGt, "gt", iou_type=col_type, img_ids=img_ids)
+            dt = columns_of(self.cocoDt, "dt", iou_type=col_type, img_ids=img_ids)
+            attach = iou_attacher(self.cocoGt, self.cocoDt, p.iouType, getattr(p, "kpt_oks_sigmas", None), md[-1],
+                                  iou_thrs, p.useCats, gt["iscrowd"], self.num_threads,
+                                  dilation_ratio=getattr(self, "dilation_ratio", DILATION_RATIO))
         cats = getattr(self.cocoGt, "cats", None)
         names = {c: v.get("name", c) for c, v in cats.items()} if cats else None
         ps = run_pass(gt, dt, img_ids, cat_ids, bool(p.useCats), iou_thrs, rec_thrs, md, ar, p.areaRngLbl,
@@ -950,6 +961,11 @@ class COCOeval(ReportMethods):
             crowd = [int(o.get('iscrowd', 0)) for o in gt]
             return _boundary_ious([o['segmentation'] for o in dt], [o['segmentation'] for o in gt], crowd,
                                   getattr(self, "dilation_ratio", DILATION_RATIO))
+        if p.iouType == 'rotated':
+            # detectron2's RotatedCOCOeval (its crowd assertion replaced by the crowd rule)
+            crowd = [int(o.get('iscrowd', 0)) for o in gt]
+            return rotated_iou(np.asarray([o['bbox'] for o in dt], np.float64).reshape(-1, 5),
+                               np.asarray([o['bbox'] for o in gt], np.float64).reshape(-1, 5), iscrowd=crowd)
         if p.iouType == 'segm':
             g = [o['segmentation'] for o in gt]
             d = [o['segmentation'] for o in dt]
@@ -957,8 +973,8 @@ class COCOeval(ReportMethods):
             g = [o['bbox'] for o in gt]
             d = [o['bbox'] for o in dt]
         else:
-            raise InvalidOptionError("computeIoU: iouType should be 'bbox', 'segm' or 'boundary', got %r (keypoints use "
-                                     "computeOks)" % (p.iouType,))
+            raise InvalidOptionError("computeIoU: iouType should be 'bbox', 'segm', 'boundary' or 'rotated', got %r "
+                                     "(keypoints use computeOks)" % (p.iouType,))
         crowd = [int(o.get('iscrowd', 0)) for o in gt]
         return maskUtils.iou(d, g, crowd)
 

@@ -18,7 +18,11 @@ from .errors import InvalidAnnotationError, InvalidOptionError, InvalidTypeError
 
 __all__ = ["gt_columns", "dt_columns", "id_column", "param_ids", "refuse_repeated_pooled", "check_box_format", "BOX_FORMATS", "INT64_MIN", "INT64_MAX", "float_column", "box_column", "is_number",
            "bad_record", "unique_ids", "IdIndex", "index_of", "sorted_int_ids", "sorted_ids_list",
-           "sorted_image_ids"]
+           "sorted_image_ids", "rotated_gt_columns", "rotated_dt_columns", "ROTATED_MAX_SPAN"]
+
+# the largest width or height of a rotated box (fastap.rotated.MAX_SPAN: beyond it the
+# clipping's products could overflow double precision)
+ROTATED_MAX_SPAN = 1e150
 
 
 def bad_record(what, field, mask, ids=None, detail=""):
@@ -178,7 +182,18 @@ def float_column(what, field, values, shape, ids=None, allow_nan=False):
 
 
 def box_column(what, values, n, ids=None, box_format="xywh"):
-    b = float_column(what, "bbox", values, (n, 4), ids)
+    try:
+        b = float_column(what, "bbox", values, (n, 4), ids)
+    except InvalidAnnotationError:
+        try:
+            a = np.asarray(values)
+        except (ValueError, TypeError):
+            a = np.zeros(0)
+        if n and a.shape == (n, 5) and a.dtype.kind in "fiu":
+            raise InvalidAnnotationError(
+                "%s: field 'bbox' should have shape %s, got %s: 5 values are rotated boxes (x_ctr, y_ctr, w, h, "
+                "angle); evaluate them with iouType='rotated'" % (what, (n, 4), a.shape)) from None
+        raise
     if box_format == "xyxy":
         b = np.stack([b[:, 0], b[:, 1], b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]], axis=1)
     elif box_format == "cxcywh":
@@ -274,6 +289,66 @@ def dt_columns(dt, box_format="xywh", what="detections"):
                     else float_column(what, "area", dt["area"], (n,)))
     return cols
 
+
+
+def _rbox_column(what, values, n, ids):
+    """float64 [n, 5] rotated boxes (x_ctr, y_ctr, w, h, angle): finite, w and h in
+    [0, ROTATED_MAX_SPAN]; errors name the record and the field."""
+    a = values if isinstance(values, np.ndarray) else None
+    if a is None:
+        try:
+            a = np.asarray(values, dtype=np.float64)
+        except (ValueError, TypeError):
+            a = None
+    if a is not None and a.ndim == 2 and a.shape[0] == n and a.shape[1] == 4:
+        raise InvalidAnnotationError(
+            "%s: field 'bbox' holds 4 values (an axis-aligned box); iouType 'rotated' needs 5: x_ctr, y_ctr, "
+            "w, h, angle (degrees, counter-clockwise: detectron2's XYWHA)" % what)
+    b = float_column(what, "bbox", values, (n, 5), ids)
+    bad = (b[:, 2] < 0) | (b[:, 3] < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise bad_record(what, "bbox", bad, ids, "has a negative width or height: %r" % (b[i].tolist(),))
+    bad = (b[:, 2] > ROTATED_MAX_SPAN) | (b[:, 3] > ROTATED_MAX_SPAN)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise bad_record(what, "bbox", bad, ids, "is wider or taller than %g (its IoU would overflow double "
+                                                  "precision): %r" % (ROTATED_MAX_SPAN, b[i].tolist()))
+    return b
+
+
+def rotated_gt_columns(gt, what="ground truth"):
+    """:func:`gt_columns` of ground truth whose ``bbox`` holds rotated boxes float[G, 5]
+    (x_ctr, y_ctr, w, h, angle: detectron2's XYWHA). The result's ``rbox`` is float64
+    [G, 5]; its ``bbox`` holds the first four values (what pycocotools' w*h reads:
+    ``area`` defaults to w*h)."""
+    if not hasattr(gt, "keys"):
+        raise InvalidTypeError("%s should be a mapping of arrays (image_id, category_id, bbox, ...), got %s"
+                               % (what, type(gt).__name__))
+    if "bbox" not in gt or gt["bbox"] is None:
+        raise InvalidAnnotationError("%s: missing field 'bbox'" % what)
+    n = _length(gt, ("image_id", "bbox", "category_id"))
+    ids = id_column(what, "id", gt.get("id"), n, required=False)
+    rbox = _rbox_column(what, gt["bbox"], n, ids)
+    cols = gt_columns({**gt, "bbox": rbox[:, :4]}, what=what)
+    cols["rbox"] = rbox
+    return cols
+
+
+def rotated_dt_columns(dt, what="detections"):
+    """:func:`dt_columns` of detections whose ``bbox`` holds rotated boxes float[D, 5]
+    (see :func:`rotated_gt_columns`); ``area`` defaults to w*h, as pycocotools' loadRes
+    sets it from a box's third and fourth values."""
+    if not hasattr(dt, "keys"):
+        raise InvalidTypeError("%s should be a mapping of arrays (image_id, category_id, bbox, score), got %s"
+                               % (what, type(dt).__name__))
+    if "bbox" not in dt or dt["bbox"] is None:
+        raise InvalidAnnotationError("%s: missing field 'bbox'" % what)
+    n = _length(dt, ("image_id", "bbox", "score", "category_id"))
+    rbox = _rbox_column(what, dt["bbox"], n, None)
+    cols = dt_columns({**dt, "bbox": rbox[:, :4]}, what=what)
+    cols["rbox"] = rbox
+    return cols
 
 
 class IdIndex:

@@ -142,7 +142,7 @@ class EvalPass:
 
     @property
     def box_iou(self):
-        """True when matching used box IoU (False: masks or keypoints, whose overlaps the
+        """True when matching used box IoU (False: masks, keypoints or rotated boxes, whose overlaps the
         reports take from :func:`fastap.geometry.pair_ious`)."""
         return "iou" not in self.tables.core.extra
 

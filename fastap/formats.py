@@ -21,6 +21,14 @@ Box conventions (the one place each rule lives):
   non-negative, and ``cx cy w h`` within ``[-0.05, 1.05]`` (:data:`YOLO_TOLERANCE`: real boxes
   overrun the image border by a few pixels; values far outside mean pixel coordinates
   were written where normalised ones belong); anything else is an error, not clipped.
+* YOLO OBB (ultralytics): a line is ``class x1 y1 x2 y2 x3 y3 x4 y4`` (``conf`` after it
+  for predictions), the corners normalised by ``W`` and ``H``: pixel ``x = W * xn``,
+  ``y = H * yn``; the same [-0.05, 1.05] tolerance. Read into ``poly`` float64 [N, 8].
+* DOTA (task 1): label files ``x1 y1 x2 y2 x3 y3 x4 y4 class difficult`` in pixels, with
+  optional header lines ``imagesource:...`` and ``gsd:...``; a line without ``difficult``
+  means 0, as in the devkit's parse_gt. Results: one file per class
+  ``Task1_<class>.txt`` with lines ``image_id score x1 y1 ... x4 y4``. Read into
+  ``poly`` float64 [N, 8] (:func:`fastap.evaluate_dota`'s input).
 * VOC: ``<bndbox>`` holds 1-based inclusive pixel corners; the box is
   ``[xmin, ymin, xmax - xmin, ymax - ymin]``. ``protocol="voc"`` (``plus_one=True``)
   adds the devkit's +1 to widths and heights, which reproduces the devkit's numbers;
@@ -48,7 +56,8 @@ import numpy as np
 from .errors import InvalidAnnotationError, InvalidFileError
 from .adapters.jsonfile import load_json_bytes, read_bytes
 
-__all__ = ["Columns", "read_yolo", "read_voc_xml", "read_voc_results", "read_image_size",
+__all__ = ["Columns", "read_yolo", "read_yolo_obb", "read_voc_xml", "read_voc_results", "read_dota",
+           "read_dota_results", "read_image_size",
            "read_image_sizes", "read_class_names", "YOLO_TOLERANCE", "IMAGE_EXTENSIONS"]
 
 #: How far outside [0, 1] a normalised YOLO value may lie before it is an error.
@@ -60,6 +69,11 @@ IMAGE_EXTENSIONS = (".bmp", ".dng", ".jpeg", ".jpg", ".mpo", ".png", ".tif", ".t
 
 _YOLO_FIELDS = ("class", "cx", "cy", "w", "h", "conf")
 _VOC_RESULT_FIELDS = ("image_id", "score", "xmin", "ymin", "xmax", "ymax")
+_QUAD_FIELDS = ("x1", "y1", "x2", "y2", "x3", "y3", "x4", "y4")
+_DOTA_FIELDS = _QUAD_FIELDS + ("class", "difficult")
+_DOTA_RESULT_FIELDS = ("image_id", "score") + _QUAD_FIELDS
+_OBB_FIELDS = ("class",) + _QUAD_FIELDS + ("conf",)
+_DOTA_HEADERS = (b"imagesource:", b"gsd:")
 
 
 class Columns(dict):
@@ -444,42 +458,10 @@ def _first_bad(mask, paths, files, lines, field, message, values):
 
 # ----------------------------------------------------------------------------- YOLO
 
-def read_yolo(labels_dir, image_sizes=None, images_dir=None, class_names=None, predictions=False,
-              images=None):
-    """Read a YOLO label folder (one ``<stem>.txt`` per image).
-
-    Parameters
-    ----------
-    labels_dir : path or list of paths
-        Folder of ``*.txt`` files (a ``classes.txt`` in it is skipped), or a list of such
-        files.
-    image_sizes : mapping or path, optional
-        The images' (width, height): a mapping stem -> (w, h) or a file (see
-        :func:`read_image_sizes`). Or ``images_dir``:
-    images_dir : path, optional
-        A folder of images whose headers give the sizes.
-    class_names : list of str or path, optional
-        List of names, or a ``classes.txt`` / ``data.yaml`` path: class indices must then
-        be < len(names). Without it any non-negative index is accepted.
-    predictions : bool, optional
-        Lines are ``class cx cy w h conf`` (ultralytics ``save_txt`` + ``save_conf``) and
-        the result has a ``score`` column.
-    images : Columns or list of str, optional
-        The image list that fixes the ids: the :class:`Columns` of the ground truth (its
-        image sizes and class names are then the defaults too) or a list of stems. Label
-        files of other images are an error. Default: the sorted union of the label files'
-        stems and the images with a size (from ``image_sizes`` or ``images_dir``): images
-        without a label file, or with an empty one, are images without objects.
-
-    Returns
-    -------
-    Columns
-        ``image_id`` int64 [N], ``category_id`` int64 [N] (the class index), ``bbox``
-        float64 [N, 4] pixel xywh (see the module docstring for the formula),
-        ``iscrowd``/``ignore`` uint8 zeros (ground truth) or ``score`` float64 [N]
-        (predictions); records in file order, files in stem order.
-    """
-    fields = _YOLO_FIELDS if predictions else _YOLO_FIELDS[:5]
+def _yolo_files(labels_dir, image_sizes, images_dir, class_names, images):
+    """The label files of a YOLO folder and what fixes their ids (read_yolo's parameters):
+    (class names or None, paths, their stems, all image stems, stem -> image id, image
+    sizes [I, 2] or None)."""
     if isinstance(images, Columns):
         if image_sizes is None and images_dir is None and images.image_sizes is not None:
             image_sizes = dict(zip(images.images, map(tuple, images.image_sizes.tolist())))
@@ -523,6 +505,47 @@ def read_yolo(labels_dir, image_sizes=None, images_dir=None, class_names=None, p
         if (size_arr == np.round(size_arr)).all():
             size_arr = size_arr.astype(np.int64)
 
+    return names, paths, stems, all_stems, index, size_arr
+
+
+def read_yolo(labels_dir, image_sizes=None, images_dir=None, class_names=None, predictions=False,
+              images=None):
+    """Read a YOLO label folder (one ``<stem>.txt`` per image).
+
+    Parameters
+    ----------
+    labels_dir : path or list of paths
+        Folder of ``*.txt`` files (a ``classes.txt`` in it is skipped), or a list of such
+        files.
+    image_sizes : mapping or path, optional
+        The images' (width, height): a mapping stem -> (w, h) or a file (see
+        :func:`read_image_sizes`). Or ``images_dir``:
+    images_dir : path, optional
+        A folder of images whose headers give the sizes.
+    class_names : list of str or path, optional
+        List of names, or a ``classes.txt`` / ``data.yaml`` path: class indices must then
+        be < len(names). Without it any non-negative index is accepted.
+    predictions : bool, optional
+        Lines are ``class cx cy w h conf`` (ultralytics ``save_txt`` + ``save_conf``) and
+        the result has a ``score`` column.
+    images : Columns or list of str, optional
+        The image list that fixes the ids: the :class:`Columns` of the ground truth (its
+        image sizes and class names are then the defaults too) or a list of stems. Label
+        files of other images are an error. Default: the sorted union of the label files'
+        stems and the images with a size (from ``image_sizes`` or ``images_dir``): images
+        without a label file, or with an empty one, are images without objects.
+
+    Returns
+    -------
+    Columns
+        ``image_id`` int64 [N], ``category_id`` int64 [N] (the class index), ``bbox``
+        float64 [N, 4] pixel xywh (see the module docstring for the formula),
+        ``iscrowd``/``ignore`` uint8 zeros (ground truth) or ``score`` float64 [N]
+        (predictions); records in file order, files in stem order.
+    """
+    fields = _YOLO_FIELDS if predictions else _YOLO_FIELDS[:5]
+    names, paths, stems, all_stems, index, size_arr = _yolo_files(labels_dir, image_sizes, images_dir,
+                                                                   class_names, images)
     blobs = [read_bytes(p) for p in paths]
     rows, files, lines = _parse_rows(paths, blobs, len(fields), fields)
     cls = rows[:, 0]
@@ -793,3 +816,247 @@ def read_voc_results(results, images, class_names=None):
             "category_id": np.concatenate(cats) if cats else np.zeros(0, np.int64),
             "bbox": bbox, "score": np.ascontiguousarray(num[:, 0])}
     return Columns(cols, [str(s) for s in images], sizes, names)
+
+
+
+# ----------------------------------------------------------------------------- YOLO OBB, DOTA
+
+def read_yolo_obb(labels_dir, image_sizes=None, images_dir=None, class_names=None, predictions=False,
+                  images=None):
+    """Read an ultralytics OBB label folder (one ``<stem>.txt`` per image, lines ``class x1
+    y1 x2 y2 x3 y3 x4 y4``, corners normalised to [0, 1]; ``conf`` last for predictions).
+
+    Parameters are :func:`read_yolo`'s (the image sizes are needed: pixel ``x = W * xn``,
+    ``y = H * yn``). Returns :class:`Columns` with ``image_id``, ``category_id`` int64
+    [N], ``poly`` float64 [N, 8] in pixels and ``difficult`` uint8 zeros (ground truth)
+    or ``score`` float64 [N] (predictions): :func:`fastap.evaluate_dota`'s input."""
+    fields = _OBB_FIELDS if predictions else _OBB_FIELDS[:9]
+    names, paths, stems, all_stems, index, size_arr = _yolo_files(labels_dir, image_sizes, images_dir,
+                                                                   class_names, images)
+    blobs = [read_bytes(p) for p in paths]
+    rows, files, lines = _parse_rows(paths, blobs, len(fields), fields)
+    bad = ~np.isfinite(rows)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise _error(paths[files[r]], "line %d" % lines[r], fields[c], "should be finite, got %r" % float(rows[r, c]))
+    cls = rows[:, 0]
+    bad = (cls != np.floor(cls)) | (cls < 0)
+    if bad.any():
+        raise _first_bad(bad, paths, files, lines, "class", "should be a non-negative integer, got %r", cls)
+    if names is not None and (cls >= len(names)).any():
+        raise _first_bad(cls >= len(names), paths, files, lines, "class",
+                         "is out of range: %%r, with %d class names" % len(names), cls)
+    for c in range(1, 9):
+        v = rows[:, c]
+        bad = (v < -YOLO_TOLERANCE) | (v > 1 + YOLO_TOLERANCE)
+        if bad.any():
+            raise _first_bad(bad, paths, files, lines, fields[c], "should be normalised to [0, 1] "
+                             "(tolerance %g), got %%r" % YOLO_TOLERANCE, v)
+    image_id = np.array([index[s] for s in stems], np.int64)[files]
+    wh = (np.zeros((0, 2)) if size_arr is None else np.asarray(size_arr, np.float64))[image_id]
+    poly = np.ascontiguousarray(rows[:, 1:9] * np.tile(wh, 4))
+    cols = {"image_id": image_id, "category_id": cls.astype(np.int64), "poly": poly}
+    if predictions:
+        cols["score"] = np.ascontiguousarray(rows[:, 9])
+    else:
+        cols["difficult"] = np.zeros(rows.shape[0], np.uint8)
+    return Columns(cols, all_stems, size_arr, names)
+
+
+def _token_lines(path, b, field_names, short_ok=False, headers=()):
+    """The lines of a whitespace-separated text file as a token table: (tokens bytes
+    [R, n], line numbers [R] from 1), n = len(field_names); blank lines and header lines
+    (one token starting with one of ``headers``) skipped. ``short_ok``: a line may lack
+    the last field (its token is then b""). A line with another number of fields is an
+    InvalidFileError naming the file, the line and the missing field."""
+    n = len(field_names)
+    marked = (b if not b or b.endswith(b"\n") else b + b"\n").replace(b"\r", b"").replace(b"\n", b" \x01\n")
+    toks = np.array(marked.split() + [b"\x01"])[:-1] if marked.strip() else np.zeros(0, "S1")
+    if toks.shape[0] == 0:
+        return np.zeros((0, n), "S1"), np.zeros(0, np.int64)
+    sent = np.flatnonzero(toks == b"\x01")
+    n_lines = b.count(b"\n") + (0 if b.endswith(b"\n") else 1)
+    if sent.shape[0] != n_lines:
+        raise InvalidFileError("%s: not a text file of %s lines (control characters)" % (path, " ".join(field_names)))
+    start = np.r_[0, sent[:-1] + 1]
+    counts = sent - start
+    header = np.zeros(counts.shape[0], bool)
+    if headers:
+        one = np.flatnonzero(counts == 1)
+        first = toks[start[one]]
+        header[one] = np.any([np.char.startswith(first, h) for h in headers], axis=0)
+    ok = (counts == 0) | header | (counts == n) | ((counts == n - 1) if short_ok else False)
+    if not ok.all():
+        li = int(np.flatnonzero(~ok)[0])
+        e = _fields_error(path, li + 1, int(counts[li]), field_names)
+        raise InvalidFileError(str(e))
+    keep = np.flatnonzero((counts > 0) & ~header)
+    idx = start[keep, None] + np.arange(n)
+    full = counts[keep] == n
+    out = toks[np.minimum(idx, toks.shape[0] - 1)]
+    if short_ok:
+        out[~full, n - 1] = b""
+    return out, keep + 1
+
+
+def _numbers(path, rows, lines, field_names, first):
+    """float64 [R, k] of the token columns first..first+k-1, finite; a bad token is an
+    InvalidFileError naming the file, line and field."""
+    try:
+        num = rows.astype(np.float64)
+    except ValueError:
+        num = None
+    if num is not None and np.isfinite(num).all():
+        return num
+    for r in range(rows.shape[0]):
+        for c in range(rows.shape[1]):
+            try:
+                v = float(rows[r, c])
+            except ValueError:
+                v = None
+            if v is None or v != v or v in (float("inf"), float("-inf")):
+                raise InvalidFileError("%s: line %d: field '%s' should be a finite number, got %r" % (
+                    path, lines[r], field_names[first + c], rows[r, c].decode("utf-8", "replace")))
+    raise AssertionError("unreachable")
+
+
+def read_dota(labels, class_names=None, images=None):
+    """Read DOTA label files (one ``<stem>.txt`` per image; task 1's oriented boxes).
+
+    Parameters
+    ----------
+    labels : path or list of paths
+        A ``labelTxt`` folder of ``*.txt`` files, or a list of them. Lines: optional
+        headers ``imagesource:...`` / ``gsd:...``, then ``x1 y1 x2 y2 x3 y3 x4 y4 class
+        difficult`` (pixels; ``difficult`` may be left out: 0, as the devkit reads it).
+    class_names : list of str or path, optional
+        The classes (category id ``k`` is ``class_names[k]``); a class outside it is an
+        error. Default: the sorted names found (pass
+        ``fastap.protocols.dota.DOTA_CLASSES`` for DOTA-v1.0's 15 in the devkit's order).
+    images : list of str, optional
+        The image stems that fix the ids (default: the label files' stems, sorted).
+
+    Returns
+    -------
+    Columns
+        ``image_id``, ``category_id`` int64 [N], ``poly`` float64 [N, 8], ``difficult``
+        uint8 [N] (the file's value != 0); records in file order, files in stem order.
+        Errors (:class:`~fastap.errors.InvalidFileError`) name the file, the line and
+        the field.
+    """
+    if isinstance(labels, (list, tuple)):
+        paths = [os.fspath(p) for p in labels]
+    else:
+        d = os.fspath(labels)
+        paths = [os.path.join(d, n) for n in _listdir(d, "labels") if n.endswith(".txt")]
+    paths.sort(key=_stem)
+    stems = [_stem(p) for p in paths]
+    if len(set(stems)) != len(stems):
+        raise InvalidFileError("%s: two label files for one image stem" % os.fspath(labels))
+    all_stems = sorted(stems) if images is None else [str(x) for x in images]
+    index = {x: i for i, x in enumerate(all_stems)}
+    names = read_class_names(class_names)
+    parts = []
+    for p, st in zip(paths, stems):
+        if st not in index:
+            raise InvalidFileError("%s: image %r is not among the %d images" % (p, st, len(all_stems)))
+        rows, lines = _token_lines(p, read_bytes(p), _DOTA_FIELDS, short_ok=True, headers=_DOTA_HEADERS)
+        num = _numbers(p, rows[:, :8], lines, _DOTA_FIELDS, 0)
+        diff_tok = np.where(rows[:, 9] == b"", b"0", rows[:, 9])
+        try:
+            diff = diff_tok.astype(np.int64)
+        except ValueError:
+            r = int(np.flatnonzero([not t.lstrip(b"-").isdigit() for t in diff_tok.tolist()])[0])
+            raise InvalidFileError("%s: line %d: field 'difficult' should be an integer, got %r"
+                                   % (p, lines[r], diff_tok[r].decode("utf-8", "replace"))) from None
+        parts.append((p, index[st], num, rows[:, 8], diff, lines))
+    found = sorted({c.decode("utf-8", "replace") for *_, cls, _, _ in parts for c in np.unique(cls).tolist()}) \
+        if parts else []
+    if names is None:
+        names = found
+    cat_of = {n: k for k, n in enumerate(names)}
+    cols = {"image_id": [], "category_id": [], "poly": [], "difficult": []}
+    for p, img, num, cls, diff, lines in parts:
+        u, inv = np.unique(cls, return_inverse=True)
+        ids = np.empty(u.shape[0], np.int64)
+        for k, c in enumerate(u.tolist()):
+            name = c.decode("utf-8", "replace")
+            if name not in cat_of:
+                r = int(np.flatnonzero(inv.reshape(-1) == k)[0])
+                raise InvalidFileError("%s: line %d: field 'class' is %r, not one of the %d class names"
+                                       % (p, lines[r], name, len(names)))
+            ids[k] = cat_of[name]
+        cols["image_id"].append(np.full(num.shape[0], img, np.int64))
+        cols["category_id"].append(ids[inv.reshape(-1)])
+        cols["poly"].append(num)
+        cols["difficult"].append((diff != 0).astype(np.uint8))
+    out = {k: (np.concatenate(v) if v else np.zeros((0, 8) if k == "poly" else 0,
+                                                     np.float64 if k == "poly" else np.int64))
+           for k, v in cols.items()}
+    out["difficult"] = out["difficult"].astype(np.uint8)
+    return Columns(out, all_stems, None, names)
+
+
+def read_dota_results(results, images, class_names=None):
+    """Read DOTA task-1 results: one file per class, ``Task1_<class>.txt``, lines
+    ``image_id score x1 y1 x2 y2 x3 y3 x4 y4`` (``image_id``: the image's stem).
+
+    Parameters
+    ----------
+    results : path or list of paths
+        A folder of such files (every ``*.txt`` in it), one file, or a list of files.
+    images : Columns or list of str
+        The ground truth's :class:`Columns` (:func:`read_dota`; its image ids and class
+        names are used) or a list of image stems. A line naming another image is an error.
+    class_names : list of str or path, optional
+        Default: those of ``images``; else the file name's part after ``Task1_``.
+
+    Returns
+    -------
+    Columns
+        ``image_id``, ``category_id`` int64 [N], ``poly`` float64 [N, 8], ``score``
+        float64 [N]; files in class order, lines in file order (the order that decides
+        between tied scores). Errors name the file, the line and the field.
+    """
+    if isinstance(images, Columns):
+        if class_names is None:
+            class_names = images.class_names
+        images = images.images
+    names = read_class_names(class_names)
+    if isinstance(results, (list, tuple)):
+        paths = [os.fspath(p) for p in results]
+    elif os.path.isdir(results):
+        d = os.fspath(results)
+        paths = [os.path.join(d, n) for n in _listdir(d, "results") if n.endswith(".txt")]
+    else:
+        paths = [os.fspath(results)]
+    if names is None:
+        file_cls = [_stem(p)[len("Task1_"):] if _stem(p).startswith("Task1_") else _stem(p) for p in paths]
+        names = sorted(set(file_cls))
+    else:
+        file_cls = [_class_of_file(p, names) for p in paths]
+    cat_of = {n: k for k, n in enumerate(names)}
+    order = sorted(range(len(paths)), key=lambda i: (cat_of[file_cls[i]], paths[i]))
+    index = {str(x): i for i, x in enumerate(images)}
+    ids, cats, vals = [], [], []
+    for fi in order:
+        p = paths[fi]
+        rows, lines = _token_lines(p, read_bytes(p), _DOTA_RESULT_FIELDS)
+        num = _numbers(p, rows[:, 1:], lines, _DOTA_RESULT_FIELDS, 1)
+        u, inv = np.unique(rows[:, 0], return_inverse=True)
+        uid = np.empty(u.shape[0], np.int64)
+        for k, x in enumerate(u.tolist()):
+            name = x.decode("utf-8", "replace")
+            if name not in index:
+                r = int(np.flatnonzero(inv.reshape(-1) == k)[0])
+                raise InvalidFileError("%s: line %d: field 'image_id' is %r, not one of the %d images"
+                                       % (p, lines[r], name, len(index)))
+            uid[k] = index[name]
+        ids.append(uid[inv.reshape(-1)])
+        cats.append(np.full(rows.shape[0], cat_of[file_cls[fi]], np.int64))
+        vals.append(num)
+    num = np.concatenate(vals) if vals else np.zeros((0, 9))
+    cols = {"image_id": np.concatenate(ids) if ids else np.zeros(0, np.int64),
+            "category_id": np.concatenate(cats) if cats else np.zeros(0, np.int64),
+            "poly": np.ascontiguousarray(num[:, 1:]), "score": np.ascontiguousarray(num[:, 0])}
+    return Columns(cols, [str(x) for x in images], None, names)

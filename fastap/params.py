@@ -14,13 +14,14 @@ IOU_TYPES = ("bbox", "segm", "keypoints")
 
 
 def check_iou_type(iou_type, name="iouType", boundary=False):
-    """Refuse an iouType other than "bbox", "segm" or "keypoints" (with ``boundary``:
-    also "boundary", Boundary IoU) (InvalidOptionError, a ValueError, naming the choices)."""
-    ok = IOU_TYPES + (("boundary",) if boundary else ())
+    """Refuse an iouType other than "bbox", "segm" or "keypoints" (with ``boundary``: also
+    "boundary", Boundary IoU, and "rotated", rotated boxes: the COCOeval and array API
+    extensions) (InvalidOptionError, a ValueError, naming the choices)."""
+    ok = IOU_TYPES + (("boundary", "rotated") if boundary else ())
     if not isinstance(iou_type, str) or iou_type not in ok:
         raise InvalidOptionError("%s should be %s, got %r" % (
-            name, "'bbox', 'segm', 'boundary' or 'keypoints'" if boundary else "'bbox', 'segm' or 'keypoints'",
-            iou_type))
+            name, "'bbox', 'segm', 'boundary', 'rotated' or 'keypoints'" if boundary
+            else "'bbox', 'segm' or 'keypoints'", iou_type))
     return iou_type
 
 COCO_KPT_SIGMAS = np.array([.26, .25, .25, .35, .35, .79, .79, .72, .72, .62, .62,
@@ -67,7 +68,7 @@ class Params:
         self.kpt_oks_sigmas = COCO_KPT_SIGMAS.copy()
 
     def __init__(self, iouType='segm'):
-        if iouType in ('segm', 'bbox', 'boundary'):
+        if iouType in ('segm', 'bbox', 'boundary', 'rotated'):
             self.setDetParams()
         elif iouType == 'keypoints':
             self.setKpParams()

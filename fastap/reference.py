@@ -1,4 +1,5 @@
-"""Plain-Python reference implementation of COCO bbox evaluation and PASCAL VOC AP.
+"""Plain-Python reference implementation of COCO bbox evaluation, PASCAL VOC AP and the
+DOTA task-1 protocol (among others).
 
 This module is written to be read, not to be fast. It is the second oracle of the
 project: the tests hold the C path equal to it (and both equal to pycocotools), and the
@@ -36,7 +37,7 @@ from collections import defaultdict
 import numpy as np
 
 __all__ = ["box_iou_xywh", "evaluate_coco", "summarize", "evaluate_voc", "voc_ap", "semantic_confusion",
-           "semantic_metrics", "assign", "panoptic_quality"]
+           "semantic_metrics", "assign", "panoptic_quality", "shapely_quad_iou", "evaluate_dota"]
 
 
 # ----------------------------------------------------------------------------------------
@@ -759,3 +760,97 @@ def panoptic_quality(gt_maps, gt_segments, pred_maps, pred_segments, categories)
         out[name] = {"pq": pq / n if n else float("nan"), "sq": sq / n if n else float("nan"),
                      "rq": rq / n if n else float("nan"), "n": n}
     return out
+
+
+def shapely_quad_iou(gt_quad, dt_quad):
+    """IoU of two quadrilaterals x1 y1 ... x4 y4 measured by shapely (GEOS): the polygons'
+    intersection area over ``area_a + area_b - inter``, as the DOTA devkit's polyiou
+    defines it (shapely is a test dependency, imported here only)."""
+    from shapely.geometry import Polygon
+    a = Polygon(np.asarray(gt_quad, dtype=np.float64).reshape(4, 2))
+    b = Polygon(np.asarray(dt_quad, dtype=np.float64).reshape(4, 2))
+    inter = a.intersection(b).area
+    union = a.area + b.area - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _dota_class(gt, dt, cat, iou_threshold, use_07_metric, poly_iou):
+    """dota_evaluation_task1.voc_eval for one class: (ap, npos)."""
+    recs = defaultdict(lambda: {"poly": np.zeros((0, 8)), "difficult": np.zeros(0, bool), "det": []})
+    g = np.flatnonzero(gt["category_id"] == cat)
+    difficult = np.asarray(gt.get("difficult", np.zeros(len(gt["category_id"]))))
+    for img in np.unique(gt["image_id"][g]).tolist():
+        rows = g[gt["image_id"][g] == img]                        # file order
+        recs[img] = {"poly": gt["poly"][rows], "difficult": difficult[rows] != 0,
+                     "det": [False] * rows.shape[0]}
+    npos = int(sum((~r["difficult"]).sum() for r in recs.values()))
+    d = np.flatnonzero(dt["category_id"] == cat)                  # results-file order
+    # the devkit: np.argsort(-confidence), whose tie order is unspecified; here stable
+    order = d[np.argsort(-dt["score"][d], kind="stable")]
+    tp, fp = np.zeros(order.shape[0]), np.zeros(order.shape[0])
+    for i, j in enumerate(order.tolist()):
+        r = recs[int(dt["image_id"][j])]
+        bb = dt["poly"][j]
+        ovmax, jmax = -np.inf, -1
+        if r["poly"].shape[0]:
+            # horizontal-box prefilter, +1 pixel rule; polygon IoU on the kept ones
+            G = r["poly"]
+            gx0, gy0 = G[:, 0::2].min(axis=1), G[:, 1::2].min(axis=1)
+            gx1, gy1 = G[:, 0::2].max(axis=1), G[:, 1::2].max(axis=1)
+            bx0, by0, bx1, by1 = bb[0::2].min(), bb[1::2].min(), bb[0::2].max(), bb[1::2].max()
+            iw = np.maximum(np.minimum(gx1, bx1) - np.maximum(gx0, bx0) + 1.0, 0.0)
+            ih = np.maximum(np.minimum(gy1, by1) - np.maximum(gy0, by0) + 1.0, 0.0)
+            inter = iw * ih
+            uni = (bx1 - bx0 + 1.0) * (by1 - by0 + 1.0) + (gx1 - gx0 + 1.0) * (gy1 - gy0 + 1.0) - inter
+            keep = np.flatnonzero(inter / uni > 0)
+            if keep.shape[0]:
+                ov = [poly_iou(G[k], bb) for k in keep.tolist()]
+                ovmax = max(ov)
+                jmax = int(keep[int(np.argmax(ov))])
+        if ovmax > iou_threshold:
+            if not r["difficult"][jmax]:
+                if not r["det"][jmax]:
+                    tp[i] = 1.0
+                    r["det"][jmax] = True
+                else:
+                    fp[i] = 1.0
+        else:
+            fp[i] = 1.0
+    if npos == 0:
+        return float("nan"), 0          # the devkit: rec = 0/0 (NaN), AP 0; fastap: NaN, left out of mAP
+    fp, tp = np.cumsum(fp), np.cumsum(tp)
+    rec = tp / float(npos)
+    prec = tp / np.maximum(tp + fp, np.finfo(np.float64).eps)
+    return voc_ap(rec, prec, use_11_point=use_07_metric), npos
+
+
+def evaluate_dota(gt, dt, iou_threshold=0.5, use_07_metric=True, poly_iou=None):
+    """The DOTA devkit's task-1 evaluation (``dota_evaluation_task1.py``) of columns:
+    ``gt`` with ``image_id``, ``category_id``, ``poly`` float64 [G, 8], ``difficult``
+    (optional, default 0);
+    ``dt`` with ``image_id``, ``category_id``, ``poly`` float64 [D, 8], ``score``.
+
+    Per class: positives are the non-difficult ground truths; detections in descending
+    score order (stable: ties keep input order, where the devkit's quicksort leaves it
+    unspecified); each takes, among the ground truths of its image whose horizontal boxes
+    overlap its own (+1 pixel rule), the one with the highest polygon IoU (the first on
+    ties); IoU > ``iou_threshold`` hits: difficult -> neither TP nor FP, untaken -> TP,
+    taken -> FP; otherwise FP. AP from ``rec = tp / npos``, ``prec = tp / max(tp + fp,
+    eps)``, VOC2007 11-point with ``use_07_metric``. ``poly_iou(gt_quad, dt_quad)``:
+    the polygon IoU (default :func:`shapely_quad_iou`; the devkit's is polyiou).
+
+    Returns (cat_ids sorted [K], ap float64 [K] -- NaN for a class without positives --,
+    n_pos int64 [K], mAP over the classes with positives)."""
+    poly_iou = shapely_quad_iou if poly_iou is None else poly_iou
+    cats = np.union1d(np.asarray(gt["category_id"]), np.asarray(dt["category_id"])).astype(np.int64)
+    aps, npos = [], []
+    for c in cats.tolist():
+        a, n = _dota_class(gt, dt, c, iou_threshold, use_07_metric, poly_iou)
+        aps.append(a)
+        npos.append(n)
+    valid = [a for a, n in zip(aps, npos) if n > 0]
+    total = 0.0
+    for v in valid:
+        total += v
+    return cats, np.array(aps, dtype=np.float64), np.array(npos, dtype=np.int64), \
+        (total / len(valid) if valid else float("nan"))

@@ -121,7 +121,7 @@ def _device_pair(a, b):
     return ga
 
 
-def rotated_iou(boxes1, boxes2, angle_unit="deg", num_threads=None):
+def rotated_iou(boxes1, boxes2, angle_unit="deg", num_threads=None, iscrowd=None):
     """IoU of every rotated box of ``boxes1`` with every rotated box of ``boxes2``.
 
     Parameters
@@ -135,6 +135,10 @@ def rotated_iou(boxes1, boxes2, angle_unit="deg", num_threads=None):
         Degrees (default, as detectron2) or radians. Any angle, beyond +-360 too.
     num_threads : int, optional
         CPU threads (default: all cores / OMP_NUM_THREADS).
+    iscrowd : array-like of bool, shape (m,), optional
+        pycocotools' crowd rule, as the third argument of ``pycocotools.mask.iou``: where
+        ``iscrowd[j]`` is set, column j holds the intersection over the area of the
+        ``boxes1`` box alone (a detection against a crowd region). CPU only.
 
     Returns
     -------
@@ -143,11 +147,21 @@ def rotated_iou(boxes1, boxes2, angle_unit="deg", num_threads=None):
     """
     radians = _angle(angle_unit)
     if _device_pair(boxes1, boxes2):
+        if iscrowd is not None:
+            raise InvalidOptionError("rotated_iou: iscrowd is taken on the CPU path only; move the boxes to "
+                                     "the host (cupy.asnumpy / .cpu())")
         return _gpu(boxes1, boxes2, "box", num_threads, radians=radians)
     a = _as_host("boxes1", boxes1, 5, "box")
     b = _as_host("boxes2", boxes2, 5, "box")
+    crowd = None
+    if iscrowd is not None:
+        crowd = np.asarray(iscrowd).reshape(-1)
+        if crowd.shape[0] != b.shape[0] or crowd.dtype.kind not in "biuf":
+            raise InvalidAnnotationError("iscrowd should hold %d flags (one per box of boxes2), got %r"
+                                         % (b.shape[0], iscrowd if crowd.size < 10 else crowd.shape))
+        crowd = np.ascontiguousarray(crowd != 0, dtype=np.uint8)
     return _core.rotated_iou(_core.rotated_records(a, radians), _core.rotated_records(b, radians),
-                             num_threads=num_threads)
+                             crowd=crowd, num_threads=num_threads)
 
 
 def quad_iou(q1, q2, nonconvex="raise", num_threads=None):

@@ -27,7 +27,8 @@ import numpy as np
 from . import mask
 
 __all__ = ["make_coco", "make_arrays", "write_coco", "SCALES", "make_keypoints_coco", "make_segm_coco", "write_yolo_labels", "write_voc_xml",
-           "write_voc_results", "write_yolo_dataset", "write_png", "make_lvis", "make_lvis_arrays", "LVIS_V1_VAL"]
+           "write_voc_results", "write_yolo_dataset", "write_png", "make_lvis", "make_lvis_arrays", "LVIS_V1_VAL",
+           "make_rotated_coco", "make_dota", "rbox_to_quad", "write_dota"]
 
 SCALES = {
     "tiny": dict(n_images=50, n_categories=5, gt_per_image=4.0, dets_per_image=20),
@@ -888,3 +889,137 @@ def lvis_results_for(dataset, seed=0, segm=False, dets_per_image=60, score_decim
 
 
 __all__ += ["lvis_results_for"]
+
+def _rotated_jitter(rng, boxes, sd=0.08):
+    """Jittered copies of rotated boxes float64 [n, 5] (x_ctr, y_ctr, w, h, angle deg)."""
+    n = boxes.shape[0]
+    out = boxes.copy()
+    out[:, 0:2] += rng.normal(0, sd, (n, 2)) * boxes[:, 2:4]
+    out[:, 2:4] *= np.exp(rng.normal(0, sd, (n, 2)))
+    out[:, 4] += rng.normal(0, 25 * sd, n)
+    return out
+
+
+def make_rotated_coco(seed=0, n_images=50, n_categories=4, gt_per_image=6.0, dets_per_image=12.0,
+                      crowd_frac=0.05, image_size=(800.0, 800.0), score_decimals=1):
+    """Ground truth (a COCO dataset dict) and results (a list of dicts) of rotated boxes:
+    ``bbox`` = [x_ctr, y_ctr, w, h, angle] (degrees, counter-clockwise: detectron2's
+    XYWHA). Ground-truth ``area`` differs a little from w*h (pycocotools reads the
+    field); some ground truth is crowd; detections are jittered copies of ground truths
+    (a few of another category) plus random boxes, scores rounded to
+    ``score_decimals`` (ties). Deterministic for a seed."""
+    rng = np.random.default_rng(seed)
+    W, H = image_size
+    n_gt = rng.poisson(gt_per_image, n_images)
+    g_img = np.repeat(np.arange(1, n_images + 1), n_gt)
+    G = g_img.shape[0]
+    wh = np.exp(rng.uniform(np.log(4), np.log(0.4 * min(W, H)), (G, 2)))
+    gb = np.c_[rng.uniform(0, W, G), rng.uniform(0, H, G), wh, rng.uniform(-180, 180, G)]
+    g_cat = rng.integers(1, n_categories + 1, G)
+    anns = [{"id": i + 1, "image_id": int(g_img[i]), "category_id": int(g_cat[i]), "bbox": gb[i].tolist(),
+             "area": float(gb[i, 2] * gb[i, 3] * a), "iscrowd": int(c)}
+            for i, (a, c) in enumerate(zip(rng.uniform(0.85, 1.0, G), rng.random(G) < crowd_frac))]
+    n_copy = min(G, int(round(0.6 * dets_per_image * n_images)))
+    src = rng.integers(0, G, n_copy) if G else np.zeros(0, np.int64)
+    db = _rotated_jitter(rng, gb[src]) if G else np.zeros((0, 5))
+    d_img, d_cat = g_img[src], g_cat[src].copy()
+    other = rng.random(n_copy) < 0.1
+    d_cat[other] = rng.integers(1, n_categories + 1, int(other.sum()))
+    n_rand = int(round(0.4 * dets_per_image * n_images))
+    rwh = np.exp(rng.uniform(np.log(4), np.log(0.4 * min(W, H)), (n_rand, 2)))
+    rb = np.c_[rng.uniform(0, W, n_rand), rng.uniform(0, H, n_rand), rwh, rng.uniform(-180, 180, n_rand)]
+    db = np.r_[db, rb]
+    d_img = np.r_[d_img, rng.integers(1, n_images + 1, n_rand)]
+    d_cat = np.r_[d_cat, rng.integers(1, n_categories + 1, n_rand)]
+    # copies of ground truth score higher than random boxes, as a detector's do
+    score = np.round(np.r_[0.4 + 0.6 * rng.random(n_copy), 0.7 * rng.random(n_rand)], score_decimals)
+    order = rng.permutation(db.shape[0])
+    results = [{"image_id": int(d_img[i]), "category_id": int(d_cat[i]), "bbox": db[i].tolist(),
+                "score": float(score[i])} for i in order]
+    dataset = {"images": [{"id": i, "width": int(W), "height": int(H)} for i in range(1, n_images + 1)],
+               "categories": [{"id": c, "name": "class%d" % c} for c in range(1, n_categories + 1)],
+               "annotations": anns}
+    return dataset, results
+
+
+def rbox_to_quad(boxes):
+    """Quads float64 [n, 8] (x1 y1 ... x4 y4, clockwise on the image) of rotated boxes
+    float [n, 5] (x_ctr, y_ctr, w, h, angle in degrees counter-clockwise: detectron2's
+    XYWHA, the convention of fastap.rotated_iou)."""
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 5)
+    t = np.deg2rad(b[:, 4])
+    c, s = np.cos(t), np.sin(t)
+    out = np.empty((b.shape[0], 8))
+    for i, (dx, dy) in enumerate(((-0.5, -0.5), (0.5, -0.5), (0.5, 0.5), (-0.5, 0.5))):
+        ex, ey = dx * b[:, 2], dy * b[:, 3]
+        out[:, 2 * i] = b[:, 0] + c * ex + s * ey
+        out[:, 2 * i + 1] = b[:, 1] - s * ex + c * ey
+    return out
+
+
+def make_dota(seed=0, n_images=500, n_classes=15, objects_per_image=50.0, dets_per_image=80.0,
+              difficult_frac=0.1, image_size=(1024.0, 1024.0), score_decimals=None):
+    """DOTA-like ground truth and detections as mappings of arrays
+    (:func:`fastap.evaluate_dota`'s input): ``image_id``, ``category_id`` (1-based),
+    ``poly`` float64 [n, 8] (convex quads: rotated rectangles, small objects many, as in
+    aerial images), gt ``difficult``, dt ``score`` (continuous unless ``score_decimals``
+    rounds them into ties). Detections are jittered copies of ground truths (scored
+    higher) and random quads. Deterministic for a seed."""
+    rng = np.random.default_rng(seed)
+    W, H = image_size
+    n_gt = rng.poisson(objects_per_image, n_images)
+    g_img = np.repeat(np.arange(1, n_images + 1), n_gt)
+    G = g_img.shape[0]
+    wh = np.exp(rng.uniform(np.log(6), np.log(0.2 * min(W, H)), (G, 2)))
+    gb = np.c_[rng.uniform(0, W, G), rng.uniform(0, H, G), wh, rng.uniform(-90, 90, G)]
+    g_cat = rng.integers(1, n_classes + 1, G)
+    n_copy = min(G, int(round(0.7 * dets_per_image * n_images)))
+    src = rng.integers(0, G, n_copy) if G else np.zeros(0, np.int64)
+    db = _rotated_jitter(rng, gb[src], sd=0.1) if G else np.zeros((0, 5))
+    d_cat = g_cat[src].copy()
+    other = rng.random(n_copy) < 0.05
+    d_cat[other] = rng.integers(1, n_classes + 1, int(other.sum()))
+    n_rand = int(round(0.3 * dets_per_image * n_images))
+    rwh = np.exp(rng.uniform(np.log(6), np.log(0.2 * min(W, H)), (n_rand, 2)))
+    rb = np.c_[rng.uniform(0, W, n_rand), rng.uniform(0, H, n_rand), rwh, rng.uniform(-90, 90, n_rand)]
+    score = np.r_[0.3 + 0.7 * rng.random(n_copy), 0.6 * rng.random(n_rand)]
+    if score_decimals is not None:
+        score = np.round(score, score_decimals)
+    order = rng.permutation(n_copy + n_rand)
+    gt = {"image_id": g_img.astype(np.int64), "category_id": g_cat.astype(np.int64), "poly": rbox_to_quad(gb),
+          "difficult": (rng.random(G) < difficult_frac).astype(np.uint8)}
+    dt = {"image_id": np.r_[g_img[src], rng.integers(1, n_images + 1, n_rand)][order].astype(np.int64),
+          "category_id": np.r_[d_cat, rng.integers(1, n_classes + 1, n_rand)][order].astype(np.int64),
+          "poly": rbox_to_quad(np.r_[db, rb])[order], "score": score[order]}
+    return gt, dt
+
+
+def write_dota(directory, gt, dt, class_names, image_names=None, header=True):
+    """Write :func:`make_dota`'s output as DOTA files: ``labelTxt/<image>.txt`` (optional
+    ``imagesource:`` / ``gsd:`` header, then ``x1 y1 ... x4 y4 class difficult``) and
+    ``results/Task1_<class>.txt`` (``image score x1 y1 ... x4 y4``), numbers written with
+    repr (read back exactly). ``class_names[k]`` names category id k; images are named
+    ``image_names[i - 1]`` for image id i (default ``P%04d``). Returns (labels folder,
+    results folder, image names)."""
+    lab, res = os.path.join(directory, "labelTxt"), os.path.join(directory, "results")
+    os.makedirs(lab, exist_ok=True)
+    os.makedirs(res, exist_ok=True)
+    n_img = int(max(gt["image_id"].max(initial=0), dt["image_id"].max(initial=0)))
+    names = list(image_names) if image_names is not None else ["P%04d" % i for i in range(1, n_img + 1)]
+    lines = {i: [] for i in range(1, n_img + 1)}
+    for img, cat, q, d in zip(gt["image_id"].tolist(), gt["category_id"].tolist(), gt["poly"].tolist(),
+                              gt["difficult"].tolist()):
+        lines[img].append(" ".join(repr(v) for v in q) + " %s %d" % (class_names[cat], d))
+    for img, ls in lines.items():
+        with open(os.path.join(lab, names[img - 1] + ".txt"), "w") as f:
+            if header:
+                f.write("imagesource:GoogleEarth\ngsd:0.146343590398\n")
+            f.write("".join(x + "\n" for x in ls))
+    per_class = {}
+    for img, cat, q, sc in zip(dt["image_id"].tolist(), dt["category_id"].tolist(), dt["poly"].tolist(),
+                               dt["score"].tolist()):
+        per_class.setdefault(cat, []).append("%s %r %s\n" % (names[img - 1], sc, " ".join(repr(v) for v in q)))
+    for cat, ls in per_class.items():
+        with open(os.path.join(res, "Task1_%s.txt" % class_names[cat]), "w") as f:
+            f.write("".join(ls))
+    return lab, res, names

@@ -141,9 +141,28 @@ def results_file_second_record_without_bbox(tmp):
                                                                      "score": 0.5}])))
 
 
-@entry(InvalidFileError, "bbox5.json", "record 0", "'bbox'", "4 numbers")
+@entry(InvalidAnnotationError, "bbox5.json", "'bbox'", "rotated", "iouType='rotated'")
 def results_file_bbox_of_five_numbers(tmp):
-    coco(dataset()).loadRes(write(tmp, "bbox5.json", json.dumps([dict(RES[0], bbox=[0, 0, 1, 1, 1])])))
+    # 5 values are a rotated box (loadRes keeps them, as pycocotools'): a box evaluation
+    # of them is refused, naming iouType 'rotated'
+    gt = coco(dataset())
+    res = gt.loadRes(write(tmp, "bbox5.json", json.dumps([dict(RES[0], bbox=[0, 0, 1, 1, 1])])))
+    with quiet():
+        fastap.COCOeval(gt, res, "bbox").evaluate()
+
+
+@entry(InvalidFileError, "P0001.txt", "line 3", "'difficult'")
+def dota_label_difficult_not_integer(tmp):
+    write(tmp, "labelTxt/P0001.txt", "imagesource:GoogleEarth\ngsd:0.1\n0 0 4 0 4 2 0 2 plane yes\n")
+    fastap.read_dota(os.path.join(tmp, "labelTxt"))
+
+
+@entry(InvalidAnnotationError, "'bbox' holds 4 values", "x_ctr, y_ctr, w, h, angle")
+def rotated_eval_of_axis_aligned_boxes(tmp):
+    gt = coco(dataset())
+    with quiet():
+        res = gt.loadRes(list(RES))
+        fastap.COCOeval(gt, res, "rotated").evaluate()
 
 
 @entry(InvalidFileError, "{tmp}/nolabels", "labels folder")

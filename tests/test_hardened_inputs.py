@@ -583,11 +583,11 @@ def _options_cases():
     gt_d = _dataset()
     a = _arrays()
     return {
-        "COCOeval iouType": (lambda: COCOeval(_coco(gt_d), iouType="box"), "iouType", "'bbox', 'segm', 'boundary' or 'keypoints'"),
-        "Params iouType": (lambda: fastap.Params(iouType="mask"), "iouType", "'bbox', 'segm', 'boundary' or 'keypoints'"),
-        "params.iouType edited": (lambda: _edited_iou_type(gt_d), "params.iouType", "'bbox', 'segm', 'boundary' or 'keypoints'"),
+        "COCOeval iouType": (lambda: COCOeval(_coco(gt_d), iouType="box"), "iouType", "'bbox', 'segm', 'boundary', 'rotated' or 'keypoints'"),
+        "Params iouType": (lambda: fastap.Params(iouType="mask"), "iouType", "'bbox', 'segm', 'boundary', 'rotated' or 'keypoints'"),
+        "params.iouType edited": (lambda: _edited_iou_type(gt_d), "params.iouType", "'bbox', 'segm', 'boundary', 'rotated' or 'keypoints'"),
         "evaluate iou_type": (lambda: fastap.evaluate(*a, iou_type="boxes"), "iou_type",
-                              "'bbox', 'segm', 'boundary' or 'keypoints'"),
+                              "'bbox', 'segm', 'boundary', 'rotated' or 'keypoints'"),
         "evaluate box_format": (lambda: fastap.evaluate(*a, box_format="xyxyx"), "box_format",
                                 "'xywh', 'xyxy' or 'cxcywh'"),
         "evaluate protocol": (lambda: fastap.evaluate(*a, protocol="pascal"), "protocol", "'coco', 'lvis', 'voc' or 'voc07'"),

@@ -28,7 +28,7 @@ LAYERS = {
     "_core": 1, "threads": 2, "cuda": 1, "mask": 2, "iou": 2, "semantic": 2, "panoptic": 2, "rotated": 2,
     "columns": 3,
     "tables": 4, "checks": 4,
-    "protocols": 5, "protocols.coco": 5, "protocols.voc": 5, "geometry": 5,
+    "protocols": 5, "protocols.coco": 5, "protocols.voc": 5, "protocols.dota": 5, "geometry": 5,
     "evalpass": 6, "protocols.lvis": 6,
     "adapters": 7, "adapters.jsonfile": 7, "reports.compute": 7,
     "adapters.records": 8, "reports.drawing": 8,

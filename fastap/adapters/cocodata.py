@@ -33,13 +33,14 @@ from ..columns import IdIndex, dt_columns, gt_columns, index_of, sorted_image_id
 from ..checks import declared_ids, warn_once, warn_unknown_categories
 from ..errors import (BoxesAsMasksWarning, FastapError, InvalidAnnotationError, InvalidFileError,
                       InvalidOptionError, InvalidTypeError)
-from ..geometry import (DILATION_RATIO, attach_boundary_iou, attach_oks, attach_rle_iou, keypoint_arrays, keypoint_result_boxes, rles_from_annotations,
+from ..geometry import (DILATION_RATIO, attach_boundary_iou, attach_oks, attach_rle_iou, attach_rotated_iou, keypoint_arrays, keypoint_result_boxes, rles_from_annotations,
                         rles_from_spans, rows_all_nan, segm_result_boxes)
 from .jsonfile import FileText, check_path, first_keypoints_len, load_json_bytes, load_results_columns, read_private
-from .records import (check_annotation_records, columns_from_records, index_by_id, keypoint_results_columns,
+from .records import (check_annotation_records, columns_from_records, index_by_id, is_rotated_record,
+                      keypoint_results_columns, rotated_columns_from_records,
                       results_from_array, results_kind, segm_results_columns)
 
-__all__ = ["COCO", "DownloadError", "columns_of", "gt_keypoints", "dt_keypoints", "rles_of", "iou_attacher"]
+__all__ = ["COCO", "DownloadError", "columns_of", "rotated_columns_of", "rotated_pass_inputs", "gt_keypoints", "dt_keypoints", "rles_of", "iou_attacher"]
 
 
 def _is_array_like(obj):
@@ -613,7 +614,11 @@ class COCO:
             if not isinstance(anns, list):
                 raise InvalidTypeError("results should be a list of objects, got %s" % type(anns).__name__)
             res._res_kind = kind = results_kind(anns)
-            if kind == "bbox":
+            if kind == "bbox" and anns and is_rotated_record(anns[0]):
+                # rotated boxes (x_ctr, y_ctr, w, h, angle): kept whole for iouType "rotated";
+                # area = w*h, as pycocotools' loadRes computes it from bbox[2] * bbox[3]
+                cols = rotated_columns_from_records(anns, "dt", what=what, box_area=True)
+            elif kind == "bbox":
                 cols = columns_from_records(anns, "dt", with_ids=False, box_area=True)   # loadRes: area = w*h
             elif kind == "keypoints":
                 cols, res._geom["keypoints"] = keypoint_results_columns(anns)
@@ -976,7 +981,13 @@ def columns_of(coco, kind, iou_type=None, img_ids=None):
     if isinstance(coco, COCO):
         n_img = len(coco._imgs if coco._imgs is not None else coco._dataset.get("images", ()))
         few = img_ids is not None and iou_type == "bbox" and 2 * len(img_ids) <= n_img
-        return coco._columns(kind, bbox_optional=optional, img_ids=np.asarray(img_ids).tolist() if few else None)
+        cols = coco._columns(kind, bbox_optional=optional, img_ids=np.asarray(img_ids).tolist() if few else None)
+        if "rbox" in cols:
+            raise InvalidAnnotationError(
+                "%s: field 'bbox' holds rotated boxes (5 values: x_ctr, y_ctr, w, h, angle); evaluate them with "
+                "iouType='rotated' (iouType %r reads axis-aligned x, y, w, h boxes)"
+                % (getattr(coco, "_fa_what", "results"), iou_type or "bbox"))
+        return cols
     if coco is None or not hasattr(coco, "dataset"):
         raise InvalidTypeError("expected a COCO object (fastap or pycocotools), got %s" % type(coco).__name__)
     anns = coco.dataset.get("annotations", [])
@@ -993,6 +1004,43 @@ def columns_of(coco, kind, iou_type=None, img_ids=None):
 
 
 _FOREIGN_NO_BBOX = weakref.WeakKeyDictionary()    # the marks of pycocotools' COCO objects
+
+
+def rotated_columns_of(coco, kind):
+    """Columns of rotated boxes (``bbox`` of 5 values: x_ctr, y_ctr, w, h, angle in
+    degrees counter-clockwise, detectron2's XYWHA) of a fastap COCO, or of any object
+    with pycocotools' ``dataset``: :func:`fastap.columns.rotated_gt_columns` /
+    ``rotated_dt_columns`` (``rbox`` float64 [n, 5]). kind: "gt" or "dt". Results of
+    :meth:`COCO.loadRes` whose dicts were not built yet are read from their columns;
+    otherwise from the annotation dicts, so that edits made in place are seen."""
+    if isinstance(coco, COCO):
+        cached = coco._cols
+        if (cached is not None and cached[0] == kind and "rbox" in cached[1]
+                and (coco._raw_anns is not None or coco._pending is not None)):
+            return cached[1]
+        anns = coco._records()
+        what = getattr(coco, "_fa_what", None) if kind == "dt" else None
+    elif coco is None or not hasattr(coco, "dataset"):
+        raise InvalidTypeError("expected a COCO object (fastap or pycocotools), got %s" % type(coco).__name__)
+    else:
+        anns = coco.dataset.get("annotations", [])
+        what = None
+    if not isinstance(anns, list):
+        anns = list(anns)
+    return rotated_columns_from_records(anns, kind, what=what)
+
+
+def rotated_pass_inputs(coco_gt, coco_dt, cut, num_threads=None):
+    """(gt columns, dt columns, attach) of an iouType "rotated" evaluation of two COCO
+    objects: their rotated boxes (:func:`rotated_columns_of`) and ``attach(tables)``,
+    which sets their rotated IoUs (:func:`fastap.geometry.attach_rotated_iou`; the crowd
+    rule against crowd ground truth) as the IoUs matching uses."""
+    gt = rotated_columns_of(coco_gt, "gt")
+    dt = rotated_columns_of(coco_dt, "dt")
+
+    def attach(tables):
+        attach_rotated_iou(tables, gt["rbox"], dt["rbox"], gt["iscrowd"], cut, num_threads=num_threads)
+    return gt, dt, attach
 
 
 def _missing_bbox(coco, iou_type):

@@ -327,6 +327,10 @@ def _scan_results(data, path, mapped=False):
     except InvalidOptionError:             # a bad setting (FASTAP_NUM_THREADS), not the file
         raise
     except ValueError as e:
+        if "bbox must have 4 numbers, got 5" in str(e):
+            # rotated boxes (x_ctr, y_ctr, w, h, angle): the general parser, then loadRes's
+            # rotated columns (pycocotools' loadRes takes any bbox of 4 values or more)
+            return "records", _loads(bytes(data), path)
         raise InvalidFileError("%s: %s" % (os.fspath(path), e)) from None
 
 

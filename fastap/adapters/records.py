@@ -16,12 +16,12 @@ from collections.abc import Mapping
 import numpy as np
 
 from .. import _core
-from ..columns import INT64_MAX, INT64_MIN, dt_columns, gt_columns, id_column
+from ..columns import INT64_MAX, INT64_MIN, dt_columns, gt_columns, id_column, rotated_dt_columns, rotated_gt_columns
 from ..errors import InvalidAnnotationError, InvalidTypeError
 from ..geometry import keypoint_arrays, keypoint_result_boxes, rles_from_annotations, segm_result_boxes
 from .jsonfile import load_results_columns
 
-__all__ = ["field_list", "index_by_id", "check_annotation_records", "check_record_ids", "columns_from_records", "results_kind", "results_from_array",
+__all__ = ["field_list", "rotated_columns_from_records", "is_rotated_record", "index_by_id", "check_annotation_records", "check_record_ids", "columns_from_records", "results_kind", "results_from_array",
            "segm_results_columns", "keypoint_results_columns", "result_columns", "to_numpy"]
 
 
@@ -225,6 +225,48 @@ def columns_from_records(anns, kind, what=None, with_ids=True, box_area=False, n
     cols = dt_columns(d, what=what)
     cols["id"] = np.arange(1, n + 1, dtype=np.int64)
     if with_ids and n:
+        ids = field_list(anns, "id", what, required=False)
+        if not any(i is None for i in ids):
+            cols["id"] = id_column(what, "id", ids, n)
+    return cols
+
+
+def is_rotated_record(ann):
+    """True when a record's ``bbox`` holds 5 values (a rotated box, detectron2's XYWHA)."""
+    b = ann.get("bbox") if isinstance(ann, Mapping) else None
+    return isinstance(b, (list, tuple, np.ndarray)) and len(b) == 5
+
+
+def rotated_columns_from_records(anns, kind, what=None, box_area=False):
+    """Columns of COCO annotation dicts whose ``bbox`` holds a rotated box (x_ctr, y_ctr,
+    w, h, angle): :func:`fastap.columns.rotated_gt_columns` / ``rotated_dt_columns``
+    (``rbox`` float64 [n, 5]). kind "gt" (``area`` required, ``iscrowd`` default 0) or
+    "dt" (``score`` required; ``area`` w*h with ``box_area`` or where a record has
+    none, as loadRes sets it; ``id`` taken when every record has one, else 1..N)."""
+    what = what or ("annotations" if kind == "gt" else "results")
+    n = len(anns)
+    boxes = field_list(anns, "bbox", what) if n else np.zeros((0, 5))
+    if kind == "gt":
+        d = {"id": field_list(anns, "id", what), "image_id": field_list(anns, "image_id", what),
+             "category_id": field_list(anns, "category_id", what), "bbox": boxes,
+             "area": field_list(anns, "area", what, required=False),
+             "iscrowd": field_list(anns, "iscrowd", what, 0, required=False)}
+        if any(a is None for a in d["area"]):
+            i = next(i for i, a in enumerate(d["area"]) if a is None)
+            raise InvalidAnnotationError("%s record %d (id %s): missing field 'area'" % (what, i, d["id"][i]))
+        if not n:
+            d = {k: np.zeros((0, 5) if k == "bbox" else 0) for k in d}
+        return rotated_gt_columns(d, what=what)
+    d = {"image_id": field_list(anns, "image_id", what), "category_id": field_list(anns, "category_id", what),
+         "bbox": boxes, "score": field_list(anns, "score", what)}
+    areas = field_list(anns, "area", what, required=False)
+    if n and not box_area and not any(a is None for a in areas):
+        d["area"] = areas
+    if not n:
+        d = {k: np.zeros((0, 5) if k == "bbox" else 0) for k in d}
+    cols = rotated_dt_columns(d, what=what)
+    cols["id"] = np.arange(1, n + 1, dtype=np.int64)
+    if n and not box_area:
         ids = field_list(anns, "id", what, required=False)
         if not any(i is None for i in ids):
             cols["id"] = id_column(what, "id", ids, n)
