@@ -40,6 +40,7 @@ Differences from lvis-api, all outside its numbers:
 from __future__ import annotations
 
 import contextlib
+import functools
 import copy
 import datetime
 import io
@@ -62,6 +63,7 @@ from .protocols.lvis import (LVISParams, cap_per_image, capped_order, freq_group
                              lvis_accumulate, lvis_pass, per_class_table, result_lines, summarize)
 from .protocols.coco import coco_accumulate
 from .tables import Tables
+from .threads import fresh_memory
 
 __all__ = ["LVIS", "LVISResults", "LVISEval", "LVISEvaluator", "LVISStreamResult", "Params", "lvis_inputs",
            "file_mentions"]
@@ -70,6 +72,15 @@ __all__ = ["LVIS", "LVISResults", "LVISEval", "LVISEvaluator", "LVISStreamResult
 Params = LVISParams
 
 _LOG = logging.getLogger(__name__)
+
+
+def _fresh(fn):
+    """Run ``fn`` inside :func:`fastap.threads.fresh_memory` (large one-pass arrays)."""
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        with fresh_memory():
+            return fn(*args, **kwargs)
+    return run
 
 
 @contextlib.contextmanager
@@ -244,6 +255,7 @@ class LVISResults(LVIS):
     a mapping of arrays) on an LVIS ground truth, each image cut to its ``max_dets``
     highest-scoring results (``-1``: no cut)."""
 
+    @_fresh
     def __init__(self, lvis_gt, results, max_dets=300):
         if isinstance(lvis_gt, LVIS):
             gt = lvis_gt
@@ -489,6 +501,7 @@ class LVISEval:
             freqs.append(cat.get("frequency") if isinstance(cat, Mapping) else None)
         return freq_groups(freqs, self.params.img_count_lbl, self.params.cat_ids)
 
+    @_fresh
     def evaluate(self):
         """Match every evaluated (image, category) (lvis-api's ``evaluate()``)."""
         self.logger.info("Running per image evaluation.")
@@ -502,7 +515,8 @@ class LVISEval:
         self.freq_groups = self._prepare_freq_group()
         imgs = self.lvis_gt.imgs
         img_ids = [int(i) for i in p.img_ids]
-        self.img_nel = {i: imgs[i].get("not_exhaustive_category_ids") for i in img_ids if i in imgs}
+        self.__dict__.pop("img_nel", None)
+        self._img_nel_of = (imgs, img_ids)       # img_nel: lvis-api's dict, made when first read
         inp = lvis_inputs(self.lvis_gt, self.lvis_dt, img_ids, p.cat_ids, p.iou_type)
         self._pass = lvis_pass(inp["gt"], inp["dt"], img_ids, p.cat_ids, inp["neg_pairs"], inp["nel_pairs"],
                                p.iou_thrs, p.area_rng, gt_rles=inp.get("gt_rles"), dt_rles=inp.get("dt_rles"),
@@ -511,6 +525,23 @@ class LVISEval:
         self._inputs = inp                        # for eval_imgs
         self._eval_imgs = None
 
+    @property
+    def img_nel(self):
+        """lvis-api's ``img_nel`` (set by ``evaluate()``): image id -> its
+        ``not_exhaustive_category_ids``."""
+        if "img_nel" not in self.__dict__:
+            src = getattr(self, "_img_nel_of", None)
+            if src is None:
+                raise AttributeError("'LVISEval' object has no attribute 'img_nel'")
+            imgs, img_ids = src
+            self.__dict__["img_nel"] = {i: imgs[i].get("not_exhaustive_category_ids") for i in img_ids if i in imgs}
+        return self.__dict__["img_nel"]
+
+    @img_nel.setter
+    def img_nel(self, value):
+        self.__dict__["img_nel"] = value
+
+    @_fresh
     def accumulate(self):
         """Precision and recall of every (IoU threshold, category, area range) into
         ``eval`` (lvis-api's ``accumulate()``)."""

@@ -495,3 +495,14 @@ def test_mean_valid_is_numpys_mean_bit_for_bit(shape):
         _core.mean_valid(x, [0], [K], 0)
     with pytest.raises(IndexError):
         _core.mean_valid(x, [0], None, A)
+
+
+def test_img_nel_is_lvis_apis_and_assignable():
+    ds, res = _data(9)
+    a, b = _run(F, ds, res, "bbox"), _run(L, ds, res, "bbox")
+    assert a.img_nel == b.img_nel
+    a.img_nel = {1: [2]}
+    assert a.img_nel == {1: [2]}
+    fresh = F.LVISEval(F.LVIS(copy.deepcopy(ds)), copy.deepcopy(res), "bbox")
+    with pytest.raises(AttributeError):
+        fresh.img_nel          # lvis-api sets it in evaluate()
