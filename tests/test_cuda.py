@@ -225,6 +225,8 @@ def emu(tmp_path_factory):
     lib.fa_emu_box_iou_family.argtypes = [ci, u, u, u, u, vp, i64, vp, i64, ci, ci, d, vp, i64]
     lib.fa_emu_box_iou_aligned.restype = ctypes.c_int
     lib.fa_emu_box_iou_aligned.argtypes = [ci, u, u, vp, vp, i64, vp, ci, ci, ci, d, vp]
+    lib.fa_emu_assign.restype = ctypes.c_int
+    lib.fa_emu_assign.argtypes = [ci, ci, u, u, u, u, vp, vp, vp]
     return lib
 
 
