@@ -145,3 +145,16 @@ def test_bad_input_is_named():
         fastap.assign([a, a], [gt])
     with pytest.raises(ValueError, match=r"anchors should have shape \(n, 4\)"):
         fastap.assign(np.zeros((3, 5)), gt)
+
+
+def test_ssd_forced_iou_is_the_ground_truths_highest():
+    """A forced anchor's IoU is its ground truth's highest IoU, the value the matching saw
+    (the reference's quality[k, best_anchor[k]]). Boxes so small that their areas underflow
+    to 0: the corner formula of the matching says 0 (the intersection is 0); an IoU
+    recomputed with 0 / 0 would say NaN."""
+    tiny = np.array([[0, 0, 1e-200, 1e-200], [0, 0, 2e-200, 1e-200]])
+    gt = np.array([[0, 0, 1e-200, 1e-200]])
+    m, iou = fastap.assign(tiny, gt, high=0.5, rule="ssd")
+    want_m, want_iou = reference.assign(tiny, gt, 0.5, rule="ssd")
+    assert m.tolist() == want_m.tolist() == [0, -1]
+    assert iou.tolist() == want_iou.tolist() == [0.0, 0.0]
