@@ -158,3 +158,21 @@ def test_ssd_forced_iou_is_the_ground_truths_highest():
     want_m, want_iou = reference.assign(tiny, gt, 0.5, rule="ssd")
     assert m.tolist() == want_m.tolist() == [0, -1]
     assert iou.tolist() == want_iou.tolist() == [0.0, 0.0]
+
+
+def test_low_quality_ties_across_thread_chunks():
+    """allow_low_quality_matches with exact ties spread over the anchors: the grid repeated
+    (each ground truth's best anchor appears in every thread's chunk), a ground truth that
+    overlaps nothing (every anchor ties at 0): pass 2 visits only the anchors between each
+    chunk's first and last reaching the maximum, and must still find all of them."""
+    rng = np.random.default_rng(5)
+    anchors = np.tile(grid_anchors(step=8), (40, 1))         # 25,600 anchors, 40 copies of each
+    for g in (9, 12):                                         # n * g: above the threaded size
+        gt = random_gt(rng, g)
+        for boxes in (gt, np.delete(gt, 2, axis=0)):          # with and without the far box
+            want = reference.assign(anchors, boxes, 0.7, 0.3, True)
+            for nt in (1, 2):
+                got = fastap.assign(anchors, boxes, 0.7, 0.3, True, num_threads=nt)
+                assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1]), (g, nt)
+            m = want[0].reshape(40, -1)
+            assert (m == m[0]).all() and (m >= 0).any()
