@@ -173,6 +173,14 @@ def main(argv=None):
             row(n, "CuPy broadcasting", args.dtype, None, "out of memory")
         cp.get_default_memory_pool().free_all_blocks()
 
+    _print_rows(rows, args.markdown)
+    if args.assign and gpu:
+        assign_rows(cp, tv is not None, args)
+    return 0
+
+
+def _print_rows(rows, markdown):
+    """The table of the box_iou rows (markdown or plain)."""
     tv_time = {r["n"]: r["t"] for r in rows if r["impl"] == "torchvision.ops.box_iou" and r["t"]}
     head = ["n = m", "implementation", "result dtype", "time ms", "GB/s written", "% of peak",
             "x torchvision", "note"]
@@ -184,7 +192,7 @@ def main(argv=None):
                       "%.0f%%" % (100 * r["peak"]) if r["peak"] else "-",
                       "%.1fx" % (tv_time[r["n"]] / r["t"]) if (r["t"] and r["n"] in tv_time) else "-",
                       r["note"]])
-    if args.markdown:
+    if markdown:
         print("| " + " | ".join(head) + " |")
         print("|" + "|".join(":---" if i < 3 or i == 7 else "---:" for i in range(len(head))) + "|")
         for ln in lines:
@@ -194,9 +202,6 @@ def main(argv=None):
         print("  ".join(h.ljust(w) for h, w in zip(head, widths)))
         for ln in lines:
             print("  ".join(c.ljust(w) for c, w in zip(ln, widths)))
-    if args.assign and gpu:
-        assign_rows(cp, tv is not None, args)
-    return 0
 
 
 def assign_rows(cp, with_torchvision, args):
