@@ -14,6 +14,8 @@ otherwise.
 
 Most callers use ``fastap.box_iou``, which comes here when the boxes are CUDA arrays.
 ``iter_box_iou`` yields the matrix in row blocks for matrices larger than device memory.
+``assign`` is ``fastap.assign`` (torchvision's Matcher / SSDMatcher) on CUDA arrays, with
+the kernels of the same file: its matches and IoUs equal the CPU path's.
 """
 from __future__ import annotations
 
@@ -793,7 +795,8 @@ def assign(anchors, gt, high=0.5, low=None, allow_low_quality_matches=False, rul
     first = (a_items + g_items)[0]
     cp = _import_cupy(first[1], first[2])
     torch_out = any(k == "torch" for _, _, k in a_items + g_items)
-    with cp.cuda.Device(dev if dev is not None else cp.cuda.Device().id) as device:
+    device = cp.cuda.Device(dev if dev is not None else cp.cuda.Device().id)
+    with device:
         x0, k0 = next(((x, k) for _, x, k in a_items + g_items if k == "torch"), first[1:])
         with _stream_of(cp, x0, k0):
             arrs, dtype = _wrap_boxes(cp, a_items + g_items)

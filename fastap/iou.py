@@ -330,11 +330,12 @@ def assign(anchors, gt, high=0.5, low=None, allow_low_quality_matches=False, rul
     elif len(anchors) != len(gt):
         raise InvalidAnnotationError("anchors and gt should be lists of the same length (one per image), "
                                      "got %d and %d" % (len(anchors), len(gt)))
-    res = [_assign_one(a if shared else _corner_boxes("anchors[%d]" % i, anchors[i], fmt),
-                       _corner_boxes("gt[%d]" % i, g, fmt), high, low, allow, ssd, num_threads)
-           for i, g in enumerate(gt)]
-    if shared:
-        n = a.shape[0]
-        return (np.stack([m for m, _ in res]) if res else np.empty((0, n), np.int64),
-                np.stack([v for _, v in res]) if res else np.empty((0, n)))
+    if shared:            # rows filled one image at a time: the batch's output, no stacked copy
+        matches, ious = np.empty((len(gt), a.shape[0]), np.int64), np.empty((len(gt), a.shape[0]))
+        for i, g in enumerate(gt):
+            matches[i], ious[i] = _assign_one(a, _corner_boxes("gt[%d]" % i, g, fmt), high, low, allow, ssd,
+                                              num_threads)
+        return matches, ious
+    res = [_assign_one(_corner_boxes("anchors[%d]" % i, anchors[i], fmt), _corner_boxes("gt[%d]" % i, g, fmt),
+                       high, low, allow, ssd, num_threads) for i, g in enumerate(gt)]
     return [m for m, _ in res], [v for _, v in res]
