@@ -28,7 +28,9 @@ the input dtype, fastap in float64), ``assign`` (Faster R-CNN's RPN rule: Matche
 matches are checked equal to fastap's in every child that computes them.
 
 Per row: the median time over --rounds x --repeat calls (the libraries interleaved, their
-order rotated each round; one untimed warm-up call when a call takes under a second), and
+order rotated each round; one untimed warm-up call when a call takes under a second), the
+median process CPU time of a call (all threads: the work done, less sensitive than the wall
+time to other jobs on a shared machine; fastap and torch use the same threads), and
 the peak memory: the child's resident-set high-water mark (Linux VmHWM, reset after the
 imports and the data) minus its resident set at that reset, so the calls' own peak, torch's
 allocations included; next to the bytes one call returns (its output).
@@ -235,16 +237,17 @@ def child(spec):
     call = make_call(spec["lib"], spec["op"], anchors, gts, spec["threads"])
     base = maxrss()
     peak = peak_meter()
-    times, res = [], None
+    times, cpu, res = [], [], None
     for i in range(spec["repeat"] + 1):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         res = call()
-        dt = time.perf_counter() - t0
+        dt, dc = time.perf_counter() - t0, time.process_time() - c0
         if i or dt >= 1.0 or spec["repeat"] == 1:     # the first, short call is a warm-up
             times.append(dt)
+            cpu.append(dc)
         if len(times) == spec["repeat"]:
             break
-    out = dict(spec, times=times, peak=peak(), baseline=base,
+    out = dict(spec, times=times, cpu=cpu, peak=peak(), baseline=base,
                output=output_bytes(spec["op"], anchors, gts, spec["dtype"], spec["lib"]))
     if spec["op"] in RULES:
         import fastap
@@ -302,6 +305,7 @@ def run_all(args):
                     r = dict(spec, error="timed out after %d s" % args.timeout)
                 if prev is not None and "times" in r:
                     r["times"] = prev["times"] + r["times"]
+                    r["cpu"] = prev["cpu"] + r["cpu"]
                     r["peak"] = max(prev["peak"], r["peak"])
                 results[key] = r
                 print("  %-6s %-5s %-8s %-7s %s" % (case, op, dtype, lib, _brief(r)), file=sys.stderr)
@@ -325,39 +329,41 @@ def _too_big(args, case, op, dtype, lib, results):
 
 def _brief(r):
     if "times" in r:
-        return "%.3f s, peak %.0f MB" % (statistics.median(r["times"]), r["peak"] / 2 ** 20)
+        return "%.3f s (cpu %.3f s), peak %.0f MB" % (statistics.median(r["times"]), statistics.median(r["cpu"]),
+                                                       r["peak"] / 2 ** 20)
     return r.get("error") or r.get("skipped")
 
 
 def table(args, results):
-    """Rows: case, op, dtype, lib, median ms, x fastap (the library's time over fastap's),
-    peak MB, output MB, note."""
+    """The rows: case, shape, op, dtype, library, median ms and its ratio to fastap's,
+    CPU ms and its ratio, peak MB, output MB, note."""
     rows = []
     for case, n, op, dtype in plan(args):
         fa = results.get((case, op, dtype, "fastap"), {})
         t_fa = statistics.median(fa["times"]) if "times" in fa else None
+        c_fa = statistics.median(fa["cpu"]) if "cpu" in fa else None
         for lib in args.libs:
             r = results.get((case, op, dtype, lib), {})
             shape = "16 x 100k x ~50" if case == "batch" else "%dk x %dk" % (n // 1000, n // 1000)
             if "times" not in r:
-                rows.append([case, shape, op, dtype, lib, "-", "-", "-", "-", r.get("error") or r.get("skipped")
-                             or "-"])
+                rows.append([case, shape, op, dtype, lib] + ["-"] * 6 + [r.get("error") or r.get("skipped") or "-"])
                 continue
-            t = statistics.median(r["times"])
+            t, c = statistics.median(r["times"]), statistics.median(r["cpu"])
             note = ""
             if "same_matches" in r:
                 note = "matches = fastap" if r["same_matches"] else "MATCHES DIFFER"
             rows.append([case, shape, op, dtype, lib, "%.1f" % (t * 1e3),
-                         "%.1fx" % (t / t_fa) if t_fa and lib != "fastap" else "-",
+                         "%.1fx" % (t / t_fa) if t_fa and lib != "fastap" else "-", "%.1f" % (c * 1e3),
+                         "%.1fx" % (c / c_fa) if c_fa and lib != "fastap" else "-",
                          "%.0f" % (r["peak"] / 2 ** 20), "%.0f" % (r["output"] / 2 ** 20), note])
-    return ["case", "shape", "op", "dtype", "library", "median ms", "time / fastap's", "peak MB",
-            "output MB", "note"], rows
+    return ["case", "shape", "op", "dtype", "library", "median ms", "time / fastap's", "cpu ms",
+            "cpu / fastap's", "peak MB", "output MB", "note"], rows
 
 
 def print_table(head, rows, markdown):
     if markdown:
         print("| " + " | ".join(head) + " |")
-        print("|" + "|".join(":---" if i < 5 or i == 9 else "---:" for i in range(len(head))) + "|")
+        print("|" + "|".join(":---" if i < 5 or i == len(head) - 1 else "---:" for i in range(len(head))) + "|")
         for r in rows:
             print("| " + " | ".join(r) + " |")
         return

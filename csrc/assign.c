@@ -11,8 +11,9 @@
  * Pass 2 (fa_assign_ties), per chunk again: whether an anchor reaches some ground truth's
  * highest IoU (torchvision's Matcher.set_low_quality_matches_, ties included). Only the
  * anchors between the chunk's first and last anchor reaching that maximum can, and only
- * in a chunk whose own maximum is the overall one: pass 2 visits those pairs alone
- * (usually one anchor per ground truth), not the chunk x g pairs.
+ * in a chunk whose own maximum is the overall one; pass 1 counts them per chunk, so pass 2
+ * marks the first and the last without an IoU and scans between them only for three or
+ * more (usually there is one, or a symmetric pair), not the chunk x g pairs.
  */
 #include "fastap.h"
 #include "iou_pair.h"
@@ -36,7 +37,7 @@ static inline void fa_anchor_rec(const double *anchors, int64_t i, double *r)
 
 void fa_assign_best(const double *anchors, int64_t i0, int64_t i1, const double *gt_rec, int64_t g,
                     double *best_iou, int64_t *best_gt, double *gt_max, int64_t *gt_arg,
-                    int64_t *gt_last)
+                    int64_t *gt_last, int64_t *gt_count)
 {
     double r[FA_IOU_REC];
     for (int64_t i = i0; i < i1; i++) {
@@ -47,8 +48,9 @@ void fa_assign_best(const double *anchors, int64_t i0, int64_t i1, const double 
             double v = fa_iou_family_pair(r, gt_rec + FA_IOU_REC * k, FA_IOU_KIND_IOU, 0.0);
             if (v > best) { best = v; arg = k; }
             if (v >= gt_max[k]) {
-                if (v > gt_max[k]) { gt_max[k] = v; gt_arg[k] = i; }
+                if (v > gt_max[k]) { gt_max[k] = v; gt_arg[k] = i; gt_count[k] = 0; }
                 gt_last[k] = i;
+                gt_count[k]++;
             }
         }
         best_iou[i] = g ? best : 0.0;
@@ -58,11 +60,14 @@ void fa_assign_best(const double *anchors, int64_t i0, int64_t i1, const double 
 
 void fa_assign_ties(const double *anchors, const double *gt_rec, int64_t g, const double *gt_max,
                     const double *chunk_max, const int64_t *chunk_arg, const int64_t *chunk_last,
-                    uint8_t *hit)
+                    const int64_t *chunk_count, uint8_t *hit)
 {
     double r[FA_IOU_REC];
     for (int64_t k = 0; k < g; k++) {
         if (chunk_max[k] != gt_max[k] || chunk_arg[k] < 0) continue;
+        hit[chunk_arg[k]] = 1;              /* the first and the last reach it: no IoU needed */
+        hit[chunk_last[k]] = 1;
+        if (chunk_count[k] <= 2) continue;  /* (usually: one anchor, or a symmetric pair) */
         const double *q = gt_rec + FA_IOU_REC * k;
         for (int64_t i = chunk_arg[k]; i <= chunk_last[k]; i++) {
             if (hit[i]) continue;

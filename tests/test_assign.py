@@ -176,3 +176,14 @@ def test_low_quality_ties_across_thread_chunks():
                 assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1]), (g, nt)
             m = want[0].reshape(40, -1)
             assert (m == m[0]).all() and (m >= 0).any()
+
+
+def test_low_quality_two_tied_anchors():
+    """A ground truth whose highest IoU is reached by exactly two anchors (a symmetric pair,
+    apart in anchor order): both get their best match back, as torchvision's rule says."""
+    anchors = np.array([[0, 0, 20, 10], [100, 100, 110, 110], [50, 50, 60, 60], [10, 0, 30, 10]], float)
+    gt = np.array([[10, 0, 20, 10], [100, 100, 111, 110]], float)
+    for nt in (1, 2):
+        m, iou = fastap.assign(anchors, gt, high=0.7, low=0.3, allow_low_quality_matches=True, num_threads=nt)
+        assert m.tolist() == [0, 1, -1, 0] and iou.tolist() == [0.5, 100 / 110, 0.0, 0.5]
+        assert np.array_equal(m, reference.assign(anchors, gt, 0.7, 0.3, True)[0])
