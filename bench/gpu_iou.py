@@ -2,7 +2,7 @@
 CuPy broadcasting expression and fastap's CPU path, for n = m boxes.
 
     python -m bench.gpu_iou [--sizes 1000,10000,30000] [--dtype float32|float64]
-                            [--dense] [--repeat 5] [--cpu-30k] [--markdown]
+                            [--dense] [--repeat 5] [--cpu-30k] [--markdown] [--assign]
 
 Each row: median time of --repeat calls after one warm-up (the device synchronized
 around each call), the bytes of the n x m result written per second, and on a GPU that
@@ -14,6 +14,12 @@ bitwise) where the CPU ran.
 
 Without a CUDA device (or without CuPy) only the CPU rows run (1k and 10k; 30k only with
 --cpu-30k: its float64 result takes 7.2 GB), and the script says so and exits 0.
+
+--assign adds ``fastap.assign`` on the device (Matcher(0.7, 0.3, allow_low_quality_matches=
+True) and SSDMatcher(0.5)): a batch of 16 images with 100k shared anchors and ragged ground
+truth (10 to 90 per image, ``bench.iou_scale``'s data) and 30k x 30k, against torchvision's
+per-image ``Matcher(box_iou(gt, anchors))`` on the device where torchvision imports with
+CUDA, and fastap's CPU path; the matches are checked equal to the CPU path's.
 """
 import argparse
 import statistics
@@ -80,6 +86,7 @@ def main(argv=None):
     ap.add_argument("--cpu-30k", action="store_true", help="also time the CPU path above 10k boxes")
     ap.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
     ap.add_argument("--markdown", action="store_true", help="print a markdown table")
+    ap.add_argument("--assign", action="store_true", help="also fastap.assign on the device (see above)")
     args = ap.parse_args(argv)
 
     import fastap
@@ -166,6 +173,14 @@ def main(argv=None):
             row(n, "CuPy broadcasting", args.dtype, None, "out of memory")
         cp.get_default_memory_pool().free_all_blocks()
 
+    _print_rows(rows, args.markdown)
+    if args.assign and gpu:
+        assign_rows(cp, tv is not None, args)
+    return 0
+
+
+def _print_rows(rows, markdown):
+    """The table of the box_iou rows (markdown or plain)."""
     tv_time = {r["n"]: r["t"] for r in rows if r["impl"] == "torchvision.ops.box_iou" and r["t"]}
     head = ["n = m", "implementation", "result dtype", "time ms", "GB/s written", "% of peak",
             "x torchvision", "note"]
@@ -177,7 +192,7 @@ def main(argv=None):
                       "%.0f%%" % (100 * r["peak"]) if r["peak"] else "-",
                       "%.1fx" % (tv_time[r["n"]] / r["t"]) if (r["t"] and r["n"] in tv_time) else "-",
                       r["note"]])
-    if args.markdown:
+    if markdown:
         print("| " + " | ".join(head) + " |")
         print("|" + "|".join(":---" if i < 3 or i == 7 else "---:" for i in range(len(head))) + "|")
         for ln in lines:
@@ -187,7 +202,62 @@ def main(argv=None):
         print("  ".join(h.ljust(w) for h, w in zip(head, widths)))
         for ln in lines:
             print("  ".join(c.ljust(w) for c, w in zip(ln, widths)))
-    return 0
+
+
+def assign_rows(cp, with_torchvision, args):
+    """fastap.assign on the device against torchvision's per-image Matcher on the device
+    and fastap's CPU path: the batch case (16 x 100k anchors x ragged gt) and 30k x 30k."""
+    import fastap
+    from bench.iou_scale import RULES, case_data
+    sync = cp.cuda.Device().synchronize
+    print("\nfastap.assign on the device (%s boxes); median of %d" % (args.dtype, args.repeat))
+    print("%-7s %-16s %-28s %10s  %s" % ("rule", "case", "implementation", "time ms", "note"))
+    for case, n in (("batch", 100000), ("square", 30000)):
+        anchors, gts = case_data(case, n, args.dtype)
+        da, dg = cp.asarray(anchors), [cp.asarray(g) for g in gts]
+        label = "16 x 100k x ~50" if case == "batch" else "30k x 30k"
+        for op, (high, low, allow) in RULES.items():
+            kw = dict(low=None if op == "ssd" else low, allow_low_quality_matches=allow,
+                      rule="ssd" if op == "ssd" else "matcher")
+            res = {}
+
+            def run():
+                res["m"] = fastap.assign(da, dg, high, **kw)[0]
+            t = _median_time(run, sync, args.repeat)
+            t_cpu = _median_time(lambda: fastap.assign(anchors, gts, high, num_threads=args.threads, **kw),
+                                 lambda: None, 1)
+            want = fastap.assign(anchors, gts, high, **kw)[0]
+            same = np.array_equal(cp.asnumpy(res["m"]), want)
+            print("%-7s %-16s %-28s %10.3f  %s" % (op, label, "fastap CUDA", t * 1e3,
+                                                   "matches = CPU" if same else "MATCHES DIFFER FROM CPU"))
+            print("%-7s %-16s %-28s %10.3f" % (op, label, "fastap CPU", t_cpu * 1e3))
+            if with_torchvision:
+                _torchvision_assign_row(anchors, gts, op, high, low, allow, label, args, want)
+
+
+def _torchvision_assign_row(anchors, gts, op, high, low, allow, label, args, want):
+    import torch
+    from torchvision.ops import box_iou
+    from bench.iou_scale import torch_matcher
+    ta = torch.as_tensor(anchors, device="cuda")
+    tg = [torch.as_tensor(g, device="cuda") for g in gts]
+    m = torch_matcher(torch, high, low, allow, op == "ssd")
+    res = {}
+
+    def run():
+        res["m"] = [m(box_iou(g, ta)) for g in tg]
+    try:
+        t = _median_time(run, torch.cuda.synchronize, args.repeat)
+    except Exception as e:
+        if not _is_oom(e):
+            raise
+        print("%-7s %-16s %-28s %10s  out of memory" % (op, label, "torchvision Matcher (CUDA)", "-"))
+        return
+    same = all(np.array_equal(x.cpu().numpy(), w) for x, w in zip(res["m"], want))
+    print("%-7s %-16s %-28s %10.3f  %s" % (op, label, "torchvision Matcher (CUDA)", t * 1e3,
+                                           "matches = fastap" if same else "matches differ from fastap"))
+    del res
+    torch.cuda.empty_cache()
 
 
 if __name__ == "__main__":

@@ -77,14 +77,20 @@ void fa_iou_records(const double *boxes, int64_t n, double *rec);
 
 /* Anchors i0..i1-1 of anchors [.][4] (corners) against g ground truths (records):
  * best_iou[i] / best_gt[i]: the highest IoU and the first (lowest) gt index reaching it
- * (-1 and 0.0 when g == 0); gt_max[k] / gt_arg[k]: raised where an anchor beats them
- * strictly (the caller initialises them to -1; the first anchor wins ties). */
+ * (-1 and 0.0 when g == 0); gt_max[k] / gt_arg[k] / gt_last[k] / gt_count[k]: gt k's
+ * highest IoU over these anchors, the first anchor reaching it, the last, and how many
+ * (the caller initialises gt_max to -1 and gt_count to 0). */
 void fa_assign_best(const double *anchors, int64_t i0, int64_t i1, const double *gt_rec, int64_t g,
-                    double *best_iou, int64_t *best_gt, double *gt_max, int64_t *gt_arg);
+                    double *best_iou, int64_t *best_gt, double *gt_max, int64_t *gt_arg,
+                    int64_t *gt_last, int64_t *gt_count);
 
-/* hit[i] = 1 when anchor i's IoU with some gt k equals gt_max[k], else 0 (i0 <= i < i1). */
-void fa_assign_ties(const double *anchors, int64_t i0, int64_t i1, const double *gt_rec, int64_t g,
-                    const double *gt_max, uint8_t *hit);
+/* One chunk's ties: for each gt k whose chunk maximum chunk_max[k] (fa_assign_best's
+ * gt_max for the chunk) equals the overall gt_max[k], hit[i] = 1 for the anchors i of
+ * chunk_arg[k] .. chunk_last[k] whose IoU with k equals gt_max[k] (chunk_count[k] of them);
+ * other hit[] entries are left as they are (the caller zeroes hit). */
+void fa_assign_ties(const double *anchors, const double *gt_rec, int64_t g, const double *gt_max,
+                    const double *chunk_max, const int64_t *chunk_arg, const int64_t *chunk_last,
+                    const int64_t *chunk_count, uint8_t *hit);
 
 /* ------------------------------------------------------------------------------------
  * group.c -- grouping into (major, minor) runs

@@ -76,11 +76,18 @@ FA_HD double fa_iou_xyxy_pair(const double *a, double area_a, const double *b,
 #define FA_IOU_KIND_CIOU 3
 #define FA_IOU_REC 8
 
+/* r[0..3]: corners, set by the caller; fills r[4], the area: all that kind IOU reads (the
+ * assignment kernels use this, and no atan). */
+FA_HD void fa_iou_rec_area(double *r)
+{
+    r[4] = (r[2] - r[0]) * (r[3] - r[1]);
+}
+
 /* r[0..3]: corners, set by the caller; fills r[4..7]. */
 FA_HD void fa_iou_rec_finish(double *r)
 {
     double w = r[2] - r[0], h = r[3] - r[1];
-    r[4] = w * h;
+    fa_iou_rec_area(r);
     r[5] = (r[0] + r[2]) / 2;
     r[6] = (r[1] + r[3]) / 2;
     r[7] = h > 0 ? FA_ATAN(w / h) : (w > 0 ? 1.5707963267948966 : -1.0);

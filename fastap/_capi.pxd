@@ -34,9 +34,11 @@ cdef extern from "fastap.h" nogil:
     # ---- assign.c ---------------------------------------------------------------------
     void fa_iou_records(const double *boxes, int64_t n, double *rec)
     void fa_assign_best(const double *anchors, int64_t i0, int64_t i1, const double *gt_rec, int64_t g,
-                        double *best_iou, int64_t *best_gt, double *gt_max, int64_t *gt_arg)
-    void fa_assign_ties(const double *anchors, int64_t i0, int64_t i1, const double *gt_rec, int64_t g,
-                        const double *gt_max, uint8_t *hit)
+                        double *best_iou, int64_t *best_gt, double *gt_max, int64_t *gt_arg,
+                        int64_t *gt_last, int64_t *gt_count)
+    void fa_assign_ties(const double *anchors, const double *gt_rec, int64_t g, const double *gt_max,
+                        const double *chunk_max, const int64_t *chunk_arg, const int64_t *chunk_last,
+                        const int64_t *chunk_count, uint8_t *hit)
 
     # ---- group.c ----------------------------------------------------------------------
     int fa_group(int64_t n, const int32_t *major, int32_t n_major, const int32_t *minor,

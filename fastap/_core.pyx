@@ -313,7 +313,9 @@ def assign_passes(anchors, gt, bint ties=False, num_threads=None):
     [n, 4] and gt [g, 4]: returns (best_iou float64 [n], best_gt int64 [n] (-1 when g ==
     0), gt_max float64 [g], gt_arg int64 [g], hit uint8 [n] or None). gt_max[k] is gt k's
     highest IoU over the anchors, gt_arg[k] the first anchor reaching it; hit[i] (ties=True)
-    whether anchor i reaches some gt's highest IoU. Anchors are split across threads."""
+    whether anchor i reaches some gt's highest IoU. Anchors are split across threads in
+    chunks; pass 2 visits, per chunk and gt, only the anchors between the chunk's first and
+    last reaching the gt's highest IoU, and only when there are more than two."""
     anchors = _check("anchors", anchors, np.float64, 2, 4)
     gt = _check("gt", gt, np.float64, 2, 4)
     cdef int64_t n = anchors.shape[0], g = gt.shape[0]
@@ -327,6 +329,8 @@ def assign_passes(anchors, gt, bint ties=False, num_threads=None):
     best_gt = np.full(n, -1, dtype=np.int64)
     gmax = np.full((nchunks, g), -1.0, dtype=np.float64)
     garg = np.full((nchunks, g), -1, dtype=np.int64)
+    glast = np.full((nchunks, g), -1, dtype=np.int64)
+    gcount = np.zeros((nchunks, g), dtype=np.int64)
     hit = np.zeros(n, dtype=np.uint8) if ties else None
     if n == 0 or g == 0:
         return best_iou, best_gt, np.full(g, -1.0), np.full(g, -1, dtype=np.int64), hit
@@ -337,6 +341,8 @@ def assign_passes(anchors, gt, bint ties=False, num_threads=None):
     cdef int64_t[::1] bgv = best_gt
     cdef double[:, ::1] gmv = gmax
     cdef int64_t[:, ::1] gav = garg
+    cdef int64_t[:, ::1] glv = glast
+    cdef int64_t[:, ::1] gcv = gcount
     cdef uint8_t[::1] hv
     fa_iou_records(&gv[0, 0], g, &rv[0, 0])
     with nogil:
@@ -346,7 +352,8 @@ def assign_passes(anchors, gt, bint ties=False, num_threads=None):
             if r1 > n:
                 r1 = n
             if r0 < r1:
-                fa_assign_best(&av[0, 0], r0, r1, &rv[0, 0], g, &biv[0], &bgv[0], &gmv[c, 0], &gav[c, 0])
+                fa_assign_best(&av[0, 0], r0, r1, &rv[0, 0], g, &biv[0], &bgv[0], &gmv[c, 0], &gav[c, 0],
+                               &glv[c, 0], &gcv[c, 0])
     gt_max = gmax.max(axis=0)
     first = np.argmax(gmax == gt_max[None, :], axis=0)       # chunks in anchor order: the first anchor
     gt_arg = garg[first, np.arange(g)]
@@ -355,12 +362,8 @@ def assign_passes(anchors, gt, bint ties=False, num_threads=None):
         hv = hit
         with nogil:
             for c in prange(nchunks, num_threads=nt, schedule="static"):
-                r0 = c * chunk
-                r1 = r0 + chunk
-                if r1 > n:
-                    r1 = n
-                if r0 < r1:
-                    fa_assign_ties(&av[0, 0], r0, r1, &rv[0, 0], g, &gxv[0], &hv[0])
+                fa_assign_ties(&av[0, 0], &rv[0, 0], g, &gxv[0], &gmv[c, 0], &gav[c, 0], &glv[c, 0], &gcv[c, 0],
+                               &hv[0])
     return best_iou, best_gt, gt_max, gt_arg, hit
 
 

@@ -14,6 +14,8 @@ otherwise.
 
 Most callers use ``fastap.box_iou``, which comes here when the boxes are CUDA arrays.
 ``iter_box_iou`` yields the matrix in row blocks for matrices larger than device memory.
+``assign`` is ``fastap.assign`` (torchvision's Matcher / SSDMatcher) on CUDA arrays, with
+the kernels of the same file: its matches and IoUs equal the CPU path's.
 """
 from __future__ import annotations
 
@@ -24,7 +26,8 @@ import numpy as np
 
 from .errors import DeviceError, FastapError, InvalidAnnotationError, InvalidOptionError, InvalidTypeError
 
-__all__ = ["box_iou", "iter_box_iou", "is_available", "is_cuda_array", "check_family_options"]
+__all__ = ["box_iou", "iter_box_iou", "assign", "is_available", "is_cuda_array", "check_family_options",
+           "check_assign_options"]
 
 # DLPack device types: kDLCUDA, kDLCUDAManaged are device memory; kDLCPU, kDLCUDAHost
 # (pinned) are host memory; kDLROCM is AMD's.
@@ -62,7 +65,8 @@ _SOURCE = None
 
 def kernel_source():
     """The kernel's CUDA source with iou_pair.h inlined (what NVRTC compiles), and its
-    tile constants {"FA_CU_BX": 32, ...} read from the source's #defines."""
+    tile constants {"FA_CU_BX": 32, ..., "FA_CA_THREADS": 256, ...} read from the source's
+    #defines."""
     global _SOURCE
     if _SOURCE is None:
         cu, h = _source_paths()
@@ -76,7 +80,7 @@ def kernel_source():
         # inlined rather than found with -I: CuPy's cache key is the source text, so an
         # edit of the formula must change the source it hashes
         text = text.replace(line, header)
-        consts = {k: int(v) for k, v in re.findall(r"#define (FA_CU_(?:BX|BY|TILE_M|TILE_N|ALIGNED_BLOCK)) (\d+)", text)}
+        consts = {k: int(v) for k, v in re.findall(r"#define (FA_C[UA]_(?:BX|BY|TILE_M|TILE_N|ALIGNED_BLOCK|THREADS|GTS|CHUNK)) (\d+)", text)}
         _SOURCE = (text, consts)
     return _SOURCE
 
@@ -291,6 +295,19 @@ def _wrap(cp, name, x, kind, dtype=None, boxes=True):
     return cp.ascontiguousarray(arr)
 
 
+def _stream_of(cp, a, ka):
+    """PyTorch's current stream for tensors (so the result is ordered with the caller's
+    work), CuPy's current stream otherwise."""
+    if ka == "torch":
+        import torch
+        s = torch.cuda.current_stream(a.device)
+        from_external = getattr(cp.cuda.Stream, "from_external", None)
+        if from_external is not None and hasattr(s, "__cuda_stream__"):
+            return from_external(s)
+        return cp.cuda.ExternalStream(s.cuda_stream, a.device.index)
+    return cp.cuda.get_current_stream()
+
+
 def _validate_boxes(cp, boxes, fmt):
     """The CPU path's checks on the device, for {"a": A, "b": B}: finite coordinates, no
     negative width or height. One scalar read back when all is well."""
@@ -368,17 +385,7 @@ class _Job:
         self.n, self.m = A.shape[0], B.shape[0]
 
     def _stream(self, a, ka):
-        """PyTorch's current stream for tensors (so the result is ordered with the caller's
-        work), CuPy's current stream otherwise."""
-        cp = self.cp
-        if ka == "torch":
-            import torch
-            s = torch.cuda.current_stream(a.device)
-            from_external = getattr(cp.cuda.Stream, "from_external", None)
-            if from_external is not None and hasattr(s, "__cuda_stream__"):
-                return from_external(s)
-            return cp.cuda.ExternalStream(s.cuda_stream, a.device.index)
-        return cp.cuda.get_current_stream()
+        return _stream_of(self.cp, a, ka)
 
     @property
     def shape(self):
@@ -588,3 +595,238 @@ def iter_box_iou(a, b, fmt="xyxy", iscrowd=None, block_rows=None, *, kind="iou",
     kind, eps: the IoU family, as ``box_iou``."""
     job = _Job(a, b, fmt, iscrowd, None, kind, False, eps)
     return _iter_job(job, block_rows)
+
+
+# ---- assignment (fastap.assign on CUDA arrays) -------------------------------------------
+
+# fa_assign_final's modes
+ASSIGN_MODES = {"matcher": 0, "low_quality": 1, "ssd": 2}
+
+
+def check_assign_options(high, low, allow_low_quality_matches, rule):
+    """The checks of fastap.assign's options (CPU and GPU paths). Returns (high, low,
+    mode), mode a key of ASSIGN_MODES."""
+    if rule not in ("matcher", "ssd"):
+        raise InvalidOptionError("rule should be 'matcher' or 'ssd', got %r" % (rule,))
+    try:
+        high_f = float(high)
+        low_f = high_f if low is None else float(low)
+    except (TypeError, ValueError):
+        raise InvalidTypeError("high and low should be numbers, got %r and %r" % (high, low))
+    if not (np.isfinite(high_f) and np.isfinite(low_f) and low_f <= high_f):
+        raise InvalidOptionError("low should be <= high (both finite), got low=%r, high=%r" % (low_f, high_f))
+    if rule == "ssd":
+        if low_f != high_f or allow_low_quality_matches:
+            raise InvalidOptionError("rule='ssd' is SSDMatcher(high): one threshold, no "
+                                     "allow_low_quality_matches")
+        return high_f, low_f, "ssd"
+    return high_f, low_f, "low_quality" if allow_low_quality_matches else "matcher"
+
+
+def _assign_inputs(anchors, gt):
+    """[(name, array, kind)] of the anchors and of the gt, and whether the anchors are
+    shared by the images (one array) and whether gt is a batch (a list)."""
+    batch = isinstance(gt, (list, tuple))
+    shared = not isinstance(anchors, (list, tuple))
+    if not batch and not shared:
+        raise InvalidAnnotationError("anchors is a list (one array per image): gt should be a list of "
+                                     "the same length too")
+    if batch and not shared and len(anchors) != len(gt):
+        raise InvalidAnnotationError("anchors and gt should be lists of the same length (one per image), "
+                                     "got %d and %d" % (len(anchors), len(gt)))
+    a = [("anchors", anchors)] if shared else [("anchors[%d]" % i, x) for i, x in enumerate(anchors)]
+    g = [("gt[%d]" % i, x) for i, x in enumerate(gt)] if batch else [("gt", gt)]
+    a = [(nm, x, _kind(x)) for nm, x in a]
+    g = [(nm, x, _kind(x)) for nm, x in g]
+    host = [(nm, x) for nm, x, k in a + g if k is None]
+    if host:
+        nm, x = host[0]
+        raise DeviceError("assign got CUDA arrays, but %s is a host array (%s): put all the boxes on "
+                          "one device (cupy.asarray / .cuda()) or all on the host (cupy.asnumpy / .cpu())"
+                          % (nm, type(x).__name__))
+    devs = {nm: _device_hint(x, k) for nm, x, k in a + g}
+    known = {nm: d for nm, d in devs.items() if d is not None}
+    if len(set(known.values())) > 1:
+        raise DeviceError("assign's boxes are on different CUDA devices (%s): move them to one device"
+                          % ", ".join("%s: %d" % kv for kv in known.items()))
+    return a, g, shared, batch, next(iter(known.values())) if known else None
+
+
+def _wrap_boxes(cp, items):
+    """The arrays of items as C-contiguous (n, 4) CuPy arrays of one dtype: float32 when all
+    are float32 or narrower floats, else float64 (box_iou's rule)."""
+    names = []
+    for nm, x, k in items:
+        meta = _meta(x, k)
+        if meta is None:                    # DLPack only: the dtype is known once wrapped
+            arr = _wrap(cp, nm, x, k)
+            meta = (tuple(arr.shape), arr.dtype.name)
+        _check_meta(nm, *meta)
+        names.append(meta[1])
+    dtype = "float32" if all(d in _FLOAT32_LIKE for d in names) else "float64"
+    out = []
+    for nm, x, k in items:
+        arr = _wrap(cp, nm, x, k, dtype)
+        out.append(arr.reshape(0, 4) if arr.ndim == 1 else arr)
+    return out, dtype
+
+
+def _check_assign_boxes(cp, groups, fmt):
+    """The CPU path's checks on the device for [(names, arrays)]: finite coordinates, no
+    negative width or height; one scalar read back when all is well."""
+    flags = []
+    for names, arrs in groups:
+        for nm, x in zip(names, arrs):
+            if x.shape[0]:
+                nonfinite = ~cp.isfinite(x).all(axis=1)
+                if fmt == "xyxy":
+                    negative = (x[:, 2] < x[:, 0]) | (x[:, 3] < x[:, 1])
+                else:
+                    negative = (x[:, 2] < 0) | (x[:, 3] < 0)
+                flags.append((nm, x, nonfinite, nonfinite | negative))
+    if not flags or not bool(sum(bad.any() for _, _, _, bad in flags)):
+        return
+    for nm, x, nonfinite, bad in flags:
+        if bool(bad.any()):
+            i = int(cp.flatnonzero(bad)[0])
+            box = cp.asnumpy(x[i]).tolist()
+            if bool(nonfinite[i]):
+                raise InvalidAnnotationError("%s box %d is not finite: %r" % (nm, i, box))
+            raise InvalidAnnotationError("%s: boxes with negative width or height (fmt=%r): box %d is %r"
+                                         % (nm, fmt, i, box))
+
+
+def assign_plan(n_images, n_max, g_max, consts, max_grid=None):
+    """The launches of one assignment: (image ranges [(b0, b1)], chunk ranges [(c0, c1)],
+    number of anchor chunks of fa_assign_cols), each range within CUDA's grid limit of
+    65535 (grid.y / grid.z)."""
+    max_grid = MAX_GRID_Y if max_grid is None else max_grid
+    nchunks = -(-n_max // consts["FA_CA_CHUNK"])
+    images = [(b0, min(n_images, b0 + max_grid)) for b0 in range(0, n_images, max_grid)]
+    chunks = [(c0, min(nchunks, c0 + max_grid)) for c0 in range(0, nchunks, max_grid)]
+    return images, chunks, nchunks
+
+
+def launch_assign(cp, dtype, fmt, boxes, counts, mode, high, low, out, max_grid=None):
+    """Runs the assignment kernels of box_iou.cu. boxes: (anchors, a_off or None for shared
+    anchors, n_shared or -1, gt, g_off) on the device, as `fmt`; counts: (anchors per image, gt per
+    image) on the host; out: (matches int64, iou) flat device arrays, written."""
+    A, a_off, n_shared, G, g_off = boxes
+    n_counts, g_counts = counts
+    consts = kernel_source()[1]
+    suffix = "f32" if dtype == "float32" else "f64"
+    n_rows, n_gt = out[0].shape[0], G.shape[0]
+    n_max = max(n_counts) if len(n_counts) else 0
+    g_max = max(g_counts) if len(g_counts) else 0
+    images, chunks, nchunks = assign_plan(len(g_counts), n_max, g_max, consts, max_grid)
+    if n_rows == 0:
+        return
+    best, best_gt = cp.empty(n_rows, dtype=cp.float64), cp.empty(n_rows, dtype=cp.int64)
+    a_off = cp.zeros(1, dtype=cp.int64) if a_off is None else a_off
+    common = (A, a_off, np.int64(n_shared), G, g_off, np.int32(_LAYOUTS[fmt]))
+    th, gts = consts["FA_CA_THREADS"], consts["FA_CA_GTS"]
+    rows = -(-n_max // th)
+    for b0, b1 in images:
+        _kernel(cp, "fa_assign_rows_" + suffix)((rows, b1 - b0, 1), (th, 1, 1),
+                                                common + (np.int64(b0), best, best_gt))
+    gt_max, gt_arg = cp.zeros(1, dtype=cp.float64), cp.zeros(1, dtype=cp.int64)
+    if ASSIGN_MODES[mode] and n_gt:
+        part_val = cp.empty((nchunks, n_gt), dtype=cp.float64)
+        part_arg = cp.empty((nchunks, n_gt), dtype=cp.int64)
+        for b0, b1 in images:
+            for c0, c1 in chunks:
+                _kernel(cp, "fa_assign_cols_" + suffix)(
+                    (-(-g_max // gts), c1 - c0, b1 - b0), (gts, 1, 1),
+                    common + (np.int64(b0), np.int64(c0), np.int64(n_gt), part_val, part_arg))
+        gt_max, gt_arg = cp.empty(n_gt, dtype=cp.float64), cp.empty(n_gt, dtype=cp.int64)
+        _kernel(cp, "fa_assign_reduce")((-(-n_gt // th), 1, 1), (th, 1, 1),
+                                        (part_val, part_arg, np.int64(nchunks), np.int64(n_gt), gt_max, gt_arg))
+    for b0, b1 in images:
+        _kernel(cp, "fa_assign_final_" + suffix)(
+            (rows, b1 - b0, 1), (th, 1, 1),
+            common + (np.int64(b0), best, best_gt, gt_max, gt_arg, np.int32(ASSIGN_MODES[mode]),
+                      np.float64(high), np.float64(low), out[0], out[1]))
+
+
+def _offsets(cp, counts):
+    return cp.asarray(np.concatenate([[0], np.cumsum(counts, dtype=np.int64)]).astype(np.int64))
+
+
+def _assign_outputs(cp, torch_out, device, n_rows, dtype):
+    """(matches int64, iou) flat result arrays of the caller's kind, and their CuPy views."""
+    if torch_out:
+        import torch
+        dev = "cuda:%d" % device
+        m = torch.empty(n_rows, dtype=torch.int64, device=dev)
+        v = torch.empty(n_rows, dtype=getattr(torch, dtype), device=dev)
+        return (m, v), (cp.asarray(m), cp.asarray(v))
+    m, v = cp.empty(n_rows, dtype=cp.int64), cp.empty(n_rows, dtype=dtype)
+    return (m, v), (m, v)
+
+
+def assign(anchors, gt, high=0.5, low=None, allow_low_quality_matches=False, rule="matcher", fmt="xyxy"):
+    """``fastap.assign`` on CUDA arrays: torchvision's ``Matcher`` / ``SSDMatcher`` on the
+    GPU, without the IoU matrix.
+
+    Parameters
+    ----------
+    anchors : CUDA array (n, 4), or a list of them (one per image)
+    gt : CUDA array (g, 4), or a list of them (one per image, ragged g)
+        CuPy arrays, PyTorch CUDA tensors, ``__cuda_array_interface__`` or DLPack, all on
+        one device. high, low, allow_low_quality_matches, rule, fmt: as ``fastap.assign``.
+
+    Returns
+    -------
+    (matches, iou) as ``fastap.assign`` (one image: (n,); a list of gt with shared anchors:
+    (B, n); per-image anchors: lists), CUDA arrays of the caller's kind (torch if any input
+    is a tensor, else CuPy) on the boxes' device, computed on the current stream (PyTorch's
+    for tensors). matches: int64, equal to the CPU path's. iou: float64, equal to the CPU
+    path's bit for bit; float32 when every box array is float32 (or narrower), the CPU's
+    float64 value rounded once. The IoU, the thresholds and the ties are the CPU's: the same
+    per-pair formula (iou_pair.h, in double), every maximum a fixed-order scan (no atomics):
+    an anchor's best ground truth is the lowest index among equal IoUs, a ground truth's
+    best anchor the lowest anchor index, an anchor forced by several ground truths (SSD)
+    goes to the highest ground-truth index.
+    """
+    high, low, mode = check_assign_options(high, low, allow_low_quality_matches, rule)
+    if fmt not in _FORMATS:
+        raise InvalidOptionError("fmt should be 'xyxy', 'xywh' or 'cxcywh', got %r" % (fmt,))
+    a_items, g_items, shared, batch, dev = _assign_inputs(anchors, gt)
+    first = (a_items + g_items)[0]
+    cp = _import_cupy(first[1], first[2])
+    torch_out = any(k == "torch" for _, _, k in a_items + g_items)
+    device = cp.cuda.Device(dev if dev is not None else cp.cuda.Device().id)
+    with device:
+        x0, k0 = next(((x, k) for _, x, k in a_items + g_items if k == "torch"), first[1:])
+        with _stream_of(cp, x0, k0):
+            arrs, dtype = _wrap_boxes(cp, a_items + g_items)
+            a_arrs, g_arrs = arrs[:len(a_items)], arrs[len(a_items):]
+            for (nm, _, _), x in zip(a_items + g_items, arrs):
+                if x.device.id != device.id:
+                    raise DeviceError("assign: %s is on CUDA device %d, the other boxes on %d"
+                                      % (nm, x.device.id, device.id))
+            _check_assign_boxes(cp, [([nm for nm, _, _ in a_items], a_arrs), ([nm for nm, _, _ in g_items], g_arrs)],
+                                fmt)
+            g_counts = [x.shape[0] for x in g_arrs]
+            n_counts = [a_arrs[0].shape[0]] * len(g_arrs) if shared else [x.shape[0] for x in a_arrs]
+            A = a_arrs[0] if shared else _concat(cp, a_arrs, dtype)
+            G = _concat(cp, g_arrs, dtype)
+            boxes = (A, None if shared else _offsets(cp, n_counts), A.shape[0] if shared else -1, G,
+                     _offsets(cp, g_counts))
+            n_rows = int(sum(n_counts))
+            res, views = _assign_outputs(cp, torch_out, device.id, n_rows, dtype)
+            launch_assign(cp, dtype, fmt, boxes, (n_counts, g_counts), mode, high, low, views)
+    if not batch:
+        return res
+    if shared:
+        return tuple(x.reshape(len(g_counts), A.shape[0]) for x in res)
+    ends = np.cumsum(n_counts, dtype=np.int64)
+    return tuple([x[e - c:e] for c, e in zip(n_counts, ends)] for x in res)
+
+
+def _concat(cp, arrs, dtype):
+    if len(arrs) == 1:
+        return arrs[0]
+    if not arrs:
+        return cp.zeros((0, 4), dtype=dtype)
+    return cp.ascontiguousarray(cp.concatenate(arrs, axis=0))

@@ -232,9 +232,6 @@ def _corner_boxes(name, x, fmt):
     """Finite float64 corner boxes from `fmt`, checked (negative extents refused)."""
     if fmt not in ("xyxy", "xywh", "cxcywh"):
         raise InvalidOptionError("fmt should be 'xyxy', 'xywh' or 'cxcywh', got %r" % (fmt,))
-    if cuda.is_cuda_array(x):
-        raise DeviceError("%s is a CUDA array: fastap.assign runs on the CPU for now; move the boxes "
-                          "to the host (.cpu() / cupy.asnumpy)" % name)
     a = _as_boxes(name, x)
     if fmt != "xyxy" and (a[:, 2:] < 0).any():
         raise InvalidAnnotationError("%s: boxes with negative width or height (fmt=%r)" % (name, fmt))
@@ -242,6 +239,12 @@ def _corner_boxes(name, x, fmt):
     if (a[:, 2:] < a[:, :2]).any():
         raise InvalidAnnotationError("%s: boxes with negative width or height (fmt=%r)" % (name, fmt))
     return np.ascontiguousarray(a)
+
+
+def _any_cuda(x):
+    if isinstance(x, (list, tuple)):
+        return any(cuda.is_cuda_array(v) for v in x)
+    return cuda.is_cuda_array(x)
 
 
 def _assign_one(anchors, gt, high, low, allow_low, ssd, num_threads):
@@ -261,14 +264,15 @@ def _assign_one(anchors, gt, high, low, allow_low, ssd, num_threads):
         rev, first = np.unique(gt_arg[::-1], return_index=True)
         g_sel = gt.shape[0] - 1 - first
         matches[rev] = g_sel
-        best_iou[rev] = _core.box_iou_aligned(anchors[rev], gt[g_sel], kind="iou")
+        best_iou[rev] = gt_max[g_sel]           # gt_arg[k] reaches gt_max[k]: its IoU with gt k
     return matches, best_iou
 
 
 def assign(anchors, gt, high=0.5, low=None, allow_low_quality_matches=False, rule="matcher", fmt="xyxy",
            num_threads=None):
     """Anchor (or proposal) to ground-truth assignment on box IoU, without the IoU matrix:
-    torchvision's ``Matcher`` and ``SSDMatcher`` rules. CPU; forward only.
+    torchvision's ``Matcher`` and ``SSDMatcher`` rules, on the CPU or, for CUDA arrays, on
+    the GPU (``fastap.cuda.assign``). Forward only.
 
     Parameters
     ----------
@@ -277,6 +281,11 @@ def assign(anchors, gt, high=0.5, low=None, allow_low_quality_matches=False, rul
         Boxes as ``fmt`` ("xyxy", "xywh", "cxcywh"; converted to corners as
         ``torchvision.ops.box_convert`` does). Any real dtype, computed in float64.
         With a list of gt and one (n, 4) anchors array the anchors are shared by the images.
+        CUDA arrays (CuPy, PyTorch CUDA tensors, ``__cuda_array_interface__``, DLPack), all
+        of them on one device, run on the GPU and give CUDA arrays (torch if any input is a
+        tensor, else CuPy) equal to the CPU path's results; the IoU is float32 when every
+        box array is float32 (the float64 IoU rounded once; the matches are decided on the
+        float64 IoU). See ``fastap.cuda.assign``.
     high, low : float
         rule="matcher": ``Matcher(high, low, allow_low_quality_matches)``: an anchor whose
         best IoU is >= high is matched to that ground truth; in [low, high) it is
@@ -293,7 +302,7 @@ def assign(anchors, gt, high=0.5, low=None, allow_low_quality_matches=False, rul
         IoU; an anchor that is the best of several ground truths goes to the highest
         ground-truth index (torchvision's index assignment writes them in order).
     num_threads : int, optional
-        Threads (default: all cores), over anchors.
+        Threads (default: all cores), over anchors. CPU only.
 
     Returns
     -------
@@ -306,19 +315,12 @@ def assign(anchors, gt, high=0.5, low=None, allow_low_quality_matches=False, rul
     union is empty; torchvision: NaN). An image without ground truth gets -1 everywhere
     (torchvision's Matcher raises). Oracle: ``fastap.reference.assign``.
     """
-    if rule not in ("matcher", "ssd"):
-        raise InvalidOptionError("rule should be 'matcher' or 'ssd', got %r" % (rule,))
-    try:
-        high = float(high)
-        low = high if low is None else float(low)
-    except (TypeError, ValueError):
-        raise InvalidTypeError("high and low should be numbers, got %r and %r" % (high, low))
-    if not (np.isfinite(high) and np.isfinite(low) and low <= high):
-        raise InvalidOptionError("low should be <= high (both finite), got low=%r, high=%r" % (low, high))
-    ssd = rule == "ssd"
-    if ssd and (low != high or allow_low_quality_matches):
-        raise InvalidOptionError("rule='ssd' is SSDMatcher(high): one threshold, no allow_low_quality_matches")
-    allow = bool(allow_low_quality_matches)
+    high, low, mode = cuda.check_assign_options(high, low, allow_low_quality_matches, rule)
+    if _any_cuda(anchors) or _any_cuda(gt):
+        if num_threads is not None:
+            raise InvalidTypeError("num_threads is for the CPU path; these boxes are CUDA arrays")
+        return cuda.assign(anchors, gt, high, low, mode == "low_quality", rule, fmt)
+    ssd, allow = mode == "ssd", mode == "low_quality"
     if not isinstance(gt, (list, tuple)):
         return _assign_one(_corner_boxes("anchors", anchors, fmt), _corner_boxes("gt", gt, fmt), high, low,
                            allow, ssd, num_threads)
@@ -328,11 +330,12 @@ def assign(anchors, gt, high=0.5, low=None, allow_low_quality_matches=False, rul
     elif len(anchors) != len(gt):
         raise InvalidAnnotationError("anchors and gt should be lists of the same length (one per image), "
                                      "got %d and %d" % (len(anchors), len(gt)))
-    res = [_assign_one(a if shared else _corner_boxes("anchors[%d]" % i, anchors[i], fmt),
-                       _corner_boxes("gt[%d]" % i, g, fmt), high, low, allow, ssd, num_threads)
-           for i, g in enumerate(gt)]
-    if shared:
-        n = a.shape[0]
-        return (np.stack([m for m, _ in res]) if res else np.empty((0, n), np.int64),
-                np.stack([v for _, v in res]) if res else np.empty((0, n)))
+    if shared:            # rows filled one image at a time: the batch's output, no stacked copy
+        matches, ious = np.empty((len(gt), a.shape[0]), np.int64), np.empty((len(gt), a.shape[0]))
+        for i, g in enumerate(gt):
+            matches[i], ious[i] = _assign_one(a, _corner_boxes("gt[%d]" % i, g, fmt), high, low, allow, ssd,
+                                              num_threads)
+        return matches, ious
+    res = [_assign_one(_corner_boxes("anchors[%d]" % i, anchors[i], fmt), _corner_boxes("gt[%d]" % i, g, fmt),
+                       high, low, allow, ssd, num_threads) for i, g in enumerate(gt)]
     return [m for m, _ in res], [v for _, v in res]

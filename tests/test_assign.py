@@ -145,3 +145,45 @@ def test_bad_input_is_named():
         fastap.assign([a, a], [gt])
     with pytest.raises(ValueError, match=r"anchors should have shape \(n, 4\)"):
         fastap.assign(np.zeros((3, 5)), gt)
+
+
+def test_ssd_forced_iou_is_the_ground_truths_highest():
+    """A forced anchor's IoU is its ground truth's highest IoU, the value the matching saw
+    (the reference's quality[k, best_anchor[k]]). Boxes so small that their areas underflow
+    to 0: the corner formula of the matching says 0 (the intersection is 0); an IoU
+    recomputed with 0 / 0 would say NaN."""
+    tiny = np.array([[0, 0, 1e-200, 1e-200], [0, 0, 2e-200, 1e-200]])
+    gt = np.array([[0, 0, 1e-200, 1e-200]])
+    m, iou = fastap.assign(tiny, gt, high=0.5, rule="ssd")
+    want_m, want_iou = reference.assign(tiny, gt, 0.5, rule="ssd")
+    assert m.tolist() == want_m.tolist() == [0, -1]
+    assert iou.tolist() == want_iou.tolist() == [0.0, 0.0]
+
+
+def test_low_quality_ties_across_thread_chunks():
+    """allow_low_quality_matches with exact ties spread over the anchors: the grid repeated
+    (each ground truth's best anchor appears in every thread's chunk), a ground truth that
+    overlaps nothing (every anchor ties at 0): pass 2 visits only the anchors between each
+    chunk's first and last reaching the maximum, and must still find all of them."""
+    rng = np.random.default_rng(5)
+    anchors = np.tile(grid_anchors(step=8), (40, 1))         # 25,600 anchors, 40 copies of each
+    for g in (9, 12):                                         # n * g: above the threaded size
+        gt = random_gt(rng, g)
+        for boxes in (gt, np.delete(gt, 2, axis=0)):          # with and without the far box
+            want = reference.assign(anchors, boxes, 0.7, 0.3, True)
+            for nt in (1, 2):
+                got = fastap.assign(anchors, boxes, 0.7, 0.3, True, num_threads=nt)
+                assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1]), (g, nt)
+            m = want[0].reshape(40, -1)
+            assert (m == m[0]).all() and (m >= 0).any()
+
+
+def test_low_quality_two_tied_anchors():
+    """A ground truth whose highest IoU is reached by exactly two anchors (a symmetric pair,
+    apart in anchor order): both get their best match back, as torchvision's rule says."""
+    anchors = np.array([[0, 0, 20, 10], [100, 100, 110, 110], [50, 50, 60, 60], [10, 0, 30, 10]], float)
+    gt = np.array([[10, 0, 20, 10], [100, 100, 111, 110]], float)
+    for nt in (1, 2):
+        m, iou = fastap.assign(anchors, gt, high=0.7, low=0.3, allow_low_quality_matches=True, num_threads=nt)
+        assert m.tolist() == [0, 1, -1, 0] and iou.tolist() == [0.5, 100 / 110, 0.0, 0.5]
+        assert np.array_equal(m, reference.assign(anchors, gt, 0.7, 0.3, True)[0])

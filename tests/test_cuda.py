@@ -29,7 +29,9 @@ CU = os.path.join(ROOT, "csrc", "cuda", "box_iou.cu")
 IOU_KERNELS = ["fa_box_iou_xyxy_f32", "fa_box_iou_xyxy_f64", "fa_box_iou_xywh_f32", "fa_box_iou_xywh_f64"]
 FAMILY_KERNELS = ["fa_box_iou_family_f32", "fa_box_iou_family_f64", "fa_box_iou_aligned_f32",
                   "fa_box_iou_aligned_f64"]
-KERNELS = IOU_KERNELS + FAMILY_KERNELS
+ASSIGN_KERNELS = ["fa_assign_rows_f32", "fa_assign_rows_f64", "fa_assign_cols_f32", "fa_assign_cols_f64",
+                  "fa_assign_final_f32", "fa_assign_final_f64", "fa_assign_reduce"]
+KERNELS = IOU_KERNELS + FAMILY_KERNELS + ASSIGN_KERNELS
 ARCHS = [70, 80, 90]
 
 
@@ -101,7 +103,7 @@ def _check_ptx(ptx, arch, atan_stubbed=False):
     assert sorted(bodies) == sorted(KERNELS)
     assert "div.rn.f64" in ptx
     for k, body in bodies.items():
-        if atan_stubbed or k in IOU_KERNELS:
+        if atan_stubbed or k in IOU_KERNELS or k in ASSIGN_KERNELS:    # assignment: no atan
             assert not re.search(r"\bfma\.", body), k
     if not atan_stubbed:
         assert re.search(r"\bfma\.", bodies["fa_box_iou_family_f64"])     # CUDA's atan
@@ -225,6 +227,8 @@ def emu(tmp_path_factory):
     lib.fa_emu_box_iou_family.argtypes = [ci, u, u, u, u, vp, i64, vp, i64, ci, ci, d, vp, i64]
     lib.fa_emu_box_iou_aligned.restype = ctypes.c_int
     lib.fa_emu_box_iou_aligned.argtypes = [ci, u, u, vp, vp, i64, vp, ci, ci, ci, d, vp]
+    lib.fa_emu_assign.restype = ctypes.c_int
+    lib.fa_emu_assign.argtypes = [ci, ci, u, u, u, u, vp, vp, vp]
     return lib
 
 
@@ -257,9 +261,9 @@ def emu_box_iou(lib, a, b, fmt, crowd, dtype, pad=0, max_grid_y=cuda.MAX_GRID_Y)
 
 def test_emulation_constants(emu):
     consts = cuda.kernel_source()[1]
-    assert [emu.fa_emu_constant(i) for i in range(5)] == [
+    assert [emu.fa_emu_constant(i) for i in range(8)] == [
         consts["FA_CU_BX"], consts["FA_CU_BY"], consts["FA_CU_TILE_N"], consts["FA_CU_TILE_M"],
-        consts["FA_CU_ALIGNED_BLOCK"]]
+        consts["FA_CU_ALIGNED_BLOCK"], consts["FA_CA_THREADS"], consts["FA_CA_GTS"], consts["FA_CA_CHUNK"]]
 
 
 # n, m around the 64 x 64 tile: one box, exact tiles, ragged edges, empty sides
@@ -672,3 +676,170 @@ def test_gpu_family_out_and_errors(cp):
         fastap.box_iou(A, B, kind="diou", eps=-1.0, fmt="xywh")
     assert fastap.box_iou(cp.zeros((0, 4)), cp.zeros((0, 4)), kind="ciou", aligned=True).shape == (0,)
     assert fastap.box_iou(cp.zeros((0, 4)), B, kind="ciou", fmt="xywh").shape == (0, 150)
+
+
+# ---- fastap.assign on the GPU: on a CUDA device, and emulated ----------------------------
+
+def _assign_case(rng):
+    """Anchors on a grid, twice (equal IoUs in different blocks and chunks of the kernels:
+    ties across them), and ground truth with duplicates, a box overlapping no anchor, a
+    box equal to an anchor."""
+    from test_assign import grid_anchors, random_gt
+    anchors = grid_anchors(step=16)                      # 160 anchors
+    anchors = np.concatenate([anchors, anchors[::-1], anchors[:7]])
+    return anchors, random_gt
+
+
+def _same_assign(got, want, cp, dtype):
+    m, v = (cp.asnumpy(x) if not isinstance(x, np.ndarray) else x for x in got)
+    return (m.dtype == np.int64 and np.array_equal(m, want[0])
+            and bits_equal(v, want[1].astype(dtype)))
+
+
+def _xywh(b):
+    return np.concatenate([b[:, :2], b[:, 2:] - b[:, :2]], axis=1)
+
+
+def _cxcywh(b):
+    return np.concatenate([(b[:, :2] + b[:, 2:]) / 2, b[:, 2:] - b[:, :2]], axis=1)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_gpu_assign_equals_cpu(cp, dtype):
+    """One image: every rule, 0 to 300 ground truths (more than one staged tile of 256),
+    the three formats: matches equal, IoU bit for bit (float32: the CPU's float64 IoU
+    rounded once)."""
+    from test_assign import RULES
+    rng = np.random.default_rng(21)
+    anchors, random_gt = _assign_case(rng)
+    seen = set()
+    for rule in RULES:
+        for g in (0, 1, 2, 7, 20, 300):
+            gt = random_gt(rng, g).astype(dtype)
+            a = anchors.astype(dtype)
+            want = fastap.assign(a, gt, **rule)
+            got = fastap.assign(cp.asarray(a), cp.asarray(gt), **rule)
+            assert isinstance(got[0], cp.ndarray) and got[1].dtype == dtype
+            assert _same_assign(got, want, cp, dtype), (rule, g)
+            seen |= set(want[0].tolist())
+        for conv, fmt in ((_xywh, "xywh"), (_cxcywh, "cxcywh")):
+            gt = random_gt(rng, 9)
+            want = fastap.assign(conv(anchors).astype(dtype), conv(gt).astype(dtype), fmt=fmt, **rule)
+            got = fastap.assign(cp.asarray(conv(anchors).astype(dtype)), cp.asarray(conv(gt).astype(dtype)),
+                                fmt=fmt, **rule)
+            assert _same_assign(got, want, cp, dtype), (rule, fmt)
+    assert {-2, -1, 0, 1} <= seen
+    # no anchors
+    m, v = fastap.assign(cp.zeros((0, 4), dtype=dtype), cp.asarray(random_gt(rng, 3).astype(dtype)))
+    assert m.shape == v.shape == (0,)
+    # mixed dtypes compute in float64, like box_iou
+    gt = random_gt(rng, 5)
+    got = fastap.assign(cp.asarray(anchors.astype(np.float32)), cp.asarray(gt), high=0.5)
+    assert got[1].dtype == np.float64
+    assert _same_assign(got, fastap.assign(anchors.astype(np.float32), gt, high=0.5), cp, np.float64)
+    if hasattr(cp, "launches"):
+        suffix = "f32" if dtype == "float32" else "f64"
+        assert {k for k in ASSIGN_KERNELS if k.endswith(suffix)} | {"fa_assign_reduce"} <= {
+            x[0] for x in cp.launches}
+
+
+@pytest.mark.parametrize("rule", [dict(high=0.7, low=0.3, allow_low_quality_matches=True),
+                                  dict(high=0.5, low=0.4), dict(high=0.5, rule="ssd")],
+                         ids=["low_quality", "matcher", "ssd"])
+def test_gpu_assign_batches(cp, rule):
+    """Batches with ragged ground truth (an image without any), shared anchors and
+    per-image anchors (one image without anchors), each image as the CPU path's."""
+    rng = np.random.default_rng(22)
+    anchors, random_gt = _assign_case(rng)
+    gts = [random_gt(rng, g) for g in (5, 0, 300, 1, 12)]
+    want = fastap.assign(anchors, gts, **rule)
+    got = fastap.assign(cp.asarray(anchors), [cp.asarray(g) for g in gts], **rule)
+    assert got[0].shape == got[1].shape == (5, len(anchors))
+    assert _same_assign(got, want, cp, np.float64)
+    per = [anchors[:100], anchors[50:], np.zeros((0, 4)), anchors[:1], anchors]
+    want = fastap.assign(per, gts, **rule)
+    got = fastap.assign([cp.asarray(a) for a in per], [cp.asarray(g) for g in gts], **rule)
+    assert isinstance(got, tuple) and [len(x) for x in got[0]] == [len(a) for a in per]
+    for b in range(len(per)):
+        assert _same_assign((got[0][b], got[1][b]), (want[0][b], want[1][b]), cp, np.float64), b
+    # an empty batch
+    m, v = fastap.assign(cp.asarray(anchors), [], **rule)
+    assert m.shape == v.shape == (0, len(anchors))
+
+
+def test_gpu_assign_launch_limits(cp, monkeypatch):
+    """More images, or anchor chunks, than one launch's grid.y / grid.z may hold (CUDA:
+    65535; here 2): the host splits the launches and the results stay the CPU path's."""
+    rng = np.random.default_rng(23)
+    anchors, random_gt = _assign_case(rng)
+    big = np.concatenate([anchors] * 2)                  # 654 anchors: 3 chunks of 256
+    gts = [random_gt(rng, g) for g in (4, 70, 0, 3, 9)]
+    monkeypatch.setattr(cuda, "MAX_GRID_Y", 2)
+    if hasattr(cp, "launches"):
+        del cp.launches[:]
+    for rule in (dict(high=0.7, low=0.3, allow_low_quality_matches=True), dict(high=0.5, rule="ssd")):
+        want = fastap.assign(big, gts, **rule)
+        got = fastap.assign(cp.asarray(big), [cp.asarray(g) for g in gts], **rule)
+        assert _same_assign(got, want, cp, np.float64), rule
+    assert cuda.assign_plan(5, 654, 70, cuda.kernel_source()[1], 2) == ([(0, 2), (2, 4), (4, 5)],
+                                                                       [(0, 2), (2, 3)], 3)
+    if hasattr(cp, "launches"):
+        grids = [g for name, g, _ in cp.launches if name.startswith("fa_assign_")]
+        assert grids and max(max(g[1], g[2]) for g in grids) <= 2
+        assert sum(name.startswith("fa_assign_cols") for name, _, _ in cp.launches) == 2 * 3 * 2
+
+
+def test_gpu_assign_errors(cp):
+    rng = np.random.default_rng(24)
+    anchors, random_gt = _assign_case(rng)
+    A, gt = cp.asarray(anchors), random_gt(rng, 4)
+    with pytest.raises(DeviceError, match=r"gt\[1\] is a host array"):
+        fastap.assign(A, [cp.asarray(gt), gt])
+    with pytest.raises(DeviceError, match="anchors is a host array"):
+        fastap.assign(anchors, cp.asarray(gt))
+    with pytest.raises(InvalidAnnotationError, match=r"gt\[1\] box 1 is not finite: \[0.0, 0.0, nan, 1.0\]"):
+        fastap.assign(A, [cp.asarray(gt), cp.asarray([[0, 0, 1, 1], [0, 0, np.nan, 1]])])
+    with pytest.raises(InvalidAnnotationError, match=r"gt\[1\]: boxes with negative width or height"):
+        fastap.assign(A, [cp.asarray(gt), cp.asarray([[5, 5, 0, 0]])])
+    with pytest.raises(InvalidAnnotationError, match=r"anchors\[0\]: boxes with negative width or height "
+                                                     r"\(fmt='xywh'\): box 2"):
+        fastap.assign([cp.asarray([[0, 0, 1, 1], [0, 0, 1, 1], [0, 0, -1, 1]])], [cp.asarray(gt)], fmt="xywh")
+    with pytest.raises(InvalidAnnotationError, match=r"gt should have shape \(n, 4\)"):
+        fastap.assign(A, cp.zeros((3, 5)))
+    with pytest.raises(InvalidAnnotationError, match="same length"):
+        fastap.assign([A, A], [cp.asarray(gt)])
+    with pytest.raises(InvalidAnnotationError, match="gt should be a list"):
+        fastap.assign([A], cp.asarray(gt))
+    with pytest.raises(InvalidTypeError, match="num_threads is for the CPU path"):
+        fastap.assign(A, cp.asarray(gt), num_threads=2)
+    with pytest.raises(InvalidAnnotationError, match="rule='ssd' is SSDMatcher"):
+        fastap.assign(A, cp.asarray(gt), high=0.5, low=0.4, rule="ssd")
+    with pytest.raises(InvalidAnnotationError, match="fmt should be"):
+        fastap.assign(A, cp.asarray(gt), fmt="yxyx")
+    with pytest.raises(InvalidTypeError, match="gt should hold real numbers"):
+        fastap.assign(A, cp.asarray(np.zeros((2, 4), dtype=bool)))
+
+
+def test_gpu_torch_assign():
+    """torch CUDA tensors in, torch tensors out (on the caller's stream), equal to the CPU
+    path."""
+    torch = pytest.importorskip("torch")
+    if not (cuda.is_available() and torch.cuda.is_available()):
+        pytest.skip("no CUDA device, CuPy, or CUDA build of torch")
+    rng = np.random.default_rng(25)
+    anchors, random_gt = _assign_case(rng)
+    gts = [random_gt(rng, g) for g in (5, 0, 300)]
+    for dtype in ("float32", "float64"):
+        ta = torch.from_numpy(anchors.astype(dtype)).cuda()
+        tg = [torch.from_numpy(g.astype(dtype)).cuda() for g in gts]
+        s = torch.cuda.Stream()
+        with torch.cuda.stream(s):
+            m, v = fastap.assign(ta, tg, high=0.7, low=0.3, allow_low_quality_matches=True)
+        s.synchronize()
+        assert isinstance(m, torch.Tensor) and m.is_cuda and m.dtype == torch.int64
+        assert v.dtype == getattr(torch, dtype)
+        want = fastap.assign(anchors.astype(dtype), gts, high=0.7, low=0.3, allow_low_quality_matches=True)
+        assert np.array_equal(m.cpu().numpy(), want[0]) and bits_equal(v.cpu().numpy(), want[1].astype(dtype))
+        m, v = fastap.assign(ta, tg[2], high=0.5, rule="ssd")
+        want = fastap.assign(anchors.astype(dtype), gts[2], high=0.5, rule="ssd")
+        assert np.array_equal(m.cpu().numpy(), want[0]) and bits_equal(v.cpu().numpy(), want[1].astype(dtype))

@@ -16,6 +16,9 @@ extern "C" int fa_emu_constant(int which)
     case 2: return FA_CU_TILE_N;
     case 3: return FA_CU_TILE_M;
     case 4: return FA_CU_ALIGNED_BLOCK;
+    case 5: return FA_CA_THREADS;
+    case 6: return FA_CA_GTS;
+    case 7: return FA_CA_CHUNK;
     default: return -1;
     }
 }
@@ -80,5 +83,47 @@ extern "C" int fa_emu_box_iou_aligned(int f32, unsigned gx, unsigned bx, const v
         fa_emu::launch(grid, block, [&] {
             fa_box_iou_aligned_f64((const double *)a, (const double *)b, n, crowd, has_crowd, layout,
                                    kind, eps, (double *)out); });
+    return 0;
+}
+
+/* One launch of an assignment kernel: which 0 fa_assign_rows, 1 fa_assign_cols, 2
+ * fa_assign_reduce, 3 fa_assign_final (f32: the float kernel); the kernel's arguments packed
+ * in order: pointers p, integers iv, doubles dv (see tests/cuda_emu/fake_cupy.py). Returns
+ * 0, or -1 for a block that is not the kernel's or an unknown kernel. */
+extern "C" int fa_emu_assign(int which, int f32, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
+                             void *const *p, const long long *iv, const double *dv)
+{
+    dim3 grid(gx, gy, gz), block(bx);
+    typedef const fa_cu_i64 *I;
+    typedef fa_cu_i64 *IO;
+    if (bx != (which == 1 ? FA_CA_GTS : FA_CA_THREADS)) return -1;
+    if (which == 2) {
+        fa_emu::launch(grid, block, [&] {
+            fa_assign_reduce((const double *)p[0], (I)p[1], iv[0], iv[1], (double *)p[2], (IO)p[3]); });
+        return 0;
+    }
+#define FA_EMU_ASSIGN(T, SUFFIX)                                                                   \
+    if (which == 0)                                                                                \
+        fa_emu::launch(grid, block, [&] {                                                          \
+            fa_assign_rows_##SUFFIX((const T *)p[0], (I)p[1], iv[0], (const T *)p[2], (I)p[3],      \
+                                    (int)iv[1], iv[2], (double *)p[4], (IO)p[5]); });               \
+    else if (which == 1)                                                                           \
+        fa_emu::launch(grid, block, [&] {                                                          \
+            fa_assign_cols_##SUFFIX((const T *)p[0], (I)p[1], iv[0], (const T *)p[2], (I)p[3],      \
+                                    (int)iv[1], iv[2], iv[3], iv[4], (double *)p[4], (IO)p[5]); }); \
+    else if (which == 3)                                                                           \
+        fa_emu::launch(grid, block, [&] {                                                          \
+            fa_assign_final_##SUFFIX((const T *)p[0], (I)p[1], iv[0], (const T *)p[2], (I)p[3],     \
+                                     (int)iv[1], iv[2], (const double *)p[4], (I)p[5],              \
+                                     (const double *)p[6], (I)p[7], (int)iv[3], dv[0], dv[1],       \
+                                     (IO)p[8], (T *)p[9]); });                                      \
+    else                                                                                           \
+        return -1;
+    if (f32) {
+        FA_EMU_ASSIGN(float, f32)
+    } else {
+        FA_EMU_ASSIGN(double, f64)
+    }
+#undef FA_EMU_ASSIGN
     return 0;
 }

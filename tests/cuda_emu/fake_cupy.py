@@ -6,6 +6,7 @@ Only what fastap.cuda uses is here. "Device memory" is NumPy memory of the `ndar
 subclass below (its class claims module "cupy", as CuPy's arrays do); one device, id 0.
 """
 import contextlib
+import ctypes
 import types
 
 import numpy as np
@@ -55,11 +56,15 @@ def make(lib):
     cp.uint8 = np.uint8
     cp.float32 = np.float32
     cp.float64 = np.float64
+    cp.int64 = np.int64
+    cp.concatenate = lambda arrs, axis=0: _dev(np.concatenate([np.asarray(x) for x in arrs], axis=axis))
     cp.asarray = lambda x, dtype=None: _dev(np.asarray(x, dtype=dtype))
     cp.from_dlpack = lambda x: _dev(np.from_dlpack(x))
     cp.ascontiguousarray = lambda x, dtype=None: _dev(np.ascontiguousarray(x, dtype=dtype))
     cp.asnumpy = lambda x: np.array(x)
-    cp.empty = lambda shape, dtype=np.float64: _dev(np.full(shape, np.nan, dtype=dtype))
+    # unwritten memory shows: NaN, or for integers a value no kernel writes
+    cp.empty = lambda shape, dtype=np.float64: _dev(np.full(shape, np.nan if np.dtype(dtype).kind == "f"
+                                                            else -777, dtype=dtype))
     cp.zeros = lambda shape, dtype=np.float64: _dev(np.zeros(shape, dtype=dtype))
     cp.full = lambda shape, v, dtype=None: _dev(np.full(shape, v, dtype=dtype))
     cp.isfinite = lambda x: _dev(np.isfinite(x))
@@ -86,6 +91,9 @@ def make(lib):
                     assert isinstance(arr, ndarray), type(arr)    # device arrays only
             launches.append((self.name, grid, block))
             f32 = int(self.name.endswith("f32"))
+            if self.name.startswith("fa_assign_"):
+                _assign(self.name, f32, grid, block, args)
+                return
             if "_family_" in self.name:
                 pa, n, pb, m, layout, kind, eps, po, ld = args
                 rc = lib.fa_emu_box_iou_family(f32, grid[0], grid[1], block[0], block[1], pa.ctypes.data,
@@ -107,6 +115,26 @@ def make(lib):
                                     pb.ctypes.data, int(m), pc.ctypes.data, int(hc), int(centre),
                                     float(one), po.ctypes.data, int(ld))
             assert rc == 0
+
+    def _assign(name, f32, grid, block, args):
+        """fa_assign_*: the arguments packed as fa_emu_assign takes them (pointers,
+        integers, doubles, each in the kernel's order)."""
+        which = ("rows", "cols", "reduce", "final").index(name.split("_")[2])
+        ptrs, ints, dbls = [], [], []
+        for x in args:
+            if isinstance(x, np.ndarray):
+                assert isinstance(x, ndarray) and x.flags.c_contiguous, (name, type(x))
+                ptrs.append(x.ctypes.data)
+            elif isinstance(x, np.floating):
+                dbls.append(float(x))
+            else:
+                assert isinstance(x, np.integer), (name, type(x))
+                ints.append(int(x))
+        pv = (ctypes.c_void_p * max(1, len(ptrs)))(*ptrs)
+        iv = (ctypes.c_longlong * max(1, len(ints)))(*ints)
+        dv = (ctypes.c_double * max(1, len(dbls)))(*dbls)
+        rc = lib.fa_emu_assign(which, f32, grid[0], grid[1], grid[2], block[0], pv, iv, dv)
+        assert rc == 0, (name, grid, block)
 
     class RawModule:
         def __init__(self, code, options=()):
