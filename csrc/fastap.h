@@ -131,10 +131,11 @@ int64_t fa_index_lut32(int64_t n, const int64_t *values, int64_t lo, int64_t spa
  * (LVIS's federated rule in one pass). Record i (of n) is kept when area[i] is in
  * (0, inf) (NaN fails), keep is NULL or keep[i] != 0, its image id is found through
  * img_lut (lo img_lo, span img_span: as fa_index_lut) at position pi, its category id
- * through cat_lut at pc, and table[pi * n_cat + pc] != 0. table: uint8 [n_img * n_cat]
- * where n_img exceeds every img_lut entry and n_cat every cat_lut entry (the caller
- * checks). For the j-th kept record: sel[j] = i, img[j] = pi, cat[j] = pc (both below
- * INT32_MAX: the caller checks), marked[j] = mark[cell] (0 when mark is NULL). sel,
+ * through cat_lut at pc, and bit 0 of table[pi * n_cat + pc] is set. table: uint8
+ * [n_img * n_cat] where n_img exceeds every img_lut entry and n_cat every cat_lut entry
+ * (the caller checks). For the j-th kept record: sel[j] = i, img[j] = pi, cat[j] = pc
+ * (both below INT32_MAX: the caller checks), marked[j] = (mark[cell] != 0), or bit 1 of
+ * table[cell] when mark is NULL (one table holding both marks). sel,
  * img, cat, marked: room for n entries each. Returns the number kept. No allocation. */
 int64_t fa_pair_select(int64_t n, const int64_t *img_values, int64_t img_lo, int64_t img_span,
                        const int64_t *img_lut, const int64_t *cat_values, int64_t cat_lo,

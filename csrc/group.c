@@ -136,12 +136,12 @@ int64_t fa_pair_select(int64_t n, const int64_t *img_values, int64_t img_lo, int
         if (pi < 0 || pc < 0)
             continue;
         const int64_t cell = pi * n_cat + pc;
-        if (!table[cell])
+        if (!(table[cell] & 1))
             continue;
         sel[m] = i;
         img[m] = (int32_t)pi;
         cat[m] = (int32_t)pc;
-        marked[m] = mark ? mark[cell] : 0;
+        marked[m] = mark ? mark[cell] != 0 : (table[cell] >> 1) & 1;
         m++;
     }
     return m;

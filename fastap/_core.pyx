@@ -399,11 +399,12 @@ def index_lut(values, int64_t lo, lut):
 
 def pair_select(img_values, int64_t img_lo, img_lut, cat_values, int64_t cat_lo, cat_lut, area,
                 keep, table, mark=None):
-    """The records whose (image, category) cell is marked in ``table`` (uint8 [I, K]),
-    in input order: records with an area in (0, inf), ``keep`` (bool [n] or None) set,
-    and ids found through the lookup tables (see engine.IdIndex: lut[id - lo] is the
-    id's position, -1 when absent). Returns (sel int64 [m], img int32 [m], cat int32
-    [m], marked bool [m]: ``mark`` (uint8 [I, K] or None) at each record's cell)."""
+    """The records whose (image, category) cell has bit 0 set in ``table`` (uint8
+    [I, K]), in input order: records with an area in (0, inf), ``keep`` (bool [n] or
+    None) set, and ids found through the lookup tables (see engine.IdIndex: lut[id - lo]
+    is the id's position, -1 when absent). Returns (sel int64 [m], img int32 [m], cat
+    int32 [m], marked bool [m]: ``mark`` (uint8 [I, K]) nonzero at each record's cell,
+    or, with ``mark`` None, bit 1 of its ``table`` cell)."""
     img_values = _int_ids("img_values", img_values)
     cat_values = _int_ids("cat_values", cat_values)
     img_lut = _check("img_lut", img_lut, np.int64)

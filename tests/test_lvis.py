@@ -438,6 +438,11 @@ def test_pair_select_checks_its_inputs():
                                               area, None, table, np.eye(2, dtype=np.uint8))
     assert sel.tolist() == [0, 1] and img.tolist() == [0, 1] and cat.tolist() == [0, 1]
     assert marked.tolist() == [True, True]
+    # one table holding both marks: bit 0 evaluated, bit 1 not exhaustive
+    both = np.array([[3, 0], [0, 1]], np.uint8)
+    sel, img, cat, marked = _core.pair_select(ids, 5, lut, np.array([1, 2, 1], np.int64), 1, np.array([0, 1]),
+                                              area, None, both)
+    assert sel.tolist() == [0, 1] and marked.tolist() == [True, False]
     with pytest.raises(ValueError, match="below the table's shape"):
         _core.pair_select(ids, 5, np.array([0, 2, -1], np.int64), ids, 5, lut, area, None, table)
     with pytest.raises(ValueError, match="same length"):

@@ -199,14 +199,12 @@ def _federated_select(dt, dt_keep, ii, ci, pairs, I, K):
     img, cat = dt["image_id"], dt["category_id"]
     if ii.lut is not None and ci.lut is not None and _pair_lookup(I, K) and img.dtype.kind == "i" \
             and cat.dtype.kind == "i" and I < 2 ** 31 - 1 and K < 2 ** 31 - 1:
-        def cells(*pp):
-            t = np.zeros((I, K), np.uint8)
-            for a, b in pp:
-                v = (a >= 0) & (b >= 0)
-                t[a[v], b[v]] = 1
-            return t
+        table = np.zeros((I, K), np.uint8)       # bit 0: evaluated; bit 1: not exhaustive
+        for (a, b), bit in zip(pairs, (1, 1, 2)):
+            v = (a >= 0) & (b >= 0)
+            table[a[v], b[v]] |= bit
         return _core.pair_select(img, ii.lo, ii.lut, cat, ci.lo, ci.lut, np.asarray(dt["area"], np.float64),
-                                 dt_keep, cells(pairs[0], pairs[1]), cells(pairs[2]))
+                                 dt_keep, table)
     d_ok = _area_ok(dt["area"])
     if dt_keep is not None:
         d_ok &= dt_keep
