@@ -143,6 +143,17 @@ int64_t fa_pair_select(int64_t n, const int64_t *img_values, int64_t img_lo, int
                        const uint8_t *keep, const uint8_t *table, const uint8_t *mark,
                        int64_t *sel, int32_t *img, int32_t *cat, uint8_t *marked);
 
+/* The grouped records' columns in one pass, for the rows [begin, end) of a grouping:
+ * record j of the grouping is o = order[j] of the selected records, which is record
+ * i = sel[o] of the source columns: idx_out[j] = i, img_out[j] = img[o], score_out[j] =
+ * score[i], area_out[j] = area[i], and the 4 doubles of box[i] to box_out (skipped when
+ * box_out is NULL). order in [0, n_sel), sel in [0, n_src) (the caller checks). Rows
+ * of disjoint ranges can run on separate threads. No allocation. */
+void fa_gather_grouped(int64_t begin, int64_t end, const int64_t *order, const int64_t *sel,
+                       const int32_t *img, const double *score, const double *box, const double *area,
+                       int64_t *idx_out, int32_t *img_out, double *score_out, double *box_out,
+                       double *area_out);
+
 /* Sort idx[0..n) stably by descending key[idx[i]] (ties keep their order).
  * tmp: int64 scratch with room for n/2 + 1 entries. No allocation. */
 void fa_sort_desc_stable(int64_t *idx, int64_t n, const double *key, int64_t *tmp);

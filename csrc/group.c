@@ -146,3 +146,19 @@ int64_t fa_pair_select(int64_t n, const int64_t *img_values, int64_t img_lo, int
     }
     return m;
 }
+
+void fa_gather_grouped(int64_t begin, int64_t end, const int64_t *order, const int64_t *sel,
+                       const int32_t *img, const double *score, const double *box, const double *area,
+                       int64_t *idx_out, int32_t *img_out, double *score_out, double *box_out,
+                       double *area_out)
+{
+    for (int64_t j = begin; j < end; j++) {
+        const int64_t o = order[j], i = sel[o];
+        idx_out[j] = i;
+        img_out[j] = img[o];
+        score_out[j] = score[i];
+        area_out[j] = area[i];
+        if (box_out)
+            memcpy(box_out + 4 * j, box + 4 * i, 4 * sizeof(double));
+    }
+}

@@ -55,6 +55,10 @@ cdef extern from "fastap.h" nogil:
                            int64_t cat_span, const int64_t *cat_lut, int64_t n_cat, const double *area,
                            const uint8_t *keep, const uint8_t *table, const uint8_t *mark,
                            int64_t *sel, int32_t *img, int32_t *cat, uint8_t *marked)
+    void fa_gather_grouped(int64_t begin, int64_t end, const int64_t *order, const int64_t *sel,
+                           const int32_t *img, const double *score, const double *box, const double *area,
+                           int64_t *idx_out, int32_t *img_out, double *score_out, double *box_out,
+                           double *area_out) nogil
     void fa_sort_desc_stable(int64_t *idx, int64_t n, const double *key, int64_t *tmp)
 
     # ---- summary.c --------------------------------------------------------------------

@@ -398,7 +398,7 @@ def index_lut(values, int64_t lo, lut):
 
 
 def pair_select(img_values, int64_t img_lo, img_lut, cat_values, int64_t cat_lo, cat_lut, area,
-                keep, table, mark=None):
+                keep, table, mark=None, num_threads=None):
     """The records whose (image, category) cell has bit 0 set in ``table`` (uint8
     [I, K]), in input order: records with an area in (0, inf), ``keep`` (bool [n] or
     None) set, and ids found through the lookup tables (see engine.IdIndex: lut[id - lo]
@@ -453,11 +453,95 @@ def pair_select(img_values, int64_t img_lo, img_lut, cat_values, int64_t cat_lo,
     cdef int32_t[::1] ipv = img
     cdef int32_t[::1] cpv = cat
     cdef uint8_t[::1] mkv = marked.view(np.uint8)
+    # chunks in parallel, each writing its kept records at its own start; then the kept
+    # records moved together in order (the buffers' untouched pages stay unmapped)
+    cdef int nt = _threads(num_threads)
+    cdef int64_t chunk = 1 << 19, nchunks = (n + chunk - 1) // chunk, c, r0, r1, k, got
+    if n < 4 * SERIAL_BELOW:
+        nt = 1
+    counts = np.zeros(nchunks, np.int64)
+    cdef int64_t[::1] cnt = counts
     with nogil:
-        m = fa_pair_select(n, &iv[0], img_lo, il.shape[0] - 1, &il[0], &cv[0], cat_lo, cl.shape[0] - 1,
-                           &cl[0], n_cat, &av[0], kp, &tv[0, 0], mp, &sv[0], &ipv[0], &cpv[0], &mkv[0])
-    # the untouched tails of the buffers are never written (their pages stay unmapped)
+        for c in prange(nchunks, num_threads=nt, schedule="dynamic"):
+            r0 = c * chunk
+            r1 = r0 + chunk
+            if r1 > n:
+                r1 = n
+            cnt[c] = fa_pair_select(r1 - r0, &iv[r0], img_lo, il.shape[0] - 1, &il[0], &cv[r0], cat_lo,
+                                    cl.shape[0] - 1, &cl[0], n_cat, &av[r0], (kp + r0) if kp != NULL else NULL,
+                                    &tv[0, 0], mp, &sv[r0], &ipv[r0], &cpv[r0], &mkv[r0])
+        for c in range(nchunks):
+            r0 = c * chunk
+            got = cnt[c]
+            for k in range(got):
+                sv[m + k] = sv[r0 + k] + r0
+                ipv[m + k] = ipv[r0 + k]
+                cpv[m + k] = cpv[r0 + k]
+                mkv[m + k] = mkv[r0 + k]
+            m += got
     return sel[:m], img[:m], cat[:m], marked[:m]
+
+
+def gather_grouped(order, sel, img, score, box, area, num_threads=None):
+    """The columns of grouped records in one parallel pass: record j is
+    ``sel[order[j]]`` of the source columns. order, sel: int64; img: int32 [n_sel] (the
+    selected records' image positions); score, area: float64 [n_src]; box: float64
+    [n_src, 4] or None. Returns (idx int64, img int32, score, box (or None), area), each
+    in the grouping's order."""
+    order = _check("order", order, np.int64)
+    sel = _check("sel", sel, np.int64)
+    img = _check("img", img, np.int32)
+    score = _check("score", score, np.float64)
+    area = _check("area", area, np.float64)
+    cdef int64_t m = order.shape[0], n_sel = sel.shape[0], n_src = score.shape[0]
+    if img.shape[0] != n_sel or area.shape[0] != n_src:
+        raise ValueError("img should have one entry per selected record, area one per source record")
+    if box is not None:
+        box = _check("box", box, np.float64, 2, 4)
+        if box.shape[0] != n_src:
+            raise ValueError("box should have %d rows, got %d" % (n_src, box.shape[0]))
+    if m and (order.min() < 0 or order.max() >= n_sel):
+        raise ValueError("order should be positions in [0, %d)" % n_sel)
+    if n_sel and (sel.min() < 0 or sel.max() >= n_src):
+        raise ValueError("sel should be positions in [0, %d)" % n_src)
+    idx = np.empty(m, np.int64)
+    img_out = np.empty(m, np.int32)
+    score_out = np.empty(m)
+    area_out = np.empty(m)
+    box_out = np.empty((m, 4)) if box is not None else None
+    if m == 0:
+        return idx, img_out, score_out, box_out, area_out
+    cdef const int64_t[::1] ov = order
+    cdef const int64_t[::1] sv = sel
+    cdef const int32_t[::1] iv = img
+    cdef const double[::1] scv = score
+    cdef const double[::1] av = area
+    cdef const double[:, ::1] bv
+    cdef double[:, ::1] bov
+    cdef const double *bp = NULL
+    cdef double *bop = NULL
+    if box is not None:
+        bv = box
+        bov = box_out
+        bp = &bv[0, 0]
+        bop = &bov[0, 0]
+    cdef int64_t[::1] idv = idx
+    cdef int32_t[::1] iov = img_out
+    cdef double[::1] sov = score_out
+    cdef double[::1] aov = area_out
+    cdef int nt = _threads(num_threads)
+    cdef int64_t chunk = 65536, nchunks = (m + chunk - 1) // chunk, c, r0, r1
+    if m < SERIAL_BELOW:
+        nt = 1
+    with nogil:
+        for c in prange(nchunks, num_threads=nt, schedule="static"):
+            r0 = c * chunk
+            r1 = r0 + chunk
+            if r1 > m:
+                r1 = m
+            fa_gather_grouped(r0, r1, &ov[0], &sv[0], &iv[0], &scv[0], bp, &av[0], &idv[0], &iov[0],
+                              &sov[0], bop, &aov[0])
+    return idx, img_out, score_out, box_out, area_out
 
 
 def mean_valid(x, ts, ks, int64_t a):

@@ -130,22 +130,24 @@ def build_tables(gt, dt, img_ids, cat_ids, use_cats=True, dt_by_image=True, dt_b
         empty = np.zeros(0, np.int64)
         g_idx, g_img, g_off = empty, np.zeros(0, np.int32), np.zeros(1, np.int64)
         d_idx, d_img, d_off = empty, np.zeros(0, np.int32), np.zeros(1, np.int64)
-        dt_order, d_score = empty, None
+        dt_order, d_score, d_box, d_area = empty, None, None, None
     else:
         g_idx, g_img, g_off = select(gt, None)
         if dt_positions is not None and use_cats and dt_by_image:
             sel, img_i, cat_r = dt_positions
-            sc = np.take(dt["score"], sel)
-            order, d_off = _core.group(cat_r, cat_ids.shape[0], img_i, max(I, 1), sc)
-            d_idx, d_img = np.take(sel, order), np.take(img_i, order)
-            dt_order, d_score = order, np.take(sc, order)
+            dt_order, d_off = _core.group(cat_r, cat_ids.shape[0], img_i, max(I, 1), np.take(dt["score"], sel))
+            d_idx, d_img, d_score, d_box, d_area = _core.gather_grouped(
+                dt_order, sel, img_i, np.asarray(dt["score"], np.float64),
+                np.asarray(dt["bbox"], np.float64).reshape(-1, 4) if dt_boxes else None,
+                np.asarray(dt["area"], np.float64))
         else:
             d_idx, d_img, d_off = select(dt, dt["score"])
-            dt_order, d_score = None, None
+            dt_order = d_score = d_box = d_area = None
     core = _core.CocoTables(
         K_in, g_off, g_img, take_rows(gt["bbox"], g_idx), np.take(gt["area"], g_idx),
         np.take(gt["iscrowd"], g_idx), (np.take(gt["id"], g_idx) == 0).astype(np.uint8),
-        d_off, d_img, take_rows(dt["bbox"], d_idx) if dt_boxes else None, np.take(dt["area"], d_idx),
+        d_off, d_img, (take_rows(dt["bbox"], d_idx) if d_box is None else d_box) if dt_boxes else None,
+        np.take(dt["area"], d_idx) if d_area is None else d_area,
         np.take(dt["score"], d_idx) if d_score is None else d_score, dt_by_image=dt_by_image)
     tables = Tables(core, g_idx, d_idx, g_img, d_img, img_ids,
                     cat_ids if use_cats else np.array([-1], np.int64), cat_ids,

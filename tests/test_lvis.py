@@ -536,3 +536,32 @@ def test_real_lvis_val_100_equals_lvis_api(iou_type, tmp_path):
     assert len(gt.cats) == 1230 and len(gt.imgs) == 100 and len(gt.anns) == 977
     # the real long tail reaches the summary: every frequency group has evaluated categories
     assert all(float(a.results[k]) > 0 for k in ("APr", "APc", "APf"))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_pair_select_over_several_chunks_equals_numpy(threads):
+    # more records than one chunk (2**19): the chunks' kept records are moved together in order
+    from fastap import _core
+    rng = np.random.default_rng(3)
+    n, I, K = 1_300_000, 300, 40
+    img_ids = np.sort(rng.choice(10_000, I, replace=False)).astype(np.int64)
+    cat_ids = np.arange(1, K + 1, dtype=np.int64)
+    img = rng.choice(np.concatenate([img_ids, [10_001]]), n)            # some on no evaluated image
+    cat = rng.integers(1, K + 3, n).astype(np.int64)                    # some of no evaluated category
+    area = rng.choice([1.0, 0.0, np.nan, np.inf, 5.0], n, p=[0.6, 0.1, 0.05, 0.05, 0.2])
+    keep = rng.random(n) < 0.9
+    table = (rng.random((I, K)) < 0.3).astype(np.uint8) | ((rng.random((I, K)) < 0.2).astype(np.uint8) << 1)
+    ilut = np.full(10_002, -1, np.int64)
+    ilut[img_ids] = np.arange(I)
+    clut = np.full(K + 3, -1, np.int64)
+    clut[cat_ids] = np.arange(K)
+    sel, pi, pc, marked = _core.pair_select(img, 0, ilut, cat, 0, clut, area, keep, table, num_threads=threads)
+    ip, cp = ilut[img], clut[np.minimum(cat, K + 2)]
+    ok = (ip >= 0) & (cp >= 0) & (area > 0) & (area < np.inf) & keep
+    cell = np.where(ok, ip * K + cp, 0)
+    ok &= (table.reshape(-1)[cell] & 1) == 1
+    want = np.flatnonzero(ok)
+    assert n > 2 * 2 ** 19 and want.shape[0] > 100_000       # three chunks, each keeping some
+    assert np.array_equal(sel, want)
+    assert np.array_equal(pi, ip[want]) and np.array_equal(pc, cp[want])
+    assert np.array_equal(marked, (table.reshape(-1)[cell[want]] >> 1) == 1)
