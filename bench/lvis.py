@@ -1,24 +1,25 @@
-"""LVIS benchmark: fastap.lvis against lvis-api 0.5.3 on generated LVIS-style files.
+"""LVIS benchmark: fastap.lvis against lvis-api 0.5.3, hotcoco, ultrafast-pycocotools and
+faster-coco-eval on generated LVIS-style files.
 
-    python -m bench.lvis                       # 2,000 images, 1,203 categories, 300 results each
-    python -m bench.lvis --images 19809        # LVIS v1 val's scale (6M results; lvis-api takes long)
+    python -m bench.lvis                                 # 2,000 images, 1,203 categories, 300 results each
+    python -m bench.lvis --images 19809 --keep DIR       # LVIS v1 val's scale (6M results), files kept
+    python -m bench.lvis --data DIR --repeat 2           # the kept files again, runs interleaved
     python -m bench.lvis --images 500 --iou-type segm
-    python -m bench.lvis --skip-lvis-api       # fastap only
+    python -m bench.lvis --peers hotcoco --skip-lvis-api
 
 The data (fastap.synthetic.make_lvis_arrays: LVIS v1's long tail of rare / common /
-frequent categories, neg_category_ids and not_exhaustive_category_ids per image, more
-than 300 results on some images) is written once as JSON files. Each library then runs
-in its own interpreter, the detectron2 sequence from the files::
-
-    gt = LVIS(gt_path); dt = LVISResults(gt, results_path)       # load
-    ev = LVISEval(gt, dt, iou_type); ev.evaluate()                # evaluate
-    ev.accumulate(); ev.summarize()                               # accumulate
-
-and reports its phase times, its peak memory (``ru_maxrss``) and its 13 numbers; the
-parent checks that the precision and recall arrays and the numbers are bit-identical and
-prints the ratios. lvis-api is run with ``np.float = float`` set first (it uses the alias
-that NumPy 1.24 removed). Timings are noisy on shared machines: compare the ratios of
-one run.
+frequent categories, neg_category_ids and not_exhaustive_category_ids per image; with
+--edge-cases also the test suite's edge cases: ignore flags, zero areas, an annotation id
+0, more than 300 results on some images with score ties at the cut) is written once as
+JSON files, by a child interpreter. Each library then runs in its own interpreter, the
+sequence its users write (see _steps), from the files, and reports its phase times (load;
+evaluate; accumulate + summarize), its peak memory (``ru_maxrss``) and its 13 numbers
+with the precision and recall arrays; the parent prints whether each library's numbers
+and arrays equal lvis-api's (fastap's when lvis-api is skipped) and the ratios, and names
+the fastest peer that is exact. lvis-api is run with ``np.float = float`` set first (it
+uses the alias that NumPy 1.24 removed); it and faster-coco-eval keep Python dicts per
+result and are skipped where they would not fit the memory. Timings are noisy on shared
+machines: compare the ratios of one run.
 """
 import argparse
 import json
@@ -201,8 +202,12 @@ def child(lib, gt_path, dt_path, out_path, iou_type):
         json.dump(out, f)
 
 
+def _child_env():
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+
+
 def run_child(lib, gt_path, dt_path, out_path, iou_type, threads=None):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    env = _child_env()
     if threads:
         env["OMP_NUM_THREADS"] = str(threads)
     subprocess.run([sys.executable, "-m", "bench.lvis", "--child", lib, gt_path, dt_path, out_path, iou_type],
@@ -312,9 +317,24 @@ def main(argv=None):
                          "(write them once with --keep DIR)")
     ap.add_argument("--keep", default=None, help="write the generated gt.json and results.json to this folder")
     ap.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
+    ap.add_argument("--write", nargs=9, help=argparse.SUPPRESS)
+    ap.add_argument("--count", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.count:
+        with open(args.count[0]) as f:
+            ds = json.load(f)
+        with open(args.count[1], "w") as f:
+            json.dump([len(ds["images"]), len(ds["categories"]), len(ds["annotations"])], f)
+        return 0
     if args.child:
         child(*args.child)
+        return 0
+    if args.write:
+        w = args.write
+        paths = write_data(w[0], int(w[2]), int(w[3]), int(w[4]), int(w[5]), segm=w[6] == "segm",
+                           edge_cases=w[7] == "1", score_decimals=int(w[8]))
+        with open(w[1], "w") as f:
+            json.dump(list(paths), f)
         return 0
     with tempfile.TemporaryDirectory(prefix="fastap-bench-lvis-", dir=args.dir) as d:
         if args.keep:
@@ -322,15 +342,22 @@ def main(argv=None):
         t = time.perf_counter()
         if args.data:
             gt_path, dt_path = os.path.join(args.data, "gt.json"), os.path.join(args.data, "results.json")
-            with open(gt_path) as f:
-                ds = json.load(f)
-            args.images, args.categories, n_gt = len(ds["images"]), len(ds["categories"]), len(ds["annotations"])
-            del ds
+            out = os.path.join(d, "counts.json")      # counted in a child too (see below)
+            subprocess.run([sys.executable, "-m", "bench.lvis", "--count", gt_path, out], check=True,
+                           env=_child_env(), cwd=ROOT)
+            with open(out) as f:
+                args.images, args.categories, n_gt = json.load(f)
             n_dt = -1
         else:
-            gt_path, dt_path, n_gt, n_dt = write_data(args.keep or d, args.images, args.categories, args.dets,
-                                                      args.seed, segm=args.iou_type == "segm", edge_cases=args.edge_cases,
-                                                      score_decimals=args.score_decimals)
+            # written by a child interpreter: Linux carries a process's peak RSS across fork
+            # and exec, so a parent that held the generated data would raise every library's
+            # reported peak to its own
+            out = os.path.join(d, "written.json")
+            subprocess.run([sys.executable, "-m", "bench.lvis", "--write", args.keep or d, out, str(args.images),
+                            str(args.categories), str(args.dets), str(args.seed), args.iou_type,
+                            str(int(args.edge_cases)), str(args.score_decimals)], check=True, env=_child_env(), cwd=ROOT)
+            with open(out) as f:
+                gt_path, dt_path, n_gt, n_dt = json.load(f)
         print("data: %d images, %d categories, %d ground truths, %s results (%.0f MB), iou_type %s%s; "
               "ready in %.1f s" % (args.images, args.categories, n_gt, n_dt if n_dt >= 0 else "the file's",
                                    os.path.getsize(dt_path) / 1e6,

@@ -10,6 +10,8 @@ few pairs overlap) and "dense" (centres in a 60 x 60 square: most pairs overlap,
 pair is clipped). Each row: median of --repeat calls after one warm-up, the time per
 pair, and shapely's time over fastap's. shapely runs on the first --shapely-rows rows
 (its time scaled to n x m) and its IoUs are compared with fastap's (max abs difference).
+Peak memory: what one call allocates through Python's and NumPy's allocators
+(tracemalloc; shapely's geometries are Python objects and are seen, GEOS's own heap is not).
 Where CuPy and a CUDA device exist, a GPU row is added.
 """
 import argparse
@@ -32,6 +34,18 @@ def _median(fn, repeat, sync=lambda: None):
         sync()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
+
+
+def _peak_mb(fn):
+    """Peak memory one call allocates through Python's and NumPy's allocators (tracemalloc:
+    arrays, Python objects such as shapely's geometries; not GEOS's own C++ heap)."""
+    import tracemalloc
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1] / 2 ** 20
+    finally:
+        tracemalloc.stop()
 
 
 def make_boxes(rng, n, scene):
@@ -132,6 +146,8 @@ def run_scene(scene, args, shapely):
           % (thread_count(args.threads), t_fast * 1e3, t_fast / pairs * 1e9))
     print("  fastap rotated_iou, 1 thread:   %9.2f ms  %7.1f ns/pair" % (t_one * 1e3, t_one / pairs * 1e9))
     print("  fastap quad_iou (same boxes):   %9.2f ms  %7.1f ns/pair" % (t_quad * 1e3, t_quad / pairs * 1e9))
+    print("  fastap peak traced memory: %.1f MB (the %d x %d float64 output: %.1f MB)"
+          % (_peak_mb(lambda: fastap.rotated_iou(a, b, num_threads=args.threads)), args.n, args.m, pairs * 8 / 2 ** 20))
     if shapely is not None:
         rows = min(args.shapely_rows, args.n)
         pa, pb = corners(a[:rows]), corners(b)
@@ -141,8 +157,11 @@ def run_scene(scene, args, shapely):
               % (shapely.__version__, shapely.geos_version_string, rows, t_sh * 1e3, t_sh / pairs * 1e9))
         print("  shapely / fastap: %.1fx (all threads), %.1fx (1 thread); max |IoU difference| %.2e"
               % (t_sh / t_fast, t_sh / t_one, diff))
+        print("  shapely peak traced memory, %d rows: %.1f MB (geometries and arrays; GEOS's heap not seen)"
+              % (rows, _peak_mb(lambda: shapely_iou(shapely, pa, pb))))
     ref = numpy_rotated_iou(a, b)
     t_np = _median(lambda: numpy_rotated_iou(a, b), 1)
+    print("  NumPy clipping peak traced memory: %.1f MB" % _peak_mb(lambda: numpy_rotated_iou(a, b)))
     print("  vectorised NumPy clipping:      %9.2f ms  %7.1f ns/pair  (%.1fx fastap's time; max |IoU "
           "difference| %.2e)" % (t_np * 1e3, t_np / pairs * 1e9, t_np / t_fast, np.abs(ref - fast).max()))
     gpu = _gpu_row(a, b, fast, args.repeat)
