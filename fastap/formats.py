@@ -920,6 +920,22 @@ def _numbers(path, rows, lines, field_names, first):
     raise AssertionError("unreachable")
 
 
+
+def _token_ids(path, tokens, lines, table, field, what):
+    """int64 [n]: ``table[token]`` of each byte-string token of a text file's lines (one
+    lookup per distinct token); a token not in ``table`` is an InvalidFileError naming
+    the file, the line (``lines``: the rows' line numbers) and ``field``."""
+    u, inv = np.unique(tokens, return_inverse=True)
+    ids = np.empty(u.shape[0], np.int64)
+    for k, x in enumerate(u.tolist()):
+        name = x.decode("utf-8", "replace")
+        if name not in table:
+            r = int(np.flatnonzero(inv.reshape(-1) == k)[0])
+            raise InvalidFileError("%s: line %d: field '%s' is %r, not one of the %d %s"
+                                   % (path, lines[r], field, name, len(table), what))
+        ids[k] = table[name]
+    return ids[inv.reshape(-1)]
+
 def read_dota(labels, class_names=None, images=None):
     """Read DOTA label files (one ``<stem>.txt`` per image; task 1's oriented boxes).
 
@@ -977,17 +993,8 @@ def read_dota(labels, class_names=None, images=None):
     cat_of = {n: k for k, n in enumerate(names)}
     cols = {"image_id": [], "category_id": [], "poly": [], "difficult": []}
     for p, img, num, cls, diff, lines in parts:
-        u, inv = np.unique(cls, return_inverse=True)
-        ids = np.empty(u.shape[0], np.int64)
-        for k, c in enumerate(u.tolist()):
-            name = c.decode("utf-8", "replace")
-            if name not in cat_of:
-                r = int(np.flatnonzero(inv.reshape(-1) == k)[0])
-                raise InvalidFileError("%s: line %d: field 'class' is %r, not one of the %d class names"
-                                       % (p, lines[r], name, len(names)))
-            ids[k] = cat_of[name]
         cols["image_id"].append(np.full(num.shape[0], img, np.int64))
-        cols["category_id"].append(ids[inv.reshape(-1)])
+        cols["category_id"].append(_token_ids(p, cls, lines, cat_of, "class", "class names"))
         cols["poly"].append(num)
         cols["difficult"].append((diff != 0).astype(np.uint8))
     out = {k: (np.concatenate(v) if v else np.zeros((0, 8) if k == "poly" else 0,
@@ -1043,16 +1050,7 @@ def read_dota_results(results, images, class_names=None):
         p = paths[fi]
         rows, lines = _token_lines(p, read_bytes(p), _DOTA_RESULT_FIELDS)
         num = _numbers(p, rows[:, 1:], lines, _DOTA_RESULT_FIELDS, 1)
-        u, inv = np.unique(rows[:, 0], return_inverse=True)
-        uid = np.empty(u.shape[0], np.int64)
-        for k, x in enumerate(u.tolist()):
-            name = x.decode("utf-8", "replace")
-            if name not in index:
-                r = int(np.flatnonzero(inv.reshape(-1) == k)[0])
-                raise InvalidFileError("%s: line %d: field 'image_id' is %r, not one of the %d images"
-                                       % (p, lines[r], name, len(index)))
-            uid[k] = index[name]
-        ids.append(uid[inv.reshape(-1)])
+        ids.append(_token_ids(p, rows[:, 0], lines, index, "image_id", "images"))
         cats.append(np.full(rows.shape[0], cat_of[file_cls[fi]], np.int64))
         vals.append(num)
     num = np.concatenate(vals) if vals else np.zeros((0, 9))

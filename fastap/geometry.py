@@ -16,6 +16,7 @@ import numpy as np
 from . import _core
 from .columns import id_column
 from .errors import FastapError, InvalidAnnotationError, InvalidOptionError, InvalidTypeError
+from .tables import dt_gt_runs
 
 __all__ = ["keypoint_arrays", "keypoint_result_boxes", "attach_oks", "exact_ious", "iou_floor", "rles_from_annotations",
            "rles_from_spans", "rles_from_objects", "rows_all_nan",
@@ -331,13 +332,7 @@ def attach_rotated_iou(tables, gt_rbox, dt_rbox, gt_crowd, cut, num_threads=None
     crowd = np.ascontiguousarray(np.take(np.asarray(gt_crowd).reshape(-1), gi) != 0, dtype=np.uint8)
     row_off, total = core.iou_layout(int(cut))
     # each detection's run of ground truths: same category group, same image
-    n_img = max(int(tables.img_ids.shape[0]), 1)
-    k_gt = np.repeat(np.arange(core.n_cat, dtype=np.int64), np.diff(np.asarray(core.gt_off, np.int64)))
-    k_dt = np.repeat(np.arange(core.n_cat, dtype=np.int64), np.diff(np.asarray(core.dt_off, np.int64)))
-    key_gt = k_gt * n_img + np.asarray(tables.gt_img, np.int64)
-    key_dt = k_dt * n_img + np.asarray(tables.dt_img, np.int64)
-    first = np.searchsorted(key_gt, key_dt, "left").astype(np.int64)
-    count = np.searchsorted(key_gt, key_dt, "right").astype(np.int64) - first
+    first, count = dt_gt_runs(tables)
     iou = _core.rotated_iou_rows(d_rec, np.ascontiguousarray(row_off, np.int64), first, count, g_rec, crowd,
                                  int(total), num_threads=num_threads)
     core.set_iou(iou, row_off, int(cut))

@@ -14,7 +14,7 @@ from . import _core
 from .columns import IdIndex, param_ids, refuse_repeated_pooled, unique_ids
 from .errors import InvalidAnnotationError
 
-__all__ = ["Tables", "build_tables"]
+__all__ = ["Tables", "build_tables", "dt_gt_runs"]
 
 
 class Tables:
@@ -155,3 +155,20 @@ def build_tables(gt, dt, img_ids, cat_ids, use_cats=True, dt_by_image=True, dt_b
     tables.dt_order = dt_order      # with dt_positions: the grouped records' positions among them
     return tables
 
+
+
+def dt_gt_runs(tables):
+    """Each grouped detection's ground truths -- those of its category and image, a run
+    in the grouped ground truth -- as (first int64 [n_dt], count int64 [n_dt]) positions
+    in the grouped order (for kernels that compare a detection with its image's ground
+    truths: rotated IoU rows, DOTA's best match). Any order of the detections inside a
+    category works (``dt_by_image=False`` too)."""
+    core = tables.core
+    n_img = max(int(tables.img_ids.shape[0]), 1)
+    k_gt = np.repeat(np.arange(core.n_cat, dtype=np.int64), np.diff(np.asarray(core.gt_off, np.int64)))
+    k_dt = np.repeat(np.arange(core.n_cat, dtype=np.int64), np.diff(np.asarray(core.dt_off, np.int64)))
+    key_gt = k_gt * n_img + np.asarray(tables.gt_img, np.int64)
+    key_dt = k_dt * n_img + np.asarray(tables.dt_img, np.int64)
+    first = np.searchsorted(key_gt, key_dt, "left").astype(np.int64)
+    count = np.searchsorted(key_gt, key_dt, "right").astype(np.int64) - first
+    return first, count

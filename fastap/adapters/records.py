@@ -164,6 +164,21 @@ def check_record_ids(ids, member, field, recs=None):
                                                           where(first_num), ids[first_num]))
 
 
+
+def _gt_fields(anns, what, boxes, n, width):
+    """The ground-truth fields of annotation dicts as lists (``boxes``: their boxes of
+    ``width`` values, read already); a record without ``area`` is an error naming it."""
+    d = {"id": field_list(anns, "id", what), "image_id": field_list(anns, "image_id", what),
+         "category_id": field_list(anns, "category_id", what), "bbox": boxes,
+         "area": field_list(anns, "area", what, required=False),
+         "iscrowd": field_list(anns, "iscrowd", what, 0, required=False)}
+    if any(a is None for a in d["area"]):
+        i = next(i for i, a in enumerate(d["area"]) if a is None)
+        raise InvalidAnnotationError("%s record %d (id %s): missing field 'area'" % (what, i, d["id"][i]))
+    if not n:
+        d = {k: np.zeros((0, width) if k == "bbox" else 0) for k in d}
+    return d
+
 def columns_from_records(anns, kind, what=None, with_ids=True, box_area=False, no_bbox=None):
     """Columns (see :func:`fastap.columns.gt_columns` / ``dt_columns``) from a list of
     COCO annotation dicts. kind: "gt" or "dt" (results: ``score`` required; with
@@ -194,16 +209,7 @@ def columns_from_records(anns, kind, what=None, with_ids=True, box_area=False, n
     if kind == "gt":
         if fast is not None:
             return gt_columns(fast, what=what)
-        d = {"id": field_list(anns, "id", what), "image_id": field_list(anns, "image_id", what),
-             "category_id": field_list(anns, "category_id", what), "bbox": boxes,
-             "area": field_list(anns, "area", what, required=False),
-             "iscrowd": field_list(anns, "iscrowd", what, 0, required=False)}
-        if any(a is None for a in d["area"]):
-            i = next(i for i, a in enumerate(d["area"]) if a is None)
-            raise InvalidAnnotationError("%s record %d (id %s): missing field 'area'" % (what, i, d["id"][i]))
-        if not n:
-            d = {k: np.zeros((0, 4) if k == "bbox" else 0) for k in d}
-        return gt_columns(d, what=what)
+        return gt_columns(_gt_fields(anns, what, boxes, n, 4), what=what)
     if fast is not None:
         d = fast if fast.pop("has_area") and not box_area else \
             {k: fast[k] for k in ("image_id", "category_id", "bbox", "score")}
@@ -247,16 +253,7 @@ def rotated_columns_from_records(anns, kind, what=None, box_area=False):
     n = len(anns)
     boxes = field_list(anns, "bbox", what) if n else np.zeros((0, 5))
     if kind == "gt":
-        d = {"id": field_list(anns, "id", what), "image_id": field_list(anns, "image_id", what),
-             "category_id": field_list(anns, "category_id", what), "bbox": boxes,
-             "area": field_list(anns, "area", what, required=False),
-             "iscrowd": field_list(anns, "iscrowd", what, 0, required=False)}
-        if any(a is None for a in d["area"]):
-            i = next(i for i, a in enumerate(d["area"]) if a is None)
-            raise InvalidAnnotationError("%s record %d (id %s): missing field 'area'" % (what, i, d["id"][i]))
-        if not n:
-            d = {k: np.zeros((0, 5) if k == "bbox" else 0) for k in d}
-        return rotated_gt_columns(d, what=what)
+        return rotated_gt_columns(_gt_fields(anns, what, boxes, n, 5), what=what)
     d = {"image_id": field_list(anns, "image_id", what), "category_id": field_list(anns, "category_id", what),
          "bbox": boxes, "score": field_list(anns, "score", what)}
     areas = field_list(anns, "area", what, required=False)

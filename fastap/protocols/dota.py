@@ -39,7 +39,7 @@ import numpy as np
 from .. import _core
 from ..columns import bad_record, dt_columns, float_column, gt_columns
 from ..errors import InvalidAnnotationError, InvalidOptionError, InvalidTypeError
-from ..tables import build_tables
+from ..tables import build_tables, dt_gt_runs
 
 __all__ = ["dota_columns", "dota_ap", "DOTA_CLASSES"]
 
@@ -129,13 +129,7 @@ def dota_ap(gt, dt, img_ids, cat_ids, iou_threshold=0.5, use_07_metric=True, non
     g_rec = _records(gt["poly"], nonconvex, "ground truth", gt, gi)
     d_rec = _records(dt["poly"], nonconvex, "detections", dt, di)
     # each detection's ground truths: its category's run, its image's part of it
-    n_img = max(int(tables.img_ids.shape[0]), 1)
-    k_gt = np.repeat(np.arange(core.n_cat, dtype=np.int64), np.diff(np.asarray(core.gt_off, np.int64)))
-    k_dt = np.repeat(np.arange(core.n_cat, dtype=np.int64), np.diff(np.asarray(core.dt_off, np.int64)))
-    key_gt = k_gt * n_img + np.asarray(tables.gt_img, np.int64)
-    key_dt = k_dt * n_img + np.asarray(tables.dt_img, np.int64)
-    first = np.searchsorted(key_gt, key_dt, "left").astype(np.int64)
-    count = np.searchsorted(key_gt, key_dt, "right").astype(np.int64) - first
+    first, count = dt_gt_runs(tables)
     best, best_iou = _core.rotated_best_gt(d_rec, first, count, g_rec, num_threads=num_threads)
     difficult = np.ascontiguousarray(np.take(gt["difficult"], gi), dtype=np.uint8)
     ap, npos = _core.voc_evaluate_best(core, difficult, best, best_iou, thr, strict=True,
