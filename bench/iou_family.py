@@ -15,20 +15,14 @@ torchvision beside a CPU torch, or none) the same torch operations in the same o
 written out below, and the row says "torch ops".
 """
 import argparse
-import statistics
-import time
 
 import numpy as np
 
+from bench.timing import warm_median
+
 
 def _median(fn, repeat):
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return warm_median(fn, repeat)
 
 
 def torch_family(torch):

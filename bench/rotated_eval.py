@@ -26,6 +26,8 @@ import time
 
 import numpy as np
 
+from bench.timing import warm_median
+
 import fastap
 from fastap import reference
 from fastap.synthetic import make_dota
@@ -33,13 +35,7 @@ from fastap.threads import thread_count
 
 
 def _median(fn, repeat):
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+    return warm_median(fn, repeat)
 
 
 def _once(fn):

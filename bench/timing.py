@@ -2,7 +2,7 @@
 import statistics
 import time
 
-__all__ = ["median_time"]
+__all__ = ["median_time", "warm_median"]
 
 
 def median_time(fn, repeat):
@@ -13,3 +13,9 @@ def median_time(fn, repeat):
         out = fn()
         times.append(time.perf_counter() - t0)
     return float(statistics.median(times)), out
+
+
+def warm_median(fn, repeat):
+    """Median seconds of ``repeat`` calls of ``fn()`` after one untimed warm-up call."""
+    fn()
+    return median_time(fn, repeat)[0]

@@ -1410,10 +1410,11 @@ cdef int _run_categories(CocoTables tables, _Params prm, fa_coco_match_out *out,
     return 0
 
 
-def voc_evaluate(CocoTables tables, gt_difficult, double iou_thr, bint plus_one=True,
-                 bint use_11_point=False, num_threads=None):
-    """VOC AP per category from grouped tables. gt_difficult: uint8 [n_gt] (grouped
-    order) or None (crowd flags). Returns (ap float64 [K], n_pos int64 [K])."""
+cdef _voc_run(CocoTables tables, gt_difficult, double iou_thr, int flag, bint use_11_point, num_threads,
+              const int64_t *bp, const double *bip):
+    """The per-category VOC pass of voc_evaluate (bp NULL: IoUs from the boxes, flag:
+    plus_one) and voc_evaluate_best (bp / bip: each detection's best ground truth and
+    its IoU, flag: strict). Returns (ap float64 [K], n_pos int64 [K])."""
     cdef int32_t K = tables.inp.n_cat
     ap = np.full(max(K, 1), np.nan)
     npos = np.zeros(max(K, 1), np.int64)
@@ -1430,7 +1431,7 @@ def voc_evaluate(CocoTables tables, gt_difficult, double iou_thr, bint plus_one=
             dp = &dv[0]
     if K == 0:
         return ap[:0], npos[:0]
-    if not tables.has_dt_box:
+    if bp == NULL and not tables.has_dt_box:
         raise ValueError("VOC evaluation needs the detections' boxes: these tables were built without them")
     cdef size_t nbytes = fa_voc_scratch_bytes(&tables.inp)
     cdef int nt = _threads(num_threads)
@@ -1443,19 +1444,27 @@ def voc_evaluate(CocoTables tables, gt_difficult, double iou_thr, bint plus_one=
     cdef int32_t k
     cdef char *buf = NULL
     cdef const fa_coco_input *inp = &tables.inp
-    cdef int po = plus_one, e11 = use_11_point
+    cdef int e11 = use_11_point
     with nogil, parallel(num_threads=nt):
         buf = <char *>malloc(nbytes)
         for k in prange(K, schedule="dynamic"):
             if buf == NULL:
                 ev[k] = FA_ENOMEM
+            elif bp == NULL:
+                ev[k] = fa_voc_category(inp, dp, k, iou_thr, flag, e11, buf, &apv[k], &npv[k])
             else:
-                ev[k] = fa_voc_category(inp, dp, k, iou_thr, po, e11, buf, &apv[k], &npv[k])
+                ev[k] = fa_voc_category_best(inp, dp, k, bp, bip, iou_thr, flag, e11, buf, &apv[k], &npv[k])
         free(buf)
     if errs.any():
         raise MemoryError("fastap: out of memory (%d bytes of scratch per thread)" % nbytes)
     return ap, npos
 
+
+def voc_evaluate(CocoTables tables, gt_difficult, double iou_thr, bint plus_one=True,
+                 bint use_11_point=False, num_threads=None):
+    """VOC AP per category from grouped tables. gt_difficult: uint8 [n_gt] (grouped
+    order) or None (crowd flags). Returns (ap float64 [K], n_pos int64 [K])."""
+    return _voc_run(tables, gt_difficult, iou_thr, plus_one, use_11_point, num_threads, NULL, NULL)
 
 
 def voc_evaluate_best(CocoTables tables, gt_difficult, best, best_iou, double iou_thr, bint strict=False,
@@ -1465,7 +1474,7 @@ def voc_evaluate_best(CocoTables tables, gt_difficult, best, best_iou, double io
     detection order; strict: a hit needs IoU > iou_thr (DOTA) rather than >=. Returns
     (ap float64 [K], n_pos int64 [K])."""
     cdef int32_t K = tables.inp.n_cat
-    cdef int64_t nd = tables.inp.n_dt, ng = tables.inp.n_gt
+    cdef int64_t nd = tables.inp.n_dt
     best = _check("best", best, np.int64)
     best_iou = _check("best_iou", best_iou, np.float64)
     if best.shape[0] != nd or best_iou.shape[0] != nd:
@@ -1477,46 +1486,9 @@ def voc_evaluate_best(CocoTables tables, gt_difficult, best, best_iou, double io
         k_dt = np.repeat(np.arange(K, dtype=np.int64), np.diff(np.asarray(tables.dt_off, np.int64)))
         if ((best != -1) & ((best < goff[k_dt]) | (best >= goff[k_dt + 1]))).any():
             raise ValueError("best points outside the ground truth of its detection's category")
-    ap = np.full(max(K, 1), np.nan)
-    npos = np.zeros(max(K, 1), np.int64)
-    cdef double[::1] apv = ap
-    cdef int64_t[::1] npv = npos
-    cdef const uint8_t[::1] dv
-    cdef const uint8_t *dp = NULL
-    if gt_difficult is not None:
-        gt_difficult = _check("gt_difficult", gt_difficult, np.uint8)
-        if gt_difficult.shape[0] != ng:
-            raise ValueError("gt_difficult should have %d entries" % ng)
-        if ng:
-            dv = gt_difficult
-            dp = &dv[0]
-    if K == 0:
-        return ap[:0], npos[:0]
     cdef const int64_t[::1] bv = best if nd else np.zeros(1, np.int64)
     cdef const double[::1] biv = best_iou if nd else np.zeros(1)
-    cdef size_t nbytes = fa_voc_scratch_bytes(&tables.inp)
-    cdef int nt = _threads(num_threads)
-    if nt > K:
-        nt = K
-    if nd + ng < SERIAL_BELOW:
-        nt = 1
-    errs = np.zeros(K, dtype=np.int32)
-    cdef int32_t[::1] ev = errs
-    cdef int32_t k
-    cdef char *buf = NULL
-    cdef const fa_coco_input *inp = &tables.inp
-    cdef int st = strict, e11 = use_11_point
-    with nogil, parallel(num_threads=nt):
-        buf = <char *>malloc(nbytes)
-        for k in prange(K, schedule="dynamic"):
-            if buf == NULL:
-                ev[k] = FA_ENOMEM
-            else:
-                ev[k] = fa_voc_category_best(inp, dp, k, &bv[0], &biv[0], iou_thr, st, e11, buf, &apv[k], &npv[k])
-        free(buf)
-    if errs.any():
-        raise MemoryError("fastap: out of memory (%d bytes of scratch per thread)" % nbytes)
-    return ap, npos
+    return _voc_run(tables, gt_difficult, iou_thr, strict, use_11_point, num_threads, &bv[0], &biv[0])
 
 
 include "_json.pxi"

@@ -712,6 +712,17 @@ def _class_of_file(path, names):
     return best
 
 
+
+def _result_paths(results):
+    """The per-class results files: a list of paths, a folder's ``.txt`` files, or one
+    path."""
+    if isinstance(results, (list, tuple)):
+        return [os.fspath(p) for p in results]
+    if os.path.isdir(results):
+        d = os.fspath(results)
+        return [os.path.join(d, n) for n in _listdir(d, "results") if n.endswith(".txt")]
+    return [os.fspath(results)]
+
 def read_voc_results(results, images, class_names=None):
     """Read detections in the VOC devkit's per-class format: one file per class
     (``comp4_det_test_<class>.txt``, or ``<class>.txt``), lines
@@ -743,13 +754,7 @@ def read_voc_results(results, images, class_names=None):
     else:
         sizes = None
     names = read_class_names(class_names)
-    if isinstance(results, (list, tuple)):
-        paths = [os.fspath(p) for p in results]
-    elif os.path.isdir(results):
-        d = os.fspath(results)
-        paths = [os.path.join(d, n) for n in _listdir(d, "results") if n.endswith(".txt")]
-    else:
-        paths = [os.fspath(results)]
+    paths = _result_paths(results)
     file_cls = [_class_of_file(p, names) for p in paths]
     if names is None:
         names = sorted(set(file_cls))
@@ -1030,13 +1035,7 @@ def read_dota_results(results, images, class_names=None):
             class_names = images.class_names
         images = images.images
     names = read_class_names(class_names)
-    if isinstance(results, (list, tuple)):
-        paths = [os.fspath(p) for p in results]
-    elif os.path.isdir(results):
-        d = os.fspath(results)
-        paths = [os.path.join(d, n) for n in _listdir(d, "results") if n.endswith(".txt")]
-    else:
-        paths = [os.fspath(results)]
+    paths = _result_paths(results)
     if names is None:
         file_cls = [_stem(p)[len("Task1_"):] if _stem(p).startswith("Task1_") else _stem(p) for p in paths]
         names = sorted(set(file_cls))
