@@ -480,6 +480,9 @@ typedef struct {
 /* Optional outputs of the record parsers for masks and keypoints (any pointer may be
  * NULL). span arrays are int64 [capacity][2]: the byte range [start, end) of the
  * field's value in the buffer, or (-1, -1) when the record has none. */
+/* The most numbers of one polygon whose vertices the results scan bounds (seg_bound). */
+#define FA_POLY_BOUND_VALUES 2048
+
 typedef struct {
     int64_t *seg_span;          /* "segmentation" */
     /* results only, optional: int32 [capacity][5] for a segmentation that is the common RLE
@@ -487,6 +490,14 @@ typedef struct {
      * the span's start and its length, and 1 when it holds "\\\\" escapes; all -1 for
      * any other segmentation (and records without one) */
     int32_t *seg_rle;
+    /* results only, optional: float64 [capacity][4] for a segmentation that is polygons
+     * [[x, y, ...], ...] -- at least one, the first with more than 4 numbers (4 numbers
+     * are a box to pycocotools), every number in (-2e8, 2e8), no polygon over
+     * FA_POLY_BOUND_VALUES numbers -- the box of their vertices: min x, min y, max x,
+     * max y over each polygon's (x, y) pairs (an odd last number is no vertex); NaN for
+     * any other segmentation (and records without one), which the mask readers then
+     * check themselves */
+    double *seg_bound;
     int64_t *kpt_span;          /* "keypoints" */
     double *num_keypoints;      /* annotations only: [capacity], NaN when absent */
     /* Optional: keypoints parsed during the scan, kpt_stride numbers per record into

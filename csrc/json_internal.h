@@ -306,7 +306,8 @@ FA_JR_INTERNAL int fa_jr_take_keypoints(jctx *c, const fa_json_geometry *g, int6
 /* json_masks.c: the span [start, end) of the value at c->p, skipping (validating) it. */
 FA_JR_INTERNAL int fa_jr_take_span(jctx *c, int64_t *span);
 /* json_masks.c: a results record's "segmentation": its span and, for the common RLE
- * object, its size and counts position (row[5]). */
-FA_JR_INTERNAL int fa_jr_take_segmentation(jctx *c, int64_t *span, int32_t *row);
+ * object, its size and counts position (row[5]); for polygons, their vertices' box
+ * (bound[4], see fa_json_geometry.seg_bound; NULL: not wanted). */
+FA_JR_INTERNAL int fa_jr_take_segmentation(jctx *c, int64_t *span, int32_t *row, double *bound);
 
 #endif

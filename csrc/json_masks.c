@@ -328,13 +328,73 @@ int fa_json_rle_object(const char *buf, size_t len, int64_t *h, int64_t *w, int6
     return c.p == c.end;
 }
 
+/* Polygons [[x, y, ...], ...] at c->p (its '['), each read into scratch[cap]: 1 with
+ * c->p past the list and bound = their vertices' box when they are what
+ * fa_json_geometry.seg_bound describes; 0 for anything else (c->p then anywhere, errors
+ * go to c->err: the caller's scratch). */
+static int polygon_bound_at(jctx *c, double *scratch, int64_t cap, double *bound)
+{
+    double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+    int first = 1;
+    c->p++;
+    skip_ws(c);
+    for (;;) {
+        int64_t k, j;
+        int ok = 1;
+        if (c->p >= c->end || *c->p != '[')
+            return 0;                     /* no polygon, or not a list of lists */
+        if (fa_jr_number_array(c, scratch, cap, &k, "a polygon") != FA_OK || (first && k <= 4))
+            return 0;
+        first = 0;
+        for (j = 0; j < k; j++)
+            ok &= scratch[j] > -2e8 && scratch[j] < 2e8;      /* false for NaN */
+        if (!ok)
+            return 0;
+        for (j = 0; j + 1 < k; j += 2) {
+            const double x = scratch[j], y = scratch[j + 1];
+            x0 = x < x0 ? x : x0;
+            x1 = x > x1 ? x : x1;
+            y0 = y < y0 ? y : y0;
+            y1 = y > y1 ? y : y1;
+        }
+        j = fa_jr_sep(c, ']');
+        if (j == 0)
+            break;
+        if (j < 0)
+            return 0;
+    }
+    bound[0] = x0;
+    bound[1] = y0;
+    bound[2] = x1;
+    bound[3] = y1;
+    return 1;
+}
+
 /* A results record's "segmentation": its span, and when it is the common RLE object,
  * what rle_object_at reads (row: h, w, counts offset from the span's start, counts
- * length, escaped; all -1 otherwise), so the mask readers need not parse it again. */
-int fa_jr_take_segmentation(jctx *c, int64_t *span, int32_t *row)
+ * length, escaped; all -1 otherwise), so the mask readers need not parse it again; with
+ * `bound`, polygons' vertex box (see fa_json_geometry.seg_bound), read as the scan
+ * passes them, so that no later pass reads their numbers only for it. */
+int fa_jr_take_segmentation(jctx *c, int64_t *span, int32_t *row, double *bound)
 {
     const unsigned char *start = c->p;
     for (int q = 0; q < 5; q++) row[q] = -1;
+    if (bound)
+        bound[0] = bound[1] = bound[2] = bound[3] = NAN;
+    if (bound && c->p < c->end && *c->p == '[') {
+        double scratch[FA_POLY_BOUND_VALUES], b[4];
+        fa_json_error quiet, *keep = c->err;
+        c->err = &quiet;                 /* what it does not take is read below */
+        const int ok = polygon_bound_at(c, scratch, FA_POLY_BOUND_VALUES, b);
+        c->err = keep;
+        if (ok) {
+            span[0] = (int64_t)(start - c->buf);
+            span[1] = (int64_t)(c->p - c->buf);
+            memcpy(bound, b, sizeof b);
+            return FA_OK;
+        }
+        c->p = start;
+    }
     if (c->p < c->end && *c->p == '{') {
         fa_json_error scratch, *keep = c->err;
         int64_t h, w, rs, rl;

@@ -91,6 +91,7 @@ static void move_rows(const jcols *o, int64_t from, int64_t to, int64_t n)
     if (g) {
         if (g->seg_span) FA_MOVE_ROWS(g->seg_span, 2);
         if (g->seg_rle) FA_MOVE_ROWS(g->seg_rle, 5);
+        if (g->seg_bound) FA_MOVE_ROWS(g->seg_bound, 4);
         if (g->kpt_span) FA_MOVE_ROWS(g->kpt_span, 2);
         if (g->num_keypoints) FA_MOVE_ROWS(g->num_keypoints, 1);
         if (g->kpt_values && g->kpt_stride > 0)

@@ -275,6 +275,8 @@ static void result_defaults(const jcols *o, int64_t i, unsigned *seen)
         if (g->seg_span) g->seg_span[2 * i] = g->seg_span[2 * i + 1] = -1;
         if (g->seg_rle)
             for (int q = 0; q < 5; q++) g->seg_rle[5 * i + q] = -1;
+        if (g->seg_bound)
+            for (int q = 0; q < 4; q++) g->seg_bound[4 * i + q] = NAN;
         if (g->kpt_span) g->kpt_span[2 * i] = g->kpt_span[2 * i + 1] = -1;
         if (g->kpt_count) g->kpt_count[i] = -1;
         if (g->kpt_box)
@@ -418,7 +420,8 @@ static int result_geometry(jctx *c, const jcols *o, int kind, int64_t i)
     if (kind == K_KEYPOINTS && g->kpt_values && c->p < c->end && *c->p == '[')
         return fa_jr_take_keypoints(c, g, i);   /* read into numbers: no text to keep */
     if (kind == K_SEGMENTATION && sp && g->seg_rle)
-        rc = fa_jr_take_segmentation(c, sp + 2 * i, g->seg_rle + 5 * i);
+        rc = fa_jr_take_segmentation(c, sp + 2 * i, g->seg_rle + 5 * i,
+                                     g->seg_bound ? g->seg_bound + 4 * i : NULL);
     else
         rc = sp ? fa_jr_take_span(c, sp + 2 * i) : fa_jr_skip_value(c);
     if (rc == FA_OK && g->shadow)

@@ -211,6 +211,7 @@ cdef extern from "fastap.h" nogil:
     ctypedef struct fa_json_geometry:
         int64_t *seg_span
         int32_t *seg_rle
+        double *seg_bound
         int64_t *kpt_span
         double *num_keypoints
         double *kpt_values

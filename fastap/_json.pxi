@@ -163,6 +163,7 @@ cdef dict _jr_result_columns(int64_t cap, int64_t kpt_stride, bint kpt_xy):
         "area": np.empty(cap, dtype=np.float64),
         "seg_span": np.empty((max(cap, 1), 2), dtype=np.int64),
         "seg_rle": np.empty((max(cap, 1), 5), dtype=np.int32),
+        "seg_bound": np.empty((max(cap, 1), 4), dtype=np.float64),
         "kpt_span": np.empty((max(cap, 1), 2), dtype=np.int64),
         "kpt_values": np.empty((max(cap, 1) if kpt_stride > 0 else 1,
                                 kpt_stride // 3 * 2 if kpt_xy else max(kpt_stride, 1)), dtype=np.float64),
@@ -182,6 +183,7 @@ cdef void _jr_results_geometry(fa_json_geometry *geom, dict cols, int64_t kpt_st
     """Point `geom` at the geometry columns of a results scan."""
     geom.seg_span = <int64_t *>cnp.PyArray_DATA(cols["seg_span"])
     geom.seg_rle = <int32_t *>cnp.PyArray_DATA(cols["seg_rle"])
+    geom.seg_bound = <double *>cnp.PyArray_DATA(cols["seg_bound"])
     geom.kpt_span = <int64_t *>cnp.PyArray_DATA(cols["kpt_span"])
     geom.num_keypoints = NULL
     geom.kpt_values = NULL
@@ -206,7 +208,7 @@ cdef dict _jr_results_out(dict cols, int64_t n, int64_t n_area, int64_t cap, bin
         # puts them together, as the trimming below would have copied them anyway
         names = ["image_id", "category_id", "bbox", "score", "area"]
         if geometry:
-            names += ["seg_span", "kpt_span", "kpt_count", "seg_rle", "bbox_empty"]
+            names += ["seg_span", "kpt_span", "kpt_count", "seg_rle", "seg_bound", "bbox_empty"]
             if kpt_stride > 0:
                 names += ["kpt_values", "kpt_box"]
         g = dict(zip(names, _jr_gather([cols[c] for c in names], piece_row, piece_len,
@@ -217,6 +219,7 @@ cdef dict _jr_results_out(dict cols, int64_t n, int64_t n_area, int64_t cap, bin
             out["seg_span"] = g["seg_span"]
             out["kpt_span"] = g["kpt_span"]
             out["seg_rle"] = g["seg_rle"]
+            out["seg_bound"] = g["seg_bound"]
             out["bbox_empty"] = g["bbox_empty"].view(np.bool_)
             if kpt_stride > 0:
                 out["kpt_values"] = g["kpt_values"]
@@ -229,6 +232,7 @@ cdef dict _jr_results_out(dict cols, int64_t n, int64_t n_area, int64_t cap, bin
     if geometry:
         out["seg_span"] = _jr_rows(cols["seg_span"], n)
         out["seg_rle"] = _jr_rows(cols["seg_rle"], n)
+        out["seg_bound"] = _jr_rows(cols["seg_bound"], n)
         out["kpt_span"] = _jr_rows(cols["kpt_span"], n)
         out["bbox_empty"] = _jr_rows(cols["bbox_empty"], n).view(np.bool_)
         if kpt_stride > 0:
@@ -280,7 +284,10 @@ def parse_results_json(data, bint geometry=False, int64_t kpt_stride=0, num_thre
     ``kpt_box`` float64 [n, 4] (pycocotools' loadRes box of the keypoints, see
     :func:`keypoint_boxes`; NaN for records whose numbers are not all finite). Mask
     records give ``seg_rle`` int32 [n, 5]: for the common RLE object, its size and where
-    its counts string lies (see ``rle_set_from_spans``); -1 otherwise. ``bbox_empty`` bool
+    its counts string lies (see ``rle_set_from_spans``); -1 otherwise. Polygon records give
+    ``seg_bound`` float64 [n, 4]: their vertices' min x, min y, max x, max y, read as the
+    scan passes them (NaN for other segmentations, and polygons the mask readers must
+    check: see ``fa_json_geometry.seg_bound``). ``bbox_empty`` bool
     [n]: records with ``"bbox": []`` (no box, NaN; without geometry an error).
 
     ``kpt_xy`` (with ``kpt_stride`` a multiple of 3): ``kpt_values`` keeps only the x and y
@@ -510,6 +517,7 @@ cdef void _jr_annotations_geometry(fa_json_geometry *geom, dict cols, int64_t kp
     """Point `geom` at the geometry columns of an annotations scan."""
     geom.seg_span = <int64_t *>cnp.PyArray_DATA(cols["seg_span"])
     geom.seg_rle = NULL
+    geom.seg_bound = NULL
     geom.kpt_span = <int64_t *>cnp.PyArray_DATA(cols["kpt_span"])
     geom.num_keypoints = <double *>cnp.PyArray_DATA(cols["num_keypoints"])
     geom.kpt_values = NULL

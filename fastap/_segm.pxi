@@ -254,7 +254,7 @@ cdef int _sg_poly_bound(const fa_json_segm *sg, const double *values, const int6
     sets pixels within a pixel of the vertices' range: it rounds 5x the coordinates, and
     keeps crossings of pixel-column centres, rows clamped into the image). _SG_OK, or the
     code _sg_convert would return."""
-    cdef int64_t i, k, off = 0, t
+    cdef int64_t i, k, off = 0
     cdef double v, x0 = 1e300, y0 = 1e300, x1 = -1e300, y1 = -1e300
     if sg.n_poly == 0:
         return _SG_NOPOLY
@@ -275,12 +275,21 @@ cdef int _sg_poly_bound(const fa_json_segm *sg, const double *values, const int6
             y0 = v if v < y0 else y0
             y1 = v if v > y1 else y1
         off += poly_len[i]
+    _sg_widen(x0, y0, x1, y1, img_h, img_w, bb)
+    return _SG_OK
+
+
+cdef void _sg_widen(double x0, double y0, double x1, double y1, int64_t img_h, int64_t img_w,
+                    double *bb) noexcept nogil:
+    """_sg_poly_bound's box (xywh) from the vertices' box (x0, y0, x1, y1; x1 < x0:
+    no vertex), coordinates in (-2e8, 2e8)."""
+    cdef int64_t t
     if x1 < x0 or img_h * img_w > <int64_t>4294967295:
         # no vertex (an empty mask), or positions that wrap modulo 2^32: the whole image
         bb[0] = bb[1] = 0
         bb[2] = <double>img_w
         bb[3] = <double>img_h
-        return _SG_OK
+        return
     t = <int64_t>x0
     bb[0] = <double>(t - (t > x0) - 2)
     t = <int64_t>y0
@@ -289,7 +298,6 @@ cdef int _sg_poly_bound(const fa_json_segm *sg, const double *values, const int6
     bb[2] = <double>(t + (t < x1) + 2) - bb[0]
     t = <int64_t>y1
     bb[3] = <double>(t + (t < y1) + 2) - bb[1]
-    return _SG_OK
 
 
 cdef int _sg_poly_lazy(const fa_json_segm *sg, const double *values, const int64_t *poly_len,
@@ -323,11 +331,14 @@ cdef int _sg_poly_lazy(const fa_json_segm *sg, const double *values, const int64
 cdef int _sg_chunk(const char *buf, const int64_t *spans, const int64_t *img_h,
                    const int64_t *img_w, int64_t b, int64_t e, _sg_buf *ob,
                    int64_t *lens, int64_t *hw, double *bbox, double *area, char *msg,
-                   int64_t *where, int64_t *lazy, const int32_t *rle_fields, bint exact) noexcept nogil:
+                   int64_t *where, int64_t *lazy, const int32_t *rle_fields, bint exact,
+                   const double *vbox) noexcept nogil:
     """Records [b, e): parse each segmentation span, append its RLE counts to ob; the
     mask's box and area while its counts are in cache. With `lazy` (int64 [n, 4]),
     compressed strings are validated and measured in the text, and left there, and so are
-    polygons (rasterised for their box and area with `exact`, else only bounded)."""
+    polygons (rasterised for their box and area with `exact`, else only bounded: from
+    `vbox` (float64 [n, 4], the results scan's seg_bound) where its row is known, without
+    reading the text again)."""
     cdef int64_t i, L, m, maxlen = 1
     cdef const char *sp
     cdef int parsed, keep, re
@@ -364,6 +375,23 @@ cdef int _sg_chunk(const char *buf, const int64_t *spans, const int64_t *img_h,
             parsed = 0
             keep = 0
             if lazy != NULL:
+                if vbox != NULL and vbox[4 * i] == vbox[4 * i]:
+                    # polygons the scan has read and checked (see fa_json_geometry.seg_bound)
+                    if img_h[i] < 0 or img_w[i] < 0:
+                        rc = _SG_NOSIZE
+                        where[0] = i
+                        break
+                    _sg_widen(vbox[4 * i], vbox[4 * i + 1], vbox[4 * i + 2], vbox[4 * i + 3], img_h[i], img_w[i],
+                              bbox + 4 * i)
+                    area[i] = NAN
+                    lazy[4 * i] = spans[2 * i]
+                    lazy[4 * i + 1] = L
+                    lazy[4 * i + 2] = -1
+                    lazy[4 * i + 3] = 3
+                    hw[2 * i] = img_h[i]
+                    hw[2 * i + 1] = img_w[i]
+                    lens[i] = 0
+                    continue
                 if rle_fields != NULL and rle_fields[5 * i] >= 0:
                     rh, rw, rs, rl = rle_fields[5 * i], rle_fields[5 * i + 1], rle_fields[5 * i + 2], rle_fields[5 * i + 3]
                     re = <int>rle_fields[5 * i + 4]
@@ -451,6 +479,20 @@ cdef _sg_rle_fields(rle_fields, spans, Py_ssize_t n):
     return rle_fields
 
 
+cdef _sg_poly_bounds(poly_bound, Py_ssize_t n):
+    """poly_bound (float64 [n, 4], parse_results_json's seg_bound), checked: every row is
+    all NaN, or a vertex box (x0 <= x1, y0 <= y1) inside (-2e8, 2e8)."""
+    pb = np.ascontiguousarray(poly_bound, dtype=np.float64)
+    if pb.shape != (n, 4):
+        raise ValueError("poly_bound should be float64 [%d, 4]" % n)
+    known = ~np.isnan(pb[:, 0])
+    if known.any():
+        k = pb[known]
+        if not ((np.abs(k) < 2e8).all() and (k[:, 0] <= k[:, 2]).all() and (k[:, 1] <= k[:, 3]).all()):
+            raise ValueError("poly_bound should hold NaN rows or vertex boxes (x0, y0, x1, y1) within 2e8")
+    return pb
+
+
 cdef _sg_join_chunks(_sg_buf *obs, Py_ssize_t nc, big):
     """The chunks' counts as one uint32 array, in chunk order: `big` itself when every
     chunk stayed in its region of it (the gaps closed: regions move down, in order), else
@@ -474,7 +516,7 @@ cdef _sg_join_chunks(_sg_buf *obs, Py_ssize_t nc, big):
 
 
 def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_threads=None, bint lazy=False,
-                       rle_fields=None, bint exact=True):
+                       rle_fields=None, bint exact=True, poly_bound=None):
     """RLE set of the segmentations whose JSON values lie at ``spans`` (int64 [n, 2]) in
     ``data``; ``img_h``, ``img_w``: int64 [n] image sizes for polygons (-1: unknown).
     Runs without the GIL, records split across threads. Errors name the record.
@@ -483,7 +525,10 @@ def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_thread
     ``lazy``): int [n, 5] from the results scan (``seg_rle`` of parse_results_json):
     h, w, counts offset in the span, counts length, escaped -- rows with h >= 0 are not
     parsed again. ``exact=False`` (with ``lazy``): polygons are not rasterised, and the
-    set holds a bound of their box and NaN areas (lazy kind 3: for the IoU only)."""
+    set holds a bound of their box and NaN areas (lazy kind 3: for the IoU only).
+    ``poly_bound`` (with ``lazy`` and ``exact=False``): float64 [n, 4], the results
+    scan's ``seg_bound`` -- rows not NaN are polygons whose vertices' box it holds (x0,
+    y0, x1, y1), already read and checked: their text is not read again."""
     cdef const unsigned char[::1] buf = _jr_bytes_view(data, "rle_set_from_spans")
     spans = np.ascontiguousarray(spans, dtype=np.int64).reshape(-1, 2)
     img_h = np.ascontiguousarray(img_h, dtype=np.int64)
@@ -531,6 +576,12 @@ def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_thread
         rle_fields = _sg_rle_fields(rle_fields, spans, n)
         rfv = rle_fields
         rfp = &rfv[0, 0]
+    cdef const double[:, ::1] pbv
+    cdef const double *pbp = NULL
+    if poly_bound is not None and lazy and not exact:
+        poly_bound = _sg_poly_bounds(poly_bound, n)
+        pbv = poly_bound
+        pbp = &pbv[0, 0]
     # every chunk writes its counts into its own region of one array, sized by the text
     # (a compressed count takes at least one character; untouched pages cost nothing);
     # a chunk whose polygons need more moves to a block of its own
@@ -553,7 +604,7 @@ def rle_set_from_spans(data, spans, img_h, img_w, what="annotations", num_thread
             for c in prange(nc, num_threads=nt, schedule="dynamic"):
                 codev[c] = _sg_chunk(<const char *>&buf[0], &sv[0, 0], &hv[0], &wv[0], bv[c], bv[c + 1],
                                      &obs[c], &lv[0], &hwv[0, 0], &bbv[0, 0], &arv[0],
-                                     <char *>&msgv[c, 0], &wherev[c], lzp, rfp, exact)
+                                     <char *>&msgv[c, 0], &wherev[c], lzp, rfp, exact, pbp)
         for c in range(nc):
             if codes[c] != _SG_OK:
                 m = bytes(msgs[c]).split(b"\0", 1)[0].decode("utf-8", "replace")

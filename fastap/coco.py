@@ -113,6 +113,7 @@ from ._core import (accumulate_blocks, area_eval_img_dicts, box_iou, gather_eval
                     rle_set_boundary, rle_set_from_objects)
 from .adapters.cocodata import COCO, columns_of, iou_attacher, rotated_pass_inputs
 from .rotated import rotated_iou
+from .threads import fresh_memory
 from .checks import warn_empty
 from .columns import param_ids, refuse_repeated_pooled, sorted_ids_list, unique_ids
 from .errors import InvalidAnnotationError, InvalidOptionError
@@ -879,6 +880,7 @@ class COCOeval(ReportMethods):
         self.params = p
         return p, img_ids, cat_ids
 
+    @fresh_memory()
     def evaluate(self):
         """Match detections to ground truth on every image (pycocotools' evaluate())."""
         tic = time.time()
@@ -1075,6 +1077,7 @@ class COCOeval(ReportMethods):
         return len(cur) == len(built) and all(map(is_, cur, built))
 
     # -- accumulate / summarize ---------------------------------------------------------------
+    @fresh_memory()
     def accumulate(self, p=None):
         """Precision/recall curves per (IoU, category, area, maxDets) into ``eval``: in C
         from the pass of the last ``evaluate()``, or from the ``evalImgs`` dicts (see the

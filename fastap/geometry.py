@@ -234,20 +234,28 @@ def rles_from_objects(objs, image_ids, imgs, what):
         raise InvalidAnnotationError(str(e)) from None
 
 
-def rles_from_spans(data, spans, image_ids, imgs, what, num_threads=None, lazy=False, rle_fields=None, exact=True):
+def rles_from_spans(data, spans, image_ids, imgs, what, num_threads=None, lazy=False, rle_fields=None, exact=True,
+                    poly_bound=None):
     """RLE set of segmentations found by the C scanner (byte spans in ``data``);
     ``lazy``: compressed strings and polygons stay in ``data`` until the IoU reads them;
     ``rle_fields``: the scanner's ``seg_rle`` (RLE objects it has read already);
     ``exact=False`` (with ``lazy``): polygons are not even rasterised, so the set's
-    boxes of them are bounds and their areas NaN (for the IoU alone: see _segm.pxi)."""
+    boxes of them are bounds and their areas NaN (for the IoU alone: see _segm.pxi);
+    ``poly_bound`` (then): the scan's ``seg_bound``, polygons' vertex boxes it has read."""
     h, w = _image_sizes(image_ids, imgs)
+    make = partial(_core.rle_set_from_spans, data, spans, h, w, what, num_threads=num_threads, lazy=lazy,
+                   rle_fields=rle_fields, exact=exact, poly_bound=poly_bound)
     try:
-        return _core.rle_set_from_spans(data, spans, h, w, what, num_threads=num_threads, lazy=lazy,
-                                        rle_fields=rle_fields, exact=exact)
+        rles = make()
     except InvalidOptionError:          # a bad setting (FASTAP_NUM_THREADS), not the data
         raise
     except ValueError as e:
         raise InvalidAnnotationError(str(e)) from None
+    if lazy and not exact:
+        # rows only (the text stays with its owner): made again from the same inputs by
+        # the reports that ask for them (attach_rle_iou), rather than held after the IoU
+        rles["remake"] = make
+    return rles
 
 
 def rows_all_nan(a):
@@ -279,7 +287,8 @@ def attach_rle_iou(tables, gt_rles, dt_rles, cut, num_threads=None):
     overlaps of any two records of an image (:func:`pair_ious`) come from the same sets."""
     out = _core.rle_iou_tables(tables.core, gt_rles, tables.gt_index, dt_rles, tables.dt_index, int(cut),
                                num_threads=num_threads)
-    tables.core.extra["pair_iou"] = partial(_mask_pairs, gt_rles, dt_rles)
+    remake = dt_rles.get("remake")
+    tables.core.extra["pair_iou"] = partial(_mask_pairs, gt_rles, dt_rles if remake is None else _Remade(remake))
     return out
 
 
@@ -347,7 +356,23 @@ def attach_rotated_iou(tables, gt_rbox, dt_rbox, gt_crowd, cut, num_threads=None
 # ``f(sub, gt_rows, dt_rows, num_threads)`` fills the one-category tables ``sub`` (its
 # runs are images) and returns (iou, dt_iou_off) laid out by ``sub.iou_layout``.
 
+class _Remade:
+    """An RLE set made again (once, when first asked) from the call that made it:
+    ``remake`` of a set made lazily from a file's text (see rles_from_spans), whose rows
+    (some 100 bytes a mask) are not worth holding from an evaluation to its reports."""
+
+    def __init__(self, make):
+        self._make, self._rles = make, None
+
+    def get(self):
+        if self._rles is None:
+            self._rles = self._make()
+        return self._rles
+
+
 def _mask_pairs(gt_rles, dt_rles, sub, gt_rows, dt_rows, num_threads):
+    if isinstance(dt_rles, _Remade):
+        dt_rles = dt_rles.get()
     return _core.rle_iou_tables(sub, gt_rles, gt_rows, dt_rles, dt_rows, max(sub.n_dt, 1), num_threads=num_threads)
 
 

@@ -312,3 +312,120 @@ def test_scan_releasing_mapped_pages_reads_the_same(tmp_path, threads):
         assert np.array_equal(ref[k], got[k]), k
     for a, b in got["seg_span"]:
         assert shadow[a:b].tobytes() == raw[a:b]
+
+
+def _vertex_box(seg):
+    """The box the results scan records for a segmentation (its ``seg_bound``), from
+    json.loads: NaN unless it is polygons, the first over 4 numbers, each polygon at
+    most FA_POLY_BOUND_VALUES (2048) numbers, every number within (-2e8, 2e8)."""
+    nan = [np.nan] * 4
+    if not isinstance(seg, list) or not seg or not all(isinstance(p, list) for p in seg) or len(seg[0]) <= 4:
+        return nan
+    vals = [v for p in seg for v in p]
+    if any(len(p) > 2048 for p in seg) or not all(-2e8 < v < 2e8 for v in vals):
+        return nan
+    xs = [p[j] for p in seg for j in range(0, len(p) - 1, 2)]
+    ys = [p[j + 1] for p in seg for j in range(0, len(p) - 1, 2)]
+    return [min(xs), min(ys), max(xs), max(ys)]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_scan_bounds_polygons_as_json_loads(threads):
+    """The results scan reads each polygon list's vertex box as it passes (so that
+    evaluation never reads the numbers only to bound them): equal to json.loads' numbers,
+    NaN for what the mask readers must check themselves (boxes, RLE, empty lists, long
+    polygons, coordinates out of range or not finite)."""
+    from fastap import _core
+    from fastap.synthetic import random_polygons
+    rng = np.random.default_rng(11)
+    polys = random_polygons(rng, 300, 480, 640, n_points=(3, 60), outside=0.2)
+    segs = [[p] if i % 4 else [p, polys[(i + 7) % 300]] for i, p in enumerate(polys)]
+    segs += [[[1, 2, 3, 4]], [[1, 2, 3, 4], [5, 6, 7, 8, 9, 10]], [[1, 2, 3, 4, 5, 6], []], [[]], [],
+             [[1, 2, 3, 4, 5, 6, 7]], [[-0.0, 5, 2e8 - 1, -2e8 + 1, 3, 3]], [[1, 2, 3, 4, 5, 2e8]],
+             [[1, 2, 3, 4, 5, float("nan")]], [[1, 2, 3, 4, 5, float("inf")]], [[1e2, 2.5e1, 3, 4, 5, 6]],
+             [[float(v) for v in range(2048)]], [[float(v) for v in range(2050)]],
+             [[1, 2, 3, 4, 5, 6], [float(v) for v in range(2050)]],
+             {"size": [4, 4], "counts": "04"}, {"size": [2, 2], "counts": [0, 4]}]
+    recs = [{"image_id": 1, "category_id": 1, "segmentation": s, "score": 0.5} for s in segs]
+    data = json.dumps(recs).replace(", ", ",\n ", 50).encode()     # some other whitespace
+    g = _core.parse_results_json(data, geometry=True, num_threads=threads, _min_part_bytes=1 << 12)
+    want = np.array([_vertex_box(s) for s in segs])
+    np.testing.assert_array_equal(g["seg_bound"], want)
+    assert np.isfinite(want[:300]).all() and np.isnan(want[300:, 0]).sum() == 11
+
+
+def test_lazy_polygon_set_from_scan_bounds_equals_reading_them():
+    """Given the scan's vertex boxes, the lazy set reads no polygon's text, and is the
+    set made by reading them: the same rows, boxes, NaN areas and decoded counts."""
+    from fastap import _core
+    from fastap.synthetic import random_polygons
+    rng = np.random.default_rng(5)
+    h, w = 61, 47
+    polys = random_polygons(rng, 200, h, w, n_points=(3, 40), outside=0.3)
+    segs = [[p] if i % 5 else [p, polys[(i + 1) % 200]] for i, p in enumerate(polys)]
+    segs += [[[5.5, 5.5] * 3], [[-9, -9, -3, -9, -3, -2]], [[1, 2, 3, 4]], [[float(v) for v in range(3000)]]]
+    data = _poly_text(segs)
+    g = _core.parse_results_json(data, geometry=True)
+    n = len(segs)
+    hh, ww = np.full(n, h, np.int64), np.full(n, w, np.int64)
+    read = _core.rle_set_from_spans(data, g["seg_span"], hh, ww, lazy=True, exact=False)
+    given = _core.rle_set_from_spans(data, g["seg_span"], hh, ww, lazy=True, exact=False, poly_bound=g["seg_bound"])
+    assert set(read) == set(given)
+    for k in read:
+        if isinstance(read[k], np.ndarray):
+            np.testing.assert_array_equal(read[k], given[k], err_msg=k)
+    for i in range(n):
+        assert np.array_equal(_core.rle_set_counts(read, i), _core.rle_set_counts(given, i)), i
+    # the bounds are taken as given (their text is not read): a wrong bound shows
+    moved = g["seg_bound"].copy()
+    moved[0] += 5
+    assert _core.rle_set_from_spans(data, g["seg_span"], hh, ww, lazy=True, exact=False,
+                                    poly_bound=moved)["bbox"][0, 0] == read["bbox"][0, 0] + 5
+    for bad in (g["seg_bound"][:-1], np.where(np.arange(n)[:, None] == 3, [9, 0, 1, 1], g["seg_bound"]),
+                np.where(np.arange(n)[:, None] == 3, [0, 0, 3e8, 1], g["seg_bound"])):
+        with pytest.raises(ValueError, match="poly_bound should"):
+            _core.rle_set_from_spans(data, g["seg_span"], hh, ww, lazy=True, exact=False, poly_bound=bad)
+
+
+@pytest.mark.parametrize("seg,match", [
+    ([], "an empty polygon list"),
+    ([[1, 2]], "a polygon needs at least 3 points"),
+    ([[1, 2, 3e8, 4, 5, 6]], "polygon coordinates must be finite numbers within"),
+    ([[1, 2, 3, 4, 5, 6]], "polygons need the image's height"),
+])
+def test_evaluation_of_scanned_polygons_raises_as_before(tmp_path, seg, match):
+    """A results file whose polygons the scan bounded or left alone: a bad one is still
+    refused when evaluated, naming the file's record and the field."""
+    ds = {"images": [{"id": 1, "height": 20, "width": 20}, {"id": 2}],
+          "categories": [{"id": 1, "name": "a"}],
+          "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 1, 5, 5], "area": 25,
+                           "iscrowd": 0, "segmentation": [[1, 1, 6, 1, 6, 6, 1, 6]]}]}
+    res = [{"image_id": 1, "category_id": 1, "bbox": [1, 1, 5, 5], "score": 0.9, "segmentation": [[1, 1, 6, 1, 4, 5]]},
+           {"image_id": 2 if "height" in match else 1, "category_id": 1, "bbox": [1, 1, 5, 5], "score": 0.8,
+            "segmentation": seg}]
+    g, d = _sources(tmp_path, ds, res, "bad")
+    with quiet():
+        gt = fastap.COCO(g)
+        dt = gt.loadRes(d)
+        ev = fastap.COCOeval(gt, dt, "segm")
+        with pytest.raises(fastap.errors.InvalidAnnotationError, match="results record 1: segmentation") as e:
+            ev.evaluate()
+    assert match in str(e.value)
+
+
+def test_reports_of_polygon_results_from_file_equal_from_list(tmp_path):
+    """An evaluation of polygon results read from a file does not hold their lazily made
+    mask set for the reports (it is made again when a report asks): the confusion matrix
+    and the error analysis equal those of the same results given as a list."""
+    ds, res = _data(4, with_bbox=True, n_images=30, dets=40)
+    g, d = _sources(tmp_path, ds, res, "rep")
+    ev_file, _ = _run(fastap.COCO, fastap.COCOeval, g, d)
+    remade = ev_file._pass.tables.core.extra["pair_iou"].args[1]
+    assert isinstance(remade, fastap.geometry._Remade) and remade._rles is None     # not held
+    ev_list, _ = _run(fastap.COCO, fastap.COCOeval, ds, res)
+    for thr, conf in ((0.5, 0.05), (0.75, 0.3)):
+        np.testing.assert_array_equal(ev_file.confusion_matrix(thr, conf).matrix,
+                                      ev_list.confusion_matrix(thr, conf).matrix)
+    ea_f, ea_l = ev_file.error_analysis(), ev_list.error_analysis()
+    np.testing.assert_array_equal(ea_f.dt_error, ea_l.dt_error)
+    assert remade._rles is not None

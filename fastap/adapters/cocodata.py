@@ -674,6 +674,8 @@ class COCO:
                 kraw = {"values": g["kpt_values"], "count": g["kpt_count"], "box": g["kpt_box"], "span": kpt,
                         "xy": g["kpt_values"].shape[1] != first_keypoints_len(data)}
             res._geom["raw"] = (g.get("text", data), seg if (seg[:, 0] >= 0).any() else None, kraw)
+            if res._geom["raw"][1] is not None and "seg_bound" in g:
+                res._geom["seg_bound"] = g["seg_bound"]     # polygons' vertex boxes, from the scan
         elif seg[0, 0] >= 0:
             kind = "segm"
             try:
@@ -1166,7 +1168,8 @@ def rles_of(coco, gt_coco, kind, num_threads=None):
             # results of loadRes' box branch: their areas are their boxes', so their
             # polygons are rasterised only where the IoU needs them (exact=False)
             return rles_from_spans(data, seg_span, coco._columns(kind)["image_id"], gt_coco.imgs, what,
-                                   num_threads, lazy=kind != "gt", exact=kind == "gt")
+                                   num_threads, lazy=kind != "gt", exact=kind == "gt",
+                                   poly_bound=coco._geom.get("seg_bound") if kind != "gt" else None)
         if kind == "gt" and coco._raw_anns is not None:
             # straight from the file's text, which cannot change while it is not parsed:
             # kept for the next evaluation against this ground truth (e.g. every epoch)

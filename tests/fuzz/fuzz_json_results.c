@@ -43,6 +43,18 @@ const char *const k_seeds[] = {
     "\"bbox\":[1,2,3,4],\"score\":1,\"name\":\"}, {\\\"\"}, {\"image_id\":4,"
     "\"category_id\":1,\"bbox\":[1,2,3,4],\"score\":1}]",
     "[{\"image_id\":1,\"category_id\":1,\"bbox\":[1,2,3,4],\"score\":1}] x",
+    /* polygons the scan bounds, and shapes it leaves to the mask readers */
+    "[{\"image_id\":1,\"category_id\":1,\"score\":1,\"bbox\":[0,0,1,1],\"segmentation\":"
+    "[ [10.5, 2.25, 30.75, 4.5, 20, 40.125, 7], [-3.5,9,1e2,2, 5,5] ] }, {\"image_id\":1,"
+    "\"category_id\":1,\"score\":1,\"segmentation\":[[1,2,3,4],[5,6,7,8,9,10]]}, {\"image_id\":1,"
+    "\"category_id\":1,\"score\":1,\"segmentation\":[[1,2,3,4,5,6],[]]}, {\"image_id\":1,"
+    "\"category_id\":1,\"score\":1,\"segmentation\":[[]]}, {\"image_id\":1,\"category_id\":1,"
+    "\"score\":1,\"segmentation\":[]}, {\"image_id\":1,\"category_id\":1,\"score\":1,"
+    "\"segmentation\":[[1,2,3,4,5,NaN]]}, {\"image_id\":1,\"category_id\":1,\"score\":1,"
+    "\"segmentation\":[[1,2,3,4,5,2e8]]}, {\"image_id\":1,\"category_id\":1,\"score\":1,"
+    "\"segmentation\":[[1,2,3,4,5,6]],\"segmentation\":{\"size\":[2,2],\"counts\":\"04\"}},"
+    "{\"image_id\":1,\"category_id\":1,\"score\":1,\"segmentation\":[[445.68, 101.25, 446.12, "
+    "102.5, 447.0, 120.75, 401.33, 140.5, 399.98, 99.5, 400.01, 98.25, 420.5, 97.75, 430.25, 98.5]]}]",
     "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
     NULL,
 };
@@ -55,6 +67,7 @@ typedef struct {
     double *bbox, *score, *area;
     int64_t *seg_span, *kpt_span, *kpt_count;
     int32_t *seg_rle;
+    double *seg_bound;
     double *kpt_values, *kpt_box;
     fa_json_geometry geom;
 } columns;
@@ -73,12 +86,14 @@ static void columns_alloc(columns *c, int64_t cap, int geometry, int xy)
         return;
     c->seg_span = fuzz_alloc(2 * n * sizeof(int64_t));
     c->seg_rle = fuzz_alloc(5 * n * sizeof(int32_t));
+    c->seg_bound = fuzz_alloc(4 * n * sizeof(double));
     c->kpt_span = fuzz_alloc(2 * n * sizeof(int64_t));
     c->kpt_count = fuzz_alloc(n * sizeof(int64_t));
     c->kpt_values = fuzz_alloc(n * (xy ? KPT_STRIDE / 3 * 2 : KPT_STRIDE) * sizeof(double));
     c->kpt_box = fuzz_alloc(4 * n * sizeof(double));
     c->geom.seg_span = c->seg_span;
     c->geom.seg_rle = c->seg_rle;
+    c->geom.seg_bound = c->seg_bound;
     c->geom.kpt_span = c->kpt_span;
     c->geom.kpt_values = c->kpt_values;
     c->geom.kpt_stride = KPT_STRIDE;
@@ -90,7 +105,7 @@ static void columns_alloc(columns *c, int64_t cap, int geometry, int xy)
 static void columns_free(columns *c)
 {
     free(c->image_id); free(c->category_id); free(c->bbox); free(c->score); free(c->area);
-    free(c->seg_span); free(c->seg_rle); free(c->kpt_span); free(c->kpt_count);
+    free(c->seg_span); free(c->seg_rle); free(c->seg_bound); free(c->kpt_span); free(c->kpt_count);
     free(c->kpt_values); free(c->kpt_box);
 }
 
@@ -118,6 +133,39 @@ static void same_row(const columns *x, int64_t a, const columns *y, int64_t b, i
                x->kpt_count[a] == y->kpt_count[b], "geometry differs at row %lld", (long long)b);
     for (int k = 0; k < 4; k++)
         FUZZ_CHECK(fuzz_same_double(x->kpt_box[4 * a + k], y->kpt_box[4 * b + k]), "kpt_box differs");
+    if (x->geom.seg_bound && y->geom.seg_bound)
+        for (int k = 0; k < 4; k++)
+            FUZZ_CHECK(fuzz_same_double(x->seg_bound[4 * a + k], y->seg_bound[4 * b + k]), "seg_bound differs");
+}
+
+/* The polygons' vertex box the scan recorded (seg_bound) for a span that parses as
+ * polygons: NaN exactly where the value is not what fa_json_geometry.seg_bound takes,
+ * else their vertices' min and max. */
+static void bound_agrees(const double *bound, int parsed, const fa_json_segm *segm, const double *values,
+                         const int64_t *poly_len)
+{
+    int takes = parsed && segm->kind == FA_SEGM_POLYGONS && segm->n_poly > 0 && poly_len[0] > 4;
+    double b[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
+    int64_t off = 0;
+    for (int64_t q = 0; takes && q < segm->n_poly; q++) {
+        takes = poly_len[q] <= FA_POLY_BOUND_VALUES;
+        for (int64_t j = 0; takes && j < poly_len[q]; j++)
+            takes = values[off + j] > -2e8 && values[off + j] < 2e8;
+        for (int64_t j = 0; takes && j + 1 < poly_len[q]; j += 2) {
+            b[0] = fmin(b[0], values[off + j]);
+            b[1] = fmin(b[1], values[off + j + 1]);
+            b[2] = fmax(b[2], values[off + j]);
+            b[3] = fmax(b[3], values[off + j + 1]);
+        }
+        off += poly_len[q];
+    }
+    if (!takes) {
+        FUZZ_CHECK(isnan(bound[0]) && isnan(bound[1]) && isnan(bound[2]) && isnan(bound[3]),
+                   "seg_bound set for a value it does not take");
+        return;
+    }
+    for (int k = 0; k < 4; k++)
+        FUZZ_CHECK(bound[k] == b[k], "seg_bound %d: %g, the vertices give %g", k, bound[k], b[k]);
 }
 
 static void same_error(const fa_json_error *a, const fa_json_error *b)
@@ -186,7 +234,10 @@ static void spans_readable(const uint8_t *d, const columns *c, int64_t nr)
             fa_json_segm segm;
             int esc;
             const char *s = (const char *)d + sp[0];
-            (void)fa_json_segmentation_parse(s, len, values, poly_len, str, (int64_t)len, &segm, NULL);
+            const int parsed = fa_json_segmentation_parse(s, len, values, poly_len, str, (int64_t)len, &segm,
+                                                          NULL) == FA_OK;
+            if (c->geom.seg_bound)
+                bound_agrees(c->seg_bound + 4 * i, parsed, &segm, values, poly_len);
             if (fa_json_rle_object(s, len, &h, &w, &rs, &rl, &esc) && c->seg_rle[5 * i] >= 0)
                 FUZZ_CHECK(h == c->seg_rle[5 * i] && w == c->seg_rle[5 * i + 1] &&
                            rs == c->seg_rle[5 * i + 2] && rl == c->seg_rle[5 * i + 3] &&
@@ -216,6 +267,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rc = parse(data, size, &s, geometry, &nr, &na, &err);
         FUZZ_CHECK(rc != FA_EINVAL, "count_bound %lld was too small", (long long)bound);
         FUZZ_CHECK(nr >= 0 && nr <= bound, "n_records %lld", (long long)nr);
+        if (geometry) {     /* the polygons' bounds change nothing else the scan gives */
+            columns t;
+            fa_json_error terr;
+            int64_t tnr = -1, tna = -1;
+            int trc;
+            columns_alloc(&t, cap, geometry, 1);
+            t.geom.seg_bound = NULL;
+            trc = parse(data, size, &t, geometry, &tnr, &tna, &terr);
+            FUZZ_CHECK(trc == rc && tnr == nr, "seg_bound changed the scan: rc %d n %lld, without: rc %d n %lld",
+                       rc, (long long)nr, trc, (long long)tnr);
+            if (rc == FA_OK)
+                for (int64_t r = 0; r < nr; r++)
+                    same_row(&t, r, &s, r, geometry);
+            else
+                same_error(&terr, &err);
+            columns_free(&t);
+        }
         if (rc == FA_OK && geometry)
             spans_readable(data, &s, nr);
         for (int64_t parts = 2; parts <= 4; parts++)
