@@ -284,10 +284,8 @@ def parse_results_json(data, bint geometry=False, int64_t kpt_stride=0, num_thre
     ``kpt_box`` float64 [n, 4] (pycocotools' loadRes box of the keypoints, see
     :func:`keypoint_boxes`; NaN for records whose numbers are not all finite). Mask
     records give ``seg_rle`` int32 [n, 5]: for the common RLE object, its size and where
-    its counts string lies (see ``rle_set_from_spans``); -1 otherwise. Polygon records give
-    ``seg_bound`` float64 [n, 4]: their vertices' min x, min y, max x, max y, read as the
-    scan passes them (NaN for other segmentations, and polygons the mask readers must
-    check: see ``fa_json_geometry.seg_bound``). ``bbox_empty`` bool
+    its counts string lies (see ``rle_set_from_spans``); -1 otherwise. ``seg_bound`` float64
+    [n, 4]: polygons' vertex box (see ``fa_json_geometry.seg_bound``), else NaN. ``bbox_empty`` bool
     [n]: records with ``"bbox": []`` (no box, NaN; without geometry an error).
 
     ``kpt_xy`` (with ``kpt_stride`` a multiple of 3): ``kpt_values`` keeps only the x and y

@@ -328,6 +328,23 @@ cdef int _sg_poly_lazy(const fa_json_segm *sg, const double *values, const int64
     return _SG_OK
 
 
+cdef int _sg_poly_given(const double *vb, int64_t img_h, int64_t img_w, int64_t start, int64_t length,
+                        int64_t *lz, int64_t *hw, double *bb, double *area) noexcept nogil:
+    """A lazy kind-3 row (see the top of this file) of polygons at [start, start +
+    length) whose vertices' box the results scan read (vb: x0, y0, x1, y1)."""
+    if img_h < 0 or img_w < 0:
+        return _SG_NOSIZE
+    _sg_widen(vb[0], vb[1], vb[2], vb[3], img_h, img_w, bb)
+    area[0] = NAN
+    lz[0] = start
+    lz[1] = length
+    lz[2] = -1
+    lz[3] = 3
+    hw[0] = img_h
+    hw[1] = img_w
+    return _SG_OK
+
+
 cdef int _sg_chunk(const char *buf, const int64_t *spans, const int64_t *img_h,
                    const int64_t *img_w, int64_t b, int64_t e, _sg_buf *ob,
                    int64_t *lens, int64_t *hw, double *bbox, double *area, char *msg,
@@ -336,9 +353,8 @@ cdef int _sg_chunk(const char *buf, const int64_t *spans, const int64_t *img_h,
     """Records [b, e): parse each segmentation span, append its RLE counts to ob; the
     mask's box and area while its counts are in cache. With `lazy` (int64 [n, 4]),
     compressed strings are validated and measured in the text, and left there, and so are
-    polygons (rasterised for their box and area with `exact`, else only bounded: from
-    `vbox` (float64 [n, 4], the results scan's seg_bound) where its row is known, without
-    reading the text again)."""
+    polygons (rasterised for their box and area with `exact`, else only bounded, by
+    `vbox` (the scan's seg_bound, float64 [n, 4]) where known, without reading them)."""
     cdef int64_t i, L, m, maxlen = 1
     cdef const char *sp
     cdef int parsed, keep, re
@@ -377,19 +393,11 @@ cdef int _sg_chunk(const char *buf, const int64_t *spans, const int64_t *img_h,
             if lazy != NULL:
                 if vbox != NULL and vbox[4 * i] == vbox[4 * i]:
                     # polygons the scan has read and checked (see fa_json_geometry.seg_bound)
-                    if img_h[i] < 0 or img_w[i] < 0:
-                        rc = _SG_NOSIZE
+                    rc = _sg_poly_given(vbox + 4 * i, img_h[i], img_w[i], spans[2 * i], L, lazy + 4 * i, hw + 2 * i,
+                                        bbox + 4 * i, &area[i])
+                    if rc != _SG_OK:
                         where[0] = i
                         break
-                    _sg_widen(vbox[4 * i], vbox[4 * i + 1], vbox[4 * i + 2], vbox[4 * i + 3], img_h[i], img_w[i],
-                              bbox + 4 * i)
-                    area[i] = NAN
-                    lazy[4 * i] = spans[2 * i]
-                    lazy[4 * i + 1] = L
-                    lazy[4 * i + 2] = -1
-                    lazy[4 * i + 3] = 3
-                    hw[2 * i] = img_h[i]
-                    hw[2 * i + 1] = img_w[i]
                     lens[i] = 0
                     continue
                 if rle_fields != NULL and rle_fields[5 * i] >= 0:
