@@ -870,6 +870,11 @@ size_t fa_rle_poly_scratch_bytes(const double *xy, int64_t k, int64_t h, int64_t
 int64_t fa_rle_from_poly(const double *xy, int64_t k, int64_t h, int64_t w, void *scratch,
                          uint32_t *cnts);
 
+/* fa_rle_from_poly given cap = fa_rle_poly_counts_bound(xy, k, h, w), which a caller that
+ * sized cnts and scratch has already (not computed again). */
+int64_t fa_rle_from_poly_cap(const double *xy, int64_t k, int64_t h, int64_t w, int64_t cap, void *scratch,
+                             uint32_t *cnts);
+
 /* Capacity of cnts for fa_rle_merge of rs[0..n): 2 * (sum of the m's + n + 1) (the upper half
  * is used as scratch: merging n > 2 RLEs goes through n - 1 pairwise merges). */
 int64_t fa_rle_merge_bound(const fa_rle *rs, int64_t n);

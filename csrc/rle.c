@@ -227,15 +227,67 @@ static int64_t make_runs(uint32_t *a, int64_t n, int64_t stop)
     return i < n ? stop + 1 : runs;
 }
 
+/* Column buckets of at most this many crossings are insertion-sorted (sort_by_column). */
+#define FA_COLUMN_MAX 32
+/* At most this many columns (a stack array of counts). */
+#define FA_COLUMN_SPAN 4096
+
+/* Ascending sort of a[0..n) by buckets of the key floor(a * inv_h) (inv_h = 1 / h in
+ * double: a monotone key, whatever its rounding, so any bucket order is the values'
+ * order): the columns of a polygon's crossings, each hit a few times. A counting pass,
+ * a scatter into tmp, then insertion sort, whose moves stay inside the buckets. Returns
+ * 0 (a unchanged) where the columns are too many for n, or one holds too many. */
+static int sort_by_column(uint32_t *a, int64_t n, uint32_t *tmp, double inv_h)
+{
+    uint32_t lo = a[0], hi = a[0];
+    int32_t count[FA_COLUMN_SPAN];
+    for (int64_t i = 1; i < n; i++) {
+        lo = a[i] < lo ? a[i] : lo;
+        hi = a[i] > hi ? a[i] : hi;
+    }
+    const int64_t c0 = (int64_t)((double)lo * inv_h), nb = (int64_t)((double)hi * inv_h) - c0 + 1;
+    if (nb > FA_COLUMN_SPAN || nb > 2 * n + 64)
+        return 0;
+    memset(count, 0, (size_t)nb * sizeof(int32_t));
+    for (int64_t i = 0; i < n; i++)
+        count[(int64_t)((double)a[i] * inv_h) - c0]++;
+    int32_t sum = 0, most = 0;
+    for (int64_t b = 0; b < nb; b++) {
+        const int32_t c = count[b];
+        most = c > most ? c : most;
+        count[b] = sum;
+        sum += c;
+    }
+    if (most > FA_COLUMN_MAX)
+        return 0;
+    for (int64_t i = 0; i < n; i++)
+        tmp[count[(int64_t)((double)a[i] * inv_h) - c0]++] = a[i];
+    for (int64_t i = 0; i < n; i++) {
+        const uint32_t v = tmp[i];
+        int64_t j = i;
+        while (j > 0 && a[j - 1] > v) {
+            a[j] = a[j - 1];
+            j--;
+        }
+        a[j] = v;
+    }
+    return 1;
+}
+
 /* Ascending sort of a[0..n) (values only, so any correct sort gives pycocotools'
  * qsort result), through tmp[n]. A polygon's crossings come edge by edge, each edge's
  * in order along x, so they form a few sorted runs: merged pairwise (natural merge
- * sort) when there are at most 32 of them; otherwise LSD radix on bytes; insertion sort
+ * sort) when there are at most 4 of them; else by column buckets (sort_by_column, with
+ * inv_h > 0); else merged when at most 32, otherwise LSD radix on bytes; insertion sort
  * when short. */
-static void sort_u32(uint32_t *a, int64_t n, uint32_t *tmp)
+static void sort_u32(uint32_t *a, int64_t n, uint32_t *tmp, double inv_h)
 {
     if (n >= 48) {
-        int64_t runs = make_runs(a, n, 32);
+        int64_t runs = make_runs(a, n, 4);
+        if (runs > 4 && inv_h > 0 && sort_by_column(a, n, tmp, inv_h))
+            return;
+        if (runs > 4)
+            runs = make_runs(a, n, 32);
         if (runs <= 32) {
             uint32_t *src = a, *dst = tmp;
             while (runs > 1) {
@@ -340,7 +392,12 @@ static inline int poly_point(poly_walk *s, int32_t u, int32_t v)
 int64_t fa_rle_from_poly(const double *xy, int64_t k, int64_t h, int64_t w, void *scratch,
                          uint32_t *cnts)
 {
-    int64_t cap = fa_rle_poly_counts_bound(xy, k, h, w);
+    return fa_rle_from_poly_cap(xy, k, h, w, fa_rle_poly_counts_bound(xy, k, h, w), scratch, cnts);
+}
+
+int64_t fa_rle_from_poly_cap(const double *xy, int64_t k, int64_t h, int64_t w, int64_t cap, void *scratch,
+                             uint32_t *cnts)
+{
     if (cap < 0) return cap;
     poly_walk s;
     s.have_prev = 0;
@@ -420,8 +477,17 @@ int64_t fa_rle_from_poly(const double *xy, int64_t k, int64_t h, int64_t w, void
      * a position reached twice cancels out, as in pycocotools. */
     uint32_t *a = cnts;
     int64_t n = s.n;
-    a[n++] = (uint32_t)((uint64_t)h * (uint64_t)w);
-    sort_u32(a, n, (uint32_t *)scratch);
+    /* the sentinel is the largest position (columns < w, rows <= h) unless h * w wraps
+     * modulo 2^32, or w is 0 (pycocotools' w - 1 is then the largest unsigned size, so
+     * every column is kept): then it is sorted with the rest */
+    const uint64_t hw = (uint64_t)h * (uint64_t)w;
+    if (w > 0 && hw <= UINT32_MAX) {
+        sort_u32(a, n, (uint32_t *)scratch, h > 0 ? 1.0 / (double)h : 0.0);
+        a[n++] = (uint32_t)hw;
+    } else {
+        a[n++] = (uint32_t)hw;
+        sort_u32(a, n, (uint32_t *)scratch, 0.0);
+    }
     uint32_t prev = 0;
     for (int64_t j = 0; j < n; j++) {
         uint32_t t = a[j];

@@ -318,6 +318,8 @@ cdef extern from "fastap.h" nogil:
     size_t fa_rle_poly_scratch_bytes(const double *xy, int64_t k, int64_t h, int64_t w)
     int64_t fa_rle_from_poly(const double *xy, int64_t k, int64_t h, int64_t w, void *scratch,
                              uint32_t *cnts)
+    int64_t fa_rle_from_poly_cap(const double *xy, int64_t k, int64_t h, int64_t w, int64_t cap,
+                                 void *scratch, uint32_t *cnts)
     int64_t fa_rle_merge_bound(const fa_rle *rs, int64_t n)
     int64_t fa_rle_merge(const fa_rle *rs, int64_t n, int intersect, uint32_t *cnts)
     int64_t fa_rle_string_bound(const fa_rle *r)

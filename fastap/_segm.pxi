@@ -152,7 +152,7 @@ cdef int _sg_convert(const fa_json_segm *sg, const double *values, const int64_t
             if _sg_reserve(scr, total if total > 0 else 1):
                 rc = _SG_NOMEM
                 break
-            m = fa_rle_from_poly(values + off, k, img_h, img_w, scr.p, tmp.p + tmp.n)
+            m = fa_rle_from_poly_cap(values + off, k, img_h, img_w, total, scr.p, tmp.p + tmp.n)
         if m < 0:
             rc = _SG_NOMEM if m == -1 else _SG_COORD
             break

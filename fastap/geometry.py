@@ -156,23 +156,38 @@ def _image_sizes(image_ids, imgs):
         # table of the images rather than sorting the records' ids
         kid = np.fromiter((k if isinstance(k, (int, np.integer)) else -1 for k in imgs), np.int64, len(imgs))
         if kid.shape[0] and kid.min() >= 0 and int(kid.max()) < 4 * kid.shape[0] + (1 << 20):
-            kh = np.full(kid.shape[0] + 1, -1, np.int64)
-            kw = np.full(kid.shape[0] + 1, -1, np.int64)
-            for j, img in enumerate(imgs.values()):
-                if "height" in img and "width" in img:
-                    kh[j], kw[j] = _size_of(img, "height"), _size_of(img, "width")
+            kh, kw = _sizes_of(list(imgs.values()) + [None])        # the last row: unknown ids
             lut = np.full(int(kid.max()) + 2, kid.shape[0], np.int64)   # unknown id: the -1 row
             lut[kid] = np.arange(kid.shape[0])
             pos = lut[np.clip(ids, -1, lut.shape[0] - 1)]               # -1 and past the end: unknown
             return kh[pos], kw[pos]
     uniq, inv = np.unique(ids, return_inverse=True)
-    h = np.full(uniq.shape[0], -1, np.int64)
-    w = np.full(uniq.shape[0], -1, np.int64)
-    for j, i in enumerate(uniq.tolist()):
-        img = imgs.get(i)
+    h, w = _sizes_of([imgs.get(i) for i in uniq.tolist()])
+    return h[inv], w[inv]
+
+
+_UNSET = object()
+
+
+def _sizes_of(images):
+    """int64 heights and widths of image dicts (None: an unknown image), -1 where the
+    image or either size is unknown; sizes that are all plain ints in range in one NumPy
+    pass, anything else checked one by one (:func:`_size_of` names what is wrong)."""
+    hs = [_UNSET if img is None else img.get("height", _UNSET) for img in images]
+    ws = [_UNSET if img is None else img.get("width", _UNSET) for img in images]
+    if all(type(v) is int for v in hs) and all(type(v) is int for v in ws):
+        try:
+            h, w = np.array(hs, np.int64), np.array(ws, np.int64)
+        except OverflowError:
+            h = w = None
+        if h is not None and ((h >= 0) & (h <= 2147483647) & (w >= 0) & (w <= 2147483647)).all():
+            return h, w
+    h = np.full(len(images), -1, np.int64)
+    w = np.full(len(images), -1, np.int64)
+    for j, img in enumerate(images):
         if img is not None and "height" in img and "width" in img:
             h[j], w[j] = _size_of(img, "height"), _size_of(img, "width")
-    return h[inv], w[inv]
+    return h, w
 
 
 def _size_of(img, field):

@@ -232,6 +232,35 @@ def test_polygons_steep_flat_far_and_around_zero():
         same_rles(FM.frPyObjects(p, h, w), PM.frPyObjects(p, h, w))
 
 
+def test_polygons_sorted_by_column_or_not():
+    """A polygon's crossings are sorted by column buckets where they form more than 4
+    runs (jagged outlines), by merging or radix where a column holds more than 32 or the
+    columns are too many: every way, pycocotools' masks."""
+    rng = np.random.default_rng(7)
+    cases = []
+    for it in range(60):                      # jagged stars: many runs, a few per column
+        h, w = int(rng.integers(60, 900)), int(rng.integers(60, 900))
+        k = int(rng.integers(30, 300))
+        ang = np.sort(rng.uniform(0, 2 * np.pi, k))
+        r = rng.uniform(0.2, 1, k) * min(h, w) / 2
+        cx, cy = rng.uniform(0, w), rng.uniform(0, h)
+        xy = np.stack([cx + r * np.cos(ang), cy + r * np.sin(ang)], 1)
+        cases.append(([np.round(xy, int(rng.integers(0, 3))).ravel().tolist()], h, w))
+    # a comb: 60 teeth crossing the same few columns (buckets of more than 32)
+    comb = []
+    for t in range(60):
+        comb += [10 + (t % 2) * 3.3, 5 + 2 * t]
+    cases.append(([comb + [40, 130, 40, 5]], 140, 60))
+    # wider than the column buckets go (over 4096 columns), jagged
+    xs = np.linspace(0, 5990, 400)
+    ys = 20 + 15 * (np.arange(400) % 3)
+    cases.append(([np.stack([xs, ys], 1).ravel().tolist() + [5990, 90, 0, 90]], 100, 6000))
+    # a zero width (every column kept: the sentinel is not the largest position)
+    cases.append(([[1, 2, 30, 4.5, 5, 60, 17, 3, 40, 50, 2, 9]], 70, 0))
+    for polys, h, w in cases:
+        same_rles(FM.frPyObjects(polys, h, w), PM.frPyObjects(polys, h, w))
+
+
 def test_degenerate_polygons():
     # 0, 1, 2 points after a proper polygon: pycocotools gives an empty mask; so do we
     for bad in ([], [3.0, 4.0], [1, 2, 9, 9], [5, 5, 5, 5, 5, 5]):
