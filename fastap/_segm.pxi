@@ -67,6 +67,7 @@ cdef enum:
     _SG_NOSIZE = 8        # polygons on an image without width / height
     _SG_MISSING = 9       # no segmentation
     _SG_COORD = 10        # a polygon coordinate that is not finite or is absurdly large
+    _SG_BOUND = 11        # a poly_bound row that is no vertex box (a caller's error)
 
 
 cdef int _sg_convert(const fa_json_segm *sg, const double *values, const int64_t *poly_len,
@@ -204,6 +205,9 @@ cdef _sg_fail(int code, Py_ssize_t i, what, str json_msg, str rle_msg):
         raise ValueError("%s record %d: segmentation: %s" % (what, i, rle_msg))
     if code == _SG_MISSING:
         raise ValueError("%s record %d: missing field 'segmentation'" % (what, i))
+    if code == _SG_BOUND:
+        raise ValueError("poly_bound should hold NaN rows or vertex boxes (x0, y0, x1, y1) within 2e8: row %d "
+                         "is neither" % i)
     raise ValueError("%s record %d: segmentation: %s" % (what, i, _SG_REASONS[code]))
 
 
@@ -332,6 +336,8 @@ cdef int _sg_poly_given(const double *vb, int64_t img_h, int64_t img_w, int64_t 
                         int64_t *lz, int64_t *hw, double *bb, double *area) noexcept nogil:
     """A lazy kind-3 row (see the top of this file) of polygons at [start, start +
     length) whose vertices' box the results scan read (vb: x0, y0, x1, y1)."""
+    if not (vb[0] <= vb[2] and vb[1] <= vb[3] and vb[0] > -2e8 and vb[1] > -2e8 and vb[2] < 2e8 and vb[3] < 2e8):
+        return _SG_BOUND
     if img_h < 0 or img_w < 0:
         return _SG_NOSIZE
     _sg_widen(vb[0], vb[1], vb[2], vb[3], img_h, img_w, bb)
@@ -488,16 +494,12 @@ cdef _sg_rle_fields(rle_fields, spans, Py_ssize_t n):
 
 
 cdef _sg_poly_bounds(poly_bound, Py_ssize_t n):
-    """poly_bound (float64 [n, 4], parse_results_json's seg_bound), checked: every row is
-    all NaN, or a vertex box (x0 <= x1, y0 <= y1) inside (-2e8, 2e8)."""
+    """poly_bound (float64 [n, 4], parse_results_json's seg_bound) of the right shape;
+    its rows (all NaN in column 0, or a vertex box x0 <= x1, y0 <= y1 inside (-2e8,
+    2e8)) are checked where they are read (_sg_poly_given)."""
     pb = np.ascontiguousarray(poly_bound, dtype=np.float64)
     if pb.shape != (n, 4):
         raise ValueError("poly_bound should be float64 [%d, 4]" % n)
-    known = ~np.isnan(pb[:, 0])
-    if known.any():
-        k = pb[known]
-        if not ((np.abs(k) < 2e8).all() and (k[:, 0] <= k[:, 2]).all() and (k[:, 1] <= k[:, 3]).all()):
-            raise ValueError("poly_bound should hold NaN rows or vertex boxes (x0, y0, x1, y1) within 2e8")
     return pb
 
 
