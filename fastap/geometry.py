@@ -173,14 +173,16 @@ def _sizes_of(images):
     """int64 heights and widths of image dicts (None: an unknown image), -1 where the
     image or either size is unknown; sizes that are all plain ints in range in one NumPy
     pass, anything else checked one by one (:func:`_size_of` names what is wrong)."""
-    hs = [_UNSET if img is None else img.get("height", _UNSET) for img in images]
-    ws = [_UNSET if img is None else img.get("width", _UNSET) for img in images]
+    hs = [-1 if img is None else img.get("height", _UNSET) for img in images]
+    ws = [-1 if img is None else img.get("width", _UNSET) for img in images]
     if all(type(v) is int for v in hs) and all(type(v) is int for v in ws):
         try:
             h, w = np.array(hs, np.int64), np.array(ws, np.int64)
         except OverflowError:
             h = w = None
-        if h is not None and ((h >= 0) & (h <= 2147483647) & (w >= 0) & (w <= 2147483647)).all():
+        known = np.fromiter((img is not None for img in images), bool, len(images))
+        if h is not None and ((h[known] >= 0) & (h[known] <= 2147483647) & (w[known] >= 0)
+                              & (w[known] <= 2147483647)).all():
             return h, w
     h = np.full(len(images), -1, np.int64)
     w = np.full(len(images), -1, np.int64)

@@ -311,3 +311,28 @@ def test_scan_reads_rle_objects_as_valid_json_only():
     wrong[0, 3] = 10 ** 6                        # past the span: refused before any C reads it
     with pytest.raises(ValueError, match="rle_fields"):
         _core.rle_set_from_spans(ok, g["seg_span"], z, z, lazy=True, rle_fields=wrong)
+
+
+@pytest.mark.parametrize("many", [False, True])
+def test_image_sizes_for_polygons(many):
+    """The sizes polygons are rasterised at, per record: plain int sizes in one pass,
+    anything else one by one -- the same sizes (-1 for an unknown image or one without a
+    size), and an error naming the image and the field for a size that is no integer in
+    [0, 2**31 - 1]."""
+    from fastap.errors import InvalidAnnotationError
+    from fastap.geometry import _image_sizes
+    imgs = {i: {"id": i, "height": 10 + i, "width": 20 + i} for i in range(50)}
+    imgs[7] = {"id": 7}                                        # no size
+    ids = np.array([3, 7, 60, 0, 49, 3] * (40 if many else 1))  # 60: not an image
+    want_h = np.array([13, -1, -1, 10, 59, 13] * (40 if many else 1))
+    h, w = _image_sizes(ids, imgs)
+    np.testing.assert_array_equal(h, want_h)
+    np.testing.assert_array_equal(w, np.where(want_h < 0, -1, want_h + 10))
+    imgs[3] = {"id": 3, "height": np.int64(13), "width": 23.0}  # not plain ints: read one by one
+    h2, w2 = _image_sizes(ids, imgs)
+    np.testing.assert_array_equal(h2, h)
+    np.testing.assert_array_equal(w2, w)
+    for bad in (True, -1, 2 ** 31, "13", 13.5, None):
+        imgs[3] = {"id": 3, "height": bad, "width": 23}
+        with pytest.raises(InvalidAnnotationError, match=r"image 3: field 'height' should be an integer in \[0, "):
+            _image_sizes(ids, imgs)
