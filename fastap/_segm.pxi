@@ -14,7 +14,9 @@
 # the set holds; 3 polygons not rasterised at all (``exact=False``): the set's box is a
 # bound of the mask's (the vertices' box widened by 2 px; the IoU rasterises a mask only
 # when that bound meets a ground truth's box, then takes its exact box), the area NaN,
-# the number of counts -1.
+# the number of counts -1; 4 the same bound of polygons given as Python lists
+# (rle_set_from_objects with ``lazy_polygons``), their numbers packed as float64 in
+# ``src``: [number of polygons, their lengths, their numbers].
 
 # A growable uint32 buffer (one per worker chunk). `fixed`: p points into memory the
 # caller owns (a region of the output array); past its capacity the data moves to a
@@ -68,6 +70,7 @@ cdef enum:
     _SG_MISSING = 9       # no segmentation
     _SG_COORD = 10        # a polygon coordinate that is not finite or is absurdly large
     _SG_BOUND = 11        # a poly_bound row that is no vertex box (a caller's error)
+    _SG_FINITE = 12       # a polygon number that is not finite (Python objects)
 
 
 cdef int _sg_convert(const fa_json_segm *sg, const double *values, const int64_t *poly_len,
@@ -681,6 +684,8 @@ cdef int64_t _sg_dec_lazy(_sg_dec *d, const char *src, const int64_t *lz, int64_
             if d.chars == NULL:
                 return -1
         return fa_rle_text_decode(src + lz[0], L, <int>lz[3], d.out.p, d.chars)
+    if lz[3] == 4:
+        return _sg_dec_packed(d, src, lz, h, w)
     if L > d.vcap:                                # polygons
         free(d.values)
         free(d.plen)
@@ -692,6 +697,44 @@ cdef int64_t _sg_dec_lazy(_sg_dec *d, const char *src, const int64_t *lz, int64_
     if fa_json_segmentation_parse(src + lz[0], <size_t>L, d.values, d.plen, NULL, L, &sg, &err) != 0 or sg.kind != 1:
         return -2
     rc = _sg_convert(&sg, d.values, d.plen, NULL, h, w, &d.out, &d.tmp, &d.scr, msg, 160, &hh, &ww)
+    if rc != _SG_OK:
+        return -1 if rc == _SG_NOMEM else -2
+    return d.out.n
+
+
+cdef int64_t _sg_dec_packed(_sg_dec *d, const char *src, const int64_t *lz, int64_t h,
+                            int64_t w) noexcept nogil:
+    """_sg_dec_lazy of a kind-4 row: polygons packed as float64 at src + lz[0], lz[1]
+    bytes ([n_poly, lengths..., numbers...]), checked against that length."""
+    cdef const double *hdr = <const double *>(src + lz[0])
+    cdef int64_t nd = lz[1] // 8, n_poly, j, total = 0, hh, ww
+    cdef fa_json_segm sg
+    cdef char msg[192]
+    cdef int rc
+    if lz[1] % 8 or nd < 2 or not (hdr[0] >= 1 and hdr[0] <= <double>(nd - 1)):
+        return -2
+    n_poly = <int64_t>hdr[0]
+    if n_poly > d.vcap:
+        free(d.values)
+        free(d.plen)
+        d.values = <double *>malloc(<size_t>n_poly * sizeof(double))
+        d.plen = <int64_t *>malloc(<size_t>n_poly * sizeof(int64_t))
+        d.vcap = n_poly if d.values != NULL and d.plen != NULL else 0
+        if d.vcap == 0:
+            return -1
+    for j in range(n_poly):
+        if not (hdr[1 + j] >= 0 and hdr[1 + j] <= <double>nd):
+            return -2
+        d.plen[j] = <int64_t>hdr[1 + j]
+        total += d.plen[j]
+    if 1 + n_poly + total != nd:
+        return -2
+    memset(&sg, 0, sizeof(sg))
+    sg.kind = 1
+    sg.n_poly = n_poly
+    sg.n_values = total
+    sg.h = sg.w = -1
+    rc = _sg_convert(&sg, hdr + 1 + n_poly, d.plen, NULL, h, w, &d.out, &d.tmp, &d.scr, msg, 160, &hh, &ww)
     if rc != _SG_OK:
         return -1 if rc == _SG_NOMEM else -2
     return d.out.n
@@ -723,15 +766,144 @@ def rle_set_counts(dict st, Py_ssize_t i):
     return out
 
 
-def rle_set_from_objects(objs, img_h, img_w, what="annotations"):
+cdef extern from "Python.h":
+    # borrowed items and exact-float reads, with no reference counting per number
+    PyObject *_sg_list_item "PyList_GET_ITEM" (object, Py_ssize_t)
+    PyObject *_sg_tuple_item "PyTuple_GET_ITEM" (object, Py_ssize_t)
+    bint _sg_is_float "PyFloat_CheckExact" (PyObject *)
+    double _sg_float "PyFloat_AS_DOUBLE" (PyObject *)
+
+
+ctypedef struct _sg_dbuf:         # a growable float64 buffer
+    double *p
+    int64_t n
+    int64_t cap
+    int fixed                     # p is a caller's array of cap entries: never grown
+
+
+cdef int _sg_dreserve(_sg_dbuf *b, int64_t extra) except -1:
+    cdef int64_t cap = b.cap
+    cdef double *q
+    if b.n + extra <= cap:
+        return 0
+    if b.fixed:
+        raise RuntimeError("rle_set_from_objects: the polygons changed while they were read")
+    cap = max(b.n + extra, 2 * cap, 4096)
+    q = <double *>realloc(b.p, <size_t>cap * sizeof(double))
+    if q == NULL:
+        raise MemoryError()
+    b.p = q
+    b.cap = cap
+    return 0
+
+
+cdef int64_t _sg_pack_room(objs) except -1:
+    """Room _sg_pack may need for every segmentation of objs (float64 entries)."""
+    cdef int64_t room = 0
+    for o in objs:
+        if (type(o) is list or type(o) is tuple) and len(o) > 0:
+            room += 1 + len(o)
+            for q in o:
+                if type(q) is list or type(q) is tuple:
+                    room += len(q)
+    return room
+
+
+cdef int64_t _sg_pack(object o, _sg_dbuf *b) except -2:
+    """Polygons `o` (a list or tuple of lists or tuples of Python floats and ints) packed
+    at the end of b as [number of polygons, their lengths, their numbers]: their start
+    in b, or -1 (b as it was) for anything else, which the general path reads."""
+    cdef Py_ssize_t k = len(o), j, t, L
+    cdef int64_t start = b.n
+    cdef PyObject *item
+    cdef bint is_list
+    _sg_dreserve(b, 1 + k)
+    b.p[start] = <double>k
+    b.n = start + 1 + k
+    for j in range(k):
+        q = o[j]
+        is_list = type(q) is list
+        if not is_list and type(q) is not tuple:
+            b.n = start
+            return -1
+        L = len(q)
+        _sg_dreserve(b, L)
+        for t in range(L):
+            item = _sg_list_item(q, t) if is_list else _sg_tuple_item(q, t)
+            if _sg_is_float(item):
+                b.p[b.n + t] = _sg_float(item)
+                continue
+            v = <object>item
+            if type(v) is int and -9007199254740992 <= v <= 9007199254740992:
+                b.p[b.n + t] = <double>v
+            else:
+                b.n = start
+                return -1
+        b.p[start + 1 + j] = <double>L
+        b.n += L
+    return start
+
+
+cdef int _sg_packed_check(const double *p, int64_t nd, int64_t img_h, int64_t img_w,
+                          double *bb) noexcept nogil:
+    """Packed polygons (see _sg_pack, nd numbers) checked as the general path checks
+    them (_SG_FINITE first, then _sg_convert's order): _SG_OK with their bound (as
+    _sg_poly_bound) in bb, -1 for boxes (a first list of 4 numbers: the general path)."""
+    cdef int64_t n_poly = <int64_t>p[0], j, t, off = 1 + n_poly, L
+    cdef double v, x0 = 1e300, y0 = 1e300, x1 = -1e300, y1 = -1e300
+    for t in range(off, nd):
+        if not (p[t] - p[t] == 0):
+            return _SG_FINITE
+    if img_h < 0 or img_w < 0:
+        return _SG_NOSIZE
+    if p[1] < 4:
+        return _SG_SHORTPOLY
+    if p[1] == 4:
+        return -1
+    for t in range(off, nd):
+        if not (p[t] > -2e8 and p[t] < 2e8):
+            return _SG_COORD
+    for j in range(n_poly):
+        L = <int64_t>p[1 + j]
+        for t in range(L // 2):
+            v = p[off + 2 * t]
+            x0 = v if v < x0 else x0
+            x1 = v if v > x1 else x1
+            v = p[off + 2 * t + 1]
+            y0 = v if v < y0 else y0
+            y1 = v if v > y1 else y1
+        off += L
+    _sg_widen(x0, y0, x1, y1, img_h, img_w, bb)
+    return _SG_OK
+
+
+def rle_set_from_objects(objs, img_h, img_w, what="annotations", bint lazy_polygons=False):
     """RLE set of segmentations given as Python objects (pycocotools' forms: a list of
     polygons, or a dict with ``size`` and ``counts`` as bytes / str / list of ints);
-    ``img_h``, ``img_w`` int64 [n] for polygons (-1: unknown). Errors name the record."""
+    ``img_h``, ``img_w`` int64 [n] for polygons (-1: unknown). Errors name the record.
+    ``lazy_polygons``: polygons of Python numbers are checked and bounded, not rasterised
+    (lazy kind 4, see the top of this file: the set's box a bound, its area NaN; for the
+    IoU only), their numbers packed in the set's ``src``."""
     cdef Py_ssize_t n = len(objs), i
     img_h = np.ascontiguousarray(img_h, dtype=np.int64)
     img_w = np.ascontiguousarray(img_w, dtype=np.int64)
     hw = np.full((max(n, 1), 2), -1, np.int64)
     lens = np.zeros(max(n, 1), np.int64)
+    cdef _sg_dbuf pk
+    cdef int64_t start
+    # the packed numbers' room, counted first (no growth, no copy of some 64 MB at 100k
+    # polygon results): a list of lists or tuples at most 1 + parts + numbers
+    packed = np.empty(_sg_pack_room(objs) if lazy_polygons else 0, np.float64)
+    pk.p = <double *>cnp.PyArray_DATA(packed)
+    pk.n = 0
+    pk.cap = packed.shape[0]
+    pk.fixed = 1
+    lz = np.full((n if lazy_polygons else 1, 4), -1, np.int64)
+    lbb = np.zeros((n if lazy_polygons else 1, 4))
+    cdef int64_t[:, ::1] lzv = lz
+    cdef double[:, ::1] lbv = lbb
+    cdef const int64_t[::1] ihv = img_h
+    cdef const int64_t[::1] iwv = img_w
     cdef _sg_buf ob, tb, sb2
     ob.p = NULL; ob.n = 0; ob.cap = 0; ob.fixed = 0
     tb.p = NULL; tb.n = 0; tb.cap = 0; tb.fixed = 0
@@ -748,6 +920,21 @@ def rle_set_from_objects(objs, img_h, img_w, what="annotations"):
     try:
         for i in range(n):
             o = objs[i]
+            if lazy_polygons and (type(o) is list or type(o) is tuple) and len(o) > 0:
+                start = _sg_pack(o, &pk)
+                if start >= 0:
+                    rc = _sg_packed_check(pk.p + start, pk.n - start, ihv[i], iwv[i], &lbv[i, 0])
+                    if rc == _SG_FINITE:
+                        raise ValueError("%s record %d: segmentation holds a non-finite number" % (what, i))
+                    if rc > 0:
+                        _sg_fail(rc, i, what, "", "")
+                    if rc == _SG_OK:
+                        lzv[i, 0] = start * 8
+                        lzv[i, 1] = (pk.n - start) * 8
+                        lzv[i, 3] = 4
+                        hw[i, 0], hw[i, 1] = ihv[i], iwv[i]
+                        continue
+                    pk.n = start                  # boxes: read by the general path
             values, plen, sbytes = empty_d, empty_i, b"\0"
             sg.h = sg.w = -1
             sg.n_poly = sg.n_values = sg.n_chars = 0
@@ -819,7 +1006,14 @@ def rle_set_from_objects(objs, img_h, img_w, what="annotations"):
         free(ob.p)
         free(tb.p)
         free(sb2.p)
-    return _sg_finish([(arr, lens[:n])], n, hw[:n])
+    out = _sg_finish([(arr, lens[:n])], n, hw[:n])
+    if lazy_polygons and pk.n:
+        rows = lz[:, 0] >= 0
+        out["bbox"][rows] = lbb[rows]
+        out["area"][rows] = np.nan
+        out["lazy"] = lz
+        out["src"] = packed[:pk.n].view(np.uint8)
+    return out
 
 
 cdef fa_rle *_sg_views(dict st, index) except NULL:
@@ -890,7 +1084,7 @@ cdef int _sg_iou_chunk(const fa_coco_input *inp, int32_t k, int64_t b, int64_t e
                     return 1 if m == -1 else 2
                 r.m = m
                 r.cnts = dec.out.p
-                if ds.lazy[4 * j + 3] == 3:
+                if ds.lazy[4 * j + 3] >= 3:
                     # the set held a bound of the box: the mask's own box from here on
                     # (the same IoUs: where the bound meets no box, the mask does not)
                     fa_rle_to_bbox(&r, exact_bb)

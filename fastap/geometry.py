@@ -207,30 +207,40 @@ def _size_of(img, field):
     return n
 
 
-def rles_from_annotations(anns, imgs, what):
+def rles_from_annotations(anns, imgs, what, lazy=False):
     """RLE set (see ``_core.rle_set_stats``) of the annotations' segmentations, in their
     order; polygons are rasterised at their image's size (``imgs``: id -> image dict),
-    as pycocotools' annToRLE does."""
-    objs, image_ids = [], []
-    for i, a in enumerate(anns):
-        if not isinstance(a, Mapping):
-            raise InvalidTypeError("%s record %d should be a dict, got %s" % (what, i, type(a).__name__))
-        if "segmentation" not in a:
-            raise InvalidAnnotationError("%s record %d%s: missing field 'segmentation'" % (what, i, _rid(a)))
-        objs.append(a["segmentation"])
-        image_ids.append(a.get("image_id", -1))
+    as pycocotools' annToRLE does. ``lazy``: polygons of Python numbers are only checked
+    and bounded, and rasterised where the IoU needs them (the set's boxes of them are
+    bounds, their areas NaN: for results whose areas are their boxes')."""
+    objs = image_ids = None
+    if all(type(a) is dict for a in anns):                     # plain dicts: two passes
+        try:
+            objs = [a["segmentation"] for a in anns]
+        except KeyError:
+            objs = None                                         # named below
+        image_ids = [a.get("image_id", -1) for a in anns]
+    if objs is None:
+        objs, image_ids = [], []
+        for i, a in enumerate(anns):
+            if not isinstance(a, Mapping):
+                raise InvalidTypeError("%s record %d should be a dict, got %s" % (what, i, type(a).__name__))
+            if "segmentation" not in a:
+                raise InvalidAnnotationError("%s record %d%s: missing field 'segmentation'" % (what, i, _rid(a)))
+            objs.append(a["segmentation"])
+            image_ids.append(a.get("image_id", -1))
     h, w = _image_sizes(id_column(what, "image_id", image_ids, len(image_ids)), imgs)
     try:
-        return _core.rle_set_from_objects(objs, h, w, what)
+        return _core.rle_set_from_objects(objs, h, w, what, lazy_polygons=lazy)
     except InvalidOptionError:          # a bad setting (FASTAP_NUM_THREADS), not the data
         raise
     except ValueError as e:
         raise InvalidAnnotationError(str(e)) from None
 
 
-def rles_from_objects(objs, image_ids, imgs, what):
+def rles_from_objects(objs, image_ids, imgs, what, lazy=False):
     """RLE set of a sequence of segmentations (pycocotools' forms); ``imgs``: image id
-    -> dict with height / width, for polygons."""
+    -> dict with height / width, for polygons; ``lazy``: as :func:`rles_from_annotations`."""
     if objs is None or isinstance(objs, (str, bytes, dict)) or not hasattr(objs, "__iter__"):
         raise InvalidTypeError("%s: field 'segmentation' should be a list of one segmentation per record, "
                                "got %s" % (what, type(objs).__name__))
@@ -244,7 +254,7 @@ def rles_from_objects(objs, image_ids, imgs, what):
         ids = id_column(what, "image_id", ids, len(objs))
     h, w = _image_sizes(ids, imgs)
     try:
-        return _core.rle_set_from_objects(objs, h, w, what)
+        return _core.rle_set_from_objects(objs, h, w, what, lazy_polygons=lazy)
     except InvalidOptionError:          # a bad setting (FASTAP_NUM_THREADS), not the data
         raise
     except ValueError as e:

@@ -429,3 +429,87 @@ def test_reports_of_polygon_results_from_file_equal_from_list(tmp_path):
     ea_f, ea_l = ev_file.error_analysis(), ev_list.error_analysis()
     np.testing.assert_array_equal(ea_f.dt_error, ea_l.dt_error)
     assert remade._rles is not None
+
+
+def test_lazy_polygon_objects_equal_rasterised():
+    """Polygons given as Python lists (loadRes of a list, box branch) are packed and
+    bounded, not rasterised: each decodes to the counts the general path rasterises,
+    within a box that holds the mask's; what they cannot hold (boxes, RLE, NumPy arrays,
+    bools, ints past 2**53) goes through the general path as before."""
+    from fastap import _core
+    from fastap.synthetic import random_polygons
+    rng = np.random.default_rng(9)
+    h, w = 61, 47
+    polys = random_polygons(rng, 150, h, w, n_points=(3, 40), outside=0.3)
+    segs = [[p] if i % 5 else [p, tuple(polys[(i + 1) % 150])] for i, p in enumerate(polys)]
+    segs += [[[5, 5, 9, 5, 7, 9]], ([1.5, 2, 30, 4, 20, 25],), [[1, 2, 3, 4]],          # ints, a tuple, a box
+             [np.array([1.0, 2, 30, 4, 15, 25])], [[True, 2, 30, 4, 15, 25]],                  # array, bool
+             [[1, 2, 30, 4.5, 15, 25, 99]], {"size": [h, w], "counts": [0, h * w]}]           # odd length, RLE
+    n = len(segs)
+    hh, ww = np.full(n, h, np.int64), np.full(n, w, np.int64)
+    eager = _core.rle_set_from_objects(segs, hh, ww)
+    lazy = _core.rle_set_from_objects(segs, hh, ww, lazy_polygons=True)
+    kinds = lazy["lazy"][:, 3]
+    packed = kinds == 4
+    assert packed.sum() == 153 and not packed[[152, 153, 154, 156]].any()     # box, array, bool, RLE
+    for i in range(n):
+        assert np.array_equal(_core.rle_set_counts(eager, i), _core.rle_set_counts(lazy, i)), i
+    np.testing.assert_array_equal(eager["hw"], lazy["hw"])
+    nonempty = packed & (eager["area"] > 0)
+    eb, lb = eager["bbox"][nonempty], lazy["bbox"][nonempty]
+    assert nonempty.sum() > 100
+    assert (lb[:, :2] <= eb[:, :2]).all() and (lb[:, :2] + lb[:, 2:] >= eb[:, :2] + eb[:, 2:]).all()
+    assert np.isnan(lazy["area"][packed]).all()
+    np.testing.assert_array_equal(lazy["area"][~packed], eager["area"][~packed])
+
+
+@pytest.mark.parametrize("seg", [
+    [[1, 2, float("nan"), 4, 5, 6]], [[1, 2]], [[1, 2, 3e8, 4, 5, 6]], [[1, 2, 3, 4, 5, 6], [1, 2, 3, 4]],
+    [[2 ** 60, 2, 3, 4, 5, 6]], [[1, 2, 3, 4], [1, 2, 3, 4, 5, 6]], [[1, 2, 3, 4, 5, 6]]])
+@pytest.mark.parametrize("size", [9, -1])
+def test_lazy_polygon_objects_refused_as_rasterised(seg, size):
+    """Packed polygons are checked as the general path checks them: the same error,
+    naming the same record (or none)."""
+    from fastap import _core
+    z = np.full(2, size, np.int64)
+    msgs = []
+    for lazy in (False, True):
+        try:
+            _core.rle_set_from_objects([[[1, 1, 5, 1, 3, 4]], seg], z, z, "results", lazy_polygons=lazy)
+            msgs.append(None)
+        except ValueError as e:
+            msgs.append(str(e))
+    assert msgs[0] == msgs[1]
+    if size < 0:
+        assert msgs[0].startswith("results record 0: segmentation: polygons need the image's height")
+
+
+def test_list_polygon_results_read_at_evaluation(tmp_path):
+    """loadRes of a list (box branch): the evaluation reads the records as they are when
+    it runs, without building the result dicts first -- an edit made in place after
+    loadRes counts, as in pycocotools, and a record without a mask is its box's
+    rectangle (warned)."""
+    ds, res = _data(6, with_bbox=True, n_images=20, dets=25)
+    res[3]["segmentation"] = [[1, 1, 200, 1, 200, 150, 1, 150]]
+    del res[5]["segmentation"]
+    edited = copy.deepcopy(res)
+    edited[7]["segmentation"] = [[3, 3, 90, 4, 60, 70]]
+    with quiet():
+        gt = fastap.COCO()
+        gt.dataset = copy.deepcopy(ds)
+        gt.createIndex()
+        mine = copy.deepcopy(res)
+        dt = gt.loadRes(mine)
+        mine[7]["segmentation"] = [[3, 3, 90, 4, 60, 70]]           # after loadRes, in place
+        ev = fastap.COCOeval(gt, dt, "segm")
+        with pytest.warns(fastap.errors.BoxesAsMasksWarning, match=r"1 of \d+ results have no 'segmentation'"):
+            ev.evaluate()
+        ev.accumulate()
+        assert dt._pending is not None                            # the dicts were not built
+        pg = PC()
+        pg.dataset = copy.deepcopy(ds)
+        pg.createIndex()
+        ref = PE(pg, pg.loadRes(edited), "segm")
+        ref.evaluate()
+        ref.accumulate()
+    assert_same_eval(ref, ev)

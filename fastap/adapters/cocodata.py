@@ -34,7 +34,7 @@ from ..checks import declared_ids, warn_once, warn_unknown_categories
 from ..errors import (BoxesAsMasksWarning, FastapError, InvalidAnnotationError, InvalidFileError,
                       InvalidOptionError, InvalidTypeError)
 from ..geometry import (DILATION_RATIO, attach_boundary_iou, attach_oks, attach_rle_iou, attach_rotated_iou, keypoint_arrays, keypoint_result_boxes, rles_from_annotations,
-                        rles_from_spans, rows_all_nan, segm_result_boxes)
+                        rles_from_objects, rles_from_spans, rows_all_nan, segm_result_boxes)
 from .jsonfile import FileText, check_path, first_keypoints_len, load_json_bytes, load_results_columns, read_private
 from .records import (check_annotation_records, columns_from_records, index_by_id, is_rotated_record,
                       keypoint_results_columns, rotated_columns_from_records,
@@ -1181,8 +1181,35 @@ def rles_of(coco, gt_coco, kind, num_threads=None):
                                    gt_coco.imgs, what, num_threads)
             coco._geom["gt_rle"] = (key, rles)
             return rles
+    # results of loadRes' box branch (areas from their boxes): polygons rasterised only
+    # where the IoU needs them, as from a file
+    lazy = kind != "gt" and isinstance(coco, COCO) and coco._res_kind == "bbox"
+    if lazy and coco._pending is not None and isinstance(coco._pending[1], list):
+        # a list given to loadRes, its dicts not built yet: its records as they are now
+        objs, from_box = _box_branch_segmentations(coco._pending[1])
+        if coco._fa_box_masks is None:
+            coco._fa_box_masks = (from_box, len(objs))
+        return rles_from_objects(objs, coco._columns(kind)["image_id"], gt_coco.imgs, what, lazy=True)
     return rles_from_annotations(_annotation_records(coco), gt_coco.imgs,
-                                 "annotations" if kind == "gt" else "results")
+                                 "annotations" if kind == "gt" else "results", lazy=lazy)
+
+
+def _box_branch_segmentations(anns):
+    """The segmentation of each of loadRes' box-branch records (dicts, checked by
+    loadRes), as its dicts would hold them once built (COCO._materialize): the record's
+    own, else its box's rectangle; and how many are rectangles."""
+    objs = [a.get("segmentation", _NO_SEGM) for a in anns]
+    from_box = 0
+    for i, s in enumerate(objs):
+        if s is _NO_SEGM:
+            bb = anns[i]["bbox"]
+            x1, x2, y1, y2 = bb[0], bb[0] + bb[2], bb[1], bb[1] + bb[3]
+            objs[i] = [[x1, y1, x1, y2, x2, y2, x2, y1]]
+            from_box += 1
+    return objs, from_box
+
+
+_NO_SEGM = object()
 
 
 def _warn_box_masks(coco_dt, coco_gt):
