@@ -64,6 +64,13 @@ def iou_type():
     return os.environ.get("FASTAP_BENCH_IOU_TYPE", "bbox")
 
 
+def results_as_list():
+    """True when the results are given to ``loadRes`` as a list of dicts read with
+    ``json.load`` (timed in the load) rather than as the file's path:
+    ``FASTAP_BENCH_RESULTS=list`` (set by bench.run's ``--results-as list``)."""
+    return os.environ.get("FASTAP_BENCH_RESULTS", "file") == "list"
+
+
 class NotImportable(Exception):
     """The library cannot be imported (or lacks the API): the benchmark skips it."""
 
@@ -110,7 +117,11 @@ class CocoApiAdapter:
 
     def load(self, gt_path, dt_path):
         gt = self.COCO(gt_path)
-        dt = gt.loadRes(dt_path)
+        if results_as_list():
+            with open(dt_path) as f:
+                dt = gt.loadRes(json.load(f))
+        else:
+            dt = gt.loadRes(dt_path)
         return gt, dt
 
     def make_eval(self, gt, dt):

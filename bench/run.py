@@ -413,6 +413,9 @@ def parse_args(argv):
     ap.add_argument("--data-dir", default=None,
                     help="where generated data is cached (default $FASTAP_BENCH_DATA or %s)"
                          % default_data_dir())
+    ap.add_argument("--results-as", choices=("file", "list"), default="file",
+                    help="give loadRes the results file's path (default), or the list json.load reads "
+                         "from it (timed in the load; what an in-process evaluator passes)")
     ap.add_argument("--json", dest="json_out", default=None, help="write everything to this file")
     ap.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
     ap.add_argument("--keep-arrays", default=None, metavar="DIR",
@@ -451,11 +454,14 @@ def main(argv=None):
     # the children import bench from the repository root; keep fastap's build there importable
     env["PYTHONPATH"] = REPO_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env["FASTAP_BENCH_IOU_TYPE"] = meta.get("iou_type", "bbox")
+    env["FASTAP_BENCH_RESULTS"] = args.results_as
 
     machine = machine_info()
     log("machine: %s, %s CPUs; python %s; threads: %s" % (machine["cpu_model"], machine["cpu_count"],
                                                            machine["python"], threads))
-    log("data: %s, %d images, %d gt, %d dets" % (args.scale, meta["n_images"], meta["n_gt"], meta["n_dt"]))
+    log("data: %s, %d images, %d gt, %d dets; results given to loadRes as %s"
+        % (args.scale, meta["n_images"], meta["n_gt"], meta["n_dt"],
+           "a list (json.load, timed in the load)" if args.results_as == "list" else "the file's path"))
 
     work = args.keep_arrays or tempfile.mkdtemp(prefix="fastap-bench-")
     os.makedirs(work, exist_ok=True)

@@ -877,27 +877,47 @@ cdef int _sg_packed_check(const double *p, int64_t nd, int64_t img_h, int64_t im
     return _SG_OK
 
 
+cdef bint _sg_lazy_row(object o, _sg_dbuf *pk, Py_ssize_t i, int64_t img_h, int64_t img_w, int64_t *lz,
+                       double *bb, what) except -1:
+    """rle_set_from_objects' lazy row i (kind 4) of the segmentation o when it is
+    polygons of Python numbers: packed into pk, checked (errors as the general path's),
+    its bound in bb; False (pk as it was) for anything else."""
+    cdef int64_t start
+    cdef int rc
+    if (type(o) is not list and type(o) is not tuple) or len(o) == 0:
+        return False
+    start = _sg_pack(o, pk)
+    if start < 0:
+        return False
+    rc = _sg_packed_check(pk.p + start, pk.n - start, img_h, img_w, bb)
+    if rc == _SG_FINITE:
+        raise ValueError("%s record %d: segmentation holds a non-finite number" % (what, i))
+    if rc > 0:
+        _sg_fail(rc, i, what, "", "")
+    if rc != _SG_OK:
+        pk.n = start                                   # boxes: read by the general path
+        return False
+    lz[0] = start * 8
+    lz[1] = (pk.n - start) * 8
+    lz[3] = 4
+    return True
+
+
 def rle_set_from_objects(objs, img_h, img_w, what="annotations", bint lazy_polygons=False):
     """RLE set of segmentations given as Python objects (pycocotools' forms: a list of
     polygons, or a dict with ``size`` and ``counts`` as bytes / str / list of ints);
     ``img_h``, ``img_w`` int64 [n] for polygons (-1: unknown). Errors name the record.
     ``lazy_polygons``: polygons of Python numbers are checked and bounded, not rasterised
-    (lazy kind 4, see the top of this file: the set's box a bound, its area NaN; for the
-    IoU only), their numbers packed in the set's ``src``."""
+    (lazy kind 4 at the top of this file: for the IoU only), packed in the set's ``src``."""
     cdef Py_ssize_t n = len(objs), i
     img_h = np.ascontiguousarray(img_h, dtype=np.int64)
     img_w = np.ascontiguousarray(img_w, dtype=np.int64)
     hw = np.full((max(n, 1), 2), -1, np.int64)
     lens = np.zeros(max(n, 1), np.int64)
     cdef _sg_dbuf pk
-    cdef int64_t start
-    # the packed numbers' room, counted first (no growth, no copy of some 64 MB at 100k
-    # polygon results): a list of lists or tuples at most 1 + parts + numbers
+    # the packed numbers' room, counted first: no growth, no copy (64 MB at 100k polygons)
     packed = np.empty(_sg_pack_room(objs) if lazy_polygons else 0, np.float64)
-    pk.p = <double *>cnp.PyArray_DATA(packed)
-    pk.n = 0
-    pk.cap = packed.shape[0]
-    pk.fixed = 1
+    pk.p = <double *>cnp.PyArray_DATA(packed); pk.n = 0; pk.cap = packed.shape[0]; pk.fixed = 1
     lz = np.full((n if lazy_polygons else 1, 4), -1, np.int64)
     lbb = np.zeros((n if lazy_polygons else 1, 4))
     cdef int64_t[:, ::1] lzv = lz
@@ -920,21 +940,9 @@ def rle_set_from_objects(objs, img_h, img_w, what="annotations", bint lazy_polyg
     try:
         for i in range(n):
             o = objs[i]
-            if lazy_polygons and (type(o) is list or type(o) is tuple) and len(o) > 0:
-                start = _sg_pack(o, &pk)
-                if start >= 0:
-                    rc = _sg_packed_check(pk.p + start, pk.n - start, ihv[i], iwv[i], &lbv[i, 0])
-                    if rc == _SG_FINITE:
-                        raise ValueError("%s record %d: segmentation holds a non-finite number" % (what, i))
-                    if rc > 0:
-                        _sg_fail(rc, i, what, "", "")
-                    if rc == _SG_OK:
-                        lzv[i, 0] = start * 8
-                        lzv[i, 1] = (pk.n - start) * 8
-                        lzv[i, 3] = 4
-                        hw[i, 0], hw[i, 1] = ihv[i], iwv[i]
-                        continue
-                    pk.n = start                  # boxes: read by the general path
+            if lazy_polygons and _sg_lazy_row(o, &pk, i, ihv[i], iwv[i], &lzv[i, 0], &lbv[i, 0], what):
+                hw[i, 0], hw[i, 1] = ihv[i], iwv[i]
+                continue
             values, plen, sbytes = empty_d, empty_i, b"\0"
             sg.h = sg.w = -1
             sg.n_poly = sg.n_values = sg.n_chars = 0
