@@ -506,10 +506,5 @@ def test_list_polygon_results_read_at_evaluation(tmp_path):
             ev.evaluate()
         ev.accumulate()
         assert dt._pending is not None                            # the dicts were not built
-        pg = PC()
-        pg.dataset = copy.deepcopy(ds)
-        pg.createIndex()
-        ref = PE(pg, pg.loadRes(edited), "segm")
-        ref.evaluate()
-        ref.accumulate()
+    ref, _ = _run(PC, PE, ds, edited)
     assert_same_eval(ref, ev)
