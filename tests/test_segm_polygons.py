@@ -505,6 +505,7 @@ def test_list_polygon_results_read_at_evaluation(tmp_path):
         with pytest.warns(fastap.errors.BoxesAsMasksWarning, match=r"1 of \d+ results have no 'segmentation'"):
             ev.evaluate()
         ev.accumulate()
+        ev.summarize()
         assert dt._pending is not None                            # the dicts were not built
     ref, _ = _run(PC, PE, ds, edited)
     assert_same_eval(ref, ev)
