@@ -308,28 +308,35 @@ def _stream_of(cp, a, ka):
     return cp.cuda.get_current_stream()
 
 
-def _validate_boxes(cp, boxes, fmt):
-    """The CPU path's checks on the device, for {"a": A, "b": B}: finite coordinates, no
-    negative width or height. One scalar read back when all is well."""
-    flags = {}
-    for name, x in boxes.items():
+def _check_device_boxes(cp, named, fmt, negative_msg):
+    """The CPU path's checks on the device for [(name, array)]: finite coordinates, no
+    negative width or height; one scalar read back when all is well. The first bad box
+    of the first array that has one is named: "<name> box <i> is not finite: [...]", or
+    ``negative_msg`` % {name, fmt, i, box}."""
+    flags = []
+    for name, x in named:
         if x.shape[0]:
             nonfinite = ~cp.isfinite(x).all(axis=1)
             if fmt == "xyxy":
                 negative = (x[:, 2] < x[:, 0]) | (x[:, 3] < x[:, 1])
             else:
                 negative = (x[:, 2] < 0) | (x[:, 3] < 0)
-            flags[name] = (nonfinite, nonfinite | negative)
-    if not flags or not bool(sum(bad.any() for _, bad in flags.values())):
+            flags.append((name, x, nonfinite, nonfinite | negative))
+    if not flags or not bool(sum(bad.any() for _, _, _, bad in flags)):
         return
-    for name, (nonfinite, bad) in flags.items():
+    for name, x, nonfinite, bad in flags:
         if bool(bad.any()):
             i = int(cp.flatnonzero(bad)[0])
-            box = cp.asnumpy(boxes[name][i]).tolist()
+            box = cp.asnumpy(x[i]).tolist()
             if bool(nonfinite[i]):
                 raise InvalidAnnotationError("%s box %d is not finite: %r" % (name, i, box))
-            raise InvalidAnnotationError("boxes with negative width or height (fmt=%r): %s box %d is %r"
-                                         % (fmt, name, i, box))
+            raise InvalidAnnotationError(negative_msg % {"name": name, "fmt": fmt, "i": i, "box": box})
+
+
+def _validate_boxes(cp, boxes, fmt):
+    """_check_device_boxes for box_iou's {"a": A, "b": B}."""
+    _check_device_boxes(cp, boxes.items(), fmt,
+                        "boxes with negative width or height (fmt=%(fmt)r): %(name)s box %(i)d is %(box)r")
 
 
 class _Job:
@@ -672,28 +679,9 @@ def _wrap_boxes(cp, items):
 
 
 def _check_assign_boxes(cp, groups, fmt):
-    """The CPU path's checks on the device for [(names, arrays)]: finite coordinates, no
-    negative width or height; one scalar read back when all is well."""
-    flags = []
-    for names, arrs in groups:
-        for nm, x in zip(names, arrs):
-            if x.shape[0]:
-                nonfinite = ~cp.isfinite(x).all(axis=1)
-                if fmt == "xyxy":
-                    negative = (x[:, 2] < x[:, 0]) | (x[:, 3] < x[:, 1])
-                else:
-                    negative = (x[:, 2] < 0) | (x[:, 3] < 0)
-                flags.append((nm, x, nonfinite, nonfinite | negative))
-    if not flags or not bool(sum(bad.any() for _, _, _, bad in flags)):
-        return
-    for nm, x, nonfinite, bad in flags:
-        if bool(bad.any()):
-            i = int(cp.flatnonzero(bad)[0])
-            box = cp.asnumpy(x[i]).tolist()
-            if bool(nonfinite[i]):
-                raise InvalidAnnotationError("%s box %d is not finite: %r" % (nm, i, box))
-            raise InvalidAnnotationError("%s: boxes with negative width or height (fmt=%r): box %d is %r"
-                                         % (nm, fmt, i, box))
+    """_check_device_boxes for assign's [(names, arrays)]."""
+    _check_device_boxes(cp, [(nm, x) for names, arrs in groups for nm, x in zip(names, arrs)], fmt,
+                        "%(name)s: boxes with negative width or height (fmt=%(fmt)r): box %(i)d is %(box)r")
 
 
 def assign_plan(n_images, n_max, g_max, consts, max_grid=None):

@@ -900,6 +900,15 @@ def _rotated_jitter(rng, boxes, sd=0.08):
     return out
 
 
+def _random_rboxes(rng, n, image_size, min_side, max_frac, max_angle):
+    """n rotated boxes float64 [n, 5] (x_ctr, y_ctr, w, h, angle in degrees): sides
+    log-uniform in [min_side, max_frac * the image's smaller side], centres uniform in
+    the image, angles uniform in [-max_angle, max_angle] (drawn in that order)."""
+    W, H = image_size
+    wh = np.exp(rng.uniform(np.log(min_side), np.log(max_frac * min(W, H)), (n, 2)))
+    return np.c_[rng.uniform(0, W, n), rng.uniform(0, H, n), wh, rng.uniform(-max_angle, max_angle, n)]
+
+
 def make_rotated_coco(seed=0, n_images=50, n_categories=4, gt_per_image=6.0, dets_per_image=12.0,
                       crowd_frac=0.05, image_size=(800.0, 800.0), score_decimals=1):
     """Ground truth (a COCO dataset dict) and results (a list of dicts) of rotated boxes:
@@ -913,8 +922,7 @@ def make_rotated_coco(seed=0, n_images=50, n_categories=4, gt_per_image=6.0, det
     n_gt = rng.poisson(gt_per_image, n_images)
     g_img = np.repeat(np.arange(1, n_images + 1), n_gt)
     G = g_img.shape[0]
-    wh = np.exp(rng.uniform(np.log(4), np.log(0.4 * min(W, H)), (G, 2)))
-    gb = np.c_[rng.uniform(0, W, G), rng.uniform(0, H, G), wh, rng.uniform(-180, 180, G)]
+    gb = _random_rboxes(rng, G, image_size, 4, 0.4, 180)
     g_cat = rng.integers(1, n_categories + 1, G)
     anns = [{"id": i + 1, "image_id": int(g_img[i]), "category_id": int(g_cat[i]), "bbox": gb[i].tolist(),
              "area": float(gb[i, 2] * gb[i, 3] * a), "iscrowd": int(c)}
@@ -926,9 +934,7 @@ def make_rotated_coco(seed=0, n_images=50, n_categories=4, gt_per_image=6.0, det
     other = rng.random(n_copy) < 0.1
     d_cat[other] = rng.integers(1, n_categories + 1, int(other.sum()))
     n_rand = int(round(0.4 * dets_per_image * n_images))
-    rwh = np.exp(rng.uniform(np.log(4), np.log(0.4 * min(W, H)), (n_rand, 2)))
-    rb = np.c_[rng.uniform(0, W, n_rand), rng.uniform(0, H, n_rand), rwh, rng.uniform(-180, 180, n_rand)]
-    db = np.r_[db, rb]
+    db = np.r_[db, _random_rboxes(rng, n_rand, image_size, 4, 0.4, 180)]
     d_img = np.r_[d_img, rng.integers(1, n_images + 1, n_rand)]
     d_cat = np.r_[d_cat, rng.integers(1, n_categories + 1, n_rand)]
     # copies of ground truth score higher than random boxes, as a detector's do
@@ -966,12 +972,10 @@ def make_dota(seed=0, n_images=500, n_classes=15, objects_per_image=50.0, dets_p
     rounds them into ties). Detections are jittered copies of ground truths (scored
     higher) and random quads. Deterministic for a seed."""
     rng = np.random.default_rng(seed)
-    W, H = image_size
     n_gt = rng.poisson(objects_per_image, n_images)
     g_img = np.repeat(np.arange(1, n_images + 1), n_gt)
     G = g_img.shape[0]
-    wh = np.exp(rng.uniform(np.log(6), np.log(0.2 * min(W, H)), (G, 2)))
-    gb = np.c_[rng.uniform(0, W, G), rng.uniform(0, H, G), wh, rng.uniform(-90, 90, G)]
+    gb = _random_rboxes(rng, G, image_size, 6, 0.2, 90)
     g_cat = rng.integers(1, n_classes + 1, G)
     n_copy = min(G, int(round(0.7 * dets_per_image * n_images)))
     src = rng.integers(0, G, n_copy) if G else np.zeros(0, np.int64)
@@ -980,8 +984,7 @@ def make_dota(seed=0, n_images=500, n_classes=15, objects_per_image=50.0, dets_p
     other = rng.random(n_copy) < 0.05
     d_cat[other] = rng.integers(1, n_classes + 1, int(other.sum()))
     n_rand = int(round(0.3 * dets_per_image * n_images))
-    rwh = np.exp(rng.uniform(np.log(6), np.log(0.2 * min(W, H)), (n_rand, 2)))
-    rb = np.c_[rng.uniform(0, W, n_rand), rng.uniform(0, H, n_rand), rwh, rng.uniform(-90, 90, n_rand)]
+    rb = _random_rboxes(rng, n_rand, image_size, 6, 0.2, 90)
     score = np.r_[0.3 + 0.7 * rng.random(n_copy), 0.6 * rng.random(n_rand)]
     if score_decimals is not None:
         score = np.round(score, score_decimals)

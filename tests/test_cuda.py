@@ -843,3 +843,28 @@ def test_gpu_torch_assign():
         m, v = fastap.assign(ta, tg[2], high=0.5, rule="ssd")
         want = fastap.assign(anchors.astype(dtype), gts[2], high=0.5, rule="ssd")
         assert np.array_equal(m.cpu().numpy(), want[0]) and bits_equal(v.cpu().numpy(), want[1].astype(dtype))
+
+
+def test_device_box_checks_name_the_box_without_a_device():
+    """box_iou's and assign's device-side input checks (one function, two message forms)
+    run here on NumPy standing in for CuPy: the first bad box of the first array that has
+    one is named, non-finite before negative; good boxes pass."""
+    import types
+
+    from fastap import cuda as fc
+    cp = types.SimpleNamespace(isfinite=np.isfinite, flatnonzero=np.flatnonzero, asnumpy=np.asarray)
+    good = np.array([[0.0, 0.0, 2.0, 2.0], [1.0, 1.0, 3.0, 4.0]])
+    nan = np.array([[0.0, 0.0, 1.0, 1.0], [0.0, 0.0, np.nan, 1.0]])
+    neg = np.array([[0.0, 0.0, 1.0, 1.0], [5.0, 0.0, 1.0, 1.0]])
+    fc._validate_boxes(cp, {"a": good, "b": good[:0]}, "xyxy")
+    fc._check_assign_boxes(cp, [(["anchors[0]"], [good]), (["gt[0]", "gt[1]"], [good, good])], "xywh")
+    with pytest.raises(InvalidAnnotationError, match=r"^b box 1 is not finite: \[0.0, 0.0, nan, 1.0\]$"):
+        fc._validate_boxes(cp, {"a": good, "b": nan}, "xyxy")
+    with pytest.raises(InvalidAnnotationError,
+                       match=r"^boxes with negative width or height \(fmt='xyxy'\): a box 1 is \[5.0, 0.0, 1.0, 1.0\]$"):
+        fc._validate_boxes(cp, {"a": neg, "b": nan}, "xyxy")
+    with pytest.raises(InvalidAnnotationError,
+                       match=r"^gt\[1\]: boxes with negative width or height \(fmt='xyxy'\): box 1 is \[5.0, 0.0"):
+        fc._check_assign_boxes(cp, [(["anchors[0]"], [good]), (["gt[0]", "gt[1]"], [good, neg])], "xyxy")
+    with pytest.raises(InvalidAnnotationError, match=r"^gt\[0\] box 1 is not finite"):
+        fc._check_assign_boxes(cp, [(["gt[0]"], [nan])], "xywh")
