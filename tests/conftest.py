@@ -58,6 +58,22 @@ def compare_with_pycocotools(dataset, results, iou_type, set_params=None):
     return ref, ev
 
 
+def oracle_gt_dt(ev, imgId, catId):
+    """What pycocotools' computeIoU compares, for an oracle subclass of its COCOeval:
+    (ground truths, detections by descending score cut to maxDets[-1]) of (imgId, catId)
+    (of every category with useCats=0); None when both are empty."""
+    p = ev.params
+    if p.useCats:
+        gt, dt = ev._gts[imgId, catId], ev._dts[imgId, catId]
+    else:
+        gt = [g for c in p.catIds for g in ev._gts[imgId, c]]
+        dt = [d for c in p.catIds for d in ev._dts[imgId, c]]
+    if len(gt) == 0 and len(dt) == 0:
+        return None
+    order = np.argsort([-d["score"] for d in dt], kind="mergesort")
+    return gt, [dt[i] for i in order][:p.maxDets[-1]]
+
+
 def assert_same_evalimgs_and_ious(ref, ev):
     """evalImgs (ids, scores, matches, ignore flags) and ious equal pycocotools'."""
     assert set(ref.ious) == set(ev.ious)

@@ -11,7 +11,7 @@ import fastap
 from fastap import _core
 from fastap import mask as fmask
 from fastap.synthetic import make_segm_coco
-from conftest import assert_same_eval, quiet
+from conftest import assert_same_eval, oracle_gt_dt, quiet
 
 cv2 = pytest.importorskip("cv2")
 pytest.importorskip("pycocotools")
@@ -127,16 +127,10 @@ def _reference(ds, res, dilation_ratio=0.02, set_params=None):
 
     class BoundaryEval(COCOeval):
         def computeIoU(self, imgId, catId):
-            p = self.params
-            if p.useCats:
-                gt, dt = self._gts[imgId, catId], self._dts[imgId, catId]
-            else:
-                gt = [g for c in p.catIds for g in self._gts[imgId, c]]
-                dt = [d for c in p.catIds for d in self._dts[imgId, c]]
-            if len(gt) == 0 and len(dt) == 0:
+            pair = oracle_gt_dt(self, imgId, catId)
+            if pair is None:
                 return []
-            inds = np.argsort([-d["score"] for d in dt], kind="mergesort")
-            dt = [dt[i] for i in inds][:p.maxDets[-1]]
+            gt, dt = pair
             crowd = [int(o["iscrowd"]) for o in gt]
             m = np.array(pmask.iou([d["segmentation"] for d in dt], [g["segmentation"] for g in gt], crowd))
             b = np.array(pmask.iou([boundary(d, "dt") for d in dt], [boundary(g, "gt") for g in gt], crowd))

@@ -14,7 +14,7 @@ import pytest
 import fastap
 from fastap.errors import InvalidAnnotationError, InvalidOptionError
 from fastap.synthetic import make_rotated_coco
-from conftest import assert_same_eval, assert_same_evalimgs_and_ious, quiet
+from conftest import assert_same_eval, assert_same_evalimgs_and_ious, oracle_gt_dt, quiet
 
 pytest.importorskip("pycocotools")
 from pycocotools.coco import COCO as PyCOCO            # noqa: E402
@@ -28,16 +28,10 @@ class RotatedOracle(PyCOCOeval):
     detectron2's kernel runs in float32) and crowd ground truth taking the crowd rule."""
 
     def computeIoU(self, imgId, catId):
-        p = self.params
-        if p.useCats:
-            gt, dt = self._gts[imgId, catId], self._dts[imgId, catId]
-        else:
-            gt = [g for c in p.catIds for g in self._gts[imgId, c]]
-            dt = [d for c in p.catIds for d in self._dts[imgId, c]]
-        if len(gt) == 0 and len(dt) == 0:
+        pair = oracle_gt_dt(self, imgId, catId)
+        if pair is None:
             return []
-        order = np.argsort([-d["score"] for d in dt], kind="mergesort")
-        dt = [dt[i] for i in order][:p.maxDets[-1]]
+        gt, dt = pair
         g = np.array([o["bbox"] for o in gt], np.float64).reshape(-1, 5)
         d = np.array([o["bbox"] for o in dt], np.float64).reshape(-1, 5)
         return fastap.rotated_iou(d, g, iscrowd=[int(o["iscrowd"]) for o in gt])
