@@ -14,6 +14,7 @@ import pytest
 import fastap
 from fastap.errors import InvalidAnnotationError, InvalidOptionError
 from fastap.synthetic import make_rotated_coco
+from conftest import _run as run_coco
 from conftest import assert_same_eval, assert_same_evalimgs_and_ious, oracle_gt_dt, quiet
 
 pytest.importorskip("pycocotools")
@@ -38,18 +39,7 @@ class RotatedOracle(PyCOCOeval):
 
 
 def _run(cls_coco, cls_eval, dataset, results, iou_type, set_params=None):
-    with quiet():
-        gt = cls_coco()
-        gt.dataset = copy.deepcopy(dataset)
-        gt.createIndex()
-        dt = gt.loadRes(copy.deepcopy(results))
-        ev = cls_eval(gt, dt, iou_type)
-        if set_params:
-            set_params(ev.params)
-        ev.evaluate()
-        ev.accumulate()
-        ev.summarize()
-    return ev
+    return run_coco(cls_coco, cls_eval, dataset, results, set_params, iou_type)[0]
 
 
 def _oracle(dataset, results, set_params=None):
